@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+//
+// Hikyaku: a self-hosted, horizontally scalable outbound mail relay.
+// Modules have one job each and depend one way (see README, "Architecture").
+import PackageDescription
+
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+let package = Package(
+    name: "Hikyaku",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hikyaku", targets: ["hikyaku"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // SMTP grammar, replies, framing and session state machines. No I/O.
+        .target(name: "SMTPProtocol", dependencies: [nioCore]),
+        // C libraries from Debian: hiredis (RESP reader/formatter) and libxcrypt (crypt_r).
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        // RESP on a NIO channel: pipelining, reconnect with backoff.
+        .target(name: "RedisClient", dependencies: ["CHiredis", nioCore, nioPosix, logging]),
+        // Asynchronous DNS (MX, A, AAAA) over UDP/TCP to a configurable server.
+        .target(name: "DNSResolver", dependencies: [nioCore, nioPosix, logging]),
+        // Domain types and configuration shared by every role. No dependencies.
+        .target(name: "RelayCore"),
+        // The Redis data model: enqueue, claim, complete, defer, events.
+        .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging]),
+        // SMTP listeners, relay authorisation, AUTH.
+        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", nioCore, nioPosix, nioSSL, logging, serviceLifecycle]),
+        // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
+        .target(name: "Delivery", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle]),
+        // Configuration loading and the ServiceGroup for the chosen roles.
+        .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", .product(name: "Yams", package: "Yams"), logging, serviceLifecycle]),
+        // The one executable.
+        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", nioPosix]),
+        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore"]),
+        .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
+    ]
+)

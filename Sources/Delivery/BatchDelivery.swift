@@ -1,0 +1,121 @@
+import Logging
+import NIOCore
+import Queue
+import RelayCore
+
+/// Delivers one claimed batch (one destination domain): route, one connection reused
+/// for every message, several RCPTs per transaction; then turns the per-recipient results
+/// into outcomes (events, retries) for `MessageQueue.complete`.
+struct BatchDelivery {
+    let context: DeliveryContext
+
+    func run(_ batch: ClaimedBatch) async throws(QueueError) -> [WorkOutcome] {
+        var logger = context.logger
+        logger[metadataKey: "domain"] = "\(batch.domain)"
+        let ids = Array(Set(batch.items.map(\.queueID)))
+        let messages = try await context.queue.loadMessages(ids)
+
+        var results: [String: [RecipientResult]] = [:]  // by entry id
+        func failAll(_ items: some Sequence<WorkItem>, _ failure: RecipientFailure) {
+            for item in items {
+                results[item.entryID] = item.recipients.map {
+                    RecipientResult(recipient: $0, kind: failure.isPermanent ? .bounced : .deferred, reply: failure.reply)
+                }
+            }
+        }
+
+        let deliverable = batch.items.filter { messages[$0.queueID] != nil }
+        for item in batch.items where messages[item.queueID] == nil {
+            logger.error("work item refers to a message that is gone; dropping it", metadata: ["queue_id": "\(item.queueID)"])
+            results[item.entryID] = []
+        }
+
+        if !deliverable.isEmpty {
+            do {
+                let targets: [DestinationRouter.Target]
+                do {
+                    targets = try await context.router.targets(for: batch.domain)
+                } catch {
+                    throw RecipientFailure(reply: error.reply, isPermanent: error.isPermanent)
+                }
+                let session = try await SMTPDeliverySession.open(targets: targets, context: context, logger: logger)
+                var index = 0
+                while index < deliverable.count {
+                    let item = deliverable[index]
+                    let message = messages[item.queueID]!
+                    do {
+                        var itemResults: [RecipientResult] = []
+                        for chunk in item.recipients.chunks(of: context.settings.maxRecipientsPerTransaction) {
+                            itemResults += try await session.transact(sender: message.sender, recipients: chunk, body: message.body)
+                        }
+                        results[item.entryID] = itemResults
+                        index += 1
+                    } catch {
+                        logger.info("connection lost during delivery: \(error)", metadata: ["mx": "\(session.host)"])
+                        failAll(deliverable[index...], RecipientFailure(reply: "451 4.4.2 Connection to \(session.host) lost: \(error)"))
+                        index = deliverable.count
+                    }
+                }
+                await session.quit()
+            } catch let failure as RecipientFailure {
+                failAll(deliverable, failure)
+            } catch {
+                failAll(deliverable, RecipientFailure(reply: "451 4.4.0 \(error)"))
+            }
+        }
+
+        let now = Clock.nowMilliseconds()
+        return batch.items.map { item in
+            outcome(for: item, results: results[item.entryID] ?? [], message: messages[item.queueID], domain: batch.domain, now: now)
+        }
+    }
+
+    private func outcome(for item: WorkItem, results: [RecipientResult], message: StoredMessage?, domain: String, now: Int64) -> WorkOutcome {
+        let attempt = item.previousAttempts + 1
+        let settings = context.settings
+        let schedule = settings.retrySchedule
+        var wait = schedule[min(item.previousAttempts, schedule.count - 1)].milliseconds
+        if settings.retryJitter > 0 {
+            wait += Int64(Double(wait) * Double.random(in: 0...settings.retryJitter))
+        }
+        let due = now + wait
+        let expires = (item.acceptedAt > 0 ? item.acceptedAt : now) + settings.maxAge.milliseconds
+        var events: [DeliveryEvent] = []
+        var finalCount = 0
+        var retry: [String] = []
+        for result in results {
+            var kind: DeliveryEvent.Kind
+            switch result.kind {
+            case .delivered: kind = .delivered
+            case .bounced: kind = .bounced
+            case .deferred: kind = due > expires ? .expired : .deferred
+            }
+            if kind.isFinal { finalCount += 1 } else { retry.append(result.recipient) }
+            var event = DeliveryEvent(event: kind, time: Clock.iso8601(milliseconds: now), queueID: item.queueID.rawValue,
+                                      messageID: message?.messageID, sender: message?.sender ?? "")
+            event.recipient = result.recipient
+            event.domain = domain
+            event.remoteHost = result.remoteHost
+            event.remoteIP = result.remoteIP
+            event.reply = kind == .expired ? "\(result.reply) (gave up after \(settings.maxAge))" : result.reply
+            event.attempt = attempt
+            event.acceptedAt = item.acceptedAt > 0 ? Clock.iso8601(milliseconds: item.acceptedAt) : nil
+            if kind == .deferred { event.nextAttemptAt = Clock.iso8601(milliseconds: due) }
+            event.node = context.node
+            events.append(event)
+            context.logger.info("\(kind.rawValue)", metadata: [
+                "queue_id": "\(item.queueID)", "to": "\(result.recipient)", "mx": "\(result.remoteHost ?? "-")",
+                "reply": "\(result.reply)", "attempt": "\(attempt)",
+            ])
+        }
+        // A message that vanished has nothing left to account for.
+        if message == nil { finalCount = 0 }
+        return WorkOutcome(item: item, finalCount: finalCount, retry: retry.isEmpty ? nil : (retry, due), events: events)
+    }
+}
+
+extension Array {
+    func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: Swift.max(1, size)).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

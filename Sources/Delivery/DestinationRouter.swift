@@ -1,0 +1,64 @@
+import DNSResolver
+import NIOCore
+import RelayCore
+
+/// Where mail for a domain goes: a static route from the configuration, or the domain's
+/// mail exchangers from DNS (RFC 5321 §5.1, with the implicit-MX fallback to A/AAAA).
+struct DestinationRouter: Sendable {
+    struct Target: Sendable {
+        var host: String
+        var addresses: [SocketAddress]
+    }
+
+    /// A failure to find where to deliver; permanent ones bounce, others defer.
+    struct RoutingError: Error {
+        var isPermanent: Bool
+        /// The SMTP-style reply recorded in events.
+        var reply: String
+    }
+
+    let routes: [String: String]
+    let mxPort: Int
+    let dns: DNSResolver
+
+    func targets(for domain: String) async throws(RoutingError) -> [Target] {
+        if let route = routes[domain] ?? routes[domain.lowercased()], let (host, port) = HostPort.parse(route) {
+            return [Target(host: host, addresses: try await resolve(host: host, port: port, domain: domain))]
+        }
+        let exchangers: [MailExchanger]
+        do {
+            exchangers = try await dns.mailExchangers(for: domain)
+        } catch let error as DNSError {
+            if error.isPermanent {
+                let reply = "\(error)".lowercased().contains("null") ?
+                    "556 5.1.10 Recipient domain \(domain) does not accept mail (null MX, RFC 7505)" :
+                    "550 5.1.2 Recipient domain \(domain) does not exist (\(error))"
+                throw RoutingError(isPermanent: true, reply: reply)
+            }
+            throw RoutingError(isPermanent: false, reply: "451 4.4.3 DNS lookup for \(domain) failed: \(error)")
+        } catch {
+            throw RoutingError(isPermanent: false, reply: "451 4.4.3 DNS lookup for \(domain) failed: \(error)")
+        }
+        return exchangers.map { exchanger in
+            Target(host: exchanger.host, addresses: exchanger.addresses.compactMap { Self.withPort($0, mxPort) })
+        }
+    }
+
+    private func resolve(host: String, port: Int, domain: String) async throws(RoutingError) -> [SocketAddress] {
+        if let literal = try? SocketAddress(ipAddress: host, port: port) { return [literal] }
+        do {
+            let addresses = try await dns.addresses(host)
+            if addresses.isEmpty { throw RoutingError(isPermanent: false, reply: "451 4.4.3 Route host \(host) for \(domain) has no address") }
+            return addresses.compactMap { Self.withPort($0, port) }
+        } catch let error as RoutingError {
+            throw error
+        } catch {
+            throw RoutingError(isPermanent: false, reply: "451 4.4.3 Route host \(host) for \(domain) did not resolve: \(error)")
+        }
+    }
+
+    static func withPort(_ address: SocketAddress, _ port: Int) -> SocketAddress? {
+        guard let ip = address.ipAddress else { return nil }
+        return try? SocketAddress(ipAddress: ip, port: port)
+    }
+}

@@ -1,0 +1,13 @@
+/// Which parts of the relay a process runs. Every role is stateless around Redis, so any
+/// number of processes of each can run on any number of hosts.
+public enum Role: String, CaseIterable, Sendable {
+    /// SMTP listeners: accept, authorise, enqueue.
+    case ingest
+    /// Delivery workers: claim, deliver, record outcomes, retry.
+    case worker
+    /// Both, in one process (a single machine, or `make run`).
+    case all
+
+    var runsIngest: Bool { self == .ingest || self == .all }
+    var runsWorker: Bool { self == .worker || self == .all }
+}

@@ -1,0 +1,127 @@
+import NIOCore
+
+/// Builds the message as the relay stores and forwards it, while DATA streams in:
+/// the relay's `Received:` header first (RFC 5321 §4.4), then a `Message-ID:` if the client's
+/// header section has none (RFC 5322 §3.6.4 says it SHOULD be present; receivers such as
+/// Gmail reject mail without it), then the client's data unchanged.
+///
+/// Only the header section is held to look for `Message-ID:` (up to `maxHeaderScan`
+/// octets); after it, data passes through in chunks the caller may flush to Redis, so a
+/// 30 MB message never needs a 30 MB buffer.
+struct MessageAssembler {
+    /// How much header we are willing to hold while looking for `Message-ID:`.
+    static let maxHeaderScan = 256 * 1024
+
+    private enum Phase { case headers, body }
+    private var phase = Phase.headers
+    /// Bytes ready to store (prefix, then data).
+    private(set) var pending: ByteBuffer
+    /// Where the client's data begins inside `pending` while scanning headers.
+    private var headerStart: Int
+    private let generatedMessageID: String
+    /// The `Message-ID:` found in the header, or the one generated.
+    private(set) var messageID: String?
+    /// Bytes already handed out with `takePending()`.
+    private(set) var flushedBytes = 0
+
+    init(receivedHeader: String, generatedMessageID: String, allocator: ByteBufferAllocator = .init()) {
+        pending = allocator.buffer(capacity: 4096)
+        pending.writeString(receivedHeader)
+        headerStart = pending.writerIndex
+        self.generatedMessageID = generatedMessageID
+    }
+
+    mutating func append(_ chunk: ByteBuffer) {
+        var chunk = chunk
+        pending.writeBuffer(&chunk)
+        if phase == .headers { scanHeaders(final: false) }
+    }
+
+    /// Marks the end of data; completes the header scan if still open.
+    mutating func finish() {
+        if phase == .headers { scanHeaders(final: true) }
+    }
+
+    /// Whether `takePending` may be called (the header section is settled).
+    var canFlush: Bool { phase == .body }
+
+    mutating func takePending() -> ByteBuffer {
+        precondition(phase == .body)
+        let out = pending
+        flushedBytes += out.readableBytes
+        pending = ByteBuffer()
+        return out
+    }
+
+    private mutating func scanHeaders(final: Bool) {
+        let view = pending.readableBytesView
+        let data = view.dropFirst(headerStart - pending.readerIndex)
+        // The header section ends at the first empty line (RFC 5322 §2.1).
+        var end: Int? = nil
+        if data.starts(with: [13, 10]) {
+            end = data.startIndex
+        } else if let range = Self.find([13, 10, 13, 10], in: data) {
+            end = range + 2
+        }
+        let scanned = data.count
+        guard end != nil || final || scanned > Self.maxHeaderScan else { return }
+        let headerEnd = end ?? data.endIndex
+        let header = data[data.startIndex..<headerEnd]
+        if let found = Self.headerValue(named: "message-id", in: header) {
+            messageID = found
+        } else if scanned <= Self.maxHeaderScan || end != nil {
+            messageID = generatedMessageID
+            var rebuilt = ByteBuffer()
+            rebuilt.reserveCapacity(pending.readableBytes + 100)
+            var prefix = pending.getSlice(at: pending.readerIndex, length: headerStart - pending.readerIndex)!
+            rebuilt.writeBuffer(&prefix)
+            rebuilt.writeString("Message-ID: \(generatedMessageID)\r\n")
+            var rest = pending.getSlice(at: headerStart, length: pending.writerIndex - headerStart)!
+            rebuilt.writeBuffer(&rest)
+            pending = rebuilt
+        }
+        phase = .body
+    }
+
+    static func find(_ needle: [UInt8], in haystack: ByteBufferView.SubSequence) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        var i = haystack.startIndex
+        let last = haystack.endIndex - needle.count
+        while i <= last {
+            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The unfolded value of the first header field `name` (case-insensitive), trimmed.
+    static func headerValue(named name: String, in header: ByteBufferView.SubSequence) -> String? {
+        let text = String(decoding: header, as: UTF8.self)
+        let lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
+        var index = 0
+        while index < lines.count {
+            let line = lines[index]
+            if let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == name {
+                var value = String(line[line.index(after: colon)...])
+                index += 1
+                while index < lines.count, let first = lines[index].first, first == " " || first == "\t" {
+                    value += String(lines[index])
+                    index += 1
+                }
+                let trimmed = value.trimmingCharacters(in: " \t")
+                return trimmed.isEmpty ? nil : trimmed
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

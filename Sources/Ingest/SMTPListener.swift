@@ -1,0 +1,95 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Queue
+import RelayCore
+import ServiceLifecycle
+
+/// One SMTP listening socket (a `relay` or `submission` listener from the configuration),
+/// run as a `Service`: it accepts sessions until graceful shutdown, then stops accepting.
+public struct SMTPListener: Service {
+    private let context: IngestContext
+    private let group: EventLoopGroup
+
+    public init(listener: ListenerSettings, settings: IngestSettings, hostname: String, queue: MessageQueue,
+                tls: NIOSSLContext?, threadPool: NIOThreadPool, group: EventLoopGroup, logger: Logger) {
+        self.context = IngestContext(listener: listener, settings: settings, hostname: hostname, queue: queue,
+                                     tls: tls, threadPool: threadPool, logger: logger)
+        self.group = group
+    }
+
+    public func run() async throws {
+        let listener = context.listener
+        guard let (host, port) = listener.hostAndPort else {
+            throw ConfigurationError(key: "ingest.listeners", problem: "'\(listener.address)' is not host:port")
+        }
+        let context = self.context
+        let implicitTLS = listener.effectiveTLS(tlsConfigured: context.tls != nil) == .implicit
+        let idle = context.settings.idleTimeout.duration
+        let channel: Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(ChannelOptions.backlog, value: 512)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        if implicitTLS, let tls = context.tls {
+                            try sync.addHandler(NIOSSLServerHandler(context: tls))
+                        }
+                        try sync.addHandler(IdleStateHandler(readTimeout: .milliseconds(idle.milliseconds)))
+                        try sync.addHandler(SMTPSessionHandler(context: context, clientAddress: channel.remoteAddress, isImplicitTLS: implicitTLS))
+                    }
+                }
+                .bind(host: host, port: port)
+                .get()
+        } catch {
+            throw IngestError.cannotListen(listener: listener.name, address: listener.address, reason: "\(error)")
+        }
+        context.logger.notice("SMTP listener '\(listener.name)' (\(listener.mode.rawValue), TLS: \(listener.effectiveTLS(tlsConfigured: context.tls != nil).rawValue)) on \(channel.localAddress.map { "\($0)" } ?? listener.address)")
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// Errors of the ingest role that stop it from starting.
+public struct IngestError: Error, CustomStringConvertible {
+    public let description: String
+
+    static func cannotListen(listener: String, address: String, reason: String) -> IngestError {
+        IngestError(description: "listener '\(listener)' cannot listen on \(address): \(reason)")
+    }
+
+    static func tls(_ path: String, _ reason: String) -> IngestError {
+        IngestError(description: "ingest.tls: cannot load '\(path)': \(reason)")
+    }
+}
+
+/// Builds the server TLS context from PEM files (TLS 1.2 minimum, RFC 8996 / RFC 9325).
+public enum TLSContextFactory {
+    public static func serverContext(_ settings: TLSSettings) throws -> NIOSSLContext {
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(settings.certificate) } catch {
+            throw IngestError.tls(settings.certificate, "\(error)")
+        }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: settings.privateKey, format: .pem) } catch {
+            throw IngestError.tls(settings.privateKey, "\(error)")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        return try NIOSSLContext(configuration: configuration)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

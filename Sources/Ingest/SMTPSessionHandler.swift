@@ -1,0 +1,374 @@
+import Logging
+import NIOCore
+import NIOSSL
+import Queue
+import RelayCore
+import SMTPProtocol
+
+/// One SMTP server session (RFC 5321) on a channel: feeds bytes to an `SMTPFramer`, lines
+/// to the `SMTPServerStateMachine`, performs the actions it returns (replies, STARTTLS,
+/// credential checks off the event loop, streaming DATA into Redis, enqueueing), and
+/// holds further pipelined input while an action is in progress (RFC 2920 keeps replies
+/// in command order).
+final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Data is written to Redis in pieces of this size once a message outgrows it; smaller
+    /// messages go in the enqueue call itself.
+    static let streamingChunkSize = 256 * 1024
+
+    private let context: IngestContext
+    private var stateMachine: SMTPServerStateMachine
+    private var framer = SMTPFramer()
+    private var logger: Logger
+    private var clientIP: String?
+    private var isTLS: Bool
+
+    /// Set while an action's result is awaited; frames stay in the framer meanwhile.
+    private var isWaiting = false
+    private var needsFlush = false
+    private var isClosing = false
+
+    // The message being received.
+    private var assembler: MessageAssembler?
+    private var queueID: QueueID?
+    private var receivedSize = 0
+    private var streamingBody = false
+    /// An APPEND to Redis in flight (they must be sequential: order matters).
+    private var appendInFlight: EventLoopFuture<Void>?
+    private var streamingFailed: QueueError?
+    private var readPaused = false
+    private var sessionTimer: Scheduled<Void>?
+
+    init(context: IngestContext, clientAddress: SocketAddress?, isImplicitTLS: Bool) {
+        self.context = context
+        self.isTLS = isImplicitTLS
+        self.clientIP = clientAddress?.ipAddress
+        var logger = context.logger
+        logger[metadataKey: "client"] = "\(clientAddress?.ipAddress ?? "?")"
+        logger[metadataKey: "listener"] = "\(context.listener.name)"
+        self.logger = logger
+        let listenerTLS = context.listener.effectiveTLS(tlsConfigured: context.tls != nil)
+        let configuration = SMTPServerConfiguration(
+            hostname: context.hostname,
+            maxMessageSize: context.settings.maxMessageSize.bytes,
+            maxRecipients: context.settings.maxRecipients,
+            startTLSAvailable: listenerTLS == .starttls && context.tls != nil,
+            authMechanisms: context.settings.users.isEmpty ? [] : ["PLAIN", "LOGIN"],
+            allowAuthWithoutTLS: context.settings.allowAuthWithoutTLS,
+            clientIsAllowListed: context.listener.mode == .relay && context.isAllowListed(clientAddress),
+            refusalWhenNotPermitted: context.listener.mode == .submission ? .authenticationRequired : .relayDenied)
+        self.stateMachine = SMTPServerStateMachine(configuration: configuration, isTLS: isImplicitTLS)
+    }
+
+    // MARK: Channel events
+
+    func channelActive(context channelContext: ChannelHandlerContext) {
+        logger.debug("session opened")
+        write(stateMachine.greeting(), context: channelContext)
+        flushIfNeeded(context: channelContext)
+        let timeout = self.context.settings.sessionTimeout.duration
+        let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
+        sessionTimer = channelContext.eventLoop.scheduleTask(in: .milliseconds(timeout.milliseconds)) {
+            let (handler, channelContext) = loopBound.value
+            handler.closeWith(.init(code: 421, enhancedStatus: .init(4, 4, 2), lines: ["\(handler.context.hostname) Session time limit exceeded, closing"]), context: channelContext)
+        }
+        channelContext.fireChannelActive()
+    }
+
+    func channelInactive(context channelContext: ChannelHandlerContext) {
+        sessionTimer?.cancel()
+        if let queueID, streamingBody {
+            let queue = context.queue
+            Task { await queue.discardBody(queueID: queueID) }
+        }
+        logger.debug("session closed")
+        channelContext.fireChannelInactive()
+    }
+
+    func channelRead(context channelContext: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        framer.append(&bytes)
+        processFrames(context: channelContext)
+    }
+
+    func userInboundEventTriggered(context channelContext: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            closeWith(.init(code: 421, enhancedStatus: .init(4, 4, 2), lines: ["\(context.hostname) Idle timeout, closing connection"]), context: channelContext)
+            return
+        }
+        channelContext.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context channelContext: ChannelHandlerContext, error: Error) {
+        logger.info("session error: \(error)")
+        channelContext.close(promise: nil)
+    }
+
+    // MARK: Frames
+
+    private func processFrames(context channelContext: ChannelHandlerContext) {
+        while !isWaiting && !isClosing, let frame = framer.next() {
+            handle(frame, context: channelContext)
+        }
+        flushIfNeeded(context: channelContext)
+    }
+
+    private func handle(_ frame: SMTPFrame, context channelContext: ChannelHandlerContext) {
+        switch frame {
+        case .line(let line):
+            perform(stateMachine.receiveLine(line), context: channelContext)
+        case .lineTooLong:
+            perform(stateMachine.receiveLineTooLong(), context: channelContext)
+        case .dataChunk(let chunk):
+            receiveData(chunk, context: channelContext)
+        case .dataEnd(let summary):
+            assembler?.finish()
+            perform(stateMachine.dataEnded(summary), context: channelContext)
+        }
+    }
+
+    private func perform(_ action: SMTPServerAction, context channelContext: ChannelHandlerContext) {
+        switch action {
+        case .reply(let reply):
+            write(reply, context: channelContext)
+        case .replyAndClose(let reply):
+            closeWith(reply, context: channelContext)
+        case .startTLS(let reply):
+            startTLS(reply, context: channelContext)
+        case .checkCredentials(let username, let password, _):
+            checkCredentials(username: username, password: password, context: channelContext)
+        case .startData(let reply):
+            beginMessage()
+            write(reply, context: channelContext)
+        case .enqueue(let transaction):
+            enqueue(transaction, context: channelContext)
+        }
+        framer.mode = stateMachine.framerMode
+    }
+
+    private func write(_ reply: SMTPReply, context channelContext: ChannelHandlerContext) {
+        var buffer = channelContext.channel.allocator.buffer(capacity: 64)
+        reply.encode(into: &buffer)
+        channelContext.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+    }
+
+    private func flushIfNeeded(context channelContext: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            channelContext.flush()
+        }
+    }
+
+    private func closeWith(_ reply: SMTPReply, context channelContext: ChannelHandlerContext) {
+        guard !isClosing else { return }
+        isClosing = true
+        var buffer = channelContext.channel.allocator.buffer(capacity: 64)
+        reply.encode(into: &buffer)
+        needsFlush = false
+        channelContext.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+            channelContext.close(promise: nil)
+        }
+    }
+
+    /// Resumes frame processing after an asynchronous step, on the event loop.
+    private func resume(context channelContext: ChannelHandlerContext) {
+        isWaiting = false
+        processFrames(context: channelContext)
+        if readPaused && !isWaiting {
+            readPaused = false
+            channelContext.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
+    }
+
+    // MARK: STARTTLS (RFC 3207)
+
+    private func startTLS(_ reply: SMTPReply, context channelContext: ChannelHandlerContext) {
+        // Anything the client sent after the STARTTLS line arrived in plaintext and must not
+        // be taken as coming over TLS (CVE-2011-0411, "STARTTLS command injection").
+        guard framer.bufferedByteCount == 0, let tls = context.tls else {
+            logger.warning("STARTTLS with pipelined plaintext after it; closing")
+            closeWith(.init(code: 501, enhancedStatus: .init(5, 5, 4), lines: ["No data may follow STARTTLS before the TLS handshake"]), context: channelContext)
+            return
+        }
+        write(reply, context: channelContext)
+        flushIfNeeded(context: channelContext)
+        let handler = NIOSSLServerHandler(context: tls)
+        do {
+            try channelContext.pipeline.syncOperations.addHandler(handler, position: .first)
+        } catch {
+            logger.error("could not start TLS: \(error)")
+            channelContext.close(promise: nil)
+            return
+        }
+        isTLS = true
+        stateMachine.tlsEstablished()
+    }
+
+    // MARK: AUTH (RFC 4954)
+
+    private func checkCredentials(username: String, password: String, context channelContext: ChannelHandlerContext) {
+        isWaiting = true
+        let hash = context.users[username]
+        let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
+        let future = context.threadPool.runIfActive(eventLoop: channelContext.eventLoop) { () -> Bool in
+            // Verify against a dummy hash for unknown users so timing does not reveal which exist.
+            PasswordHasher.verify(password, hash: hash ?? "$y$j9T$7S9YkYl8S0z/jBc6xOAOL.$7uN5bA0Wxq3mqZ1GkMkpUYeTkz0JwDkLhjrkQ4OPn53") && hash != nil
+        }
+        future.whenComplete { result in
+            let (handler, channelContext) = loopBound.value
+            let outcome: AuthResult
+            switch result {
+            case .success(true): outcome = .success(username: username)
+            case .success(false): outcome = .failure
+            case .failure: outcome = .temporaryFailure
+            }
+            // Never log the password; the user name is useful for abuse handling.
+            handler.logger.info("AUTH \(outcome.isSuccess ? "succeeded" : "failed")", metadata: ["user": "\(username)"])
+            handler.perform(handler.stateMachine.credentialsChecked(outcome), context: channelContext)
+            handler.resume(context: channelContext)
+        }
+    }
+
+    // MARK: DATA
+
+    private func beginMessage() {
+        let id = QueueID.generate()
+        queueID = id
+        receivedSize = 0
+        streamingBody = false
+        streamingFailed = nil
+        appendInFlight = nil
+        let now = Clock.nowMilliseconds()
+        let snapshot = stateMachine.transactionSnapshot
+        assembler = MessageAssembler(
+            receivedHeader: ReceivedHeader.render(
+                heloName: snapshot.heloName, clientIP: clientIP ?? "unknown", hostname: context.hostname,
+                protocolName: snapshot.protocolName, queueID: id,
+                recipient: snapshot.recipients.count == 1 ? snapshot.recipients[0] : nil,
+                date: Clock.rfc5322Date(milliseconds: now)),
+            generatedMessageID: "<\(id.rawValue)@\(context.hostname)>")
+    }
+
+    private func receiveData(_ chunk: ByteBuffer, context channelContext: ChannelHandlerContext) {
+        receivedSize += chunk.readableBytes
+        // Past the limit the data is read and dropped; the state machine answers 552 at the end.
+        guard receivedSize <= context.settings.maxMessageSize.bytes, streamingFailed == nil, assembler != nil else { return }
+        assembler!.append(chunk)
+        if assembler!.canFlush, assembler!.pending.readableBytes >= Self.streamingChunkSize {
+            if appendInFlight == nil {
+                startAppend(context: channelContext)
+            } else if assembler!.pending.readableBytes >= 4 * Self.streamingChunkSize, !readPaused {
+                // Redis is slower than the client: stop reading until it catches up.
+                readPaused = true
+                channelContext.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            }
+        }
+    }
+
+    /// Sends what has accumulated to Redis with APPEND; chains the next one when done.
+    private func startAppend(context channelContext: ChannelHandlerContext) {
+        guard let id = queueID, var assembler, assembler.canFlush, assembler.pending.readableBytes > 0 else { return }
+        let chunk = assembler.takePending()
+        self.assembler = assembler
+        streamingBody = true
+        let queue = context.queue
+        let promise = channelContext.eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await queue.appendBody(queueID: id, chunk: chunk) }
+        appendInFlight = promise.futureResult
+        let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
+        promise.futureResult.whenComplete { result in
+            let (handler, channelContext) = loopBound.value
+            handler.appendInFlight = nil
+            if case .failure(let error) = result {
+                handler.streamingFailed = (error as? QueueError) ?? .redis(error)
+            } else if handler.assembler?.pending.readableBytes ?? 0 >= Self.streamingChunkSize {
+                handler.startAppend(context: channelContext)
+            }
+            if handler.readPaused && handler.appendInFlight == nil && !handler.isWaiting {
+                handler.readPaused = false
+                channelContext.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            }
+            if handler.isWaiting, let pending = handler.pendingEnqueue, handler.appendInFlight == nil {
+                handler.pendingEnqueue = nil
+                handler.finishEnqueue(pending, context: channelContext)
+            }
+        }
+    }
+
+    /// A transaction waiting for the last APPEND before it can be enqueued.
+    private var pendingEnqueue: SMTPTransaction?
+
+    private func enqueue(_ transaction: SMTPTransaction, context channelContext: ChannelHandlerContext) {
+        isWaiting = true
+        if appendInFlight != nil {
+            pendingEnqueue = transaction
+            return
+        }
+        finishEnqueue(transaction, context: channelContext)
+    }
+
+    private func finishEnqueue(_ transaction: SMTPTransaction, context channelContext: ChannelHandlerContext) {
+        guard let id = queueID, var assembler else {
+            perform(stateMachine.messageQueued(.failed(.localError)), context: channelContext)
+            resume(context: channelContext)
+            return
+        }
+        let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
+        if let failure = streamingFailed {
+            logger.warning("message not accepted: storing its body failed: \(failure)")
+            perform(stateMachine.messageQueued(.failed(.localError)), context: channelContext)
+            resume(context: channelContext)
+            return
+        }
+        let body: MessageBody
+        if streamingBody {
+            let rest = assembler.canFlush ? assembler.takePending() : ByteBuffer()
+            if rest.readableBytes > 0 {
+                // One last APPEND, then the enqueue (sequential: the rename must see it all).
+                self.assembler = assembler
+                let queue = context.queue
+                let promise = channelContext.eventLoop.makePromise(of: Void.self)
+                promise.completeWithTask { try await queue.appendBody(queueID: id, chunk: rest) }
+                promise.futureResult.whenComplete { result in
+                    let (handler, channelContext) = loopBound.value
+                    if case .failure(let error) = result { handler.streamingFailed = (error as? QueueError) ?? .redis(error) }
+                    handler.finishEnqueue(transaction, context: channelContext)
+                }
+                return
+            }
+            body = .streamed
+        } else {
+            body = .inline(assembler.canFlush ? assembler.takePending() : assembler.pending)
+        }
+        let message = NewMessage(
+            queueID: id, sender: transaction.reversePath.addressString,
+            recipients: transaction.recipients.map(\.mailbox.description),
+            messageID: assembler.messageID, size: assembler.flushedBytes + assembler.pending.readableBytes,
+            clientIP: clientIP, authUser: transaction.authenticatedUser)
+        self.assembler = nil
+        let queue = context.queue
+        let deadline = Clock.nowMilliseconds() + context.settings.enqueueTimeout.milliseconds
+        let promise = channelContext.eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await queue.enqueue(message, body: body, deadline: deadline) }
+        promise.futureResult.whenComplete { result in
+            let (handler, channelContext) = loopBound.value
+            switch result {
+            case .success:
+                handler.logger.info("accepted", metadata: [
+                    "queue_id": "\(id)", "from": "\(message.sender)", "recipients": "\(message.recipients.count)",
+                    "size": "\(message.size)", "message_id": "\(message.messageID ?? "")",
+                ])
+                handler.streamingBody = false
+                handler.perform(handler.stateMachine.messageQueued(.queued(id.rawValue)), context: channelContext)
+            case .failure(let error):
+                handler.logger.warning("message not accepted, client told to retry: \(error)", metadata: ["queue_id": "\(id)"])
+                handler.perform(handler.stateMachine.messageQueued(.failed(.localError)), context: channelContext)
+            }
+            handler.resume(context: channelContext)
+        }
+    }
+}
+

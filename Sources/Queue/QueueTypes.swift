@@ -1,0 +1,129 @@
+import NIOCore
+import RelayCore
+
+/// Settings of the Redis data model.
+public struct QueueConfiguration: Sendable {
+    /// Prefix of every key, so one Redis can hold more than one relay. Default `hk:`.
+    public var keyPrefix: String = "hk:"
+    /// The events stream is trimmed (approximately) to this many entries. Default 1,000,000.
+    public var eventsMaxLength: Int = 1_000_000
+    /// A streamed body left behind by a dead session expires after this. Default 1 hour.
+    public var streamedBodyTTLSeconds: Int = 3600
+    /// The Redis command timeout, used to bound an enqueue's deadline.
+    public var commandTimeout: Duration = .seconds(5)
+
+    public init() {}
+}
+
+/// A message handed to the queue by an ingest session.
+public struct NewMessage: Sendable {
+    public var queueID: QueueID
+    /// Envelope sender (`MAIL FROM`), empty for the null reverse-path `<>`.
+    public var sender: String
+    /// Envelope recipients as `local@domain`.
+    public var recipients: [String]
+    /// The `Message-ID:` header value, for events.
+    public var messageID: String?
+    public var size: Int
+    public var clientIP: String?
+    public var authUser: String?
+
+    public init(queueID: QueueID, sender: String, recipients: [String], messageID: String?, size: Int, clientIP: String?, authUser: String?) {
+        self.queueID = queueID
+        self.sender = sender
+        self.recipients = recipients
+        self.messageID = messageID
+        self.size = size
+        self.clientIP = clientIP
+        self.authUser = authUser
+    }
+}
+
+/// Where an enqueued message's body is.
+public enum MessageBody: Sendable {
+    /// The whole body, sent with the enqueue call (small messages: one round trip).
+    case inline(ByteBuffer)
+    /// Already streamed with `MessageQueue.appendBody` (large messages).
+    case streamed
+}
+
+/// Why the queue could not take or settle something. Ingest answers `451 4.3.0` for all of
+/// them: the client keeps the message and retries.
+public struct QueueError: Error, Sendable, CustomStringConvertible {
+    enum Code: Sendable { case redis(String), deadlinePassed, rejected(String), malformedReply(String) }
+    let code: Code
+
+    public static func redis(_ error: Error) -> QueueError { QueueError(code: .redis("\(error)")) }
+    public static let deadlinePassed = QueueError(code: .deadlinePassed)
+    static func rejected(_ text: String) -> QueueError { QueueError(code: .rejected(text)) }
+    static func malformed(_ text: String) -> QueueError { QueueError(code: .malformedReply(text)) }
+
+    public var isDeadlinePassed: Bool { if case .deadlinePassed = code { return true } else { return false } }
+
+    public var description: String {
+        switch code {
+        case .redis(let text): return "Redis: \(text)"
+        case .deadlinePassed: return "Redis took longer than the enqueue timeout; nothing was stored"
+        case .rejected(let text): return "queue refused: \(text)"
+        case .malformedReply(let text): return "unexpected reply from Redis: \(text)"
+        }
+    }
+}
+
+/// One claimed unit of work: a message's recipients at one domain.
+public struct WorkItem: Sendable, Hashable {
+    /// The stream entry id (needed to acknowledge it).
+    public var entryID: String
+    public var queueID: QueueID
+    public var recipients: [String]
+    /// Delivery attempts made before this one.
+    public var previousAttempts: Int
+    /// When the message was accepted (ms since 1970, Redis clock).
+    public var acceptedAt: Int64
+
+    public init(entryID: String, queueID: QueueID, recipients: [String], previousAttempts: Int, acceptedAt: Int64) {
+        self.entryID = entryID
+        self.queueID = queueID
+        self.recipients = recipients
+        self.previousAttempts = previousAttempts
+        self.acceptedAt = acceptedAt
+    }
+}
+
+/// A batch of work for one destination domain.
+public struct ClaimedBatch: Sendable {
+    public var domain: String
+    public var items: [WorkItem]
+}
+
+public enum ClaimResult: Sendable {
+    case batch(ClaimedBatch)
+    /// Nothing due now; `nextDueAt` (ms, Redis clock) is when something will be, if known.
+    case idle(nextDueAt: Int64?)
+}
+
+/// A message as a worker needs it.
+public struct StoredMessage: Sendable {
+    public var queueID: QueueID
+    public var sender: String
+    public var messageID: String?
+    public var acceptedAt: Int64
+    public var body: ByteBuffer
+}
+
+/// How a worker settles one work item.
+public struct WorkOutcome: Sendable {
+    public var item: WorkItem
+    /// Recipients that reached a final state (delivered, bounced, expired).
+    public var finalCount: Int
+    /// Recipients to try again, and when (ms since 1970).
+    public var retry: (recipients: [String], dueAt: Int64)?
+    public var events: [DeliveryEvent]
+
+    public init(item: WorkItem, finalCount: Int, retry: (recipients: [String], dueAt: Int64)?, events: [DeliveryEvent]) {
+        self.item = item
+        self.finalCount = finalCount
+        self.retry = retry
+        self.events = events
+    }
+}

@@ -1,0 +1,116 @@
+import Logging
+import NIOCore
+
+/// The Redis client the rest of Hikyaku uses: a few pipelined connections, made
+/// lazily, used round-robin, reconnected with backoff when the server goes away.
+///
+/// ```
+/// let redis = RedisClient(configuration: .init(endpoint: endpoint), eventLoopGroup: group, logger: logger)
+/// let reply = try await redis.send(RedisCommand("INCR", "counter"))     // C: INCR counter  S: :1
+/// let replies = try await redis.pipeline(commands)                       // one write, one flush
+/// await redis.shutdown()
+/// ```
+///
+/// Failure behaviour:
+/// - a request without a reply within ``Configuration/commandTimeout`` fails with
+///   ``RedisError/timeout`` and its connection is closed (other requests on it fail
+///   with ``RedisError/connectionClosed``); the next request opens a new one;
+/// - when the server goes away, requests in flight fail with ``RedisError/connectionClosed``
+///   and the next request tries to reconnect; while attempts keep failing, requests
+///   fail fast with ``RedisError/Kind/unavailable`` (saying when the next attempt is)
+///   until the backoff has passed. Failed attempts are logged at warning level,
+///   recovery at info.
+public final class RedisClient: Sendable {
+    public struct Configuration: Sendable {
+        public var endpoint: RedisEndpoint
+        /// How many connections requests are spread over (round-robin). At least 1.
+        public var connectionCount: Int
+        /// How long a request may wait for its reply.
+        public var commandTimeout: Duration
+        /// How long a TCP connect may take.
+        public var connectTimeout: Duration
+        /// The delay after the first failed connection attempt, doubling (with jitter) up to `max`.
+        public var reconnectBackoff: (initial: Duration, max: Duration)
+
+        public init(
+            endpoint: RedisEndpoint,
+            connectionCount: Int = 2,
+            commandTimeout: Duration = .seconds(5),
+            connectTimeout: Duration = .seconds(2),
+            reconnectBackoff: (initial: Duration, max: Duration) = (initial: .milliseconds(100), max: .seconds(5))
+        ) {
+            self.endpoint = endpoint
+            self.connectionCount = connectionCount
+            self.commandTimeout = commandTimeout
+            self.connectTimeout = connectTimeout
+            self.reconnectBackoff = reconnectBackoff
+        }
+    }
+
+    public let configuration: Configuration
+    private let pool: RedisConnectionPool
+
+    /// Creates the client; no connection is made until the first request.
+    ///
+    /// - Parameter onConnect: runs on every new connection (pooled or dedicated)
+    ///   before it serves requests, e.g. to `FUNCTION LOAD`. If it throws, the
+    ///   attempt counts as a failed connection attempt.
+    public init(
+        configuration: Configuration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        onConnect: (@Sendable (RedisConnection) async throws -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.pool = RedisConnectionPool(
+            configuration: configuration,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            onConnect: onConnect
+        )
+    }
+
+    /// Sends one command on the next connection and returns its reply.
+    ///
+    /// - Throws: ``RedisError``: `server` for an error reply, `timeout`,
+    ///   `connectionClosed`, `connectionFailed`, `unavailable`, `clientShutdown`.
+    public func send(_ command: RedisCommand) async throws -> RESPValue {
+        try await pool.connection().send(command)
+    }
+
+    /// Sends all commands on one connection in one write; replies come back in order,
+    /// error replies as ``RESPValue/error(_:)`` values in their place.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        return try await pool.connection().pipeline(commands)
+    }
+
+    /// Runs `body` on a fresh connection of its own (through `onConnect` too), closed
+    /// afterwards: for blocking commands such as `XREAD BLOCK` that would hold up
+    /// every request pipelined behind them.
+    ///
+    /// The connection's default timeout is ``Configuration/commandTimeout``; pass a
+    /// longer one to ``RedisConnection/send(_:timeout:)`` for a long `BLOCK`.
+    ///
+    /// - Throws: ``RedisError/Kind/connectionFailed`` if the connection cannot be made,
+    ///   and whatever `body` throws.
+    public func withDedicatedConnection<T>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (RedisConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await pool.makeConnection()
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Closes every connection; later requests fail with ``RedisError/clientShutdown``.
+    public func shutdown() async {
+        await pool.shutdown()
+    }
+}

@@ -1,0 +1,139 @@
+import Logging
+import NIOCore
+
+/// `connectionCount` lazily made connections, used round-robin, each with its own
+/// ``ConnectionSlotStateMachine`` (reconnect and backoff per slot).
+final class RedisConnectionPool: Sendable {
+    private typealias Slot = ConnectionSlotStateMachine<RedisConnection, EventLoopPromise<RedisConnection>>
+
+    private struct State: Sendable {
+        var slots: [Slot]
+        var next = 0
+    }
+
+    private let configuration: RedisClient.Configuration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let onConnect: (@Sendable (RedisConnection) async throws -> Void)?
+    private let state: LockedState<State>
+
+    init(
+        configuration: RedisClient.Configuration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        onConnect: (@Sendable (RedisConnection) async throws -> Void)?
+    ) {
+        precondition(configuration.connectionCount >= 1, "connectionCount must be at least 1")
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.onConnect = onConnect
+        let backoff = ReconnectBackoff(
+            initial: configuration.reconnectBackoff.initial,
+            max: configuration.reconnectBackoff.max
+        )
+        self.state = LockedState(State(slots: Array(repeating: Slot(backoff: backoff), count: configuration.connectionCount)))
+    }
+
+    /// The connection for the next request: the next slot's, connecting it first if needed.
+    ///
+    /// - Throws: ``RedisError/Kind/unavailable`` while the slot backs off,
+    ///   ``RedisError/Kind/connectionFailed`` when the attempt this request waited for failed.
+    func connection() async throws -> RedisConnection {
+        let group = eventLoopGroup
+        let (index, action) = state.withLock { state in
+            let index = state.next
+            state.next = (state.next + 1) % state.slots.count
+            let action = state.slots[index].acquire(now: .now()) {
+                group.next().makePromise(of: RedisConnection.self)
+            }
+            return (index, action)
+        }
+        switch action {
+        case .use(let connection):
+            return connection
+        case .fail(let error):
+            throw error
+        case .wait(let attempt):
+            return try await attempt.futureResult.get()
+        case .startConnecting(let attempt):
+            Task {
+                await self.connect(slot: index, completing: attempt)
+            }
+            return try await attempt.futureResult.get()
+        }
+    }
+
+    /// A new connection, logged in and through the `onConnect` hook.
+    func makeConnection() async throws -> RedisConnection {
+        let connection = try await RedisConnection.connect(
+            to: configuration.endpoint,
+            eventLoop: eventLoopGroup.next(),
+            logger: logger,
+            connectTimeout: configuration.connectTimeout,
+            commandTimeout: configuration.commandTimeout
+        )
+        guard let onConnect else { return connection }
+        do {
+            try await onConnect(connection)
+        } catch {
+            await connection.close()
+            throw RedisError.connectionFailed("onConnect hook failed: \(error)")
+        }
+        return connection
+    }
+
+    private func connect(slot index: Int, completing attempt: EventLoopPromise<RedisConnection>) async {
+        do {
+            let connection = try await makeConnection()
+            let action = state.withLock { $0.slots[index].connectSucceeded(connection) }
+            switch action {
+            case .serve(let failures):
+                if failures > 0 {
+                    logger.info(
+                        "Redis connection re-established",
+                        metadata: ["redis.endpoint": "\(configuration.endpoint)", "redis.failed_attempts": "\(failures)"]
+                    )
+                }
+                attempt.succeed(connection)
+            case .close:
+                await connection.close()
+                attempt.fail(RedisError.clientShutdown)
+            }
+        } catch {
+            let redisError = error as? RedisError ?? .connectionFailed("\(error)")
+            let reason = redisError.kind == .connectionFailed ? "\(error)" : "\(redisError)"
+            let action = state.withLock {
+                $0.slots[index].connectFailed(reason: reason, now: .now(), jitter: Double.random(in: 0..<1))
+            }
+            if case .backOff(let delay, let failures) = action {
+                logger.warning(
+                    "Redis connection attempt failed",
+                    metadata: [
+                        "redis.endpoint": "\(configuration.endpoint)",
+                        "redis.failed_attempts": "\(failures)",
+                        "redis.retry_in_ms": "\(delay.roundedMilliseconds)",
+                        "error": "\(redisError)",
+                    ]
+                )
+            }
+            attempt.fail(redisError.kind == .connectionFailed ? redisError : .connectionFailed(reason))
+        }
+    }
+
+    /// Closes every connection and waits for attempts under way; later requests fail
+    /// with ``RedisError/clientShutdown``.
+    func shutdown() async {
+        let stopped = state.withLock { state in
+            state.slots.indices.map { state.slots[$0].shutdown() }
+        }
+        for (connection, attempt) in stopped {
+            if let connection {
+                await connection.close()
+            }
+            if let attempt {
+                _ = try? await attempt.futureResult.get()
+            }
+        }
+    }
+}

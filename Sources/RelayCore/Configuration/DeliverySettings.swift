@@ -1,0 +1,109 @@
+/// `delivery:` — how workers claim work and talk to recipients' MX servers.
+public struct DeliverySettings: Sendable, Codable {
+    /// Destinations a worker process delivers to at once. Default 16.
+    public var concurrency: Int
+    /// Messages claimed for one destination in one batch. Default 50.
+    public var batchSize: Int
+    /// RCPTs in one SMTP transaction (RFC 5321 §4.5.3.1.8 requires servers take ≥ 100). Default 100.
+    public var maxRecipientsPerTransaction: Int
+    /// Waits before each retry of a deferred (4xx) recipient; the last repeats.
+    /// Default `[1m, 5m, 15m, 30m, 1h, 2h, 4h]`.
+    public var retrySchedule: [ConfigDuration]
+    /// Random spread added to each wait, as a fraction of it (0–1). Default 0.1.
+    public var retryJitter: Double
+    /// A recipient still deferred this long after acceptance expires (final). Default `5d`.
+    public var maxAge: ConfigDuration
+    /// TCP connect timeout per MX address. Default `30s`.
+    public var connectTimeout: ConfigDuration
+    /// Wait for each SMTP reply (RFC 5321 §4.5.3.2 suggests minutes). Default `5m`.
+    public var commandTimeout: ConfigDuration
+    /// Name sent in EHLO. Default: the top-level `hostname`.
+    public var heloName: String?
+    /// Recursive DNS servers for MX lookups (`ip` or `ip:port`). Default: /etc/resolv.conf.
+    public var dnsServers: [String]
+    /// TCP port of recipients' MX servers. Default 25 (tests and simulators change it).
+    public var mxPort: Int
+    /// Static routes that bypass MX lookup: `domain: host:port`.
+    public var routes: [String: String]
+    /// Outbound STARTTLS: `opportunistic` (use when offered, RFC 3207 / RFC 7435) or `disabled`. Default `opportunistic`.
+    public var tls: OutboundTLS
+    /// A claimed batch whose worker stopped confirming it for this long is taken over by
+    /// another worker (that worker is presumed dead). Default `2m`.
+    public var claimTimeout: ConfigDuration
+
+    public enum OutboundTLS: String, Sendable, Codable, CaseIterable { case opportunistic, disabled }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case concurrency, batchSize = "batch_size", maxRecipientsPerTransaction = "max_recipients_per_transaction"
+        case retrySchedule = "retry_schedule", retryJitter = "retry_jitter", maxAge = "max_age"
+        case connectTimeout = "connect_timeout", commandTimeout = "command_timeout", heloName = "helo_name"
+        case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout"
+    }
+
+    public init() {
+        concurrency = 16
+        batchSize = 50
+        maxRecipientsPerTransaction = 100
+        retrySchedule = [.minutes(1), .minutes(5), .minutes(15), .minutes(30), .hours(1), .hours(2), .hours(4)]
+        retryJitter = 0.1
+        maxAge = .days(5)
+        connectTimeout = .seconds(30)
+        commandTimeout = .minutes(5)
+        heloName = nil
+        dnsServers = []
+        mxPort = 25
+        routes = [:]
+        tls = .opportunistic
+        claimTimeout = .minutes(2)
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        maxRecipientsPerTransaction = try c.decodeIfPresent(Int.self, forKey: .maxRecipientsPerTransaction) ?? maxRecipientsPerTransaction
+        retrySchedule = try c.decodeIfPresent([ConfigDuration].self, forKey: .retrySchedule) ?? retrySchedule
+        retryJitter = try c.decodeIfPresent(Double.self, forKey: .retryJitter) ?? retryJitter
+        maxAge = try c.decodeIfPresent(ConfigDuration.self, forKey: .maxAge) ?? maxAge
+        connectTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout) ?? connectTimeout
+        commandTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .commandTimeout) ?? commandTimeout
+        heloName = try c.decodeIfPresent(String.self, forKey: .heloName) ?? heloName
+        dnsServers = try c.decodeIfPresent([String].self, forKey: .dnsServers) ?? dnsServers
+        mxPort = try c.decodeIfPresent(Int.self, forKey: .mxPort) ?? mxPort
+        routes = try c.decodeIfPresent([String: String].self, forKey: .routes) ?? routes
+        tls = try c.decodeIfPresent(OutboundTLS.self, forKey: .tls) ?? tls
+        claimTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .claimTimeout) ?? claimTimeout
+    }
+
+    func validate() throws {
+        if !(1...4096).contains(concurrency) {
+            throw ConfigurationError(key: "delivery.concurrency", problem: "must be between 1 and 4096")
+        }
+        if !(1...1000).contains(batchSize) {
+            throw ConfigurationError(key: "delivery.batch_size", problem: "must be between 1 and 1000")
+        }
+        if !(1...1000).contains(maxRecipientsPerTransaction) {
+            throw ConfigurationError(key: "delivery.max_recipients_per_transaction", problem: "must be between 1 and 1000")
+        }
+        if retrySchedule.isEmpty {
+            throw ConfigurationError(key: "delivery.retry_schedule", problem: "needs at least one wait, e.g. [1m, 5m, 30m]")
+        }
+        for (index, wait) in retrySchedule.enumerated() where wait.milliseconds < 100 {
+            throw ConfigurationError(key: "delivery.retry_schedule[\(index)]", problem: "must be at least 100ms")
+        }
+        if !(0...1).contains(retryJitter) {
+            throw ConfigurationError(key: "delivery.retry_jitter", problem: "must be between 0 and 1")
+        }
+        if !(1...65535).contains(mxPort) {
+            throw ConfigurationError(key: "delivery.mx_port", problem: "must be a TCP port (1-65535)")
+        }
+        if claimTimeout.milliseconds < 1000 {
+            throw ConfigurationError(key: "delivery.claim_timeout", problem: "must be at least 1s")
+        }
+        for (domain, target) in routes where HostPort.parse(target) == nil {
+            throw ConfigurationError(key: "delivery.routes.\(domain)", problem: "'\(target)' is not host:port")
+        }
+    }
+}

@@ -1,0 +1,192 @@
+// A throwaway redis-server for tests. Self-contained: copy this file into any test
+// target that needs a real Redis (it uses only Foundation and the C library).
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A `redis-server` child process on a free loopback port, with no persistence:
+///
+/// ```
+/// redis-server --port N --bind 127.0.0.1 --save '' --appendonly no --daemonize no [extra…]
+/// ```
+///
+/// ```
+/// let server = try await RedisServerProcess.start()
+/// defer { server.stop() }
+/// … connect to server.url …
+/// server.stop(); try await server.restart()     // kill -9 and start again on the same port
+/// ```
+///
+/// `start()` waits until the server answers `PING`. `stop()` kills it with SIGKILL
+/// (no shutdown handshake, as in a crash) and reaps it; `deinit` does the same, so a
+/// forgotten `stop()` leaves no server behind.
+final class RedisServerProcess: @unchecked Sendable {
+    struct StartError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let host = "127.0.0.1"
+    let port: Int
+    let extraArguments: [String]
+
+    private let lock = NSLock()
+    private var process: Process?
+
+    /// `redis://127.0.0.1:PORT`.
+    var url: String { "redis://\(host):\(port)" }
+
+    private init(port: Int, extraArguments: [String]) {
+        self.port = port
+        self.extraArguments = extraArguments
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Starts a server on a free port (retrying on another port if the chosen one is taken meanwhile).
+    static func start(extraArguments: [String] = []) async throws -> RedisServerProcess {
+        var lastError: Error = StartError(description: "redis-server did not start")
+        for _ in 0..<5 {
+            let server = RedisServerProcess(port: try freeLoopbackPort(), extraArguments: extraArguments)
+            do {
+                try await server.launch()
+                return server
+            } catch {
+                server.stop()
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// Starts the server again on the same port after ``stop()``.
+    func restart() async throws {
+        stop()
+        try await launch()
+    }
+
+    /// Kills the server (SIGKILL) and waits for it to exit. Safe to call twice.
+    func stop() {
+        let running: Process? = lock.withLock {
+            defer { process = nil }
+            return process
+        }
+        guard let running else { return }
+        if running.isRunning {
+            kill(running.processIdentifier, SIGKILL)
+        }
+        running.waitUntilExit()
+    }
+
+    private func launch() async throws {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: Self.redisServerPath())
+        child.arguments = [
+            "--port", String(port), "--bind", host, "--save", "", "--appendonly", "no", "--daemonize", "no",
+        ] + extraArguments
+        child.standardInput = FileHandle.nullDevice
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        lock.withLock { process = child }
+
+        // Up to ~10 s for the server to answer PING.
+        for _ in 0..<400 {
+            if Self.ping(port: port) {
+                return
+            }
+            guard child.isRunning else {
+                throw StartError(description: "redis-server exited with status \(child.terminationStatus) (port \(port) taken?)")
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw StartError(description: "redis-server on port \(port) did not answer PING in time")
+    }
+
+    private static func redisServerPath() -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/redis-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) {
+                return candidate
+            }
+        }
+        return "/usr/bin/redis-server"
+    }
+
+    // MARK: Sockets (blocking, loopback only, test use)
+
+    private static var streamSocketType: Int32 {
+        #if canImport(Glibc) || canImport(Musl)
+        Int32(SOCK_STREAM.rawValue)
+        #else
+        SOCK_STREAM
+        #endif
+    }
+
+    private static func loopbackAddress(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    /// A port that was free a moment ago (bind to port 0, read it back, close).
+    private static func freeLoopbackPort() throws -> Int {
+        let fd = socket(AF_INET, streamSocketType, 0)
+        guard fd >= 0 else { throw StartError(description: "socket() failed: \(errno)") }
+        defer { close(fd) }
+        var address = loopbackAddress(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw StartError(description: "bind() failed: \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(fd, $0, &length)
+            }
+        }
+        guard named == 0 else { throw StartError(description: "getsockname() failed: \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether a server on `port` answers `PING` with `+PONG` (1 s I/O timeout).
+    private static func ping(port: Int) -> Bool {
+        let fd = socket(AF_INET, streamSocketType, 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = loopbackAddress(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return false }
+        let request = Array("PING\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return false }
+        var reply = [UInt8](repeating: 0, count: 7)
+        var received = 0
+        while received < reply.count {
+            let count = reply.withUnsafeMutableBytes {
+                recv(fd, $0.baseAddress! + received, $0.count - received, 0)
+            }
+            guard count > 0 else { return false }
+            received += count
+        }
+        return reply == Array("+PONG\r\n".utf8)
+    }
+}

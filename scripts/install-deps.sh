@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Hikyaku needs on Debian 12.
+# As root it runs apt-get/pip itself; otherwise it prints the exact commands and fails.
+set -euo pipefail
+
+need_apt=()
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v redis-cli >/dev/null || need_apt+=(redis-tools)
+[ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null || need_apt+=(dnsmasq-base)
+command -v swaks >/dev/null || need_apt+=(swaks)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+[ -f /usr/include/hiredis/hiredis.h ] || need_apt+=(libhiredis-dev)
+[ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
+[ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
+[ -f /usr/include/crypt.h ] || need_apt+=(libcrypt-dev)
+command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+
+need_pip=()
+python3 -c 'import aiosmtpd' 2>/dev/null || need_pip+=(aiosmtpd)
+python3 -c 'import pytest' 2>/dev/null || need_pip+=(pytest)
+
+if ! command -v swift >/dev/null; then
+  echo "error: Swift 6 toolchain not found on PATH (install it from https://swift.org/install/linux/)" >&2
+  exit 1
+fi
+
+if [ ${#need_apt[@]} -eq 0 ] && [ ${#need_pip[@]} -eq 0 ]; then
+  exit 0
+fi
+
+pip_install() {
+  python3 -m pip install --quiet "$@" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$@"
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+  if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  fi
+  if [ ${#need_pip[@]} -gt 0 ]; then
+    echo "installing Python packages: ${need_pip[*]}"
+    pip_install "${need_pip[@]}"
+  fi
+else
+  echo "Missing prerequisites. Run:" >&2
+  [ ${#need_apt[@]} -gt 0 ] && echo "  sudo apt-get update && sudo apt-get install -y ${need_apt[*]}" >&2
+  [ ${#need_pip[@]} -gt 0 ] && echo "  python3 -m pip install ${need_pip[*]}" >&2
+  exit 1
+fi
