@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", nioPosix]),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
     ]
 )

@@ -46,7 +46,7 @@ struct BatchDelivery {
                     do {
                         var itemResults: [RecipientResult] = []
                         for chunk in item.recipients.chunks(of: context.settings.maxRecipientsPerTransaction) {
-                            itemResults += try await session.transact(sender: message.sender, recipients: chunk, body: message.body)
+                            itemResults += try await session.transact(sender: message.sender, recipients: Array(chunk), body: message.body)
                         }
                         results[item.entryID] = itemResults
                         index += 1

@@ -72,7 +72,9 @@ public struct DeliveryWorker: Service {
     private func deliver(_ batch: ClaimedBatch) async {
         let outcomes: [WorkOutcome]
         do {
-            outcomes = try await BatchDelivery(context: context).run(batch)
+            outcomes = try await withClaimKeptFresh(batch) {
+                try await BatchDelivery(context: context).run(batch)
+            }
         } catch {
             // The claim stays pending; another attempt (ours or another worker's) takes it over.
             context.logger.warning("cannot load batch for \(batch.domain): \(error)")
@@ -91,6 +93,25 @@ public struct DeliveryWorker: Service {
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
+        }
+    }
+
+    /// Runs `body` while refreshing the batch's claim every third of the claim timeout, so a
+    /// slow destination does not make other workers think this one died.
+    private func withClaimKeptFresh<T: Sendable>(_ batch: ClaimedBatch, _ body: @Sendable () async throws -> T) async throws -> T {
+        let queue = context.queue
+        let consumer = self.consumer
+        let interval = context.settings.claimTimeout.duration / 3
+        let ids = batch.items.map(\.entryID)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: interval)
+                    try? await queue.refreshClaims(consumer: consumer, domain: batch.domain, entryIDs: ids)
+                }
+            }
+            defer { group.cancelAll() }
+            return try await body()
         }
     }
 

@@ -14,9 +14,9 @@ final class SMTPClientConnection: Sendable {
     private let commandTimeout: TimeAmount
     let remoteAddress: SocketAddress
 
-    private init(channel: Channel, handler: SMTPReplyHandler, commandTimeout: TimeAmount, remoteAddress: SocketAddress) {
+    private init(channel: Channel, handler: NIOLoopBound<SMTPReplyHandler>, commandTimeout: TimeAmount, remoteAddress: SocketAddress) {
         self.channel = channel
-        self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        self.handler = handler
         self.commandTimeout = commandTimeout
         self.remoteAddress = remoteAddress
     }
@@ -29,10 +29,10 @@ final class SMTPClientConnection: Sendable {
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connect(to: address)
             .get()
-        let handler = try await channel.eventLoop.submit { () -> SMTPReplyHandler in
+        let handler = try await channel.eventLoop.submit { () -> NIOLoopBound<SMTPReplyHandler> in
             let handler = SMTPReplyHandler()
             try channel.pipeline.syncOperations.addHandler(handler)
-            return handler
+            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
         }.get()
         return SMTPClientConnection(channel: channel, handler: handler, commandTimeout: commandTimeout, remoteAddress: address)
     }

@@ -88,8 +88,8 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context channelContext: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        framer.append(&bytes)
+        let bytes = unwrapInboundIn(data)
+        framer.append(bytes)
         processFrames(context: channelContext)
     }
 
@@ -215,18 +215,18 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
         let future = context.threadPool.runIfActive(eventLoop: channelContext.eventLoop) { () -> Bool in
             // Verify against a dummy hash for unknown users so timing does not reveal which exist.
-            PasswordHasher.verify(password, hash: hash ?? "$y$j9T$7S9YkYl8S0z/jBc6xOAOL.$7uN5bA0Wxq3mqZ1GkMkpUYeTkz0JwDkLhjrkQ4OPn53") && hash != nil
+            PasswordHasher.verify(password, hash: hash ?? "$y$j9T$RqIXSAundvW366C0Ao6rF1$00FWqAV9EMZPJ4/NJBlt6mbi9s7W2TqqGIUi/YLSIk9") && hash != nil
         }
         future.whenComplete { result in
             let (handler, channelContext) = loopBound.value
             let outcome: AuthResult
             switch result {
-            case .success(true): outcome = .success(username: username)
+            case .success(true): outcome = .success(username)
             case .success(false): outcome = .failure
             case .failure: outcome = .temporaryFailure
             }
             // Never log the password; the user name is useful for abuse handling.
-            handler.logger.info("AUTH \(outcome.isSuccess ? "succeeded" : "failed")", metadata: ["user": "\(username)"])
+            handler.logger.info("AUTH \(outcome == .success(username) ? "succeeded" : "failed")", metadata: ["user": "\(username)"])
             handler.perform(handler.stateMachine.credentialsChecked(outcome), context: channelContext)
             handler.resume(context: channelContext)
         }
@@ -242,12 +242,12 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         streamingFailed = nil
         appendInFlight = nil
         let now = Clock.nowMilliseconds()
-        let snapshot = stateMachine.transactionSnapshot
+        let recipients = stateMachine.transactionRecipients
         assembler = MessageAssembler(
             receivedHeader: ReceivedHeader.render(
-                heloName: snapshot.heloName, clientIP: clientIP ?? "unknown", hostname: context.hostname,
-                protocolName: snapshot.protocolName, queueID: id,
-                recipient: snapshot.recipients.count == 1 ? snapshot.recipients[0] : nil,
+                heloName: stateMachine.heloName ?? "", clientIP: clientIP ?? "unknown", hostname: context.hostname,
+                protocolName: stateMachine.protocolName, queueID: id,
+                recipient: recipients.count == 1 ? recipients[0].mailbox?.description : nil,
                 date: Clock.rfc5322Date(milliseconds: now)),
             generatedMessageID: "<\(id.rawValue)@\(context.hostname)>")
     }
@@ -344,8 +344,8 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             body = .inline(assembler.canFlush ? assembler.takePending() : assembler.pending)
         }
         let message = NewMessage(
-            queueID: id, sender: transaction.reversePath.addressString,
-            recipients: transaction.recipients.map(\.mailbox.description),
+            queueID: id, sender: transaction.reversePath.mailbox?.description ?? "",
+            recipients: transaction.recipients.compactMap { $0.mailbox?.description },
             messageID: assembler.messageID, size: assembler.flushedBytes + assembler.pending.readableBytes,
             clientIP: clientIP, authUser: transaction.authenticatedUser)
         self.assembler = nil

@@ -195,6 +195,15 @@ public final class MessageQueue: Sendable {
         return Int(reply.int ?? 0)
     }
 
+    /// Keeps a long-running batch's claim fresh (`XCLAIM … JUSTID` resets the idle time
+    /// without counting a new delivery), so it is not taken over while still in progress.
+    public func refreshClaims(consumer: String, domain: String, entryIDs: [String]) async throws(QueueError) {
+        guard !entryIDs.isEmpty else { return }
+        let command = RedisCommand("XCLAIM", [.string(key("q:\(domain)")), "workers", .string(consumer), 0]
+                                   + entryIDs.map { .string($0) } + ["JUSTID"])
+        do { _ = try await redis.send(command) } catch { throw .redis(error) }
+    }
+
     /// Moves deferred work that is due back into its destination's stream.
     @discardableResult
     public func promoteDue(limit: Int = 1000) async throws(QueueError) -> Int {

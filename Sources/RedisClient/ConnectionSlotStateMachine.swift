@@ -85,6 +85,15 @@ struct ConnectionSlotStateMachine<Connection: PooledConnection, Attempt> {
         }
     }
 
+    /// The slot's connection if it is open, without changing state: lets the pool
+    /// route a request around a slot that is backing off.
+    var usableConnection: Connection? {
+        if case .connected(let connection) = state, connection.isActive {
+            return connection
+        }
+        return nil
+    }
+
     mutating func connectSucceeded(_ connection: Connection) -> SucceededAction {
         guard case .connecting = state else {
             return .close

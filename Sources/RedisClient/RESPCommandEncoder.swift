@@ -55,11 +55,13 @@ enum RESPCommandEncoder {
                         case .string(let text):
                             append(copy(text, to: base + offset))
                         case .bytes(let bytes):
-                            append(bytes.withUnsafeReadableBytes { source in
-                                UnsafeMutableRawBufferPointer(start: base + offset, count: source.count)
-                                    .copyMemory(from: source)
-                                return source.count
-                            })
+                            append(
+                                bytes.withUnsafeReadableBytes { source in
+                                    UnsafeMutableRawBufferPointer(start: base + offset, count: source.count)
+                                        .copyMemory(from: source)
+                                    return source.count
+                                }
+                            )
                         case .integer(let value):
                             append(DecimalText.write(value, to: base + offset))
                         case .double:
@@ -69,7 +71,12 @@ enum RESPCommandEncoder {
                     }
 
                     var formatted: UnsafeMutablePointer<CChar>?
-                    let length = redisFormatCommandArgv(&formatted, Int32(argumentCount), argv.baseAddress, lengths.baseAddress)
+                    let length = redisFormatCommandArgv(
+                        &formatted,
+                        Int32(argumentCount),
+                        argv.baseAddress,
+                        lengths.baseAddress
+                    )
                     guard length >= 0, let formatted else {
                         fatalError("hiredis could not format a Redis command (out of memory)")
                     }

@@ -42,6 +42,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var reader: RESPReader?
     private var timeoutTask: Scheduled<Void>?
     private var timeoutDeadline: NIODeadline?
+    private var flushScheduled = false
     private let logger: Logger
 
     init(logger: Logger) {
@@ -59,14 +60,27 @@ final class RedisChannelHandler: ChannelInboundHandler {
         if let deadline = request.deadline {
             armTimeout(for: deadline, context: context)
         }
-        context.writeAndFlush(wrapOutboundOut(request.bytes), promise: nil)
+        context.write(wrapOutboundOut(request.bytes), promise: nil)
+        scheduleFlush(context: context)
+    }
+
+    /// Flushes once after the requests already queued on the event loop have been
+    /// written, so concurrent senders share one `writev` instead of one syscall each.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            if case .active(let context) = self.state {
+                context.flush()
+            }
+        }
     }
 
     /// Closes the channel on the caller's request; requests in flight get ``RedisError/connectionClosed``.
     func close() {
         if case .active(let context) = state {
-            failAll(with: .connectionClosed)
-            context.close(promise: nil)
+            closeAndFailAll(context: context, with: .connectionClosed)
         }
     }
 
@@ -80,8 +94,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        failAll(with: .connectionClosed)
-        state = .closed
+        closeAndFailAll(context: nil, with: .connectionClosed)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -98,7 +111,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
                 metadata: ["redis.in_flight": "\(pending.count)"]
             )
         }
-        failAll(with: .connectionClosed)
+        closeAndFailAll(context: nil, with: .connectionClosed)
         context.fireChannelInactive()
     }
 
@@ -119,9 +132,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        logger.debug("Redis connection error; closing", metadata: ["error": "\(error)"])
-        failAll(with: .connectionClosed)
-        context.close(promise: nil)
+        if case .active = state {
+            logger.warning("Redis connection error; closing the connection", metadata: ["error": "\(error)"])
+        }
+        closeAndFailAll(context: context, with: .connectionClosed)
     }
 
     // MARK: Replies
@@ -150,13 +164,18 @@ final class RedisChannelHandler: ChannelInboundHandler {
 
     private func fail(context: ChannelHandlerContext, error: RedisError) {
         logger.error("Redis protocol error; closing connection", metadata: ["error": "\(error)"])
-        failAll(with: error)
-        context.close(promise: nil)
+        closeAndFailAll(context: context, with: error)
     }
 
-    /// Marks the handler closed and fails every request in flight with `error`
-    /// (requests whose deadline has passed get ``RedisError/timeout`` when `now` is given).
-    private func failAll(with error: RedisError, timedOutBefore now: NIODeadline? = nil) {
+    /// Marks the handler closed, closes the channel (when `context` is given) and then
+    /// fails every request in flight with `error`; requests whose deadline is before
+    /// `now` get ``RedisError/timeout`` instead. Closing first means a caller that
+    /// resumes on the failure already sees the connection inactive.
+    private func closeAndFailAll(
+        context: ChannelHandlerContext?,
+        with error: RedisError,
+        timedOutBefore now: NIODeadline? = nil
+    ) {
         state = .closed
         timeoutTask?.cancel()
         timeoutTask = nil
@@ -164,6 +183,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         pipelineReplies = []
         let failed = pending
         pending.removeAll()
+        context?.close(promise: nil)
         for request in failed {
             if let now, let deadline = request.deadline, deadline <= now {
                 request.response.fail(.timeout)
@@ -199,8 +219,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
                     "Redis command timed out; closing the connection",
                     metadata: ["redis.in_flight": "\(pending.count)"]
                 )
-                failAll(with: .connectionClosed, timedOutBefore: now)
-                context.close(promise: nil)
+                closeAndFailAll(context: context, with: .connectionClosed, timedOutBefore: now)
                 return
             }
             earliest = min(earliest ?? deadline, deadline)

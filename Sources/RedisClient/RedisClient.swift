@@ -12,7 +12,8 @@ import NIOCore
 /// ```
 ///
 /// Failure behaviour:
-/// - a request without a reply within ``Configuration/commandTimeout`` fails with
+/// - a request without a reply within ``Configuration/commandTimeout`` (plus the
+///   blocking time a blocking command such as `BLPOP` or `XREAD BLOCK` asks for) fails with
 ///   ``RedisError/timeout`` and its connection is closed (other requests on it fail
 ///   with ``RedisError/connectionClosed``); the next request opens a new one;
 /// - when the server goes away, requests in flight fail with ``RedisError/connectionClosed``
@@ -89,8 +90,8 @@ public final class RedisClient: Sendable {
     /// afterwards: for blocking commands such as `XREAD BLOCK` that would hold up
     /// every request pipelined behind them.
     ///
-    /// The connection's default timeout is ``Configuration/commandTimeout``; pass a
-    /// longer one to ``RedisConnection/send(_:timeout:)`` for a long `BLOCK`.
+    /// The connection's default timeout is ``Configuration/commandTimeout``, extended
+    /// by the blocking time a command asks for (`XREAD BLOCK 30000` may take 30 s more).
     ///
     /// - Throws: ``RedisError/Kind/connectionFailed`` if the connection cannot be made,
     ///   and whatever `body` throws.
@@ -110,6 +111,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Closes every connection; later requests fail with ``RedisError/clientShutdown``.
+    /// Call it before dropping the client: open connections are not closed otherwise.
     public func shutdown() async {
         await pool.shutdown()
     }

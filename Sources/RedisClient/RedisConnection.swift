@@ -124,7 +124,8 @@ public final class RedisConnection: Sendable {
         channel.isActive
     }
 
-    /// Sends one command and waits for its reply, for at most ``commandTimeout``.
+    /// Sends one command and waits for its reply, for at most ``commandTimeout`` (plus
+    /// the blocking time of a blocking command, see ``send(_:timeout:)``).
     ///
     /// - Throws: ``RedisError/Kind/server`` for an error reply (`-ERR …`),
     ///   ``RedisError/timeout`` (the connection is then closed), ``RedisError/connectionClosed``.
@@ -132,13 +133,17 @@ public final class RedisConnection: Sendable {
         try await send(command, timeout: commandTimeout)
     }
 
-    /// Sends one command with its own timeout (`nil`: none), for blocking commands
-    /// such as `XREAD BLOCK 30000` that outlast ``commandTimeout``.
+    /// Sends one command with its own timeout (`nil`: none).
+    ///
+    /// The timeout counts from the moment of sending and is extended by any blocking
+    /// time the command asks for: `BLPOP q 10` may take `timeout` + 10 s, `XREAD BLOCK 2000`
+    /// `timeout` + 2 s, and `BLPOP q 0` or `XREAD BLOCK 0` wait without a timeout.
     public func send(_ command: RedisCommand, timeout: Duration?) async throws -> RESPValue {
         var bytes = channel.allocator.buffer(capacity: 64)
         RESPCommandEncoder.encode(command, into: &bytes)
         let promise = eventLoop.makePromise(of: RESPValue.self)
-        submit(RedisRequest(bytes: bytes, response: .single(promise), deadline: Self.deadline(after: timeout)))
+        let deadline = Self.deadline(after: timeout.extended(by: command.serverBlock))
+        submit(RedisRequest(bytes: bytes, response: .single(promise), deadline: deadline))
         let reply = try await promise.futureResult.get()
         if case .error(let message) = reply {
             throw RedisError.server(message)
@@ -156,11 +161,16 @@ public final class RedisConnection: Sendable {
         try await pipeline(commands, timeout: commandTimeout)
     }
 
-    /// ``pipeline(_:)`` with its own timeout (`nil`: none).
+    /// ``pipeline(_:)`` with its own timeout (`nil`: none), extended by the blocking
+    /// time of any blocking commands in it (see ``send(_:timeout:)``).
     public func pipeline(_ commands: [RedisCommand], timeout: Duration?) async throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
         var bytes = channel.allocator.buffer(capacity: commands.count * 64)
         RESPCommandEncoder.encode(commands, into: &bytes)
+        var timeout = timeout
+        for command in commands {
+            timeout = timeout.extended(by: command.serverBlock)
+        }
         let promise = eventLoop.makePromise(of: [RESPValue].self)
         submit(
             RedisRequest(

@@ -32,10 +32,13 @@ final class RedisConnectionPool: Sendable {
             initial: configuration.reconnectBackoff.initial,
             max: configuration.reconnectBackoff.max
         )
-        self.state = LockedState(State(slots: Array(repeating: Slot(backoff: backoff), count: configuration.connectionCount)))
+        self.state = LockedState(
+            State(slots: Array(repeating: Slot(backoff: backoff), count: configuration.connectionCount))
+        )
     }
 
-    /// The connection for the next request: the next slot's, connecting it first if needed.
+    /// The connection for the next request: the next slot's, connecting it first if
+    /// needed. While that slot backs off, any other slot's open connection serves instead.
     ///
     /// - Throws: ``RedisError/Kind/unavailable`` while the slot backs off,
     ///   ``RedisError/Kind/connectionFailed`` when the attempt this request waited for failed.
@@ -46,6 +49,12 @@ final class RedisConnectionPool: Sendable {
             state.next = (state.next + 1) % state.slots.count
             let action = state.slots[index].acquire(now: .now()) {
                 group.next().makePromise(of: RedisConnection.self)
+            }
+            // A slot backing off should not fail requests another slot can serve.
+            if case .fail(let error) = action, error.kind == .unavailable,
+                let other = state.slots.lazy.compactMap(\.usableConnection).first
+            {
+                return (index, Slot.AcquireAction.use(other))
             }
             return (index, action)
         }
@@ -92,7 +101,9 @@ final class RedisConnectionPool: Sendable {
                 if failures > 0 {
                     logger.info(
                         "Redis connection re-established",
-                        metadata: ["redis.endpoint": "\(configuration.endpoint)", "redis.failed_attempts": "\(failures)"]
+                        metadata: [
+                            "redis.endpoint": "\(configuration.endpoint)", "redis.failed_attempts": "\(failures)",
+                        ]
                     )
                 }
                 attempt.succeed(connection)
@@ -102,7 +113,7 @@ final class RedisConnectionPool: Sendable {
             }
         } catch {
             let redisError = error as? RedisError ?? .connectionFailed("\(error)")
-            let reason = redisError.kind == .connectionFailed ? "\(error)" : "\(redisError)"
+            let reason = redisError.connectionFailureReason ?? "\(redisError)"
             let action = state.withLock {
                 $0.slots[index].connectFailed(reason: reason, now: .now(), jitter: Double.random(in: 0..<1))
             }

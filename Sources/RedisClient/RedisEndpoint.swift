@@ -146,7 +146,8 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
                 bytes.append(byte)
                 continue
             }
-            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) else {
+            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue)
+            else {
                 throw .invalidEndpoint("bad percent-encoding in the \(what)")
             }
             bytes.append(high << 4 | low)

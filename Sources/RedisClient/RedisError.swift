@@ -140,6 +140,12 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// The reason of a ``Kind/connectionFailed`` error without the "Redis connection failed" prefix.
+    var connectionFailureReason: String? {
+        if case .connectionFailed(let reason) = code { return reason }
+        return nil
+    }
+
     public var description: String {
         switch code {
         case .connectionFailed(let reason):

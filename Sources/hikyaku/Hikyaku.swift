@@ -177,7 +177,7 @@ struct Events: AsyncParsableCommand {
             }
             if let last { backlog = Array(backlog.suffix(last)) }
             for line in backlog { print(line) }
-            fflush(stdout)
+            fflush(nil)
             guard follow else { return }
             while true {
                 let page = try await log.read(after: cursor, count: 1000, block: .seconds(5))
@@ -187,7 +187,7 @@ struct Events: AsyncParsableCommand {
                         print(String(decoding: EventCoding.encode(event).readableBytesView, as: UTF8.self))
                     }
                 }
-                fflush(stdout)
+                fflush(nil)
             }
         }
     }

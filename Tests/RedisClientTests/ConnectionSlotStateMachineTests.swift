@@ -8,7 +8,7 @@ private final class FakeConnection: PooledConnection, @unchecked Sendable {
 }
 
 @Suite struct ConnectionSlotStateMachineTests {
-    typealias Machine = ConnectionSlotStateMachine<FakeConnection, Int>
+    fileprivate typealias Machine = ConnectionSlotStateMachine<FakeConnection, Int>
 
     private let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
     private var machine = Machine(backoff: ReconnectBackoff(initial: .seconds(1), max: .seconds(8)))
@@ -40,7 +40,10 @@ private final class FakeConnection: PooledConnection, @unchecked Sendable {
             return
         }
         #expect(used === connection)
+        #expect(machine.usableConnection === connection)
         #expect(attempts == 1)
+        connection.isActive = false
+        #expect(machine.usableConnection == nil)
     }
 
     @Test mutating func reconnectsWhenTheConnectionClosed() {
@@ -57,7 +60,8 @@ private final class FakeConnection: PooledConnection, @unchecked Sendable {
 
     @Test mutating func failsFastDuringBackoffThenTriesAgain() {
         _ = acquire(at: start)
-        guard case .backOff(let delay, failures: 1) = machine.connectFailed(reason: "refused", now: start, jitter: 0) else {
+        guard case .backOff(let delay, failures: 1) = machine.connectFailed(reason: "refused", now: start, jitter: 0)
+        else {
             Issue.record("expected backoff")
             return
         }

@@ -19,7 +19,8 @@ import Testing
         let command = RedisCommand("SET", .bytes([0x00, 0x0D, 0x0A, 0xFF]), .string("é\r\n"), .bytes(ByteBuffer()))
         var buffer = ByteBuffer()
         RESPCommandEncoder.encode(command, into: &buffer)
-        let expected: [UInt8] = Array("*4\r\n$3\r\nSET\r\n$4\r\n".utf8) + [0x00, 0x0D, 0x0A, 0xFF]
+        let expected: [UInt8] =
+            Array("*4\r\n$3\r\nSET\r\n$4\r\n".utf8) + [0x00, 0x0D, 0x0A, 0xFF]
             + Array("\r\n$4\r\né\r\n\r\n$0\r\n\r\n".utf8)
         #expect(Array(buffer.readableBytesView) == expected)
     }

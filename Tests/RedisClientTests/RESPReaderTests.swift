@@ -18,7 +18,10 @@ import Testing
         ("$0\r\n\r\n", bulk("")),
         ("$4\r\na\r\nb\r\n", bulk("a\r\nb")),
         ("*0\r\n", .array([])),
-        ("*3\r\n$1\r\na\r\n*2\r\n:1\r\n$-1\r\n+x\r\n", .array([bulk("a"), .array([.integer(1), .null]), .simpleString("x")])),
+        (
+            "*3\r\n$1\r\na\r\n*2\r\n:1\r\n$-1\r\n+x\r\n",
+            .array([bulk("a"), .array([.integer(1), .null]), .simpleString("x")])
+        ),
     ]
 
     @Test(arguments: cases)

@@ -1,7 +1,6 @@
 import NIOCore
-import Testing
-
 import RedisClient
+import Testing
 
 @Suite struct RESPValueTests {
     @Test func conveniences() {
@@ -36,7 +35,11 @@ import RedisClient
         #expect(RedisError.timeout == .timeout)
         #expect(RedisError.timeout != .connectionClosed)
 
-        let unavailable = RedisError.unavailable(retryAfter: .milliseconds(1500), failedAttempts: 3, lastFailure: "refused")
+        let unavailable = RedisError.unavailable(
+            retryAfter: .milliseconds(1500),
+            failedAttempts: 3,
+            lastFailure: "refused"
+        )
         #expect(unavailable.kind == .unavailable)
         #expect(unavailable.retryAfter == .milliseconds(1500))
         #expect(unavailable.description.contains("next attempt in 1500 ms"))

@@ -1,7 +1,6 @@
 import NIOCore
-import Testing
-
 import RedisClient
+import Testing
 
 /// `RedisConnection` against a real redis-server.
 @Suite struct RedisConnectionTests {
@@ -108,7 +107,12 @@ import RedisClient
         defer { server.stop() }
         let connection = try await TestSupport.connect(server)
         let observer = try await TestSupport.connect(server)
-        defer { Task { await connection.close(); await observer.close() } }
+        defer {
+            Task {
+                await connection.close()
+                await observer.close()
+            }
+        }
 
         // BLPOP holds up the connection; PING is pipelined behind it.
         let blocked = Task { try await connection.send(RedisCommand("BLPOP", "jobs", 0)) }
@@ -116,7 +120,10 @@ import RedisClient
         let ping = Task { try await connection.send(RedisCommand("PING")) }
         _ = try await observer.send(RedisCommand("RPUSH", "jobs", "job-1"))
 
-        #expect(try await blocked.value == .array([.bulkString(ByteBuffer(string: "jobs")), .bulkString(ByteBuffer(string: "job-1"))]))
+        #expect(
+            try await blocked.value
+                == .array([.bulkString(ByteBuffer(string: "jobs")), .bulkString(ByteBuffer(string: "job-1"))])
+        )
         #expect(try await ping.value == .simpleString("PONG"))
     }
 
@@ -125,19 +132,36 @@ import RedisClient
         defer { server.stop() }
         let connection = try await TestSupport.connect(server, commandTimeout: .milliseconds(300))
         let observer = try await TestSupport.connect(server)
-        defer { Task { await connection.close(); await observer.close() } }
+        defer {
+            Task {
+                await connection.close()
+                await observer.close()
+            }
+        }
 
-        let blocked = Task { try await connection.send(RedisCommand("BLPOP", "never", 0)) }
+        // BLPOP holds up the connection, with a long timeout of its own.
+        let blocked = Task { try await connection.send(RedisCommand("BLPOP", "never", 0), timeout: .seconds(60)) }
         #expect(try await TestSupport.waitForBlockedClients(1, observer: observer))
-        // Queued behind the BLPOP with a long timeout of its own.
-        let behind = Task { try await connection.send(RedisCommand("PING"), timeout: .seconds(60)) }
 
-        await #expect(throws: RedisError.timeout) { try await blocked.value }
-        await #expect(throws: RedisError.connectionClosed) { try await behind.value }
+        // PING waits behind it past the connection's 300 ms timeout.
+        await #expect(throws: RedisError.timeout) { try await connection.send(RedisCommand("PING")) }
+        await #expect(throws: RedisError.connectionClosed) { try await blocked.value }
         #expect(!connection.isActive)
         await #expect(throws: RedisError.connectionClosed) { try await connection.send(RedisCommand("PING")) }
         // The server saw the client go away.
         #expect(try await TestSupport.waitForBlockedClients(0, observer: observer))
+    }
+
+    @Test func blockingCommandsGetTheirBlockTimeOnTopOfTheTimeout() async throws {
+        let server = try await RedisServerProcess.start()
+        defer { server.stop() }
+        let connection = try await TestSupport.connect(server, commandTimeout: .seconds(1))
+        defer { Task { await connection.close() } }
+
+        // The server answers after 2 s, past the 1 s command timeout but within 1 s + 2 s.
+        #expect(try await connection.send(RedisCommand("BLPOP", "empty", 2)) == .null)
+        #expect(try await connection.send(RedisCommand("XREAD", "BLOCK", 2000, "STREAMS", "s", "$")) == .null)
+        #expect(connection.isActive)
     }
 
     @Test func inFlightRequestsFailWhenTheServerClosesTheConnection() async throws {
@@ -182,17 +206,24 @@ import RedisClient
     }
 
     @Test func authenticatesAsAnACLUserAndSelectsTheDatabase() async throws {
-        let server = try await RedisServerProcess.start(extraArguments: ["--user", "relay", "on", ">pw", "~*", "&*", "+@all"])
+        let server = try await RedisServerProcess.start(extraArguments: [
+            "--user", "relay", "on", ">pw", "~*", "&*", "+@all",
+        ])
         defer { server.stop() }
 
         let endpoint = try RedisEndpoint(url: "redis://relay:pw@127.0.0.1:\(server.port)/3")
-        let connection = try await RedisConnection.connect(to: endpoint, eventLoop: TestSupport.group.next(), logger: .quiet)
+        let connection = try await RedisConnection.connect(
+            to: endpoint,
+            eventLoop: TestSupport.group.next(),
+            logger: .quiet
+        )
         defer { Task { await connection.close() } }
         #expect(try await connection.send(RedisCommand("ACL", "WHOAMI")).string == "relay")
         _ = try await connection.send(RedisCommand("SET", "where", "db3"))
 
         let replies = try await connection.pipeline([
-            RedisCommand("SELECT", 0), RedisCommand("GET", "where"), RedisCommand("SELECT", 3), RedisCommand("GET", "where"),
+            RedisCommand("SELECT", 0), RedisCommand("GET", "where"), RedisCommand("SELECT", 3),
+            RedisCommand("GET", "where"),
         ])
         #expect(replies[1] == .null)
         #expect(replies[3].string == "db3")

@@ -1,6 +1,5 @@
-import Testing
-
 import RedisClient
+import Testing
 
 @Suite struct RedisEndpointTests {
     static let valid: [(url: String, endpoint: RedisEndpoint)] = [
@@ -9,7 +8,10 @@ import RedisClient
         ("redis://localhost/", RedisEndpoint(host: "localhost")),
         ("REDIS://cache.internal:7000/3", RedisEndpoint(host: "cache.internal", port: 7000, database: 3)),
         ("redis://:s3cret@host", RedisEndpoint(host: "host", password: "s3cret")),
-        ("redis://relay:s3cret@host:1/15", RedisEndpoint(host: "host", port: 1, username: "relay", password: "s3cret", database: 15)),
+        (
+            "redis://relay:s3cret@host:1/15",
+            RedisEndpoint(host: "host", port: 1, username: "relay", password: "s3cret", database: 15)
+        ),
         ("redis://:p%40ss%3Aword@host", RedisEndpoint(host: "host", password: "p@ss:word")),
         ("redis://:p@ss@host", RedisEndpoint(host: "host", password: "p@ss")),
         ("redis://:@host", RedisEndpoint(host: "host", password: "")),

@@ -23,9 +23,10 @@ import Darwin
 /// server.stop(); try await server.restart()     // kill -9 and start again on the same port
 /// ```
 ///
-/// `start()` waits until the server answers `PING`. `stop()` kills it with SIGKILL
-/// (no shutdown handshake, as in a crash) and reaps it; `deinit` does the same, so a
-/// forgotten `stop()` leaves no server behind.
+/// `start()` waits until the server answers `PING` (`+PONG`, or `-NOAUTH` under
+/// `--requirepass`). `stop()` kills it with SIGKILL (no shutdown handshake, as in a
+/// crash) and reaps it; `deinit` does the same, so a forgotten `stop()` leaves no
+/// server behind.
 final class RedisServerProcess: @unchecked Sendable {
     struct StartError: Error, CustomStringConvertible {
         var description: String
@@ -37,24 +38,29 @@ final class RedisServerProcess: @unchecked Sendable {
 
     private let lock = NSLock()
     private var process: Process?
+    /// Holds the server's log file (and its working directory); removed in `deinit`.
+    private let directory: URL
 
     /// `redis://127.0.0.1:PORT`.
     var url: String { "redis://\(host):\(port)" }
 
-    private init(port: Int, extraArguments: [String]) {
+    private init(port: Int, extraArguments: [String]) throws {
         self.port = port
         self.extraArguments = extraArguments
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
     deinit {
         stop()
+        try? FileManager.default.removeItem(at: directory)
     }
 
     /// Starts a server on a free port (retrying on another port if the chosen one is taken meanwhile).
     static func start(extraArguments: [String] = []) async throws -> RedisServerProcess {
         var lastError: Error = StartError(description: "redis-server did not start")
         for _ in 0..<5 {
-            let server = RedisServerProcess(port: try freeLoopbackPort(), extraArguments: extraArguments)
+            let server = try RedisServerProcess(port: try freeLoopbackPort(), extraArguments: extraArguments)
             do {
                 try await server.launch()
                 return server
@@ -85,29 +91,44 @@ final class RedisServerProcess: @unchecked Sendable {
         running.waitUntilExit()
     }
 
+    private var logFile: URL {
+        directory.appendingPathComponent("redis.log")
+    }
+
     private func launch() async throws {
+        try? FileManager.default.removeItem(at: logFile)
         let child = Process()
         child.executableURL = URL(fileURLWithPath: Self.redisServerPath())
-        child.arguments = [
-            "--port", String(port), "--bind", host, "--save", "", "--appendonly", "no", "--daemonize", "no",
-        ] + extraArguments
+        child.arguments =
+            [
+                "--port", String(port), "--bind", host, "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--dir", directory.path, "--logfile", logFile.path,
+            ] + extraArguments
         child.standardInput = FileHandle.nullDevice
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()
         lock.withLock { process = child }
 
-        // Up to ~10 s for the server to answer PING.
+        // Up to ~10 s for *this* server to log that it listens and to answer PING. The log
+        // line matters: if another test's server took the port meanwhile, PING alone would
+        // succeed against the wrong server while this one exits with "Address already in use".
         for _ in 0..<400 {
-            if Self.ping(port: port) {
+            if log.contains("Ready to accept connections"), child.isRunning, Self.ping(port: port) {
                 return
             }
             guard child.isRunning else {
-                throw StartError(description: "redis-server exited with status \(child.terminationStatus) (port \(port) taken?)")
+                let lastLines = log.split(separator: "\n").suffix(3).joined(separator: " | ")
+                let status = child.terminationStatus
+                throw StartError(description: "redis-server on port \(port) exited (status \(status)): \(lastLines)")
             }
             try await Task.sleep(for: .milliseconds(25))
         }
-        throw StartError(description: "redis-server on port \(port) did not answer PING in time")
+        throw StartError(description: "redis-server on port \(port) did not become ready in time")
+    }
+
+    private var log: String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
 
     private static func redisServerPath() -> String {
@@ -161,7 +182,7 @@ final class RedisServerProcess: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// Whether a server on `port` answers `PING` with `+PONG` (1 s I/O timeout).
+    /// Whether a server on `port` answers `PING` (1 s I/O timeout).
     private static func ping(port: Int) -> Bool {
         let fd = socket(AF_INET, streamSocketType, 0)
         guard fd >= 0 else { return false }
@@ -178,15 +199,13 @@ final class RedisServerProcess: @unchecked Sendable {
         guard connected == 0 else { return false }
         let request = Array("PING\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return false }
-        var reply = [UInt8](repeating: 0, count: 7)
-        var received = 0
-        while received < reply.count {
-            let count = reply.withUnsafeMutableBytes {
-                recv(fd, $0.baseAddress! + received, $0.count - received, 0)
-            }
-            guard count > 0 else { return false }
-            received += count
+        // Any reply line counts: `+PONG`, or `-NOAUTH …` when the server requires a password.
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while line.last != UInt8(ascii: "\n"), line.count < 256 {
+            guard recv(fd, &byte, 1, 0) == 1 else { return false }
+            line.append(byte)
         }
-        return reply == Array("+PONG\r\n".utf8)
+        return line.first == UInt8(ascii: "+") || line.first == UInt8(ascii: "-")
     }
 }

@@ -37,16 +37,8 @@ private struct RecordingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level,
-        message: Logger.Message,
-        metadata: Logger.Metadata?,
-        source: String,
-        file: String,
-        function: String,
-        line: UInt
-    ) {
-        recorder.append(.init(level: level, message: message.description))
+    func log(event: LogEvent) {
+        recorder.append(.init(level: event.level, message: event.message.description))
     }
 }
 

@@ -7,7 +7,7 @@ import NIOCore
 /// C: MAIL FROM:<a@example.com>\r\n   → .line("MAIL FROM:<a@example.com>")
 /// C: DATA\r\n                        → .line("DATA")       (caller answers 354, sets mode = .data)
 /// C: Subject: hi\r\n..dots\r\n       → .dataChunk("Subject: hi\r\n.dots\r\n")
-/// C: .\r\n                           → .dataEnd(DataSummary(size: 21))   (mode is .command again)
+/// C: .\r\n                           → .dataEnd(DataSummary(size: 20))   (mode is .command again)
 /// ```
 ///
 /// **Command mode** (RFC 5321 §4.5.3.1.4): lines end at CRLF, or at a bare LF as Postfix

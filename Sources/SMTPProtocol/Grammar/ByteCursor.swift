@@ -32,7 +32,8 @@ struct ByteCursor {
     mutating func consumeCaseInsensitive(_ text: String) -> Bool {
         let expected = Array(text.utf8)
         guard self.bytes.count - self.index >= expected.count else { return false }
-        for (offset, byte) in expected.enumerated() where ASCII.lowercase(self.bytes[self.index + offset]) != ASCII.lowercase(byte) {
+        for (offset, byte) in expected.enumerated()
+        where ASCII.lowercase(self.bytes[self.index + offset]) != ASCII.lowercase(byte) {
             return false
         }
         self.index += expected.count

@@ -69,7 +69,8 @@ public struct SMTPReply: Hashable, Sendable {
                 ? String(decoding: line.utf8.map { $0 == ASCII.cr || $0 == ASCII.lf ? ASCII.space : $0 }, as: UTF8.self)
                 : line
             let text = prefix + safe
-            if text.isEmpty, separator == " " {
+            if text.isEmpty, separator == " ", self.code != 334 {
+                // "334 " keeps its space: RFC 4954 §4 continue-req = "334" SP [base64] CRLF.
                 buffer.writeString("\(self.code)\r\n")
             } else {
                 buffer.writeString("\(self.code)\(separator)\(text)\r\n")

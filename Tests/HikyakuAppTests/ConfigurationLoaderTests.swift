@@ -1,0 +1,80 @@
+import HikyakuApp
+import RelayCore
+import Testing
+
+struct ConfigurationLoaderTests {
+    @Test func anEmptyFileGivesTheDocumentedDefaults() throws {
+        let configuration = try ConfigurationLoader.parse(yaml: "")
+        #expect(configuration.ingest.listeners.map(\.address) == ["127.0.0.1:2525"])
+        #expect(configuration.ingest.maxMessageSize.bytes == 25 << 20)
+        #expect(configuration.delivery.retrySchedule.first == .minutes(1))
+        #expect(configuration.delivery.mxPort == 25)
+        #expect(configuration.redis.url == nil)
+    }
+
+    @Test func valuesAreReadWithUnits() throws {
+        let configuration = try ConfigurationLoader.parse(yaml: """
+            hostname: relay.test
+            redis: {url: "redis://127.0.0.1:7000/2", command_timeout: 250ms}
+            ingest:
+              max_message_size: 10MiB
+              relay_networks: ["10.0.0.0/8"]
+              listeners: [{name: a, address: "127.0.0.1:2600"}]
+            delivery:
+              retry_schedule: [1s, 2m, 1h]
+              max_age: 2d
+              routes: {example.test: "127.0.0.1:2626"}
+            """)
+        #expect(configuration.hostname == "relay.test")
+        #expect(configuration.redis.commandTimeout == ConfigDuration(milliseconds: 250))
+        #expect(configuration.ingest.maxMessageSize.bytes == 10 << 20)
+        #expect(configuration.ingest.relayNetworks.first?.contains("10.1.2.3") == true)
+        #expect(configuration.ingest.relayNetworks.first?.contains("11.1.2.3") == false)
+        #expect(configuration.delivery.retrySchedule == [.seconds(1), .minutes(2), .hours(1)])
+        #expect(configuration.delivery.maxAge == .days(2))
+        #expect(configuration.delivery.routes["example.test"] == "127.0.0.1:2626")
+    }
+
+    @Test func environmentOverridesWinAndAreReadAsYAML() throws {
+        let configuration = try ConfigurationLoader.parse(yaml: "redis: {url: \"redis://a:1/0\"}", environment: [
+            "HIKYAKU_REDIS__URL": "redis://127.0.0.1:6390/0",
+            "HIKYAKU_DELIVERY__CONCURRENCY": "3",
+            "HIKYAKU_DELIVERY__DNS_SERVERS": "[\"127.0.0.1:5353\"]",
+            "UNRELATED": "x",
+        ])
+        #expect(configuration.redis.url == "redis://127.0.0.1:6390/0")
+        #expect(configuration.delivery.concurrency == 3)
+        #expect(configuration.delivery.dnsServers == ["127.0.0.1:5353"])
+    }
+
+    @Test(arguments: [
+        ("ingest: {max_mesage_size: 1}", "ingest.max_mesage_size"),
+        ("delivery: {concurrency: lots}", "delivery.concurrency"),
+        ("delivery: {retry_schedule: [1m, soon]}", "delivery.retry_schedule[1]"),
+        ("ingest: {relay_networks: [\"10.0.0.0/33\"]}", "ingest.relay_networks[0]"),
+        ("ingest: {listeners: [{name: a, address: \"nowhere\"}]}", "ingest.listeners[0].address"),
+        ("ingest: {listeners: [{name: a, address: \"127.0.0.1:25\", tls: starttls}]}", "ingest.listeners[0].tls"),
+        ("ingest: {listeners: [{name: a, address: \"127.0.0.1:25\", mode: open}]}", "ingest.listeners[0].mode"),
+        ("ingest: {users: [{username: u, password_hash: hunter2}]}", "ingest.users[0].password_hash"),
+        ("redis: {url: \"http://x\"}", "redis.url"),
+        ("log_level: loud", "log_level"),
+        ("delivery: {routes: {a.test: \"nohost\"}}", "delivery.routes.a.test"),
+    ])
+    func invalidConfigurationNamesTheKey(yaml: String, key: String) {
+        do {
+            _ = try ConfigurationLoader.parse(yaml: yaml)
+            Issue.record("expected an error for \(yaml)")
+        } catch let error as ConfigurationError {
+            #expect(error.key == key, "\(error)")
+            #expect(!error.problem.isEmpty)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func anOverrideOfAnUnknownKeyIsAnError() {
+        #expect(throws: ConfigurationError.self) {
+            _ = try ConfigurationLoader.parse(yaml: "", environment: ["HIKYAKU_DELIVERY__CONCURENCY": "3"])
+        }
+    }
+}
