@@ -77,7 +77,11 @@ pids+=($!)
 "$BIN" serve --config var/hikyaku.yaml --role all &
 SERVE_PID=$!
 pids+=($SERVE_PID)
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$RELAY_PORT") 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do
+  kill -0 "$SERVE_PID" 2>/dev/null || { echo "hikyaku serve exited; see the error above" >&2; exit 1; }
+  (exec 3<>/dev/tcp/127.0.0.1/"$RELAY_PORT") 2>/dev/null && break
+  sleep 0.1
+done
 
 cat <<BANNER
 

@@ -1,9 +1,11 @@
 /// A bounds-checked cursor over a whole DNS message, for the decoder.
 ///
 /// Every read throws ``DNSError/Code/malformedResponse`` rather than trapping when the
-/// message ends early. Names follow compression pointers (RFC 1035 §4.1.4) that point
-/// strictly backwards from where the pointer sits, so a chain of pointers always ends;
-/// together with the 255-octet name limit this makes pointer loops impossible.
+/// message ends early. Names follow compression pointers (RFC 1035 §4.1.4) only to
+/// offsets before the start of the run of labels that holds the pointer, so each jump
+/// lands lower than every earlier one and a name can never revisit an offset: pointer
+/// loops are impossible. The 255-octet name limit and a cap on pointers per name are
+/// enforced as well.
 struct DNSWireReader {
     /// The most pointers followed in one name; far more than any real message needs.
     static let maximumPointers = 64
@@ -48,6 +50,7 @@ struct DNSWireReader {
         var labels: [[UInt8]] = []
         var wireLength = 1
         var cursor = self.position
+        var segmentStart = self.position
         var resumeAt: Int? = nil
         var pointers = 0
         while true {
@@ -71,8 +74,8 @@ struct DNSWireReader {
             case 0xC0:
                 guard cursor + 1 < self.bytes.count else { throw Self.truncated("a compression pointer") }
                 let target = Int(length & 0x3F) << 8 | Int(self.bytes[cursor + 1])
-                guard target < cursor else {
-                    throw DNSError.malformed("compression pointer at \(cursor) does not point backwards (to \(target))")
+                guard target < segmentStart else {
+                    throw DNSError.malformed("compression pointer at \(cursor) to \(target) loops or points forwards")
                 }
                 pointers += 1
                 guard pointers <= Self.maximumPointers else {
@@ -80,6 +83,7 @@ struct DNSWireReader {
                 }
                 if resumeAt == nil { resumeAt = cursor + 2 }
                 cursor = target
+                segmentStart = target
             default:
                 throw DNSError.malformed("unsupported label type 0x\(String(length, radix: 16)) at \(cursor)")
             }

@@ -68,6 +68,10 @@ public enum ConfigurationLoader {
     }
 
     private static func set(_ node: inout Node, path: ArraySlice<String>, value: Node, fullKey: String) throws {
+        // `redis:` with nothing after it (or only a comment) is an empty mapping here.
+        if case .scalar(let scalar) = node, ["", "~", "null"].contains(scalar.string) {
+            node = .mapping(.init([]))
+        }
         guard var mapping = node.mapping else {
             throw ConfigurationError(key: fullKey, problem: "cannot override inside a value that is not a mapping")
         }
@@ -83,6 +87,10 @@ public enum ConfigurationLoader {
     }
 
     static func describe(_ error: DecodingError) -> ConfigurationError {
+        // Yams wraps errors thrown by our own decoders (unknown keys) in dataCorrupted.
+        if case .dataCorrupted(let context) = error, let ours = context.underlyingError as? ConfigurationError {
+            return ours
+        }
         switch error {
         case .typeMismatch(let type, let context):
             return ConfigurationError(key: ConfigurationError.path(context.codingPath), problem: "expected \(typeName(type))")

@@ -48,7 +48,7 @@ public struct SMTPListener: Service {
         } catch {
             throw IngestError.cannotListen(listener: listener.name, address: listener.address, reason: "\(error)")
         }
-        context.logger.notice("SMTP listener '\(listener.name)' (\(listener.mode.rawValue), TLS: \(listener.effectiveTLS(tlsConfigured: context.tls != nil).rawValue)) on \(channel.localAddress.map { "\($0)" } ?? listener.address)")
+        context.logger.notice("SMTP listener '\(listener.name)' (\(listener.mode.rawValue), TLS: \(listener.effectiveTLS(tlsConfigured: context.tls != nil).rawValue)) listening on \(host):\(channel.localAddress?.port ?? port)")
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {

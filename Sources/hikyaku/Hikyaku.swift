@@ -37,9 +37,14 @@ struct ConfigOptions: ParsableArguments {
         do {
             return try ConfigurationLoader.load(path: config)
         } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+            throw StartupError(description: error.description)
         }
     }
+}
+
+/// A problem that stops a command, printed as `Error: …` without the usage text.
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
 }
 
 func bootstrapLogging(level: String) {
@@ -80,7 +85,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await HikyakuApplication(configuration: configuration, role: role, logger: logger).run()
         } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+            throw StartupError(description: error.description)
         }
     }
 }

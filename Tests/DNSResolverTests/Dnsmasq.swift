@@ -78,7 +78,7 @@ final class Dnsmasq: @unchecked Sendable {
             if Self.waitUntilListening(port: port, process: process) {
                 return Dnsmasq(port: port, process: process, directory: directory, logFile: logFile)
             }
-            if process.isRunning { process.terminate() }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             lastOutput = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             try? FileManager.default.removeItem(at: directory)
@@ -89,9 +89,12 @@ final class Dnsmasq: @unchecked Sendable {
     }
 
     /// Stops dnsmasq and removes its files. Safe to call more than once.
+    ///
+    /// Uses SIGKILL: a test runner may block SIGTERM in its threads, and a child started by
+    /// Foundation's `Process` inherits that signal mask, so `terminate()` would be ignored.
     func stop() {
         if self.process.isRunning {
-            self.process.terminate()
+            kill(self.process.processIdentifier, SIGKILL)
             self.process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: self.directory)

@@ -7,6 +7,7 @@ import Testing
 @Suite struct DnsmasqResolverTests {
     @Test func mxLookupReturnsBothPreferencesSorted() async throws {
         let dns = try Dnsmasq.start([
+            "--local=/test/",
             "--mx-host=two.test,mx20.two.test,20",
             "--mx-host=two.test,mx10.two.test,10",
             "--host-record=mx10.two.test,127.0.0.10",

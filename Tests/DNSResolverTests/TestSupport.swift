@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -8,7 +9,8 @@ import NIOPosix
 enum TestSupport {
     static let logger: Logger = {
         var logger = Logger(label: "DNSResolverTests")
-        logger.logLevel = .critical
+        // DNS_TEST_LOG=trace shows every query on standard error.
+        logger.logLevel = ProcessInfo.processInfo.environment["DNS_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }()
 

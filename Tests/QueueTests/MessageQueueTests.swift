@@ -14,8 +14,8 @@ struct MessageQueueTests {
         let redis: RedisClient
         let queue: MessageQueue
 
-        init() throws {
-            server = try RedisServerProcess()
+        init() async throws {
+            server = try await RedisServerProcess.start()
             let endpoint = try RedisEndpoint(url: server.url)
             redis = RedisClient(configuration: .init(endpoint: endpoint), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
                                 logger: Logger(label: "test"), onConnect: { try await MessageQueue.prepare(connection: $0) })
@@ -39,7 +39,7 @@ struct MessageQueueTests {
     static let farFuture = Clock.nowMilliseconds() + 60_000
 
     @Test func enqueueGroupsRecipientsByDomainAndClaimReturnsThem() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         let id = QueueID.generate()
         try await h.queue.enqueue(h.message(["a@Example.NET", "b@example.net", "c@other.test"], id: id), body: .inline(ByteBuffer(string: "hello")), deadline: Self.farFuture)
 
@@ -61,7 +61,7 @@ struct MessageQueueTests {
     }
 
     @Test func completingEveryRecipientDeletesTheMessageAndRecordsEvents() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         let id = QueueID.generate()
         try await h.queue.enqueue(h.message(["a@one.test"], id: id), body: .inline(ByteBuffer(string: "x")), deadline: Self.farFuture)
         guard case .batch(let batch) = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) else {
@@ -83,7 +83,7 @@ struct MessageQueueTests {
     }
 
     @Test func anEnqueueArrivingAfterItsDeadlineStoresNothing() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         await #expect(throws: QueueError.self) {
             try await h.queue.enqueue(h.message(["a@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: Clock.nowMilliseconds() - 1000)
         }
@@ -92,7 +92,7 @@ struct MessageQueueTests {
     }
 
     @Test func streamedBodiesAreRenamedAtAcceptance() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         let id = QueueID.generate()
         try await h.queue.appendBody(queueID: id, chunk: ByteBuffer(string: "part1-"))
         try await h.queue.appendBody(queueID: id, chunk: ByteBuffer(string: "part2"))
@@ -104,7 +104,7 @@ struct MessageQueueTests {
     }
 
     @Test func deferredWorkComesBackWhenDueWithItsAttemptCount() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.queue.enqueue(h.message(["a@one.test", "b@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: Self.farFuture)
         guard case .batch(let batch) = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) else {
             Issue.record("expected a batch"); return
@@ -131,7 +131,7 @@ struct MessageQueueTests {
     }
 
     @Test func aDeadWorkersBatchIsTakenOverAndItsLateCompletionIgnored() async throws {
-        let h = try Harness()
+        let h = try await Harness()
         try await h.queue.enqueue(h.message(["a@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: Self.farFuture)
         guard case .batch(let first) = try await h.queue.claim(consumer: "dead", batchSize: 10, claimTimeout: .milliseconds(200), lease: .milliseconds(1)) else {
             Issue.record("expected a batch"); return

@@ -22,8 +22,13 @@ Every test talks to the real `hikyaku` binary (``$HIKYAKU_BIN``, default
 * ``wait_for(predicate, ...)`` polls until the predicate returns something truthy
   (generous timeout; nothing asserts on elapsed time).
 
-Every process writes its stdout and stderr to a log file in the test's tmp_path. When a
-test fails, the last 100 lines of each process's log are attached to the failure report.
+Every process writes its stdout and stderr to a log file in the test's tmp_path (the
+relay runs with ``log_level: debug``; the receiver logs every SMTP command and reply).
+When a test fails, the last 100 lines of each process's log are attached to the failure
+report. Processes under test get our environment minus every ``HIKYAKU_*`` variable:
+hikyaku reads those as configuration overrides (and refuses unknown ones such as
+``HIKYAKU_BIN``). Notes such as the kill -9 test's duplicate count are repeated in the
+terminal summary ("Hikyaku integration notes").
 
 Run from the repository root:  ``HIKYAKU_BIN=.build/debug/hikyaku python3 -m pytest Tests/integration -q``
 (needs redis-server, dnsmasq, swaks, openssl and ``pip install aiosmtpd``; dnsmasq is
@@ -37,6 +42,7 @@ import copy
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import struct
@@ -49,7 +55,18 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-HIKYAKU_BIN = os.environ.get("HIKYAKU_BIN") or str(REPO / ".build" / "debug" / "hikyaku")
+
+
+def _resolve_binary() -> str:
+    configured = os.environ.get("HIKYAKU_BIN")
+    if not configured:
+        return str(REPO / ".build" / "debug" / "hikyaku")
+    if os.sep not in configured:
+        return shutil.which(configured) or configured
+    return str(Path(configured).resolve())
+
+
+HIKYAKU_BIN = _resolve_binary()
 
 MX_DOMAINS = ["example.test", "k1.test", "k2.test", "k3.test", "k4.test", "k5.test"]
 STATIC_DOMAIN = "static.test"
@@ -72,6 +89,15 @@ def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
             return True
     except OSError:
         return False
+
+
+def child_environment(extra: dict | None = None) -> dict:
+    """The environment for processes under test: ours without any ``HIKYAKU_*`` variable
+    (hikyaku reads every ``HIKYAKU_*`` variable as a configuration override, and refuses
+    unknown ones such as our own ``HIKYAKU_BIN``), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIKYAKU_")}
+    env.update(extra or {})
+    return env
 
 
 class WaitTimeout(AssertionError):
@@ -130,11 +156,8 @@ class ManagedProcess:
         with open(self.log_path, "ab") as log:
             log.write(f"==== {time.strftime('%H:%M:%S')} starting: {' '.join(self.argv)}\n".encode())
             log.flush()
-            env = dict(os.environ)
-            if self.env:
-                env.update(self.env)
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                         env=child_environment(self.env), start_new_session=True)
         return self
 
     @property
@@ -464,7 +487,7 @@ class Relay:
             argv += ["--message-id", message_id]
         if recipient:
             argv += ["--recipient", recipient]
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=20, env=child_environment())
         if out.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} exited with {out.returncode}: {out.stderr.strip()[-2000:]}")
         events = []
