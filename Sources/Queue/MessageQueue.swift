@@ -58,7 +58,13 @@ public final class MessageQueue: Sendable {
     @discardableResult
     public func enqueue(_ message: NewMessage, body: MessageBody, deadline: Int64) async throws(QueueError) -> Int64 {
         let offset = try await redisClockOffset()
-        var args: [RESPArgument] = [.string(prefix), .integer(deadline + offset), .string(message.queueID.rawValue)]
+        // The Redis command itself gives up after `commandTimeout`; the script must refuse
+        // to run after whichever comes first, less a margin for the reply's way back, so a
+        // message is never stored after its client was told 451.
+        let now = Clock.nowMilliseconds()
+        let wait = min(deadline, now + configuration.commandTimeout.milliseconds) - now
+        let scriptDeadline = now + wait - min(500, wait / 10)
+        var args: [RESPArgument] = [.string(prefix), .integer(scriptDeadline + offset), .string(message.queueID.rawValue)]
         switch body {
         case .inline(let bytes):
             args += [.string(""), .bytes(bytes)]
