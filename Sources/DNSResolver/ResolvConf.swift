@@ -9,9 +9,9 @@ import NIOCore
 
 /// The `nameserver` lines of resolv.conf(5).
 enum ResolvConf {
-    /// The nameservers of a resolv.conf text, port 53, in order. Comments (`#`, `;`) and
-    /// other keywords are ignored, and so are addresses that do not parse (an IPv6
-    /// address with a `%zone` suffix, for instance).
+    /// The nameservers of a resolv.conf text, port 53, in order. Comments (`#`, `;`),
+    /// other keywords and addresses that do not parse are ignored; a link-local IPv6
+    /// address may carry a `%zone` suffix naming an existing interface.
     static func nameservers(in contents: String) -> [SocketAddress] {
         var servers: [SocketAddress] = []
         for line in contents.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {

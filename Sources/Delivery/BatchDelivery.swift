@@ -4,70 +4,65 @@ import Queue
 import RelayCore
 
 /// Delivers one claimed batch (one destination domain): route, one connection reused
-/// for every message, several RCPTs per transaction; then turns the per-recipient results
-/// into outcomes (events, retries) for `MessageQueue.complete`.
+/// for every message, several RCPTs per transaction. Each item's outcome (events, retries)
+/// is handed to `settle` as soon as its transaction ends, so the worker can record it
+/// while the next message is being sent — and a worker killed mid-batch leaves only the
+/// item in flight to be delivered again.
 struct BatchDelivery {
     let context: DeliveryContext
 
-    func run(_ batch: ClaimedBatch) async throws(QueueError) -> [WorkOutcome] {
+    func run(_ batch: ClaimedBatch, settle record: (WorkOutcome) -> Void) async throws(QueueError) {
         var logger = context.logger
         logger[metadataKey: "domain"] = "\(batch.domain)"
         let ids = Array(Set(batch.items.map(\.queueID)))
         let messages = try await context.queue.loadMessages(ids)
 
-        var results: [String: [RecipientResult]] = [:]  // by entry id
+        func settle(_ item: WorkItem, _ results: [RecipientResult]) {
+            record(outcome(for: item, results: results, message: messages[item.queueID], domain: batch.domain, now: Clock.nowMilliseconds()))
+        }
         func failAll(_ items: some Sequence<WorkItem>, _ failure: RecipientFailure) {
             for item in items {
-                results[item.entryID] = item.recipients.map {
+                settle(item, item.recipients.map {
                     RecipientResult(recipient: $0, kind: failure.isPermanent ? .bounced : .deferred, reply: failure.reply)
-                }
+                })
             }
         }
 
-        let deliverable = batch.items.filter { messages[$0.queueID] != nil }
         for item in batch.items where messages[item.queueID] == nil {
             logger.error("work item refers to a message that is gone; dropping it", metadata: ["queue_id": "\(item.queueID)"])
-            results[item.entryID] = []
+            settle(item, [])
         }
+        let deliverable = batch.items.filter { messages[$0.queueID] != nil }
+        guard !deliverable.isEmpty else { return }
 
-        if !deliverable.isEmpty {
+        let targets: [DestinationRouter.Target]
+        do {
+            targets = try await context.router.targets(for: batch.domain)
+        } catch {
+            return failAll(deliverable, RecipientFailure(reply: error.reply, isPermanent: error.isPermanent))
+        }
+        let session: SMTPDeliverySession
+        do {
+            session = try await SMTPDeliverySession.open(targets: targets, context: context, logger: logger)
+        } catch {
+            return failAll(deliverable, error)
+        }
+        for (index, item) in deliverable.enumerated() {
+            let message = messages[item.queueID]!
             do {
-                let targets: [DestinationRouter.Target]
-                do {
-                    targets = try await context.router.targets(for: batch.domain)
-                } catch {
-                    throw RecipientFailure(reply: error.reply, isPermanent: error.isPermanent)
+                var results: [RecipientResult] = []
+                for chunk in item.recipients.chunks(of: context.settings.maxRecipientsPerTransaction) {
+                    results += try await session.transact(sender: message.sender, recipients: Array(chunk), body: message.body)
                 }
-                let session = try await SMTPDeliverySession.open(targets: targets, context: context, logger: logger)
-                var index = 0
-                while index < deliverable.count {
-                    let item = deliverable[index]
-                    let message = messages[item.queueID]!
-                    do {
-                        var itemResults: [RecipientResult] = []
-                        for chunk in item.recipients.chunks(of: context.settings.maxRecipientsPerTransaction) {
-                            itemResults += try await session.transact(sender: message.sender, recipients: Array(chunk), body: message.body)
-                        }
-                        results[item.entryID] = itemResults
-                        index += 1
-                    } catch {
-                        logger.info("connection lost during delivery: \(error)", metadata: ["mx": "\(session.host)"])
-                        failAll(deliverable[index...], RecipientFailure(reply: "451 4.4.2 Connection to \(session.host) lost: \(error)"))
-                        index = deliverable.count
-                    }
-                }
-                await session.quit()
-            } catch let failure as RecipientFailure {
-                failAll(deliverable, failure)
+                settle(item, results)
             } catch {
-                failAll(deliverable, RecipientFailure(reply: "451 4.4.0 \(error)"))
+                logger.info("connection lost during delivery: \(error)", metadata: ["mx": "\(session.host)"])
+                failAll(deliverable[index...], RecipientFailure(reply: "451 4.4.2 Connection to \(session.host) lost: \(error)"))
+                await session.close()
+                return
             }
         }
-
-        let now = Clock.nowMilliseconds()
-        return batch.items.map { item in
-            outcome(for: item, results: results[item.entryID] ?? [], message: messages[item.queueID], domain: batch.domain, now: now)
-        }
+        await session.quit()
     }
 
     private func outcome(for item: WorkItem, results: [RecipientResult], message: StoredMessage?, domain: String, now: Int64) -> WorkOutcome {

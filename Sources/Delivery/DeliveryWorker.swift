@@ -52,7 +52,7 @@ public struct DeliveryWorker: Service {
             let claim: ClaimResult
             do {
                 claim = try await queue.claim(consumer: consumer, batchSize: settings.batchSize,
-                                              claimTimeout: settings.claimTimeout.duration, lease: .seconds(30))
+                                              claimTimeout: settings.claimTimeout.duration, lease: settings.claimTimeout.duration)
             } catch {
                 context.logger.warning("cannot claim work: \(error); retrying in 1s")
                 await pause(.seconds(1))
@@ -70,26 +70,36 @@ public struct DeliveryWorker: Service {
     }
 
     private func deliver(_ batch: ClaimedBatch) async {
-        let outcomes: [WorkOutcome]
         do {
-            outcomes = try await withClaimKeptFresh(batch) {
-                try await BatchDelivery(context: context).run(batch)
+            try await withClaimKeptFresh(batch) {
+                await withTaskGroup(of: Void.self) { group in
+                    do {
+                        try await BatchDelivery(context: context).run(batch) { outcome in
+                            group.addTask { await self.record(outcome, domain: batch.domain) }
+                        }
+                    } catch {
+                        // The claims stay pending; they are taken over after the claim timeout.
+                        context.logger.warning("cannot load batch for \(batch.domain): \(error)")
+                        await pause(.seconds(1))
+                    }
+                }
             }
         } catch {
-            // The claim stays pending; another attempt (ours or another worker's) takes it over.
-            context.logger.warning("cannot load batch for \(batch.domain): \(error)")
-            await pause(.seconds(1))
-            return
+            context.logger.warning("delivery of batch for \(batch.domain) ended: \(error)")
         }
-        // Recording the outcome must not be lost to a Redis blip: retry for a while. If it
-        // still fails the claim lapses and the batch is delivered again (at-least-once).
+    }
+
+    /// Records one item's outcome. It must not be lost to a Redis blip, so it is retried for
+    /// a while; if it still fails the claim lapses and the item is delivered again
+    /// (at-least-once).
+    private func record(_ outcome: WorkOutcome, domain: String) async {
         var delay = Duration.milliseconds(100)
         for attempt in 1...20 {
             do {
-                try await context.queue.complete(consumer: consumer, domain: batch.domain, outcomes: outcomes)
+                try await context.queue.complete(consumer: consumer, domain: domain, outcomes: [outcome])
                 return
             } catch {
-                context.logger.warning("cannot record outcomes for \(batch.domain) (attempt \(attempt)): \(error)")
+                context.logger.warning("cannot record outcome for \(domain) (attempt \(attempt)): \(error)")
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }

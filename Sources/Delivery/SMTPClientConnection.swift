@@ -24,14 +24,20 @@ final class SMTPClientConnection: Sendable {
     /// Connects, optionally binding the local side to `sourceAddress` (egress IP).
     static func connect(to address: SocketAddress, group: EventLoopGroup, connectTimeout: TimeAmount,
                         commandTimeout: TimeAmount) async throws -> SMTPClientConnection {
+        // The reply handler is in the pipeline before the socket connects, so a greeting that
+        // arrives at once is never missed.
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SMTPReplyHandler())
+                }
+            }
             .connect(to: address)
             .get()
         let handler = try await channel.eventLoop.submit { () -> NIOLoopBound<SMTPReplyHandler> in
-            let handler = SMTPReplyHandler()
-            try channel.pipeline.syncOperations.addHandler(handler)
+            let handler = try channel.pipeline.syncOperations.handler(type: SMTPReplyHandler.self)
             return NIOLoopBound(handler, eventLoop: channel.eventLoop)
         }.get()
         return SMTPClientConnection(channel: channel, handler: handler, commandTimeout: commandTimeout, remoteAddress: address)
@@ -106,15 +112,22 @@ struct SMTPClientError: Error, CustomStringConvertible {
     static func protocolViolation(_ text: String) -> SMTPClientError { .init(description: "protocol error: \(text)") }
 }
 
-/// Parses replies from the server and hands each to the oldest waiting promise.
+/// Parses replies from the server and hands each to the oldest waiting promise. A reply
+/// nobody waits for yet (the greeting, or a `421` announcing a shutdown, RFC 5321 §3.8) is
+/// kept for the next waiter.
 final class SMTPReplyHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
+    /// Replies kept while nobody waits; more than this many means the peer is not speaking SMTP.
+    static let maxUnclaimedReplies = 16
+
     private var parser = SMTPReplyParser()
     private var waiting = CircularBuffer<EventLoopPromise<SMTPReply>>()
+    private var unclaimed = CircularBuffer<SMTPReply>()
     private var failure: Error?
 
     func expectReply(on eventLoop: EventLoop) -> EventLoopFuture<SMTPReply> {
+        if let reply = unclaimed.popFirst() { return eventLoop.makeSucceededFuture(reply) }
         if let failure { return eventLoop.makeFailedFuture(failure) }
         let promise = eventLoop.makePromise(of: SMTPReply.self)
         waiting.append(promise)
@@ -133,9 +146,10 @@ final class SMTPReplyHandler: ChannelInboundHandler {
             while let reply = try parser.next() {
                 if let promise = waiting.popFirst() {
                     promise.succeed(reply)
+                } else if unclaimed.count < Self.maxUnclaimedReplies {
+                    unclaimed.append(reply)
                 } else {
-                    // An unsolicited reply (e.g. 421 before closing): remember it as the failure.
-                    failAll(SMTPClientError.protocolViolation("unexpected reply \(reply.code) \(reply.lines.joined(separator: " "))"))
+                    throw SMTPClientError.protocolViolation("too many unsolicited replies")
                 }
             }
         } catch {

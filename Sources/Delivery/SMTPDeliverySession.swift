@@ -125,6 +125,10 @@ struct SMTPDeliverySession {
         await connection.close()
     }
 
+    func close() async {
+        await connection.close()
+    }
+
     private func result(_ recipient: String, _ reply: SMTPReply) -> RecipientResult {
         RecipientResult(recipient: recipient, kind: RecipientResult.kind(forCode: reply.code),
                         reply: reply.singleLineText, remoteHost: host, remoteIP: remoteIP)

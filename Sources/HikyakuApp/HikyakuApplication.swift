@@ -76,10 +76,14 @@ public struct HikyakuApplication {
             services.append(try DeliveryWorker(settings: configuration.delivery, hostname: configuration.hostname,
                                                queue: queue, dns: dns, group: group, logger: logger))
         }
-        let serviceGroup = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger)
+        // A batch stuck on a silent server must not hold a shutdown forever; its claims
+        // lapse and another worker takes them over.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         try await serviceGroup.run()
         await redis.shutdown()
     }

@@ -21,7 +21,7 @@
 enum QueueFunctions {
     static let libraryName = "hikyaku"
     /// Bump when the library changes; `FUNCTION LOAD REPLACE` makes old nodes harmless.
-    static let version = 1
+    static let version = 2
 
     static let source = #"""
     #!lua name=hikyaku
@@ -174,11 +174,12 @@ enum QueueFunctions {
           end
         end
       end
+      -- The ready score is left alone while work remains: new entries already made the
+      -- domain due (enqueue and promote use ZADD LT), and entries other workers hold are
+      -- looked at again by hk_claim when their claims could lapse.
       if redis.call('XLEN', stream) == 0 then
         if redis.call('EXISTS', stream) == 1 then redis.call('DEL', stream) end
         redis.call('ZREM', prefix .. 'ready', domain)
-      else
-        redis.call('ZADD', prefix .. 'ready', now_ms(), domain)
       end
       return acked
     end)
