@@ -48,9 +48,9 @@ let package = Package(
         .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", nioPosix]),
-        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix]),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore"]),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", nioPosix, logging]),
+        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix, logging]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", nioPosix, logging]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
     ]

@@ -107,17 +107,12 @@ public final class DNSResolver: Sendable {
         var lastError = DNSError(.timeout, "no DNS servers configured")
         for server in self.configuration.servers {
             attempts: for attempt in 1...max(1, self.configuration.attempts) {
-                let query = DNSMessage.query(question)
                 self.logger.trace(
                     "DNS query",
                     metadata: ["question": "\(question)", "server": "\(server)", "attempt": "\(attempt)"]
                 )
                 do {
-                    var response = try await self.transport.udp(query, to: server, timeout: self.configuration.timeout)
-                    if response.header.isTruncated {
-                        self.logger.trace("DNS reply truncated, retrying over TCP", metadata: ["question": "\(question)"])
-                        response = try await self.transport.tcp(query, to: server, timeout: self.configuration.timeout)
-                    }
+                    let response = try await self.ask(question, server: server)
                     let result = try DNSLookupResult(response: response, question: question)
                     if self.configuration.cacheEnabled {
                         await self.state.store(result, for: question)
@@ -141,6 +136,24 @@ public final class DNSResolver: Sendable {
             }
         }
         throw lastError
+    }
+
+    /// One exchange with one server: UDP with EDNS(0); without EDNS if the server answers
+    /// FORMERR (RFC 6891 §7); then TCP if the reply is truncated (RFC 7766 §5).
+    private func ask(_ question: DNSQuestion, server: SocketAddress) async throws -> DNSMessage {
+        let timeout = self.configuration.timeout
+        var query = DNSMessage.query(question)
+        var response = try await self.transport.udp(query, to: server, timeout: timeout)
+        if response.header.responseCode == .formatError {
+            self.logger.trace("DNS server rejected EDNS, retrying without", metadata: ["question": "\(question)"])
+            query = DNSMessage.query(question, ednsUDPPayloadSize: nil)
+            response = try await self.transport.udp(query, to: server, timeout: timeout)
+        }
+        if response.header.isTruncated {
+            self.logger.trace("DNS reply truncated, retrying over TCP", metadata: ["question": "\(question)"])
+            response = try await self.transport.tcp(query, to: server, timeout: timeout)
+        }
+        return response
     }
 
     private func capture(_ body: () async throws -> DNSLookupResult) async -> Result<DNSLookupResult, Error> {

@@ -25,6 +25,11 @@ public struct DNSResolverConfiguration: Sendable {
         self.servers = servers
     }
 
+    /// The system default: the same as ``systemDefault()`` (reads `/etc/resolv.conf`).
+    public init() {
+        self = Self.systemDefault()
+    }
+
     /// The servers of `/etc/resolv.conf`, or `127.0.0.1:53` when it names none. Reads the
     /// file synchronously: call it while starting up, not on an event loop.
     public static func systemDefault() -> DNSResolverConfiguration {

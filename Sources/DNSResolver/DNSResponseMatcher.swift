@@ -20,10 +20,16 @@ enum DNSResponseMatcher {
         let message: DNSMessage
         do {
             message = try DNSMessage(decoding: bytes)
-        } catch let error as DNSError {
-            return .malformed(error)
         } catch {
-            return .malformed(DNSError.malformed(String(describing: error)))
+            // Some servers cut a too-large UDP reply mid-record and set TC (RFC 2181 §9):
+            // the header alone is enough to know the answer must be fetched over TCP.
+            if let flags = bytes.getInteger(at: bytes.readerIndex + 2, as: UInt16.self) {
+                let header = DNSHeader(id: id, flags: flags)
+                if header.isResponse, header.isTruncated {
+                    return .response(DNSMessage(header: header, questions: query.questions))
+                }
+            }
+            return .malformed(error as? DNSError ?? DNSError.malformed(String(describing: error)))
         }
         return message.isResponse(to: query) ? .response(message) : .ignore
     }

@@ -30,7 +30,7 @@ struct DestinationRouter: Sendable {
             exchangers = try await dns.mailExchangers(for: domain)
         } catch let error as DNSError {
             if error.isPermanent {
-                let reply = "\(error)".lowercased().contains("null") ?
+                let reply = error.code == .nullMX ?
                     "556 5.1.10 Recipient domain \(domain) does not accept mail (null MX, RFC 7505)" :
                     "550 5.1.2 Recipient domain \(domain) does not exist (\(error))"
                 throw RoutingError(isPermanent: true, reply: reply)

@@ -1,15 +1,25 @@
 // A self-contained launcher for dnsmasq as a test DNS server. Copy it into any test
-// target that needs DNS: it depends on Foundation only.
+// target that needs DNS: it depends on Foundation (for temporary files) and libc only.
 //
-//     let dns = try Dnsmasq.start(["--mx-host=example.test,mx.example.test,10",
+//     let dns = try Dnsmasq.start(["--local=/test/",
+//                                  "--mx-host=example.test,mx.example.test,10",
 //                                  "--host-record=mx.example.test,127.0.0.2"])
 //     defer { dns.stop() }
 //     // query 127.0.0.1:\(dns.port) over UDP or TCP
+//     #expect(dns.queryCount(type: "MX", name: "example.test") == 1)
 //
 // dnsmasq runs in the foreground as a child process on 127.0.0.1 and a free port, with no
 // upstream servers, no /etc/hosts and no configuration file, so it answers only from the
-// options given (records are served with --local-ttl, default 0 unless you pass one).
-// Every query it receives is logged to a private file; `queries()` reads them back.
+// options given. Useful options: `--local=/test/` (answer NXDOMAIN/NODATA for the zone
+// instead of REFUSED), `--mx-host=domain,host,pref`, `--host-record=name,ipv4[,ipv6]`,
+// `--cname=alias,target`, `--address=/nx.test/` (NXDOMAIN for a whole domain),
+// `--dns-rr=name,type,hexdata` (any record), `--local-ttl=N` (TTL of local records,
+// default 0). Every query it receives is logged to a private file; `queries()` reads them.
+//
+// The child is started with posix_spawn and an empty signal mask (a test runner may block
+// signals, and a child inherits the mask), stopped with SIGKILL and reaped with waitpid.
+// Foundation's `Process` is avoided on purpose: its monitor thread deadlocks when several
+// tests start and stop processes from the cooperative thread pool at once.
 
 import Foundation
 
@@ -37,51 +47,43 @@ final class Dnsmasq: @unchecked Sendable {
     /// The loopback port dnsmasq listens on (UDP and TCP).
     let port: Int
     let host = "127.0.0.1"
-    private let process: Process
-    private let directory: URL
-    private let logFile: URL
+    let pid: pid_t
+    private let directory: String
+    private let lock = NSLock()
+    private var running = true
 
-    private init(port: Int, process: Process, directory: URL, logFile: URL) {
+    private init(port: Int, pid: pid_t, directory: String) {
         self.port = port
-        self.process = process
+        self.pid = pid
         self.directory = directory
-        self.logFile = logFile
     }
 
     deinit {
         self.stop()
     }
 
-    /// Starts dnsmasq with `options` (e.g. `--mx-host=…`, `--host-record=…`,
-    /// `--address=/nx.test/`) and waits until it accepts TCP connections.
+    /// Starts dnsmasq with `options` and waits until it accepts TCP connections.
     static func start(_ options: [String]) throws -> Dnsmasq {
-        guard FileManager.default.isExecutableFile(atPath: Self.executable) else { throw LaunchError.notInstalled }
+        guard access(Self.executable, X_OK) == 0 else { throw LaunchError.notInstalled }
         var lastOutput = ""
         for _ in 0..<5 {
             let port = try Self.freePort()
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("dnsmasq-\(getpid())-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let logFile = directory.appendingPathComponent("queries.log")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.executable)
-            process.arguments = [
+            let directory = NSTemporaryDirectory() + "dnsmasq-\(getpid())-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let arguments = [
+                Self.executable,
                 "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=127.0.0.1", "--port=\(port)", "--user=root",
-                "--conf-file=/dev/null", "--pid-file=\(directory.appendingPathComponent("pid").path)",
-                "--log-queries", "--log-facility=\(logFile.path)",
+                "--conf-file=/dev/null", "--pid-file=\(directory)/pid",
+                "--log-queries", "--log-facility=\(directory)/queries.log",
             ] + options
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            if Self.waitUntilListening(port: port, process: process) {
-                return Dnsmasq(port: port, process: process, directory: directory, logFile: logFile)
+            let pid = try Self.spawn(arguments, stderr: "\(directory)/stderr.log")
+            if Self.waitUntilListening(port: port, pid: pid) {
+                return Dnsmasq(port: port, pid: pid, directory: directory)
             }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            lastOutput = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            try? FileManager.default.removeItem(at: directory)
+            Self.killAndReap(pid)
+            lastOutput = (try? String(contentsOfFile: "\(directory)/stderr.log", encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(atPath: directory)
             // A port taken between choosing it and binding: try another one.
             guard lastOutput.contains("in use") else { break }
         }
@@ -89,24 +91,22 @@ final class Dnsmasq: @unchecked Sendable {
     }
 
     /// Stops dnsmasq and removes its files. Safe to call more than once.
-    ///
-    /// Uses SIGKILL: a test runner may block SIGTERM in its threads, and a child started by
-    /// Foundation's `Process` inherits that signal mask, so `terminate()` would be ignored.
     func stop() {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGKILL)
-            self.process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: self.directory)
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        guard self.running else { return }
+        self.running = false
+        Self.killAndReap(self.pid)
+        try? FileManager.default.removeItem(atPath: self.directory)
     }
 
     /// The queries dnsmasq has received so far, as `(type, name)` pairs in arrival order,
     /// e.g. `("MX", "example.test")`, from its `--log-queries` lines
     /// `query[MX] example.test from 127.0.0.1`.
     func queries() -> [(type: String, name: String)] {
-        guard let data = FileManager.default.contents(atPath: self.logFile.path) else { return [] }
+        guard let text = try? String(contentsOfFile: "\(self.directory)/queries.log", encoding: .utf8) else { return [] }
         var result: [(type: String, name: String)] = []
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in text.split(separator: "\n") {
             guard let start = line.range(of: "query[") else { continue }
             let rest = line[start.upperBound...]
             guard let close = rest.firstIndex(of: "]") else { continue }
@@ -121,6 +121,55 @@ final class Dnsmasq: @unchecked Sendable {
     func queryCount(type: String, name: String) -> Int {
         self.queries().filter { $0.type == type && $0.name.lowercased() == name.lowercased() }.count
     }
+
+    // MARK: - Process handling
+
+    private static func spawn(_ arguments: [String], stderr: String) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] {
+            sigaddset(&defaultSignals, signal)
+        }
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        #if canImport(Glibc)
+        var actions = posix_spawn_file_actions_t()
+        #else
+        var actions: posix_spawn_file_actions_t? = nil
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        guard result == 0 else { throw LaunchError.failedToStart("posix_spawn: \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+
+    private static func killAndReap(_ pid: pid_t) {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+    }
+
+    // MARK: - Sockets
 
     /// A port that is free for both UDP and TCP on 127.0.0.1 at the time of asking.
     private static func freePort() throws -> Int {
@@ -171,9 +220,9 @@ final class Dnsmasq: @unchecked Sendable {
     }
 
     /// Polls a TCP connect to the port for up to 10 s while the process is alive.
-    private static func waitUntilListening(port: Int, process: Process) -> Bool {
+    private static func waitUntilListening(port: Int, pid: pid_t) -> Bool {
         for _ in 0..<200 {
-            guard process.isRunning else { return false }
+            guard Self.isRunning(pid) else { return false }
             let fd = socket(AF_INET, Self.stream, 0)
             var address = Self.loopback(port: port)
             let connected = withUnsafePointer(to: &address) {
@@ -182,7 +231,7 @@ final class Dnsmasq: @unchecked Sendable {
                 }
             }
             close(fd)
-            if connected == 0 { return process.isRunning }
+            if connected == 0 { return Self.isRunning(pid) }
             usleep(50_000)
         }
         return false

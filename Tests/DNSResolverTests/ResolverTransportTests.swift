@@ -41,8 +41,7 @@ import Testing
             ]
         })
         let resolver = TestSupport.resolver(try TestSupport.configuration(port: server.port))
-        async let v4 = resolver.lookup(DNSQuestion(name: try DNSName("spoof.test"), type: .a))
-        let result = try await v4
+        let result = try await resolver.lookup(DNSQuestion(name: try DNSName("spoof.test"), type: .a))
         guard case .records(let records, _) = result else {
             Issue.record("expected records, got \(result)")
             return
@@ -51,9 +50,15 @@ import Testing
         await server.stop()
     }
 
-    @Test func truncatedUDPReplyIsRetriedOverTCP() async throws {
+    /// A truncated reply is either a well-formed partial message or one cut mid-record.
+    @Test(arguments: [false, true])
+    func truncatedUDPReplyIsRetriedOverTCP(cutMidRecord: Bool) async throws {
         let server = try await FakeDNSServer.start(
-            udp: { query in [FakeDNSServer.reply(to: query, truncated: true)] },
+            udp: { query in
+                var reply = FakeDNSServer.reply(to: query, answers: [Self.a(query, [10, 9, 9, 9])], truncated: true)
+                if cutMidRecord { reply.moveWriterIndex(to: reply.writerIndex - 3) }
+                return [reply]
+            },
             tcp: { query in
                 [FakeDNSServer.reply(to: query, answers: (1...100).map { Self.a(query, [10, 0, 0, UInt8($0)]) })]
             }
@@ -67,6 +72,19 @@ import Testing
         let transports = try await server.queries().map(\.transport)
         #expect(transports.filter { $0 == .udp }.count == 2)
         #expect(transports.filter { $0 == .tcp }.count == 2)
+        await server.stop()
+    }
+
+    @Test func formatErrorToEDNSIsRetriedWithoutIt() async throws {
+        let server = try await FakeDNSServer.start(udp: { query in
+            query.ednsUDPPayloadSize == nil
+                ? [FakeDNSServer.reply(to: query, answers: [Self.a(query, [192, 0, 2, 44])])]
+                : [FakeDNSServer.reply(to: query, code: .formatError)]
+        })
+        let resolver = TestSupport.resolver(try TestSupport.configuration(port: server.port))
+        let result = try await resolver.lookup(DNSQuestion(name: try DNSName("old.test"), type: .a))
+        #expect(result == .records([DNSResourceRecord(name: try DNSName("old.test"), ttl: 60, data: .a([192, 0, 2, 44]))], ttl: 60))
+        #expect(try await server.queries().map { $0.message.ednsUDPPayloadSize } == [1232, nil])
         await server.stop()
     }
 

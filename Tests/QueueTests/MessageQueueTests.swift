@@ -111,7 +111,7 @@ struct MessageQueueTests {
         }
         // a delivered, b deferred until (almost) now.
         try await h.queue.complete(consumer: "w1", domain: batch.domain, outcomes: [
-            WorkOutcome(item: batch.items[0], finalCount: 1, retry: (["b@one.test"], Clock.nowMilliseconds() - 1), events: []),
+            WorkOutcome(item: batch.items[0], finalCount: 1, retry: (["b@one.test"], Clock.nowMilliseconds() - 1000), events: []),
         ])
         if case .batch = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) {
             Issue.record("deferred work must not be claimable before it is promoted")
