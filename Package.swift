@@ -47,10 +47,13 @@ let package = Package(
         // The one executable.
         .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Launchers for the real servers integration tests run against (redis-server).
+        .target(name: "HikyakuTestSupport", path: "Tests/TestSupport"),
+
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", nioPosix, logging]),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "HikyakuTestSupport", nioPosix, logging]),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix, logging]),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", nioPosix, logging]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioPosix, logging]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
     ]

@@ -1,3 +1,4 @@
+import HikyakuTestSupport
 import Logging
 import NIOCore
 import NIOPosix

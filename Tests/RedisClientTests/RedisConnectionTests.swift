@@ -1,3 +1,4 @@
+import HikyakuTestSupport
 import NIOCore
 import RedisClient
 import Testing

@@ -1,3 +1,4 @@
+import HikyakuTestSupport
 import Foundation
 import Logging
 import NIOCore

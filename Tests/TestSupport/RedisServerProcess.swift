@@ -27,14 +27,14 @@ import Darwin
 /// `--requirepass`). `stop()` kills it with SIGKILL (no shutdown handshake, as in a
 /// crash) and reaps it; `deinit` does the same, so a forgotten `stop()` leaves no
 /// server behind.
-final class RedisServerProcess: @unchecked Sendable {
+public final class RedisServerProcess: @unchecked Sendable {
     struct StartError: Error, CustomStringConvertible {
         var description: String
     }
 
-    let host = "127.0.0.1"
-    let port: Int
-    let extraArguments: [String]
+    public let host = "127.0.0.1"
+    public let port: Int
+    public let extraArguments: [String]
 
     private let lock = NSLock()
     private var process: Process?
@@ -42,7 +42,7 @@ final class RedisServerProcess: @unchecked Sendable {
     private let directory: URL
 
     /// `redis://127.0.0.1:PORT`.
-    var url: String { "redis://\(host):\(port)" }
+    public var url: String { "redis://\(host):\(port)" }
 
     private init(port: Int, extraArguments: [String]) throws {
         self.port = port
@@ -57,7 +57,7 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts a server on a free port (retrying on another port if the chosen one is taken meanwhile).
-    static func start(extraArguments: [String] = []) async throws -> RedisServerProcess {
+    public static func start(extraArguments: [String] = []) async throws -> RedisServerProcess {
         var lastError: Error = StartError(description: "redis-server did not start")
         for _ in 0..<5 {
             let server = try RedisServerProcess(port: try freeLoopbackPort(), extraArguments: extraArguments)
@@ -73,13 +73,13 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Starts the server again on the same port after ``stop()``.
-    func restart() async throws {
+    public func restart() async throws {
         stop()
         try await launch()
     }
 
     /// Kills the server (SIGKILL) and waits for it to exit. Safe to call twice.
-    func stop() {
+    public func stop() {
         let running: Process? = lock.withLock {
             defer { process = nil }
             return process
