@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // SMTP grammar, replies, framing and session state machines. No I/O.
@@ -39,11 +41,15 @@ let package = Package(
         // The Redis data model: enqueue, claim, complete, defer, events.
         .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging]),
         // SMTP listeners, relay authorisation, AUTH.
-        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", nioCore, nioPosix, nioSSL, logging, serviceLifecycle]),
+        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
+        // Prometheus exposition of swift-metrics on a small HTTP endpoint (/metrics).
+        .target(name: "HikyakuMetrics", dependencies: [
+            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
-        .target(name: "Delivery", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle]),
+        .target(name: "Delivery", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
         // Configuration loading and the ServiceGroup for the chosen roles.
-        .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", .product(name: "Yams", package: "Yams"), logging, serviceLifecycle]),
+        .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", .product(name: "Yams", package: "Yams"), logging, serviceLifecycle]),
         // The one executable.
         .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -54,6 +60,8 @@ let package = Package(
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "HikyakuTestSupport", nioPosix, logging]),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix, logging]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioPosix, logging]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayCore", "SMTPProtocol"]),
+        .testTarget(name: "HikyakuMetricsTests", dependencies: ["HikyakuMetrics", nioPosix, .product(name: "Metrics", package: "swift-metrics")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
     ]

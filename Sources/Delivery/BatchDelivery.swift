@@ -2,23 +2,33 @@ import Logging
 import NIOCore
 import Queue
 import RelayCore
+import SMTPProtocol
 
-/// Delivers one claimed batch (one destination domain): route, one connection reused
-/// for every message, several RCPTs per transaction. Each item's outcome (events, retries)
-/// is handed to `settle` as soon as its transaction ends, so the worker can record it
-/// while the next message is being sent — and a worker killed mid-batch leaves only the
-/// item in flight to be delivered again.
+/// Delivers one claimed batch (one destination domain, one egress IP): one connection
+/// reused for every message, several RCPTs per transaction. Each item's outcome (events,
+/// retries) is handed to `settle` as soon as its transaction ends, so the worker records it
+/// while the next message is being sent — a worker killed mid-batch leaves only the item in
+/// flight to be delivered again. Every remote failure reply is shown to `onFailureReply`
+/// (adaptive backoff), which may stop the batch: the items not yet tried are returned.
 struct BatchDelivery {
-    let context: DeliveryContext
+    enum Decision: Sendable { case proceed, stop }
 
-    func run(_ batch: ClaimedBatch, settle record: (WorkOutcome) -> Void) async throws(QueueError) {
+    let context: DeliveryContext
+    let batch: ClaimedBatch
+    let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
+    let origin: SMTPDeliverySession.Origin
+
+    /// Returns the items that were not attempted (to be given back).
+    func run(settle record: (WorkOutcome) -> Void,
+             onFailureReply: (SMTPReply) async -> Decision) async throws(QueueError) -> [WorkItem] {
         var logger = context.logger
         logger[metadataKey: "domain"] = "\(batch.domain)"
+        logger[metadataKey: "egress_ip"] = "\(batch.egressIP)"
         let ids = Array(Set(batch.items.map(\.queueID)))
         let messages = try await context.queue.loadMessages(ids)
 
         func settle(_ item: WorkItem, _ results: [RecipientResult]) {
-            record(outcome(for: item, results: results, message: messages[item.queueID], domain: batch.domain, now: Clock.nowMilliseconds()))
+            record(outcome(for: item, results: results, message: messages[item.queueID], now: Clock.nowMilliseconds()))
         }
         func failAll(_ items: some Sequence<WorkItem>, _ failure: RecipientFailure) {
             for item in items {
@@ -33,39 +43,53 @@ struct BatchDelivery {
             settle(item, [])
         }
         let deliverable = batch.items.filter { messages[$0.queueID] != nil }
-        guard !deliverable.isEmpty else { return }
+        guard !deliverable.isEmpty else { return [] }
 
         let targets: [DestinationRouter.Target]
-        do {
-            targets = try await context.router.targets(for: batch.domain)
-        } catch {
-            return failAll(deliverable, RecipientFailure(reply: error.reply, isPermanent: error.isPermanent))
+        switch route {
+        case .success(let found): targets = found
+        case .failure(let error):
+            failAll(deliverable, RecipientFailure(reply: error.reply, isPermanent: error.isPermanent))
+            return []
         }
         let session: SMTPDeliverySession
         do {
-            session = try await SMTPDeliverySession.open(targets: targets, context: context, logger: logger)
+            session = try await SMTPDeliverySession.open(targets: targets, origin: origin, context: context, logger: logger)
         } catch {
-            return failAll(deliverable, error)
+            if let reply = error.remoteReply, await onFailureReply(reply) == .stop {
+                return deliverable
+            }
+            failAll(deliverable, error)
+            return []
         }
         for (index, item) in deliverable.enumerated() {
             let message = messages[item.queueID]!
+            var results: [RecipientResult] = []
             do {
-                var results: [RecipientResult] = []
                 for chunk in item.recipients.chunks(of: context.settings.maxRecipientsPerTransaction) {
                     results += try await session.transact(sender: message.sender, recipients: Array(chunk), body: message.body)
                 }
-                settle(item, results)
             } catch {
                 logger.info("connection lost during delivery: \(error)", metadata: ["mx": "\(session.host)"])
                 failAll(deliverable[index...], RecipientFailure(reply: "451 4.4.2 Connection to \(session.host) lost: \(error)"))
                 await session.close()
-                return
+                return []
+            }
+            settle(item, results)
+            var decision = Decision.proceed
+            for reply in Set(results.compactMap(\.remoteReply).filter { !$0.isPositive }) {
+                if await onFailureReply(reply) == .stop { decision = .stop }
+            }
+            if decision == .stop {
+                await session.quit()
+                return Array(deliverable[(index + 1)...])
             }
         }
         await session.quit()
+        return []
     }
 
-    private func outcome(for item: WorkItem, results: [RecipientResult], message: StoredMessage?, domain: String, now: Int64) -> WorkOutcome {
+    private func outcome(for item: WorkItem, results: [RecipientResult], message: StoredMessage?, now: Int64) -> WorkOutcome {
         let attempt = item.previousAttempts + 1
         let settings = context.settings
         let schedule = settings.retrySchedule
@@ -89,7 +113,9 @@ struct BatchDelivery {
             var event = DeliveryEvent(event: kind, time: Clock.iso8601(milliseconds: now), queueID: item.queueID.rawValue,
                                       messageID: message?.messageID, sender: message?.sender ?? "")
             event.recipient = result.recipient
-            event.domain = domain
+            event.domain = batch.domain
+            event.site = batch.site
+            event.egressIP = batch.egressIP
             event.remoteHost = result.remoteHost
             event.remoteIP = result.remoteIP
             event.reply = kind == .expired ? "\(result.reply) (gave up after \(settings.maxAge))" : result.reply
@@ -98,9 +124,10 @@ struct BatchDelivery {
             if kind == .deferred { event.nextAttemptAt = Clock.iso8601(milliseconds: due) }
             event.node = context.node
             events.append(event)
+            DeliveryMetrics.recordOutcome(kind, site: batch.site, acceptedAt: item.acceptedAt, now: now)
             context.logger.info("\(kind.rawValue)", metadata: [
                 "queue_id": "\(item.queueID)", "to": "\(result.recipient)", "mx": "\(result.remoteHost ?? "-")",
-                "reply": "\(result.reply)", "attempt": "\(attempt)",
+                "egress_ip": "\(batch.egressIP)", "reply": "\(result.reply)", "attempt": "\(attempt)",
             ])
         }
         // A message that vanished has nothing left to account for.

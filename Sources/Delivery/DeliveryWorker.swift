@@ -4,16 +4,23 @@ import NIOCore
 import NIOSSL
 import Queue
 import RelayCore
+import SMTPProtocol
 import ServiceLifecycle
 
-/// A delivery worker process's `Service`: `delivery.concurrency` loops that each claim a
-/// batch for one destination, deliver it and record the outcomes; plus a loop that moves
-/// deferred work back into the queue when its retry is due. Stateless: everything it
-/// holds is a claim in Redis that another worker takes over if this one dies.
+/// A delivery worker process's `Service`: `delivery.concurrency` loops that each take a due
+/// destination of one of this host's pools, find its site (MX rollup), claim a batch from
+/// the first of this host's egress IPs the site's limits allow (one atomic Redis call that
+/// also charges the limits and takes a connection lease), deliver it, and record each
+/// outcome; plus a loop that moves deferred work back when its retry is due. Stateless:
+/// everything it holds is a claim or a lease in Redis that lapses if this worker dies.
 public struct DeliveryWorker: Service {
     private let context: DeliveryContext
-    /// This worker's name in the consumer group (host and process id).
+    /// This worker's name in the consumer group (host, process id, random).
     private let consumer: String
+    private let egress: [EgressAddress]
+    private let pools: [String]
+    private let sites: SiteResolver
+    private let backoff: BackoffRules
 
     public init(settings: DeliverySettings, hostname: String, queue: MessageQueue, dns: DNSResolver,
                 group: EventLoopGroup, logger: Logger) throws {
@@ -26,6 +33,10 @@ public struct DeliveryWorker: Service {
         }
         let node = "\(hostname)/\(getpid())"
         self.consumer = "\(node)/\(UInt32.random(in: 0...UInt32.max))"
+        self.egress = try EgressAddress.all(settings: settings, hostname: hostname)
+        self.pools = Array(Set(egress.map(\.pool))).sorted()
+        self.sites = SiteResolver(settings: settings)
+        self.backoff = BackoffRules(settings: settings)
         self.context = DeliveryContext(
             settings: settings, heloName: settings.heloName ?? hostname, node: node, group: group, queue: queue,
             router: DestinationRouter(routes: settings.routes, mxPort: settings.mxPort, dns: dns),
@@ -33,53 +44,119 @@ public struct DeliveryWorker: Service {
     }
 
     public func run() async throws {
-        context.logger.notice("delivery worker \(consumer) started with \(context.settings.concurrency) concurrent deliveries")
+        context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.joined(separator: ", ")), egress \(egress.map(\.id).joined(separator: ", "))")
         await withDiscardingTaskGroup { group in
-            for _ in 0..<context.settings.concurrency {
-                group.addTask { await self.deliveryLoop() }
+            for index in 0..<context.settings.concurrency {
+                group.addTask { await self.deliveryLoop(offset: index) }
             }
             group.addTask { await self.retryLoop() }
         }
         context.logger.notice("delivery worker \(consumer) stopped")
     }
 
-    /// Claim, deliver, complete — until graceful shutdown. A batch in progress is finished
-    /// (and its outcome recorded) before the loop stops.
-    private func deliveryLoop() async {
-        let queue = context.queue
-        let settings = context.settings
+    /// Take a due destination, claim, deliver — until graceful shutdown. A batch in progress
+    /// is finished (its outcomes recorded) before the loop stops.
+    private func deliveryLoop(offset: Int) async {
+        var turn = offset
         while !Task.isShuttingDownGracefully {
-            let claim: ClaimResult
-            do {
-                claim = try await queue.claim(consumer: consumer, batchSize: settings.batchSize,
-                                              claimTimeout: settings.claimTimeout.duration, lease: settings.claimTimeout.duration)
-            } catch {
-                context.logger.warning("cannot claim work: \(error); retrying in 1s")
-                await pause(.seconds(1))
-                continue
+            var soonest: Int64? = nil
+            var worked = false
+            for step in 0..<pools.count {
+                let pool = pools[(turn + step) % pools.count]
+                do {
+                    switch try await context.queue.next(pool: pool, hold: .seconds(10)) {
+                    case .idle(let nextDue):
+                        if let nextDue { soonest = min(soonest ?? nextDue, nextDue) }
+                    case .domain(let domain):
+                        worked = true
+                        await handle(pool: pool, domain: domain)
+                    }
+                } catch {
+                    context.logger.warning("cannot take work from the queue: \(error); retrying in 1s")
+                    await pause(.seconds(1))
+                }
+                if worked { break }
             }
-            switch claim {
-            case .idle(let nextDue):
-                let wait = nextDue.map { max(5, min(100, $0 - Clock.nowMilliseconds())) } ?? 100
+            turn += 1
+            if !worked {
+                let wait = soonest.map { max(5, min(100, $0 - Clock.nowMilliseconds())) } ?? 100
                 await pause(.milliseconds(wait))
-            case .batch(let batch):
-                guard !batch.items.isEmpty else { continue }
-                await deliver(batch)
             }
         }
     }
 
-    private func deliver(_ batch: ClaimedBatch) async {
+    private func handle(pool: String, domain: String) async {
+        let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
+        do { route = .success(try await context.router.targets(for: domain)) } catch { route = .failure(error) }
+        let site: ResolvedSite
+        switch route {
+        case .success(let targets) where targets.first?.isRoute == true:
+            site = sites.site(forRoute: targets[0].host)
+        case .success(let targets):
+            site = sites.site(forDomain: domain, mxHosts: targets.filter { !$0.isImplicit }.map(\.host))
+        case .failure:
+            // No route: nothing will be sent, so no limits apply; the batch is settled at once.
+            site = ResolvedSite(name: "domain:\(domain)", shaping: ShapingSettings.builtIn)
+        }
+        let shaping = site.shaping
+        var rng = SystemRandomNumberGenerator()
+        let today = Clock.nowMilliseconds() / 86_400_000
+        let candidates = EgressAddress.weightedOrder(egress.filter { $0.pool == pool }, using: &rng)
+        let limited = (try? route.get()) != nil
+        let claim: ClaimResult
+        do {
+            claim = try await context.queue.claim(
+                pool: pool, domain: domain, site: site.name, consumer: consumer,
+                batchSize: min(context.settings.batchSize, shaping.maxMessagesPerConnection ?? context.settings.batchSize),
+                claimTimeout: context.settings.claimTimeout.duration,
+                siteRate: limited ? shaping.rate : nil,
+                candidates: candidates.map { address in
+                    EgressCandidate(ip: address.id, maxConnections: limited ? shaping.maxConnectionsPerIP ?? 0 : 0,
+                                    rate: limited ? shaping.ratePerIP : nil,
+                                    connectionRate: limited ? shaping.connectionRatePerIP : nil,
+                                    warmupCap: limited ? address.warmup?.cap(onDay: today) : nil)
+                })
+        } catch {
+            context.logger.warning("cannot claim work for \(domain): \(error)")
+            return
+        }
+        switch claim {
+        case .wait(let ms, let reason):
+            if reason != "empty" && reason != "claimed" {
+                DeliveryMetrics.throttleWait(site: site.name, reason: reason)
+                context.logger.debug("waiting \(ms)ms for \(domain) (\(site.name)): \(reason)")
+            }
+        case .batch(let batch):
+            guard !batch.items.isEmpty else { return }
+            if batch.takenOver > 0 {
+                DeliveryMetrics.takeover(count: batch.takenOver)
+                context.logger.notice("took over \(batch.takenOver) item(s) of \(domain) from a worker presumed dead; they may be delivered twice")
+            }
+            let address = egress.first { $0.id == batch.egressIP }
+            let origin = SMTPDeliverySession.Origin(localAddress: address?.bindAddress, heloName: address?.heloName ?? context.heloName,
+                                                    tlsRequired: shaping.tlsRequired ?? false)
+            await deliver(batch, route: route, origin: origin)
+        }
+    }
+
+    private func deliver(_ batch: ClaimedBatch, route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>,
+                         origin: SMTPDeliverySession.Origin) async {
+        DeliveryMetrics.connections(ip: batch.egressIP, site: batch.site, delta: 1)
+        defer { DeliveryMetrics.connections(ip: batch.egressIP, site: batch.site, delta: -1) }
         do {
             try await withClaimKeptFresh(batch) {
                 await withTaskGroup(of: Void.self) { group in
                     do {
-                        try await BatchDelivery(context: context).run(batch) { outcome in
-                            group.addTask { await self.record(outcome, domain: batch.domain) }
+                        var applied = Set<String>()
+                        let untried = try await BatchDelivery(context: context, batch: batch, route: route, origin: origin).run(
+                            settle: { outcome in group.addTask { await self.record(outcome, batch: batch) } },
+                            onFailureReply: { reply in await self.applyBackoff(reply, batch: batch, applied: &applied) })
+                        if !untried.isEmpty {
+                            try await context.queue.giveBack(batch, consumer: consumer, entryIDs: untried.map(\.entryID))
                         }
                     } catch {
                         // The claims stay pending; they are taken over after the claim timeout.
-                        context.logger.warning("cannot load batch for \(batch.domain): \(error)")
+                        context.logger.warning("cannot deliver batch for \(batch.domain): \(error)")
                         await pause(.seconds(1))
                     }
                 }
@@ -87,37 +164,70 @@ public struct DeliveryWorker: Service {
         } catch {
             context.logger.warning("delivery of batch for \(batch.domain) ended: \(error)")
         }
+        do { try await context.queue.release(batch) } catch {
+            context.logger.info("cannot release connection lease (it expires on its own): \(error)")
+        }
+    }
+
+    /// Adaptive backoff: the first rule matching `reply` is applied once per batch (Redis
+    /// damps repeats across workers). A suspension stops the batch.
+    private func applyBackoff(_ reply: SMTPReply, batch: ClaimedBatch, applied: inout Set<String>) async -> BatchDelivery.Decision {
+        guard let rule = backoff.match(reply, site: batch.site) else { return .proceed }
+        let name = rule.name ?? "\(rule.action.rawValue)"
+        let stops = rule.action != .slow
+        guard applied.insert(name).inserted else { return stops ? .stop : .proceed }
+        let now = Clock.nowMilliseconds()
+        var event = DeliveryEvent(event: .backoff, time: Clock.iso8601(milliseconds: now), queueID: "", messageID: nil, sender: "")
+        event.domain = batch.domain
+        event.site = batch.site
+        event.egressIP = rule.action == .suspendSite ? nil : batch.egressIP
+        event.action = rule.action.rawValue
+        event.rule = name
+        event.factor = rule.action == .slow ? rule.factor : nil
+        event.reply = reply.singleLineText
+        event.until = Clock.iso8601(milliseconds: now + rule.duration.milliseconds)
+        event.node = context.node
+        do {
+            if try await context.queue.adapt(action: rule.action.rawValue, unit: batch.unit, site: batch.site,
+                                             factor: rule.factor, duration: rule.duration.duration, event: event) {
+                DeliveryMetrics.backoffAction(site: batch.site, action: rule.action.rawValue)
+                context.logger.notice("backoff: \(rule.action.rawValue) \(batch.unit) for \(rule.duration) after '\(reply.singleLineText)' (rule \(name))")
+            }
+        } catch {
+            context.logger.warning("cannot apply backoff rule \(name): \(error)")
+        }
+        return stops ? .stop : .proceed
     }
 
     /// Records one item's outcome. It must not be lost to a Redis blip, so it is retried for
     /// a while; if it still fails the claim lapses and the item is delivered again
     /// (at-least-once).
-    private func record(_ outcome: WorkOutcome, domain: String) async {
+    private func record(_ outcome: WorkOutcome, batch: ClaimedBatch) async {
         var delay = Duration.milliseconds(100)
         for attempt in 1...20 {
             do {
-                try await context.queue.complete(consumer: consumer, domain: domain, outcomes: [outcome])
+                try await context.queue.complete(pool: batch.pool, consumer: consumer, domain: batch.domain, outcomes: [outcome])
                 return
             } catch {
-                context.logger.warning("cannot record outcome for \(domain) (attempt \(attempt)): \(error)")
+                context.logger.warning("cannot record outcome for \(batch.domain) (attempt \(attempt)): \(error)")
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
         }
     }
 
-    /// Runs `body` while refreshing the batch's claim every third of the claim timeout, so a
-    /// slow destination does not make other workers think this one died.
+    /// Runs `body` while refreshing the batch's claims and lease every third of the claim
+    /// timeout, so a slow destination does not make other workers think this one died.
     private func withClaimKeptFresh<T: Sendable>(_ batch: ClaimedBatch, _ body: @Sendable () async throws -> T) async throws -> T {
         let queue = context.queue
         let consumer = self.consumer
-        let interval = context.settings.claimTimeout.duration / 3
+        let timeout = context.settings.claimTimeout.duration
         let ids = batch.items.map(\.entryID)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: interval)
-                    try? await queue.refreshClaims(consumer: consumer, domain: batch.domain, entryIDs: ids)
+                    try await Task.sleep(for: timeout / 3)
+                    try? await queue.refresh(batch, consumer: consumer, entryIDs: ids, leaseFor: timeout)
                 }
             }
             defer { group.cancelAll() }

@@ -8,6 +8,10 @@ struct DestinationRouter: Sendable {
     struct Target: Sendable {
         var host: String
         var addresses: [SocketAddress]
+        /// The domain's own address record standing in for a missing MX (RFC 5321 §5.1).
+        var isImplicit = false
+        /// A static route from the configuration.
+        var isRoute = false
     }
 
     /// A failure to find where to deliver; permanent ones bounce, others defer.
@@ -23,7 +27,7 @@ struct DestinationRouter: Sendable {
 
     func targets(for domain: String) async throws(RoutingError) -> [Target] {
         if let route = routes[domain] ?? routes[domain.lowercased()], let (host, port) = HostPort.parse(route) {
-            return [Target(host: host, addresses: try await resolve(host: host, port: port, domain: domain))]
+            return [Target(host: host, addresses: try await resolve(host: host, port: port, domain: domain), isRoute: true)]
         }
         let exchangers: [MailExchanger]
         do {
@@ -40,7 +44,8 @@ struct DestinationRouter: Sendable {
             throw RoutingError(isPermanent: false, reply: "451 4.4.3 DNS lookup for \(domain) failed: \(error)")
         }
         return exchangers.map { exchanger in
-            Target(host: exchanger.host, addresses: exchanger.addresses.compactMap { Self.withPort($0, mxPort) })
+            Target(host: exchanger.host, addresses: exchanger.addresses.compactMap { Self.withPort($0, mxPort) },
+                   isImplicit: exchanger.isImplicit)
         }
     }
 

@@ -1,3 +1,5 @@
+import SMTPProtocol
+
 /// What one delivery attempt did for one recipient.
 struct RecipientResult: Sendable {
     enum Kind: Sendable { case delivered, deferred, bounced }
@@ -7,6 +9,8 @@ struct RecipientResult: Sendable {
     var reply: String
     var remoteHost: String?
     var remoteIP: String?
+    /// The remote reply this result came from (nil for the relay's own failures).
+    var remoteReply: SMTPReply?
 
     /// Classifies an SMTP reply code: 2xx delivered, 4xx deferred, 5xx bounced
     /// (RFC 5321 §4.2.1). Anything else is treated as temporary.

@@ -22,11 +22,15 @@ final class SMTPClientConnection: Sendable {
     }
 
     /// Connects, optionally binding the local side to `sourceAddress` (egress IP).
-    static func connect(to address: SocketAddress, group: EventLoopGroup, connectTimeout: TimeAmount,
-                        commandTimeout: TimeAmount) async throws -> SMTPClientConnection {
+    static func connect(to address: SocketAddress, from localAddress: SocketAddress?, group: EventLoopGroup,
+                        connectTimeout: TimeAmount, commandTimeout: TimeAmount) async throws -> SMTPClientConnection {
+        var bootstrap = ClientBootstrap(group: group)
+        if let localAddress {
+            bootstrap = bootstrap.bind(to: localAddress)
+        }
         // The reply handler is in the pipeline before the socket connects, so a greeting that
         // arrives at once is never missed.
-        let channel = try await ClientBootstrap(group: group)
+        let channel = try await bootstrap
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

@@ -17,39 +17,64 @@ struct SMTPDeliverySession {
 
     /// Tries each target address in order; returns the first session that reaches a `250` to EHLO/HELO.
     /// Throws a transient reply describing the last failure when none does.
-    static func open(targets: [DestinationRouter.Target], context: DeliveryContext, logger: Logger) async throws(RecipientFailure) -> SMTPDeliverySession {
+    /// Where a session comes from and what it requires.
+    struct Origin: Sendable {
+        /// Local address to bind (the egress IP), nil for the system's choice.
+        var localAddress: SocketAddress?
+        var heloName: String
+        /// The site requires TLS: without it the attempt fails (and is deferred).
+        var tlsRequired: Bool
+    }
+
+    static func open(targets: [DestinationRouter.Target], origin: Origin, context: DeliveryContext, logger: Logger) async throws(RecipientFailure) -> SMTPDeliverySession {
         var lastProblem = "no mail exchanger addresses"
+        var lastReply: SMTPReply?
         for target in targets {
-            for address in target.addresses {
+            for address in target.addresses where origin.localAddress == nil || Self.sameFamily(address, origin.localAddress!) {
                 do {
-                    return try await open(host: target.host, address: address, context: context)
+                    return try await open(host: target.host, address: address, origin: origin, context: context)
+                } catch let error as RemoteReplyError {
+                    lastReply = error.reply
+                    lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
+                    logger.info("cannot deliver via this address, trying the next", metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
                 } catch {
                     lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
                     logger.info("cannot deliver via this address, trying the next", metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
                 }
             }
         }
-        throw RecipientFailure(reply: "451 4.4.1 Could not reach any mail exchanger: \(lastProblem)")
+        throw RecipientFailure(reply: "451 4.4.1 Could not reach any mail exchanger: \(lastProblem)", remoteReply: lastReply)
     }
 
-    private static func open(host: String, address: SocketAddress, context: DeliveryContext) async throws -> SMTPDeliverySession {
+    static func sameFamily(_ a: SocketAddress, _ b: SocketAddress) -> Bool {
+        switch (a, b) {
+        case (.v4, .v4), (.v6, .v6): return true
+        default: return false
+        }
+    }
+
+    private static func open(host: String, address: SocketAddress, origin: Origin, context: DeliveryContext) async throws -> SMTPDeliverySession {
         let connection = try await SMTPClientConnection.connect(
-            to: address, group: context.group,
+            to: address, from: origin.localAddress, group: context.group,
             connectTimeout: .milliseconds(context.settings.connectTimeout.milliseconds),
             commandTimeout: .milliseconds(context.settings.commandTimeout.milliseconds))
         do {
             let greeting = try await connection.readReplies(1)[0]
             guard greeting.code == 220 else { throw RemoteReplyError(reply: greeting) }
-            var capabilities = try await hello(connection, name: context.heloName)
+            var capabilities = try await hello(connection, name: origin.heloName)
             var isTLS = false
             if capabilities.startTLS, let tls = context.clientTLS {
                 let reply = try await connection.send(.startTLS)
                 if reply.code == 220 {
                     try await connection.startTLS(serverHostname: SocketAddressCheck.isIPAddress(host) ? nil : host, context: tls)
                     // RFC 3207 §4.2: forget what we knew and greet again over TLS.
-                    capabilities = try await hello(connection, name: context.heloName)
+                    capabilities = try await hello(connection, name: origin.heloName)
                     isTLS = true
                 }
+            }
+            if origin.tlsRequired && !isTLS {
+                _ = try? await connection.send(.quit)
+                throw TLSRequiredError(host: host)
             }
             return SMTPDeliverySession(connection: connection, host: host, capabilities: capabilities, isTLS: isTLS)
         } catch {
@@ -131,7 +156,7 @@ struct SMTPDeliverySession {
 
     private func result(_ recipient: String, _ reply: SMTPReply) -> RecipientResult {
         RecipientResult(recipient: recipient, kind: RecipientResult.kind(forCode: reply.code),
-                        reply: reply.singleLineText, remoteHost: host, remoteIP: remoteIP)
+                        reply: reply.singleLineText, remoteHost: host, remoteIP: remoteIP, remoteReply: reply)
     }
 }
 
@@ -139,6 +164,14 @@ struct SMTPDeliverySession {
 struct RecipientFailure: Error {
     var reply: String
     var isPermanent = false
+    /// The remote reply behind it, if one (a `421` greeting, say) — for adaptive backoff.
+    var remoteReply: SMTPReply? = nil
+}
+
+/// The site requires TLS and the server did not offer it (or the handshake failed).
+struct TLSRequiredError: Error, CustomStringConvertible {
+    var host: String
+    var description: String { "451 4.7.5 TLS is required for this site and \(host) did not offer it" }
 }
 
 /// A server answered something that ends the attempt before any transaction.

@@ -347,7 +347,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             queueID: id, sender: transaction.reversePath.mailbox?.description ?? "",
             recipients: transaction.recipients.compactMap { $0.mailbox?.description },
             messageID: assembler.messageID, size: assembler.flushedBytes + assembler.pending.readableBytes,
-            clientIP: clientIP, authUser: transaction.authenticatedUser)
+            clientIP: clientIP, authUser: transaction.authenticatedUser, pool: context.pool(for: transaction.authenticatedUser))
         self.assembler = nil
         let queue = context.queue
         let deadline = Clock.nowMilliseconds() + context.settings.enqueueTimeout.milliseconds

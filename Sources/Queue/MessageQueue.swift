@@ -77,7 +77,7 @@ public final class MessageQueue: Sendable {
         accepted.size = message.size
         accepted.clientIP = message.clientIP
         accepted.authUser = message.authUser
-        args += [.integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(accepted))]
+        args += [.integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(accepted)), .string(message.pool)]
 
         var fields: [(String, String)] = [("sender", message.sender), ("size", String(message.size))]
         if let id = message.messageID { fields.append(("mid", id)) }
@@ -125,21 +125,45 @@ public final class MessageQueue: Sendable {
 
     // MARK: Workers
 
-    /// Claims up to `batchSize` work items for the first due destination.
-    public func claim(consumer: String, batchSize: Int, claimTimeout: Duration, lease: Duration) async throws(QueueError) -> ClaimResult {
-        let reply = try await call("hk_claim", [
-            .string(prefix), .string(consumer), .integer(Int64(batchSize)),
-            .integer(claimTimeout.milliseconds), .integer(lease.milliseconds),
-        ])
-        guard let parts = reply.array, let domain = parts.first?.string else {
-            throw .malformed("hk_claim returned \(reply)")
-        }
+    /// The first destination of `pool` that is due, held for `hold` so other workers move
+    /// on while this one looks up its site and calls `claim`.
+    public func next(pool: String, hold: Duration) async throws(QueueError) -> NextDestination {
+        let reply = try await call("hk_next", [.string(prefix), .string(pool), .integer(hold.milliseconds)])
+        guard let parts = reply.array, let domain = parts.first?.string else { throw .malformed("hk_next returned \(reply)") }
         if domain.isEmpty {
             let next = parts.count > 1 ? parts[1].int : nil
             return .idle(nextDueAt: next.flatMap { $0 < 0 ? nil : $0 })
         }
+        return .domain(domain)
+    }
+
+    /// Claims up to `batchSize` work items of `domain` to send from the first candidate IP
+    /// the limits allow, charging the limits; or tells how long to wait.
+    public func claim(pool: String, domain: String, site: String, consumer: String, batchSize: Int,
+                      claimTimeout: Duration, siteRate: Rate?, candidates: [EgressCandidate]) async throws(QueueError) -> ClaimResult {
+        let day = Clock.nowMilliseconds() / 86_400_000
+        var args: [RESPArgument] = [
+            .string(prefix), .string(pool), .string(domain), .string(site), .string(consumer),
+            .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
+            .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)), .integer(day),
+            .integer(Int64(candidates.count)),
+        ]
+        for candidate in candidates {
+            args += [.string(candidate.ip), .integer(Int64(candidate.maxConnections)),
+                     .integer(candidate.rate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.rate?.burst ?? 1)),
+                     .integer(candidate.connectionRate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.connectionRate?.burst ?? 1)),
+                     .integer(Int64(candidate.warmupCap ?? -1))]
+        }
+        let reply = try await call("hk_claim", args)
+        guard let parts = reply.array, let first = parts.first?.string else { throw .malformed("hk_claim returned \(reply)") }
+        if first.isEmpty {
+            return .wait(milliseconds: parts.count > 1 ? parts[1].int ?? 0 : 0, reason: parts.count > 2 ? parts[2].string ?? "" : "")
+        }
+        guard parts.count >= 4, let ip = parts[1].string, let lease = parts[2].string, let takenOver = parts[3].int else {
+            throw .malformed("hk_claim returned \(reply)")
+        }
         var items: [WorkItem] = []
-        for entry in parts.dropFirst() {
+        for entry in parts.dropFirst(4) {
             guard let pair = entry.array, pair.count == 2, let id = pair[0].string, let fields = pair[1].array else { continue }
             var map: [String: String] = [:]
             var index = 0
@@ -156,7 +180,40 @@ public final class MessageQueue: Sendable {
                                   previousAttempts: Int(map["n"] ?? "0") ?? 0,
                                   acceptedAt: Int64(map["t"] ?? "0") ?? 0))
         }
-        return .batch(ClaimedBatch(domain: domain, items: items))
+        return .batch(ClaimedBatch(pool: pool, domain: domain, site: site, egressIP: ip, lease: lease, items: items, takenOver: Int(takenOver)))
+    }
+
+    /// Gives a batch's connection lease back.
+    public func release(_ batch: ClaimedBatch) async throws(QueueError) {
+        _ = try await call("hk_release", [.string(prefix), .string(batch.unit), .string(batch.lease)])
+    }
+
+    /// Keeps a long-running batch's claims and connection lease fresh (`XCLAIM … JUSTID`
+    /// resets the idle time without counting a new delivery), so it is not taken over while
+    /// still in progress.
+    public func refresh(_ batch: ClaimedBatch, consumer: String, entryIDs: [String], leaseFor: Duration) async throws(QueueError) {
+        _ = try await call("hk_refresh", [.string(prefix), .string(batch.pool), .string(batch.domain), .string(consumer),
+                                          .string(batch.unit), .string(batch.lease), .integer(leaseFor.milliseconds)]
+                                         + entryIDs.map { .string($0) })
+    }
+
+    /// Gives claimed items back untouched (no attempt counted), for another worker or later.
+    @discardableResult
+    public func giveBack(_ batch: ClaimedBatch, consumer: String, entryIDs: [String]) async throws(QueueError) -> Int {
+        guard !entryIDs.isEmpty else { return 0 }
+        let reply = try await call("hk_return", [.string(prefix), .string(batch.pool), .string(consumer), .string(batch.domain)]
+                                                 + entryIDs.map { .string($0) })
+        return Int(reply.int ?? 0)
+    }
+
+    /// Applies an adaptive-backoff action and records `event`. Returns false when an
+    /// equivalent action was already in force (nothing written).
+    @discardableResult
+    public func adapt(action: String, unit: String, site: String, factor: Double, duration: Duration, event: DeliveryEvent) async throws(QueueError) -> Bool {
+        let reply = try await call("hk_adapt", [.string(prefix), .string(action), .string(unit), .string(site),
+                                                .double(factor), .integer(duration.milliseconds),
+                                                .integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(event))])
+        return reply.int == 1
     }
 
     /// Loads the envelope and body of each message (one pipelined round trip). Messages
@@ -182,13 +239,14 @@ public final class MessageQueue: Sendable {
     /// Records outcomes and acknowledges the items in one atomic step. Returns how many
     /// items were still this worker's to settle (others were taken over and are ignored).
     @discardableResult
-    public func complete(consumer: String, domain: String, outcomes: [WorkOutcome]) async throws(QueueError) -> Int {
-        var args: [RESPArgument] = [.string(prefix), .string(consumer), .string(domain), .integer(Int64(configuration.eventsMaxLength)), .integer(Int64(outcomes.count))]
+    public func complete(pool: String, consumer: String, domain: String, outcomes: [WorkOutcome]) async throws(QueueError) -> Int {
+        var args: [RESPArgument] = [.string(prefix), .string(pool), .string(consumer), .string(domain),
+                                    .integer(Int64(configuration.eventsMaxLength)), .integer(Int64(outcomes.count))]
         for outcome in outcomes {
             let item = outcome.item
             args += [.string(item.entryID), .string(item.queueID.rawValue), .integer(Int64(outcome.finalCount))]
             if let retry = outcome.retry, !retry.recipients.isEmpty {
-                let member = [item.entryID, domain, item.queueID.rawValue, String(item.previousAttempts + 1),
+                let member = [item.entryID, pool, domain, item.queueID.rawValue, String(item.previousAttempts + 1),
                               String(item.acceptedAt), retry.recipients.joined(separator: "\n")].joined(separator: "\t")
                 args += [.string(member), .integer(retry.dueAt + (clockOffset.withLock { $0?.offset } ?? 0))]
             } else {
@@ -201,19 +259,19 @@ public final class MessageQueue: Sendable {
         return Int(reply.int ?? 0)
     }
 
-    /// Keeps a long-running batch's claim fresh (`XCLAIM … JUSTID` resets the idle time
-    /// without counting a new delivery), so it is not taken over while still in progress.
-    public func refreshClaims(consumer: String, domain: String, entryIDs: [String]) async throws(QueueError) {
-        guard !entryIDs.isEmpty else { return }
-        let command = RedisCommand("XCLAIM", [.string(key("q:\(domain)")), "workers", .string(consumer), 0]
-                                   + entryIDs.map { .string($0) } + ["JUSTID"])
-        do { _ = try await redis.send(command) } catch { throw .redis(error) }
-    }
-
     /// Moves deferred work that is due back into its destination's stream.
     @discardableResult
     public func promoteDue(limit: Int = 1000) async throws(QueueError) -> Int {
         Int(try await call("hk_promote", [.string(prefix), .integer(Int64(limit))]).int ?? 0)
+    }
+
+    /// Recipients accepted into `pool` and not yet final.
+    public func depth(pool: String) async throws(QueueError) -> Int {
+        do {
+            return Int(try await redis.send(RedisCommand("GET", [.string(key("depth:\(pool)"))])).int ?? 0)
+        } catch {
+            throw .redis(error)
+        }
     }
 
     // MARK: Plumbing

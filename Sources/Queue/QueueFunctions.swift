@@ -1,56 +1,86 @@
 /// The Redis Functions library (Redis ≥ 7.0) that implements the queue's atomic steps.
 ///
 /// Each step is one `FCALL`: one round trip, atomic, and replicated/persisted as a unit,
-/// so an accepted message is either wholly in Redis or not at all, and an outcome is
-/// recorded in the same step that acknowledges the work. The library is (re)loaded with
-/// `FUNCTION LOAD REPLACE` on every new connection, so a fresh or failed-over Redis never
-/// lacks it.
+/// so an accepted message is either wholly in Redis or not at all, an outcome is recorded
+/// in the same step that acknowledges the work, and a rate-limit decision is exact however
+/// many workers ask at once. The library is (re)loaded with `FUNCTION LOAD REPLACE` on
+/// every new connection, so a fresh or failed-over Redis never lacks it.
 ///
-/// Data model (prefix `hk:`):
-/// - `hk:msg:<qid>` hash — envelope sender, Message-ID, acceptance time, size, number of
-///   recipients not yet final (`remaining`). Deleted with the body when that reaches 0.
-/// - `hk:body:<qid>` string — the message as it will be sent, stored once.
-/// - `hk:tmp:<qid>` string — a large body being streamed in with `APPEND`; renamed to
-///   `hk:body:` at acceptance, expires on its own if the session dies first.
-/// - `hk:q:<domain>` stream, consumer group `workers` — one entry per (message, recipient
-///   domain): fields `q` queue id, `r` recipients (LF-separated), `n` attempts so far,
-///   `t` acceptance time (ms). Entries are `XDEL`eted after `XACK`; never capped.
-/// - `hk:ready` sorted set — domains with work, scored by when a worker may next take them.
-/// - `hk:deferred` sorted set — work waiting for a retry, scored by due time (ms).
-/// - `hk:events` stream — one JSON event per outcome (field `e`), trimmed approximately.
+/// Data model (prefix `hk:`; `<unit>` is `<egress ip>|<site>`):
+/// - `msg:<qid>` hash — sender, Message-ID, pool, acceptance time, size, and `remaining`
+///   (recipients not yet final). Deleted with the body when `remaining` reaches 0.
+/// - `body:<qid>` string — the message as it will be sent, stored once.
+/// - `tmp:<qid>` string — a large body being streamed in with `APPEND`; renamed to `body:`
+///   at acceptance, expires on its own if the session dies first.
+/// - `q:<pool>:<domain>` stream, consumer group `workers` — one entry per (message,
+///   recipient domain): `q` queue id, `r` recipients (LF-separated), `n` attempts so far,
+///   `t` acceptance time (ms). `XDEL`eted after `XACK`; never capped.
+/// - `ready:<pool>` sorted set — domains with work, scored by when a worker may next take them.
+/// - `deferred` sorted set — work waiting for a retry, scored by due time (ms).
+/// - `depth:<pool>` counter — recipients accepted and not yet final.
+/// - `events` stream — one JSON event per outcome (field `e`), trimmed approximately.
+/// - Limits: `gcra:ip:<unit>`, `gcra:site:<site>`, `gcra:conn:<unit>` (GCRA theoretical
+///   arrival times, µs); `conn:<unit>` sorted set of connection leases scored by expiry;
+///   `warm:<ip>:<day>` messages sent by an IP that UTC day.
+/// - Adaptive backoff: `slow:<unit>` (rate factor), `susp:ip:<unit>`, `susp:site:<site>`
+///   (present while suspended; the value says why), each expiring on its own.
 enum QueueFunctions {
-    static let libraryName = "hikyaku"
-    /// Bump when the library changes; `FUNCTION LOAD REPLACE` makes old nodes harmless.
-    static let version = 2
-
     static let source = #"""
     #!lua name=hikyaku
 
     local GROUP = 'workers'
 
-    local function now_ms()
+    local function now_us()
       local t = redis.call('TIME')
-      return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      return tonumber(t[1]) * 1000000 + tonumber(t[2])
     end
 
-    local function add_work(prefix, domain, fields, now)
-      local stream = prefix .. 'q:' .. domain
+    local function stream_key(prefix, pool, domain)
+      return prefix .. 'q:' .. pool .. ':' .. domain
+    end
+
+    local function add_work(prefix, pool, domain, fields, now_ms)
+      local stream = stream_key(prefix, pool, domain)
       if redis.call('EXISTS', stream) == 0 then
         redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')
       end
       redis.call('XADD', stream, '*', unpack(fields))
       -- LT: bring the domain forward to now, never push it back.
-      redis.call('ZADD', prefix .. 'ready', 'LT', now, domain)
+      redis.call('ZADD', prefix .. 'ready:' .. pool, 'LT', now_ms, domain)
+    end
+
+    -- GCRA (generic cell rate algorithm) with microsecond time. A cell may pass at `now`
+    -- when max(tat, now) - now <= tau, tau = interval * (burst - 1); taking k cells moves
+    -- tat to max(tat, now) + k * interval. Returns how many of `wanted` may pass now and,
+    -- when none may, the microseconds until one may.
+    local function gcra_available(key, now, interval, burst, wanted)
+      if interval <= 0 then return wanted, 0 end
+      local tat = tonumber(redis.call('GET', key) or '0')
+      if tat < now then tat = now end
+      local tau = interval * (burst - 1)
+      local slack = now + tau - tat
+      if slack < 0 then return 0, -slack end
+      local n = math.floor(slack / interval) + 1
+      if n > wanted then n = wanted end
+      return n, 0
+    end
+
+    local function gcra_take(key, now, interval, count)
+      if interval <= 0 or count <= 0 then return end
+      local tat = tonumber(redis.call('GET', key) or '0')
+      if tat < now then tat = now end
+      tat = tat + interval * count
+      redis.call('SET', key, string.format('%d', tat), 'PX', math.floor((tat - now) / 1000) + 60000)
     end
 
     -- hk_enqueue: prefix, deadline_ms, qid, tmp_key, body, events_maxlen, accepted_event,
-    --             nfields, field, value, ..., ndomains, (domain, nrcpt, rcpt...)...
+    --             pool, nfields, field, value, ..., ndomains, (domain, nrcpt, rcpt...)...
     -- Refuses (without writing anything) once Redis's clock has passed the deadline, so a
     -- write that arrives after the client was told 451 cannot become a ghost message.
     redis.register_function('hk_enqueue', function(keys, args)
       local prefix, deadline, qid, tmp, body = args[1], tonumber(args[2]), args[3], args[4], args[5]
-      local maxlen, accepted = args[6], args[7]
-      local now = now_ms()
+      local maxlen, accepted, pool = args[6], args[7], args[8]
+      local now = math.floor(now_us() / 1000)
       if now > deadline then
         return redis.error_reply('DEADLINE enqueue arrived after its deadline')
       end
@@ -68,9 +98,9 @@ enum QueueFunctions {
       else
         redis.call('SET', bodykey, body)
       end
-      local i = 8
+      local i = 9
       local nfields = tonumber(args[i]); i = i + 1
-      local hash = {}
+      local hash = {'pool', pool}
       for _ = 1, nfields do
         hash[#hash + 1] = args[i]; hash[#hash + 1] = args[i + 1]; i = i + 2
       end
@@ -83,70 +113,182 @@ enum QueueFunctions {
         for j = 1, n do rcpts[j] = args[i + 1 + j] end
         i = i + 2 + n
         total = total + n
-        add_work(prefix, domain, {'q', qid, 'r', table.concat(rcpts, '\n'), 'n', '0', 't', tostring(now)}, now)
+        add_work(prefix, pool, domain, {'q', qid, 'r', table.concat(rcpts, '\n'), 'n', '0', 't', tostring(now)}, now)
       end
       hash[#hash + 1] = 'remaining'; hash[#hash + 1] = tostring(total)
       hash[#hash + 1] = 'accepted'; hash[#hash + 1] = tostring(now)
       redis.call('HSET', msg, unpack(hash))
+      redis.call('INCRBY', prefix .. 'depth:' .. pool, total)
       redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', maxlen, '*', 'e', accepted)
       return now
     end)
 
-    -- hk_claim: prefix, consumer, batch, claim_timeout_ms, lease_ms
-    -- Takes the first domain due in hk:ready and claims up to `batch` entries of its stream:
-    -- first entries whose worker stopped confirming them (idle ≥ claim timeout), then new
-    -- ones. Returns {domain, {id, fields}...}; or {'', next_due_ms} when nothing is due.
-    redis.register_function('hk_claim', function(keys, args)
-      local prefix, consumer = args[1], args[2]
-      local batch, idle, lease = tonumber(args[3]), tonumber(args[4]), tonumber(args[5])
-      local ready = prefix .. 'ready'
-      local now = now_ms()
+    -- hk_next: prefix, pool, hold_ms — the first domain of the pool due now, held for
+    -- `hold_ms` (so other workers move on while this one looks up its site and asks
+    -- hk_claim). Returns {domain} or {'', next_due_ms | -1}.
+    redis.register_function('hk_next', function(keys, args)
+      local prefix, pool, hold = args[1], args[2], tonumber(args[3])
+      local ready = prefix .. 'ready:' .. pool
+      local now = math.floor(now_us() / 1000)
       local due = redis.call('ZRANGE', ready, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1)
       if #due == 0 then
         local first = redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES')
         if #first == 0 then return {'', -1} end
         return {'', math.floor(tonumber(first[2]))}
       end
-      local domain = due[1]
-      local stream = prefix .. 'q:' .. domain
-      local out = {domain}
+      redis.call('ZADD', ready, now + hold, due[1])
+      return {due[1]}
+    end)
+
+    -- hk_claim: prefix, pool, domain, site, consumer, batch, claim_timeout_ms, lease_ms,
+    --           site_interval_us, site_burst, day, nips,
+    --           (ip, max_conn, ip_interval_us, ip_burst, conn_interval_us, conn_burst, warm_cap)...
+    -- Picks the first egress IP (in the order given) that may send to the site now — not
+    -- suspended, under its warm-up cap, with a free connection lease and room in the
+    -- (IP, site), site and new-connection rates — takes a lease, claims as many entries as
+    -- the limits allow (entries of dead workers first, then new ones) and charges the
+    -- limits for them. Returns {domain, ip, lease, {id, fields}...}; or, when nothing may be
+    -- sent now, re-scores the domain to when something may and returns {'', wait_ms, reason}.
+    -- On success: {domain, ip, lease, n_taken_over, {id, fields}...}.
+    redis.register_function('hk_claim', function(keys, args)
+      local prefix, pool, domain, site, consumer = args[1], args[2], args[3], args[4], args[5]
+      local batch, idle, lease_ms = tonumber(args[6]), tonumber(args[7]), tonumber(args[8])
+      local site_interval, site_burst, day = tonumber(args[9]), tonumber(args[10]), args[11]
+      local nips = tonumber(args[12])
+      local ready = prefix .. 'ready:' .. pool
+      local stream = stream_key(prefix, pool, domain)
+      local now = now_us()
+      local now_ms = math.floor(now / 1000)
       if redis.call('EXISTS', stream) == 0 then
         redis.call('ZREM', ready, domain)
-        return out
+        return {'', 0, 'empty'}
       end
-      local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, '0-0', 'COUNT', batch)
+      local function wait(ms, reason)
+        if ms < 1 then ms = 1 end
+        redis.call('ZADD', ready, now_ms + ms, domain)
+        return {'', ms, reason}
+      end
+      local suspended = redis.call('PTTL', prefix .. 'susp:site:' .. site)
+      if suspended > 0 then return wait(suspended, 'suspended') end
+      local site_key = prefix .. 'gcra:site:' .. site
+      local site_avail, site_wait = gcra_available(site_key, now, site_interval, site_burst, batch)
+      if site_avail == 0 then return wait(math.ceil(site_wait / 1000), 'rate_site') end
+
+      local best_wait, best_reason = nil, 'none'
+      local function note(ms, reason)
+        if best_wait == nil or ms < best_wait then best_wait, best_reason = ms, reason end
+      end
+      local chosen
+      local i = 13
+      for _ = 1, nips do
+        local ip, max_conn = args[i], tonumber(args[i + 1])
+        local ip_interval, ip_burst = tonumber(args[i + 2]), tonumber(args[i + 3])
+        local conn_interval, conn_burst, warm_cap = tonumber(args[i + 4]), tonumber(args[i + 5]), tonumber(args[i + 6])
+        i = i + 7
+        local unit = ip .. '|' .. site
+        repeat
+          local ip_suspended = redis.call('PTTL', prefix .. 'susp:ip:' .. unit)
+          if ip_suspended > 0 then note(ip_suspended, 'suspended'); break end
+          local warm_left = batch
+          local warm_key = prefix .. 'warm:' .. ip .. ':' .. day
+          if warm_cap >= 0 then
+            warm_left = warm_cap - tonumber(redis.call('GET', warm_key) or '0')
+            if warm_left <= 0 then note(86400000 - now_ms % 86400000, 'warmup'); break end
+          end
+          local conn_key = prefix .. 'conn:' .. unit
+          redis.call('ZREMRANGEBYSCORE', conn_key, '-inf', now_ms)
+          if max_conn > 0 and redis.call('ZCARD', conn_key) >= max_conn then note(250, 'connections'); break end
+          local conn_key_rate = prefix .. 'gcra:conn:' .. unit
+          local conn_ok, conn_wait = gcra_available(conn_key_rate, now, conn_interval, conn_burst, 1)
+          if conn_ok == 0 then note(math.ceil(conn_wait / 1000), 'connection_rate'); break end
+          local factor = tonumber(redis.call('GET', prefix .. 'slow:' .. unit) or '1')
+          local interval = ip_interval
+          if interval > 0 and factor < 1 then interval = math.floor(interval / factor) end
+          local ip_key = prefix .. 'gcra:ip:' .. unit
+          local ip_avail, ip_wait = gcra_available(ip_key, now, interval, ip_burst, batch)
+          if ip_avail == 0 then note(math.ceil(ip_wait / 1000), 'rate_ip'); break end
+          local n = math.min(batch, ip_avail, site_avail, warm_left)
+          chosen = {ip = ip, n = n, unit = unit, ip_key = ip_key, interval = interval, conn_key = conn_key,
+                    conn_key_rate = conn_key_rate, conn_interval = conn_interval, warm_key = warm_key,
+                    warm_cap = warm_cap, ip_burst = ip_burst}
+        until true
+        if chosen then break end
+      end
+      if not chosen then return wait(best_wait or 1000, best_reason) end
+
+      local out = {domain, chosen.ip, '', 0}
+      local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, '0-0', 'COUNT', chosen.n)
       for _, entry in ipairs(reclaimed[2]) do out[#out + 1] = entry end
-      local want = batch - (#out - 1)
+      out[4] = #out - 4
+      local want = chosen.n - (#out - 4)
       if want > 0 then
         local fresh = redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', want, 'STREAMS', stream, '>')
         if fresh then
           for _, entry in ipairs(fresh[1][2]) do out[#out + 1] = entry end
         end
       end
-      local got = #out - 1
+      local got = #out - 4
       if got == 0 then
         if redis.call('XLEN', stream) == 0 then
           redis.call('DEL', stream)
           redis.call('ZREM', ready, domain)
-        else
-          -- Everything left is claimed by live workers; look again when their claims could lapse.
-          redis.call('ZADD', ready, now + idle, domain)
+          return {'', 0, 'empty'}
         end
-      elseif got < batch then
-        -- A partial batch took everything: give this worker the domain for the lease.
-        redis.call('ZADD', ready, now + lease, domain)
+        -- Everything left is claimed by live workers; look again when their claims could lapse.
+        return wait(idle, 'claimed')
       end
-      -- A full batch leaves the domain due, so other workers can share a busy destination.
+      gcra_take(chosen.ip_key, now, chosen.interval, got)
+      gcra_take(site_key, now, site_interval, got)
+      gcra_take(chosen.conn_key_rate, now, chosen.conn_interval, 1)
+      if chosen.warm_cap >= 0 then
+        redis.call('INCRBY', chosen.warm_key, got)
+        redis.call('EXPIRE', chosen.warm_key, 172800)
+      end
+      local lease = consumer .. '#' .. redis.call('INCR', prefix .. 'leaseseq')
+      redis.call('ZADD', chosen.conn_key, now_ms + lease_ms, lease)
+      out[3] = lease
+      if got < chosen.n then
+        -- This batch took everything there was: the domain waits for new work (enqueue
+        -- brings it forward) or for this worker's claims to lapse.
+        redis.call('ZADD', ready, now_ms + lease_ms, domain)
+      else
+        -- There may be more; it is due again when the IP's rate allows the next message.
+        local ip_after, ip_wait_after = gcra_available(chosen.ip_key, now, chosen.interval, chosen.ip_burst, 1)
+        local s_after, s_wait_after = gcra_available(site_key, now, site_interval, site_burst, 1)
+        local next_us = math.max(ip_wait_after, s_wait_after)
+        redis.call('ZADD', ready, now_ms + math.floor(next_us / 1000), domain)
+      end
       return out
     end)
 
-    -- hk_complete: prefix, consumer, domain, events_maxlen, nentries,
+    -- hk_release: prefix, unit, lease — gives a connection lease back.
+    redis.register_function('hk_release', function(keys, args)
+      return redis.call('ZREM', args[1] .. 'conn:' .. args[2], args[3])
+    end)
+
+    -- hk_refresh: prefix, pool, domain, consumer, unit, lease, lease_ms, id... — keeps a
+    -- long batch's claims and its connection lease fresh.
+    redis.register_function('hk_refresh', function(keys, args)
+      local prefix, pool, domain, consumer, unit, lease = args[1], args[2], args[3], args[4], args[5], args[6]
+      local lease_ms = tonumber(args[7])
+      local ids = {}
+      for i = 8, #args do ids[#ids + 1] = args[i] end
+      if #ids > 0 then
+        redis.call('XCLAIM', stream_key(prefix, pool, domain), GROUP, consumer, 0, unpack(ids), 'JUSTID')
+      end
+      if lease ~= '' then
+        redis.call('ZADD', prefix .. 'conn:' .. unit, 'XX', math.floor(now_us() / 1000) + lease_ms, lease)
+      end
+      return #ids
+    end)
+
+    -- hk_complete: prefix, pool, consumer, domain, events_maxlen, nentries,
     --              (entry_id, qid, nfinal, defer_member, defer_due, nevents, event...)...
-    -- Records a batch's outcomes and acknowledges its entries in one atomic step.
+    -- Records outcomes and acknowledges the entries in one atomic step.
     redis.register_function('hk_complete', function(keys, args)
-      local prefix, consumer, domain, maxlen = args[1], args[2], args[3], args[4]
-      local stream = prefix .. 'q:' .. domain
-      local i = 5
+      local prefix, pool, consumer, domain, maxlen = args[1], args[2], args[3], args[4], args[5]
+      local stream = stream_key(prefix, pool, domain)
+      local i = 6
       local n = tonumber(args[i]); i = i + 1
       local acked = 0
       for _ = 1, n do
@@ -164,6 +306,7 @@ enum QueueFunctions {
             redis.call('ZADD', prefix .. 'deferred', tonumber(due), member)
           end
           if nfinal > 0 then
+            redis.call('DECRBY', prefix .. 'depth:' .. pool, nfinal)
             local msg = prefix .. 'msg:' .. qid
             if redis.call('HINCRBY', msg, 'remaining', -nfinal) <= 0 then
               redis.call('DEL', msg, prefix .. 'body:' .. qid)
@@ -179,25 +322,74 @@ enum QueueFunctions {
       -- looked at again by hk_claim when their claims could lapse.
       if redis.call('XLEN', stream) == 0 then
         if redis.call('EXISTS', stream) == 1 then redis.call('DEL', stream) end
-        redis.call('ZREM', prefix .. 'ready', domain)
+        redis.call('ZREM', prefix .. 'ready:' .. pool, domain)
       end
       return acked
     end)
 
+    -- hk_return: prefix, pool, consumer, domain, id... — gives claimed entries back
+    -- untouched (no attempt counted): graceful shutdown, or a site suspended mid-batch.
+    redis.register_function('hk_return', function(keys, args)
+      local prefix, pool, consumer, domain = args[1], args[2], args[3], args[4]
+      local stream = stream_key(prefix, pool, domain)
+      local returned = 0
+      for i = 5, #args do
+        local id = args[i]
+        local held = redis.call('XPENDING', stream, GROUP, id, id, 1, consumer)
+        if #held == 1 then
+          local entry = redis.call('XRANGE', stream, id, id)
+          redis.call('XACK', stream, GROUP, id)
+          redis.call('XDEL', stream, id)
+          if #entry == 1 then
+            redis.call('XADD', stream, '*', unpack(entry[1][2]))
+            returned = returned + 1
+          end
+        end
+      end
+      return returned
+    end)
+
+    -- hk_adapt: prefix, action, unit, site, factor, duration_ms, events_maxlen, event —
+    -- adaptive backoff. `slow` multiplies the (IP, site) rate factor (at most once per tenth
+    -- of the duration, so a burst of throttle replies counts once); `suspend_ip` and
+    -- `suspend_site` pause sending. Each expires on its own. Returns 1 when applied (and
+    -- the event written), 0 when an equivalent action was already in force.
+    redis.register_function('hk_adapt', function(keys, args)
+      local prefix, action, unit, site = args[1], args[2], args[3], args[4]
+      local factor, duration, maxlen, event = tonumber(args[5]), tonumber(args[6]), args[7], args[8]
+      if action == 'slow' then
+        local lock = prefix .. 'slowlock:' .. unit
+        if not redis.call('SET', lock, '1', 'NX', 'PX', math.max(1000, math.floor(duration / 10))) then return 0 end
+        local key = prefix .. 'slow:' .. unit
+        local current = tonumber(redis.call('GET', key) or '1')
+        local new = math.max(0.01, current * factor)
+        redis.call('SET', key, tostring(new), 'PX', duration)
+      elseif action == 'suspend_ip' then
+        if not redis.call('SET', prefix .. 'susp:ip:' .. unit, event, 'NX', 'PX', duration) then return 0 end
+      elseif action == 'suspend_site' then
+        if not redis.call('SET', prefix .. 'susp:site:' .. site, event, 'NX', 'PX', duration) then return 0 end
+      else
+        return redis.error_reply('unknown action ' .. action)
+      end
+      redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', maxlen, '*', 'e', event)
+      return 1
+    end)
+
     -- hk_promote: prefix, limit — moves deferred work whose time has come back to its
-    -- domain's stream. Member: entry_id TAB domain TAB qid TAB attempts TAB accepted_ms TAB rcpts(LF).
+    -- domain's stream. Member: entry_id TAB pool TAB domain TAB qid TAB attempts TAB
+    -- accepted_ms TAB rcpts (LF-separated).
     redis.register_function('hk_promote', function(keys, args)
       local prefix, limit = args[1], tonumber(args[2])
       local deferred = prefix .. 'deferred'
-      local now = now_ms()
+      local now = math.floor(now_us() / 1000)
       local due = redis.call('ZRANGE', deferred, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
       for _, member in ipairs(due) do
         local parts = {}
         for part in string.gmatch(member, '([^\t]*)\t?') do
           parts[#parts + 1] = part
-          if #parts == 6 then break end
+          if #parts == 7 then break end
         end
-        add_work(prefix, parts[2], {'q', parts[3], 'r', parts[6], 'n', parts[4], 't', parts[5]}, now)
+        add_work(prefix, parts[2], parts[3], {'q', parts[4], 'r', parts[7], 'n', parts[5], 't', parts[6]}, now)
         redis.call('ZREM', deferred, member)
       end
       return #due

@@ -27,8 +27,11 @@ public struct NewMessage: Sendable {
     public var size: Int
     public var clientIP: String?
     public var authUser: String?
+    /// The egress pool the message is sent from (decided by its account).
+    public var pool: String
 
-    public init(queueID: QueueID, sender: String, recipients: [String], messageID: String?, size: Int, clientIP: String?, authUser: String?) {
+    public init(queueID: QueueID, sender: String, recipients: [String], messageID: String?, size: Int, clientIP: String?, authUser: String?, pool: String = "default") {
+        self.pool = pool
         self.queueID = queueID
         self.sender = sender
         self.recipients = recipients
@@ -90,16 +93,57 @@ public struct WorkItem: Sendable, Hashable {
     }
 }
 
-/// A batch of work for one destination domain.
+/// A batch of work for one destination domain, to be sent from one egress IP under one
+/// connection lease.
 public struct ClaimedBatch: Sendable {
+    public var pool: String
     public var domain: String
+    public var site: String
+    /// The egress IP the limits were charged to (a host name when no egress IPs are configured).
+    public var egressIP: String
+    /// The connection lease to give back with `MessageQueue.release`.
+    public var lease: String
     public var items: [WorkItem]
+    /// How many items were taken over from a worker presumed dead (possible duplicates).
+    public var takenOver: Int = 0
+
+    /// `<ip>|<site>`: the unit connection leases, rates and backoff apply to.
+    public var unit: String { "\(egressIP)|\(site)" }
 }
 
-public enum ClaimResult: Sendable {
-    case batch(ClaimedBatch)
+/// What `MessageQueue.next` found.
+public enum NextDestination: Sendable, Equatable {
+    case domain(String)
     /// Nothing due now; `nextDueAt` (ms, Redis clock) is when something will be, if known.
     case idle(nextDueAt: Int64?)
+}
+
+/// What `MessageQueue.claim` decided.
+public enum ClaimResult: Sendable {
+    case batch(ClaimedBatch)
+    /// Nothing may be sent to this destination now (or there is nothing); the domain was
+    /// re-scored in the ready index. `reason`: `rate_ip`, `rate_site`, `connections`,
+    /// `connection_rate`, `suspended`, `warmup`, `claimed`, `empty`.
+    case wait(milliseconds: Int64, reason: String)
+}
+
+/// One egress IP a worker offers for a claim, with the limits that apply to it at the site.
+public struct EgressCandidate: Sendable {
+    public var ip: String
+    /// 0: unlimited.
+    public var maxConnections: Int
+    public var rate: Rate?
+    public var connectionRate: Rate?
+    /// Today's warm-up cap, nil when the IP is warm.
+    public var warmupCap: Int?
+
+    public init(ip: String, maxConnections: Int, rate: Rate?, connectionRate: Rate?, warmupCap: Int?) {
+        self.ip = ip
+        self.maxConnections = maxConnections
+        self.rate = rate
+        self.connectionRate = connectionRate
+        self.warmupCap = warmupCap
+    }
 }
 
 /// A message as a worker needs it.

@@ -13,6 +13,9 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
         case bounced
         /// Still deferred at `delivery.max_age`. Final.
         case expired
+        /// Adaptive backoff: a remote reply matched a rule and sending to a site was slowed
+        /// or suspended until `until` (not about one recipient).
+        case backoff
 
         public var isFinal: Bool { self == .delivered || self == .bounced || self == .expired }
     }
@@ -44,11 +47,21 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     public var authUser: String?
     /// Host and process that produced the event.
     public var node: String?
+    /// The receiving site (MX rollup) and the egress IP used.
+    public var site: String?
+    public var egressIP: String?
+    /// For `backoff`: `slow`, `suspend_ip` or `suspend_site`, the rule's name, the rate
+    /// factor (for `slow`) and when it ends.
+    public var action: String?
+    public var rule: String?
+    public var factor: Double?
+    public var until: String?
 
     enum CodingKeys: String, CodingKey {
         case event, time, queueID = "queue_id", messageID = "message_id", sender, recipient, recipients, domain
         case remoteHost = "remote_host", remoteIP = "remote_ip", reply, attempt, acceptedAt = "accepted_at"
         case nextAttemptAt = "next_attempt_at", size, clientIP = "client_ip", authUser = "auth_user", node
+        case site, egressIP = "egress_ip", action, rule, factor, until
     }
 
     public init(event: Kind, time: String, queueID: String, messageID: String?, sender: String) {

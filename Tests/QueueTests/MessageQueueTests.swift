@@ -28,58 +28,89 @@ struct MessageQueueTests {
             server.stop()
         }
 
-        func message(_ recipients: [String], id: QueueID = .generate()) -> NewMessage {
-            NewMessage(queueID: id, sender: "app@example.com", recipients: recipients, messageID: "<m@x>", size: 5, clientIP: "127.0.0.1", authUser: nil)
+        func message(_ recipients: [String], id: QueueID = .generate(), pool: String = "default") -> NewMessage {
+            NewMessage(queueID: id, sender: "app@example.com", recipients: recipients, messageID: "<m@x>", size: 5,
+                       clientIP: "127.0.0.1", authUser: nil, pool: pool)
+        }
+
+        func enqueue(_ recipients: [String], id: QueueID = .generate(), pool: String = "default") async throws {
+            try await queue.enqueue(message(recipients, id: id, pool: pool), body: .inline(ByteBuffer(string: "body")), deadline: farFuture)
         }
 
         func keyCount(_ pattern: String) async throws -> Int {
             try await redis.send(RedisCommand("KEYS", [.string(pattern)])).array?.count ?? -1
         }
+
+        /// next + claim without limits, as a worker with one unlimited IP.
+        func claimAny(pool: String = "default", consumer: String = "w1", batch: Int = 10,
+                      claimTimeout: Duration = .seconds(60)) async throws -> ClaimedBatch? {
+            guard case .domain(let domain) = try await queue.next(pool: pool, hold: .seconds(10)) else { return nil }
+            let result = try await queue.claim(pool: pool, domain: domain, site: "site", consumer: consumer, batchSize: batch,
+                                               claimTimeout: claimTimeout, siteRate: nil,
+                                               candidates: [EgressCandidate(ip: "ip1", maxConnections: 0, rate: nil, connectionRate: nil, warmupCap: nil)])
+            guard case .batch(let claimed) = result else { return nil }
+            return claimed
+        }
+
+        func claim(domain: String, site: String = "site", consumer: String = "w1", batch: Int = 10, siteRate: Rate? = nil,
+                   _ candidates: [EgressCandidate]) async throws -> ClaimResult {
+            try await queue.claim(pool: "default", domain: domain, site: site, consumer: consumer, batchSize: batch,
+                                  claimTimeout: .seconds(60), siteRate: siteRate, candidates: candidates)
+        }
     }
 
-    static let farFuture = Clock.nowMilliseconds() + 60_000
+    static let farFuture = Clock.nowMilliseconds() + 600_000
+
+    static func ip(_ name: String, connections: Int = 0, rate: Rate? = nil, warmup: Int? = nil) -> EgressCandidate {
+        EgressCandidate(ip: name, maxConnections: connections, rate: rate, connectionRate: nil, warmupCap: warmup)
+    }
 
     @Test func enqueueGroupsRecipientsByDomainAndClaimReturnsThem() async throws {
         let h = try await Harness()
         let id = QueueID.generate()
-        try await h.queue.enqueue(h.message(["a@Example.NET", "b@example.net", "c@other.test"], id: id), body: .inline(ByteBuffer(string: "hello")), deadline: Self.farFuture)
-
+        try await h.enqueue(["a@Example.NET", "b@example.net", "c@other.test"], id: id)
         var seen: [String: [String]] = [:]
         for _ in 0..<2 {
-            guard case .batch(let batch) = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) else {
-                Issue.record("expected a batch"); break
-            }
+            let batch = try #require(try await h.claimAny())
             #expect(batch.items.count == 1)
             #expect(batch.items[0].queueID == id)
+            #expect(batch.egressIP == "ip1")
             seen[batch.domain] = batch.items[0].recipients
         }
         #expect(seen["example.net"]?.sorted() == ["a@Example.NET", "b@example.net"])
         #expect(seen["other.test"] == ["c@other.test"])
+        #expect(try await h.queue.depth(pool: "default") == 3)
         let messages = try await h.queue.loadMessages([id])
-        #expect(messages[id].map { String(buffer: $0.body) } == "hello")
-        #expect(messages[id]?.sender == "app@example.com")
+        #expect(messages[id].map { String(buffer: $0.body) } == "body")
+        await h.shutdown()
+    }
+
+    @Test func poolsAreSeparateQueues() async throws {
+        let h = try await Harness()
+        try await h.enqueue(["a@one.test"], pool: "dedicated")
+        #expect(try await h.claimAny(pool: "default") == nil)
+        let batch = try #require(try await h.claimAny(pool: "dedicated"))
+        #expect(batch.pool == "dedicated" && batch.domain == "one.test")
         await h.shutdown()
     }
 
     @Test func completingEveryRecipientDeletesTheMessageAndRecordsEvents() async throws {
         let h = try await Harness()
         let id = QueueID.generate()
-        try await h.queue.enqueue(h.message(["a@one.test"], id: id), body: .inline(ByteBuffer(string: "x")), deadline: Self.farFuture)
-        guard case .batch(let batch) = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) else {
-            Issue.record("expected a batch"); return
-        }
+        try await h.enqueue(["a@one.test"], id: id)
+        let batch = try #require(try await h.claimAny())
         var event = DeliveryEvent(event: .delivered, time: "t", queueID: id.rawValue, messageID: nil, sender: "s")
         event.recipient = "a@one.test"
-        let acked = try await h.queue.complete(consumer: "w1", domain: batch.domain, outcomes: [WorkOutcome(item: batch.items[0], finalCount: 1, retry: nil, events: [event])])
+        let acked = try await h.queue.complete(pool: "default", consumer: "w1", domain: batch.domain,
+                                               outcomes: [WorkOutcome(item: batch.items[0], finalCount: 1, retry: nil, events: [event])])
         #expect(acked == 1)
         #expect(try await h.keyCount("hk:msg:*") == 0)
         #expect(try await h.keyCount("hk:body:*") == 0)
         #expect(try await h.keyCount("hk:q:*") == 0)
+        #expect(try await h.queue.depth(pool: "default") == 0)
         let events = try await EventLog(redis: h.redis).read(after: "0", count: 10)
         #expect(events.map(\.event.event) == [.accepted, .delivered])
-        if case .idle = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) {} else {
-            Issue.record("queue should be empty")
-        }
+        #expect(try await h.claimAny() == nil)
         await h.shutdown()
     }
 
@@ -106,52 +137,171 @@ struct MessageQueueTests {
 
     @Test func deferredWorkComesBackWhenDueWithItsAttemptCount() async throws {
         let h = try await Harness()
-        try await h.queue.enqueue(h.message(["a@one.test", "b@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: Self.farFuture)
-        guard case .batch(let batch) = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) else {
-            Issue.record("expected a batch"); return
-        }
-        // a delivered, b deferred until (almost) now.
-        try await h.queue.complete(consumer: "w1", domain: batch.domain, outcomes: [
+        try await h.enqueue(["a@one.test", "b@one.test"])
+        let batch = try #require(try await h.claimAny())
+        try await h.queue.complete(pool: "default", consumer: "w1", domain: batch.domain, outcomes: [
             WorkOutcome(item: batch.items[0], finalCount: 1, retry: (["b@one.test"], Clock.nowMilliseconds() - 1000), events: []),
         ])
-        if case .batch = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) {
-            Issue.record("deferred work must not be claimable before it is promoted")
-        }
+        #expect(try await h.claimAny() == nil, "deferred work must not be claimable before it is promoted")
         #expect(try await h.queue.promoteDue() == 1)
-        guard case .batch(let retry) = try await h.queue.claim(consumer: "w1", batchSize: 10, claimTimeout: .seconds(60), lease: .seconds(30)) else {
-            Issue.record("expected the retry"); return
-        }
+        let retry = try #require(try await h.claimAny())
         #expect(retry.items.map(\.recipients) == [["b@one.test"]])
         #expect(retry.items[0].previousAttempts == 1)
         #expect(retry.items[0].acceptedAt == batch.items[0].acceptedAt)
-        // The message stays until its last recipient is final.
-        #expect(try await h.keyCount("hk:body:*") == 1)
-        try await h.queue.complete(consumer: "w1", domain: retry.domain, outcomes: [WorkOutcome(item: retry.items[0], finalCount: 1, retry: nil, events: [])])
+        #expect(try await h.keyCount("hk:body:*") == 1, "the message stays until its last recipient is final")
+        try await h.queue.complete(pool: "default", consumer: "w1", domain: retry.domain,
+                                   outcomes: [WorkOutcome(item: retry.items[0], finalCount: 1, retry: nil, events: [])])
         #expect(try await h.keyCount("hk:body:*") == 0)
         await h.shutdown()
     }
 
     @Test func aDeadWorkersBatchIsTakenOverAndItsLateCompletionIgnored() async throws {
         let h = try await Harness()
-        try await h.queue.enqueue(h.message(["a@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: Self.farFuture)
-        guard case .batch(let first) = try await h.queue.claim(consumer: "dead", batchSize: 10, claimTimeout: .milliseconds(200), lease: .milliseconds(1)) else {
-            Issue.record("expected a batch"); return
-        }
+        try await h.enqueue(["a@one.test"])
+        let first = try #require(try await h.claimAny(consumer: "dead", claimTimeout: .milliseconds(200)))
         try await Task.sleep(for: .milliseconds(300))
-        // The domain comes due again after the claim timeout; another worker takes the entry over.
         var takenOver: ClaimedBatch?
         for _ in 0..<50 {
-            if case .batch(let batch) = try await h.queue.claim(consumer: "alive", batchSize: 10, claimTimeout: .milliseconds(200), lease: .seconds(30)), !batch.items.isEmpty {
+            if let batch = try await h.claimAny(consumer: "alive", claimTimeout: .milliseconds(200)) {
                 takenOver = batch
                 break
             }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(takenOver?.items.map(\.entryID) == first.items.map(\.entryID))
-        // The presumed-dead worker wakes up: its completion must not be applied.
-        let stale = try await h.queue.complete(consumer: "dead", domain: first.domain, outcomes: [WorkOutcome(item: first.items[0], finalCount: 1, retry: nil, events: [])])
-        #expect(stale == 0)
+        #expect(takenOver?.takenOver == 1)
+        let stale = try await h.queue.complete(pool: "default", consumer: "dead", domain: first.domain,
+                                               outcomes: [WorkOutcome(item: first.items[0], finalCount: 1, retry: nil, events: [])])
+        #expect(stale == 0, "the presumed-dead worker's late completion must not be applied")
         #expect(try await h.keyCount("hk:body:*") == 1)
         await h.shutdown()
     }
+
+    @Test func givenBackItemsAreClaimableAgainWithoutCountingAnAttempt() async throws {
+        let h = try await Harness()
+        try await h.enqueue(["a@one.test"])
+        let batch = try #require(try await h.claimAny())
+        #expect(try await h.queue.giveBack(batch, consumer: "w1", entryIDs: batch.items.map(\.entryID)) == 1)
+        // The lease kept the domain back; an operator or a new enqueue would bring it forward.
+        let again = try await h.claim(domain: "one.test", [Self.ip("ip1")])
+        guard case .batch(let second) = again else { Issue.record("expected the item again, got \(again)"); return }
+        #expect(second.items.map(\.recipients) == [["a@one.test"]])
+        #expect(second.items[0].previousAttempts == 0)
+        await h.shutdown()
+    }
+
+    @Test func theRatePerIPHoldsAndTheWaitIsReported() async throws {
+        let h = try await Harness()
+        for _ in 0..<5 { try await h.enqueue(["a@rated.test"]) }
+        let rate = Rate(count: 2, period: .seconds(1), burst: 1)   // one message every 500 ms
+        guard case .batch(let first) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate)]) else {
+            Issue.record("expected a batch"); return
+        }
+        #expect(first.items.count == 1, "burst 1: one message now")
+        guard case .wait(let ms, let reason) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate)]) else {
+            Issue.record("expected a wait"); return
+        }
+        #expect(reason == "rate_ip")
+        #expect(ms > 0 && ms <= 500)
+        // Another IP of the pool is not held back by ip1's rate.
+        guard case .batch(let other) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate), Self.ip("ip2", rate: rate)]) else {
+            Issue.record("expected ip2 to take a batch"); return
+        }
+        #expect(other.egressIP == "ip2")
+        await h.shutdown()
+    }
+
+    @Test func aSiteRateIsSharedByAllIPs() async throws {
+        let h = try await Harness()
+        for _ in 0..<4 { try await h.enqueue(["a@one.test"]) }
+        let siteRate = Rate(count: 1, period: .seconds(10), burst: 2)
+        guard case .batch(let first) = try await h.claim(domain: "one.test", siteRate: siteRate, [Self.ip("ip1")]) else {
+            Issue.record("expected a batch"); return
+        }
+        #expect(first.items.count == 2, "burst 2")
+        guard case .wait(_, let reason) = try await h.claim(domain: "one.test", siteRate: siteRate, [Self.ip("ip2")]) else {
+            Issue.record("expected a wait"); return
+        }
+        #expect(reason == "rate_site")
+        await h.shutdown()
+    }
+
+    @Test func connectionLeasesLimitConcurrentBatchesPerIPAndSite() async throws {
+        let h = try await Harness()
+        try await h.enqueue(["a@one.test"])
+        try await h.enqueue(["a@two.test"])
+        guard case .batch(let first) = try await h.claim(domain: "one.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
+            Issue.record("expected a batch"); return
+        }
+        guard case .wait(_, let reason) = try await h.claim(domain: "two.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
+            Issue.record("expected a wait for the connection"); return
+        }
+        #expect(reason == "connections")
+        try await h.queue.release(first)
+        guard case .batch = try await h.claim(domain: "two.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
+            Issue.record("the released lease should let the second batch go"); return
+        }
+        await h.shutdown()
+    }
+
+    @Test func anIPOverItsWarmupCapHandsWorkToTheNextIP() async throws {
+        let h = try await Harness()
+        for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
+        var used: [String] = []
+        for _ in 0..<3 {
+            guard case .batch(let batch) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("new", warmup: 1), Self.ip("warm")]) else {
+                Issue.record("expected a batch"); return
+            }
+            used.append(batch.egressIP)
+        }
+        #expect(used == ["new", "warm", "warm"])
+        guard case .wait(_, let reason) = try await h.claim(domain: "one.test", [Self.ip("new", warmup: 1)]) else {
+            Issue.record("expected a wait"); return
+        }
+        #expect(reason == "warmup" || reason == "empty")
+        await h.shutdown()
+    }
+
+    @Test func backoffSuspendsAndSlowsAndExpiresOnItsOwn() async throws {
+        let h = try await Harness()
+        for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
+        let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
+        #expect(try await h.queue.adapt(action: "suspend_ip", unit: "ip1|site", site: "site", factor: 1, duration: .milliseconds(300), event: event))
+        #expect(try await !h.queue.adapt(action: "suspend_ip", unit: "ip1|site", site: "site", factor: 1, duration: .milliseconds(300), event: event),
+                "a second identical suspension is not applied again")
+        guard case .batch(let viaOther) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1"), Self.ip("ip2")]) else {
+            Issue.record("expected ip2"); return
+        }
+        #expect(viaOther.egressIP == "ip2")
+        #expect(try await h.queue.adapt(action: "suspend_site", unit: "ip2|site", site: "site", factor: 1, duration: .milliseconds(300), event: event))
+        guard case .wait(let ms, let reason) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1"), Self.ip("ip2")]) else {
+            Issue.record("expected the site to be suspended"); return
+        }
+        #expect(reason == "suspended" && ms <= 300)
+        try await Task.sleep(for: .milliseconds(350))
+        guard case .batch = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1")]) else {
+            Issue.record("suspensions should have expired"); return
+        }
+        let backoffEvents = try await EventLog(redis: h.redis).read(after: "0", count: 100).filter { $0.event.event == .backoff }
+        #expect(backoffEvents.count == 2)
+        await h.shutdown()
+    }
+
+    @Test func slowingAnIPSiteStretchesItsRate() async throws {
+        let h = try await Harness()
+        for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
+        let rate = Rate(count: 10, period: .seconds(1), burst: 1)   // every 100 ms
+        let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
+        #expect(try await h.queue.adapt(action: "slow", unit: "ip1|site", site: "site", factor: 0.1, duration: .seconds(60), event: event))
+        guard case .batch = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1", rate: rate)]) else {
+            Issue.record("expected a batch"); return
+        }
+        guard case .wait(let ms, let reason) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1", rate: rate)]) else {
+            Issue.record("expected a wait"); return
+        }
+        #expect(reason == "rate_ip")
+        #expect(ms > 500, "factor 0.1 turns 100 ms into 1 s")
+        await h.shutdown()
+    }
 }
+

@@ -30,6 +30,17 @@ public struct DeliverySettings: Sendable, Codable {
     /// A claimed batch whose worker stopped confirming it for this long is taken over by
     /// another worker (that worker is presumed dead). Default `2m`.
     public var claimTimeout: ConfigDuration
+    /// Source addresses of this worker host, each in a pool. Default: none — connections
+    /// use the system's choice of source address, as pool `default`.
+    public var egress: [EgressIPSettings]
+    /// Receiving sites with their own limits (MX rollup).
+    public var sites: [SiteSettings]
+    /// Limits for sites without their own (over the built-in defaults).
+    public var defaultShaping: ShapingSettings
+    /// Adaptive backoff rules, tried before the built-in ones.
+    public var backoffRules: [BackoffRuleSettings]
+    /// Whether the built-in backoff rules (well-known throttle replies) apply. Default true.
+    public var builtInBackoffRules: Bool
 
     public enum OutboundTLS: String, Sendable, Codable, CaseIterable { case opportunistic, disabled }
 
@@ -38,6 +49,7 @@ public struct DeliverySettings: Sendable, Codable {
         case retrySchedule = "retry_schedule", retryJitter = "retry_jitter", maxAge = "max_age"
         case connectTimeout = "connect_timeout", commandTimeout = "command_timeout", heloName = "helo_name"
         case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout"
+        case egress, sites, defaultShaping = "default_shaping", backoffRules = "backoff_rules", builtInBackoffRules = "built_in_backoff_rules"
     }
 
     public init() {
@@ -55,6 +67,11 @@ public struct DeliverySettings: Sendable, Codable {
         routes = [:]
         tls = .opportunistic
         claimTimeout = .minutes(2)
+        egress = []
+        sites = []
+        defaultShaping = ShapingSettings()
+        backoffRules = []
+        builtInBackoffRules = true
     }
 
     public init(from decoder: Decoder) throws {
@@ -75,6 +92,11 @@ public struct DeliverySettings: Sendable, Codable {
         routes = try c.decodeIfPresent([String: String].self, forKey: .routes) ?? routes
         tls = try c.decodeIfPresent(OutboundTLS.self, forKey: .tls) ?? tls
         claimTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .claimTimeout) ?? claimTimeout
+        egress = try c.decodeIfPresent([EgressIPSettings].self, forKey: .egress) ?? egress
+        sites = try c.decodeIfPresent([SiteSettings].self, forKey: .sites) ?? sites
+        defaultShaping = try c.decodeIfPresent(ShapingSettings.self, forKey: .defaultShaping) ?? defaultShaping
+        backoffRules = try c.decodeIfPresent([BackoffRuleSettings].self, forKey: .backoffRules) ?? backoffRules
+        builtInBackoffRules = try c.decodeIfPresent(Bool.self, forKey: .builtInBackoffRules) ?? builtInBackoffRules
     }
 
     func validate() throws {
@@ -101,6 +123,24 @@ public struct DeliverySettings: Sendable, Codable {
         }
         if claimTimeout.milliseconds < 1000 {
             throw ConfigurationError(key: "delivery.claim_timeout", problem: "must be at least 1s")
+        }
+        var addresses = Set<String>()
+        for (index, ip) in egress.enumerated() {
+            try ip.validate(key: "delivery.egress[\(index)]")
+            if !addresses.insert(ip.address).inserted {
+                throw ConfigurationError(key: "delivery.egress[\(index)].address", problem: "'\(ip.address)' is listed twice")
+            }
+        }
+        var siteNames = Set<String>()
+        for (index, site) in sites.enumerated() {
+            try site.validate(key: "delivery.sites[\(index)]")
+            if !siteNames.insert(site.name).inserted {
+                throw ConfigurationError(key: "delivery.sites[\(index)].name", problem: "'\(site.name)' is used by another site")
+            }
+        }
+        try defaultShaping.validate(key: "delivery.default_shaping")
+        for (index, rule) in backoffRules.enumerated() {
+            try rule.validate(key: "delivery.backoff_rules[\(index)]")
         }
         for (domain, target) in routes where HostPort.parse(target) == nil {
             throw ConfigurationError(key: "delivery.routes.\(domain)", problem: "'\(target)' is not host:port")

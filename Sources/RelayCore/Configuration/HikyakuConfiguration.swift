@@ -12,9 +12,10 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var redis: RedisSettings
     public var ingest: IngestSettings
     public var delivery: DeliverySettings
+    public var metrics: MetricsSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case hostname, logLevel = "log_level", redis, ingest, delivery
+        case hostname, logLevel = "log_level", redis, ingest, delivery, metrics
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -25,6 +26,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.redis = RedisSettings()
         self.ingest = IngestSettings()
         self.delivery = DeliverySettings()
+        self.metrics = MetricsSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -36,6 +38,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         redis = try c.decodeIfPresent(RedisSettings.self, forKey: .redis) ?? redis
         ingest = try c.decodeIfPresent(IngestSettings.self, forKey: .ingest) ?? ingest
         delivery = try c.decodeIfPresent(DeliverySettings.self, forKey: .delivery) ?? delivery
+        metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? metrics
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -49,6 +52,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try redis.validate()
         try ingest.validate()
         try delivery.validate()
+        try metrics.validate()
     }
 
     public static func defaultHostname() -> String {

@@ -21,11 +21,14 @@ public struct IngestSettings: Sendable, Codable {
     public var users: [UserSettings]
     /// Offer AUTH on connections without TLS. Default `false`; never enable on the internet.
     public var allowAuthWithoutTLS: Bool
+    /// Egress pool for mail from allow-listed clients (no AUTH). Default `default`.
+    public var relayPool: String
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listeners, relayNetworks = "relay_networks", maxMessageSize = "max_message_size"
         case maxRecipients = "max_recipients", idleTimeout = "idle_timeout", sessionTimeout = "session_timeout"
         case enqueueTimeout = "enqueue_timeout", tls, users, allowAuthWithoutTLS = "allow_auth_without_tls"
+        case relayPool = "relay_pool"
     }
 
     public init() {
@@ -39,6 +42,7 @@ public struct IngestSettings: Sendable, Codable {
         tls = nil
         users = []
         allowAuthWithoutTLS = false
+        relayPool = PoolName.default
     }
 
     public init(from decoder: Decoder) throws {
@@ -55,6 +59,7 @@ public struct IngestSettings: Sendable, Codable {
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls) ?? tls
         users = try c.decodeIfPresent([UserSettings].self, forKey: .users) ?? users
         allowAuthWithoutTLS = try c.decodeIfPresent(Bool.self, forKey: .allowAuthWithoutTLS) ?? allowAuthWithoutTLS
+        relayPool = try c.decodeIfPresent(String.self, forKey: .relayPool) ?? relayPool
     }
 
     func validate() throws {
@@ -88,6 +93,7 @@ public struct IngestSettings: Sendable, Codable {
         for (index, user) in users.enumerated() {
             try user.validate(key: "ingest.users[\(index)]")
         }
+        try PoolName.validate(relayPool, key: "ingest.relay_pool")
     }
 }
 
@@ -173,12 +179,15 @@ public struct UserSettings: Sendable, Codable, Hashable {
     /// A crypt(3) hash: yescrypt (`$y$…`, from `hikyaku passwd`) or SHA-512-crypt
     /// (`$6$…`, from `openssl passwd -6`). Plain passwords are refused.
     public var passwordHash: String
+    /// Egress pool for this account's mail. Default `default`.
+    public var pool: String
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case username, passwordHash = "password_hash" }
+    enum CodingKeys: String, CodingKey, CaseIterable { case username, passwordHash = "password_hash", pool }
 
-    public init(username: String, passwordHash: String) {
+    public init(username: String, passwordHash: String, pool: String = PoolName.default) {
         self.username = username
         self.passwordHash = passwordHash
+        self.pool = pool
     }
 
     public init(from decoder: Decoder) throws {
@@ -186,6 +195,7 @@ public struct UserSettings: Sendable, Codable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         username = try c.decode(String.self, forKey: .username)
         passwordHash = try c.decode(String.self, forKey: .passwordHash)
+        pool = try c.decodeIfPresent(String.self, forKey: .pool) ?? PoolName.default
     }
 
     func validate(key: String) throws {
@@ -196,6 +206,7 @@ public struct UserSettings: Sendable, Codable, Hashable {
         if !accepted.contains(where: passwordHash.hasPrefix) {
             throw ConfigurationError(key: "\(key).password_hash", problem: "must be a crypt(3) hash such as the output of `hikyaku passwd` ($y$…) or `openssl passwd -6` ($6$…), never a plain password")
         }
+        try PoolName.validate(pool, key: "\(key).pool")
     }
 }
 

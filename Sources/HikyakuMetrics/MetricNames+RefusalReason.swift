@@ -1,0 +1,21 @@
+extension MetricNames {
+    /// Values of ``Label/reason`` on ``messagesRefused``.
+    public enum RefusalReason: String, Sendable, Hashable, CaseIterable {
+        /// An unauthenticated client outside the allow-list named a foreign recipient (`554 5.7.1`).
+        case relayDenied = "relay_denied"
+        /// A submission listener got MAIL before AUTH (`530 5.7.0`).
+        case authRequired = "auth_required"
+        /// AUTH was attempted with wrong credentials (`535 5.7.8`).
+        case authFailed = "auth_failed"
+        /// The message exceeded the size limit (`552 5.3.4`).
+        case tooLarge = "too_large"
+        /// More recipients than the transaction allows (`452 4.5.3`).
+        case tooManyRecipients = "too_many_recipients"
+        /// The recipient address is suppressed (earlier hard bounce or unsubscribe).
+        case suppressed
+        /// Redis did not durably accept the message, so no `250` was given (`451 4.3.0`).
+        case queueUnavailable = "queue_unavailable"
+        /// The client broke the protocol (bad sequence, syntax, pipelining abuse).
+        case protocolViolation = "protocol_violation"
+    }
+}

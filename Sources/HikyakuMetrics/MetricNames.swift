@@ -1,0 +1,91 @@
+/// The metric names the relay emits, with their label names.
+///
+/// Every name follows the Prometheus conventions: `hikyaku_` prefix, snake case, base
+/// units (seconds), counters end in `_total`. Create metrics with the swift-metrics API:
+///
+/// ```swift
+/// Counter(label: MetricNames.messagesAccepted,
+///         dimensions: [(MetricNames.Label.listener, listener.name)]).increment()
+/// Timer(label: MetricNames.smtpTransaction,
+///       dimensions: [(MetricNames.Label.site, site)]).recordNanoseconds(elapsed)
+/// ```
+///
+/// Rules the Prometheus backend enforces or relies on:
+/// - Pass the label names documented for a metric, every time, **in the documented order**
+///   (the registry keys series by the ordered label list; another order makes a second,
+///   duplicate series).
+/// - A metric documented without labels must never be given any, and a labelled one never
+///   none: the registry traps when one name mixes labelled and unlabelled series.
+/// - Gauges: use `Meter` (`increment()` / `decrement()` / `set(_:)`) or `Gauge`;
+///   histograms of durations: `Timer`.
+///
+/// ``all`` lists every metric with its type and labels, for documentation and tests.
+public enum MetricNames {
+    /// Messages accepted (answered `250` after DATA/BDAT) by a listener. Counter.
+    /// Labels: ``Label/listener``.
+    public static let messagesAccepted = "hikyaku_messages_accepted_total"
+
+    /// Messages or transactions refused by a listener. Counter.
+    /// Labels: ``Label/listener``, ``Label/reason`` (a ``RefusalReason``).
+    public static let messagesRefused = "hikyaku_messages_refused_total"
+
+    /// Final and intermediate outcomes of delivery attempts, one per recipient. Counter.
+    /// Labels: ``Label/outcome`` (a ``DeliveryOutcome``), ``Label/site``.
+    public static let deliveries = "hikyaku_deliveries_total"
+
+    /// Time from acceptance to a recipient's final outcome. Histogram (a `Timer`; buckets
+    /// ``HikyakuMetrics/deliveryLatencyBuckets``). Labels: ``Label/outcome``.
+    public static let deliveryLatency = "hikyaku_delivery_latency_seconds"
+
+    /// Duration of one outbound SMTP transaction (`MAIL FROM` to the final DATA reply).
+    /// Histogram (a `Timer`; buckets ``HikyakuMetrics/smtpTransactionBuckets``).
+    /// Labels: ``Label/site``.
+    public static let smtpTransaction = "hikyaku_smtp_transaction_seconds"
+
+    /// Times a delivery unit had to wait for a limit. Counter.
+    /// Labels: ``Label/site``, ``Label/reason`` (a ``ThrottleReason``).
+    public static let throttleWaits = "hikyaku_throttle_waits_total"
+
+    /// Backoff rules applied to a site after its replies (e.g. `slow_down`, `suspend`).
+    /// Counter. Labels: ``Label/site``, ``Label/action``.
+    public static let backoffActions = "hikyaku_backoff_actions_total"
+
+    /// Open outbound SMTP connections. Gauge. Labels: ``Label/egressIP``, ``Label/site``.
+    public static let outboundConnections = "hikyaku_outbound_connections"
+
+    /// Open inbound SMTP sessions. Gauge. Labels: ``Label/listener``.
+    public static let ingestSessions = "hikyaku_ingest_sessions"
+
+    /// Recipients not yet in a final state, as read from Redis. Gauge. Labels: ``Label/pool``.
+    public static let queueDepth = "hikyaku_queue_depth"
+
+    /// Work items delivered again after their claim was taken over from a worker presumed
+    /// dead (at-least-once duplicates). Counter. No labels.
+    public static let claimDuplicates = "hikyaku_claim_duplicates_total"
+
+    /// Every metric above, with its type and label names in the order to pass them.
+    public static let all: [MetricDefinition] = [
+        MetricDefinition(name: messagesAccepted, type: .counter, labels: [Label.listener],
+                         help: "Messages accepted by an ingest listener."),
+        MetricDefinition(name: messagesRefused, type: .counter, labels: [Label.listener, Label.reason],
+                         help: "Messages or transactions refused by an ingest listener."),
+        MetricDefinition(name: deliveries, type: .counter, labels: [Label.outcome, Label.site],
+                         help: "Delivery attempt outcomes per recipient."),
+        MetricDefinition(name: deliveryLatency, type: .histogram, labels: [Label.outcome],
+                         help: "Time from acceptance to a recipient's final outcome."),
+        MetricDefinition(name: smtpTransaction, type: .histogram, labels: [Label.site],
+                         help: "Duration of one outbound SMTP transaction."),
+        MetricDefinition(name: throttleWaits, type: .counter, labels: [Label.site, Label.reason],
+                         help: "Waits imposed by rate, connection, suspension or warm-up limits."),
+        MetricDefinition(name: backoffActions, type: .counter, labels: [Label.site, Label.action],
+                         help: "Backoff rules applied to a receiving site."),
+        MetricDefinition(name: outboundConnections, type: .gauge, labels: [Label.egressIP, Label.site],
+                         help: "Open outbound SMTP connections."),
+        MetricDefinition(name: ingestSessions, type: .gauge, labels: [Label.listener],
+                         help: "Open inbound SMTP sessions."),
+        MetricDefinition(name: queueDepth, type: .gauge, labels: [Label.pool],
+                         help: "Recipients not yet in a final state."),
+        MetricDefinition(name: claimDuplicates, type: .counter, labels: [],
+                         help: "Work items delivered again after a claim takeover."),
+    ]
+}
