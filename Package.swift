@@ -49,9 +49,12 @@ let package = Package(
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
         .target(name: "Delivery", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
         // Configuration loading and the ServiceGroup for the chosen roles.
-        .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", .product(name: "Yams", package: "Yams"), logging, serviceLifecycle]),
+        .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver",
+                                                  .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
+                                                  nioCore, nioPosix, logging, serviceLifecycle]),
         // The one executable.
-        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore",
+                                                         nioPosix, logging, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Launchers for the real servers integration tests run against (redis-server).
         .target(name: "HikyakuTestSupport", path: "Tests/TestSupport"),
@@ -61,7 +64,9 @@ let package = Package(
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix, logging]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioPosix, logging]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayCore", "SMTPProtocol"]),
-        .testTarget(name: "HikyakuMetricsTests", dependencies: ["HikyakuMetrics", nioPosix, .product(name: "Metrics", package: "swift-metrics")]),
+        .testTarget(name: "HikyakuMetricsTests", dependencies: [
+            "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
+            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
     ]

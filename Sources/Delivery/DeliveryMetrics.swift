@@ -24,6 +24,10 @@ enum DeliveryMetrics {
         Counter(label: "hikyaku_claim_duplicates_total").increment(by: count)
     }
 
+    static func queueDepth(pool: String, recipients: Int) {
+        Gauge(label: "hikyaku_queue_depth", dimensions: [("pool", pool)]).record(recipients)
+    }
+
     static func connections(ip: String, site: String, delta: Int) {
         Meter(label: "hikyaku_outbound_connections", dimensions: [("egress_ip", ip), ("site", site)]).increment(by: Double(delta))
     }

@@ -235,13 +235,21 @@ public struct DeliveryWorker: Service {
         }
     }
 
+    /// Moves due retries back every 500 ms, and reports queue depth every 5 s.
     private func retryLoop() async {
+        var round = 0
         while !Task.isShuttingDownGracefully {
             do {
                 _ = try await context.queue.promoteDue()
+                if round % 10 == 0 {
+                    for pool in pools {
+                        DeliveryMetrics.queueDepth(pool: pool, recipients: try await context.queue.depth(pool: pool))
+                    }
+                }
             } catch {
                 context.logger.warning("cannot move due retries: \(error)")
             }
+            round += 1
             await pause(.milliseconds(500))
         }
     }

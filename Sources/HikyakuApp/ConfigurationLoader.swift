@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import RelayCore
 import Yams
@@ -64,6 +65,7 @@ public enum ConfigurationLoader {
             throw describe(error)
         }
         try configuration.validate()
+        try SitePresets.validatePresetNames(in: configuration.delivery)
         return configuration
     }
 

@@ -4,6 +4,8 @@ import Ingest
 import Logging
 import NIOCore
 import NIOPosix
+import Prometheus
+import HikyakuMetrics
 import Queue
 import RedisClient
 import RelayCore
@@ -16,11 +18,14 @@ public struct HikyakuApplication {
     public let configuration: HikyakuConfiguration
     public let role: Role
     private let logger: Logger
+    /// Where metrics are collected when `metrics.address` is set (the executable bootstraps it).
+    private let metricsRegistry: PrometheusCollectorRegistry?
 
-    public init(configuration: HikyakuConfiguration, role: Role, logger: Logger) {
+    public init(configuration: HikyakuConfiguration, role: Role, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil) {
         self.configuration = configuration
         self.role = role
         self.logger = logger
+        self.metricsRegistry = metricsRegistry
     }
 
     /// Connects a Redis client with the queue's functions loaded on every connection.
@@ -75,6 +80,9 @@ public struct HikyakuApplication {
             let dns = DNSResolver(configuration: dnsConfiguration, eventLoopGroup: group, logger: logger)
             services.append(try DeliveryWorker(settings: configuration.delivery, hostname: configuration.hostname,
                                                queue: queue, dns: dns, group: group, logger: logger))
+        }
+        if let address = configuration.metrics.address, let registry = metricsRegistry {
+            services.append(MetricsServer(address: address, registry: registry, logger: logger, eventLoopGroup: group))
         }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },

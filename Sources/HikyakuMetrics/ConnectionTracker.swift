@@ -28,11 +28,6 @@ final class ConnectionTracker: Sendable {
         return added
     }
 
-    /// The number of connections open now.
-    var count: Int {
-        state.withLock { $0.channels.count }
-    }
-
     /// Stops tracking and closes every open connection, waiting until they are closed.
     func closeAll() async {
         let channels = state.withLock { state in

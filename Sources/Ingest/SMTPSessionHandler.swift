@@ -66,6 +66,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelActive(context channelContext: ChannelHandlerContext) {
         logger.debug("session opened")
+        IngestMetrics.sessions(listener: context.listener.name, delta: 1)
         write(stateMachine.greeting(), context: channelContext)
         flushIfNeeded(context: channelContext)
         let timeout = self.context.settings.sessionTimeout.duration
@@ -79,6 +80,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context channelContext: ChannelHandlerContext) {
         sessionTimer?.cancel()
+        IngestMetrics.sessions(listener: context.listener.name, delta: -1)
         if let queueID, streamingBody {
             let queue = context.queue
             Task { await queue.discardBody(queueID: queueID) }
@@ -149,6 +151,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ reply: SMTPReply, context channelContext: ChannelHandlerContext) {
+        if reply.code >= 400 { IngestMetrics.replied(reply, listener: context.listener.name) }
         var buffer = channelContext.channel.allocator.buffer(capacity: 64)
         reply.encode(into: &buffer)
         channelContext.write(wrapOutboundOut(buffer), promise: nil)
@@ -362,9 +365,11 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
                     "size": "\(message.size)", "message_id": "\(message.messageID ?? "")",
                 ])
                 handler.streamingBody = false
+                IngestMetrics.accepted(listener: handler.context.listener.name)
                 handler.perform(handler.stateMachine.messageQueued(.queued(id.rawValue)), context: channelContext)
             case .failure(let error):
                 handler.logger.warning("message not accepted, client told to retry: \(error)", metadata: ["queue_id": "\(id)"])
+                IngestMetrics.refused(listener: handler.context.listener.name, reason: "queue_unavailable")
                 handler.perform(handler.stateMachine.messageQueued(.failed(.localError)), context: channelContext)
             }
             handler.resume(context: channelContext)

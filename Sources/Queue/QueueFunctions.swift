@@ -23,7 +23,8 @@
 ///   arrival times, µs); `conn:<unit>` sorted set of connection leases scored by expiry;
 ///   `warm:<ip>:<day>` messages sent by an IP that UTC day.
 /// - Adaptive backoff: `slow:<unit>` (rate factor), `susp:ip:<unit>`, `susp:site:<site>`
-///   (present while suspended; the value says why), each expiring on its own.
+///   (present while suspended; the value says why), each expiring on its own; an operator
+///   can also suspend an IP for every site (`susp:ipall:<ip>`).
 enum QueueFunctions {
     static let source = #"""
     #!lua name=hikyaku
@@ -187,7 +188,8 @@ enum QueueFunctions {
         i = i + 7
         local unit = ip .. '|' .. site
         repeat
-          local ip_suspended = redis.call('PTTL', prefix .. 'susp:ip:' .. unit)
+          local ip_suspended = math.max(redis.call('PTTL', prefix .. 'susp:ip:' .. unit),
+                                        redis.call('PTTL', prefix .. 'susp:ipall:' .. ip))
           if ip_suspended > 0 then note(ip_suspended, 'suspended'); break end
           local warm_left = batch
           local warm_key = prefix .. 'warm:' .. ip .. ':' .. day

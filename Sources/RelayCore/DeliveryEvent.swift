@@ -13,11 +13,13 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
         case bounced
         /// Still deferred at `delivery.max_age`. Final.
         case expired
+        /// Removed from the queue by an operator (`hikyaku purge`). Final.
+        case purged
         /// Adaptive backoff: a remote reply matched a rule and sending to a site was slowed
         /// or suspended until `until` (not about one recipient).
         case backoff
 
-        public var isFinal: Bool { self == .delivered || self == .bounced || self == .expired }
+        public var isFinal: Bool { self == .delivered || self == .bounced || self == .expired || self == .purged }
     }
 
     public var event: Kind

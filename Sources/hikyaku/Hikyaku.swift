@@ -1,5 +1,6 @@
 import ArgumentParser
 import HikyakuApp
+import HikyakuMetrics
 import Ingest
 import Logging
 import NIOCore
@@ -82,8 +83,9 @@ struct Serve: AsyncParsableCommand {
         let configuration = try options.load()
         bootstrapLogging(level: configuration.logLevel)
         let logger = Logger(label: "hikyaku")
+        let registry = configuration.metrics.address == nil ? nil : HikyakuMetrics.bootstrap()
         do {
-            try await HikyakuApplication(configuration: configuration, role: role, logger: logger).run()
+            try await HikyakuApplication(configuration: configuration, role: role, logger: logger, metricsRegistry: registry).run()
         } catch let error as ConfigurationError {
             throw StartupError(description: error.description)
         }

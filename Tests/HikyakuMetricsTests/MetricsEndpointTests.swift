@@ -1,4 +1,5 @@
 @testable import HikyakuMetrics
+import Metrics
 import NIOHTTP1
 import Prometheus
 import Testing
@@ -9,7 +10,8 @@ struct MetricsEndpointTests {
     var endpoint: MetricsEndpoint { MetricsEndpoint(registry: registry) }
 
     @Test func metricsIsTheRegistryExposition() {
-        registry.makeCounter(name: "hikyaku_test_total", labels: [("site", "example")]).increment(by: Int64(7))
+        Counter(label: "hikyaku_test_total", dimensions: [("site", "example")], factory: PrometheusMetricsFactory(registry: registry))
+            .increment(by: 7)
         let response = endpoint.respond(method: .GET, uri: "/metrics")
         #expect(response.status == .ok)
         #expect(response.headers["Content-Type"] == ["text/plain; version=0.0.4; charset=utf-8"])

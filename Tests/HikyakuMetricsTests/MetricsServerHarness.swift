@@ -11,10 +11,11 @@ import ServiceLifecycle
 func withMetricsServer(
     registry: PrometheusCollectorRegistry,
     idleTimeout: TimeAmount = MetricsServer.defaultIdleTimeout,
+    logs: LogCapture = LogCapture(),
     _ body: (_ port: Int, _ shutdown: @escaping @Sendable () async -> Void) async throws -> Void
 ) async throws {
     let (bound, continuation) = AsyncStream.makeStream(of: Int.self)
-    let logger = Logger(label: "hikyaku.metrics.test")
+    let logger = logs.logger()
     let server = MetricsServer(address: "127.0.0.1:0", registry: registry, logger: logger,
                                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, idleTimeout: idleTimeout,
                                onBound: { address in continuation.yield(address.port ?? 0) })

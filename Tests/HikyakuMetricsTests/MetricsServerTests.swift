@@ -160,8 +160,10 @@ struct MetricsServerTests {
     @Test func idleConnectionsAreClosed() async throws {
         try await withMetricsServer(registry: registry, idleTimeout: .milliseconds(100)) { port, _ in
             try await RawHTTPConnection.withConnection(port: port) { connection in
-                #expect(try await connection.request("GET", "/healthz").status == 200)
-                #expect(try await connection.readUntilClosed() == "")
+                let response = try await connection.request("GET", "/healthz")
+                #expect(response.status == 200)
+                let remainder = try await connection.readUntilClosed()
+                #expect(remainder == "")
             }
         }
     }
@@ -169,9 +171,11 @@ struct MetricsServerTests {
     @Test func gracefulShutdownClosesListenerAndOpenConnections() async throws {
         try await withMetricsServer(registry: registry) { port, shutdown in
             try await RawHTTPConnection.withConnection(port: port) { connection in
-                #expect(try await connection.request("GET", "/healthz").status == 200)
+                let response = try await connection.request("GET", "/healthz")
+                #expect(response.status == 200)
                 await shutdown()
-                #expect(try await connection.readUntilClosed() == "")
+                let remainder = try await connection.readUntilClosed()
+                #expect(remainder == "")
             }
             await #expect(throws: (any Error).self) {
                 try await RawHTTPConnection.withConnection(port: port) { _ in }
@@ -179,10 +183,20 @@ struct MetricsServerTests {
         }
     }
 
+    @Test func boundAddressIsLoggedAtNotice() async throws {
+        let logs = LogCapture()
+        var boundPort = 0
+        try await withMetricsServer(registry: registry, logs: logs) { port, _ in
+            boundPort = port
+        }
+        let notices = logs.entries.filter { $0.level == .notice }.map(\.message)
+        #expect(notices.contains("Metrics endpoint listening on http://127.0.0.1:\(boundPort)/metrics"))
+    }
+
     @Test func bindFailureNamesTheAddress() async throws {
         try await withMetricsServer(registry: registry) { port, _ in
             let address = "127.0.0.1:\(port)"
-            let second = MetricsServer(address: address, registry: registry, logger: Logger(label: "test"),
+            let second = MetricsServer(address: address, registry: registry, logger: LogCapture().logger(),
                                        eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
             let error = await #expect(throws: MetricsServerError.self) { try await second.run() }
             #expect(error?.address == address)
@@ -193,7 +207,7 @@ struct MetricsServerTests {
 
     @Test(arguments: ["localhost", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:70000", "::1:9464", ":9464"])
     func malformedAddressIsRefused(address: String) async throws {
-        let server = MetricsServer(address: address, registry: registry, logger: Logger(label: "test"),
+        let server = MetricsServer(address: address, registry: registry, logger: LogCapture().logger(),
                                    eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         let error = await #expect(throws: MetricsServerError.self) { try await server.run() }
         #expect(error?.isInvalidAddress == true)

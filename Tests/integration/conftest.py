@@ -69,6 +69,19 @@ def _resolve_binary() -> str:
 HIKYAKU_BIN = _resolve_binary()
 
 MX_DOMAINS = ["example.test", "k1.test", "k2.test", "k3.test", "k4.test", "k5.test"]
+# Destinations of the delivery-engine tests (test_engine.py): domain -> MX host. Domains
+# sharing an MX host belong to one receiving site (MX rollup); each MX host resolves to
+# 127.0.0.1, where the receiver listens.
+ENGINE_MX = {
+    **{f"lim{i}.test": "mx.limited.test" for i in range(1, 7)},         # site "limited"
+    "capped.test": "mx.capped.test",                                    # site "capped"
+    "single.test": "mx.single.test",                                    # site "single"
+    "fast.test": "mx.fast.test", "fast2.test": "mx.fast2.test",         # unconfigured: mx:fast.test, ...
+    "tempfail.test": "mx.tempfail.test",                                # receiver: 421 to every RCPT
+    **{f"throttle{i}.test": "mx.throttle.test" for i in range(1, 13)},  # receiver: 421 "slow down" first N per IP
+    "slow.test": "mx.slow.test",                                        # receiver: slow end of DATA
+    **{f"spread{i}.test": f"mx.spread{i}.test" for i in range(1, 7)},
+}
 STATIC_DOMAIN = "static.test"
 AUTH_USER = "app"
 AUTH_PASSWORD = "secret"
@@ -335,9 +348,11 @@ class DNSServer:
         argv = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=127.0.0.1", f"--port={self.port}", "--user=root", "--conf-file=/dev/null",
                 f"--pid-file={directory / 'dnsmasq.pid'}", "--log-facility=-", "--log-queries", "--local=/test/"]
-        for domain in MX_DOMAINS:
-            mx_host = "mx.example.test" if domain == "example.test" else f"mx.{domain}"
+        mx_of = {domain: "mx.example.test" if domain == "example.test" else f"mx.{domain}" for domain in MX_DOMAINS}
+        mx_of.update(ENGINE_MX)
+        for domain, mx_host in mx_of.items():
             argv.append(f"--mx-host={domain},{mx_host},10")
+        for mx_host in sorted(set(mx_of.values())):
             argv.append(f"--host-record={mx_host},127.0.0.1")
         self.process = ManagedProcess("dnsmasq", argv, directory / "dnsmasq.log", session=True)
 
@@ -365,14 +380,17 @@ def dns_server(tmp_path_factory):
 # --------------------------------------------------------------------------- receiver
 
 class Receiver:
-    def __init__(self, directory: Path, cert: Path, key: Path):
+    """``behaviours``: ``{domain: "tempfail" | "throttle:N" | "slow:SECONDS"}`` (see receiver.py)."""
+
+    def __init__(self, directory: Path, cert: Path, key: Path, behaviours: dict[str, str] | None = None):
         self.port = free_port()
         self.record_path = directory / "received.jsonl"
-        self.process = ManagedProcess(
-            "receiver (aiosmtpd)",
-            [sys.executable, HERE / "receiver.py", "--port", self.port, "--record", self.record_path,
-             "--cert", cert, "--key", key],
-            directory / "receiver.log")
+        self.refusal_path = directory / "refused.jsonl"
+        argv = [sys.executable, HERE / "receiver.py", "--port", self.port, "--record", self.record_path,
+                "--refusals", self.refusal_path, "--cert", cert, "--key", key]
+        for domain, behaviour in (behaviours or {}).items():
+            argv += ["--behaviour", f"{domain}={behaviour}"]
+        self.process = ManagedProcess("receiver (aiosmtpd)", argv, directory / "receiver.log")
 
     def start(self):
         self.process.start()
@@ -403,6 +421,15 @@ class Receiver:
 
     def messages_with(self, needle: bytes) -> list[dict]:
         return [m for m in self.messages() if needle in m["data"]]
+
+    def refusals(self) -> list[dict]:
+        """Every RCPT the receiver refused because of a domain behaviour (tempfail,
+        throttle), oldest first: ``{"time", "peer", "rcpt", "reply"}``."""
+        try:
+            lines = self.refusal_path.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 @pytest.fixture

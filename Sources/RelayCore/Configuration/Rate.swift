@@ -15,9 +15,12 @@ public struct Rate: Sendable, Hashable, Codable, CustomStringConvertible {
         self.burst = burst
     }
 
-    /// Milliseconds between two messages at this rate (the GCRA emission interval), in
-    /// microseconds for precision.
-    public var intervalMicroseconds: Int64 { period.milliseconds * 1000 / Int64(max(count, 1)) }
+    /// Time between two messages at this rate (the GCRA emission interval), in
+    /// microseconds, rounded up so a period never passes more than `count + burst - 1`.
+    public var intervalMicroseconds: Int64 {
+        let count = Int64(max(self.count, 1))
+        return (period.milliseconds * 1000 + count - 1) / count
+    }
 
     public init?(parsing text: String) {
         var text = text.trimmingSpaces()
