@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "HikyakuTestSupport", nioPosix, logging]),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix, logging]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioPosix, logging]),
+        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayCore", "SMTPProtocol"]),
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,

@@ -2,13 +2,10 @@ import Foundation
 import NIOCore
 import RelayCore
 
-/// JSON encoding of events (one compact object, stable key order).
+/// JSON encoding of events (one compact object, stable key order; see `DeliveryEvent.jsonBytes`).
 public enum EventCoding {
     public static func encode(_ event: DeliveryEvent) -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(event)) ?? Data("{}".utf8)
-        return ByteBuffer(bytes: data)
+        ByteBuffer(bytes: event.jsonBytes())
     }
 
     public static func decode(_ bytes: ByteBuffer) throws -> DeliveryEvent {

@@ -1,0 +1,40 @@
+/// What an operator suspends or resumes (`hikyaku suspend site|ip …`). Each is one key,
+/// present while suspended, which `hk_claim` checks before it sends:
+///
+/// - `.site(s)`: `susp:site:<s>` — nothing is sent to the site from any IP;
+/// - `.ip(a, site: s)`: `susp:ip:<a>|<s>` — IP `a` sends nothing to site `s`;
+/// - `.ip(a, site: nil)`: `susp:ipall:<a>` — IP `a` sends nothing to any site.
+public enum SuspensionTarget: Sendable, Hashable, CustomStringConvertible {
+    case site(String)
+    case ip(String, site: String?)
+
+    /// The `scope` argument of `hka_suspend`/`hka_resume` (the key's middle part).
+    var scope: String {
+        switch self {
+        case .site: return "site"
+        case .ip(_, let site): return site == nil ? "ipall" : "ip"
+        }
+    }
+
+    /// The key's last part.
+    var target: String {
+        switch self {
+        case .site(let site): return site
+        case .ip(let ip, let site): return site.map { "\(ip)|\($0)" } ?? ip
+        }
+    }
+
+    /// `site` or `ip`, as in the event actions `suspend_site`, `resume_ip`.
+    var actionNoun: String {
+        if case .site = self { return "site" }
+        return "ip"
+    }
+
+    public var description: String {
+        switch self {
+        case .site(let site): return "site \(site)"
+        case .ip(let ip, let site?): return "IP \(ip) for site \(site)"
+        case .ip(let ip, nil): return "IP \(ip) for every site"
+        }
+    }
+}
