@@ -70,5 +70,13 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
+
+        // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.
+        .executableTarget(name: "hikyaku-sim", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+                                                             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "load-tests/Sources/hikyaku-sim"),
+        .testTarget(name: "SimulatorTests", dependencies: ["hikyaku-sim", "SMTPProtocol", "DNSResolver", nioCore, nioPosix, logging],
+                    path: "load-tests/Tests/SimulatorTests"),
     ]
 )

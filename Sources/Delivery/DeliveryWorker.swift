@@ -145,11 +145,12 @@ public struct DeliveryWorker: Service {
         defer { DeliveryMetrics.connections(ip: batch.egressIP, site: batch.site, delta: -1) }
         do {
             try await withClaimKeptFresh(batch) {
+                let recorder = OutcomeRecorder(queue: context.queue, batch: batch, consumer: consumer, logger: context.logger)
                 await withTaskGroup(of: Void.self) { group in
                     do {
                         var applied = Set<String>()
                         let untried = try await BatchDelivery(context: context, batch: batch, route: route, origin: origin).run(
-                            settle: { outcome in group.addTask { await self.record(outcome, batch: batch) } },
+                            settle: { outcome in group.addTask { await recorder.record(outcome) } },
                             onFailureReply: { reply in await self.applyBackoff(reply, batch: batch, applied: &applied) })
                         if !untried.isEmpty {
                             try await context.queue.giveBack(batch, consumer: consumer, entryIDs: untried.map(\.entryID))
@@ -197,23 +198,6 @@ public struct DeliveryWorker: Service {
             context.logger.warning("cannot apply backoff rule \(name): \(error)")
         }
         return stops ? .stop : .proceed
-    }
-
-    /// Records one item's outcome. It must not be lost to a Redis blip, so it is retried for
-    /// a while; if it still fails the claim lapses and the item is delivered again
-    /// (at-least-once).
-    private func record(_ outcome: WorkOutcome, batch: ClaimedBatch) async {
-        var delay = Duration.milliseconds(100)
-        for attempt in 1...20 {
-            do {
-                try await context.queue.complete(pool: batch.pool, consumer: consumer, domain: batch.domain, outcomes: [outcome])
-                return
-            } catch {
-                context.logger.warning("cannot record outcome for \(batch.domain) (attempt \(attempt)): \(error)")
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
-        }
     }
 
     /// Runs `body` while refreshing the batch's claims and lease every third of the claim

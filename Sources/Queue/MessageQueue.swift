@@ -20,10 +20,12 @@ public final class MessageQueue: Sendable {
         self.logger = logger
     }
 
-    /// Loads the functions library; pass this as the `RedisClient`'s `onConnect` hook so that
-    /// every connection (including after a Redis restart or failover) can call it.
+    /// Loads the functions libraries (the queue's `hikyaku`, then the operator's
+    /// `hikyaku_admin`, see `QueueAdmin`); pass this as the `RedisClient`'s `onConnect` hook
+    /// so that every connection (including after a Redis restart or failover) can call them.
     @Sendable public static func prepare(connection: RedisConnection) async throws {
         _ = try await connection.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", .string(QueueFunctions.source)]))
+        _ = try await connection.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", .string(QueueAdminFunctions.source)]))
     }
 
     private var prefix: String { configuration.keyPrefix }
@@ -110,9 +112,17 @@ public final class MessageQueue: Sendable {
         if let known = clockOffset.withLock({ $0 }), now - known.measuredAt < 30_000 {
             return known.offset
         }
-        let before = Clock.nowMilliseconds()
         let reply: RESPValue
-        do { reply = try await redis.send(RedisCommand("TIME", [])) } catch { throw .redis(error) }
+        let before: Int64
+        do {
+            // The first command may also open a connection and load the functions; time
+            // only a round trip on an open one.
+            _ = try await redis.send(RedisCommand("PING", []))
+            before = Clock.nowMilliseconds()
+            reply = try await redis.send(RedisCommand("TIME", []))
+        } catch {
+            throw .redis(error)
+        }
         let after = Clock.nowMilliseconds()
         guard let parts = reply.array, parts.count == 2,
               let seconds = parts[0].string.flatMap(Int64.init), let micros = parts[1].string.flatMap(Int64.init)

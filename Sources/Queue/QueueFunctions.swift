@@ -253,12 +253,14 @@ enum QueueFunctions {
         -- This batch took everything there was: the domain waits for new work (enqueue
         -- brings it forward) or for this worker's claims to lapse.
         redis.call('ZADD', ready, now_ms + lease_ms, domain)
+      elseif site_interval > 0 and chosen.n == site_avail and site_avail < batch then
+        -- The site's own rate is what stopped this batch: no IP may send before it allows.
+        local _, s_wait_after = gcra_available(site_key, now, site_interval, site_burst, 1)
+        redis.call('ZADD', ready, now_ms + math.floor(s_wait_after / 1000), domain)
       else
-        -- There may be more; it is due again when the IP's rate allows the next message.
-        local ip_after, ip_wait_after = gcra_available(chosen.ip_key, now, chosen.interval, chosen.ip_burst, 1)
-        local s_after, s_wait_after = gcra_available(site_key, now, site_interval, site_burst, 1)
-        local next_us = math.max(ip_wait_after, s_wait_after)
-        redis.call('ZADD', ready, now_ms + math.floor(next_us / 1000), domain)
+        -- There may be more, and other IPs (of this or other workers) may be free to send
+        -- it now: leave the domain due; a worker whose IPs are all limited re-scores it.
+        redis.call('ZADD', ready, now_ms, domain)
       end
       return out
     end)
@@ -273,15 +275,18 @@ enum QueueFunctions {
     redis.register_function('hk_refresh', function(keys, args)
       local prefix, pool, domain, consumer, unit, lease = args[1], args[2], args[3], args[4], args[5], args[6]
       local lease_ms = tonumber(args[7])
-      local ids = {}
-      for i = 8, #args do ids[#ids + 1] = args[i] end
-      if #ids > 0 then
-        redis.call('XCLAIM', stream_key(prefix, pool, domain), GROUP, consumer, 0, unpack(ids), 'JUSTID')
+      local stream = stream_key(prefix, pool, domain)
+      -- unpack() must come last in a call's arguments (elsewhere Lua passes only its first value).
+      local command = {'XCLAIM', stream, GROUP, consumer, 0}
+      for i = 8, #args do command[#command + 1] = args[i] end
+      command[#command + 1] = 'JUSTID'
+      if #command > 6 and redis.call('EXISTS', stream) == 1 then
+        redis.call(unpack(command))
       end
       if lease ~= '' then
         redis.call('ZADD', prefix .. 'conn:' .. unit, 'XX', math.floor(now_us() / 1000) + lease_ms, lease)
       end
-      return #ids
+      return #command - 6
     end)
 
     -- hk_complete: prefix, pool, consumer, domain, events_maxlen, nentries,
@@ -290,6 +295,8 @@ enum QueueFunctions {
     redis.register_function('hk_complete', function(keys, args)
       local prefix, pool, consumer, domain, maxlen = args[1], args[2], args[3], args[4], args[5]
       local stream = stream_key(prefix, pool, domain)
+      -- Without the stream nothing can still be this worker's (it was taken over and finished).
+      if redis.call('EXISTS', stream) == 0 then return 0 end
       local i = 6
       local n = tonumber(args[i]); i = i + 1
       local acked = 0
@@ -335,6 +342,7 @@ enum QueueFunctions {
       local prefix, pool, consumer, domain = args[1], args[2], args[3], args[4]
       local stream = stream_key(prefix, pool, domain)
       local returned = 0
+      if redis.call('EXISTS', stream) == 0 then return 0 end
       for i = 5, #args do
         local id = args[i]
         local held = redis.call('XPENDING', stream, GROUP, id, id, 1, consumer)

@@ -303,5 +303,51 @@ struct MessageQueueTests {
         #expect(ms > 500, "factor 0.1 turns 100 ms into 1 s")
         await h.shutdown()
     }
-}
 
+    @Test func refreshingKeepsEveryItemOfALongBatchClaimed() async throws {
+        let h = try await Harness()
+        for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
+        let batch = try #require(try await h.claimAny(consumer: "w1", claimTimeout: .milliseconds(400)))
+        #expect(batch.items.count == 3)
+        try await Task.sleep(for: .milliseconds(250))
+        try await h.queue.refresh(batch, consumer: "w1", entryIDs: batch.items.map(\.entryID), leaseFor: .seconds(60))
+        try await Task.sleep(for: .milliseconds(250))
+        // 500 ms since the claim but 250 ms since the refresh: nothing may be taken over.
+        let result = try await h.queue.claim(pool: "default", domain: "one.test", site: "site", consumer: "w2", batchSize: 10,
+                                             claimTimeout: .milliseconds(400), siteRate: nil, candidates: [Self.ip("ip2")])
+        if case .batch(let stolen) = result {
+            Issue.record("took over \(stolen.items.count) refreshed item(s)")
+        }
+        await h.shutdown()
+    }
+
+    @Test func aDomainLimitedByOneIPsRateStaysDueForTheOtherIPs() async throws {
+        let h = try await Harness()
+        for _ in 0..<3 { try await h.enqueue(["a@busy.test"]) }
+        let slow = Rate(count: 1, period: .seconds(60), burst: 1)
+        guard case .batch(let first) = try await h.claim(domain: "busy.test", consumer: "w1", [Self.ip("ip1", rate: slow)]) else {
+            Issue.record("expected a batch"); return
+        }
+        #expect(first.items.count == 1)
+        // Another worker with its own IP finds the domain due at once.
+        guard case .domain("busy.test") = try await h.queue.next(pool: "default", hold: .seconds(10)) else {
+            Issue.record("the domain should still be due for other IPs"); return
+        }
+        guard case .batch(let second) = try await h.claim(domain: "busy.test", consumer: "w2", [Self.ip("ip2", rate: slow)]) else {
+            Issue.record("expected ip2 to send in parallel"); return
+        }
+        #expect(second.egressIP == "ip2" && second.items.count == 1)
+        await h.shutdown()
+    }
+
+    @Test func completingAfterTheStreamIsGoneIsNotAnError() async throws {
+        let h = try await Harness()
+        try await h.enqueue(["a@one.test"])
+        let batch = try #require(try await h.claimAny())
+        _ = try await h.redis.send(RedisCommand("DEL", ["hk:q:default:one.test"]))
+        let acked = try await h.queue.complete(pool: "default", consumer: "w1", domain: "one.test",
+                                               outcomes: [WorkOutcome(item: batch.items[0], finalCount: 1, retry: nil, events: [])])
+        #expect(acked == 0)
+        await h.shutdown()
+    }
+}

@@ -15,6 +15,10 @@ Every test talks to the real `hikyaku` binary (``$HIKYAKU_BIN``, default
   records every message it accepts (envelope, raw bytes, peer, TLS, time) to a JSONL
   file and acts on the recipient's local part: ``reject-*`` gets ``550 5.1.1``,
   ``grey-*`` gets ``451 4.7.1`` once, ``slow-*`` waits 2 s before answering the dot.
+  ``Receiver(..., behaviours={domain: kind})`` adds per-domain behaviours (``tempfail``,
+  ``throttle:N``, ``slow:S``; see receiver.py) and records refused RCPTs
+  (``Receiver.refusals()``); test_engine.py uses them with the ``ENGINE_MX`` domains
+  (their own MX host names in dnsmasq, so that the relay's sites follow MX hosts).
 * ``relay`` / ``make_relay`` (per test) -- writes a configuration file (JSON, which is
   YAML) and runs ``hikyaku serve --config FILE --role ROLE``; waits until its SMTP
   listeners accept connections. ``Relay.kill9()``, ``stop()``, ``restart()``,

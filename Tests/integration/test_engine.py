@@ -14,11 +14,16 @@ Destinations are resolved through dnsmasq (``ENGINE_MX`` in conftest.py: domain 
 host, all MX hosts at 127.0.0.1), so sites are decided by MX host names; the receiver
 sees each worker connection's source address as the peer and records it per message.
 The receiver's domain behaviours (receiver.py): ``tempfail.test`` answers every RCPT with
-``421 4.3.2 Try again later``; ``throttle.test`` answers the first two RCPTs from each source
-IP with ``421 4.7.0 slow down``; ``slow.test`` answers the end of DATA after 2 s.
+``421 4.3.2 Try again later``; ``throttle1..12.test`` (one site, MX mx.throttle.test) answer
+the first two RCPTs from each source IP with ``421 4.7.0 slow down``; ``slow.test`` answers
+the end of DATA after 2 s. Both 421 behaviours close the connection after the reply.
 
-No assertion is on wall-clock speed except a few generous ordering bounds (stated where
-they are made); rate limits are checked on the receiver's arrival times with the
+Several domains per limited site (lim1..6.test, throttle1..12.test) keep every IP of the
+pool busy, so the per-IP limits are exercised; whether ONE domain is spread over all the
+pool's IPs is checked on its own (test_one_busy_domain_is_sent_from_all_pool_ips_in_parallel).
+
+No assertion is on wall-clock speed except a few generous bounds, each stated where
+it is made; rate limits are checked on the receiver's arrival times with the
 tolerance of the limit (GCRA with burst 1: ``N + 1`` in a closed window of one period).
 """
 
@@ -550,10 +555,24 @@ def test_kill9_one_of_three_workers_mid_delivery_loses_nothing(start_cluster, re
     counts = collections.Counter(a["message_id"] for a in got)
     duplicates = sum(n - 1 for n in counts.values())
     by_worker = collections.Counter(WORKER_OF[a["ip"]] for a in got)
+    copies = collections.defaultdict(list)
+    for a in got:
+        copies[a["message_id"]].append(a)
+    # A message whose first copy came from a worker that stayed alive was taken from a live
+    # worker (its claim was not kept fresh): not a consequence of the kill.
+    from_live = {mid: [(round(c["time"] - killed_at, 1), c["ip"]) for c in cs]
+                 for mid, cs in copies.items() if len(cs) > 1 and cs[0]["ip"] not in victim_ips}
+    from_victim = sum(len(cs) - 1 for cs in copies.values() if len(cs) > 1 and cs[0]["ip"] in victim_ips)
     report_note(f"kill -9 (3 workers): {len(before)}/60 delivered when worker 1 was killed; all 60 delivered; "
-                f"duplicates at the receiver: {duplicates} (per worker: {dict(sorted(by_worker.items()))})")
+                f"duplicates at the receiver: {duplicates} ({from_victim} of messages worker 1 had delivered, "
+                f"{duplicates - from_victim} of messages first delivered by the surviving workers; "
+                f"copies per worker: {dict(sorted(by_worker.items()))})")
     assert not [a for a in got if a["time"] > killed_at + 0.5 and a["ip"] in victim_ips]
     assert set(counts) == set(sent)
+    assert not from_live, (f"{len(from_live)} messages delivered by a live worker were delivered again by another "
+                           f"(batch of 5 x {SLOW_SECONDS:.0f}s > claim_timeout 3s: claims not kept fresh?); "
+                           f"(seconds after the kill, source IP): {dict(list(from_live.items())[:5])}")
+    assert from_victim <= 4, f"{from_victim} duplicates of worker 1's messages; it had at most 4 transactions in flight"
 
     # Every recipient accounted for: exactly one final event, "delivered".
     def settled():

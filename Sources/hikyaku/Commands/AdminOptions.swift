@@ -1,0 +1,44 @@
+import ArgumentParser
+import HikyakuApp
+import Logging
+import NIOPosix
+import Queue
+import RedisClient
+import RelayCore
+
+/// Options of the operator commands (`queue`, `suspend`, `resume`, `retry-now`, `bounce`,
+/// `purge`): the configuration file, and the Redis URL to override its `redis.url`.
+struct AdminOptions: ParsableArguments {
+    @OptionGroup var config: ConfigOptions
+
+    @Option(help: ArgumentHelp("Redis URL (default: redis.url from the configuration).", valueName: "url"))
+    var redisURL: String?
+
+    /// Runs `body` with a `QueueAdmin` on the configured Redis, closing the connection after.
+    func withAdmin<T>(_ body: (QueueAdmin) async throws -> T) async throws -> T {
+        var configuration = try config.load()
+        if let redisURL { configuration.redis.url = redisURL }
+        bootstrapLogging(level: "error")
+        let logger = Logger(label: "hikyaku")
+        let redis: RedisClient
+        do {
+            redis = try HikyakuApplication.makeRedisClient(configuration.redis, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        } catch let error as ConfigurationError {
+            throw StartupError(description: error.description)
+        }
+        var queueConfiguration = QueueConfiguration()
+        queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
+        let admin = QueueAdmin(redis: redis, configuration: queueConfiguration, logger: logger)
+        do {
+            let result = try await body(admin)
+            await redis.shutdown()
+            return result
+        } catch let error as QueueError {
+            await redis.shutdown()
+            throw StartupError(description: error.description)
+        } catch {
+            await redis.shutdown()
+            throw error
+        }
+    }
+}
