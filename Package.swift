@@ -46,8 +46,10 @@ let package = Package(
         .target(name: "HikyakuMetrics", dependencies: [
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
             nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle]),
+        // An SMTP client connection on NIO (async send/await replies, pipelining, STARTTLS).
+        .target(name: "SMTPClient", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
-        .target(name: "Delivery", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
+        .target(name: "Delivery", dependencies: ["SMTPProtocol", "SMTPClient", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
         // Configuration loading and the ServiceGroup for the chosen roles.
         .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver",
                                                   .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
@@ -72,6 +74,10 @@ let package = Package(
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.
+        // Load generator (load-tests/): numbered messages over many SMTP sessions.
+        .executableTarget(name: "hikyaku-load", dependencies: ["SMTPClient", "SMTPProtocol", nioCore, nioPosix,
+                                                              .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "load-tests/Sources/hikyaku-load"),
         .executableTarget(name: "hikyaku-sim", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                                                              .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                                                              .product(name: "ArgumentParser", package: "swift-argument-parser")],

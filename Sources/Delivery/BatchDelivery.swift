@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import Queue
 import RelayCore
+import SMTPClient
 import SMTPProtocol
 
 /// Delivers one claimed batch (one destination domain, one egress IP): one connection

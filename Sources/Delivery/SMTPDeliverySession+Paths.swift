@@ -1,3 +1,4 @@
+import SMTPClient
 import SMTPProtocol
 
 extension SMTPDeliverySession {

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import Queue
+import SMTPClient
 import SMTPProtocol
 
 /// One SMTP client session to a destination: connect to the first reachable MX address,

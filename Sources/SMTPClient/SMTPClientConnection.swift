@@ -8,11 +8,11 @@ import SMTPProtocol
 /// commands (pipelined when the server allows, RFC 2920) and await their replies in order.
 /// Every wait is bounded by the command timeout; a timeout or I/O error closes the
 /// connection and fails whatever was waiting.
-final class SMTPClientConnection: Sendable {
-    let channel: Channel
+public final class SMTPClientConnection: Sendable {
+    public let channel: Channel
     private let handler: NIOLoopBound<SMTPReplyHandler>
     private let commandTimeout: TimeAmount
-    let remoteAddress: SocketAddress
+    public let remoteAddress: SocketAddress
 
     private init(channel: Channel, handler: NIOLoopBound<SMTPReplyHandler>, commandTimeout: TimeAmount, remoteAddress: SocketAddress) {
         self.channel = channel
@@ -22,7 +22,7 @@ final class SMTPClientConnection: Sendable {
     }
 
     /// Connects, optionally binding the local side to `sourceAddress` (egress IP).
-    static func connect(to address: SocketAddress, from localAddress: SocketAddress?, group: EventLoopGroup,
+    public static func connect(to address: SocketAddress, from localAddress: SocketAddress?, group: EventLoopGroup,
                         connectTimeout: TimeAmount, commandTimeout: TimeAmount) async throws -> SMTPClientConnection {
         var bootstrap = ClientBootstrap(group: group)
         if let localAddress {
@@ -48,24 +48,24 @@ final class SMTPClientConnection: Sendable {
     }
 
     /// Waits for `count` replies without sending anything (the greeting).
-    func readReplies(_ count: Int = 1) async throws -> [SMTPReply] {
+    public func readReplies(_ count: Int = 1) async throws -> [SMTPReply] {
         try await roundTrip(nil, expecting: count)
     }
 
     /// Sends the commands in one write and returns their replies, in order.
-    func send(_ commands: [SMTPCommand]) async throws -> [SMTPReply] {
+    public func send(_ commands: [SMTPCommand]) async throws -> [SMTPReply] {
         var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
         for command in commands { command.encode(into: &buffer) }
         return try await roundTrip(buffer, expecting: commands.count)
     }
 
-    func send(_ command: SMTPCommand) async throws -> SMTPReply {
+    public func send(_ command: SMTPCommand) async throws -> SMTPReply {
         try await send([command])[0]
     }
 
     /// Sends message content (dot-stuffed, RFC 5321 §4.5.2) and the end-of-data mark, and
     /// returns the reply to the end of data.
-    func sendData(_ body: ByteBuffer) async throws -> SMTPReply {
+    public func sendData(_ body: ByteBuffer) async throws -> SMTPReply {
         var stuffer = DotStuffer()
         var out = channel.allocator.buffer(capacity: body.readableBytes + body.readableBytes / 64 + 8)
         stuffer.stuff(body, into: &out)
@@ -76,14 +76,14 @@ final class SMTPClientConnection: Sendable {
     /// Upgrades to TLS after a `220` to STARTTLS (RFC 3207). Opportunistic (RFC 7435): the
     /// certificate is not verified, as MX certificates rarely match and a failed check
     /// would only push the mail to plaintext.
-    func startTLS(serverHostname: String?, context: NIOSSLContext) async throws {
+    public func startTLS(serverHostname: String?, context: NIOSSLContext) async throws {
         try await channel.eventLoop.submit {
             let tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
             try self.channel.pipeline.syncOperations.addHandler(tls, position: .first)
         }.get()
     }
 
-    func close() async {
+    public func close() async {
         try? await channel.close()
     }
 
@@ -109,8 +109,8 @@ final class SMTPClientConnection: Sendable {
 }
 
 /// Why talking to a remote server failed (as opposed to the server refusing something).
-struct SMTPClientError: Error, CustomStringConvertible {
-    let description: String
+public struct SMTPClientError: Error, CustomStringConvertible {
+    public let description: String
     static let timeout = SMTPClientError(description: "timed out waiting for the server's reply")
     static let closed = SMTPClientError(description: "connection closed by the server")
     static func protocolViolation(_ text: String) -> SMTPClientError { .init(description: "protocol error: \(text)") }
