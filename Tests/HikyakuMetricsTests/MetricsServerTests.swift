@@ -158,7 +158,7 @@ struct MetricsServerTests {
     }
 
     @Test func idleConnectionsAreClosed() async throws {
-        try await withMetricsServer(registry: registry, idleTimeout: .milliseconds(100)) { port, _ in
+        try await withMetricsServer(registry: registry, idleTimeout: .seconds(2)) { port, _ in
             try await RawHTTPConnection.withConnection(port: port) { connection in
                 let response = try await connection.request("GET", "/healthz")
                 #expect(response.status == 200)
