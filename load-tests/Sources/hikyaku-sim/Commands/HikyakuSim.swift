@@ -13,7 +13,7 @@ struct HikyakuSim: AsyncParsableCommand {
         every refused recipient is appended to a JSON Lines record file.
 
         `hikyaku-sim dns-config` writes the matching dnsmasq configuration (MX, A, TXT).
-        load-tests/README.md describes the scenario and record formats.
+        load-tests/SIMULATOR.md describes the scenario and record formats.
         """,
         subcommands: [Serve.self, DNSConfig.self])
 }

@@ -120,9 +120,13 @@ final class SimSessionHandler: ChannelInboundHandler {
     private func receive(_ command: SMTPCommand, context: ChannelHandlerContext) {
         switch command {
         case .mail:
-            self.refusedInTransaction = 0
-            self.transactionCounted = false
-            self.perform(self.stateMachine.receiveCommand(command), delay: self.latency.mail, context: context)
+            let action = self.stateMachine.receiveCommand(command)
+            if self.stateMachine.transactionReversePath != nil, case .reply(let reply) = action, reply.code == 250 {
+                // A new transaction (a refused or nested MAIL leaves the counts alone).
+                self.refusedInTransaction = 0
+                self.transactionCounted = false
+            }
+            self.perform(action, delay: self.latency.mail, context: context)
         case .rcpt(let path, _):
             guard let reversePath = self.stateMachine.transactionReversePath, let mailbox = path.mailbox else {
                 self.perform(self.stateMachine.receiveCommand(command), context: context)

@@ -13,8 +13,7 @@ struct RecordFlusher: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(SimDefaults.flushIntervalMilliseconds))
+            while (try? await Task.sleep(for: .milliseconds(SimDefaults.flushIntervalMilliseconds))) != nil {
                 await self.flush()
             }
         }
@@ -25,7 +24,7 @@ struct RecordFlusher: Service {
     private func flush() async {
         let recorder = self.recorder
         do {
-            try await self.threadPool.runIfActive { try recorder.flush() }
+            _ = try await self.threadPool.runIfActive { try recorder.flush() }
         } catch {
             self.logger.error("cannot write records: \(error)")
         }

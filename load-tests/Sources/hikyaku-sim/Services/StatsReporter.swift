@@ -39,6 +39,7 @@ struct StatsReporter: Service {
     }
 
     private func report() {
-        fputs("hikyaku-sim stats: \(self.simulator.statsLine)\n", stderr)
+        let line = Array("hikyaku-sim stats: \(self.simulator.statsLine)\n".utf8)
+        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }

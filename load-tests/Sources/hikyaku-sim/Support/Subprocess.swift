@@ -69,7 +69,7 @@ struct Subprocess: Sendable {
 
     /// Runs a program to its end.
     static func run(_ arguments: [String]) async throws(SubprocessError) -> Output {
-        try Self.start(arguments).wait()
+        try await Self.start(arguments).wait()
     }
 
     /// Sends `signal` to the program.
