@@ -149,14 +149,17 @@ public final class MessageQueue: Sendable {
 
     /// Claims up to `batchSize` work items of `domain` to send from the first candidate IP
     /// the limits allow, charging the limits; or tells how long to wait.
+    /// `gather`: after a batch that took everything, how long new mail for the destination
+    /// gathers before it is due again.
     public func claim(pool: String, domain: String, site: String, consumer: String, batchSize: Int,
-                      claimTimeout: Duration, siteRate: Rate?, candidates: [EgressCandidate]) async throws(QueueError) -> ClaimResult {
+                      claimTimeout: Duration, siteRate: Rate?, gather: Duration = .milliseconds(50),
+                      candidates: [EgressCandidate]) async throws(QueueError) -> ClaimResult {
         let day = Clock.nowMilliseconds() / 86_400_000
         var args: [RESPArgument] = [
             .string(prefix), .string(pool), .string(domain), .string(site), .string(consumer),
             .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
             .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)), .integer(day),
-            .integer(Int64(candidates.count)),
+            .integer(gather.milliseconds), .integer(Int64(candidates.count)),
         ]
         for candidate in candidates {
             args += [.string(candidate.ip), .integer(Int64(candidate.maxConnections)),

@@ -19,6 +19,8 @@
 /// - `deferred` sorted set — work waiting for a retry, scored by due time (ms).
 /// - `depth:<pool>` counter — recipients accepted and not yet final.
 /// - `events` stream — one JSON event per outcome (field `e`), trimmed approximately.
+/// - `scanned:<pool>:<domain>` — present while a recent look for a dead worker's entries
+///   makes another unnecessary.
 /// - Limits: `gcra:ip:<unit>`, `gcra:site:<site>`, `gcra:conn:<unit>` (GCRA theoretical
 ///   arrival times, µs); `conn:<unit>` sorted set of connection leases scored by expiry;
 ///   `warm:<ip>:<day>` messages sent by an IP that UTC day.
@@ -46,8 +48,10 @@ enum QueueFunctions {
         redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')
       end
       redis.call('XADD', stream, '*', unpack(fields))
-      -- LT: bring the domain forward to now, never push it back.
-      redis.call('ZADD', prefix .. 'ready:' .. pool, 'LT', now_ms, domain)
+      -- NX: a destination without a score becomes due now; one that has a score keeps it —
+      -- it is resting for a reason (a rate-limit or suspension wait, or a moment for more
+      -- mail to gather into the next batch), and new mail must not undo that.
+      redis.call('ZADD', prefix .. 'ready:' .. pool, 'NX', now_ms, domain)
     end
 
     -- GCRA (generic cell rate algorithm) with microsecond time. A cell may pass at `now`
@@ -142,7 +146,7 @@ enum QueueFunctions {
     end)
 
     -- hk_claim: prefix, pool, domain, site, consumer, batch, claim_timeout_ms, lease_ms,
-    --           site_interval_us, site_burst, day, nips,
+    --           site_interval_us, site_burst, day, gather_ms, nips,
     --           (ip, max_conn, ip_interval_us, ip_burst, conn_interval_us, conn_burst, warm_cap)...
     -- Picks the first egress IP (in the order given) that may send to the site now — not
     -- suspended, under its warm-up cap, with a free connection lease and room in the
@@ -155,7 +159,8 @@ enum QueueFunctions {
       local prefix, pool, domain, site, consumer = args[1], args[2], args[3], args[4], args[5]
       local batch, idle, lease_ms = tonumber(args[6]), tonumber(args[7]), tonumber(args[8])
       local site_interval, site_burst, day = tonumber(args[9]), tonumber(args[10]), args[11]
-      local nips = tonumber(args[12])
+      local gather = tonumber(args[12])
+      local nips = tonumber(args[13])
       local ready = prefix .. 'ready:' .. pool
       local stream = stream_key(prefix, pool, domain)
       local now = now_us()
@@ -180,7 +185,7 @@ enum QueueFunctions {
         if best_wait == nil or ms < best_wait then best_wait, best_reason = ms, reason end
       end
       local chosen
-      local i = 13
+      local i = 14
       for _ = 1, nips do
         local ip, max_conn = args[i], tonumber(args[i + 1])
         local ip_interval, ip_burst = tonumber(args[i + 2]), tonumber(args[i + 3])
@@ -219,8 +224,13 @@ enum QueueFunctions {
       if not chosen then return wait(best_wait or 1000, best_reason) end
 
       local out = {domain, chosen.ip, '', 0}
-      local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, '0-0', 'COUNT', chosen.n)
-      for _, entry in ipairs(reclaimed[2]) do out[#out + 1] = entry end
+      -- Looking for a dead worker's entries scans the pending list, so do it at most every
+      -- quarter of the claim timeout per destination (takeover within 1.25 × the timeout).
+      local scanned = prefix .. 'scanned:' .. pool .. ':' .. domain
+      if redis.call('SET', scanned, '1', 'NX', 'PX', math.max(100, math.floor(idle / 4))) then
+        local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, '0-0', 'COUNT', chosen.n)
+        for _, entry in ipairs(reclaimed[2]) do out[#out + 1] = entry end
+      end
       out[4] = #out - 4
       local want = chosen.n - (#out - 4)
       if want > 0 then
@@ -236,8 +246,9 @@ enum QueueFunctions {
           redis.call('ZREM', ready, domain)
           return {'', 0, 'empty'}
         end
-        -- Everything left is claimed by live workers; look again when their claims could lapse.
-        return wait(idle, 'claimed')
+        -- Everything left is claimed by live workers: look again shortly (new mail may
+        -- arrive meanwhile; their claims may lapse).
+        return wait(math.min(idle, 1000), 'claimed')
       end
       gcra_take(chosen.ip_key, now, chosen.interval, got)
       gcra_take(site_key, now, site_interval, got)
@@ -250,9 +261,10 @@ enum QueueFunctions {
       redis.call('ZADD', chosen.conn_key, now_ms + lease_ms, lease)
       out[3] = lease
       if got < chosen.n then
-        -- This batch took everything there was: the domain waits for new work (enqueue
-        -- brings it forward) or for this worker's claims to lapse.
-        redis.call('ZADD', ready, now_ms + lease_ms, domain)
+        -- This batch took everything there was: let new mail gather for a moment so the
+        -- next batch carries more than one message (a steady stream costs one claim per
+        -- `gather_ms`, not one per message).
+        redis.call('ZADD', ready, now_ms + gather, domain)
       elseif site_interval > 0 and chosen.n == site_avail and site_avail < batch then
         -- The site's own rate is what stopped this batch: no IP may send before it allows.
         local _, s_wait_after = gcra_available(site_key, now, site_interval, site_burst, 1)
