@@ -45,42 +45,51 @@ public struct DeliveryWorker: Service {
 
     public func run() async throws {
         context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.joined(separator: ", ")), egress \(egress.map(\.id).joined(separator: ", "))")
-        await withDiscardingTaskGroup { group in
-            for index in 0..<context.settings.concurrency {
-                group.addTask { await self.deliveryLoop(offset: index) }
+        let scout = Scout()
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for index in 0..<context.settings.concurrency {
+                    group.addTask { await self.deliveryLoop(offset: index, scout: scout) }
+                }
+                group.addTask { await self.retryLoop() }
             }
-            group.addTask { await self.retryLoop() }
+        } onGracefulShutdown: {
+            Task { await scout.close() }
         }
         context.logger.notice("delivery worker \(consumer) stopped")
     }
 
     /// Take a due destination, claim, deliver — until graceful shutdown. A batch in progress
     /// is finished (its outcomes recorded) before the loop stops.
-    private func deliveryLoop(offset: Int) async {
+    private func deliveryLoop(offset: Int, scout: Scout) async {
         var turn = offset
         while !Task.isShuttingDownGracefully {
+            // Only one idle loop polls at a time (see `Scout`).
+            guard await scout.enter() else { continue }
             var soonest: Int64? = nil
-            var worked = false
-            for step in 0..<pools.count {
+            var found: (pool: String, domain: String)? = nil
+            for step in 0..<pools.count where found == nil {
                 let pool = pools[(turn + step) % pools.count]
                 do {
                     switch try await context.queue.next(pool: pool, hold: .seconds(10)) {
                     case .idle(let nextDue):
                         if let nextDue { soonest = min(soonest ?? nextDue, nextDue) }
                     case .domain(let domain):
-                        worked = true
-                        await handle(pool: pool, domain: domain)
+                        found = (pool, domain)
                     }
                 } catch {
                     context.logger.warning("cannot take work from the queue: \(error); retrying in 1s")
                     await pause(.seconds(1))
                 }
-                if worked { break }
             }
             turn += 1
-            if !worked {
+            if let found {
+                await scout.leave()
+                await handle(pool: found.pool, domain: found.domain)
+            } else {
                 let wait = soonest.map { max(5, min(100, $0 - Clock.nowMilliseconds())) } ?? 100
                 await pause(.milliseconds(wait))
+                await scout.leave()
             }
         }
     }

@@ -1,10 +1,11 @@
 import Logging
 import Queue
 
-/// Records a batch's outcomes in Redis as they come: the first at once, and any that
-/// arrive while a write is in flight together in the next one — so a fast destination
-/// costs one `hk_complete` per handful of messages instead of one per message, and a slow
-/// one still has each outcome recorded as soon as it is known.
+/// Records a batch's outcomes in Redis as they come: the first after a few milliseconds
+/// (so the next ones can join it), and any that arrive while a write is in flight together
+/// in the next one — so a fast destination costs one `hk_complete` per handful of messages
+/// instead of one per message, and a slow one still has each outcome recorded within
+/// milliseconds of being known.
 actor OutcomeRecorder {
     private let queue: MessageQueue
     private let batch: ClaimedBatch
@@ -20,11 +21,16 @@ actor OutcomeRecorder {
         self.logger = logger
     }
 
+    /// How long the first outcome waits for others to share its write.
+    static let gatherTime = Duration.milliseconds(5)
+
     /// Adds an outcome; returns once it (and whatever joined it) is recorded, or given up.
     func record(_ outcome: WorkOutcome) async {
         pending.append(outcome)
         guard !writing else { return }
         writing = true
+        // A few milliseconds let the outcomes of the next transactions join this write.
+        try? await Task.sleep(for: Self.gatherTime)
         while !pending.isEmpty {
             let outcomes = pending
             pending = []
