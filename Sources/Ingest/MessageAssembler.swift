@@ -94,26 +94,33 @@ struct MessageAssembler {
         return nil
     }
 
-    /// The unfolded value of the first header field `name` (case-insensitive), trimmed.
+    /// The unfolded value of the first header field `name` (case-insensitive, `name` given
+    /// in lower case), trimmed. Works on the raw bytes: only the found field becomes a String.
     static func headerValue(named name: String, in header: ByteBufferView.SubSequence) -> String? {
-        let text = String(decoding: header, as: UTF8.self)
-        let lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
-        var index = 0
-        while index < lines.count {
-            let line = lines[index]
-            if let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == name {
-                var value = String(line[line.index(after: colon)...])
-                index += 1
-                while index < lines.count, let first = lines[index].first, first == " " || first == "\t" {
-                    value += String(lines[index])
-                    index += 1
+        let wanted = Array(name.utf8) + [UInt8(ascii: ":")]
+        var lineStart = header.startIndex
+        while lineStart < header.endIndex {
+            let lineEnd = header[lineStart...].firstIndex(of: 10) ?? header.endIndex
+            if lineEnd - lineStart >= wanted.count,
+               zip(header[lineStart..<(lineStart + wanted.count)], wanted).allSatisfy({ Self.lowercase($0) == $1 }) {
+                // The value runs on over continuation lines starting with a space or tab
+                // (RFC 5322 §2.2.3 folding).
+                var valueEnd = lineEnd
+                while valueEnd < header.endIndex, valueEnd + 1 < header.endIndex,
+                      header[valueEnd + 1] == 32 || header[valueEnd + 1] == 9 {
+                    valueEnd = header[(valueEnd + 1)...].firstIndex(of: 10) ?? header.endIndex
                 }
-                let trimmed = value.trimmingCharacters(in: " \t")
+                let raw = header[(lineStart + wanted.count)..<valueEnd].filter { $0 != 13 && $0 != 10 }
+                let trimmed = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: " \t")
                 return trimmed.isEmpty ? nil : trimmed
             }
-            index += 1
+            lineStart = lineEnd + 1
         }
         return nil
+    }
+
+    private static func lowercase(_ byte: UInt8) -> UInt8 {
+        byte >= 65 && byte <= 90 ? byte + 32 : byte
     }
 }
 
