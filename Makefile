@@ -33,3 +33,21 @@ test: build-tests
 
 clean:
 	rm -rf .build var
+
+# Load tests (issue 4; load-tests/README.md): release binaries in their own scratch path
+# (.build-release), then the runner. Output in var/loadtest/<scenario>-<time>/.
+#   make loadtest [SCENARIO=newsletter-japan] [LOADTEST_ARGS='--messages 5000']
+#   make bench    flat-out-single-node through Hikyaku, then through Postfix, side by side
+SCENARIO ?= flat-out-single-node
+LOADTEST_BUILD = for product in hikyaku hikyaku-load hikyaku-sim; do \
+	  $(SWIFT) build -c release --scratch-path .build-release --product $$product || exit 1; done
+
+.PHONY: loadtest bench
+
+loadtest: deps
+	$(LOADTEST_BUILD)
+	python3 load-tests/run.py $(SCENARIO) --bin-dir .build-release/release $(LOADTEST_ARGS)
+
+bench: deps
+	$(LOADTEST_BUILD)
+	python3 load-tests/run.py flat-out-single-node --peer postfix --bin-dir .build-release/release $(LOADTEST_ARGS)

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Hikyaku load-test runner.
+
+    python3 load-tests/run.py SCENARIO.json [--out DIR] [--smoke] [--peer postfix] [--bin-dir DIR]
+
+Starts on loopback, each as a child process with its log under --out: a private
+redis-server (AOF, appendfsync always), dnsmasq with the simulator's DNS records,
+`hikyaku-sim serve`, the relay (`hikyaku serve`, one `--role all` process or separate
+ingest and worker processes, configured from the scenario) and `hikyaku-load --record`.
+Shows a live progress line, waits until every accepted message is accounted for (arrived
+at the simulator, or bounced/expired in the relay's events) or the timeout, injects the
+scenario's faults, stops everything, and writes report.json, summary.txt and chart.svg.
+
+With --peer postfix the same load runs a second time through Debian's Postfix, configured
+as a relay to the same simulator, and both results are printed side by side.
+
+Exit status: 0 when every check of the scenario holds (by default: no accepted message
+missing), 3 when a check fails, 1 when the run could not be carried out, 2 for usage errors.
+load-tests/README.md describes scenarios, the report and the Postfix comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from runner import chart, postfix, report  # noqa: E402
+from runner.analysis import LATENCY_METHOD, analyze  # noqa: E402
+from runner.hikyaku import HikyakuSystem  # noqa: E402
+from runner.postfix import PostfixSystem  # noqa: E402
+from runner.runpass import Console, Pass  # noqa: E402
+from runner.scenario import Scenario, ScenarioError, deep_merge  # noqa: E402
+
+BINARIES = ("hikyaku", "hikyaku-load", "hikyaku-sim")
+DEFAULT_BIN_DIRS = (".build-release/release", ".build/release", ".build/debug")
+
+
+def find_binaries(bin_dir: str | None) -> dict[str, str]:
+    if bin_dir:
+        directory = Path(bin_dir)
+        if not directory.is_absolute():
+            directory = (Path.cwd() / directory) if (Path.cwd() / directory).exists() else REPO / directory
+        missing = [b for b in BINARIES if not os.access(directory / b, os.X_OK)]
+        if missing:
+            raise SystemExit(f"error: {', '.join(missing)} not found in {directory} "
+                             f"(build them: swift build --product NAME)")
+        return {b: str(directory / b) for b in BINARIES}
+    for candidate in DEFAULT_BIN_DIRS:
+        directory = REPO / candidate
+        if all(os.access(directory / b, os.X_OK) for b in BINARIES):
+            return {b: str(directory / b) for b in BINARIES}
+    found = {}
+    for b in BINARIES:
+        for candidate in DEFAULT_BIN_DIRS:
+            if os.access(REPO / candidate / b, os.X_OK):
+                found[b] = str(REPO / candidate / b)
+                break
+    missing = [b for b in BINARIES if b not in found]
+    if missing:
+        raise SystemExit(
+            f"error: {', '.join(missing)} not found under {', '.join(DEFAULT_BIN_DIRS)}; build with\n"
+            + "".join(f"  swift build -c release --scratch-path .build-release --product {b}\n" for b in missing))
+    print(f"warning: binaries come from different builds: {found}", file=sys.stderr)
+    return found
+
+
+def resolve_scenario(text: str) -> Path | None:
+    path = Path(text)
+    if path.exists():
+        return path
+    for candidate in (HERE / "scenarios" / text, HERE / "scenarios" / f"{text}.json"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def binary_info(bins: dict) -> dict:
+    return {name: {"path": path, "built": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.stat(path).st_mtime))}
+            for name, path in bins.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="Scenarios: " + ", ".join(sorted(p.stem for p in (HERE / "scenarios").glob("*.json"))))
+    parser.add_argument("scenario", help="scenario file, or the name of one in load-tests/scenarios/")
+    parser.add_argument("--out", help="output directory (default var/loadtest/<scenario>-<timestamp>/)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI-sized: apply the scenario's \"smoke\" overrides, skip variant passes")
+    parser.add_argument("--peer", choices=["postfix"], help="run the same load through Postfix too, side by side")
+    parser.add_argument("--bin-dir", help="where hikyaku, hikyaku-load and hikyaku-sim are "
+                                          f"(default: the first of {', '.join(DEFAULT_BIN_DIRS)} that has all three)")
+    parser.add_argument("--messages", type=int, help="override load.messages")
+    parser.add_argument("--rate", type=float, help="override load.rate (messages/s; 0 = flat out)")
+    parser.add_argument("--timeout", type=float, help="override timeout_seconds (per pass)")
+    parser.add_argument("--no-variants", action="store_true", help="skip the scenario's variant passes")
+    parser.add_argument("--keep-data", action="store_true", help="keep Redis's AOF under --out after the run")
+    args = parser.parse_args(argv)
+
+    scenario_path = resolve_scenario(args.scenario)
+    if scenario_path is None:
+        print(f"error: no scenario {args.scenario} (files are in {HERE / 'scenarios'})", file=sys.stderr)
+        return 2
+    try:
+        scenario = Scenario.load_file(scenario_path, smoke=args.smoke)
+        if args.messages or args.timeout or args.rate is not None:
+            overrides: dict = {"load": {}}
+            if args.messages:
+                overrides["load"]["messages"] = args.messages
+            if args.rate is not None:
+                overrides["load"]["rate"] = args.rate
+            if args.timeout:
+                overrides["timeout_seconds"] = args.timeout
+            scenario = Scenario(scenario_path, deep_merge(scenario.data, overrides), smoke=False)
+            scenario.smoke = args.smoke
+    except ScenarioError as error:
+        print(f"error: {scenario_path}: {error}", file=sys.stderr)
+        return 2
+    for tool in ("redis-server", "dnsmasq"):
+        if not shutil.which(tool) and not os.access(f"/usr/sbin/{tool}", os.X_OK):
+            print(f"error: {tool} is not installed (scripts/install-deps.sh installs it)", file=sys.stderr)
+            return 1
+    if args.peer == "postfix":
+        problem = postfix.available()
+        if problem:
+            print(f"error: --peer postfix: {problem}", file=sys.stderr)
+            return 1
+    bins = find_binaries(args.bin_dir)
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else REPO / "var" / "loadtest" / f"{scenario.name}-{stamp}"
+    out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve()
+
+    # SIGTERM (e.g. from CI) stops the run as Ctrl-C does: children stopped, partial report written.
+    def terminate(_signum, _frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, terminate)
+
+    console = Console(interval=5.0 if not args.smoke else 5.0)
+    command = shlex.join([Path(sys.executable).name, *sys.argv])
+    load_before = report.load_average()
+    console.say(f"scenario {scenario.name}{' (smoke)' if args.smoke else ''}: {scenario.description}")
+    console.say(f"binaries: {bins['hikyaku']} (and hikyaku-load, hikyaku-sim beside it)")
+    console.say(f"load average before: {' '.join(map(str, load_before))}; output: {out}")
+
+    passes: list[tuple[str, str, callable]] = []
+
+    def hikyaku_pass(overrides=None, egress=None):
+        return lambda sim_port, sim_path, directory: HikyakuSystem(
+            scenario, bins, directory, sim_port, sim_path, config_overrides=overrides, egress_override=egress)
+
+    passes.append(("hikyaku", "Hikyaku", hikyaku_pass()))
+    if not args.smoke and not args.no_variants:
+        for variant in scenario.variants:
+            relay = variant.get("relay", {})
+            passes.append((f"hikyaku-{variant['name']}", f"Hikyaku ({variant['name']})",
+                           hikyaku_pass(relay.get("config", {}), relay.get("egress"))))
+    if args.peer == "postfix":
+        main_cf = scenario.peer.get("postfix", {}).get("main_cf", {})
+        passes.append(("postfix", "Postfix",
+                       lambda sim_port, sim_path, directory: PostfixSystem(scenario, directory, sim_port, main_cf)))
+
+    results: dict[str, dict] = {}
+    interrupted = False
+    for key, label, factory in passes:
+        directory = out / key
+        one = Pass(label, scenario, bins, directory, console,
+                   make_system=lambda port, path, d=directory, f=factory: f(port, path, d),
+                   with_faults=key == "hikyaku" or key.startswith("hikyaku-"), run_name=f"{scenario.name}-{key}")
+        try:
+            raw = one.run()
+            results[key] = analyze(raw, scenario)
+            if raw.get("interrupted"):
+                interrupted = True
+        except KeyboardInterrupt:
+            interrupted = True
+            console.say(f"[{label}] interrupted")
+            results[key] = {"label": label, "error": "interrupted"}
+        except Exception as error:  # noqa: BLE001 -- reported, the other passes still run
+            console.say(f"[{label}] failed: {type(error).__name__}: {error}")
+            results[key] = {"label": label, "error": f"{type(error).__name__}: {error}"}
+        finally:
+            if not args.keep_data:
+                shutil.rmtree(directory / "redis", ignore_errors=True)
+        if "error" not in results[key]:
+            result = results[key]
+            svg = chart.render(f"{label}: {scenario.name}", result["series"]["accepted_per_second"],
+                               result["series"]["delivered_per_second"],
+                               subtitle=f"{result['accepted']:,} accepted, {result['throughput']['delivered']:,} delivered; "
+                                        f"{result['throughput']['delivered_per_second']}/s end to end")
+            name = "chart.svg" if key == "hikyaku" else f"chart-{key}.svg"
+            (out / name).write_text(svg)
+            (directory / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+        if interrupted:
+            break
+
+    primary = results.get("hikyaku", {"label": "Hikyaku", "error": "did not run"})
+    others = {k.removeprefix("hikyaku-"): v for k, v in results.items() if k != "hikyaku"}
+    checks = report.evaluate_checks(scenario.expect, primary, others)
+    full = {
+        "scenario": scenario.name,
+        "scenario_file": str(scenario_path),
+        "description": scenario.description,
+        "smoke": args.smoke,
+        "command": command,
+        "cwd": os.getcwd(),
+        "finished_at": report.now_text(),
+        "machine": report.machine() | {"load_average_before": load_before, "load_average_after": report.load_average()},
+        "binaries": binary_info(bins),
+        "load": scenario.load,
+        "durability": {
+            "hikyaku": "redis-server with appendonly yes, appendfsync always (250 only after the AOF write is fsynced)",
+            "postfix": "Postfix's cleanup fsyncs the queue file before smtpd answers 250" if args.peer else None,
+        },
+        "latency_method": LATENCY_METHOD,
+        "runs": results,
+        "checks": checks,
+        "interrupted": interrupted,
+    }
+    text_parts = [f"Hikyaku load test: {scenario.name}{' (smoke)' if args.smoke else ''} — {report.now_text()}",
+                  f"command: {command}", f"  (in {os.getcwd()})"]
+    m = full["machine"]
+    text_parts.append(f"machine: {m.get('nproc')} CPU ({m.get('model_name')}), {m.get('memory_mib')} MiB, "
+                      f"Linux {m.get('kernel')}, Debian {m.get('debian_version')}; "
+                      f"load average before {' '.join(map(str, load_before))}, after {' '.join(map(str, m['load_average_after']))}")
+    text_parts.append("durability: Redis AOF appendfsync always" +
+                      ("; Postfix fsyncs each queue file before 250" if args.peer else ""))
+    text_parts.append(f"output: {out}")
+    text = "\n".join(text_parts) + "\n\n"
+    for key, result in results.items():
+        text += report.run_summary(result, scenario) + "\n"
+    if "postfix" in results and "error" not in results["postfix"] and "error" not in primary:
+        rows = report.comparison(primary, results["postfix"])
+        full["comparison"] = rows
+        text += "== Hikyaku vs Postfix (same load, same simulator, same machine, equal durability) ==\n"
+        text += report.comparison_text(rows) + "\n"
+    text += "checks:\n" + "".join(f"  [{'ok' if c['ok'] else 'FAIL'}] {c['check']}: {c['detail']}\n" for c in checks)
+    (out / "report.json").write_text(json.dumps(full, indent=2) + "\n")
+    (out / "summary.txt").write_text(text)
+    console.say("")
+    console.say(text.rstrip("\n"))
+    charts = "  ".join(str(p) for p in sorted(out.glob("chart*.svg")))
+    console.say(f"\nreport: {out / 'report.json'}  summary: {out / 'summary.txt'}" + (f"  charts: {charts}" if charts else ""))
+    if interrupted or "error" in primary:
+        return 1
+    return 0 if all(c["ok"] for c in checks) else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

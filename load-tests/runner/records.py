@@ -1,0 +1,102 @@
+"""Reading the record files while they grow: the simulator's JSON Lines (one line per
+accepted message or refused recipient) and the generator's progress output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+
+class LineTail:
+    """Complete lines appended to a file since the last call."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.offset = 0
+        self.partial = b""
+
+    def new_lines(self) -> list[bytes]:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except OSError:
+            return []
+        self.offset += len(data)
+        data = self.partial + data
+        lines = data.split(b"\n")
+        self.partial = lines.pop()
+        return [line for line in lines if line.strip()]
+
+
+class SimRecords:
+    """The simulator's record file, parsed as it grows."""
+
+    def __init__(self, path: Path):
+        self.tail = LineTail(path)
+        self.arrivals: list[tuple[int | None, int, str, str, str]] = []  # (seq, t_us, site, ip, recipient)
+        self.refusals: list[dict] = []
+        self.bad_lines = 0
+
+    def update(self) -> int:
+        """Parses new lines; returns how many arrivals they held."""
+        before = len(self.arrivals)
+        for line in self.tail.new_lines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                self.bad_lines += 1
+                continue
+            if record.get("refused"):
+                self.refusals.append(record)
+                continue
+            seq = record.get("seq")
+            try:
+                seq = int(seq) if seq is not None else None
+            except (TypeError, ValueError):
+                seq = None
+            rcpt = record.get("rcpt")
+            rcpt = rcpt[0] if isinstance(rcpt, list) and len(rcpt) == 1 else ",".join(rcpt or [])
+            self.arrivals.append((seq, int(record["t"]), record.get("site", ""), record.get("ip", ""), rcpt))
+        return len(self.arrivals) - before
+
+
+GENERATOR_PROGRESS = re.compile(rb"accepted (\d+)/(\d+)")
+
+
+class GeneratorOutput:
+    """The generator's stdout: a progress line per second, a JSON summary at the end."""
+
+    def __init__(self, path: Path):
+        self.tail = LineTail(path)
+        self.accepted = 0
+        self.summary: dict | None = None
+
+    def update(self):
+        for line in self.tail.new_lines():
+            match = GENERATOR_PROGRESS.search(line)
+            if match:
+                self.accepted = int(match.group(1))
+            elif line.startswith(b"{"):
+                try:
+                    self.summary = json.loads(line)
+                    self.accepted = self.summary.get("accepted", self.accepted)
+                except ValueError:
+                    pass
+
+
+def read_generator_records(path: Path) -> list[dict]:
+    """The generator's --record file: one object per submitted message."""
+    records = []
+    try:
+        with open(path, "rb") as f:
+            for line in f:
+                if line.strip():
+                    try:
+                        records.append(json.loads(line))
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return records
