@@ -219,6 +219,7 @@ def analyze(raw: dict, scenario) -> dict:
         "loss": loss,
         "simulator": simulator,
         "resources": resources,
+        "machine_during_run": raw.get("machine_during_run"),
         "faults": raw.get("faults", []),
         "end": raw.get("end", {}),
         "system_details": raw["system"].get("describe", {}),

@@ -26,6 +26,15 @@ def child_environment(extra: dict | None = None) -> dict:
     return env
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already in user/nice
+    return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
+
+
 def read_proc_stat(pid: int) -> dict | None:
     """utime, stime, cutime, cstime (seconds), ppid, comm and state of a live process."""
     try:

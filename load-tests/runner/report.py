@@ -109,12 +109,22 @@ def run_summary(result: dict, scenario) -> str:
     parts = []
     for name, usage in res["by_process"].items():
         if "cpu_seconds" in usage:
-            parts.append(f"{name} {usage['cpu_seconds']:.1f} s / {usage.get('peak_rss_mib', 0):.0f} MiB"
-                         + (f" (started {usage['starts']}×)" if usage.get("starts", 1) > 1 else ""))
+            text = f"{name} {usage['cpu_seconds']:.1f} s / {usage.get('peak_rss_mib', 0):.0f} MiB"
+            if usage.get("starts", 1) > 1:
+                text += f" (started {usage['starts']}×)"
+            if "peak_total_rss_mib" in usage:
+                text += (f" (largest process; {usage['peak_total_rss_mib']:.0f} MiB summed over its live processes "
+                         f"at the peak, shared pages counted per process; {usage['processes_seen']} processes in all)")
+            parts.append(text)
     lines.append("CPU / RSS   " + "; ".join(parts))
     lines.append(f"            system under test: {res['system_under_test_cpu_seconds']:.1f} CPU-s"
                  + (f", {res['system_under_test_cpu_ms_per_message']:.2f} CPU-ms per delivered message"
                     if res["system_under_test_cpu_ms_per_message"] else ""))
+    m = result.get("machine_during_run")
+    if m:
+        lines.append(f"machine     during the run: {m['busy_cpu_seconds']:.0f} of {m['cpu_capacity_seconds']:.0f} CPU-s busy, "
+                     f"{m['our_processes_cpu_seconds']:.0f} by this pass's processes, ~{m['others_cpu_seconds_approx']:.0f} by "
+                     f"others; load average {m['load_average_at_start'][0]} at start, {m['load_average_at_end'][0]} at end")
     for fault in result.get("faults", []):
         text = f"fault       {fault['signal']} to {fault['target']} at {fault['at_seconds']} s"
         if "restarted_at_seconds" in fault:

@@ -5,6 +5,7 @@ stopped, raw results collected."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import sys
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 from .net import free_port, port_accepts, wait_until
-from .procs import Child
+from .procs import Child, machine_cpu_seconds
 from .records import GeneratorOutput, SimRecords, read_generator_records
 
 POLL_SECONDS = 0.5
@@ -192,6 +193,7 @@ class Pass:
 
         generator.start()
         t0 = time.monotonic()
+        self.machine_start = (machine_cpu_seconds(), os.getloadavg(), t0)
         self.generator_started_wall = time.time()
         end: dict = {}
         while True:
@@ -268,6 +270,7 @@ class Pass:
         self.console.progress(line, force=True)
         self.console.say(f"[{self.label}] done: {end['reason']}")
         end["elapsed_seconds"] = round(time.monotonic() - t0, 2)
+        self.machine_end = (machine_cpu_seconds(), os.getloadavg(), time.monotonic())
         end["queue_at_end"] = pending
         end["outstanding_at_end"] = len(outstanding) if outstanding is not None else None
         self.finals = finals
@@ -317,6 +320,21 @@ class Pass:
         if generator is not None and generator.current is not None:
             processes[generator.name] = generator.usage()
         result["processes"] = processes
+        if hasattr(self, "machine_start") and hasattr(self, "machine_end"):
+            (busy0, _), load0, t0 = self.machine_start
+            (busy1, _), load1, t1 = self.machine_end
+            ours = sum(p.get("cpu_seconds", 0) for p in processes.values())
+            result["machine_during_run"] = {
+                "wall_seconds": round(t1 - t0, 2),
+                "cpu_capacity_seconds": round((t1 - t0) * (os.cpu_count() or 1), 1),
+                "busy_cpu_seconds": round(busy1 - busy0, 1),
+                "our_processes_cpu_seconds": round(ours, 1),
+                "others_cpu_seconds_approx": round(max(0.0, busy1 - busy0 - ours), 1),
+                "load_average_at_start": [round(x, 2) for x in load0],
+                "load_average_at_end": [round(x, 2) for x in load1],
+                "note": ("busy CPU of the whole machine (/proc/stat) from the generator's start to the end of the "
+                         "wait; 'others' = busy minus this pass's processes (other users, the runner, the kernel)"),
+            }
         result["system"] = {"name": system.name if system else None,
                             "label": system.label if system else None,
                             "describe": _safe(system.describe) if system else {},
