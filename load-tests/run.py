@@ -39,6 +39,7 @@ from runner import chart, postfix, report  # noqa: E402
 from runner.analysis import LATENCY_METHOD, analyze  # noqa: E402
 from runner.hikyaku import HikyakuSystem  # noqa: E402
 from runner.postfix import PostfixSystem  # noqa: E402
+from runner.procs import kill_leftovers  # noqa: E402
 from runner.runpass import Console, Pass  # noqa: E402
 from runner.scenario import Scenario, ScenarioError, deep_merge  # noqa: E402
 
@@ -192,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
             console.say(f"[{label}] failed: {type(error).__name__}: {error}")
             results[key] = {"label": label, "error": f"{type(error).__name__}: {error}"}
         finally:
+            leftovers = kill_leftovers()
+            if leftovers:
+                console.say(f"[{label}] killed processes left running: {', '.join(leftovers)}")
             if not args.keep_data:
                 shutil.rmtree(directory / "redis", ignore_errors=True)
         if "error" not in results[key]:

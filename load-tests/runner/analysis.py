@@ -221,6 +221,7 @@ def analyze(raw: dict, scenario) -> dict:
         "resources": resources,
         "machine_during_run": raw.get("machine_during_run"),
         "faults": raw.get("faults", []),
+        "teardown_problems": raw.get("teardown_problems", []),
         "end": raw.get("end", {}),
         "system_details": raw["system"].get("describe", {}),
         "system_view": raw["system"].get("extra", {}),

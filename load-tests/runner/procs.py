@@ -94,6 +94,23 @@ class Incarnation:
             self.peak_rss_kib = max(self.peak_rss_kib, memory["VmHWM"])
 
 
+_ALL_CHILDREN: list["Child"] = []
+
+
+def kill_leftovers() -> list[str]:
+    """SIGKILLs any child still running (the safety net if a stop step failed)."""
+    killed = []
+    for child in _ALL_CHILDREN:
+        if child.alive():
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+                child.wait(10)
+                killed.append(child.name)
+            except OSError:
+                pass
+    return killed
+
+
 class Child:
     """A process of the run: output to ``log_path`` (stdout and stderr, or stdout to its
     own file), its own session (a Ctrl-C at the terminal reaches the runner only), every
@@ -109,6 +126,7 @@ class Child:
         self.env = env
         self.cwd = cwd
         self.incarnations: list[Incarnation] = []
+        _ALL_CHILDREN.append(self)
 
     # ---------------------------------------------------------------- lifecycle
 

@@ -149,8 +149,8 @@ class Pass:
             gen_record = out / "generator-records.jsonl"
             # stdbuf: line-buffered stdout, so the progress lines reach the file as printed.
             generator = Child("hikyaku-load", [
-                *(["stdbuf", "-oL"] if shutil.which("stdbuf") else []), self.bins["hikyaku-load"], "--server", f"{host}:{port}", "--connections", load["connections"],
-                "--messages", load["messages"], "--size", load["size"], "--rate", load["rate"],
+                *(["stdbuf", "-oL"] if shutil.which("stdbuf") else []), self.bins["hikyaku-load"],
+                "--server", f"{host}:{port}", "--connections", load["connections"], "--messages", load["messages"], "--size", load["size"], "--rate", load["rate"],
                 "--per-connection", load["per_connection"], "--mix", scenario.mix_argument(),
                 "--users", load["users"], "--from", load["from"], "--run", self.run_name,
                 "--record", gen_record, "--progress",
@@ -280,25 +280,36 @@ class Pass:
 
     def _teardown(self, system, sim: Child, generator: Child | None) -> dict:
         result: dict = {}
+        problems = []
+
+        def step(what, function, *args):
+            # Every step runs even if an earlier one failed, so nothing is left running.
+            try:
+                return function(*args)
+            except Exception as error:  # noqa: BLE001
+                problems.append(f"{what}: {type(error).__name__}: {error}")
+                return None
+
         if generator is not None and generator.current is not None:
             generator.sample()
-            generator.stop(timeout=10)
+            step("stopping the generator", generator.stop, 10)
         if system is not None:
-            system.sample()
-            system.stop_relay()
-            for queue_id, kind in system.poll_finals():
+            step("sampling", system.sample)
+            step(f"stopping {system.label}", system.stop_relay)
+            for queue_id, kind in step("reading the last events", system.poll_finals) or []:
                 if kind == "deferred":
                     self.deferred.add(queue_id)
                 else:
                     self.finals[queue_id] = kind
         sim.sample()
-        sim.stop(timeout=30)
+        step("stopping the simulator", sim.stop, 30)
         if system is not None:
-            system.stop_rest()
+            step("stopping the rest", system.stop_rest)
+        result["teardown_problems"] = problems
         if hasattr(self, "sim_records"):
             self.sim_records.update()
             self.gen_out.update()
-        result["faults"] = getattr(self, "faults", None).log if hasattr(self, "faults") else []
+        result["faults"] = self.faults.log if hasattr(self, "faults") else []
         result["finals"] = self.finals
         result["deferred"] = self.deferred
         result["sim"] = {
