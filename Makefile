@@ -50,4 +50,4 @@ loadtest: deps
 
 bench: deps
 	$(LOADTEST_BUILD)
-	python3 load-tests/run.py flat-out-single-node --peer postfix --bin-dir .build-release/release $(LOADTEST_ARGS)
+	python3 load-tests/run.py flat-out-single-node --peer postfix --half-peak --bin-dir .build-release/release $(LOADTEST_ARGS)

@@ -12,7 +12,9 @@ at the simulator, or bounced/expired in the relay's events) or the timeout, inje
 scenario's faults, stops everything, and writes report.json, summary.txt and chart.svg.
 
 With --peer postfix the same load runs a second time through Debian's Postfix, configured
-as a relay to the same simulator, and both results are printed side by side.
+as a relay to the same simulator, and both results are printed side by side. With
+--half-peak both then run again at a fixed rate of half the end-to-end rate Hikyaku
+reached, for latency below saturation (make bench passes both).
 
 Exit status: 0 when every check of the scenario holds (by default: no accepted message
 missing), 3 when a check fails, 1 when the run could not be carried out, 2 for usage errors.
@@ -107,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, help="override timeout_seconds (per pass)")
     parser.add_argument("--no-variants", action="store_true", help="skip the scenario's variant passes")
     parser.add_argument("--keep-data", action="store_true", help="keep Redis's AOF under --out after the run")
+    parser.add_argument("--half-peak", action="store_true",
+                        help="then run again at a fixed rate of half the end-to-end rate Hikyaku reached, "
+                             "to measure latency below saturation (Postfix too with --peer); make bench does this")
     args = parser.parse_args(argv)
 
     scenario_path = resolve_scenario(args.scenario)
@@ -158,31 +163,39 @@ def main(argv: list[str] | None = None) -> int:
 
     passes: list[tuple[str, str, callable]] = []
 
-    def hikyaku_pass(overrides=None, egress=None):
+    def hikyaku_pass(scn, overrides=None, egress=None):
         return lambda sim_port, sim_path, directory: HikyakuSystem(
-            scenario, bins, directory, sim_port, sim_path, config_overrides=overrides, egress_override=egress)
+            scn, bins, directory, sim_port, sim_path, config_overrides=overrides, egress_override=egress)
 
-    passes.append(("hikyaku", "Hikyaku", hikyaku_pass()))
+    def postfix_pass(scn):
+        main_cf = scn.peer.get("postfix", {}).get("main_cf", {})
+        return lambda sim_port, sim_path, directory: PostfixSystem(scn, directory, sim_port, main_cf)
+
+    passes.append(("hikyaku", "Hikyaku", hikyaku_pass(scenario)))
     if not args.smoke and not args.no_variants:
         for variant in scenario.variants:
             relay = variant.get("relay", {})
             passes.append((f"hikyaku-{variant['name']}", f"Hikyaku ({variant['name']})",
-                           hikyaku_pass(relay.get("config", {}), relay.get("egress"))))
+                           hikyaku_pass(scenario, relay.get("config", {}), relay.get("egress"))))
     if args.peer == "postfix":
-        main_cf = scenario.peer.get("postfix", {}).get("main_cf", {})
-        passes.append(("postfix", "Postfix",
-                       lambda sim_port, sim_path, directory: PostfixSystem(scenario, directory, sim_port, main_cf)))
+        passes.append(("postfix", "Postfix", postfix_pass(scenario)))
 
     results: dict[str, dict] = {}
+    scenario_of: dict[str, Scenario] = {}
     interrupted = False
-    for key, label, factory in passes:
+
+    def run_pass(key, label, factory, scn) -> bool:
+        """Runs one pass into results[key]; returns False when the run was interrupted."""
+        nonlocal interrupted
         directory = out / key
-        one = Pass(label, scenario, bins, directory, console,
+        scenario_of[key] = scn
+        one = Pass(label, scn, bins, directory, console,
                    make_system=lambda port, path, d=directory, f=factory: f(port, path, d),
-                   with_faults=key == "hikyaku" or key.startswith("hikyaku-"), run_name=f"{scenario.name}-{key}")
+                   with_faults=key == "hikyaku" or (key.startswith("hikyaku-") and not key.endswith("half-peak")),
+                   run_name=f"{scn.name}-{key}")
         try:
             raw = one.run()
-            results[key] = analyze(raw, scenario)
+            results[key] = analyze(raw, scn)
             if raw.get("interrupted"):
                 interrupted = True
         except KeyboardInterrupt:
@@ -200,18 +213,36 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(directory / "redis", ignore_errors=True)
         if "error" not in results[key]:
             result = results[key]
-            svg = chart.render(f"{label}: {scenario.name}", result["series"]["accepted_per_second"],
+            svg = chart.render(f"{label}: {scn.name}", result["series"]["accepted_per_second"],
                                result["series"]["delivered_per_second"],
                                subtitle=f"{result['accepted']:,} accepted, {result['throughput']['delivered']:,} delivered; "
                                         f"{result['throughput']['delivered_per_second']}/s end to end")
             name = "chart.svg" if key == "hikyaku" else f"chart-{key}.svg"
             (out / name).write_text(svg)
             (directory / "result.json").write_text(json.dumps(result, indent=2) + "\n")
-        if interrupted:
+        return not interrupted
+
+    for key, label, factory in passes:
+        if not run_pass(key, label, factory, scenario):
             break
 
+    # Latency below saturation: the same load at a fixed rate of half what Hikyaku reached
+    # end to end (the issue's "p99 enqueue-to-delivery under 1 s at half of the peak rate").
+    half_rate = None
+    if args.half_peak and not interrupted and "error" not in results.get("hikyaku", {"error": ""}):
+        half_rate = max(1, int(results["hikyaku"]["throughput"]["delivered_per_second"] / 2))
+        messages = min(scenario.load["messages"], max(1000, half_rate * 20))
+        half = Scenario(scenario_path, deep_merge(scenario.data, {"load": {"rate": half_rate, "messages": messages}}),
+                        smoke=False)
+        half_passes = [("hikyaku-half-peak", f"Hikyaku at {half_rate}/s (half of its peak)", hikyaku_pass(half))]
+        if args.peer == "postfix":
+            half_passes.append(("postfix-half-peak", f"Postfix at {half_rate}/s", postfix_pass(half)))
+        for key, label, factory in half_passes:
+            if not run_pass(key, label, factory, half):
+                break
+
     primary = results.get("hikyaku", {"label": "Hikyaku", "error": "did not run"})
-    others = {k.removeprefix("hikyaku-"): v for k, v in results.items() if k != "hikyaku"}
+    others = {k.removeprefix("hikyaku-"): v for k, v in results.items() if k != "hikyaku" and not k.endswith("half-peak")}
     checks = report.evaluate_checks(scenario.expect, primary, others)
     full = {
         "scenario": scenario.name,
@@ -244,12 +275,23 @@ def main(argv: list[str] | None = None) -> int:
     text_parts.append(f"output: {out}")
     text = "\n".join(text_parts) + "\n\n"
     for key, result in results.items():
-        text += report.run_summary(result, scenario) + "\n"
+        text += report.run_summary(result, scenario_of.get(key, scenario)) + "\n"
     if "postfix" in results and "error" not in results["postfix"] and "error" not in primary:
         rows = report.comparison(primary, results["postfix"])
         full["comparison"] = rows
         text += "== Hikyaku vs Postfix (same load, same simulator, same machine, equal durability) ==\n"
         text += report.comparison_text(rows) + "\n"
+    half_runs = [results.get("hikyaku-half-peak"), results.get("postfix-half-peak")]
+    if half_runs[0] and half_runs[1] and not any("error" in r for r in half_runs):
+        rows = report.comparison(*half_runs)
+        full["comparison_half_peak"] = rows | {"rate": half_rate}
+        text += f"== Hikyaku vs Postfix at {half_rate}/s (half of Hikyaku's peak), fixed rate ==\n"
+        text += report.comparison_text(rows) + "\n"
+    if half_runs[0] and "error" not in half_runs[0]:
+        p99 = half_runs[0]["latency_ms"]["p99"]
+        full["half_peak"] = {"rate": half_rate, "latency_p99_ms": p99}
+        text += (f"latency at half of peak: Hikyaku at {half_rate}/s, p99 enqueue→delivery "
+                 f"{p99:,.1f} ms (goal: under 1,000 ms)\n\n")
     text += "checks:\n" + "".join(f"  [{'ok' if c['ok'] else 'FAIL'}] {c['check']}: {c['detail']}\n" for c in checks)
     (out / "report.json").write_text(json.dumps(full, indent=2) + "\n")
     (out / "summary.txt").write_text(text)

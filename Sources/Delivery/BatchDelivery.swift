@@ -6,22 +6,30 @@ import SMTPClient
 import SMTPProtocol
 
 /// Delivers one claimed batch (one destination domain, one egress IP): one connection
-/// reused for every message, several RCPTs per transaction. Each item's outcome (events,
-/// retries) is handed to `settle` as soon as its transaction ends, so the worker records it
-/// while the next message is being sent — a worker killed mid-batch leaves only the item in
-/// flight to be delivered again. Every remote failure reply is shown to `onFailureReply`
-/// (adaptive backoff), which may stop the batch: the items not yet tried are returned.
+/// (the caller's, if it still has one open from this IP, else a new one) reused for every
+/// message, several RCPTs per transaction. Each item's outcome (events, retries) is handed
+/// to `settle` as soon as its transaction ends, so the worker records it while the next
+/// message is being sent — a worker killed mid-batch leaves only the item in flight to be
+/// delivered again. Every remote failure reply is shown to `onFailureReply` (adaptive
+/// backoff), which may stop the batch: the items not yet tried are returned.
 struct BatchDelivery {
     enum Decision: Sendable { case proceed, stop }
+
+    struct Outcome {
+        /// Items not attempted (to be given back).
+        var untried: [WorkItem] = []
+        /// The connection, still open and usable for the next batch; nil when it was closed
+        /// (lost, or the batch was stopped by a backoff rule).
+        var session: SMTPDeliverySession?
+    }
 
     let context: DeliveryContext
     let batch: ClaimedBatch
     let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
     let origin: SMTPDeliverySession.Origin
 
-    /// Returns the items that were not attempted (to be given back).
-    func run(settle record: (WorkOutcome) -> Void,
-             onFailureReply: (SMTPReply) async -> Decision) async throws(QueueError) -> [WorkItem] {
+    func run(session openSession: SMTPDeliverySession?, settle record: (WorkOutcome) -> Void,
+             onFailureReply: (SMTPReply) async -> Decision) async throws(QueueError) -> Outcome {
         var logger = context.logger
         logger[metadataKey: "domain"] = "\(batch.domain)"
         logger[metadataKey: "egress_ip"] = "\(batch.egressIP)"
@@ -44,24 +52,29 @@ struct BatchDelivery {
             settle(item, [])
         }
         let deliverable = batch.items.filter { messages[$0.queueID] != nil }
-        guard !deliverable.isEmpty else { return [] }
+        guard !deliverable.isEmpty else { return Outcome(session: openSession) }
 
         let targets: [DestinationRouter.Target]
         switch route {
         case .success(let found): targets = found
         case .failure(let error):
             failAll(deliverable, RecipientFailure(reply: error.reply, isPermanent: error.isPermanent))
-            return []
+            await openSession?.quit()
+            return Outcome()
         }
         let session: SMTPDeliverySession
-        do {
-            session = try await SMTPDeliverySession.open(targets: targets, origin: origin, context: context, logger: logger)
-        } catch {
-            if let reply = error.remoteReply, await onFailureReply(reply) == .stop {
-                return deliverable
+        if let openSession {
+            session = openSession
+        } else {
+            do {
+                session = try await SMTPDeliverySession.open(targets: targets, origin: origin, context: context, logger: logger)
+            } catch {
+                if let reply = error.remoteReply, await onFailureReply(reply) == .stop {
+                    return Outcome(untried: deliverable)
+                }
+                failAll(deliverable, error)
+                return Outcome()
             }
-            failAll(deliverable, error)
-            return []
         }
         for (index, item) in deliverable.enumerated() {
             let message = messages[item.queueID]!
@@ -71,23 +84,45 @@ struct BatchDelivery {
                     results += try await session.transact(sender: message.sender, recipients: Array(chunk), body: message.body)
                 }
             } catch {
-                logger.info("connection lost during delivery: \(error)", metadata: ["mx": "\(session.host)"])
-                failAll(deliverable[index...], RecipientFailure(reply: "451 4.4.2 Connection to \(session.host) lost: \(error)"))
                 await session.close()
-                return []
+                let rest = Array(deliverable[(index + 1)...])
+                if index == 0 && results.isEmpty && openSession != nil {
+                    // The connection kept from the previous batch had been closed meanwhile
+                    // (an idle timeout): nothing was tried, so nothing is charged.
+                    logger.info("kept connection was closed by the server: \(error)", metadata: ["mx": "\(session.host)"])
+                    return Outcome(untried: deliverable)
+                }
+                // Only the message in flight was attempted; the rest go back untried.
+                logger.info("connection lost during delivery: \(error)", metadata: ["mx": "\(session.host)"])
+                let lost = "451 4.4.2 Connection to \(session.host) lost: \(error)"
+                let done = Set(results.map(\.recipient))
+                settle(item, results + item.recipients.filter { !done.contains($0) }.map {
+                    RecipientResult(recipient: $0, kind: .deferred, reply: lost)
+                })
+                return Outcome(untried: rest)
             }
             settle(item, results)
             var decision = Decision.proceed
-            for reply in Set(results.compactMap(\.remoteReply).filter { !$0.isPositive }) {
+            let failures = Set(results.compactMap(\.remoteReply).filter { !$0.isPositive })
+            for reply in failures {
                 if await onFailureReply(reply) == .stop { decision = .stop }
             }
             if decision == .stop {
                 await session.quit()
-                return Array(deliverable[(index + 1)...])
+                return Outcome(untried: Array(deliverable[(index + 1)...]))
+            }
+            // RFC 5321 §3.8: with a 421 the server closes the connection. The rest of the
+            // batch is deferred with that reply rather than retried at once on a new
+            // connection: a sender must delay retrying a destination after a failed
+            // attempt (§4.5.4.1), and the backoff rules have seen the 421.
+            if let closing = failures.first(where: { $0.code == 421 }) {
+                await session.close()
+                failAll(deliverable[(index + 1)...],
+                        RecipientFailure(reply: "\(closing.singleLineText) (connection closed by the server before this message)"))
+                return Outcome()
             }
         }
-        await session.quit()
-        return []
+        return Outcome(session: session)
     }
 
     private func outcome(for item: WorkItem, results: [RecipientResult], message: StoredMessage?, now: Int64) -> WorkOutcome {

@@ -85,16 +85,22 @@ public struct DeliveryWorker: Service {
             turn += 1
             if let found {
                 await scout.leave()
-                await handle(pool: found.pool, domain: found.domain)
+                await handle(pool: found.pool, domain: found.domain, scout: scout)
             } else {
                 let wait = soonest.map { max(5, min(100, $0 - Clock.nowMilliseconds())) } ?? 100
-                await pause(.milliseconds(wait))
+                await scout.nap(for: .milliseconds(wait))
                 await scout.leave()
             }
         }
     }
 
-    private func handle(pool: String, domain: String) async {
+    /// Delivers a destination's due work: claims a batch, delivers it, and — while batches
+    /// come back full (there is more) — claims the next one itself, keeping its SMTP
+    /// connection open across batches as long as the claim picks the same egress IP (RFC
+    /// 5321 §3.3 allows any number of transactions per session). A short rate wait is
+    /// waited out with the connection open, so a tightly limited site costs one connection
+    /// per `max_messages_per_connection`, not one per batch.
+    private func handle(pool: String, domain: String, scout: Scout) async {
         let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
         do { route = .success(try await context.router.targets(for: domain)) } catch { route = .failure(error) }
         let site: ResolvedSite
@@ -108,75 +114,142 @@ public struct DeliveryWorker: Service {
             site = ResolvedSite(name: "domain:\(domain)", shaping: ShapingSettings.builtIn)
         }
         let shaping = site.shaping
-        var rng = SystemRandomNumberGenerator()
-        let today = Clock.nowMilliseconds() / 86_400_000
-        let candidates = EgressAddress.weightedOrder(egress.filter { $0.pool == pool }, using: &rng)
         let limited = (try? route.get()) != nil
-        let claim: ClaimResult
-        do {
-            claim = try await context.queue.claim(
-                pool: pool, domain: domain, site: site.name, consumer: consumer,
-                batchSize: min(context.settings.batchSize, shaping.maxMessagesPerConnection ?? context.settings.batchSize),
-                claimTimeout: context.settings.claimTimeout.duration,
-                siteRate: limited ? shaping.rate : nil,
-                candidates: candidates.map { address in
-                    EgressCandidate(ip: address.id, maxConnections: limited ? shaping.maxConnectionsPerIP ?? 0 : 0,
-                                    rate: limited ? shaping.ratePerIP : nil,
-                                    connectionRate: limited ? shaping.connectionRatePerIP : nil,
-                                    warmupCap: limited ? address.warmup?.cap(onDay: today) : nil)
-                })
-        } catch {
-            context.logger.warning("cannot claim work for \(domain): \(error)")
-            return
-        }
-        switch claim {
-        case .wait(let ms, let reason):
-            if reason != "empty" && reason != "claimed" {
-                DeliveryMetrics.throttleWait(site: site.name, reason: reason)
-                context.logger.debug("waiting \(ms)ms for \(domain) (\(site.name)): \(reason)")
+        let perConnection = shaping.maxMessagesPerConnection ?? Int.max
+        var open: OpenConnection? = nil
+        let arrived = ContinuousClock.now
+        while !Task.isShuttingDownGracefully {
+            // Fairness: with every loop busy nobody looks for other due destinations, so a
+            // loop that has been here a while goes back to the rotation.
+            if ContinuousClock.now - arrived > Self.maxStayWhileOthersWait, await !scout.isWatching { break }
+            if let current = open, current.messagesSent >= perConnection {
+                await close(current)
+                open = nil
             }
-        case .batch(let batch):
-            guard !batch.items.isEmpty else { return }
+            let batchSize = min(context.settings.batchSize, perConnection - (open?.messagesSent ?? 0))
+            let claim: ClaimResult
+            do {
+                claim = try await context.queue.claim(
+                    pool: pool, domain: domain, site: site.name, consumer: consumer, batchSize: batchSize,
+                    claimTimeout: context.settings.claimTimeout.duration, siteRate: limited ? shaping.rate : nil,
+                    holding: open?.lease, candidates: candidates(pool: pool, shaping: limited ? shaping : nil, preferring: open?.lease.egressIP))
+            } catch {
+                context.logger.warning("cannot claim work for \(domain): \(error)")
+                break
+            }
+            guard case .batch(let batch) = claim else {
+                guard case .wait(let ms, let reason) = claim else { break }
+                if reason != "empty" && reason != "claimed" {
+                    DeliveryMetrics.throttleWait(site: site.name, reason: reason)
+                    context.logger.debug("waiting \(ms)ms for \(domain) (\(site.name)): \(reason)")
+                }
+                // Only a rate wait is worth waiting out with the connection open.
+                if open != nil, ms <= Self.maxWaitWithConnectionOpen, reason == "rate_ip" || reason == "rate_site" {
+                    await pause(.milliseconds(ms))
+                    continue
+                }
+                break
+            }
+            guard !batch.items.isEmpty else { break }
+            let full = batch.items.count == batchSize
+            // There is more for this destination: let another loop start on it at once.
+            if full { await scout.kick() }
             if batch.takenOver > 0 {
                 DeliveryMetrics.takeover(count: batch.takenOver)
                 context.logger.notice("took over \(batch.takenOver) item(s) of \(domain) from a worker presumed dead; they may be delivered twice")
             }
+            // The claim chose another IP: the held lease was given back with it.
+            if let current = open, current.lease.egressIP != batch.egressIP {
+                await current.session?.quit()
+                open = nil
+            }
             let address = egress.first { $0.id == batch.egressIP }
             let origin = SMTPDeliverySession.Origin(localAddress: address?.bindAddress, heloName: address?.heloName ?? context.heloName,
                                                     tlsRequired: shaping.tlsRequired ?? false)
-            await deliver(batch, route: route, origin: origin)
+            let session = await deliver(batch, route: route, origin: origin, session: open?.session)
+            if let session {
+                open = OpenConnection(lease: batch.connection, session: session, messagesSent: (open?.messagesSent ?? 0) + batch.items.count)
+            } else {
+                // Lost, refused or stopped by a backoff rule: give the lease back.
+                open = OpenConnection(lease: batch.connection, session: nil, messagesSent: 0)
+                break
+            }
+            if !full { break }
+        }
+        if let open { await close(open) }
+    }
+
+    /// The longest rate wait a delivery loop sits out with its connection open.
+    static let maxWaitWithConnectionOpen: Int64 = 2000
+    /// How long a loop keeps taking batches of one destination when no other loop is free
+    /// to look for other due destinations.
+    static let maxStayWhileOthersWait = Duration.seconds(2)
+
+    /// A connection a delivery loop keeps between batches of one destination.
+    private struct OpenConnection {
+        var lease: HeldConnection
+        /// nil when the connection is gone but the lease is still to be given back.
+        var session: SMTPDeliverySession?
+        var messagesSent: Int
+    }
+
+    private func close(_ connection: OpenConnection) async {
+        await connection.session?.quit()
+        do { try await context.queue.release(connection.lease) } catch {
+            context.logger.info("cannot release connection lease (it expires on its own): \(error)")
         }
     }
 
+    /// This host's IPs of `pool`, in weighted random order — the IP of a connection still
+    /// open first, so it carries on — with the site's limits (nil: unlimited).
+    private func candidates(pool: String, shaping: ShapingSettings?, preferring held: String?) -> [EgressCandidate] {
+        var rng = SystemRandomNumberGenerator()
+        let today = Clock.nowMilliseconds() / 86_400_000
+        var ordered = EgressAddress.weightedOrder(egress.filter { $0.pool == pool }, using: &rng)
+        if let held, let index = ordered.firstIndex(where: { $0.id == held }) {
+            ordered.insert(ordered.remove(at: index), at: 0)
+        }
+        return ordered.map { address in
+            EgressCandidate(ip: address.id, maxConnections: shaping?.maxConnectionsPerIP ?? 0,
+                            rate: shaping?.ratePerIP, connectionRate: shaping?.connectionRatePerIP,
+                            warmupCap: shaping == nil ? nil : address.warmup?.cap(onDay: today))
+        }
+    }
+
+    /// Delivers a batch (on `session` if given, else a new connection) and records its
+    /// outcomes; returns the connection if it is still open and usable.
     private func deliver(_ batch: ClaimedBatch, route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>,
-                         origin: SMTPDeliverySession.Origin) async {
+                         origin: SMTPDeliverySession.Origin, session: SMTPDeliverySession?) async -> SMTPDeliverySession? {
         DeliveryMetrics.connections(ip: batch.egressIP, site: batch.site, delta: 1)
         defer { DeliveryMetrics.connections(ip: batch.egressIP, site: batch.site, delta: -1) }
+        var kept: SMTPDeliverySession? = nil
         do {
-            try await withClaimKeptFresh(batch) {
+            kept = try await withClaimKeptFresh(batch) {
                 let recorder = OutcomeRecorder(queue: context.queue, batch: batch, consumer: consumer, logger: context.logger)
-                await withTaskGroup(of: Void.self) { group in
+                return await withTaskGroup(of: Void.self) { group in
                     do {
                         var applied = Set<String>()
-                        let untried = try await BatchDelivery(context: context, batch: batch, route: route, origin: origin).run(
+                        let result = try await BatchDelivery(context: context, batch: batch, route: route, origin: origin).run(
+                            session: session,
                             settle: { outcome in group.addTask { await recorder.record(outcome) } },
                             onFailureReply: { reply in await self.applyBackoff(reply, batch: batch, applied: &applied) })
-                        if !untried.isEmpty {
-                            try await context.queue.giveBack(batch, consumer: consumer, entryIDs: untried.map(\.entryID))
+                        if !result.untried.isEmpty {
+                            try await context.queue.giveBack(batch, consumer: consumer, entryIDs: result.untried.map(\.entryID))
                         }
+                        return result.session
                     } catch {
                         // The claims stay pending; they are taken over after the claim timeout.
                         context.logger.warning("cannot deliver batch for \(batch.domain): \(error)")
+                        await session?.quit()
                         await pause(.seconds(1))
+                        return nil
                     }
                 }
             }
         } catch {
             context.logger.warning("delivery of batch for \(batch.domain) ended: \(error)")
         }
-        do { try await context.queue.release(batch) } catch {
-            context.logger.info("cannot release connection lease (it expires on its own): \(error)")
-        }
+        return kept
     }
 
     /// Adaptive backoff: the first rule matching `reply` is applied once per batch (Redis

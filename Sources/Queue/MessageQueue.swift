@@ -150,16 +150,20 @@ public final class MessageQueue: Sendable {
     /// Claims up to `batchSize` work items of `domain` to send from the first candidate IP
     /// the limits allow, charging the limits; or tells how long to wait.
     /// `gather`: after a batch that took everything, how long new mail for the destination
-    /// gathers before it is due again.
+    /// gathers before it is due again. `holding`: the connection the caller still has open
+    /// to this destination — reused (no new lease, no connection limits) when its IP is
+    /// chosen, its lease given back when another is.
     public func claim(pool: String, domain: String, site: String, consumer: String, batchSize: Int,
                       claimTimeout: Duration, siteRate: Rate?, gather: Duration = .milliseconds(50),
+                      holding: HeldConnection? = nil,
                       candidates: [EgressCandidate]) async throws(QueueError) -> ClaimResult {
         let day = Clock.nowMilliseconds() / 86_400_000
         var args: [RESPArgument] = [
             .string(prefix), .string(pool), .string(domain), .string(site), .string(consumer),
             .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
             .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)), .integer(day),
-            .integer(gather.milliseconds), .integer(Int64(candidates.count)),
+            .integer(gather.milliseconds), .string(holding?.egressIP ?? ""), .string(holding?.lease ?? ""),
+            .integer(Int64(candidates.count)),
         ]
         for candidate in candidates {
             args += [.string(candidate.ip), .integer(Int64(candidate.maxConnections)),
@@ -196,9 +200,9 @@ public final class MessageQueue: Sendable {
         return .batch(ClaimedBatch(pool: pool, domain: domain, site: site, egressIP: ip, lease: lease, items: items, takenOver: Int(takenOver)))
     }
 
-    /// Gives a batch's connection lease back.
-    public func release(_ batch: ClaimedBatch) async throws(QueueError) {
-        _ = try await call("hk_release", [.string(prefix), .string(batch.unit), .string(batch.lease)])
+    /// Gives a connection lease back.
+    public func release(_ connection: HeldConnection) async throws(QueueError) {
+        _ = try await call("hk_release", [.string(prefix), .string(connection.unit), .string(connection.lease)])
     }
 
     /// Keeps a long-running batch's claims and connection lease fresh (`XCLAIM … JUSTID`

@@ -146,7 +146,7 @@ enum QueueFunctions {
     end)
 
     -- hk_claim: prefix, pool, domain, site, consumer, batch, claim_timeout_ms, lease_ms,
-    --           site_interval_us, site_burst, day, gather_ms, nips,
+    --           site_interval_us, site_burst, day, gather_ms, held_ip, held_lease, nips,
     --           (ip, max_conn, ip_interval_us, ip_burst, conn_interval_us, conn_burst, warm_cap)...
     -- Picks the first egress IP (in the order given) that may send to the site now — not
     -- suspended, under its warm-up cap, with a free connection lease and room in the
@@ -155,12 +155,19 @@ enum QueueFunctions {
     -- limits for them. Returns {domain, ip, lease, {id, fields}...}; or, when nothing may be
     -- sent now, re-scores the domain to when something may and returns {'', wait_ms, reason}.
     -- On success: {domain, ip, lease, n_taken_over, {id, fields}...}.
+    -- held_ip/held_lease (or ''): the caller still has a connection open from held_ip to
+    -- this destination under that lease. If held_ip is chosen the connection is reused:
+    -- neither the connection count nor the new-connection rate applies, and the same lease
+    -- is extended and returned. If another IP is chosen the held lease is given back (the
+    -- caller closes that connection). When nothing may be sent the lease is kept: the caller
+    -- either waits with the connection open or releases it with hk_release.
     redis.register_function('hk_claim', function(keys, args)
       local prefix, pool, domain, site, consumer = args[1], args[2], args[3], args[4], args[5]
       local batch, idle, lease_ms = tonumber(args[6]), tonumber(args[7]), tonumber(args[8])
       local site_interval, site_burst, day = tonumber(args[9]), tonumber(args[10]), args[11]
       local gather = tonumber(args[12])
-      local nips = tonumber(args[13])
+      local held_ip, held_lease = args[13], args[14]
+      local nips = tonumber(args[15])
       local ready = prefix .. 'ready:' .. pool
       local stream = stream_key(prefix, pool, domain)
       local now = now_us()
@@ -185,7 +192,7 @@ enum QueueFunctions {
         if best_wait == nil or ms < best_wait then best_wait, best_reason = ms, reason end
       end
       local chosen
-      local i = 14
+      local i = 16
       for _ = 1, nips do
         local ip, max_conn = args[i], tonumber(args[i + 1])
         local ip_interval, ip_burst = tonumber(args[i + 2]), tonumber(args[i + 3])
@@ -203,11 +210,14 @@ enum QueueFunctions {
             if warm_left <= 0 then note(86400000 - now_ms % 86400000, 'warmup'); break end
           end
           local conn_key = prefix .. 'conn:' .. unit
-          redis.call('ZREMRANGEBYSCORE', conn_key, '-inf', now_ms)
-          if max_conn > 0 and redis.call('ZCARD', conn_key) >= max_conn then note(250, 'connections'); break end
           local conn_key_rate = prefix .. 'gcra:conn:' .. unit
-          local conn_ok, conn_wait = gcra_available(conn_key_rate, now, conn_interval, conn_burst, 1)
-          if conn_ok == 0 then note(math.ceil(conn_wait / 1000), 'connection_rate'); break end
+          local reuse = held_lease ~= '' and ip == held_ip
+          if not reuse then
+            redis.call('ZREMRANGEBYSCORE', conn_key, '-inf', now_ms)
+            if max_conn > 0 and redis.call('ZCARD', conn_key) >= max_conn then note(250, 'connections'); break end
+            local conn_ok, conn_wait = gcra_available(conn_key_rate, now, conn_interval, conn_burst, 1)
+            if conn_ok == 0 then note(math.ceil(conn_wait / 1000), 'connection_rate'); break end
+          end
           local factor = tonumber(redis.call('GET', prefix .. 'slow:' .. unit) or '1')
           local interval = ip_interval
           if interval > 0 and factor < 1 then interval = math.floor(interval / factor) end
@@ -217,7 +227,7 @@ enum QueueFunctions {
           local n = math.min(batch, ip_avail, site_avail, warm_left)
           chosen = {ip = ip, n = n, unit = unit, ip_key = ip_key, interval = interval, conn_key = conn_key,
                     conn_key_rate = conn_key_rate, conn_interval = conn_interval, warm_key = warm_key,
-                    warm_cap = warm_cap, ip_burst = ip_burst}
+                    warm_cap = warm_cap, ip_burst = ip_burst, reuse = reuse}
         until true
         if chosen then break end
       end
@@ -246,18 +256,23 @@ enum QueueFunctions {
           redis.call('ZREM', ready, domain)
           return {'', 0, 'empty'}
         end
-        -- Everything left is claimed by live workers: look again shortly (new mail may
-        -- arrive meanwhile; their claims may lapse).
-        return wait(math.min(idle, 1000), 'claimed')
+        -- Everything left is claimed by live workers: look again shortly — new mail may
+        -- arrive meanwhile (enqueue does not advance a domain already in the index), and
+        -- their claims may lapse.
+        return wait(math.min(idle, 100), 'claimed')
       end
       gcra_take(chosen.ip_key, now, chosen.interval, got)
       gcra_take(site_key, now, site_interval, got)
-      gcra_take(chosen.conn_key_rate, now, chosen.conn_interval, 1)
       if chosen.warm_cap >= 0 then
         redis.call('INCRBY', chosen.warm_key, got)
         redis.call('EXPIRE', chosen.warm_key, 172800)
       end
-      local lease = consumer .. '#' .. redis.call('INCR', prefix .. 'leaseseq')
+      local lease = held_lease
+      if not chosen.reuse then
+        gcra_take(chosen.conn_key_rate, now, chosen.conn_interval, 1)
+        if held_lease ~= '' then redis.call('ZREM', prefix .. 'conn:' .. held_ip .. '|' .. site, held_lease) end
+        lease = consumer .. '#' .. redis.call('INCR', prefix .. 'leaseseq')
+      end
       redis.call('ZADD', chosen.conn_key, now_ms + lease_ms, lease)
       out[3] = lease
       if got < chosen.n then

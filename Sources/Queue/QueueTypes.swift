@@ -109,6 +109,26 @@ public struct ClaimedBatch: Sendable {
 
     /// `<ip>|<site>`: the unit connection leases, rates and backoff apply to.
     public var unit: String { "\(egressIP)|\(site)" }
+
+    /// The connection lease this batch was sent under.
+    public var connection: HeldConnection { HeldConnection(egressIP: egressIP, site: site, lease: lease) }
+}
+
+/// A connection lease a worker holds while its SMTP connection to a site is open (counted
+/// against the site's `max_connections_per_ip`).
+public struct HeldConnection: Sendable, Equatable {
+    public var egressIP: String
+    public var site: String
+    public var lease: String
+
+    public init(egressIP: String, site: String, lease: String) {
+        self.egressIP = egressIP
+        self.site = site
+        self.lease = lease
+    }
+
+    /// `<ip>|<site>`, as in `ClaimedBatch.unit`.
+    public var unit: String { "\(egressIP)|\(site)" }
 }
 
 /// What `MessageQueue.next` found.

@@ -87,24 +87,19 @@ public final class SMTPClientConnection: Sendable {
         try? await channel.close()
     }
 
+    /// Hands `bytes` to the event loop and waits for `count` replies: one hop there, one
+    /// continuation back — no futures per reply, no timer per command (the handler keeps
+    /// one timer for the oldest outstanding request).
     private func roundTrip(_ bytes: ByteBuffer?, expecting count: Int) async throws -> [SMTPReply] {
         let channel = self.channel
         let handler = self.handler
         let timeout = commandTimeout
-        let futures = try await channel.eventLoop.submit { () -> EventLoopFuture<[SMTPReply]> in
-            let futures = (0..<count).map { _ in handler.value.expectReply(on: channel.eventLoop) }
-            if let bytes {
-                channel.writeAndFlush(bytes, promise: nil)
+        return try await withCheckedThrowingContinuation { continuation in
+            channel.eventLoop.execute {
+                handler.value.expect(count, deadline: .now() + timeout, continuation: continuation)
+                if let bytes { channel.writeAndFlush(bytes, promise: nil) }
             }
-            let all = EventLoopFuture.whenAllSucceed(futures, on: channel.eventLoop)
-            let timer = channel.eventLoop.scheduleTask(in: timeout) {
-                handler.value.failAll(SMTPClientError.timeout)
-                channel.close(promise: nil)
-            }
-            all.whenComplete { _ in timer.cancel() }
-            return all
-        }.get()
-        return try await futures.get()
+        }
     }
 }
 
@@ -116,44 +111,69 @@ public struct SMTPClientError: Error, CustomStringConvertible {
     static func protocolViolation(_ text: String) -> SMTPClientError { .init(description: "protocol error: \(text)") }
 }
 
-/// Parses replies from the server and hands each to the oldest waiting promise. A reply
-/// nobody waits for yet (the greeting, or a `421` announcing a shutdown, RFC 5321 §3.8) is
-/// kept for the next waiter.
+/// Parses replies from the server and hands them, in order, to the requests waiting for
+/// them. A reply nobody waits for yet (the greeting, or a `421` announcing a shutdown,
+/// RFC 5321 §3.8) is kept for the next request. All methods run on the channel's event loop.
 final class SMTPReplyHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     /// Replies kept while nobody waits; more than this many means the peer is not speaking SMTP.
     static let maxUnclaimedReplies = 16
 
-    private var parser = SMTPReplyParser()
-    private var waiting = CircularBuffer<EventLoopPromise<SMTPReply>>()
-    private var unclaimed = CircularBuffer<SMTPReply>()
-    private var failure: Error?
-
-    func expectReply(on eventLoop: EventLoop) -> EventLoopFuture<SMTPReply> {
-        if let reply = unclaimed.popFirst() { return eventLoop.makeSucceededFuture(reply) }
-        if let failure { return eventLoop.makeFailedFuture(failure) }
-        let promise = eventLoop.makePromise(of: SMTPReply.self)
-        waiting.append(promise)
-        return promise.futureResult
+    private struct Request {
+        var remaining: Int
+        var replies: [SMTPReply]
+        let deadline: NIODeadline
+        let continuation: CheckedContinuation<[SMTPReply], Error>
     }
 
-    func failAll(_ error: Error) {
-        if failure == nil { failure = error }
-        while let promise = waiting.popFirst() { promise.fail(error) }
+    private var parser = SMTPReplyParser()
+    private var requests = CircularBuffer<Request>()
+    private var unclaimed = CircularBuffer<SMTPReply>()
+    private var failure: Error?
+    private var context: ChannelHandlerContext?
+    /// Fires at the oldest request's deadline (re-armed when it is answered).
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        failAll(SMTPClientError.closed)
+        self.context = nil
+    }
+
+    /// Waits for the next `count` replies (0: resumes at once with none).
+    func expect(_ count: Int, deadline: NIODeadline, continuation: CheckedContinuation<[SMTPReply], Error>) {
+        var request = Request(remaining: count, replies: [], deadline: deadline, continuation: continuation)
+        request.replies.reserveCapacity(count)
+        while request.remaining > 0, let reply = unclaimed.popFirst() {
+            request.replies.append(reply)
+            request.remaining -= 1
+        }
+        if request.remaining == 0 { return continuation.resume(returning: request.replies) }
+        if let failure { return continuation.resume(throwing: failure) }
+        requests.append(request)
+        armTimer()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data)
-        parser.append(bytes)
+        parser.append(unwrapInboundIn(data))
         do {
             while let reply = try parser.next() {
-                if let promise = waiting.popFirst() {
-                    promise.succeed(reply)
-                } else if unclaimed.count < Self.maxUnclaimedReplies {
+                if requests.isEmpty {
+                    guard unclaimed.count < Self.maxUnclaimedReplies else {
+                        throw SMTPClientError.protocolViolation("too many unsolicited replies")
+                    }
                     unclaimed.append(reply)
-                } else {
-                    throw SMTPClientError.protocolViolation("too many unsolicited replies")
+                    continue
+                }
+                requests[requests.startIndex].replies.append(reply)
+                requests[requests.startIndex].remaining -= 1
+                if requests[requests.startIndex].remaining == 0 {
+                    let done = requests.removeFirst()
+                    done.continuation.resume(returning: done.replies)
+                    armTimer()
                 }
             }
         } catch {
@@ -163,6 +183,13 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // RFC 5321 §3.8: a server that answers 421 closes the connection; the pipelined
+        // commands after the 421 were never processed, so they share its meaning — the
+        // caller sees the 421 (for backoff) rather than a lost connection.
+        if let partial = requests.first, let last = partial.replies.last, last.code == 421 {
+            requests.removeFirst()
+            partial.continuation.resume(returning: partial.replies + Array(repeating: last, count: partial.remaining))
+        }
         failAll(SMTPClientError.closed)
         context.fireChannelInactive()
     }
@@ -170,5 +197,40 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         failAll(error)
         context.close(promise: nil)
+    }
+
+    private func failAll(_ error: Error) {
+        if failure == nil { failure = error }
+        timer?.cancel()
+        timer = nil
+        while let request = requests.popFirst() { request.continuation.resume(throwing: error) }
+    }
+
+    /// Keeps one timer at the oldest waiting request's deadline.
+    private func armTimer() {
+        // With nothing waiting, a set timer is left to fire harmlessly (cheaper than
+        // cancelling and re-arming around every command).
+        guard let oldest = requests.first else { return }
+        // Requests are answered in order and deadlines grow, so a timer already set for an
+        // earlier deadline fires first and re-arms itself (rather than one timer per command).
+        if timer != nil, let set = timerDeadline, set <= oldest.deadline { return }
+        timer?.cancel()
+        guard let context else { return }
+        timerDeadline = oldest.deadline
+        timer = context.eventLoop.scheduleTask(deadline: oldest.deadline) { [weak self] in
+            self?.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerDeadline = nil
+        guard let oldest = requests.first else { return }
+        if oldest.deadline <= .now() {
+            failAll(SMTPClientError.timeout)
+            context?.close(promise: nil)
+        } else {
+            armTimer()
+        }
     }
 }

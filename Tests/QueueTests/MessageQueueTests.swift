@@ -53,9 +53,9 @@ struct MessageQueueTests {
         }
 
         func claim(domain: String, site: String = "site", consumer: String = "w1", batch: Int = 10, siteRate: Rate? = nil,
-                   _ candidates: [EgressCandidate]) async throws -> ClaimResult {
+                   holding: HeldConnection? = nil, _ candidates: [EgressCandidate]) async throws -> ClaimResult {
             try await queue.claim(pool: "default", domain: domain, site: site, consumer: consumer, batchSize: batch,
-                                  claimTimeout: .seconds(60), siteRate: siteRate, candidates: candidates)
+                                  claimTimeout: .seconds(60), siteRate: siteRate, holding: holding, candidates: candidates)
         }
     }
 
@@ -237,10 +237,46 @@ struct MessageQueueTests {
             Issue.record("expected a wait for the connection"); return
         }
         #expect(reason == "connections")
-        try await h.queue.release(first)
+        try await h.queue.release(first.connection)
         guard case .batch = try await h.claim(domain: "two.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
             Issue.record("the released lease should let the second batch go"); return
         }
+        await h.shutdown()
+    }
+
+    @Test func aHeldConnectionIsReusedWithoutNewLeaseAndGivenBackWhenAnotherIPIsChosen() async throws {
+        let h = try await Harness()
+        for _ in 0..<4 { try await h.enqueue(["a@one.test"]) }
+        let oneConnection = EgressCandidate(ip: "ip1", maxConnections: 1, rate: nil,
+                                            connectionRate: Rate(count: 1, period: .seconds(3600)), warmupCap: nil)
+        guard case .batch(let first) = try await h.claim(domain: "one.test", batch: 1, [oneConnection]) else {
+            Issue.record("expected a batch"); return
+        }
+        // Without the held connection, ip1 is at its connection count and connection rate.
+        guard case .wait(_, let reason) = try await h.claim(domain: "one.test", consumer: "w2", batch: 1, [oneConnection]) else {
+            Issue.record("expected a wait"); return
+        }
+        #expect(reason == "connections")
+        // Holding it, the same connection carries the next batch under the same lease.
+        guard case .batch(let second) = try await h.claim(domain: "one.test", batch: 1, holding: first.connection, [oneConnection]) else {
+            Issue.record("the held connection should carry the next batch"); return
+        }
+        #expect(second.lease == first.lease)
+        #expect(try await h.keyCount("hk:conn:ip1|site") == 1)
+        // ip1 now refuses (its hourly rate is used up by another batch); ip2 is chosen, so the
+        // held ip1 lease is given back.
+        let hourly = Rate(count: 1, period: .seconds(3600))
+        let ip1Limited = EgressCandidate(ip: "ip1", maxConnections: 1, rate: hourly, connectionRate: nil, warmupCap: nil)
+        guard case .batch = try await h.claim(domain: "one.test", consumer: "w3", batch: 1, holding: second.connection, [ip1Limited]) else {
+            Issue.record("expected a batch using up ip1's rate"); return
+        }
+        guard case .batch(let third) = try await h.claim(domain: "one.test", batch: 1, holding: second.connection,
+                                                         [ip1Limited, Self.ip("ip2")]) else {
+            Issue.record("expected a batch from ip2"); return
+        }
+        #expect(third.egressIP == "ip2")
+        #expect(third.lease != first.lease)
+        #expect(try await h.keyCount("hk:conn:ip1|site") == 0)
         await h.shutdown()
     }
 

@@ -58,7 +58,7 @@ struct QueueAdminTests {
             let item = batch.items[0]
             try await queue.complete(pool: pool, consumer: "w1", domain: domain,
                                      outcomes: [WorkOutcome(item: item, finalCount: 0, retry: (item.recipients, due), events: [])])
-            try await queue.release(batch)
+            try await queue.release(batch.connection)
         }
 
         func events() async throws -> [DeliveryEvent] {
