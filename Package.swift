@@ -41,7 +41,8 @@ let package = Package(
         // The Redis data model: enqueue, claim, complete, defer, events.
         .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging]),
         // SMTP listeners, relay authorisation, AUTH.
-        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
+        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+                                               .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")]),
         // Prometheus exposition of swift-metrics on a small HTTP endpoint (/metrics).
         .target(name: "HikyakuMetrics", dependencies: [
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),

@@ -149,6 +149,7 @@ struct BatchDelivery {
             var event = DeliveryEvent(event: kind, time: Clock.iso8601(milliseconds: now), queueID: item.queueID.rawValue,
                                       messageID: message?.messageID, sender: message?.sender ?? "")
             event.recipient = result.recipient
+            event.account = message?.account
             event.domain = batch.domain
             event.site = batch.site
             event.egressIP = batch.egressIP
@@ -168,7 +169,8 @@ struct BatchDelivery {
         }
         // A message that vanished has nothing left to account for.
         if message == nil { finalCount = 0 }
-        return WorkOutcome(item: item, finalCount: finalCount, retry: retry.isEmpty ? nil : (retry, due), events: events)
+        return WorkOutcome(item: item, finalCount: finalCount, retry: retry.isEmpty ? nil : (retry, due), events: events,
+                           account: message?.account)
     }
 }
 

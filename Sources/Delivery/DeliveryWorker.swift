@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// also charges the limits and takes a connection lease), deliver it, and record each
 /// outcome; plus a loop that moves deferred work back when its retry is due. Stateless:
 /// everything it holds is a claim or a lease in Redis that lapses if this worker dies.
-public struct DeliveryWorker: Service {
+public struct DeliveryWorker: Service, CustomStringConvertible {
     private let context: DeliveryContext
     /// This worker's name in the consumer group (host, process id, random).
     private let consumer: String
@@ -21,6 +21,9 @@ public struct DeliveryWorker: Service {
     private let pools: [String]
     private let sites: SiteResolver
     private let backoff: BackoffRules
+
+    /// How ServiceLifecycle names it in logs.
+    public var description: String { "DeliveryWorker(\(consumer))" }
 
     public init(settings: DeliverySettings, hostname: String, queue: MessageQueue, dns: DNSResolver,
                 group: EventLoopGroup, logger: Logger) throws {

@@ -44,11 +44,20 @@ public struct HikyakuApplication {
                            onConnect: { connection in try await MessageQueue.prepare(connection: connection) })
     }
 
+    /// The queue's settings from the configuration (shared by the relay and the operator commands).
+    public static func queueConfiguration(_ configuration: HikyakuConfiguration) -> QueueConfiguration {
+        var queueConfiguration = QueueConfiguration()
+        queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
+        queueConfiguration.bounceGuard = BounceGuard(threshold: configuration.accounts.bounceRateThreshold,
+                                                     minimumVolume: configuration.accounts.bounceMinimumVolume,
+                                                     windowHours: Int(configuration.accounts.bounceWindow.milliseconds / 3_600_000))
+        return queueConfiguration
+    }
+
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let redis = try Self.makeRedisClient(configuration.redis, group: group, logger: logger)
-        var queueConfiguration = QueueConfiguration()
-        queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
+        let queueConfiguration = Self.queueConfiguration(configuration)
         let queue = MessageQueue(redis: redis, configuration: queueConfiguration, logger: logger)
 
         // Report an unreachable Redis at start instead of at the first message; keep going:
@@ -62,10 +71,21 @@ public struct HikyakuApplication {
 
         var services: [any Service] = []
         if role.runsIngest {
-            let tls = try configuration.ingest.tls.map(TLSContextFactory.serverContext)
+            let tls = try configuration.ingest.tls.map(ServerTLS.init(settings:))
+            if let tls {
+                services.append(ServerTLS.Reloader(tls: tls, interval: tls.settings.reloadInterval.duration, logger: logger))
+            }
+            let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
+            let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, logger: logger)
+            // Load the accounts before the listeners open, if Redis answers; else the
+            // refresher keeps trying and sessions are told to come back meanwhile.
+            _ = try? await accounts.refresh()
+            services.append(AccountDirectory.Refresher(directory: accounts, interval: configuration.accounts.refreshInterval.duration))
             for listener in configuration.ingest.listeners {
                 services.append(SMTPListener(listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
-                                             queue: queue, tls: tls, threadPool: NIOThreadPool.singleton, group: group, logger: logger))
+                                             queue: queue, tls: tls, accounts: accounts, accountStore: accountStore,
+                                             accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
+                                             group: group, logger: logger))
             }
         }
         if role.runsWorker {

@@ -5,26 +5,18 @@ import NIOSSL
 import Queue
 import RelayCore
 
-/// What every SMTP session of one listener shares: settings, the queue, TLS, users.
+/// What every SMTP session of one listener shares: settings, the queue, TLS, accounts.
 struct IngestContext: Sendable {
     var listener: ListenerSettings
     var settings: IngestSettings
     var hostname: String
     var queue: MessageQueue
-    var tls: NIOSSLContext?
+    var tls: ServerTLS?
+    var accounts: AccountDirectory
+    var accountStore: AccountStore
+    var accountSettings: AccountSettings
     var threadPool: NIOThreadPool
     var logger: Logger
-
-    /// Username → crypt(3) hash.
-    var users: [String: String] {
-        Dictionary(settings.users.map { ($0.username, $0.passwordHash) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    /// The egress pool of an account: the user's `pool`, or `relay_pool` without AUTH.
-    func pool(for user: String?) -> String {
-        guard let user, let settings = settings.users.first(where: { $0.username == user }) else { return settings.relayPool }
-        return settings.pool
-    }
 
     func isAllowListed(_ address: SocketAddress?) -> Bool {
         guard let address, let ip = address.ipAddress else { return false }

@@ -21,14 +21,19 @@ struct MessageAssembler {
     private let generatedMessageID: String
     /// The `Message-ID:` found in the header, or the one generated.
     private(set) var messageID: String?
+    /// Whether to look for the `From:` field too (an account that may send only as its
+    /// own domains), and its value once the header section was read.
+    private let wantsFrom: Bool
+    private(set) var from: String?
     /// Bytes already handed out with `takePending()`.
     private(set) var flushedBytes = 0
 
-    init(receivedHeader: String, generatedMessageID: String, allocator: ByteBufferAllocator = .init()) {
+    init(receivedHeader: String, generatedMessageID: String, wantsFrom: Bool = false, allocator: ByteBufferAllocator = .init()) {
         pending = allocator.buffer(capacity: 4096)
         pending.writeString(receivedHeader)
         headerStart = pending.writerIndex
         self.generatedMessageID = generatedMessageID
+        self.wantsFrom = wantsFrom
     }
 
     mutating func append(_ chunk: ByteBuffer) {
@@ -67,6 +72,7 @@ struct MessageAssembler {
         guard end != nil || final || scanned > Self.maxHeaderScan else { return }
         let headerEnd = end ?? data.endIndex
         let header = data[data.startIndex..<headerEnd]
+        if wantsFrom { from = Self.headerValue(named: "from", in: header) }
         if let found = Self.headerValue(named: "message-id", in: header) {
             messageID = found
         } else if scanned <= Self.maxHeaderScan || end != nil {

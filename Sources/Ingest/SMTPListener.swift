@@ -8,14 +8,19 @@ import ServiceLifecycle
 
 /// One SMTP listening socket (a `relay` or `submission` listener from the configuration),
 /// run as a `Service`: it accepts sessions until graceful shutdown, then stops accepting.
-public struct SMTPListener: Service {
+public struct SMTPListener: Service, CustomStringConvertible {
     private let context: IngestContext
     private let group: EventLoopGroup
 
+    /// How ServiceLifecycle names it in logs (never the settings: they hold password hashes).
+    public var description: String { "SMTPListener(\(context.listener.name) on \(context.listener.address))" }
+
     public init(listener: ListenerSettings, settings: IngestSettings, hostname: String, queue: MessageQueue,
-                tls: NIOSSLContext?, threadPool: NIOThreadPool, group: EventLoopGroup, logger: Logger) {
+                tls: ServerTLS?, accounts: AccountDirectory, accountStore: AccountStore, accountSettings: AccountSettings,
+                threadPool: NIOThreadPool, group: EventLoopGroup, logger: Logger) {
         self.context = IngestContext(listener: listener, settings: settings, hostname: hostname, queue: queue,
-                                     tls: tls, threadPool: threadPool, logger: logger)
+                                     tls: tls, accounts: accounts, accountStore: accountStore, accountSettings: accountSettings,
+                                     threadPool: threadPool, logger: logger)
         self.group = group
     }
 
@@ -37,7 +42,7 @@ public struct SMTPListener: Service {
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
                         if implicitTLS, let tls = context.tls {
-                            try sync.addHandler(NIOSSLServerHandler(context: tls))
+                            try sync.addHandler(NIOSSLServerHandler(context: tls.context))
                         }
                         try sync.addHandler(IdleStateHandler(readTimeout: .milliseconds(idle.milliseconds)))
                         try sync.addHandler(SMTPSessionHandler(context: context, clientAddress: channel.remoteAddress, isImplicitTLS: implicitTLS))

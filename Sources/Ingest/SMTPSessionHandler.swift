@@ -24,6 +24,9 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var logger: Logger
     private var clientIP: String?
     private var isTLS: Bool
+    /// The account this session sends as: by its source address (relay listeners), or
+    /// after AUTH. nil: an allow-listed client without an account, or not permitted.
+    private var account: Account?
 
     /// Set while an action's result is awaited; frames stay in the framer meanwhile.
     private var isWaiting = false
@@ -50,16 +53,34 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         logger[metadataKey: "listener"] = "\(context.listener.name)"
         self.logger = logger
         let listenerTLS = context.listener.effectiveTLS(tlsConfigured: context.tls != nil)
+        let isRelayListener = context.listener.mode == .relay
+        // An account's networks relay as that account (relay listeners only; submission
+        // listeners always want AUTH).
+        let networkAccount = isRelayListener ? clientAddress?.ipAddress.flatMap(context.accounts.account(forClientIP:)) : nil
+        let allowListed = isRelayListener && (context.isAllowListed(clientAddress) || networkAccount != nil)
+        let refusal: RelayRefusal
+        if context.listener.mode == .submission {
+            refusal = .authenticationRequired
+        } else {
+            // Until the accounts are loaded, a client that may be in an account's network
+            // is told to come back rather than refused for good.
+            refusal = context.accounts.isLoaded ? .relayDenied : .notYetKnown
+        }
         let configuration = SMTPServerConfiguration(
             hostname: context.hostname,
             maxMessageSize: context.settings.maxMessageSize.bytes,
             maxRecipients: context.settings.maxRecipients,
             startTLSAvailable: listenerTLS == .starttls && context.tls != nil,
-            authMechanisms: context.settings.users.isEmpty ? [] : ["PLAIN", "LOGIN"],
+            authMechanisms: context.accounts.offersAuth || !context.accounts.isLoaded ? ["PLAIN", "LOGIN"] : [],
             allowAuthWithoutTLS: context.settings.allowAuthWithoutTLS,
-            clientIsAllowListed: context.listener.mode == .relay && context.isAllowListed(clientAddress),
-            refusalWhenNotPermitted: context.listener.mode == .submission ? .authenticationRequired : .relayDenied)
+            clientIsAllowListed: allowListed,
+            refusalWhenNotPermitted: refusal)
         self.stateMachine = SMTPServerStateMachine(configuration: configuration, isTLS: isImplicitTLS)
+        if let networkAccount, !context.isAllowListed(clientAddress) {
+            self.account = networkAccount
+            self.stateMachine.setSenderPolicy(AccountDirectory.policy(for: networkAccount))
+            self.logger[metadataKey: "account"] = "\(networkAccount.name)"
+        }
     }
 
     // MARK: Channel events
@@ -198,7 +219,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         write(reply, context: channelContext)
         flushIfNeeded(context: channelContext)
-        let handler = NIOSSLServerHandler(context: tls)
+        let handler = NIOSSLServerHandler(context: tls.context)
         do {
             try channelContext.pipeline.syncOperations.addHandler(handler, position: .first)
         } catch {
@@ -212,24 +233,57 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: AUTH (RFC 4954)
 
+    /// Checks a password against the account's hash, unless the client address or the
+    /// user is locked out after repeated failures (counted in Redis, so every ingest node
+    /// sees them). The hash is verified off the event loop (yescrypt is slow on purpose).
     private func checkCredentials(username: String, password: String, context channelContext: ChannelHandlerContext) {
         isWaiting = true
-        let hash = context.users[username]
+        let account = context.accounts.account(named: username)
+        let isLoaded = context.accounts.isLoaded
+        let store = context.accountStore
+        let policy = context.accountSettings
+        let threadPool = context.threadPool
+        let ip = clientIP ?? "unknown"
         let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
-        let future = context.threadPool.runIfActive(eventLoop: channelContext.eventLoop) { () -> Bool in
+        let promise = channelContext.eventLoop.makePromise(of: AuthResult.self)
+        promise.completeWithTask {
+            guard isLoaded else { return .temporaryFailure }
+            let locked: Duration
+            do { locked = try await store.authLockout(clientIP: ip, user: username) } catch { return .temporaryFailure }
+            if locked > .zero { return .lockedOut(seconds: Int((locked.milliseconds + 999) / 1000)) }
+            let hash = account?.passwordHash
             // Verify against a dummy hash for unknown users so timing does not reveal which exist.
-            PasswordHasher.verify(password, hash: hash ?? "$y$j9T$RqIXSAundvW366C0Ao6rF1$00FWqAV9EMZPJ4/NJBlt6mbi9s7W2TqqGIUi/YLSIk9") && hash != nil
+            let valid = try await threadPool.runIfActive {
+                PasswordHasher.verify(password, hash: hash ?? "$y$j9T$RqIXSAundvW366C0Ao6rF1$00FWqAV9EMZPJ4/NJBlt6mbi9s7W2TqqGIUi/YLSIk9") && hash != nil
+            }
+            if valid {
+                try? await store.authSucceeded(user: username)
+                return .success(username)
+            }
+            _ = try? await store.authFailed(clientIP: ip, user: username, policy: policy)
+            return .failure
         }
-        future.whenComplete { result in
+        promise.futureResult.whenComplete { result in
             let (handler, channelContext) = loopBound.value
             let outcome: AuthResult
             switch result {
-            case .success(true): outcome = .success(username)
-            case .success(false): outcome = .failure
+            case .success(let checked): outcome = checked
             case .failure: outcome = .temporaryFailure
             }
             // Never log the password; the user name is useful for abuse handling.
-            handler.logger.info("AUTH \(outcome == .success(username) ? "succeeded" : "failed")", metadata: ["user": "\(username)"])
+            switch outcome {
+            case .success:
+                handler.logger.info("AUTH succeeded", metadata: ["user": "\(username)"])
+                if let account {
+                    handler.account = account
+                    handler.logger[metadataKey: "account"] = "\(account.name)"
+                    handler.stateMachine.setSenderPolicy(AccountDirectory.policy(for: account))
+                }
+            case .lockedOut(let seconds):
+                handler.logger.notice("AUTH refused: locked out after repeated failures", metadata: ["user": "\(username)", "seconds": "\(seconds)"])
+            default:
+                handler.logger.info("AUTH failed", metadata: ["user": "\(username)"])
+            }
             handler.perform(handler.stateMachine.credentialsChecked(outcome), context: channelContext)
             handler.resume(context: channelContext)
         }
@@ -252,7 +306,8 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 protocolName: stateMachine.protocolName, queueID: id,
                 recipient: recipients.count == 1 ? recipients[0].mailbox?.description : nil,
                 date: Clock.rfc5322Date(milliseconds: now)),
-            generatedMessageID: "<\(id.rawValue)@\(context.hostname)>")
+            generatedMessageID: "<\(id.rawValue)@\(context.hostname)>",
+            wantsFrom: account?.restrictSenders ?? false)
     }
 
     private func receiveData(_ chunk: ByteBuffer, context channelContext: ChannelHandlerContext) {
@@ -326,6 +381,21 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             resume(context: channelContext)
             return
         }
+        // RFC 5322 §3.6.2: the author. An account that may send only as its own domains
+        // may not put another in From: either (it is what DMARC aligns on, RFC 7489 §3.1).
+        if let account, account.restrictSenders {
+            let authors = assembler.from.map(FromHeader.domains(of:)) ?? []
+            if authors.isEmpty || !authors.allSatisfy(account.maySend(fromDomain:)) {
+                let shown = authors.isEmpty ? "(none)" : authors.joined(separator: ", ")
+                logger.notice("refused: From: header domain not one of the account's", metadata: ["queue_id": "\(id)", "from_domains": "\(shown)"])
+                IngestMetrics.refused(listener: context.listener.name, reason: "from_domain")
+                if streamingBody { let queue = context.queue; Task { await queue.discardBody(queueID: id) } }
+                self.assembler = nil
+                perform(stateMachine.messageQueued(.failed(SMTPReply(550, "5.7.1", "From: header domain \(shown) is not a sending domain of account \(account.name)"))), context: channelContext)
+                resume(context: channelContext)
+                return
+            }
+        }
         let body: MessageBody
         if streamingBody {
             let rest = assembler.canFlush ? assembler.takePending() : ByteBuffer()
@@ -350,7 +420,8 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             queueID: id, sender: transaction.reversePath.mailbox?.description ?? "",
             recipients: transaction.recipients.compactMap { $0.mailbox?.description },
             messageID: assembler.messageID, size: assembler.flushedBytes + assembler.pending.readableBytes,
-            clientIP: clientIP, authUser: transaction.authenticatedUser, pool: context.pool(for: transaction.authenticatedUser))
+            clientIP: clientIP, authUser: transaction.authenticatedUser, pool: account?.pool ?? context.settings.relayPool,
+            account: account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
         self.assembler = nil
         let queue = context.queue
         let deadline = Clock.nowMilliseconds() + context.settings.enqueueTimeout.milliseconds
@@ -367,6 +438,12 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.streamingBody = false
                 IngestMetrics.accepted(listener: handler.context.listener.name)
                 handler.perform(handler.stateMachine.messageQueued(.queued(id.rawValue)), context: channelContext)
+            case .failure(let error as QueueError) where error.quotaExceeded != nil:
+                let quota = error.quotaExceeded!
+                handler.logger.notice("message not accepted: \(error)", metadata: ["queue_id": "\(id)"])
+                IngestMetrics.refused(listener: handler.context.listener.name, reason: "quota")
+                let reply = SMTPReply(451, "4.7.0", "The \(quota.period) quota of \(quota.limit) recipients of account \(message.account?.name ?? "") is used up; try again in \(quota.retryAfterSeconds) seconds")
+                handler.perform(handler.stateMachine.messageQueued(.failed(reply)), context: channelContext)
             case .failure(let error):
                 handler.logger.warning("message not accepted, client told to retry: \(error)", metadata: ["queue_id": "\(id)"])
                 IngestMetrics.refused(listener: handler.context.listener.name, reason: "queue_unavailable")

@@ -20,12 +20,13 @@ public final class MessageQueue: Sendable {
         self.logger = logger
     }
 
-    /// Loads the functions libraries (the queue's `hikyaku`, then the operator's
-    /// `hikyaku_admin`, see `QueueAdmin`); pass this as the `RedisClient`'s `onConnect` hook
+    /// Loads the functions libraries (the queue's `hikyaku`, the operator's
+    /// `hikyaku_admin`, see `QueueAdmin`, and `hikyaku_accounts`, see `AccountStore`); pass this as the `RedisClient`'s `onConnect` hook
     /// so that every connection (including after a Redis restart or failover) can call them.
     @Sendable public static func prepare(connection: RedisConnection) async throws {
         _ = try await connection.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", .string(QueueFunctions.source)]))
         _ = try await connection.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", .string(QueueAdminFunctions.source)]))
+        _ = try await connection.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", .string(AccountFunctions.source)]))
     }
 
     private var prefix: String { configuration.keyPrefix }
@@ -79,10 +80,12 @@ public final class MessageQueue: Sendable {
         accepted.size = message.size
         accepted.clientIP = message.clientIP
         accepted.authUser = message.authUser
+        accepted.account = message.account?.name
         args += [.integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(accepted)), .string(message.pool)]
 
         var fields: [(String, String)] = [("sender", message.sender), ("size", String(message.size))]
         if let id = message.messageID { fields.append(("mid", id)) }
+        if let account = message.account { fields.append(("acct", account.name)) }
         args.append(.integer(Int64(fields.count)))
         for (name, value) in fields { args += [.string(name), .string(value)] }
 
@@ -92,6 +95,8 @@ public final class MessageQueue: Sendable {
             args += [.string(domain), .integer(Int64(recipients.count))]
             args += recipients.map { .string($0) }
         }
+        args += [.string(message.account?.name ?? ""), .integer(Int64(message.account?.hourly ?? -1)),
+                 .integer(Int64(message.account?.daily ?? -1))]
         let reply = try await call("hk_enqueue", args)
         guard let acceptedAt = reply.int else { throw .malformed("hk_enqueue returned \(reply)") }
         return acceptedAt
@@ -238,16 +243,16 @@ public final class MessageQueue: Sendable {
     public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
         var commands: [RedisCommand] = []
         for id in ids {
-            commands.append(RedisCommand("HMGET", [.string(key("msg:\(id)")), "sender", "mid", "accepted"]))
+            commands.append(RedisCommand("HMGET", [.string(key("msg:\(id)")), "sender", "mid", "accepted", "acct"]))
             commands.append(RedisCommand("GET", [.string(key("body:\(id)"))]))
         }
         let replies: [RESPValue]
         do { replies = try await redis.pipeline(commands) } catch { throw .redis(error) }
         var out: [QueueID: StoredMessage] = [:]
         for (index, id) in ids.enumerated() {
-            guard let envelope = replies[2 * index].array, envelope.count == 3,
+            guard let envelope = replies[2 * index].array, envelope.count == 4,
                   let sender = envelope[0].string, let body = replies[2 * index + 1].buffer else { continue }
-            out[id] = StoredMessage(queueID: id, sender: sender, messageID: envelope[1].string,
+            out[id] = StoredMessage(queueID: id, sender: sender, account: envelope[3].string, messageID: envelope[1].string,
                                     acceptedAt: envelope[2].string.flatMap { Int64($0) } ?? 0, body: body)
         }
         return out
@@ -257,8 +262,12 @@ public final class MessageQueue: Sendable {
     /// items were still this worker's to settle (others were taken over and are ignored).
     @discardableResult
     public func complete(pool: String, consumer: String, domain: String, outcomes: [WorkOutcome]) async throws(QueueError) -> Int {
+        let guardrail = configuration.bounceGuard
         var args: [RESPArgument] = [.string(prefix), .string(pool), .string(consumer), .string(domain),
-                                    .integer(Int64(configuration.eventsMaxLength)), .integer(Int64(outcomes.count))]
+                                    .integer(Int64(configuration.eventsMaxLength)),
+                                    .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
+                                    .integer(Int64(guardrail.windowHours)), .bytes(Self.pauseEventTemplate(guardrail)),
+                                    .integer(Int64(outcomes.count))]
         for outcome in outcomes {
             let item = outcome.item
             args += [.string(item.entryID), .string(item.queueID.rawValue), .integer(Int64(outcome.finalCount))]
@@ -269,11 +278,30 @@ public final class MessageQueue: Sendable {
             } else {
                 args += [.string(""), .integer(0)]
             }
+            let delivered = outcome.events.count { $0.event == .delivered }
+            let bounced = outcome.events.count { $0.event == .bounced }
+            args += [.string(outcome.account ?? ""), .integer(Int64(delivered)), .integer(Int64(bounced))]
             args.append(.integer(Int64(outcome.events.count)))
             args += outcome.events.map { .bytes(EventCoding.encode($0)) }
         }
         let reply = try await call("hk_complete", args)
         return Int(reply.int ?? 0)
+    }
+
+    /// The `paused` event hk_complete writes when an account's bounce rate goes over the
+    /// threshold (`%ACCOUNT%` and `%RATE%` filled in there).
+    static func pauseEventTemplate(_ guardrail: BounceGuard) -> ByteBuffer {
+        var event = DeliveryEvent(event: .paused, time: "", queueID: "", messageID: nil, sender: "")
+        event.account = "%ACCOUNT%"
+        event.reply = "hard-bounce rate %RATE% is over the threshold of \(Self.percent(guardrail.threshold)); "
+            + "sending is paused until an operator runs `hikyaku account resume %ACCOUNT%`"
+        event.time = Clock.iso8601(milliseconds: Clock.nowMilliseconds())
+        return EventCoding.encode(event)
+    }
+
+    static func percent(_ fraction: Double) -> String {
+        let tenths = Int((fraction * 1000).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
     }
 
     /// Moves deferred work that is due back into its destination's stream.
@@ -300,6 +328,7 @@ public final class MessageQueue: Sendable {
         } catch let error as RedisError {
             if let message = error.serverMessage {
                 if message.hasPrefix("DEADLINE") { throw .deadlinePassed }
+                if let quota = QueueError.quota(message) { throw quota }
                 throw .rejected(message)
             }
             throw .redis(error)

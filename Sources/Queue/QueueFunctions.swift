@@ -38,6 +38,20 @@ enum QueueFunctions {
       return tonumber(t[1]) * 1000000 + tonumber(t[2])
     end
 
+    -- `text` with every `from` replaced by `to`, both taken literally (not as patterns).
+    local function replace_plain(text, from, to)
+      local out, start = {}, 1
+      while true do
+        local a, b = string.find(text, from, start, true)
+        if not a then break end
+        out[#out + 1] = string.sub(text, start, a - 1)
+        out[#out + 1] = to
+        start = b + 1
+      end
+      out[#out + 1] = string.sub(text, start)
+      return table.concat(out)
+    end
+
     local function stream_key(prefix, pool, domain)
       return prefix .. 'q:' .. pool .. ':' .. domain
     end
@@ -79,15 +93,49 @@ enum QueueFunctions {
     end
 
     -- hk_enqueue: prefix, deadline_ms, qid, tmp_key, body, events_maxlen, accepted_event,
-    --             pool, nfields, field, value, ..., ndomains, (domain, nrcpt, rcpt...)...
+    --             pool, nfields, field, value, ..., ndomains, (domain, nrcpt, rcpt...)...,
+    --             account, hourly_quota, daily_quota
     -- Refuses (without writing anything) once Redis's clock has passed the deadline, so a
-    -- write that arrives after the client was told 451 cannot become a ghost message.
+    -- write that arrives after the client was told 451 cannot become a ghost message; and
+    -- when the account's recipients this clock hour / UTC day would exceed its quota (-1:
+    -- none), with `QUOTA hourly|daily <limit> <retry_after_s>`.
     redis.register_function('hk_enqueue', function(keys, args)
       local prefix, deadline, qid, tmp, body = args[1], tonumber(args[2]), args[3], args[4], args[5]
       local maxlen, accepted, pool = args[6], args[7], args[8]
       local now = math.floor(now_us() / 1000)
       if now > deadline then
         return redis.error_reply('DEADLINE enqueue arrived after its deadline')
+      end
+      local i = 9
+      local nfields = tonumber(args[i]); i = i + 1
+      local hash = {'pool', pool}
+      for _ = 1, nfields do
+        hash[#hash + 1] = args[i]; hash[#hash + 1] = args[i + 1]; i = i + 2
+      end
+      local ndomains = tonumber(args[i]); i = i + 1
+      local work = {}
+      local total = 0
+      for d = 1, ndomains do
+        local n = tonumber(args[i + 1])
+        work[d] = {domain = args[i], rcpts = table.concat(args, '\n', i + 2, i + 1 + n)}
+        i = i + 2 + n
+        total = total + n
+      end
+      local account, hourly, daily = args[i], tonumber(args[i + 1] or '-1'), tonumber(args[i + 2] or '-1')
+      local quota_keys = {}
+      if account and account ~= '' then
+        local hour, day = math.floor(now / 3600000), math.floor(now / 86400000)
+        for _, q in ipairs({{'hourly', hourly, prefix .. 'quota:' .. account .. ':h:' .. hour, (hour + 1) * 3600},
+                            {'daily', daily, prefix .. 'quota:' .. account .. ':d:' .. day, (day + 1) * 86400}}) do
+          if q[2] >= 0 then
+            local used = tonumber(redis.call('GET', q[3]) or '0')
+            if used + total > q[2] then
+              return redis.error_reply(string.format('QUOTA %s %d %d', q[1], q[2], q[4] - math.floor(now / 1000)))
+            end
+          end
+          -- Counted with or without a quota, for `hikyaku account show`.
+          quota_keys[#quota_keys + 1] = {q[3], q[4]}
+        end
       end
       local msg = prefix .. 'msg:' .. qid
       local bodykey = prefix .. 'body:' .. qid
@@ -103,22 +151,12 @@ enum QueueFunctions {
       else
         redis.call('SET', bodykey, body)
       end
-      local i = 9
-      local nfields = tonumber(args[i]); i = i + 1
-      local hash = {'pool', pool}
-      for _ = 1, nfields do
-        hash[#hash + 1] = args[i]; hash[#hash + 1] = args[i + 1]; i = i + 2
+      for _, q in ipairs(quota_keys) do
+        redis.call('INCRBY', q[1], total)
+        redis.call('EXPIREAT', q[1], q[2] + 3600)
       end
-      local ndomains = tonumber(args[i]); i = i + 1
-      local total = 0
-      for _ = 1, ndomains do
-        local domain = args[i]
-        local n = tonumber(args[i + 1])
-        local rcpts = {}
-        for j = 1, n do rcpts[j] = args[i + 1 + j] end
-        i = i + 2 + n
-        total = total + n
-        add_work(prefix, pool, domain, {'q', qid, 'r', table.concat(rcpts, '\n'), 'n', '0', 't', tostring(now)}, now)
+      for _, w in ipairs(work) do
+        add_work(prefix, pool, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
       end
       hash[#hash + 1] = 'remaining'; hash[#hash + 1] = tostring(total)
       hash[#hash + 1] = 'accepted'; hash[#hash + 1] = tostring(now)
@@ -316,21 +354,31 @@ enum QueueFunctions {
       return #command - 6
     end)
 
-    -- hk_complete: prefix, pool, consumer, domain, events_maxlen, nentries,
-    --              (entry_id, qid, nfinal, defer_member, defer_due, nevents, event...)...
-    -- Records outcomes and acknowledges the entries in one atomic step.
+    -- hk_complete: prefix, pool, consumer, domain, events_maxlen,
+    --              bounce_threshold_permille, bounce_min_volume, bounce_window_hours, pause_event,
+    --              nentries, (entry_id, qid, nfinal, defer_member, defer_due, account,
+    --              ndelivered, nbounced, nevents, event...)...
+    -- Records outcomes and acknowledges the entries in one atomic step. Per account it
+    -- counts delivered and hard-bounced recipients by the hour; when the bounces over the
+    -- last `bounce_window_hours` exceed the threshold (with at least `bounce_min_volume`
+    -- final outcomes), the account is paused and `pause_event` (with its rate filled in
+    -- for `%s`) is written. Threshold 0 turns this off.
     redis.register_function('hk_complete', function(keys, args)
       local prefix, pool, consumer, domain, maxlen = args[1], args[2], args[3], args[4], args[5]
+      local threshold, min_volume, window = tonumber(args[6]), tonumber(args[7]), tonumber(args[8])
+      local pause_event = args[9]
       local stream = stream_key(prefix, pool, domain)
       -- Without the stream nothing can still be this worker's (it was taken over and finished).
       if redis.call('EXISTS', stream) == 0 then return 0 end
-      local i = 6
+      local i = 10
       local n = tonumber(args[i]); i = i + 1
       local acked = 0
+      local stats = {}
       for _ = 1, n do
         local id, qid, nfinal, member, due = args[i], args[i + 1], tonumber(args[i + 2]), args[i + 3], args[i + 4]
-        local nevents = tonumber(args[i + 5])
-        local first_event = i + 6
+        local account, ndelivered, nbounced = args[i + 5], tonumber(args[i + 6]), tonumber(args[i + 7])
+        local nevents = tonumber(args[i + 8])
+        local first_event = i + 9
         i = first_event + nevents
         -- Only the worker still holding the claim may settle it: a worker presumed dead
         -- whose entry was taken over by another is ignored, so no outcome applies twice.
@@ -350,6 +398,34 @@ enum QueueFunctions {
           end
           for j = first_event, first_event + nevents - 1 do
             redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', maxlen, '*', 'e', args[j])
+          end
+          if account ~= '' and ndelivered + nbounced > 0 then
+            local s = stats[account] or {0, 0}
+            stats[account] = {s[1] + ndelivered, s[2] + nbounced}
+          end
+        end
+      end
+      local hour = math.floor(now_us() / 3600000000)
+      for account, s in pairs(stats) do
+        local key = prefix .. 'bounces:' .. account .. ':' .. hour
+        redis.call('HINCRBY', key, 'delivered', s[1])
+        redis.call('HINCRBY', key, 'bounced', s[2])
+        redis.call('EXPIRE', key, (window + 1) * 3600)
+        local paused = prefix .. 'acct:' .. account .. ':paused'
+        if threshold > 0 and s[2] > 0 and redis.call('EXISTS', paused) == 0 then
+          local delivered, bounced = 0, 0
+          for h = hour - window + 1, hour do
+            local v = redis.call('HMGET', prefix .. 'bounces:' .. account .. ':' .. h, 'delivered', 'bounced')
+            delivered = delivered + tonumber(v[1] or '0')
+            bounced = bounced + tonumber(v[2] or '0')
+          end
+          local total = delivered + bounced
+          if total >= min_volume and bounced * 1000 > threshold * total then
+            local rate = string.format('%.1f%% (%d of %d in %dh)', bounced * 100 / total, bounced, total, window)
+            local event = replace_plain(replace_plain(pause_event, '%ACCOUNT%', account), '%RATE%', rate)
+            redis.call('SET', paused, event)
+            redis.call('INCR', prefix .. 'acct:version')
+            redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', maxlen, '*', 'e', event)
           end
         end
       end

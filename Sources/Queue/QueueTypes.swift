@@ -11,8 +11,24 @@ public struct QueueConfiguration: Sendable {
     public var streamedBodyTTLSeconds: Int = 3600
     /// The Redis command timeout, used to bound an enqueue's deadline.
     public var commandTimeout: Duration = .seconds(5)
+    /// When an account is paused for its bounce rate (`accounts.bounce_*`).
+    public var bounceGuard = BounceGuard()
 
     public init() {}
+}
+
+/// The automatic pause of an account whose hard-bounce rate is too high.
+public struct BounceGuard: Sendable {
+    /// Fraction of final outcomes (0 turns the guard off).
+    public var threshold: Double = 0.03
+    public var minimumVolume: Int = 100
+    public var windowHours: Int = 24
+
+    public init(threshold: Double = 0.03, minimumVolume: Int = 100, windowHours: Int = 24) {
+        self.threshold = threshold
+        self.minimumVolume = minimumVolume
+        self.windowHours = windowHours
+    }
 }
 
 /// A message handed to the queue by an ingest session.
@@ -29,9 +45,13 @@ public struct NewMessage: Sendable {
     public var authUser: String?
     /// The egress pool the message is sent from (decided by its account).
     public var pool: String
+    /// The account it was sent by, with its quotas; nil for allow-listed relay without one.
+    public var account: AccountQuota?
 
-    public init(queueID: QueueID, sender: String, recipients: [String], messageID: String?, size: Int, clientIP: String?, authUser: String?, pool: String = "default") {
+    public init(queueID: QueueID, sender: String, recipients: [String], messageID: String?, size: Int, clientIP: String?,
+                authUser: String?, pool: String = "default", account: AccountQuota? = nil) {
         self.pool = pool
+        self.account = account
         self.queueID = queueID
         self.sender = sender
         self.recipients = recipients
@@ -39,6 +59,19 @@ public struct NewMessage: Sendable {
         self.size = size
         self.clientIP = clientIP
         self.authUser = authUser
+    }
+}
+
+/// An account's name and its recipient quotas, as enqueue enforces them.
+public struct AccountQuota: Sendable, Hashable {
+    public var name: String
+    public var hourly: Int?
+    public var daily: Int?
+
+    public init(name: String, hourly: Int?, daily: Int?) {
+        self.name = name
+        self.hourly = hourly
+        self.daily = daily
     }
 }
 
@@ -53,7 +86,10 @@ public enum MessageBody: Sendable {
 /// Why the queue could not take or settle something. Ingest answers `451 4.3.0` for all of
 /// them: the client keeps the message and retries.
 public struct QueueError: Error, Sendable, CustomStringConvertible {
-    enum Code: Sendable { case redis(String), deadlinePassed, rejected(String), malformedReply(String) }
+    enum Code: Sendable {
+        case redis(String), deadlinePassed, rejected(String), malformedReply(String)
+        case quotaExceeded(period: String, limit: Int, retryAfterSeconds: Int)
+    }
     let code: Code
 
     public static func redis(_ error: Error) -> QueueError { QueueError(code: .redis("\(error)")) }
@@ -63,12 +99,25 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
 
     public var isDeadlinePassed: Bool { if case .deadlinePassed = code { return true } else { return false } }
 
+    /// The account's hourly or daily recipient quota would be exceeded (nothing was stored).
+    public var quotaExceeded: (period: String, limit: Int, retryAfterSeconds: Int)? {
+        if case .quotaExceeded(let period, let limit, let retry) = code { return (period, limit, retry) } else { return nil }
+    }
+
+    /// Parses `QUOTA <hourly|daily> <limit> <retry_after_s>` from hk_enqueue.
+    static func quota(_ message: String) -> QueueError? {
+        let parts = message.split(separator: " ")
+        guard parts.count >= 4, parts[0] == "QUOTA", let limit = Int(parts[2]), let retry = Int(parts[3]) else { return nil }
+        return QueueError(code: .quotaExceeded(period: String(parts[1]), limit: limit, retryAfterSeconds: retry))
+    }
+
     public var description: String {
         switch code {
         case .redis(let text): return "Redis: \(text)"
         case .deadlinePassed: return "Redis took longer than the enqueue timeout; nothing was stored"
         case .rejected(let text): return "queue refused: \(text)"
         case .malformedReply(let text): return "unexpected reply from Redis: \(text)"
+        case .quotaExceeded(let period, let limit, _): return "the account's \(period) quota of \(limit) recipients would be exceeded"
         }
     }
 }
@@ -170,6 +219,8 @@ public struct EgressCandidate: Sendable {
 public struct StoredMessage: Sendable {
     public var queueID: QueueID
     public var sender: String
+    /// The account that sent it, if any.
+    public var account: String?
     public var messageID: String?
     public var acceptedAt: Int64
     public var body: ByteBuffer
@@ -183,9 +234,12 @@ public struct WorkOutcome: Sendable {
     /// Recipients to try again, and when (ms since 1970).
     public var retry: (recipients: [String], dueAt: Int64)?
     public var events: [DeliveryEvent]
+    /// The message's account (for its bounce-rate statistics), if any.
+    public var account: String?
 
-    public init(item: WorkItem, finalCount: Int, retry: (recipients: [String], dueAt: Int64)?, events: [DeliveryEvent]) {
+    public init(item: WorkItem, finalCount: Int, retry: (recipients: [String], dueAt: Int64)?, events: [DeliveryEvent], account: String? = nil) {
         self.item = item
+        self.account = account
         self.finalCount = finalCount
         self.retry = retry
         self.events = events

@@ -26,6 +26,7 @@ extension DeliveryEvent {
         }
         // Alphabetical order of the coding keys.
         string("accepted_at", acceptedAt)
+        string("account", account)
         string("action", action)
         int("attempt", attempt)
         string("auth_user", authUser)

@@ -18,6 +18,11 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
         /// Adaptive backoff: a remote reply matched a rule and sending to a site was slowed
         /// or suspended until `until` (not about one recipient).
         case backoff
+        /// An account was paused (its hard-bounce rate went over the threshold, or an
+        /// operator paused it); `account` and `reply` say which and why.
+        case paused
+        /// An operator resumed a paused account.
+        case resumed
 
         public var isFinal: Bool { self == .delivered || self == .bounced || self == .expired || self == .purged }
     }
@@ -47,6 +52,8 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     public var size: Int?
     public var clientIP: String?
     public var authUser: String?
+    /// The account (tenant) the message was sent by, if any.
+    public var account: String?
     /// Host and process that produced the event.
     public var node: String?
     /// The receiving site (MX rollup) and the egress IP used.
@@ -62,7 +69,7 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     enum CodingKeys: String, CodingKey {
         case event, time, queueID = "queue_id", messageID = "message_id", sender, recipient, recipients, domain
         case remoteHost = "remote_host", remoteIP = "remote_ip", reply, attempt, acceptedAt = "accepted_at"
-        case nextAttemptAt = "next_attempt_at", size, clientIP = "client_ip", authUser = "auth_user", node
+        case nextAttemptAt = "next_attempt_at", size, clientIP = "client_ip", authUser = "auth_user", account, node
         case site, egressIP = "egress_ip", action, rule, factor, until
     }
 

@@ -27,7 +27,7 @@ struct Hikyaku: AsyncParsableCommand {
         Start with `hikyaku serve --config hikyaku.yaml`. The README lists every configuration key.
         """,
         subcommands: [Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
-                      Passwd.self, CheckConfig.self])
+                      AccountCommand.self, Passwd.self, CheckConfig.self])
 }
 
 /// Options shared by every command that reads the configuration.
@@ -146,6 +146,9 @@ struct Events: AsyncParsableCommand {
         @Option(help: "Only events for this recipient address (case-insensitive).")
         var recipient: String?
 
+        @Option(help: "Only events of this account (what a tenant may see of the stream).")
+        var account: String?
+
         @Flag(name: .shortAndLong, help: "Keep waiting for new events.")
         var follow = false
 
@@ -163,6 +166,7 @@ struct Events: AsyncParsableCommand {
             let wantedID = messageID.map { $0.trimmingCharacters(in: "<> ") }
             let wantedRecipient = recipient?.lowercased()
             func matches(_ event: DeliveryEvent) -> Bool {
+                if let account, event.account != account { return false }
                 if let wantedID {
                     let mid = event.messageID?.trimmingCharacters(in: "<> ")
                     if mid != wantedID && event.queueID != wantedID { return false }

@@ -18,6 +18,7 @@ struct DeliveryEventJSONTests {
         event.size = 1234
         event.clientIP = "127.0.0.1"
         event.authUser = "app"
+        event.account = "acme"
         event.node = "host/1"
         event.site = "gmail"
         event.egressIP = "127.0.0.11"

@@ -3,8 +3,9 @@
 CPU seconds are utime+stime from ``/proc/PID/stat`` and peak RSS is ``VmHWM`` from
 ``/proc/PID/status``, both polled while the process runs (``Child.sample``). A child that
 exits is reaped with ``os.wait4``, whose resource usage gives its exact final CPU time (the
-same utime+stime the kernel kept in /proc, including whatever it spent after the last poll)
-and its peak RSS (``ru_maxrss``).
+same utime+stime the kernel kept in /proc, including whatever it spent after the last poll).
+Its ``ru_maxrss`` is not used for memory: on Linux it includes the pages the child had as a
+fork of the runner before exec, so it reads as the runner's own size.
 """
 
 from __future__ import annotations
@@ -172,7 +173,10 @@ class Child:
         inc.proc.returncode = inc.exit_code
         inc.ended = time.time()
         inc.cpu_seconds = usage.ru_utime + usage.ru_stime
-        inc.peak_rss_kib = max(inc.peak_rss_kib, usage.ru_maxrss)
+        # ru_maxrss of a child counts the runner's own pages it had before exec (Linux), so
+        # it is only a fallback for a process that ended before it was ever polled.
+        if inc.peak_rss_kib == 0:
+            inc.peak_rss_kib = usage.ru_maxrss
         inc.exact = True
         return True
 

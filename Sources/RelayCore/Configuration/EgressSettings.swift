@@ -110,7 +110,7 @@ public struct WarmupSettings: Sendable, Codable, Hashable {
 public enum PoolName {
     public static let `default` = "default"
 
-    static func validate(_ name: String, key: String) throws {
+    public static func validate(_ name: String, key: String) throws {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_")
         if name.isEmpty || name.count > 64 || !name.allSatisfy(allowed.contains) {
             throw ConfigurationError(key: key, problem: "'\(name)' is not a pool name (lower-case letters, digits, - and _)")

@@ -13,9 +13,10 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var ingest: IngestSettings
     public var delivery: DeliverySettings
     public var metrics: MetricsSettings
+    public var accounts: AccountSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case hostname, logLevel = "log_level", redis, ingest, delivery, metrics
+        case hostname, logLevel = "log_level", redis, ingest, delivery, metrics, accounts
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -27,6 +28,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.ingest = IngestSettings()
         self.delivery = DeliverySettings()
         self.metrics = MetricsSettings()
+        self.accounts = AccountSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -39,6 +41,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         ingest = try c.decodeIfPresent(IngestSettings.self, forKey: .ingest) ?? ingest
         delivery = try c.decodeIfPresent(DeliverySettings.self, forKey: .delivery) ?? delivery
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? metrics
+        accounts = try c.decodeIfPresent(AccountSettings.self, forKey: .accounts) ?? accounts
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -53,6 +56,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try ingest.validate()
         try delivery.validate()
         try metrics.validate()
+        try accounts.validate()
     }
 
     public static func defaultHostname() -> String {

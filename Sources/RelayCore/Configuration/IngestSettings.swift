@@ -157,12 +157,16 @@ public struct ListenerSettings: Sendable, Codable, Hashable {
 public struct TLSSettings: Sendable, Codable, Hashable {
     public var certificate: String
     public var privateKey: String
+    /// How often the files are checked for changes (a renewed certificate is used by new
+    /// connections without a restart; SIGHUP reloads at once). Default 1m.
+    public var reloadInterval: ConfigDuration
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case certificate, privateKey = "private_key" }
+    enum CodingKeys: String, CodingKey, CaseIterable { case certificate, privateKey = "private_key", reloadInterval = "reload_interval" }
 
-    public init(certificate: String, privateKey: String) {
+    public init(certificate: String, privateKey: String, reloadInterval: ConfigDuration = .minutes(1)) {
         self.certificate = certificate
         self.privateKey = privateKey
+        self.reloadInterval = reloadInterval
     }
 
     public init(from decoder: Decoder) throws {
@@ -170,11 +174,15 @@ public struct TLSSettings: Sendable, Codable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         certificate = try c.decode(String.self, forKey: .certificate)
         privateKey = try c.decode(String.self, forKey: .privateKey)
+        reloadInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .reloadInterval) ?? .minutes(1)
+        if reloadInterval.milliseconds < 1000 {
+            throw ConfigurationError(key: "ingest.tls.reload_interval", problem: "must be at least 1s")
+        }
     }
 }
 
 /// `ingest.users[]` — one SMTP AUTH login.
-public struct UserSettings: Sendable, Codable, Hashable {
+public struct UserSettings: Sendable, Codable, Hashable, CustomStringConvertible {
     public var username: String
     /// A crypt(3) hash: yescrypt (`$y$…`, from `hikyaku passwd`) or SHA-512-crypt
     /// (`$6$…`, from `openssl passwd -6`). Plain passwords are refused.
@@ -183,6 +191,9 @@ public struct UserSettings: Sendable, Codable, Hashable {
     public var pool: String
 
     enum CodingKeys: String, CodingKey, CaseIterable { case username, passwordHash = "password_hash", pool }
+
+    /// Without the hash, so a logged configuration never carries it.
+    public var description: String { "UserSettings(username: \(username), pool: \(pool))" }
 
     public init(username: String, passwordHash: String, pool: String = PoolName.default) {
         self.username = username

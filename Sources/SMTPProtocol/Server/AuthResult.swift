@@ -7,4 +7,7 @@ public enum AuthResult: Hashable, Sendable {
     case failure
     /// Could not be checked now, e.g. the credential store is unreachable (`454 4.7.0`).
     case temporaryFailure
+    /// Too many failures from this address or for this user: not checked at all for this
+    /// many more seconds (`454 4.7.0 … try again in N seconds`).
+    case lockedOut(seconds: Int)
 }

@@ -6,12 +6,16 @@ public enum RelayRefusal: Hashable, Sendable {
     /// `554 5.7.1 Relay access denied`: relay listeners (25), where only allow-listed
     /// sources may send.
     case relayDenied
+    /// `451 4.3.0`: whether the client may relay cannot be decided yet (the accounts have
+    /// not been loaded from Redis): it should try again, not give up.
+    case notYetKnown
 
     /// The reply sent for a refused RCPT.
     public var reply: SMTPReply {
         switch self {
         case .authenticationRequired: .authenticationRequired
         case .relayDenied: .relayDenied
+        case .notYetKnown: SMTPReply(451, "4.3.0", "Account data is not available yet; try again later")
         }
     }
 }

@@ -131,6 +131,9 @@ extension SMTPServerStateMachine {
             return self.badCommand(.authFailed)
         case .temporaryFailure:
             return .reply(.authTemporaryFailure)
+        case .lockedOut(let seconds):
+            // Counted as a bad command, so a client that keeps guessing is disconnected.
+            return self.badCommand(SMTPReply(454, "4.7.0", "Too many failed authentication attempts; try again in \(max(1, seconds)) seconds"))
         }
     }
 }

@@ -31,11 +31,17 @@ extension SMTPServerStateMachine {
         for parameter in parameters.other where !(parameter.keyword == "AUTH" && self.isAuthAvailable) {
             return self.badCommand(SMTPReply(555, "5.5.4", "Unsupported parameter: \(parameter.keyword)"))
         }
-        if let size = parameters.size, size > self.configuration.maxMessageSize {
+        if let size = parameters.size, size > self.effectiveMaxMessageSize {
             return .reply(.messageTooLarge)
         }
         if let mailbox = path.mailbox, mailbox.requiresSMTPUTF8, !parameters.smtpUTF8 {
             return .reply(.smtpUTF8Required)
+        }
+        if let policy = self.senderPolicy {
+            if let refusal = policy.refusal { return .reply(refusal) }
+            if !policy.allows(domain: path.mailbox?.domain ?? "") {
+                return .reply(SMTPReply(553, "5.7.1", "Sender <\(path.mailbox?.description ?? "")> is not in a sending domain of account \(policy.accountName)"))
+            }
         }
         self.state = .transaction(PendingTransaction(reversePath: path, parameters: parameters))
         return .reply(.senderOK)
@@ -84,7 +90,7 @@ extension SMTPServerStateMachine {
             self.state = .transaction(transaction)
             return .reply(refusal)
         }
-        if transaction.recipients.count >= self.configuration.maxRecipients {
+        if transaction.recipients.count >= self.effectiveMaxRecipients {
             return .reply(.tooManyRecipients)
         }
         if !transaction.recipients.contains(where: { Self.isSameRecipient($0, path) }) {
@@ -132,7 +138,7 @@ extension SMTPServerStateMachine {
         guard case .receivingData(let pending) = self.state else {
             return self.handlerMisuse()
         }
-        guard summary.size <= self.configuration.maxMessageSize else {
+        guard summary.size <= self.effectiveMaxMessageSize else {
             self.state = .ready
             return .reply(.messageTooLarge)
         }

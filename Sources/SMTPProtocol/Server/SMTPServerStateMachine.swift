@@ -73,6 +73,24 @@ public struct SMTPServerStateMachine: Sendable {
     public internal(set) var isExtendedSession = false
     /// The SASL identity after a successful AUTH.
     public internal(set) var authenticatedUser: String?
+    /// The account's rules, once the handler knows the account.
+    public internal(set) var senderPolicy: SenderPolicy?
+
+    /// Applies an account's rules to the transactions that follow (RFC 5321 lets a server
+    /// refuse a sender it does not accept mail from, §4.1.1.2 and §3.3).
+    public mutating func setSenderPolicy(_ policy: SenderPolicy?) {
+        self.senderPolicy = policy
+    }
+
+    /// The size limit in force: the listener's, or the account's if lower.
+    var effectiveMaxMessageSize: Int {
+        min(self.configuration.maxMessageSize, self.senderPolicy?.maxMessageSize ?? Int.max)
+    }
+
+    /// The recipients-per-transaction limit in force.
+    var effectiveMaxRecipients: Int {
+        min(self.configuration.maxRecipients, self.senderPolicy?.maxRecipients ?? Int.max)
+    }
 
     /// - Parameter isTLS: true on implicit-TLS listeners (port 465, RFC 8314).
     public init(configuration: SMTPServerConfiguration, isTLS: Bool) {

@@ -14,8 +14,22 @@ struct AdminOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Redis URL (default: redis.url from the configuration).", valueName: "url"))
     var redisURL: String?
 
+    /// Runs `body` with the configured Redis's `AccountStore`.
+    func withAccounts<T>(_ body: (AccountStore) async throws -> T) async throws -> T {
+        try await withRedis { redis, configuration in
+            try await body(AccountStore(redis: redis, configuration: HikyakuApplication.queueConfiguration(configuration)))
+        }
+    }
+
     /// Runs `body` with a `QueueAdmin` on the configured Redis, closing the connection after.
     func withAdmin<T>(_ body: (QueueAdmin) async throws -> T) async throws -> T {
+        try await withRedis { redis, configuration in
+            let logger = Logger(label: "hikyaku")
+            return try await body(QueueAdmin(redis: redis, configuration: HikyakuApplication.queueConfiguration(configuration), logger: logger))
+        }
+    }
+
+    private func withRedis<T>(_ body: (RedisClient, HikyakuConfiguration) async throws -> T) async throws -> T {
         var configuration = try config.load()
         if let redisURL { configuration.redis.url = redisURL }
         bootstrapLogging(level: "error")
@@ -26,11 +40,8 @@ struct AdminOptions: ParsableArguments {
         } catch let error as ConfigurationError {
             throw StartupError(description: error.description)
         }
-        var queueConfiguration = QueueConfiguration()
-        queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
-        let admin = QueueAdmin(redis: redis, configuration: queueConfiguration, logger: logger)
         do {
-            let result = try await body(admin)
+            let result = try await body(redis, configuration)
             await redis.shutdown()
             return result
         } catch let error as QueueError {

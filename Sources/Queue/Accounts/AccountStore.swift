@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import RedisClient
+import RelayCore
+
+/// Accounts (tenants) in Redis, where every ingest node sees them (`AccountFunctions`
+/// describes the keys): what `hikyaku account …` edits and `AccountDirectory` caches;
+/// plus the shared SMTP AUTH lockout counters.
+public struct AccountStore: Sendable {
+    public let configuration: QueueConfiguration
+    private let redis: RedisClient
+
+    public init(redis: RedisClient, configuration: QueueConfiguration = .init()) {
+        self.redis = redis
+        self.configuration = configuration
+    }
+
+    private var prefix: String { configuration.keyPrefix }
+
+    // MARK: Accounts
+
+    /// Stores a new account; fails if the name is taken.
+    public func create(_ account: Account) async throws(QueueError) {
+        try await put(account, mode: "create")
+    }
+
+    /// Replaces an existing account (its pause state is kept separately and not touched).
+    public func update(_ account: Account) async throws(QueueError) {
+        try await put(account, mode: "update")
+    }
+
+    private func put(_ account: Account, mode: String) async throws(QueueError) {
+        var stored = account
+        stored.paused = nil
+        let json: Data
+        do { json = try Self.encoder.encode(stored) } catch { throw .malformed("cannot encode account: \(error)") }
+        _ = try await redis.adminCall("hka_account_put", [.string(prefix), .string(account.name), .bytes(Array(json)), .string(mode)])
+    }
+
+    /// The account, with its pause state; nil if there is none of that name.
+    public func account(named name: String) async throws(QueueError) -> Account? {
+        let replies = try await redis.adminPipeline([
+            RedisCommand("GET", [.string("\(prefix)acct:\(name)")]),
+            RedisCommand("GET", [.string("\(prefix)acct:\(name):paused")]),
+        ])
+        return try Self.decode(replies[0], paused: replies[1])
+    }
+
+    /// Every account, by name.
+    public func all() async throws(QueueError) -> [Account] {
+        try await snapshot().accounts
+    }
+
+    /// Every account and the version they were read at (`acct:version`), in one pipelined
+    /// round trip after the list of names.
+    public func snapshot() async throws(QueueError) -> (version: Int64, accounts: [Account]) {
+        let head = try await redis.adminPipeline([
+            RedisCommand("GET", [.string("\(prefix)acct:version")]),
+            RedisCommand("SMEMBERS", [.string("\(prefix)accounts")]),
+        ])
+        let version = head[0].int ?? head[0].string.flatMap { Int64($0) } ?? 0
+        let names = (head[1].array ?? []).compactMap(\.string).sorted()
+        guard !names.isEmpty else { return (version, []) }
+        var commands: [RedisCommand] = []
+        for name in names {
+            commands.append(RedisCommand("GET", [.string("\(prefix)acct:\(name)")]))
+            commands.append(RedisCommand("GET", [.string("\(prefix)acct:\(name):paused")]))
+        }
+        let replies = try await redis.adminPipeline(commands)
+        var accounts: [Account] = []
+        for index in names.indices {
+            if let account = try Self.decode(replies[2 * index], paused: replies[2 * index + 1]) { accounts.append(account) }
+        }
+        return (version, accounts)
+    }
+
+    /// The version counter alone (cheap: ingest nodes poll it).
+    public func version() async throws(QueueError) -> Int64 {
+        let reply = try await redis.adminSend(RedisCommand("GET", [.string("\(prefix)acct:version")]))
+        return reply.int ?? reply.string.flatMap { Int64($0) } ?? 0
+    }
+
+    /// Removes an account. Mail it already sent stays queued and is delivered.
+    @discardableResult
+    public func delete(_ name: String) async throws(QueueError) -> Bool {
+        try await redis.adminCall("hka_account_delete", [.string(prefix), .string(name)]).int == 1
+    }
+
+    /// Pauses an account (its clients get `451 4.7.1` at MAIL) and records a `paused`
+    /// event. Returns false if it was already paused.
+    @discardableResult
+    public func pause(_ name: String, reason: String) async throws(QueueError) -> Bool {
+        var event = DeliveryEvent(event: .paused, time: Clock.iso8601(milliseconds: Clock.nowMilliseconds()),
+                                  queueID: "", messageID: nil, sender: "")
+        event.account = name
+        event.reply = reason
+        event.node = "operator"
+        return try await redis.adminCall("hka_account_pause", [.string(prefix), .string(name), .bytes(EventCoding.encode(event)),
+                                                               .integer(Int64(configuration.eventsMaxLength))]).int == 1
+    }
+
+    /// Lifts a pause, records a `resumed` event and forgets the bounce statistics the pause
+    /// was judged on. Returns false if it was not paused.
+    @discardableResult
+    public func resume(_ name: String) async throws(QueueError) -> Bool {
+        var event = DeliveryEvent(event: .resumed, time: Clock.iso8601(milliseconds: Clock.nowMilliseconds()),
+                                  queueID: "", messageID: nil, sender: "")
+        event.account = name
+        event.reply = "resumed by operator"
+        event.node = "operator"
+        return try await redis.adminCall("hka_account_resume", [
+            .string(prefix), .string(name), .bytes(EventCoding.encode(event)),
+            .integer(Int64(configuration.eventsMaxLength)), .integer(Int64(configuration.bounceGuard.windowHours)),
+        ]).int == 1
+    }
+
+    /// Recipients counted against the account's quotas in the current clock hour and UTC day.
+    public func quotaUsage(_ name: String) async throws(QueueError) -> (hour: Int, day: Int) {
+        let now = Clock.nowMilliseconds()
+        let replies = try await redis.adminPipeline([
+            RedisCommand("GET", [.string("\(prefix)quota:\(name):h:\(now / 3_600_000)")]),
+            RedisCommand("GET", [.string("\(prefix)quota:\(name):d:\(now / 86_400_000)")]),
+        ])
+        return (Int(replies[0].string ?? "0") ?? 0, Int(replies[1].string ?? "0") ?? 0)
+    }
+
+    /// Delivered and hard-bounced recipients over the bounce window.
+    public func bounceStatistics(_ name: String) async throws(QueueError) -> (delivered: Int, bounced: Int) {
+        let hour = Clock.nowMilliseconds() / 3_600_000
+        let hours = (hour - Int64(configuration.bounceGuard.windowHours) + 1)...hour
+        let replies = try await redis.adminPipeline(hours.map {
+            RedisCommand("HMGET", [.string("\(prefix)bounces:\(name):\($0)"), "delivered", "bounced"])
+        })
+        var delivered = 0, bounced = 0
+        for reply in replies {
+            let values = reply.array ?? []
+            delivered += Int(values.first?.string ?? "0") ?? 0
+            bounced += Int(values.dropFirst().first?.string ?? "0") ?? 0
+        }
+        return (delivered, bounced)
+    }
+
+    // MARK: Sending domains (DKIM keys)
+
+    public func putDomain(_ domain: SendingDomain) async throws(QueueError) {
+        let json: Data
+        do { json = try Self.encoder.encode(domain) } catch { throw .malformed("cannot encode domain: \(error)") }
+        _ = try await redis.adminCall("hka_domain_put", [.string(prefix), .string(domain.domain), .bytes(Array(json))])
+    }
+
+    public func domain(_ name: String) async throws(QueueError) -> SendingDomain? {
+        let reply = try await redis.adminSend(RedisCommand("GET", [.string("\(prefix)domain:\(name)")]))
+        return try Self.decodeDomain(reply)
+    }
+
+    /// Every sending domain, by name.
+    public func domains() async throws(QueueError) -> [SendingDomain] {
+        let names = (try await redis.adminSend(RedisCommand("SMEMBERS", [.string("\(prefix)domains")])).array ?? [])
+            .compactMap(\.string).sorted()
+        guard !names.isEmpty else { return [] }
+        let replies = try await redis.adminPipeline(names.map { RedisCommand("GET", [.string("\(prefix)domain:\($0)")]) })
+        var domains: [SendingDomain] = []
+        for reply in replies { if let domain = try Self.decodeDomain(reply) { domains.append(domain) } }
+        return domains
+    }
+
+    @discardableResult
+    public func deleteDomain(_ name: String) async throws(QueueError) -> Bool {
+        try await redis.adminCall("hka_domain_delete", [.string(prefix), .string(name)]).int == 1
+    }
+
+    static func decodeDomain(_ reply: RESPValue) throws(QueueError) -> SendingDomain? {
+        guard let buffer = reply.buffer else { return nil }
+        do { return try JSONDecoder().decode(SendingDomain.self, from: Data(buffer.readableBytesView)) } catch {
+            throw .malformed("domain JSON does not decode: \(error)")
+        }
+    }
+
+    // MARK: AUTH lockout
+
+    /// How long the client address or the user name is still locked out (zero: not).
+    public func authLockout(clientIP: String, user: String) async throws(QueueError) -> Duration {
+        let reply = try await redis.adminCall("hk_auth_gate", [.string(prefix), .string(clientIP), .string(user)])
+        return .milliseconds(reply.int ?? 0)
+    }
+
+    /// Counts a failed AUTH; returns the lockout now in force (zero below the threshold).
+    public func authFailed(clientIP: String, user: String, policy: AccountSettings) async throws(QueueError) -> Duration {
+        let reply = try await redis.adminCall("hk_auth_failed", [
+            .string(prefix), .string(clientIP), .string(user), .integer(Int64(policy.authFailuresBeforeLockout)),
+            .integer(policy.authLockout.milliseconds), .integer(policy.authLockoutMax.milliseconds),
+        ])
+        return .milliseconds(reply.int ?? 0)
+    }
+
+    public func authSucceeded(user: String) async throws(QueueError) {
+        _ = try await redis.adminCall("hk_auth_succeeded", [.string(prefix), .string(user)])
+    }
+
+    // MARK: Coding
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func decode(_ reply: RESPValue, paused: RESPValue) throws(QueueError) -> Account? {
+        guard let buffer = reply.buffer else { return nil }
+        var account: Account
+        do { account = try JSONDecoder().decode(Account.self, from: Data(buffer.readableBytesView)) } catch {
+            throw .malformed("account JSON does not decode: \(error)")
+        }
+        if let pausedBuffer = paused.buffer,
+           let event = try? JSONDecoder().decode(DeliveryEvent.self, from: Data(pausedBuffer.readableBytesView)) {
+            account.paused = Account.Pause(reason: event.reply ?? "paused", since: event.time)
+        }
+        return account
+    }
+}

@@ -1,0 +1,69 @@
+/// `accounts:` — how tenants (see `Account`, managed with `hikyaku account`) are policed.
+public struct AccountSettings: Sendable, Codable, Hashable {
+    /// An account whose hard bounces exceed this fraction of its final outcomes over
+    /// `bounce_window` is paused (with a `paused` event) until an operator resumes it.
+    /// Default 0.03 — the level above which senders get blocklisted. 0 turns it off.
+    public var bounceRateThreshold: Double
+    /// The window the bounce rate is measured over (whole hours). Default 24h.
+    public var bounceWindow: ConfigDuration
+    /// Fewest final outcomes in the window before the rate is judged. Default 100.
+    public var bounceMinimumVolume: Int
+    /// Failed SMTP AUTH attempts (per client address and per user) before a lockout. Default 5.
+    public var authFailuresBeforeLockout: Int
+    /// The first lockout; each further failure doubles it, up to `auth_lockout_max`. Default 1m.
+    public var authLockout: ConfigDuration
+    /// Default 1h.
+    public var authLockoutMax: ConfigDuration
+    /// How often ingest nodes look for account changes in Redis. Default 1s.
+    public var refreshInterval: ConfigDuration
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case bounceRateThreshold = "bounce_rate_threshold", bounceWindow = "bounce_window"
+        case bounceMinimumVolume = "bounce_minimum_volume", authFailuresBeforeLockout = "auth_failures_before_lockout"
+        case authLockout = "auth_lockout", authLockoutMax = "auth_lockout_max", refreshInterval = "refresh_interval"
+    }
+
+    public init() {
+        bounceRateThreshold = 0.03
+        bounceWindow = .hours(24)
+        bounceMinimumVolume = 100
+        authFailuresBeforeLockout = 5
+        authLockout = .minutes(1)
+        authLockoutMax = .hours(1)
+        refreshInterval = .seconds(1)
+    }
+
+    public init(from decoder: Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        bounceRateThreshold = try c.decodeIfPresent(Double.self, forKey: .bounceRateThreshold) ?? bounceRateThreshold
+        bounceWindow = try c.decodeIfPresent(ConfigDuration.self, forKey: .bounceWindow) ?? bounceWindow
+        bounceMinimumVolume = try c.decodeIfPresent(Int.self, forKey: .bounceMinimumVolume) ?? bounceMinimumVolume
+        authFailuresBeforeLockout = try c.decodeIfPresent(Int.self, forKey: .authFailuresBeforeLockout) ?? authFailuresBeforeLockout
+        authLockout = try c.decodeIfPresent(ConfigDuration.self, forKey: .authLockout) ?? authLockout
+        authLockoutMax = try c.decodeIfPresent(ConfigDuration.self, forKey: .authLockoutMax) ?? authLockoutMax
+        refreshInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .refreshInterval) ?? refreshInterval
+    }
+
+    func validate() throws {
+        if !(0...1).contains(bounceRateThreshold) {
+            throw ConfigurationError(key: "accounts.bounce_rate_threshold", problem: "must be a fraction from 0 to 1 (0.03 is 3%), not \(bounceRateThreshold)")
+        }
+        if bounceWindow.milliseconds < 3_600_000 || bounceWindow.milliseconds % 3_600_000 != 0 {
+            throw ConfigurationError(key: "accounts.bounce_window", problem: "must be whole hours, at least 1h (e.g. 24h)")
+        }
+        if bounceMinimumVolume < 1 {
+            throw ConfigurationError(key: "accounts.bounce_minimum_volume", problem: "must be at least 1")
+        }
+        if authFailuresBeforeLockout < 1 {
+            throw ConfigurationError(key: "accounts.auth_failures_before_lockout", problem: "must be at least 1")
+        }
+        if authLockout.milliseconds < 1000 || authLockoutMax.milliseconds < authLockout.milliseconds {
+            throw ConfigurationError(key: "accounts.auth_lockout", problem: "must be at least 1s and at most accounts.auth_lockout_max")
+        }
+        if refreshInterval.milliseconds < 100 {
+            throw ConfigurationError(key: "accounts.refresh_interval", problem: "must be at least 100ms")
+        }
+    }
+}
