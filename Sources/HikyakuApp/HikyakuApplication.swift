@@ -30,8 +30,8 @@ public struct HikyakuApplication {
 
     /// Connects a Redis client with the queue's functions loaded on every connection.
     public static func makeRedisClient(_ settings: RedisSettings, group: EventLoopGroup, logger: Logger) throws -> RedisClient {
-        guard let url = settings.url else {
-            throw ConfigurationError(key: "redis.url", problem: "is required (e.g. redis://127.0.0.1:6379/0, or set HIKYAKU_REDIS__URL)")
+        guard let url = settings.url ?? (settings.sentinels.isEmpty ? nil : "redis://sentinel-named-primary") else {
+            throw ConfigurationError(key: "redis.url", problem: "is required (e.g. redis://127.0.0.1:6379/0, or set HIKYAKU_REDIS__URL), unless redis.sentinels are given")
         }
         let endpoint: RedisEndpoint
         do { endpoint = try RedisEndpoint(url: url) } catch {
@@ -40,6 +40,11 @@ public struct HikyakuApplication {
         var redisConfiguration = RedisClient.Configuration(endpoint: endpoint)
         redisConfiguration.connectionCount = settings.connections
         redisConfiguration.commandTimeout = settings.commandTimeout.duration
+        if !settings.sentinels.isEmpty {
+            redisConfiguration.sentinel = RedisSentinelConfiguration(
+                sentinels: settings.sentinels.compactMap(HostPort.parse).map { .init(host: $0.host, port: $0.port) },
+                masterName: settings.masterName, password: settings.sentinelPassword)
+        }
         return RedisClient(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
                            onConnect: { connection in try await MessageQueue.prepare(connection: connection) })
     }
@@ -48,10 +53,20 @@ public struct HikyakuApplication {
     public static func queueConfiguration(_ configuration: HikyakuConfiguration) -> QueueConfiguration {
         var queueConfiguration = QueueConfiguration()
         queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
+        queueConfiguration.waitReplicas = configuration.redis.waitReplicas
+        queueConfiguration.waitTimeout = configuration.redis.waitTimeout.duration
         queueConfiguration.bounceGuard = BounceGuard(threshold: configuration.accounts.bounceRateThreshold,
                                                      minimumVolume: configuration.accounts.bounceMinimumVolume,
                                                      windowHours: Int(configuration.accounts.bounceWindow.milliseconds / 3_600_000))
         return queueConfiguration
+    }
+
+    /// For logs: the URL without its password, or the Sentinels.
+    static func redisDescription(_ settings: RedisSettings) -> String {
+        if !settings.sentinels.isEmpty {
+            return "the primary '\(settings.masterName)' of Sentinels \(settings.sentinels.joined(separator: ", "))"
+        }
+        return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "redis://\($0)" } ?? (settings.url ?? "?")
     }
 
     public func run() async throws {
@@ -64,9 +79,9 @@ public struct HikyakuApplication {
         // the client reconnects, and until then clients get 451 (never a silent 250).
         do {
             _ = try await redis.send(RedisCommand("PING", []))
-            logger.notice("connected to Redis at \(configuration.redis.url ?? "?")")
+            logger.notice("connected to Redis at \(Self.redisDescription(configuration.redis))")
         } catch {
-            logger.error("Redis at \(configuration.redis.url ?? "?") is not reachable (\(error)); will keep retrying — until it is, messages are refused with 451 and nothing is delivered")
+            logger.error("Redis at \(Self.redisDescription(configuration.redis)) is not reachable (\(error)); will keep retrying — until it is, messages are refused with 451 and nothing is delivered")
         }
 
         var services: [any Service] = []

@@ -97,7 +97,28 @@ public final class MessageQueue: Sendable {
         }
         args += [.string(message.account?.name ?? ""), .integer(Int64(message.account?.hourly ?? -1)),
                  .integer(Int64(message.account?.daily ?? -1))]
-        let reply = try await call("hk_enqueue", args)
+        let reply: RESPValue
+        if configuration.waitReplicas > 0 {
+            // WAIT on the same connection right after the write: it returns once that many
+            // replicas have everything written so far, or at the timeout with how many had.
+            let replies: [RESPValue]
+            do {
+                replies = try await redis.pipeline([
+                    RedisCommand("FCALL", [.string("hk_enqueue"), .integer(0)] + args),
+                    RedisCommand("WAIT", [.integer(Int64(configuration.waitReplicas)), .integer(configuration.waitTimeout.milliseconds)]),
+                ])
+            } catch {
+                throw Self.queueError(error)
+            }
+            if case .error(let message) = replies[0] { throw Self.queueError(message) }
+            let confirmed = Int(replies[1].int ?? 0)
+            if confirmed < configuration.waitReplicas {
+                throw QueueError(code: .notReplicated(confirmed: confirmed, wanted: configuration.waitReplicas))
+            }
+            reply = replies[0]
+        } else {
+            reply = try await call("hk_enqueue", args)
+        }
         guard let acceptedAt = reply.int else { throw .malformed("hk_enqueue returned \(reply)") }
         return acceptedAt
     }
@@ -322,20 +343,23 @@ public final class MessageQueue: Sendable {
     // MARK: Plumbing
 
     private func call(_ function: String, _ args: [RESPArgument]) async throws(QueueError) -> RESPValue {
-        let reply: RESPValue
         do {
-            reply = try await redis.send(RedisCommand("FCALL", [.string(function), .integer(0)] + args))
-        } catch let error as RedisError {
-            if let message = error.serverMessage {
-                if message.hasPrefix("DEADLINE") { throw .deadlinePassed }
-                if let quota = QueueError.quota(message) { throw quota }
-                throw .rejected(message)
-            }
-            throw .redis(error)
+            return try await redis.send(RedisCommand("FCALL", [.string(function), .integer(0)] + args))
         } catch {
-            throw .redis(error)
+            throw Self.queueError(error)
         }
-        return reply
+    }
+
+    static func queueError(_ error: any Error) -> QueueError {
+        if let error = error as? RedisError, let message = error.serverMessage { return queueError(message) }
+        return .redis(error)
+    }
+
+    /// An error reply of the functions: `DEADLINE …`, `QUOTA …`, or anything else.
+    static func queueError(_ message: String) -> QueueError {
+        if message.hasPrefix("DEADLINE") { return .deadlinePassed }
+        if let quota = QueueError.quota(message) { return quota }
+        return .rejected(message)
     }
 }
 

@@ -11,6 +11,9 @@ public struct QueueConfiguration: Sendable {
     public var streamedBodyTTLSeconds: Int = 3600
     /// The Redis command timeout, used to bound an enqueue's deadline.
     public var commandTimeout: Duration = .seconds(5)
+    /// Replicas that must confirm an enqueue (`WAIT`) before it counts as accepted (0: none).
+    public var waitReplicas: Int = 0
+    public var waitTimeout: Duration = .seconds(1)
     /// When an account is paused for its bounce rate (`accounts.bounce_*`).
     public var bounceGuard = BounceGuard()
 
@@ -88,6 +91,7 @@ public enum MessageBody: Sendable {
 public struct QueueError: Error, Sendable, CustomStringConvertible {
     enum Code: Sendable {
         case redis(String), deadlinePassed, rejected(String), malformedReply(String)
+        case notReplicated(confirmed: Int, wanted: Int)
         case quotaExceeded(period: String, limit: Int, retryAfterSeconds: Int)
     }
     let code: Code
@@ -118,6 +122,7 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         case .rejected(let text): return "queue refused: \(text)"
         case .malformedReply(let text): return "unexpected reply from Redis: \(text)"
         case .quotaExceeded(let period, let limit, _): return "the account's \(period) quota of \(limit) recipients would be exceeded"
+        case .notReplicated(let confirmed, let wanted): return "only \(confirmed) of \(wanted) Redis replicas confirmed the write in time"
         }
     }
 }

@@ -32,6 +32,9 @@ public final class RedisClient: Sendable {
         public var connectTimeout: Duration
         /// The delay after the first failed connection attempt, doubling (with jitter) up to `max`.
         public var reconnectBackoff: (initial: Duration, max: Duration)
+        /// When set, connections go to the primary the Sentinels name (the endpoint then
+        /// supplies only credentials and database; its host and port are not used).
+        public var sentinel: RedisSentinelConfiguration?
 
         public init(
             endpoint: RedisEndpoint,
@@ -76,14 +79,29 @@ public final class RedisClient: Sendable {
     /// - Throws: ``RedisError``: `server` for an error reply, `timeout`,
     ///   `connectionClosed`, `connectionFailed`, `unavailable`, `clientShutdown`.
     public func send(_ command: RedisCommand) async throws -> RESPValue {
-        try await pool.connection().send(command)
+        let connection = try await pool.connection()
+        do {
+            return try await connection.send(command)
+        } catch let error as RedisError {
+            await Self.dropIfDemoted(connection, error.serverMessage)
+            throw error
+        }
     }
 
     /// Sends all commands on one connection in one write; replies come back in order,
     /// error replies as ``RESPValue/error(_:)`` values in their place.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
-        return try await pool.connection().pipeline(commands)
+        let connection = try await pool.connection()
+        let replies = try await connection.pipeline(commands)
+        for case .error(let message) in replies { await Self.dropIfDemoted(connection, message) }
+        return replies
+    }
+
+    /// A primary demoted by a failover answers writes with `READONLY`: close the
+    /// connection so the next request reconnects — through the Sentinels, to the new primary.
+    private static func dropIfDemoted(_ connection: RedisConnection, _ message: String?) async {
+        if let message, message.hasPrefix("READONLY") { await connection.close() }
     }
 
     /// Runs `body` on a fresh connection of its own (through `onConnect` too), closed

@@ -75,13 +75,30 @@ final class RedisConnectionPool: Sendable {
 
     /// A new connection, logged in and through the `onConnect` hook.
     func makeConnection() async throws -> RedisConnection {
+        var endpoint = configuration.endpoint
+        let eventLoop = eventLoopGroup.next()
+        if let sentinel = configuration.sentinel {
+            let primary = try await sentinel.primary(eventLoop: eventLoop, logger: logger,
+                                                     connectTimeout: configuration.connectTimeout,
+                                                     commandTimeout: configuration.commandTimeout)
+            endpoint.host = primary.host
+            endpoint.port = primary.port
+        }
         let connection = try await RedisConnection.connect(
-            to: configuration.endpoint,
-            eventLoop: eventLoopGroup.next(),
+            to: endpoint,
+            eventLoop: eventLoop,
             logger: logger,
             connectTimeout: configuration.connectTimeout,
             commandTimeout: configuration.commandTimeout
         )
+        if configuration.sentinel != nil {
+            // The Sentinels may still name the old primary for a moment after a failover.
+            let role = try? await connection.send(RedisCommand("ROLE", []))
+            guard role?.array?.first?.string == "master" else {
+                await connection.close()
+                throw RedisError.connectionFailed("\(endpoint.host):\(endpoint.port) is not the primary (ROLE: \(role?.array?.first?.string ?? "no answer")); failover in progress?")
+            }
+        }
         guard let onConnect else { return connection }
         do {
             try await onConnect(connection)

@@ -8,15 +8,36 @@ public struct RedisSettings: Sendable, Codable {
     public var commandTimeout: ConfigDuration
     /// TCP connections per process; commands are pipelined on each. Default 4.
     public var connections: Int
+    /// `host:port` of Redis Sentinels. When set, every connection goes to the primary they
+    /// name for `master_name`, and follows it after a failover; `url` then supplies only
+    /// the password and database. Default: none (connect to `url`).
+    public var sentinels: [String]
+    /// The name the Sentinels monitor the primary under. Default `hikyaku`.
+    public var masterName: String
+    /// Sentinel's own password (`requirepass` in sentinel.conf), if any.
+    public var sentinelPassword: String?
+    /// Replicas that must acknowledge a message (Redis `WAIT`) before the client gets `250`.
+    /// 0: `250` once the primary has it (with `appendfsync always`: on the primary's disk).
+    /// Default 0.
+    public var waitReplicas: Int
+    /// How long to wait for those acknowledgements; if fewer replicas confirm in time, the
+    /// client gets `451 4.3.0` and retries. Default `1s`.
+    public var waitTimeout: ConfigDuration
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, commandTimeout = "command_timeout", connections
+        case url, commandTimeout = "command_timeout", connections, sentinels, masterName = "master_name"
+        case sentinelPassword = "sentinel_password", waitReplicas = "wait_replicas", waitTimeout = "wait_timeout"
     }
 
     public init() {
         url = nil
         commandTimeout = .seconds(5)
         connections = 4
+        sentinels = []
+        masterName = "hikyaku"
+        sentinelPassword = nil
+        waitReplicas = 0
+        waitTimeout = .seconds(1)
     }
 
     public init(from decoder: Decoder) throws {
@@ -26,6 +47,11 @@ public struct RedisSettings: Sendable, Codable {
         url = try c.decodeIfPresent(String.self, forKey: .url) ?? url
         commandTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .commandTimeout) ?? commandTimeout
         connections = try c.decodeIfPresent(Int.self, forKey: .connections) ?? connections
+        sentinels = try c.decodeIfPresent([String].self, forKey: .sentinels) ?? sentinels
+        masterName = try c.decodeIfPresent(String.self, forKey: .masterName) ?? masterName
+        sentinelPassword = try c.decodeIfPresent(String.self, forKey: .sentinelPassword)
+        waitReplicas = try c.decodeIfPresent(Int.self, forKey: .waitReplicas) ?? waitReplicas
+        waitTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .waitTimeout) ?? waitTimeout
     }
 
     func validate() throws {
@@ -37,6 +63,18 @@ public struct RedisSettings: Sendable, Codable {
         }
         if !(1...64).contains(connections) {
             throw ConfigurationError(key: "redis.connections", problem: "must be between 1 and 64")
+        }
+        for (index, sentinel) in sentinels.enumerated() where HostPort.parse(sentinel) == nil {
+            throw ConfigurationError(key: "redis.sentinels[\(index)]", problem: "'\(sentinel)' is not host:port (e.g. 10.0.0.11:26379)")
+        }
+        if masterName.isEmpty || masterName.contains(" ") {
+            throw ConfigurationError(key: "redis.master_name", problem: "must be the name in sentinel.conf's `sentinel monitor NAME …`")
+        }
+        if !(0...16).contains(waitReplicas) {
+            throw ConfigurationError(key: "redis.wait_replicas", problem: "must be between 0 and 16")
+        }
+        if waitTimeout.milliseconds < 1 || waitTimeout.milliseconds >= commandTimeout.milliseconds {
+            throw ConfigurationError(key: "redis.wait_timeout", problem: "must be more than 0 and less than redis.command_timeout")
         }
     }
 }

@@ -1,0 +1,63 @@
+import Logging
+import NIOCore
+
+/// Where to find the primary when Redis runs with Sentinel (https://redis.io/docs/latest/operate/oss_and_stack/management/sentinel/):
+/// the Sentinels' addresses and the name they monitor the primary under. Every new
+/// connection asks the Sentinels (in order, first answer wins) for the current primary
+/// with `SENTINEL get-master-addr-by-name`, connects, and checks with `ROLE` that the
+/// server really is a primary (after a failover an old primary may still answer as a
+/// replica for a moment) — the "Sentinel clients guidelines" of the Redis documentation.
+public struct RedisSentinelConfiguration: Sendable, Hashable {
+    public struct Address: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    public var sentinels: [Address]
+    public var masterName: String
+    /// Sentinel's own `requirepass`, if any (the data nodes' credentials come from the endpoint).
+    public var password: String?
+
+    public init(sentinels: [Address], masterName: String, password: String? = nil) {
+        self.sentinels = sentinels
+        self.masterName = masterName
+        self.password = password
+    }
+
+    /// The current primary's address, from the first Sentinel that knows it.
+    func primary(eventLoop: EventLoop, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) async throws -> Address {
+        var problems: [String] = []
+        for sentinel in sentinels {
+            do {
+                let connection = try await RedisConnection.connect(
+                    to: RedisEndpoint(host: sentinel.host, port: sentinel.port, password: password),
+                    eventLoop: eventLoop, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+                let reply: RESPValue
+                do {
+                    reply = try await connection.send(RedisCommand("SENTINEL", ["get-master-addr-by-name", .string(masterName)]))
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                await connection.close()
+                guard let parts = reply.array, parts.count == 2, let host = parts[0].string,
+                      let port = parts[1].string.flatMap({ Int($0) })
+                else {
+                    problems.append("\(sentinel): does not know a primary named '\(masterName)'")
+                    continue
+                }
+                return Address(host: host, port: port)
+            } catch {
+                problems.append("\(sentinel): \(error)")
+            }
+        }
+        throw RedisError.connectionFailed("no Sentinel named the primary '\(masterName)' (\(problems.joined(separator: "; ")))")
+    }
+}
