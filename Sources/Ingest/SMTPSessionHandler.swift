@@ -383,9 +383,9 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         // RFC 5322 §3.6.2: the author. An account that may send only as its own domains
         // may not put another in From: either (it is what DMARC aligns on, RFC 7489 §3.1).
-        if let account, account.restrictSenders {
+        if let account, account.restrictSenders, let policy = stateMachine.senderPolicy {
             let authors = assembler.from.map(FromHeader.domains(of:)) ?? []
-            if authors.isEmpty || !authors.allSatisfy(account.maySend(fromDomain:)) {
+            if authors.isEmpty || !authors.allSatisfy(policy.allows(domain:)) {
                 let shown = authors.isEmpty ? "(none)" : authors.joined(separator: ", ")
                 logger.notice("refused: From: header domain not one of the account's", metadata: ["queue_id": "\(id)", "from_domains": "\(shown)"])
                 IngestMetrics.refused(listener: context.listener.name, reason: "from_domain")

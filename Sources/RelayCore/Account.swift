@@ -74,16 +74,6 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
     }
 
-    /// Whether `domain` (of an envelope sender or `From:` address) is one this account may
-    /// send from: one of its sending domains or a subdomain of one (DMARC relaxed
-    /// alignment, RFC 7489 §3.1, accepts those too).
-    public func maySend(fromDomain domain: String) -> Bool {
-        guard restrictSenders else { return true }
-        let domain = Account.normalizedDomain(domain)
-        guard !domain.isEmpty else { return false }
-        return sendingDomains.contains { domain == $0 || domain.hasSuffix("." + $0) }
-    }
-
     /// Lower case, no trailing dot.
     public static func normalizedDomain(_ domain: String) -> String {
         var domain = domain.lowercased()
