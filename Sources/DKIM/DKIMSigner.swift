@@ -38,9 +38,6 @@ public struct DKIMSigner: Sendable {
     private let lowercasedHeaders: [[UInt8]]
 
     private static let fromName = Array("from".utf8)
-    /// Bodies are canonicalized and hashed in slices of this many bytes, so the canonical
-    /// copy in memory stays small however large the body is.
-    private static let bodySliceLength = 16 * 1024
 
     /// Throws ``DKIMError/Code/invalidConfiguration`` if `domain` or `selector` is not a
     /// valid DNS name of letters, digits and hyphens (an IDN must be given as its A-label,
@@ -150,22 +147,12 @@ public struct DKIMSigner: Sendable {
     }
 
     /// SHA-256 of the relaxed canonical body (the `bh=` value, RFC 6376 §3.7 step 1),
-    /// canonicalized and hashed slice by slice.
+    /// canonicalized straight into the hash, a few KiB at a time.
     static func bodyHash(_ body: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
-        let hasher = try SHA256Hasher()
+        var hasher = try SHA256Hasher()
         var canonicalizer = RelaxedBodyCanonicalizer()
-        var canonical: [UInt8] = []
-        canonical.reserveCapacity(bodySliceLength + bodySliceLength / 8)
-        var offset = 0
-        while offset < body.count {
-            let end = min(offset + bodySliceLength, body.count)
-            canonicalizer.feed(UnsafeBufferPointer(rebasing: body[offset..<end]), into: &canonical)
-            hasher.update(canonical)
-            canonical.removeAll(keepingCapacity: true)
-            offset = end
-        }
-        canonicalizer.finish(into: &canonical)
-        hasher.update(canonical)
+        canonicalizer.feed(body, into: &hasher)
+        canonicalizer.finish(into: &hasher)
         return try hasher.finish()
     }
 

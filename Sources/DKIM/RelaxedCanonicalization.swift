@@ -61,10 +61,30 @@ enum RelaxedCanonicalization {
     /// The relaxed canonical form of a whole body.
     static func body(_ bytes: [UInt8]) -> [UInt8] {
         var canonicalizer = RelaxedBodyCanonicalizer()
-        var output: [UInt8] = []
+        var output = CollectedBytes()
         bytes.withUnsafeBufferPointer { canonicalizer.feed($0, into: &output) }
         canonicalizer.finish(into: &output)
-        return output
+        return output.bytes
+    }
+}
+
+/// Where canonical bytes go: the body hash, or an array in tests.
+protocol CanonicalSink {
+    mutating func write(_ bytes: UnsafeRawBufferPointer)
+}
+
+/// Collects canonical bytes in an array.
+struct CollectedBytes: CanonicalSink {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes.append(contentsOf: bytes)
+    }
+}
+
+extension SHA256Hasher: CanonicalSink {
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        update(bytes)
     }
 }
 
@@ -87,6 +107,11 @@ enum RelaxedCanonicalization {
 /// are counted and written out only when a later line has content. A CR is held until the
 /// next byte shows whether it ends a line; a bare CR or bare LF is an ordinary character.
 struct RelaxedBodyCanonicalizer: Sendable {
+    /// Canonical bytes are gathered in a stack buffer of this size and handed to the sink
+    /// when it fills, not byte by byte: per-byte appends to an array cost more than the
+    /// SHA-256 of those bytes.
+    static let bufferSize = 4096
+
     private var pendingEmptyLines = 0
     private var pendingSpace = false
     private var pendingCR = false
@@ -94,70 +119,124 @@ struct RelaxedBodyCanonicalizer: Sendable {
 
     init() {}
 
-    /// Canonicalizes `input`, appending what is certain so far to `output`.
-    mutating func feed(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        for byte in input {
-            if pendingCR {
-                pendingCR = false
-                if byte == ASCII.lf {
-                    endLine(into: &output)
-                    continue
-                }
-                content(ASCII.cr, into: &output)
-            }
-            switch byte {
-            case ASCII.cr:
-                pendingCR = true
-            case ASCII.space, ASCII.tab:
-                pendingSpace = true
-            default:
-                content(byte, into: &output)
-            }
-        }
+    /// Canonicalizes `input`, writing what is certain so far to `sink`.
+    mutating func feed<Sink: CanonicalSink>(_ input: UnsafeBufferPointer<UInt8>, into sink: inout Sink) {
+        run(input, final: false, into: &sink)
     }
 
     /// Ends the body: a last line without CRLF gets one; trailing empty lines stay dropped.
-    mutating func finish(into output: inout [UInt8]) {
-        if pendingCR {
-            pendingCR = false
-            content(ASCII.cr, into: &output)
-        }
-        pendingSpace = false
-        if lineHasContent {
-            output.append(ASCII.cr)
-            output.append(ASCII.lf)
-            lineHasContent = false
-        }
-        pendingEmptyLines = 0
+    /// The canonicalizer is then ready for a new body.
+    mutating func finish<Sink: CanonicalSink>(into sink: inout Sink) {
+        run(UnsafeBufferPointer(start: nil, count: 0), final: true, into: &sink)
     }
 
-    @inline(__always)
-    private mutating func content(_ byte: UInt8, into output: inout [UInt8]) {
-        if pendingEmptyLines > 0 {
-            // Empty lines followed by content are not at the end of the body: they stay.
-            for _ in 0..<pendingEmptyLines {
-                output.append(ASCII.cr)
-                output.append(ASCII.lf)
+    private mutating func run<Sink: CanonicalSink>(_ input: UnsafeBufferPointer<UInt8>, final: Bool, into sink: inout Sink) {
+        // Written as one flat loop over locals, with the buffer indexed directly: nested
+        // helper functions capturing this state made it several times slower.
+        var pendingEmptyLines = self.pendingEmptyLines
+        var pendingSpace = self.pendingSpace
+        var pendingCR = self.pendingCR
+        var lineHasContent = self.lineHasContent
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.bufferSize) { buffer in
+            let output = buffer.baseAddress!
+            // The buffer is flushed whenever it holds more than this, before any write of
+            // up to 2 bytes; one step writes at most two such pieces, then flushes again
+            // if needed, so it never overruns the buffer.
+            let flushThreshold = buffer.count - 8
+            var count = 0
+
+            for byte in input {
+                if count > flushThreshold {
+                    sink.write(UnsafeRawBufferPointer(start: output, count: count))
+                    count = 0
+                }
+                if pendingCR {
+                    pendingCR = false
+                    if byte == ASCII.lf {
+                        // End of line. WSP before it is ignored; an empty line is held back
+                        // until something follows it.
+                        pendingSpace = false
+                        if lineHasContent {
+                            output[count] = ASCII.cr
+                            output[count + 1] = ASCII.lf
+                            count += 2
+                            lineHasContent = false
+                        } else {
+                            pendingEmptyLines += 1
+                        }
+                        continue
+                    }
+                    // A CR not followed by LF is an ordinary character.
+                    Self.writeContent(ASCII.cr, output, &count, flushThreshold, &pendingEmptyLines, &pendingSpace, &sink)
+                    lineHasContent = true
+                }
+                if byte == ASCII.cr {
+                    pendingCR = true
+                } else if ASCII.isWSP(byte) {
+                    pendingSpace = true
+                } else {
+                    Self.writeContent(byte, output, &count, flushThreshold, &pendingEmptyLines, &pendingSpace, &sink)
+                    lineHasContent = true
+                }
             }
-            pendingEmptyLines = 0
+            if final {
+                if count > flushThreshold {
+                    sink.write(UnsafeRawBufferPointer(start: output, count: count))
+                    count = 0
+                }
+                if pendingCR {  // a CR at the very end is a bare CR too
+                    Self.writeContent(ASCII.cr, output, &count, flushThreshold, &pendingEmptyLines, &pendingSpace, &sink)
+                    lineHasContent = true
+                }
+                // A non-empty body not ending in CRLF gets one; trailing empty lines and
+                // trailing WSP stay dropped.
+                if lineHasContent {
+                    output[count] = ASCII.cr
+                    output[count + 1] = ASCII.lf
+                    count += 2
+                }
+                pendingEmptyLines = 0
+                pendingSpace = false
+                pendingCR = false
+                lineHasContent = false
+            }
+            if count > 0 {
+                sink.write(UnsafeRawBufferPointer(start: output, count: count))
+            }
+        }
+        self.pendingEmptyLines = pendingEmptyLines
+        self.pendingSpace = pendingSpace
+        self.pendingCR = pendingCR
+        self.lineHasContent = lineHasContent
+    }
+
+    /// Writes a content byte: first the empty lines held back before it (they are not at
+    /// the end of the body, so they stay), then the SP a WSP run before it reduces to.
+    @inline(__always)
+    private static func writeContent<Sink: CanonicalSink>(
+        _ byte: UInt8, _ output: UnsafeMutablePointer<UInt8>, _ count: inout Int, _ flushThreshold: Int,
+        _ pendingEmptyLines: inout Int, _ pendingSpace: inout Bool, _ sink: inout Sink
+    ) {
+        while pendingEmptyLines > 0 {
+            if count > flushThreshold {
+                sink.write(UnsafeRawBufferPointer(start: output, count: count))
+                count = 0
+            }
+            output[count] = ASCII.cr
+            output[count + 1] = ASCII.lf
+            count += 2
+            pendingEmptyLines -= 1
+        }
+        if count > flushThreshold {
+            sink.write(UnsafeRawBufferPointer(start: output, count: count))
+            count = 0
         }
         if pendingSpace {
-            output.append(ASCII.space)
+            output[count] = ASCII.space
+            count += 1
             pendingSpace = false
         }
-        output.append(byte)
-        lineHasContent = true
-    }
-
-    @inline(__always)
-    private mutating func endLine(into output: inout [UInt8]) {
-        pendingSpace = false  // WSP at the end of a line is ignored
-        if lineHasContent {
-            output.append(ASCII.cr)
-            output.append(ASCII.lf)
-            lineHasContent = false
-        } else {
-            pendingEmptyLines += 1
-        }
+        output[count] = byte
+        count += 1
     }
 }
