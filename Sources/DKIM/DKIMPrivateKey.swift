@@ -39,7 +39,8 @@ public struct DKIMPrivateKey: Sendable, Equatable, CustomStringConvertible {
     /// for anything that is not such a key — with what it is instead (encrypted, a public
     /// key, too short, not PEM) — and ``DKIMError/Code/unsupportedKey`` for other key types.
     public init(pem: String) throws {
-        if pem.contains("ENCRYPTED") {
+        // PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY", or a traditional key's "Proc-Type: 4,ENCRYPTED".
+        if pem.contains("BEGIN ENCRYPTED PRIVATE KEY") || pem.contains("Proc-Type: 4,ENCRYPTED") {
             throw DKIMError(.invalidKey, "the PEM private key is encrypted; store it unencrypted "
                 + "(openssl pkey -in encrypted.pem -out key.pem)")
         }
