@@ -32,10 +32,14 @@ let package = Package(
         // C libraries from Debian: hiredis (RESP reader/formatter) and libxcrypt (crypt_r).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        // OpenSSL 3's libcrypto (EVP keys, PEM, SHA-256, signatures) for DKIM.
+        .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // RESP on a NIO channel: pipelining, reconnect with backoff.
         .target(name: "RedisClient", dependencies: ["CHiredis", nioCore, nioPosix, logging]),
         // Asynchronous DNS (MX, A, AAAA) over UDP/TCP to a configurable server.
         .target(name: "DNSResolver", dependencies: [nioCore, nioPosix, logging]),
+        // DKIM (RFC 6376, RFC 8463): keys, DNS record text, relaxed/relaxed signing. Pure, no I/O.
+        .target(name: "DKIM", dependencies: ["COpenSSLCrypto"]),
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
         // The Redis data model: enqueue, claim, complete, defer, events.
@@ -67,6 +71,8 @@ let package = Package(
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix, logging]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
+        .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayCore", "SMTPProtocol"]),
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,

@@ -19,6 +19,9 @@ command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 need_pip=()
 python3 -c 'import aiosmtpd' 2>/dev/null || need_pip+=(aiosmtpd)
 python3 -c 'import pytest' 2>/dev/null || need_pip+=(pytest)
+# dkimpy (+ PyNaCl for ed25519-sha256) verifies our DKIM signatures independently (Tests/DKIMTests).
+python3 -c 'import dkim' 2>/dev/null || need_pip+=(dkimpy)
+python3 -c 'import nacl.signing' 2>/dev/null || need_pip+=(pynacl)
 
 if ! command -v swift >/dev/null; then
   echo "error: Swift 6 toolchain not found on PATH (install it from https://swift.org/install/linux/)" >&2

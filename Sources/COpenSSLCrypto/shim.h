@@ -1,0 +1,12 @@
+#ifndef HIKYAKU_COPENSSLCRYPTO_SHIM_H
+#define HIKYAKU_COPENSSLCRYPTO_SHIM_H
+// OpenSSL 3's libcrypto (Debian: libssl-dev), for DKIM keys and signatures. Only the
+// EVP interfaces are used: key generation, PEM (PKCS#8) I/O, SubjectPublicKeyInfo and raw
+// public keys, SHA-256 and EVP_DigestSign.
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#endif
