@@ -45,7 +45,7 @@ let package = Package(
         // The Redis data model: enqueue, claim, complete, defer, events.
         .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging]),
         // SMTP listeners, relay authorisation, AUTH.
-        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", "DKIM", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                                                .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")]),
         // Prometheus exposition of swift-metrics on a small HTTP endpoint (/metrics).
         .target(name: "HikyakuMetrics", dependencies: [
@@ -60,7 +60,7 @@ let package = Package(
                                                   .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                                                   nioCore, nioPosix, logging, serviceLifecycle]),
         // The one executable.
-        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore",
+        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore", "DKIM",
                                                          nioPosix, logging, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Launchers for the real servers integration tests run against (redis-server).

@@ -1,3 +1,4 @@
+import DKIM
 import Logging
 import Queue
 import RelayCore
@@ -15,8 +16,8 @@ public final class AccountDirectory: Sendable {
         var byName: [String: Account] = [:]
         /// Most specific network first, so a /32 for one host wins over its /24.
         var networks: [(network: IPNetwork, account: Account)] = []
-        /// Sending domains with DKIM keys, by domain.
-        var domains: [String: SendingDomain] = [:]
+        /// Signers of the active DKIM keys, by sending domain.
+        var signers: [String: [DKIMSigner]] = [:]
     }
 
     private let store: AccountStore
@@ -52,15 +53,15 @@ public final class AccountDirectory: Sendable {
         }
     }
 
-    /// The sending domain whose keys sign mail from `fromDomain`: that domain, or the
-    /// nearest parent with keys (a DKIM `d=` of a parent domain still aligns under DMARC's
+    /// The signers for mail from `fromDomain`: that domain's active DKIM keys, or the
+    /// nearest parent's (a DKIM `d=` of a parent domain still aligns under DMARC's
     /// relaxed mode, RFC 7489 §3.1.1). nil: not signed.
-    public func signingDomain(for fromDomain: String) -> SendingDomain? {
+    func signers(for fromDomain: String) -> (domain: String, signers: [DKIMSigner])? {
         snapshot.withLock { snapshot in
-            guard !snapshot.domains.isEmpty else { return nil }
+            guard !snapshot.signers.isEmpty else { return nil }
             var candidate = Substring(Account.normalizedDomain(fromDomain))
             while candidate.contains(".") {
-                if let found = snapshot.domains[String(candidate)], !found.activeKeys.isEmpty { return found }
+                if let found = snapshot.signers[String(candidate)] { return (String(candidate), found) }
                 candidate = candidate[candidate.index(after: candidate.firstIndex(of: ".")!)...]
             }
             return nil
@@ -68,7 +69,7 @@ public final class AccountDirectory: Sendable {
     }
 
     /// Whether any domain has DKIM keys (sessions then read `From:` to sign).
-    public var hasSigningDomains: Bool { snapshot.withLock { !$0.domains.isEmpty } }
+    public var hasSigningDomains: Bool { snapshot.withLock { !$0.signers.isEmpty } }
 
     /// Whether any account can log in with a password (AUTH is offered only then).
     public var offersAuth: Bool {
@@ -87,7 +88,17 @@ public final class AccountDirectory: Sendable {
             logger.warning("ingest.users has '\(clash.name)', which is also an account in Redis; the account in Redis is used")
         }
         var fresh = Self.build(version: version, stored: accounts, staticAccounts: staticAccounts)
-        fresh.domains = Dictionary(domains.map { ($0.domain, $0) }, uniquingKeysWith: { first, _ in first })
+        for domain in domains {
+            let signers = domain.activeKeys.compactMap { entry -> DKIMSigner? in
+                do {
+                    return try DKIMSigner(domain: domain.domain, selector: entry.selector, key: DKIMPrivateKey(pem: entry.privateKeyPEM))
+                } catch {
+                    logger.error("DKIM key \(entry.selector) of \(domain.domain) is unusable (\(error)); mail is not signed with it")
+                    return nil
+                }
+            }
+            if !signers.isEmpty { fresh.signers[domain.domain] = signers }
+        }
         snapshot.withLock { $0 = fresh }
         logger.info("loaded \(accounts.count) account(s) and \(domains.count) signing domain(s) (version \(version))")
         return true

@@ -1,3 +1,4 @@
+import DKIM
 import Logging
 import NIOCore
 import NIOSSL
@@ -289,6 +290,34 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    // MARK: DKIM (RFC 6376)
+
+    /// The signers for this message: the active keys of its author's domain (or the nearest
+    /// parent with keys) — if the sender may use them: mail from the operator's own
+    /// allow-listed networks, or an account whose sending domains cover the signing domain.
+    /// Another tenant (or an `--any-sender` account) never gets a signature in a domain
+    /// that is not its own.
+    private func dkimSigners(forFrom from: String?) -> (domain: String, signers: [DKIMSigner])? {
+        guard let from, let author = FromHeader.domains(of: from).first,
+              let found = context.accounts.signers(for: author) else { return nil }
+        if let account {
+            guard account.restrictSenders, let policy = stateMachine.senderPolicy, policy.allows(domain: found.domain) else { return nil }
+        }
+        return found
+    }
+
+    /// The `DKIM-Signature:` fields for `message`, one per key, each ending in CRLF.
+    static func sign(_ message: ByteBuffer, with signers: [DKIMSigner]) throws -> String {
+        let now = Clock.nowMilliseconds() / 1000
+        var fields = ""
+        for signer in signers {
+            var field = try message.withUnsafeReadableBytes { try signer.sign($0, time: now) }
+            if !field.hasSuffix("\r\n") { field += "\r\n" }
+            fields += field
+        }
+        return fields
+    }
+
     // MARK: DATA
 
     private func beginMessage() {
@@ -307,7 +336,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 recipient: recipients.count == 1 ? recipients[0].mailbox?.description : nil,
                 date: Clock.rfc5322Date(milliseconds: now)),
             generatedMessageID: "<\(id.rawValue)@\(context.hostname)>",
-            wantsFrom: account?.restrictSenders ?? false)
+            wantsFrom: (account?.restrictSenders ?? false) || context.accounts.hasSigningDomains)
     }
 
     private func receiveData(_ chunk: ByteBuffer, context channelContext: ChannelHandlerContext) {
@@ -422,11 +451,25 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             messageID: assembler.messageID, size: assembler.flushedBytes + assembler.pending.readableBytes,
             clientIP: clientIP, authUser: transaction.authenticatedUser, pool: account?.pool ?? context.settings.relayPool,
             account: account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
+        let signing = dkimSigners(forFrom: assembler.from)
         self.assembler = nil
         let queue = context.queue
+        let threadPool = context.threadPool
         let deadline = Clock.nowMilliseconds() + context.settings.enqueueTimeout.milliseconds
         let promise = channelContext.eventLoop.makePromise(of: Void.self)
-        promise.completeWithTask { try await queue.enqueue(message, body: body, deadline: deadline) }
+        promise.completeWithTask {
+            var message = message
+            if let signing {
+                let bytes: ByteBuffer
+                switch body {
+                case .inline(let inline): bytes = inline
+                case .streamed: bytes = try await queue.streamedBody(queueID: id)
+                }
+                // RSA signing takes a millisecond or so: off the event loop.
+                message.addedHeader = try await threadPool.runIfActive { try Self.sign(bytes, with: signing.signers) }
+            }
+            try await queue.enqueue(message, body: body, deadline: deadline)
+        }
         promise.futureResult.whenComplete { result in
             let (handler, channelContext) = loopBound.value
             switch result {
@@ -443,6 +486,13 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.logger.notice("message not accepted: \(error)", metadata: ["queue_id": "\(id)"])
                 IngestMetrics.refused(listener: handler.context.listener.name, reason: "quota")
                 let reply = SMTPReply(451, "4.7.0", "The \(quota.period) quota of \(quota.limit) recipients of account \(message.account?.name ?? "") is used up; try again in \(quota.retryAfterSeconds) seconds")
+                handler.perform(handler.stateMachine.messageQueued(.failed(reply)), context: channelContext)
+            case .failure(let error as DKIMError) where error.code != .cryptoFailure:
+                // A header DKIM cannot sign (two From fields, none, a malformed field) is
+                // one no receiver should trust either.
+                handler.logger.notice("message not accepted: cannot sign it: \(error)", metadata: ["queue_id": "\(id)"])
+                IngestMetrics.refused(listener: handler.context.listener.name, reason: "unsignable")
+                let reply = SMTPReply(550, "5.6.0", "Message header cannot be DKIM-signed: \(error.detail)")
                 handler.perform(handler.stateMachine.messageQueued(.failed(reply)), context: channelContext)
             case .failure(let error):
                 handler.logger.warning("message not accepted, client told to retry: \(error)", metadata: ["queue_id": "\(id)"])

@@ -34,6 +34,14 @@ public final class MessageQueue: Sendable {
 
     // MARK: Ingest
 
+    /// A streamed body as stored so far (to sign it before the enqueue).
+    public func streamedBody(queueID: QueueID) async throws(QueueError) -> ByteBuffer {
+        let reply: RESPValue
+        do { reply = try await redis.send(RedisCommand("GET", [.string(key("tmp:\(queueID)"))])) } catch { throw .redis(error) }
+        guard let body = reply.buffer else { throw .rejected("NOBODY streamed body is missing (expired?)") }
+        return body
+    }
+
     /// Stores one chunk of a large body being received (`APPEND`, with an expiry so a dead
     /// session leaves nothing behind).
     public func appendBody(queueID: QueueID, chunk: ByteBuffer) async throws(QueueError) {
@@ -86,6 +94,7 @@ public final class MessageQueue: Sendable {
         var fields: [(String, String)] = [("sender", message.sender), ("size", String(message.size))]
         if let id = message.messageID { fields.append(("mid", id)) }
         if let account = message.account { fields.append(("acct", account.name)) }
+        if let added = message.addedHeader { fields.append(("hdr", added)) }
         args.append(.integer(Int64(fields.count)))
         for (name, value) in fields { args += [.string(name), .string(value)] }
 
@@ -264,15 +273,24 @@ public final class MessageQueue: Sendable {
     public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
         var commands: [RedisCommand] = []
         for id in ids {
-            commands.append(RedisCommand("HMGET", [.string(key("msg:\(id)")), "sender", "mid", "accepted", "acct"]))
+            commands.append(RedisCommand("HMGET", [.string(key("msg:\(id)")), "sender", "mid", "accepted", "acct", "hdr"]))
             commands.append(RedisCommand("GET", [.string(key("body:\(id)"))]))
         }
         let replies: [RESPValue]
         do { replies = try await redis.pipeline(commands) } catch { throw .redis(error) }
         var out: [QueueID: StoredMessage] = [:]
         for (index, id) in ids.enumerated() {
-            guard let envelope = replies[2 * index].array, envelope.count == 4,
-                  let sender = envelope[0].string, let body = replies[2 * index + 1].buffer else { continue }
+            guard let envelope = replies[2 * index].array, envelope.count == 5,
+                  var body = replies[2 * index + 1].buffer else { continue }
+            guard let sender = envelope[0].string else { continue }
+            if let added = envelope[4].buffer, added.readableBytes > 0 {
+                // The added header fields (DKIM signatures) go on top of the stored message.
+                var whole = ByteBuffer()
+                whole.reserveCapacity(added.readableBytes + body.readableBytes)
+                whole.writeImmutableBuffer(added)
+                whole.writeBuffer(&body)
+                body = whole
+            }
             out[id] = StoredMessage(queueID: id, sender: sender, account: envelope[3].string, messageID: envelope[1].string,
                                     acceptedAt: envelope[2].string.flatMap { Int64($0) } ?? 0, body: body)
         }

@@ -50,6 +50,10 @@ public struct NewMessage: Sendable {
     public var pool: String
     /// The account it was sent by, with its quotas; nil for allow-listed relay without one.
     public var account: AccountQuota?
+    /// Header fields the relay adds on top when sending (`DKIM-Signature:` fields, RFC 6376
+    /// §5.6), each ending in CRLF; kept beside the body so large streamed bodies need not
+    /// be rewritten.
+    public var addedHeader: String?
 
     public init(queueID: QueueID, sender: String, recipients: [String], messageID: String?, size: Int, clientIP: String?,
                 authUser: String?, pool: String = "default", account: AccountQuota? = nil) {
