@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import smtplib
 import ssl
@@ -262,3 +263,27 @@ def test_tls_certificate_reloads_without_restart_and_tls12_is_the_minimum(make_r
     old = s_client("-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0")
     assert "New, TLSv1.1" not in old.stdout and (old.returncode != 0 or "Cipher is (NONE)" in old.stdout), \
         old.stdout[-2000:] + old.stderr[-2000:]
+
+
+def test_api_keys_are_shown_once_and_stored_only_hashed(make_relay, redis_server):
+    relay = make_relay("all")
+    hikyaku(relay, "account", "add", "apiuser", "--network", "127.0.0.20/32", "--domain", "api.example")
+    out = hikyaku(relay, "account", "api-key", "create", "apiuser", "--label", "billing").stdout
+    key = out.strip().splitlines()[-1]
+    assert re.fullmatch(r"hk_[0-9a-f]{8}_[0-9a-f]{48}", key), out
+    key_id = key.split("_")[1]
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    stored = json.loads(redis_server.command("GET", f"hk:apikey:{digest}"))
+    assert stored["account"] == "apiuser" and stored["id"] == key_id and stored["label"] == "billing"
+    # The key itself is nowhere in Redis.
+    dump = b"".join(redis_server.command("GET", k.decode()) for k in redis_server.command("KEYS", "hk:*").split()
+                    if redis_server.command("TYPE", k.decode()).strip() == b"string")
+    assert key.encode() not in dump
+    listing = hikyaku(relay, "account", "api-key", "list", "apiuser").stdout
+    assert key_id in listing and key not in listing and "billing" in listing
+    assert "revoked" in hikyaku(relay, "account", "api-key", "revoke", "apiuser", key_id).stdout
+    assert redis_server.command("EXISTS", f"hk:apikey:{digest}").strip() == b"0"
+    # Deleting an account takes its keys with it.
+    key2 = hikyaku(relay, "account", "api-key", "create", "apiuser").stdout.strip().splitlines()[-1]
+    hikyaku(relay, "account", "delete", "apiuser")
+    assert redis_server.command("EXISTS", f"hk:apikey:{hashlib.sha256(key2.encode()).hexdigest()}").strip() == b"0"

@@ -10,6 +10,8 @@
 /// | `acct:<name>` | string | the account as JSON (`RelayCore.Account`) |
 /// | `acct:<name>:paused` | string | the `paused` event while the account is paused |
 /// | `acct:version` | integer | bumped on every change (accounts or domains), so ingest nodes reload |
+/// | `acct:<name>:apikeys` | hash | API key id → SHA-256 of the key |
+/// | `apikey:<sha256>` | string | `{account, id, label, created_at}` of that key |
 /// | `domains` | set | every sending domain with DKIM keys |
 /// | `domain:<domain>` | string | the domain and its keys as JSON (`RelayCore.SendingDomain`) |
 /// | `quota:<name>:h:<hour>`, `quota:<name>:d:<day>` | integer | recipients accepted (hk_enqueue) |
@@ -41,7 +43,11 @@ enum AccountFunctions {
     -- hka_account_delete: prefix, name — the account, its pause and counters' owner gone.
     redis.register_function('hka_account_delete', function(keys, args)
       local prefix, name = args[1], args[2]
-      local removed = redis.call('DEL', prefix .. 'acct:' .. name, prefix .. 'acct:' .. name .. ':paused')
+      for _, hash in ipairs(redis.call('HVALS', prefix .. 'acct:' .. name .. ':apikeys')) do
+        redis.call('DEL', prefix .. 'apikey:' .. hash)
+      end
+      local removed = redis.call('DEL', prefix .. 'acct:' .. name, prefix .. 'acct:' .. name .. ':paused',
+                                 prefix .. 'acct:' .. name .. ':apikeys')
       redis.call('SREM', prefix .. 'accounts', name)
       redis.call('INCR', prefix .. 'acct:version')
       return removed > 0 and 1 or 0
@@ -68,6 +74,25 @@ enum AccountFunctions {
       if redis.call('DEL', prefix .. 'acct:' .. name .. ':paused') == 0 then return 0 end
       redis.call('INCR', prefix .. 'acct:version')
       redis.call('XADD', prefix .. 'events', 'MAXLEN', '~', maxlen, '*', 'e', event)
+      return 1
+    end)
+
+    -- hka_apikey_add: prefix, account, id, hash, json — the key itself is never stored.
+    redis.register_function('hka_apikey_add', function(keys, args)
+      local prefix, account, id, hash, json = args[1], args[2], args[3], args[4], args[5]
+      if redis.call('EXISTS', prefix .. 'acct:' .. account) == 0 then return redis.error_reply('NOACCOUNT no account ' .. account) end
+      redis.call('SET', prefix .. 'apikey:' .. hash, json)
+      redis.call('HSET', prefix .. 'acct:' .. account .. ':apikeys', id, hash)
+      return 1
+    end)
+
+    -- hka_apikey_revoke: prefix, account, id — 1 when it existed.
+    redis.register_function('hka_apikey_revoke', function(keys, args)
+      local prefix, account, id = args[1], args[2], args[3]
+      local hash = redis.call('HGET', prefix .. 'acct:' .. account .. ':apikeys', id)
+      if not hash then return 0 end
+      redis.call('DEL', prefix .. 'apikey:' .. hash)
+      redis.call('HDEL', prefix .. 'acct:' .. account .. ':apikeys', id)
       return 1
     end)
 

@@ -140,6 +140,56 @@ public struct AccountStore: Sendable {
         return (delivered, bounced)
     }
 
+    // MARK: API keys
+
+    /// What is stored of an API key (never the key itself: only its SHA-256).
+    public struct APIKeyInfo: Sendable, Codable, Hashable {
+        public var account: String
+        public var id: String
+        public var label: String?
+        public var createdAt: String
+
+        enum CodingKeys: String, CodingKey { case account, id, label, createdAt = "created_at" }
+
+        public init(account: String, id: String, label: String?, createdAt: String) {
+            self.account = account
+            self.id = id
+            self.label = label
+            self.createdAt = createdAt
+        }
+    }
+
+    /// Records a new key by its hash (the caller shows the key once and forgets it).
+    public func addAPIKey(_ info: APIKeyInfo, hash: String) async throws(QueueError) {
+        let json: Data
+        do { json = try Self.encoder.encode(info) } catch { throw .malformed("cannot encode API key: \(error)") }
+        _ = try await redis.adminCall("hka_apikey_add", [.string(prefix), .string(info.account), .string(info.id),
+                                                         .string(hash), .bytes(Array(json))])
+    }
+
+    /// The key an HTTP client presented, by its hash; nil if unknown or revoked.
+    public func apiKey(hash: String) async throws(QueueError) -> APIKeyInfo? {
+        let reply = try await redis.adminSend(RedisCommand("GET", [.string("\(prefix)apikey:\(hash)")]))
+        guard let buffer = reply.buffer else { return nil }
+        return try? JSONDecoder().decode(APIKeyInfo.self, from: Data(buffer.readableBytesView))
+    }
+
+    /// The account's keys (without secrets).
+    public func apiKeys(of account: String) async throws(QueueError) -> [APIKeyInfo] {
+        let hashes = (try await redis.adminSend(RedisCommand("HVALS", [.string("\(prefix)acct:\(account):apikeys")])).array ?? [])
+            .compactMap(\.string)
+        guard !hashes.isEmpty else { return [] }
+        let replies = try await redis.adminPipeline(hashes.map { RedisCommand("GET", [.string("\(prefix)apikey:\($0)")]) })
+        return replies.compactMap { reply in
+            reply.buffer.flatMap { try? JSONDecoder().decode(APIKeyInfo.self, from: Data($0.readableBytesView)) }
+        }.sorted { $0.createdAt < $1.createdAt }
+    }
+
+    @discardableResult
+    public func revokeAPIKey(account: String, id: String) async throws(QueueError) -> Bool {
+        try await redis.adminCall("hka_apikey_revoke", [.string(prefix), .string(account), .string(id)]).int == 1
+    }
+
     // MARK: Sending domains (DKIM keys)
 
     public func putDomain(_ domain: SendingDomain) async throws(QueueError) {

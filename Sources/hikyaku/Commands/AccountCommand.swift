@@ -1,4 +1,5 @@
 import ArgumentParser
+import DKIM
 import Foundation
 import HikyakuApp
 import Ingest
@@ -29,7 +30,7 @@ struct AccountCommand: AsyncParsableCommand {
           hikyaku account show acme
           hikyaku account resume acme
         """,
-        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Pause.self, Resume.self])
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Pause.self, Resume.self, APIKey.self])
 
     /// Options that describe an account, shared by `add` and `set`.
     struct Properties: ParsableArguments {
@@ -296,6 +297,66 @@ struct AccountCommand: AsyncParsableCommand {
         func run() async throws {
             let resumed = try await admin.withAccounts { try await $0.resume(name) }
             print(resumed ? "resumed account \(name)" : "account \(name) was not paused")
+        }
+    }
+
+    struct APIKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "api-key",
+            abstract: "An account's API keys (for the HTTP API): create, list, revoke.",
+            discussion: """
+            A key is shown once, at creation; Redis keeps only its SHA-256. Example:
+              hikyaku account api-key create acme --label 'billing service'
+            """,
+            subcommands: [Create.self, List.self, Revoke.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Make a key and print it (once).")
+            @OptionGroup var admin: AdminOptions
+            @Argument var account: String
+            @Option(help: "What it is for (shown by `list`).")
+            var label: String?
+
+            func run() async throws {
+                var rng = SystemRandomNumberGenerator()
+                let hex = Array("0123456789abcdef")
+                func random(_ count: Int) -> String { String((0..<count).map { _ in hex[Int(rng.next(upperBound: UInt64(16)))] }) }
+                let id = random(8)
+                let key = "hk_\(id)_\(random(48))"
+                let hash = try Digest.sha256Hex(key)
+                let info = AccountStore.APIKeyInfo(account: account, id: id, label: label,
+                                                   createdAt: Clock.iso8601(milliseconds: Clock.nowMilliseconds()))
+                try await admin.withAccounts { try await $0.addAPIKey(info, hash: hash) }
+                print("API key \(id) for account \(account) (shown once, store it now):")
+                print(key)
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List an account's keys (ids and labels, never the keys).")
+            @OptionGroup var admin: AdminOptions
+            @Argument var account: String
+
+            func run() async throws {
+                let keys = try await admin.withAccounts { try await $0.apiKeys(of: account) }
+                guard !keys.isEmpty else { print("account \(account) has no API keys"); return }
+                var table = TextTable([("id", .left), ("created", .left), ("label", .left)])
+                for key in keys { table.add([key.id, key.createdAt, key.label ?? ""]) }
+                print(table.render(indent: 0))
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke a key by its id.")
+            @OptionGroup var admin: AdminOptions
+            @Argument var account: String
+            @Argument var id: String
+
+            func run() async throws {
+                let revoked = try await admin.withAccounts { try await $0.revokeAPIKey(account: account, id: id) }
+                print(revoked ? "revoked API key \(id) of \(account)" : "account \(account) has no API key \(id)")
+                if !revoked { throw ExitCode(1) }
+            }
         }
     }
 
