@@ -30,10 +30,15 @@ struct SMTPDeliverySession {
     static func open(targets: [DestinationRouter.Target], origin: Origin, context: DeliveryContext, logger: Logger) async throws(RecipientFailure) -> SMTPDeliverySession {
         var lastProblem = "no mail exchanger addresses"
         var lastReply: SMTPReply?
+        var withoutTLS: [String] = []
         for target in targets {
             for address in target.addresses where origin.localAddress == nil || Self.sameFamily(address, origin.localAddress!) {
                 do {
                     return try await open(host: target.host, address: address, origin: origin, context: context)
+                } catch let error as TLSRequiredError {
+                    withoutTLS.append(error.host)
+                    lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
+                    logger.info("no STARTTLS where the site requires TLS, trying the next address", metadata: ["mx": "\(target.host)", "address": "\(address)"])
                 } catch let error as RemoteReplyError {
                     lastReply = error.reply
                     lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
@@ -43,6 +48,11 @@ struct SMTPDeliverySession {
                     logger.info("cannot deliver via this address, trying the next", metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
                 }
             }
+        }
+        if !withoutTLS.isEmpty && lastProblem.hasSuffix("did not offer it") {
+            // Deferred, never sent in clear (RFC 3207 §4: a client may refuse to go on
+            // without TLS); the code says why, not "unreachable".
+            throw RecipientFailure(reply: "451 4.7.5 TLS is required for this site and its mail exchangers (\(Set(withoutTLS).sorted().joined(separator: ", "))) did not offer STARTTLS")
         }
         throw RecipientFailure(reply: "451 4.4.1 Could not reach any mail exchanger: \(lastProblem)", remoteReply: lastReply)
     }

@@ -384,14 +384,18 @@ def dns_server(tmp_path_factory):
 # --------------------------------------------------------------------------- receiver
 
 class Receiver:
-    """``behaviours``: ``{domain: "tempfail" | "throttle:N" | "slow:SECONDS"}`` (see receiver.py)."""
+    """``behaviours``: ``{domain: "tempfail" | "throttle:N" | "slow:SECONDS"}`` (see receiver.py);
+    ``starttls=False``: a receiver that does not offer STARTTLS."""
 
-    def __init__(self, directory: Path, cert: Path, key: Path, behaviours: dict[str, str] | None = None):
+    def __init__(self, directory: Path, cert: Path, key: Path, behaviours: dict[str, str] | None = None,
+                 starttls: bool = True):
         self.port = free_port()
         self.record_path = directory / "received.jsonl"
         self.refusal_path = directory / "refused.jsonl"
         argv = [sys.executable, HERE / "receiver.py", "--port", self.port, "--record", self.record_path,
                 "--refusals", self.refusal_path, "--cert", cert, "--key", key]
+        if not starttls:
+            argv.append("--no-starttls")
         for domain, behaviour in (behaviours or {}).items():
             argv += ["--behaviour", f"{domain}={behaviour}"]
         self.process = ManagedProcess("receiver (aiosmtpd)", argv, directory / "receiver.log")

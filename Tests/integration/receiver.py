@@ -134,6 +134,7 @@ async def main():
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--refusals", help="JSONL file of RCPTs refused by a domain behaviour")
+    parser.add_argument("--no-starttls", action="store_true", help="do not offer STARTTLS (a receiver without TLS)")
     parser.add_argument("--behaviour", action="append", default=[], metavar="DOMAIN=KIND",
                         help="tempfail | throttle:N | slow:SECONDS for recipients at DOMAIN")
     args = parser.parse_args()
@@ -162,7 +163,7 @@ async def main():
     loop = asyncio.get_running_loop()
 
     def factory():
-        return SMTP(handler, hostname="mx.example.test", tls_context=tls,
+        return SMTP(handler, hostname="mx.example.test", tls_context=None if args.no_starttls else tls,
                     data_size_limit=64 * 1024 * 1024, loop=loop)
 
     server = await loop.create_server(factory, host=args.host, port=args.port)

@@ -287,3 +287,29 @@ def test_api_keys_are_shown_once_and_stored_only_hashed(make_relay, redis_server
     key2 = hikyaku(relay, "account", "api-key", "create", "apiuser").stdout.strip().splitlines()[-1]
     hikyaku(relay, "account", "delete", "apiuser")
     assert redis_server.command("EXISTS", f"hk:apikey:{hashlib.sha256(key2.encode()).hexdigest()}").strip() == b"0"
+
+
+def test_outbound_tls_is_opportunistic_and_required_where_the_site_says_so(make_relay, receiver, certs, tmp_path):
+    from conftest import Receiver
+    plain = Receiver(tmp_path / "plain-mx", *certs["receiver"], starttls=False)
+    (tmp_path / "plain-mx").mkdir(exist_ok=True)
+    plain.start()
+    try:
+        tok = token()
+        # Two relays on one Redis would share work; one relay, two routes: the TLS-less
+        # receiver is reached only through "plain.test". With tls_required for every site,
+        # mail to it is deferred, never sent in clear; mail to the TLS receiver goes.
+        relay = make_relay("all", {"delivery": {"routes": {"plain.test": f"127.0.0.1:{plain.port}"},
+                                                "default_shaping": {"tls_required": True}}})
+        reply = final_reply(swaks(relay.relay_port, "a@origin.test", f"p-{tok}@plain.test"))
+        assert reply.startswith("250"), reply
+        reply = final_reply(swaks(relay.relay_port, "a@origin.test", f"t-{tok}@static.test"))
+        assert reply.startswith("250"), reply
+        [tls_message] = wait_for(lambda: receiver.messages_to(f"t-{tok}@static.test"), what="the TLS receiver's message")
+        assert tls_message["tls"] is True
+        deferred = wait_for(lambda: [e for e in relay.events(recipient=f"p-{tok}@plain.test") if e["event"] == "deferred"],
+                            what="the message to the TLS-less receiver to be deferred")
+        assert "TLS is required" in deferred[0]["reply"] and deferred[0]["reply"].startswith("451 4.7.5"), deferred[0]
+        assert plain.messages() == [], "a message went to a receiver without TLS although TLS was required"
+    finally:
+        plain.process.stop()
