@@ -302,10 +302,12 @@ public final class MessageQueue: Sendable {
     @discardableResult
     public func complete(pool: String, consumer: String, domain: String, outcomes: [WorkOutcome]) async throws(QueueError) -> Int {
         let guardrail = configuration.bounceGuard
+        // The pause event is only needed (and built) when some outcome has an account.
+        let template = outcomes.contains { $0.account != nil } ? Self.pauseEventTemplate(guardrail) : ByteBuffer()
         var args: [RESPArgument] = [.string(prefix), .string(pool), .string(consumer), .string(domain),
                                     .integer(Int64(configuration.eventsMaxLength)),
                                     .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
-                                    .integer(Int64(guardrail.windowHours)), .bytes(Self.pauseEventTemplate(guardrail)),
+                                    .integer(Int64(guardrail.windowHours)), .bytes(template),
                                     .integer(Int64(outcomes.count))]
         for outcome in outcomes {
             let item = outcome.item
