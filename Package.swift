@@ -50,6 +50,9 @@ let package = Package(
         .target(name: "SMTPClient", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
         .target(name: "Delivery", dependencies: ["SMTPProtocol", "SMTPClient", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
+        // `hikyaku domain check`: SPF, DKIM, DMARC, MX and FCrDNS of a sending domain, as pure
+        // checks over fetched DNS answers, and the checker that fetches them.
+        .target(name: "DomainCheck", dependencies: ["DNSResolver", "RelayCore"]),
         // Configuration loading and the ServiceGroup for the chosen roles.
         .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver",
                                                   .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
@@ -66,6 +69,7 @@ let package = Package(
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix, logging]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver", "RelayCore"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayCore", "SMTPProtocol"]),
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
