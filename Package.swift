@@ -58,7 +58,7 @@ let package = Package(
                                                   .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                                                   nioCore, nioPosix, logging, serviceLifecycle]),
         // The one executable.
-        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore",
+        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore", "DomainCheck", "DNSResolver",
                                                          nioPosix, logging, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Launchers for the real servers integration tests run against (redis-server).
