@@ -68,7 +68,7 @@ enum DKIMCheck {
             return result(.fail, "the key published at \(name) is not the relay's key (p= differs): signatures will fail", fix: publish)
         }
         if keys.count > 1 {
-            return result(.warn, "\(keys.count) key records at \(name); verifiers may pick any (RFC 6376 §3.6.2.2): remove all but the relay's", fix: publish)
+            return result(.warn, "\(keys.count) key records at \(name); verifiers may pick any (RFC 6376 §3.6.2.2): remove all but the relay's")
         }
         if match.isTesting {
             return result(.warn, "the relay's key is published at \(name) with t=y (testing): verifiers may treat signatures as unsigned")
