@@ -55,12 +55,16 @@ let package = Package(
         .target(name: "SMTPClient", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
         .target(name: "Delivery", dependencies: ["SMTPProtocol", "SMTPClient", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
+        // `hikyaku domain check`: SPF, DKIM, DMARC, MX and FCrDNS of a sending domain, as pure
+        // checks over fetched DNS answers, and the checker that fetches them.
+        .target(name: "DomainCheck", dependencies: ["DNSResolver", "RelayCore"]),
         // Configuration loading and the ServiceGroup for the chosen roles.
         .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver",
                                                   .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                                                   nioCore, nioPosix, logging, serviceLifecycle]),
         // The one executable.
         .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore", "DKIM",
+                                                         "DomainCheck", "DNSResolver",
                                                          nioPosix, logging, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Launchers for the real servers integration tests run against (redis-server).
@@ -73,6 +77,7 @@ let package = Package(
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
+        .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver", "RelayCore"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayCore", "SMTPProtocol"]),
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,

@@ -2,8 +2,8 @@ import NIOCore
 
 extension DNSMessage {
     /// Parses a message in wire format (RFC 1035 §4.1). Compression pointers are
-    /// followed (backwards only); records of types other than A, AAAA, MX, CNAME, SOA and
-    /// TXT are skipped; an OPT pseudo-record sets ``ednsUDPPayloadSize``.
+    /// followed (backwards only); records of types other than A, AAAA, MX, CNAME, SOA, TXT
+    /// and PTR are skipped; an OPT pseudo-record sets ``ednsUDPPayloadSize``.
     ///
     /// - Throws: ``DNSError`` with code ``DNSError/Code/malformedResponse`` when the
     ///   message is truncated, a pointer or length is out of range, or an RDATA does not
@@ -67,6 +67,8 @@ extension DNSMessage {
             data = .mx(preference: preference, exchange: try reader.readName())
         case .cname:
             data = .cname(try reader.readName())
+        case .ptr:
+            data = .ptr(try reader.readName())
         case .soa:
             let primary = try reader.readName()
             let mailbox = try reader.readName()

@@ -53,7 +53,7 @@ extension DNSResourceRecord {
         case .mx(let preference, let exchange):
             buffer.writeInteger(preference)
             exchange.write(to: &buffer)
-        case .cname(let target):
+        case .cname(let target), .ptr(let target):
             target.write(to: &buffer)
         case .soa(let soa):
             soa.primaryServer.write(to: &buffer)

@@ -13,6 +13,8 @@ public enum DNSRecordData: Sendable, Hashable {
     case soa(DNSSOAData)
     /// One or more character-strings (RFC 1035 §3.3.14).
     case txt([[UInt8]])
+    /// RFC 1035 §3.3.12: the name an address's reverse name points to.
+    case ptr(DNSName)
 
     /// The record type this data belongs to.
     public var type: DNSRecordType {
@@ -23,6 +25,7 @@ public enum DNSRecordData: Sendable, Hashable {
         case .cname: return .cname
         case .soa: return .soa
         case .txt: return .txt
+        case .ptr: return .ptr
         }
     }
 }

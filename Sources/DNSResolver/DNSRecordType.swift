@@ -8,6 +8,8 @@ public struct DNSRecordType: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let ns = DNSRecordType(rawValue: 2)
     public static let cname = DNSRecordType(rawValue: 5)
     public static let soa = DNSRecordType(rawValue: 6)
+    /// A domain name pointer, used for reverse lookups (RFC 1035 §3.3.12).
+    public static let ptr = DNSRecordType(rawValue: 12)
     public static let mx = DNSRecordType(rawValue: 15)
     public static let txt = DNSRecordType(rawValue: 16)
     public static let aaaa = DNSRecordType(rawValue: 28)
@@ -20,6 +22,7 @@ public struct DNSRecordType: RawRepresentable, Sendable, Hashable, CustomStringC
         case .ns: return "NS"
         case .cname: return "CNAME"
         case .soa: return "SOA"
+        case .ptr: return "PTR"
         case .mx: return "MX"
         case .txt: return "TXT"
         case .aaaa: return "AAAA"

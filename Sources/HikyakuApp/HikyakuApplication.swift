@@ -28,6 +28,20 @@ public struct HikyakuApplication {
         self.metricsRegistry = metricsRegistry
     }
 
+    /// The resolver configuration of `delivery.dns_servers`, or of `/etc/resolv.conf` when
+    /// that is empty. Reads the file synchronously: call it while starting up.
+    public static func dnsConfiguration(_ delivery: DeliverySettings) throws -> DNSResolverConfiguration {
+        var dnsConfiguration = DNSResolverConfiguration.systemDefault()
+        if !delivery.dnsServers.isEmpty {
+            dnsConfiguration.servers = try delivery.dnsServers.enumerated().map { index, server in
+                do { return try DNSResolverConfiguration.parse(server: server) } catch {
+                    throw ConfigurationError(key: "delivery.dns_servers[\(index)]", problem: "'\(server)' is not ip or ip:port")
+                }
+            }
+        }
+        return dnsConfiguration
+    }
+
     /// Connects a Redis client with the queue's functions loaded on every connection.
     public static func makeRedisClient(_ settings: RedisSettings, group: EventLoopGroup, logger: Logger) throws -> RedisClient {
         guard let url = settings.url ?? (settings.sentinels.isEmpty ? nil : "redis://sentinel-named-primary") else {
@@ -104,15 +118,7 @@ public struct HikyakuApplication {
             }
         }
         if role.runsWorker {
-            var dnsConfiguration = DNSResolverConfiguration.systemDefault()
-            if !configuration.delivery.dnsServers.isEmpty {
-                dnsConfiguration.servers = try configuration.delivery.dnsServers.enumerated().map { index, server in
-                    do { return try DNSResolverConfiguration.parse(server: server) } catch {
-                        throw ConfigurationError(key: "delivery.dns_servers[\(index)]", problem: "'\(server)' is not ip or ip:port")
-                    }
-                }
-            }
-            let dns = DNSResolver(configuration: dnsConfiguration, eventLoopGroup: group, logger: logger)
+            let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
             services.append(try DeliveryWorker(settings: configuration.delivery, hostname: configuration.hostname,
                                                queue: queue, dns: dns, group: group, logger: logger))
         }

@@ -8,6 +8,7 @@ import NIOPosix
 import Queue
 import RedisClient
 import RelayCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -49,7 +50,12 @@ struct StartupError: Error, CustomStringConvertible {
     let description: String
 }
 
+private let loggingBootstrapped = Mutex(false)
+
+/// Sets up logging once per process (a second `LoggingSystem.bootstrap` would trap: a
+/// command may reach this through more than one helper).
 func bootstrapLogging(level: String) {
+    guard loggingBootstrapped.withLock({ done in defer { done = true }; return !done }) else { return }
     let logLevel = Logger.Level(rawValue: level) ?? .info
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)

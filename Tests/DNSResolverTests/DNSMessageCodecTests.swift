@@ -157,6 +157,48 @@ import Testing
         #expect(message.authorities == [DNSResourceRecord(name: try DNSName("example.com"), ttl: 3600, data: .soa(soa))])
     }
 
+    /// Two PTR answers (RFC 1035 §3.3.12) for the question `10.2.0.192.in-addr.arpa PTR`
+    /// at offset 12: both owners point to the question; the first PTRDNAME
+    /// `mail.example.com` is spelled out (its `example` label lands at offset 58), the
+    /// second is `smt` followed by a pointer to 58.
+    @Test func decodesCompressedPTR() throws {
+        let reverse: [UInt8] = [2] + Array("10".utf8) + [1] + Array("2".utf8) + [1] + Array("0".utf8) + [3] + Array("192".utf8)
+            + [7] + Array("in-addr".utf8) + [4] + Array("arpa".utf8) + [0]
+        let target: [UInt8] = [4] + Array("mail".utf8) + Self.exampleCom
+        let bytes: [UInt8] =
+            [0, 5, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0] + reverse + [0, 12, 0, 1]
+            + [0xC0, 0x0C, 0, 12, 0, 1, 0, 0, 0x0E, 0x10, 0, UInt8(target.count)] + target
+            + [0xC0, 0x0C, 0, 12, 0, 1, 0, 0, 0x0E, 0x10, 0, 6, 3] + Array("smt".utf8) + [0xC0, 58]
+        #expect(reverse.count == 25)
+        let message = try DNSMessage(decoding: bytes)
+        let owner = try DNSName("10.2.0.192.in-addr.arpa")
+        #expect(message.questions == [DNSQuestion(name: owner, type: .ptr)])
+        #expect(message.answers == [
+            DNSResourceRecord(name: owner, ttl: 3600, data: .ptr(try DNSName("mail.example.com"))),
+            DNSResourceRecord(name: owner, ttl: 3600, data: .ptr(try DNSName("smt.example.com"))),
+        ])
+        #expect(message.answers.first?.type == .ptr)
+        #expect(DNSRecordType.ptr.description == "PTR")
+    }
+
+    /// RFC 1035 §3.5 (IPv4) and the example of RFC 3596 §2.5 (IPv6, 4321:0:1:2:3:4:567:89ab).
+    @Test func reverseNames() throws {
+        #expect(DNSName(reverseOf: [192, 0, 2, 10])?.description == "10.2.0.192.in-addr.arpa")
+        let v6 = try #require(DNSResolver.addressBytes("4321:0:1:2:3:4:567:89ab"))
+        #expect(DNSName(reverseOf: v6)?.description == "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa")
+        #expect(DNSName(reverseOf: [1, 2, 3]) == nil)
+        #expect(DNSResolver.addressBytes("192.0.2.1") == [192, 0, 2, 1])
+        #expect(DNSResolver.addressBytes("mail.example.com") == nil)
+    }
+
+    /// RFC 7208 §3.3 and RFC 6376 §3.6.2.2: the strings of one TXT record are joined with
+    /// nothing between them.
+    @Test func txtStringsAreJoinedWithoutSeparator() {
+        #expect(DNSResolver.joinedText([Array("v=spf1 ip4:192.0.2.0/24".utf8), Array(" -all".utf8)]) == "v=spf1 ip4:192.0.2.0/24 -all")
+        #expect(DNSResolver.joinedText([Array("p=MIIB".utf8), Array("IjAN".utf8), []]) == "p=MIIBIjAN")
+        #expect(DNSResolver.joinedText([]) == "")
+    }
+
     static let roundTripRecords: [DNSRecordData] = [
         .a([192, 0, 2, 7]),
         .aaaa([0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [1]),
@@ -165,6 +207,7 @@ import Testing
         .cname(try! DNSName("target.example.net")),
         .soa(DNSSOAData(primaryServer: try! DNSName("a.ns"), responsibleMailbox: try! DNSName("h.m"), serial: 7, refresh: 8, retry: 9, expire: 10, minimum: 11)),
         .txt([Array("v=spf1 -all".utf8), []]),
+        .ptr(try! DNSName("mail.example.com")),
     ]
 
     @Test(arguments: roundTripRecords)

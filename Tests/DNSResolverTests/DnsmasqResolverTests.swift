@@ -149,4 +149,43 @@ import Testing
         _ = try await resolver.mx("uncached.test")
         #expect(dns.queryCount(type: "MX", name: "uncached.test") == 2)
     }
+
+    @Test func txtRecordsAreJoinedAcrossCharacterStrings() async throws {
+        // dnsmasq splits a value over 255 octets into several character-strings, as a
+        // zone file must for a 2048-bit DKIM key.
+        let key = String(repeating: "A", count: 400)
+        let dns = try Self.start([
+            "--txt-record=s1._domainkey.long.test,v=DKIM1; k=rsa; p=\(key)",
+            "--txt-record=long.test,v=spf1 ip4:192.0.2.0/24 -all",
+            "--txt-record=long.test,google-site-verification=abc",
+        ])
+        defer { dns.stop() }
+        let resolver = TestSupport.resolver(try TestSupport.configuration(port: dns.port))
+
+        let raw = try await resolver.records("s1._domainkey.long.test", type: .txt)
+        guard case .txt(let strings) = raw.first?.data else { Issue.record("no TXT record"); return }
+        #expect(strings.count == 2)
+        #expect(try await resolver.txt("s1._domainkey.long.test") == ["v=DKIM1; k=rsa; p=\(key)"])
+        #expect(Set(try await resolver.txt("long.test")) == ["v=spf1 ip4:192.0.2.0/24 -all", "google-site-verification=abc"])
+        let error = await TestSupport.dnsError { try await resolver.txt("missing.long.test") }
+        #expect(error?.code == .nameDoesNotExist)
+    }
+
+    @Test func ptrLookupForIPv4AndIPv6() async throws {
+        let dns = try Dnsmasq.start([
+            "--local=/test/", "--local=/in-addr.arpa/", "--local=/ip6.arpa/",
+            "--ptr-record=10.2.0.192.in-addr.arpa,mail.ptr.test",
+            "--host-record=mail6.ptr.test,2001:db8::25",
+        ])
+        defer { dns.stop() }
+        let resolver = TestSupport.resolver(try TestSupport.configuration(port: dns.port))
+
+        #expect(try await resolver.ptr("192.0.2.10") == ["mail.ptr.test"])
+        // --host-record also publishes the reverse mapping.
+        #expect(try await resolver.ptr("2001:db8::25") == ["mail6.ptr.test"])
+        let missing = await TestSupport.dnsError { try await resolver.ptr("192.0.2.99") }
+        #expect(missing?.code == .nameDoesNotExist)
+        let invalid = await TestSupport.dnsError { try await resolver.ptr("not-an-ip") }
+        #expect(invalid?.code == .invalidName)
+    }
 }

@@ -8,7 +8,7 @@ import RelayCore
 struct DomainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "domain",
-        abstract: "Sending domains: DKIM keys (add, rotate, activate), the DNS records to publish.",
+        abstract: "Sending domains: DKIM keys (add, rotate, activate), the DNS records to publish, and a check of their DNS.",
         discussion: """
         `domain add` generates two keys — RSA-2048 (rsa-sha256, what every receiver \
         verifies) and Ed25519 (ed25519-sha256, RFC 8463) — and prints the TXT records to \
@@ -26,7 +26,7 @@ struct DomainCommand: AsyncParsableCommand {
           hikyaku domain show acme.example
           hikyaku domain rotate acme.example && hikyaku domain activate acme.example
         """,
-        subcommands: [Add.self, List.self, Show.self, Rotate.self, Activate.self, Remove.self])
+        subcommands: [Add.self, List.self, Show.self, Rotate.self, Activate.self, Remove.self, Check.self])
 
     static func parseDomain(_ text: String) throws -> String {
         do { return try Account.validate(domain: text) } catch { throw ValidationError(error.problem) }

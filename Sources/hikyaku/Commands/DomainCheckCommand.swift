@@ -1,0 +1,143 @@
+import ArgumentParser
+import DNSResolver
+import DomainCheck
+import Foundation
+import HikyakuApp
+import Logging
+import NIOPosix
+import Queue
+import RelayCore
+
+extension DomainCommand {
+    /// `hikyaku domain check DOMAIN`.
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that DOMAIN's DNS lets receivers accept the relay's mail, and print the records to publish.",
+            discussion: """
+            Checks, each PASS, FAIL or WARN with a one-line finding and, for failures DNS \
+            can repair, the record to publish:
+              spf          one v=spf1 record authorising every egress IP, no +all
+              dkim         <selector>._domainkey.DOMAIN holds the relay's key
+              dmarc        _dmarc.DOMAIN (or its organizational domain) has a policy
+              alignment    the From domain matches the DKIM d= or the SPF domain
+              mx           DOMAIN receives replies and bounces: MX or A, no null MX
+              fcrdns       each egress IP's PTR resolves back and is its EHLO name
+              tls          outbound STARTTLS is enabled
+              unsubscribe  reminder: one-click unsubscribe (RFC 8058) is a header
+              bulk-sender  the Gmail/Yahoo 2024 bulk-sender requirements, summarised
+
+            Egress IPs and EHLO names come from delivery.egress (without it: the host name \
+            and its addresses). DNS is asked through --dns-server, else delivery.dns_servers, \
+            else /etc/resolv.conf. Exit status 0 when no check fails, 1 when one does.
+            """)
+
+        @Argument(help: "The domain in the From address of the mail the relay sends.")
+        var domain: String
+
+        @OptionGroup var admin: AdminOptions
+
+        @Flag(help: "Print one JSON object: domain, checks[{name, target, status, finding, fix{name, type, value}}], summary{pass, fail, warn, info}.")
+        var json = false
+
+        @Option(name: .customLong("dns-server"), help: ArgumentHelp("Recursive DNS server to ask (repeatable; default: delivery.dns_servers, else /etc/resolv.conf).", valueName: "ip[:port]"))
+        var dnsServers: [String] = []
+
+        @Option(name: .customLong("dkim-selector"), help: ArgumentHelp("A DKIM selector the relay signs with and its exact TXT record (repeatable), e.g. s1='v=DKIM1; k=rsa; p=MIIB…'.", valueName: "name=record"))
+        var dkimSelectors: [String] = []
+
+        @Option(name: .customLong("egress"), help: ArgumentHelp("An egress IP and its EHLO name, instead of delivery.egress (repeatable).", valueName: "ip[=helo]"))
+        var egress: [String] = []
+
+        @Option(name: .customLong("mail-from-domain"), help: ArgumentHelp("The envelope sender's domain, which SPF authorises (default: DOMAIN).", valueName: "domain"))
+        var mailFromDomain: String?
+
+        @Option(name: .customLong("dkim-domain"), help: ArgumentHelp("The d= domain of the relay's DKIM signatures (default: DOMAIN).", valueName: "domain"))
+        var dkimDomain: String?
+
+        func validate() throws {
+            guard !domain.isEmpty, !domain.contains("@"), (try? DNSName(domain)) != nil else {
+                throw ValidationError("'\(domain)' is not a domain name (give the part after @, e.g. example.com)")
+            }
+            for selector in try self.selectors() {
+                if let problem = selector.problem { throw ValidationError("--dkim-selector: \(problem)") }
+            }
+            _ = try self.egressIdentities(hostname: "localhost")
+        }
+
+        func run() async throws {
+            let configuration = try admin.config.load()
+            // The relay's own keys, when no --dkim-selector says otherwise: every key of the
+            // domain that is signing or about to (`hikyaku domain add`/`rotate`).
+            var selectors = try self.selectors()
+            var storeNote: String? = nil
+            if selectors.isEmpty {
+                do {
+                    let stored = try await admin.withAccounts { try await $0.domain(Account.normalizedDomain(dkimDomain ?? domain)) }
+                    selectors = (stored?.keys ?? []).filter { $0.state != .retired }
+                        .map { DKIMSelector(selector: $0.selector, record: $0.dnsRecord) }
+                    if stored == nil { storeNote = "no DKIM keys in the relay for \(dkimDomain ?? domain) (hikyaku domain add)" }
+                } catch {
+                    storeNote = "could not read the relay's DKIM keys from Redis (\(error)); give --dkim-selector"
+                }
+            }
+            bootstrapLogging(level: "error")
+            let logger = Logger(label: "hikyaku")
+            var dns: DNSResolverConfiguration
+            do {
+                dns = try HikyakuApplication.dnsConfiguration(configuration.delivery)
+                if !dnsServers.isEmpty {
+                    dns.servers = try dnsServers.map { server in
+                        do { return try DNSResolverConfiguration.parse(server: server) } catch {
+                            throw ValidationError("--dns-server '\(server)' is not ip or ip:port")
+                        }
+                    }
+                }
+            } catch let error as ConfigurationError {
+                throw StartupError(description: error.description)
+            }
+            var identities = try self.egressIdentities(hostname: configuration.hostname)
+            if identities.isEmpty {
+                identities = EgressIdentity.configured(configuration.delivery, hostname: configuration.hostname)
+            }
+            let input = DomainCheckInput(
+                domain: domain, egress: identities, dkimSelectors: selectors,
+                envelopeDomain: mailFromDomain, dkimDomain: dkimDomain,
+                outboundTLS: configuration.delivery.tls != .disabled)
+
+            let resolver = DNSResolver(configuration: dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            let report = await DomainChecker(resolver: resolver).check(input)
+            await resolver.shutdown()
+
+            if let storeNote, !json { print("note: \(storeNote)") }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(report.text)
+            }
+            if report.hasFailures { throw ExitCode.failure }
+        }
+
+        /// `--dkim-selector NAME=RECORD`: the record is everything after the first `=`.
+        private func selectors() throws -> [DKIMSelector] {
+            try dkimSelectors.map { option in
+                guard let equals = option.firstIndex(of: "="), equals != option.startIndex else {
+                    throw ValidationError("--dkim-selector '\(option.prefix(40))': expected NAME=RECORD, e.g. s1='v=DKIM1; k=rsa; p=MIIB…'")
+                }
+                return DKIMSelector(selector: String(option[..<equals]), record: String(option[option.index(after: equals)...]))
+            }
+        }
+
+        /// `--egress IP[=HELO]`, the EHLO name defaulting to `hostname`.
+        private func egressIdentities(hostname: String) throws -> [EgressIdentity] {
+            try egress.map { option in
+                let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+                guard let address = parts.first, IPNetwork.parseAddress(address) != nil else {
+                    throw ValidationError("--egress '\(option)': expected IP[=HELO], e.g. 192.0.2.10=mail.example.com")
+                }
+                return EgressIdentity(address: address, heloName: parts.count == 2 ? parts[1] : hostname)
+            }
+        }
+    }
+}
