@@ -44,7 +44,8 @@ class KeyServer:
         directory.mkdir(parents=True, exist_ok=True)
         argv = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=127.0.0.1", f"--port={self.port}", "--user=root", "--conf-file=/dev/null",
-                f"--pid-file={directory / 'dnsmasq.pid'}", "--log-facility=-", "--log-queries"]
+                f"--pid-file={directory / 'dnsmasq.pid'}", "--log-facility=-", "--log-queries",
+                "--local=/example/"]   # authoritative for the test domains: unknown names are NXDOMAIN
         for name, value in records.items():
             # On the command line dnsmasq takes the text as is (quotes would be part of it)
             # and splits it into strings of 255 octets itself.
@@ -162,3 +163,25 @@ def test_rotation_signs_with_the_new_keys_after_activate(make_relay, receiver, t
     # The private keys never appear in what the commands print.
     shown = hikyaku(relay, "domain", "show", domain)
     assert "PRIVATE KEY" not in shown and "retired" in shown
+
+
+def test_domain_check_compares_the_published_records_with_the_relays_keys(make_relay, tmp_path):
+    import json
+    relay = make_relay("all")
+    domain = f"c{token()}.example"
+    records = zone_records(hikyaku(relay, "domain", "add", domain))
+    rsa_name = next(n for n, v in records.items() if "k=rsa" in v)
+
+    def dkim_checks(served: dict[str, str]) -> dict[str, dict]:
+        with KeyServer(tmp_path / f"keys-{len(served)}", served) as keys:
+            argv = [HIKYAKU_BIN, "domain", "check", domain, "--json", "--dns-server", f"127.0.0.1:{keys.port}",
+                    "--config", str(relay.config_path)]
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=child_environment())
+        report = json.loads(out.stdout)
+        return {c["target"]: c for c in report["checks"] if c["name"] == "dkim"}
+
+    both = dkim_checks(records)
+    assert len(both) == 2 and all(c["status"] == "pass" for c in both.values()), both
+    only_rsa = dkim_checks({rsa_name: records[rsa_name]})
+    failing = [c for c in only_rsa.values() if c["status"] == "fail"]
+    assert len(failing) == 1 and "k=ed25519" in failing[0]["fix"]["value"], only_rsa
