@@ -59,6 +59,13 @@ struct ConfigurationLoaderTests {
         ("redis: {url: \"http://x\"}", "redis.url"),
         ("log_level: loud", "log_level"),
         ("delivery: {routes: {a.test: \"nohost\"}}", "delivery.routes.a.test"),
+        ("redis: {sentinels: [\"nowhere\"]}", "redis.sentinels[0]"),
+        ("redis: {wait_replicas: 1, wait_timeout: 10s, command_timeout: 5s}", "redis.wait_timeout"),
+        ("redis: {wait_replicas: 99}", "redis.wait_replicas"),
+        ("accounts: {bounce_rate_threshold: 2}", "accounts.bounce_rate_threshold"),
+        ("accounts: {bounce_window: 90m}", "accounts.bounce_window"),
+        ("accounts: {auth_lockout: 2h, auth_lockout_max: 1h}", "accounts.auth_lockout"),
+        ("ingest: {tls: {certificate: a, private_key: b, reload_interval: 10ms}}", "ingest.tls.reload_interval"),
     ])
     func invalidConfigurationNamesTheKey(yaml: String, key: String) {
         do {

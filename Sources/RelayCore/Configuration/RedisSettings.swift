@@ -73,7 +73,7 @@ public struct RedisSettings: Sendable, Codable {
         if !(0...16).contains(waitReplicas) {
             throw ConfigurationError(key: "redis.wait_replicas", problem: "must be between 0 and 16")
         }
-        if waitTimeout.milliseconds < 1 || waitTimeout.milliseconds >= commandTimeout.milliseconds {
+        if waitReplicas > 0 && (waitTimeout.milliseconds < 1 || waitTimeout.milliseconds >= commandTimeout.milliseconds) {
             throw ConfigurationError(key: "redis.wait_timeout", problem: "must be more than 0 and less than redis.command_timeout")
         }
     }
