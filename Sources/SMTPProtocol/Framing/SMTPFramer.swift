@@ -18,8 +18,9 @@ import NIOCore
 /// **Data mode** (RFC 5321 §4.1.1.4, §4.5.2): content is emitted as it arrives, never
 /// collected into one buffer, dot-unstuffed; only `CRLF.CRLF` ends it (the data starts as
 /// if after a CRLF). Bare CR and LF never count as line ends and are normalised to CRLF,
-/// so `<LF>.<LF>`, `<CR>.<CR>`, `<LF>.<CRLF>` or `<CRLF>.<CR>` can neither end the data here
-/// nor be smuggled to the next hop. After ``SMTPFrame/dataEnd(_:)`` the framer returns to
+/// and NUL is dropped after framing, so `<LF>.<LF>`, `<CR>.<CR>`, `<LF>.<CRLF>`,
+/// `<CRLF>.<CR>` or `<CRLF>NUL.<CRLF>` can neither end the data here nor be smuggled to the
+/// next hop. After ``SMTPFrame/dataEnd(_:)`` the framer returns to
 /// command mode by itself and goes on with any pipelined bytes.
 public struct SMTPFramer: Sendable {
     public enum Mode: Hashable, Sendable {
