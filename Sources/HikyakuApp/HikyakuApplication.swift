@@ -63,9 +63,12 @@ public struct HikyakuApplication {
         var services: [any Service] = []
         if role.runsIngest {
             let tls = try configuration.ingest.tls.map(TLSContextFactory.serverContext)
+            let limiter = ConnectionLimiter(maximumPerClient: configuration.ingest.maxConnectionsPerIP,
+                                            exemptNetworks: configuration.ingest.relayNetworks)
             for listener in configuration.ingest.listeners {
                 services.append(SMTPListener(listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
-                                             queue: queue, tls: tls, threadPool: NIOThreadPool.singleton, group: group, logger: logger))
+                                             queue: queue, tls: tls, threadPool: NIOThreadPool.singleton, group: group,
+                                             connectionLimiter: limiter, logger: logger))
             }
         }
         if role.runsWorker {

@@ -17,5 +17,10 @@ extension MetricNames {
         case queueUnavailable = "queue_unavailable"
         /// The client broke the protocol (bad sequence, syntax, pipelining abuse).
         case protocolViolation = "protocol_violation"
+        /// A connection over `ingest.max_connections_per_ip` (`421 4.7.0`, counted per connection).
+        case tooManyConnections = "too_many_connections"
+        /// A line or DATA that made too little progress (`ingest.command_timeout`,
+        /// `ingest.min_data_rate`; `421 4.4.2`, counted per session).
+        case tooSlow = "too_slow"
     }
 }

@@ -71,6 +71,14 @@ public struct SMTPFramer: Sendable {
         self.buffer.readableBytes
     }
 
+    /// Whether part of a command or AUTH response line has arrived and is not complete yet
+    /// (including a too-long line still being discarded); false in data mode. Meaningful
+    /// once ``next()`` has returned `nil`: the session handler times how long a line takes
+    /// to complete, whatever the pace of its octets.
+    public var hasPartialLine: Bool {
+        self.mode != .data && (self.buffer.readableBytes > 0 || self.discardingLongLine)
+    }
+
     /// Adds received bytes.
     public mutating func append(_ bytes: ByteBuffer) {
         if self.buffer.readableBytes == 0 {
