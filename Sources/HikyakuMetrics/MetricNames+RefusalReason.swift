@@ -1,7 +1,7 @@
 extension MetricNames {
     /// Values of ``Label/reason`` on ``messagesRefused``.
     public enum RefusalReason: String, Sendable, Hashable, CaseIterable {
-        /// An unauthenticated client outside the allow-list named a foreign recipient (`554 5.7.1`).
+        /// An unauthenticated client outside the allow-list named a foreign recipient (`550 5.7.1`).
         case relayDenied = "relay_denied"
         /// A submission listener got MAIL before AUTH (`530 5.7.0`).
         case authRequired = "auth_required"

@@ -126,7 +126,7 @@ public struct IngestSettings: Sendable, Codable {
 /// One SMTP listening socket.
 public struct ListenerSettings: Sendable, Codable, Hashable {
     public enum Mode: String, Sendable, Codable, CaseIterable {
-        /// Port 25 style: allow-listed networks relay; others must AUTH (after TLS) or are refused `554 5.7.1`.
+        /// Port 25 style: allow-listed networks relay; others must AUTH (after TLS) or are refused `550 5.7.1`.
         case relay
         /// Port 587/465 style: everyone must AUTH (allow-listed networks too); others get `530 5.7.0`.
         case submission
