@@ -28,6 +28,8 @@ for target in "${targets[@]}"; do
 done
 
 mkdir -p var/fuzz/artifacts
+# libFuzzer reports crashes itself; Swift's backtracer would only add noise under ASan.
+export SWIFT_BACKTRACE=enable=no
 status=0
 for target in "${targets[@]}"; do
   mkdir -p "var/fuzz/corpus/$target"

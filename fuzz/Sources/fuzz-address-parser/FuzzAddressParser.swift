@@ -36,8 +36,10 @@ enum MailboxProperties {
         guard let mailbox = Mailbox(parsing: text) else {
             // Then MAIL FROM does not take it as a mailbox either (unless it is a source
             // route, which a path may have and a mailbox may not, or holds a ">" that ends
-            // the path early).
-            if !text.hasPrefix("@"), !text.contains(">"), case .mail(.mailbox(let other), _)? = parse("MAIL FROM:<" + text + ">") {
+            // the path early). Octets, not Characters: "@" and a combining mark after it
+            // are one Character.
+            if text.utf8.first != UInt8(ascii: "@"), !text.utf8.contains(UInt8(ascii: ">")),
+                case .mail(.mailbox(let other), _)? = parse("MAIL FROM:<" + text + ">") {
                 fuzzFailure("MAIL FROM took \(other) from \(text.debugDescription), which Mailbox(parsing:) refuses")
             }
             return
