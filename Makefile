@@ -1,11 +1,12 @@
 # Hikyaku — the two commands:
 #   make run    build and start the relay on this machine (all roles, private redis-server)
 #   make test   install prerequisites, build, and run the whole test suite
+# and   make fuzz   run the libFuzzer targets (fuzz/) for FUZZ_SECONDS each (default 600)
 SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)/hikyaku
 
-.PHONY: all run test deps build build-tests unit-tests integration-tests clean
+.PHONY: all run test deps build build-tests unit-tests integration-tests fuzz fuzz-smoke clean
 
 all: build
 
@@ -30,6 +31,18 @@ integration-tests: build-tests
 test: build-tests
 	$(SWIFT) test --skip-build
 	HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku python3 -m pytest Tests/integration -q
+	fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+# libFuzzer (fuzz/fuzz.sh, README "Fuzzing"): own scratch path .build-fuzz; corpus and
+# crash inputs in var/fuzz/. `make test` runs each target briefly; `make fuzz` for long.
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+
+fuzz: deps
+	fuzz/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS)
 
 clean:
 	rm -rf .build var

@@ -98,3 +98,15 @@ let package = Package(
                     path: "load-tests/Tests/SimulatorTests"),
     ]
 )
+
+// libFuzzer targets (fuzz/, `make fuzz`; README "Fuzzing"). They are part of the package only
+// when ENABLE_FUZZ_TARGETS is set: they link only with `-sanitize=fuzzer` (libFuzzer's
+// driver), so a plain `swift build` must not see them.
+if Context.environment["ENABLE_FUZZ_TARGETS"] != nil {
+    package.targets.append(.target(name: "CLibFuzzer", path: "fuzz/Sources/CLibFuzzer"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "fuzz/Sources/FuzzSupport"))
+    for name in ["fuzz-command-parser", "fuzz-data-framing", "fuzz-address-parser"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzSupport", "SMTPProtocol", nioCore],
+                                                 path: "fuzz/Sources/\(name)"))
+    }
+}

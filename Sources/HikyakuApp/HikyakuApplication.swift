@@ -110,11 +110,13 @@ public struct HikyakuApplication {
             // refresher keeps trying and sessions are told to come back meanwhile.
             _ = try? await accounts.refresh()
             services.append(AccountDirectory.Refresher(directory: accounts, interval: configuration.accounts.refreshInterval.duration))
+            let limiter = ConnectionLimiter(maximumPerClient: configuration.ingest.maxConnectionsPerIP,
+                                            exemptNetworks: configuration.ingest.relayNetworks)
             for listener in configuration.ingest.listeners {
                 services.append(SMTPListener(listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
                                              queue: queue, tls: tls, accounts: accounts, accountStore: accountStore,
                                              accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
-                                             group: group, logger: logger))
+                                             group: group, connectionLimiter: limiter, logger: logger))
             }
         }
         if role.runsWorker {

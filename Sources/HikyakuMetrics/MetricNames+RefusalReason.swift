@@ -1,7 +1,7 @@
 extension MetricNames {
     /// Values of ``Label/reason`` on ``messagesRefused``.
     public enum RefusalReason: String, Sendable, Hashable, CaseIterable {
-        /// An unauthenticated client outside the allow-list named a foreign recipient (`554 5.7.1`).
+        /// An unauthenticated client outside the allow-list named a foreign recipient (`550 5.7.1`).
         case relayDenied = "relay_denied"
         /// A submission listener got MAIL before AUTH (`530 5.7.0`).
         case authRequired = "auth_required"
@@ -17,5 +17,10 @@ extension MetricNames {
         case queueUnavailable = "queue_unavailable"
         /// The client broke the protocol (bad sequence, syntax, pipelining abuse).
         case protocolViolation = "protocol_violation"
+        /// A connection over `ingest.max_connections_per_ip` (`421 4.7.0`, counted per connection).
+        case tooManyConnections = "too_many_connections"
+        /// A line or DATA that made too little progress (`ingest.command_timeout`,
+        /// `ingest.min_data_rate`; `421 4.4.2`, counted per session).
+        case tooSlow = "too_slow"
     }
 }

@@ -15,7 +15,7 @@ enum IngestMetrics {
     static func replied(_ reply: SMTPReply, listener: String) {
         let reason: String
         switch (reply.code, reply.enhancedStatus?.description) {
-        case (554, "5.7.1"): reason = "relay_denied"
+        case (550, "5.7.1"): reason = "relay_denied"
         case (530, _): reason = "auth_required"
         case (535, _): reason = "auth_failed"
         case (552, _): reason = "too_large"

@@ -8,20 +8,23 @@ import ServiceLifecycle
 
 /// One SMTP listening socket (a `relay` or `submission` listener from the configuration),
 /// run as a `Service`: it accepts sessions until graceful shutdown, then stops accepting.
+/// Every listener of a process shares one ``ConnectionLimiter``.
 public struct SMTPListener: Service, CustomStringConvertible {
     private let context: IngestContext
     private let group: EventLoopGroup
+    private let connectionLimiter: ConnectionLimiter
 
     /// How ServiceLifecycle names it in logs (never the settings: they hold password hashes).
     public var description: String { "SMTPListener(\(context.listener.name) on \(context.listener.address))" }
 
     public init(listener: ListenerSettings, settings: IngestSettings, hostname: String, queue: MessageQueue,
                 tls: ServerTLS?, accounts: AccountDirectory, accountStore: AccountStore, accountSettings: AccountSettings,
-                threadPool: NIOThreadPool, group: EventLoopGroup, logger: Logger) {
+                threadPool: NIOThreadPool, group: EventLoopGroup, connectionLimiter: ConnectionLimiter, logger: Logger) {
         self.context = IngestContext(listener: listener, settings: settings, hostname: hostname, queue: queue,
                                      tls: tls, accounts: accounts, accountStore: accountStore, accountSettings: accountSettings,
                                      threadPool: threadPool, logger: logger)
         self.group = group
+        self.connectionLimiter = connectionLimiter
     }
 
     public func run() async throws {
@@ -32,6 +35,7 @@ public struct SMTPListener: Service, CustomStringConvertible {
         let context = self.context
         let implicitTLS = listener.effectiveTLS(tlsConfigured: context.tls != nil) == .implicit
         let idle = context.settings.idleTimeout.duration
+        let limiter = self.connectionLimiter
         let channel: Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -41,6 +45,19 @@ public struct SMTPListener: Service, CustomStringConvertible {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        switch limiter.admit(channel.remoteAddress) {
+                        case .refused:
+                            IngestMetrics.refused(listener: listener.name, reason: "too_many_connections")
+                            // No TLS handshake for a flood: on an implicit-TLS port the
+                            // connection is just closed.
+                            try sync.addHandler(RefuseConnectionHandler(
+                                reply: implicitTLS ? nil : .tooManyConnections(hostname: context.hostname)))
+                            return
+                        case .admitted(let key):
+                            channel.closeFuture.whenComplete { _ in limiter.release(key) }
+                        case .exempt:
+                            break
+                        }
                         if implicitTLS, let tls = context.tls {
                             try sync.addHandler(NIOSSLServerHandler(context: tls.context))
                         }

@@ -44,6 +44,10 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var streamingFailed: QueueError?
     private var readPaused = false
     private var sessionTimer: Scheduled<Void>?
+    /// Slow clients: lines and DATA must make progress (``SlowClientGuard``).
+    private var slowClientGuard: SlowClientGuard
+    private var progressTimer: Scheduled<Void>?
+    private var progressTimerDeadline: NIODeadline?
 
     init(context: IngestContext, clientAddress: SocketAddress?, isImplicitTLS: Bool) {
         self.context = context
@@ -77,6 +81,9 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             clientIsAllowListed: allowListed,
             refusalWhenNotPermitted: refusal)
         self.stateMachine = SMTPServerStateMachine(configuration: configuration, isTLS: isImplicitTLS)
+        self.slowClientGuard = SlowClientGuard(
+            commandTimeout: .milliseconds(context.settings.commandTimeout.milliseconds),
+            minimumDataRate: context.settings.minDataRate.bytes)
         if let networkAccount, !context.isAllowListed(clientAddress) {
             self.account = networkAccount
             self.stateMachine.setSenderPolicy(AccountDirectory.policy(for: networkAccount))
@@ -102,6 +109,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context channelContext: ChannelHandlerContext) {
         sessionTimer?.cancel()
+        progressTimer?.cancel()
         IngestMetrics.sessions(listener: context.listener.name, delta: -1)
         if let queueID, streamingBody {
             let queue = context.queue
@@ -137,17 +145,28 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             handle(frame, context: channelContext)
         }
         flushIfNeeded(context: channelContext)
+        updateSlowClientGuard(context: channelContext)
     }
 
     private func handle(_ frame: SMTPFrame, context channelContext: ChannelHandlerContext) {
         switch frame {
         case .line(let line):
+            slowClientGuard.lineCompleted()
             perform(stateMachine.receiveLine(line), context: channelContext)
         case .lineTooLong:
+            slowClientGuard.lineCompleted()
             perform(stateMachine.receiveLineTooLong(), context: channelContext)
         case .dataChunk(let chunk):
+            slowClientGuard.dataReceived(octets: chunk.readableBytes)
             receiveData(chunk, context: channelContext)
         case .dataEnd(let summary):
+            slowClientGuard.dataEnded()
+            if summary.bareLineEndingsNormalized > 0 || summary.nulBytesRemoved > 0 {
+                // Legitimate software rarely does this; SMTP smuggling attempts always do.
+                logger.info("message content normalised", metadata: [
+                    "bare_line_endings": "\(summary.bareLineEndingsNormalized)", "nul_removed": "\(summary.nulBytesRemoved)",
+                ])
+            }
             assembler?.finish()
             perform(stateMachine.dataEnded(summary), context: channelContext)
         }
@@ -165,6 +184,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             checkCredentials(username: username, password: password, context: channelContext)
         case .startData(let reply):
             beginMessage()
+            slowClientGuard.dataStarted(at: .now())
             write(reply, context: channelContext)
         case .enqueue(let transaction):
             enqueue(transaction, context: channelContext)
@@ -206,6 +226,55 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             readPaused = false
             channelContext.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
+    }
+
+    // MARK: Slow clients
+
+    /// Tells the guard what the session is doing now, and keeps one timer at its deadline.
+    private func updateSlowClientGuard(context channelContext: ChannelHandlerContext) {
+        guard !isClosing else {
+            progressTimer?.cancel()
+            return
+        }
+        let now = NIODeadline.now()
+        if isWaiting || readPaused {
+            slowClientGuard.pause(at: now)
+        } else {
+            slowClientGuard.resume(at: now)
+            if framer.hasPartialLine {
+                slowClientGuard.lineInProgress(at: now)
+            } else {
+                slowClientGuard.lineCompleted()
+            }
+        }
+        scheduleProgressCheck(context: channelContext)
+    }
+
+    private func scheduleProgressCheck(context channelContext: ChannelHandlerContext) {
+        guard let deadline = slowClientGuard.deadline else { return }
+        // A timer due earlier re-checks and moves on to the later deadline itself.
+        if let scheduled = progressTimerDeadline, scheduled <= deadline { return }
+        progressTimer?.cancel()
+        progressTimerDeadline = deadline
+        let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
+        progressTimer = channelContext.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, channelContext) = loopBound.value
+            handler.progressTimer = nil
+            handler.progressTimerDeadline = nil
+            handler.checkProgress(context: channelContext)
+        }
+    }
+
+    private func checkProgress(context channelContext: ChannelHandlerContext) {
+        guard !isClosing else { return }
+        guard slowClientGuard.isExpired(at: .now()) else {
+            scheduleProgressCheck(context: channelContext)
+            return
+        }
+        let inData = if case .data = slowClientGuard.phase { true } else { false }
+        logger.notice("client too slow, closing", metadata: ["phase": "\(inData ? "data" : "command line")"])
+        IngestMetrics.refused(listener: context.listener.name, reason: "too_slow")
+        closeWith(.tooSlow(hostname: context.hostname), context: channelContext)
     }
 
     // MARK: STARTTLS (RFC 3207)

@@ -10,6 +10,9 @@ struct ConfigurationLoaderTests {
         #expect(configuration.delivery.retrySchedule.first == .minutes(1))
         #expect(configuration.delivery.mxPort == 25)
         #expect(configuration.redis.url == nil)
+        #expect(configuration.ingest.maxConnectionsPerIP == 20)
+        #expect(configuration.ingest.commandTimeout == .seconds(60))
+        #expect(configuration.ingest.minDataRate.bytes == 1024)
     }
 
     @Test func valuesAreReadWithUnits() throws {
@@ -20,6 +23,9 @@ struct ConfigurationLoaderTests {
               max_message_size: 10MiB
               relay_networks: ["10.0.0.0/8"]
               listeners: [{name: a, address: "127.0.0.1:2600"}]
+              max_connections_per_ip: 3
+              command_timeout: 2s
+              min_data_rate: 4KiB
             delivery:
               retry_schedule: [1s, 2m, 1h]
               max_age: 2d
@@ -30,6 +36,9 @@ struct ConfigurationLoaderTests {
         #expect(configuration.ingest.maxMessageSize.bytes == 10 << 20)
         #expect(configuration.ingest.relayNetworks.first?.contains("10.1.2.3") == true)
         #expect(configuration.ingest.relayNetworks.first?.contains("11.1.2.3") == false)
+        #expect(configuration.ingest.maxConnectionsPerIP == 3)
+        #expect(configuration.ingest.commandTimeout == .seconds(2))
+        #expect(configuration.ingest.minDataRate.bytes == 4096)
         #expect(configuration.delivery.retrySchedule == [.seconds(1), .minutes(2), .hours(1)])
         #expect(configuration.delivery.maxAge == .days(2))
         #expect(configuration.delivery.routes["example.test"] == "127.0.0.1:2626")
@@ -66,6 +75,12 @@ struct ConfigurationLoaderTests {
         ("accounts: {bounce_window: 90m}", "accounts.bounce_window"),
         ("accounts: {auth_lockout: 2h, auth_lockout_max: 1h}", "accounts.auth_lockout"),
         ("ingest: {tls: {certificate: a, private_key: b, reload_interval: 10ms}}", "ingest.tls.reload_interval"),
+        ("ingest: {max_connections_per_ip: 0}", "ingest.max_connections_per_ip"),
+        ("ingest: {max_connections_per_ip: many}", "ingest.max_connections_per_ip"),
+        ("ingest: {command_timeout: 500ms}", "ingest.command_timeout"),
+        ("ingest: {command_timeout: soon}", "ingest.command_timeout"),
+        ("ingest: {min_data_rate: 0}", "ingest.min_data_rate"),
+        ("ingest: {min_data_rate: fast}", "ingest.min_data_rate"),
     ])
     func invalidConfigurationNamesTheKey(yaml: String, key: String) {
         do {

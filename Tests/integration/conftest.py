@@ -700,6 +700,69 @@ def insecure_tls_context():
     return context
 
 
+class RawSMTP:
+    """An SMTP client on a plain socket, for input no library would send: malformed line
+    ends, trickled bytes, floods. ``source`` binds the client's address (any 127.x.y.z
+    works on Linux), so a test can be a client outside ``ingest.relay_networks``."""
+
+    def __init__(self, port: int, source: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
+        self.buffer = b""
+
+    def send(self, data: bytes | str):
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def reply(self) -> tuple[int, str]:
+        """The next reply: ``(code, text)`` with the lines' texts joined by newlines.
+        Raises ``ConnectionError`` if the server closes the connection first."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buffer:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError(f"connection closed by the server; partial reply {self.buffer!r}")
+                self.buffer += chunk
+            line, self.buffer = self.buffer.split(b"\r\n", 1)
+            text = line.decode("utf-8", "replace")
+            lines.append(text[4:])
+            if len(text) < 4 or text[3] != "-":
+                return int(text[:3]), "\n".join(lines)
+
+    def command(self, line: str | bytes) -> tuple[int, str]:
+        self.send((line.encode() if isinstance(line, str) else line) + b"\r\n")
+        return self.reply()
+
+    def has_input(self, timeout: float) -> bool:
+        """Whether a reply (or the end of the connection) arrives within ``timeout``."""
+        import select
+        if self.buffer:
+            return True
+        readable, _, _ = select.select([self.sock], [], [], timeout)
+        return bool(readable)
+
+    def closed_by_server(self) -> bool:
+        """Whether the server has closed the connection (reads the end of stream)."""
+        try:
+            return self.buffer == b"" and self.sock.recv(1) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self) -> "RawSMTP":
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def has_bare_line_ends(data: bytes) -> bool:
+    """Whether ``data`` holds a CR not followed by LF or an LF not preceded by CR."""
+    import re
+    return re.search(rb"\r(?!\n)|(?<!\r)\n", data) is not None
+
+
 def queue_id_from(reply: bytes | str) -> str:
     import re
     text = reply.decode() if isinstance(reply, bytes) else reply

@@ -81,16 +81,16 @@ def test_unlisted_client_cannot_relay(relay, receiver):
          "--helo", "outsider.test", "--from", f"spam-{tok}@outsider.test", "--to", victim, "--timeout", "30"],
         capture_output=True, text=True, timeout=60)
     assert result.returncode != 0, f"swaks relayed from an unlisted address:\n{result.stdout}"
-    assert re.search(r"-> RCPT TO:<" + re.escape(victim) + r">\n<\*\* +554 5\.7\.1", result.stdout), result.stdout
+    assert re.search(r"-> RCPT TO:<" + re.escape(victim) + r">\n<\*\* +550 5\.7\.1", result.stdout), result.stdout
     assert "<-  354" not in result.stdout, result.stdout
 
-    # smtplib from 127.0.0.2 to the relay listener: 554 5.7.1 at RCPT, no DATA.
+    # smtplib from 127.0.0.2 to the relay listener: 550 5.7.1 at RCPT, no DATA.
     with smtplib.SMTP("127.0.0.1", relay.relay_port, timeout=30, source_address=("127.0.0.2", 0)) as smtp:
         smtp.ehlo("outsider.test")
         code, reply = smtp.mail(f"spam-{tok}@outsider.test")
         assert code == 250, (code, reply)
         code, reply = smtp.rcpt(victim)
-        assert code == 554, (code, reply)
+        assert code == 550, (code, reply)
         assert reply.startswith(b"5.7.1"), reply
         code, reply = smtp.docmd("DATA")
         assert code != 354, f"DATA accepted without a recipient: {code} {reply!r}"

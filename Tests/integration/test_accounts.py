@@ -84,7 +84,7 @@ def test_network_account_sends_only_its_domains_within_its_quota(make_relay, rec
     assert reply.startswith("451 4.7.0") and "hourly quota of 3" in reply, reply
     # An address in no account's network is refused as before.
     reply = final_reply(swaks(port, "news@acme.example", f"c-{tok}@static.test", local=STRANGER_IP))
-    assert reply.startswith("554 5.7.1"), reply
+    assert reply.startswith("550 5.7.1"), reply
     # The allow-listed 127.0.0.1 sends without an account.
     reply = final_reply(swaks(port, "ops@anything.example", f"ops-{tok}@static.test"))
     assert reply.startswith("250"), reply

@@ -13,6 +13,16 @@ public struct IngestSettings: Sendable, Codable {
     public var idleTimeout: ConfigDuration
     /// Longest session, however busy. Default `30m`.
     public var sessionTimeout: ConfigDuration
+    /// A command line must be complete this long after its first octet, however slowly the
+    /// octets trickle in (`421 4.4.2`); also the allowance a DATA phase starts with. Default `60s`.
+    public var commandTimeout: ConfigDuration
+    /// DATA must arrive at this many octets per second on average: the data phase may last
+    /// `command_timeout` plus one second per `min_data_rate` octets received (`421 4.4.2`).
+    /// Default `1KiB`.
+    public var minDataRate: ByteSize
+    /// Concurrent sessions from one client address (IPv6: one /64), over all listeners;
+    /// more get `421 4.7.0`. Clients in ``relayNetworks`` are exempt. Default 20.
+    public var maxConnectionsPerIP: Int
     /// Longest wait for Redis to accept a message before answering `451 4.3.0`. Default `10s`.
     public var enqueueTimeout: ConfigDuration
     /// Certificate and key for STARTTLS and implicit TLS. Default: none (no TLS offered).
@@ -27,6 +37,7 @@ public struct IngestSettings: Sendable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listeners, relayNetworks = "relay_networks", maxMessageSize = "max_message_size"
         case maxRecipients = "max_recipients", idleTimeout = "idle_timeout", sessionTimeout = "session_timeout"
+        case commandTimeout = "command_timeout", minDataRate = "min_data_rate", maxConnectionsPerIP = "max_connections_per_ip"
         case enqueueTimeout = "enqueue_timeout", tls, users, allowAuthWithoutTLS = "allow_auth_without_tls"
         case relayPool = "relay_pool"
     }
@@ -38,6 +49,9 @@ public struct IngestSettings: Sendable, Codable {
         maxRecipients = 1000
         idleTimeout = .minutes(5)
         sessionTimeout = .minutes(30)
+        commandTimeout = .seconds(60)
+        minDataRate = ByteSize(bytes: 1024)
+        maxConnectionsPerIP = 20
         enqueueTimeout = .seconds(10)
         tls = nil
         users = []
@@ -55,6 +69,9 @@ public struct IngestSettings: Sendable, Codable {
         maxRecipients = try c.decodeIfPresent(Int.self, forKey: .maxRecipients) ?? maxRecipients
         idleTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .idleTimeout) ?? idleTimeout
         sessionTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .sessionTimeout) ?? sessionTimeout
+        commandTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .commandTimeout) ?? commandTimeout
+        minDataRate = try c.decodeIfPresent(ByteSize.self, forKey: .minDataRate) ?? minDataRate
+        maxConnectionsPerIP = try c.decodeIfPresent(Int.self, forKey: .maxConnectionsPerIP) ?? maxConnectionsPerIP
         enqueueTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .enqueueTimeout) ?? enqueueTimeout
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls) ?? tls
         users = try c.decodeIfPresent([UserSettings].self, forKey: .users) ?? users
@@ -87,6 +104,15 @@ public struct IngestSettings: Sendable, Codable {
         if maxRecipients < 1 {
             throw ConfigurationError(key: "ingest.max_recipients", problem: "must be at least 1")
         }
+        if commandTimeout.milliseconds < 1000 {
+            throw ConfigurationError(key: "ingest.command_timeout", problem: "must be at least 1s")
+        }
+        if minDataRate.bytes < 1 {
+            throw ConfigurationError(key: "ingest.min_data_rate", problem: "must be at least 1 octet per second, e.g. 1KiB")
+        }
+        if maxConnectionsPerIP < 1 {
+            throw ConfigurationError(key: "ingest.max_connections_per_ip", problem: "must be at least 1")
+        }
         if enqueueTimeout.milliseconds < 100 {
             throw ConfigurationError(key: "ingest.enqueue_timeout", problem: "must be at least 100ms")
         }
@@ -100,7 +126,7 @@ public struct IngestSettings: Sendable, Codable {
 /// One SMTP listening socket.
 public struct ListenerSettings: Sendable, Codable, Hashable {
     public enum Mode: String, Sendable, Codable, CaseIterable {
-        /// Port 25 style: allow-listed networks relay; others must AUTH (after TLS) or are refused `554 5.7.1`.
+        /// Port 25 style: allow-listed networks relay; others must AUTH (after TLS) or are refused `550 5.7.1`.
         case relay
         /// Port 587/465 style: everyone must AUTH (allow-listed networks too); others get `530 5.7.0`.
         case submission

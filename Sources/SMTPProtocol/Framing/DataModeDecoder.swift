@@ -6,6 +6,9 @@ import NIOCore
 ///   `.CRLF` right after the 354 is an empty message.
 /// - A line (after a real CRLF) starting with `.` loses that dot.
 /// - Bare CR and bare LF are never line ends for these two rules, and are written as CRLF.
+/// - NUL is an ordinary octet for these rules (so `CRLF NUL "." CRLF` does not end the
+///   data) and is then dropped, so that a receiver that ignores NUL cannot read an end of
+///   data into what we pass on (SMTP smuggling; see ``DataSummary/nulBytesRemoved``).
 ///
 /// Nothing is held back as bytes: the pending `.` or `.CR` at a line start is remembered
 /// in ``state`` (neither is ever emitted as such), and a CR is emitted at once because it
@@ -40,6 +43,7 @@ struct DataModeDecoder: Sendable {
     mutating func decode(_ input: ByteBuffer) -> Result {
         var state = self.state
         var bareLineEndings = 0
+        var nulBytes = 0
         var output: ByteBuffer?
         var ended = false
         var consumed = 0
@@ -78,6 +82,12 @@ struct DataModeDecoder: Sendable {
                     runStart = index
                     bareLineEndings += 1
                     state = .middle
+                case ASCII.nul:
+                    // Counts as content for the line rules, but is not written.
+                    flush(to: index)
+                    runStart = index + 1
+                    nulBytes += 1
+                    state = .middle
                 default:
                     state = .middle
                 }
@@ -90,7 +100,7 @@ struct DataModeDecoder: Sendable {
                 switch state {
                 case .middle:
                     // Fast path: skip ordinary bytes.
-                    if byte != ASCII.cr, byte != ASCII.lf {
+                    if byte != ASCII.cr, byte != ASCII.lf, byte != ASCII.nul {
                         break
                     }
                     middle(byte, at: index)
@@ -147,6 +157,7 @@ struct DataModeDecoder: Sendable {
         }
         self.summary.size += output?.readableBytes ?? 0
         self.summary.bareLineEndingsNormalized += bareLineEndings
+        self.summary.nulBytesRemoved += nulBytes
         return Result(chunk: output, consumed: consumed, ended: ended)
     }
 

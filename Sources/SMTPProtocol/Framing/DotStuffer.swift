@@ -3,8 +3,9 @@ import NIOCore
 /// Prepares message content for `DATA` on the client side (RFC 5321 §4.5.2).
 ///
 /// Streaming: a `.` at the start of any line is doubled, with the line position carried
-/// across chunks; bare CR and bare LF are written as CRLF (RFC 5321 §2.3.8), so that the
-/// output can never contain an end-of-data sequence by accident or by smuggling.
+/// across chunks; bare CR and bare LF are written as CRLF (RFC 5321 §2.3.8) and NUL is
+/// dropped (a receiver that ignores NUL would read `CRLF NUL "." CRLF` as the end), so
+/// that the output can never contain an end-of-data sequence by accident or by smuggling.
 /// ``finish(into:)`` writes the terminator.
 ///
 /// ```
@@ -50,6 +51,10 @@ public struct DotStuffer: Sendable {
                     out.writeInteger(ASCII.cr)
                     runStart = index
                     atLineStart = true
+                case ASCII.nul:
+                    // Dropped; the line position is unchanged, so a dot after it is stuffed.
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+                    runStart = index + 1
                 case ASCII.dot where atLineStart:
                     // Write the run including this dot, then the dot again.
                     out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart...index]))

@@ -18,8 +18,9 @@ import NIOCore
 /// **Data mode** (RFC 5321 §4.1.1.4, §4.5.2): content is emitted as it arrives, never
 /// collected into one buffer, dot-unstuffed; only `CRLF.CRLF` ends it (the data starts as
 /// if after a CRLF). Bare CR and LF never count as line ends and are normalised to CRLF,
-/// so `<LF>.<LF>`, `<CR>.<CR>`, `<LF>.<CRLF>` or `<CRLF>.<CR>` can neither end the data here
-/// nor be smuggled to the next hop. After ``SMTPFrame/dataEnd(_:)`` the framer returns to
+/// and NUL is dropped after framing, so `<LF>.<LF>`, `<CR>.<CR>`, `<LF>.<CRLF>`,
+/// `<CRLF>.<CR>` or `<CRLF>NUL.<CRLF>` can neither end the data here nor be smuggled to the
+/// next hop. After ``SMTPFrame/dataEnd(_:)`` the framer returns to
 /// command mode by itself and goes on with any pipelined bytes.
 public struct SMTPFramer: Sendable {
     public enum Mode: Hashable, Sendable {
@@ -68,6 +69,14 @@ public struct SMTPFramer: Sendable {
     /// means the client pipelined plaintext that must not be executed after the handshake.
     public var bufferedByteCount: Int {
         self.buffer.readableBytes
+    }
+
+    /// Whether part of a command or AUTH response line has arrived and is not complete yet
+    /// (including a too-long line still being discarded); false in data mode. Meaningful
+    /// once ``next()`` has returned `nil`: the session handler times how long a line takes
+    /// to complete, whatever the pace of its octets.
+    public var hasPartialLine: Bool {
+        self.mode != .data && (self.buffer.readableBytes > 0 || self.discardingLongLine)
     }
 
     /// Adds received bytes.

@@ -92,8 +92,10 @@ extension SMTPReply {
     public static let messageTooLarge = SMTPReply(552, "5.3.4", "Message size exceeds fixed maximum message size")
     /// `553 5.6.7`: a UTF-8 address without the SMTPUTF8 parameter (RFC 6531 §3.5).
     public static let smtpUTF8Required = SMTPReply(553, "5.6.7", "Address requires SMTPUTF8")
-    /// `554 5.7.1 Relay access denied`.
-    public static let relayDenied = SMTPReply(554, "5.7.1", "Relay access denied")
+    /// `550 5.7.1 Relay access denied`: a recipient refused for policy reasons. RFC 5321
+    /// §4.2.2 gives 550 for "command rejected for policy reasons", and §4.3.2 lists 550, not
+    /// 554, among the replies to RCPT; 5.7.1 is "delivery not authorized" (RFC 3463 §3.8).
+    public static let relayDenied = SMTPReply(550, "5.7.1", "Relay access denied")
     /// `555 5.5.4`: a MAIL/RCPT parameter that is recognised but not offered here
     /// (RFC 5321 §4.1.1.11).
     public static let unsupportedParameter = SMTPReply(555, "5.5.4", "Unsupported parameter")

@@ -3,7 +3,7 @@ public enum RelayRefusal: Hashable, Sendable {
     /// `530 5.7.0 Authentication required` (RFC 4954 §6): submission listeners (587, 465),
     /// where the client is expected to authenticate.
     case authenticationRequired
-    /// `554 5.7.1 Relay access denied`: relay listeners (25), where only allow-listed
+    /// `550 5.7.1 Relay access denied`: relay listeners (25), where only allow-listed
     /// sources may send.
     case relayDenied
     /// `451 4.3.0`: whether the client may relay cannot be decided yet (the accounts have

@@ -52,7 +52,7 @@ extension SMTPServerStateMachine {
     /// ```
     /// C: RCPT TO:<b@example.org>
     /// S: 250 2.1.5 Ok                           (allow-listed or authenticated client)
-    /// S: 554 5.7.1 Relay access denied          (otherwise, relay listener)
+    /// S: 550 5.7.1 Relay access denied          (otherwise, relay listener)
     /// S: 530 5.7.0 Authentication required      (otherwise, submission listener)
     /// C: RCPT TO:<b@[192.0.2.1]>
     /// S: 550 5.1.2 Address literals are not relayed

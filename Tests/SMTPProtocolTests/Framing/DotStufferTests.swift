@@ -27,6 +27,11 @@ struct DotStufferTests {
         ("a\r.b\r", "a\r\n..b\r\n.\r\n"),
         ("a\n.\nMAIL FROM:<x@y.z>\n", "a\r\n..\r\nMAIL FROM:<x@y.z>\r\n.\r\n"),
         ("\r\r\n\n", "\r\n\r\n\r\n.\r\n"),
+        // NUL is dropped and does not move the line start: a receiver that ignores NUL
+        // must not see "CRLF . CRLF" here.
+        ("a\r\n\u{0}.\r\nb\u{0}c\r\n", "a\r\n..\r\nbc\r\n.\r\n"),
+        ("\u{0}.\r\n", "..\r\n.\r\n"),
+        ("a\r\u{0}.\n", "a\r\n..\r\n.\r\n"),
     ])
     func stuffs(input: String, expected: String) {
         #expect(Self.stuff([input]) == expected)
@@ -66,7 +71,8 @@ struct DotStufferTests {
         return message
     }
 
-    /// Bare CR and bare LF written as CRLF: the reference for what the framer delivers.
+    /// Bare CR and bare LF written as CRLF, NUL dropped: the reference for what the framer
+    /// delivers.
     static func normalized(_ input: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
         var index = 0
@@ -79,6 +85,8 @@ struct DotStufferTests {
             }
             if byte == 0x0D || byte == 0x0A {
                 output += [0x0D, 0x0A]
+            } else if byte == 0 {
+                // Dropped.
             } else {
                 output.append(byte)
             }

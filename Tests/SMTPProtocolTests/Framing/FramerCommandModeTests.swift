@@ -84,4 +84,31 @@ struct FramerCommandModeTests {
     @Test func linesWithNULAreFramedForTheParserToRefuse() {
         #expect(FrameCollector.frames([[0x45, 0x00, 0x48, 0x0D, 0x0A]]) == [.line("E\u{0}H")])
     }
+
+    @Test func hasPartialLineWhileALineIsIncomplete() {
+        // The session handler times lines from their first octet (slow clients).
+        var framer = SMTPFramer()
+        #expect(!framer.hasPartialLine)
+        framer.append(ByteBuffer(string: "NOO"))
+        #expect(framer.next() == nil)
+        #expect(framer.hasPartialLine)
+        framer.append(ByteBuffer(string: "P\r\n"))
+        #expect(framer.next() == .line(ByteBuffer(string: "NOOP")))
+        #expect(framer.next() == nil)
+        #expect(!framer.hasPartialLine)
+        // A too-long line being discarded is still a line in progress.
+        framer.append(ByteBuffer(string: String(repeating: "x", count: 600)))
+        #expect(framer.next() == .lineTooLong)
+        #expect(framer.next() == nil)
+        #expect(framer.bufferedByteCount == 0)
+        #expect(framer.hasPartialLine)
+        framer.append(ByteBuffer(string: "xx\r\n"))
+        #expect(framer.next() == nil)
+        #expect(!framer.hasPartialLine)
+        // Data mode: lines do not apply.
+        framer.mode = .data
+        framer.append(ByteBuffer(string: "partial"))
+        #expect(framer.next() == .dataChunk(ByteBuffer(string: "partial")))
+        #expect(!framer.hasPartialLine)
+    }
 }

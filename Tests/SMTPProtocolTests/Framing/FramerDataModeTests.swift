@@ -94,11 +94,14 @@ struct FramerDataModeTests {
         ])
     }
 
-    @Test func nulBytesDoNotEndData() {
-        #expect(Self.decode("a\r\n\u{0}.\r\n.\u{0}\r\n.\r\n") == [
-            .data(bytes("a\r\n\u{0}.\r\n\u{0}\r\n")),
-            .dataEnd(DataSummary(size: 10)),
+    @Test func nulBytesDoNotEndDataAndAreDropped() {
+        // "\0." is not a dot at a line start, so it stays (and is stuffed on output); ".\0"
+        // is, and loses its dot.
+        #expect(Self.decode("a\r\n\u{0}.\r\n.\u{0}\r\nb\u{0}c\u{0}\r\n.\r\n") == [
+            .data(bytes("a\r\n.\r\n\r\nbc\r\n")),
+            .dataEnd(DataSummary(size: 12, nulBytesRemoved: 4)),
         ])
+        #expect(Self.decode("\u{0}\u{0}\u{0}") == [])
     }
 
     @Test func bareLineEndingsAtTheStartOfData() {

@@ -41,7 +41,7 @@ struct SMTPReplyTests {
         (.startMailInput, "354 End data with <CR><LF>.<CR><LF>"),
         (.syntaxError, "500 5.5.2 Syntax error, command unrecognized"),
         (.badSequence, "503 5.5.1 Bad sequence of commands"),
-        (.relayDenied, "554 5.7.1 Relay access denied"),
+        (.relayDenied, "550 5.7.1 Relay access denied"),
         (.authenticationRequired, "530 5.7.0 Authentication required"),
         (.authSucceeded, "235 2.7.0 Authentication successful"),
         (.authFailed, "535 5.7.8 Authentication credentials invalid"),

@@ -20,7 +20,7 @@ struct ServerRelayPolicyTests {
         script.run([
             ("EHLO client", .reply(250)),
             ("MAIL FROM:<a@example.com>", .reply(250)),
-            (line, .reply(554, "5.7.1")),
+            (line, .reply(550, "5.7.1")),
             ("DATA", .reply(554, "5.5.1")),
         ])
     }
@@ -89,7 +89,7 @@ struct ServerRelayPolicyTests {
         var script = ServerScript(Configs.stranger())
         script.run([("EHLO client", .reply(250)), ("MAIL FROM:<a@example.com>", .reply(250))])
         for index in 0..<20 {
-            script.run([("RCPT TO:<r\(index)@example.org>", .reply(554, "5.7.1"))])
+            script.run([("RCPT TO:<r\(index)@example.org>", .reply(550, "5.7.1"))])
         }
     }
 }

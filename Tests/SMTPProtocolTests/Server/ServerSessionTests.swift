@@ -225,8 +225,8 @@ struct ServerSessionTests {
         script.run([
             ("EHLO client", .reply(250)),
             ("MAIL FROM:<a@example.com>", .reply(250)),
-            ("RCPT TO:<b@example.org>", .reply(554, "5.7.1")),
-            ("RCPT TO:<c@example.org>", .reply(554, "5.7.1")),
+            ("RCPT TO:<b@example.org>", .reply(550, "5.7.1")),
+            ("RCPT TO:<c@example.org>", .reply(550, "5.7.1")),
             ("DATA", .reply(554, "5.5.1")),
             ("RSET", .reply(250)),
         ])
