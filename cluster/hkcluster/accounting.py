@@ -105,6 +105,11 @@ def account(raw: dict, messages: int, workers: int) -> dict:
         by_host_site.setdefault(host, {})[site] = by_host_site.setdefault(host, {}).get(site, 0) + 1
 
     limits = site_limits(arrivals)
+    times_by_site: dict[str, list[int]] = {}
+    for _seq, t, site, _ip, _rcpt in arrivals:
+        times_by_site.setdefault(site, []).append(t)
+    site_rates = {site: round((len(ts) - 1) / ((max(ts) - min(ts)) / 1e6), 1) if len(ts) > 1 and max(ts) > min(ts)
+                  else None for site, ts in sorted(times_by_site.items())}
     result["cluster"] = {
         "submission_codes": dict(sorted(codes.items())),
         "delivered_without_250": delivered_without_250,
@@ -114,6 +119,8 @@ def account(raw: dict, messages: int, workers: int) -> dict:
         "arrivals_by_worker_host": dict(sorted(by_host.items())),
         "arrivals_by_worker_host_and_site": {k: dict(sorted(v.items())) for k, v in sorted(by_host_site.items())},
         "limits": limits,
+        "site_rates": site_rates,
+        "site_rates_definition": "per site: (arrivals - 1) / (last arrival - first arrival)",
     }
     return result
 

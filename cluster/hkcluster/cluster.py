@@ -267,10 +267,16 @@ class Cluster:
         return True
 
     def stop(self, name: str, timeout: float = 10.0):
-        """SIGTERM, then SIGKILL after `timeout` seconds."""
+        """SIGTERM (again every 2 s: Redis refuses one while it writes its first AOF after a
+        full resync, "Writing initial AOF, can't exit"), then SIGKILL after `timeout` seconds."""
         if self.signal(name, signal.SIGTERM) is None:
             return
-        if not self.wait_exit(name, timeout):
+        deadline = time.monotonic() + timeout
+        while not self.wait_exit(name, min(2.0, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                break
+            self.signal(name, signal.SIGTERM)
+        if self.pid(name) is not None:
             self.say(f"{name}: still running {timeout:.0f}s after SIGTERM; SIGKILL")
             self.signal(name, signal.SIGKILL)
             self.wait_exit(name, 10)

@@ -25,7 +25,7 @@ from .topology import Topology
 
 POLL_SECONDS = 0.5
 FINAL_FAILURES = ("bounced", "expired", "suppressed", "purged")
-DEFAULT_MIX = {"bulk.sim": 10, "bulk2.sim": 2, "slow.sim": 4, "limited.sim": 1, "perip.sim": 1}
+DEFAULT_MIX = {"bulk.sim": 8, "bulk2.sim": 2, "slow.sim": 4, "limited.sim": 2, "perip.sim": 3}
 
 
 @dataclass
