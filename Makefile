@@ -64,3 +64,31 @@ loadtest: deps
 bench: deps
 	$(LOADTEST_BUILD)
 	python3 load-tests/run.py flat-out-single-node --peer postfix --half-peak --bin-dir .build-release/release $(LOADTEST_ARGS)
+
+# The multi-host cluster (issue 6; cluster/README.md): network namespaces on this machine,
+# release binaries from .build-release (the same build as make loadtest). Needs root.
+#   make cluster-up | cluster-status | cluster-down
+#   make chaos [FAULT=worker-kill] [CHAOS_ARGS=--smoke]   fault tests with loss accounting, var/chaos/<time>/
+#   make scale [SCALE_ARGS='--workers 1,3']              1, 2, 3 worker hosts, var/scale/<time>/
+FAULT ?= all
+CLUSTER = cluster/hikyaku-cluster --bin-dir .build-release/release
+
+.PHONY: cluster-build cluster-up cluster-down cluster-status chaos scale
+
+cluster-build: deps
+	$(LOADTEST_BUILD)
+
+cluster-up: cluster-build
+	$(CLUSTER) up
+
+cluster-status:
+	$(CLUSTER) status
+
+cluster-down:
+	$(CLUSTER) down
+
+chaos: cluster-build
+	$(CLUSTER) chaos $(FAULT) $(CHAOS_ARGS)
+
+scale: cluster-build
+	$(CLUSTER) scale $(SCALE_ARGS)

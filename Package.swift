@@ -61,7 +61,8 @@ let package = Package(
         // Configuration loading and the ServiceGroup for the chosen roles.
         .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver",
                                                   .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
-                                                  nioCore, nioPosix, logging, serviceLifecycle]),
+                                                  nioCore, nioPosix, logging, serviceLifecycle,
+                                                  .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
         // The one executable.
         .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore", "DKIM",
                                                          "DomainCheck", "DNSResolver",

@@ -80,7 +80,7 @@ public struct HikyakuApplication {
         if !settings.sentinels.isEmpty {
             return "the primary '\(settings.masterName)' of Sentinels \(settings.sentinels.joined(separator: ", "))"
         }
-        return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "redis://\($0)" } ?? (settings.url ?? "?")
+        return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "\($0)" } ?? (settings.url ?? "?")
     }
 
     public func run() async throws {
@@ -126,6 +126,10 @@ public struct HikyakuApplication {
         }
         if let address = configuration.metrics.address, let registry = metricsRegistry {
             services.append(MetricsServer(address: address, registry: registry, logger: logger, eventLoopGroup: group))
+        }
+        // SIGHUP (systemctl reload) must never stop a process: without TLS to reload, trap it.
+        if !services.contains(where: { $0 is ServerTLS.Reloader }) {
+            services.append(HangupListener(logger: logger))
         }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },

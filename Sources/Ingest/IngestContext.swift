@@ -17,6 +17,8 @@ struct IngestContext: Sendable {
     var accountSettings: AccountSettings
     var threadPool: NIOThreadPool
     var logger: Logger
+    /// This listener's open sessions (graceful shutdown).
+    var sessions = SessionRegistry()
 
     func isAllowListed(_ address: SocketAddress?) -> Bool {
         guard let address, let ip = address.ipAddress else { return false }

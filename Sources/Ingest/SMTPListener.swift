@@ -7,9 +7,17 @@ import RelayCore
 import ServiceLifecycle
 
 /// One SMTP listening socket (a `relay` or `submission` listener from the configuration),
-/// run as a `Service`: it accepts sessions until graceful shutdown, then stops accepting.
-/// Every listener of a process shares one ``ConnectionLimiter``.
+/// run as a `Service`: it accepts sessions until graceful shutdown (SIGTERM), then stops
+/// accepting and lets the open sessions finish (RFC 5321 §3.8): a session between
+/// commands is answered `421 4.3.2` and closed at once; one receiving a message, or waiting
+/// for Redis to store it, first gets the real reply to its final dot, then the `421`.
+/// Sessions still open after ``drainTimeout`` are closed. Every listener of a process
+/// shares one ``ConnectionLimiter``.
 public struct SMTPListener: Service, CustomStringConvertible {
+    /// How long a graceful shutdown waits for sessions in the middle of a message (within
+    /// the 30 s the whole process gets).
+    public static let drainTimeout = Duration.seconds(25)
+
     private let context: IngestContext
     private let group: EventLoopGroup
     private let connectionLimiter: ConnectionLimiter
@@ -71,10 +79,19 @@ public struct SMTPListener: Service, CustomStringConvertible {
             throw IngestError.cannotListen(listener: listener.name, address: listener.address, reason: "\(error)")
         }
         context.logger.notice("SMTP listener '\(listener.name)' (\(listener.mode.rawValue), TLS: \(listener.effectiveTLS(tlsConfigured: context.tls != nil).rawValue)) listening on \(host):\(channel.localAddress?.port ?? port)")
+        let sessions = context.sessions
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {
             channel.close(promise: nil)
+            sessions.shutDown()
+        }
+        if sessions.isShuttingDown, sessions.count > 0 {
+            context.logger.notice("SMTP listener '\(listener.name)' closed; waiting for \(sessions.count) session(s) to finish")
+            let closed = await sessions.drain(timeout: Self.drainTimeout)
+            if closed > 0 {
+                context.logger.warning("SMTP listener '\(listener.name)': closed \(closed) session(s) still open after \(Self.drainTimeout)")
+            }
         }
     }
 }

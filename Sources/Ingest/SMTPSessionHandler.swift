@@ -48,6 +48,14 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var slowClientGuard: SlowClientGuard
     private var progressTimer: Scheduled<Void>?
     private var progressTimerDeadline: NIODeadline?
+    /// Set by ``ShutdownEvent``: answer 421 and close as soon as no message is in progress.
+    private var shuttingDown = false
+
+    /// Sent by the listener on graceful shutdown. RFC 5321 §3.8: a server that must shut
+    /// down answers `421` and closes the connection. A session between commands gets that
+    /// at once; one receiving a message (or waiting for Redis to store it) first gets the
+    /// real reply to its final dot — so its client knows whether the message was taken.
+    struct ShutdownEvent {}
 
     init(context: IngestContext, clientAddress: SocketAddress?, isImplicitTLS: Bool) {
         self.context = context
@@ -96,6 +104,12 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelActive(context channelContext: ChannelHandlerContext) {
         logger.debug("session opened")
         IngestMetrics.sessions(listener: context.listener.name, delta: 1)
+        context.sessions.add(channelContext.channel)
+        if context.sessions.isShuttingDown {
+            closeWith(shutdownReply, context: channelContext)
+            channelContext.fireChannelActive()
+            return
+        }
         write(stateMachine.greeting(), context: channelContext)
         flushIfNeeded(context: channelContext)
         let timeout = self.context.settings.sessionTimeout.duration
@@ -110,6 +124,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context channelContext: ChannelHandlerContext) {
         sessionTimer?.cancel()
         progressTimer?.cancel()
+        context.sessions.remove(channelContext.channel)
         IngestMetrics.sessions(listener: context.listener.name, delta: -1)
         if let queueID, streamingBody {
             let queue = context.queue
@@ -126,6 +141,11 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context channelContext: ChannelHandlerContext, event: Any) {
+        if event is ShutdownEvent {
+            shuttingDown = true
+            processFrames(context: channelContext)
+            return
+        }
         if event is IdleStateHandler.IdleStateEvent {
             closeWith(.init(code: 421, enhancedStatus: .init(4, 4, 2), lines: ["\(context.hostname) Idle timeout, closing connection"]), context: channelContext)
             return
@@ -141,11 +161,21 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: Frames
 
     private func processFrames(context channelContext: ChannelHandlerContext) {
-        while !isWaiting && !isClosing, let frame = framer.next() {
+        while !isWaiting && !isClosing {
+            // Shutting down: no new command is taken once no message is in progress.
+            if shuttingDown && framer.mode != .data && appendInFlight == nil {
+                closeWith(shutdownReply, context: channelContext)
+                return
+            }
+            guard let frame = framer.next() else { break }
             handle(frame, context: channelContext)
         }
         flushIfNeeded(context: channelContext)
         updateSlowClientGuard(context: channelContext)
+    }
+
+    private var shutdownReply: SMTPReply {
+        SMTPReply(code: 421, enhancedStatus: .init(4, 3, 2), lines: ["\(context.hostname) Service shutting down, closing connection"])
     }
 
     private func handle(_ frame: SMTPFrame, context channelContext: ChannelHandlerContext) {

@@ -52,15 +52,16 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1, aliv
         time.sleep(interval)
 
 
-def dns_answer_count(port: int, name: str, qtype: int = 15, timeout: float = 0.5) -> int | None:
-    """Asks 127.0.0.1:port one question over UDP; the answer count, or None."""
+def dns_answer_count(port: int, name: str, qtype: int = 15, timeout: float = 0.5,
+                     host: str = "127.0.0.1") -> int | None:
+    """Asks host:port one question over UDP; the answer count, or None."""
     tid = random.randrange(65536)
     question = b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
     packet = struct.pack(">HHHHHH", tid, 0x0100, 1, 0, 0, 0) + question + struct.pack(">HH", qtype, 1)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(timeout)
         try:
-            s.sendto(packet, ("127.0.0.1", port))
+            s.sendto(packet, (host, port))
             data, _ = s.recvfrom(4096)
         except OSError:
             return None

@@ -20,10 +20,13 @@ struct HikyakuLoad: AsyncParsableCommand {
         PIPELINING when offered) and submits --messages messages of --size octets, spread \
         over the recipient domains of --mix. Each message carries `X-Loadtest-Seq: N` and \
         `Message-ID: <N.RUN@hikyaku-load>` so a receiver can match arrivals. With --record, \
-        one JSON line per message: seq, recipient, submitted_us, accepted_us, code, queue_id.
+        one JSON line per message: seq, recipient, submitted_us, accepted_us, code, queue_id \
+        (code 0: the connection was lost before the final reply). --server may list several \
+        relays (host:port,host:port): sessions are spread over them, and a session whose \
+        relay fails moves on to the next one, as an MTA with several smarthosts does.
         """)
 
-    @Option(help: "The relay's SMTP address, host:port.")
+    @Option(help: "The relay's SMTP address, host:port; or several, comma-separated.")
     var server: String = "127.0.0.1:2525"
 
     @Option(help: "Parallel SMTP sessions.")
@@ -60,9 +63,12 @@ struct HikyakuLoad: AsyncParsableCommand {
     var progress = false
 
     func run() async throws {
-        guard let (host, port) = Self.hostPort(server) else { throw ValidationError("--server must be host:port") }
+        let addresses = try server.split(separator: ",").map { text in
+            guard let (host, port) = Self.hostPort(String(text)) else { throw ValidationError("--server must be host:port[,host:port…]") }
+            return try SocketAddress(ipAddress: host, port: port)
+        }
+        guard !addresses.isEmpty else { throw ValidationError("--server must be host:port[,host:port…]") }
         let domains = try DomainMix(parsing: mix)
-        let address = try SocketAddress(ipAddress: host, port: port)
         let factory = MessageFactory(size: size, sender: sender, run: run, domains: domains, users: users)
         let recorder = try record.map { try Recorder(path: $0) }
         let pacer = Pacer(rate: rate)
@@ -72,9 +78,9 @@ struct HikyakuLoad: AsyncParsableCommand {
         let reporter = progress ? Task { await counters.reportEverySecond(started: started) } : nil
 
         await withTaskGroup(of: Void.self) { tasks in
-            for _ in 0..<max(1, connections) {
+            for index in 0..<max(1, connections) {
                 tasks.addTask {
-                    await SubmitSession(address: address, group: group, factory: factory, pacer: pacer, counters: counters,
+                    await SubmitSession(addresses: addresses, first: index % addresses.count, group: group, factory: factory, pacer: pacer, counters: counters,
                                         recorder: recorder, perConnection: perConnection).run()
                 }
             }

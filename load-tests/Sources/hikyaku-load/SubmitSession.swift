@@ -4,9 +4,11 @@ import SMTPProtocol
 
 /// One client connection: greet, then submit messages one transaction after another
 /// (MAIL, RCPT and DATA pipelined when the server offers PIPELINING, RFC 2920), reconnecting
-/// every `perConnection` messages or after an error.
+/// every `perConnection` messages or after an error. With several relay addresses the
+/// session starts at `addresses[first]` and moves to the next one after a failure.
 struct SubmitSession {
-    let address: SocketAddress
+    let addresses: [SocketAddress]
+    let first: Int
     let group: EventLoopGroup
     let factory: MessageFactory
     let pacer: Pacer
@@ -16,19 +18,21 @@ struct SubmitSession {
 
     func run() async {
         var pending: Int? = nil
+        var current = first
         while true {
             if pending == nil { pending = await counters.take() }
             guard pending != nil else { return }
             let connection: SMTPClientConnection
             var pipelining = false
             do {
-                connection = try await SMTPClientConnection.connect(to: address, from: nil, group: group,
+                connection = try await SMTPClientConnection.connect(to: addresses[current], from: nil, group: group,
                                                                     connectTimeout: .seconds(10), commandTimeout: .seconds(60))
                 _ = try await connection.readReplies(1)
                 let ehlo = try await connection.send(.ehlo("hikyaku-load.test"))
                 pipelining = SMTPCapabilities(ehloReply: ehlo).pipelining
             } catch {
                 await counters.failed()
+                current = (current + 1) % addresses.count
                 try? await Task.sleep(for: .milliseconds(200))
                 continue
             }
@@ -37,10 +41,16 @@ struct SubmitSession {
                 let seq: Int
                 if let held = pending { seq = held; pending = nil } else if let next = await counters.take() { seq = next } else { break }
                 await pacer.acquire()
+                let submitted = Clock.micros()
                 do {
-                    try await submit(seq: seq, on: connection, pipelining: pipelining)
+                    try await submit(seq: seq, submitted: submitted, on: connection, pipelining: pipelining)
                 } catch {
+                    // No final reply: the message is recorded with code 0 (the client would
+                    // have to send it again) and the session moves on to the next relay.
                     await counters.failed()
+                    recorder?.add(seq: seq, recipient: factory.recipient(for: seq), submitted: submitted,
+                                  accepted: Clock.micros(), code: 0, queueID: nil)
+                    current = (current + 1) % addresses.count
                     break
                 }
                 sent += 1
@@ -50,12 +60,11 @@ struct SubmitSession {
         }
     }
 
-    private func submit(seq: Int, on connection: SMTPClientConnection, pipelining: Bool) async throws {
+    private func submit(seq: Int, submitted: Int64, on connection: SMTPClientConnection, pipelining: Bool) async throws {
         let recipient = factory.recipient(for: seq)
         let body = factory.message(seq: seq, recipient: recipient)
         let mail = SMTPCommand.mail(.mailbox(Mailbox(parsing: factory.sender)!), MailParameters())
         let rcpt = SMTPCommand.rcpt(ForwardPath(Mailbox(parsing: recipient)!), [])
-        let submitted = Clock.micros()
         var replies: [SMTPReply]
         if pipelining {
             replies = try await connection.send([mail, rcpt, .data])

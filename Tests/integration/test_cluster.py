@@ -1,0 +1,73 @@
+"""The multi-host cluster (issue 6) at CI size: `cluster/hikyaku-cluster chaos FAULT --smoke`
+with the debug binaries `make test` builds — a Redis primary, a replica and three Sentinels,
+two ingest hosts and three worker hosts (two egress IPs each), the simulator and the load
+generator, each in its own network namespace — and one fault, then loss accounting against
+the simulator's records. The full set is `make chaos` (cluster/README.md).
+
+Needs root (network namespaces). Another hikyaku-cluster run on the machine is waited for
+(they share the names hk-* and 10.77.0.0/24).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import report_note
+
+REPO = Path(__file__).resolve().parents[2]
+BIN_DIR = REPO / ".build" / "debug"
+TOOL = REPO / "cluster" / "hikyaku-cluster"
+
+
+def cluster_available() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root for network namespaces"
+    if not shutil.which("ip"):
+        return "needs iproute2 (ip)"
+    probe = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"ip netns does not work here: {probe.stderr.strip()}"
+    return None
+
+
+@pytest.mark.parametrize("fault", ["worker-kill"])
+def test_fault_in_the_cluster_loses_no_accepted_message(tmp_path, fault):
+    problem = cluster_available()
+    if problem:
+        pytest.skip(problem)
+    missing = [n for n in ("hikyaku", "hikyaku-load", "hikyaku-sim") if not os.access(BIN_DIR / n, os.X_OK)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not built in {BIN_DIR} (make test builds them)")
+    out = tmp_path / "chaos"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIKYAKU_")}
+    result = subprocess.run([sys.executable, str(TOOL), "--var", str(tmp_path / "var"), "--bin-dir", str(BIN_DIR),
+                             "chaos", fault, "--smoke", "--out", str(out)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+    tail = "\n".join((result.stdout + result.stderr).splitlines()[-80:])
+    report_path = out / "report.json"
+    assert report_path.exists(), f"no report.json (exit {result.returncode}):\n{tail}"
+    run = json.loads(report_path.read_text())["faults"][fault]
+    assert not run.get("error"), f"{run['error']}\n{tail}"
+    loss = run["loss"]
+    failed = [c for c in run["checks"] if not c["ok"]]
+    assert loss["missing"] == 0, f"missing {loss['missing_seqs_sample']}\n{tail}"
+    assert loss["accepted"] > 0 and loss["delivered_once"] + loss["duplicates"] + loss["bounced"] == loss["accepted"]
+    assert not failed, f"{failed}\n{tail}"
+    assert result.returncode == 0, tail
+    # down left nothing behind.
+    leftover = [line for line in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+                .stdout.splitlines() if line.startswith("hk-")]
+    assert not leftover, leftover
+    facts = run["fault_facts"]
+    report_note(f"cluster {fault}: {loss['accepted']} accepted, {loss['missing']} missing, {loss['duplicates']} "
+                f"duplicate(s); {facts.get('held_at_kill')} held at the kill, taken over after "
+                f"{facts.get('taken_over_after_seconds')} s; limits: "
+                f"{run['cluster']['limits']['limited']['max_in_any_10s']} max/10 s at limited.sim, "
+                f"{run['simulator']['limit_violations']} simulator refusals")

@@ -1,0 +1,565 @@
+"""The cluster: hosts (network namespaces), their configuration files written from
+cluster/templates, their processes, `up`, `down` and `status`.
+
+Every process runs in its host's namespace through `ip netns exec`, in its own session,
+with its output in var/cluster/hosts/<host>/<process>.log. `up` leaves them running and
+writes var/cluster/state.json (pids and their start times, addresses, passwords), which
+`status`, `run-load` and `down` read; `chaos` and `scale` bring a fresh cluster up and
+down around each run in one invocation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import string
+import subprocess
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from runner.net import dns_answer_count, port_accepts
+from runner.procs import Child, child_environment, read_proc_memory, read_proc_stat
+from runner.resp import RedisError
+
+from . import netns
+from .redis import AuthRedis, PrimaryRedis, Sentinels
+from .topology import (BRIDGE, DNS_ADDRESS, METRICS_PORT, PREFIX, REDIS_PORT, SENTINEL_PORT, SMTP_PORT, Host,
+                       Topology, relay_sites, sites)
+
+HERE = Path(__file__).resolve().parent
+CLUSTER_DIR = HERE.parent
+REPO = CLUSTER_DIR.parent
+TEMPLATES = CLUSTER_DIR / "templates"
+DEFAULT_VAR = REPO / "var" / "cluster"
+RELAY_STOP_SECONDS = 40      # graceful shutdown finishes the batch in hand within 30 s
+
+
+class ClusterError(Exception):
+    pass
+
+
+@dataclass
+class Settings:
+    """What a run may change; everything else is in the templates."""
+    workers: int = 3
+    claim_timeout: str = "10s"          # short, so fault tests see takeovers quickly (VMs: 2m)
+    retry_schedule: list = field(default_factory=lambda: ["2s", "5s", "10s", "30s"])
+    max_age: str = "1h"
+    concurrency: int = 16
+    log_level: str = "info"
+    wait_replicas: int = 1
+    down_after_ms: int = 2000           # Sentinel: unreachable this long = down (VMs: 5000)
+    failover_timeout_ms: int = 10000
+    maxmemory: str = "2gb"
+
+
+def render(template: str, values: dict) -> str:
+    """A template from cluster/templates with its ${NAME} placeholders filled (every one
+    must be given: a missing value is an error, not an empty string)."""
+    text = (TEMPLATES / template).read_text()
+    try:
+        return string.Template(text).substitute({k: str(v) for k, v in values.items()})
+    except KeyError as error:
+        raise ClusterError(f"template {template}: no value for ${{{error.args[0]}}}") from None
+
+
+def flow(value) -> str:
+    """A value as YAML flow syntax (JSON is YAML)."""
+    return json.dumps(value)
+
+
+def http_get(url: str, timeout: float = 1.0) -> str | None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return response.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def proc_start_time(pid: int) -> int | None:
+    """Field 22 of /proc/PID/stat (start time in clock ticks since boot): with the pid, it
+    names one process, so a recycled pid is never mistaken for ours."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(data[data.rfind(")") + 2:].split()[19])
+
+
+@dataclass
+class Process:
+    name: str           # redis-a, sentinel-1, ingest-1, worker-1, dnsmasq, sim
+    host: str           # its namespace
+    role: str
+    argv: list          # the program and its arguments (run through ip netns exec)
+    log: str
+
+    def wrapped(self) -> list[str]:
+        return netns.exec_argv(self.host, self.argv)
+
+
+class Cluster:
+    def __init__(self, var_dir: Path, bins: dict, settings: Settings, say=print):
+        self.dir = Path(var_dir)
+        self.bins = bins
+        self.settings = settings
+        self.topology = Topology(workers=settings.workers)
+        self.say = say
+        self.processes: dict[str, Process] = {}
+        self.children: dict[str, Child] = {}
+        self.pids: dict[str, dict] = {}
+        self.redis_password = ""
+        self.sentinel_password = ""
+        self.started_at = None
+
+    # ------------------------------------------------------------------ paths and names
+
+    @property
+    def state_path(self) -> Path:
+        return self.dir / "state.json"
+
+    def host_dir(self, host: str) -> Path:
+        return self.dir / "hosts" / host
+
+    @property
+    def sim_records(self) -> Path:
+        return self.host_dir("hk-sim") / "sim-records.jsonl"
+
+    @property
+    def sim_scenario_path(self) -> Path:
+        return self.host_dir("hk-sim") / "sim-scenario.json"
+
+    def host(self, name: str) -> Host:
+        return self.topology.host(name)
+
+    def sentinels(self) -> Sentinels:
+        return Sentinels(self.topology.sentinels(), self.sentinel_password)
+
+    def primary_redis(self) -> PrimaryRedis:
+        return PrimaryRedis(self.sentinels(), self.redis_password)
+
+    def node_redis(self, host: Host) -> AuthRedis:
+        return AuthRedis(host.address, REDIS_PORT, self.redis_password, timeout=2.0)
+
+    def config_path(self, host: str) -> Path:
+        return self.host_dir(host) / "hikyaku.yaml"
+
+    # ------------------------------------------------------------------ configuration
+
+    def _write_configs(self):
+        t, s = self.topology, self.settings
+        primary = t.primary_at_start()
+        for host in t.hosts():
+            self.host_dir(host.name).mkdir(parents=True, exist_ok=True)
+        common = {"SENTINELS": flow(t.sentinels()), "REDIS_PASSWORD": self.redis_password,
+                  "SENTINEL_PASSWORD": self.sentinel_password, "LOG_LEVEL": s.log_level}
+        for host in t.by_role("redis"):
+            data = self.host_dir(host.name) / "data"
+            data.mkdir(exist_ok=True)
+            replicaof = "# primary at first start" if host.extra["primary"] else f"replicaof {primary.address} {REDIS_PORT}"
+            (self.host_dir(host.name) / "redis.conf").write_text(render("redis.conf", {
+                "ADDRESS": host.address, "DATA_DIR": data, "REDIS_PASSWORD": self.redis_password,
+                "REPLICAOF": replicaof, "MAXMEMORY": s.maxmemory}))
+        for host in t.by_role("sentinel"):
+            (self.host_dir(host.name) / "sentinel.conf").write_text(render("sentinel.conf", {
+                "ADDRESS": host.address, "DATA_DIR": self.host_dir(host.name), "PRIMARY": primary.address,
+                "REDIS_PASSWORD": self.redis_password, "SENTINEL_PASSWORD": self.sentinel_password,
+                "DOWN_AFTER_MS": s.down_after_ms, "FAILOVER_TIMEOUT_MS": s.failover_timeout_ms}))
+        relay_networks = [f"{t.host('hk-client').address}/32"]
+        for host in t.by_role("ingest"):
+            self.config_path(host.name).write_text(render("ingest.yaml", common | {
+                "NODE_NAME": host.node_name, "LISTEN_ADDRESS": host.address, "RELAY_NETWORKS": flow(relay_networks),
+                "WAIT_REPLICAS": s.wait_replicas, "METRICS_ADDRESS": f"{host.address}:{METRICS_PORT}"}))
+        for host in t.by_role("worker"):
+            self.config_path(host.name).write_text(render("worker.yaml", common | {
+                "NODE_NAME": host.node_name,
+                "EGRESS_1": host.addresses[0], "HELO_1": f"out{host.index}a.{host.node_name}",
+                "EGRESS_2": host.addresses[1], "HELO_2": f"out{host.index}b.{host.node_name}",
+                "DNS_SERVERS": flow([DNS_ADDRESS]), "CONCURRENCY": s.concurrency,
+                "CLAIM_TIMEOUT": s.claim_timeout, "RETRY_SCHEDULE": flow(s.retry_schedule), "MAX_AGE": s.max_age,
+                "SITES": flow(relay_sites()), "METRICS_ADDRESS": f"{host.address}:{METRICS_PORT}"}))
+        sim = {"listen_port": SMTP_PORT, "sites": sites()}
+        self.sim_scenario_path.write_text(json.dumps(sim, indent=2) + "\n")
+        generated = subprocess.run([self.bins["hikyaku-sim"], "dns-config", self.sim_scenario_path],
+                                   capture_output=True, text=True)
+        if generated.returncode != 0:
+            raise ClusterError(f"hikyaku-sim dns-config: {generated.stderr.strip()}")
+        (self.host_dir("hk-sim") / "dnsmasq.conf").write_text(generated.stdout)
+
+    def _define_processes(self):
+        t = self.topology
+        procs: list[Process] = []
+        sim_dir = self.host_dir("hk-sim")
+        procs.append(Process("dnsmasq", "hk-sim", "dns", [
+            "dnsmasq", "--keep-in-foreground", f"--conf-file={sim_dir / 'dnsmasq.conf'}", "--port=53",
+            "--no-resolv", "--no-hosts", "--bind-interfaces", f"--listen-address={DNS_ADDRESS}", "--user=root",
+            f"--pid-file={sim_dir / 'dnsmasq.pid'}", "--log-facility=-", "--cache-size=1000"], ""))
+        procs.append(Process("sim", "hk-sim", "sim", [
+            self.bins["hikyaku-sim"], "serve", "--scenario", self.sim_scenario_path, "--record", self.sim_records,
+            "--stats-interval", "10"], ""))
+        for host in t.by_role("redis"):
+            procs.append(Process(host.short, host.name, "redis",
+                                 ["redis-server", self.host_dir(host.name) / "redis.conf"], ""))
+        for host in t.by_role("sentinel"):
+            procs.append(Process(host.short.replace("sent", "sentinel"), host.name, "sentinel",
+                                 ["redis-server", self.host_dir(host.name) / "sentinel.conf", "--sentinel"], ""))
+        for host in t.by_role("ingest") + t.by_role("worker"):
+            procs.append(Process(host.short, host.name, host.role, [
+                self.bins["hikyaku"], "serve", "--config", self.config_path(host.name), "--role", host.role], ""))
+        for p in procs:
+            p.argv = [str(a) for a in p.argv]
+            p.log = str(self.host_dir(p.host) / f"{p.name}.log")
+            self.processes[p.name] = p
+
+    def names(self, role: str | None = None) -> list[str]:
+        return [n for n, p in self.processes.items() if role is None or p.role == role]
+
+    # ------------------------------------------------------------------ processes
+
+    def start(self, name: str):
+        proc = self.processes[name]
+        child = self.children.get(name)
+        if child is None:
+            child = Child(name, proc.wrapped(), Path(proc.log), role=proc.role)
+            child.short = name
+            self.children[name] = child
+        child.start()
+        self.pids[name] = {"pid": child.pid, "start_time": proc_start_time(child.pid)}
+        self.save()
+        return child
+
+    def pid(self, name: str) -> int | None:
+        """The live pid of a process of ours, or None."""
+        child = self.children.get(name)
+        if child is not None:
+            return child.pid if child.alive() else None
+        record = self.pids.get(name)
+        if not record:
+            return None
+        if proc_start_time(record["pid"]) != record["start_time"]:
+            return None
+        stat = read_proc_stat(record["pid"])
+        return record["pid"] if stat and stat["state"] != "Z" else None
+
+    def signal(self, name: str, sig: int) -> int | None:
+        pid = self.pid(name)
+        if pid is None:
+            return None
+        child = self.children.get(name)
+        if child is not None:
+            child.send_signal(sig)
+        else:
+            os.kill(pid, sig)
+        return pid
+
+    def wait_exit(self, name: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.pid(name) is not None:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def stop(self, name: str, timeout: float = 10.0):
+        """SIGTERM (again every 2 s: Redis refuses one while it writes its first AOF after a
+        full resync, "Writing initial AOF, can't exit"), then SIGKILL after `timeout` seconds."""
+        if self.signal(name, signal.SIGTERM) is None:
+            return
+        deadline = time.monotonic() + timeout
+        while not self.wait_exit(name, min(2.0, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                break
+            self.signal(name, signal.SIGTERM)
+        if self.pid(name) is not None:
+            self.say(f"{name}: still running {timeout:.0f}s after SIGTERM; SIGKILL")
+            self.signal(name, signal.SIGKILL)
+            self.wait_exit(name, 10)
+
+    def kill9(self, name: str) -> int | None:
+        pid = self.signal(name, signal.SIGKILL)
+        if pid is not None:
+            self.wait_exit(name, 10)
+        return pid
+
+    # ------------------------------------------------------------------ readiness
+
+    def wait(self, predicate, timeout: float, what: str, names: tuple = (), interval: float = 0.2):
+        deadline = time.monotonic() + timeout
+        last_error = None
+        while True:
+            try:
+                if predicate():
+                    return
+            except (OSError, EOFError, RedisError, ValueError, IndexError) as error:
+                last_error = error
+            for name in names:
+                if self.pid(name) is None:
+                    raise ClusterError(f"{name} exited while waiting for {what}; last lines of "
+                                       f"{self.processes[name].log}:\n{tail(self.processes[name].log)}")
+            if time.monotonic() >= deadline:
+                raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}"
+                                   + (f" (last error: {last_error})" if last_error else ""))
+            time.sleep(interval)
+
+    def redis_ready(self, host: Host) -> bool:
+        client = self.node_redis(host)
+        try:
+            return client.ping() and client.info("persistence").get("loading") == "0"
+        finally:
+            client.close()
+
+    def replica_linked(self, host: Host) -> bool:
+        client = self.node_redis(host)
+        try:
+            info = client.info("replication")
+            return info.get("role") == "slave" and info.get("master_link_status") == "up"
+        finally:
+            client.close()
+
+    def sentinels_ready(self) -> bool:
+        s = self.sentinels()
+        for address in s.addresses:
+            if s.primary_by(address) is None or s.replicas_known(address) < 1:
+                return False
+            if int(s.master_info(address).get("num-other-sentinels", 0)) < 2:
+                return False
+        return True
+
+    def relay_ready(self, host: Host) -> bool:
+        if http_get(f"http://{host.address}:{METRICS_PORT}/healthz") is None:
+            return False
+        return host.role != "ingest" or port_accepts(SMTP_PORT, host.address)
+
+    def wait_ready(self, name: str, timeout: float = 60):
+        proc = self.processes[name]
+        host = self.host(proc.host)
+        if proc.role == "redis":
+            self.wait(lambda: self.redis_ready(host), timeout, f"{name} to answer", (name,))
+        elif proc.role == "sentinel":
+            self.wait(lambda: self.sentinels().primary_by(f"{host.address}:{SENTINEL_PORT}") is not None,
+                      timeout, f"{name} to name a primary", (name,))
+        elif proc.role == "dns":
+            self.wait(lambda: dns_answer_count(53, "bulk.sim", host=DNS_ADDRESS), timeout, "dnsmasq to answer",
+                      (name,))
+        elif proc.role == "sim":
+            addresses = [a for site in sites() for a in site["addresses"]]
+            self.wait(lambda: all(port_accepts(SMTP_PORT, a) for a in addresses), timeout,
+                      "hikyaku-sim to listen on every site address", (name,))
+        else:
+            self.wait(lambda: self.relay_ready(host), timeout, f"{name} to be ready", (name,), interval=0.3)
+
+    # ------------------------------------------------------------------ up / down
+
+    def up(self):
+        netns.preflight()
+        if self.state_path.exists():
+            self.state_path.unlink()
+        shutil.rmtree(self.dir / "hosts", ignore_errors=True)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.redis_password = secrets.token_hex(16)
+        self.sentinel_password = secrets.token_hex(16)
+        self.started_at = time.time()
+        self._define_processes()
+        self._write_configs()
+        t = self.topology
+        try:
+            netns.create(t.hosts())
+            self.say(f"network: bridge {BRIDGE} {PREFIX}.1/24, {len(t.hosts())} hosts")
+            self.save()
+            for name in ("dnsmasq", "sim"):
+                self.start(name)
+            for name in ("dnsmasq", "sim"):
+                self.wait_ready(name)
+            self.start("redis-a")
+            self.wait_ready("redis-a")
+            self.start("redis-b")
+            self.wait_ready("redis-b")
+            self.wait(lambda: self.replica_linked(t.host("hk-redis-b")), 60, "the replica to sync", ("redis-b",))
+            for name in self.names("sentinel"):
+                self.start(name)
+            self.wait(self.sentinels_ready, 60, "the Sentinels to know the replica and each other",
+                      tuple(self.names("sentinel")), interval=0.5)
+            self.say("redis: primary hk-redis-a, replica hk-redis-b in sync, 3 Sentinels agree")
+            for name in self.names("ingest") + self.names("worker"):
+                self.check_config(name)
+            for name in self.names("ingest") + self.names("worker"):
+                self.start(name)
+            for name in self.names("ingest") + self.names("worker"):
+                self.wait_ready(name)
+            self.say(f"relay: {len(self.names('ingest'))} ingest hosts, {len(self.names('worker'))} worker hosts ready")
+        except BaseException:
+            self.say("up failed; taking everything down again")
+            self.down(quiet=True)
+            raise
+        self.save()
+
+    def check_config(self, name: str):
+        proc = self.processes[name]
+        result = subprocess.run(netns.exec_argv(proc.host, [self.bins["hikyaku"], "check-config", "--config",
+                                                            self.config_path(proc.host)]),
+                                capture_output=True, text=True, env=child_environment())
+        if result.returncode != 0:
+            raise ClusterError(f"hikyaku check-config for {name}: {(result.stderr or result.stdout).strip()}")
+
+    def down(self, quiet: bool = False) -> list[str]:
+        """Relay processes stopped gracefully (workers finish their batches), then the rest;
+        then whatever still runs in our namespaces; then the network. Leaves nothing."""
+        done = []
+        order = (self.names("ingest") + self.names("worker") + self.names("sentinel") + ["redis-b", "redis-a"]
+                 + ["sim", "dnsmasq"])
+        relay = [n for n in self.names("ingest") + self.names("worker") if self.pid(n)]
+        for name in relay:
+            self.signal(name, signal.SIGTERM)
+        deadline = time.monotonic() + RELAY_STOP_SECONDS
+        for name in relay:
+            if not self.wait_exit(name, max(0.1, deadline - time.monotonic())):
+                self.signal(name, signal.SIGKILL)
+                self.wait_exit(name, 5)
+                done.append(f"SIGKILL to {name} (still running {RELAY_STOP_SECONDS}s after SIGTERM)")
+            else:
+                done.append(f"stopped {name}")
+        for name in order:
+            if name in self.processes and name not in relay and self.pid(name):
+                self.stop(name, timeout=10)
+                done.append(f"stopped {name}")
+        done += netns.destroy()
+        for child in self.children.values():
+            child.alive()  # reap
+        if self.state_path.exists():
+            self.state_path.unlink()
+        # Redis data holds message bodies: not kept after down.
+        for host in self.topology.by_role("redis"):
+            shutil.rmtree(self.host_dir(host.name) / "data", ignore_errors=True)
+        if not quiet:
+            for line in done:
+                self.say(line)
+        return done
+
+    # ------------------------------------------------------------------ state
+
+    def save(self):
+        state = {
+            "started_at": self.started_at,
+            "bins": self.bins,
+            "settings": asdict(self.settings),
+            "redis_password": self.redis_password,
+            "sentinel_password": self.sentinel_password,
+            "processes": {n: asdict(p) for n, p in self.processes.items()},
+            "pids": self.pids,
+        }
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2) + "\n")
+        os.chmod(tmp, 0o600)
+        tmp.replace(self.state_path)
+
+    @classmethod
+    def load(cls, var_dir: Path, say=print) -> "Cluster | None":
+        path = Path(var_dir) / "state.json"
+        if not path.exists():
+            return None
+        state = json.loads(path.read_text())
+        cluster = cls(var_dir, state["bins"], Settings(**state["settings"]), say=say)
+        cluster.started_at = state["started_at"]
+        cluster.redis_password = state["redis_password"]
+        cluster.sentinel_password = state["sentinel_password"]
+        cluster.processes = {n: Process(**p) for n, p in state["processes"].items()}
+        cluster.pids = state["pids"]
+        return cluster
+
+    # ------------------------------------------------------------------ status
+
+    def redis_role(self, host: Host) -> str:
+        client = self.node_redis(host)
+        try:
+            info = client.info("replication")
+        except (OSError, EOFError, RedisError) as error:
+            return f"unreachable ({type(error).__name__})"
+        finally:
+            client.close()
+        if info.get("role") == "master":
+            return f"primary, {info.get('connected_slaves', '0')} replica(s) connected"
+        return f"replica of {info.get('master_host')} (link {info.get('master_link_status')})"
+
+    def queue_summary(self) -> dict:
+        client = self.primary_redis()
+        try:
+            depth = int(client.call("GET", "hk:depth:default") or 0)
+            ready = client.call("ZCARD", "hk:ready:default")
+            deferred = client.call("ZCARD", "hk:deferred")
+            events = client.call("XLEN", "hk:events")
+            return {"depth": depth, "ready_destinations": ready, "deferred": deferred, "events": events}
+        except (OSError, EOFError, RedisError) as error:
+            return {"error": f"{type(error).__name__}: {error}"}
+        finally:
+            client.close()
+
+    def status_text(self) -> str:
+        lines = [f"cluster up since {time.strftime('%H:%M:%S', time.localtime(self.started_at))}; "
+                 f"state {self.state_path}", ""]
+        lines.append(f"{'HOST':12} {'ADDRESSES':25} {'LINK':6} {'PROCESS':11} {'PID':>7} {'CPU-s':>7} {'RSS-MiB':>8}  ROLE")
+        for host in self.topology.hosts():
+            procs = [p for p in self.processes.values() if p.host == host.name] or [None]
+            for index, proc in enumerate(procs):
+                first = index == 0
+                row = f"{host.name if first else '':12} {(','.join(a.removeprefix(PREFIX) for a in host.addresses) if first else ''):25} " \
+                      f"{(netns.link_state(host) if first else ''):6} "
+                if proc is None:
+                    lines.append(row + "(load generator runs here)")
+                    continue
+                pid = self.pid(proc.name)
+                stat = read_proc_stat(pid) if pid else None
+                memory = read_proc_memory(pid) if pid else None
+                cpu = f"{stat['utime'] + stat['stime']:.1f}" if stat else "-"
+                rss = f"{memory.get('VmRSS', 0) / 1024:.0f}" if memory else "-"
+                note = ""
+                if proc.role == "redis" and pid:
+                    note = self.redis_role(host)
+                elif proc.role == "sentinel" and pid:
+                    note = f"says primary is {self.sentinels().primary_by(f'{host.address}:{SENTINEL_PORT}')}"
+                elif proc.role in ("ingest", "worker") and pid:
+                    note = "healthy" if self.relay_ready(host) else "not answering /healthz"
+                lines.append(row + f"{proc.name:11} {pid or 'DOWN':>7} {cpu:>7} {rss:>8}  {note}")
+        lines.append("")
+        views = self.sentinels().views()
+        agreed = {v for v in views.values() if v}
+        lines.append(f"Sentinels: primary {', '.join(sorted(agreed)) or 'unknown'} "
+                     f"({sum(1 for v in views.values() if v)}/{len(views)} answering"
+                     f"{', DISAGREE' if len(agreed) > 1 else ''})")
+        lines.append("Queue: " + ", ".join(f"{k} {v}" for k, v in self.queue_summary().items()))
+        lines.append(f"Ingest: SMTP on {', '.join(self.topology.ingest_servers())} (relay for {PREFIX}.200); "
+                     f"simulator MX sites {', '.join(s['name'] for s in sites())}; DNS {DNS_ADDRESS}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ metrics
+
+    def metric(self, name: str, metric: str) -> float | None:
+        """The sum of a Prometheus metric's samples on one relay host."""
+        host = self.host(self.processes[name].host)
+        text = http_get(f"http://{host.address}:{METRICS_PORT}/metrics", timeout=2)
+        if text is None:
+            return None
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(metric + " ") or line.startswith(metric + "{"):
+                try:
+                    total += float(line.rsplit(" ", 1)[1])
+                except ValueError:
+                    pass
+        return total
+
+    def usage(self) -> dict:
+        return {name: child.usage() for name, child in self.children.items()}
+
+
+def tail(path: str, lines: int = 15) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(no log: {error})"

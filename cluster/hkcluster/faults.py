@@ -1,0 +1,503 @@
+"""Fault tests (`hikyaku-cluster chaos FAULT|all`, `make chaos`): each brings a fresh
+cluster up, runs load from the client host, injects its fault on a timeline next to the
+load, waits until every accepted message is accounted for, and checks:
+
+- every message that got 250 reached the simulator (loss accounting against its records);
+- the global limits held across hosts (the simulator's per-IP refusals; the site-wide rate
+  counted over every egress IP);
+- duplicates (at-least-once) are counted and reported, as are messages delivered although
+  their client never saw a 250;
+- and what the fault itself must show (below).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from runner.report import load_average, machine, now_text
+from runner.resp import RedisError
+from runner.runpass import Console
+
+from . import netns
+from .accounting import summary_lines
+from .cluster import REPO, Cluster, ClusterError, Settings
+from .load import LoadRun, LoadSpec, write_result
+from .topology import DOMAIN
+
+HERE = Path(__file__).resolve().parent
+
+
+# ---------------------------------------------------------------------- helpers
+
+def claims_of(cluster: Cluster, consumer_prefix: str) -> tuple[int, int]:
+    """(entries, destinations) a worker (consumer names start with its node name, then its
+    pid) holds claimed right now: XPENDING of every destination stream."""
+    client = cluster.primary_redis()
+    try:
+        entries = destinations = 0
+        cursor = b"0"
+        while True:
+            cursor, keys = client.call("SCAN", cursor, "MATCH", "hk:q:*", "COUNT", 1000)
+            for key in keys:
+                try:
+                    summary = client.call("XPENDING", key, "workers")
+                except RedisError:
+                    continue
+                held = sum(int(n) for name, n in (summary[3] or []) if name.decode().startswith(consumer_prefix))
+                if held:
+                    entries += held
+                    destinations += 1
+            if cursor in (b"0", 0):
+                return entries, destinations
+    finally:
+        client.close()
+
+
+def consumer_prefix(cluster: Cluster, name: str) -> str:
+    """A worker process's consumer names: `<node name>/<pid>/…` (DeliveryWorker)."""
+    host = cluster.host(cluster.processes[name].host)
+    return f"{host.node_name}/{cluster.pid(name)}/"
+
+
+def wait_holding(ctx, name: str, timeout: float = 30, enough: int = 5) -> tuple[str, int, int]:
+    """Waits until worker `name` holds claimed work (so a fault lands mid-batch): at least
+    `enough` entries if that happens within half the timeout, else any."""
+    prefix = consumer_prefix(ctx.cluster, name)
+    try:
+        held = ctx.wait_for(lambda: (c := claims_of(ctx.cluster, prefix))[0] >= enough and c, timeout / 2,
+                            f"{name} to hold {enough} claimed entries", interval=0.05)
+    except TimeoutError:
+        held = ctx.wait_for(lambda: (c := claims_of(ctx.cluster, prefix))[0] > 0 and c, timeout / 2,
+                            f"{name} to hold claimed work", interval=0.05)
+    return prefix, held[0], held[1]
+
+
+def claim_duplicates(cluster: Cluster) -> float:
+    return sum(cluster.metric(n, "hikyaku_claim_duplicates_total") or 0 for n in cluster.names("worker")
+               if cluster.pid(n))
+
+
+def refusal_window(result: dict, records_path: Path) -> dict:
+    """How long clients went without a 250: the longest gap between consecutive 250s (the
+    end of the generator's run counts as one), and the span of every other reply."""
+    accepted, refused, last = [], [], 0
+    with open(records_path) as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                last = max(last, r.get("accepted_us", 0))
+                (accepted if r.get("code") == 250 else refused).append(r["accepted_us"])
+    t0 = result["series"]["t0_us"]
+    times = sorted(accepted) + [last]
+    best, at = 0, None
+    for a, b in zip(times, times[1:]):
+        if b - a > best:
+            best, at = b - a, a
+    return {"longest_gap_between_250s_seconds": round(best / 1e6, 2),
+            "gap_starts_at_seconds": round((at - t0) / 1e6, 1) if at else None,
+            "other_replies": len(refused),
+            "other_replies_from_to_seconds": [round((min(refused) - t0) / 1e6, 1), round((max(refused) - t0) / 1e6, 1)]
+            if refused else None}
+
+
+def check(name: str, ok: bool, detail: str) -> dict:
+    return {"check": name, "ok": bool(ok), "detail": detail}
+
+
+# ---------------------------------------------------------------------- faults
+
+class Fault:
+    name = ""
+    title = ""
+    shows = ""
+    fault_at = 10.0
+
+    def spec(self, smoke: bool) -> LoadSpec:
+        return LoadSpec(messages=1200, rate=60) if smoke else LoadSpec(messages=4000, rate=100)
+
+    def settings(self, smoke: bool) -> Settings:
+        return Settings(claim_timeout="5s" if smoke else "10s")
+
+    def at(self, smoke: bool) -> float:
+        return 6.0 if smoke else self.fault_at
+
+    def script(self, ctx):
+        raise NotImplementedError
+
+    def checks(self, result: dict, facts: dict) -> list[dict]:
+        return []
+
+
+class IngestKill(Fault):
+    name = "ingest-kill"
+    title = "kill -9 an ingest host during DATA"
+    shows = ("Sessions in the middle of DATA on hk-ingest-1 (probes, one already streaming a 600 KB body into "
+             "Redis, and the generator's own) end without a reply; none of those messages is ever delivered; "
+             "the generator moves to hk-ingest-2; hk-ingest-1 restarts 5 s later.")
+
+    def script(self, ctx):
+        cluster, run = ctx.cluster, ctx.run
+        ctx.sleep_until(self.at(ctx.smoke))
+        probe = subprocess.Popen(netns.exec_argv("hk-client", ["python3", HERE / "probe.py", "--server",
+                                                               "10.77.0.31:25", "--run", run.run_name, "--count", "3"]),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ready = probe.stdout.readline().strip()
+        if ready != "READY":
+            raise RuntimeError(f"probe did not get into DATA: {ready!r} {probe.stderr.read()[-500:]}")
+        ctx.note("3 probe sessions on ingest-1 are in the middle of DATA (one streaming a 600 KB body)")
+        pid = cluster.kill9("ingest-1")
+        killed_at = ctx.elapsed()
+        ctx.note(f"kill -9 ingest-1 (pid {pid})")
+        out, err = probe.communicate(timeout=90)
+        probes = json.loads(out.strip().splitlines()[-1])["probes"] if out.strip() else []
+        ctx.facts["probes"] = probes
+        ctx.note("probe sessions: " + "; ".join(f"#{p['index']} ({p['sent_bytes']} bytes sent): {p['outcome']}"
+                                                for p in probes))
+        ctx.sleep_until(killed_at + 5)
+        cluster.start("ingest-1")
+        cluster.wait_ready("ingest-1")
+        ctx.note("ingest-1 restarted and accepting")
+
+    def checks(self, result, facts):
+        probes = facts.get("probes", [])
+        return [
+            check("every session cut off in DATA ended without a reply (no 250)",
+                  probes and all("without a reply" in p["outcome"] for p in probes),
+                  "; ".join(p["outcome"] for p in probes) or "no probe result"),
+            check("no message cut off in DATA was delivered (no ghost)", result["cluster"]["probe_arrivals"] == 0,
+                  f"{result['cluster']['probe_arrivals']} probe message(s) arrived"),
+        ]
+
+
+class WorkerKill(Fault):
+    name = "worker-kill"
+    title = "kill -9 a worker host mid-batch"
+    shows = ("hk-worker-1 is killed while it holds claimed batches (slow.sim takes 100 ms per message); its "
+             "claims lapse after claim_timeout and the other hosts take them over (XAUTOCLAIM) and deliver; it "
+             "comes back 10 s after the takeover.")
+
+    def script(self, ctx):
+        cluster = ctx.cluster
+        ctx.sleep_until(self.at(ctx.smoke))
+        prefix, entries, destinations = wait_holding(ctx, "worker-1")
+        pid = cluster.kill9("worker-1")
+        killed_at = ctx.elapsed()
+        ctx.facts["held_at_kill"] = {"entries": entries, "destinations": destinations}
+        ctx.note(f"kill -9 worker-1 (pid {pid}) holding {entries} claimed entries on {destinations} destination(s)")
+        ctx.wait_for(lambda: claims_of(cluster, prefix)[0] == 0, 120, "worker-1's claims to be taken over")
+        ctx.facts["taken_over_after_seconds"] = round(ctx.elapsed() - killed_at, 1)
+        ctx.facts["claim_duplicates_metric"] = claim_duplicates(cluster)
+        ctx.note(f"every entry worker-1 held was taken over by the other hosts after "
+                 f"{ctx.facts['taken_over_after_seconds']} s (hikyaku_claim_duplicates_total on worker-2/3: "
+                 f"{ctx.facts['claim_duplicates_metric']:.0f})")
+        time.sleep(10)
+        cluster.start("worker-1")
+        cluster.wait_ready("worker-1")
+        ctx.note("worker-1 restarted")
+
+    def checks(self, result, facts):
+        held = facts.get("held_at_kill", {}).get("entries", 0)
+        return [
+            check("the worker was killed mid-batch (it held claimed entries)", held > 0, f"{held} entries"),
+            check("its claimed work was taken over by the other hosts", "taken_over_after_seconds" in facts,
+                  f"after {facts.get('taken_over_after_seconds')} s; claim duplicates metric "
+                  f"{facts.get('claim_duplicates_metric')}"),
+        ]
+
+
+class WorkerPartition(Fault):
+    name = "worker-partition"
+    title = "cut a worker host off (link down) for 30 s"
+    shows = ("hk-worker-2's link goes down while it holds batches: it can reach neither Redis nor the MX "
+             "sites. Its claims lapse and the others take them over; when the link comes back after 30 s it "
+             "reconnects to Redis and delivers again.")
+    cut_seconds = 30.0
+
+    def spec(self, smoke):
+        # Load for 60 s: the link comes back about 40 s in, with mail still arriving.
+        return LoadSpec(messages=3600, rate=60) if smoke else LoadSpec(messages=6000, rate=100)
+
+    def script(self, ctx):
+        cluster = ctx.cluster
+        host = cluster.host("hk-worker-2")
+        ctx.sleep_until(self.at(ctx.smoke))
+        prefix, entries, destinations = wait_holding(ctx, "worker-2")
+        netns.set_link(host, False)
+        cut_at = ctx.elapsed()
+        ctx.facts["held_at_cut"] = {"entries": entries, "destinations": destinations}
+        ctx.note(f"link of hk-worker-2 DOWN (it held {entries} claimed entries on {destinations} destination(s))")
+        try:
+            ctx.wait_for(lambda: claims_of(cluster, prefix)[0] == 0, self.cut_seconds - 2,
+                         "worker-2's claims to be taken over while it is cut off")
+            ctx.facts["taken_over_after_seconds"] = round(ctx.elapsed() - cut_at, 1)
+            ctx.note(f"its claims were taken over by the other hosts after {ctx.facts['taken_over_after_seconds']} s")
+        except TimeoutError:
+            ctx.note("its claims were NOT all taken over while it was cut off")
+        ctx.sleep_until(cut_at + self.cut_seconds)
+        netns.set_link(host, True)
+        restored_at = ctx.elapsed()
+        restored_us = int(time.time() * 1e6)
+        ctx.note("link of hk-worker-2 UP again")
+        ips = set(host.addresses)
+
+        def delivered_again():
+            return sum(1 for _s, t, _site, ip, _r in list(ctx.run.records.arrivals) if ip in ips and t > restored_us)
+        ctx.wait_for(delivered_again, 90, "worker-2 to deliver again after the link came back", interval=0.5)
+        ctx.facts["delivering_again_after_seconds"] = round(ctx.elapsed() - restored_at, 1)
+        ctx.facts["alive_after"] = cluster.pid("worker-2") is not None
+        ctx.note(f"worker-2 delivers again {ctx.facts['delivering_again_after_seconds']} s after the link came back")
+
+    def checks(self, result, facts):
+        return [
+            check("the worker was cut off mid-batch", facts.get("held_at_cut", {}).get("entries", 0) > 0,
+                  f"{facts.get('held_at_cut')}"),
+            check("its claims were taken over while it was cut off", "taken_over_after_seconds" in facts,
+                  f"after {facts.get('taken_over_after_seconds')} s"),
+            check("it survived the cut and delivered again afterwards",
+                  facts.get("alive_after") and "delivering_again_after_seconds" in facts,
+                  f"after {facts.get('delivering_again_after_seconds')} s"),
+        ]
+
+
+class RedisFailover(Fault):
+    name = "redis-failover"
+    title = "fail over the Redis primary during a run"
+    shows = ("redis-server on hk-redis-a gets kill -9; the Sentinels promote hk-redis-b; the old primary is started "
+             "again at once and rejoins as its replica. With wait_replicas 1 and a single replica, clients get 451 "
+             "(never a 250 that could be lost) until a replica is back; every 250 before and after is delivered.")
+
+    def spec(self, smoke):
+        # Load for 40-60 s: acceptance must resume after the old primary is back as a replica.
+        return LoadSpec(messages=2400, rate=60) if smoke else LoadSpec(messages=6000, rate=100)
+
+    def script(self, ctx):
+        cluster = ctx.cluster
+        ctx.sleep_until(self.at(ctx.smoke))
+        sentinels = cluster.sentinels()
+        old = sentinels.primary()
+        pid = cluster.kill9("redis-a")
+        killed_at = ctx.elapsed()
+        ctx.note(f"kill -9 redis-server on hk-redis-a (primary {old}, pid {pid})")
+        new = ctx.wait_for(lambda: (p := sentinels.primary()) not in (None, old) and p, 90,
+                           "the Sentinels to promote the replica", interval=0.1)
+        ctx.facts["promoted"] = new
+        ctx.facts["promoted_after_seconds"] = round(ctx.elapsed() - killed_at, 1)
+        ctx.note(f"Sentinels promoted {new} after {ctx.facts['promoted_after_seconds']} s")
+        cluster.start("redis-a")
+        cluster.wait_ready("redis-a")
+        ctx.note("redis-server on hk-redis-a started again (it comes back as a primary of its own)")
+        ctx.wait_for(lambda: cluster.replica_linked(cluster.host("hk-redis-a")), 90,
+                     "the old primary to rejoin as a replica", interval=0.2)
+        ctx.facts["old_primary_replica_after_seconds"] = round(ctx.elapsed() - killed_at, 1)
+        ctx.facts["rejoined_wall_us"] = int(time.time() * 1e6)
+        ctx.note(f"the Sentinels made it a replica of {new}; in sync "
+                 f"{ctx.facts['old_primary_replica_after_seconds']} s after the kill")
+
+    def checks(self, result, facts):
+        records = result.get("_records_after_rejoin", 0)
+        return [check("the Sentinels promoted the replica", facts.get("promoted") == "10.77.0.12",
+                      f"{facts.get('promoted')} after {facts.get('promoted_after_seconds')} s"),
+                check("250s again once a replica was back", records > 0,
+                      f"{records} message(s) accepted after the old primary rejoined as a replica")]
+
+
+class RestartAll(Fault):
+    name = "restart-all"
+    title = "restart every process (kill -9 of the whole cluster, then start)"
+    shows = ("Every relay and Redis process on every host (2 ingest, 3 workers, primary, replica, 3 Sentinels) "
+             "gets kill -9 at the same moment — a power cut of the whole cluster — and everything is started "
+             "again 3 s later. The AOF (appendfsync always) and the claim takeover bring every 250 through.")
+
+    def script(self, ctx):
+        cluster = ctx.cluster
+        ctx.sleep_until(self.at(ctx.smoke))
+        names = cluster.names("ingest") + cluster.names("worker") + cluster.names("sentinel") + ["redis-b", "redis-a"]
+        for name in names:
+            cluster.signal(name, signal.SIGKILL)
+        for name in names:
+            cluster.wait_exit(name, 10)
+        killed_at = ctx.elapsed()
+        ctx.note(f"kill -9 of {len(names)} processes: {', '.join(names)}")
+        time.sleep(3)
+        for name in ("redis-a", "redis-b"):
+            cluster.start(name)
+            cluster.wait_ready(name)
+        for name in cluster.names("sentinel"):
+            cluster.start(name)
+        for name in cluster.names("sentinel"):
+            cluster.wait_ready(name)
+        for name in cluster.names("ingest") + cluster.names("worker"):
+            cluster.start(name)
+        for name in cluster.names("ingest") + cluster.names("worker"):
+            cluster.wait_ready(name)
+        ctx.facts["back_after_seconds"] = round(ctx.elapsed() - killed_at, 1)
+        ctx.note(f"every process started again; all ready {ctx.facts['back_after_seconds']} s after the kill")
+
+
+class RollingRestart(Fault):
+    name = "rolling-restart"
+    title = "restart every process, one at a time (an upgrade)"
+    shows = ("Every process is stopped with SIGTERM and started again, one after the other, as a rolling upgrade "
+             "does: workers (finishing their batches), ingest hosts, the replica, a Sentinel-led switch of the "
+             "primary (SENTINEL FAILOVER), the old primary, the Sentinels.")
+
+    def spec(self, smoke):
+        return LoadSpec(messages=2400, rate=60) if smoke else LoadSpec(messages=6000, rate=100)
+
+    def script(self, ctx):
+        cluster = ctx.cluster
+        ctx.sleep_until(self.at(ctx.smoke))
+        started = ctx.elapsed()
+        for name in cluster.names("worker") + cluster.names("ingest"):
+            cluster.stop(name, timeout=40)
+            cluster.start(name)
+            cluster.wait_ready(name)
+            ctx.note(f"{name} restarted (SIGTERM, graceful)")
+        cluster.stop("redis-b", timeout=20)
+        cluster.start("redis-b")
+        cluster.wait_ready("redis-b")
+        ctx.wait_for(lambda: cluster.replica_linked(cluster.host("hk-redis-b")), 60, "the replica to resync")
+        ctx.note("redis-b (replica) restarted and in sync")
+        sentinels = cluster.sentinels()
+
+        def failover():
+            # NOGOODSLAVE until the Sentinel has seen the restarted replica healthy again.
+            client = sentinels.client(sentinels.addresses[0])
+            try:
+                return client.call("SENTINEL", "FAILOVER", "hikyaku") == b"OK"
+            finally:
+                client.close()
+        ctx.wait_for(failover, 60, "the Sentinel to accept SENTINEL FAILOVER", interval=0.5)
+        new = ctx.wait_for(lambda: (p := sentinels.primary()) == "10.77.0.12" and p, 60, "the switch to redis-b",
+                           interval=0.05)
+        # Sentinel turns the old primary into a replica only once it has reported its old
+        # role for 8 s; until then both refuse writes (no replica: min-replicas-to-write).
+        # The runbook's step: demote it at once, as Sentinel is about to.
+        old = cluster.node_redis(cluster.host("hk-redis-a"))
+        try:
+            old.call("REPLICAOF", new, "6379")
+            old.call("CONFIG", "REWRITE")   # so that it restarts as a replica, too
+        finally:
+            old.close()
+        ctx.note(f"SENTINEL FAILOVER: primary is now {new}; REPLICAOF {new} + CONFIG REWRITE sent to the old "
+                 "primary at once")
+        ctx.wait_for(lambda: cluster.replica_linked(cluster.host("hk-redis-a")), 60, "redis-a to follow as replica")
+        ctx.note("redis-a follows as a replica")
+        cluster.stop("redis-a", timeout=20)
+        cluster.start("redis-a")
+        cluster.wait_ready("redis-a")
+        ctx.wait_for(lambda: cluster.replica_linked(cluster.host("hk-redis-a")), 60, "redis-a to resync")
+        ctx.note("redis-a (now the replica) restarted and in sync")
+        for name in cluster.names("sentinel"):
+            cluster.stop(name, timeout=10)
+            cluster.start(name)
+            cluster.wait_ready(name)
+        ctx.note("the three Sentinels restarted one by one")
+        ctx.facts["rolling_restart_seconds"] = round(ctx.elapsed() - started, 1)
+
+
+FAULTS = {f.name: f for f in (IngestKill(), WorkerKill(), WorkerPartition(), RedisFailover(), RestartAll(),
+                              RollingRestart())}
+
+
+# ---------------------------------------------------------------------- runner
+
+def run_one(fault: Fault, bins: dict, out: Path, smoke: bool, args, console: Console) -> dict:
+    spec = fault.spec(smoke)
+    if getattr(args, "messages", None):
+        spec.messages = args.messages
+    if getattr(args, "rate", None) is not None:
+        spec.rate = args.rate
+    spec.run = f"{fault.name.replace('-', '')}{time.strftime('%H%M%S')}"
+    settings = fault.settings(smoke)
+    cluster = Cluster(out / "cluster", bins, settings, say=lambda text: console.say(f"[{fault.name}] {text}"))
+    console.say(f"== {fault.name}: {fault.title}")
+    console.say(f"   {fault.shows}")
+    result: dict
+    try:
+        cluster.up()
+        run = LoadRun(cluster, spec, out, fault.name, console)
+
+        def script(ctx):
+            ctx.smoke = smoke
+            fault.script(ctx)
+        result = run.execute(script)
+        result["cluster"]["usage_by_process"] = cluster.usage()
+    except (ClusterError, netns.NetworkError, RuntimeError) as error:
+        result = {"label": fault.name, "error": f"{type(error).__name__}: {error}",
+                  "checks": [check("the run completed", False, str(error))]}
+    finally:
+        cluster.down(quiet=True)
+    result["fault"] = {"name": fault.name, "title": fault.title, "shows": fault.shows, "smoke": smoke,
+                       "settings": settings.__dict__}
+    if "error" not in result:
+        result["fault"]["refusals"] = refusal_window(result, out / "generator-records.jsonl")
+        rejoined = result.get("fault_facts", {}).get("rejoined_wall_us")
+        if rejoined:
+            with open(out / "generator-records.jsonl") as f:
+                result["_records_after_rejoin"] = sum(1 for line in f if line.strip() and (r := json.loads(line))
+                                                      .get("code") == 250 and r["accepted_us"] > rejoined)
+        result["checks"] += fault.checks(result, result.get("fault_facts", {}))
+    write_result(result, out)
+    return result
+
+
+def fault_summary(result: dict) -> str:
+    fault = result["fault"]
+    lines = [f"== {fault['name']}: {fault['title']}"]
+    if "error" in result:
+        lines.append(f"  ERROR: {result['error']}")
+    else:
+        for entry in result.get("fault_log", []):
+            lines.append(f"  {entry['at_seconds']:6.1f}s  {entry['what']}")
+        lines += summary_lines(result)
+        gap = fault.get("refusals", {})
+        lines.append(f"  clients: longest time without a 250 {gap.get('longest_gap_between_250s_seconds')} s "
+                     f"(from {gap.get('gap_starts_at_seconds')} s); {gap.get('other_replies')} other replies "
+                     f"(between {gap.get('other_replies_from_to_seconds')} s)")
+    for c in result["checks"]:
+        lines.append(f"  [{'ok' if c['ok'] else 'FAILED'}] {c['check']}: {c['detail']}")
+    return "\n".join(lines)
+
+
+def run_chaos(names: list[str], bins: dict, args) -> int:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = (args.out or REPO / "var" / "chaos" / stamp).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    console = Console()
+    console.say(f"chaos: {', '.join(names)}{' (smoke)' if args.smoke else ''}; binaries {bins['hikyaku']}; "
+                f"output {out}")
+    load_before = load_average()
+    results = {}
+    texts = []
+    for name in names:
+        result = run_one(FAULTS[name], bins, out / name, args.smoke, args, console)
+        results[name] = result
+        text = fault_summary(result)
+        texts.append(text)
+        console.say(text)
+    failed = [n for n, r in results.items() if not all(c["ok"] for c in r["checks"])]
+    report = {"finished_at": now_text(), "command": " ".join(["hikyaku-cluster", "chaos", *names]),
+              "smoke": args.smoke, "binaries": bins,
+              "machine": machine() | {"load_average_before": load_before, "load_average_after": load_average()},
+              "faults": {n: {"checks": r["checks"], "loss": r.get("loss"), "cluster": r.get("cluster"),
+                             "fault_log": r.get("fault_log"), "fault_facts": r.get("fault_facts"),
+                             "throughput": r.get("throughput"), "latency_ms": r.get("latency_ms"),
+                             "simulator": r.get("simulator"), "fault": r.get("fault"), "error": r.get("error")}
+                         for n, r in results.items()},
+              "failed": failed}
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=sorted) + "\n")
+    summary = (f"Hikyaku cluster fault tests — {now_text()}\n"
+               f"machine: {report['machine'].get('nproc')} CPU, load average before {load_before}\n\n"
+               + "\n\n".join(texts) + "\n\n"
+               + (f"FAILED: {', '.join(failed)}\n" if failed else f"all {len(names)} fault test(s) passed\n"))
+    (out / "summary.txt").write_text(summary)
+    console.say("")
+    console.say(f"summary: {out / 'summary.txt'}; report: {out / 'report.json'}")
+    console.say(f"FAILED: {', '.join(failed)}" if failed else f"all {len(names)} fault test(s) passed")
+    return 3 if failed else 0
