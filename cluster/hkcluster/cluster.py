@@ -47,6 +47,7 @@ class ClusterError(Exception):
 class Settings:
     """What a run may change; everything else is in the templates."""
     workers: int = 3
+    replicas: int = 1                   # Redis replicas (2: hk-redis-c too)
     claim_timeout: str = "10s"          # short, so fault tests see takeovers quickly (VMs: 2m)
     retry_schedule: list = field(default_factory=lambda: ["2s", "5s", "10s", "30s"])
     max_age: str = "1h"
@@ -109,7 +110,7 @@ class Cluster:
         self.dir = Path(var_dir)
         self.bins = bins
         self.settings = settings
-        self.topology = Topology(workers=settings.workers)
+        self.topology = Topology(workers=settings.workers, replicas=settings.replicas)
         self.say = say
         self.processes: dict[str, Process] = {}
         self.children: dict[str, Child] = {}
@@ -322,10 +323,17 @@ class Cluster:
         finally:
             client.close()
 
+    def redis_names(self) -> list[str]:
+        return self.names("redis")
+
+    def replica_names(self) -> list[str]:
+        """The Redis processes that started as replicas (redis-b, redis-c)."""
+        return [n for n in self.names("redis") if n != "redis-a"]
+
     def sentinels_ready(self) -> bool:
         s = self.sentinels()
         for address in s.addresses:
-            if s.primary_by(address) is None or s.replicas_known(address) < 1:
+            if s.primary_by(address) is None or s.replicas_known(address) < self.settings.replicas:
                 return False
             if int(s.master_info(address).get("num-other-sentinels", 0)) < 2:
                 return False
@@ -378,14 +386,16 @@ class Cluster:
                 self.wait_ready(name)
             self.start("redis-a")
             self.wait_ready("redis-a")
-            self.start("redis-b")
-            self.wait_ready("redis-b")
-            self.wait(lambda: self.replica_linked(t.host("hk-redis-b")), 60, "the replica to sync", ("redis-b",))
+            for name in self.replica_names():
+                self.start(name)
+                self.wait_ready(name)
+                self.wait(lambda n=name: self.replica_linked(t.host("hk-" + n)), 60, f"{name} to sync", (name,))
             for name in self.names("sentinel"):
                 self.start(name)
             self.wait(self.sentinels_ready, 60, "the Sentinels to know the replica and each other",
                       tuple(self.names("sentinel")), interval=0.5)
-            self.say("redis: primary hk-redis-a, replica hk-redis-b in sync, 3 Sentinels agree")
+            self.say(f"redis: primary hk-redis-a, replica(s) {', '.join('hk-' + n for n in self.replica_names())} "
+                     "in sync, 3 Sentinels agree")
             for name in self.names("ingest") + self.names("worker"):
                 self.check_config(name)
             for name in self.names("ingest") + self.names("worker"):
@@ -411,8 +421,8 @@ class Cluster:
         """Relay processes stopped gracefully (workers finish their batches), then the rest;
         then whatever still runs in our namespaces; then the network. Leaves nothing."""
         done = []
-        order = (self.names("ingest") + self.names("worker") + self.names("sentinel") + ["redis-b", "redis-a"]
-                 + ["sim", "dnsmasq"])
+        order = (self.names("ingest") + self.names("worker") + self.names("sentinel") + self.replica_names()
+                 + ["redis-a", "sim", "dnsmasq"])
         relay = [n for n in self.names("ingest") + self.names("worker") if self.pid(n)]
         for name in relay:
             self.signal(name, signal.SIGTERM)

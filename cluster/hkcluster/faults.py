@@ -300,7 +300,7 @@ class RedisFailover(Fault):
 
     def checks(self, result, facts):
         records = result.get("_records_after_rejoin", 0)
-        return [check("the Sentinels promoted the replica", facts.get("promoted") == "10.77.0.12",
+        return [check("the Sentinels promoted a replica", facts.get("promoted") in ("10.77.0.12", "10.77.0.13"),
                       f"{facts.get('promoted')} after {facts.get('promoted_after_seconds')} s"),
                 check("250s again once a replica was back", records > 0,
                       f"{records} message(s) accepted after the old primary rejoined as a replica")]
@@ -316,7 +316,8 @@ class RestartAll(Fault):
     def script(self, ctx):
         cluster = ctx.cluster
         ctx.sleep_until(self.at(ctx.smoke))
-        names = cluster.names("ingest") + cluster.names("worker") + cluster.names("sentinel") + ["redis-b", "redis-a"]
+        names = (cluster.names("ingest") + cluster.names("worker") + cluster.names("sentinel") + cluster.replica_names()
+                 + ["redis-a"])
         for name in names:
             cluster.signal(name, signal.SIGKILL)
         for name in names:
@@ -324,7 +325,7 @@ class RestartAll(Fault):
         killed_at = ctx.elapsed()
         ctx.note(f"kill -9 of {len(names)} processes: {', '.join(names)}")
         time.sleep(3)
-        for name in ("redis-a", "redis-b"):
+        for name in ["redis-a"] + cluster.replica_names():
             cluster.start(name)
             cluster.wait_ready(name)
         for name in cluster.names("sentinel"):
@@ -343,8 +344,9 @@ class RollingRestart(Fault):
     name = "rolling-restart"
     title = "restart every process, one at a time (an upgrade)"
     shows = ("Every process is stopped with SIGTERM and started again, one after the other, as a rolling upgrade "
-             "does: workers (finishing their batches), ingest hosts, the replica, a Sentinel-led switch of the "
-             "primary (SENTINEL FAILOVER), the old primary, the Sentinels.")
+             "does: workers (finishing their batches), ingest hosts, the replica(s), a switch of the primary "
+             "(CLIENT PAUSE WRITE, replicas caught up, SENTINEL FAILOVER, old primary demoted at once), the old "
+             "primary, the Sentinels.")
 
     def spec(self, smoke):
         return LoadSpec(messages=2400, rate=60) if smoke else LoadSpec(messages=6000, rate=100)
@@ -358,12 +360,29 @@ class RollingRestart(Fault):
             cluster.start(name)
             cluster.wait_ready(name)
             ctx.note(f"{name} restarted (SIGTERM, graceful)")
-        cluster.stop("redis-b", timeout=20)
-        cluster.start("redis-b")
-        cluster.wait_ready("redis-b")
-        ctx.wait_for(lambda: cluster.replica_linked(cluster.host("hk-redis-b")), 60, "the replica to resync")
-        ctx.note("redis-b (replica) restarted and in sync")
+        for name in cluster.replica_names():
+            cluster.stop(name, timeout=20)
+            cluster.start(name)
+            cluster.wait_ready(name)
+            ctx.wait_for(lambda n=name: cluster.replica_linked(cluster.host("hk-" + n)), 60, f"{name} to resync")
+            ctx.note(f"{name} (replica) restarted and in sync")
         sentinels = cluster.sentinels()
+        old_primary = sentinels.primary()
+        # A switchover must not let the old primary take writes while Sentinel promotes
+        # a replica: with two replicas, the one not yet re-pointed would confirm them
+        # (WAIT 1) and then drop them when it follows the new primary. So: pause writes on
+        # the primary, let every replica reach its offset, then fail over, demote, unpause.
+        primary = cluster.node_redis(cluster.host("hk-redis-a"))
+        primary.call("CLIENT", "PAUSE", 30000, "WRITE")
+        ctx.note("CLIENT PAUSE WRITE on the primary")
+
+        def replicas_caught_up():
+            info = primary.info("replication")
+            offset = int(info["master_repl_offset"])
+            offsets = [int(dict(kv.split("=") for kv in v.split(","))["offset"])
+                       for k, v in info.items() if k.startswith("slave") and k[5:].isdigit()]
+            return len(offsets) == len(cluster.replica_names()) and all(o >= offset for o in offsets)
+        ctx.wait_for(replicas_caught_up, 20, "every replica to reach the primary's offset", interval=0.02)
 
         def failover():
             # NOGOODSLAVE until the Sentinel has seen the restarted replica healthy again.
@@ -373,26 +392,27 @@ class RollingRestart(Fault):
             finally:
                 client.close()
         ctx.wait_for(failover, 60, "the Sentinel to accept SENTINEL FAILOVER", interval=0.5)
-        new = ctx.wait_for(lambda: (p := sentinels.primary()) == "10.77.0.12" and p, 60, "the switch to redis-b",
-                           interval=0.05)
+        new = ctx.wait_for(lambda: (p := sentinels.primary()) not in (None, old_primary) and p, 60,
+                           "the switch to a replica", interval=0.05)
         # Sentinel turns the old primary into a replica only once it has reported its old
-        # role for 8 s; until then both refuse writes (no replica: min-replicas-to-write).
-        # The runbook's step: demote it at once, as Sentinel is about to.
-        old = cluster.node_redis(cluster.host("hk-redis-a"))
+        # role for 8 s; until then it refuses writes (no replica: min-replicas-to-write) and
+        # with one replica so does the new one. The runbook's step: demote it at once, as
+        # Sentinel is about to, and persist that so it also restarts as a replica.
         try:
-            old.call("REPLICAOF", new, "6379")
-            old.call("CONFIG", "REWRITE")   # so that it restarts as a replica, too
+            primary.call("REPLICAOF", new, "6379")
+            primary.call("CONFIG", "REWRITE")
+            primary.call("CLIENT", "UNPAUSE")
         finally:
-            old.close()
-        ctx.note(f"SENTINEL FAILOVER: primary is now {new}; REPLICAOF {new} + CONFIG REWRITE sent to the old "
-                 "primary at once")
+            primary.close()
+        ctx.note(f"SENTINEL FAILOVER: primary is now {new}; REPLICAOF {new}, CONFIG REWRITE, CLIENT UNPAUSE on the "
+                 "old primary at once")
         ctx.wait_for(lambda: cluster.replica_linked(cluster.host("hk-redis-a")), 60, "redis-a to follow as replica")
         ctx.note("redis-a follows as a replica")
         cluster.stop("redis-a", timeout=20)
         cluster.start("redis-a")
         cluster.wait_ready("redis-a")
         ctx.wait_for(lambda: cluster.replica_linked(cluster.host("hk-redis-a")), 60, "redis-a to resync")
-        ctx.note("redis-a (now the replica) restarted and in sync")
+        ctx.note("redis-a (now a replica) restarted and in sync")
         for name in cluster.names("sentinel"):
             cluster.stop(name, timeout=10)
             cluster.start(name)
@@ -415,6 +435,7 @@ def run_one(fault: Fault, bins: dict, out: Path, smoke: bool, args, console: Con
         spec.rate = args.rate
     spec.run = f"{fault.name.replace('-', '')}{time.strftime('%H%M%S')}"
     settings = fault.settings(smoke)
+    settings.replicas = getattr(args, "replicas", 1) or 1
     cluster = Cluster(out / "cluster", bins, settings, say=lambda text: console.say(f"[{fault.name}] {text}"))
     console.say(f"== {fault.name}: {fault.title}")
     console.say(f"   {fault.shows}")

@@ -276,6 +276,7 @@ class LoadRun:
         outstanding: set[int] | None = None
         qid_to_seq: dict[str, int] = {}
         accounted_since = None
+        lost_since = None
         last_delivered, last_time, rate_now = 0, time.monotonic(), 0.0
         t0 = time.monotonic()
         line = ""
@@ -325,6 +326,15 @@ class LoadRun:
                 if now - accounted_since >= spec.settle:
                     return self._end(f"every accepted message accounted for; queue still reports {pending} "
                                      f"after {spec.settle:.0f}s", t0, pending, outstanding)
+            # Nothing left in Redis (depth 0) while accepted messages have not arrived: they
+            # are gone. Wait `settle` seconds for stragglers on the wire, then say so.
+            if outstanding and pending == 0 and not fault_running:
+                lost_since = lost_since or now
+                if now - lost_since >= spec.settle:
+                    return self._end(f"queue empty but {len(outstanding)} accepted message(s) never arrived",
+                                     t0, pending, outstanding)
+            else:
+                lost_since = None
             if elapsed >= spec.timeout:
                 return self._end(f"timeout after {spec.timeout:.0f}s", t0, pending, outstanding)
 

@@ -9,7 +9,7 @@ receiving sites the simulator plays.
                                                 (two egress IPs each)    .101-.105 MX sites
 ```
 
-Every host is a network namespace with one veth on the bridge (root side `hkv-<name>`,
+(`--replicas 2` adds hk-redis-c, .13, a second replica.) Every host is a network namespace with one veth on the bridge (root side `hkv-<name>`,
 inside `eth0`); a process started in it sees only its host's addresses.
 """
 
@@ -106,12 +106,12 @@ def relay_sites() -> list[dict]:
 class Topology:
     workers: int = 3
     ingests: int = 2
+    replicas: int = 1      # 2 adds hk-redis-c (10.77.0.13), a second replica
 
     def hosts(self) -> list[Host]:
-        hosts = [
-            Host("hk-redis-a", "redis", [f"{PREFIX}.11"], 1, {"primary": True}),
-            Host("hk-redis-b", "redis", [f"{PREFIX}.12"], 2, {"primary": False}),
-        ]
+        hosts = [Host("hk-redis-a", "redis", [f"{PREFIX}.11"], 1, {"primary": True})]
+        hosts += [Host(f"hk-redis-{'bc'[i]}", "redis", [f"{PREFIX}.{12 + i}"], 2 + i, {"primary": False})
+                  for i in range(self.replicas)]
         hosts += [Host(f"hk-sent-{i}", "sentinel", [f"{PREFIX}.{20 + i}"], i) for i in (1, 2, 3)]
         hosts += [Host(f"hk-ingest-{i}", "ingest", [f"{PREFIX}.{30 + i}"], i) for i in range(1, self.ingests + 1)]
         hosts += [Host(f"hk-worker-{i}", "worker", [f"{PREFIX}.{40 + i}", f"{PREFIX}.{50 + i}"], i)
