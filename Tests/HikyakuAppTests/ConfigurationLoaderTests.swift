@@ -18,7 +18,7 @@ struct ConfigurationLoaderTests {
     @Test func valuesAreReadWithUnits() throws {
         let configuration = try ConfigurationLoader.parse(yaml: """
             hostname: relay.test
-            redis: {url: "redis://127.0.0.1:7000/2", command_timeout: 250ms}
+            redis: {url: "redis://127.0.0.1:7000/2", command_timeout: 1500ms}
             ingest:
               max_message_size: 10MiB
               relay_networks: ["10.0.0.0/8"]
@@ -32,7 +32,7 @@ struct ConfigurationLoaderTests {
               routes: {example.test: "127.0.0.1:2626"}
             """)
         #expect(configuration.hostname == "relay.test")
-        #expect(configuration.redis.commandTimeout == ConfigDuration(milliseconds: 250))
+        #expect(configuration.redis.commandTimeout == ConfigDuration(milliseconds: 1500))
         #expect(configuration.ingest.maxMessageSize.bytes == 10 << 20)
         #expect(configuration.ingest.relayNetworks.first?.contains("10.1.2.3") == true)
         #expect(configuration.ingest.relayNetworks.first?.contains("11.1.2.3") == false)
