@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from runner.analysis import analyze, max_in_window
-from runner.records import LineTail
+from runner.records import LineTail, arrival
 
 from . import topology
 from .topology import LIMIT_WINDOW_SECONDS, PER_IP_BOUND, SITE_BOUND, SITE_RATE_PER_SECOND, Topology
@@ -49,14 +49,7 @@ class RunRecords:
             if message_id.startswith("<probe-"):
                 self.probe_arrivals.append(record)
                 continue
-            seq = record.get("seq")
-            try:
-                seq = int(seq) if seq is not None else None
-            except (TypeError, ValueError):
-                seq = None
-            rcpt = record.get("rcpt")
-            rcpt = rcpt[0] if isinstance(rcpt, list) and len(rcpt) == 1 else ",".join(rcpt or [])
-            self.arrivals.append((seq, int(record["t"]), record.get("site", ""), record.get("ip", ""), rcpt))
+            self.arrivals.append(arrival(record))
         return len(self.arrivals) - before
 
 

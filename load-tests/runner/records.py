@@ -51,15 +51,20 @@ class SimRecords:
             if record.get("refused"):
                 self.refusals.append(record)
                 continue
-            seq = record.get("seq")
-            try:
-                seq = int(seq) if seq is not None else None
-            except (TypeError, ValueError):
-                seq = None
-            rcpt = record.get("rcpt")
-            rcpt = rcpt[0] if isinstance(rcpt, list) and len(rcpt) == 1 else ",".join(rcpt or [])
-            self.arrivals.append((seq, int(record["t"]), record.get("site", ""), record.get("ip", ""), rcpt))
+            self.arrivals.append(arrival(record))
         return len(self.arrivals) - before
+
+
+def arrival(record: dict) -> tuple:
+    """A simulator arrival record as (seq, time_us, site, source ip, recipient)."""
+    seq = record.get("seq")
+    try:
+        seq = int(seq) if seq is not None else None
+    except (TypeError, ValueError):
+        seq = None
+    rcpt = record.get("rcpt")
+    rcpt = rcpt[0] if isinstance(rcpt, list) and len(rcpt) == 1 else ",".join(rcpt or [])
+    return (seq, int(record["t"]), record.get("site", ""), record.get("ip", ""), rcpt)
 
 
 GENERATOR_PROGRESS = re.compile(rb"accepted (\d+)/(\d+)")
