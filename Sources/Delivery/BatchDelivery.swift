@@ -51,7 +51,20 @@ struct BatchDelivery {
             logger.error("work item refers to a message that is gone; dropping it", metadata: ["queue_id": "\(item.queueID)"])
             settle(item, [])
         }
-        let deliverable = batch.items.filter { messages[$0.queueID] != nil }
+        var deliverable = batch.items.filter { messages[$0.queueID] != nil }
+        // RFC 5321 §6.3: a message that went round a loop is bounced, not sent round again.
+        var looping: [QueueID: String] = [:]
+        for (id, message) in messages {
+            looping[id] = HopLimit.refusal(storedMessage: message.body.readableBytesView, limit: context.maxReceivedHeaders)
+        }
+        if !looping.isEmpty {
+            for item in deliverable {
+                guard let reply = looping[item.queueID] else { continue }
+                logger.notice("mail loop: too many Received: fields; bouncing", metadata: ["queue_id": "\(item.queueID)"])
+                settle(item, item.recipients.map { RecipientResult(recipient: $0, kind: .bounced, reply: reply) })
+            }
+            deliverable.removeAll { looping[$0.queueID] != nil }
+        }
         guard !deliverable.isEmpty else { return Outcome(session: openSession) }
 
         let targets: [DestinationRouter.Target]
@@ -118,7 +131,7 @@ struct BatchDelivery {
             if let closing = failures.first(where: { $0.code == 421 }) {
                 await session.close()
                 failAll(deliverable[(index + 1)...],
-                        RecipientFailure(reply: "\(closing.singleLineText) (connection closed by the server before this message)"))
+                        RecipientFailure(reply: "\(RemoteText.capped(closing.singleLineText, maxBytes: 400)) (connection closed by the server before this message)"))
                 return Outcome()
             }
         }
@@ -155,7 +168,11 @@ struct BatchDelivery {
             event.egressIP = batch.egressIP
             event.remoteHost = result.remoteHost
             event.remoteIP = result.remoteIP
-            event.reply = kind == .expired ? "\(result.reply) (gave up after \(settings.maxAge))" : result.reply
+            // The reply is the MX server's text: bounded and without control characters
+            // before it is stored with every recipient's event, attempt after attempt.
+            let suffix = kind == .expired ? " (gave up after \(settings.maxAge))" : ""
+            let reply = RemoteText.capped(result.reply, maxBytes: RemoteText.storedLimit - suffix.utf8.count) + suffix
+            event.reply = reply
             event.attempt = attempt
             event.acceptedAt = item.acceptedAt > 0 ? Clock.iso8601(milliseconds: item.acceptedAt) : nil
             if kind == .deferred { event.nextAttemptAt = Clock.iso8601(milliseconds: due) }
@@ -164,7 +181,7 @@ struct BatchDelivery {
             DeliveryMetrics.recordOutcome(kind, site: batch.site, acceptedAt: item.acceptedAt, now: now)
             context.logger.info("\(kind.rawValue)", metadata: [
                 "queue_id": "\(item.queueID)", "to": "\(result.recipient)", "mx": "\(result.remoteHost ?? "-")",
-                "egress_ip": "\(batch.egressIP)", "reply": "\(result.reply)", "attempt": "\(attempt)",
+                "egress_ip": "\(batch.egressIP)", "reply": "\(reply)", "attempt": "\(attempt)",
             ])
         }
         // A message that vanished has nothing left to account for.

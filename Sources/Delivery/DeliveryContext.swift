@@ -13,6 +13,8 @@ struct DeliveryContext: Sendable {
     var group: EventLoopGroup
     var queue: MessageQueue
     var router: DestinationRouter
+    /// `ingest.max_received_headers`: a queued message with more is bounced as a loop.
+    var maxReceivedHeaders: Int
     var clientTLS: NIOSSLContext?
     var logger: Logger
 }

@@ -25,7 +25,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// How ServiceLifecycle names it in logs.
     public var description: String { "DeliveryWorker(\(consumer))" }
 
-    public init(settings: DeliverySettings, hostname: String, queue: MessageQueue, dns: DNSResolver,
+    /// `ingest`: this host's ingest settings (its listeners are never delivered to; its
+    /// `max_received_headers` applies to queued messages too).
+    public init(settings: DeliverySettings, ingest: IngestSettings, hostname: String, queue: MessageQueue, dns: DNSResolver,
                 group: EventLoopGroup, logger: Logger) throws {
         var tls: NIOSSLContext? = nil
         if settings.tls == .opportunistic {
@@ -42,8 +44,10 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         self.backoff = BackoffRules(settings: settings)
         self.context = DeliveryContext(
             settings: settings, heloName: settings.heloName ?? hostname, node: node, group: group, queue: queue,
-            router: DestinationRouter(routes: settings.routes, mxPort: settings.mxPort, dns: dns),
-            clientTLS: tls, logger: logger)
+            router: DestinationRouter(routes: settings.routes, mxPort: settings.mxPort, dns: dns,
+                                      policy: DestinationPolicy(delivery: settings, listeners: ingest.listeners),
+                                      localAddresses: LocalAddresses()),
+            maxReceivedHeaders: ingest.maxReceivedHeaders, clientTLS: tls, logger: logger)
     }
 
     public func run() async throws {
@@ -270,14 +274,16 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         event.action = rule.action.rawValue
         event.rule = name
         event.factor = rule.action == .slow ? rule.factor : nil
-        event.reply = reply.singleLineText
+        // Stored as the suspension's reason, which `hikyaku queue` prints: bounded, no controls.
+        let text = RemoteText.capped(reply.singleLineText)
+        event.reply = text
         event.until = Clock.iso8601(milliseconds: now + rule.duration.milliseconds)
         event.node = context.node
         do {
             if try await context.queue.adapt(action: rule.action.rawValue, unit: batch.unit, site: batch.site,
                                              factor: rule.factor, duration: rule.duration.duration, event: event) {
                 DeliveryMetrics.backoffAction(site: batch.site, action: rule.action.rawValue)
-                context.logger.notice("backoff: \(rule.action.rawValue) \(batch.unit) for \(rule.duration) after '\(reply.singleLineText)' (rule \(name))")
+                context.logger.notice("backoff: \(rule.action.rawValue) \(batch.unit) for \(rule.duration) after '\(text)' (rule \(name))")
             }
         } catch {
             context.logger.warning("cannot apply backoff rule \(name): \(error)")

@@ -3,11 +3,14 @@ import NIOCore
 import RelayCore
 
 /// Where mail for a domain goes: a static route from the configuration, or the domain's
-/// mail exchangers from DNS (RFC 5321 §5.1, with the implicit-MX fallback to A/AAAA).
+/// mail exchangers from DNS (RFC 5321 §5.1, with the implicit-MX fallback to A/AAAA) —
+/// without the addresses ``DestinationPolicy`` refuses.
 struct DestinationRouter: Sendable {
     struct Target: Sendable {
         var host: String
         var addresses: [SocketAddress]
+        /// The MX preference (lower is tried first).
+        var preference: UInt16 = 0
         /// The domain's own address record standing in for a missing MX (RFC 5321 §5.1).
         var isImplicit = false
         /// A static route from the configuration.
@@ -24,8 +27,14 @@ struct DestinationRouter: Sendable {
     let routes: [String: String]
     let mxPort: Int
     let dns: DNSResolver
+    let policy: DestinationPolicy
+    let localAddresses: LocalAddresses
 
     func targets(for domain: String) async throws(RoutingError) -> [Target] {
+        try policy.screen(try await unscreenedTargets(for: domain), domain: domain, localAddresses: localAddresses.current())
+    }
+
+    private func unscreenedTargets(for domain: String) async throws(RoutingError) -> [Target] {
         if let route = routes[domain] ?? routes[domain.lowercased()], let (host, port) = HostPort.parse(route) {
             return [Target(host: host, addresses: try await resolve(host: host, port: port, domain: domain), isRoute: true)]
         }
@@ -45,7 +54,7 @@ struct DestinationRouter: Sendable {
         }
         return exchangers.map { exchanger in
             Target(host: exchanger.host, addresses: exchanger.addresses.compactMap { Self.withPort($0, mxPort) },
-                   isImplicit: exchanger.isImplicit)
+                   preference: exchanger.preference, isImplicit: exchanger.isImplicit)
         }
     }
 

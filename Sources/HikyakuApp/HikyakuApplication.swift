@@ -121,7 +121,7 @@ public struct HikyakuApplication {
         }
         if role.runsWorker {
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
-            services.append(try DeliveryWorker(settings: configuration.delivery, hostname: configuration.hostname,
+            services.append(try DeliveryWorker(settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
                                                queue: queue, dns: dns, group: group, logger: logger))
         }
         if let address = configuration.metrics.address, let registry = metricsRegistry {

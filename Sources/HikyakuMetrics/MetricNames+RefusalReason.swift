@@ -22,5 +22,7 @@ extension MetricNames {
         /// A line or DATA that made too little progress (`ingest.command_timeout`,
         /// `ingest.min_data_rate`; `421 4.4.2`, counted per session).
         case tooSlow = "too_slow"
+        /// More `Received:` fields than `ingest.max_received_headers`: a mail loop (`554 5.4.6`).
+        case mailLoop = "mail_loop"
     }
 }

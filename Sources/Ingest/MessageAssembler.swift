@@ -1,4 +1,5 @@
 import NIOCore
+import RelayCore
 
 /// Builds the message as the relay stores and forwards it, while DATA streams in:
 /// the relay's `Received:` header first (RFC 5321 §4.4), then a `Message-ID:` if the client's
@@ -25,6 +26,9 @@ struct MessageAssembler {
     /// own domains), and its value once the header section was read.
     private let wantsFrom: Bool
     private(set) var from: String?
+    /// The `Received:` fields of the client's header section (the relay's own not counted),
+    /// once it was read: RFC 5321 §6.3 loop detection.
+    private(set) var receivedFieldCount = 0
     /// Bytes already handed out with `takePending()`.
     private(set) var flushedBytes = 0
 
@@ -73,6 +77,7 @@ struct MessageAssembler {
         let headerEnd = end ?? data.endIndex
         let header = data[data.startIndex..<headerEnd]
         if wantsFrom { from = Self.headerValue(named: "from", in: header) }
+        receivedFieldCount = ReceivedFields.count(inHeaderOf: header)
         if let found = Self.headerValue(named: "message-id", in: header) {
             messageID = found
         } else if scanned <= Self.maxHeaderScan || end != nil {

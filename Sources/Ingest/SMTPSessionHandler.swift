@@ -509,6 +509,15 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             resume(context: channelContext)
             return
         }
+        if let loop = LoopDetection.refusal(receivedFields: assembler.receivedFieldCount, limit: context.settings.maxReceivedHeaders) {
+            logger.notice("refused: mail loop (too many Received: fields)", metadata: ["queue_id": "\(id)", "received": "\(assembler.receivedFieldCount)"])
+            IngestMetrics.refused(listener: context.listener.name, reason: "mail_loop")
+            if streamingBody { let queue = context.queue; Task { await queue.discardBody(queueID: id) } }
+            self.assembler = nil
+            perform(stateMachine.messageQueued(.failed(loop)), context: channelContext)
+            resume(context: channelContext)
+            return
+        }
         // RFC 5322 §3.6.2: the author. An account that may send only as its own domains
         // may not put another in From: either (it is what DMARC aligns on, RFC 7489 §3.1).
         if let account, account.restrictSenders, let policy = stateMachine.senderPolicy {

@@ -62,12 +62,24 @@ extension DeliveryEvent {
         return out
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    /// A JSON string literal: quotes, backslashes and control characters escaped — the C1
+    /// controls (U+0080–U+009F, `C2 80`–`C2 9F` in UTF-8) too, which RFC 8259 does not
+    /// require, so that `hikyaku events tail` never prints one a remote server chose.
     static func appendJSONString(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let hex = Array("0123456789abcdef".utf8)
+        var afterC2 = false
         for byte in value.utf8 {
+            if afterC2 {
+                afterC2 = false
+                if (0x80...0x9F).contains(byte) {
+                    out.append(contentsOf: [92, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+                    continue
+                }
+                out.append(0xC2)
+            }
             switch byte {
+            case 0xC2: afterC2 = true
             case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
             case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
             case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
@@ -78,6 +90,7 @@ extension DeliveryEvent {
             default: out.append(byte)
             }
         }
+        if afterC2 { out.append(0xC2) }
         out.append(UInt8(ascii: "\""))
     }
 }

@@ -60,7 +60,7 @@ func bootstrapLogging(level: String) {
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = logLevel
-        return handler
+        return SafeLogHandler(handler)
     }
 }
 

@@ -558,6 +558,8 @@ def relay_config(tmp_path, redis_server, dns_server, receiver, certs, password_h
             "concurrency": 4,
             "dns_servers": [dns_server.address],
             "mx_port": receiver.port,
+            # The test MX hosts are on 127.0.0.1, which workers refuse by default.
+            "allowed_mx_networks": ["127.0.0.0/8"],
             "routes": {STATIC_DOMAIN: f"127.0.0.1:{receiver.port}"},
             "retry_schedule": ["1s"],
             "retry_jitter": 0,

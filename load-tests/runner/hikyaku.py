@@ -90,6 +90,8 @@ class HikyakuSystem:
             "delivery": {
                 "dns_servers": [f"127.0.0.1:{self.dns_port}"],
                 "mx_port": self.sim_port,
+                # The simulated sites are on 127.0.x.y, which workers refuse by default.
+                "allowed_mx_networks": ["127.0.0.0/8"],
             },
         }
         if self.egress:

@@ -23,8 +23,17 @@ public struct DeliverySettings: Sendable, Codable {
     public var dnsServers: [String]
     /// TCP port of recipients' MX servers. Default 25 (tests and simulators change it).
     public var mxPort: Int
-    /// Static routes that bypass MX lookup: `domain: host:port`.
+    /// Static routes that bypass MX lookup: `domain: host:port`. They bypass the address
+    /// checks below too, all but one: never this host's own SMTP listeners.
     public var routes: [String: String]
+    /// MX addresses a worker never connects to, besides the built-in ones (loopback,
+    /// unspecified, link-local, multicast, broadcast). Stronger than `allowed_mx_networks`.
+    /// Default: none.
+    public var forbiddenNetworks: [IPNetwork]
+    /// Built-in forbidden ranges a worker may connect to all the same — how tests and
+    /// simulators on `127.0.0.0/8` work. Default: none. Private ranges (RFC 1918, ULA) are
+    /// allowed anyway; this host's own SMTP listeners never are.
+    public var allowedMXNetworks: [IPNetwork]
     /// Outbound STARTTLS: `opportunistic` (use when offered, RFC 3207 / RFC 7435) or `disabled`. Default `opportunistic`.
     public var tls: OutboundTLS
     /// A claimed batch whose worker stopped confirming it for this long is taken over by
@@ -49,6 +58,7 @@ public struct DeliverySettings: Sendable, Codable {
         case retrySchedule = "retry_schedule", retryJitter = "retry_jitter", maxAge = "max_age"
         case connectTimeout = "connect_timeout", commandTimeout = "command_timeout", heloName = "helo_name"
         case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout"
+        case forbiddenNetworks = "forbidden_networks", allowedMXNetworks = "allowed_mx_networks"
         case egress, sites, defaultShaping = "default_shaping", backoffRules = "backoff_rules", builtInBackoffRules = "built_in_backoff_rules"
     }
 
@@ -65,6 +75,8 @@ public struct DeliverySettings: Sendable, Codable {
         dnsServers = []
         mxPort = 25
         routes = [:]
+        forbiddenNetworks = []
+        allowedMXNetworks = []
         tls = .opportunistic
         claimTimeout = .minutes(2)
         egress = []
@@ -90,6 +102,8 @@ public struct DeliverySettings: Sendable, Codable {
         dnsServers = try c.decodeIfPresent([String].self, forKey: .dnsServers) ?? dnsServers
         mxPort = try c.decodeIfPresent(Int.self, forKey: .mxPort) ?? mxPort
         routes = try c.decodeIfPresent([String: String].self, forKey: .routes) ?? routes
+        forbiddenNetworks = try c.decodeIfPresent([IPNetwork].self, forKey: .forbiddenNetworks) ?? forbiddenNetworks
+        allowedMXNetworks = try c.decodeIfPresent([IPNetwork].self, forKey: .allowedMXNetworks) ?? allowedMXNetworks
         tls = try c.decodeIfPresent(OutboundTLS.self, forKey: .tls) ?? tls
         claimTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .claimTimeout) ?? claimTimeout
         egress = try c.decodeIfPresent([EgressIPSettings].self, forKey: .egress) ?? egress

@@ -33,13 +33,17 @@ public struct IngestSettings: Sendable, Codable {
     public var allowAuthWithoutTLS: Bool
     /// Egress pool for mail from allow-listed clients (no AUTH). Default `default`.
     public var relayPool: String
+    /// A message with more `Received:` fields than this is refused at the dot
+    /// (`554 5.4.6`, a mail loop, RFC 5321 §6.3); workers bounce a queued one with that
+    /// code. The relay's own `Received:` is not counted. Default 30.
+    public var maxReceivedHeaders: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listeners, relayNetworks = "relay_networks", maxMessageSize = "max_message_size"
         case maxRecipients = "max_recipients", idleTimeout = "idle_timeout", sessionTimeout = "session_timeout"
         case commandTimeout = "command_timeout", minDataRate = "min_data_rate", maxConnectionsPerIP = "max_connections_per_ip"
         case enqueueTimeout = "enqueue_timeout", tls, users, allowAuthWithoutTLS = "allow_auth_without_tls"
-        case relayPool = "relay_pool"
+        case relayPool = "relay_pool", maxReceivedHeaders = "max_received_headers"
     }
 
     public init() {
@@ -57,6 +61,7 @@ public struct IngestSettings: Sendable, Codable {
         users = []
         allowAuthWithoutTLS = false
         relayPool = PoolName.default
+        maxReceivedHeaders = 30
     }
 
     public init(from decoder: Decoder) throws {
@@ -77,6 +82,7 @@ public struct IngestSettings: Sendable, Codable {
         users = try c.decodeIfPresent([UserSettings].self, forKey: .users) ?? users
         allowAuthWithoutTLS = try c.decodeIfPresent(Bool.self, forKey: .allowAuthWithoutTLS) ?? allowAuthWithoutTLS
         relayPool = try c.decodeIfPresent(String.self, forKey: .relayPool) ?? relayPool
+        maxReceivedHeaders = try c.decodeIfPresent(Int.self, forKey: .maxReceivedHeaders) ?? maxReceivedHeaders
     }
 
     func validate() throws {
@@ -120,6 +126,9 @@ public struct IngestSettings: Sendable, Codable {
             try user.validate(key: "ingest.users[\(index)]")
         }
         try PoolName.validate(relayPool, key: "ingest.relay_pool")
+        if !(1...1000).contains(maxReceivedHeaders) {
+            throw ConfigurationError(key: "ingest.max_received_headers", problem: "must be between 1 and 1000")
+        }
     }
 }
 

@@ -114,7 +114,8 @@ extension DomainCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
-                print(report.text)
+                // DNS records are remote text: no control character reaches the terminal.
+                print(RemoteText.sanitized(report.text, keepingLineFeeds: true))
             }
             if report.hasFailures { throw ExitCode.failure }
         }

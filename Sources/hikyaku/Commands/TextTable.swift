@@ -1,3 +1,5 @@
+import RelayCore
+
 /// A plain-text table with aligned columns (numbers right-aligned), for terminal output.
 struct TextTable {
     enum Alignment { case left, right }
@@ -11,8 +13,10 @@ struct TextTable {
         alignments = columns.map(\.1)
     }
 
+    /// Cells may hold remote text (a suspension's reason is an MX server's reply): control
+    /// characters are dropped so none reaches the terminal.
     mutating func add(_ row: [String]) {
-        rows.append(row)
+        rows.append(row.map { RemoteText.sanitized($0) })
     }
 
     var isEmpty: Bool { rows.isEmpty }
