@@ -100,3 +100,20 @@ struct ConfigurationLoaderTests {
         }
     }
 }
+
+struct LoopSettingsTests {
+    @Test func defaultsAndValues() throws {
+        let defaults = try ConfigurationLoader.parse(yaml: "")
+        #expect(defaults.ingest.maxReceivedHeaders == 30)
+        #expect(defaults.delivery.allowedMXNetworks.isEmpty && defaults.delivery.forbiddenNetworks.isEmpty)
+        let configuration = try ConfigurationLoader.parse(yaml: """
+            ingest: {max_received_headers: 50}
+            delivery: {allowed_mx_networks: ["127.0.0.0/8"], forbidden_networks: ["192.168.0.0/16", "fd00::/8"]}
+            """)
+        #expect(configuration.ingest.maxReceivedHeaders == 50)
+        #expect(configuration.delivery.allowedMXNetworks.map(\.description) == ["127.0.0.0/8"])
+        #expect(configuration.delivery.forbiddenNetworks.count == 2)
+        #expect(throws: (any Error).self) { try ConfigurationLoader.parse(yaml: "ingest: {max_received_headers: 0}") }
+        #expect(throws: (any Error).self) { try ConfigurationLoader.parse(yaml: "delivery: {allowed_mx_networks: [\"nope\"]}") }
+    }
+}
