@@ -5,14 +5,17 @@
 /// a loop carries one per turn.
 public enum ReceivedFields {
     /// The most octets looked at: a header section longer than this is counted up to here.
-    public static let scanLimit = 256 * 1024
+    public static var scanLimit: Int { 256 * 1024 }
 
     /// The number of `Received:` fields in the header section at the start of `message`
     /// (up to its first empty line, RFC 5322 §2.1). The name is matched case-insensitively,
     /// also with white space before the colon (the obsolete syntax of RFC 5322 §4.5.3);
     /// continuation lines of folded fields are not field starts.
+    /// Inlinable so that it is specialised for the caller's byte collection (a worker scans
+    /// every message it sends).
+    @inlinable
     public static func count<Bytes: Sequence<UInt8>>(inHeaderOf message: Bytes) -> Int {
-        let name: [UInt8] = Array("received".utf8)
+        let name: StaticString = "received"
         var phase = ScanPhase.name
         var matched = 0
         var lineLength = 0
@@ -33,8 +36,8 @@ public enum ReceivedFields {
             switch phase {
             case .name:
                 let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
-                if matched < name.count {
-                    if lower == name[matched] { matched += 1 } else { phase = .rest }
+                if matched < name.utf8CodeUnitCount {
+                    if lower == name.utf8Start[matched] { matched += 1 } else { phase = .rest }
                 } else if byte == UInt8(ascii: ":") {
                     count += 1
                     phase = .rest
@@ -58,5 +61,6 @@ public enum ReceivedFields {
     }
 
     /// Where the scan is in a line: in the field name, in white space after it, or past it.
-    private enum ScanPhase { case name, space, rest }
+    @usableFromInline
+    enum ScanPhase { case name, space, rest }
 }
