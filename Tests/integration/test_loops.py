@@ -48,11 +48,14 @@ def relay_port_of(config: dict) -> int:
     return int(config["ingest"]["listeners"][0]["address"].rsplit(":", 1)[1])
 
 
-def test_mx_pointing_at_the_relay_itself_bounces_once_with_5_4_6(make_relay, relay_config, receiver):
+@pytest.mark.parametrize("roles", [["all"], ["ingest", "worker"]])
+def test_mx_pointing_at_the_relay_itself_bounces_once_with_5_4_6(make_relay, relay_config, receiver, roles):
     # example.test's MX (dnsmasq) is mx.example.test = 127.0.0.1; with mx_port set to the
-    # relay's own listener port, delivering means connecting to the relay itself.
+    # relay's own listener port, delivering means connecting to the relay itself. With
+    # ingest and worker in separate processes the worker knows the listeners from the
+    # configuration file they share.
     port = relay_port_of(relay_config)
-    relay = make_relay("all", {"delivery": {"mx_port": port}})
+    relay = [make_relay(role, {"delivery": {"mx_port": port}}) for role in roles][-1]
     tok = token()
     sender, rcpt = f"s-{tok}@origin.test", f"loop-{tok}@example.test"
     send(relay.relay_port, sender, [rcpt], make_message(sender, [rcpt], f"loop {tok}", "x\n", message_id=f"<{tok}@origin.test>"))
