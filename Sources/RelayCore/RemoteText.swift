@@ -63,6 +63,30 @@ public enum RemoteText {
         return String(out) + ellipsis
     }
 
+    /// JSON text with the C1 controls (`C2 80`–`C2 9F` in UTF-8) inside its strings written
+    /// as `\u0080`…`\u009F`: encoders escape C0 (RFC 8259 §7 requires it), not C1, which
+    /// terminals act on all the same. Outside strings JSON has only ASCII, so every such
+    /// pair is inside one.
+    public static func escapingC1(json: some Sequence<UInt8>) -> [UInt8] {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(json.underestimatedCount)
+        var afterC2 = false
+        for byte in json {
+            if afterC2 {
+                afterC2 = false
+                if (0x80...0x9F).contains(byte) {
+                    out += [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                    continue
+                }
+                out.append(0xC2)
+            }
+            if byte == 0xC2 { afterC2 = true } else { out.append(byte) }
+        }
+        if afterC2 { out.append(0xC2) }
+        return out
+    }
+
     /// C0 controls, DEL and the C1 controls (U+0080–U+009F).
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)

@@ -61,3 +61,13 @@ struct RemoteTextTests {
         #expect(decoded.reply == event.reply)
     }
 }
+
+struct EscapingC1Tests {
+    @Test func c1InsideJSONStringsIsEscapedAndTheRestKept() throws {
+        let json = Array(#"{"reply":"a\#u{9B}1m é日 \#u{85}","n":1}"#.utf8)
+        let escaped = RemoteText.escapingC1(json: json)
+        #expect(String(decoding: escaped, as: UTF8.self) == #"{"reply":"a\u009b1m é日 \u0085","n":1}"#)
+        let decoded = try JSONSerialization.jsonObject(with: Data(escaped)) as? [String: Any]
+        #expect(decoded?["reply"] as? String == "a\u{9B}1m é日 \u{85}")
+    }
+}

@@ -140,9 +140,11 @@ def test_huge_escape_laden_replies_are_capped_and_never_reach_a_terminal(make_re
         out = raw_output([HIKYAKU_BIN, "queue", "--config", str(relay.config_path)])
         return out if b"pwned" in out else None
     queue = wait_for(suspension_shown, what="the suspension in `hikyaku queue`")
+    queue_json = raw_output([HIKYAKU_BIN, "queue", "--json", "--config", str(relay.config_path)])
     tail = raw_output([HIKYAKU_BIN, "events", "tail", "--config", str(relay.config_path)])
     log = relay.process.log_path.read_bytes()
-    for name, output in (("hikyaku queue", queue), ("hikyaku events tail", tail), ("the relay's log", log)):
+    for name, output in (("hikyaku queue", queue), ("hikyaku queue --json", queue_json),
+                         ("hikyaku events tail", tail), ("the relay's log", log)):
         for forbidden in (b"\x1b", b"\x07", "\u009b".encode()):
             assert forbidden not in output, f"{name} prints {forbidden!r}"
     assert b"pwned" in tail and b"pwned" in log  # the text is there, only its controls are not

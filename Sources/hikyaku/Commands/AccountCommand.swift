@@ -212,7 +212,7 @@ struct AccountCommand: AsyncParsableCommand {
                 shown.passwordHash = shown.passwordHash == nil ? nil : "(set)"
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(shown), as: UTF8.self))
+                print(String(decoding: RemoteText.escapingC1(json: try encoder.encode(shown)), as: UTF8.self))
                 return
             }
             AccountCommand.describe(account)

@@ -112,7 +112,7 @@ extension DomainCommand {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                print(String(decoding: RemoteText.escapingC1(json: try encoder.encode(report)), as: UTF8.self))
             } else {
                 // DNS records are remote text: no control character reaches the terminal.
                 print(RemoteText.sanitized(report.text, keepingLineFeeds: true))

@@ -51,7 +51,7 @@ struct QueueStatus: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: RemoteText.escapingC1(json: try encoder.encode(report)), as: UTF8.self))
         } else {
             print(QueueReportText.render(report, hidden: hidden))
         }
