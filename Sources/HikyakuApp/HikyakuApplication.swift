@@ -52,6 +52,15 @@ public struct HikyakuApplication {
             throw ConfigurationError(key: "redis.url", problem: "\(error)")
         }
         var redisConfiguration = RedisClient.Configuration(endpoint: endpoint)
+        if endpoint.usesTLS {
+            let files = settings.tls ?? RedisTLSSettings()
+            do {
+                redisConfiguration.tls = try RedisTLS(caFile: files.caFile, certificateFile: files.certFile, keyFile: files.keyFile,
+                                                      serverName: files.serverName)
+            } catch {
+                throw ConfigurationError(key: "redis.tls", problem: "\(error)")
+            }
+        }
         redisConfiguration.connectionCount = settings.connections
         redisConfiguration.commandTimeout = settings.commandTimeout.duration
         if !settings.sentinels.isEmpty {
@@ -80,7 +89,7 @@ public struct HikyakuApplication {
         if !settings.sentinels.isEmpty {
             return "the primary '\(settings.masterName)' of Sentinels \(settings.sentinels.joined(separator: ", "))"
         }
-        return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "\($0)" } ?? (settings.url ?? "?")
+        return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "\($0)" } ?? (settings.redactedURL ?? "?")
     }
 
     public func run() async throws {

@@ -31,14 +31,15 @@ public struct RedisSentinelConfiguration: Sendable, Hashable {
         self.password = password
     }
 
-    /// The current primary's address, from the first Sentinel that knows it.
-    func primary(eventLoop: EventLoop, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) async throws -> Address {
+    /// The current primary's address, from the first Sentinel that knows it; over TLS
+    /// when `tls` is given (the Sentinels' `tls-port`, with the data nodes' TLS settings).
+    func primary(tls: RedisTLS?, eventLoop: EventLoop, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) async throws -> Address {
         var problems: [String] = []
         for sentinel in sentinels {
             do {
                 let connection = try await RedisConnection.connect(
-                    to: RedisEndpoint(host: sentinel.host, port: sentinel.port, password: password),
-                    eventLoop: eventLoop, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+                    to: RedisEndpoint(host: sentinel.host, port: sentinel.port, password: password, usesTLS: tls != nil),
+                    tls: tls, eventLoop: eventLoop, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
                 let reply: RESPValue
                 do {
                     reply = try await connection.send(RedisCommand("SENTINEL", ["get-master-addr-by-name", .string(masterName)]))

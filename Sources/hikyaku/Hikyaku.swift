@@ -28,7 +28,7 @@ struct Hikyaku: AsyncParsableCommand {
         Start with `hikyaku serve --config hikyaku.yaml`. The README lists every configuration key.
         """,
         subcommands: [Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
-                      AccountCommand.self, DomainCommand.self, Passwd.self, CheckConfig.self])
+                      AccountCommand.self, DomainCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self])
 }
 
 /// Options shared by every command that reads the configuration.
@@ -108,7 +108,7 @@ struct CheckConfig: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        print("configuration OK: \(configuration.ingest.listeners.count) listener(s), redis \(configuration.redis.url ?? "(not set)")")
+        print("configuration OK: \(configuration.ingest.listeners.count) listener(s), redis \(configuration.redis.redactedURL ?? "(not set)")")
     }
 }
 

@@ -1,8 +1,13 @@
 /// `redis:` — where the queue lives.
 public struct RedisSettings: Sendable, Codable {
-    /// `redis://[[user]:password@]host[:port][/db]`. When absent, `hikyaku serve` refuses to
-    /// start (`make run` starts a private redis-server and passes its URL).
+    /// `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS (see `tls`).
+    /// The user is the Redis ACL user of this process's role (README, "Redis TLS and ACL
+    /// users"). When absent, `hikyaku serve` refuses to start (`make run` starts a private
+    /// redis-server and passes its URL).
     public var url: String?
+    /// TLS settings of `rediss://` connections (data nodes and Sentinels). Default: none
+    /// (with `rediss://`: the system's CA store, no client certificate).
+    public var tls: RedisTLSSettings?
     /// How long one Redis command may take before the caller gets an error (and an SMTP
     /// client gets `451 4.3.0`). Default `5s`.
     public var commandTimeout: ConfigDuration
@@ -26,11 +31,12 @@ public struct RedisSettings: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, commandTimeout = "command_timeout", connections, sentinels, masterName = "master_name"
-        case sentinelPassword = "sentinel_password", waitReplicas = "wait_replicas", waitTimeout = "wait_timeout"
+        case sentinelPassword = "sentinel_password", waitReplicas = "wait_replicas", waitTimeout = "wait_timeout", tls
     }
 
     public init() {
         url = nil
+        tls = nil
         commandTimeout = .seconds(5)
         connections = 4
         sentinels = []
@@ -45,6 +51,7 @@ public struct RedisSettings: Sendable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
         url = try c.decodeIfPresent(String.self, forKey: .url) ?? url
+        tls = try c.decodeIfPresent(RedisTLSSettings.self, forKey: .tls)
         commandTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .commandTimeout) ?? commandTimeout
         connections = try c.decodeIfPresent(Int.self, forKey: .connections) ?? connections
         sentinels = try c.decodeIfPresent([String].self, forKey: .sentinels) ?? sentinels
@@ -55,9 +62,13 @@ public struct RedisSettings: Sendable, Codable {
     }
 
     func validate() throws {
-        if let url, !(url.hasPrefix("redis://")) {
-            throw ConfigurationError(key: "redis.url", problem: "'\(url)' must start with redis://")
+        if let url, !url.hasPrefix("redis://"), !url.hasPrefix("rediss://") {
+            throw ConfigurationError(key: "redis.url", problem: "must start with redis:// or rediss:// (the value is not shown: it may hold a password)")
         }
+        if tls != nil, let url, url.hasPrefix("redis://") {
+            throw ConfigurationError(key: "redis.tls", problem: "is set but redis.url is redis:// (clear text); use rediss://")
+        }
+        try tls?.validate()
         if commandTimeout.milliseconds < 10 {
             throw ConfigurationError(key: "redis.command_timeout", problem: "must be at least 10ms")
         }
@@ -76,5 +87,12 @@ public struct RedisSettings: Sendable, Codable {
         if waitReplicas > 0 && (waitTimeout.milliseconds < 1 || waitTimeout.milliseconds >= commandTimeout.milliseconds) {
             throw ConfigurationError(key: "redis.wait_timeout", problem: "must be more than 0 and less than redis.command_timeout")
         }
+    }
+}
+
+extension RedisSettings {
+    /// `redis.url` with its password masked, for logs and `check-config`.
+    public var redactedURL: String? {
+        url.map(CredentialRedaction.redact)
     }
 }
