@@ -78,14 +78,10 @@ public struct RedisACL: Sendable {
             .joined(separator: " ")
     }
 
-    /// The whole file: a comment and a line per role, passwords from `password(role)`.
+    /// The whole ACL file, a line per role, passwords from `password(role)`. No comments:
+    /// Redis refuses them in an `aclfile`. The `default` user is left to the operator
+    /// (README: turn it off, or give it a strong password).
     public func file(password: (Role) -> String) -> String {
-        var text = "# Hikyaku's Redis ACL users (README, \"Redis TLS and ACL users\"); key prefix \(prefix)\n"
-        text += "# Load with `aclfile /etc/redis/users.acl` in redis.conf, or paste each line after ACL SETUSER (without \"user\").\n"
-        for role in Self.roles {
-            text += "# \(role.name): \(role.comment)\n"
-            text += line(role, password: password(role)) + "\n"
-        }
-        return text
+        Self.roles.map { line($0, password: password($0)) + "\n" }.joined()
     }
 }

@@ -108,6 +108,16 @@ struct CheckConfig: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
+        if configuration.redis.url != nil || !configuration.redis.sentinels.isEmpty {
+            // Parses the URL and reads the TLS files as `serve` would; connects nowhere.
+            do {
+                let redis = try HikyakuApplication.makeRedisClient(configuration.redis, group: MultiThreadedEventLoopGroup.singleton,
+                                                                   logger: Logger(label: "hikyaku"))
+                await redis.shutdown()
+            } catch let error as ConfigurationError {
+                throw StartupError(description: error.description)
+            }
+        }
         print("configuration OK: \(configuration.ingest.listeners.count) listener(s), redis \(configuration.redis.redactedURL ?? "(not set)")")
     }
 }
