@@ -9,10 +9,10 @@ import Darwin
 #endif
 
 /// TLS for connections to Redis and to its Sentinels (`rediss://`): the server's
-/// certificate is verified against a CA file (or the system's trust store), and its name
-/// against ``serverName`` or, without one, the host connected to (an IP address must then
-/// be in the certificate's `subjectAltName`). A client certificate is sent when the server
-/// asks for one (`tls-auth-clients yes`).
+/// certificate is verified against a CA file (or the system's trust store), and must name
+/// the server (RFC 6125, as NIOSSL checks it): ``serverName`` or the URL's host name as a
+/// DNS `subjectAltName`, or the address connected to as an IP `subjectAltName`. A client
+/// certificate is sent when the server asks for one (`tls-auth-clients yes`).
 ///
 /// Every file is read once, here: a missing or unreadable file stops the start instead of
 /// failing each connection later.
