@@ -13,7 +13,7 @@ from __future__ import annotations
 import smtplib
 import subprocess
 
-from conftest import HIKYAKU_BIN, child_environment, make_message, make_ca, token, wait_for
+from conftest import HIKYAKU_BIN, REPO, child_environment, make_message, make_ca, token, wait_for
 
 SECRET = "Pw-0f-the-0perator-7731"
 
@@ -157,3 +157,11 @@ def test_check_config_and_redis_errors_never_show_the_password(make_relay, tmp_p
     worker = make_relay("worker", {"redis": {"url": f"redis://hikyaku-worker:{SECRET}@127.0.0.1:1/0"}})
     wait_for(lambda: "not reachable" in worker.process.log_text(), timeout=20, what="the worker to log that Redis is down")
     assert SECRET not in worker.process.log_text()
+
+
+def test_the_example_acl_file_is_what_the_command_prints():
+    out = subprocess.run([HIKYAKU_BIN, "redis", "acl"], capture_output=True, text=True, check=True, env=child_environment())
+    assert (REPO / "config" / "redis-acl.example").read_text() == out.stdout
+    hashed = subprocess.run([HIKYAKU_BIN, "redis", "acl", "--passwords-from-stdin"], input=f"worker={SECRET}\n",
+                            capture_output=True, text=True, check=True, env=child_environment()).stdout
+    assert SECRET not in hashed and "user hikyaku-worker on #" in hashed
