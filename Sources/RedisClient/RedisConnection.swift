@@ -97,7 +97,7 @@ public final class RedisConnection: Sendable {
             // Bounded by the connect timeout too: a server that accepts and never answers
             // the ClientHello must not hold the attempt forever.
             let timer = eventLoop.scheduleTask(in: TimeAmount(connectTimeout)) {
-                handshake.fail(RedisError.connectionFailed("no TLS handshake within \(connectTimeout)"))
+                handshake.fail(TLSHandshakeWaiter.Failure(description: "no TLS handshake within \(connectTimeout)"))
             }
             do {
                 try await handshake.futureResult.get()
@@ -107,7 +107,7 @@ public final class RedisConnection: Sendable {
                 try? await channel.close()
                 throw RedisError.connectionFailed(
                     "TLS handshake with \(endpoint.host):\(endpoint.port) failed: \(error)"
-                        + " (does redis.tls.ca_file hold the CA that signed the server's certificate, and does the certificate name"
+                        + " (is the server's certificate signed by the configured CA, and does it name"
                         + " \(tls?.serverName ?? endpoint.host)?)")
             }
         }

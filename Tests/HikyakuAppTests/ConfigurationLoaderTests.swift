@@ -139,5 +139,10 @@ struct ConfigurationLoaderTests {
             try ConfigurationLoader.parse(yaml: "", environment: ["HIKYAKU_REDIS__URL": "ftp://:hunter2@h"])
         }
         #expect(fromEnvironment?.description.contains("hunter2") == false)
+        let notYAML = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "", environment: ["HIKYAKU_REDIS__URL": "\"redis://:hun\"ter2@h"])
+        }
+        #expect(notYAML?.key == "redis.url")
+        #expect(notYAML?.description.contains("ter2") == false, "\(String(describing: notYAML))")
     }
 }
