@@ -10,6 +10,7 @@ down around each run in one invocation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -37,7 +38,9 @@ CLUSTER_DIR = HERE.parent
 REPO = CLUSTER_DIR.parent
 TEMPLATES = CLUSTER_DIR / "templates"
 DEFAULT_VAR = REPO / "var" / "cluster"
-RELAY_STOP_SECONDS = 40      # graceful shutdown finishes the batch in hand within 30 s
+RELAY_STOP_SECONDS = 40
+# The relay's Redis ACL users (`hikyaku redis acl`); replication and Sentinel have their own.
+RELAY_ROLES = ("ingest", "worker", "admin")      # graceful shutdown finishes the batch in hand within 30 s
 
 
 class ClusterError(Exception):
@@ -118,7 +121,7 @@ class Cluster:
         self.pids: dict[str, dict] = {}
         self.redis_password = ""
         self.sentinel_password = ""
-        # The relay roles' Redis ACL users (README, "Redis TLS and ACL users"): role -> password.
+        # Redis ACL users (README, "Redis TLS and ACL users"): relay roles, replica, sentinel -> password.
         self.acl_passwords: dict[str, str] = {}
         self.started_at = None
         self._tls_context = None
@@ -184,11 +187,12 @@ class Cluster:
             replicaof = "# primary at first start" if host.extra["primary"] else f"replicaof {primary.address} {REDIS_PORT}"
             (self.host_dir(host.name) / "redis.conf").write_text(render("redis.conf", {
                 "ADDRESS": host.address, "DATA_DIR": data, "REDIS_PASSWORD": self.redis_password,
+                "REPLICA_PASSWORD": self.acl_passwords["replica"],
                 "REPLICAOF": replicaof, "MAXMEMORY": s.maxmemory, "ACL_USERS": acl_users} | tls_files))
         for host in t.by_role("sentinel"):
             (self.host_dir(host.name) / "sentinel.conf").write_text(render("sentinel.conf", {
                 "ADDRESS": host.address, "DATA_DIR": self.host_dir(host.name), "PRIMARY": primary.address,
-                "REDIS_PASSWORD": self.redis_password, "SENTINEL_PASSWORD": self.sentinel_password,
+                "SENTINEL_USER_PASSWORD": self.acl_passwords["sentinel"], "SENTINEL_PASSWORD": self.sentinel_password,
                 "DOWN_AFTER_MS": s.down_after_ms, "FAILOVER_TIMEOUT_MS": s.failover_timeout_ms} | tls_files))
         relay_networks = [f"{t.host('hk-client').address}/32"]
         for host in t.by_role("ingest"):
@@ -215,12 +219,19 @@ class Cluster:
     def _acl_users(self) -> str:
         """The relay roles' `user` lines for redis.conf, from `hikyaku redis acl` (only the
         passwords' SHA-256 end up in the file)."""
-        stdin = "".join(f"{role}={password}\n" for role, password in self.acl_passwords.items())
+        stdin = "".join(f"{role}={self.acl_passwords[role]}\n" for role in RELAY_ROLES)
         result = subprocess.run([self.bins["hikyaku"], "redis", "acl", "--passwords-from-stdin"], input=stdin,
                                 capture_output=True, text=True, env=child_environment())
         if result.returncode != 0:
             raise ClusterError(f"hikyaku redis acl: {result.stderr.strip()}")
-        return result.stdout.strip()
+
+        def sha(role: str) -> str:
+            return "#" + hashlib.sha256(self.acl_passwords[role].encode()).hexdigest()
+        return "\n".join([result.stdout.strip(),
+                          f"user hikyaku-replica on {sha('replica')} resetkeys resetchannels -@all +psync +replconf +ping",
+                          f"user hikyaku-sentinel on {sha('sentinel')} resetkeys allchannels -@all +multi +slaveof "
+                          "+replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname "
+                          "+client|kill +script|kill"])
 
     @property
     def admin_config_path(self) -> Path:
@@ -423,7 +434,7 @@ class Cluster:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.redis_password = secrets.token_hex(16)
         self.sentinel_password = secrets.token_hex(16)
-        self.acl_passwords = {role: secrets.token_hex(16) for role in ("ingest", "worker", "admin")}
+        self.acl_passwords = {role: secrets.token_hex(16) for role in RELAY_ROLES + ("replica", "sentinel")}
         self.started_at = time.time()
         self._define_processes()
         self._write_configs()
