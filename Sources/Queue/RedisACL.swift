@@ -18,9 +18,9 @@ public struct RedisACL: Sendable {
     /// A Hikyaku role with its own Redis user.
     public struct Role: Sendable, Hashable {
         public let name: String
-        let commands: [String]
+        public let commands: [String]
         /// `~pattern` (read and write) or `%R~pattern` (read only), without the prefix.
-        let keys: [String]
+        public let keys: [String]
         let comment: String
     }
 
