@@ -66,7 +66,7 @@ public struct HikyakuApplication {
         if !settings.sentinels.isEmpty {
             redisConfiguration.sentinel = RedisSentinelConfiguration(
                 sentinels: settings.sentinels.compactMap(HostPort.parse).map { .init(host: $0.host, port: $0.port) },
-                masterName: settings.masterName, password: settings.sentinelPassword)
+                masterName: settings.masterName, password: settings.sentinelPassword, username: settings.sentinelUsername)
         }
         return RedisClient(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
                            onConnect: { connection in try await MessageQueue.prepare(connection: connection) })

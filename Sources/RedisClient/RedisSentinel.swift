@@ -22,13 +22,17 @@ public struct RedisSentinelConfiguration: Sendable, Hashable {
 
     public var sentinels: [Address]
     public var masterName: String
-    /// Sentinel's own `requirepass`, if any (the data nodes' credentials come from the endpoint).
+    /// Sentinel's own `requirepass` or its ACL user's password, if any (the data nodes'
+    /// credentials come from the endpoint).
     public var password: String?
+    /// Sentinel's ACL user (`AUTH username password`); `nil`: its default user.
+    public var username: String?
 
-    public init(sentinels: [Address], masterName: String, password: String? = nil) {
+    public init(sentinels: [Address], masterName: String, password: String? = nil, username: String? = nil) {
         self.sentinels = sentinels
         self.masterName = masterName
         self.password = password
+        self.username = username
     }
 
     /// The current primary's address, from the first Sentinel that knows it; over TLS
@@ -38,7 +42,8 @@ public struct RedisSentinelConfiguration: Sendable, Hashable {
         for sentinel in sentinels {
             do {
                 let connection = try await RedisConnection.connect(
-                    to: RedisEndpoint(host: sentinel.host, port: sentinel.port, password: password, usesTLS: tls != nil),
+                    to: RedisEndpoint(host: sentinel.host, port: sentinel.port, username: username, password: password,
+                                      usesTLS: tls != nil),
                     tls: tls, eventLoop: eventLoop, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
                 let reply: RESPValue
                 do {

@@ -178,7 +178,7 @@ class Cluster:
         tls = self.tls
         tls.create([h.address for h in t.by_role("redis") + t.by_role("sentinel")])
         tls_files = {"TLS_CERT_FILE": tls.cert, "TLS_KEY_FILE": tls.key, "TLS_CA_FILE": tls.ca}
-        common = {"SENTINELS": flow(t.sentinels()), "SENTINEL_PASSWORD": self.sentinel_password,
+        common = {"SENTINELS": flow(t.sentinels()), "RELAY_SENTINEL_PASSWORD": self.acl_passwords["relay-sentinel"],
                   "LOG_LEVEL": s.log_level, "TLS_CA_FILE": tls.ca}
         acl_users = self._acl_users()
         for host in t.by_role("redis"):
@@ -193,6 +193,7 @@ class Cluster:
             (self.host_dir(host.name) / "sentinel.conf").write_text(render("sentinel.conf", {
                 "ADDRESS": host.address, "DATA_DIR": self.host_dir(host.name), "PRIMARY": primary.address,
                 "SENTINEL_USER_PASSWORD": self.acl_passwords["sentinel"], "SENTINEL_PASSWORD": self.sentinel_password,
+                "RELAY_SENTINEL_PASSWORD_HASH": self._sha("relay-sentinel"),
                 "DOWN_AFTER_MS": s.down_after_ms, "FAILOVER_TIMEOUT_MS": s.failover_timeout_ms} | tls_files))
         relay_networks = [f"{t.host('hk-client').address}/32"]
         for host in t.by_role("ingest"):
@@ -225,13 +226,16 @@ class Cluster:
         if result.returncode != 0:
             raise ClusterError(f"hikyaku redis acl: {result.stderr.strip()}")
 
-        def sha(role: str) -> str:
-            return "#" + hashlib.sha256(self.acl_passwords[role].encode()).hexdigest()
+        sha = self._sha
         return "\n".join([result.stdout.strip(),
                           f"user hikyaku-replica on {sha('replica')} resetkeys resetchannels -@all +psync +replconf +ping",
                           f"user hikyaku-sentinel on {sha('sentinel')} resetkeys allchannels -@all +multi +slaveof "
                           "+replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname "
                           "+client|kill +script|kill"])
+
+    def _sha(self, role: str) -> str:
+        """An ACL password as Redis's `#<sha256>`, so the files hold no password."""
+        return "#" + hashlib.sha256(self.acl_passwords[role].encode()).hexdigest()
 
     @property
     def admin_config_path(self) -> Path:
@@ -434,7 +438,7 @@ class Cluster:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.redis_password = secrets.token_hex(16)
         self.sentinel_password = secrets.token_hex(16)
-        self.acl_passwords = {role: secrets.token_hex(16) for role in RELAY_ROLES + ("replica", "sentinel")}
+        self.acl_passwords = {role: secrets.token_hex(16) for role in RELAY_ROLES + ("replica", "sentinel", "relay-sentinel")}
         self.started_at = time.time()
         self._define_processes()
         self._write_configs()

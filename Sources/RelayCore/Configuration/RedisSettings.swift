@@ -21,6 +21,9 @@ public struct RedisSettings: Sendable, Codable {
     public var masterName: String
     /// Sentinel's own password (`requirepass` in sentinel.conf), if any.
     public var sentinelPassword: String?
+    /// The Sentinel ACL user to log in as with `sentinel_password` (a `user` line in
+    /// sentinel.conf that may only ask for the primary); default: Sentinel's default user.
+    public var sentinelUsername: String?
     /// Replicas that must acknowledge a message (Redis `WAIT`) before the client gets `250`.
     /// 0: `250` once the primary has it (with `appendfsync always`: on the primary's disk).
     /// Default 0.
@@ -31,7 +34,7 @@ public struct RedisSettings: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, commandTimeout = "command_timeout", connections, sentinels, masterName = "master_name"
-        case sentinelPassword = "sentinel_password", waitReplicas = "wait_replicas", waitTimeout = "wait_timeout", tls
+        case sentinelPassword = "sentinel_password", sentinelUsername = "sentinel_username", waitReplicas = "wait_replicas", waitTimeout = "wait_timeout", tls
     }
 
     public init() {
@@ -57,6 +60,7 @@ public struct RedisSettings: Sendable, Codable {
         sentinels = try c.decodeIfPresent([String].self, forKey: .sentinels) ?? sentinels
         masterName = try c.decodeIfPresent(String.self, forKey: .masterName) ?? masterName
         sentinelPassword = try c.decodeIfPresent(String.self, forKey: .sentinelPassword)
+        sentinelUsername = try c.decodeIfPresent(String.self, forKey: .sentinelUsername)
         waitReplicas = try c.decodeIfPresent(Int.self, forKey: .waitReplicas) ?? waitReplicas
         waitTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .waitTimeout) ?? waitTimeout
     }
@@ -69,6 +73,9 @@ public struct RedisSettings: Sendable, Codable {
             throw ConfigurationError(key: "redis.tls", problem: "is set but redis.url is redis:// (clear text); use rediss://")
         }
         try tls?.validate()
+        if sentinelUsername != nil && sentinelPassword == nil {
+            throw ConfigurationError(key: "redis.sentinel_username", problem: "needs redis.sentinel_password")
+        }
         if commandTimeout.milliseconds < 10 {
             throw ConfigurationError(key: "redis.command_timeout", problem: "must be at least 10ms")
         }
