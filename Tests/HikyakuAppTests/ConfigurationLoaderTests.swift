@@ -125,6 +125,10 @@ struct ConfigurationLoaderTests {
             try ConfigurationLoader.parse(yaml: "redis: {url: \"rediss://h\", tls: {ca: /etc/hostname}}")
         }
         #expect(unknown?.key == "redis.tls.ca")
+        let sentinelUser = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "redis: {sentinels: [\"10.0.0.1:26379\"], sentinel_username: hikyaku-relay}")
+        }
+        #expect(sentinelUser?.key == "redis.sentinel_username")
     }
 
     @Test func aBadRedisURLIsReportedWithoutItsPassword() {
