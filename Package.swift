@@ -34,8 +34,8 @@ let package = Package(
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         // OpenSSL 3's libcrypto (EVP keys, PEM, SHA-256, signatures) for DKIM.
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        // RESP on a NIO channel: pipelining, reconnect with backoff.
-        .target(name: "RedisClient", dependencies: ["CHiredis", nioCore, nioPosix, logging]),
+        // RESP on a NIO channel (TLS with NIOSSL for rediss://): pipelining, reconnect with backoff.
+        .target(name: "RedisClient", dependencies: ["CHiredis", nioCore, nioPosix, nioSSL, .product(name: "NIOTLS", package: "swift-nio"), logging]),
         // Asynchronous DNS (MX, A, AAAA) over UDP/TCP to a configurable server.
         .target(name: "DNSResolver", dependencies: [nioCore, nioPosix, logging]),
         // DKIM (RFC 6376, RFC 8463): keys, DNS record text, relaxed/relaxed signing. Pure, no I/O.

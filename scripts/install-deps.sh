@@ -6,6 +6,16 @@ set -euo pipefail
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v redis-cli >/dev/null || need_apt+=(redis-tools)
+# Tests/integration/test_redis_tls.py and the cluster run Redis and redis-cli over TLS
+# (--tls-port, --tls): both must be built with OpenSSL, as Debian's are.
+if command -v redis-server >/dev/null && ! ldd "$(command -v redis-server)" 2>/dev/null | grep -q libssl; then
+  echo "error: $(command -v redis-server) is built without TLS (the tests use --tls-port); install Debian's redis-server" >&2
+  exit 1
+fi
+if command -v redis-cli >/dev/null && ! redis-cli --tls --version >/dev/null 2>&1; then
+  echo "error: $(command -v redis-cli) is built without TLS (the tests use --tls); install Debian's redis-tools" >&2
+  exit 1
+fi
 [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null || need_apt+=(dnsmasq-base)
 command -v swaks >/dev/null || need_apt+=(swaks)
 command -v openssl >/dev/null || need_apt+=(openssl)

@@ -48,7 +48,9 @@ public enum ConfigurationLoader {
             do {
                 parsed = try Yams.compose(yaml: value) ?? Node("")
             } catch {
-                throw ConfigurationError(key: path.joined(separator: "."), problem: "value of \(name) is not valid YAML: \(error)")
+                // Yams' message quotes the value, which may be a password: not shown.
+                throw ConfigurationError(key: path.joined(separator: "."),
+                                         problem: "value of \(name) is not valid YAML (put it in single quotes)")
             }
             try set(&root, path: path[...], value: parsed, fullKey: path.joined(separator: "."))
         }

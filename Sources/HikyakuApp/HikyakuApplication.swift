@@ -52,12 +52,21 @@ public struct HikyakuApplication {
             throw ConfigurationError(key: "redis.url", problem: "\(error)")
         }
         var redisConfiguration = RedisClient.Configuration(endpoint: endpoint)
+        if endpoint.usesTLS {
+            let files = settings.tls ?? RedisTLSSettings()
+            do {
+                redisConfiguration.tls = try RedisTLS(caFile: files.caFile, certificateFile: files.certFile, keyFile: files.keyFile,
+                                                      serverName: files.serverName)
+            } catch {
+                throw ConfigurationError(key: "redis.tls", problem: "\(error)")
+            }
+        }
         redisConfiguration.connectionCount = settings.connections
         redisConfiguration.commandTimeout = settings.commandTimeout.duration
         if !settings.sentinels.isEmpty {
             redisConfiguration.sentinel = RedisSentinelConfiguration(
                 sentinels: settings.sentinels.compactMap(HostPort.parse).map { .init(host: $0.host, port: $0.port) },
-                masterName: settings.masterName, password: settings.sentinelPassword)
+                masterName: settings.masterName, password: settings.sentinelPassword, username: settings.sentinelUsername)
         }
         return RedisClient(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
                            onConnect: { connection in try await MessageQueue.prepare(connection: connection) })
@@ -80,7 +89,7 @@ public struct HikyakuApplication {
         if !settings.sentinels.isEmpty {
             return "the primary '\(settings.masterName)' of Sentinels \(settings.sentinels.joined(separator: ", "))"
         }
-        return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "\($0)" } ?? (settings.url ?? "?")
+        return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "\($0)" } ?? (settings.redactedURL ?? "?")
     }
 
     public func run() async throws {

@@ -20,13 +20,13 @@ public final class MessageQueue: Sendable {
         self.logger = logger
     }
 
-    /// Loads the functions libraries (the queue's `hikyaku`, the operator's
-    /// `hikyaku_admin`, see `QueueAdmin`, and `hikyaku_accounts`, see `AccountStore`); pass this as the `RedisClient`'s `onConnect` hook
-    /// so that every connection (including after a Redis restart or failover) can call them.
+    /// Makes sure the functions libraries (the queue's `hikyaku`, the operator's
+    /// `hikyaku_admin`, see `QueueAdmin`, and `hikyaku_accounts`, see `AccountStore`) of this
+    /// version are loaded (``FunctionLibraries``); pass this as the `RedisClient`'s
+    /// `onConnect` hook so that every connection (including after a Redis restart or
+    /// failover) can call them.
     @Sendable public static func prepare(connection: RedisConnection) async throws {
-        _ = try await connection.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", .string(QueueFunctions.source)]))
-        _ = try await connection.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", .string(QueueAdminFunctions.source)]))
-        _ = try await connection.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", .string(AccountFunctions.source)]))
+        try await FunctionLibraries.ensureLoaded(on: connection)
     }
 
     private var prefix: String { configuration.keyPrefix }

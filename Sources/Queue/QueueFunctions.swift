@@ -3,8 +3,9 @@
 /// Each step is one `FCALL`: one round trip, atomic, and replicated/persisted as a unit,
 /// so an accepted message is either wholly in Redis or not at all, an outcome is recorded
 /// in the same step that acknowledges the work, and a rate-limit decision is exact however
-/// many workers ask at once. The library is (re)loaded with `FUNCTION LOAD REPLACE` on
-/// every new connection, so a fresh or failed-over Redis never lacks it.
+/// many workers ask at once. Every new connection checks that this version of the library
+/// is loaded and loads it if the user may (`FunctionLibraries`), so a fresh or
+/// failed-over Redis never lacks it.
 ///
 /// Data model (prefix `hk:`; `<unit>` is `<egress ip>|<site>`):
 /// - `msg:<qid>` hash — sender, Message-ID, pool, acceptance time, size, and `remaining`

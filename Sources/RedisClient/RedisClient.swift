@@ -35,14 +35,19 @@ public final class RedisClient: Sendable {
         /// When set, connections go to the primary the Sentinels name (the endpoint then
         /// supplies only credentials and database; its host and port are not used).
         public var sentinel: RedisSentinelConfiguration?
+        /// TLS for a `rediss://` endpoint, to the data nodes and the Sentinels alike.
+        /// Required with `rediss://` (connections fail without it); unused with `redis://`.
+        public var tls: RedisTLS?
 
         public init(
             endpoint: RedisEndpoint,
             connectionCount: Int = 2,
             commandTimeout: Duration = .seconds(5),
             connectTimeout: Duration = .seconds(2),
-            reconnectBackoff: (initial: Duration, max: Duration) = (initial: .milliseconds(100), max: .seconds(5))
+            reconnectBackoff: (initial: Duration, max: Duration) = (initial: .milliseconds(100), max: .seconds(5)),
+            tls: RedisTLS? = nil
         ) {
+            self.tls = tls
             self.endpoint = endpoint
             self.connectionCount = connectionCount
             self.commandTimeout = commandTimeout

@@ -45,13 +45,19 @@ public final class RedisConnection: Sendable {
     /// C: SELECT 2                    S: +OK      (both in one write)
     /// ```
     ///
+    /// With a `rediss://` endpoint the TLS handshake (``RedisTLS``) comes first, and must
+    /// succeed before anything — the password included — is sent.
+    ///
     /// - Parameters:
-    ///   - connectTimeout: how long the TCP connect may take.
+    ///   - tls: the TLS settings for a `rediss://` endpoint (required then; ignored otherwise).
+    ///   - connectTimeout: how long the TCP connect (and the TLS handshake) may take.
     ///   - commandTimeout: the default timeout of every request on this connection
     ///     (AUTH/SELECT included); `nil` for none.
-    /// - Throws: ``RedisError/Kind/connectionFailed`` (TCP failure, rejected AUTH or SELECT).
+    /// - Throws: ``RedisError/Kind/connectionFailed`` (TCP failure, TLS handshake failure,
+    ///   rejected AUTH or SELECT).
     public static func connect(
         to endpoint: RedisEndpoint,
+        tls: RedisTLS? = nil,
         eventLoop: EventLoop,
         logger: Logger,
         connectTimeout: Duration = .seconds(2),
@@ -59,13 +65,23 @@ public final class RedisConnection: Sendable {
     ) async throws -> RedisConnection {
         var logger = logger
         logger[metadataKey: "redis.endpoint"] = "\(endpoint.host):\(endpoint.port)"
+        if endpoint.usesTLS && tls == nil {
+            throw RedisError.connectionFailed("\(endpoint.host):\(endpoint.port): rediss:// needs TLS settings")
+        }
+        let tls = endpoint.usesTLS ? tls : nil
         let handler = NIOLoopBoundBox.makeBoxSendingValue(RedisChannelHandler(logger: logger), eventLoop: eventLoop)
+        let handshake = tls.map { _ in eventLoop.makePromise(of: Void.self) }
+        let host = endpoint.host
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandler(tls.makeHandler(host: host))
+                        try channel.pipeline.syncOperations.addHandler(TLSHandshakeWaiter(done: handshake))
+                    }
                     try channel.pipeline.syncOperations.addHandler(handler.value)
                 }
             }
@@ -74,7 +90,26 @@ public final class RedisConnection: Sendable {
         do {
             channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
         } catch {
+            handshake?.fail(error)
             throw RedisError.connectionFailed("\(endpoint.host):\(endpoint.port): \(error)")
+        }
+        if let handshake {
+            // Bounded by the connect timeout too: a server that accepts and never answers
+            // the ClientHello must not hold the attempt forever.
+            let timer = eventLoop.scheduleTask(in: TimeAmount(connectTimeout)) {
+                handshake.fail(TLSHandshakeWaiter.Failure(description: "no TLS handshake within \(connectTimeout)"))
+            }
+            do {
+                try await handshake.futureResult.get()
+                timer.cancel()
+            } catch {
+                timer.cancel()
+                try? await channel.close()
+                throw RedisError.connectionFailed(
+                    "TLS handshake with \(endpoint.host):\(endpoint.port) failed: \(error)"
+                        + " (is the server's certificate signed by the configured CA, and does it name"
+                        + " \(tls?.serverName ?? endpoint.host)?)")
+            }
         }
         let connection = RedisConnection(
             channel: channel,

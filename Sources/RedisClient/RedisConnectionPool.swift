@@ -78,7 +78,7 @@ final class RedisConnectionPool: Sendable {
         var endpoint = configuration.endpoint
         let eventLoop = eventLoopGroup.next()
         if let sentinel = configuration.sentinel {
-            let primary = try await sentinel.primary(eventLoop: eventLoop, logger: logger,
+            let primary = try await sentinel.primary(tls: endpoint.usesTLS ? configuration.tls : nil, eventLoop: eventLoop, logger: logger,
                                                      connectTimeout: configuration.connectTimeout,
                                                      commandTimeout: configuration.commandTimeout)
             endpoint.host = primary.host
@@ -86,6 +86,7 @@ final class RedisConnectionPool: Sendable {
         }
         let connection = try await RedisConnection.connect(
             to: endpoint,
+            tls: configuration.tls,
             eventLoop: eventLoop,
             logger: logger,
             connectTimeout: configuration.connectTimeout,

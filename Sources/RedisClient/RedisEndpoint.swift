@@ -1,16 +1,18 @@
 /// Where a Redis server is and how to log in to it.
 ///
-/// Parsed from a URL of the form `redis://[[user]:password@]host[:port][/db]`
-/// (the IANA `redis` URI scheme, without TLS or query parameters):
+/// Parsed from a URL of the form `redis[s]://[[user]:password@]host[:port][/db]`
+/// (the IANA `redis` and `rediss` URI schemes, without query parameters):
 ///
 /// ```
 /// redis://127.0.0.1                      → 127.0.0.1:6379, db 0, no AUTH
 /// redis://:s3cret@redis.internal:6380/2  → AUTH s3cret, SELECT 2
 /// redis://relay:s3cret@[::1]/0           → AUTH relay s3cret
+/// rediss://worker:s3cret@10.0.0.11:6380  → TLS (see ``RedisTLS``), AUTH worker s3cret
 /// ```
 ///
 /// User and password may be percent-encoded (`%40` for `@`). The ``description``
-/// masks the password, so an endpoint is safe to log.
+/// masks the password, so an endpoint is safe to log; so are the parse errors, which
+/// never quote the user-info part.
 public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     public static let defaultPort = 6379
 
@@ -22,14 +24,18 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var username: String?
     /// The logical database to `SELECT` after connecting (0 needs no `SELECT`).
     public var database: Int
+    /// `rediss://`: the connection (and any Sentinel's) runs over TLS.
+    public var usesTLS: Bool
 
     public init(
         host: String,
         port: Int = RedisEndpoint.defaultPort,
         username: String? = nil,
         password: String? = nil,
-        database: Int = 0
+        database: Int = 0,
+        usesTLS: Bool = false
     ) {
+        self.usesTLS = usesTLS
         self.host = host
         self.port = port
         self.username = username
@@ -37,35 +43,25 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         self.database = database
     }
 
-    /// Parses `redis://[[user]:password@]host[:port][/db]`.
+    /// Parses `redis[s]://[[user]:password@]host[:port][/db]`.
     ///
-    /// - Throws: ``RedisError/Kind/invalidEndpoint`` naming what is wrong.
+    /// - Throws: ``RedisError/Kind/invalidEndpoint`` naming what is wrong (never quoting
+    ///   the password).
     public init(url: String) throws(RedisError) {
         guard let schemeEnd = url.firstRange(of: "://") else {
-            throw .invalidEndpoint("'\(Self.masked(url))' does not start with redis://")
+            throw .invalidEndpoint("'\(Self.masked(url))' does not start with redis:// or rediss://")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         switch scheme {
-        case "redis":
+        case "redis", "rediss":
             break
-        case "rediss":
-            throw .invalidEndpoint("TLS (rediss://) is not supported; use redis://")
         default:
-            throw .invalidEndpoint("unsupported scheme '\(scheme)://'; expected redis://")
+            throw .invalidEndpoint("unsupported scheme '\(Self.masked(scheme))://'; expected redis:// or rediss://")
         }
         var rest = url[schemeEnd.upperBound...]
-        if rest.contains("?") || rest.contains("#") {
-            throw .invalidEndpoint("query parameters and fragments are not supported")
-        }
 
-        // Authority and path.
-        var path: Substring = ""
-        if let slash = rest.firstIndex(of: "/") {
-            path = rest[rest.index(after: slash)...]
-            rest = rest[..<slash]
-        }
-
-        // User info: everything up to the last '@'.
+        // User info: everything up to the last '@' (a password may hold '/', '?' or '#'
+        // unencoded; splitting there first keeps it out of every later message).
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -77,6 +73,16 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
             let user = try Self.percentDecoded(userInfo[..<colon], what: "user name")
             username = user.isEmpty ? nil : user
             password = try Self.percentDecoded(userInfo[userInfo.index(after: colon)...], what: "password")
+        }
+        if rest.contains("?") || rest.contains("#") {
+            throw .invalidEndpoint("query parameters and fragments are not supported")
+        }
+
+        // Authority and path.
+        var path: Substring = ""
+        if let slash = rest.firstIndex(of: "/") {
+            path = rest[rest.index(after: slash)...]
+            rest = rest[..<slash]
         }
 
         // Host and port.
@@ -119,12 +125,13 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
             database = parsed
         }
 
-        self.init(host: String(host), port: port, username: username, password: password, database: database)
+        self.init(host: String(host), port: port, username: username, password: password, database: database,
+                  usesTLS: scheme == "rediss")
     }
 
-    /// `redis://user:***@host:port/db`, never showing the password.
+    /// `redis://user:***@host:port/db` (`rediss://` with TLS), never showing the password.
     public var description: String {
-        var text = "redis://"
+        var text = usesTLS ? "rediss://" : "redis://"
         if password != nil {
             text += "\(username ?? ""):***@"
         }
@@ -164,10 +171,10 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The URL with anything between `://` and `@` hidden, for error messages.
-    private static func masked(_ url: String) -> String {
-        guard let at = url.lastIndex(of: "@") else { return url }
-        return "***" + url[at...]
+    /// The text with everything up to its last `@` hidden, for error messages.
+    private static func masked(_ text: some StringProtocol) -> String {
+        guard let at = text.lastIndex(of: "@") else { return String(text) }
+        return "***" + text[at...]
     }
 }
 

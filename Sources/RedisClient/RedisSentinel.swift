@@ -22,23 +22,29 @@ public struct RedisSentinelConfiguration: Sendable, Hashable {
 
     public var sentinels: [Address]
     public var masterName: String
-    /// Sentinel's own `requirepass`, if any (the data nodes' credentials come from the endpoint).
+    /// Sentinel's own `requirepass` or its ACL user's password, if any (the data nodes'
+    /// credentials come from the endpoint).
     public var password: String?
+    /// Sentinel's ACL user (`AUTH username password`); `nil`: its default user.
+    public var username: String?
 
-    public init(sentinels: [Address], masterName: String, password: String? = nil) {
+    public init(sentinels: [Address], masterName: String, password: String? = nil, username: String? = nil) {
         self.sentinels = sentinels
         self.masterName = masterName
         self.password = password
+        self.username = username
     }
 
-    /// The current primary's address, from the first Sentinel that knows it.
-    func primary(eventLoop: EventLoop, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) async throws -> Address {
+    /// The current primary's address, from the first Sentinel that knows it; over TLS
+    /// when `tls` is given (the Sentinels' `tls-port`, with the data nodes' TLS settings).
+    func primary(tls: RedisTLS?, eventLoop: EventLoop, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) async throws -> Address {
         var problems: [String] = []
         for sentinel in sentinels {
             do {
                 let connection = try await RedisConnection.connect(
-                    to: RedisEndpoint(host: sentinel.host, port: sentinel.port, password: password),
-                    eventLoop: eventLoop, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+                    to: RedisEndpoint(host: sentinel.host, port: sentinel.port, username: username, password: password,
+                                      usesTLS: tls != nil),
+                    tls: tls, eventLoop: eventLoop, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
                 let reply: RESPValue
                 do {
                     reply = try await connection.send(RedisCommand("SENTINEL", ["get-master-addr-by-name", .string(masterName)]))

@@ -28,7 +28,7 @@ struct Hikyaku: AsyncParsableCommand {
         Start with `hikyaku serve --config hikyaku.yaml`. The README lists every configuration key.
         """,
         subcommands: [Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
-                      AccountCommand.self, DomainCommand.self, Passwd.self, CheckConfig.self])
+                      AccountCommand.self, DomainCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self])
 }
 
 /// Options shared by every command that reads the configuration.
@@ -108,7 +108,17 @@ struct CheckConfig: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
-        print("configuration OK: \(configuration.ingest.listeners.count) listener(s), redis \(configuration.redis.url ?? "(not set)")")
+        if configuration.redis.url != nil || !configuration.redis.sentinels.isEmpty {
+            // Parses the URL and reads the TLS files as `serve` would; connects nowhere.
+            do {
+                let redis = try HikyakuApplication.makeRedisClient(configuration.redis, group: MultiThreadedEventLoopGroup.singleton,
+                                                                   logger: Logger(label: "hikyaku"))
+                await redis.shutdown()
+            } catch let error as ConfigurationError {
+                throw StartupError(description: error.description)
+            }
+        }
+        print("configuration OK: \(configuration.ingest.listeners.count) listener(s), redis \(configuration.redis.redactedURL ?? "(not set)")")
     }
 }
 

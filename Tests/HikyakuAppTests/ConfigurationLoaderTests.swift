@@ -99,6 +99,56 @@ struct ConfigurationLoaderTests {
             _ = try ConfigurationLoader.parse(yaml: "", environment: ["HIKYAKU_DELIVERY__CONCURENCY": "3"])
         }
     }
+
+    @Test func redisTLSIsReadAndItsFilesMustBeReadable() throws {
+        let configuration = try ConfigurationLoader.parse(yaml: """
+            redis:
+              url: "rediss://hikyaku-worker:pw@10.0.0.11:6380/0"
+              tls: {ca_file: /etc/hostname, server_name: redis.internal}
+            """)
+        #expect(configuration.redis.tls == RedisTLSSettings(caFile: "/etc/hostname", serverName: "redis.internal"))
+        #expect(configuration.redis.redactedURL == "rediss://hikyaku-worker:***@10.0.0.11:6380/0")
+
+        let missing = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "redis: {url: \"rediss://h\", tls: {ca_file: /nonexistent/ca.pem}}")
+        }
+        #expect(missing?.key == "redis.tls.ca_file")
+        let halfPair = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "redis: {url: \"rediss://h\", tls: {cert_file: /etc/hostname}}")
+        }
+        #expect(halfPair?.problem.contains("both") == true)
+        let clearText = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "redis: {url: \"redis://h\", tls: {ca_file: /etc/hostname}}")
+        }
+        #expect(clearText?.key == "redis.tls")
+        let unknown = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "redis: {url: \"rediss://h\", tls: {ca: /etc/hostname}}")
+        }
+        #expect(unknown?.key == "redis.tls.ca")
+        let sentinelUser = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "redis: {sentinels: [\"10.0.0.1:26379\"], sentinel_username: hikyaku-relay}")
+        }
+        #expect(sentinelUser?.key == "redis.sentinel_username")
+    }
+
+    @Test func aBadRedisURLIsReportedWithoutItsPassword() {
+        for url in ["http://u:hunter2@h", "u:hunter2@h:6379"] {
+            let error = #expect(throws: ConfigurationError.self) {
+                try ConfigurationLoader.parse(yaml: "redis: {url: \"\(url)\"}")
+            }
+            #expect(error?.key == "redis.url")
+            #expect(error?.description.contains("hunter2") == false, "\(String(describing: error))")
+        }
+        let fromEnvironment = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "", environment: ["HIKYAKU_REDIS__URL": "ftp://:hunter2@h"])
+        }
+        #expect(fromEnvironment?.description.contains("hunter2") == false)
+        let notYAML = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse(yaml: "", environment: ["HIKYAKU_REDIS__URL": "\"redis://:hun\"ter2@h"])
+        }
+        #expect(notYAML?.key == "redis.url")
+        #expect(notYAML?.description.contains("ter2") == false, "\(String(describing: notYAML))")
+    }
 }
 
 struct LoopSettingsTests {

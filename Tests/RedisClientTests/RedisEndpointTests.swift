@@ -17,6 +17,10 @@ import Testing
         ("redis://:@host", RedisEndpoint(host: "host", password: "")),
         ("redis://[::1]:6390/2", RedisEndpoint(host: "::1", port: 6390, database: 2)),
         ("redis://[::1]", RedisEndpoint(host: "::1")),
+        ("rediss://worker:s3cret@10.0.0.11:6380", RedisEndpoint(host: "10.0.0.11", port: 6380, username: "worker", password: "s3cret", usesTLS: true)),
+        ("REDISS://redis.internal", RedisEndpoint(host: "redis.internal", usesTLS: true)),
+        // A password with '/', '?' or '#' left unencoded is still the password.
+        ("redis://:a/b?c#d@host/1", RedisEndpoint(host: "host", password: "a/b?c#d", database: 1)),
     ]
 
     @Test(arguments: valid)
@@ -27,7 +31,6 @@ import Testing
     static let invalid: [(url: String, complaint: String)] = [
         ("localhost:6379", "does not start with redis://"),
         ("http://localhost", "unsupported scheme 'http://'"),
-        ("rediss://localhost", "TLS (rediss://) is not supported"),
         ("redis://", "missing host"),
         ("redis://:pw@:6379", "missing host"),
         ("redis://host:0", "invalid port '0'"),
@@ -54,7 +57,18 @@ import Testing
         let endpoint = try RedisEndpoint(url: "redis://relay:topsecret@host:7000/2")
         #expect(endpoint.description == "redis://relay:***@host:7000/2")
         #expect(try RedisEndpoint(url: "redis://[::1]").description == "redis://[::1]:6379")
-        let error = #expect(throws: RedisError.self) { try RedisEndpoint(url: "http://u:topsecret@host") }
-        #expect(error?.description.contains("topsecret") == false)
+        #expect(try RedisEndpoint(url: "rediss://:topsecret@h").description == "rediss://:***@h:6379")
+    }
+
+    /// Item 6 of issue 10: no parse error quotes any part of the password.
+    @Test(arguments: [
+        "http://u:topsecret@host", "u:topsecret@host", "redis://:topsecret@host:port", "redis://:top/secret@host/x",
+        "redis://:top/secret@[::1:6379", "redis://:topsecret@host?x=1", "redis://:top%zzsecret@host", "redis://:topsecret@",
+        "top:secret@ftp://host",
+    ])
+    func errorsNeverQuoteThePassword(url: String) {
+        let error = #expect(throws: RedisError.self) { try RedisEndpoint(url: url) }
+        let text = error?.description ?? ""
+        #expect(!text.contains("topsecret") && !text.contains("secret"), "\(text)")
     }
 }

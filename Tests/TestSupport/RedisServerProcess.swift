@@ -161,7 +161,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// A port that was free a moment ago (bind to port 0, read it back, close).
-    private static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, streamSocketType, 0)
         guard fd >= 0 else { throw StartError(description: "socket() failed: \(errno)") }
         defer { close(fd) }

@@ -328,6 +328,89 @@ def redis_server(tmp_path):
     server.stop()
 
 
+def make_ca(directory: Path, name: str) -> tuple[Path, Path]:
+    """A throwaway CA (certificate, key) made with openssl."""
+    cert, key = directory / f"{name}-ca.pem", directory / f"{name}-ca-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name} test CA",
+                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def issue_cert(directory: Path, name: str, ca: tuple[Path, Path], san: str) -> tuple[Path, Path]:
+    """A leaf certificate and key for ``san`` (e.g. ``DNS:redis.test,IP:127.0.0.1``), signed by ``ca``."""
+    cert, key, csr = directory / f"{name}-cert.pem", directory / f"{name}-key.pem", directory / f"{name}.csr"
+    extensions = directory / f"{name}.ext"
+    extensions.write_text(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\n")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={name}"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca[0]), "-CAkey", str(ca[1]),
+                    "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(extensions)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+class TLSRedisServer:
+    """``redis-server`` with TLS only (``--port 0 --tls-port P``), its certificate from a
+    test CA (names ``redis.test`` and ``127.0.0.1``), and the ACL users of
+    ``hikyaku redis acl`` (``default`` off; a test-only superuser ``hikyaku-root`` to look
+    at the server). ``url(role)`` is that role's ``rediss://`` URL; ``cli(role, ...)`` runs
+    redis-cli over TLS as that role's user."""
+
+    ROLES = ("ingest", "worker", "admin")
+
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.port = free_port()
+        self.ca = make_ca(directory, "redis")
+        self.cert = issue_cert(directory, "redis-server", self.ca, "DNS:redis.test,IP:127.0.0.1")
+        self.passwords = {role: f"{role}-{os.urandom(12).hex()}" for role in self.ROLES + ("root",)}
+        stdin = "".join(f"{role}={self.passwords[role]}\n" for role in self.ROLES)
+        acl = subprocess.run([HIKYAKU_BIN, "redis", "acl", "--passwords-from-stdin"], input=stdin, capture_output=True,
+                             text=True, check=True, env=child_environment()).stdout
+        self.acl_path = directory / "users.acl"
+        self.acl_path.write_text(acl + "user default off resetkeys -@all\n"
+                                 f"user hikyaku-root on >{self.passwords['root']} ~* &* +@all\n")
+        self.process = ManagedProcess(
+            "redis-server (TLS)",
+            ["redis-server", "--port", "0", "--tls-port", self.port, "--bind", "127.0.0.1", "--dir", directory,
+             "--tls-cert-file", self.cert[0], "--tls-key-file", self.cert[1], "--tls-ca-cert-file", self.ca[0],
+             "--tls-auth-clients", "no", "--aclfile", self.acl_path, "--appendonly", "no", "--save", "",
+             "--daemonize", "no"],
+            directory / "redis.log")
+
+    def url(self, role: str) -> str:
+        return f"rediss://hikyaku-{role}:{self.passwords[role]}@127.0.0.1:{self.port}/0"
+
+    def cli(self, role: str, *args: str) -> str:
+        """One command as ``role``'s user; the reply (or error) as redis-cli prints it."""
+        out = subprocess.run(["redis-cli", "--tls", "--cacert", str(self.ca[0]), "-h", "127.0.0.1", "-p", str(self.port),
+                              "--user", f"hikyaku-{role}", "--pass", self.passwords[role], "--no-auth-warning", *args],
+                             capture_output=True, text=True, timeout=10)
+        return (out.stdout + out.stderr).strip()
+
+    def start(self):
+        self.process.start()
+
+        def up():
+            self.process.require_alive()
+            return self.cli("admin", "PING") == "PONG"
+        wait_for(up, timeout=20, interval=0.1, what="redis-server to answer PING over TLS")
+
+    def stop(self):
+        self.process.stop()
+
+
+@pytest.fixture
+def tls_redis(tmp_path):
+    server = TLSRedisServer(tmp_path / "redis-tls")
+    server.start()
+    yield server
+    server.stop()
+
+
 # --------------------------------------------------------------------------- DNS
 
 def dns_query(port: int, name: str, qtype: int = 15, timeout: float = 0.5) -> int | None:

@@ -10,6 +10,7 @@ down around each run in one invocation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -28,6 +29,7 @@ from runner.resp import RedisError
 
 from . import netns
 from .redis import AuthRedis, PrimaryRedis, Sentinels
+from .tls import TLSFiles
 from .topology import (BRIDGE, DNS_ADDRESS, METRICS_PORT, PREFIX, REDIS_PORT, SENTINEL_PORT, SMTP_PORT, Host,
                        Topology, relay_sites, sites)
 
@@ -36,7 +38,9 @@ CLUSTER_DIR = HERE.parent
 REPO = CLUSTER_DIR.parent
 TEMPLATES = CLUSTER_DIR / "templates"
 DEFAULT_VAR = REPO / "var" / "cluster"
-RELAY_STOP_SECONDS = 40      # graceful shutdown finishes the batch in hand within 30 s
+RELAY_STOP_SECONDS = 40
+# The relay's Redis ACL users (`hikyaku redis acl`); replication and Sentinel have their own.
+RELAY_ROLES = ("ingest", "worker", "admin")      # graceful shutdown finishes the batch in hand within 30 s
 
 
 class ClusterError(Exception):
@@ -117,7 +121,10 @@ class Cluster:
         self.pids: dict[str, dict] = {}
         self.redis_password = ""
         self.sentinel_password = ""
+        # Redis ACL users (README, "Redis TLS and ACL users"): relay roles, replica, sentinel -> password.
+        self.acl_passwords: dict[str, str] = {}
         self.started_at = None
+        self._tls_context = None
 
     # ------------------------------------------------------------------ paths and names
 
@@ -139,14 +146,24 @@ class Cluster:
     def host(self, name: str) -> Host:
         return self.topology.host(name)
 
+    @property
+    def tls(self) -> TLSFiles:
+        """The CA and the Redis/Sentinel certificate: every Redis link is TLS."""
+        return TLSFiles(self.dir / "tls")
+
+    def tls_context(self):
+        if self._tls_context is None:
+            self._tls_context = self.tls.client_context()
+        return self._tls_context
+
     def sentinels(self) -> Sentinels:
-        return Sentinels(self.topology.sentinels(), self.sentinel_password)
+        return Sentinels(self.topology.sentinels(), self.sentinel_password, tls=self.tls_context())
 
     def primary_redis(self) -> PrimaryRedis:
         return PrimaryRedis(self.sentinels(), self.redis_password)
 
     def node_redis(self, host: Host) -> AuthRedis:
-        return AuthRedis(host.address, REDIS_PORT, self.redis_password, timeout=2.0)
+        return AuthRedis(host.address, REDIS_PORT, self.redis_password, timeout=2.0, tls=self.tls_context())
 
     def config_path(self, host: str) -> Path:
         return self.host_dir(host) / "hikyaku.yaml"
@@ -158,28 +175,35 @@ class Cluster:
         primary = t.primary_at_start()
         for host in t.hosts():
             self.host_dir(host.name).mkdir(parents=True, exist_ok=True)
-        common = {"SENTINELS": flow(t.sentinels()), "REDIS_PASSWORD": self.redis_password,
-                  "SENTINEL_PASSWORD": self.sentinel_password, "LOG_LEVEL": s.log_level}
+        tls = self.tls
+        tls.create([h.address for h in t.by_role("redis") + t.by_role("sentinel")])
+        tls_files = {"TLS_CERT_FILE": tls.cert, "TLS_KEY_FILE": tls.key, "TLS_CA_FILE": tls.ca}
+        common = {"SENTINELS": flow(t.sentinels()), "RELAY_SENTINEL_PASSWORD": self.acl_passwords["relay-sentinel"],
+                  "LOG_LEVEL": s.log_level, "TLS_CA_FILE": tls.ca}
+        acl_users = self._acl_users()
         for host in t.by_role("redis"):
             data = self.host_dir(host.name) / "data"
             data.mkdir(exist_ok=True)
             replicaof = "# primary at first start" if host.extra["primary"] else f"replicaof {primary.address} {REDIS_PORT}"
             (self.host_dir(host.name) / "redis.conf").write_text(render("redis.conf", {
                 "ADDRESS": host.address, "DATA_DIR": data, "REDIS_PASSWORD": self.redis_password,
-                "REPLICAOF": replicaof, "MAXMEMORY": s.maxmemory}))
+                "REPLICA_PASSWORD": self.acl_passwords["replica"],
+                "REPLICAOF": replicaof, "MAXMEMORY": s.maxmemory, "ACL_USERS": acl_users} | tls_files))
         for host in t.by_role("sentinel"):
             (self.host_dir(host.name) / "sentinel.conf").write_text(render("sentinel.conf", {
                 "ADDRESS": host.address, "DATA_DIR": self.host_dir(host.name), "PRIMARY": primary.address,
-                "REDIS_PASSWORD": self.redis_password, "SENTINEL_PASSWORD": self.sentinel_password,
-                "DOWN_AFTER_MS": s.down_after_ms, "FAILOVER_TIMEOUT_MS": s.failover_timeout_ms}))
+                "SENTINEL_USER_PASSWORD": self.acl_passwords["sentinel"], "SENTINEL_PASSWORD": self.sentinel_password,
+                "RELAY_SENTINEL_PASSWORD_HASH": self._sha("relay-sentinel"),
+                "DOWN_AFTER_MS": s.down_after_ms, "FAILOVER_TIMEOUT_MS": s.failover_timeout_ms} | tls_files))
         relay_networks = [f"{t.host('hk-client').address}/32"]
         for host in t.by_role("ingest"):
             self.config_path(host.name).write_text(render("ingest.yaml", common | {
                 "NODE_NAME": host.node_name, "LISTEN_ADDRESS": host.address, "RELAY_NETWORKS": flow(relay_networks),
+                "INGEST_REDIS_PASSWORD": self.acl_passwords["ingest"],
                 "WAIT_REPLICAS": s.wait_replicas, "METRICS_ADDRESS": f"{host.address}:{METRICS_PORT}"}))
         for host in t.by_role("worker"):
             self.config_path(host.name).write_text(render("worker.yaml", common | {
-                "NODE_NAME": host.node_name,
+                "NODE_NAME": host.node_name, "WORKER_REDIS_PASSWORD": self.acl_passwords["worker"],
                 "EGRESS_1": host.addresses[0], "HELO_1": f"out{host.index}a.{host.node_name}",
                 "EGRESS_2": host.addresses[1], "HELO_2": f"out{host.index}b.{host.node_name}",
                 "DNS_SERVERS": flow([DNS_ADDRESS]), "CONCURRENCY": s.concurrency,
@@ -192,6 +216,48 @@ class Cluster:
         if generated.returncode != 0:
             raise ClusterError(f"hikyaku-sim dns-config: {generated.stderr.strip()}")
         (self.host_dir("hk-sim") / "dnsmasq.conf").write_text(generated.stdout)
+
+    def _acl_users(self) -> str:
+        """The relay roles' `user` lines for redis.conf, from `hikyaku redis acl` (only the
+        passwords' SHA-256 end up in the file)."""
+        stdin = "".join(f"{role}={self.acl_passwords[role]}\n" for role in RELAY_ROLES)
+        result = subprocess.run([self.bins["hikyaku"], "redis", "acl", "--passwords-from-stdin"], input=stdin,
+                                capture_output=True, text=True, env=child_environment())
+        if result.returncode != 0:
+            raise ClusterError(f"hikyaku redis acl: {result.stderr.strip()}")
+
+        sha = self._sha
+        return "\n".join([result.stdout.strip(),
+                          f"user hikyaku-replica on {sha('replica')} resetkeys resetchannels -@all +psync +replconf +ping",
+                          f"user hikyaku-sentinel on {sha('sentinel')} resetkeys allchannels -@all +multi +slaveof "
+                          "+replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname "
+                          "+client|kill +script|kill"])
+
+    def _sha(self, role: str) -> str:
+        """An ACL password as Redis's `#<sha256>`, so the files hold no password."""
+        return "#" + hashlib.sha256(self.acl_passwords[role].encode()).hexdigest()
+
+    @property
+    def admin_config_path(self) -> Path:
+        """A configuration with the admin user's URL, for `hikyaku redis load-functions` and
+        the operator commands (0600: it holds the admin password)."""
+        return self.dir / "admin.yaml"
+
+    def _write_admin_config(self):
+        ingest = self.topology.by_role("ingest")[0]
+        text = self.config_path(ingest.name).read_text().replace(
+            f"hikyaku-ingest:{self.acl_passwords['ingest']}@", f"hikyaku-admin:{self.acl_passwords['admin']}@")
+        self.admin_config_path.write_text(text)
+        os.chmod(self.admin_config_path, 0o600)
+
+    def load_functions(self):
+        """Relay users may not load Redis functions: the admin user does, once, before they start."""
+        ingest = self.topology.by_role("ingest")[0]
+        result = subprocess.run(netns.exec_argv(ingest.name, [self.bins["hikyaku"], "redis", "load-functions",
+                                                              "--config", str(self.admin_config_path)]),
+                                capture_output=True, text=True, env=child_environment())
+        if result.returncode != 0:
+            raise ClusterError(f"hikyaku redis load-functions: {(result.stderr or result.stdout).strip()}")
 
     def _define_processes(self):
         t = self.topology
@@ -372,9 +438,11 @@ class Cluster:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.redis_password = secrets.token_hex(16)
         self.sentinel_password = secrets.token_hex(16)
+        self.acl_passwords = {role: secrets.token_hex(16) for role in RELAY_ROLES + ("replica", "sentinel", "relay-sentinel")}
         self.started_at = time.time()
         self._define_processes()
         self._write_configs()
+        self._write_admin_config()
         t = self.topology
         try:
             netns.create(t.hosts())
@@ -395,9 +463,10 @@ class Cluster:
             self.wait(self.sentinels_ready, 60, "the Sentinels to know the replica and each other",
                       tuple(self.names("sentinel")), interval=0.5)
             self.say(f"redis: primary hk-redis-a, replica(s) {', '.join('hk-' + n for n in self.replica_names())} "
-                     "in sync, 3 Sentinels agree")
+                     "in sync, 3 Sentinels agree; TLS on every link, an ACL user per relay role")
             for name in self.names("ingest") + self.names("worker"):
                 self.check_config(name)
+            self.load_functions()
             for name in self.names("ingest") + self.names("worker"):
                 self.start(name)
             for name in self.names("ingest") + self.names("worker"):
@@ -460,6 +529,7 @@ class Cluster:
             "settings": asdict(self.settings),
             "redis_password": self.redis_password,
             "sentinel_password": self.sentinel_password,
+            "acl_passwords": self.acl_passwords,
             "processes": {n: asdict(p) for n, p in self.processes.items()},
             "pids": self.pids,
         }
@@ -479,6 +549,7 @@ class Cluster:
         cluster.started_at = state["started_at"]
         cluster.redis_password = state["redis_password"]
         cluster.sentinel_password = state["sentinel_password"]
+        cluster.acl_passwords = state.get("acl_passwords", {})
         cluster.processes = {n: Process(**p) for n, p in state["processes"].items()}
         cluster.pids = state["pids"]
         return cluster

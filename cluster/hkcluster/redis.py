@@ -1,7 +1,10 @@
-"""Talking to the cluster's Redis from this machine (through the bridge): with a password,
-and to whichever node the Sentinels name as the primary right now."""
+"""Talking to the cluster's Redis from this machine (through the bridge): over TLS, with a
+password, and to whichever node the Sentinels name as the primary right now."""
 
 from __future__ import annotations
+
+import socket
+import ssl
 
 from runner.resp import Redis, RedisError
 
@@ -9,14 +12,25 @@ from .topology import MASTER_NAME, REDIS_PORT
 
 
 class AuthRedis(Redis):
-    """The runner's RESP client, authenticating on every (re)connection."""
+    """The runner's RESP client over TLS (`tls`: the cluster CA's context; the server's
+    certificate must name the address connected to), authenticating on every (re)connection."""
 
-    def __init__(self, host: str, port: int, password: str | None, timeout: float = 3.0):
+    def __init__(self, host: str, port: int, password: str | None, timeout: float = 3.0,
+                 tls: ssl.SSLContext | None = None):
         super().__init__(port, host=host, timeout=timeout)
         self.password = password
+        self.tls = tls
 
     def _connect(self):
-        super()._connect()
+        sock = socket.create_connection(self.address, timeout=self.timeout)
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_hostname=self.address[0])
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = sock
+        self.reader = sock.makefile("rb")
         if self.password:
             self.sock.sendall(self._encode(("AUTH", self.password)))
             self._read()
@@ -35,13 +49,14 @@ def pairs(reply) -> dict[str, str]:
 
 
 class Sentinels:
-    def __init__(self, addresses: list[str], password: str | None):
+    def __init__(self, addresses: list[str], password: str | None, tls: ssl.SSLContext | None = None):
         self.addresses = addresses
         self.password = password
+        self.tls = tls
 
     def client(self, address: str) -> AuthRedis:
         host, port = address.rsplit(":", 1)
-        return AuthRedis(host, int(port), self.password, timeout=2.0)
+        return AuthRedis(host, int(port), self.password, timeout=2.0, tls=self.tls)
 
     def primary_by(self, address: str) -> str | None:
         """What one Sentinel says the primary is (host), or None."""
@@ -88,7 +103,7 @@ class PrimaryRedis(AuthRedis):
     (re)connection, and reconnects after a READONLY reply (a demoted primary)."""
 
     def __init__(self, sentinels: Sentinels, password: str | None, timeout: float = 3.0):
-        super().__init__("0.0.0.0", REDIS_PORT, password, timeout)
+        super().__init__("0.0.0.0", REDIS_PORT, password, timeout, tls=sentinels.tls)
         self.sentinels = sentinels
 
     def _connect(self):

@@ -8,9 +8,11 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     /// What is wrong, in words an operator can act on.
     public var problem: String
 
+    /// `problem` is stored with any credentials in it masked (``CredentialRedaction``):
+    /// it may quote a URL or a YAML snippet, and configuration errors end up in logs.
     public init(key: String, problem: String) {
         self.key = key
-        self.problem = problem
+        self.problem = CredentialRedaction.redact(problem)
     }
 
     public var description: String {

@@ -29,7 +29,7 @@ struct AdminOptions: ParsableArguments {
         }
     }
 
-    private func withRedis<T>(_ body: (RedisClient, HikyakuConfiguration) async throws -> T) async throws -> T {
+    func withRedis<T>(_ body: (RedisClient, HikyakuConfiguration) async throws -> T) async throws -> T {
         var configuration = try config.load()
         if let redisURL { configuration.redis.url = redisURL }
         bootstrapLogging(level: "error")

@@ -1,0 +1,87 @@
+/// The Redis ACL users of Hikyaku's roles (Redis ≥ 7.0 `ACL SETUSER` / `aclfile` lines):
+/// each role may run only the commands it needs, on only the keys it needs.
+///
+/// Functions run with their caller's rights (`redis.call` inside `FCALL` is checked
+/// against the caller's ACL, key by key), so the key patterns below hold for the Lua
+/// steps too. The patterns follow the key layout of `QueueFunctions` and `AccountFunctions`:
+///
+/// | role | may write | may only read | may not touch |
+/// |---|---|---|---|
+/// | ingest | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:` | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
+/// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), `bounces:`, `acct:*:paused`, `acct:version` | — | accounts and their password hashes, API keys, DKIM private keys |
+/// | admin | every `hk:` key; `FUNCTION LOAD` | | |
+///
+/// No role may `FLUSHALL`, `KEYS`, `CONFIG`, `DEBUG` or other `@dangerous` commands, use
+/// Pub/Sub, or run `EVAL`; only admin may load functions (``FunctionLibraries``).
+/// A role added later gets its own user here.
+public struct RedisACL: Sendable {
+    /// A Hikyaku role with its own Redis user.
+    public struct Role: Sendable, Hashable {
+        public let name: String
+        public let commands: [String]
+        /// `~pattern` (read and write) or `%R~pattern` (read only), without the prefix.
+        public let keys: [String]
+        let comment: String
+    }
+
+    public let prefix: String
+
+    public init(prefix: String = QueueConfiguration().keyPrefix) {
+        self.prefix = prefix
+    }
+
+    /// Commands every relay role needs besides functions: the handshake (`AUTH` is always
+    /// allowed), `PING`, `TIME` (clock offset), `WAIT` (`redis.wait_replicas`), `ROLE`
+    /// (the primary check behind Sentinel), and the plain reads and writes of the key
+    /// patterns — minus everything `@dangerous` and every script command but `FCALL` and
+    /// `FUNCTION LIST`.
+    static let relayCommands = [
+        "-@all", "+@read", "+@write", "-@dangerous", "-@scripting",
+        "+fcall", "+fcall_ro", "+function|list", "+ping", "+select", "+time", "+wait", "+role",
+    ]
+
+    /// Keys both relay roles share: the messages and their work items.
+    static let queueKeys = ["~msg:*", "~body:*", "~q:*", "~ready:*", "~depth:*", "~events"]
+
+    public static let ingest = Role(
+        name: "ingest", commands: relayCommands,
+        keys: queueKeys + ["~tmp:*", "~quota:*", "~authfail:*",
+                           "%R~acct:*", "%R~accounts", "%R~apikey:*", "%R~domain:*", "%R~domains"],
+        comment: "SMTP listeners: enqueue, AUTH (reads accounts and API key hashes), DKIM signing (reads domain keys)")
+
+    public static let worker = Role(
+        name: "worker", commands: relayCommands,
+        keys: queueKeys + ["~deferred", "~scanned:*", "~gcra:*", "~conn:*", "~warm:*", "~slow:*", "~slowlock:*",
+                           "~susp:*", "~leaseseq", "~bounces:*", "~acct:*:paused", "~acct:version"],
+        comment: "delivery: claims, limits, outcomes, the bounce-rate pause; no accounts, API keys or DKIM keys")
+
+    public static let admin = Role(
+        name: "admin",
+        commands: ["-@all", "+@read", "+@write", "+@scripting", "-@dangerous", "+ping", "+select", "+time", "+wait", "+role"],
+        keys: ["~*"],
+        comment: "operator commands (hikyaku queue, account, domain, …) and FUNCTION LOAD")
+
+    public static let roles = [ingest, worker, admin]
+
+    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-admin`.
+    public static func userName(_ role: Role) -> String { "hikyaku-\(role.name)" }
+
+    /// One `aclfile` line (also valid after `ACL SETUSER`) for `role`, with the password
+    /// in `>password` form (or `#sha256` if `password` starts with `#`).
+    public func line(_ role: Role, password: String) -> String {
+        let secret = password.hasPrefix("#") ? password : ">" + password
+        let keys = role.keys.map { pattern -> String in
+            let marker = pattern.firstIndex(of: "~")!
+            return pattern[...marker] + prefix + pattern[pattern.index(after: marker)...]
+        }
+        return (["user", Self.userName(role), "on", secret, "resetkeys", "resetchannels"] + keys + role.commands)
+            .joined(separator: " ")
+    }
+
+    /// The whole ACL file, a line per role, passwords from `password(role)`. No comments:
+    /// Redis refuses them in an `aclfile`. The `default` user is left to the operator
+    /// (README: turn it off, or give it a strong password).
+    public func file(password: (Role) -> String) -> String {
+        Self.roles.map { line($0, password: password($0)) + "\n" }.joined()
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import DKIM
+import Queue
+import RedisClient
+
+/// `hikyaku redis acl` and `hikyaku redis load-functions`.
+struct RedisAdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redis",
+        abstract: "Redis set-up: the ACL users of each role, and the functions only the admin user may load.",
+        subcommands: [ACL.self, LoadFunctions.self])
+
+    struct ACL: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the Redis ACL users of the roles (ingest, worker, admin), one aclfile line each.",
+            discussion: """
+            Each role gets the commands and key patterns it needs and no more (README, "Redis TLS \
+            and ACL users"). With --passwords-from-stdin, lines `ROLE=PASSWORD` are read from \
+            standard input and the output holds only their SHA-256 (`#…`), so the ACL file \
+            keeps no password; without it, each line has a placeholder password to replace.
+            """)
+
+        @Flag(help: "Read ROLE=PASSWORD lines (ingest, worker, admin) from standard input.")
+        var passwordsFromStdin = false
+
+        func run() async throws {
+            var hashes: [String: String] = [:]
+            if passwordsFromStdin {
+                while let line = readLine(strippingNewline: true) {
+                    guard !line.isEmpty else { continue }
+                    guard let equals = line.firstIndex(of: "="), RedisACL.roles.contains(where: { $0.name == line[..<equals] }) else {
+                        throw ValidationError("expected ROLE=PASSWORD with ROLE one of \(RedisACL.roles.map(\.name).joined(separator: ", "))")
+                    }
+                    let password = String(line[line.index(after: equals)...])
+                    guard password.count >= 16 else {
+                        throw ValidationError("the \(line[..<equals]) password must have at least 16 characters")
+                    }
+                    hashes[String(line[..<equals])] = "#" + (try Digest.sha256Hex(password))
+                }
+            }
+            print(RedisACL().file { role in hashes[role.name] ?? "CHANGE-ME-\(role.name)-password" }, terminator: "")
+        }
+    }
+
+    struct LoadFunctions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "load-functions",
+            abstract: "Load this version's Redis functions (needs the admin user: --redis-url rediss://hikyaku-admin:…@…).",
+            discussion: """
+            Ingest and worker users may not load functions; they refuse to work until the \
+            functions of their version are loaded. Run this once after installing a new \
+            version (any other admin command loads them too).
+            """)
+
+        @OptionGroup var options: AdminOptions
+
+        func run() async throws {
+            try await options.withRedis { redis, _ in
+                let replaced = try await redis.withDedicatedConnection { try await FunctionLibraries.ensureLoaded(on: $0) }
+                let names = FunctionLibraries.all.map(\.name).joined(separator: ", ")
+                print(replaced.isEmpty ? "Redis functions up to date: \(names)" : "Redis functions loaded: \(replaced.joined(separator: ", "))")
+            }
+        }
+    }
+}
