@@ -1,0 +1,132 @@
+"""Peers for the outbound TLS tests (test_outbound_tls.py): a scripted SMTP server with
+STARTTLS that a test can make hostile, a test certificate authority, an HTTPS server for
+MTA-STS policies, and a DNS zone in dnsmasq. Each runs for one test on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import ssl
+import subprocess
+import threading
+from pathlib import Path
+
+from conftest import ManagedProcess, dns_query, free_port, wait_for
+
+
+class LocalCA:
+    """A certificate authority of one test session: ``issue(name)`` makes a key and a
+    certificate for a DNS name signed by it; ``self_signed(name)`` one signed by nobody."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.cert = directory / "ca-cert.pem"
+        self.key = directory / "ca-key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", str(self.key), "-out", str(self.cert), "-days", "2",
+                        "-subj", "/CN=Hikyaku Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                        "-addext", "keyUsage=critical,keyCertSign,cRLSign"], check=True, capture_output=True)
+
+    def issue(self, name: str) -> tuple[Path, Path]:
+        key, csr, cert = (self.directory / f"{name}-key.pem", self.directory / f"{name}.csr",
+                          self.directory / f"{name}-cert.pem")
+        ext = self.directory / f"{name}.ext"
+        ext.write_text(f"subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={name}"],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(self.cert), "-CAkey", str(self.key),
+                        "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext)],
+                       check=True, capture_output=True)
+        return cert, key
+
+    def self_signed(self, name: str) -> tuple[Path, Path]:
+        key, cert = self.directory / f"self-{name}-key.pem", self.directory / f"self-{name}-cert.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name}",
+                        "-addext", f"subjectAltName=DNS:{name}"], check=True, capture_output=True)
+        return cert, key
+
+
+class ScriptedSMTPServer:
+    """A small SMTP server (asyncio, in a thread) that accepts every command, offers
+    STARTTLS and records what it receives. ``after_starttls`` is written as the answer to
+    STARTTLS, in one write, before the TLS handshake — a hostile server puts a second
+    reply there. ``messages`` holds each message body received; ``tls_sessions`` counts
+    completed handshakes."""
+
+    def __init__(self, cert: Path, key: Path, after_starttls: bytes = b"220 2.0.0 go ahead\r\n"):
+        self.port = free_port()
+        self.after_starttls = after_starttls
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(str(cert), str(key))
+        self.messages: list[bytes] = []
+        self.tls_sessions = 0
+        self.commands: list[str] = []
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "ScriptedSMTPServer":
+        self._thread.start()
+        assert self._ready.wait(10), "the scripted SMTP server did not start"
+        return self
+
+    def stop(self):
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def _run(self):
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(asyncio.start_server(self._session, "127.0.0.1", self.port))
+        self._ready.set()
+        self._loop.run_forever()
+        server.close()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        tls = False
+        try:
+            writer.write(b"220 scripted.test ESMTP\r\n")
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                command = line.decode("ascii", "replace").strip()
+                self.commands.append(command)
+                verb = command.split(" ", 1)[0].upper()
+                if verb == "EHLO":
+                    offer = b"" if tls else b"250-STARTTLS\r\n"
+                    writer.write(b"250-scripted.test\r\n" + offer + b"250-PIPELINING\r\n250 8BITMIME\r\n")
+                elif verb == "HELO":
+                    writer.write(b"250 scripted.test\r\n")
+                elif verb == "STARTTLS" and not tls:
+                    writer.write(self.after_starttls)
+                    await writer.drain()
+                    await writer.start_tls(self.context)
+                    tls = True
+                    self.tls_sessions += 1
+                elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
+                    writer.write(b"250 2.0.0 ok\r\n")
+                elif verb == "DATA":
+                    writer.write(b"354 go on\r\n")
+                    await writer.drain()
+                    body = b""
+                    while True:
+                        chunk = await reader.readline()
+                        if not chunk or chunk == b".\r\n":
+                            break
+                        body += chunk
+                    self.messages.append(body)
+                    writer.write(b"250 2.0.0 queued\r\n")
+                elif verb == "QUIT":
+                    writer.write(b"221 2.0.0 bye\r\n")
+                    await writer.drain()
+                    return
+                else:
+                    writer.write(b"502 5.5.2 what\r\n")
+                await writer.drain()
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
+            return
+        finally:
+            writer.close()
