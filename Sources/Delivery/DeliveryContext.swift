@@ -2,6 +2,7 @@ import DNSResolver
 import Logging
 import NIOCore
 import NIOSSL
+import OutboundTLS
 import Queue
 import RelayCore
 
@@ -13,6 +14,10 @@ struct DeliveryContext: Sendable {
     var group: EventLoopGroup
     var queue: MessageQueue
     var router: DestinationRouter
-    var clientTLS: NIOSSLContext?
+    var tls: OutboundTLSContexts
+    /// MTA-STS policies (nil when `delivery.mta_sts.enabled` is false).
+    var mtaSTS: MTASTSPolicyStore?
+    /// TLSA lookups for DANE (nil unless `delivery.dane.enabled`).
+    var dane: DNSResolver?
     var logger: Logger
 }

@@ -2,6 +2,7 @@ import DNSResolver
 import Logging
 import NIOCore
 import NIOSSL
+import OutboundTLS
 import Queue
 import RelayCore
 import SMTPProtocol
@@ -27,12 +28,12 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
 
     public init(settings: DeliverySettings, hostname: String, queue: MessageQueue, dns: DNSResolver,
                 group: EventLoopGroup, logger: Logger) throws {
-        var tls: NIOSSLContext? = nil
-        if settings.tls == .opportunistic {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            configuration.minimumTLSVersion = .tlsv12
-            tls = try NIOSSLContext(configuration: configuration)
+        let tls = try OutboundTLSContexts(settings: settings)
+        var mtaSTS: MTASTSPolicyStore? = nil
+        if settings.mtaSTS.enabled, let verified = tls.verified {
+            let fetcher = HTTPSFetcher(group: group, tls: verified, port: settings.mtaSTS.httpsPort,
+                                       timeout: .milliseconds(settings.mtaSTS.fetchTimeout.milliseconds))
+            mtaSTS = MTASTSPolicyStore(dns: dns, fetcher: fetcher, capacity: settings.mtaSTS.cacheCapacity, logger: logger)
         }
         let node = "\(hostname)/\(getpid())"
         self.consumer = "\(node)/\(UInt32.random(in: 0...UInt32.max))"
@@ -43,7 +44,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         self.context = DeliveryContext(
             settings: settings, heloName: settings.heloName ?? hostname, node: node, group: group, queue: queue,
             router: DestinationRouter(routes: settings.routes, mxPort: settings.mxPort, dns: dns),
-            clientTLS: tls, logger: logger)
+            tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, logger: logger)
     }
 
     public func run() async throws {

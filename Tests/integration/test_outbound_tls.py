@@ -7,8 +7,8 @@ import smtplib
 
 import pytest
 
-from conftest import events_of_kind, make_message, token, wait_for, wait_for_event
-from tls_peers import ScriptedSMTPServer, LocalCA
+from conftest import Receiver, events_of_kind, make_message, token, wait_for, wait_for_event
+from tls_peers import LocalCA, PolicyServer, ScriptedSMTPServer, Zone
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +70,166 @@ def test_clean_starttls_still_delivers(make_relay, test_ca):
         assert any(f"clean {tok}".encode() in m for m in server.messages)
     finally:
         server.stop()
+
+
+# --------------------------------------------------------------------------- MTA-STS (RFC 8461)
+
+STS_DOMAINS = {
+    # domain: (policy mode, mx patterns in its policy)
+    "sts.test": ("enforce", ["mx.sts.test"]),
+    "stswild.test": ("enforce", ["*.stswild.test"]),
+    "stsbad.test": ("enforce", ["mx.elsewhere.test"]),
+    "ststesting.test": ("testing", ["mx.elsewhere.test"]),
+}
+
+
+@pytest.fixture(scope="module")
+def sts_world(tmp_path_factory, test_ca):
+    """dnsmasq with each STS domain's MX (mx.<domain> → 127.0.0.1), its ``_mta-sts`` TXT
+    record and ``mta-sts.<domain>`` → 127.0.0.1; an HTTPS server with a certificate from
+    the test CA serving each domain's policy."""
+    directory = tmp_path_factory.mktemp("sts")
+    records = []
+    policies = {}
+    for domain, (mode, mx) in STS_DOMAINS.items():
+        records += [f"--mx-host={domain},mx.{domain},10", f"--host-record=mx.{domain},127.0.0.1",
+                    f"--host-record=mta-sts.{domain},127.0.0.1", f"--txt-record=_mta-sts.{domain},v=STSv1; id=20261206;"]
+        policies[f"mta-sts.{domain}"] = "version: STSv1\r\nmode: %s\r\n%smax_age: 86400\r\n" % (
+            mode, "".join(f"mx: {m}\r\n" for m in mx))
+    zone = Zone(directory / "dns", records, probe="sts.test").start()
+    cert, key = test_ca.issue(*[f"mta-sts.{d}" for d in STS_DOMAINS])
+    policy_server = PolicyServer(cert, key, policies).start()
+    yield zone, policy_server
+    policy_server.stop()
+    zone.stop()
+
+
+def sts_relay(make_relay, sts_world, test_ca, receiver_port: int):
+    zone, policy_server = sts_world
+    return make_relay("all", {"delivery": {
+        "dns_servers": [zone.address], "mx_port": receiver_port, "ca_file": str(test_ca.cert),
+        "mta_sts": {"https_port": policy_server.port}}})
+
+
+def sts_receiver(tmp_path, name: str, cert_and_key) -> Receiver:
+    directory = tmp_path / name
+    directory.mkdir()
+    server = Receiver(directory, *cert_and_key)
+    server.start()
+    return server
+
+
+def test_mta_sts_enforce_delivers_to_a_listed_mx_with_a_verified_certificate(make_relay, sts_world, test_ca, tmp_path):
+    receiver = sts_receiver(tmp_path, "good-mx", test_ca.issue("mx.sts.test"))
+    try:
+        relay = sts_relay(make_relay, sts_world, test_ca, receiver.port)
+        tok = token()
+        rcpt = f"user-{tok}@sts.test"
+        submit(relay, f"s-{tok}@origin.test", rcpt, f"sts good {tok}")
+        wait_for_event(relay, "delivered", rcpt)
+        [message] = receiver.messages_to(rcpt)
+        assert message["tls"] is True
+        assert "mta-sts.sts.test" in sts_world[1].requests, "the policy was never fetched"
+        assert "MTA-STS policy fetched" in relay.process.log_text()
+    finally:
+        receiver.process.stop()
+
+
+@pytest.mark.parametrize("certificate", ["self-signed", "other-name"])
+def test_mta_sts_enforce_defers_when_the_certificate_does_not_verify(make_relay, sts_world, test_ca, tmp_path, certificate):
+    """The MX is listed, but its certificate is self-signed or names another host: the
+    mail is deferred with 4.7.5, never sent (RFC 8461 §4.2). Before MTA-STS it went out."""
+    cert_and_key = test_ca.self_signed("mx.sts.test") if certificate == "self-signed" else test_ca.issue("wrong-name.test")
+    receiver = sts_receiver(tmp_path, f"bad-mx-{certificate}", cert_and_key)
+    try:
+        relay = sts_relay(make_relay, sts_world, test_ca, receiver.port)
+        tok = token()
+        rcpt = f"user-{tok}@sts.test"
+        submit(relay, f"s-{tok}@origin.test", rcpt, f"sts {certificate} {tok}")
+        events = first_outcome(relay, rcpt)
+        assert not events_of_kind(events, "delivered", rcpt), events
+        [deferred] = events_of_kind(events, "deferred", rcpt)
+        assert deferred["reply"].startswith("451 4.7.5"), deferred
+        assert "MTA-STS policy of sts.test" in deferred["reply"], deferred
+        assert receiver.messages() == []
+    finally:
+        receiver.process.stop()
+
+
+def test_mta_sts_enforce_defers_when_the_mx_is_not_in_the_policy(make_relay, sts_world, test_ca, tmp_path):
+    receiver = sts_receiver(tmp_path, "unlisted-mx", test_ca.issue("mx.stsbad.test"))
+    try:
+        relay = sts_relay(make_relay, sts_world, test_ca, receiver.port)
+        tok = token()
+        rcpt = f"user-{tok}@stsbad.test"
+        submit(relay, f"s-{tok}@origin.test", rcpt, f"sts unlisted {tok}")
+        events = first_outcome(relay, rcpt)
+        assert not events_of_kind(events, "delivered", rcpt), events
+        [deferred] = events_of_kind(events, "deferred", rcpt)
+        assert deferred["reply"].startswith("451 4.7.5"), deferred
+        assert "mx.stsbad.test is not listed in the MTA-STS policy of stsbad.test" in deferred["reply"], deferred
+        assert receiver.messages() == []
+    finally:
+        receiver.process.stop()
+
+
+def test_mta_sts_wildcard_pattern_and_testing_mode(make_relay, sts_world, test_ca, tmp_path):
+    """``*.stswild.test`` covers ``mx.stswild.test`` (enforce: delivered); a ``testing``
+    policy that does not list the MX only reports, and the message (to a self-signed
+    MX) is delivered."""
+    receiver = sts_receiver(tmp_path, "wild-mx", test_ca.issue("mx.stswild.test", "mx.ststesting.test"))
+    try:
+        relay = sts_relay(make_relay, sts_world, test_ca, receiver.port)
+        tok = token()
+        wild, testing = f"w-{tok}@stswild.test", f"t-{tok}@ststesting.test"
+        submit(relay, f"s-{tok}@origin.test", wild, f"sts wild {tok}")
+        submit(relay, f"s-{tok}@origin.test", testing, f"sts testing {tok}")
+        wait_for_event(relay, "delivered", wild)
+        wait_for_event(relay, "delivered", testing)
+        assert "MTA-STS (testing): MX mx.ststesting.test is not listed" in relay.process.log_text()
+    finally:
+        receiver.process.stop()
+
+
+# --------------------------------------------------------------------------- tls_required sites
+
+@pytest.mark.parametrize("certificate", ["from-the-ca", "self-signed"])
+def test_tls_required_site_verifies_the_certificate(make_relay, sts_world, test_ca, tmp_path, certificate):
+    """A site with ``tls_required`` (as the gmail preset) takes only a certificate that
+    chains to ``delivery.ca_file`` and names the MX host; MTA-STS is off here so that only
+    the site setting decides. Before, any certificate was accepted."""
+    cert_and_key = test_ca.issue("mx.sts.test") if certificate == "from-the-ca" else test_ca.self_signed("mx.sts.test")
+    receiver = sts_receiver(tmp_path, f"strict-{certificate}", cert_and_key)
+    try:
+        zone, _ = sts_world
+        relay = make_relay("all", {"delivery": {
+            "dns_servers": [zone.address], "mx_port": receiver.port, "ca_file": str(test_ca.cert),
+            "mta_sts": {"enabled": False},
+            "sites": [{"name": "strict", "mx": ["mx.sts.test"], "tls_required": True}]}})
+        tok = token()
+        rcpt = f"user-{tok}@sts.test"
+        submit(relay, f"s-{tok}@origin.test", rcpt, f"strict {certificate} {tok}")
+        events = first_outcome(relay, rcpt)
+        if certificate == "from-the-ca":
+            assert events_of_kind(events, "delivered", rcpt), events
+            assert receiver.messages_to(rcpt)[0]["tls"] is True
+        else:
+            assert not events_of_kind(events, "delivered", rcpt), events
+            [deferred] = events_of_kind(events, "deferred", rcpt)
+            assert deferred["reply"].startswith("451 4.7.5"), deferred
+            assert "tls_required" in deferred["reply"] and "certificate verify failed" in deferred["reply"], deferred
+            assert receiver.messages() == []
+    finally:
+        receiver.process.stop()
+
+
+def test_worker_refuses_to_start_without_a_ca_bundle(make_relay, tmp_path):
+    """Verification on (MTA-STS is by default) and the configured bundle missing: the
+    worker does not start, and says which file and which settings."""
+    missing = tmp_path / "no-such-bundle.pem"
+    relay = make_relay("worker", {"delivery": {"ca_file": str(missing)}}, start=False)
+    relay.process.start()
+    wait_for(lambda: not relay.process.alive(), what="the worker to exit")
+    log = relay.process.log_text()
+    assert relay.process.proc.returncode != 0
+    assert "delivery.ca_file" in log and str(missing) in log, log[-2000:]

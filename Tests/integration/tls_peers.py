@@ -28,11 +28,12 @@ class LocalCA:
                         "-subj", "/CN=Hikyaku Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
                         "-addext", "keyUsage=critical,keyCertSign,cRLSign"], check=True, capture_output=True)
 
-    def issue(self, name: str) -> tuple[Path, Path]:
+    def issue(self, name: str, *more_names: str) -> tuple[Path, Path]:
         key, csr, cert = (self.directory / f"{name}-key.pem", self.directory / f"{name}.csr",
                           self.directory / f"{name}-cert.pem")
         ext = self.directory / f"{name}.ext"
-        ext.write_text(f"subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        names = ",".join(f"DNS:{n}" for n in (name, *more_names))
+        ext.write_text(f"subjectAltName={names}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
         subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                         "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={name}"],
                        check=True, capture_output=True)
@@ -130,3 +131,79 @@ class ScriptedSMTPServer:
             return
         finally:
             writer.close()
+
+
+class PolicyServer:
+    """HTTPS (http.server + ssl, in a thread) serving MTA-STS policies at
+    ``/.well-known/mta-sts.txt`` by Host header: ``policies = {"mta-sts.example.test": text}``.
+    ``requests`` lists the hosts asked for."""
+
+    def __init__(self, cert: Path, key: Path, policies: dict[str, str]):
+        self.policies = policies
+        self.requests: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                host = (self.headers.get("Host") or "").split(":")[0].lower()
+                outer.requests.append(host)
+                body = outer.policies.get(host)
+                if self.path != "/.well-known/mta-sts.txt" or body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(cert), str(key))
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "PolicyServer":
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Zone:
+    """dnsmasq for one test, with the records given as dnsmasq options (``--mx-host=…``,
+    ``--host-record=…``, ``--txt-record=…``); everything else under ``.test`` is NXDOMAIN."""
+
+    def __init__(self, directory: Path, records: list[str], probe: str):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.probe = probe
+        argv = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                "--listen-address=127.0.0.1", f"--port={self.port}", "--user=root", "--conf-file=/dev/null",
+                f"--pid-file={directory / 'dnsmasq.pid'}", "--log-facility=-", "--log-queries", "--local=/test/",
+                *records]
+        self.process = ManagedProcess("dnsmasq (outbound TLS zone)", argv, directory / "dnsmasq.log")
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "Zone":
+        self.process.start()
+
+        def answers():
+            self.process.require_alive()
+            return dns_query(self.port, self.probe)
+        wait_for(answers, timeout=20, interval=0.1, what=f"dnsmasq to answer the MX query for {self.probe}")
+        return self
+
+    def stop(self):
+        self.process.stop()

@@ -90,6 +90,9 @@ class HikyakuSystem:
             "delivery": {
                 "dns_servers": [f"127.0.0.1:{self.dns_port}"],
                 "mx_port": self.sim_port,
+                # The simulator's sites present a self-signed certificate; tls_required
+                # sites (gmail) would otherwise be deferred for want of a verified one.
+                "verify_tls_required": False,
             },
         }
         if self.egress:
