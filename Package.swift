@@ -84,7 +84,7 @@ let package = Package(
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver", "RelayCore"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayCore", "SMTPProtocol"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol"]),
         .testTarget(name: "OutboundTLSTests", dependencies: ["OutboundTLS", "DNSResolver", nioSSL]),
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,

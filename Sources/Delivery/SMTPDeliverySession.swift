@@ -86,6 +86,8 @@ struct SMTPDeliverySession {
                     // RFC 7672 §2.2: secure TLSA records make TLS mandatory even when none is
                     // usable; then only the usable ones can authenticate the server.
                     dane = DANEMatcher(name: name, host: target.host, records: usable)
+                    logger.info("DANE applies: TLS mandatory, certificate checked against \(usable.count) usable TLSA record(s)",
+                                metadata: ["mx": "\(target.host)", "tlsa": "\(name)"])
                 }
             } catch {
                 // RFC 7672 §2.2.2: a failed lookup of a secure host's TLSA records is not

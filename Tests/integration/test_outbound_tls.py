@@ -8,7 +8,7 @@ import smtplib
 import pytest
 
 from conftest import Receiver, events_of_kind, make_message, token, wait_for, wait_for_event
-from tls_peers import LocalCA, PolicyServer, ScriptedSMTPServer, Zone
+from tls_peers import LocalCA, PolicyServer, ScriptedSMTPServer, ValidatingResolver, Zone, cert_sha256, spki_sha256
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +233,73 @@ def test_worker_refuses_to_start_without_a_ca_bundle(make_relay, tmp_path):
     log = relay.process.log_text()
     assert relay.process.proc.returncode != 0
     assert "delivery.ca_file" in log and str(missing) in log, log[-2000:]
+
+
+# --------------------------------------------------------------------------- DANE (RFC 7672)
+
+def dane_relay(make_relay, resolver, receiver_port: int):
+    return make_relay("all", {"delivery": {
+        "dns_servers": [resolver.address], "mx_port": receiver_port, "dane": {"enabled": True}}})
+
+
+@pytest.mark.parametrize("case", ["ee-match", "ee-mismatch", "ta-match", "ta-wrong-name"])
+def test_dane(make_relay, test_ca, tmp_path, case):
+    """A signed zone served by a validating unbound: ``dane.test`` MX ``mx.dane.test`` with a
+    TLSA record at ``_<port>._tcp.mx.dane.test``. DANE-EE 3 1 1 matching the receiver's
+    (self-signed) key → delivered over TLS; another key → deferred 4.7.5. DANE-TA 2 0 1 of
+    the test CA, with the CA in the receiver's chain → delivered when the leaf names the MX,
+    deferred otherwise. Before DANE every case was delivered (opportunistic TLS)."""
+    if case.startswith("ee"):
+        cert, key = test_ca.self_signed("mx.dane.test")
+        other, _ = test_ca.self_signed("someone-else.test")
+        tlsa = f"3 1 1 {spki_sha256(cert if case == 'ee-match' else other)}"
+    else:
+        leaf, key = test_ca.issue("mx.dane.test" if case == "ta-match" else "elsewhere.test")
+        cert = tmp_path / "fullchain.pem"
+        cert.write_bytes(leaf.read_bytes() + test_ca.cert.read_bytes())
+        tlsa = f"2 0 1 {cert_sha256(test_ca.cert)}"
+    receiver = sts_receiver(tmp_path, f"dane-{case}", (cert, key))
+    resolver = ValidatingResolver(tmp_path / "unbound", "dane.test", [
+        "@ IN MX 10 mx.dane.test.", "mx IN A 127.0.0.1", f"_{receiver.port}._tcp.mx IN TLSA {tlsa}"]).start()
+    try:
+        relay = dane_relay(make_relay, resolver, receiver.port)
+        tok = token()
+        rcpt = f"user-{tok}@dane.test"
+        submit(relay, f"s-{tok}@origin.test", rcpt, f"dane {case} {tok}")
+        events = first_outcome(relay, rcpt)
+        assert "DANE applies" in relay.process.log_text(), "the TLSA records were not used"
+        if case in ("ee-match", "ta-match"):
+            assert events_of_kind(events, "delivered", rcpt), events
+            assert receiver.messages_to(rcpt)[0]["tls"] is True
+        else:
+            assert not events_of_kind(events, "delivered", rcpt), events
+            [deferred] = events_of_kind(events, "deferred", rcpt)
+            assert deferred["reply"].startswith("451 4.7.5"), deferred
+            assert f"_{receiver.port}._tcp.mx.dane.test" in deferred["reply"], deferred
+            assert receiver.messages() == []
+    finally:
+        resolver.stop()
+        receiver.process.stop()
+
+
+def test_dane_needs_an_authenticated_answer(make_relay, test_ca, tmp_path):
+    """The same non-matching TLSA record served by dnsmasq (no DNSSEC, no AD bit) is not
+    trusted: the message goes out with opportunistic TLS (RFC 7672 §2.2)."""
+    cert, key = test_ca.self_signed("mx.dane.test")
+    other, _ = test_ca.self_signed("someone-else.test")
+    receiver = sts_receiver(tmp_path, "dane-insecure", (cert, key))
+    tlsa_hex = spki_sha256(other)
+    # dnsmasq --dns-rr: TYPE 52 with RDATA 03 01 01 <hash>.
+    zone = Zone(tmp_path / "dns", ["--mx-host=dane.test,mx.dane.test,10", "--host-record=mx.dane.test,127.0.0.1",
+                                   f"--dns-rr=_{receiver.port}._tcp.mx.dane.test,52,030101{tlsa_hex}"], probe="dane.test").start()
+    try:
+        relay = dane_relay(make_relay, zone, receiver.port)
+        tok = token()
+        rcpt = f"user-{tok}@dane.test"
+        submit(relay, f"s-{tok}@origin.test", rcpt, f"dane insecure {tok}")
+        events = first_outcome(relay, rcpt)
+        assert events_of_kind(events, "delivered", rcpt), events
+        assert "DANE applies" not in relay.process.log_text()
+    finally:
+        zone.stop()
+        receiver.process.stop()

@@ -207,3 +207,81 @@ class Zone:
 
     def stop(self):
         self.process.stop()
+
+
+def spki_sha256(cert: Path) -> str:
+    """The SHA-256 of a certificate's SubjectPublicKeyInfo, hex (TLSA 3 1 1)."""
+    import hashlib
+    pem = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-pubkey"], check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pem, check=True, capture_output=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def cert_sha256(cert: Path) -> str:
+    """The SHA-256 of a whole certificate (DER), hex (TLSA 2 0 1 / 3 0 1)."""
+    import hashlib
+    der = subprocess.run(["openssl", "x509", "-in", str(cert), "-outform", "DER"], check=True, capture_output=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+class ValidatingResolver:
+    """Debian's ``unbound`` as a local DNSSEC-validating resolver: ``zone`` is signed with
+    ``ldns-keygen``/``ldns-signzone``, served by unbound's ``auth-zone`` and validated
+    with the key's DS record as trust anchor, so answers from it carry the AD bit.
+    ``records`` are zone-file lines relative to the origin."""
+
+    def __init__(self, directory: Path, zone: str, records: list[str]):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.zone = zone
+        zone_file = directory / f"{zone}.zone"
+        zone_file.write_text("\n".join([
+            f"$ORIGIN {zone}.", "$TTL 300",
+            f"@ IN SOA ns.{zone}. hostmaster.{zone}. 1 3600 900 604800 300",
+            f"@ IN NS ns.{zone}.", "ns IN A 127.0.0.1", *records, ""]))
+        key = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", zone], cwd=directory,
+                             check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(["ldns-signzone", zone_file.name, key], cwd=directory, check=True, capture_output=True)
+        config = directory / "unbound.conf"
+        config.write_text(f"""server:
+  interface: 127.0.0.1
+  port: {self.port}
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "{directory}"
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  val-log-level: 2
+  access-control: 127.0.0.0/8 allow
+  do-not-query-localhost: no
+  # .test is a special-use name unbound answers locally by default (RFC 6761).
+  local-zone: "test." nodefault
+  module-config: "validator iterator"
+  trust-anchor-file: "{directory / (key + '.ds')}"
+auth-zone:
+  name: "{zone}."
+  zonefile: "{directory / (zone_file.name + '.signed')}"
+  for-downstream: no
+  for-upstream: yes
+  fallback-enabled: no
+""")
+        self.process = ManagedProcess("unbound (validating)", ["unbound", "-d", "-c", config], directory / "unbound.log")
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "ValidatingResolver":
+        self.process.start()
+
+        def answers():
+            self.process.require_alive()
+            return dns_query(self.port, self.zone)
+        wait_for(answers, timeout=20, interval=0.1, what=f"unbound to answer the MX query for {self.zone}")
+        return self
+
+    def stop(self):
+        self.process.stop()
