@@ -17,6 +17,8 @@ struct OutboundTLSContexts: Sendable {
     var dane: NIOSSLContext?
     /// The CA bundle the verified context trusts.
     var caFile: String?
+    /// The same bundle for checks that only report (MTA-STS `testing`).
+    var reportingVerifier: PKIXVerifier?
 
     init(settings: DeliverySettings) throws {
         guard settings.tls == .opportunistic else { return }
@@ -43,14 +45,24 @@ struct OutboundTLSContexts: Sendable {
             throw ConfigurationError(key: "delivery.ca_file", problem: "cannot load the CA bundle \(bundle): \(error)")
         }
         caFile = bundle
+        reportingVerifier = PKIXVerifier(caFile: bundle)
     }
 
     /// How to run the handshake a requirement asks for; nil when TLS is disabled (or a
     /// verifying context is missing, which the start-up checks rule out).
-    func handshake(for requirement: TLSRequirement) -> Handshake? {
+    func handshake(for requirement: TLSRequirement, host: String) -> Handshake? {
         switch requirement {
         case .opportunistic, .encrypted:
             return opportunistic.map { Handshake(context: $0, verify: nil, outcome: nil) }
+        case .reported:
+            guard let dane, let verifier = reportingVerifier else { return opportunistic.map { Handshake(context: $0, verify: nil, outcome: nil) } }
+            let outcome = NIOLockedValueBox<String?>(nil)
+            // Every certificate is accepted; what enforce would say is kept for the log.
+            return Handshake(context: dane, verify: { certificates, promise in
+                let chain = certificates.compactMap { try? $0.toDERBytes() }
+                outcome.withLockedValue { $0 = verifier.problem(chain: chain, host: host) }
+                promise.succeed(.certificateVerified)
+            }, outcome: outcome)
         case .verified:
             return verified.map { Handshake(context: $0, verify: nil, outcome: nil) }
         case .dane(let matcher):
@@ -75,6 +87,9 @@ struct OutboundTLSContexts: Sendable {
         var verify: NIOSSLCustomVerificationCallback?
         /// Why the DANE callback refused the certificate, if it did.
         var outcome: NIOLockedValueBox<String?>?
+
+        /// What the reporting callback found wrong with an accepted certificate.
+        var problem: String? { outcome?.withLockedValue { $0 } }
 
         /// The handshake error, or the DANE mismatch behind it.
         func describe(_ error: Error) -> String {

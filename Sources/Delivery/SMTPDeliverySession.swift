@@ -64,12 +64,14 @@ struct SMTPDeliverySession {
                 }
             }
         }
+        let tlsSummary = Array(Set(tlsProblems)).sorted().joined(separator: "; ")
         if !tlsProblems.isEmpty && otherProblems == 0 {
             // Deferred, never sent in clear or to an unauthenticated host (RFC 3207 §4,
             // RFC 8461 §5, RFC 7672 §2.2); the code says why, not "unreachable".
-            throw RecipientFailure(reply: "451 4.7.5 \(Array(Set(tlsProblems)).sorted().joined(separator: "; "))")
+            throw RecipientFailure(reply: "451 4.7.5 \(tlsSummary)")
         }
-        throw RecipientFailure(reply: "451 4.4.1 Could not reach any mail exchanger: \(lastProblem)", remoteReply: lastReply)
+        let alsoTLS = tlsProblems.isEmpty ? "" : "; \(tlsSummary)"
+        throw RecipientFailure(reply: "451 4.4.1 Could not reach any mail exchanger: \(lastProblem)\(alsoTLS)", remoteReply: lastReply)
     }
 
     /// What `target` must offer: DANE when its MX answer and TLSA records are authenticated,
@@ -122,7 +124,7 @@ struct SMTPDeliverySession {
             guard greeting.code == 220 else { throw RemoteReplyError(reply: greeting) }
             var capabilities = try await hello(connection, name: origin.heloName)
             var isTLS = false
-            if capabilities.startTLS, let handshake = context.tls.handshake(for: requirement) {
+            if capabilities.startTLS, let handshake = context.tls.handshake(for: requirement, host: host) {
                 let reply = try await connection.send(.startTLS)
                 if reply.code == 220 {
                     do {
@@ -137,9 +139,16 @@ struct SMTPDeliverySession {
                         throw TLSPolicyError(reason: "TLS with \(host) failed (\(requirement.reason) requires \(Self.authentication(requirement))): \(handshake.describe(error))")
                     }
                     isTLS = true
+                    if case .reported = requirement, let problem = handshake.problem {
+                        context.logger.notice("MTA-STS (testing): the certificate of \(host) would be refused under enforce: \(problem)",
+                                              metadata: ["mx": "\(host)"])
+                    }
                 } else if requirement.isMandatory {
                     throw TLSPolicyError(reason: "\(host) answered STARTTLS with \(reply.singleLineText) (TLS required by \(requirement.reason))")
                 }
+            }
+            if case .reported = requirement, !isTLS {
+                context.logger.notice("MTA-STS (testing): \(host) did not offer STARTTLS; enforce would defer", metadata: ["mx": "\(host)"])
             }
             if requirement.isMandatory && !isTLS {
                 _ = try? await connection.send(.quit)
@@ -155,7 +164,7 @@ struct SMTPDeliverySession {
 
     private static func authentication(_ requirement: TLSRequirement) -> String {
         switch requirement {
-        case .opportunistic, .encrypted: return "any certificate"
+        case .opportunistic, .encrypted, .reported: return "any certificate"
         case .verified: return "a certificate from a trusted CA naming the MX host"
         case .dane: return "a certificate matching the TLSA records"
         }

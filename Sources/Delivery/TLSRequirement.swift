@@ -12,13 +12,22 @@ enum TLSRequirement: Sendable, Equatable {
     case verified(because: String)
     /// STARTTLS mandatory, certificate matching one of these TLSA records (RFC 7672 §3).
     case dane(DANEMatcher)
+    /// An MTA-STS `testing` policy lists this host: opportunistic, but what `enforce` would
+    /// refuse (no STARTTLS, a certificate that does not verify) is logged (RFC 8461 §5).
+    case reported(domain: String)
 
-    var isMandatory: Bool { self != .opportunistic }
+    var isMandatory: Bool {
+        switch self {
+        case .opportunistic, .reported: return false
+        case .encrypted, .verified, .dane: return true
+        }
+    }
 
     /// Why TLS is mandatory, for replies.
     var reason: String {
         switch self {
         case .opportunistic: return "opportunistic TLS"
+        case .reported(let domain): return "the MTA-STS policy of \(domain) (testing)"
         case .encrypted(let why), .verified(let why): return why
         case .dane(let matcher): return "DANE (TLSA at \(matcher.name))"
         }
@@ -34,6 +43,9 @@ enum TLSRequirement: Sendable, Equatable {
                 return .failure(TLSRefusal(reason: "MX \(host) is not listed in the MTA-STS policy of \(domain) (mx: \(policy.mx.joined(separator: ", ")))"))
             }
             return .success(.verified(because: "the MTA-STS policy of \(domain)"))
+        }
+        if let policy, policy.mode == .testing, policy.matches(host: host), !siteRequiresTLS {
+            return .success(.reported(domain: domain))
         }
         if siteRequiresTLS {
             return .success(verifySiteTLS ? .verified(because: "this site's tls_required")

@@ -29,6 +29,14 @@ import Testing
         #expect(refusal.reason.contains("mx.other.test is not listed in the MTA-STS policy of example.test"))
     }
 
+    @Test func testingReportsOnAListedHost() throws {
+        let listed = MTASTSPolicy(mode: .testing, mx: ["mx1.example.test"], maxAge: 60)
+        #expect(Self.decide(policy: listed) == .success(.reported(domain: "example.test")))
+        #expect(Self.decide(policy: listed).map(\.isMandatory) == .success(false))
+        // A site that requires TLS still does.
+        #expect(try Self.decide(policy: listed, site: true).get().isMandatory)
+    }
+
     @Test func daneComesBeforeMTASTS() {
         // RFC 8461 §2: with DANE, even an MX the policy does not list is used, under DANE.
         #expect(Self.decide(host: "mx.other.test", policy: Self.enforce, dane: Self.dane) == .success(.dane(Self.dane)))

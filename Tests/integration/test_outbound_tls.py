@@ -80,6 +80,7 @@ STS_DOMAINS = {
     "stswild.test": ("enforce", ["*.stswild.test"]),
     "stsbad.test": ("enforce", ["mx.elsewhere.test"]),
     "ststesting.test": ("testing", ["mx.elsewhere.test"]),
+    "ststestlisted.test": ("testing", ["mx.ststestlisted.test"]),
 }
 
 
@@ -175,18 +176,21 @@ def test_mta_sts_enforce_defers_when_the_mx_is_not_in_the_policy(make_relay, sts
 
 def test_mta_sts_wildcard_pattern_and_testing_mode(make_relay, sts_world, test_ca, tmp_path):
     """``*.stswild.test`` covers ``mx.stswild.test`` (enforce: delivered); a ``testing``
-    policy that does not list the MX only reports, and the message (to a self-signed
-    MX) is delivered."""
+    policy that does not list the MX, or lists it but its certificate names other hosts,
+    only reports (logs), and the messages are delivered."""
     receiver = sts_receiver(tmp_path, "wild-mx", test_ca.issue("mx.stswild.test", "mx.ststesting.test"))
     try:
         relay = sts_relay(make_relay, sts_world, test_ca, receiver.port)
         tok = token()
-        wild, testing = f"w-{tok}@stswild.test", f"t-{tok}@ststesting.test"
-        submit(relay, f"s-{tok}@origin.test", wild, f"sts wild {tok}")
-        submit(relay, f"s-{tok}@origin.test", testing, f"sts testing {tok}")
-        wait_for_event(relay, "delivered", wild)
-        wait_for_event(relay, "delivered", testing)
-        assert "MTA-STS (testing): MX mx.ststesting.test is not listed" in relay.process.log_text()
+        wild, testing, listed = f"w-{tok}@stswild.test", f"t-{tok}@ststesting.test", f"l-{tok}@ststestlisted.test"
+        for rcpt in (wild, testing, listed):
+            submit(relay, f"s-{tok}@origin.test", rcpt, f"sts {rcpt}")
+        for rcpt in (wild, testing, listed):
+            wait_for_event(relay, "delivered", rcpt)
+        log = relay.process.log_text()
+        assert "MTA-STS (testing): MX mx.ststesting.test is not listed" in log
+        assert "MTA-STS (testing): the certificate of mx.ststestlisted.test would be refused under enforce" in log
+        assert "MTA-STS (testing): the certificate of mx.stswild.test" not in log
     finally:
         receiver.process.stop()
 
