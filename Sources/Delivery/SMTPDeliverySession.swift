@@ -51,7 +51,8 @@ struct SMTPDeliverySession {
                     return try await open(host: target.host, address: address, origin: origin, requirement: requirement, context: context)
                 } catch let error as TLSPolicyError {
                     tlsProblems.append(error.reason)
-                    logger.notice("TLS policy not met, trying the next address", metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error.reason)"])
+                    logger.notice("TLS policy not met, trying the next address",
+                                  metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error.reason)"])
                 } catch let error as RemoteReplyError {
                     otherProblems += 1
                     lastReply = error.reply
@@ -136,7 +137,8 @@ struct SMTPDeliverySession {
                         throw error
                     } catch where requirement.isMandatory && !(error is RemoteReplyError) {
                         // The handshake failed: the certificate was refused (or TLS broke).
-                        throw TLSPolicyError(reason: "TLS with \(host) failed (\(requirement.reason) requires \(Self.authentication(requirement))): \(handshake.describe(error))")
+                        throw TLSPolicyError(reason: "TLS with \(host) failed (\(requirement.reason) requires "
+                                             + "\(Self.authentication(requirement))): \(handshake.describe(error))")
                     }
                     isTLS = true
                     if case .reported = requirement, let problem = handshake.problem {

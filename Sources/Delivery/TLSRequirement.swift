@@ -40,7 +40,8 @@ enum TLSRequirement: Sendable, Equatable {
         if let dane { return .success(.dane(dane)) }
         if let policy, policy.mode == .enforce {
             guard policy.matches(host: host) else {
-                return .failure(TLSRefusal(reason: "MX \(host) is not listed in the MTA-STS policy of \(domain) (mx: \(policy.mx.joined(separator: ", ")))"))
+                let patterns = policy.mx.joined(separator: ", ")
+                return .failure(TLSRefusal(reason: "MX \(host) is not listed in the MTA-STS policy of \(domain) (mx: \(patterns))"))
             }
             return .success(.verified(because: "the MTA-STS policy of \(domain)"))
         }

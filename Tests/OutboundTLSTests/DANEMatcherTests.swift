@@ -50,7 +50,8 @@ cWonoOA=
 -----END CERTIFICATE-----
 """
     static let leafSPKISHA256 = "769854268bae1992635c82257de8aef1bd027a1223519c94000180b5f4cc5d8c"
-    static let leafSPKISHA512 = "78eed6debf886f49922a4f0dc9683c99ec04a986e7aa15825e6d7a87f3707b937e9e739e32a0af11095e166fe5dbd4ad09b6a6b12fd566d3364d20a2fbfb6c61"
+    static let leafSPKISHA512 = "78eed6debf886f49922a4f0dc9683c99ec04a986e7aa15825e6d7a87f3707b93"
+        + "7e9e739e32a0af11095e166fe5dbd4ad09b6a6b12fd566d3364d20a2fbfb6c61"
     static let leafCertSHA256 = "4dcb82c3d469b62ecbddd9410d963abb817e507dbae100189c4c47c39adf97e6"
     static let caCertSHA256 = "270202f4e815b88ea843835913e6f2f1ba967b07417d3bb0a00a4f408286d0fe"
     static let caSPKISHA256 = "90a0435794fb42dfc91efad3787b8659df7f9e861030ab0921214a2a8a854c2c"
