@@ -53,8 +53,13 @@ let package = Package(
             nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle]),
         // An SMTP client connection on NIO (async send/await replies, pipelining, STARTTLS).
         .target(name: "SMTPClient", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL]),
+        // Outbound TLS policy: MTA-STS (RFC 8461: record, policy, HTTPS fetch, cache) and DANE
+        // (RFC 7672: TLSA matching).
+        .target(name: "OutboundTLS", dependencies: ["DNSResolver", "COpenSSLCrypto", nioCore, nioPosix, nioSSL,
+                                                   .product(name: "NIOHTTP1", package: "swift-nio"), logging]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
-        .target(name: "Delivery", dependencies: ["SMTPProtocol", "SMTPClient", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL, logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
+        .target(name: "Delivery", dependencies: ["SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL,
+                                                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
         // `hikyaku domain check`: SPF, DKIM, DMARC, MX and FCrDNS of a sending domain, as pure
         // checks over fetched DNS answers, and the checker that fetches them.
         .target(name: "DomainCheck", dependencies: ["DNSResolver", "RelayCore"]),
@@ -79,7 +84,8 @@ let package = Package(
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver", "RelayCore"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayCore", "SMTPProtocol"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol"]),
+        .testTarget(name: "OutboundTLSTests", dependencies: ["OutboundTLS", "DNSResolver", nioSSL]),
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]),

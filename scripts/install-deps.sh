@@ -25,6 +25,12 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 [ -f /usr/include/crypt.h ] || need_apt+=(libcrypt-dev)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+# Outbound TLS (test_outbound_tls.py): workers verify certificates against the system CA
+# bundle; DANE is tested against unbound validating a zone signed with ldns (ECDSA P-256)
+# and served from its auth-zone (unbound ≥ 1.8).
+[ -s /etc/ssl/certs/ca-certificates.crt ] || need_apt+=(ca-certificates)
+unbound -V 2>/dev/null | grep -Eq '^Version 1\.([89]|[1-9][0-9])\.' || need_apt+=(unbound)
+{ ldns-keygen -a list 2>&1 | grep -qx ECDSAP256SHA256 && ldns-signzone -v >/dev/null 2>&1; } || need_apt+=(ldnsutils)
 
 need_pip=()
 python3 -c 'import aiosmtpd' 2>/dev/null || need_pip+=(aiosmtpd)

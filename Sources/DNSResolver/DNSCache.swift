@@ -14,6 +14,7 @@ struct DNSCache: Sendable {
     private struct Entry: Sendable {
         var result: DNSLookupResult
         var expires: NIODeadline
+        var authenticated: Bool
     }
 
     let capacity: Int
@@ -27,17 +28,22 @@ struct DNSCache: Sendable {
 
     /// The cached result for `question`, if one is still fresh at `now`.
     mutating func lookup(_ question: DNSQuestion, now: NIODeadline) -> DNSLookupResult? {
+        self.answer(question, now: now)?.result
+    }
+
+    /// The cached result with the AD bit of the response it came from.
+    mutating func answer(_ question: DNSQuestion, now: NIODeadline) -> DNSAnswer? {
         guard let entry = self.entries[question] else { return nil }
         guard entry.expires > now else {
             self.entries[question] = nil
             return nil
         }
-        return entry.result
+        return DNSAnswer(result: entry.result, isAuthenticated: entry.authenticated)
     }
 
     /// Stores `result` for `question` if it is cacheable. When full, expired entries are
     /// dropped first, then the entry closest to expiry.
-    mutating func insert(_ result: DNSLookupResult, for question: DNSQuestion, now: NIODeadline) {
+    mutating func insert(_ result: DNSLookupResult, for question: DNSQuestion, now: NIODeadline, authenticated: Bool = false) {
         guard let lifetime = Self.lifetime(of: result) else { return }
         if self.entries[question] == nil, self.entries.count >= self.capacity {
             self.entries = self.entries.filter { $0.value.expires > now }
@@ -47,7 +53,7 @@ struct DNSCache: Sendable {
                 self.entries[soonest] = nil
             }
         }
-        self.entries[question] = Entry(result: result, expires: now + .seconds(lifetime))
+        self.entries[question] = Entry(result: result, expires: now + .seconds(lifetime), authenticated: authenticated)
     }
 
     mutating func removeAll() {

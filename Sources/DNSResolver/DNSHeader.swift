@@ -73,3 +73,14 @@ public struct DNSHeader: Sendable, Hashable {
         )
     }
 }
+
+extension DNSHeader {
+    /// AD, "authentic data" (RFC 4035 §3.2.3): the resolver validated every record of the
+    /// answer with DNSSEC. Only worth believing from a validating resolver one trusts and
+    /// reaches over a trusted path (RFC 6698 §1.3, RFC 7672 §2.1.1). In a query (RFC 6840
+    /// §5.7) it asks for the bit in the response.
+    public var isAuthenticData: Bool {
+        get { self.reservedBits & 0b010 != 0 }
+        set { self.reservedBits = newValue ? self.reservedBits | 0b010 : self.reservedBits & ~0b010 }
+    }
+}

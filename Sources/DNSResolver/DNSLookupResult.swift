@@ -1,3 +1,10 @@
+/// A lookup result with the AD bit of the response (RFC 4035 §3.2.3), as cached.
+struct DNSAnswer: Sendable, Hashable {
+    var result: DNSLookupResult
+    /// The resolver set AD: it validated the answer (or the denial) with DNSSEC.
+    var isAuthenticated: Bool
+}
+
 /// What a response says about one question, after following CNAMEs (RFC 1034 §3.6.2)
 /// within the response. This is what the resolver caches.
 enum DNSLookupResult: Sendable, Hashable {

@@ -3,7 +3,7 @@ import NIOCore
 extension DNSMessage {
     /// Parses a message in wire format (RFC 1035 §4.1). Compression pointers are
     /// followed (backwards only); records of types other than A, AAAA, MX, CNAME, SOA, TXT
-    /// and PTR are skipped; an OPT pseudo-record sets ``ednsUDPPayloadSize``.
+    /// PTR and TLSA are skipped; an OPT pseudo-record sets ``ednsUDPPayloadSize``.
     ///
     /// - Throws: ``DNSError`` with code ``DNSError/Code/malformedResponse`` when the
     ///   message is truncated, a pointer or length is out of range, or an RDATA does not
@@ -29,24 +29,24 @@ extension DNSMessage {
             self.questions.append(DNSQuestion(name: name, type: type, dnsClass: dnsClass))
         }
         for _ in 0..<answerCount {
-            if let record = try Self.readRecord(&reader, edns: &self.ednsUDPPayloadSize) {
+            if let record = try Self.readRecord(&reader, edns: &self.ednsUDPPayloadSize, dnssecOK: &self.dnssecOK) {
                 self.answers.append(record)
             }
         }
         for _ in 0..<authorityCount {
-            if let record = try Self.readRecord(&reader, edns: &self.ednsUDPPayloadSize) {
+            if let record = try Self.readRecord(&reader, edns: &self.ednsUDPPayloadSize, dnssecOK: &self.dnssecOK) {
                 self.authorities.append(record)
             }
         }
         for _ in 0..<additionalCount {
-            if let record = try Self.readRecord(&reader, edns: &self.ednsUDPPayloadSize) {
+            if let record = try Self.readRecord(&reader, edns: &self.ednsUDPPayloadSize, dnssecOK: &self.dnssecOK) {
                 self.additionals.append(record)
             }
         }
     }
 
     /// Reads one resource record (RFC 1035 §4.1.3); `nil` for a skipped type.
-    private static func readRecord(_ reader: inout DNSWireReader, edns: inout UInt16?) throws -> DNSResourceRecord? {
+    private static func readRecord(_ reader: inout DNSWireReader, edns: inout UInt16?, dnssecOK: inout Bool) throws -> DNSResourceRecord? {
         let name = try reader.readName()
         let type = DNSRecordType(rawValue: try reader.readUInt16())
         let dnsClass = try reader.readUInt16()
@@ -93,8 +93,15 @@ extension DNSMessage {
                 strings.append(try reader.readBytes(count))
             }
             data = .txt(strings)
+        case .tlsa:
+            guard length >= 3 else { throw DNSError.malformed("TLSA record of \(name) has \(length) octets") }
+            let usage = try reader.readUInt8()
+            let selector = try reader.readUInt8()
+            let matchingType = try reader.readUInt8()
+            data = .tlsa(TLSARecord(usage: usage, selector: selector, matchingType: matchingType, data: try reader.readBytes(length - 3)))
         case .opt:
             edns = dnsClass
+            dnssecOK = ttl & 0x0000_8000 != 0
             data = nil
         default:
             data = nil

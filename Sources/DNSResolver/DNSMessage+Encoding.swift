@@ -25,7 +25,8 @@ extension DNSMessage {
             buffer.writeInteger(UInt8(0))
             buffer.writeInteger(DNSRecordType.opt.rawValue)
             buffer.writeInteger(size)
-            buffer.writeInteger(UInt32(0))
+            // TTL: extended RCODE (8), version (8), DO (1), Z (15) — RFC 6891 §6.1.3, RFC 3225.
+            buffer.writeInteger(self.dnssecOK ? UInt32(0x0000_8000) : UInt32(0))
             buffer.writeInteger(UInt16(0))
         }
     }
@@ -61,6 +62,11 @@ extension DNSResourceRecord {
             for value in [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum] {
                 buffer.writeInteger(value)
             }
+        case .tlsa(let tlsa):
+            buffer.writeInteger(tlsa.usage)
+            buffer.writeInteger(tlsa.selector)
+            buffer.writeInteger(tlsa.matchingType)
+            buffer.writeBytes(tlsa.data)
         case .txt(let strings):
             for string in strings {
                 let bytes = string.prefix(255)

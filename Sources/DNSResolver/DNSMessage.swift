@@ -24,6 +24,9 @@ public struct DNSMessage: Sendable, Hashable {
     public var additionals: [DNSResourceRecord]
     /// The UDP payload size of the OPT pseudo-record, `nil` when the message has none.
     public var ednsUDPPayloadSize: UInt16?
+    /// The DO ("DNSSEC OK") bit of the OPT pseudo-record (RFC 3225 §3): the asker wants
+    /// DNSSEC records and validation. Sent only with an OPT record.
+    public var dnssecOK: Bool = false
 
     public init(
         header: DNSHeader,
@@ -42,16 +45,19 @@ public struct DNSMessage: Sendable, Hashable {
     }
 
     /// A recursive query (RD set) for one question with a random 16-bit id and EDNS(0).
+    /// With `dnssec`, the DO bit and the AD bit are set (RFC 3225, RFC 6840 §5.7), so a
+    /// validating resolver says in its AD bit whether the answer is authenticated.
     public static func query(
         _ question: DNSQuestion,
         id: UInt16 = UInt16.random(in: .min ... .max),
-        ednsUDPPayloadSize: UInt16? = DNSMessage.defaultEDNSUDPPayloadSize
+        ednsUDPPayloadSize: UInt16? = DNSMessage.defaultEDNSUDPPayloadSize,
+        dnssec: Bool = false
     ) -> DNSMessage {
-        DNSMessage(
-            header: DNSHeader(id: id, recursionDesired: true),
-            questions: [question],
-            ednsUDPPayloadSize: ednsUDPPayloadSize
-        )
+        var header = DNSHeader(id: id, recursionDesired: true)
+        header.isAuthenticData = dnssec
+        var message = DNSMessage(header: header, questions: [question], ednsUDPPayloadSize: ednsUDPPayloadSize)
+        message.dnssecOK = dnssec && ednsUDPPayloadSize != nil
+        return message
     }
 
     /// Whether this message is a response to `query`: QR set, the same id, and the same

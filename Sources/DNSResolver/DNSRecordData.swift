@@ -15,6 +15,8 @@ public enum DNSRecordData: Sendable, Hashable {
     case txt([[UInt8]])
     /// RFC 1035 §3.3.12: the name an address's reverse name points to.
     case ptr(DNSName)
+    /// RFC 6698 §2.1: certificate usage, selector, matching type, association data.
+    case tlsa(TLSARecord)
 
     /// The record type this data belongs to.
     public var type: DNSRecordType {
@@ -26,6 +28,7 @@ public enum DNSRecordData: Sendable, Hashable {
         case .soa: return .soa
         case .txt: return .txt
         case .ptr: return .ptr
+        case .tlsa: return .tlsa
         }
     }
 }

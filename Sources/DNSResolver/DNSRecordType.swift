@@ -15,6 +15,8 @@ public struct DNSRecordType: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let aaaa = DNSRecordType(rawValue: 28)
     /// The EDNS(0) pseudo-record (RFC 6891 §6.1).
     public static let opt = DNSRecordType(rawValue: 41)
+    /// A TLS certificate association (RFC 6698 §2), for DANE.
+    public static let tlsa = DNSRecordType(rawValue: 52)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public struct DNSRecordType: RawRepresentable, Sendable, Hashable, CustomStringC
         case .txt: return "TXT"
         case .aaaa: return "AAAA"
         case .opt: return "OPT"
+        case .tlsa: return "TLSA"
         default: return "TYPE\(self.rawValue)"
         }
     }

@@ -30,11 +30,12 @@ extension DNSResolver {
         using generator: inout R
     ) async throws -> [MailExchanger] {
         let name = try DNSName(domain)
-        let records = try await self.mx(domain)
+        let (records, mxAuthenticated) = try await self.mxAnswer(domain)
         if records.isEmpty {
-            let addresses = try await self.addresses(of: name, port: Self.smtpPort)
+            let (addresses, authenticated) = try await self.authenticatedAddresses(of: name, port: Self.smtpPort)
             guard !addresses.isEmpty else { throw DNSError.noData(name, "MX, A or AAAA") }
-            return [MailExchanger(host: name.description, preference: 0, addresses: addresses, isImplicit: true)]
+            return [MailExchanger(host: name.description, preference: 0, addresses: addresses, isImplicit: true,
+                                  isAuthenticated: mxAuthenticated && authenticated)]
         }
         // RFC 7505 §3: a single MX of "." means the domain accepts no mail. A "." among
         // other MX records is a misconfiguration; it cannot be delivered to, so drop it.
@@ -43,18 +44,19 @@ extension DNSResolver {
             throw DNSError(.nullMX, "\(name) publishes a null MX and accepts no mail (RFC 7505)")
         }
         let ordered = MXOrdering.order(usable, using: &generator)
-        let resolved = await withTaskGroup(of: (Int, Result<[SocketAddress], Error>).self) { group in
+        let resolved = await withTaskGroup(of: (Int, Result<([SocketAddress], Bool), Error>).self) { group in
             for (index, record) in ordered.enumerated() {
                 group.addTask {
                     do {
                         let host = try DNSName(record.exchange)
-                        return (index, .success(try await self.addresses(of: host, port: Self.smtpPort)))
+                        let found = try await self.authenticatedAddresses(of: host, port: Self.smtpPort)
+                        return (index, .success((found.addresses, found.authenticated)))
                     } catch {
                         return (index, .failure(error))
                     }
                 }
             }
-            var results = [Result<[SocketAddress], Error>?](repeating: nil, count: ordered.count)
+            var results = [Result<([SocketAddress], Bool), Error>?](repeating: nil, count: ordered.count)
             for await (index, result) in group {
                 results[index] = result
             }
@@ -64,9 +66,10 @@ extension DNSResolver {
         var temporary: Error? = nil
         for (record, result) in zip(ordered, resolved) {
             switch result {
-            case .success(let addresses) where !addresses.isEmpty:
+            case .success(let (addresses, authenticated)) where !addresses.isEmpty:
                 exchangers.append(
-                    MailExchanger(host: record.exchange, preference: record.preference, addresses: addresses, isImplicit: false)
+                    MailExchanger(host: record.exchange, preference: record.preference, addresses: addresses, isImplicit: false,
+                                  isAuthenticated: mxAuthenticated && authenticated)
                 )
             case .success:
                 continue

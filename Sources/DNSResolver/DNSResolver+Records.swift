@@ -22,6 +22,29 @@ extension DNSResolver {
         }
     }
 
+    /// The TLSA records at `name` (RFC 6698 §2), e.g. `_25._tcp.mx.example.com`, and
+    /// whether the answer was authenticated (AD, only with
+    /// ``DNSResolverConfiguration/requestDNSSEC``). DANE uses them only when it was (RFC 7672
+    /// §2.2); an authenticated "no records" means the host does not use DANE.
+    ///
+    /// ```
+    /// C: _25._tcp.mx.example.com. IN TLSA                       (DO, AD)
+    /// S: AD  _25._tcp.mx.example.com. 300 IN TLSA 3 1 1 8cb0fc6c…
+    /// ```
+    public func tlsa(_ name: String) async throws -> (records: [TLSARecord], authenticated: Bool) {
+        let dnsName = try DNSName(name)
+        let answer = try await self.answer(DNSQuestion(name: dnsName, type: .tlsa))
+        switch answer.result {
+        case .nameError, .noData:
+            return ([], answer.isAuthenticated)
+        case .records(let records, _):
+            return (records.compactMap { record in
+                guard case .tlsa(let tlsa) = record.data else { return nil }
+                return tlsa
+            }, answer.isAuthenticated)
+        }
+    }
+
     /// The TXT records at `name` (RFC 1035 §3.3.14), one string per record.
     ///
     /// A record may hold several character-strings of at most 255 octets each; they are

@@ -37,17 +37,24 @@ public final class DNSResolver: Sendable {
     /// - Throws: ``DNSError`` — ``DNSError/Code/nameDoesNotExist`` for NXDOMAIN,
     ///   ``DNSError/Code/invalidName``, or a temporary failure.
     public func mx(_ domain: String) async throws -> [MXRecord] {
+        try await self.mxAnswer(domain).records
+    }
+
+    /// ``mx(_:)`` and whether the answer was authenticated (AD).
+    func mxAnswer(_ domain: String) async throws -> (records: [MXRecord], authenticated: Bool) {
         let name = try DNSName(domain)
-        switch try await self.lookup(DNSQuestion(name: name, type: .mx)) {
+        let answer = try await self.answer(DNSQuestion(name: name, type: .mx))
+        switch answer.result {
         case .nameError:
             throw DNSError.nameDoesNotExist(name)
         case .noData:
-            return []
+            return ([], answer.isAuthenticated)
         case .records(let records, _):
-            return records.compactMap { record -> MXRecord? in
+            let mx = records.compactMap { record -> MXRecord? in
                 guard case .mx(let preference, let exchange) = record.data else { return nil }
                 return MXRecord(preference: preference, exchange: exchange.description)
             }.sorted { ($0.preference, $0.exchange) < ($1.preference, $1.exchange) }
+            return (mx, answer.isAuthenticated)
         }
     }
 
@@ -68,9 +75,16 @@ public final class DNSResolver: Sendable {
     }
 
     func addresses(of name: DNSName, port: Int) async throws -> [SocketAddress] {
-        async let v4 = self.capture { try await self.lookup(DNSQuestion(name: name, type: .a)) }
-        async let v6 = self.capture { try await self.lookup(DNSQuestion(name: name, type: .aaaa)) }
-        let results = await [v4, v6]
+        try await self.authenticatedAddresses(of: name, port: port).addresses
+    }
+
+    /// The addresses, and whether both the A and the AAAA answer were authenticated (AD).
+    func authenticatedAddresses(of name: DNSName, port: Int) async throws -> (addresses: [SocketAddress], authenticated: Bool) {
+        async let v4 = self.capture { try await self.answer(DNSQuestion(name: name, type: .a)) }
+        async let v6 = self.capture { try await self.answer(DNSQuestion(name: name, type: .aaaa)) }
+        let answers = await [v4, v6]
+        let authenticated = answers.allSatisfy { (try? $0.get().isAuthenticated) == true }
+        let results = answers.map { $0.map(\.result) }
         var addresses: [SocketAddress] = []
         for case .success(.records(let records, _)) in results {
             for record in records {
@@ -86,7 +100,7 @@ public final class DNSResolver: Sendable {
             for case .failure(let error) in results {
                 self.logger.debug("address lookup partly failed", metadata: ["name": "\(name)", "error": "\(error)"])
             }
-            return addresses
+            return (addresses, authenticated)
         }
         for case .success(.nameError) in results {
             throw DNSError.nameDoesNotExist(name)
@@ -94,12 +108,18 @@ public final class DNSResolver: Sendable {
         for case .failure(let error) in results {
             throw error
         }
-        return []
+        return ([], authenticated)
     }
 
     /// Answers `question` from the cache or the servers: each server in turn, each up to
     /// `attempts` times; SERVFAIL or REFUSED moves on to the next server at once.
     func lookup(_ question: DNSQuestion) async throws -> DNSLookupResult {
+        try await self.answer(question).result
+    }
+
+    /// ``lookup(_:)`` with the AD bit of the response (false unless
+    /// ``DNSResolverConfiguration/requestDNSSEC`` is set).
+    func answer(_ question: DNSQuestion) async throws -> DNSAnswer {
         if self.configuration.cacheEnabled, let cached = await self.state.cached(question) {
             self.logger.trace("DNS cache hit", metadata: ["question": "\(question)"])
             return cached
@@ -113,11 +133,13 @@ public final class DNSResolver: Sendable {
                 )
                 do {
                     let response = try await self.ask(question, server: server)
-                    let result = try DNSLookupResult(response: response, question: question)
+                    let answer = DNSAnswer(
+                        result: try DNSLookupResult(response: response, question: question),
+                        isAuthenticated: self.configuration.requestDNSSEC && response.header.isAuthenticData)
                     if self.configuration.cacheEnabled {
-                        await self.state.store(result, for: question)
+                        await self.state.store(answer, for: question)
                     }
-                    return result
+                    return answer
                 } catch let error as DNSError {
                     self.logger.debug(
                         "DNS query failed",
@@ -142,11 +164,12 @@ public final class DNSResolver: Sendable {
     /// FORMERR (RFC 6891 §7); then TCP if the reply is truncated (RFC 7766 §5).
     private func ask(_ question: DNSQuestion, server: SocketAddress) async throws -> DNSMessage {
         let timeout = self.configuration.timeout
-        var query = DNSMessage.query(question)
+        let dnssec = self.configuration.requestDNSSEC
+        var query = DNSMessage.query(question, dnssec: dnssec)
         var response = try await self.transport.udp(query, to: server, timeout: timeout)
         if response.header.responseCode == .formatError {
             self.logger.trace("DNS server rejected EDNS, retrying without", metadata: ["question": "\(question)"])
-            query = DNSMessage.query(question, ednsUDPPayloadSize: nil)
+            query = DNSMessage.query(question, ednsUDPPayloadSize: nil, dnssec: dnssec)
             response = try await self.transport.udp(query, to: server, timeout: timeout)
         }
         if response.header.isTruncated {
@@ -156,7 +179,7 @@ public final class DNSResolver: Sendable {
         return response
     }
 
-    private func capture(_ body: () async throws -> DNSLookupResult) async -> Result<DNSLookupResult, Error> {
+    private func capture(_ body: () async throws -> DNSAnswer) async -> Result<DNSAnswer, Error> {
         do {
             return .success(try await body())
         } catch {

@@ -20,6 +20,10 @@ public struct DNSResolverConfiguration: Sendable {
     public var cacheEnabled: Bool = true
     /// The most questions kept in the cache.
     public var cacheCapacity: Int = 10_000
+    /// Ask for DNSSEC (DO and AD bits, RFC 3225 / RFC 6840 §5.7) and report the AD bit of
+    /// answers (``DNSResolver/tlsa(_:)``, ``MailExchanger/isAuthenticated``). Only
+    /// meaningful when every server is a validating resolver the caller trusts.
+    public var requestDNSSEC: Bool = false
 
     public init(servers: [SocketAddress]) {
         self.servers = servers

@@ -12,13 +12,13 @@ actor DNSResolverState {
         self.cache = DNSCache(capacity: cacheCapacity)
     }
 
-    func cached(_ question: DNSQuestion) -> DNSLookupResult? {
-        self.cache.lookup(question, now: .now())
+    func cached(_ question: DNSQuestion) -> DNSAnswer? {
+        self.cache.answer(question, now: .now())
     }
 
-    func store(_ result: DNSLookupResult, for question: DNSQuestion) {
+    func store(_ answer: DNSAnswer, for question: DNSQuestion) {
         guard !self.isShutDown else { return }
-        self.cache.insert(result, for: question, now: .now())
+        self.cache.insert(answer.result, for: question, now: .now(), authenticated: answer.isAuthenticated)
     }
 
     /// Records an exchange in flight; throws once the resolver is shut down.

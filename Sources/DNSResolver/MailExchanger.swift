@@ -10,11 +10,16 @@ public struct MailExchanger: Sendable, Hashable {
     /// True when the domain has no MX records and its own address records stand in as an
     /// implicit MX of preference 0 (RFC 5321 §5.1).
     public var isImplicit: Bool
+    /// The MX answer and this host's address answers were authenticated with DNSSEC (AD,
+    /// only with ``DNSResolverConfiguration/requestDNSSEC``): the condition for looking up
+    /// and using its TLSA records (RFC 7672 §2.2).
+    public var isAuthenticated: Bool
 
-    public init(host: String, preference: UInt16, addresses: [SocketAddress], isImplicit: Bool) {
+    public init(host: String, preference: UInt16, addresses: [SocketAddress], isImplicit: Bool, isAuthenticated: Bool = false) {
         self.host = host
         self.preference = preference
         self.addresses = addresses
         self.isImplicit = isImplicit
+        self.isAuthenticated = isAuthenticated
     }
 }

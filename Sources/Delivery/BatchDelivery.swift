@@ -80,7 +80,7 @@ struct BatchDelivery {
             session = openSession
         } else {
             do {
-                session = try await SMTPDeliverySession.open(targets: targets, origin: origin, context: context, logger: logger)
+                session = try await SMTPDeliverySession.open(targets: targets, domain: batch.domain, origin: origin, context: context, logger: logger)
             } catch {
                 if let reply = error.remoteReply, await onFailureReply(reply) == .stop {
                     return Outcome(untried: deliverable)

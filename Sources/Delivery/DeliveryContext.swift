@@ -2,6 +2,7 @@ import DNSResolver
 import Logging
 import NIOCore
 import NIOSSL
+import OutboundTLS
 import Queue
 import RelayCore
 
@@ -15,6 +16,10 @@ struct DeliveryContext: Sendable {
     var router: DestinationRouter
     /// `ingest.max_received_headers`: a queued message with more is bounced as a loop.
     var maxReceivedHeaders: Int
-    var clientTLS: NIOSSLContext?
+    var tls: OutboundTLSContexts
+    /// MTA-STS policies (nil when `delivery.mta_sts.enabled` is false).
+    var mtaSTS: MTASTSPolicyStore?
+    /// TLSA lookups for DANE (nil unless `delivery.dane.enabled`).
+    var dane: DNSResolver?
     var logger: Logger
 }

@@ -2,6 +2,7 @@ import DNSResolver
 import Logging
 import NIOCore
 import NIOSSL
+import OutboundTLS
 import Queue
 import RelayCore
 import SMTPProtocol
@@ -29,12 +30,12 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// `max_received_headers` applies to queued messages too).
     public init(settings: DeliverySettings, ingest: IngestSettings, hostname: String, queue: MessageQueue, dns: DNSResolver,
                 group: EventLoopGroup, logger: Logger) throws {
-        var tls: NIOSSLContext? = nil
-        if settings.tls == .opportunistic {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            configuration.minimumTLSVersion = .tlsv12
-            tls = try NIOSSLContext(configuration: configuration)
+        let tls = try OutboundTLSContexts(settings: settings)
+        var mtaSTS: MTASTSPolicyStore? = nil
+        if settings.mtaSTS.enabled, let verified = tls.verified {
+            let fetcher = HTTPSFetcher(group: group, tls: verified, port: settings.mtaSTS.httpsPort,
+                                       timeout: .milliseconds(settings.mtaSTS.fetchTimeout.milliseconds))
+            mtaSTS = MTASTSPolicyStore(dns: dns, fetcher: fetcher, capacity: settings.mtaSTS.cacheCapacity, logger: logger)
         }
         let node = "\(hostname)/\(getpid())"
         self.consumer = "\(node)/\(UInt32.random(in: 0...UInt32.max))"
@@ -47,7 +48,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             router: DestinationRouter(routes: settings.routes, mxPort: settings.mxPort, dns: dns,
                                       policy: DestinationPolicy(delivery: settings, listeners: ingest.listeners),
                                       localAddresses: LocalAddresses()),
-            maxReceivedHeaders: ingest.maxReceivedHeaders, clientTLS: tls, logger: logger)
+            maxReceivedHeaders: ingest.maxReceivedHeaders,
+            tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, logger: logger)
     }
 
     public func run() async throws {

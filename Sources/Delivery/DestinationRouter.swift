@@ -15,6 +15,9 @@ struct DestinationRouter: Sendable {
         var isImplicit = false
         /// A static route from the configuration.
         var isRoute = false
+        /// The MX and address answers were DNSSEC-authenticated (RFC 7672 §2.2), so the
+        /// host's TLSA records may be used.
+        var isAuthenticated = false
     }
 
     /// A failure to find where to deliver; permanent ones bounce, others defer.
@@ -54,7 +57,8 @@ struct DestinationRouter: Sendable {
         }
         return exchangers.map { exchanger in
             Target(host: exchanger.host, addresses: exchanger.addresses.compactMap { Self.withPort($0, mxPort) },
-                   preference: exchanger.preference, isImplicit: exchanger.isImplicit)
+                   preference: exchanger.preference, isImplicit: exchanger.isImplicit,
+                   isAuthenticated: exchanger.isAuthenticated)
         }
     }
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOSSL
+import OutboundTLS
 import Queue
 import SMTPClient
 import SMTPProtocol
@@ -16,8 +17,6 @@ struct SMTPDeliverySession {
 
     var remoteIP: String? { connection.remoteAddress.ipAddress }
 
-    /// Tries each target address in order; returns the first session that reaches a `250` to EHLO/HELO.
-    /// Throws a transient reply describing the last failure when none does.
     /// Where a session comes from and what it requires.
     struct Origin: Sendable {
         /// Local address to bind (the egress IP), nil for the system's choice.
@@ -27,34 +26,85 @@ struct SMTPDeliverySession {
         var tlsRequired: Bool
     }
 
-    static func open(targets: [DestinationRouter.Target], origin: Origin, context: DeliveryContext, logger: Logger) async throws(RecipientFailure) -> SMTPDeliverySession {
+    /// Tries each target address in order; returns the first session that reaches a `250` to
+    /// EHLO/HELO under the TLS each host requires (``TLSRequirement``: the domain's MTA-STS
+    /// policy, DANE, the site's `tls_required`). Throws a transient reply describing the last
+    /// failure when none does — `4.7.5` when every host failed for a TLS reason.
+    static func open(targets: [DestinationRouter.Target], domain: String, origin: Origin, context: DeliveryContext,
+                     logger: Logger) async throws(RecipientFailure) -> SMTPDeliverySession {
         var lastProblem = "no mail exchanger addresses"
         var lastReply: SMTPReply?
-        var withoutTLS: [String] = []
+        var tlsProblems: [String] = []
+        var otherProblems = 0
+        let policy = targets.first?.isRoute == true ? nil : await context.mtaSTS?.policy(for: domain)
         for target in targets {
+            let requirement: TLSRequirement
+            switch await Self.requirement(for: target, domain: domain, policy: policy, origin: origin, context: context, logger: logger) {
+            case .success(let decided): requirement = decided
+            case .failure(let refusal):
+                tlsProblems.append(refusal.reason)
+                logger.notice("not delivering to this MX: \(refusal.reason)", metadata: ["mx": "\(target.host)"])
+                continue
+            }
             for address in target.addresses where origin.localAddress == nil || Self.sameFamily(address, origin.localAddress!) {
                 do {
-                    return try await open(host: target.host, address: address, origin: origin, context: context)
-                } catch let error as TLSRequiredError {
-                    withoutTLS.append(error.host)
-                    lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
-                    logger.info("no STARTTLS where the site requires TLS, trying the next address", metadata: ["mx": "\(target.host)", "address": "\(address)"])
+                    return try await open(host: target.host, address: address, origin: origin, requirement: requirement, context: context)
+                } catch let error as TLSPolicyError {
+                    tlsProblems.append(error.reason)
+                    logger.notice("TLS policy not met, trying the next address",
+                                  metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error.reason)"])
                 } catch let error as RemoteReplyError {
+                    otherProblems += 1
                     lastReply = error.reply
                     lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
                     logger.info("cannot deliver via this address, trying the next", metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
                 } catch {
+                    otherProblems += 1
                     lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
                     logger.info("cannot deliver via this address, trying the next", metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
                 }
             }
         }
-        if !withoutTLS.isEmpty && lastProblem.hasSuffix("did not offer it") {
-            // Deferred, never sent in clear (RFC 3207 §4: a client may refuse to go on
-            // without TLS); the code says why, not "unreachable".
-            throw RecipientFailure(reply: "451 4.7.5 TLS is required for this site and its mail exchangers (\(Set(withoutTLS).sorted().joined(separator: ", "))) did not offer STARTTLS")
+        let tlsSummary = Array(Set(tlsProblems)).sorted().joined(separator: "; ")
+        if !tlsProblems.isEmpty && otherProblems == 0 {
+            // Deferred, never sent in clear or to an unauthenticated host (RFC 3207 §4,
+            // RFC 8461 §5, RFC 7672 §2.2); the code says why, not "unreachable".
+            throw RecipientFailure(reply: "451 4.7.5 \(tlsSummary)")
         }
-        throw RecipientFailure(reply: "451 4.4.1 Could not reach any mail exchanger: \(lastProblem)", remoteReply: lastReply)
+        let alsoTLS = tlsProblems.isEmpty ? "" : "; \(tlsSummary)"
+        throw RecipientFailure(reply: "451 4.4.1 Could not reach any mail exchanger: \(lastProblem)\(alsoTLS)", remoteReply: lastReply)
+    }
+
+    /// What `target` must offer: DANE when its MX answer and TLSA records are authenticated,
+    /// else the MTA-STS policy, else the site's `tls_required`.
+    private static func requirement(for target: DestinationRouter.Target, domain: String, policy: MTASTSPolicy?, origin: Origin,
+                                    context: DeliveryContext, logger: Logger) async -> Result<TLSRequirement, TLSRefusal> {
+        var dane: DANEMatcher? = nil
+        if let resolver = context.dane, target.isAuthenticated, !target.isRoute {
+            let name = "_\(context.settings.mxPort)._tcp.\(target.host)"
+            do {
+                let found = try await resolver.tlsa(name)
+                let usable = DANEMatcher.usable(found.records)
+                if found.authenticated && !found.records.isEmpty {
+                    // RFC 7672 §2.2: secure TLSA records make TLS mandatory even when none is
+                    // usable; then only the usable ones can authenticate the server.
+                    dane = DANEMatcher(name: name, host: target.host, records: usable)
+                    logger.info("DANE applies: TLS mandatory, certificate checked against \(usable.count) usable TLSA record(s)",
+                                metadata: ["mx": "\(target.host)", "tlsa": "\(name)"])
+                }
+            } catch {
+                // RFC 7672 §2.2.2: a failed lookup of a secure host's TLSA records is not
+                // "no records": the host may be DANE-protected, so it is not used now.
+                return .failure(TLSRefusal(reason: "TLSA lookup of \(name) failed: \(error)"))
+            }
+        }
+        let decision = TLSRequirement.decide(host: target.host, domain: domain, policy: policy, dane: dane,
+                                             siteRequiresTLS: origin.tlsRequired, verifySiteTLS: context.settings.verifyTLSRequired)
+        if let policy, policy.mode == .testing, !policy.matches(host: target.host) {
+            // RFC 8461 §5: testing mode delivers anyway and only reports.
+            logger.notice("MTA-STS (testing): MX \(target.host) is not listed in the policy of \(domain)", metadata: ["mx": "\(target.host)"])
+        }
+        return decision
     }
 
     static func sameFamily(_ a: SocketAddress, _ b: SocketAddress) -> Bool {
@@ -64,7 +114,8 @@ struct SMTPDeliverySession {
         }
     }
 
-    private static func open(host: String, address: SocketAddress, origin: Origin, context: DeliveryContext) async throws -> SMTPDeliverySession {
+    private static func open(host: String, address: SocketAddress, origin: Origin, requirement: TLSRequirement,
+                             context: DeliveryContext) async throws -> SMTPDeliverySession {
         let connection = try await SMTPClientConnection.connect(
             to: address, from: origin.localAddress, group: context.group,
             connectTimeout: .milliseconds(context.settings.connectTimeout.milliseconds),
@@ -74,23 +125,50 @@ struct SMTPDeliverySession {
             guard greeting.code == 220 else { throw RemoteReplyError(reply: greeting) }
             var capabilities = try await hello(connection, name: origin.heloName)
             var isTLS = false
-            if capabilities.startTLS, let tls = context.clientTLS {
+            if capabilities.startTLS, let handshake = context.tls.handshake(for: requirement, host: host) {
                 let reply = try await connection.send(.startTLS)
                 if reply.code == 220 {
-                    try await connection.startTLS(serverHostname: SocketAddressCheck.isIPAddress(host) ? nil : host, context: tls)
-                    // RFC 3207 §4.2: forget what we knew and greet again over TLS.
-                    capabilities = try await hello(connection, name: origin.heloName)
+                    do {
+                        try await connection.startTLS(serverHostname: SocketAddressCheck.isIPAddress(host) ? nil : host,
+                                                      context: handshake.context, verify: handshake.verify)
+                        // RFC 3207 §4.2: forget what we knew and greet again over TLS.
+                        capabilities = try await hello(connection, name: origin.heloName)
+                    } catch let error as SMTPClientError {
+                        throw error
+                    } catch where requirement.isMandatory && !(error is RemoteReplyError) {
+                        // The handshake failed: the certificate was refused (or TLS broke).
+                        throw TLSPolicyError(reason: "TLS with \(host) failed (\(requirement.reason) requires "
+                                             + "\(Self.authentication(requirement))): \(handshake.describe(error))")
+                    }
                     isTLS = true
+                    if case .reported = requirement, let problem = handshake.problem {
+                        context.logger.notice("MTA-STS (testing): the certificate of \(host) would be refused under enforce: \(problem)",
+                                              metadata: ["mx": "\(host)"])
+                    }
+                } else if requirement.isMandatory {
+                    throw TLSPolicyError(reason: "\(host) answered STARTTLS with \(reply.singleLineText) (TLS required by \(requirement.reason))")
                 }
             }
-            if origin.tlsRequired && !isTLS {
+            if case .reported = requirement, !isTLS {
+                context.logger.notice("MTA-STS (testing): \(host) did not offer STARTTLS; enforce would defer", metadata: ["mx": "\(host)"])
+            }
+            if requirement.isMandatory && !isTLS {
                 _ = try? await connection.send(.quit)
-                throw TLSRequiredError(host: host)
+                if case .encrypted = requirement { throw TLSPolicyError(reason: "TLS is required for this site and \(host) did not offer it") }
+                throw TLSPolicyError(reason: "\(host) did not offer STARTTLS (TLS required by \(requirement.reason))")
             }
             return SMTPDeliverySession(connection: connection, host: host, capabilities: capabilities, isTLS: isTLS)
         } catch {
             await connection.close()
             throw error
+        }
+    }
+
+    private static func authentication(_ requirement: TLSRequirement) -> String {
+        switch requirement {
+        case .opportunistic, .encrypted, .reported: return "any certificate"
+        case .verified: return "a certificate from a trusted CA naming the MX host"
+        case .dane: return "a certificate matching the TLSA records"
         }
     }
 
@@ -179,10 +257,12 @@ struct RecipientFailure: Error {
     var remoteReply: SMTPReply? = nil
 }
 
-/// The site requires TLS and the server did not offer it (or the handshake failed).
-struct TLSRequiredError: Error, CustomStringConvertible {
-    var host: String
-    var description: String { "451 4.7.5 TLS is required for this site and \(host) did not offer it" }
+/// A host did not meet the TLS its destination requires (no STARTTLS, a certificate
+/// refused): the attempt moves on, and if every host fails this way the recipients are
+/// deferred with `4.7.5`.
+struct TLSPolicyError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
 }
 
 /// A server answered something that ends the attempt before any transaction.

@@ -39,6 +39,8 @@ public struct HikyakuApplication {
                 }
             }
         }
+        // DANE (RFC 7672) trusts the AD bit of these servers: ask for DNSSEC only then.
+        dnsConfiguration.requestDNSSEC = delivery.dane.enabled
         return dnsConfiguration
     }
 

@@ -73,12 +73,36 @@ public final class SMTPClientConnection: Sendable {
         return try await roundTrip(out, expecting: 1)[0]
     }
 
-    /// Upgrades to TLS after a `220` to STARTTLS (RFC 3207). Opportunistic (RFC 7435): the
-    /// certificate is not verified, as MX certificates rarely match and a failed check
-    /// would only push the mail to plaintext.
-    public func startTLS(serverHostname: String?, context: NIOSSLContext) async throws {
+    /// Upgrades to TLS after a `220` to STARTTLS (RFC 3207). Whether and how the certificate
+    /// is checked is the context's (and `verify`'s) business: opportunistic TLS (RFC 7435)
+    /// checks nothing, MTA-STS and `tls_required` check the chain and name, DANE the TLSA match.
+    ///
+    /// Anything the server sent after its `220` and before the handshake is refused, not
+    /// kept: a reply injected there in clear text would otherwise answer the first command
+    /// sent over TLS and shift every later reply by one (RFC 3207 §4.2; the client-side
+    /// analogue of CVE-2011-0411). The connection is closed and the attempt fails.
+    ///
+    /// ```
+    /// C: STARTTLS
+    /// S: 220 go ahead\r\n550 5.1.1 no\r\n      (one write: the 550 is an injection)
+    /// C: (closes; nothing is delivered on this connection)
+    /// ```
+    public func startTLS(serverHostname: String?, context: NIOSSLContext,
+                         verify: NIOSSLCustomVerificationCallback? = nil) async throws {
+        let handler = self.handler
         try await channel.eventLoop.submit {
-            let tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+            do {
+                try handler.value.requireNothingBuffered()
+            } catch {
+                self.channel.close(promise: nil)
+                throw error
+            }
+            let tls: NIOSSLClientHandler
+            if let verify {
+                tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname, customVerificationCallback: verify)
+            } else {
+                tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+            }
             try self.channel.pipeline.syncOperations.addHandler(tls, position: .first)
         }.get()
     }
@@ -141,6 +165,17 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         failAll(SMTPClientError.closed)
         self.context = nil
+    }
+
+    /// Throws if any byte from the server is held, parsed or not: called on the event loop
+    /// just before the TLS handler goes in, so every plaintext byte that arrived before the
+    /// handshake is seen here (later ones reach the TLS handler and fail the handshake).
+    func requireNothingBuffered() throws {
+        guard unclaimed.isEmpty, parser.isEmpty else {
+            let error = SMTPClientError.protocolViolation("the server sent data after its 220 to STARTTLS, before the TLS handshake (RFC 3207 §4.2)")
+            failAll(error)
+            throw error
+        }
     }
 
     /// Waits for the next `count` replies (0: resumes at once with none).

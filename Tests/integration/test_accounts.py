@@ -299,8 +299,11 @@ def test_outbound_tls_is_opportunistic_and_required_where_the_site_says_so(make_
         # Two relays on one Redis would share work; one relay, two routes: the TLS-less
         # receiver is reached only through "plain.test". With tls_required for every site,
         # mail to it is deferred, never sent in clear; mail to the TLS receiver goes.
+        # verify_tls_required off: the receiver's certificate is self-signed (verification
+        # is tested in test_outbound_tls.py).
         relay = make_relay("all", {"delivery": {"routes": {"plain.test": f"127.0.0.1:{plain.port}"},
-                                                "default_shaping": {"tls_required": True}}})
+                                                "default_shaping": {"tls_required": True},
+                                                "verify_tls_required": False}})
         reply = final_reply(swaks(relay.relay_port, "a@origin.test", f"p-{tok}@plain.test"))
         assert reply.startswith("250"), reply
         reply = final_reply(swaks(relay.relay_port, "a@origin.test", f"t-{tok}@static.test"))

@@ -92,6 +92,9 @@ class HikyakuSystem:
                 "mx_port": self.sim_port,
                 # The simulated sites are on 127.0.x.y, which workers refuse by default.
                 "allowed_mx_networks": ["127.0.0.0/8"],
+                # The simulator's sites present a self-signed certificate; tls_required
+                # sites (gmail) would otherwise be deferred for want of a verified one.
+                "verify_tls_required": False,
             },
         }
         if self.egress:

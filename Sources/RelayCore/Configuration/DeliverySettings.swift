@@ -36,6 +36,17 @@ public struct DeliverySettings: Sendable, Codable {
     public var allowedMXNetworks: [IPNetwork]
     /// Outbound STARTTLS: `opportunistic` (use when offered, RFC 3207 / RFC 7435) or `disabled`. Default `opportunistic`.
     public var tls: OutboundTLS
+    /// PEM bundle of trusted CAs for verified outbound TLS (MTA-STS `enforce`, `tls_required`
+    /// sites, policy fetches). Default: the system bundle (`ca-certificates`). A worker
+    /// that needs it and finds none refuses to start.
+    public var caFile: String?
+    /// `tls_required` sites: verify the certificate chain (against `ca_file`) and that it
+    /// names the MX host; false accepts any certificate, as opportunistic TLS does. Default true.
+    public var verifyTLSRequired: Bool
+    /// MTA-STS (RFC 8461).
+    public var mtaSTS: MTASTSSettings
+    /// DANE (RFC 7672).
+    public var dane: DANESettings
     /// A claimed batch whose worker stopped confirming it for this long is taken over by
     /// another worker (that worker is presumed dead). Default `2m`.
     public var claimTimeout: ConfigDuration
@@ -59,6 +70,7 @@ public struct DeliverySettings: Sendable, Codable {
         case connectTimeout = "connect_timeout", commandTimeout = "command_timeout", heloName = "helo_name"
         case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout"
         case forbiddenNetworks = "forbidden_networks", allowedMXNetworks = "allowed_mx_networks"
+        case caFile = "ca_file", verifyTLSRequired = "verify_tls_required", mtaSTS = "mta_sts", dane
         case egress, sites, defaultShaping = "default_shaping", backoffRules = "backoff_rules", builtInBackoffRules = "built_in_backoff_rules"
     }
 
@@ -78,6 +90,10 @@ public struct DeliverySettings: Sendable, Codable {
         forbiddenNetworks = []
         allowedMXNetworks = []
         tls = .opportunistic
+        caFile = nil
+        verifyTLSRequired = true
+        mtaSTS = MTASTSSettings()
+        dane = DANESettings()
         claimTimeout = .minutes(2)
         egress = []
         sites = []
@@ -105,6 +121,10 @@ public struct DeliverySettings: Sendable, Codable {
         forbiddenNetworks = try c.decodeIfPresent([IPNetwork].self, forKey: .forbiddenNetworks) ?? forbiddenNetworks
         allowedMXNetworks = try c.decodeIfPresent([IPNetwork].self, forKey: .allowedMXNetworks) ?? allowedMXNetworks
         tls = try c.decodeIfPresent(OutboundTLS.self, forKey: .tls) ?? tls
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile) ?? caFile
+        verifyTLSRequired = try c.decodeIfPresent(Bool.self, forKey: .verifyTLSRequired) ?? verifyTLSRequired
+        mtaSTS = try c.decodeIfPresent(MTASTSSettings.self, forKey: .mtaSTS) ?? mtaSTS
+        dane = try c.decodeIfPresent(DANESettings.self, forKey: .dane) ?? dane
         claimTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .claimTimeout) ?? claimTimeout
         egress = try c.decodeIfPresent([EgressIPSettings].self, forKey: .egress) ?? egress
         sites = try c.decodeIfPresent([SiteSettings].self, forKey: .sites) ?? sites
@@ -135,6 +155,7 @@ public struct DeliverySettings: Sendable, Codable {
         if !(1...65535).contains(mxPort) {
             throw ConfigurationError(key: "delivery.mx_port", problem: "must be a TCP port (1-65535)")
         }
+        try mtaSTS.validate()
         if claimTimeout.milliseconds < 1000 {
             throw ConfigurationError(key: "delivery.claim_timeout", problem: "must be at least 1s")
         }

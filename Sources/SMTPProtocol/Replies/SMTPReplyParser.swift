@@ -40,6 +40,12 @@ public struct SMTPReplyParser: Sendable {
         self.buffer.readableBytes
     }
 
+    /// Whether nothing is held: no unread bytes and no reply begun but unfinished. Before a
+    /// TLS handshake this must hold (RFC 3207 §4.2: what came before it must be discarded).
+    public var isEmpty: Bool {
+        self.buffer.readableBytes == 0 && self.pendingCode == nil
+    }
+
     public mutating func append(_ bytes: ByteBuffer) {
         if self.buffer.readableBytes == 0 {
             self.buffer = bytes

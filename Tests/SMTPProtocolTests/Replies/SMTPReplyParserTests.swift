@@ -135,4 +135,20 @@ struct SMTPReplyParserTests {
         }
         #expect(try Self.replies([wire.bytes]) == replies)
     }
+
+    /// What STARTTLS checks before the handshake (RFC 3207 §4.2): no byte held, whether
+    /// a half line or the first lines of a multi-line reply.
+    @Test("isEmpty only when nothing is held", arguments: [
+        ("220 go ahead\r\n", true),
+        ("220 go ahead\r\n550 5.1", false),
+        ("220 go ahead\r\n250-first line\r\n", false),
+    ])
+    func isEmptyOnlyWhenNothingIsHeld(input: String, empty: Bool) throws {
+        var parser = SMTPReplyParser()
+        #expect(parser.isEmpty)
+        parser.append(ByteBuffer(string: input))
+        #expect(try parser.next()?.code == 220)
+        while try parser.next() != nil {}
+        #expect(parser.isEmpty == empty)
+    }
 }
