@@ -12,10 +12,11 @@ import ServiceLifecycle
 /// the first of this host's egress IPs the site's limits allow (one atomic Redis call that
 /// also charges the limits and takes a connection lease), deliver it, and record each
 /// outcome; plus a loop that moves deferred work back when its retry is due. Stateless:
-/// everything it holds is a claim or a lease in Redis that lapses if this worker dies.
+/// everything it holds is a claim or a lease in Redis that lapses if this worker dies —
+/// or is taken back at once when it restarts under the same identity.
 public struct DeliveryWorker: Service, CustomStringConvertible {
     private let context: DeliveryContext
-    /// This worker's name in the consumer group (host, process id, random).
+    /// This worker's name in the consumer group: its `NodeIdentity`.
     private let consumer: String
     private let egress: [EgressAddress]
     private let pools: [String]
@@ -25,7 +26,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// How ServiceLifecycle names it in logs.
     public var description: String { "DeliveryWorker(\(consumer))" }
 
-    public init(settings: DeliverySettings, hostname: String, queue: MessageQueue, dns: DNSResolver,
+    public init(settings: DeliverySettings, hostname: String, identity: NodeIdentity, queue: MessageQueue, dns: DNSResolver,
                 group: EventLoopGroup, logger: Logger) throws {
         var tls: NIOSSLContext? = nil
         if settings.tls == .opportunistic {
@@ -34,8 +35,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             configuration.minimumTLSVersion = .tlsv12
             tls = try NIOSSLContext(configuration: configuration)
         }
-        let node = "\(hostname)/\(getpid())"
-        self.consumer = "\(node)/\(UInt32.random(in: 0...UInt32.max))"
+        let node = identity.name
+        self.consumer = identity.name
         self.egress = try EgressAddress.all(settings: settings, hostname: hostname)
         self.pools = Array(Set(egress.map(\.pool))).sorted()
         self.sites = SiteResolver(settings: settings)
@@ -48,6 +49,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
 
     public func run() async throws {
         context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.joined(separator: ", ")), egress \(egress.map(\.id).joined(separator: ", "))")
+        await recoverClaims()
         let scout = Scout()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -60,6 +62,24 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             Task { await scout.close() }
         }
         context.logger.notice("delivery worker \(consumer) stopped")
+    }
+
+    /// Before the first claim: what an earlier run under this identity left claimed (it was
+    /// killed) becomes takeable now rather than after `claim_timeout`, and its connection
+    /// leases stop counting against the sites' limits.
+    private func recoverClaims() async {
+        while !Task.isShuttingDownGracefully {
+            do {
+                let found = try await context.queue.recoverClaims(consumer: consumer, pools: pools)
+                if found.entries > 0 || found.leases > 0 {
+                    context.logger.notice("took back \(found.entries) item(s) claimed and \(found.leases) connection lease(s) held by an earlier run of \(consumer) that did not stop cleanly; items it was delivering may be delivered twice")
+                }
+                return
+            } catch {
+                context.logger.warning("cannot recover the claims of an earlier run of \(consumer): \(error); retrying in 1s")
+                await pause(.seconds(1))
+            }
+        }
     }
 
     /// Take a due destination, claim, deliver — until graceful shutdown. A batch in progress
@@ -330,6 +350,3 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
