@@ -52,6 +52,11 @@ extension MessageQueue {
         public var entries: Int
         /// Connection leases it held, freed.
         public var leases: Int
+
+        public init(entries: Int, leases: Int) {
+            self.entries = entries
+            self.leases = leases
+        }
     }
 
     /// Run by a worker right after it took its identity, before it claims anything: the
