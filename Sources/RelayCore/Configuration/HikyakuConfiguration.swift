@@ -20,9 +20,10 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var delivery: DeliverySettings
     public var metrics: MetricsSettings
     public var accounts: AccountSettings
+    public var secrets: SecretsSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts
+        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -35,6 +36,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.delivery = DeliverySettings()
         self.metrics = MetricsSettings()
         self.accounts = AccountSettings()
+        self.secrets = SecretsSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -49,6 +51,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         delivery = try c.decodeIfPresent(DeliverySettings.self, forKey: .delivery) ?? delivery
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? metrics
         accounts = try c.decodeIfPresent(AccountSettings.self, forKey: .accounts) ?? accounts
+        secrets = try c.decodeIfPresent(SecretsSettings.self, forKey: .secrets) ?? secrets
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -67,6 +70,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try delivery.validate()
         try metrics.validate()
         try accounts.validate()
+        try secrets.validate()
     }
 
     /// Letters, digits and `.-_:` only: the name is part of Redis keys and of connection
