@@ -15,9 +15,10 @@ import ServiceLifecycle
 /// everything it holds is a claim or a lease in Redis that lapses if this worker dies —
 /// or is taken back at once when it restarts under the same identity.
 public struct DeliveryWorker: Service, CustomStringConvertible {
-    private let context: DeliveryContext
-    /// This worker's name in the consumer group: its `NodeIdentity`.
-    private let consumer: String
+    private var context: DeliveryContext
+    /// This worker's name in the consumer group: its `NodeIdentity`, taken when it starts.
+    private var consumer: String
+    private let nodeName: String
     private let egress: [EgressAddress]
     private let pools: [String]
     private let sites: SiteResolver
@@ -26,7 +27,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// How ServiceLifecycle names it in logs.
     public var description: String { "DeliveryWorker(\(consumer))" }
 
-    public init(settings: DeliverySettings, hostname: String, identity: NodeIdentity, queue: MessageQueue, dns: DNSResolver,
+    /// `nodeName`: the base of this worker's identity (`node_name`, see `NodeIdentity`).
+    public init(settings: DeliverySettings, hostname: String, nodeName: String, queue: MessageQueue, dns: DNSResolver,
                 group: EventLoopGroup, logger: Logger) throws {
         var tls: NIOSSLContext? = nil
         if settings.tls == .opportunistic {
@@ -35,8 +37,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             configuration.minimumTLSVersion = .tlsv12
             tls = try NIOSSLContext(configuration: configuration)
         }
-        let node = identity.name
-        self.consumer = identity.name
+        let node = nodeName
+        self.nodeName = nodeName
+        self.consumer = nodeName
         self.egress = try EgressAddress.all(settings: settings, hostname: hostname)
         self.pools = Array(Set(egress.map(\.pool))).sorted()
         self.sites = SiteResolver(settings: settings)
@@ -47,18 +50,52 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             clientTLS: tls, logger: logger)
     }
 
+    /// Takes an identity (waiting for Redis if need be), then delivers under it while
+    /// keeping its lease, until graceful shutdown; then gives the identity back. If the
+    /// lease is lost to another process, delivery stops and this throws: two processes
+    /// must never claim under one name.
     public func run() async throws {
+        let lease = context.settings.nodeLease.duration
+        let identity: NodeIdentity
+        do {
+            identity = try await cancelWhenGracefulShutdown {
+                try await NodeIdentity.acquire(nodeName: nodeName, queue: context.queue, lease: lease, logger: context.logger)
+            }
+        } catch is CancellationError {
+            return
+        }
+        var named = self
+        named.consumer = identity.name
+        named.context.node = identity.name
+        let worker = named
+        let keeper = NodeIdentity.Keeper(identity: identity, queue: context.queue, lease: lease, logger: context.logger)
+        // The first to end: delivery (graceful shutdown), or the keeper throwing (identity
+        // lost), which cancels delivery and ends the process.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await keeper.run() }
+            group.addTask { await worker.deliver() }
+            try await group.next()
+            group.cancelAll()
+        }
+        await NodeIdentity.release(identity, queue: context.queue, logger: context.logger)
+    }
+
+    private func deliver() async {
         context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.joined(separator: ", ")), egress \(egress.map(\.id).joined(separator: ", "))")
         await recoverClaims()
         let scout = Scout()
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for index in 0..<context.settings.concurrency {
-                    group.addTask { await self.deliveryLoop(offset: index, scout: scout) }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    for index in 0..<context.settings.concurrency {
+                        group.addTask { await self.deliveryLoop(offset: index, scout: scout) }
+                    }
+                    group.addTask { await self.retryLoop() }
                 }
-                group.addTask { await self.retryLoop() }
+            } onGracefulShutdown: {
+                Task { await scout.close() }
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             Task { await scout.close() }
         }
         context.logger.notice("delivery worker \(consumer) stopped")
@@ -68,7 +105,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// killed) becomes takeable now rather than after `claim_timeout`, and its connection
     /// leases stop counting against the sites' limits.
     private func recoverClaims() async {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let found = try await context.queue.recoverClaims(consumer: consumer, pools: pools)
                 if found.entries > 0 || found.leases > 0 {
@@ -86,7 +123,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// is finished (its outcomes recorded) before the loop stops.
     private func deliveryLoop(offset: Int, scout: Scout) async {
         var turn = offset
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Only one idle loop polls at a time (see `Scout`).
             guard await scout.enter() else { continue }
             var soonest: Int64? = nil
@@ -141,7 +178,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         let perConnection = shaping.maxMessagesPerConnection ?? Int.max
         var open: OpenConnection? = nil
         let arrived = ContinuousClock.now
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Fairness: with every loop busy nobody looks for other due destinations, so a
             // loop that has been here a while goes back to the rotation.
             if ContinuousClock.now - arrived > Self.maxStayWhileOthersWait, await !scout.isWatching { break }
@@ -327,7 +364,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// Moves due retries back every 500 ms, and reports queue depth every 5 s.
     private func retryLoop() async {
         var round = 0
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 _ = try await context.queue.promoteDue()
                 if round % 10 == 0 {

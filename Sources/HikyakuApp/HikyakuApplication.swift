@@ -139,12 +139,8 @@ public struct HikyakuApplication {
         }
         if role.runsWorker {
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
-            // The identity first: the worker's consumer name, and its lease is kept until
-            // the worker has stopped (services stop in reverse order).
-            let identity = try await NodeIdentity.acquire(nodeName: configuration.effectiveNodeName, queue: queue,
-                                                          lease: configuration.delivery.nodeLease.duration, logger: logger)
-            services.append(NodeIdentity.Keeper(identity: identity, queue: queue, lease: configuration.delivery.nodeLease.duration, logger: logger))
-            services.append(try DeliveryWorker(settings: configuration.delivery, hostname: configuration.hostname, identity: identity,
+            services.append(try DeliveryWorker(settings: configuration.delivery, hostname: configuration.hostname,
+                                               nodeName: configuration.effectiveNodeName,
                                                queue: queue, dns: dns, group: group, logger: logger))
         }
         if let address = configuration.metrics.address, let registry = metricsRegistry {

@@ -124,3 +124,14 @@ def test_second_live_process_with_same_node_name_gets_another_identity(make_rela
     # A graceful stop gives the identity back.
     second.stop()
     assert redis_server.command("EXISTS", "hk:node:twin/1").strip() == b"0"
+
+
+def test_a_worker_whose_identity_is_taken_stops(make_relay, redis_server):
+    worker = make_relay("worker", {"node_name": "lost", "delivery": {"node_lease": "3s"}})
+    assert wait_for(lambda: worker_name(worker), what="the worker to start") == "lost/0"
+    # As if another process had taken it while this one was cut off from Redis.
+    redis_server.command("SET", "hk:node:lost/0", "v1:other:process", "PX", "60000")
+    wait_for(lambda: not worker.alive(), timeout=20, what="the worker to stop once its identity is held by another process")
+    assert worker.process.proc.returncode != 0
+    assert "is now held by another process" in worker.process.log_text()
+    assert redis_server.command("GET", "hk:node:lost/0").strip() == b"v1:other:process", "it must not release another's identity"

@@ -1,6 +1,5 @@
 import Logging
 import Queue
-import ServiceLifecycle
 
 /// A worker process's stable name in the queue: `<node_name>/<slot>`, its Redis consumer
 /// name. Stable across restarts, so a process restarted after a crash finds, under its own
@@ -88,29 +87,18 @@ public struct NodeIdentityError: Error, CustomStringConvertible {
 }
 
 extension NodeIdentity {
-    /// Renews the identity's lease every third of `lease` until graceful shutdown, then
-    /// gives it back. Put it in the `ServiceGroup` before the worker, so it is stopped
-    /// after the worker (shutdown runs in reverse order) and the lease outlives every
-    /// claim. If another process has taken the identity (this one was cut off from Redis
-    /// for longer than the lease), it throws: two processes must never deliver under one
-    /// name, and the process exits.
-    public struct Keeper: Service {
+    /// Renews the identity's lease every third of `lease` until cancelled. If another
+    /// process has taken the identity (this one was cut off from Redis for longer than the
+    /// lease), it throws: two processes must never deliver under one name.
+    struct Keeper: Sendable {
         let identity: NodeIdentity
         let queue: MessageQueue
         let lease: Duration
         let logger: Logger
 
-        public init(identity: NodeIdentity, queue: MessageQueue, lease: Duration, logger: Logger) {
-            self.identity = identity
-            self.queue = queue
-            self.lease = lease
-            self.logger = logger
-        }
-
-        public func run() async throws {
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: lease / 3) }
-                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+        func run() async throws {
+            while true {
+                do { try await Task.sleep(for: lease / 3) } catch { return }
                 do {
                     switch try await queue.renewIdentity(identity.name, token: identity.token, lease: lease) {
                     case .renewed:
@@ -125,9 +113,13 @@ extension NodeIdentity {
                     logger.warning("cannot renew the lease on worker identity \(identity.name): \(error)")
                 }
             }
-            do { try await queue.releaseIdentity(identity.name, token: identity.token) } catch {
-                logger.info("cannot give worker identity \(identity.name) back (it lapses on its own): \(error)")
-            }
+        }
+    }
+
+    /// Gives the identity back (graceful stop), so a restart takes it at once.
+    static func release(_ identity: NodeIdentity, queue: MessageQueue, logger: Logger) async {
+        do { try await queue.releaseIdentity(identity.name, token: identity.token) } catch {
+            logger.info("cannot give worker identity \(identity.name) back (it lapses on its own): \(error)")
         }
     }
 }
