@@ -37,7 +37,6 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             configuration.minimumTLSVersion = .tlsv12
             tls = try NIOSSLContext(configuration: configuration)
         }
-        let node = nodeName
         self.nodeName = nodeName
         self.consumer = nodeName
         self.egress = try EgressAddress.all(settings: settings, hostname: hostname)
@@ -45,7 +44,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         self.sites = SiteResolver(settings: settings)
         self.backoff = BackoffRules(settings: settings)
         self.context = DeliveryContext(
-            settings: settings, heloName: settings.heloName ?? hostname, node: node, group: group, queue: queue,
+            settings: settings, heloName: settings.heloName ?? hostname, node: nodeName, group: group, queue: queue,
             router: DestinationRouter(routes: settings.routes, mxPort: settings.mxPort, dns: dns),
             clientTLS: tls, logger: logger)
     }

@@ -84,9 +84,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
     /// name cannot hold has them replaced by `-`).
     public var effectiveNodeName: String {
         if let nodeName { return nodeName }
-        let cleaned = String(String.UnicodeScalarView(hostname.unicodeScalars.prefix(100).map {
-            Self.isValidNodeName(String($0)) ? $0 : "-"
-        }))
+        let cleaned = hostname.unicodeScalars.prefix(100).map { Self.isValidNodeName(String($0)) ? String($0) : "-" }.joined()
         return cleaned.isEmpty ? "localhost" : cleaned
     }
 
