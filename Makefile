@@ -61,7 +61,8 @@ loadtest: deps
 	$(LOADTEST_BUILD)
 	python3 load-tests/run.py $(SCENARIO) --bin-dir .build-release/release $(LOADTEST_ARGS)
 
-bench: deps
+bench:
+	@scripts/install-deps.sh --bench
 	$(LOADTEST_BUILD)
 	python3 load-tests/run.py flat-out-single-node --peer postfix --half-peak --bin-dir .build-release/release $(LOADTEST_ARGS)
 

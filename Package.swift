@@ -40,12 +40,14 @@ let package = Package(
         .target(name: "DNSResolver", dependencies: [nioCore, nioPosix, logging]),
         // DKIM (RFC 6376, RFC 8463): keys, DNS record text, relaxed/relaxed signing. Pure, no I/O.
         .target(name: "DKIM", dependencies: ["COpenSSLCrypto"]),
+        // Secrets at rest: the key file, AES-256-GCM sealing, per-purpose HMAC keys (HKDF).
+        .target(name: "Secrets", dependencies: ["COpenSSLCrypto"]),
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
         // The Redis data model: enqueue, claim, complete, defer, events.
         .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging]),
         // SMTP listeners, relay authorisation, AUTH.
-        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", "DKIM", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", "DKIM", "Secrets", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                                                .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")]),
         // Prometheus exposition of swift-metrics on a small HTTP endpoint (/metrics).
         .target(name: "HikyakuMetrics", dependencies: [
@@ -64,12 +66,12 @@ let package = Package(
         // checks over fetched DNS answers, and the checker that fetches them.
         .target(name: "DomainCheck", dependencies: ["DNSResolver", "RelayCore"]),
         // Configuration loading and the ServiceGroup for the chosen roles.
-        .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver",
+        .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
                                                   .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                                                   nioCore, nioPosix, logging, serviceLifecycle,
                                                   .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
         // The one executable.
-        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore", "DKIM",
+        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore", "DKIM", "Secrets",
                                                          "DomainCheck", "DNSResolver",
                                                          nioPosix, logging, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver", "RelayCore"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol"]),
         .testTarget(name: "OutboundTLSTests", dependencies: ["OutboundTLS", "DNSResolver", nioSSL]),

@@ -6,6 +6,7 @@
 #   a Redis URL is configured (redis.url in var/hikyaku.yaml or HIKYAKU_REDIS__URL),
 # - starts a demo receiving SMTP server for the domain example.test (messages saved to
 #   var/demo-mailbox), so a message can be delivered without the internet,
+# - creates the secrets key file var/secrets.key (mode 0600) that seals DKIM keys in Redis,
 # - runs `hikyaku serve --role all` and prints every event as it happens.
 set -euo pipefail
 BIN=${1:-.build/debug/hikyaku}
@@ -27,6 +28,9 @@ if [ ! -f var/demo-password ]; then
   head -c 12 /dev/urandom | base64 | tr -d '/+=' > var/demo-password
 fi
 DEMO_PASSWORD=$(cat var/demo-password)
+if [ ! -f var/secrets.key ]; then
+  "$BIN" secrets generate-key var/secrets.key >/dev/null
+fi
 
 if [ ! -f var/hikyaku.yaml ]; then
   HASH=$(printf '%s\n' "$DEMO_PASSWORD" | "$BIN" passwd)
@@ -50,7 +54,13 @@ delivery:
   routes:
     example.test: "127.0.0.1:${DEMO_MX_PORT}"
   retry_schedule: [30s, 1m, 5m, 15m, 1h]
+secrets:
+  key_file: var/secrets.key   # seals DKIM private keys in Redis (README, "Secrets")
 YAML
+fi
+# A var/hikyaku.yaml written before there was a key file: use it anyway.
+if ! grep -q '^[[:space:]]*key_file:' var/hikyaku.yaml && [ -z "${HIKYAKU_SECRETS__KEY_FILE:-}" ]; then
+  export HIKYAKU_SECRETS__KEY_FILE=var/secrets.key
 fi
 
 pids=()

@@ -13,11 +13,13 @@ import ServiceLifecycle
 /// the first of this host's egress IPs the site's limits allow (one atomic Redis call that
 /// also charges the limits and takes a connection lease), deliver it, and record each
 /// outcome; plus a loop that moves deferred work back when its retry is due. Stateless:
-/// everything it holds is a claim or a lease in Redis that lapses if this worker dies.
+/// everything it holds is a claim or a lease in Redis that lapses if this worker dies —
+/// or is taken back at once when it restarts under the same identity.
 public struct DeliveryWorker: Service, CustomStringConvertible {
-    private let context: DeliveryContext
-    /// This worker's name in the consumer group (host, process id, random).
-    private let consumer: String
+    private var context: DeliveryContext
+    /// This worker's name in the consumer group: its `NodeIdentity`, taken when it starts.
+    private var consumer: String
+    private let nodeName: String
     private let egress: [EgressAddress]
     private let pools: [String]
     private let sites: SiteResolver
@@ -27,8 +29,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     public var description: String { "DeliveryWorker(\(consumer))" }
 
     /// `ingest`: this host's ingest settings (its listeners are never delivered to; its
-    /// `max_received_headers` applies to queued messages too).
-    public init(settings: DeliverySettings, ingest: IngestSettings, hostname: String, queue: MessageQueue, dns: DNSResolver,
+    /// `max_received_headers` applies to queued messages too). `nodeName`: the base of this
+    /// worker's identity (`node_name`, see `NodeIdentity`).
+    public init(settings: DeliverySettings, ingest: IngestSettings, hostname: String, nodeName: String, queue: MessageQueue, dns: DNSResolver,
                 group: EventLoopGroup, logger: Logger) throws {
         let tls = try OutboundTLSContexts(settings: settings)
         var mtaSTS: MTASTSPolicyStore? = nil
@@ -37,14 +40,14 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                                        timeout: .milliseconds(settings.mtaSTS.fetchTimeout.milliseconds))
             mtaSTS = MTASTSPolicyStore(dns: dns, fetcher: fetcher, capacity: settings.mtaSTS.cacheCapacity, logger: logger)
         }
-        let node = "\(hostname)/\(getpid())"
-        self.consumer = "\(node)/\(UInt32.random(in: 0...UInt32.max))"
+        self.nodeName = nodeName
+        self.consumer = nodeName
         self.egress = try EgressAddress.all(settings: settings, hostname: hostname)
         self.pools = Array(Set(egress.map(\.pool))).sorted()
         self.sites = SiteResolver(settings: settings)
         self.backoff = BackoffRules(settings: settings)
         self.context = DeliveryContext(
-            settings: settings, heloName: settings.heloName ?? hostname, node: node, group: group, queue: queue,
+            settings: settings, heloName: settings.heloName ?? hostname, node: nodeName, group: group, queue: queue,
             router: DestinationRouter(routes: settings.routes, mxPort: settings.mxPort, dns: dns,
                                       policy: DestinationPolicy(delivery: settings, listeners: ingest.listeners),
                                       localAddresses: LocalAddresses()),
@@ -52,27 +55,80 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, logger: logger)
     }
 
+    /// Takes an identity (waiting for Redis if need be), then delivers under it while
+    /// keeping its lease, until graceful shutdown; then gives the identity back. If the
+    /// lease is lost to another process, delivery stops and this throws: two processes
+    /// must never claim under one name.
     public func run() async throws {
-        context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.joined(separator: ", ")), egress \(egress.map(\.id).joined(separator: ", "))")
-        let scout = Scout()
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for index in 0..<context.settings.concurrency {
-                    group.addTask { await self.deliveryLoop(offset: index, scout: scout) }
-                }
-                group.addTask { await self.retryLoop() }
+        let lease = context.settings.nodeLease.duration
+        let identity: NodeIdentity
+        do {
+            identity = try await cancelWhenGracefulShutdown {
+                try await NodeIdentity.acquire(nodeName: nodeName, queue: context.queue, lease: lease, logger: context.logger)
             }
-        } onGracefulShutdown: {
+        } catch is CancellationError {
+            return
+        }
+        var named = self
+        named.consumer = identity.name
+        named.context.node = identity.name
+        let worker = named
+        let keeper = NodeIdentity.Keeper(identity: identity, queue: context.queue, lease: lease, logger: context.logger)
+        // The first to end: delivery (graceful shutdown), or the keeper throwing (identity
+        // lost), which cancels delivery and ends the process.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await keeper.run() }
+            group.addTask { await worker.deliver() }
+            try await group.next()
+            group.cancelAll()
+        }
+        await NodeIdentity.release(identity, queue: context.queue, logger: context.logger)
+    }
+
+    private func deliver() async {
+        context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.joined(separator: ", ")), egress \(egress.map(\.id).joined(separator: ", "))")
+        await recoverClaims()
+        let scout = Scout()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    for index in 0..<context.settings.concurrency {
+                        group.addTask { await self.deliveryLoop(offset: index, scout: scout) }
+                    }
+                    group.addTask { await self.retryLoop() }
+                }
+            } onGracefulShutdown: {
+                Task { await scout.close() }
+            }
+        } onCancel: {
             Task { await scout.close() }
         }
         context.logger.notice("delivery worker \(consumer) stopped")
+    }
+
+    /// Before the first claim: what an earlier run under this identity left claimed (it was
+    /// killed) becomes takeable now rather than after `claim_timeout`, and its connection
+    /// leases stop counting against the sites' limits.
+    private func recoverClaims() async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let found = try await context.queue.recoverClaims(consumer: consumer, pools: pools)
+                if found.entries > 0 || found.leases > 0 {
+                    context.logger.notice("took back \(found.entries) item(s) claimed and \(found.leases) connection lease(s) held by an earlier run of \(consumer) that did not stop cleanly; items it was delivering may be delivered twice")
+                }
+                return
+            } catch {
+                context.logger.warning("cannot recover the claims of an earlier run of \(consumer): \(error); retrying in 1s")
+                await pause(.seconds(1))
+            }
+        }
     }
 
     /// Take a due destination, claim, deliver — until graceful shutdown. A batch in progress
     /// is finished (its outcomes recorded) before the loop stops.
     private func deliveryLoop(offset: Int, scout: Scout) async {
         var turn = offset
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Only one idle loop polls at a time (see `Scout`).
             guard await scout.enter() else { continue }
             var soonest: Int64? = nil
@@ -127,7 +183,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         let perConnection = shaping.maxMessagesPerConnection ?? Int.max
         var open: OpenConnection? = nil
         let arrived = ContinuousClock.now
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Fairness: with every loop busy nobody looks for other due destinations, so a
             // loop that has been here a while goes back to the rotation.
             if ContinuousClock.now - arrived > Self.maxStayWhileOthersWait, await !scout.isWatching { break }
@@ -315,7 +371,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// Moves due retries back every 500 ms, and reports queue depth every 5 s.
     private func retryLoop() async {
         var round = 0
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 _ = try await context.queue.promoteDue()
                 if round % 10 == 0 {
@@ -338,6 +394,3 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

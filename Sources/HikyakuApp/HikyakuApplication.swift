@@ -9,6 +9,7 @@ import HikyakuMetrics
 import Queue
 import RedisClient
 import RelayCore
+import Secrets
 import ServiceLifecycle
 
 /// Builds the `ServiceGroup` for a configuration and role: the SMTP listeners and/or the
@@ -94,6 +95,22 @@ public struct HikyakuApplication {
         return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "\($0)" } ?? (settings.redactedURL ?? "?")
     }
 
+    /// The key file of `secrets.key_file`, checked (mode 0600) and loaded — what an ingest
+    /// node needs to open the sealed DKIM keys. Without one: nil and a warning, or, with
+    /// `secrets.required`, a refusal to start.
+    public static func keyring(_ settings: SecretsSettings, logger: Logger) throws -> KeyringFile? {
+        guard let path = settings.keyFile else {
+            if settings.required {
+                throw ConfigurationError(key: "secrets.key_file", problem: "is required (secrets.required is true); create one with `hikyaku secrets generate-key PATH`")
+            }
+            logger.warning("secrets.key_file is not set: DKIM private keys are stored in Redis in plain text (README, \"Secrets\")")
+            return nil
+        }
+        do { return try KeyringFile(path: path) } catch let error as SecretsError {
+            throw ConfigurationError(key: "secrets.key_file", problem: error.detail)
+        }
+    }
+
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let redis = try Self.makeRedisClient(configuration.redis, group: group, logger: logger)
@@ -115,8 +132,9 @@ public struct HikyakuApplication {
             if let tls {
                 services.append(ServerTLS.Reloader(tls: tls, interval: tls.settings.reloadInterval.duration, logger: logger))
             }
+            let keyring = try Self.keyring(configuration.secrets, logger: logger)
             let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
-            let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, logger: logger)
+            let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, keyring: keyring, logger: logger)
             // Load the accounts before the listeners open, if Redis answers; else the
             // refresher keeps trying and sessions are told to come back meanwhile.
             _ = try? await accounts.refresh()
@@ -133,6 +151,7 @@ public struct HikyakuApplication {
         if role.runsWorker {
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
             services.append(try DeliveryWorker(settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
+                                               nodeName: configuration.effectiveNodeName,
                                                queue: queue, dns: dns, group: group, logger: logger))
         }
         if let address = configuration.metrics.address, let registry = metricsRegistry {

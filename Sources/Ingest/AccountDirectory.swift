@@ -2,6 +2,7 @@ import DKIM
 import Logging
 import Queue
 import RelayCore
+import Secrets
 import ServiceLifecycle
 import SMTPProtocol
 import Synchronization
@@ -24,11 +25,14 @@ public final class AccountDirectory: Sendable {
     private let staticAccounts: [Account]
     private let snapshot: Mutex<Snapshot>
     private let logger: Logger
+    /// Opens the sealed DKIM keys (nil: no `secrets.key_file`; only plaintext keys are read).
+    private let keyring: KeyringFile?
 
     /// `ingest.users` become accounts that may send as any sender (they predate accounts).
-    public init(store: AccountStore, staticUsers: [UserSettings], logger: Logger) {
+    public init(store: AccountStore, staticUsers: [UserSettings], keyring: KeyringFile? = nil, logger: Logger) {
         self.store = store
         self.logger = logger
+        self.keyring = keyring
         self.staticAccounts = staticUsers.map { user in
             var account = Account(name: user.username, pool: user.pool, createdAt: "")
             account.passwordHash = user.passwordHash
@@ -91,7 +95,8 @@ public final class AccountDirectory: Sendable {
         for domain in domains {
             let signers = domain.activeKeys.compactMap { entry -> DKIMSigner? in
                 do {
-                    return try DKIMSigner(domain: domain.domain, selector: entry.selector, key: DKIMPrivateKey(pem: entry.privateKeyPEM))
+                    let pem = try DKIMKeyStorage.pem(of: entry, domain: domain.domain, keyring: keyring)
+                    return try DKIMSigner(domain: domain.domain, selector: entry.selector, key: DKIMPrivateKey(pem: pem))
                 } catch {
                     logger.error("DKIM key \(entry.selector) of \(domain.domain) is unusable (\(error)); mail is not signed with it")
                     return nil

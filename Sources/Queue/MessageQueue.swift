@@ -9,7 +9,7 @@ import Synchronization
 /// claim, settle and retry. Every step is one round trip.
 public final class MessageQueue: Sendable {
     public let configuration: QueueConfiguration
-    private let redis: RedisClient
+    let redis: RedisClient
     private let logger: Logger
     /// Redis clock minus local clock (ms), measured with `TIME`, and when it was measured.
     private let clockOffset = Mutex<(offset: Int64, measuredAt: Int64)?>(nil)
@@ -362,7 +362,7 @@ public final class MessageQueue: Sendable {
 
     // MARK: Plumbing
 
-    private func call(_ function: String, _ args: [RESPArgument]) async throws(QueueError) -> RESPValue {
+    func call(_ function: String, _ args: [RESPArgument]) async throws(QueueError) -> RESPValue {
         do {
             return try await redis.send(RedisCommand("FCALL", [.string(function), .integer(0)] + args))
         } catch {

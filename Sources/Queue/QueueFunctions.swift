@@ -20,8 +20,12 @@
 /// - `deferred` sorted set — work waiting for a retry, scored by due time (ms).
 /// - `depth:<pool>` counter — recipients accepted and not yet final.
 /// - `events` stream — one JSON event per outcome (field `e`), trimmed approximately.
-/// - `scanned:<pool>:<domain>` — present while a recent look for a dead worker's entries
-///   makes another unnecessary.
+/// - `scanned:<pool>:<domain>` — `done` while a recent complete look for a dead worker's
+///   entries makes another unnecessary, else the cursor of the look in progress.
+/// - `node:<consumer>` — the lease on a worker identity (`<node_name>/<slot>`): the holding
+///   process's token, expiring unless renewed (see `NodeIdentity`).
+/// - `leases:<consumer>` set — `<unit>\n<lease>` of the connection leases a worker holds,
+///   freed by its next run after a crash.
 /// - Limits: `gcra:ip:<unit>`, `gcra:site:<site>`, `gcra:conn:<unit>` (GCRA theoretical
 ///   arrival times, µs); `conn:<unit>` sorted set of connection leases scored by expiry;
 ///   `warm:<ip>:<day>` messages sent by an IP that UTC day.
@@ -33,6 +37,8 @@ enum QueueFunctions {
     #!lua name=hikyaku
 
     local GROUP = 'workers'
+    -- An idle time (ms, ten years) beyond any claim timeout: entries given it are takeable.
+    local LONG_IDLE_MS = 315360000000
 
     local function now_us()
       local t = redis.call('TIME')
@@ -273,12 +279,20 @@ enum QueueFunctions {
       if not chosen then return wait(best_wait or 1000, best_reason) end
 
       local out = {domain, chosen.ip, '', 0}
-      -- Looking for a dead worker's entries scans the pending list, so do it at most every
-      -- quarter of the claim timeout per destination (takeover within 1.25 × the timeout).
+      -- Dead workers' entries first. A pass over the pending list goes on where the last
+      -- claim left it (the cursor is kept in `scanned:`), so a dead worker's backlog is
+      -- taken over a batch per claim, at full speed; after a complete pass the next one
+      -- starts a quarter of the claim timeout later (takeover within 1.25 × the timeout).
       local scanned = prefix .. 'scanned:' .. pool .. ':' .. domain
-      if redis.call('SET', scanned, '1', 'NX', 'PX', math.max(100, math.floor(idle / 4))) then
-        local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, '0-0', 'COUNT', chosen.n)
+      local cursor = redis.call('GET', scanned)
+      if cursor ~= 'done' then
+        local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, cursor or '0-0', 'COUNT', chosen.n)
         for _, entry in ipairs(reclaimed[2]) do out[#out + 1] = entry end
+        if reclaimed[1] == '0-0' then
+          redis.call('SET', scanned, 'done', 'PX', math.max(100, math.floor(idle / 4)))
+        else
+          redis.call('SET', scanned, reclaimed[1], 'PX', math.max(100, idle))
+        end
       end
       out[4] = #out - 4
       local want = chosen.n - (#out - 4)
@@ -309,8 +323,15 @@ enum QueueFunctions {
       local lease = held_lease
       if not chosen.reuse then
         gcra_take(chosen.conn_key_rate, now, chosen.conn_interval, 1)
-        if held_lease ~= '' then redis.call('ZREM', prefix .. 'conn:' .. held_ip .. '|' .. site, held_lease) end
+        local leases = prefix .. 'leases:' .. consumer
+        if held_lease ~= '' then
+          redis.call('ZREM', prefix .. 'conn:' .. held_ip .. '|' .. site, held_lease)
+          redis.call('SREM', leases, held_ip .. '|' .. site .. '\n' .. held_lease)
+        end
         lease = consumer .. '#' .. redis.call('INCR', prefix .. 'leaseseq')
+        -- Remembered per consumer, so a restarted worker frees what its crashed self held.
+        redis.call('SADD', leases, chosen.unit .. '\n' .. lease)
+        redis.call('PEXPIRE', leases, lease_ms)
       end
       redis.call('ZADD', chosen.conn_key, now_ms + lease_ms, lease)
       out[3] = lease
@@ -333,6 +354,8 @@ enum QueueFunctions {
 
     -- hk_release: prefix, unit, lease — gives a connection lease back.
     redis.register_function('hk_release', function(keys, args)
+      local consumer = string.match(args[3], '^(.*)#%d+$')
+      if consumer then redis.call('SREM', args[1] .. 'leases:' .. consumer, args[2] .. '\n' .. args[3]) end
       return redis.call('ZREM', args[1] .. 'conn:' .. args[2], args[3])
     end)
 
@@ -351,8 +374,96 @@ enum QueueFunctions {
       end
       if lease ~= '' then
         redis.call('ZADD', prefix .. 'conn:' .. unit, 'XX', math.floor(now_us() / 1000) + lease_ms, lease)
+        redis.call('PEXPIRE', prefix .. 'leases:' .. consumer, lease_ms)
       end
       return #command - 6
+    end)
+
+    -- hk_node_acquire: prefix, name, token, ttl_ms, dead_holder — takes the identity `name`
+    -- for the process `token` if nobody holds it, or if it is held by `dead_holder` (a
+    -- token the caller found to be of a dead process; '' for none). Returns {1} when
+    -- taken, else {0, holder, remaining_ms}.
+    redis.register_function('hk_node_acquire', function(keys, args)
+      local key = args[1] .. 'node:' .. args[2]
+      local token, ttl, dead = args[3], tonumber(args[4]), args[5]
+      local holder = redis.call('GET', key)
+      if holder == false or holder == token or (dead ~= '' and holder == dead) then
+        redis.call('SET', key, token, 'PX', ttl)
+        return {1}
+      end
+      return {0, holder, redis.call('PTTL', key)}
+    end)
+
+    -- hk_node_renew: prefix, name, token, ttl_ms — extends the identity lease. Returns 1
+    -- when renewed, 2 when it had lapsed (Redis was out of reach) and was free to take
+    -- again, 0 when another process holds it now.
+    redis.register_function('hk_node_renew', function(keys, args)
+      local key = args[1] .. 'node:' .. args[2]
+      local token, ttl = args[3], tonumber(args[4])
+      local holder = redis.call('GET', key)
+      if holder == token then redis.call('PEXPIRE', key, ttl); return 1 end
+      if holder == false then redis.call('SET', key, token, 'PX', ttl); return 2 end
+      return 0
+    end)
+
+    -- hk_node_release: prefix, name, token — gives the identity back (graceful stop).
+    redis.register_function('hk_node_release', function(keys, args)
+      local key = args[1] .. 'node:' .. args[2]
+      if redis.call('GET', key) == args[3] then return redis.call('DEL', key) end
+      return 0
+    end)
+
+    -- hk_recover_leases: prefix, consumer — frees the connection leases a crashed earlier
+    -- run of this identity held (they would otherwise count against the sites' connection
+    -- limits until they expire). Returns how many.
+    redis.register_function('hk_recover_leases', function(keys, args)
+      local prefix, consumer = args[1], args[2]
+      local set = prefix .. 'leases:' .. consumer
+      local freed = 0
+      for _, member in ipairs(redis.call('SMEMBERS', set)) do
+        local unit, lease = string.match(member, '^(.*)\n(.*)$')
+        if unit then freed = freed + redis.call('ZREM', prefix .. 'conn:' .. unit, lease) end
+      end
+      redis.call('DEL', set)
+      return freed
+    end)
+
+    -- hk_recover: prefix, consumer, pool, domain... — makes the entries a crashed earlier
+    -- run of this identity had claimed in these destinations takeable at once: they are
+    -- marked idle "forever" (XCLAIM … IDLE, not counted as a delivery) so the next
+    -- hk_claim's XAUTOCLAIM takes them without waiting for the claim timeout, and the
+    -- destination is made due now. Returns how many entries.
+    redis.register_function('hk_recover', function(keys, args)
+      local prefix, consumer, pool = args[1], args[2], args[3]
+      local now_ms = math.floor(now_us() / 1000)
+      local total = 0
+      for i = 4, #args do
+        local domain = args[i]
+        local stream = stream_key(prefix, pool, domain)
+        local found = 0
+        if redis.call('EXISTS', stream) == 1 then
+          local start = '-'
+          while true do
+            local pending = redis.call('XPENDING', stream, GROUP, start, '+', 500, consumer)
+            if #pending == 0 then break end
+            local command = {'XCLAIM', stream, GROUP, consumer, 0}
+            for _, p in ipairs(pending) do command[#command + 1] = p[1] end
+            command[#command + 1] = 'IDLE'
+            command[#command + 1] = LONG_IDLE_MS
+            command[#command + 1] = 'JUSTID'
+            redis.call(unpack(command))
+            found = found + #pending
+            if #pending < 500 then break end
+            start = '(' .. pending[#pending][1]
+          end
+        end
+        if found > 0 then
+          redis.call('DEL', prefix .. 'scanned:' .. pool .. ':' .. domain)
+          redis.call('ZADD', prefix .. 'ready:' .. pool, now_ms, domain)
+          total = total + found
+        end
+      end
+      return total
     end)
 
     -- hk_complete: prefix, pool, consumer, domain, events_maxlen,

@@ -8,7 +8,7 @@
 /// | role | may write | may only read | may not touch |
 /// |---|---|---|---|
 /// | ingest | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:` | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
-/// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), `bounces:`, `acct:*:paused`, `acct:version` | — | accounts and their password hashes, API keys, DKIM private keys |
+/// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version` | — | accounts and their password hashes, API keys, DKIM private keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
 /// No role may `FLUSHALL`, `KEYS`, `CONFIG`, `DEBUG` or other `@dangerous` commands, use
@@ -52,7 +52,7 @@ public struct RedisACL: Sendable {
     public static let worker = Role(
         name: "worker", commands: relayCommands,
         keys: queueKeys + ["~deferred", "~scanned:*", "~gcra:*", "~conn:*", "~warm:*", "~slow:*", "~slowlock:*",
-                           "~susp:*", "~leaseseq", "~bounces:*", "~acct:*:paused", "~acct:version"],
+                           "~susp:*", "~leaseseq", "~leases:*", "~node:*", "~bounces:*", "~acct:*:paused", "~acct:version"],
         comment: "delivery: claims, limits, outcomes, the bounce-rate pause; no accounts, API keys or DKIM keys")
 
     public static let admin = Role(

@@ -21,24 +21,49 @@ public struct SendingDomain: Sendable, Codable, Hashable, CustomStringConvertibl
         public var selector: String
         /// `rsa-sha256` or `ed25519-sha256` (RFC 8463).
         public var algorithm: String
-        /// PKCS#8 PEM. Secret: never printed, never logged.
-        public var privateKeyPEM: String
+        /// The private key as stored: sealed with the key file (`hks1:…`, see
+        /// `SecretKeyring`), or — written without a key file, or before there was one —
+        /// PKCS#8 PEM in plain text. Secret either way: never printed, never logged.
+        public var storedPrivateKey: String
         /// The TXT record value to publish at `<selector>._domainkey.<domain>`.
         public var dnsRecord: String
         public var state: State
         public var createdAt: String
 
+        /// `private_key` holds the stored form; `private_key_pem` is how keys were stored
+        /// before sealing existed (read, never written).
         enum CodingKeys: String, CodingKey {
-            case selector, algorithm, privateKeyPEM = "private_key_pem", dnsRecord = "dns_record", state, createdAt = "created_at"
+            case selector, algorithm, storedPrivateKey = "private_key", legacyPEM = "private_key_pem", dnsRecord = "dns_record", state
+            case createdAt = "created_at"
         }
 
-        public init(selector: String, algorithm: String, privateKeyPEM: String, dnsRecord: String, state: State, createdAt: String) {
+        public init(selector: String, algorithm: String, storedPrivateKey: String, dnsRecord: String, state: State, createdAt: String) {
             self.selector = selector
             self.algorithm = algorithm
-            self.privateKeyPEM = privateKeyPEM
+            self.storedPrivateKey = storedPrivateKey
             self.dnsRecord = dnsRecord
             self.state = state
             self.createdAt = createdAt
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            selector = try c.decode(String.self, forKey: .selector)
+            algorithm = try c.decode(String.self, forKey: .algorithm)
+            storedPrivateKey = try c.decodeIfPresent(String.self, forKey: .storedPrivateKey) ?? c.decode(String.self, forKey: .legacyPEM)
+            dnsRecord = try c.decode(String.self, forKey: .dnsRecord)
+            state = try c.decode(State.self, forKey: .state)
+            createdAt = try c.decode(String.self, forKey: .createdAt)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(selector, forKey: .selector)
+            try c.encode(algorithm, forKey: .algorithm)
+            try c.encode(storedPrivateKey, forKey: .storedPrivateKey)
+            try c.encode(dnsRecord, forKey: .dnsRecord)
+            try c.encode(state, forKey: .state)
+            try c.encode(createdAt, forKey: .createdAt)
         }
     }
 

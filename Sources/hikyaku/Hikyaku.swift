@@ -28,7 +28,7 @@ struct Hikyaku: AsyncParsableCommand {
         Start with `hikyaku serve --config hikyaku.yaml`. The README lists every configuration key.
         """,
         subcommands: [Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
-                      AccountCommand.self, DomainCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self])
+                      AccountCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self])
 }
 
 /// Options shared by every command that reads the configuration.

@@ -468,11 +468,12 @@ def dns_server(tmp_path_factory):
 
 class Receiver:
     """``behaviours``: ``{domain: "tempfail" | "throttle:N" | "slow:SECONDS"}`` (see receiver.py);
-    ``starttls=False``: a receiver that does not offer STARTTLS."""
+    ``starttls=False``: a receiver that does not offer STARTTLS; ``port``: listen on this
+    port (e.g. to replace a receiver), else a free one."""
 
     def __init__(self, directory: Path, cert: Path, key: Path, behaviours: dict[str, str] | None = None,
-                 starttls: bool = True):
-        self.port = free_port()
+                 starttls: bool = True, port: int | None = None):
+        self.port = port or free_port()
         self.record_path = directory / "received.jsonl"
         self.refusal_path = directory / "refused.jsonl"
         argv = [sys.executable, HERE / "receiver.py", "--port", self.port, "--record", self.record_path,

@@ -35,8 +35,8 @@ HERE = Path(__file__).resolve().parent
 # ---------------------------------------------------------------------- helpers
 
 def claims_of(cluster: Cluster, consumer_prefix: str) -> tuple[int, int]:
-    """(entries, destinations) a worker (consumer names start with its node name, then its
-    pid) holds claimed right now: XPENDING of every destination stream."""
+    """(entries, destinations) a worker (consumer names start with its node name) holds
+    claimed right now: XPENDING of every destination stream."""
     client = cluster.primary_redis()
     try:
         entries = destinations = 0
@@ -59,9 +59,10 @@ def claims_of(cluster: Cluster, consumer_prefix: str) -> tuple[int, int]:
 
 
 def consumer_prefix(cluster: Cluster, name: str) -> str:
-    """A worker process's consumer names: `<node name>/<pid>/…` (DeliveryWorker)."""
+    """A worker process's consumer name: `<node_name>/<slot>` (NodeIdentity; the cluster
+    sets node_name per host, and a restarted worker takes its identity back)."""
     host = cluster.host(cluster.processes[name].host)
-    return f"{host.node_name}/{cluster.pid(name)}/"
+    return f"{host.node_name}/"
 
 
 def wait_holding(ctx, name: str, timeout: float = 30, enough: int = 5) -> tuple[str, int, int]:

@@ -50,6 +50,11 @@ public struct DeliverySettings: Sendable, Codable {
     /// A claimed batch whose worker stopped confirming it for this long is taken over by
     /// another worker (that worker is presumed dead). Default `2m`.
     public var claimTimeout: ConfigDuration
+    /// How long this process's identity (`node_name` slot) stays reserved in Redis after it
+    /// last renewed it (every third of this). A process killed without a chance to give its
+    /// identity back frees it after at most this long — a restart on the same machine sees
+    /// at once that the holder is dead and does not wait. Default `10s`.
+    public var nodeLease: ConfigDuration
     /// Source addresses of this worker host, each in a pool. Default: none — connections
     /// use the system's choice of source address, as pool `default`.
     public var egress: [EgressIPSettings]
@@ -68,7 +73,7 @@ public struct DeliverySettings: Sendable, Codable {
         case concurrency, batchSize = "batch_size", maxRecipientsPerTransaction = "max_recipients_per_transaction"
         case retrySchedule = "retry_schedule", retryJitter = "retry_jitter", maxAge = "max_age"
         case connectTimeout = "connect_timeout", commandTimeout = "command_timeout", heloName = "helo_name"
-        case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout"
+        case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout", nodeLease = "node_lease"
         case forbiddenNetworks = "forbidden_networks", allowedMXNetworks = "allowed_mx_networks"
         case caFile = "ca_file", verifyTLSRequired = "verify_tls_required", mtaSTS = "mta_sts", dane
         case egress, sites, defaultShaping = "default_shaping", backoffRules = "backoff_rules", builtInBackoffRules = "built_in_backoff_rules"
@@ -95,6 +100,7 @@ public struct DeliverySettings: Sendable, Codable {
         mtaSTS = MTASTSSettings()
         dane = DANESettings()
         claimTimeout = .minutes(2)
+        nodeLease = .seconds(10)
         egress = []
         sites = []
         defaultShaping = ShapingSettings()
@@ -126,6 +132,7 @@ public struct DeliverySettings: Sendable, Codable {
         mtaSTS = try c.decodeIfPresent(MTASTSSettings.self, forKey: .mtaSTS) ?? mtaSTS
         dane = try c.decodeIfPresent(DANESettings.self, forKey: .dane) ?? dane
         claimTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .claimTimeout) ?? claimTimeout
+        nodeLease = try c.decodeIfPresent(ConfigDuration.self, forKey: .nodeLease) ?? nodeLease
         egress = try c.decodeIfPresent([EgressIPSettings].self, forKey: .egress) ?? egress
         sites = try c.decodeIfPresent([SiteSettings].self, forKey: .sites) ?? sites
         defaultShaping = try c.decodeIfPresent(ShapingSettings.self, forKey: .defaultShaping) ?? defaultShaping
@@ -158,6 +165,9 @@ public struct DeliverySettings: Sendable, Codable {
         try mtaSTS.validate()
         if claimTimeout.milliseconds < 1000 {
             throw ConfigurationError(key: "delivery.claim_timeout", problem: "must be at least 1s")
+        }
+        if nodeLease.milliseconds < 3000 {
+            throw ConfigurationError(key: "delivery.node_lease", problem: "must be at least 3s")
         }
         var addresses = Set<String>()
         for (index, ip) in egress.enumerated() {

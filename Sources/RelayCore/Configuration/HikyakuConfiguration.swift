@@ -7,6 +7,12 @@ public struct HikyakuConfiguration: Sendable, Codable {
     /// The relay's own name: in the `220` greeting, the EHLO reply, `Received:` headers
     /// and generated `Message-ID`s. Default: the machine's host name.
     public var hostname: String
+    /// The base of this process's stable identity in the queue (its Redis consumer name is
+    /// `<node_name>/<slot>`, the lowest slot no live process holds; see `NodeIdentity`).
+    /// A process restarted after a crash takes its identity back and with it, at once, the
+    /// work it had claimed. Default: `hostname`. Set it per process where several share a
+    /// host name (network namespaces, containers).
+    public var nodeName: String?
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`. Default `info`.
     public var logLevel: String
     public var redis: RedisSettings
@@ -14,9 +20,10 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var delivery: DeliverySettings
     public var metrics: MetricsSettings
     public var accounts: AccountSettings
+    public var secrets: SecretsSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case hostname, logLevel = "log_level", redis, ingest, delivery, metrics, accounts
+        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -29,6 +36,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.delivery = DeliverySettings()
         self.metrics = MetricsSettings()
         self.accounts = AccountSettings()
+        self.secrets = SecretsSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -36,18 +44,23 @@ public struct HikyakuConfiguration: Sendable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
         hostname = try c.decodeIfPresent(String.self, forKey: .hostname) ?? hostname
+        nodeName = try c.decodeIfPresent(String.self, forKey: .nodeName) ?? nodeName
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
         redis = try c.decodeIfPresent(RedisSettings.self, forKey: .redis) ?? redis
         ingest = try c.decodeIfPresent(IngestSettings.self, forKey: .ingest) ?? ingest
         delivery = try c.decodeIfPresent(DeliverySettings.self, forKey: .delivery) ?? delivery
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? metrics
         accounts = try c.decodeIfPresent(AccountSettings.self, forKey: .accounts) ?? accounts
+        secrets = try c.decodeIfPresent(SecretsSettings.self, forKey: .secrets) ?? secrets
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
     public func validate() throws {
         if hostname.isEmpty || hostname.contains(" ") {
             throw ConfigurationError(key: "hostname", problem: "must be a host name such as relay.example.com")
+        }
+        if let nodeName, !Self.isValidNodeName(nodeName) {
+            throw ConfigurationError(key: "node_name", problem: "'\(nodeName)' must be 1-100 letters, digits, '.', '-', '_' or ':'")
         }
         if !Self.logLevels.contains(logLevel) {
             throw ConfigurationError(key: "log_level", problem: "'\(logLevel)' is not one of \(Self.logLevels.joined(separator: ", "))")
@@ -57,6 +70,22 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try delivery.validate()
         try metrics.validate()
         try accounts.validate()
+        try secrets.validate()
+    }
+
+    /// Letters, digits and `.-_:` only: the name is part of Redis keys and of connection
+    /// lease names (`<consumer>#<n>`), so `#`, `/`, spaces and control characters are out.
+    public static func isValidNodeName(_ name: String) -> Bool {
+        (1...100).contains(name.utf8.count)
+            && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ".-_:".utf8.contains($0) }
+    }
+
+    /// `node_name`, or the host name when it is not set (a host name with characters a node
+    /// name cannot hold has them replaced by `-`).
+    public var effectiveNodeName: String {
+        if let nodeName { return nodeName }
+        let cleaned = hostname.unicodeScalars.prefix(100).map { Self.isValidNodeName(String($0)) ? String($0) : "-" }.joined()
+        return cleaned.isEmpty ? "localhost" : cleaned
     }
 
     public static func defaultHostname() -> String {

@@ -1,10 +1,12 @@
 import ArgumentParser
+import Foundation
 import HikyakuApp
 import Logging
 import NIOPosix
 import Queue
 import RedisClient
 import RelayCore
+import Secrets
 
 /// Options of the operator commands (`queue`, `suspend`, `resume`, `retry-now`, `bounce`,
 /// `purge`): the configuration file, and the Redis URL to override its `redis.url`.
@@ -13,6 +15,22 @@ struct AdminOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Redis URL (default: redis.url from the configuration).", valueName: "url"))
     var redisURL: String?
+
+    /// The key file to seal new DKIM keys with: nil (plaintext, with a warning on stderr)
+    /// when `secrets.key_file` is not set, an error when `secrets.required` says it must be.
+    func keyringForStoring() throws -> SecretKeyring? {
+        let settings = try config.load().secrets
+        guard let path = settings.keyFile else {
+            if settings.required {
+                throw StartupError(description: "secrets.key_file is required (secrets.required is true); create one with `hikyaku secrets generate-key PATH`")
+            }
+            FileHandle.standardError.write(Data("warning: secrets.key_file is not set; the DKIM private keys are stored in Redis in plain text\n".utf8))
+            return nil
+        }
+        do { return try SecretKeyFile.load(path: path) } catch let error as SecretsError {
+            throw StartupError(description: "secrets.key_file: \(error.detail)")
+        }
+    }
 
     /// Runs `body` with the configured Redis's `AccountStore`.
     func withAccounts<T>(_ body: (AccountStore) async throws -> T) async throws -> T {

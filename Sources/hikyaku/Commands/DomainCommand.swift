@@ -1,7 +1,9 @@
 import ArgumentParser
 import DKIM
+import Ingest
 import Queue
 import RelayCore
+import Secrets
 
 /// `hikyaku domain …`: sending domains' DKIM keys (RFC 6376), kept in Redis so every
 /// ingest node signs with the same keys.
@@ -34,7 +36,9 @@ struct DomainCommand: AsyncParsableCommand {
 
     /// New keys for `domain`, one per algorithm, with selectors `<prefix><yyyymm>r` / `…e`
     /// (a letter more if taken).
-    static func newKeys(for domain: SendingDomain, prefix: String, state: SendingDomain.DKIMKeyEntry.State) throws -> [SendingDomain.DKIMKeyEntry] {
+    /// Sealed with `keyring`'s newest key (nil: stored as plaintext PEM).
+    static func newKeys(for domain: SendingDomain, prefix: String, state: SendingDomain.DKIMKeyEntry.State,
+                        keyring: SecretKeyring?) throws -> [SendingDomain.DKIMKeyEntry] {
         let now = Clock.iso8601(milliseconds: Clock.nowMilliseconds())
         let month = now.prefix(7).replacingOccurrences(of: "-", with: "")
         let taken = Set(domain.keys.map(\.selector))
@@ -45,8 +49,10 @@ struct DomainCommand: AsyncParsableCommand {
         }
         return try [(DKIMAlgorithm.rsaSHA256, "r"), (.ed25519SHA256, "e")].map { algorithm, suffix in
             let key = try DKIMPrivateKey.generate(algorithm)
-            return SendingDomain.DKIMKeyEntry(selector: "\(prefix)\(month)\(round)\(suffix)", algorithm: algorithm.rawValue,
-                                              privateKeyPEM: key.pem, dnsRecord: key.dnsRecord(), state: state, createdAt: now)
+            let selector = "\(prefix)\(month)\(round)\(suffix)"
+            let stored = try DKIMKeyStorage.store(pem: key.pem, domain: domain.domain, selector: selector, keyring: keyring)
+            return SendingDomain.DKIMKeyEntry(selector: selector, algorithm: algorithm.rawValue,
+                                              storedPrivateKey: stored, dnsRecord: key.dnsRecord(), state: state, createdAt: now)
         }
     }
 
@@ -90,12 +96,13 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let name = try DomainCommand.parseDomain(domain)
+            let keyring = try admin.keyringForStoring()
             let created = try await admin.withAccounts { store in
                 if try await store.domain(name) != nil {
                     throw StartupError(description: "\(name) already has keys; `hikyaku domain show \(name)` prints them, `hikyaku domain rotate \(name)` makes new ones")
                 }
                 var entry = SendingDomain(domain: name, keys: [], createdAt: Clock.iso8601(milliseconds: Clock.nowMilliseconds()))
-                entry.keys = try DomainCommand.newKeys(for: entry, prefix: selectorPrefix, state: .active)
+                entry.keys = try DomainCommand.newKeys(for: entry, prefix: selectorPrefix, state: .active, keyring: keyring)
                 try await store.putDomain(entry)
                 return entry
             }
@@ -152,12 +159,13 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let name = try DomainCommand.parseDomain(domain)
+            let keyring = try admin.keyringForStoring()
             let updated = try await admin.withAccounts { store in
                 guard var found = try await store.domain(name) else {
                     throw StartupError(description: "\(name) has no DKIM keys (`hikyaku domain add \(name)`)")
                 }
                 found.keys.removeAll { $0.state == .pending }
-                found.keys += try DomainCommand.newKeys(for: found, prefix: selectorPrefix, state: .pending)
+                found.keys += try DomainCommand.newKeys(for: found, prefix: selectorPrefix, state: .pending, keyring: keyring)
                 try await store.putDomain(found)
                 return found
             }
