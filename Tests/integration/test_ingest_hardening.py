@@ -415,3 +415,30 @@ def test_memory_stays_flat_when_a_waiting_session_is_flooded(make_relay, redis_s
     expected = {"auth-slow-redis": b"454", "enqueue-slow-redis": b"451", "dkim-large-message": b"250"}[path]
     assert first.startswith(expected), replies[:300]
     assert growth < 100, f"relay RSS grew by {growth:.1f} MiB"
+
+
+def test_memory_stays_flat_when_a_client_does_not_read_its_replies(make_relay):
+    """Pipelined commands from a client that never reads: replies would pile up in the
+    relay's outbound buffer; reading stops instead while the channel is not writable."""
+    relay = make_relay("ingest")
+    sock = socket.create_connection(("127.0.0.1", relay.relay_port), timeout=30)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    read_reply(sock)
+    sampler = RSSSampler(relay.pid)
+    # Each 8-octet EHLO is answered with about 150 octets. Sending stops when the relay
+    # stops reading (a send blocks for 5 s), after 40 MiB, or after 30 s.
+    piece = b"EHLO a\r\n" * 8192
+    sent = 0
+    sock.settimeout(5)
+    started = time.monotonic()
+    try:
+        while sent < 40 * 1024 * 1024 and time.monotonic() - started < 30:
+            sock.sendall(piece)
+            sent += len(piece)
+    except OSError:
+        pass
+    growth = sampler.stop()
+    relay.process.require_alive()
+    sock.close()
+    print(f"pipelined {sent // (1024 * 1024)} MiB of EHLO without reading; relay RSS grew by at most {growth:.1f} MiB")
+    assert growth < 100, f"relay RSS grew by {growth:.1f} MiB"
