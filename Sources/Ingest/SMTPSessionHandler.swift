@@ -206,6 +206,9 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             let action = stateMachine.dataEnded(summary)
             if case .enqueue = action {
                 perform(action, context: channelContext)
+            } else if !streamingBody && discardInFlight == nil {
+                assembler = nil
+                perform(action, context: channelContext)
             } else {
                 // Refused at the dot (too large): what was streamed goes before the reply.
                 isWaiting = true
