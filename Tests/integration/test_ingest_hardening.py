@@ -127,15 +127,16 @@ def test_every_from_and_sender_field_is_checked_for_accounts_with_domains(make_r
     hikyaku(relay, "account", "add", "free", "--network", f"{FREE_IP}/32", "--any-sender")
     wait_for_accounts(relay, 2)
     tok = token()
-    accepted = []
+    accepted, wrong = [], []
     for index, (header, expected) in enumerate(AUTHOR_CASES):
         rcpt = f"author{index}-{tok}@static.test"
         code, text = send(relay.relay_port, ACME_IP, "news@acme.example", rcpt, message(header, rcpt))
-        assert f"{code} {text}".startswith(expected), (header, code, text)
+        reply = f"{code} {text}"
+        if not reply.startswith(expected) or (expected == "550 5.7.1" and "bank.example" not in text):
+            wrong.append((header, expected, reply))
         if code == 250:
             accepted.append(rcpt)
-        if expected.startswith("550 5.7.1"):
-            assert "bank.example" in text, text
+    assert not wrong, "\n".join(f"{h!r}: expected {e}, got {r}" for h, e, r in wrong)
 
     # Exempt from the domain check: the operator's allow-listed network and an
     # --any-sender account (no DKIM keys here, so two From fields are not refused).
