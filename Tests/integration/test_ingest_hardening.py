@@ -88,13 +88,22 @@ def wait_for_accounts(relay, count: int):
 def send(port: int, source: str, sender: str, rcpt: str, data: bytes) -> tuple[int, str]:
     """One transaction with smtplib from `source`; the reply to the final dot (or the
     first refusal)."""
+    code, text, _ = send_then_scan(port, source, sender, rcpt, data, None)
+    return code, text
+
+
+def send_then_scan(port: int, source: str, sender: str, rcpt: str, data: bytes,
+                   redis_port: int | None) -> tuple[int, str, list[str]]:
+    """`send`, plus the `tmp:` keys in Redis right after the reply to the dot — before
+    QUIT, while the session is still open (closing it deletes them anyway)."""
     with smtplib.SMTP("127.0.0.1", port, timeout=60, source_address=(source, 0)) as smtp:
         smtp.ehlo("client.test")
         for code, text in (smtp.mail(sender), smtp.rcpt(rcpt)):
             if code >= 400:
-                return code, text.decode()
+                return code, text.decode(), []
         code, text = smtp.data(data)
-        return code, text.decode()
+        left = keys(redis_port, KEY_PREFIX + "tmp:*") if redis_port else []
+        return code, text.decode(), left
 
 
 def message(header: str, rcpt: str, body: bytes = b"hello\r\n") -> bytes:
@@ -168,17 +177,19 @@ def test_large_messages_refused_at_the_dot_leave_no_streamed_body(make_relay, re
 
     # A foreign From: refused at the dot, after streaming.
     rcpt = f"from-{tok}@static.test"
-    code, text = send(relay.relay_port, ACME_IP, "news@acme.example", rcpt, message("From: ceo@bank.example\r\n", rcpt, big))
-    assert (code, keys(port, KEY_PREFIX + "tmp:*")) == (550, []), text
+    code, text, left = send_then_scan(relay.relay_port, ACME_IP, "news@acme.example", rcpt,
+                                      message("From: ceo@bank.example\r\n", rcpt, big), port)
+    assert (code, left) == (550, []), text
 
     # The quota: one small message uses it up; the large one after it gets 451, nothing kept.
     rcpt = f"first-{tok}@static.test"
     code, text = send(relay.relay_port, ACME_IP, "news@acme.example", rcpt, message("From: news@acme.example\r\n", rcpt))
     assert code == 250, text
     rcpt = f"over-quota-{tok}@static.test"
-    code, text = send(relay.relay_port, ACME_IP, "news@acme.example", rcpt, message("From: news@acme.example\r\n", rcpt, big))
+    code, text, left = send_then_scan(relay.relay_port, ACME_IP, "news@acme.example", rcpt,
+                                      message("From: news@acme.example\r\n", rcpt, big), port)
     assert code == 451 and "quota" in text, text
-    assert keys(port, KEY_PREFIX + "tmp:*") == []
+    assert left == []
 
     # Twelve times the account's size limit: 552 at the dot, and Redis never held more
     # than the limit and a chunk of it meanwhile.
@@ -197,8 +208,8 @@ def test_large_messages_refused_at_the_dot_leave_no_streamed_body(make_relay, re
     huge = big * 12
     rcpt = f"too-big-{tok}@static.test"
     try:
-        code, text = send(relay.relay_port, ACME_IP, "news@acme.example", rcpt, message("From: news@acme.example\r\n", rcpt, huge))
-        left = keys(port, KEY_PREFIX + "tmp:*")
+        code, text, left = send_then_scan(relay.relay_port, ACME_IP, "news@acme.example", rcpt,
+                                          message("From: news@acme.example\r\n", rcpt, huge), port)
     finally:
         stop.set()
         watcher.join()
@@ -208,7 +219,7 @@ def test_large_messages_refused_at_the_dot_leave_no_streamed_body(make_relay, re
     assert (code, left) == (552, []), text
     assert text.startswith("5.3.4"), text
     assert largest_tmp[0] <= limit + 512 * 1024, largest_tmp[0]
-    assert growth < limit + 4 * 1024 * 1024, growth
+    assert growth < limit + 8 * 1024 * 1024, growth   # query and AOF buffers besides the key
 
 
 # --------------------------------------------------------------------------- item 7
