@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", nioCore]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", "SMTPProtocol", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.

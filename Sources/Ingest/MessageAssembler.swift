@@ -22,10 +22,10 @@ struct MessageAssembler {
     private let generatedMessageID: String
     /// The `Message-ID:` found in the header, or the one generated.
     private(set) var messageID: String?
-    /// Whether to look for the `From:` field too (an account that may send only as its
-    /// own domains), and its value once the header section was read.
+    /// Whether to read the author fields too (an account that may send only as its own
+    /// domains, or a DKIM signature), and those fields once the header section was read.
     private let wantsFrom: Bool
-    private(set) var from: String?
+    private(set) var authors = AuthorFields()
     /// The `Received:` fields of the client's header section (the relay's own not counted),
     /// once it was read: RFC 5321 §6.3 loop detection.
     private(set) var receivedFieldCount = 0
@@ -76,7 +76,7 @@ struct MessageAssembler {
         guard end != nil || final || scanned > Self.maxHeaderScan else { return }
         let headerEnd = end ?? data.endIndex
         let header = data[data.startIndex..<headerEnd]
-        if wantsFrom { from = Self.headerValue(named: "from", in: header) }
+        if wantsFrom { authors = AuthorFields(header: header, isComplete: end != nil || scanned <= Self.maxHeaderScan) }
         receivedFieldCount = ReceivedFields.count(inHeaderOf: header)
         if let found = Self.headerValue(named: "message-id", in: header) {
             messageID = found

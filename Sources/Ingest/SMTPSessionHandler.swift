@@ -41,6 +41,8 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var streamingBody = false
     /// An APPEND to Redis in flight (they must be sequential: order matters).
     private var appendInFlight: EventLoopFuture<Void>?
+    /// The deletion of a streamed body that will not be queued, while in flight.
+    private var discardInFlight: EventLoopFuture<Void>?
     private var streamingFailed: QueueError?
     private var readPaused = false
     private var sessionTimer: Scheduled<Void>?
@@ -126,10 +128,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         progressTimer?.cancel()
         context.sessions.remove(channelContext.channel)
         IngestMetrics.sessions(listener: context.listener.name, delta: -1)
-        if let queueID, streamingBody {
-            let queue = context.queue
-            Task { await queue.discardBody(queueID: queueID) }
-        }
+        discardStreamedBody(context: channelContext)
         logger.debug("session closed")
         channelContext.fireChannelInactive()
     }
@@ -138,6 +137,11 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         let bytes = unwrapInboundIn(data)
         framer.append(bytes)
         processFrames(context: channelContext)
+    }
+
+    func channelWritabilityChanged(context channelContext: ChannelHandlerContext) {
+        updateReadPause(context: channelContext)
+        channelContext.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context channelContext: ChannelHandlerContext, event: Any) {
@@ -171,6 +175,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             handle(frame, context: channelContext)
         }
         flushIfNeeded(context: channelContext)
+        updateReadPause(context: channelContext)
         updateSlowClientGuard(context: channelContext)
     }
 
@@ -198,7 +203,20 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 ])
             }
             assembler?.finish()
-            perform(stateMachine.dataEnded(summary), context: channelContext)
+            let action = stateMachine.dataEnded(summary)
+            if case .enqueue = action {
+                perform(action, context: channelContext)
+            } else if !streamingBody && discardInFlight == nil {
+                assembler = nil
+                perform(action, context: channelContext)
+            } else {
+                // Refused at the dot (too large): what was streamed goes before the reply.
+                isWaiting = true
+                discardStreamedBody(context: channelContext) { handler, channelContext in
+                    handler.perform(action, context: channelContext)
+                    handler.resume(context: channelContext)
+                }
+            }
         }
     }
 
@@ -252,10 +270,20 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func resume(context channelContext: ChannelHandlerContext) {
         isWaiting = false
         processFrames(context: channelContext)
-        if readPaused && !isWaiting {
-            readPaused = false
-            channelContext.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-        }
+    }
+
+    /// Read back-pressure: the session stops reading from the socket while it waits for an
+    /// action's result (a password check, an enqueue with DKIM signing, a deletion — Redis
+    /// may be slow), while Redis lags behind a streamed body, and while the client does not
+    /// read its replies (the channel is not writable). What the client sends meanwhile
+    /// stays in the kernel and TCP's window holds the client back, instead of piling up in
+    /// the framer; at most the reads already under way arrive.
+    private func updateReadPause(context channelContext: ChannelHandlerContext) {
+        let lagging = appendInFlight != nil && (assembler?.pending.readableBytes ?? 0) >= 4 * Self.streamingChunkSize
+        let pause = !isClosing && (isWaiting || lagging || !channelContext.channel.isWritable)
+        guard pause != readPaused else { return }
+        readPaused = pause
+        channelContext.channel.setOption(ChannelOptions.autoRead, value: !pause).whenComplete { _ in }
     }
 
     // MARK: Slow clients
@@ -343,13 +371,13 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         let store = context.accountStore
         let policy = context.accountSettings
         let threadPool = context.threadPool
-        let ip = clientIP ?? "unknown"
+        let address = AuthLockout.addressKey(for: clientIP)
         let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
         let promise = channelContext.eventLoop.makePromise(of: AuthResult.self)
         promise.completeWithTask {
             guard isLoaded else { return .temporaryFailure }
             let locked: Duration
-            do { locked = try await store.authLockout(clientIP: ip, user: username) } catch { return .temporaryFailure }
+            do { locked = try await store.authLockout(address: address, user: username) } catch { return .temporaryFailure }
             if locked > .zero { return .lockedOut(seconds: Int((locked.milliseconds + 999) / 1000)) }
             let hash = account?.passwordHash
             // Verify against a dummy hash for unknown users so timing does not reveal which exist.
@@ -357,10 +385,10 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
                 PasswordHasher.verify(password, hash: hash ?? "$y$j9T$RqIXSAundvW366C0Ao6rF1$00FWqAV9EMZPJ4/NJBlt6mbi9s7W2TqqGIUi/YLSIk9") && hash != nil
             }
             if valid {
-                try? await store.authSucceeded(user: username)
+                try? await store.authSucceeded(address: address, user: username, policy: policy)
                 return .success(username)
             }
-            _ = try? await store.authFailed(clientIP: ip, user: username, policy: policy)
+            _ = try? await store.authFailed(address: address, user: username, policy: policy)
             return .failure
         }
         promise.futureResult.whenComplete { result in
@@ -426,6 +454,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         streamingBody = false
         streamingFailed = nil
         appendInFlight = nil
+        discardInFlight = nil
         let now = Clock.nowMilliseconds()
         let recipients = stateMachine.transactionRecipients
         assembler = MessageAssembler(
@@ -440,17 +469,52 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func receiveData(_ chunk: ByteBuffer, context channelContext: ChannelHandlerContext) {
         receivedSize += chunk.readableBytes
-        // Past the limit the data is read and dropped; the state machine answers 552 at the end.
-        guard receivedSize <= context.settings.maxMessageSize.bytes, streamingFailed == nil, assembler != nil else { return }
+        guard streamingFailed == nil, assembler != nil else { return }
+        // Past the limit in force (the listener's, or the account's `--max-message-size`)
+        // nothing more is kept and what was stored goes at once; the rest is read and
+        // dropped, and the state machine answers 552 5.3.4 at the dot (RFC 5321 §4.5.3.1.10
+        // has the client send it all first).
+        guard receivedSize <= stateMachine.effectiveMaxMessageSize else {
+            discardStreamedBody(context: channelContext)
+            return
+        }
         assembler!.append(chunk)
-        if assembler!.canFlush, assembler!.pending.readableBytes >= Self.streamingChunkSize {
-            if appendInFlight == nil {
-                startAppend(context: channelContext)
-            } else if assembler!.pending.readableBytes >= 4 * Self.streamingChunkSize, !readPaused {
-                // Redis is slower than the client: stop reading until it catches up.
-                readPaused = true
-                channelContext.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        // Redis slower than the client (pending piling up) pauses reading: `updateReadPause`.
+        if assembler!.canFlush, assembler!.pending.readableBytes >= Self.streamingChunkSize, appendInFlight == nil {
+            startAppend(context: channelContext)
+        }
+    }
+
+    /// Forgets the current message's body: drops what is held and deletes what was
+    /// streamed to Redis — after the APPEND in flight, which would otherwise recreate the
+    /// key — so a refused or abandoned message leaves no `tmp:` key behind for
+    /// `streamed_body_ttl`. Then runs `next` (if any) on the event loop.
+    private func discardStreamedBody(context channelContext: ChannelHandlerContext,
+                                     then next: ((SMTPSessionHandler, ChannelHandlerContext) -> Void)? = nil) {
+        assembler = nil
+        let done: EventLoopFuture<Void>
+        if streamingBody, let id = queueID {
+            streamingBody = false
+            let queue = context.queue
+            let previous = appendInFlight
+            let promise = channelContext.eventLoop.makePromise(of: Void.self)
+            promise.completeWithTask {
+                _ = try? await previous?.get()
+                await queue.discardBody(queueID: id)
             }
+            done = promise.futureResult
+            discardInFlight = done
+        } else if let discardInFlight {
+            done = discardInFlight
+        } else {
+            next?(self, channelContext)
+            return
+        }
+        guard let next else { return }
+        let loopBound = NIOLoopBound((self, channelContext, next), eventLoop: channelContext.eventLoop)
+        done.whenComplete { _ in
+            let (handler, channelContext, next) = loopBound.value
+            next(handler, channelContext)
         }
     }
 
@@ -473,10 +537,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             } else if handler.assembler?.pending.readableBytes ?? 0 >= Self.streamingChunkSize {
                 handler.startAppend(context: channelContext)
             }
-            if handler.readPaused && handler.appendInFlight == nil && !handler.isWaiting {
-                handler.readPaused = false
-                channelContext.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-            }
+            handler.updateReadPause(context: channelContext)
             if handler.isWaiting, let pending = handler.pendingEnqueue, handler.appendInFlight == nil {
                 handler.pendingEnqueue = nil
                 handler.finishEnqueue(pending, context: channelContext)
@@ -505,8 +566,7 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound((self, channelContext), eventLoop: channelContext.eventLoop)
         if let failure = streamingFailed {
             logger.warning("message not accepted: storing its body failed: \(failure)")
-            perform(stateMachine.messageQueued(.failed(.localError)), context: channelContext)
-            resume(context: channelContext)
+            refuseAtDot(.localError, context: channelContext)
             return
         }
         if let loop = LoopDetection.refusal(receivedFields: assembler.receivedFieldCount, limit: context.settings.maxReceivedHeaders) {
@@ -519,19 +579,13 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         // RFC 5322 §3.6.2: the author. An account that may send only as its own domains
-        // may not put another in From: either (it is what DMARC aligns on, RFC 7489 §3.1).
-        if let account, account.restrictSenders, let policy = stateMachine.senderPolicy {
-            let authors = assembler.from.map(FromHeader.domains(of:)) ?? []
-            if authors.isEmpty || !authors.allSatisfy(policy.allows(domain:)) {
-                let shown = authors.isEmpty ? "(none)" : authors.joined(separator: ", ")
-                logger.notice("refused: From: header domain not one of the account's", metadata: ["queue_id": "\(id)", "from_domains": "\(shown)"])
-                IngestMetrics.refused(listener: context.listener.name, reason: "from_domain")
-                if streamingBody { let queue = context.queue; Task { await queue.discardBody(queueID: id) } }
-                self.assembler = nil
-                perform(stateMachine.messageQueued(.failed(SMTPReply(550, "5.7.1", "From: header domain \(shown) is not a sending domain of account \(account.name)"))), context: channelContext)
-                resume(context: channelContext)
-                return
-            }
+        // may not put another in From: or Sender: either (see `HeaderPolicy`).
+        if let account, account.restrictSenders, let policy = stateMachine.senderPolicy,
+           let refusal = HeaderPolicy.refusal(for: assembler.authors, policy: policy) {
+            logger.notice("refused: author header fields", metadata: ["queue_id": "\(id)", "reply": "\(refusal.lines.joined(separator: " "))"])
+            IngestMetrics.refused(listener: context.listener.name, reason: "from_domain")
+            refuseAtDot(refusal, context: channelContext)
+            return
         }
         let body: MessageBody
         if streamingBody {
@@ -559,34 +613,41 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             messageID: assembler.messageID, size: assembler.flushedBytes + assembler.pending.readableBytes,
             clientIP: clientIP, authUser: transaction.authenticatedUser, pool: account?.pool ?? context.settings.relayPool,
             account: account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
-        let signing = dkimSigners(forFrom: assembler.from)
+        let signing = dkimSigners(forFrom: assembler.authors.from.first)
         self.assembler = nil
         let queue = context.queue
         let threadPool = context.threadPool
         let deadline = Clock.nowMilliseconds() + context.settings.enqueueTimeout.milliseconds
         let promise = channelContext.eventLoop.makePromise(of: Void.self)
         promise.completeWithTask {
-            var message = message
-            if let signing {
-                let bytes: ByteBuffer
-                switch body {
-                case .inline(let inline): bytes = inline
-                case .streamed: bytes = try await queue.streamedBody(queueID: id)
+            do {
+                var message = message
+                if let signing {
+                    let bytes: ByteBuffer
+                    switch body {
+                    case .inline(let inline): bytes = inline
+                    case .streamed: bytes = try await queue.streamedBody(queueID: id)
+                    }
+                    // RSA signing takes a millisecond or so: off the event loop.
+                    message.addedHeader = try await threadPool.runIfActive { try Self.sign(bytes, with: signing.signers) }
                 }
-                // RSA signing takes a millisecond or so: off the event loop.
-                message.addedHeader = try await threadPool.runIfActive { try Self.sign(bytes, with: signing.signers) }
+                try await queue.enqueue(message, body: body, deadline: deadline)
+            } catch {
+                // Not queued (quota, unsignable, Redis): the streamed body goes before the
+                // reply. Safe even if the enqueue did happen: it renamed the key away.
+                if case .streamed = body { await queue.discardBody(queueID: id) }
+                throw error
             }
-            try await queue.enqueue(message, body: body, deadline: deadline)
         }
         promise.futureResult.whenComplete { result in
             let (handler, channelContext) = loopBound.value
+            handler.streamingBody = false
             switch result {
             case .success:
                 handler.logger.info("accepted", metadata: [
                     "queue_id": "\(id)", "from": "\(message.sender)", "recipients": "\(message.recipients.count)",
                     "size": "\(message.size)", "message_id": "\(message.messageID ?? "")",
                 ])
-                handler.streamingBody = false
                 IngestMetrics.accepted(listener: handler.context.listener.name)
                 handler.perform(handler.stateMachine.messageQueued(.queued(id.rawValue)), context: channelContext)
             case .failure(let error as QueueError) where error.quotaExceeded != nil:
@@ -610,5 +671,12 @@ final class SMTPSessionHandler: ChannelInboundHandler, RemovableChannelHandler {
             handler.resume(context: channelContext)
         }
     }
-}
 
+    /// Answers the final dot with `reply` once the streamed body is deleted.
+    private func refuseAtDot(_ reply: SMTPReply, context channelContext: ChannelHandlerContext) {
+        discardStreamedBody(context: channelContext) { handler, channelContext in
+            handler.perform(handler.stateMachine.messageQueued(.failed(reply)), context: channelContext)
+            handler.resume(context: channelContext)
+        }
+    }
+}

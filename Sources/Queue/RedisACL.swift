@@ -7,7 +7,7 @@
 ///
 /// | role | may write | may only read | may not touch |
 /// |---|---|---|---|
-/// | ingest | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:` | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
+/// | ingest | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:` | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
 /// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version` | — | accounts and their password hashes, API keys, DKIM private keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
@@ -45,7 +45,7 @@ public struct RedisACL: Sendable {
 
     public static let ingest = Role(
         name: "ingest", commands: relayCommands,
-        keys: queueKeys + ["~tmp:*", "~quota:*", "~authfail:*",
+        keys: queueKeys + ["~tmp:*", "~quota:*", "~authfail:*", "~authok:*",
                            "%R~acct:*", "%R~accounts", "%R~apikey:*", "%R~domain:*", "%R~domains"],
         comment: "SMTP listeners: enqueue, AUTH (reads accounts and API key hashes), DKIM signing (reads domain keys)")
 

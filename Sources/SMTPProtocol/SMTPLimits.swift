@@ -21,6 +21,11 @@ public enum SMTPLimits {
     /// so a hostile server cannot grow a reply without bound.
     public static let replyLineCount = 512
 
+    /// Maximum length of an AUTH user name (authcid), in octets. RFC 4616 §2 allows 255
+    /// octets of UTF-8 for each field; a longer one is refused with `535 5.7.8` before
+    /// any credential store (or lockout counter) sees it.
+    public static let authUsernameLength = 256
+
     /// Number of bad commands (syntax errors, bad sequence, failed AUTH) after which the
     /// server answers `421 4.7.0` and closes the connection.
     public static let badCommandLimit = 10

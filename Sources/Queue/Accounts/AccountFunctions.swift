@@ -16,7 +16,8 @@
 /// | `domain:<domain>` | string | the domain and its keys as JSON (`RelayCore.SendingDomain`) |
 /// | `quota:<name>:h:<hour>`, `quota:<name>:d:<day>` | integer | recipients accepted (hk_enqueue) |
 /// | `bounces:<name>:<hour>` | hash | `delivered`, `bounced` (hk_complete) |
-/// | `authfail:ip:<ip>`, `authfail:user:<name>` | hash | `n` failures, locked `until` (ms) |
+/// | `authfail:ip:<ip>`, `authfail:user:<name>` | hash | `n` failures, locked `until` (ms); `<ip>` an IPv6 client's /64 |
+/// | `authok:<ip>\|<name>` | string | `<name>` logged in from `<ip>` (its /64) within `accounts.auth_known_address_ttl` |
 enum AccountFunctions {
     static let source = #"""
     #!lua name=hikyaku_accounts
@@ -114,14 +115,21 @@ enum AccountFunctions {
       return removed
     end)
 
-    -- hk_auth_gate: prefix, ip, user — milliseconds either is still locked out (0: none).
+    local function locked_for(key, now)
+      return tonumber(redis.call('HGET', key, 'until') or '0') - now
+    end
+
+    -- hk_auth_gate: prefix, ip, user — milliseconds the address or the user is still locked
+    -- out (0: none). The user's lockout does not apply at an address where the user logged
+    -- in before (authok), so guessing elsewhere cannot lock the real user out. The address
+    -- key holds no '|', so `ip|user` names one pair only.
     redis.register_function('hk_auth_gate', function(keys, args)
       local prefix, ip, user = args[1], args[2], args[3]
       local now = now_ms()
-      local wait = 0
-      for _, key in ipairs({prefix .. 'authfail:ip:' .. ip, prefix .. 'authfail:user:' .. user}) do
-        local locked_until = tonumber(redis.call('HGET', key, 'until') or '0')
-        if locked_until - now > wait then wait = locked_until - now end
+      local wait = math.max(0, locked_for(prefix .. 'authfail:ip:' .. ip, now))
+      local user_wait = locked_for(prefix .. 'authfail:user:' .. user, now)
+      if user_wait > wait and redis.call('EXISTS', prefix .. 'authok:' .. ip .. '|' .. user) == 0 then
+        wait = user_wait
       end
       return wait
     end)
@@ -148,10 +156,19 @@ enum AccountFunctions {
       return longest
     end)
 
-    -- hk_auth_succeeded: prefix, user — a correct password clears the user's count (not
-    -- the address's: one valid login must not reset an address that guesses at others).
+    -- hk_auth_succeeded: prefix, ip, user, known_ms — a correct password remembers the
+    -- address for the user (known_ms 0: not), and clears the user's count unless a lockout
+    -- is in force (a login from a known address must not reset what a guesser elsewhere
+    -- built up). Never the address's count: one valid login must not reset an address
+    -- that guesses at others.
     redis.register_function('hk_auth_succeeded', function(keys, args)
-      return redis.call('DEL', args[1] .. 'authfail:user:' .. args[2])
+      local prefix, ip, user, known = args[1], args[2], args[3], tonumber(args[4])
+      if known > 0 then
+        redis.call('SET', prefix .. 'authok:' .. ip .. '|' .. user, '1', 'PX', known)
+      end
+      local key = prefix .. 'authfail:user:' .. user
+      if locked_for(key, now_ms()) <= 0 then redis.call('DEL', key) end
+      return 1
     end)
     """#
 }

@@ -228,23 +228,30 @@ public struct AccountStore: Sendable {
 
     // MARK: AUTH lockout
 
-    /// How long the client address or the user name is still locked out (zero: not).
-    public func authLockout(clientIP: String, user: String) async throws(QueueError) -> Duration {
-        let reply = try await redis.adminCall("hk_auth_gate", [.string(prefix), .string(clientIP), .string(user)])
+    /// How long the client address or the user name is still locked out (zero: not). The
+    /// user name's lockout does not apply at an address where it logged in before.
+    /// `address` is the counting key (an IPv6 client's /64), `user` at most 256 octets.
+    public func authLockout(address: String, user: String) async throws(QueueError) -> Duration {
+        let reply = try await redis.adminCall("hk_auth_gate", [.string(prefix), .string(address), .string(user)])
         return .milliseconds(reply.int ?? 0)
     }
 
     /// Counts a failed AUTH; returns the lockout now in force (zero below the threshold).
-    public func authFailed(clientIP: String, user: String, policy: AccountSettings) async throws(QueueError) -> Duration {
+    public func authFailed(address: String, user: String, policy: AccountSettings) async throws(QueueError) -> Duration {
         let reply = try await redis.adminCall("hk_auth_failed", [
-            .string(prefix), .string(clientIP), .string(user), .integer(Int64(policy.authFailuresBeforeLockout)),
+            .string(prefix), .string(address), .string(user), .integer(Int64(policy.authFailuresBeforeLockout)),
             .integer(policy.authLockout.milliseconds), .integer(policy.authLockoutMax.milliseconds),
         ])
         return .milliseconds(reply.int ?? 0)
     }
 
-    public func authSucceeded(user: String) async throws(QueueError) {
-        _ = try await redis.adminCall("hk_auth_succeeded", [.string(prefix), .string(user)])
+    /// A correct password: remembers `address` as known for `user` for
+    /// `accounts.auth_known_address_ttl`, and clears the user's failure count unless a
+    /// lockout is in force (a known address must not reset what guessers elsewhere built up).
+    public func authSucceeded(address: String, user: String, policy: AccountSettings) async throws(QueueError) {
+        _ = try await redis.adminCall("hk_auth_succeeded", [
+            .string(prefix), .string(address), .string(user), .integer(policy.authKnownAddressTTL.milliseconds),
+        ])
     }
 
     // MARK: Coding

@@ -14,6 +14,9 @@ public struct AccountSettings: Sendable, Codable, Hashable {
     public var authLockout: ConfigDuration
     /// Default 1h.
     public var authLockoutMax: ConfigDuration
+    /// How long an address (IPv6: its /64) where a user logged in stays known for that
+    /// user: a lockout of the user name does not apply there. Default 30d.
+    public var authKnownAddressTTL: ConfigDuration
     /// How often ingest nodes look for account changes in Redis. Default 1s.
     public var refreshInterval: ConfigDuration
 
@@ -21,6 +24,7 @@ public struct AccountSettings: Sendable, Codable, Hashable {
         case bounceRateThreshold = "bounce_rate_threshold", bounceWindow = "bounce_window"
         case bounceMinimumVolume = "bounce_minimum_volume", authFailuresBeforeLockout = "auth_failures_before_lockout"
         case authLockout = "auth_lockout", authLockoutMax = "auth_lockout_max", refreshInterval = "refresh_interval"
+        case authKnownAddressTTL = "auth_known_address_ttl"
     }
 
     public init() {
@@ -30,6 +34,7 @@ public struct AccountSettings: Sendable, Codable, Hashable {
         authFailuresBeforeLockout = 5
         authLockout = .minutes(1)
         authLockoutMax = .hours(1)
+        authKnownAddressTTL = .days(30)
         refreshInterval = .seconds(1)
     }
 
@@ -44,6 +49,7 @@ public struct AccountSettings: Sendable, Codable, Hashable {
         authLockout = try c.decodeIfPresent(ConfigDuration.self, forKey: .authLockout) ?? authLockout
         authLockoutMax = try c.decodeIfPresent(ConfigDuration.self, forKey: .authLockoutMax) ?? authLockoutMax
         refreshInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .refreshInterval) ?? refreshInterval
+        authKnownAddressTTL = try c.decodeIfPresent(ConfigDuration.self, forKey: .authKnownAddressTTL) ?? authKnownAddressTTL
     }
 
     func validate() throws {
@@ -61,6 +67,9 @@ public struct AccountSettings: Sendable, Codable, Hashable {
         }
         if authLockout.milliseconds < 1000 || authLockoutMax.milliseconds < authLockout.milliseconds {
             throw ConfigurationError(key: "accounts.auth_lockout", problem: "must be at least 1s and at most accounts.auth_lockout_max")
+        }
+        if authKnownAddressTTL.milliseconds < 0 {
+            throw ConfigurationError(key: "accounts.auth_known_address_ttl", problem: "must not be negative (0 turns it off)")
         }
         if refreshInterval.milliseconds < 100 {
             throw ConfigurationError(key: "accounts.refresh_interval", problem: "must be at least 100ms")

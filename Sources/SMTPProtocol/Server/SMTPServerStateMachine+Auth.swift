@@ -70,6 +70,9 @@ extension SMTPServerStateMachine {
             guard let username = Self.credentialText(decoded), !username.isEmpty else {
                 return self.badCommand(.malformedAuthResponse)
             }
+            guard username.utf8.count <= SMTPLimits.authUsernameLength else {
+                return self.badCommand(.authFailed)
+            }
             self.state = .authenticating(.loginPassword(username: username))
             return .reply(SMTPReply(code: 334, lines: [SMTPBase64.encode("Password:")]))
         case .loginPassword(let username):
@@ -96,8 +99,10 @@ extension SMTPServerStateMachine {
         return self.checkCredentials(username: username, password: password, mechanism: "PLAIN")
     }
 
+    /// A user name over ``SMTPLimits/authUsernameLength`` octets fails here, so it never
+    /// becomes a key in the credential store's lockout counters.
     private mutating func checkCredentials(username: String, password: String, mechanism: String) -> SMTPServerAction {
-        guard !password.isEmpty else {
+        guard !password.isEmpty, username.utf8.count <= SMTPLimits.authUsernameLength else {
             return self.badCommand(.authFailed)
         }
         self.state = .checkingCredentials

@@ -83,7 +83,7 @@ public struct SMTPServerStateMachine: Sendable {
     }
 
     /// The size limit in force: the listener's, or the account's if lower.
-    var effectiveMaxMessageSize: Int {
+    public var effectiveMaxMessageSize: Int {
         min(self.configuration.maxMessageSize, self.senderPolicy?.maxMessageSize ?? Int.max)
     }
 

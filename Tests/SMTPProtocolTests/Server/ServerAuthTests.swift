@@ -109,6 +109,23 @@ struct ServerAuthTests {
         script.check(script.machine.credentialsChecked(.success("alice")), .reply(235, "2.7.0"))
     }
 
+    /// A user name over 256 octets is refused before any credential check (so it never
+    /// becomes a lockout key); 256 still goes to the check.
+    @Test(arguments: [("PLAIN", 257), ("LOGIN", 257), ("PLAIN", 9000), ("LOGIN", 9000)])
+    func overlongUserNameFailsWithoutACheck(mechanism: String, length: Int) throws {
+        let name = String(repeating: "u", count: length)
+        var script = ServerScript(Configs.submission(), isTLS: true)
+        script.run([("EHLO client", .reply(250))])
+        if mechanism == "PLAIN" {
+            script.run([("AUTH PLAIN \(b64("\u{0}\(name)\u{0}pw"))", .reply(535, "5.7.8"))])
+        } else {
+            script.run([("AUTH LOGIN", .reply(334)), (b64(name), .reply(535, "5.7.8"))])
+        }
+        #expect(script.machine.framerMode == .command)
+        let longest = String(repeating: "u", count: SMTPLimits.authUsernameLength)
+        script.run([("AUTH PLAIN \(b64("\u{0}\(longest)\u{0}pw"))", .checkCredentials(username: longest, password: "pw", mechanism: "PLAIN"))])
+    }
+
     @Test func cancelAndBadBase64() {
         var script = ServerScript(Configs.submission(), isTLS: true)
         script.run([
