@@ -28,10 +28,13 @@ unit-tests: build-tests
 integration-tests: build-tests
 	HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku python3 -m pytest Tests/integration -q
 
-test: build-tests
-	$(SWIFT) test --skip-build
-	HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku python3 -m pytest Tests/integration -q
-	fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+# Each phase prints its duration (scripts/phase.sh).
+test:
+	@scripts/phase.sh deps scripts/install-deps.sh
+	@scripts/phase.sh build $(SWIFT) build --build-tests
+	@scripts/phase.sh unit-tests $(SWIFT) test --skip-build
+	@HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku scripts/phase.sh integration-tests python3 -m pytest Tests/integration -q --durations=15
+	@scripts/phase.sh fuzz-smoke fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS)
 
 # libFuzzer (fuzz/fuzz.sh, README "Fuzzing"): own scratch path .build-fuzz; corpus and
 # crash inputs in var/fuzz/. `make test` runs each target briefly; `make fuzz` for long.

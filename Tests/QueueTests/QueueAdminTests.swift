@@ -238,7 +238,15 @@ struct QueueAdminTests {
 
         let all = try await h.admin.retryNow()
         #expect(all.items == 1 && all.recipients == 1)
-        #expect(try await h.queue.next(pool: "default", hold: .seconds(1)) == .domain("two.test"))
+        // one.test is still in the ready index (its batch above is claimed, not finished) and
+        // may come first when both scores fall in the same millisecond; `next` holds it, so
+        // two.test must come by the second call at the latest.
+        var due = try await h.queue.next(pool: "default", hold: .seconds(1))
+        if due != .domain("two.test") {
+            #expect(due == .domain("one.test"))
+            due = try await h.queue.next(pool: "default", hold: .seconds(1))
+        }
+        #expect(due == .domain("two.test"))
         #expect(try await h.int("ZCARD", ["hk:deferred"]) == 0)
         await h.shutdown()
     }

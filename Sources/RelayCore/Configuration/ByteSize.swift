@@ -1,5 +1,6 @@
 /// A size in octets, written as a plain number or with a binary unit:
-/// `1048576`, `512KiB`, `25MiB`, `1GiB` (`KB`/`MB`/`GB` are accepted as the same binary units).
+/// `1048576`, `512KiB`, `25MiB`, `1GiB` (`KB`/`MB`/`GB` and `K`/`M`/`G` are accepted as the
+/// same binary units).
 public struct ByteSize: Sendable, Hashable, Codable, CustomStringConvertible {
     public var bytes: Int
 
@@ -8,11 +9,16 @@ public struct ByteSize: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public init?(parsing text: String) {
         let trimmed = text.trimmingSpaces()
-        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30), ("B", 1)]
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30), ("B", 1),
+                                      ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)]
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            // A value too large to count in octets is not a size (rather than a trap).
             if let value = Int(String(trimmed.dropLast(suffix.count)).trimmingSpaces()), value >= 0 {
-                self.bytes = value * factor
-                return
+                let (bytes, overflow) = value.multipliedReportingOverflow(by: factor)
+                if !overflow {
+                    self.bytes = bytes
+                    return
+                }
             }
             return nil
         }
