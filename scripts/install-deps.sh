@@ -63,6 +63,11 @@ need pip pytest          'python3 -c "import pytest"'
 need pip dkimpy          'python3 -c "import dkim"'
 need pip pynacl          'python3 -c "import nacl.signing"'
 need pip dnspython       'python3 -c "import dns.resolver"'
+# hikyaku_testsupport (the harness of Tests/integration, load-tests/ and cluster/), installed
+# editable from this clone: it must import from here, not from another clone (run from /,
+# where the current directory cannot stand in for the install).
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+need pip "--editable=$repo" "cd / && python3 -c 'import hikyaku_testsupport as t, os, sys; sys.exit(os.path.dirname(os.path.realpath(t.__file__)) != sys.argv[1])' $(printf %q "$repo/hikyaku_testsupport")"
 if $bench; then
   # `make bench`: Postfix as the peer, and its smtp-source/smtp-sink (load-tests/).
   need apt postfix       'test -x /usr/sbin/postfix && command -v postconf && test -x /usr/sbin/smtp-source'
