@@ -56,7 +56,7 @@ need apt iproute2        'ip netns list'                                        
 need apt bsdutils        'command -v script'                                         # load-tests/ Postfix runner
 need apt python3         'command -v python3'
 need apt python3-pip     'python3 -m pip --version'
-need pip aiosmtpd        'python3 -c "import aiosmtpd.smtp"'                         # receiver.py, run-local.sh
+need pip aiosmtpd        'python3 -c "import aiosmtpd.smtp"'                         # smtp_receiver.py, run-local.sh
 need pip pytest          'python3 -c "import pytest"'
 # dkimpy (+ PyNaCl for ed25519-sha256) verifies our DKIM signatures independently;
 # dnspython: its DNS lookups and test_dkim.py's.
