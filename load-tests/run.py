@@ -33,49 +33,19 @@ import sys
 import time
 from pathlib import Path
 
+from hikyaku_testsupport import machine
+from hikyaku_testsupport.analysis import LATENCY_METHOD, analyze
+from hikyaku_testsupport.binaries import DEFAULT_BIN_DIRS, REPO, find_binaries
+from hikyaku_testsupport.console import Console
+from hikyaku_testsupport.processes import kill_leftovers
+from hikyaku_testsupport.relay import deep_merge
+from runner import chart, postfix, report
+from runner.hikyaku import HikyakuSystem
+from runner.postfix import PostfixSystem
+from runner.runpass import Pass
+from runner.scenario import Scenario, ScenarioError
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path.insert(0, str(HERE))
-
-from runner import chart, postfix, report  # noqa: E402
-from runner.analysis import LATENCY_METHOD, analyze  # noqa: E402
-from runner.hikyaku import HikyakuSystem  # noqa: E402
-from runner.postfix import PostfixSystem  # noqa: E402
-from runner.procs import kill_leftovers  # noqa: E402
-from runner.runpass import Console, Pass  # noqa: E402
-from runner.scenario import Scenario, ScenarioError, deep_merge  # noqa: E402
-
-BINARIES = ("hikyaku", "hikyaku-load", "hikyaku-sim")
-DEFAULT_BIN_DIRS = (".build-release/release", ".build/release", ".build/debug")
-
-
-def find_binaries(bin_dir: str | None) -> dict[str, str]:
-    if bin_dir:
-        directory = Path(bin_dir)
-        if not directory.is_absolute():
-            directory = (Path.cwd() / directory) if (Path.cwd() / directory).exists() else REPO / directory
-        missing = [b for b in BINARIES if not os.access(directory / b, os.X_OK)]
-        if missing:
-            raise SystemExit(f"error: {', '.join(missing)} not found in {directory} "
-                             f"(build them: swift build --product NAME)")
-        return {b: str(directory / b) for b in BINARIES}
-    for candidate in DEFAULT_BIN_DIRS:
-        directory = REPO / candidate
-        if all(os.access(directory / b, os.X_OK) for b in BINARIES):
-            return {b: str(directory / b) for b in BINARIES}
-    found = {}
-    for b in BINARIES:
-        for candidate in DEFAULT_BIN_DIRS:
-            if os.access(REPO / candidate / b, os.X_OK):
-                found[b] = str(REPO / candidate / b)
-                break
-    missing = [b for b in BINARIES if b not in found]
-    if missing:
-        raise SystemExit(
-            f"error: {', '.join(missing)} not found under {', '.join(DEFAULT_BIN_DIRS)}; build with\n"
-            + "".join(f"  swift build -c release --scratch-path .build-release --product {b}\n" for b in missing))
-    print(f"warning: binaries come from different builds: {found}", file=sys.stderr)
-    return found
 
 
 def resolve_scenario(text: str) -> Path | None:
@@ -142,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(f"error: --peer postfix: {problem}", file=sys.stderr)
             return 1
-    bins = find_binaries(args.bin_dir)
+    bins = find_binaries(args.bin_dir, allow_mixed=True)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else REPO / "var" / "loadtest" / f"{scenario.name}-{stamp}"
@@ -156,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console(interval=5.0 if not args.smoke else 5.0)
     command = shlex.join([Path(sys.executable).name, *sys.argv])
-    load_before = report.load_average()
+    load_before = machine.load_average()
     console.say(f"scenario {scenario.name}{' (smoke)' if args.smoke else ''}: {scenario.description}")
     console.say(f"binaries: {bins['hikyaku']} (and hikyaku-load, hikyaku-sim beside it)")
     console.say(f"load average before: {' '.join(map(str, load_before))}; output: {out}")
@@ -251,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         "smoke": args.smoke,
         "command": command,
         "cwd": os.getcwd(),
-        "finished_at": report.now_text(),
-        "machine": report.machine() | {"load_average_before": load_before, "load_average_after": report.load_average()},
+        "finished_at": machine.now_text(),
+        "machine": machine.machine() | {"load_average_before": load_before, "load_average_after": machine.load_average()},
         "binaries": binary_info(bins),
         "load": scenario.load,
         "durability": {
@@ -264,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks,
         "interrupted": interrupted,
     }
-    text_parts = [f"Hikyaku load test: {scenario.name}{' (smoke)' if args.smoke else ''} — {report.now_text()}",
+    text_parts = [f"Hikyaku load test: {scenario.name}{' (smoke)' if args.smoke else ''} — {machine.now_text()}",
                   f"command: {command}", f"  (in {os.getcwd()})"]
     m = full["machine"]
     text_parts.append(f"machine: {m.get('nproc')} CPU ({m.get('model_name')}), {m.get('memory_mib')} MiB, "

@@ -56,13 +56,18 @@ need apt iproute2        'ip netns list'                                        
 need apt bsdutils        'command -v script'                                         # load-tests/ Postfix runner
 need apt python3         'command -v python3'
 need apt python3-pip     'python3 -m pip --version'
-need pip aiosmtpd        'python3 -c "import aiosmtpd.smtp"'                         # receiver.py, run-local.sh
+need pip aiosmtpd        'python3 -c "import aiosmtpd.smtp"'                         # smtp_receiver.py, run-local.sh
 need pip pytest          'python3 -c "import pytest"'
 # dkimpy (+ PyNaCl for ed25519-sha256) verifies our DKIM signatures independently;
 # dnspython: its DNS lookups and test_dkim.py's.
 need pip dkimpy          'python3 -c "import dkim"'
 need pip pynacl          'python3 -c "import nacl.signing"'
 need pip dnspython       'python3 -c "import dns.resolver"'
+# hikyaku_testsupport (the harness of Tests/integration, load-tests/ and cluster/), installed
+# editable from this clone: it must import from here, not from another clone (run from /,
+# where the current directory cannot stand in for the install).
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+need pip "--editable=$repo" "cd / && python3 -c 'import hikyaku_testsupport as t, os, sys; sys.exit(os.path.dirname(os.path.realpath(t.__file__)) != sys.argv[1])' $(printf %q "$repo/hikyaku_testsupport")"
 if $bench; then
   # `make bench`: Postfix as the peer, and its smtp-source/smtp-sink (load-tests/).
   need apt postfix       'test -x /usr/sbin/postfix && command -v postconf && test -x /usr/sbin/smtp-source'

@@ -5,7 +5,10 @@ import re
 import smtplib
 import subprocess
 
-from conftest import AUTH_PASSWORD, AUTH_USER, insecure_tls_context, make_message, token, wait_for, wait_for_event
+from hikyaku_testsupport.events import wait_for_event
+from hikyaku_testsupport.smtp import insecure_tls_context, make_message, token
+from hikyaku_testsupport.waiting import wait_for
+from hikyaku_testsupport.world import AUTH_PASSWORD, AUTH_USER
 
 
 def plain_credentials(user: str, password: str) -> str:

@@ -12,12 +12,14 @@ import os
 import re
 import signal
 import smtplib
-import ssl
 import subprocess
-import time
 
-from conftest import (HIKYAKU_BIN, child_environment, free_port, insecure_tls_context, make_message, queue_id_from,
-                      token, wait_for)
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.ports import free_port
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.receiver import Receiver
+from hikyaku_testsupport.smtp import insecure_tls_context, make_message, token
+from hikyaku_testsupport.waiting import wait_for
 
 ACCOUNT_IP = "127.0.0.9"      # in the test account's network
 STRANGER_IP = "127.0.0.7"     # in no account's network and not allow-listed
@@ -66,7 +68,7 @@ def test_network_account_sends_only_its_domains_within_its_quota(make_relay, rec
     port = relay.relay_port
 
     # Envelope sender outside the account's domains: refused at MAIL.
-    reply = final_reply(swaks(port, f"news@other.example", f"a-{tok}@static.test", local=ACCOUNT_IP))
+    reply = final_reply(swaks(port, "news@other.example", f"a-{tok}@static.test", local=ACCOUNT_IP))
     assert reply.startswith("553 5.7.1"), reply
     # From: header of another domain (display name dressed as ours): refused at the dot.
     reply = final_reply(swaks(port, "news@acme.example", f"b-{tok}@static.test", local=ACCOUNT_IP,
@@ -290,7 +292,6 @@ def test_api_keys_are_shown_once_and_stored_only_hashed(make_relay, redis_server
 
 
 def test_outbound_tls_is_opportunistic_and_required_where_the_site_says_so(make_relay, receiver, certs, tmp_path):
-    from conftest import Receiver
     plain = Receiver(tmp_path / "plain-mx", *certs["receiver"], starttls=False)
     (tmp_path / "plain-mx").mkdir(exist_ok=True)
     plain.start()

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import report_note
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.notes import report_note
 
 REPO = Path(__file__).resolve().parents[2]
 BIN_DIR = REPO / ".build" / "debug"
@@ -55,7 +56,9 @@ def test_fault_in_the_cluster_loses_no_accepted_message(tmp_path, fault, extra):
     if missing:
         pytest.fail(f"{', '.join(missing)} not built in {BIN_DIR} (make test builds them)")
     out = tmp_path / "chaos"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HIKYAKU_")}
+    # The tool imports this clone's hikyaku_testsupport, as the tests do (pytest.ini), even
+    # when scripts/install-deps.sh last installed another clone's.
+    env = child_environment({"PYTHONPATH": str(REPO)})
     result = subprocess.run([sys.executable, str(TOOL), "--var", str(tmp_path / "var"), "--bin-dir", str(BIN_DIR),
                              "chaos", fault, "--smoke", *extra, "--out", str(out)],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)

@@ -6,15 +6,10 @@ import random
 import smtplib
 import subprocess
 
-from conftest import (
-    events_of_kind,
-    make_message,
-    queue_id_from,
-    strip_relay_additions,
-    token,
-    wait_for,
-    wait_for_event,
-)
+from hikyaku_testsupport.events import events_of_kind, wait_for_event
+from hikyaku_testsupport.smtp import insecure_tls_context, make_message, queue_id_from, strip_relay_additions, token
+from hikyaku_testsupport.waiting import wait_for
+from hikyaku_testsupport.world import AUTH_PASSWORD, AUTH_USER
 
 
 def tricky_body(tok: str) -> bytes:
@@ -198,7 +193,6 @@ def test_five_megabyte_message_arrives_byte_identical(relay, receiver):
 
 
 def test_submission_starttls_auth_plain_delivers(relay, receiver):
-    from conftest import AUTH_PASSWORD, AUTH_USER, insecure_tls_context
     tok = token()
     sender = f"app-{tok}@origin.test"
     rcpt = f"dana-{tok}@static.test"   # static route, not in DNS

@@ -13,8 +13,11 @@ import time
 import dkim
 import dns.resolver
 
-from conftest import (HIKYAKU_BIN, ManagedProcess, child_environment, dns_query, free_port, make_message, token,
-                      wait_for)
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.dns import TXT, Dnsmasq
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.waiting import wait_for
 
 
 def hikyaku(relay, *args: str) -> str:
@@ -36,31 +39,17 @@ def zone_records(output: str) -> dict[str, str]:
     return records
 
 
-class KeyServer:
+class KeyServer(Dnsmasq):
     """dnsmasq answering TXT queries for the DKIM records (long values as several strings)."""
 
     def __init__(self, directory, records: dict[str, str]):
-        self.port = free_port()
-        directory.mkdir(parents=True, exist_ok=True)
-        argv = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-                "--listen-address=127.0.0.1", f"--port={self.port}", "--user=root", "--conf-file=/dev/null",
-                f"--pid-file={directory / 'dnsmasq.pid'}", "--log-facility=-", "--log-queries",
-                "--local=/example/"]   # authoritative for the test domains: unknown names are NXDOMAIN
-        for name, value in records.items():
-            # On the command line dnsmasq takes the text as is (quotes would be part of it)
-            # and splits it into strings of 255 octets itself.
-            assert "," not in value
-            argv.append(f"--txt-record={name},{value}")
-        self.first = next(iter(records))
-        self.process = ManagedProcess("dnsmasq (DKIM keys)", argv, directory / "dnsmasq.log", session=True)
-
-    def __enter__(self):
-        self.process.start()
-        wait_for(lambda: dns_query(self.port, self.first, qtype=16), timeout=20, what="dnsmasq to serve the DKIM records")
-        return self
-
-    def __exit__(self, *exc):
-        self.process.stop()
+        # On the command line dnsmasq takes the text as is (quotes would be part of it)
+        # and splits it into strings of 255 octets itself.
+        assert all("," not in value for value in records.values())
+        # Authoritative for the test domains: unknown names are NXDOMAIN.
+        options = ["--local=/example/", *(f"--txt-record={name},{value}" for name, value in records.items())]
+        super().__init__(directory, options, probe=next(iter(records)), qtype=TXT, name="dnsmasq (DKIM keys)",
+                         session=True)
 
     def dnsfunc(self, name, timeout=5):
         resolver = dns.resolver.Resolver(configure=False)

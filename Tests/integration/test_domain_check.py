@@ -30,7 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HIKYAKU_BIN, ManagedProcess, child_environment, dns_query, free_port, wait_for
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.dns import SOA, Dnsmasq
+from hikyaku_testsupport.processes import child_environment
 
 DOMAIN = "sender.test"
 # (address, EHLO name) of the relay's egress IPs.
@@ -60,36 +62,12 @@ def reverse(address: str) -> str:
     return ipaddress.ip_address(address).reverse_pointer
 
 
-class ZoneServer:
+def zone_server(directory: Path, options: list[str]) -> Dnsmasq:
     """dnsmasq answering only from ``options``: authoritative (NXDOMAIN/NODATA rather than
-    REFUSED) for ``.test`` and the reverse trees."""
-
-    def __init__(self, directory: Path, options: list[str]):
-        self.port = free_port()
-        argv = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-                "--listen-address=127.0.0.1", f"--port={self.port}", "--user=root", "--conf-file=/dev/null",
-                f"--pid-file={directory / 'zone-dnsmasq.pid'}", "--log-facility=-", "--log-queries",
-                "--local=/test/", "--local=/in-addr.arpa/", "--local=/ip6.arpa/"] + options
-        self.process = ManagedProcess("dnsmasq (domain check zone)", argv, directory / "zone-dnsmasq.log")
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "ZoneServer":
-        self.process.start()
-
-        def answers():
-            self.process.require_alive()
-            return dns_query(self.port, DOMAIN, qtype=6) is not None  # SOA: any answer will do
-        wait_for(answers, timeout=20, interval=0.1, what="dnsmasq to answer")
-        return self
-
-    def __exit__(self, *exc):
-        self.process.stop()
-
-    def queried(self, qtype: str, name: str) -> bool:
-        return f"query[{qtype}] {name} from" in self.process.log_text()
+    REFUSED) for ``.test`` and the reverse trees. Ready once it answers DOMAIN's SOA query
+    at all (any answer will do)."""
+    return Dnsmasq(directory, ["--local=/test/", "--local=/in-addr.arpa/", "--local=/ip6.arpa/", *options],
+                   probe=DOMAIN, qtype=SOA, any_reply=True, name="dnsmasq (domain check zone)", stem="zone-dnsmasq")
 
 
 def correct_zone(key: str) -> list[str]:
@@ -143,7 +121,7 @@ def by_name(report: dict) -> dict[str, dict]:
 def test_correct_zone_passes_every_check(tmp_path, keys):
     key, _ = keys
     assert len(dkim_record(key)) > 255  # one TXT record of several character-strings
-    with ZoneServer(tmp_path, correct_zone(key)) as dns:
+    with zone_server(tmp_path, correct_zone(key)) as dns:
         config = write_config(tmp_path, [dns.address])
         out = domain_check(DOMAIN, "--config", str(config), "--json", "--dkim-selector", f"s1={dkim_record(key)}")
         assert out.returncode == 0, out.stdout + out.stderr
@@ -165,7 +143,7 @@ def test_correct_zone_passes_every_check(tmp_path, keys):
     assert "RFC 8058" in checks["unsubscribe"]["finding"]
 
     # The human report: one line per check, then the counts.
-    with ZoneServer(tmp_path, correct_zone(key)) as dns:
+    with zone_server(tmp_path, correct_zone(key)) as dns:
         out = domain_check(DOMAIN, "--config", str(write_config(tmp_path, [dns.address])), "--dkim-selector", f"s1={dkim_record(key)}")
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
@@ -176,7 +154,7 @@ def test_correct_zone_passes_every_check(tmp_path, keys):
 
 def test_broken_zone_names_each_failure_with_its_fix(tmp_path, keys):
     key, other_key = keys
-    with ZoneServer(tmp_path, broken_zone(other_key)) as dns:
+    with zone_server(tmp_path, broken_zone(other_key)) as dns:
         # No dns_servers in the configuration: --dns-server chooses the server.
         config = write_config(tmp_path, None)
         out = domain_check(DOMAIN, "--config", str(config), "--dns-server", dns.address, "--json",
@@ -243,7 +221,7 @@ def test_without_egress_the_host_name_stands_for_the_relay(tmp_path, keys):
         f"--ptr-record={reverse('192.0.2.50')},relay.{DOMAIN}",
         f"--address=/{DOMAIN}/192.0.2.80",  # no MX: the A record is the implicit MX
     ]
-    with ZoneServer(tmp_path, zone) as dns:
+    with zone_server(tmp_path, zone) as dns:
         config = tmp_path / "plain.yaml"
         config.write_text(json.dumps({"hostname": f"relay.{DOMAIN}", "delivery": {"dns_servers": [dns.address]}}) + "\n")
         out = domain_check(DOMAIN, "--config", str(config), "--json")

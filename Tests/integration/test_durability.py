@@ -6,7 +6,10 @@ import smtplib
 
 import pytest
 
-from conftest import make_message, queue_id_from, report_note, token, wait_for, wait_for_event
+from hikyaku_testsupport.events import wait_for_event
+from hikyaku_testsupport.notes import report_note
+from hikyaku_testsupport.smtp import make_message, queue_id_from, token
+from hikyaku_testsupport.waiting import wait_for
 
 
 def send_until_accepted(relay, sender: str, rcpt: str, message: bytes) -> str:

@@ -10,12 +10,12 @@ each worker with its own ``delivery.egress`` addresses on the loopback network:
     worker 3: 127.0.0.31 (w3a.test), 127.0.0.32 (w3b.test)          pool default
               127.0.0.41 (vip.test)                                  pool dedicated
 
-Destinations are resolved through dnsmasq (``ENGINE_MX`` in conftest.py: domain -> MX
+Destinations are resolved through dnsmasq (``ENGINE_MX`` in hikyaku_testsupport/world.py: domain -> MX
 host, all MX hosts at 127.0.0.1), so sites are decided by MX host names; the receiver
 sees each worker connection's source address as the peer and records it per message.
-The receiver's domain behaviours (receiver.py): ``tempfail.test`` answers every RCPT with
-``421 4.3.2 Try again later``; ``throttle1..12.test`` (one site, MX mx.throttle.test) answer
-the first two RCPTs from each source IP with ``421 4.7.0 slow down``; ``slow.test`` answers
+The receiver's domain behaviours (hikyaku_testsupport/smtp_receiver.py): ``tempfail.test``
+answers every RCPT with ``421 4.3.2 Try again later``; ``throttle1..12.test`` (one site,
+MX mx.throttle.test) answer the first two RCPTs from each source IP with ``421 4.7.0 slow down``; ``slow.test`` answers
 the end of DATA after 2 s. Both 421 behaviours close the connection after the reply.
 
 Several domains per limited site (lim1..6.test, throttle1..12.test) keep every IP of the
@@ -42,17 +42,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import (
-    AUTH_PASSWORD,
-    AUTH_USER,
-    Receiver,
-    free_port,
-    insecure_tls_context,
-    make_message,
-    report_note,
-    token,
-    wait_for,
-)
+from hikyaku_testsupport.notes import report_note
+from hikyaku_testsupport.ports import free_port
+from hikyaku_testsupport.receiver import Receiver
+from hikyaku_testsupport.smtp import insecure_tls_context, make_message, token
+from hikyaku_testsupport.waiting import wait_for
+from hikyaku_testsupport.world import AUTH_PASSWORD, AUTH_USER
 
 # --------------------------------------------------------------------------- the cluster
 

@@ -10,39 +10,28 @@ clients. The primary is killed with SIGKILL while clients keep submitting.
 from __future__ import annotations
 
 import smtplib
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import (ManagedProcess, free_port, make_message, redis_ping, report_note, token, wait_for)
+from hikyaku_testsupport.notes import report_note
+from hikyaku_testsupport.ports import free_port
+from hikyaku_testsupport.processes import ManagedProcess
+from hikyaku_testsupport.redis_servers import RedisServer, redis_cli
+from hikyaku_testsupport.resp import redis_ping
+from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.waiting import wait_for
 
 MASTER = "hikyaku"
 
 
-def redis_cli(port: int, *args: str) -> str:
-    import subprocess
-    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=10).stdout.strip()
-
-
-class RedisNode:
-    def __init__(self, directory: Path, port: int | None = None, replica_of: int | None = None):
-        self.port = port or free_port()
-        self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-        argv = ["redis-server", "--port", self.port, "--bind", "127.0.0.1", "--dir", directory, "--appendonly", "yes",
-                "--appendfsync", "always", "--save", "", "--daemonize", "no"]
-        if replica_of:
-            argv += ["--replicaof", "127.0.0.1", str(replica_of)]
-        self.process = ManagedProcess(f"redis-server :{self.port}", argv, directory / "redis.log")
-
-    def start(self) -> "RedisNode":
-        self.process.start()
-        wait_for(lambda: self.process.require_alive() or redis_ping(self.port), timeout=20, interval=0.05,
-                 what=f"redis-server on {self.port}")
-        return self
+def redis_node(directory: Path, port: int | None = None, replica_of: int | None = None) -> RedisServer:
+    """A durable redis-server (AOF, appendfsync always), named by its port in failure reports."""
+    server = RedisServer(directory, port=port, replica_of=replica_of)
+    server.process.name = f"redis-server :{server.port}"
+    return server
 
 
 class Sentinel:
@@ -73,8 +62,8 @@ class Sentinel:
 
 @pytest.fixture
 def redis_ha(tmp_path):
-    primary = RedisNode(tmp_path / "redis-a").start()
-    replica = RedisNode(tmp_path / "redis-b", replica_of=primary.port).start()
+    primary = redis_node(tmp_path / "redis-a").start()
+    replica = redis_node(tmp_path / "redis-b", replica_of=primary.port).start()
     wait_for(lambda: "master_link_status:up" in redis_cli(replica.port, "INFO", "replication"),
              what="the replica to sync with the primary")
     sentinels = [Sentinel(tmp_path / f"sentinel-{i}", primary.port).start() for i in range(3)]
@@ -137,7 +126,7 @@ def test_failover_of_the_primary_loses_no_accepted_message(make_relay, receiver,
     promoted_at = time.time()
     # The old primary comes back and is turned into a replica of the new one, so WAIT 1
     # can be satisfied again.
-    returned = RedisNode(old_primary.directory, port=old_port).start()
+    returned = redis_node(old_primary.directory, port=old_port).start()
     wait_for(lambda: "role:slave" in redis_cli(old_port, "INFO", "replication")
              and "master_link_status:up" in redis_cli(old_port, "INFO", "replication"),
              timeout=60, interval=0.5, what="the old primary to rejoin as a replica")

@@ -10,7 +10,11 @@ import threading
 
 import pytest
 
-from conftest import HIKYAKU_BIN, child_environment, events_of_kind, make_message, token, wait_for, wait_for_event
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.events import events_of_kind, wait_for_event
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.waiting import wait_for
 
 CAP = 512
 LINES = 512
@@ -77,7 +81,7 @@ class HostileMX:
                         await send(b"250 2.1.5 Ok\r\n")
                 elif verb == b"DATA":
                     await send(b"354 go ahead\r\n")
-                    while (data := await reader.readline()) not in (b".\r\n", b""):
+                    while (await reader.readline()) not in (b".\r\n", b""):
                         pass
                     await send(huge_reply(554, "5.7.1"))
                 elif verb == b"RSET" or verb == b"NOOP":

@@ -23,7 +23,10 @@ import time
 
 import pytest
 
-from conftest import HIKYAKU_BIN, child_environment, insecure_tls_context, token, wait_for
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.smtp import insecure_tls_context, token
+from hikyaku_testsupport.waiting import wait_for
 
 ACME_IP = "127.0.0.9"        # in account acme's network (sending domain acme.example)
 FREE_IP = "127.0.0.10"       # in account free's network (--any-sender)

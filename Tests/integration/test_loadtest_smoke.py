@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from hikyaku_testsupport.processes import child_environment
 REPO = Path(__file__).resolve().parents[2]
 BIN_DIR = REPO / ".build" / "debug"
 RUNNER = REPO / "load-tests" / "run.py"
@@ -29,7 +30,9 @@ def test_loadtest_smoke_accounts_for_every_message(tmp_path):
     if missing:
         pytest.fail(f"{', '.join(missing)} not built in {BIN_DIR} (make test builds them: swift build --build-tests)")
     out = tmp_path / "loadtest"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HIKYAKU_")}
+    # The tool imports this clone's hikyaku_testsupport, as the tests do (pytest.ini), even
+    # when scripts/install-deps.sh last installed another clone's.
+    env = child_environment({"PYTHONPATH": str(REPO)})
     result = subprocess.run(
         [sys.executable, str(RUNNER), str(SCENARIO), "--smoke", "--bin-dir", str(BIN_DIR), "--out", str(out)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)

@@ -16,18 +16,11 @@ import time
 
 import pytest
 
-from conftest import (
-    STATIC_DOMAIN,
-    DEFAULT_TIMEOUT,
-    ManagedProcess,
-    dns_query,
-    events_of_kind,
-    free_port,
-    make_message,
-    token,
-    wait_for,
-    wait_for_event,
-)
+from hikyaku_testsupport.dns import Dnsmasq
+from hikyaku_testsupport.events import events_of_kind, wait_for_event
+from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.waiting import DEFAULT_TIMEOUT, wait_for
+from hikyaku_testsupport.world import STATIC_DOMAIN
 
 
 def send(port: int, sender: str, recipients: list[str], message: bytes):
@@ -84,16 +77,11 @@ def self_dns(tmp_path):
     address = local_ipv4()
     if address is None:
         pytest.skip("this host has no non-loopback IPv4 address")
-    port = free_port()
-    argv = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-            "--listen-address=127.0.0.1", f"--port={port}", "--user=root", "--conf-file=/dev/null",
-            f"--pid-file={tmp_path / 'self-dns.pid'}", "--log-facility=-", "--log-queries", "--local=/test/",
-            "--mx-host=self.test,mx.self.test,10", f"--host-record=mx.self.test,{address}"]
-    process = ManagedProcess("dnsmasq (self.test)", argv, tmp_path / "self-dns.log").start()
-    wait_for(lambda: process.require_alive() or dns_query(port, "self.test"), timeout=20, interval=0.1,
-             what="dnsmasq to answer for self.test")
-    yield {"address": address, "server": f"127.0.0.1:{port}"}
-    process.stop()
+    server = Dnsmasq(tmp_path, ["--local=/test/", "--mx-host=self.test,mx.self.test,10",
+                                f"--host-record=mx.self.test,{address}"],
+                     probe="self.test", name="dnsmasq (self.test)", stem="self-dns").start()
+    yield {"address": address, "server": server.address}
+    server.stop()
 
 
 def test_wildcard_listener_matches_every_local_address(make_relay, relay_config, receiver, self_dns):

@@ -13,8 +13,10 @@ control message from the allowed address does, so the pipeline was working.
 import base64
 import smtplib
 
-from conftest import (AUTH_PASSWORD, AUTH_USER, RawSMTP, insecure_tls_context, make_message, token, wait_for,
-                      wait_for_event)
+from hikyaku_testsupport.events import wait_for_event
+from hikyaku_testsupport.smtp import RawSMTP, insecure_tls_context, make_message, token
+from hikyaku_testsupport.waiting import wait_for
+from hikyaku_testsupport.world import AUTH_PASSWORD, AUTH_USER
 
 OUTSIDER = "127.0.0.5"
 

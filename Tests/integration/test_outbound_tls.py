@@ -7,7 +7,10 @@ import smtplib
 
 import pytest
 
-from conftest import Receiver, events_of_kind, make_message, token, wait_for, wait_for_event
+from hikyaku_testsupport.events import events_of_kind, wait_for_event
+from hikyaku_testsupport.receiver import Receiver
+from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.waiting import wait_for
 from tls_peers import LocalCA, PolicyServer, ScriptedSMTPServer, ValidatingResolver, Zone, cert_sha256, spki_sha256
 
 

@@ -2,7 +2,8 @@
 
 import smtplib
 
-from conftest import make_message, queue_id_from, token, wait_for_event
+from hikyaku_testsupport.events import wait_for_event
+from hikyaku_testsupport.smtp import make_message, queue_id_from, token
 
 
 def replies(smtp: smtplib.SMTP, count: int) -> list[tuple[int, bytes]]:

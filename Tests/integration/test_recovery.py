@@ -8,7 +8,10 @@ import smtplib
 import threading
 import time
 
-from conftest import Receiver, make_message, report_note, token, wait_for
+from hikyaku_testsupport.notes import report_note
+from hikyaku_testsupport.receiver import Receiver
+from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.waiting import wait_for
 
 DOMAIN = "recover.test"
 # Far longer than the test may take: a pass proves nothing waited for a claim to lapse.

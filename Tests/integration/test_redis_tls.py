@@ -13,7 +13,11 @@ from __future__ import annotations
 import smtplib
 import subprocess
 
-from conftest import HIKYAKU_BIN, REPO, child_environment, make_message, make_ca, token, wait_for
+from hikyaku_testsupport.binaries import HIKYAKU_BIN, REPO
+from hikyaku_testsupport.certs import make_ca
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.waiting import wait_for
 
 SECRET = "Pw-0f-the-0perator-7731"
 

@@ -12,7 +12,10 @@ import re
 import stat
 import subprocess
 
-from conftest import HIKYAKU_BIN, child_environment, token, wait_for
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.smtp import token
+from hikyaku_testsupport.waiting import wait_for
 from test_dkim import KeyServer, hikyaku, send, verify_all, zone_records
 
 

@@ -12,7 +12,9 @@ import smtplib
 import socket
 import time
 
-from conftest import STATIC_DOMAIN, make_message, token, wait_for
+from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.waiting import wait_for
+from hikyaku_testsupport.world import STATIC_DOMAIN
 
 
 def test_sighup_does_not_stop_a_delivery_worker(make_relay, receiver):

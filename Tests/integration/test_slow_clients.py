@@ -9,9 +9,10 @@ tests assert what happens, never how long it took.
 
 import smtplib
 import threading
-import time
 
-from conftest import RawSMTP, make_message, token, wait_for, wait_for_event
+from hikyaku_testsupport.events import wait_for_event
+from hikyaku_testsupport.smtp import RawSMTP, make_message, token
+from hikyaku_testsupport.waiting import wait_for
 
 TRICKLE_INTERVAL = 0.25
 

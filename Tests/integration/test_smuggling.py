@@ -8,7 +8,9 @@ exactly one message per session, in which the smuggled commands are ordinary CRL
 of the body, with no bare CR, bare LF or NUL anywhere.
 """
 
-from conftest import RawSMTP, has_bare_line_ends, queue_id_from, token, wait_for, wait_for_event
+from hikyaku_testsupport.events import wait_for_event
+from hikyaku_testsupport.smtp import RawSMTP, has_bare_line_ends, queue_id_from, token
+from hikyaku_testsupport.waiting import wait_for
 
 VARIANTS = [
     ("LF.LF", b"\n.\n"),

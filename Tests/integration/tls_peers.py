@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import http.server
-import json
 import ssl
 import subprocess
 import threading
 from pathlib import Path
 
-from conftest import ManagedProcess, dns_query, free_port, wait_for
+from hikyaku_testsupport.certs import issue_cert, make_ca, self_signed
+from hikyaku_testsupport.dns import Dnsmasq, dns_query
+from hikyaku_testsupport.ports import free_port
+from hikyaku_testsupport.processes import ManagedProcess
+from hikyaku_testsupport.waiting import wait_for
 
 
 class LocalCA:
@@ -21,33 +24,14 @@ class LocalCA:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        self.cert = directory / "ca-cert.pem"
-        self.key = directory / "ca-key.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-keyout", str(self.key), "-out", str(self.cert), "-days", "2",
-                        "-subj", "/CN=Hikyaku Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                        "-addext", "keyUsage=critical,keyCertSign,cRLSign"], check=True, capture_output=True)
+        self.cert, self.key = make_ca(directory, "local", common_name="Hikyaku Test CA")
 
     def issue(self, name: str, *more_names: str) -> tuple[Path, Path]:
-        key, csr, cert = (self.directory / f"{name}-key.pem", self.directory / f"{name}.csr",
-                          self.directory / f"{name}-cert.pem")
-        ext = self.directory / f"{name}.ext"
-        names = ",".join(f"DNS:{n}" for n in (name, *more_names))
-        ext.write_text(f"subjectAltName={names}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={name}"],
-                       check=True, capture_output=True)
-        subprocess.run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(self.cert), "-CAkey", str(self.key),
-                        "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext)],
-                       check=True, capture_output=True)
-        return cert, key
+        return issue_cert(self.directory, name, (self.cert, self.key), ",".join(f"DNS:{n}" for n in (name, *more_names)),
+                          extensions="extendedKeyUsage=serverAuth\n")
 
     def self_signed(self, name: str) -> tuple[Path, Path]:
-        key, cert = self.directory / f"self-{name}-key.pem", self.directory / f"self-{name}-cert.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name}",
-                        "-addext", f"subjectAltName=DNS:{name}"], check=True, capture_output=True)
-        return cert, key
+        return self_signed(self.directory, f"self-{name}", name, f"DNS:{name}")
 
 
 class ScriptedSMTPServer:
@@ -178,35 +162,13 @@ class PolicyServer:
         self.server.server_close()
 
 
-class Zone:
+class Zone(Dnsmasq):
     """dnsmasq for one test, with the records given as dnsmasq options (``--mx-host=…``,
-    ``--host-record=…``, ``--txt-record=…``); everything else under ``.test`` is NXDOMAIN."""
+    ``--host-record=…``, ``--txt-record=…``); everything else under ``.test`` is NXDOMAIN.
+    Ready once it answers the MX query for ``probe``."""
 
     def __init__(self, directory: Path, records: list[str], probe: str):
-        directory.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.probe = probe
-        argv = ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-                "--listen-address=127.0.0.1", f"--port={self.port}", "--user=root", "--conf-file=/dev/null",
-                f"--pid-file={directory / 'dnsmasq.pid'}", "--log-facility=-", "--log-queries", "--local=/test/",
-                *records]
-        self.process = ManagedProcess("dnsmasq (outbound TLS zone)", argv, directory / "dnsmasq.log")
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> "Zone":
-        self.process.start()
-
-        def answers():
-            self.process.require_alive()
-            return dns_query(self.port, self.probe)
-        wait_for(answers, timeout=20, interval=0.1, what=f"dnsmasq to answer the MX query for {self.probe}")
-        return self
-
-    def stop(self):
-        self.process.stop()
+        super().__init__(directory, ["--local=/test/", *records], probe=probe, name="dnsmasq (outbound TLS zone)")
 
 
 def spki_sha256(cert: Path) -> str:

@@ -1,5 +1,5 @@
 """Loss accounting and limit checks for a cluster run, from the simulator's records and the
-generator's, with the load-test runner's analysis (load-tests/runner/analysis.py) plus what
+generator's, with the load-test runner's analysis (hikyaku_testsupport/analysis.py) plus what
 a cluster adds: which worker host delivered what, messages delivered although their client
 never saw a 250, and the site-wide limit counted over every egress IP of every host."""
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from runner.analysis import analyze, max_in_window
-from runner.records import LineTail, arrival
+from hikyaku_testsupport.analysis import analyze, max_in_window
+from hikyaku_testsupport.records import LineTail, arrival
 
 from . import topology
 from .topology import LIMIT_WINDOW_SECONDS, PER_IP_BOUND, SITE_BOUND, SITE_RATE_PER_SECOND, Topology
@@ -54,7 +54,7 @@ class RunRecords:
 
 
 class _ScenarioView:
-    """What runner.analysis.analyze needs of a scenario."""
+    """What analysis.analyze needs of a scenario."""
 
     def __init__(self, messages: int):
         self.load = {"messages": messages}
@@ -74,7 +74,7 @@ def host_of_ip(workers: int) -> dict[str, str]:
 
 
 def account(raw: dict, messages: int, workers: int) -> dict:
-    """runner.analysis.analyze, then the cluster's own figures and checks."""
+    """analysis.analyze, then the cluster's own figures and checks."""
     result = analyze(raw, _ScenarioView(messages))
     records = raw["generator"]["records"]
     code_of = {r["seq"]: r.get("code") for r in records}

@@ -23,12 +23,16 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from runner.net import dns_answer_count, port_accepts
-from runner.procs import Child, child_environment, read_proc_memory, read_proc_stat
-from runner.resp import RedisError
+from hikyaku_testsupport.dns import dns_query, dnsmasq_argv
+from hikyaku_testsupport.ports import port_accepts
+from hikyaku_testsupport.processes import ManagedProcess, child_environment
+from hikyaku_testsupport.procfs import proc_start_time, read_proc_memory, read_proc_stat
+from hikyaku_testsupport.relay import acl_users, check_config
+from hikyaku_testsupport.resp import Redis, RedisError
+from hikyaku_testsupport.waiting import ProcessDied, WaitTimeout, wait_for
 
 from . import netns
-from .redis import AuthRedis, PrimaryRedis, Sentinels
+from .redis import PrimaryRedis, Sentinels
 from .tls import TLSFiles
 from .topology import (BRIDGE, DNS_ADDRESS, METRICS_PORT, PREFIX, REDIS_PORT, SENTINEL_PORT, SMTP_PORT, Host,
                        Topology, relay_sites, sites)
@@ -87,16 +91,6 @@ def http_get(url: str, timeout: float = 1.0) -> str | None:
         return None
 
 
-def proc_start_time(pid: int) -> int | None:
-    """Field 22 of /proc/PID/stat (start time in clock ticks since boot): with the pid, it
-    names one process, so a recycled pid is never mistaken for ours."""
-    try:
-        data = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(data[data.rfind(")") + 2:].split()[19])
-
-
 @dataclass
 class Process:
     name: str           # redis-a, sentinel-1, ingest-1, worker-1, dnsmasq, sim
@@ -117,7 +111,7 @@ class Cluster:
         self.topology = Topology(workers=settings.workers, replicas=settings.replicas)
         self.say = say
         self.processes: dict[str, Process] = {}
-        self.children: dict[str, Child] = {}
+        self.children: dict[str, ManagedProcess] = {}
         self.pids: dict[str, dict] = {}
         self.redis_password = ""
         self.sentinel_password = ""
@@ -162,8 +156,9 @@ class Cluster:
     def primary_redis(self) -> PrimaryRedis:
         return PrimaryRedis(self.sentinels(), self.redis_password)
 
-    def node_redis(self, host: Host) -> AuthRedis:
-        return AuthRedis(host.address, REDIS_PORT, self.redis_password, timeout=2.0, tls=self.tls_context())
+    def node_redis(self, host: Host) -> Redis:
+        return Redis(REDIS_PORT, host=host.address, timeout=2.0, password=self.redis_password,
+                     tls=self.tls_context())
 
     def config_path(self, host: str) -> Path:
         return self.host_dir(host) / "hikyaku.yaml"
@@ -220,14 +215,12 @@ class Cluster:
     def _acl_users(self) -> str:
         """The relay roles' `user` lines for redis.conf, from `hikyaku redis acl` (only the
         passwords' SHA-256 end up in the file)."""
-        stdin = "".join(f"{role}={self.acl_passwords[role]}\n" for role in RELAY_ROLES)
-        result = subprocess.run([self.bins["hikyaku"], "redis", "acl", "--passwords-from-stdin"], input=stdin,
-                                capture_output=True, text=True, env=child_environment())
-        if result.returncode != 0:
-            raise ClusterError(f"hikyaku redis acl: {result.stderr.strip()}")
-
+        try:
+            relay_users = acl_users(self.bins["hikyaku"], {role: self.acl_passwords[role] for role in RELAY_ROLES})
+        except RuntimeError as error:
+            raise ClusterError(str(error)) from None
         sha = self._sha
-        return "\n".join([result.stdout.strip(),
+        return "\n".join([relay_users.strip(),
                           f"user hikyaku-replica on {sha('replica')} resetkeys resetchannels -@all +psync +replconf +ping",
                           f"user hikyaku-sentinel on {sha('sentinel')} resetkeys allchannels -@all +multi +slaveof "
                           "+replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname "
@@ -263,10 +256,9 @@ class Cluster:
         t = self.topology
         procs: list[Process] = []
         sim_dir = self.host_dir("hk-sim")
-        procs.append(Process("dnsmasq", "hk-sim", "dns", [
-            "dnsmasq", "--keep-in-foreground", f"--conf-file={sim_dir / 'dnsmasq.conf'}", "--port=53",
-            "--no-resolv", "--no-hosts", "--bind-interfaces", f"--listen-address={DNS_ADDRESS}", "--user=root",
-            f"--pid-file={sim_dir / 'dnsmasq.pid'}", "--log-facility=-", "--cache-size=1000"], ""))
+        procs.append(Process("dnsmasq", "hk-sim", "dns", dnsmasq_argv(
+            53, sim_dir / "dnsmasq.pid", ["--cache-size=1000"], listen=DNS_ADDRESS, conf_file=sim_dir / "dnsmasq.conf"),
+            ""))
         procs.append(Process("sim", "hk-sim", "sim", [
             self.bins["hikyaku-sim"], "serve", "--scenario", self.sim_scenario_path, "--record", self.sim_records,
             "--stats-interval", "10"], ""))
@@ -293,7 +285,7 @@ class Cluster:
         proc = self.processes[name]
         child = self.children.get(name)
         if child is None:
-            child = Child(name, proc.wrapped(), Path(proc.log), role=proc.role)
+            child = ManagedProcess(name, proc.wrapped(), Path(proc.log), role=proc.role)
             child.short = name
             self.children[name] = child
         child.start()
@@ -357,22 +349,25 @@ class Cluster:
     # ------------------------------------------------------------------ readiness
 
     def wait(self, predicate, timeout: float, what: str, names: tuple = (), interval: float = 0.2):
-        deadline = time.monotonic() + timeout
-        last_error = None
-        while True:
+        """``wait_for`` that gives up as soon as one of ``names`` has exited (with the end of its log)."""
+        def ready():
+            failure = None
             try:
                 if predicate():
-                    return
-            except (OSError, EOFError, RedisError, ValueError, IndexError) as error:
-                last_error = error
+                    return True
+            except Exception as error:  # noqa: BLE001 -- "not yet"; wait_for reports it on timeout
+                failure = error
             for name in names:
                 if self.pid(name) is None:
-                    raise ClusterError(f"{name} exited while waiting for {what}; last lines of "
-                                       f"{self.processes[name].log}:\n{tail(self.processes[name].log)}")
-            if time.monotonic() >= deadline:
-                raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}"
-                                   + (f" (last error: {last_error})" if last_error else ""))
-            time.sleep(interval)
+                    raise ProcessDied(f"{name} exited while waiting for {what}; last lines of "
+                                      f"{self.processes[name].log}:\n{tail(self.processes[name].log)}")
+            if failure is not None:
+                raise failure
+            return False
+        try:
+            wait_for(ready, timeout=timeout, interval=interval, what=what)
+        except (ProcessDied, WaitTimeout) as error:
+            raise ClusterError(str(error)) from None
 
     def redis_ready(self, host: Host) -> bool:
         client = self.node_redis(host)
@@ -419,7 +414,7 @@ class Cluster:
             self.wait(lambda: self.sentinels().primary_by(f"{host.address}:{SENTINEL_PORT}") is not None,
                       timeout, f"{name} to name a primary", (name,))
         elif proc.role == "dns":
-            self.wait(lambda: dns_answer_count(53, "bulk.sim", host=DNS_ADDRESS), timeout, "dnsmasq to answer",
+            self.wait(lambda: dns_query(53, "bulk.sim", host=DNS_ADDRESS), timeout, "dnsmasq to answer",
                       (name,))
         elif proc.role == "sim":
             addresses = [a for site in sites() for a in site["addresses"]]
@@ -480,11 +475,11 @@ class Cluster:
 
     def check_config(self, name: str):
         proc = self.processes[name]
-        result = subprocess.run(netns.exec_argv(proc.host, [self.bins["hikyaku"], "check-config", "--config",
-                                                            self.config_path(proc.host)]),
-                                capture_output=True, text=True, env=child_environment())
-        if result.returncode != 0:
-            raise ClusterError(f"hikyaku check-config for {name}: {(result.stderr or result.stdout).strip()}")
+        try:
+            check_config(self.bins["hikyaku"], self.config_path(proc.host),
+                         wrap=lambda argv: netns.exec_argv(proc.host, argv))
+        except RuntimeError as error:
+            raise ClusterError(f"{name}: {error}") from None
 
     def down(self, quiet: bool = False) -> list[str]:
         """Relay processes stopped gracefully (workers finish their batches), then the rest;

@@ -16,18 +16,16 @@ import json
 import signal
 import subprocess
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from runner.report import load_average, machine, now_text
-from runner.resp import RedisError
-from runner.runpass import Console
+from hikyaku_testsupport.console import Console
+from hikyaku_testsupport.machine import load_average, machine, now_text
+from hikyaku_testsupport.resp import RedisError
 
 from . import netns
 from .accounting import summary_lines
 from .cluster import REPO, Cluster, ClusterError, Settings
 from .load import LoadRun, LoadSpec, write_result
-from .topology import DOMAIN
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,18 +13,20 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from runner.procs import Child, machine_cpu_seconds, read_proc_stat
-from runner.records import GeneratorOutput, read_generator_records
-from runner.report import load_average, machine, now_text
-from runner.resp import RedisError, StreamReader
-from runner.runpass import Console
+from hikyaku_testsupport.console import Console
+from hikyaku_testsupport.events import EVENTS_STREAM, FINAL_FAILURES, decode_stream_events
+from hikyaku_testsupport.machine import load_average, machine, now_text
+from hikyaku_testsupport.processes import ManagedProcess
+from hikyaku_testsupport.procfs import machine_cpu_seconds, read_proc_stat
+from hikyaku_testsupport.records import GeneratorOutput, read_generator_records
+from hikyaku_testsupport.resp import RedisError, StreamReader
+from hikyaku_testsupport.waiting import wait_for
 
 from . import netns
 from .accounting import RunRecords, account, standard_checks, summary_lines
 from .topology import Topology
 
 POLL_SECONDS = 0.5
-FINAL_FAILURES = ("bounced", "expired", "suppressed", "purged")
 DEFAULT_MIX = {"bulk.sim": 8, "bulk2.sim": 2, "slow.sim": 4, "limited.sim": 2, "perip.sim": 3}
 
 
@@ -112,17 +114,7 @@ class FaultContext:
         self.run.console.say(f"[{self.run.label}] {entry['at_seconds']:6.1f}s  {text}")
 
     def wait_for(self, predicate, timeout: float, what: str, interval: float = 0.2):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                value = predicate()
-                if value:
-                    return value
-            except (OSError, EOFError, RedisError, ValueError):
-                pass
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-            time.sleep(interval)
+        return wait_for(predicate, timeout=timeout, interval=interval, what=what)
 
 
 class LoadRun:
@@ -160,7 +152,7 @@ class LoadRun:
         started_wall = time.time()
         self.records = RunRecords(sim_path, self.run_name, since_us=int(started_wall * 1e6), offset=offset)
         self.redis = cluster.primary_redis()
-        self.events = StreamReader(self.redis, "hk:events")
+        self.events = StreamReader(self.redis, EVENTS_STREAM)
         try:
             last = self.redis.call("XREVRANGE", "hk:events", "+", "-", "COUNT", 1)
             if last:
@@ -177,7 +169,7 @@ class LoadRun:
                 "--size", spec.size, "--rate", spec.rate, "--per-connection", spec.per_connection,
                 "--mix", spec.mix_argument(), "--users", spec.users, "--run", self.run_name,
                 "--record", gen_record, "--progress"]
-        generator = Child("hikyaku-load", netns.exec_argv("hk-client", argv), out / "hikyaku-load.log",
+        generator = ManagedProcess("hikyaku-load", netns.exec_argv("hk-client", argv), out / "hikyaku-load.log",
                           stdout_path=out / "hikyaku-load.out", role="generator")
         self.generator = generator
         gen_out = GeneratorOutput(out / "hikyaku-load.out")
@@ -247,14 +239,7 @@ class LoadRun:
         except (OSError, EOFError, RedisError):
             self.redis.close()
             return
-        for fields in entries:
-            raw = fields.get(b"e")
-            if raw is None:
-                continue
-            try:
-                event = json.loads(raw)
-            except ValueError:
-                continue
+        for event in decode_stream_events(entries):
             kind = event.get("event", "?")
             self.event_counts[kind] = self.event_counts.get(kind, 0) + 1
             if kind in FINAL_FAILURES:

@@ -16,9 +16,10 @@ import shutil
 import time
 from pathlib import Path
 
-from runner.procs import Child, read_proc_stat
-from runner.records import read_generator_records
-from runner.report import load_average, machine, now_text
+from hikyaku_testsupport.machine import load_average, machine, now_text
+from hikyaku_testsupport.processes import ManagedProcess
+from hikyaku_testsupport.procfs import read_proc_stat
+from hikyaku_testsupport.records import read_generator_records
 
 from . import netns
 from .accounting import RunRecords
@@ -55,7 +56,7 @@ def generate(cluster: Cluster, out: Path, run: str, messages: int, size: int) ->
             "--server", ",".join(Topology().ingest_servers()), "--connections", 32, "--messages", messages,
             "--size", size, "--rate", 0, "--per-connection", 500, "--mix", "bulk.sim=1", "--run", run,
             "--record", record]
-    child = Child("hikyaku-load", netns.exec_argv("hk-client", argv), out / f"hikyaku-load-{run}.log")
+    child = ManagedProcess("hikyaku-load", netns.exec_argv("hk-client", argv), out / f"hikyaku-load-{run}.log")
     child.start()
     child.wait()
     return sum(1 for r in read_generator_records(record) if r.get("code") == 250)
@@ -115,7 +116,7 @@ def run_measure(bins: dict, args) -> int:
             cluster.start(name)
         cpu_before = process_cpu(cluster, workers)
         started = time.monotonic()
-        records = RunRecords(cluster.sim_records, f"m", since_us=0, offset=sim_offset)
+        records = RunRecords(cluster.sim_records, "m", since_us=0, offset=sim_offset)
         records.marker = "@hikyaku-load"
         while True:
             time.sleep(0.5)

@@ -3,41 +3,11 @@ password, and to whichever node the Sentinels name as the primary right now."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 
-from runner.resp import Redis, RedisError
+from hikyaku_testsupport.resp import Redis, RedisError
 
 from .topology import MASTER_NAME, REDIS_PORT
-
-
-class AuthRedis(Redis):
-    """The runner's RESP client over TLS (`tls`: the cluster CA's context; the server's
-    certificate must name the address connected to), authenticating on every (re)connection."""
-
-    def __init__(self, host: str, port: int, password: str | None, timeout: float = 3.0,
-                 tls: ssl.SSLContext | None = None):
-        super().__init__(port, host=host, timeout=timeout)
-        self.password = password
-        self.tls = tls
-
-    def _connect(self):
-        sock = socket.create_connection(self.address, timeout=self.timeout)
-        if self.tls is not None:
-            try:
-                sock = self.tls.wrap_socket(sock, server_hostname=self.address[0])
-            except BaseException:
-                sock.close()
-                raise
-        self.sock = sock
-        self.reader = sock.makefile("rb")
-        if self.password:
-            self.sock.sendall(self._encode(("AUTH", self.password)))
-            self._read()
-
-    def info(self, section: str) -> dict[str, str]:
-        text = self.call("INFO", section).decode("utf-8", "replace")
-        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#"))
 
 
 def pairs(reply) -> dict[str, str]:
@@ -54,9 +24,9 @@ class Sentinels:
         self.password = password
         self.tls = tls
 
-    def client(self, address: str) -> AuthRedis:
+    def client(self, address: str) -> Redis:
         host, port = address.rsplit(":", 1)
-        return AuthRedis(host, int(port), self.password, timeout=2.0, tls=self.tls)
+        return Redis(int(port), host=host, timeout=2.0, password=self.password, tls=self.tls)
 
     def primary_by(self, address: str) -> str | None:
         """What one Sentinel says the primary is (host), or None."""
@@ -98,12 +68,12 @@ class Sentinels:
             client.close()
 
 
-class PrimaryRedis(AuthRedis):
+class PrimaryRedis(Redis):
     """A connection to the current primary: asks the Sentinels where it is on every
     (re)connection, and reconnects after a READONLY reply (a demoted primary)."""
 
     def __init__(self, sentinels: Sentinels, password: str | None, timeout: float = 3.0):
-        super().__init__("0.0.0.0", REDIS_PORT, password, timeout, tls=sentinels.tls)
+        super().__init__(REDIS_PORT, host="0.0.0.0", timeout=timeout, password=password, tls=sentinels.tls)
         self.sentinels = sentinels
 
     def _connect(self):

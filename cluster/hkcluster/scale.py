@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
-from runner.report import load_average, machine, now_text
-from runner.runpass import Console
+from hikyaku_testsupport.console import Console
+from hikyaku_testsupport.machine import load_average, machine, now_text
 
 from . import netns
 from .accounting import summary_lines

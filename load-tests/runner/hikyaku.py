@@ -4,16 +4,17 @@ ingest and worker processes, configured from the scenario."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
-from .net import dns_answer_count, free_port, port_accepts, wait_until
-from .procs import Child, child_environment
-from .resp import Redis, StreamReader
-from .scenario import deep_merge
-
-FINAL_FAILURES = ("bounced", "expired", "suppressed", "purged")
+from hikyaku_testsupport.dns import Dnsmasq
+from hikyaku_testsupport.events import EVENTS_STREAM, FINAL_FAILURES, decode_stream_events
+from hikyaku_testsupport.ports import free_port, port_accepts
+from hikyaku_testsupport.processes import ManagedProcess
+from hikyaku_testsupport.redis_servers import RedisServer
+from hikyaku_testsupport.relay import Relay, check_config, deep_merge
+from hikyaku_testsupport.resp import Redis, StreamReader
+from hikyaku_testsupport.waiting import wait_for
 
 
 class HikyakuSystem:
@@ -29,16 +30,16 @@ class HikyakuSystem:
         self.sim_scenario_path = sim_scenario_path
         self.config_overrides = config_overrides or {}
         self.egress = egress_override if egress_override is not None else scenario.egress
-        self.children: list[Child] = []
-        self.relays: list[Child] = []
+        self.children: list[ManagedProcess] = []
+        self.relays: list[ManagedProcess] = []
         self.redis: Redis | None = None
         self.events: StreamReader | None = None
         self.event_counts: dict[str, int] = {}
         self.backoff_events: list[dict] = []
         self.reply_counts: dict[str, int] = {}
         self.pools: set[str] = {"default"}
-        self.redis_child: Child | None = None
-        self.dns_child: Child | None = None
+        self.redis_child: ManagedProcess | None = None
+        self.dns_child: ManagedProcess | None = None
         self.redis_port = self.relay_port = self.dns_port = None
         self.config_paths: dict = {}
         self.config: dict = {}
@@ -48,16 +49,12 @@ class HikyakuSystem:
     def start(self) -> tuple[str, int]:
         out = self.out
         # Redis: durable at the level every figure is quoted at.
-        self.redis_port = free_port()
-        redis_dir = out / "redis"
-        redis_dir.mkdir(parents=True, exist_ok=True)
-        self.redis_child = Child("redis-server", [
-            "redis-server", "--port", self.redis_port, "--bind", "127.0.0.1", "--dir", redis_dir,
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
-        ], out / "redis.log", role="redis")
-        self.children.append(self.redis_child.start())
+        redis_server = RedisServer(out / "redis", log_path=out / "redis.log")
+        self.redis_port = redis_server.port
+        self.redis_child = redis_server.process
+        self.children.append(self.redis_child)
+        redis_server.start()
         self.redis = Redis(self.redis_port)
-        wait_until(self.redis.ping, 20, "redis-server to answer PING", alive=self.redis_child.alive)
 
         # dnsmasq with the records `hikyaku-sim dns-config` writes for the scenario.
         dns_conf = out / "sim-dns.conf"
@@ -66,16 +63,13 @@ class HikyakuSystem:
         if generated.returncode != 0:
             raise RuntimeError(f"hikyaku-sim dns-config failed: {generated.stderr.strip()}")
         dns_conf.write_text(generated.stdout)
-        self.dns_port = free_port(udp=True)
-        self.dns_child = Child("dnsmasq", [
-            "dnsmasq", "--keep-in-foreground", f"--conf-file={dns_conf}", f"--port={self.dns_port}",
-            "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1", "--user=root",
-            f"--pid-file={out / 'dnsmasq.pid'}", "--log-facility=-", "--cache-size=1000",
-        ], out / "dnsmasq.log", role="dns")
-        self.children.append(self.dns_child.start())
         first_domain = next(iter(self.scenario.load["mix"]))
-        wait_until(lambda: dns_answer_count(self.dns_port, first_domain), 20,
-                   f"dnsmasq to answer the MX query for {first_domain}", alive=self.dns_child.alive)
+        dns = Dnsmasq(out, ["--cache-size=1000"], probe=first_domain, conf_file=dns_conf, log_queries=False,
+                      port=free_port(udp=True))
+        self.dns_port = dns.port
+        self.dns_child = dns.process
+        self.children.append(self.dns_child)
+        dns.start()
 
         # The relay.
         self.relay_port = free_port()
@@ -111,26 +105,22 @@ class HikyakuSystem:
         self.config_paths = {}
         for process in self.scenario.processes:
             process_config = deep_merge(config, process["config"])
-            path = out / f"hikyaku-{process['name']}.yaml"
-            # JSON is YAML: the relay reads it as its configuration file.
-            path.write_text(json.dumps(process_config, indent=2) + "\n")
-            self.config_paths[process["name"]] = path
-            check = subprocess.run([self.bins["hikyaku"], "check-config", "--config", path],
-                                   capture_output=True, text=True, env=child_environment())
-            if check.returncode != 0:
-                raise RuntimeError(f"hikyaku check-config {path}: {(check.stderr or check.stdout).strip()}")
-            child = Child(f"hikyaku {process['name']}",
-                          [self.bins["hikyaku"], "serve", "--config", path, "--role", process["role"]],
-                          out / f"hikyaku-{process['name']}.log", role=process["role"])
+            relay = Relay(self.bins["hikyaku"], process["name"], process_config,
+                          out / f"hikyaku-{process['name']}.yaml", process["role"],
+                          out / f"hikyaku-{process['name']}.log")
+            self.config_paths[process["name"]] = relay.config_path
+            check_config(self.bins["hikyaku"], relay.config_path)
+            child = relay.process
+            child.name = f"hikyaku {process['name']}"
             child.short = process["name"]
             self.relays.append(child)
             self.children.append(child.start())
-        wait_until(lambda: port_accepts(self.relay_port), 60, "the relay's SMTP listener",
-                   alive=lambda: all(c.alive() for c in self.relays))
-        self.events = StreamReader(Redis(self.redis_port), "hk:events")
+        wait_for(lambda: port_accepts(self.relay_port), timeout=60, interval=0.1, what="the relay's SMTP listener",
+                 alive=lambda: all(c.alive() for c in self.relays))
+        self.events = StreamReader(Redis(self.redis_port), EVENTS_STREAM)
         return ("127.0.0.1", self.relay_port)
 
-    def fault_targets(self) -> dict[str, Child]:
+    def fault_targets(self) -> dict[str, ManagedProcess]:
         targets = {c.short: c for c in self.relays}
         for c in self.relays:
             targets.setdefault(c.role, c)  # "worker" = the first worker
@@ -168,14 +158,7 @@ class HikyakuSystem:
             entries = self.events.read_new()
         except Exception:  # noqa: BLE001
             return finals
-        for fields in entries:
-            raw = fields.get(b"e")
-            if raw is None:
-                continue
-            try:
-                event = json.loads(raw)
-            except ValueError:
-                continue
+        for event in decode_stream_events(entries):
             kind = event.get("event", "?")
             self.event_counts[kind] = self.event_counts.get(kind, 0) + 1
             if kind in FINAL_FAILURES or kind == "deferred":

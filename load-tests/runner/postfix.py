@@ -18,8 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from .net import free_port, port_accepts, wait_until
-from .procs import ProcessTree
+from hikyaku_testsupport.ports import free_port, port_accepts
+from hikyaku_testsupport.waiting import WaitTimeout, wait_for
+
+from .proctree import ProcessTree
 
 POSTFIX = "/usr/sbin/postfix"
 LOG_LINE = re.compile(r"postfix/[\w/-]+\[\d+\]: ([0-9A-Za-z]+): to=<[^>]*>.*? status=(\w+)")
@@ -166,10 +168,10 @@ class PostfixSystem:
         self._run_postfix("check")
         self._run_postfix("start")
         pid_file = self.queue / "pid" / "master.pid"
-        wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 20, "Postfix master.pid")
+        wait_for(lambda: pid_file.exists() and pid_file.read_text().strip(), timeout=20, interval=0.1, what="Postfix master.pid")
         self.master_pid = int(pid_file.read_text().strip())
         self.tree = ProcessTree(self.master_pid)
-        wait_until(lambda: port_accepts(self.port), 30, "Postfix's smtpd listener")
+        wait_for(lambda: port_accepts(self.port), timeout=30, interval=0.1, what="Postfix's smtpd listener")
         return ("127.0.0.1", self.port)
 
     def fault_targets(self) -> dict:
@@ -228,8 +230,8 @@ class PostfixSystem:
             with open(self.out / "postfix.log", "a") as log:
                 log.write(f"stop failed: {error}\n")
         try:
-            wait_until(lambda: not Path(f"/proc/{self.master_pid}").exists(), 30, "Postfix to stop")
-        except RuntimeError:
+            wait_for(lambda: not Path(f"/proc/{self.master_pid}").exists(), timeout=30, interval=0.1, what="Postfix to stop")
+        except WaitTimeout:
             subprocess.run([POSTFIX, "-c", str(self.conf), "abort"], capture_output=True)
 
     def stop_rest(self):

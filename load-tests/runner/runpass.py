@@ -8,45 +8,17 @@ import json
 import os
 import shutil
 import signal
-import sys
 import time
 from pathlib import Path
 
-from .net import free_port, port_accepts, wait_until
-from .procs import Child, machine_cpu_seconds
-from .records import GeneratorOutput, SimRecords, read_generator_records
+from hikyaku_testsupport.console import Console
+from hikyaku_testsupport.ports import free_port, port_accepts
+from hikyaku_testsupport.processes import ManagedProcess
+from hikyaku_testsupport.procfs import machine_cpu_seconds
+from hikyaku_testsupport.records import GeneratorOutput, SimRecords, read_generator_records
+from hikyaku_testsupport.waiting import WaitTimeout, wait_for
 
 POLL_SECONDS = 0.5
-
-
-class Console:
-    """The live progress line: rewritten in place on a terminal, a new line every 5 s
-    otherwise (logs, CI)."""
-
-    def __init__(self, stream=None, interval: float = 5.0):
-        self.stream = stream or sys.stdout
-        self.tty = self.stream.isatty()
-        self.interval = interval
-        self.last_print = 0.0
-        self.dirty = False
-
-    def progress(self, text: str, force: bool = False):
-        now = time.monotonic()
-        if self.tty:
-            self.stream.write("\r" + text + "\x1b[K")
-            self.stream.flush()
-            self.dirty = True
-        elif force or now - self.last_print >= self.interval:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-            self.last_print = now
-
-    def say(self, text: str):
-        if self.dirty:
-            self.stream.write("\n")
-            self.dirty = False
-        self.stream.write(text + "\n")
-        self.stream.flush()
 
 
 class FaultPlan:
@@ -129,7 +101,7 @@ class Pass:
         sim_scenario_path = out / "sim-scenario.json"
         sim_scenario_path.write_text(json.dumps(scenario.simulator_scenario(sim_port), indent=2) + "\n")
         sim_record = out / "sim-records.jsonl"
-        sim = Child("hikyaku-sim", [self.bins["hikyaku-sim"], "serve", "--scenario", sim_scenario_path,
+        sim = ManagedProcess("hikyaku-sim", [self.bins["hikyaku-sim"], "serve", "--scenario", sim_scenario_path,
                                     "--record", sim_record, "--stats-interval", "10"],
                     out / "hikyaku-sim.log", role="simulator")
         system = None
@@ -138,8 +110,8 @@ class Pass:
         try:
             sim.start()
             for address in sorted(set(scenario.site_addresses())):
-                wait_until(lambda a=address: port_accepts(sim_port, a), 30,
-                           f"hikyaku-sim on {address}:{sim_port}", alive=sim.alive)
+                wait_for(lambda a=address: port_accepts(sim_port, a), timeout=30, interval=0.1,
+                         what=f"hikyaku-sim on {address}:{sim_port}", alive=sim.alive)
             system = self.make_system(sim_port, sim_scenario_path)
             host, port = system.start()
             self.console.say(f"[{self.label}] simulator on port {sim_port}, "
@@ -148,7 +120,7 @@ class Pass:
             load = scenario.load
             gen_record = out / "generator-records.jsonl"
             # stdbuf: line-buffered stdout, so the progress lines reach the file as printed.
-            generator = Child("hikyaku-load", [
+            generator = ManagedProcess("hikyaku-load", [
                 *(["stdbuf", "-oL"] if shutil.which("stdbuf") else []), self.bins["hikyaku-load"],
                 "--server", f"{host}:{port}", "--connections", load["connections"], "--messages", load["messages"], "--size", load["size"], "--rate", load["rate"],
                 "--per-connection", load["per_connection"], "--mix", scenario.mix_argument(),
@@ -156,7 +128,7 @@ class Pass:
                 "--record", gen_record, "--progress",
             ], out / "hikyaku-load.log", stdout_path=out / "hikyaku-load.out", role="generator")
             raw["end"] = self._follow(system, sim, generator, gen_record, sim_record)
-        except RuntimeError as error:
+        except (RuntimeError, WaitTimeout) as error:
             # A process that would not start: say why, with the end of its log.
             dead = [c for c in [sim, *(system.children if system else [])] if c.current and not c.alive()]
             details = "".join(f"\n--- last lines of {c.log_path}:\n{c.tail(12)}" for c in dead)
@@ -172,7 +144,7 @@ class Pass:
 
     # ------------------------------------------------------------------ following the run
 
-    def _follow(self, system, sim: Child, generator: Child, gen_record: Path, sim_record: Path) -> dict:
+    def _follow(self, system, sim: ManagedProcess, generator: ManagedProcess, gen_record: Path, sim_record: Path) -> dict:
         scenario = self.scenario
         sim_records = SimRecords(sim_record)
         gen_out = GeneratorOutput(self.out / "hikyaku-load.out")
@@ -278,7 +250,7 @@ class Pass:
 
     # ------------------------------------------------------------------ stopping
 
-    def _teardown(self, system, sim: Child, generator: Child | None) -> dict:
+    def _teardown(self, system, sim: ManagedProcess, generator: ManagedProcess | None) -> dict:
         result: dict = {}
         problems = []
 

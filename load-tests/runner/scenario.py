@@ -31,6 +31,8 @@ import copy
 import json
 from pathlib import Path
 
+from hikyaku_testsupport.relay import deep_merge
+
 TOP_KEYS = {"name", "description", "load", "simulator", "relay", "faults", "timeout_seconds", "settle_seconds",
             "expect", "variants", "peer", "smoke"}
 LOAD_KEYS = {"messages", "size", "connections", "rate", "per_connection", "users", "mix", "from"}
@@ -44,17 +46,6 @@ SIGNALS = {"KILL", "TERM", "INT", "STOP", "CONT"}
 
 class ScenarioError(Exception):
     pass
-
-
-def deep_merge(base: dict, overrides: dict) -> dict:
-    """``overrides`` over ``base``: mappings merge key by key, anything else replaces."""
-    result = copy.deepcopy(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = deep_merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
 
 
 def _check_keys(obj, allowed: set, where: str):

@@ -1,5 +1,5 @@
-"""Reading the record files while they grow: the simulator's JSON Lines (one line per
-accepted message or refused recipient) and the generator's progress output."""
+"""Reading record files (JSON Lines), also while they grow: the simulator's records (one
+line per accepted message or refused recipient), the generator's progress output and records."""
 
 from __future__ import annotations
 
@@ -91,17 +91,28 @@ class GeneratorOutput:
                     pass
 
 
-def read_generator_records(path: Path) -> list[dict]:
-    """The generator's --record file: one object per submitted message."""
-    records = []
+def read_jsonl(path: Path, strict: bool = False) -> list[dict]:
+    """Every JSON line of a file, oldest first; a missing file is empty. ``strict``: a
+    line that is not JSON (or a read error) raises, else it is skipped."""
     try:
         with open(path, "rb") as f:
-            for line in f:
-                if line.strip():
-                    try:
-                        records.append(json.loads(line))
-                    except ValueError:
-                        pass
+            lines = [line for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
     except OSError:
-        pass
+        if strict:
+            raise
+        return []
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            if strict:
+                raise
     return records
+
+
+def read_generator_records(path: Path) -> list[dict]:
+    """The generator's --record file: one object per submitted message."""
+    return read_jsonl(path)

@@ -1,8 +1,10 @@
-"""A minimal Redis client (RESP2 over a socket), enough for GET, PING and XRANGE."""
+"""A minimal Redis client: RESP2 over a socket (optionally TLS, optionally AUTH), enough
+for PING, GET, INFO, XRANGE and SENTINEL queries; and a stream read in chunks."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 
 
 class RedisError(Exception):
@@ -10,15 +12,31 @@ class RedisError(Exception):
 
 
 class Redis:
-    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 5.0):
+    """``password``: AUTH on every (re)connection; ``tls``: a client context (the server's
+    certificate must name the address connected to)."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 5.0, password: str | None = None,
+                 tls: ssl.SSLContext | None = None):
         self.address = (host, port)
         self.timeout = timeout
+        self.password = password
+        self.tls = tls
         self.sock: socket.socket | None = None
         self.reader = None
 
     def _connect(self):
-        self.sock = socket.create_connection(self.address, timeout=self.timeout)
-        self.reader = self.sock.makefile("rb")
+        sock = socket.create_connection(self.address, timeout=self.timeout)
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_hostname=self.address[0])
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+        if self.password:
+            self.sock.sendall(self._encode(("AUTH", self.password)))
+            self._read()
 
     def close(self):
         if self.sock is not None:
@@ -87,6 +105,19 @@ class Redis:
     def get_int(self, key: str) -> int | None:
         value = self.call("GET", key)
         return int(value) if value is not None else None
+
+    def info(self, section: str) -> dict[str, str]:
+        text = self.call("INFO", section).decode("utf-8", "replace")
+        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#"))
+
+
+def redis_ping(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a plain-text Redis (or Sentinel) on host:port answers PING now."""
+    client = Redis(port, host=host, timeout=1)
+    try:
+        return client.ping()
+    finally:
+        client.close()
 
 
 class StreamReader:

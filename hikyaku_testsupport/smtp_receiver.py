@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A recipient MX for the integration tests, built on aiosmtpd.
 
-Run as a subprocess by the ``receiver`` fixture in conftest.py:
+Run as a subprocess by ``hikyaku_testsupport.receiver.Receiver`` (the ``receiver``
+fixture of Tests/integration/conftest.py):
 
-    python3 receiver.py --port P --record FILE --cert cert.pem --key key.pem
+    python3 smtp_receiver.py --port P --record FILE --cert cert.pem --key key.pem
 
 It listens on 127.0.0.1:P, offers STARTTLS with the given (self-signed) certificate,
 and appends one JSON line per accepted message to FILE:
