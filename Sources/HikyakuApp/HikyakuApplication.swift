@@ -75,6 +75,19 @@ public struct HikyakuApplication {
                            onConnect: { connection in try await MessageQueue.prepare(connection: connection) })
     }
 
+    /// Builds the Redis client as `serve` would — parses the URL, reads the TLS files —
+    /// and closes it without having connected anywhere (`hikyaku check-config`).
+    public static func checkRedisSettings(_ settings: RedisSettings, logger: Logger) async throws {
+        let redis = try makeRedisClient(settings, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        await redis.shutdown()
+    }
+
+    /// Sets up the process's metrics system (once, by the executable) when `metrics.address`
+    /// is set; the registry goes to ``init(configuration:role:logger:metricsRegistry:)``.
+    public static func bootstrapMetrics(_ settings: MetricsSettings) -> PrometheusCollectorRegistry? {
+        settings.address == nil ? nil : HikyakuMetrics.bootstrap()
+    }
+
     /// The queue's settings from the configuration (shared by the relay and the operator commands).
     public static func queueConfiguration(_ configuration: HikyakuConfiguration) -> QueueConfiguration {
         var queueConfiguration = QueueConfiguration()
