@@ -9,9 +9,9 @@ struct MetricsServerAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `127.0.0.1:9464`, `metrics.local:9464` or `[::1]:9464`; nil if malformed.
     init?(_ text: String) {
-        guard let (host, port) = HostPort.parse(text, allowingPortZero: true) else { return nil }
-        self.host = host
-        self.port = port
+        guard let parsed = HostPort.parse(text, allowingPortZero: true) else { return nil }
+        self.host = parsed.host
+        self.port = parsed.port
     }
 
     /// `host:port`, with an IPv6 host in brackets; `port` replaces the configured port

@@ -79,7 +79,7 @@ final class Dnsmasq: @unchecked Sendable {
             do {
                 process = try Subprocess.start(arguments, standardOutput: "/dev/null", standardError: "\(directory)/stderr.log")
             } catch {
-                throw LaunchError.failedToStart("posix_spawn: \(error.reason)")
+                throw LaunchError.failedToStart("\(error)")
             }
             if Self.waitUntilListening(port: port, process: process) {
                 return Dnsmasq(port: port, process: process, directory: directory)

@@ -1,4 +1,5 @@
 import DKIM
+import NIOCore
 import Queue
 import RelayCore
 
