@@ -68,7 +68,7 @@ public struct HikyakuApplication {
         redisConfiguration.commandTimeout = settings.commandTimeout.duration
         if !settings.sentinels.isEmpty {
             redisConfiguration.sentinel = RedisSentinelConfiguration(
-                sentinels: settings.sentinels.compactMap(HostPort.parse).map { .init(host: $0.host, port: $0.port) },
+                sentinels: settings.sentinels.compactMap { HostPort.parse($0) }.map { .init(host: $0.host, port: $0.port) },
                 masterName: settings.masterName, password: settings.sentinelPassword, username: settings.sentinelUsername)
         }
         return RedisClient(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
