@@ -51,7 +51,7 @@ let package = Package(
                                                .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")]),
         // Prometheus exposition of swift-metrics on a small HTTP endpoint (/metrics).
         .target(name: "HikyakuMetrics", dependencies: [
-            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            "RelayCore", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
             nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle]),
         // An SMTP client connection on NIO (async send/await replies, pipelining, STARTTLS).
         .target(name: "SMTPClient", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL]),
@@ -60,51 +60,55 @@ let package = Package(
         .target(name: "OutboundTLS", dependencies: ["DNSResolver", "COpenSSLCrypto", nioCore, nioPosix, nioSSL,
                                                    .product(name: "NIOHTTP1", package: "swift-nio"), logging]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
-        .target(name: "Delivery", dependencies: ["SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", nioCore, nioPosix, nioSSL,
+        .target(name: "Delivery", dependencies: ["SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", nioCore, nioSSL,
                                                  .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
         // `hikyaku domain check`: SPF, DKIM, DMARC, MX and FCrDNS of a sending domain, as pure
         // checks over fetched DNS answers, and the checker that fetches them.
         .target(name: "DomainCheck", dependencies: ["DNSResolver", "RelayCore"]),
-        // Configuration loading and the ServiceGroup for the chosen roles.
+        // Configuration loading, the ServiceGroup for the chosen roles, and the operator
+        // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
         .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
+                                                  "DKIM", "DomainCheck",
                                                   .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                                                   nioCore, nioPosix, logging, serviceLifecycle,
                                                   .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
-        // The one executable.
-        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "HikyakuMetrics", "Ingest", "Queue", "RedisClient", "RelayCore", "DKIM", "Secrets",
-                                                         "DomainCheck", "DNSResolver",
-                                                         nioPosix, logging, .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The one executable: command-line parsing and text output; the work is HikyakuApp's.
+        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "RelayCore", logging,
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // posix_spawn with a clean signal state: the one launcher of child processes for
+        // the test servers and the simulator's helpers (openssl, swaks).
+        .target(name: "ProcessSpawn", path: "Tests/ProcessSpawn"),
         // Launchers for the real servers integration tests run against (redis-server).
-        .target(name: "HikyakuTestSupport", path: "Tests/TestSupport"),
+        .target(name: "HikyakuTestSupport", dependencies: ["ProcessSpawn"], path: "Tests/TestSupport"),
 
-        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "HikyakuTestSupport", nioPosix, logging]),
-        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", nioPosix, logging]),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioPosix, logging]),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", nioCore]),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "HikyakuTestSupport", nioCore, nioPosix, logging]),
+        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "ProcessSpawn", nioCore, nioPosix, logging]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
-        .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver", "RelayCore"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol"]),
+        .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", nioCore]),
         .testTarget(name: "OutboundTLSTests", dependencies: ["OutboundTLS", "DNSResolver", nioSSL]),
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", "SMTPProtocol", nioCore]),
-        .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", "Ingest", "Delivery"]),
+        .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.
         // Load generator (load-tests/): numbered messages over many SMTP sessions.
         .executableTarget(name: "hikyaku-load", dependencies: ["SMTPClient", "SMTPProtocol", nioCore, nioPosix,
                                                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "load-tests/Sources/hikyaku-load"),
-        .executableTarget(name: "hikyaku-sim", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+        .executableTarget(name: "hikyaku-sim", dependencies: ["SMTPProtocol", "RelayCore", "ProcessSpawn", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                                                              .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                                                              .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "load-tests/Sources/hikyaku-sim"),
-        .testTarget(name: "SimulatorTests", dependencies: ["hikyaku-sim", "SMTPProtocol", "DNSResolver", nioCore, nioPosix, logging],
+        .testTarget(name: "SimulatorTests", dependencies: ["hikyaku-sim", "ProcessSpawn", "SMTPProtocol", "DNSResolver", nioCore, nioPosix, logging],
                     path: "load-tests/Tests/SimulatorTests"),
     ]
 )

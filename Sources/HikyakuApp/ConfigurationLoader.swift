@@ -1,4 +1,3 @@
-import Delivery
 import Foundation
 import RelayCore
 import Yams
@@ -67,7 +66,7 @@ public enum ConfigurationLoader {
             throw describe(error)
         }
         try configuration.validate()
-        try SitePresets.validatePresetNames(in: configuration.delivery)
+        try configuration.delivery.validatePresetNames()
         return configuration
     }
 

@@ -68,11 +68,24 @@ public struct HikyakuApplication {
         redisConfiguration.commandTimeout = settings.commandTimeout.duration
         if !settings.sentinels.isEmpty {
             redisConfiguration.sentinel = RedisSentinelConfiguration(
-                sentinels: settings.sentinels.compactMap(HostPort.parse).map { .init(host: $0.host, port: $0.port) },
+                sentinels: settings.sentinels.compactMap { HostPort.parse($0) }.map { .init(host: $0.host, port: $0.port) },
                 masterName: settings.masterName, password: settings.sentinelPassword, username: settings.sentinelUsername)
         }
         return RedisClient(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
                            onConnect: { connection in try await MessageQueue.prepare(connection: connection) })
+    }
+
+    /// Builds the Redis client as `serve` would — parses the URL, reads the TLS files —
+    /// and closes it without having connected anywhere (`hikyaku check-config`).
+    public static func checkRedisSettings(_ settings: RedisSettings, logger: Logger) async throws {
+        let redis = try makeRedisClient(settings, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        await redis.shutdown()
+    }
+
+    /// Sets up the process's metrics system (once, by the executable) when `metrics.address`
+    /// is set; the registry goes to ``init(configuration:role:logger:metricsRegistry:)``.
+    public static func bootstrapMetrics(_ settings: MetricsSettings) -> PrometheusCollectorRegistry? {
+        settings.address == nil ? nil : HikyakuMetrics.bootstrap()
     }
 
     /// The queue's settings from the configuration (shared by the relay and the operator commands).

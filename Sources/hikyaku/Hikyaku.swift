@@ -1,12 +1,6 @@
 import ArgumentParser
 import HikyakuApp
-import HikyakuMetrics
-import Ingest
 import Logging
-import NIOCore
-import NIOPosix
-import Queue
-import RedisClient
 import RelayCore
 import Synchronization
 
@@ -40,14 +34,9 @@ struct ConfigOptions: ParsableArguments {
         do {
             return try ConfigurationLoader.load(path: config)
         } catch let error as ConfigurationError {
-            throw StartupError(description: error.description)
+            throw OperatorError(error.description)
         }
     }
-}
-
-/// A problem that stops a command, printed as `Error: …` without the usage text.
-struct StartupError: Error, CustomStringConvertible {
-    let description: String
 }
 
 private let loggingBootstrapped = Mutex(false)
@@ -90,11 +79,11 @@ struct Serve: AsyncParsableCommand {
         let configuration = try options.load()
         bootstrapLogging(level: configuration.logLevel)
         let logger = Logger(label: "hikyaku")
-        let registry = configuration.metrics.address == nil ? nil : HikyakuMetrics.bootstrap()
+        let registry = HikyakuApplication.bootstrapMetrics(configuration.metrics)
         do {
             try await HikyakuApplication(configuration: configuration, role: role, logger: logger, metricsRegistry: registry).run()
         } catch let error as ConfigurationError {
-            throw StartupError(description: error.description)
+            throw OperatorError(error.description)
         }
     }
 }
@@ -111,11 +100,9 @@ struct CheckConfig: AsyncParsableCommand {
         if configuration.redis.url != nil || !configuration.redis.sentinels.isEmpty {
             // Parses the URL and reads the TLS files as `serve` would; connects nowhere.
             do {
-                let redis = try HikyakuApplication.makeRedisClient(configuration.redis, group: MultiThreadedEventLoopGroup.singleton,
-                                                                   logger: Logger(label: "hikyaku"))
-                await redis.shutdown()
+                try await HikyakuApplication.checkRedisSettings(configuration.redis, logger: Logger(label: "hikyaku"))
             } catch let error as ConfigurationError {
-                throw StartupError(description: error.description)
+                throw OperatorError(error.description)
             }
         }
         print("configuration OK: \(configuration.ingest.listeners.count) listener(s), redis \(configuration.redis.redactedURL ?? "(not set)")")
@@ -131,7 +118,7 @@ struct Passwd: AsyncParsableCommand {
         guard let line = readLine(strippingNewline: true), !line.isEmpty else {
             throw ValidationError("no password on standard input (try: echo 'secret' | hikyaku passwd)")
         }
-        guard let hash = PasswordHasher.hash(line) else {
+        guard let hash = AccountPassword.hash(line) else {
             throw ValidationError("could not hash the password (libxcrypt without yescrypt?)")
         }
         print(hash)
@@ -151,10 +138,7 @@ struct Events: AsyncParsableCommand {
             queue id, Message-ID, sender, recipient, remote host and reply, attempt and times.
             """)
 
-        @OptionGroup var options: ConfigOptions
-
-        @Option(help: ArgumentHelp("Redis URL (default: redis.url from the configuration).", valueName: "url"))
-        var redisURL: String?
+        @OptionGroup var admin: AdminOptions
 
         @Option(name: .customLong("message-id"), help: "Only events of this message (its Message-ID header, with or without <>, or the relay's queue id).")
         var messageID: String?
@@ -172,13 +156,10 @@ struct Events: AsyncParsableCommand {
         var last: Int?
 
         func run() async throws {
-            var configuration = try options.load()
-            if let redisURL { configuration.redis.url = redisURL }
-            bootstrapLogging(level: "error")
-            let logger = Logger(label: "hikyaku")
-            let redis = try HikyakuApplication.makeRedisClient(configuration.redis, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
-            defer { Task { await redis.shutdown() } }
-            let log = EventLog(redis: redis)
+            try await admin.withSession { session in try await tail(session) }
+        }
+
+        private func tail(_ session: AdminSession) async throws {
             let wantedID = messageID.map { $0.trimmingCharacters(in: "<> ") }
             let wantedRecipient = recipient?.lowercased()
             func matches(_ event: DeliveryEvent) -> Bool {
@@ -196,11 +177,11 @@ struct Events: AsyncParsableCommand {
             var cursor = "0"
             var backlog: [String] = []
             while true {
-                let page = try await log.read(after: cursor, count: 1000)
+                let page = try await session.events(after: cursor, count: 1000)
                 guard let lastEntry = page.last else { break }
                 cursor = lastEntry.id
                 for (_, event) in page where matches(event) {
-                    backlog.append(String(decoding: EventCoding.encode(event).readableBytesView, as: UTF8.self))
+                    backlog.append(AdminSession.jsonLine(event))
                 }
             }
             if let last { backlog = Array(backlog.suffix(last)) }
@@ -208,11 +189,11 @@ struct Events: AsyncParsableCommand {
             fflush(nil)
             guard follow else { return }
             while true {
-                let page = try await log.read(after: cursor, count: 1000, block: .seconds(5))
+                let page = try await session.events(after: cursor, count: 1000, block: .seconds(5))
                 for (id, event) in page {
                     cursor = id
                     if matches(event) {
-                        print(String(decoding: EventCoding.encode(event).readableBytesView, as: UTF8.self))
+                        print(AdminSession.jsonLine(event))
                     }
                 }
                 fflush(nil)

@@ -1,5 +1,4 @@
-// A self-contained launcher for dnsmasq as a test DNS server. Copy it into any test
-// target that needs DNS: it depends on Foundation (for temporary files) and libc only.
+// A launcher for dnsmasq as a test DNS server (the process itself: ProcessSpawn).
 //
 //     let dns = try Dnsmasq.start(["--local=/test/",
 //                                  "--mx-host=example.test,mx.example.test,10",
@@ -16,12 +15,11 @@
 // `--dns-rr=name,type,hexdata` (any record), `--local-ttl=N` (TTL of local records,
 // default 0). Every query it receives is logged to a private file; `queries()` reads them.
 //
-// The child is started with posix_spawn and an empty signal mask (a test runner may block
-// signals, and a child inherits the mask), stopped with SIGKILL and reaped with waitpid.
-// Foundation's `Process` is avoided on purpose: its monitor thread deadlocks when several
-// tests start and stop processes from the cooperative thread pool at once.
+// The child is started by ProcessSpawn's `Subprocess` (posix_spawn, empty signal mask),
+// stopped with SIGKILL and reaped.
 
 import Foundation
+import ProcessSpawn
 
 #if canImport(Glibc)
 import Glibc
@@ -47,14 +45,14 @@ final class Dnsmasq: @unchecked Sendable {
     /// The loopback port dnsmasq listens on (UDP and TCP).
     let port: Int
     let host = "127.0.0.1"
-    let pid: pid_t
+    private let process: Subprocess
     private let directory: String
     private let lock = NSLock()
     private var running = true
 
-    private init(port: Int, pid: pid_t, directory: String) {
+    private init(port: Int, process: Subprocess, directory: String) {
         self.port = port
-        self.pid = pid
+        self.process = process
         self.directory = directory
     }
 
@@ -77,11 +75,16 @@ final class Dnsmasq: @unchecked Sendable {
                 "--conf-file=/dev/null", "--pid-file=\(directory)/pid",
                 "--log-queries", "--log-facility=\(directory)/queries.log",
             ] + options
-            let pid = try Self.spawn(arguments, stderr: "\(directory)/stderr.log")
-            if Self.waitUntilListening(port: port, pid: pid) {
-                return Dnsmasq(port: port, pid: pid, directory: directory)
+            let process: Subprocess
+            do {
+                process = try Subprocess.start(arguments, standardOutput: "/dev/null", standardError: "\(directory)/stderr.log")
+            } catch {
+                throw LaunchError.failedToStart("\(error)")
             }
-            Self.killAndReap(pid)
+            if Self.waitUntilListening(port: port, process: process) {
+                return Dnsmasq(port: port, process: process, directory: directory)
+            }
+            process.terminate()
             lastOutput = (try? String(contentsOfFile: "\(directory)/stderr.log", encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(atPath: directory)
             // A port taken between choosing it and binding: try another one.
@@ -96,7 +99,7 @@ final class Dnsmasq: @unchecked Sendable {
         defer { self.lock.unlock() }
         guard self.running else { return }
         self.running = false
-        Self.killAndReap(self.pid)
+        self.process.terminate()
         try? FileManager.default.removeItem(atPath: self.directory)
     }
 
@@ -123,51 +126,6 @@ final class Dnsmasq: @unchecked Sendable {
     }
 
     // MARK: - Process handling
-
-    private static func spawn(_ arguments: [String], stderr: String) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] {
-            sigaddset(&defaultSignals, signal)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        #if canImport(Glibc)
-        var actions = posix_spawn_file_actions_t()
-        #else
-        var actions: posix_spawn_file_actions_t? = nil
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for argument in argv { free(argument) } }
-        var pid = pid_t()
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard result == 0 else { throw LaunchError.failedToStart("posix_spawn: \(String(cString: strerror(result)))") }
-        return pid
-    }
-
-    private static func isRunning(_ pid: pid_t) -> Bool {
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == 0
-    }
-
-    private static func killAndReap(_ pid: pid_t) {
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-    }
 
     // MARK: - Sockets
 
@@ -220,9 +178,9 @@ final class Dnsmasq: @unchecked Sendable {
     }
 
     /// Polls a TCP connect to the port for up to 10 s while the process is alive.
-    private static func waitUntilListening(port: Int, pid: pid_t) -> Bool {
+    private static func waitUntilListening(port: Int, process: Subprocess) -> Bool {
         for _ in 0..<200 {
-            guard Self.isRunning(pid) else { return false }
+            guard process.poll() == nil else { return false }
             let fd = socket(AF_INET, Self.stream, 0)
             var address = Self.loopback(port: port)
             let connected = withUnsafePointer(to: &address) {
@@ -231,7 +189,7 @@ final class Dnsmasq: @unchecked Sendable {
                 }
             }
             close(fd)
-            if connected == 0 { return Self.isRunning(pid) }
+            if connected == 0 { return process.poll() == nil }
             usleep(50_000)
         }
         return false

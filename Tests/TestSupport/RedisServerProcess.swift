@@ -1,6 +1,6 @@
-// A throwaway redis-server for tests. Self-contained: copy this file into any test
-// target that needs a real Redis (it uses only Foundation and the C library).
+// A throwaway redis-server for tests.
 import Foundation
+import ProcessSpawn
 
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +37,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let extraArguments: [String]
 
     private let lock = NSLock()
-    private var process: Process?
+    private var process: Subprocess?
     /// Holds the server's log file (and its working directory); removed in `deinit`.
     private let directory: URL
 
@@ -80,15 +80,11 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     /// Kills the server (SIGKILL) and waits for it to exit. Safe to call twice.
     public func stop() {
-        let running: Process? = lock.withLock {
+        let running: Subprocess? = lock.withLock {
             defer { process = nil }
             return process
         }
-        guard let running else { return }
-        if running.isRunning {
-            kill(running.processIdentifier, SIGKILL)
-        }
-        running.waitUntilExit()
+        running?.terminate()
     }
 
     private var logFile: URL {
@@ -97,29 +93,24 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     private func launch() async throws {
         try? FileManager.default.removeItem(at: logFile)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: Self.redisServerPath())
-        child.arguments =
+        let child = try Subprocess.start(
             [
+                Self.redisServerPath(),
                 "--port", String(port), "--bind", host, "--save", "", "--appendonly", "no", "--daemonize", "no",
                 "--dir", directory.path, "--logfile", logFile.path,
-            ] + extraArguments
-        child.standardInput = FileHandle.nullDevice
-        child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
-        try child.run()
+            ] + extraArguments,
+            standardOutput: "/dev/null", standardError: "/dev/null")
         lock.withLock { process = child }
 
         // Up to ~10 s for *this* server to log that it listens and to answer PING. The log
         // line matters: if another test's server took the port meanwhile, PING alone would
         // succeed against the wrong server while this one exits with "Address already in use".
         for _ in 0..<400 {
-            if log.contains("Ready to accept connections"), child.isRunning, Self.ping(port: port) {
+            if log.contains("Ready to accept connections"), child.poll() == nil, Self.ping(port: port) {
                 return
             }
-            guard child.isRunning else {
+            if let status = child.poll() {
                 let lastLines = log.split(separator: "\n").suffix(3).joined(separator: " | ")
-                let status = child.terminationStatus
                 throw StartError(description: "redis-server on port \(port) exited (status \(status)): \(lastLines)")
             }
             try await Task.sleep(for: .milliseconds(25))

@@ -1,12 +1,6 @@
 import ArgumentParser
-import DKIM
 import Foundation
 import HikyakuApp
-import Ingest
-import Logging
-import NIOPosix
-import Queue
-import RedisClient
 import RelayCore
 
 /// `hikyaku account …`: tenants, kept in Redis so every ingest node sees them within
@@ -76,7 +70,7 @@ struct AccountCommand: AsyncParsableCommand {
                 }
                 account.passwordHash = try Self.hash(line)
             } else if generatePassword {
-                let password = Self.randomPassword()
+                let password = AccountPassword.random()
                 account.passwordHash = try Self.hash(password)
                 generated = password
             }
@@ -126,16 +120,10 @@ struct AccountCommand: AsyncParsableCommand {
         }
 
         static func hash(_ password: String) throws -> String {
-            guard let hash = PasswordHasher.hash(password) else {
+            guard let hash = AccountPassword.hash(password) else {
                 throw ValidationError("could not hash the password (libxcrypt without yescrypt?)")
             }
             return hash
-        }
-
-        static func randomPassword() -> String {
-            let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
-            var rng = SystemRandomNumberGenerator()
-            return String((0..<24).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
         }
     }
 
@@ -163,7 +151,7 @@ struct AccountCommand: AsyncParsableCommand {
             if account.restrictSenders && account.sendingDomains.isEmpty {
                 throw ValidationError("the account could send from no domain: give --domain (repeatable), or --any-sender")
             }
-            try await admin.withAccounts { try await $0.create(account) }
+            try await admin.withSession { try await $0.createAccount(account) }
             print("created account \(name)")
             AccountCommand.describe(account)
             if let password {
@@ -177,7 +165,7 @@ struct AccountCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
 
         func run() async throws {
-            let accounts = try await admin.withAccounts { try await $0.all() }
+            let accounts = try await admin.withSession { try await $0.allAccounts() }
             guard !accounts.isEmpty else {
                 print("no accounts (create one with `hikyaku account add`)")
                 return
@@ -203,10 +191,10 @@ struct AccountCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let (account, usage, bounces) = try await admin.withAccounts { store in
-                guard let account = try await store.account(named: name) else { throw StartupError(description: "no account \(name)") }
-                return (account, try await store.quotaUsage(name), try await store.bounceStatistics(name))
+            guard let usage = try await admin.withSession({ try await $0.accountUsage(named: name) }) else {
+                throw OperatorError("no account \(name)")
             }
+            let account = usage.account
             if json {
                 var shown = account
                 shown.passwordHash = shown.passwordHash == nil ? nil : "(set)"
@@ -216,11 +204,11 @@ struct AccountCommand: AsyncParsableCommand {
                 return
             }
             AccountCommand.describe(account)
-            print("  used this hour   \(usage.hour)\(account.hourlyQuota.map { " of \($0)" } ?? "")")
-            print("  used today       \(usage.day)\(account.dailyQuota.map { " of \($0)" } ?? "")")
-            let total = bounces.delivered + bounces.bounced
-            let rate = total == 0 ? "-" : String(format: "%.1f%%", Double(bounces.bounced) * 100 / Double(total))
-            print("  hard bounces     \(bounces.bounced) of \(total) final outcomes in the bounce window (\(rate))")
+            print("  used this hour   \(usage.recipientsThisHour)\(account.hourlyQuota.map { " of \($0)" } ?? "")")
+            print("  used today       \(usage.recipientsToday)\(account.dailyQuota.map { " of \($0)" } ?? "")")
+            let total = usage.delivered + usage.bounced
+            let rate = total == 0 ? "-" : String(format: "%.1f%%", Double(usage.bounced) * 100 / Double(total))
+            print("  hard bounces     \(usage.bounced) of \(total) final outcomes in the bounce window (\(rate))")
         }
     }
 
@@ -241,18 +229,18 @@ struct AccountCommand: AsyncParsableCommand {
         var removePassword = false
 
         func run() async throws {
-            let (account, password) = try await admin.withAccounts { store in
-                guard var account = try await store.account(named: name) else { throw StartupError(description: "no account \(name)") }
-                let password = try properties.apply(to: &account, removingNetworks: removeNetworks, removingDomains: removeDomains)
-                if removePassword { account.passwordHash = nil }
-                switch restrictSenders {
-                case nil: break
-                case "yes": account.restrictSenders = true
-                case "no": account.restrictSenders = false
-                case let other?: throw ValidationError("--restrict-senders '\(other)': write yes or no")
+            var password: String? = nil
+            let account = try await admin.withSession { session in
+                try await session.updateAccount(named: name) { account in
+                    password = try properties.apply(to: &account, removingNetworks: removeNetworks, removingDomains: removeDomains)
+                    if removePassword { account.passwordHash = nil }
+                    switch restrictSenders {
+                    case nil: break
+                    case "yes": account.restrictSenders = true
+                    case "no": account.restrictSenders = false
+                    case let other?: throw ValidationError("--restrict-senders '\(other)': write yes or no")
+                    }
                 }
-                try await store.update(account)
-                return (account, password)
             }
             print("updated account \(name)")
             AccountCommand.describe(account)
@@ -268,7 +256,7 @@ struct AccountCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let removed = try await admin.withAccounts { try await $0.delete(name) }
+            let removed = try await admin.withSession { try await $0.deleteAccount(name) }
             print(removed ? "deleted account \(name)" : "no account \(name)")
             if !removed { throw ExitCode(1) }
         }
@@ -283,7 +271,7 @@ struct AccountCommand: AsyncParsableCommand {
         var reason: String = "paused by the relay operator"
 
         func run() async throws {
-            let paused = try await admin.withAccounts { try await $0.pause(name, reason: reason) }
+            let paused = try await admin.withSession { try await $0.pauseAccount(name, reason: reason) }
             print(paused ? "paused account \(name): \(reason)" : "account \(name) was already paused")
         }
     }
@@ -295,7 +283,7 @@ struct AccountCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let resumed = try await admin.withAccounts { try await $0.resume(name) }
+            let resumed = try await admin.withSession { try await $0.resumeAccount(name) }
             print(resumed ? "resumed account \(name)" : "account \(name) was not paused")
         }
     }
@@ -318,15 +306,7 @@ struct AccountCommand: AsyncParsableCommand {
             var label: String?
 
             func run() async throws {
-                var rng = SystemRandomNumberGenerator()
-                let hex = Array("0123456789abcdef")
-                func random(_ count: Int) -> String { String((0..<count).map { _ in hex[Int(rng.next(upperBound: UInt64(16)))] }) }
-                let id = random(8)
-                let key = "hk_\(id)_\(random(48))"
-                let hash = try Digest.sha256Hex(key)
-                let info = AccountStore.APIKeyInfo(account: account, id: id, label: label,
-                                                   createdAt: Clock.iso8601(milliseconds: Clock.nowMilliseconds()))
-                try await admin.withAccounts { try await $0.addAPIKey(info, hash: hash) }
+                let (id, key) = try await admin.withSession { try await $0.createAPIKey(account: account, label: label) }
                 print("API key \(id) for account \(account) (shown once, store it now):")
                 print(key)
             }
@@ -338,7 +318,7 @@ struct AccountCommand: AsyncParsableCommand {
             @Argument var account: String
 
             func run() async throws {
-                let keys = try await admin.withAccounts { try await $0.apiKeys(of: account) }
+                let keys = try await admin.withSession { try await $0.apiKeys(of: account) }
                 guard !keys.isEmpty else { print("account \(account) has no API keys"); return }
                 var table = TextTable([("id", .left), ("created", .left), ("label", .left)])
                 for key in keys { table.add([key.id, key.createdAt, key.label ?? ""]) }
@@ -353,7 +333,7 @@ struct AccountCommand: AsyncParsableCommand {
             @Argument var id: String
 
             func run() async throws {
-                let revoked = try await admin.withAccounts { try await $0.revokeAPIKey(account: account, id: id) }
+                let revoked = try await admin.withSession { try await $0.revokeAPIKey(account: account, id: id) }
                 print(revoked ? "revoked API key \(id) of \(account)" : "account \(account) has no API key \(id)")
                 if !revoked { throw ExitCode(1) }
             }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Queue
+import HikyakuApp
 
 /// `hikyaku bounce DOMAIN`.
 struct Bounce: AsyncParsableCommand {

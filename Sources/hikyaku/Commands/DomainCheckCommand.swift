@@ -1,11 +1,7 @@
 import ArgumentParser
-import DNSResolver
-import DomainCheck
 import Foundation
 import HikyakuApp
 import Logging
-import NIOPosix
-import Queue
 import RelayCore
 
 extension DomainCommand {
@@ -55,11 +51,11 @@ extension DomainCommand {
         var dkimDomain: String?
 
         func validate() throws {
-            guard !domain.isEmpty, !domain.contains("@"), (try? DNSName(domain)) != nil else {
+            guard DomainCheckRequest.isDomainName(domain) else {
                 throw ValidationError("'\(domain)' is not a domain name (give the part after @, e.g. example.com)")
             }
             for selector in try self.selectors() {
-                if let problem = selector.problem { throw ValidationError("--dkim-selector: \(problem)") }
+                if let problem = DomainCheckRequest.selectorProblem(selector: selector.selector, record: selector.record) { throw ValidationError("--dkim-selector: \(problem)") }
             }
             _ = try self.egressIdentities(hostname: "localhost")
         }
@@ -72,41 +68,24 @@ extension DomainCommand {
             var storeNote: String? = nil
             if selectors.isEmpty {
                 do {
-                    let stored = try await admin.withAccounts { try await $0.domain(Account.normalizedDomain(dkimDomain ?? domain)) }
-                    selectors = (stored?.keys ?? []).filter { $0.state != .retired }
-                        .map { DKIMSelector(selector: $0.selector, record: $0.dnsRecord) }
+                    let stored = try await admin.withSession { try await $0.sendingDomain(Account.normalizedDomain(dkimDomain ?? domain)) }
+                    selectors = (stored?.keys ?? []).filter { $0.state != .retired }.map { ($0.selector, $0.dnsRecord) }
                     if stored == nil { storeNote = "no DKIM keys in the relay for \(dkimDomain ?? domain) (hikyaku domain add)" }
                 } catch {
                     storeNote = "could not read the relay's DKIM keys from Redis (\(error)); give --dkim-selector"
                 }
             }
+            for server in dnsServers where !DomainCheckRequest.isDNSServer(server) {
+                throw ValidationError("--dns-server '\(server)' is not ip or ip:port")
+            }
             bootstrapLogging(level: "error")
-            let logger = Logger(label: "hikyaku")
-            var dns: DNSResolverConfiguration
-            do {
-                dns = try HikyakuApplication.dnsConfiguration(configuration.delivery)
-                if !dnsServers.isEmpty {
-                    dns.servers = try dnsServers.map { server in
-                        do { return try DNSResolverConfiguration.parse(server: server) } catch {
-                            throw ValidationError("--dns-server '\(server)' is not ip or ip:port")
-                        }
-                    }
-                }
-            } catch let error as ConfigurationError {
-                throw StartupError(description: error.description)
-            }
-            var identities = try self.egressIdentities(hostname: configuration.hostname)
-            if identities.isEmpty {
-                identities = EgressIdentity.configured(configuration.delivery, hostname: configuration.hostname)
-            }
-            let input = DomainCheckInput(
-                domain: domain, egress: identities, dkimSelectors: selectors,
-                envelopeDomain: mailFromDomain, dkimDomain: dkimDomain,
-                outboundTLS: configuration.delivery.tls != .disabled)
-
-            let resolver = DNSResolver(configuration: dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
-            let report = await DomainChecker(resolver: resolver).check(input)
-            await resolver.shutdown()
+            var request = DomainCheckRequest(domain: domain)
+            request.dnsServers = dnsServers
+            request.dkimSelectors = selectors
+            request.egress = try self.egressIdentities(hostname: configuration.hostname)
+            request.mailFromDomain = mailFromDomain
+            request.dkimDomain = dkimDomain
+            let report = try await request.run(configuration, logger: Logger(label: "hikyaku"))
 
             if let storeNote, !json { print("note: \(storeNote)") }
             if json {
@@ -121,23 +100,23 @@ extension DomainCommand {
         }
 
         /// `--dkim-selector NAME=RECORD`: the record is everything after the first `=`.
-        private func selectors() throws -> [DKIMSelector] {
+        private func selectors() throws -> [(selector: String, record: String)] {
             try dkimSelectors.map { option in
                 guard let equals = option.firstIndex(of: "="), equals != option.startIndex else {
                     throw ValidationError("--dkim-selector '\(option.prefix(40))': expected NAME=RECORD, e.g. s1='v=DKIM1; k=rsa; p=MIIB…'")
                 }
-                return DKIMSelector(selector: String(option[..<equals]), record: String(option[option.index(after: equals)...]))
+                return (String(option[..<equals]), String(option[option.index(after: equals)...]))
             }
         }
 
         /// `--egress IP[=HELO]`, the EHLO name defaulting to `hostname`.
-        private func egressIdentities(hostname: String) throws -> [EgressIdentity] {
+        private func egressIdentities(hostname: String) throws -> [(address: String, heloName: String)] {
             try egress.map { option in
                 let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
                 guard let address = parts.first, IPNetwork.parseAddress(address) != nil else {
                     throw ValidationError("--egress '\(option)': expected IP[=HELO], e.g. 192.0.2.10=mail.example.com")
                 }
-                return EgressIdentity(address: address, heloName: parts.count == 2 ? parts[1] : hostname)
+                return (address, parts.count == 2 ? parts[1] : hostname)
             }
         }
     }

@@ -1,9 +1,6 @@
 import ArgumentParser
-import DKIM
-import Ingest
-import Queue
+import HikyakuApp
 import RelayCore
-import Secrets
 
 /// `hikyaku domain …`: sending domains' DKIM keys (RFC 6376), kept in Redis so every
 /// ingest node signs with the same keys.
@@ -32,28 +29,6 @@ struct DomainCommand: AsyncParsableCommand {
 
     static func parseDomain(_ text: String) throws -> String {
         do { return try Account.validate(domain: text) } catch { throw ValidationError(error.problem) }
-    }
-
-    /// New keys for `domain`, one per algorithm, with selectors `<prefix><yyyymm>r` / `…e`
-    /// (a letter more if taken).
-    /// Sealed with `keyring`'s newest key (nil: stored as plaintext PEM).
-    static func newKeys(for domain: SendingDomain, prefix: String, state: SendingDomain.DKIMKeyEntry.State,
-                        keyring: SecretKeyring?) throws -> [SendingDomain.DKIMKeyEntry] {
-        let now = Clock.iso8601(milliseconds: Clock.nowMilliseconds())
-        let month = now.prefix(7).replacingOccurrences(of: "-", with: "")
-        let taken = Set(domain.keys.map(\.selector))
-        var round = ""
-        var letters = Array("bcdefghijklmnopqrstuvwxyz").makeIterator()
-        while taken.contains("\(prefix)\(month)\(round)r") || taken.contains("\(prefix)\(month)\(round)e") {
-            round = String(letters.next() ?? "z") + String(Int.random(in: 0..<1000))
-        }
-        return try [(DKIMAlgorithm.rsaSHA256, "r"), (.ed25519SHA256, "e")].map { algorithm, suffix in
-            let key = try DKIMPrivateKey.generate(algorithm)
-            let selector = "\(prefix)\(month)\(round)\(suffix)"
-            let stored = try DKIMKeyStorage.store(pem: key.pem, domain: domain.domain, selector: selector, keyring: keyring)
-            return SendingDomain.DKIMKeyEntry(selector: selector, algorithm: algorithm.rawValue,
-                                              storedPrivateKey: stored, dnsRecord: key.dnsRecord(), state: state, createdAt: now)
-        }
     }
 
     /// The record in zone-file form, its value split into strings of at most 255 octets
@@ -96,16 +71,8 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let name = try DomainCommand.parseDomain(domain)
-            let keyring = try admin.keyringForStoring()
-            let created = try await admin.withAccounts { store in
-                if try await store.domain(name) != nil {
-                    throw StartupError(description: "\(name) already has keys; `hikyaku domain show \(name)` prints them, `hikyaku domain rotate \(name)` makes new ones")
-                }
-                var entry = SendingDomain(domain: name, keys: [], createdAt: Clock.iso8601(milliseconds: Clock.nowMilliseconds()))
-                entry.keys = try DomainCommand.newKeys(for: entry, prefix: selectorPrefix, state: .active, keyring: keyring)
-                try await store.putDomain(entry)
-                return entry
-            }
+            let sealing = try admin.sealingForStoring()
+            let created = try await admin.withSession { try await $0.addDomain(name, selectorPrefix: selectorPrefix, sealing: sealing) }
             print("DKIM keys for \(name) created; mail from \(name) is signed with both from now on.")
             print("Publish these records (until they are, receivers treat the signatures as unverifiable):\n")
             DomainCommand.printRecords(created, states: [.active])
@@ -118,7 +85,7 @@ struct DomainCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
 
         func run() async throws {
-            let domains = try await admin.withAccounts { try await $0.domains() }
+            let domains = try await admin.withSession { try await $0.sendingDomains() }
             guard !domains.isEmpty else {
                 print("no domains with DKIM keys (add one with `hikyaku domain add DOMAIN`)")
                 return
@@ -142,8 +109,8 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let name = try DomainCommand.parseDomain(domain)
-            guard let found = try await admin.withAccounts({ try await $0.domain(name) }) else {
-                throw StartupError(description: "\(name) has no DKIM keys (`hikyaku domain add \(name)`)")
+            guard let found = try await admin.withSession({ try await $0.sendingDomain(name) }) else {
+                throw OperatorError("\(name) has no DKIM keys (`hikyaku domain add \(name)`)")
             }
             DomainCommand.printRecords(found, states: [.active, .pending, .retired])
         }
@@ -159,16 +126,8 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let name = try DomainCommand.parseDomain(domain)
-            let keyring = try admin.keyringForStoring()
-            let updated = try await admin.withAccounts { store in
-                guard var found = try await store.domain(name) else {
-                    throw StartupError(description: "\(name) has no DKIM keys (`hikyaku domain add \(name)`)")
-                }
-                found.keys.removeAll { $0.state == .pending }
-                found.keys += try DomainCommand.newKeys(for: found, prefix: selectorPrefix, state: .pending, keyring: keyring)
-                try await store.putDomain(found)
-                return found
-            }
+            let sealing = try admin.sealingForStoring()
+            let updated = try await admin.withSession { try await $0.rotateDomain(name, selectorPrefix: selectorPrefix, sealing: sealing) }
             print("New keys for \(name) (pending: not signing yet). Publish these records, then run `hikyaku domain activate \(name)`:\n")
             DomainCommand.printRecords(updated, states: [.pending])
         }
@@ -181,23 +140,7 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let name = try DomainCommand.parseDomain(domain)
-            let updated = try await admin.withAccounts { store in
-                guard var found = try await store.domain(name) else {
-                    throw StartupError(description: "\(name) has no DKIM keys")
-                }
-                guard found.keys.contains(where: { $0.state == .pending }) else {
-                    throw StartupError(description: "\(name) has no pending keys (`hikyaku domain rotate \(name)` makes some)")
-                }
-                for index in found.keys.indices {
-                    switch found.keys[index].state {
-                    case .active: found.keys[index].state = .retired
-                    case .pending: found.keys[index].state = .active
-                    case .retired: break
-                    }
-                }
-                try await store.putDomain(found)
-                return found
-            }
+            let updated = try await admin.withSession { try await $0.activateDomain(name) }
             print("\(name) now signs with \(updated.activeKeys.map(\.selector).joined(separator: ", ")). Keep the retired records published for a few days:")
             DomainCommand.printRecords(updated, states: [.retired])
         }
@@ -212,20 +155,7 @@ struct DomainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let name = try DomainCommand.parseDomain(domain)
-            let message = try await admin.withAccounts { store -> String in
-                guard let selector else {
-                    return try await store.deleteDomain(name) ? "removed \(name): its mail is no longer signed" : "\(name) had no keys"
-                }
-                guard var found = try await store.domain(name), let key = found.keys.first(where: { $0.selector == selector }) else {
-                    throw StartupError(description: "\(name) has no selector \(selector)")
-                }
-                guard key.state != .active else {
-                    throw StartupError(description: "\(selector) is signing now; rotate and activate first")
-                }
-                found.keys.removeAll { $0.selector == selector }
-                try await store.putDomain(found)
-                return "removed selector \(selector) of \(name)"
-            }
+            let message = try await admin.withSession { try await $0.removeDomain(name, selector: selector) }
             print(message)
         }
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Queue
+import HikyakuApp
 
 /// `hikyaku purge DOMAIN`.
 struct Purge: AsyncParsableCommand {

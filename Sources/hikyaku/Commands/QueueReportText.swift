@@ -1,4 +1,4 @@
-import Queue
+import HikyakuApp
 import RelayCore
 
 /// The human form of a `QueueReport`: one table per pool, then suspensions, slow-downs

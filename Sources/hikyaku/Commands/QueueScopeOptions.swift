@@ -1,4 +1,5 @@
 import ArgumentParser
+import HikyakuApp
 
 /// `--pool` and `--domain`, as the commands that pick part of the queue take them.
 struct QueueScopeOptions: ParsableArguments {

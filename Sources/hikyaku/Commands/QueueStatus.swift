@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Queue
+import HikyakuApp
 import RelayCore
 
 /// `hikyaku queue`: what is waiting, where, and why.
@@ -40,7 +40,7 @@ struct QueueStatus: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var report = try await admin.withAdmin { try await $0.report(pool: scope.pool, domain: scope.normalizedDomain) }
+        var report = try await admin.withSession { try await $0.queueReport(pool: scope.pool, domain: scope.normalizedDomain) }
         var hidden: [String: Int] = [:]
         if let limit {
             for index in report.pools.indices where report.pools[index].destinations.count > limit {

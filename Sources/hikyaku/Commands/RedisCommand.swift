@@ -1,7 +1,5 @@
 import ArgumentParser
-import DKIM
-import Queue
-import RedisClient
+import HikyakuApp
 
 /// `hikyaku redis acl` and `hikyaku redis load-functions`.
 struct RedisAdminCommand: AsyncParsableCommand {
@@ -28,17 +26,17 @@ struct RedisAdminCommand: AsyncParsableCommand {
             if passwordsFromStdin {
                 while let line = readLine(strippingNewline: true) {
                     guard !line.isEmpty else { continue }
-                    guard let equals = line.firstIndex(of: "="), RedisACL.roles.contains(where: { $0.name == line[..<equals] }) else {
-                        throw ValidationError("expected ROLE=PASSWORD with ROLE one of \(RedisACL.roles.map(\.name).joined(separator: ", "))")
+                    guard let equals = line.firstIndex(of: "="), RedisACLFile.roleNames.contains(String(line[..<equals])) else {
+                        throw ValidationError("expected ROLE=PASSWORD with ROLE one of \(RedisACLFile.roleNames.joined(separator: ", "))")
                     }
                     let password = String(line[line.index(after: equals)...])
                     guard password.count >= 16 else {
                         throw ValidationError("the \(line[..<equals]) password must have at least 16 characters")
                     }
-                    hashes[String(line[..<equals])] = "#" + (try Digest.sha256Hex(password))
+                    hashes[String(line[..<equals])] = try RedisACLFile.hashedPassword(password)
                 }
             }
-            print(RedisACL().file { role in hashes[role.name] ?? "CHANGE-ME-\(role.name)-password" }, terminator: "")
+            print(RedisACLFile.render { role in hashes[role] ?? "CHANGE-ME-\(role)-password" }, terminator: "")
         }
     }
 
@@ -55,11 +53,8 @@ struct RedisAdminCommand: AsyncParsableCommand {
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
-            try await options.withRedis { redis, _ in
-                let replaced = try await redis.withDedicatedConnection { try await FunctionLibraries.ensureLoaded(on: $0) }
-                let names = FunctionLibraries.all.map(\.name).joined(separator: ", ")
-                print(replaced.isEmpty ? "Redis functions up to date: \(names)" : "Redis functions loaded: \(replaced.joined(separator: ", "))")
-            }
+            let (replaced, all) = try await options.withSession { try await $0.loadFunctions() }
+            print(replaced.isEmpty ? "Redis functions up to date: \(all.joined(separator: ", "))" : "Redis functions loaded: \(replaced.joined(separator: ", "))")
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Queue
+import HikyakuApp
 
 /// `hikyaku bounce` and `hikyaku purge`: the shared arguments and output.
 struct RemoveDestinationOptions: ParsableArguments {
@@ -20,7 +20,7 @@ struct RemoveDestinationOptions: ParsableArguments {
 
     func run(_ removal: OperatorRemoval) async throws {
         let domain = DestinationName.normalized(domain)
-        let result = try await admin.withAdmin { try await $0.remove(removal, domain: domain, pool: pool) }
+        let result = try await admin.withSession { try await $0.remove(removal, domain: domain, pool: pool) }
         let verb = removal.eventKind == .bounced ? "bounced" : "purged"
         print("\(verb) \(result.recipients) recipient(s) of \(domain): \(result.queuedRecipients) queued (\(result.queuedEntries) entries), "
               + "\(result.deferredRecipients) deferred (\(result.deferredItems) items); \(result.messagesDeleted) message(s) deleted")

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Queue
+import HikyakuApp
 import RelayCore
 
 /// `hikyaku resume site|ip …`.
@@ -32,7 +32,7 @@ struct Resume: AsyncParsableCommand {
 
         func run() async throws {
             let target = SuspensionTarget.site(name)
-            Resume.printResult(target, try await admin.withAdmin { try await $0.resume(target) })
+            Resume.printResult(target, try await admin.withSession { try await $0.resume(target) })
         }
     }
 
@@ -52,7 +52,7 @@ struct Resume: AsyncParsableCommand {
 
         func run() async throws {
             let target = SuspensionTarget.ip(address, site: site)
-            Resume.printResult(target, try await admin.withAdmin { try await $0.resume(target) })
+            Resume.printResult(target, try await admin.withSession { try await $0.resume(target) })
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Queue
+import HikyakuApp
 
 /// `hikyaku retry-now`.
 struct RetryNow: AsyncParsableCommand {
@@ -17,7 +17,7 @@ struct RetryNow: AsyncParsableCommand {
     @OptionGroup var scope: QueueScopeOptions
 
     func run() async throws {
-        let result = try await admin.withAdmin { try await $0.retryNow(pool: scope.pool, domain: scope.normalizedDomain) }
+        let result = try await admin.withSession { try await $0.retryNow(pool: scope.pool, domain: scope.normalizedDomain) }
         print("retrying now: \(result.items) deferred item(s), \(result.recipients) recipient(s); \(result.destinationsMadeDue) destination(s) made due")
     }
 }

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Ingest
-import Queue
-import RelayCore
-import Secrets
+import HikyakuApp
 
 /// `hikyaku secrets …`: the key file that seals the DKIM private keys in Redis (README,
 /// "Secrets: where each lives and how to rotate it").
@@ -31,13 +28,9 @@ struct SecretsCommand: AsyncParsableCommand {
         var append = false
 
         func run() throws {
-            do {
-                let id = try SecretKeyFile.generate(path: path, append: append)
-                print(append ? "added key \(id) to \(path); it seals from now on. Copy the file to every ingest node, then run `hikyaku secrets rotate`."
-                             : "created \(path) (mode 0600) with key \(id). Set secrets.key_file: \(path) on ingest nodes.")
-            } catch let error as SecretsError {
-                throw StartupError(description: error.detail)
-            }
+            let id = try DKIMSealing.generateKeyFile(path: path, append: append)
+            print(append ? "added key \(id) to \(path); it seals from now on. Copy the file to every ingest node, then run `hikyaku secrets rotate`."
+                         : "created \(path) (mode 0600) with key \(id). Set secrets.key_file: \(path) on ingest nodes.")
         }
     }
 
@@ -47,38 +40,9 @@ struct SecretsCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
 
         func run() async throws {
-            guard let path = try admin.config.load().secrets.keyFile else {
-                throw StartupError(description: "secrets.key_file is not set; create one with `hikyaku secrets generate-key PATH` and set it")
-            }
-            let keyring: SecretKeyring
-            do { keyring = try SecretKeyFile.load(path: path) } catch let error as SecretsError {
-                throw StartupError(description: "secrets.key_file: \(error.detail)")
-            }
-            let (resealed, current, domains) = try await admin.withAccounts { store -> (Int, Int, Int) in
-                var resealed = 0, current = 0, touched = 0
-                for var domain in try await store.domains() {
-                    var changed = false
-                    for index in domain.keys.indices {
-                        let entry = domain.keys[index]
-                        if DKIMKeyStorage.isCurrent(entry, keyring: keyring) { current += 1; continue }
-                        let pem: String
-                        do {
-                            pem = try DKIMKeyStorage.pem(of: entry, domain: domain.domain) { try keyring.open($0, context: $1) }
-                        } catch let error as SecretsError {
-                            throw StartupError(description: "DKIM key \(entry.selector) of \(domain.domain): \(error.detail)")
-                        }
-                        domain.keys[index].storedPrivateKey = try DKIMKeyStorage.store(pem: pem, domain: domain.domain, selector: entry.selector, keyring: keyring)
-                        resealed += 1
-                        changed = true
-                    }
-                    if changed {
-                        try await store.putDomain(domain)
-                        touched += 1
-                    }
-                }
-                return (resealed, current, touched)
-            }
-            print("re-sealed \(resealed) DKIM key(s) of \(domains) domain(s) with key \(keyring.newest.id); \(current) already were")
+            let sealing = try DKIMSealing.forRotation(try admin.config.load().secrets)
+            let (resealed, current, domains) = try await admin.withSession { try await $0.resealDKIMKeys(with: sealing) }
+            print("re-sealed \(resealed) DKIM key(s) of \(domains) domain(s) with key \(sealing.keyID ?? "?"); \(current) already were")
         }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Queue
+import HikyakuApp
 import RelayCore
 
 /// `hikyaku suspend site|ip …`.
@@ -57,7 +57,7 @@ struct Suspend: AsyncParsableCommand {
         func run() async throws {
             let duration = try Suspend.parseDuration(duration)
             let target = SuspensionTarget.site(name)
-            let event = try await admin.withAdmin { try await $0.suspend(target, for: duration.duration, reason: reason) }
+            let event = try await admin.withSession { try await $0.suspend(target, for: duration.duration, reason: reason) }
             Suspend.printSuspended(target, duration, event)
         }
     }
@@ -92,7 +92,7 @@ struct Suspend: AsyncParsableCommand {
         func run() async throws {
             let duration = try Suspend.parseDuration(duration)
             let target = SuspensionTarget.ip(address, site: site)
-            let event = try await admin.withAdmin { try await $0.suspend(target, for: duration.duration, reason: reason) }
+            let event = try await admin.withSession { try await $0.suspend(target, for: duration.duration, reason: reason) }
             Suspend.printSuspended(target, duration, event)
         }
     }

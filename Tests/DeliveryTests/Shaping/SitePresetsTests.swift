@@ -70,13 +70,18 @@ import Testing
         #expect(resolver.site(forDomain: domain, mxHosts: [mx]).name == preset)
     }
 
+    /// RelayCore validates preset names without knowing the presets: its list must be theirs.
+    @Test func relayCoreKnowsEveryPresetName() {
+        #expect(SitePresets.all.map(\.name) == SiteSettings.presetNames)
+    }
+
     @Test func unknownPresetNamesAreReported() {
         var settings = DeliverySettings()
         settings.sites = [SiteSettings(name: "g", mx: [], preset: "gmail"), SiteSettings(name: "x", mx: [], preset: "gmial")]
-        let error = #expect(throws: ConfigurationError.self) { try SitePresets.validatePresetNames(in: settings) }
+        let error = #expect(throws: ConfigurationError.self) { try settings.validatePresetNames() }
         #expect(error?.key == "delivery.sites[1].preset")
         #expect(error?.problem.contains("'gmial' is not a preset") == true)
         settings.sites.removeLast()
-        #expect(throws: Never.self) { try SitePresets.validatePresetNames(in: settings) }
+        #expect(throws: Never.self) { try settings.validatePresetNames() }
     }
 }

@@ -1,5 +1,6 @@
 import DNSResolver
 import Foundation
+import ProcessSpawn
 import NIOCore
 import NIOPosix
 import Testing

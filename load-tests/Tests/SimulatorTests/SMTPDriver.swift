@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 
 @testable import hikyaku_sim
 

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSpawn
 import Testing
 
 @testable import hikyaku_sim

@@ -1,4 +1,5 @@
 import Foundation
+import RelayCore
 
 /// A scenario file: the fake receiving sites one simulator process serves.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import ProcessSpawn
 
 /// The certificate sites offer with STARTTLS: the scenario's PEM files, or a self-signed
 /// one made with `openssl` in a temporary directory (clients of a load test do not verify).

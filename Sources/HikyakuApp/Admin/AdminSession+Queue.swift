@@ -1,0 +1,72 @@
+import DKIM
+import NIOCore
+import Queue
+import RelayCore
+
+// The queue's report and request types, as the operator commands name them.
+public typealias QueueReport = Queue.QueueReport
+public typealias SuspensionTarget = Queue.SuspensionTarget
+public typealias ResumeResult = Queue.ResumeResult
+public typealias OperatorRemoval = Queue.OperatorRemoval
+public typealias RetryNowResult = Queue.RetryNowResult
+public typealias RemovalResult = Queue.RemovalResult
+
+/// Queue administration (`hikyaku queue|suspend|resume|retry-now|bounce|purge`) and the
+/// events stream (`hikyaku events tail`).
+extension AdminSession {
+    public func queueReport(pool: String?, domain: String?) async throws -> QueueReport {
+        try await queueAdmin.report(pool: pool, domain: domain)
+    }
+
+    public func suspend(_ target: SuspensionTarget, for duration: Duration, reason: String?) async throws -> DeliveryEvent {
+        try await queueAdmin.suspend(target, for: duration, reason: reason)
+    }
+
+    public func resume(_ target: SuspensionTarget) async throws -> ResumeResult {
+        try await queueAdmin.resume(target)
+    }
+
+    public func retryNow(pool: String?, domain: String?) async throws -> RetryNowResult {
+        try await queueAdmin.retryNow(pool: pool, domain: domain)
+    }
+
+    public func remove(_ removal: OperatorRemoval, domain: String, pool: String?) async throws -> RemovalResult {
+        try await queueAdmin.remove(removal, domain: domain, pool: pool)
+    }
+
+    /// Up to `count` events after stream id `after` (`"0"`: from the start), waiting up to
+    /// `block` for one when there is none yet.
+    public func events(after: String, count: Int, block: Duration? = nil) async throws -> [(id: String, event: DeliveryEvent)] {
+        try await EventLog(redis: redis, configuration: HikyakuApplication.queueConfiguration(configuration))
+            .read(after: after, count: count, block: block)
+    }
+
+    /// An event as one JSON line, as the stream stores it.
+    public static func jsonLine(_ event: DeliveryEvent) -> String {
+        String(decoding: EventCoding.encode(event).readableBytesView, as: UTF8.self)
+    }
+}
+
+/// Destination domains as the queue keys them (`MessageQueue.domain(of:)`): lower-case,
+/// without a trailing dot.
+public enum DestinationName {
+    public static func normalized(_ domain: String) -> String {
+        MessageQueue.domain(of: "x@" + domain)
+    }
+}
+
+/// `hikyaku redis acl`: the ACL users of the roles (README, "Redis TLS and ACL users").
+public enum RedisACLFile {
+    /// The role names: ingest, worker, admin.
+    public static var roleNames: [String] { RedisACL.roles.map(\.name) }
+
+    /// `#` and the SHA-256 of `password`, as an aclfile line holds it.
+    public static func hashedPassword(_ password: String) throws -> String {
+        "#" + (try Digest.sha256Hex(password))
+    }
+
+    /// One aclfile line per role, with `password(roleName)` as its password field.
+    public static func render(password: (String) -> String) -> String {
+        RedisACL().file { role in password(role.name) }
+    }
+}
