@@ -31,7 +31,7 @@ integration-tests: build-tests
 # Each phase prints its duration (scripts/phase.sh).
 test:
 	@scripts/phase.sh deps scripts/install-deps.sh
-	@scripts/check-imports.py && scripts/phase.sh build $(SWIFT) build --build-tests
+	@scripts/phase.sh build sh -c 'scripts/check-imports.py && scripts/generate-lua.py --check && $(SWIFT) build --build-tests'
 	@scripts/phase.sh unit-tests $(SWIFT) test --skip-build
 	@HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku scripts/phase.sh integration-tests python3 -m pytest Tests/integration -q --durations=15
 	@scripts/phase.sh fuzz-smoke fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS)

@@ -45,7 +45,9 @@ let package = Package(
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
         // The Redis data model: enqueue, claim, complete, defer, events.
-        .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging]),
+        .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging],
+                // The function libraries are embedded by scripts/generate-lua.py (Generated/).
+                exclude: ["Lua"]),
         // SMTP listeners, relay authorisation, AUTH.
         .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", "DKIM", "Secrets", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                                                .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")]),

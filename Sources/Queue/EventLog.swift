@@ -9,7 +9,7 @@ public struct EventLog: Sendable {
 
     public init(redis: RedisClient, configuration: QueueConfiguration = .init()) {
         self.redis = redis
-        self.key = configuration.keyPrefix + "events"
+        self.key = configuration.keys.events
     }
 
     /// Events after stream id `after` (`0` for the beginning), oldest first, at most `count`.

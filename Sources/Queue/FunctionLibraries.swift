@@ -18,12 +18,9 @@ import RedisClient
 /// S: +hikyaku_admin        or   -NOPERM … (ingest/worker users)
 /// ```
 public enum FunctionLibraries {
-    /// Library name and code, in load order.
-    public static let all: [(name: String, source: String)] = [
-        ("hikyaku", QueueFunctions.source),
-        ("hikyaku_admin", QueueAdminFunctions.source),
-        ("hikyaku_accounts", AccountFunctions.source),
-    ]
+    /// Library name and code: the `.lua` files of `Sources/Queue/Lua`, embedded at build
+    /// time (`scripts/generate-lua.py`).
+    public static let all: [(name: String, source: String)] = LuaLibraries.all
 
     /// Loads every library whose code in Redis is missing or differs; returns their names.
     ///

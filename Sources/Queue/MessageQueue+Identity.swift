@@ -1,6 +1,6 @@
 import RedisClient
 
-/// A worker identity's lease in Redis (`node:<name>`, see `QueueFunctions`), and the
+/// A worker identity's lease in Redis (`node:<name>`, see docs/KEY-LAYOUT.md), and the
 /// recovery of what a crashed earlier run under that identity left claimed.
 extension MessageQueue {
     /// The answer of `acquireIdentity`.
@@ -13,8 +13,8 @@ extension MessageQueue {
     /// Takes the identity `name` for the process `token` if it is free, or held by
     /// `deadHolder` (a token the caller proved to belong to a dead process).
     public func acquireIdentity(_ name: String, token: String, lease: Duration, deadHolder: String? = nil) async throws(QueueError) -> IdentityClaim {
-        let reply = try await call("hk_node_acquire", [.string(configuration.keyPrefix), .string(name), .string(token),
-                                                       .integer(lease.milliseconds), .string(deadHolder ?? "")])
+        let reply = try await call("hk_node_acquire", keys: [keys.node(name)],
+                                   [.string(token), .integer(lease.milliseconds), .string(deadHolder ?? "")])
         guard let parts = reply.array, let taken = parts.first?.int else { throw .malformed("hk_node_acquire returned \(reply)") }
         if taken == 1 { return .acquired }
         guard parts.count == 3, let holder = parts[1].string else { throw .malformed("hk_node_acquire returned \(reply)") }
@@ -31,8 +31,7 @@ extension MessageQueue {
     }
 
     public func renewIdentity(_ name: String, token: String, lease: Duration) async throws(QueueError) -> IdentityRenewal {
-        let reply = try await call("hk_node_renew", [.string(configuration.keyPrefix), .string(name), .string(token),
-                                                     .integer(lease.milliseconds)])
+        let reply = try await call("hk_node_renew", keys: [keys.node(name)], [.string(token), .integer(lease.milliseconds)])
         switch reply.int {
         case 1: return .renewed
         case 2: return .retaken
@@ -43,7 +42,7 @@ extension MessageQueue {
 
     /// Gives the identity back, if this process still holds it (graceful stop).
     public func releaseIdentity(_ name: String, token: String) async throws(QueueError) {
-        _ = try await call("hk_node_release", [.string(configuration.keyPrefix), .string(name), .string(token)])
+        _ = try await call("hk_node_release", keys: [keys.node(name)], [.string(token)])
     }
 
     /// What `recoverClaims` found.
@@ -66,15 +65,16 @@ extension MessageQueue {
     /// `ready:<pool>` (only hk_claim/hk_complete remove it, once its stream is empty), so
     /// walking that index (`ZSCAN`, safe while it changes) finds every stream.
     public func recoverClaims(consumer: String, pools: [String]) async throws(QueueError) -> Recovery {
-        let prefix = configuration.keyPrefix
-        let leases = try await call("hk_recover_leases", [.string(prefix), .string(consumer)]).int ?? 0
+        let keys = self.keys
+        let leases = try await call("hk_recover_leases", keys: [keys.leases(consumer: consumer)],
+                                    [.string(keys.connectionsStem)]).int ?? 0
         var entries: Int64 = 0
         for pool in pools {
             var cursor = "0"
             repeat {
                 let reply: RESPValue
                 do {
-                    reply = try await redis.send(RedisCommand("ZSCAN", [.string(prefix + "ready:" + pool), .string(cursor), "COUNT", "200"]))
+                    reply = try await redis.send(RedisCommand("ZSCAN", [.string(keys.ready(pool: pool)), .string(cursor), "COUNT", "200"]))
                 } catch {
                     throw Self.queueError(error)
                 }
@@ -85,8 +85,9 @@ extension MessageQueue {
                 // Members and scores alternate.
                 let domains = stride(from: 0, to: flat.count, by: 2).compactMap { flat[$0].string }
                 if !domains.isEmpty {
-                    let args: [RESPArgument] = [.string(prefix), .string(consumer), .string(pool)] + domains.map { .string($0) }
-                    entries += try await call("hk_recover", args).int ?? 0
+                    let declared = [keys.ready(pool: pool)]
+                        + domains.flatMap { [keys.stream(pool: pool, domain: $0), keys.scanned(pool: pool, domain: $0)] }
+                    entries += try await call("hk_recover", keys: declared, [.string(consumer)] + domains.map { .string($0) }).int ?? 0
                 }
             } while cursor != "0"
         }

@@ -5,8 +5,9 @@ import RedisClient
 import RelayCore
 import Synchronization
 
-/// The queue in Redis (see `QueueFunctions` for the data model): ingest enqueues, workers
-/// claim, settle and retry. Every step is one round trip.
+/// The queue in Redis (data model: `QueueKeys` and docs/KEY-LAYOUT.md; steps:
+/// `Sources/Queue/Lua/hikyaku.lua`): ingest enqueues, workers claim, settle and retry.
+/// Every step is one round trip.
 public final class MessageQueue: Sendable {
     public let configuration: QueueConfiguration
     let redis: RedisClient
@@ -29,15 +30,15 @@ public final class MessageQueue: Sendable {
         try await FunctionLibraries.ensureLoaded(on: connection)
     }
 
-    private var prefix: String { configuration.keyPrefix }
-    private func key(_ suffix: String) -> String { prefix + suffix }
+    /// The names of every key (`queue.key_prefix`).
+    var keys: QueueKeys { configuration.keys }
 
     // MARK: Ingest
 
     /// A streamed body as stored so far (to sign it before the enqueue).
     public func streamedBody(queueID: QueueID) async throws(QueueError) -> ByteBuffer {
         let reply: RESPValue
-        do { reply = try await redis.send(RedisCommand("GET", [.string(key("tmp:\(queueID)"))])) } catch { throw .redis(error) }
+        do { reply = try await redis.send(RedisCommand("GET", [.string(keys.streamedBody(queueID))])) } catch { throw .redis(error) }
         guard let body = reply.buffer else { throw .rejected("NOBODY streamed body is missing (expired?)") }
         return body
     }
@@ -45,7 +46,7 @@ public final class MessageQueue: Sendable {
     /// Stores one chunk of a large body being received (`APPEND`, with an expiry so a dead
     /// session leaves nothing behind).
     public func appendBody(queueID: QueueID, chunk: ByteBuffer) async throws(QueueError) {
-        let tmp = key("tmp:\(queueID)")
+        let tmp = keys.streamedBody(queueID)
         let replies: [RESPValue]
         do {
             replies = try await redis.pipeline([
@@ -60,7 +61,7 @@ public final class MessageQueue: Sendable {
 
     /// Forgets a partly streamed body (best effort; it expires anyway).
     public func discardBody(queueID: QueueID) async {
-        _ = try? await redis.send(RedisCommand("DEL", [.string(key("tmp:\(queueID)"))]))
+        _ = try? await redis.send(RedisCommand("DEL", [.string(keys.streamedBody(queueID))]))
     }
 
     /// Makes a message durable in Redis with its work items, atomically, and returns the
@@ -75,12 +76,14 @@ public final class MessageQueue: Sendable {
         let now = Clock.nowMilliseconds()
         let wait = min(deadline, now + configuration.commandTimeout.milliseconds) - now
         let scriptDeadline = now + wait - min(500, wait / 10)
-        var args: [RESPArgument] = [.string(prefix), .integer(scriptDeadline + offset), .string(message.queueID.rawValue)]
+        let keys = self.keys
+        let id = message.queueID
+        var args: [RESPArgument] = [.integer(scriptDeadline + offset), .string(id.rawValue)]
         switch body {
         case .inline(let bytes):
-            args += [.string(""), .bytes(bytes)]
+            args += ["0", .bytes(bytes)]
         case .streamed:
-            args += [.string(key("tmp:\(message.queueID)")), .string("")]
+            args += ["1", ""]
         }
         var accepted = DeliveryEvent(event: .accepted, time: Clock.iso8601(milliseconds: Clock.nowMilliseconds()),
                                      queueID: message.queueID.rawValue, messageID: message.messageID, sender: message.sender)
@@ -98,14 +101,18 @@ public final class MessageQueue: Sendable {
         args.append(.integer(Int64(fields.count)))
         for (name, value) in fields { args += [.string(name), .string(value)] }
 
+        var declared = [keys.message(id), keys.body(id), keys.streamedBody(id), keys.ready(pool: message.pool),
+                        keys.depth(pool: message.pool), keys.events]
         let byDomain = Dictionary(grouping: message.recipients, by: { Self.domain(of: $0) })
         args.append(.integer(Int64(byDomain.count)))
         for (domain, recipients) in byDomain.sorted(by: { $0.key < $1.key }) {
+            declared.append(keys.stream(pool: message.pool, domain: domain))
             args += [.string(domain), .integer(Int64(recipients.count))]
             args += recipients.map { .string($0) }
         }
-        args += [.string(message.account?.name ?? ""), .integer(Int64(message.account?.hourly ?? -1)),
-                 .integer(Int64(message.account?.daily ?? -1))]
+        let account = message.account?.name ?? ""
+        args += [.string(account), .integer(Int64(message.account?.hourly ?? -1)),
+                 .integer(Int64(message.account?.daily ?? -1)), .string(keys.quotaStem(account: account))]
         let reply: RESPValue
         if configuration.waitReplicas > 0 {
             // WAIT on the same connection right after the write: it returns once that many
@@ -113,7 +120,7 @@ public final class MessageQueue: Sendable {
             let replies: [RESPValue]
             do {
                 replies = try await redis.pipeline([
-                    RedisCommand("FCALL", [.string("hk_enqueue"), .integer(0)] + args),
+                    Self.fcall("hk_enqueue", keys: declared, args),
                     RedisCommand("WAIT", [.integer(Int64(configuration.waitReplicas)), .integer(configuration.waitTimeout.milliseconds)]),
                 ])
             } catch {
@@ -126,7 +133,7 @@ public final class MessageQueue: Sendable {
             }
             reply = replies[0]
         } else {
-            reply = try await call("hk_enqueue", args)
+            reply = try await call("hk_enqueue", keys: declared, args)
         }
         guard let acceptedAt = reply.int else { throw .malformed("hk_enqueue returned \(reply)") }
         return acceptedAt
@@ -173,7 +180,7 @@ public final class MessageQueue: Sendable {
     /// The first destination of `pool` that is due, held for `hold` so other workers move
     /// on while this one looks up its site and calls `claim`.
     public func next(pool: String, hold: Duration) async throws(QueueError) -> NextDestination {
-        let reply = try await call("hk_next", [.string(prefix), .string(pool), .integer(hold.milliseconds)])
+        let reply = try await call("hk_next", keys: [keys.ready(pool: pool)], [.integer(hold.milliseconds)])
         guard let parts = reply.array, let domain = parts.first?.string else { throw .malformed("hk_next returned \(reply)") }
         if domain.isEmpty {
             let next = parts.count > 1 ? parts[1].int : nil
@@ -193,20 +200,29 @@ public final class MessageQueue: Sendable {
                       holding: HeldConnection? = nil,
                       candidates: [EgressCandidate]) async throws(QueueError) -> ClaimResult {
         let day = Clock.nowMilliseconds() / 86_400_000
+        let keys = self.keys
+        var declared = [keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
+                        keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
+                        keys.leases(consumer: consumer)]
         var args: [RESPArgument] = [
-            .string(prefix), .string(pool), .string(domain), .string(site), .string(consumer),
+            .string(domain), .string(site), .string(consumer),
             .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
-            .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)), .integer(day),
+            .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)),
             .integer(gather.milliseconds), .string(holding?.egressIP ?? ""), .string(holding?.lease ?? ""),
             .integer(Int64(candidates.count)),
         ]
         for candidate in candidates {
+            let unit = candidate.ip + "|" + site
+            declared += [keys.suspendedIP(unit: unit), keys.suspendedIPEverywhere(candidate.ip), keys.warmup(ip: candidate.ip, day: day),
+                         keys.connections(unit: unit), keys.connectionRate(unit: unit), keys.slowdown(unit: unit),
+                         keys.ipRate(unit: unit)]
             args += [.string(candidate.ip), .integer(Int64(candidate.maxConnections)),
                      .integer(candidate.rate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.rate?.burst ?? 1)),
                      .integer(candidate.connectionRate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.connectionRate?.burst ?? 1)),
                      .integer(Int64(candidate.warmupCap ?? -1))]
         }
-        let reply = try await call("hk_claim", args)
+        if let holding { declared.append(keys.connections(unit: holding.egressIP + "|" + site)) }
+        let reply = try await call("hk_claim", keys: declared, args)
         guard let parts = reply.array, let first = parts.first?.string else { throw .malformed("hk_claim returned \(reply)") }
         if first.isEmpty {
             return .wait(milliseconds: parts.count > 1 ? parts[1].int ?? 0 : 0, reason: parts.count > 2 ? parts[2].string ?? "" : "")
@@ -237,24 +253,26 @@ public final class MessageQueue: Sendable {
 
     /// Gives a connection lease back.
     public func release(_ connection: HeldConnection) async throws(QueueError) {
-        _ = try await call("hk_release", [.string(prefix), .string(connection.unit), .string(connection.lease)])
+        _ = try await call("hk_release", keys: [keys.connections(unit: connection.unit), keys.leases(consumer: Self.consumer(ofLease: connection.lease))],
+                           [.string(connection.unit), .string(connection.lease)])
     }
 
     /// Keeps a long-running batch's claims and connection lease fresh (`XCLAIM … JUSTID`
     /// resets the idle time without counting a new delivery), so it is not taken over while
     /// still in progress.
     public func refresh(_ batch: ClaimedBatch, consumer: String, entryIDs: [String], leaseFor: Duration) async throws(QueueError) {
-        _ = try await call("hk_refresh", [.string(prefix), .string(batch.pool), .string(batch.domain), .string(consumer),
-                                          .string(batch.unit), .string(batch.lease), .integer(leaseFor.milliseconds)]
-                                         + entryIDs.map { .string($0) })
+        _ = try await call("hk_refresh",
+                           keys: [keys.stream(pool: batch.pool, domain: batch.domain), keys.connections(unit: batch.unit),
+                                  keys.leases(consumer: consumer)],
+                           [.string(consumer), .string(batch.lease), .integer(leaseFor.milliseconds)] + entryIDs.map { .string($0) })
     }
 
     /// Gives claimed items back untouched (no attempt counted), for another worker or later.
     @discardableResult
     public func giveBack(_ batch: ClaimedBatch, consumer: String, entryIDs: [String]) async throws(QueueError) -> Int {
         guard !entryIDs.isEmpty else { return 0 }
-        let reply = try await call("hk_return", [.string(prefix), .string(batch.pool), .string(consumer), .string(batch.domain)]
-                                                 + entryIDs.map { .string($0) })
+        let reply = try await call("hk_return", keys: [keys.stream(pool: batch.pool, domain: batch.domain)],
+                                   [.string(consumer)] + entryIDs.map { .string($0) })
         return Int(reply.int ?? 0)
     }
 
@@ -262,9 +280,16 @@ public final class MessageQueue: Sendable {
     /// equivalent action was already in force (nothing written).
     @discardableResult
     public func adapt(action: String, unit: String, site: String, factor: Double, duration: Duration, event: DeliveryEvent) async throws(QueueError) -> Bool {
-        let reply = try await call("hk_adapt", [.string(prefix), .string(action), .string(unit), .string(site),
-                                                .double(factor), .integer(duration.milliseconds),
-                                                .integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(event))])
+        let target: [String]
+        switch action {
+        case "slow": target = [keys.slowdown(unit: unit), keys.slowdownLock(unit: unit)]
+        case "suspend_ip": target = [keys.suspendedIP(unit: unit)]
+        case "suspend_site": target = [keys.suspendedSite(site)]
+        default: throw .rejected("unknown adaptive-backoff action \(action)")
+        }
+        let reply = try await call("hk_adapt", keys: [keys.events] + target,
+                                   [.string(action), .double(factor), .integer(duration.milliseconds),
+                                    .integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(event))])
         return reply.int == 1
     }
 
@@ -273,8 +298,8 @@ public final class MessageQueue: Sendable {
     public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
         var commands: [RedisCommand] = []
         for id in ids {
-            commands.append(RedisCommand("HMGET", [.string(key("msg:\(id)")), "sender", "mid", "accepted", "acct", "hdr"]))
-            commands.append(RedisCommand("GET", [.string(key("body:\(id)"))]))
+            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr"]))
+            commands.append(RedisCommand("GET", [.string(keys.body(id))]))
         }
         let replies: [RESPValue]
         do { replies = try await redis.pipeline(commands) } catch { throw .redis(error) }
@@ -304,14 +329,19 @@ public final class MessageQueue: Sendable {
         let guardrail = configuration.bounceGuard
         // The pause event is only needed (and built) when some outcome has an account.
         let template = outcomes.contains { $0.account != nil } ? Self.pauseEventTemplate(guardrail) : ByteBuffer()
-        var args: [RESPArgument] = [.string(prefix), .string(pool), .string(consumer), .string(domain),
+        let keys = self.keys
+        var declared = [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool), keys.deferred, keys.depth(pool: pool),
+                        keys.events, keys.accountsVersion]
+        var args: [RESPArgument] = [.string(consumer), .string(domain),
                                     .integer(Int64(configuration.eventsMaxLength)),
                                     .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
-                                    .integer(Int64(guardrail.windowHours)), .bytes(template),
+                                    .integer(Int64(guardrail.windowHours)), .bytes(template), .string(keys.bouncesStem),
                                     .integer(Int64(outcomes.count))]
         for outcome in outcomes {
             let item = outcome.item
-            args += [.string(item.entryID), .string(item.queueID.rawValue), .integer(Int64(outcome.finalCount))]
+            declared += [keys.message(item.queueID), keys.body(item.queueID)]
+            if let account = outcome.account { declared.append(keys.accountPaused(account)) }
+            args += [.string(item.entryID), .integer(Int64(outcome.finalCount))]
             if let retry = outcome.retry, !retry.recipients.isEmpty {
                 let member = [item.entryID, pool, domain, item.queueID.rawValue, String(item.previousAttempts + 1),
                               String(item.acceptedAt), retry.recipients.joined(separator: "\n")].joined(separator: "\t")
@@ -325,7 +355,7 @@ public final class MessageQueue: Sendable {
             args.append(.integer(Int64(outcome.events.count)))
             args += outcome.events.map { .bytes(EventCoding.encode($0)) }
         }
-        let reply = try await call("hk_complete", args)
+        let reply = try await call("hk_complete", keys: declared, args)
         return Int(reply.int ?? 0)
     }
 
@@ -348,13 +378,14 @@ public final class MessageQueue: Sendable {
     /// Moves deferred work that is due back into its destination's stream.
     @discardableResult
     public func promoteDue(limit: Int = 1000) async throws(QueueError) -> Int {
-        Int(try await call("hk_promote", [.string(prefix), .integer(Int64(limit))]).int ?? 0)
+        Int(try await call("hk_promote", keys: [keys.deferred],
+                           [.integer(Int64(limit)), .string(keys.streamStem), .string(keys.readyStem)]).int ?? 0)
     }
 
     /// Recipients accepted into `pool` and not yet final.
     public func depth(pool: String) async throws(QueueError) -> Int {
         do {
-            return Int(try await redis.send(RedisCommand("GET", [.string(key("depth:\(pool)"))])).int ?? 0)
+            return Int(try await redis.send(RedisCommand("GET", [.string(keys.depth(pool: pool))])).int ?? 0)
         } catch {
             throw .redis(error)
         }
@@ -362,12 +393,24 @@ public final class MessageQueue: Sendable {
 
     // MARK: Plumbing
 
-    func call(_ function: String, _ args: [RESPArgument]) async throws(QueueError) -> RESPValue {
+    /// `FCALL function numkeys key… arg…`: every key the function touches is declared
+    /// (docs/KEY-LAYOUT.md), as Redis Cluster and the ACL key checks need.
+    func call(_ function: String, keys: [String], _ args: [RESPArgument]) async throws(QueueError) -> RESPValue {
         do {
-            return try await redis.send(RedisCommand("FCALL", [.string(function), .integer(0)] + args))
+            return try await redis.send(Self.fcall(function, keys: keys, args))
         } catch {
             throw Self.queueError(error)
         }
+    }
+
+    static func fcall(_ function: String, keys: [String], _ args: [RESPArgument]) -> RedisCommand {
+        RedisCommand("FCALL", [.string(function), .integer(Int64(keys.count))] + keys.map { .string($0) } + args)
+    }
+
+    /// The worker identity a connection lease belongs to: a lease is `<consumer>#<n>`.
+    static func consumer(ofLease lease: String) -> String {
+        guard let hash = lease.lastIndex(of: "#") else { return lease }
+        return String(lease[..<hash])
     }
 
     static func queueError(_ error: any Error) -> QueueError {

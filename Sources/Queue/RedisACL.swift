@@ -3,7 +3,7 @@
 ///
 /// Functions run with their caller's rights (`redis.call` inside `FCALL` is checked
 /// against the caller's ACL, key by key), so the key patterns below hold for the Lua
-/// steps too. The patterns follow the key layout of `QueueFunctions` and `AccountFunctions`:
+/// steps too. The patterns follow the key layout of `QueueKeys` (docs/KEY-LAYOUT.md):
 ///
 /// | role | may write | may only read | may not touch |
 /// |---|---|---|---|

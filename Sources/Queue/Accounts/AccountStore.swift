@@ -3,8 +3,8 @@ import Logging
 import RedisClient
 import RelayCore
 
-/// Accounts (tenants) in Redis, where every ingest node sees them (`AccountFunctions`
-/// describes the keys): what `hikyaku account …` edits and `AccountDirectory` caches;
+/// Accounts (tenants) in Redis, where every ingest node sees them (`QueueKeys` and
+/// docs/KEY-LAYOUT.md describe the keys; `Sources/Queue/Lua/hikyaku_accounts.lua` the steps): what `hikyaku account …` edits and `AccountDirectory` caches;
 /// plus the shared SMTP AUTH lockout counters.
 public struct AccountStore: Sendable {
     public let configuration: QueueConfiguration
@@ -15,7 +15,7 @@ public struct AccountStore: Sendable {
         self.configuration = configuration
     }
 
-    private var prefix: String { configuration.keyPrefix }
+    private var keys: QueueKeys { configuration.keys }
 
     // MARK: Accounts
 
@@ -34,14 +34,15 @@ public struct AccountStore: Sendable {
         stored.paused = nil
         let json: Data
         do { json = try Self.encoder.encode(stored) } catch { throw .malformed("cannot encode account: \(error)") }
-        _ = try await redis.adminCall("hka_account_put", [.string(prefix), .string(account.name), .bytes(Array(json)), .string(mode)])
+        _ = try await redis.adminCall("hka_account_put", keys: [keys.account(account.name), keys.accounts, keys.accountsVersion],
+                                      [.string(account.name), .bytes(Array(json)), .string(mode)])
     }
 
     /// The account, with its pause state; nil if there is none of that name.
     public func account(named name: String) async throws(QueueError) -> Account? {
         let replies = try await redis.adminPipeline([
-            RedisCommand("GET", [.string("\(prefix)acct:\(name)")]),
-            RedisCommand("GET", [.string("\(prefix)acct:\(name):paused")]),
+            RedisCommand("GET", [.string(keys.account(name))]),
+            RedisCommand("GET", [.string(keys.accountPaused(name))]),
         ])
         return try Self.decode(replies[0], paused: replies[1])
     }
@@ -55,16 +56,16 @@ public struct AccountStore: Sendable {
     /// round trip after the list of names.
     public func snapshot() async throws(QueueError) -> (version: Int64, accounts: [Account]) {
         let head = try await redis.adminPipeline([
-            RedisCommand("GET", [.string("\(prefix)acct:version")]),
-            RedisCommand("SMEMBERS", [.string("\(prefix)accounts")]),
+            RedisCommand("GET", [.string(keys.accountsVersion)]),
+            RedisCommand("SMEMBERS", [.string(keys.accounts)]),
         ])
         let version = head[0].int ?? head[0].string.flatMap { Int64($0) } ?? 0
         let names = (head[1].array ?? []).compactMap(\.string).sorted()
         guard !names.isEmpty else { return (version, []) }
         var commands: [RedisCommand] = []
         for name in names {
-            commands.append(RedisCommand("GET", [.string("\(prefix)acct:\(name)")]))
-            commands.append(RedisCommand("GET", [.string("\(prefix)acct:\(name):paused")]))
+            commands.append(RedisCommand("GET", [.string(keys.account(name))]))
+            commands.append(RedisCommand("GET", [.string(keys.accountPaused(name))]))
         }
         let replies = try await redis.adminPipeline(commands)
         var accounts: [Account] = []
@@ -76,14 +77,17 @@ public struct AccountStore: Sendable {
 
     /// The version counter alone (cheap: ingest nodes poll it).
     public func version() async throws(QueueError) -> Int64 {
-        let reply = try await redis.adminSend(RedisCommand("GET", [.string("\(prefix)acct:version")]))
+        let reply = try await redis.adminSend(RedisCommand("GET", [.string(keys.accountsVersion)]))
         return reply.int ?? reply.string.flatMap { Int64($0) } ?? 0
     }
 
     /// Removes an account. Mail it already sent stays queued and is delivered.
     @discardableResult
     public func delete(_ name: String) async throws(QueueError) -> Bool {
-        try await redis.adminCall("hka_account_delete", [.string(prefix), .string(name)]).int == 1
+        try await redis.adminCall("hka_account_delete",
+                                  keys: [keys.account(name), keys.accountPaused(name), keys.accountAPIKeys(name), keys.accounts,
+                                         keys.accountsVersion],
+                                  [.string(name), .string(keys.apiKeyStem)]).int == 1
     }
 
     /// Pauses an account (its clients get `451 4.7.1` at MAIL) and records a `paused`
@@ -95,8 +99,10 @@ public struct AccountStore: Sendable {
         event.account = name
         event.reply = reason
         event.node = "operator"
-        return try await redis.adminCall("hka_account_pause", [.string(prefix), .string(name), .bytes(EventCoding.encode(event)),
-                                                               .integer(Int64(configuration.eventsMaxLength))]).int == 1
+        return try await redis.adminCall("hka_account_pause",
+                                         keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events],
+                                         [.string(name), .bytes(EventCoding.encode(event)),
+                                          .integer(Int64(configuration.eventsMaxLength))]).int == 1
     }
 
     /// Lifts a pause, records a `resumed` event and forgets the bounce statistics the pause
@@ -108,9 +114,10 @@ public struct AccountStore: Sendable {
         event.account = name
         event.reply = "resumed by operator"
         event.node = "operator"
-        return try await redis.adminCall("hka_account_resume", [
-            .string(prefix), .string(name), .bytes(EventCoding.encode(event)),
-            .integer(Int64(configuration.eventsMaxLength)), .integer(Int64(configuration.bounceGuard.windowHours)),
+        return try await redis.adminCall("hka_account_resume",
+                                         keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events], [
+            .string(name), .bytes(EventCoding.encode(event)), .integer(Int64(configuration.eventsMaxLength)),
+            .integer(Int64(configuration.bounceGuard.windowHours)), .string(keys.bouncesStem(account: name)),
         ]).int == 1
     }
 
@@ -118,8 +125,8 @@ public struct AccountStore: Sendable {
     public func quotaUsage(_ name: String) async throws(QueueError) -> (hour: Int, day: Int) {
         let now = Clock.nowMilliseconds()
         let replies = try await redis.adminPipeline([
-            RedisCommand("GET", [.string("\(prefix)quota:\(name):h:\(now / 3_600_000)")]),
-            RedisCommand("GET", [.string("\(prefix)quota:\(name):d:\(now / 86_400_000)")]),
+            RedisCommand("GET", [.string(keys.quota(account: name, hour: now / 3_600_000))]),
+            RedisCommand("GET", [.string(keys.quota(account: name, day: now / 86_400_000))]),
         ])
         return (Int(replies[0].string ?? "0") ?? 0, Int(replies[1].string ?? "0") ?? 0)
     }
@@ -129,7 +136,7 @@ public struct AccountStore: Sendable {
         let hour = Clock.nowMilliseconds() / 3_600_000
         let hours = (hour - Int64(configuration.bounceGuard.windowHours) + 1)...hour
         let replies = try await redis.adminPipeline(hours.map {
-            RedisCommand("HMGET", [.string("\(prefix)bounces:\(name):\($0)"), "delivered", "bounced"])
+            RedisCommand("HMGET", [.string(keys.bounces(account: name, hour: $0)), "delivered", "bounced"])
         })
         var delivered = 0, bounced = 0
         for reply in replies {
@@ -163,23 +170,24 @@ public struct AccountStore: Sendable {
     public func addAPIKey(_ info: APIKeyInfo, hash: String) async throws(QueueError) {
         let json: Data
         do { json = try Self.encoder.encode(info) } catch { throw .malformed("cannot encode API key: \(error)") }
-        _ = try await redis.adminCall("hka_apikey_add", [.string(prefix), .string(info.account), .string(info.id),
-                                                         .string(hash), .bytes(Array(json))])
+        _ = try await redis.adminCall("hka_apikey_add",
+                                      keys: [keys.account(info.account), keys.apiKey(hash: hash), keys.accountAPIKeys(info.account)],
+                                      [.string(info.account), .string(info.id), .string(hash), .bytes(Array(json))])
     }
 
     /// The key an HTTP client presented, by its hash; nil if unknown or revoked.
     public func apiKey(hash: String) async throws(QueueError) -> APIKeyInfo? {
-        let reply = try await redis.adminSend(RedisCommand("GET", [.string("\(prefix)apikey:\(hash)")]))
+        let reply = try await redis.adminSend(RedisCommand("GET", [.string(keys.apiKey(hash: hash))]))
         guard let buffer = reply.buffer else { return nil }
         return try? JSONDecoder().decode(APIKeyInfo.self, from: Data(buffer.readableBytesView))
     }
 
     /// The account's keys (without secrets).
     public func apiKeys(of account: String) async throws(QueueError) -> [APIKeyInfo] {
-        let hashes = (try await redis.adminSend(RedisCommand("HVALS", [.string("\(prefix)acct:\(account):apikeys")])).array ?? [])
+        let hashes = (try await redis.adminSend(RedisCommand("HVALS", [.string(keys.accountAPIKeys(account))])).array ?? [])
             .compactMap(\.string)
         guard !hashes.isEmpty else { return [] }
-        let replies = try await redis.adminPipeline(hashes.map { RedisCommand("GET", [.string("\(prefix)apikey:\($0)")]) })
+        let replies = try await redis.adminPipeline(hashes.map { RedisCommand("GET", [.string(keys.apiKey(hash: $0))]) })
         return replies.compactMap { reply in
             reply.buffer.flatMap { try? JSONDecoder().decode(APIKeyInfo.self, from: Data($0.readableBytesView)) }
         }.sorted { $0.createdAt < $1.createdAt }
@@ -187,7 +195,8 @@ public struct AccountStore: Sendable {
 
     @discardableResult
     public func revokeAPIKey(account: String, id: String) async throws(QueueError) -> Bool {
-        try await redis.adminCall("hka_apikey_revoke", [.string(prefix), .string(account), .string(id)]).int == 1
+        try await redis.adminCall("hka_apikey_revoke", keys: [keys.accountAPIKeys(account)],
+                                  [.string(id), .string(keys.apiKeyStem)]).int == 1
     }
 
     // MARK: Sending domains (DKIM keys)
@@ -195,20 +204,21 @@ public struct AccountStore: Sendable {
     public func putDomain(_ domain: SendingDomain) async throws(QueueError) {
         let json: Data
         do { json = try Self.encoder.encode(domain) } catch { throw .malformed("cannot encode domain: \(error)") }
-        _ = try await redis.adminCall("hka_domain_put", [.string(prefix), .string(domain.domain), .bytes(Array(json))])
+        _ = try await redis.adminCall("hka_domain_put", keys: [keys.sendingDomain(domain.domain), keys.domains, keys.accountsVersion],
+                                      [.string(domain.domain), .bytes(Array(json))])
     }
 
     public func domain(_ name: String) async throws(QueueError) -> SendingDomain? {
-        let reply = try await redis.adminSend(RedisCommand("GET", [.string("\(prefix)domain:\(name)")]))
+        let reply = try await redis.adminSend(RedisCommand("GET", [.string(keys.sendingDomain(name))]))
         return try Self.decodeDomain(reply)
     }
 
     /// Every sending domain, by name.
     public func domains() async throws(QueueError) -> [SendingDomain] {
-        let names = (try await redis.adminSend(RedisCommand("SMEMBERS", [.string("\(prefix)domains")])).array ?? [])
+        let names = (try await redis.adminSend(RedisCommand("SMEMBERS", [.string(keys.domains)])).array ?? [])
             .compactMap(\.string).sorted()
         guard !names.isEmpty else { return [] }
-        let replies = try await redis.adminPipeline(names.map { RedisCommand("GET", [.string("\(prefix)domain:\($0)")]) })
+        let replies = try await redis.adminPipeline(names.map { RedisCommand("GET", [.string(keys.sendingDomain($0))]) })
         var domains: [SendingDomain] = []
         for reply in replies { if let domain = try Self.decodeDomain(reply) { domains.append(domain) } }
         return domains
@@ -216,7 +226,8 @@ public struct AccountStore: Sendable {
 
     @discardableResult
     public func deleteDomain(_ name: String) async throws(QueueError) -> Bool {
-        try await redis.adminCall("hka_domain_delete", [.string(prefix), .string(name)]).int == 1
+        try await redis.adminCall("hka_domain_delete", keys: [keys.sendingDomain(name), keys.domains, keys.accountsVersion],
+                                  [.string(name)]).int == 1
     }
 
     static func decodeDomain(_ reply: RESPValue) throws(QueueError) -> SendingDomain? {
@@ -232,14 +243,15 @@ public struct AccountStore: Sendable {
     /// user name's lockout does not apply at an address where it logged in before.
     /// `address` is the counting key (an IPv6 client's /64), `user` at most 256 octets.
     public func authLockout(address: String, user: String) async throws(QueueError) -> Duration {
-        let reply = try await redis.adminCall("hk_auth_gate", [.string(prefix), .string(address), .string(user)])
+        let reply = try await redis.adminCall("hk_auth_gate", keys: [keys.authFailures(address: address), keys.authFailures(user: user),
+                                                                keys.authKnown(address: address, user: user)], [])
         return .milliseconds(reply.int ?? 0)
     }
 
     /// Counts a failed AUTH; returns the lockout now in force (zero below the threshold).
     public func authFailed(address: String, user: String, policy: AccountSettings) async throws(QueueError) -> Duration {
-        let reply = try await redis.adminCall("hk_auth_failed", [
-            .string(prefix), .string(address), .string(user), .integer(Int64(policy.authFailuresBeforeLockout)),
+        let reply = try await redis.adminCall("hk_auth_failed", keys: [keys.authFailures(address: address), keys.authFailures(user: user)], [
+            .integer(Int64(policy.authFailuresBeforeLockout)),
             .integer(policy.authLockout.milliseconds), .integer(policy.authLockoutMax.milliseconds),
         ])
         return .milliseconds(reply.int ?? 0)
@@ -249,9 +261,8 @@ public struct AccountStore: Sendable {
     /// `accounts.auth_known_address_ttl`, and clears the user's failure count unless a
     /// lockout is in force (a known address must not reset what guessers elsewhere built up).
     public func authSucceeded(address: String, user: String, policy: AccountSettings) async throws(QueueError) {
-        _ = try await redis.adminCall("hk_auth_succeeded", [
-            .string(prefix), .string(address), .string(user), .integer(policy.authKnownAddressTTL.milliseconds),
-        ])
+        _ = try await redis.adminCall("hk_auth_succeeded", keys: [keys.authKnown(address: address, user: user), keys.authFailures(user: user)],
+                                      [.integer(policy.authKnownAddressTTL.milliseconds)])
     }
 
     // MARK: Coding

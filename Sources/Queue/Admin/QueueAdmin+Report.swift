@@ -25,7 +25,7 @@ extension QueueAdmin {
 
         // Destinations with a stream…
         var byPool: [String: [String: DestinationReport]] = [:]
-        let streamStart = prefix + "q:"
+        let streamStart = keys.streamStem
         let pattern = streamStart.globEscaped + (pool?.globEscaped ?? "*") + ":" + (domain?.globEscaped ?? "*")
         for key in try await redis.scanKeys(matching: pattern) {
             let rest = key.dropFirst(streamStart.count)
@@ -35,7 +35,7 @@ extension QueueAdmin {
             byPool[poolName, default: [:]][domainName] = DestinationReport(domain: domainName)
         }
         // …and with deferred work (scored by due time).
-        try await redis.scanSortedSet(prefix + "deferred") { (page: [(member: String, score: Double)]) throws(QueueError) in
+        try await redis.scanSortedSet(keys.deferred) { (page: [(member: String, score: Double)]) throws(QueueError) in
             for entry in page {
                 guard let member = DeferredMember(entry.member), member.matches(pool: pool, domain: domain) else { continue }
                 var destination = byPool[member.pool]?[member.domain] ?? DestinationReport(domain: member.domain)
@@ -55,10 +55,10 @@ extension QueueAdmin {
             let slice = pairs[start..<min(start + Self.readsPerRoundTrip, pairs.count)]
             var commands: [RedisCommand] = []
             for (pool, domain) in slice {
-                let stream = streamStart + pool + ":" + domain
+                let stream = keys.stream(pool: pool, domain: domain)
                 commands.append(RedisCommand("XLEN", [.string(stream)]))
                 commands.append(RedisCommand("XPENDING", [.string(stream), "workers"]))
-                commands.append(RedisCommand("ZSCORE", [.string(prefix + "ready:" + pool), .string(domain)]))
+                commands.append(RedisCommand("ZSCORE", [.string(keys.ready(pool: pool)), .string(domain)]))
             }
             let replies = try await redis.adminPipeline(commands)
             for (offset, (pool, domain)) in slice.enumerated() {
@@ -70,7 +70,7 @@ extension QueueAdmin {
         }
 
         let poolNames = pools.sorted()
-        let depths = try await redis.adminPipeline(poolNames.map { RedisCommand("GET", [.string(prefix + "depth:" + $0)]) })
+        let depths = try await redis.adminPipeline(poolNames.map { RedisCommand("GET", [.string(keys.depth(pool: $0))]) })
         let poolReports = zip(poolNames, depths).map { name, depth in
             PoolReport(pool: name, depth: Int(depth.int ?? 0),
                        destinations: (byPool[name] ?? [:]).values.sorted {
@@ -82,10 +82,10 @@ extension QueueAdmin {
     }
 
     private func suspensions() async throws(QueueError) -> [SuspensionReport] {
-        let start = prefix + "susp:"
-        let keys = try await client.scanKeys(matching: start.globEscaped + "*")
+        let start = keys.suspendedStem
+        let found = try await client.scanKeys(matching: start.globEscaped + "*")
         var out: [SuspensionReport] = []
-        for (key, value, ttl) in try await valuesAndTTLs(keys) {
+        for (key, value, ttl) in try await valuesAndTTLs(found) {
             let rest = key.dropFirst(start.count)
             let target: SuspensionTarget
             if rest.hasPrefix("site:") {
@@ -103,10 +103,10 @@ extension QueueAdmin {
     }
 
     private func slowdowns() async throws(QueueError) -> [SlowdownReport] {
-        let start = prefix + "slow:"
-        let keys = try await client.scanKeys(matching: start.globEscaped + "*")
+        let start = keys.slowdownStem
+        let found = try await client.scanKeys(matching: start.globEscaped + "*")
         var out: [SlowdownReport] = []
-        for (key, value, ttl) in try await valuesAndTTLs(keys) {
+        for (key, value, ttl) in try await valuesAndTTLs(found) {
             guard let (ip, site) = Self.splitUnit(key.dropFirst(start.count)), let factor = value.flatMap(Double.init) else { continue }
             out.append(SlowdownReport(ip: ip, site: site, factor: factor, remainingMilliseconds: ttl))
         }
@@ -114,11 +114,11 @@ extension QueueAdmin {
     }
 
     private func leases(now: Int64) async throws(QueueError) -> [LeaseReport] {
-        let start = prefix + "conn:"
-        let keys = try await client.scanKeys(matching: start.globEscaped + "*")
+        let start = keys.connectionsStem
+        let found = try await client.scanKeys(matching: start.globEscaped + "*")
         var out: [LeaseReport] = []
-        for first in stride(from: 0, to: keys.count, by: Self.readsPerRoundTrip) {
-            let slice = Array(keys[first..<min(first + Self.readsPerRoundTrip, keys.count)])
+        for first in stride(from: 0, to: found.count, by: Self.readsPerRoundTrip) {
+            let slice = Array(found[first..<min(first + Self.readsPerRoundTrip, found.count)])
             // Scores are lease expiry times (ms, Redis clock); expired ones do not count.
             let counts = try await client.adminPipeline(slice.map { RedisCommand("ZCOUNT", [.string($0), .string("(\(now)"), "+inf"]) })
             for (key, count) in zip(slice, counts) {

@@ -3,8 +3,8 @@ import RedisClient
 import RelayCore
 
 /// Operator controls over the queue (`hikyaku queue`, `suspend`, `resume`, `retry-now`,
-/// `bounce`, `purge`), on the data model of `QueueFunctions`, through the `hikyaku_admin`
-/// functions (`QueueAdminFunctions`) that `MessageQueue.prepare` loads.
+/// `bounce`, `purge`), on the data model of docs/KEY-LAYOUT.md, through the `hikyaku_admin`
+/// functions (`Sources/Queue/Lua/hikyaku_admin.lua`) that `MessageQueue.prepare` loads.
 ///
 /// Nothing here holds Redis for long: keys are found with `SCAN`, sorted sets read with
 /// `ZSCAN`, and every change is one atomic function call over at most ``chunkSize``
@@ -28,7 +28,7 @@ public struct QueueAdmin: Sendable {
         self.logger = logger
     }
 
-    var prefix: String { configuration.keyPrefix }
+    var keys: QueueKeys { configuration.keys }
     private var maxLength: RESPArgument { .integer(Int64(configuration.eventsMaxLength)) }
 
     // MARK: Suspend, resume
@@ -39,7 +39,7 @@ public struct QueueAdmin: Sendable {
     /// next claim (`ClaimResult.wait`, reason `suspended`); a batch in progress finishes.
     ///
     /// ```
-    /// C: FCALL hka_suspend 0 hk: site gmail 1800000 1000000 {"event":"backoff",…}
+    /// C: FCALL hka_suspend 2 hk:susp:site:gmail hk:events 1800000 1000000 {"event":"backoff",…}
     /// S: :1
     /// ```
     @discardableResult
@@ -48,8 +48,8 @@ public struct QueueAdmin: Sendable {
         var event = backoffEvent(action: "suspend_\(target.actionNoun)", target: target, at: now)
         event.reply = reason ?? "suspended by operator"
         event.until = Clock.iso8601(milliseconds: now + duration.milliseconds)
-        _ = try await redis.adminCall("hka_suspend", [.string(prefix), .string(target.scope), .string(target.target),
-                                                      .integer(duration.milliseconds), maxLength, .bytes(EventCoding.encode(event))])
+        _ = try await redis.adminCall("hka_suspend", keys: [target.key(keys), keys.events],
+                                      [.integer(duration.milliseconds), maxLength, .bytes(EventCoding.encode(event))])
         logger.notice("suspended \(target) for \(duration)")
         return event
     }
@@ -60,8 +60,8 @@ public struct QueueAdmin: Sendable {
     public func resume(_ target: SuspensionTarget) async throws(QueueError) -> ResumeResult {
         var event = backoffEvent(action: "resume_\(target.actionNoun)", target: target, at: Clock.nowMilliseconds())
         event.reply = "resumed by operator"
-        let reply = try await redis.adminCall("hka_resume", [.string(prefix), .string(target.scope), .string(target.target),
-                                                             maxLength, .bytes(EventCoding.encode(event))])
+        let reply = try await redis.adminCall("hka_resume", keys: [target.key(keys), keys.events],
+                                              [maxLength, .bytes(EventCoding.encode(event))])
         guard let left = reply.int else { throw .malformed("hka_resume returned \(reply)") }
         if left == -2 { return ResumeResult(wasSuspended: false, remainingMilliseconds: nil, destinationsMadeDue: 0) }
         // hk_claim re-scored a suspended destination to (at most) the suspension's end.
@@ -97,15 +97,19 @@ public struct QueueAdmin: Sendable {
     /// limit: a worker re-scores those at its next claim).
     ///
     /// ```
-    /// C: FCALL hka_promote_members 0 hk: <member> <member> …     S: *2 :2 :5   (items, recipients)
-    /// C: FCALL hka_bring_forward 0 hk: default -1 500            S: :3
+    /// C: FCALL hka_promote_members 5 hk:deferred hk:q:default:a.example hk:ready:default … <member> <member>
+    /// S: *2 :2 :5   (items, recipients)
+    /// C: FCALL hka_bring_forward 1 hk:ready:default -1 500
+    /// S: :3
     /// ```
     public func retryNow(pool: String? = nil, domain: String? = nil) async throws(QueueError) -> RetryNowResult {
         var result = RetryNowResult()
-        let prefix = self.prefix
+        let keys = self.keys
         let redis = self.redis
         try await forEachDeferredChunk(pool: pool, domain: domain) { (members: [DeferredMember]) throws(QueueError) in
-            let reply = try await redis.adminCall("hka_promote_members", [.string(prefix)] + members.map { .string($0.raw) })
+            let declared = [keys.deferred]
+                + members.flatMap { [keys.stream(pool: $0.pool, domain: $0.domain), keys.ready(pool: $0.pool)] }
+            let reply = try await redis.adminCall("hka_promote_members", keys: declared, members.map { .string($0.raw) })
             guard let counts = reply.array, counts.count == 2, let items = counts[0].int, let recipients = counts[1].int else {
                 throw .malformed("hka_promote_members returned \(reply)")
             }
@@ -114,7 +118,8 @@ public struct QueueAdmin: Sendable {
         }
         for pool in try await pools(only: pool) {
             if let domain {
-                let reply = try await redis.adminCall("hka_ready_now", [.string(prefix), .string(pool), .string(domain)])
+                let reply = try await redis.adminCall("hka_ready_now", keys: [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool)],
+                                                      [.string(domain)])
                 result.destinationsMadeDue += Int(reply.int ?? 0)
             } else {
                 result.destinationsMadeDue += try await bringForward(pool: pool, windowMilliseconds: -1)
@@ -129,8 +134,8 @@ public struct QueueAdmin: Sendable {
     private func bringForward(pool: String, windowMilliseconds: Int64) async throws(QueueError) -> Int {
         var total = 0
         while true {
-            let reply = try await redis.adminCall("hka_bring_forward", [.string(prefix), .string(pool), .integer(windowMilliseconds),
-                                                                        .integer(Int64(chunkSize))])
+            let reply = try await redis.adminCall("hka_bring_forward", keys: [keys.ready(pool: pool)],
+                                                  [.integer(windowMilliseconds), .integer(Int64(chunkSize))])
             let moved = Int(reply.int ?? 0)
             total += moved
             if moved < chunkSize { return total }
@@ -158,19 +163,24 @@ public struct QueueAdmin: Sendable {
     /// are counted in `claimedEntries` and left alone; run it again once they settle.
     ///
     /// ```
-    /// C: FCALL hka_remove_deferred 0 hk: bounced "550 5.0.0 Bounced by operator" operator 1000000 <member>…
+    /// C: FCALL hka_remove_deferred 5 hk:deferred hk:events hk:depth:default hk:msg:<qid> hk:body:<qid>
+    ///      bounced "550 5.0.0 Bounced by operator" operator 1000000 <member>
     /// S: *3  :1 :2 :1                (items, recipients, messages deleted)
-    /// C: FCALL hka_remove_queued 0 hk: default example.net bounced "550 5.0.0 Bounced by operator" operator 1000000 "" 500
+    /// C: FCALL hka_remove_queued 4 hk:q:default:example.net hk:ready:default hk:depth:default hk:events
+    ///      example.net bounced "550 5.0.0 Bounced by operator" operator 1000000 "" 500 hk:msg: hk:body:
     /// S: *6  $0  :2 :3 :1 :1 :1      (done; 2 entries / 3 recipients removed, 1 / 1 claimed, 1 message deleted)
     /// ```
     public func remove(_ removal: OperatorRemoval, domain: String, pool: String? = nil) async throws(QueueError) -> RemovalResult {
         var result = RemovalResult()
         let common: [RESPArgument] = [.string(removal.eventKind.rawValue), .string(removal.reply), .string(Self.node), maxLength]
         // Deferred work first: an item promoted meanwhile is then caught in its stream.
-        let prefix = self.prefix
+        let keys = self.keys
         let redis = self.redis
         try await forEachDeferredChunk(pool: pool, domain: domain) { (members: [DeferredMember]) throws(QueueError) in
-            let reply = try await redis.adminCall("hka_remove_deferred", [.string(prefix)] + common + members.map { .string($0.raw) })
+            let declared = [keys.deferred, keys.events] + members.flatMap {
+                [keys.depth(pool: $0.pool), keys.message(QueueID(rawValue: $0.queueID)), keys.body(QueueID(rawValue: $0.queueID))]
+            }
+            let reply = try await redis.adminCall("hka_remove_deferred", keys: declared, common + members.map { .string($0.raw) })
             guard let parts = reply.array, parts.count == 3 else { throw .malformed("hka_remove_deferred returned \(reply)") }
             let counts = parts.map { Int($0.int ?? 0) }
             result.deferredItems += counts[0]
@@ -180,8 +190,10 @@ public struct QueueAdmin: Sendable {
         for pool in try await pools(only: pool) {
             var cursor = ""
             repeat {
-                let reply = try await redis.adminCall("hka_remove_queued", [.string(prefix), .string(pool), .string(domain)] + common
-                                                      + [.string(cursor), .integer(Int64(chunkSize))])
+                let reply = try await redis.adminCall(
+                    "hka_remove_queued",
+                    keys: [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool), keys.depth(pool: pool), keys.events],
+                    [.string(domain)] + common + [.string(cursor), .integer(Int64(chunkSize)), .string(keys.messageStem), .string(keys.bodyStem)])
                 guard let parts = reply.array, parts.count == 6, let next = parts[0].string else {
                     throw .malformed("hka_remove_queued returned \(reply)")
                 }
@@ -203,8 +215,7 @@ public struct QueueAdmin: Sendable {
     /// Every pool that has (or had) mail: `depth:<pool>` counters and `ready:<pool>` sets.
     func pools() async throws(QueueError) -> [String] {
         var names = Set<String>()
-        for kind in ["depth:", "ready:"] {
-            let start = prefix + kind
+        for start in [keys.depthStem, keys.readyStem] {
             for key in try await redis.scanKeys(matching: start.globEscaped + "*") {
                 names.insert(String(key.dropFirst(start.count)))
             }
@@ -223,7 +234,7 @@ public struct QueueAdmin: Sendable {
     func forEachDeferredChunk(pool: String?, domain: String?,
                               _ body: ([DeferredMember]) async throws(QueueError) -> Void) async throws(QueueError) {
         var chunk: [DeferredMember] = []
-        try await redis.scanSortedSet(prefix + "deferred") { (page: [(member: String, score: Double)]) throws(QueueError) in
+        try await redis.scanSortedSet(keys.deferred) { (page: [(member: String, score: Double)]) throws(QueueError) in
             for entry in page {
                 guard let member = DeferredMember(entry.member), member.matches(pool: pool, domain: domain) else { continue }
                 chunk.append(member)

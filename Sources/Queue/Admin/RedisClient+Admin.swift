@@ -2,9 +2,9 @@ import RedisClient
 
 /// Small helpers `QueueAdmin` uses on the queue's Redis, with errors as `QueueError`.
 extension RedisClient {
-    /// `FCALL name 0 args…`.
-    func adminCall(_ function: String, _ args: [RESPArgument]) async throws(QueueError) -> RESPValue {
-        try await adminSend(RedisCommand("FCALL", [.string(function), .integer(0)] + args))
+    /// `FCALL name numkeys key… arg…`, every key the function touches declared.
+    func adminCall(_ function: String, keys: [String], _ args: [RESPArgument]) async throws(QueueError) -> RESPValue {
+        try await adminSend(MessageQueue.fcall(function, keys: keys, args))
     }
 
     func adminSend(_ command: RedisCommand) async throws(QueueError) -> RESPValue {

@@ -8,7 +8,7 @@ public enum SuspensionTarget: Sendable, Hashable, CustomStringConvertible {
     case site(String)
     case ip(String, site: String?)
 
-    /// The `scope` argument of `hka_suspend`/`hka_resume` (the key's middle part).
+    /// `site`, `ip` or `ipall`: the key's middle part, as reports show it.
     var scope: String {
         switch self {
         case .site: return "site"
@@ -16,11 +16,12 @@ public enum SuspensionTarget: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The key's last part.
-    var target: String {
+    /// The key that is present while suspended.
+    func key(_ keys: QueueKeys) -> String {
         switch self {
-        case .site(let site): return site
-        case .ip(let ip, let site): return site.map { "\(ip)|\($0)" } ?? ip
+        case .site(let site): return keys.suspendedSite(site)
+        case .ip(let ip, let site?): return keys.suspendedIP(unit: "\(ip)|\(site)")
+        case .ip(let ip, nil): return keys.suspendedIPEverywhere(ip)
         }
     }
 

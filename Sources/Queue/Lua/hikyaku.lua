@@ -1,0 +1,633 @@
+#!lua name=hikyaku
+-- The queue's atomic steps (Redis Functions, Redis >= 7.0). Each step is one FCALL: one
+-- round trip, atomic, and replicated/persisted as a unit, so an accepted message is either
+-- wholly in Redis or not at all, an outcome is recorded in the same step that acknowledges
+-- the work, and a rate-limit decision is exact however many workers ask at once.
+--
+-- Every key a function touches is passed in KEYS (built by QueueKeys.swift), except the
+-- few whose names depend on what the call itself reads; those are listed in
+-- docs/KEY-LAYOUT.md and built from a stem the caller passes in ARGV.
+--
+-- Embedded into the binary by scripts/generate-lua.py (Generated/LuaLibraries.swift);
+-- every connection loads this code if Redis holds another (FunctionLibraries.swift).
+
+local GROUP = 'workers'
+-- An idle time (ms, ten years) beyond any claim timeout: entries given it are takeable.
+local LONG_IDLE_MS = 315360000000
+
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+-- `text` with every `from` replaced by `to`, both taken literally (not as patterns).
+local function replace_plain(text, from, to)
+  local out, start = {}, 1
+  while true do
+    local a, b = string.find(text, from, start, true)
+    if not a then break end
+    out[#out + 1] = string.sub(text, start, a - 1)
+    out[#out + 1] = to
+    start = b + 1
+  end
+  out[#out + 1] = string.sub(text, start)
+  return table.concat(out)
+end
+
+-- One entry per (message, domain) in the domain's stream, and the domain in the pool's
+-- ready index.
+local function add_work(stream, ready, domain, fields, now_ms)
+  if redis.call('EXISTS', stream) == 0 then
+    redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')
+  end
+  redis.call('XADD', stream, '*', unpack(fields))
+  -- NX: a destination without a score becomes due now; one that has a score keeps it —
+  -- it is resting for a reason (a rate-limit or suspension wait, or a moment for more
+  -- mail to gather into the next batch), and new mail must not undo that.
+  redis.call('ZADD', ready, 'NX', now_ms, domain)
+end
+
+-- GCRA (generic cell rate algorithm) with microsecond time. A cell may pass at `now`
+-- when max(tat, now) - now <= tau, tau = interval * (burst - 1); taking k cells moves
+-- tat to max(tat, now) + k * interval. Returns how many of `wanted` may pass now and,
+-- when none may, the microseconds until one may.
+local function gcra_available(key, now, interval, burst, wanted)
+  if interval <= 0 then return wanted, 0 end
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  local tau = interval * (burst - 1)
+  local slack = now + tau - tat
+  if slack < 0 then return 0, -slack end
+  local n = math.floor(slack / interval) + 1
+  if n > wanted then n = wanted end
+  return n, 0
+end
+
+local function gcra_take(key, now, interval, count)
+  if interval <= 0 or count <= 0 then return end
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  tat = tat + interval * count
+  redis.call('SET', key, string.format('%d', tat), 'PX', math.floor((tat - now) / 1000) + 60000)
+end
+
+-- hk_enqueue
+--   KEYS: msg:<qid>, body:<qid>, tmp:<qid>, ready:<pool>, depth:<pool>, events,
+--         q:<pool>:<domain> for each domain (in ARGV order)
+--   ARGV: deadline_ms, qid, streamed (1: the body is in tmp:), body, events_maxlen,
+--         accepted_event, pool, nfields, (field, value)..., ndomains,
+--         (domain, nrcpt, rcpt...)..., account, hourly_quota, daily_quota, quota_stem
+-- Refuses (without writing anything) once Redis's clock has passed the deadline, so a
+-- write that arrives after the client was told 451 cannot become a ghost message; and
+-- when the account's recipients this clock hour / UTC day would exceed its quota (-1:
+-- none), with `QUOTA hourly|daily <limit> <retry_after_s>`.
+-- Keys built here: the quota counters `<quota_stem>h:<hour>` and `<quota_stem>d:<day>`,
+-- whose hour and day are Redis's (TIME), not the caller's.
+redis.register_function('hk_enqueue', function(keys, args)
+  local msg, bodykey, tmp, ready, depth, events = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6]
+  local deadline, qid, streamed, body = tonumber(args[1]), args[2], args[3] == '1', args[4]
+  local maxlen, accepted, pool = args[5], args[6], args[7]
+  local now = math.floor(now_us() / 1000)
+  if now > deadline then
+    return redis.error_reply('DEADLINE enqueue arrived after its deadline')
+  end
+  local i = 8
+  local nfields = tonumber(args[i]); i = i + 1
+  local hash = {'pool', pool}
+  for _ = 1, nfields do
+    hash[#hash + 1] = args[i]; hash[#hash + 1] = args[i + 1]; i = i + 2
+  end
+  local ndomains = tonumber(args[i]); i = i + 1
+  local work = {}
+  local total = 0
+  for d = 1, ndomains do
+    local n = tonumber(args[i + 1])
+    work[d] = {stream = keys[6 + d], domain = args[i], rcpts = table.concat(args, '\n', i + 2, i + 1 + n)}
+    i = i + 2 + n
+    total = total + n
+  end
+  local account, hourly, daily = args[i], tonumber(args[i + 1] or '-1'), tonumber(args[i + 2] or '-1')
+  local quota_stem = args[i + 3]
+  local quota_keys = {}
+  if account and account ~= '' then
+    local hour, day = math.floor(now / 3600000), math.floor(now / 86400000)
+    for _, q in ipairs({{'hourly', hourly, quota_stem .. 'h:' .. hour, (hour + 1) * 3600},
+                        {'daily', daily, quota_stem .. 'd:' .. day, (day + 1) * 86400}}) do
+      if q[2] >= 0 then
+        local used = tonumber(redis.call('GET', q[3]) or '0')
+        if used + total > q[2] then
+          return redis.error_reply(string.format('QUOTA %s %d %d', q[1], q[2], q[4] - math.floor(now / 1000)))
+        end
+      end
+      -- Counted with or without a quota, for `hikyaku account show`.
+      quota_keys[#quota_keys + 1] = {q[3], q[4]}
+    end
+  end
+  if redis.call('EXISTS', msg) == 1 then
+    return redis.error_reply('EXISTS queue id already used')
+  end
+  if streamed then
+    if redis.call('EXISTS', tmp) == 0 then
+      return redis.error_reply('NOBODY streamed body is missing (expired?)')
+    end
+    redis.call('RENAME', tmp, bodykey)
+    redis.call('PERSIST', bodykey)
+  else
+    redis.call('SET', bodykey, body)
+  end
+  for _, q in ipairs(quota_keys) do
+    redis.call('INCRBY', q[1], total)
+    redis.call('EXPIREAT', q[1], q[2] + 3600)
+  end
+  for _, w in ipairs(work) do
+    add_work(w.stream, ready, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
+  end
+  hash[#hash + 1] = 'remaining'; hash[#hash + 1] = tostring(total)
+  hash[#hash + 1] = 'accepted'; hash[#hash + 1] = tostring(now)
+  redis.call('HSET', msg, unpack(hash))
+  redis.call('INCRBY', depth, total)
+  redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', accepted)
+  return now
+end)
+
+-- hk_next
+--   KEYS: ready:<pool>
+--   ARGV: hold_ms
+-- The first domain of the pool due now, held for `hold_ms` (so other workers move on
+-- while this one looks up its site and asks hk_claim). Returns {domain} or
+-- {'', next_due_ms | -1}.
+redis.register_function('hk_next', function(keys, args)
+  local ready, hold = keys[1], tonumber(args[1])
+  local now = math.floor(now_us() / 1000)
+  local due = redis.call('ZRANGE', ready, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1)
+  if #due == 0 then
+    local first = redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES')
+    if #first == 0 then return {'', -1} end
+    return {'', math.floor(tonumber(first[2]))}
+  end
+  redis.call('ZADD', ready, now + hold, due[1])
+  return {due[1]}
+end)
+
+-- hk_claim
+--   KEYS: ready:<pool>, q:<pool>:<domain>, susp:site:<site>, gcra:site:<site>,
+--         scanned:<pool>:<domain>, leaseseq, leases:<consumer>,
+--         then per candidate IP: susp:ip:<unit>, susp:ipall:<ip>, warm:<ip>:<day>,
+--         conn:<unit>, gcra:conn:<unit>, slow:<unit>, gcra:ip:<unit>,
+--         then, when a connection is held, conn:<held ip>|<site>
+--   ARGV: domain, site, consumer, batch, claim_timeout_ms, lease_ms, site_interval_us,
+--         site_burst, gather_ms, held_ip, held_lease, nips,
+--         (ip, max_conn, ip_interval_us, ip_burst, conn_interval_us, conn_burst, warm_cap)...
+-- Picks the first egress IP (in the order given) that may send to the site now — not
+-- suspended, under its warm-up cap, with a free connection lease and room in the
+-- (IP, site), site and new-connection rates — takes a lease, claims as many entries as
+-- the limits allow (entries of dead workers first, then new ones) and charges the
+-- limits for them. On success returns {domain, ip, lease, n_taken_over, {id, fields}...};
+-- when nothing may be sent now, re-scores the domain to when something may and returns
+-- {'', wait_ms, reason}.
+-- held_ip/held_lease (or ''): the caller still has a connection open from held_ip to
+-- this destination under that lease. If held_ip is chosen the connection is reused:
+-- neither the connection count nor the new-connection rate applies, and the same lease
+-- is extended and returned. If another IP is chosen the held lease is given back (the
+-- caller closes that connection). When nothing may be sent the lease is kept: the caller
+-- either waits with the connection open or releases it with hk_release.
+redis.register_function('hk_claim', function(keys, args)
+  local ready, stream, site_suspended, site_key = keys[1], keys[2], keys[3], keys[4]
+  local scanned, leaseseq, leases = keys[5], keys[6], keys[7]
+  local domain, site, consumer = args[1], args[2], args[3]
+  local batch, idle, lease_ms = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
+  local site_interval, site_burst = tonumber(args[7]), tonumber(args[8])
+  local gather = tonumber(args[9])
+  local held_ip, held_lease = args[10], args[11]
+  local nips = tonumber(args[12])
+  local held_conn_key = keys[8 + 7 * nips]
+  local now = now_us()
+  local now_ms = math.floor(now / 1000)
+  if redis.call('EXISTS', stream) == 0 then
+    redis.call('ZREM', ready, domain)
+    return {'', 0, 'empty'}
+  end
+  local function wait(ms, reason)
+    if ms < 1 then ms = 1 end
+    redis.call('ZADD', ready, now_ms + ms, domain)
+    return {'', ms, reason}
+  end
+  local suspended = redis.call('PTTL', site_suspended)
+  if suspended > 0 then return wait(suspended, 'suspended') end
+  local site_avail, site_wait = gcra_available(site_key, now, site_interval, site_burst, batch)
+  if site_avail == 0 then return wait(math.ceil(site_wait / 1000), 'rate_site') end
+
+  local best_wait, best_reason = nil, 'none'
+  local function note(ms, reason)
+    if best_wait == nil or ms < best_wait then best_wait, best_reason = ms, reason end
+  end
+  local chosen
+  local i, k = 13, 8
+  for _ = 1, nips do
+    local ip, max_conn = args[i], tonumber(args[i + 1])
+    local ip_interval, ip_burst = tonumber(args[i + 2]), tonumber(args[i + 3])
+    local conn_interval, conn_burst, warm_cap = tonumber(args[i + 4]), tonumber(args[i + 5]), tonumber(args[i + 6])
+    i = i + 7
+    local ip_susp_key, ipall_susp_key, warm_key = keys[k], keys[k + 1], keys[k + 2]
+    local conn_key, conn_key_rate, slow_key, ip_key = keys[k + 3], keys[k + 4], keys[k + 5], keys[k + 6]
+    k = k + 7
+    local unit = ip .. '|' .. site
+    repeat
+      local ip_suspended = math.max(redis.call('PTTL', ip_susp_key), redis.call('PTTL', ipall_susp_key))
+      if ip_suspended > 0 then note(ip_suspended, 'suspended'); break end
+      local warm_left = batch
+      if warm_cap >= 0 then
+        warm_left = warm_cap - tonumber(redis.call('GET', warm_key) or '0')
+        if warm_left <= 0 then note(86400000 - now_ms % 86400000, 'warmup'); break end
+      end
+      local reuse = held_lease ~= '' and ip == held_ip
+      if not reuse then
+        redis.call('ZREMRANGEBYSCORE', conn_key, '-inf', now_ms)
+        if max_conn > 0 and redis.call('ZCARD', conn_key) >= max_conn then note(250, 'connections'); break end
+        local conn_ok, conn_wait = gcra_available(conn_key_rate, now, conn_interval, conn_burst, 1)
+        if conn_ok == 0 then note(math.ceil(conn_wait / 1000), 'connection_rate'); break end
+      end
+      local factor = tonumber(redis.call('GET', slow_key) or '1')
+      local interval = ip_interval
+      if interval > 0 and factor < 1 then interval = math.floor(interval / factor) end
+      local ip_avail, ip_wait = gcra_available(ip_key, now, interval, ip_burst, batch)
+      if ip_avail == 0 then note(math.ceil(ip_wait / 1000), 'rate_ip'); break end
+      local n = math.min(batch, ip_avail, site_avail, warm_left)
+      chosen = {ip = ip, n = n, unit = unit, ip_key = ip_key, interval = interval, conn_key = conn_key,
+                conn_key_rate = conn_key_rate, conn_interval = conn_interval, warm_key = warm_key,
+                warm_cap = warm_cap, ip_burst = ip_burst, reuse = reuse}
+    until true
+    if chosen then break end
+  end
+  if not chosen then return wait(best_wait or 1000, best_reason) end
+
+  local out = {domain, chosen.ip, '', 0}
+  -- Dead workers' entries first. A pass over the pending list goes on where the last
+  -- claim left it (the cursor is kept in `scanned:`), so a dead worker's backlog is
+  -- taken over a batch per claim, at full speed; after a complete pass the next one
+  -- starts a quarter of the claim timeout later (takeover within 1.25 x the timeout).
+  local cursor = redis.call('GET', scanned)
+  if cursor ~= 'done' then
+    local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, cursor or '0-0', 'COUNT', chosen.n)
+    for _, entry in ipairs(reclaimed[2]) do out[#out + 1] = entry end
+    if reclaimed[1] == '0-0' then
+      redis.call('SET', scanned, 'done', 'PX', math.max(100, math.floor(idle / 4)))
+    else
+      redis.call('SET', scanned, reclaimed[1], 'PX', math.max(100, idle))
+    end
+  end
+  out[4] = #out - 4
+  local want = chosen.n - (#out - 4)
+  if want > 0 then
+    local fresh = redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', want, 'STREAMS', stream, '>')
+    if fresh then
+      for _, entry in ipairs(fresh[1][2]) do out[#out + 1] = entry end
+    end
+  end
+  local got = #out - 4
+  if got == 0 then
+    if redis.call('XLEN', stream) == 0 then
+      redis.call('DEL', stream)
+      redis.call('ZREM', ready, domain)
+      return {'', 0, 'empty'}
+    end
+    -- Everything left is claimed by live workers: look again shortly — new mail may
+    -- arrive meanwhile (enqueue does not advance a domain already in the index), and
+    -- their claims may lapse.
+    return wait(math.min(idle, 100), 'claimed')
+  end
+  gcra_take(chosen.ip_key, now, chosen.interval, got)
+  gcra_take(site_key, now, site_interval, got)
+  if chosen.warm_cap >= 0 then
+    redis.call('INCRBY', chosen.warm_key, got)
+    redis.call('EXPIRE', chosen.warm_key, 172800)
+  end
+  local lease = held_lease
+  if not chosen.reuse then
+    gcra_take(chosen.conn_key_rate, now, chosen.conn_interval, 1)
+    if held_lease ~= '' then
+      redis.call('ZREM', held_conn_key, held_lease)
+      redis.call('SREM', leases, held_ip .. '|' .. site .. '\n' .. held_lease)
+    end
+    lease = consumer .. '#' .. redis.call('INCR', leaseseq)
+    -- Remembered per consumer, so a restarted worker frees what its crashed self held.
+    redis.call('SADD', leases, chosen.unit .. '\n' .. lease)
+    redis.call('PEXPIRE', leases, lease_ms)
+  end
+  redis.call('ZADD', chosen.conn_key, now_ms + lease_ms, lease)
+  out[3] = lease
+  if got < chosen.n then
+    -- This batch took everything there was: let new mail gather for a moment so the
+    -- next batch carries more than one message (a steady stream costs one claim per
+    -- `gather_ms`, not one per message).
+    redis.call('ZADD', ready, now_ms + gather, domain)
+  elseif site_interval > 0 and chosen.n == site_avail and site_avail < batch then
+    -- The site's own rate is what stopped this batch: no IP may send before it allows.
+    local _, s_wait_after = gcra_available(site_key, now, site_interval, site_burst, 1)
+    redis.call('ZADD', ready, now_ms + math.floor(s_wait_after / 1000), domain)
+  else
+    -- There may be more, and other IPs (of this or other workers) may be free to send
+    -- it now: leave the domain due; a worker whose IPs are all limited re-scores it.
+    redis.call('ZADD', ready, now_ms, domain)
+  end
+  return out
+end)
+
+-- hk_release
+--   KEYS: conn:<unit>, leases:<consumer of the lease>
+--   ARGV: unit, lease
+-- Gives a connection lease back.
+redis.register_function('hk_release', function(keys, args)
+  redis.call('SREM', keys[2], args[1] .. '\n' .. args[2])
+  return redis.call('ZREM', keys[1], args[2])
+end)
+
+-- hk_refresh
+--   KEYS: q:<pool>:<domain>, conn:<unit>, leases:<consumer>
+--   ARGV: consumer, lease, lease_ms, id...
+-- Keeps a long batch's claims and its connection lease fresh.
+redis.register_function('hk_refresh', function(keys, args)
+  local stream, conn, leases = keys[1], keys[2], keys[3]
+  local consumer, lease, lease_ms = args[1], args[2], tonumber(args[3])
+  -- unpack() must come last in a call's arguments (elsewhere Lua passes only its first value).
+  local command = {'XCLAIM', stream, GROUP, consumer, 0}
+  for i = 4, #args do command[#command + 1] = args[i] end
+  command[#command + 1] = 'JUSTID'
+  if #command > 6 and redis.call('EXISTS', stream) == 1 then
+    redis.call(unpack(command))
+  end
+  if lease ~= '' then
+    redis.call('ZADD', conn, 'XX', math.floor(now_us() / 1000) + lease_ms, lease)
+    redis.call('PEXPIRE', leases, lease_ms)
+  end
+  return #command - 6
+end)
+
+-- hk_node_acquire
+--   KEYS: node:<name>
+--   ARGV: token, ttl_ms, dead_holder
+-- Takes the identity for the process `token` if nobody holds it, or if it is held by
+-- `dead_holder` (a token the caller found to be of a dead process; '' for none).
+-- Returns {1} when taken, else {0, holder, remaining_ms}.
+redis.register_function('hk_node_acquire', function(keys, args)
+  local key = keys[1]
+  local token, ttl, dead = args[1], tonumber(args[2]), args[3]
+  local holder = redis.call('GET', key)
+  if holder == false or holder == token or (dead ~= '' and holder == dead) then
+    redis.call('SET', key, token, 'PX', ttl)
+    return {1}
+  end
+  return {0, holder, redis.call('PTTL', key)}
+end)
+
+-- hk_node_renew
+--   KEYS: node:<name>
+--   ARGV: token, ttl_ms
+-- Extends the identity lease. Returns 1 when renewed, 2 when it had lapsed (Redis was
+-- out of reach) and was free to take again, 0 when another process holds it now.
+redis.register_function('hk_node_renew', function(keys, args)
+  local key = keys[1]
+  local token, ttl = args[1], tonumber(args[2])
+  local holder = redis.call('GET', key)
+  if holder == token then redis.call('PEXPIRE', key, ttl); return 1 end
+  if holder == false then redis.call('SET', key, token, 'PX', ttl); return 2 end
+  return 0
+end)
+
+-- hk_node_release
+--   KEYS: node:<name>
+--   ARGV: token
+-- Gives the identity back (graceful stop).
+redis.register_function('hk_node_release', function(keys, args)
+  if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end
+  return 0
+end)
+
+-- hk_recover_leases
+--   KEYS: leases:<consumer>
+--   ARGV: conn_stem (the prefix of conn:<unit>)
+-- Frees the connection leases a crashed earlier run of this identity held (they would
+-- otherwise count against the sites' connection limits until they expire). Returns how
+-- many. Keys built here: conn:<unit> of each member of the set (known only once read).
+redis.register_function('hk_recover_leases', function(keys, args)
+  local set, conn_stem = keys[1], args[1]
+  local freed = 0
+  for _, member in ipairs(redis.call('SMEMBERS', set)) do
+    local unit, lease = string.match(member, '^(.*)\n(.*)$')
+    if unit then freed = freed + redis.call('ZREM', conn_stem .. unit, lease) end
+  end
+  redis.call('DEL', set)
+  return freed
+end)
+
+-- hk_recover
+--   KEYS: ready:<pool>, then per domain: q:<pool>:<domain>, scanned:<pool>:<domain>
+--   ARGV: consumer, domain... (in KEYS order)
+-- Makes the entries a crashed earlier run of this identity had claimed in these
+-- destinations takeable at once: they are marked idle "forever" (XCLAIM ... IDLE, not
+-- counted as a delivery) so the next hk_claim's XAUTOCLAIM takes them without waiting for
+-- the claim timeout, and the destination is made due now. Returns how many entries.
+redis.register_function('hk_recover', function(keys, args)
+  local ready, consumer = keys[1], args[1]
+  local now_ms = math.floor(now_us() / 1000)
+  local total = 0
+  for d = 2, #args do
+    local domain = args[d]
+    local stream, scanned = keys[2 * d - 2], keys[2 * d - 1]
+    local found = 0
+    if redis.call('EXISTS', stream) == 1 then
+      local start = '-'
+      while true do
+        local pending = redis.call('XPENDING', stream, GROUP, start, '+', 500, consumer)
+        if #pending == 0 then break end
+        local command = {'XCLAIM', stream, GROUP, consumer, 0}
+        for _, p in ipairs(pending) do command[#command + 1] = p[1] end
+        command[#command + 1] = 'IDLE'
+        command[#command + 1] = LONG_IDLE_MS
+        command[#command + 1] = 'JUSTID'
+        redis.call(unpack(command))
+        found = found + #pending
+        if #pending < 500 then break end
+        start = '(' .. pending[#pending][1]
+      end
+    end
+    if found > 0 then
+      redis.call('DEL', scanned)
+      redis.call('ZADD', ready, now_ms, domain)
+      total = total + found
+    end
+  end
+  return total
+end)
+
+-- hk_complete
+--   KEYS: q:<pool>:<domain>, ready:<pool>, deferred, depth:<pool>, events, acct:version,
+--         then per entry: msg:<qid>, body:<qid>, and acct:<account>:paused when the
+--         entry has an account
+--   ARGV: consumer, domain, events_maxlen, bounce_threshold_permille, bounce_min_volume,
+--         bounce_window_hours, pause_event, bounces_stem, nentries,
+--         (entry_id, nfinal, defer_member, defer_due, account, ndelivered, nbounced,
+--          nevents, event...)...
+-- Records outcomes and acknowledges the entries in one atomic step. Per account it
+-- counts delivered and hard-bounced recipients by the hour; when the bounces over the
+-- last `bounce_window_hours` exceed the threshold (with at least `bounce_min_volume`
+-- final outcomes), the account is paused and `pause_event` (with its rate filled in
+-- for `%RATE%`) is written. Threshold 0 turns this off.
+-- Keys built here: `<bounces_stem><account>:<hour>` for the hours of the window, which
+-- are Redis's (TIME).
+redis.register_function('hk_complete', function(keys, args)
+  local stream, ready, deferred, depth, events, version = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6]
+  local consumer, domain, maxlen = args[1], args[2], args[3]
+  local threshold, min_volume, window = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
+  local pause_event, bounces_stem = args[7], args[8]
+  -- Without the stream nothing can still be this worker's (it was taken over and finished).
+  if redis.call('EXISTS', stream) == 0 then return 0 end
+  local i, k = 9, 7
+  local n = tonumber(args[i]); i = i + 1
+  local acked = 0
+  local stats = {}
+  local paused_keys = {}
+  for _ = 1, n do
+    local id, nfinal, member, due = args[i], tonumber(args[i + 1]), args[i + 2], args[i + 3]
+    local account, ndelivered, nbounced = args[i + 4], tonumber(args[i + 5]), tonumber(args[i + 6])
+    local nevents = tonumber(args[i + 7])
+    local first_event = i + 8
+    i = first_event + nevents
+    local msg, bodykey = keys[k], keys[k + 1]
+    k = k + 2
+    if account ~= '' then
+      paused_keys[account] = keys[k]
+      k = k + 1
+    end
+    -- Only the worker still holding the claim may settle it: a worker presumed dead
+    -- whose entry was taken over by another is ignored, so no outcome applies twice.
+    local held = redis.call('XPENDING', stream, GROUP, id, id, 1, consumer)
+    if #held == 1 and redis.call('XACK', stream, GROUP, id) == 1 then
+      acked = acked + 1
+      redis.call('XDEL', stream, id)
+      if member ~= '' then
+        redis.call('ZADD', deferred, tonumber(due), member)
+      end
+      if nfinal > 0 then
+        redis.call('DECRBY', depth, nfinal)
+        if redis.call('HINCRBY', msg, 'remaining', -nfinal) <= 0 then
+          redis.call('DEL', msg, bodykey)
+        end
+      end
+      for j = first_event, first_event + nevents - 1 do
+        redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', args[j])
+      end
+      if account ~= '' and ndelivered + nbounced > 0 then
+        local s = stats[account] or {0, 0}
+        stats[account] = {s[1] + ndelivered, s[2] + nbounced}
+      end
+    end
+  end
+  local hour = math.floor(now_us() / 3600000000)
+  for account, s in pairs(stats) do
+    local key = bounces_stem .. account .. ':' .. hour
+    redis.call('HINCRBY', key, 'delivered', s[1])
+    redis.call('HINCRBY', key, 'bounced', s[2])
+    redis.call('EXPIRE', key, (window + 1) * 3600)
+    local paused = paused_keys[account]
+    if threshold > 0 and s[2] > 0 and redis.call('EXISTS', paused) == 0 then
+      local delivered, bounced = 0, 0
+      for h = hour - window + 1, hour do
+        local v = redis.call('HMGET', bounces_stem .. account .. ':' .. h, 'delivered', 'bounced')
+        delivered = delivered + tonumber(v[1] or '0')
+        bounced = bounced + tonumber(v[2] or '0')
+      end
+      local total = delivered + bounced
+      if total >= min_volume and bounced * 1000 > threshold * total then
+        local rate = string.format('%.1f%% (%d of %d in %dh)', bounced * 100 / total, bounced, total, window)
+        local event = replace_plain(replace_plain(pause_event, '%ACCOUNT%', account), '%RATE%', rate)
+        redis.call('SET', paused, event)
+        redis.call('INCR', version)
+        redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', event)
+      end
+    end
+  end
+  -- The ready score is left alone while work remains: new entries already made the
+  -- domain due (enqueue and promote use ZADD NX), and entries other workers hold are
+  -- looked at again by hk_claim when their claims could lapse.
+  if redis.call('XLEN', stream) == 0 then
+    if redis.call('EXISTS', stream) == 1 then redis.call('DEL', stream) end
+    redis.call('ZREM', ready, domain)
+  end
+  return acked
+end)
+
+-- hk_return
+--   KEYS: q:<pool>:<domain>
+--   ARGV: consumer, id...
+-- Gives claimed entries back untouched (no attempt counted): graceful shutdown, or a
+-- site suspended mid-batch.
+redis.register_function('hk_return', function(keys, args)
+  local stream, consumer = keys[1], args[1]
+  local returned = 0
+  if redis.call('EXISTS', stream) == 0 then return 0 end
+  for i = 2, #args do
+    local id = args[i]
+    local held = redis.call('XPENDING', stream, GROUP, id, id, 1, consumer)
+    if #held == 1 then
+      local entry = redis.call('XRANGE', stream, id, id)
+      redis.call('XACK', stream, GROUP, id)
+      redis.call('XDEL', stream, id)
+      if #entry == 1 then
+        redis.call('XADD', stream, '*', unpack(entry[1][2]))
+        returned = returned + 1
+      end
+    end
+  end
+  return returned
+end)
+
+-- hk_adapt
+--   KEYS: events, then by action — slow: slow:<unit>, slowlock:<unit>;
+--         suspend_ip: susp:ip:<unit>; suspend_site: susp:site:<site>
+--   ARGV: action, factor, duration_ms, events_maxlen, event
+-- Adaptive backoff. `slow` multiplies the (IP, site) rate factor (at most once per tenth
+-- of the duration, so a burst of throttle replies counts once); `suspend_ip` and
+-- `suspend_site` pause sending. Each expires on its own. Returns 1 when applied (and
+-- the event written), 0 when an equivalent action was already in force.
+redis.register_function('hk_adapt', function(keys, args)
+  local events, target = keys[1], keys[2]
+  local action, factor, duration, maxlen, event = args[1], tonumber(args[2]), tonumber(args[3]), args[4], args[5]
+  if action == 'slow' then
+    if not redis.call('SET', keys[3], '1', 'NX', 'PX', math.max(1000, math.floor(duration / 10))) then return 0 end
+    local current = tonumber(redis.call('GET', target) or '1')
+    local new = math.max(0.01, current * factor)
+    redis.call('SET', target, tostring(new), 'PX', duration)
+  elseif action == 'suspend_ip' or action == 'suspend_site' then
+    if not redis.call('SET', target, event, 'NX', 'PX', duration) then return 0 end
+  else
+    return redis.error_reply('unknown action ' .. action)
+  end
+  redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', event)
+  return 1
+end)
+
+-- hk_promote
+--   KEYS: deferred
+--   ARGV: limit, stream_stem (prefix of q:), ready_stem (prefix of ready:)
+-- Moves deferred work whose time has come back to its domain's stream. Member: entry_id
+-- TAB pool TAB domain TAB qid TAB attempts TAB accepted_ms TAB rcpts (LF-separated).
+-- Keys built here: q:<pool>:<domain> and ready:<pool> of each due member (known only
+-- once read).
+redis.register_function('hk_promote', function(keys, args)
+  local deferred = keys[1]
+  local limit, stream_stem, ready_stem = tonumber(args[1]), args[2], args[3]
+  local now = math.floor(now_us() / 1000)
+  local due = redis.call('ZRANGE', deferred, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
+  for _, member in ipairs(due) do
+    local parts = {}
+    for part in string.gmatch(member, '([^\t]*)\t?') do
+      parts[#parts + 1] = part
+      if #parts == 7 then break end
+    end
+    add_work(stream_stem .. parts[2] .. ':' .. parts[3], ready_stem .. parts[2], parts[3],
+             {'q', parts[4], 'r', parts[7], 'n', parts[5], 't', parts[6]}, now)
+    redis.call('ZREM', deferred, member)
+  end
+  return #due
+end)

@@ -1,0 +1,112 @@
+import RelayCore
+
+/// Every Redis key name Hikyaku uses, built in this one place (docs/KEY-LAYOUT.md has the
+/// layout, which role touches what, and the rule for Redis Cluster). Callers pass these
+/// names to the functions as `KEYS`; a function derives a key itself only where the name
+/// depends on what it reads inside the call (Redis's clock, a set's members) — it then
+/// gets the stem from here (the `…Stem` members) and appends the rest.
+///
+/// `<unit>` is `<egress ip>|<site>`.
+public struct QueueKeys: Sendable, Hashable {
+    /// Prepended to every key (`queue.key_prefix`, default `hk:`).
+    public let prefix: String
+
+    public init(prefix: String) {
+        self.prefix = prefix
+    }
+
+    // MARK: Messages and their work
+
+    /// Hash: sender, Message-ID, pool, acceptance time, size, `remaining` recipients.
+    public func message(_ id: QueueID) -> String { prefix + "msg:" + id.rawValue }
+    /// String: the message as it will be sent, stored once.
+    public func body(_ id: QueueID) -> String { prefix + "body:" + id.rawValue }
+    /// String: a large body being streamed in (`APPEND`), renamed to `body:` at acceptance.
+    public func streamedBody(_ id: QueueID) -> String { prefix + "tmp:" + id.rawValue }
+    /// Stream with consumer group `workers`: one entry per (message, recipient domain).
+    public func stream(pool: String, domain: String) -> String { streamStem + pool + ":" + domain }
+    /// Sorted set: the pool's domains with work, scored by when they are next due (ms).
+    public func ready(pool: String) -> String { readyStem + pool }
+    /// Counter: recipients accepted into the pool and not yet final.
+    public func depth(pool: String) -> String { depthStem + pool }
+    /// Sorted set: work waiting for a retry (``DeferredMember``), scored by due time (ms).
+    public var deferred: String { prefix + "deferred" }
+    /// Stream: one JSON event per outcome (field `e`).
+    public var events: String { prefix + "events" }
+    /// `done` while a recent look for a dead worker's entries makes another unnecessary.
+    public func scanned(pool: String, domain: String) -> String { prefix + "scanned:" + pool + ":" + domain }
+
+    public var messageStem: String { prefix + "msg:" }
+    public var bodyStem: String { prefix + "body:" }
+    public var streamStem: String { prefix + "q:" }
+    public var readyStem: String { prefix + "ready:" }
+    public var depthStem: String { prefix + "depth:" }
+
+    // MARK: Workers
+
+    /// String: the token of the process holding the worker identity, expiring unless renewed.
+    public func node(_ name: String) -> String { prefix + "node:" + name }
+    /// Set: `<unit>\n<lease>` of the connection leases a worker identity holds.
+    public func leases(consumer: String) -> String { prefix + "leases:" + consumer }
+    /// Counter behind lease names (`<consumer>#<n>`).
+    public var leaseSequence: String { prefix + "leaseseq" }
+    /// Sorted set: connection leases of an (IP, site) unit, scored by expiry (ms).
+    public func connections(unit: String) -> String { connectionsStem + unit }
+    public var connectionsStem: String { prefix + "conn:" }
+
+    // MARK: Limits and backoff
+
+    /// GCRA theoretical arrival times (µs).
+    public func ipRate(unit: String) -> String { prefix + "gcra:ip:" + unit }
+    public func siteRate(site: String) -> String { prefix + "gcra:site:" + site }
+    public func connectionRate(unit: String) -> String { prefix + "gcra:conn:" + unit }
+    /// Messages sent by an IP in a UTC day (warm-up cap).
+    public func warmup(ip: String, day: Int64) -> String { prefix + "warm:" + ip + ":" + String(day) }
+    /// The (IP, site) rate factor of adaptive backoff, and its once-per-tenth lock.
+    public func slowdown(unit: String) -> String { slowdownStem + unit }
+    public var slowdownStem: String { prefix + "slow:" }
+    public func slowdownLock(unit: String) -> String { prefix + "slowlock:" + unit }
+    /// Present while suspended; the value says why.
+    public func suspendedSite(_ site: String) -> String { prefix + "susp:site:" + site }
+    public func suspendedIP(unit: String) -> String { prefix + "susp:ip:" + unit }
+    public func suspendedIPEverywhere(_ ip: String) -> String { prefix + "susp:ipall:" + ip }
+    /// What every suspension key starts with (`site:`, `ip:` or `ipall:` follows).
+    public var suspendedStem: String { prefix + "susp:" }
+
+    // MARK: Accounts, keys, AUTH
+
+    /// Set: every account name.
+    public var accounts: String { prefix + "accounts" }
+    /// String: the account as JSON.
+    public func account(_ name: String) -> String { prefix + "acct:" + name }
+    /// String: the `paused` event while the account is paused.
+    public func accountPaused(_ name: String) -> String { prefix + "acct:" + name + ":paused" }
+    /// Hash: API key id → SHA-256 of the key.
+    public func accountAPIKeys(_ name: String) -> String { prefix + "acct:" + name + ":apikeys" }
+    /// Counter bumped on every change of accounts or domains (ingest nodes reload).
+    public var accountsVersion: String { prefix + "acct:version" }
+    /// String: `{account, id, label, created_at}` of an API key, by its SHA-256.
+    public func apiKey(hash: String) -> String { apiKeyStem + hash }
+    public var apiKeyStem: String { prefix + "apikey:" }
+    /// Set: every sending domain; string: a domain and its DKIM keys as JSON.
+    public var domains: String { prefix + "domains" }
+    public func sendingDomain(_ name: String) -> String { prefix + "domain:" + name }
+    /// Counters of recipients accepted (hk_enqueue) per clock hour and UTC day.
+    public func quota(account: String, hour: Int64) -> String { quotaStem(account: account) + "h:" + String(hour) }
+    public func quota(account: String, day: Int64) -> String { quotaStem(account: account) + "d:" + String(day) }
+    public func quotaStem(account: String) -> String { prefix + "quota:" + account + ":" }
+    /// Hash: `delivered`, `bounced` per hour (hk_complete), for the bounce-rate pause.
+    public func bounces(account: String, hour: Int64) -> String { bouncesStem(account: account) + String(hour) }
+    public func bouncesStem(account: String) -> String { prefix + "bounces:" + account + ":" }
+    public var bouncesStem: String { prefix + "bounces:" }
+    /// Hash: AUTH failures (`n`) and lockout (`until`, ms) of a client address (its /64) or user.
+    public func authFailures(address: String) -> String { prefix + "authfail:ip:" + address }
+    public func authFailures(user: String) -> String { prefix + "authfail:user:" + user }
+    /// String: `user` logged in from `address` recently (no `|` in an address, so one pair only).
+    public func authKnown(address: String, user: String) -> String { prefix + "authok:" + address + "|" + user }
+}
+
+extension QueueConfiguration {
+    /// The key names under this configuration's `keyPrefix`.
+    public var keys: QueueKeys { QueueKeys(prefix: keyPrefix) }
+}
