@@ -128,8 +128,9 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         var buffer = context.channel.allocator.buffer(capacity: 64)
         reply.encode(into: &buffer)
         self.needsFlush = false
+        let channel = context.channel
         context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 
@@ -159,7 +160,7 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
 
     /// Holds input until `future` completes, then runs `body` on the event loop and goes
     /// on with the frames that waited (RFC 2920: replies stay in order).
-    public func hold<T>(until future: EventLoopFuture<T>, then body: @escaping (SMTPServerHandler, Result<T, any Error>) -> Void) {
+    public func hold<T: Sendable>(until future: EventLoopFuture<T>, then body: @escaping (SMTPServerHandler, Result<T, any Error>) -> Void) {
         self.holdInput()
         let bound = NIOLoopBound((self, body), eventLoop: self.eventLoop)
         future.hop(to: self.eventLoop).whenComplete { result in
