@@ -250,6 +250,7 @@ final class SMTPIngestSession: SMTPServerSession {
     private func discardStreamedBody(_ server: SMTPServerHandler, then next: ((SMTPIngestSession, SMTPServerHandler) -> Void)? = nil) {
         let id = message?.queueID
         message = nil
+        updateThrottle(server)
         let done: EventLoopFuture<Void>
         if streamingBody, let id {
             streamingBody = false
@@ -321,6 +322,7 @@ final class SMTPIngestSession: SMTPServerSession {
             return
         }
         self.message = nil
+        updateThrottle(server)
         let intake = self.intake
         let streamed = streamingBody
         let envelope = MessageIntake.Envelope(sender: transaction.reversePath.mailbox?.description ?? "",
