@@ -29,6 +29,9 @@ let package = Package(
     targets: [
         // SMTP grammar, replies, framing and session state machines. No I/O.
         .target(name: "SMTPProtocol", dependencies: [nioCore]),
+        // SMTP server glue on a NIO channel: framing, replies, STARTTLS with the injection
+        // guard, timers, read back-pressure; hands frames to an `SMTPServerSession`.
+        .target(name: "SMTPServer", dependencies: ["SMTPProtocol", nioCore, nioSSL]),
         // C libraries from Debian: hiredis (RESP reader/formatter) and libxcrypt (crypt_r).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
@@ -48,8 +51,8 @@ let package = Package(
         .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging],
                 // The function libraries are embedded by scripts/generate-lua.py (Generated/).
                 exclude: ["Lua"]),
-        // SMTP listeners, relay authorisation, AUTH.
-        .target(name: "Ingest", dependencies: ["SMTPProtocol", "Queue", "RelayCore", "CCrypt", "DKIM", "Secrets", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+        // SMTP listeners, relay authorisation, AUTH, and the `MessageIntake` every submission takes.
+        .target(name: "Ingest", dependencies: ["SMTPProtocol", "SMTPServer", "HikyakuMetrics", "Queue", "RelayCore", "CCrypt", "DKIM", "Secrets", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                                                .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")]),
         // Prometheus exposition of swift-metrics on a small HTTP endpoint (/metrics).
         .target(name: "HikyakuMetrics", dependencies: [
@@ -98,7 +101,11 @@ let package = Package(
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", "SMTPProtocol", nioCore]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", "SMTPProtocol", "SMTPServer", "Queue", "RedisClient", "HikyakuMetrics",
+                                                      "HikyakuTestSupport", nioCore, nioPosix, logging,
+                                                      .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTPProtocol", nioCore, nioSSL,
+                                                          .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.
@@ -106,7 +113,7 @@ let package = Package(
         .executableTarget(name: "hikyaku-load", dependencies: ["SMTPClient", "SMTPProtocol", nioCore, nioPosix,
                                                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "load-tests/Sources/hikyaku-load"),
-        .executableTarget(name: "hikyaku-sim", dependencies: ["SMTPProtocol", "RelayCore", "ProcessSpawn", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+        .executableTarget(name: "hikyaku-sim", dependencies: ["SMTPProtocol", "SMTPServer", "RelayCore", "ProcessSpawn", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                                                              .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                                                              .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "load-tests/Sources/hikyaku-sim"),

@@ -24,24 +24,14 @@ public enum HikyakuMetrics {
 
     /// A metrics factory writing into `registry`, with histogram buckets suited to a mail relay.
     ///
-    /// swift-prometheus' default timer buckets stop at 10 s. That fits
-    /// ``MetricNames/smtpTransaction`` poorly (a slow DATA phase takes tens of seconds) and
-    /// ``MetricNames/deliveryLatency`` not at all (a deferred recipient takes minutes to
-    /// days), so those two get their own buckets; see ``smtpTransactionBuckets`` and
-    /// ``deliveryLatencyBuckets``.
+    /// swift-prometheus' default timer buckets stop at 10 s. That does not fit
+    /// ``MetricNames/deliveryLatency`` (a deferred recipient takes minutes to days), so it
+    /// gets its own buckets: ``deliveryLatencyBuckets``.
     public static func makeFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets[MetricNames.smtpTransaction] = smtpTransactionBuckets
         factory.durationHistogramBuckets[MetricNames.deliveryLatency] = deliveryLatencyBuckets
         return factory
     }
-
-    /// Buckets of ``MetricNames/smtpTransaction``: 50 ms to 5 min.
-    public static let smtpTransactionBuckets: [Duration] = [
-        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
-        .seconds(60), .seconds(300),
-    ]
 
     /// Buckets of ``MetricNames/deliveryLatency``: 1 s to 5 days (the usual queue lifetime).
     public static let deliveryLatencyBuckets: [Duration] = [

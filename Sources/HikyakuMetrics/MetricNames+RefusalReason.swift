@@ -11,12 +11,8 @@ extension MetricNames {
         case tooLarge = "too_large"
         /// More recipients than the transaction allows (`452 4.5.3`).
         case tooManyRecipients = "too_many_recipients"
-        /// The recipient address is suppressed (earlier hard bounce or unsubscribe).
-        case suppressed
         /// Redis did not durably accept the message, so no `250` was given (`451 4.3.0`).
         case queueUnavailable = "queue_unavailable"
-        /// The client broke the protocol (bad sequence, syntax, pipelining abuse).
-        case protocolViolation = "protocol_violation"
         /// A connection over `ingest.max_connections_per_ip` (`421 4.7.0`, counted per connection).
         case tooManyConnections = "too_many_connections"
         /// A line or DATA that made too little progress (`ingest.command_timeout`,
@@ -24,5 +20,12 @@ extension MetricNames {
         case tooSlow = "too_slow"
         /// More `Received:` fields than `ingest.max_received_headers`: a mail loop (`554 5.4.6`).
         case mailLoop = "mail_loop"
+        /// An account limited to its sending domains put another in `From:` or `Sender:`, or
+        /// the author fields are malformed (`550 5.7.1`, `550 5.6.0`).
+        case fromDomain = "from_domain"
+        /// The account's hourly or daily recipient quota is used up (`451 4.7.0`).
+        case quota
+        /// The header cannot be DKIM-signed (no or several `From:` fields; `550 5.6.0`).
+        case unsignable
     }
 }

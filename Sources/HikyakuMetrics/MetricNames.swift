@@ -6,8 +6,8 @@
 /// ```swift
 /// Counter(label: MetricNames.messagesAccepted,
 ///         dimensions: [(MetricNames.Label.listener, listener.name)]).increment()
-/// Timer(label: MetricNames.smtpTransaction,
-///       dimensions: [(MetricNames.Label.site, site)]).recordNanoseconds(elapsed)
+/// Timer(label: MetricNames.deliveryLatency,
+///       dimensions: [(MetricNames.Label.outcome, "delivered")]).recordNanoseconds(elapsed)
 /// ```
 ///
 /// Rules the Prometheus backend enforces or relies on:
@@ -36,11 +36,6 @@ public enum MetricNames {
     /// Time from acceptance to a recipient's final outcome. Histogram (a `Timer`; buckets
     /// ``HikyakuMetrics/deliveryLatencyBuckets``). Labels: ``Label/outcome``.
     public static let deliveryLatency = "hikyaku_delivery_latency_seconds"
-
-    /// Duration of one outbound SMTP transaction (`MAIL FROM` to the final DATA reply).
-    /// Histogram (a `Timer`; buckets ``HikyakuMetrics/smtpTransactionBuckets``).
-    /// Labels: ``Label/site``.
-    public static let smtpTransaction = "hikyaku_smtp_transaction_seconds"
 
     /// Times a delivery unit had to wait for a limit. Counter.
     /// Labels: ``Label/site``, ``Label/reason`` (a ``ThrottleReason``).
@@ -73,8 +68,6 @@ public enum MetricNames {
                          help: "Delivery attempt outcomes per recipient."),
         MetricDefinition(name: deliveryLatency, type: .histogram, labels: [Label.outcome],
                          help: "Time from acceptance to a recipient's final outcome."),
-        MetricDefinition(name: smtpTransaction, type: .histogram, labels: [Label.site],
-                         help: "Duration of one outbound SMTP transaction."),
         MetricDefinition(name: throttleWaits, type: .counter, labels: [Label.site, Label.reason],
                          help: "Waits imposed by rate, connection, suspension or warm-up limits."),
         MetricDefinition(name: backoffActions, type: .counter, labels: [Label.site, Label.action],

@@ -20,6 +20,11 @@ struct IngestContext: Sendable {
     /// This listener's open sessions (graceful shutdown).
     var sessions = SessionRegistry()
 
+    /// The path every message of this listener takes into the queue.
+    var intake: MessageIntake {
+        MessageIntake(queue: queue, accounts: accounts, hostname: hostname, settings: settings, threadPool: threadPool)
+    }
+
     func isAllowListed(_ address: SocketAddress?) -> Bool {
         guard let address, let ip = address.ipAddress else { return false }
         return settings.relayNetworks.contains { $0.contains(ip) }

@@ -45,10 +45,4 @@ extension SMTPReply {
     static func tooManyConnections(hostname: String) -> SMTPReply {
         SMTPReply(code: 421, enhancedStatus: EnhancedStatusCode(4, 7, 0), lines: ["\(hostname) Too many connections from your address"])
     }
-
-    /// `421 4.4.2 <hostname> Too slow, closing connection`: a line or the data did not
-    /// arrive in time (``SlowClientGuard``).
-    static func tooSlow(hostname: String) -> SMTPReply {
-        SMTPReply(code: 421, enhancedStatus: EnhancedStatusCode(4, 4, 2), lines: ["\(hostname) Too slow, closing connection"])
-    }
 }

@@ -4,6 +4,7 @@ import NIOPosix
 import NIOSSL
 import Queue
 import RelayCore
+import SMTPServer
 import ServiceLifecycle
 
 /// One SMTP listening socket (a `relay` or `submission` listener from the configuration),
@@ -42,7 +43,10 @@ public struct SMTPListener: Service, CustomStringConvertible {
         }
         let context = self.context
         let implicitTLS = listener.effectiveTLS(tlsConfigured: context.tls != nil) == .implicit
-        let idle = context.settings.idleTimeout.duration
+        let idle = context.settings.idleTimeout
+        let server = SMTPServerHandler.Configuration(
+            hostname: context.hostname, sessionTimeout: .milliseconds(context.settings.sessionTimeout.milliseconds),
+            commandTimeout: .milliseconds(context.settings.commandTimeout.milliseconds), minimumDataRate: context.settings.minDataRate.bytes)
         let limiter = self.connectionLimiter
         let channel: Channel
         do {
@@ -55,7 +59,7 @@ public struct SMTPListener: Service, CustomStringConvertible {
                         let sync = channel.pipeline.syncOperations
                         switch limiter.admit(channel.remoteAddress) {
                         case .refused:
-                            IngestMetrics.refused(listener: listener.name, reason: "too_many_connections")
+                            IngestMetrics.refused(listener: listener.name, reason: .tooManyConnections)
                             // No TLS handshake for a flood: on an implicit-TLS port the
                             // connection is just closed.
                             try sync.addHandler(RefuseConnectionHandler(
@@ -70,7 +74,8 @@ public struct SMTPListener: Service, CustomStringConvertible {
                             try sync.addHandler(NIOSSLServerHandler(context: tls.context))
                         }
                         try sync.addHandler(IdleStateHandler(readTimeout: .milliseconds(idle.milliseconds)))
-                        try sync.addHandler(SMTPSessionHandler(context: context, clientAddress: channel.remoteAddress, isImplicitTLS: implicitTLS))
+                        let session = SMTPIngestSession(context: context, clientAddress: channel.remoteAddress, isImplicitTLS: implicitTLS)
+                        try sync.addHandler(SMTPServerHandler(configuration: server, session: session))
                     }
                 }
                 .bind(host: host, port: port)
@@ -123,12 +128,5 @@ public enum TLSContextFactory {
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         return try NIOSSLContext(configuration: configuration)
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -1,8 +1,9 @@
 import NIOCore
+import SMTPServer
 import Synchronization
 
 /// The open sessions of one listener, so that a graceful shutdown can tell each one to
-/// finish (``SMTPSessionHandler/ShutdownEvent``) and wait until they have.
+/// finish (``SMTPServerHandler/ShutdownEvent``) and wait until they have.
 final class SessionRegistry: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
@@ -31,7 +32,7 @@ final class SessionRegistry: Sendable {
             return Array(state.channels.values)
         }
         for channel in channels {
-            channel.pipeline.fireUserInboundEventTriggered(SMTPSessionHandler.ShutdownEvent())
+            channel.pipeline.fireUserInboundEventTriggered(SMTPServerHandler.ShutdownEvent())
         }
     }
 

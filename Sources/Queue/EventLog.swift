@@ -18,7 +18,7 @@ public struct EventLog: Sendable {
     public func read(after: String, count: Int, block: Duration? = nil) async throws -> [(id: String, event: DeliveryEvent)] {
         let reply: RESPValue
         if let block {
-            let ms = Int64(block.components.seconds * 1000 + block.components.attoseconds / 1_000_000_000_000_000)
+            let ms = block.milliseconds
             reply = try await redis.withDedicatedConnection { connection in
                 try await connection.send(RedisCommand("XREAD", ["COUNT", .integer(Int64(count)), "BLOCK", .integer(ms), "STREAMS", .string(key), .string(after)]))
             }

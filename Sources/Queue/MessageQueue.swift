@@ -425,10 +425,3 @@ public final class MessageQueue: Sendable {
         return .rejected(message)
     }
 }
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

@@ -11,7 +11,7 @@ struct MetricNamesTests {
     @Test func catalogueListsEachNameOnce() {
         let names = MetricNames.all.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.count == 11)
+        #expect(names.count == 10)
         #expect(names.contains(MetricNames.claimDuplicates))
         #expect(names.contains(MetricNames.queueDepth))
     }
@@ -35,7 +35,6 @@ struct MetricNamesTests {
         #expect(labels["hikyaku_messages_refused_total"] == ["listener", "reason"])
         #expect(labels["hikyaku_deliveries_total"] == ["outcome", "site"])
         #expect(labels["hikyaku_delivery_latency_seconds"] == ["outcome"])
-        #expect(labels["hikyaku_smtp_transaction_seconds"] == ["site"])
         #expect(labels["hikyaku_throttle_waits_total"] == ["site", "reason"])
         #expect(labels["hikyaku_backoff_actions_total"] == ["site", "action"])
         #expect(labels["hikyaku_outbound_connections"] == ["egress_ip", "site"])

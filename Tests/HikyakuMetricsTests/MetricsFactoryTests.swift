@@ -25,15 +25,6 @@ struct MetricsFactoryTests {
         #expect(lines.contains(#"hikyaku_delivery_latency_seconds_sum{outcome="delivered"} 7200.0"#))
     }
 
-    @Test func smtpTransactionUsesItsOwnBuckets() {
-        let factory = HikyakuMetrics.makeFactory(registry: registry)
-        Metrics.Timer(label: MetricNames.smtpTransaction, dimensions: [(MetricNames.Label.site, "google")], factory: factory)
-            .record(.seconds(20))
-        let lines = exposition()
-        #expect(lines.contains(#"hikyaku_smtp_transaction_seconds_bucket{site="google",le="10.0"} 0"#))
-        #expect(lines.contains(#"hikyaku_smtp_transaction_seconds_bucket{site="google",le="30.0"} 1"#))
-    }
-
     @Test func otherTimersKeepTheDefaultBuckets() {
         let factory = HikyakuMetrics.makeFactory(registry: registry)
         Metrics.Timer(label: "hikyaku_other_seconds", factory: factory).record(.milliseconds(7))
@@ -43,7 +34,7 @@ struct MetricsFactoryTests {
     }
 
     @Test func bucketsAreIncreasing() {
-        for buckets in [HikyakuMetrics.deliveryLatencyBuckets, HikyakuMetrics.smtpTransactionBuckets] {
+        for buckets in [HikyakuMetrics.deliveryLatencyBuckets] {
             #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0 < $1 })
         }
     }

@@ -61,3 +61,11 @@ extension String {
         return String(s)
     }
 }
+
+extension Duration {
+    /// Whole milliseconds (truncated): what Redis arguments and ``ConfigDuration`` count in.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SMTPServer
 import Synchronization
 
 /// The receiving sites of one scenario, listening: each site on each of its addresses at
@@ -98,7 +99,8 @@ final class Simulator: Sendable {
                         connections.register(channel)
                         let sync = channel.pipeline.syncOperations
                         try sync.addHandler(IdleStateHandler(readTimeout: .seconds(SimDefaults.idleTimeoutSeconds)))
-                        try sync.addHandler(SimSessionHandler(environment: environment, clientAddress: channel.remoteAddress))
+                        let session = SimSession(environment: environment, clientAddress: channel.remoteAddress)
+                        try sync.addHandler(SMTPServerHandler(configuration: .init(hostname: site.hostname), session: session))
                     }
                 }
                 .bind(host: address, port: port)

@@ -13,10 +13,10 @@ import NIOCore
 /// - While the server is the one working (checking credentials, storing the message, or
 ///   not reading because Redis is slower than the client), no clock runs against the client.
 ///
-/// A value that decides; the session handler owns the timer and asks ``isExpired(at:)``
+/// A value that decides; ``SMTPServerHandler`` owns the timer and asks ``isExpired(at:)``
 /// when it fires (the clock is a parameter, so the rules are tested without sleeping).
-struct SlowClientGuard: Sendable {
-    enum Phase: Equatable, Sendable {
+public struct SlowClientGuard: Sendable {
+    public enum Phase: Equatable, Sendable {
         /// Between lines: only the idle timeout applies.
         case idle
         /// A line has started and is not complete yet.
@@ -25,19 +25,19 @@ struct SlowClientGuard: Sendable {
         case data(since: NIODeadline, octets: Int)
     }
 
-    let commandTimeout: TimeAmount
+    public let commandTimeout: TimeAmount
     /// Octets per second, at least 1.
-    let minimumDataRate: Int
-    private(set) var phase: Phase = .idle
+    public let minimumDataRate: Int
+    public private(set) var phase: Phase = .idle
     private var pausedSince: NIODeadline?
 
-    init(commandTimeout: TimeAmount, minimumDataRate: Int) {
+    public init(commandTimeout: TimeAmount, minimumDataRate: Int) {
         self.commandTimeout = commandTimeout
         self.minimumDataRate = max(1, minimumDataRate)
     }
 
     /// When the client is too slow if nothing changes; `nil` while no rule runs.
-    var deadline: NIODeadline? {
+    public var deadline: NIODeadline? {
         guard self.pausedSince == nil else { return nil }
         switch self.phase {
         case .idle:
@@ -51,52 +51,52 @@ struct SlowClientGuard: Sendable {
         }
     }
 
-    func isExpired(at now: NIODeadline) -> Bool {
+    public func isExpired(at now: NIODeadline) -> Bool {
         guard let deadline = self.deadline else { return false }
         return now >= deadline
     }
 
     /// Part of a line has arrived (the framer holds an incomplete line). Keeps the start of
     /// a line already in progress.
-    mutating func lineInProgress(at now: NIODeadline) {
+    public mutating func lineInProgress(at now: NIODeadline) {
         if case .idle = self.phase {
             self.phase = .line(since: now)
         }
     }
 
     /// A line was completed (or discarded as too long), or none is in progress.
-    mutating func lineCompleted() {
+    public mutating func lineCompleted() {
         if case .line = self.phase {
             self.phase = .idle
         }
     }
 
     /// The server answered 354.
-    mutating func dataStarted(at now: NIODeadline) {
+    public mutating func dataStarted(at now: NIODeadline) {
         self.phase = .data(since: now, octets: 0)
     }
 
     /// Content arrived.
-    mutating func dataReceived(octets count: Int) {
+    public mutating func dataReceived(octets count: Int) {
         if case .data(let since, let octets) = self.phase {
             self.phase = .data(since: since, octets: octets + count)
         }
     }
 
     /// The end of data was read.
-    mutating func dataEnded() {
+    public mutating func dataEnded() {
         self.phase = .idle
     }
 
     /// The server is busy or has stopped reading: the client cannot make progress.
-    mutating func pause(at now: NIODeadline) {
+    public mutating func pause(at now: NIODeadline) {
         if self.pausedSince == nil {
             self.pausedSince = now
         }
     }
 
     /// The client can make progress again; the time paused is not counted against it.
-    mutating func resume(at now: NIODeadline) {
+    public mutating func resume(at now: NIODeadline) {
         guard let pausedSince = self.pausedSince else { return }
         self.pausedSince = nil
         let paused = now - pausedSince

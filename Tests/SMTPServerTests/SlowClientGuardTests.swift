@@ -1,4 +1,4 @@
-@testable import Ingest
+import SMTPServer
 import NIOCore
 import Testing
 

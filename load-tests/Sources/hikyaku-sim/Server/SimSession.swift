@@ -1,9 +1,10 @@
 import Logging
 import NIOCore
-import NIOSSL
 import SMTPProtocol
+import SMTPServer
 
-/// One SMTP session with a simulated site. The project's ``SMTPServerStateMachine`` decides
+/// One SMTP session with a simulated site, behind the relay's own ``SMTPServerHandler``
+/// (framing, STARTTLS and its injection guard, timers). The project's ``SMTPServerStateMachine`` decides
 /// the protocol (sequence, EHLO, STARTTLS, DATA); this handler puts the site's
 /// ``SitePolicy`` in front of `RCPT`, adds latency, records outcomes and may drop the
 /// connection. DATA content is never stored: it streams through ``HeaderScanner``.
@@ -24,22 +25,15 @@ import SMTPProtocol
 /// Refusals are answered here, not by the state machine, so they never count as bad
 /// commands; a `DATA` after only refused recipients gets `554 5.5.1 No valid recipients`
 /// (RFC 2920 §3.1). A `421` refusal closes the connection after it is sent. Pipelined input
-/// waits in the framer while a reply is delayed, so replies stay in order.
-final class SimSessionHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
+/// waits in the framer while a reply is delayed (``SMTPServerHandler/hold(for:then:)``), so
+/// replies stay in order.
+final class SimSession: SMTPServerSession {
     private let environment: SessionEnvironment
     private let clientIP: String
     private var stateMachine: SMTPServerStateMachine
-    private var framer = SMTPFramer()
     private var headers = HeaderScanner()
     private var logger: Logger
 
-    /// Set while a delayed reply is pending; frames stay in the framer meanwhile.
-    private var isWaiting = false
-    private var isClosing = false
-    private var needsFlush = false
     /// Recipients of the current transaction refused by the site policy.
     private var refusedInTransaction = 0
     /// Whether the current transaction holds its place in the client's rate window.
@@ -58,44 +52,23 @@ final class SimSessionHandler: ChannelInboundHandler {
         self.logger = logger
     }
 
-    // MARK: Channel events
+    // MARK: Session events
 
-    func channelActive(context: ChannelHandlerContext) {
+    func sessionStarted(on server: SMTPServerHandler) {
         self.logger.trace("session opened")
         let greeting = SMTPReply(code: 220, lines: ["\(self.site.hostname) ESMTP hikyaku-sim"])
-        self.send(greeting, afterMilliseconds: self.latency.greeting, context: context)
-        self.flushIfNeeded(context: context)
-        context.fireChannelActive()
+        self.send(greeting, afterMilliseconds: self.latency.greeting, server)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.framer.append(self.unwrapInboundIn(data))
-        self.processFrames(context: context)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            self.close(with: SMTPReply(421, "4.4.2", "\(self.site.hostname) Idle timeout, closing connection"), context: context)
-            return
+    func closing(because reason: SMTPServerCloseReason, on server: SMTPServerHandler) {
+        if case .error(let error) = reason {
+            self.logger.debug("session error: \(error)")
         }
-        context.fireUserInboundEventTriggered(event)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.logger.debug("session error: \(error)")
-        context.close(promise: nil)
-    }
+    func sessionEnded(on server: SMTPServerHandler) {}
 
-    // MARK: Frames
-
-    private func processFrames(context: ChannelHandlerContext) {
-        while !self.isWaiting, !self.isClosing, let frame = self.framer.next() {
-            self.handle(frame, context: context)
-        }
-        self.flushIfNeeded(context: context)
-    }
-
-    private func handle(_ frame: SMTPFrame, context: ChannelHandlerContext) {
+    func receive(_ frame: SMTPFrame, on server: SMTPServerHandler) {
         switch frame {
         case .line(let line):
             let command: SMTPCommand
@@ -103,21 +76,21 @@ final class SimSessionHandler: ChannelInboundHandler {
                 command = try SMTPCommandParser.parse(line)
             } catch {
                 // The state machine parses again and answers the error (or closes).
-                self.perform(self.stateMachine.receiveLine(line), context: context)
+                self.perform(self.stateMachine.receiveLine(line), server)
                 return
             }
-            self.receive(command, context: context)
+            self.receive(command, server)
         case .lineTooLong:
-            self.perform(self.stateMachine.receiveLineTooLong(), context: context)
+            self.perform(self.stateMachine.receiveLineTooLong(), server)
         case .dataChunk(let chunk):
             self.headers.feed(chunk)
         case .dataEnd(let summary):
             self.headers.finish()
-            self.perform(self.stateMachine.dataEnded(summary), context: context)
+            self.perform(self.stateMachine.dataEnded(summary), server)
         }
     }
 
-    private func receive(_ command: SMTPCommand, context: ChannelHandlerContext) {
+    private func receive(_ command: SMTPCommand, _ server: SMTPServerHandler) {
         switch command {
         case .mail:
             let action = self.stateMachine.receiveCommand(command)
@@ -126,10 +99,10 @@ final class SimSessionHandler: ChannelInboundHandler {
                 self.refusedInTransaction = 0
                 self.transactionCounted = false
             }
-            self.perform(action, delay: self.latency.mail, context: context)
+            self.perform(action, delay: self.latency.mail, server)
         case .rcpt(let path, _):
             guard let reversePath = self.stateMachine.transactionReversePath, let mailbox = path.mailbox else {
-                self.perform(self.stateMachine.receiveCommand(command), context: context)
+                self.perform(self.stateMachine.receiveCommand(command), server)
                 return
             }
             let sender = reversePath.mailbox?.description ?? ""
@@ -139,63 +112,63 @@ final class SimSessionHandler: ChannelInboundHandler {
             switch decision {
             case .accept:
                 self.transactionCounted = true
-                self.perform(self.stateMachine.receiveCommand(command), delay: self.latency.rcpt, context: context)
+                self.perform(self.stateMachine.receiveCommand(command), delay: self.latency.rcpt, server)
             case .refuse(let reply, let reason):
                 self.refusedInTransaction += 1
                 self.site.countRefused(reason)
                 self.record(.refused(self.refusal(sender: sender, recipient: mailbox.description, reason: reason, reply: reply.singleLine)))
                 if reply.code == 421 {
-                    self.close(with: reply, afterMilliseconds: self.latency.rcpt, context: context)
+                    self.close(with: reply, afterMilliseconds: self.latency.rcpt, server)
                 } else {
-                    self.send(reply, afterMilliseconds: self.latency.rcpt, context: context)
+                    self.send(reply, afterMilliseconds: self.latency.rcpt, server)
                 }
             }
         case .data where self.stateMachine.transactionReversePath != nil && self.stateMachine.transactionRecipients.isEmpty
             && self.refusedInTransaction > 0:
             // The state machine does not know of the policy refusals: end its transaction.
             _ = self.stateMachine.receiveCommand(.rset)
-            self.send(.noValidRecipients, context: context)
+            self.send(.noValidRecipients, server)
         default:
-            self.perform(self.stateMachine.receiveCommand(command), context: context)
+            self.perform(self.stateMachine.receiveCommand(command), server)
         }
     }
 
-    private func perform(_ action: SMTPServerAction, delay: Int = 0, context: ChannelHandlerContext) {
+    private func perform(_ action: SMTPServerAction, delay: Int = 0, _ server: SMTPServerHandler) {
         switch action {
         case .reply(let reply):
-            self.send(reply, afterMilliseconds: delay, context: context)
+            self.send(reply, afterMilliseconds: delay, server)
         case .replyAndClose(let reply):
-            self.close(with: reply, context: context)
+            self.close(with: reply, server)
         case .startTLS(let reply):
-            self.startTLS(reply, context: context)
+            self.startTLS(reply, server)
         case .checkCredentials:
             // No AUTH is offered, so the state machine never asks; refuse if it does.
-            self.perform(self.stateMachine.credentialsChecked(.failure), context: context)
+            self.perform(self.stateMachine.credentialsChecked(.failure), server)
         case .startData(let reply):
             self.headers = HeaderScanner()
-            self.send(reply, context: context)
+            self.send(reply, server)
         case .enqueue(let transaction):
-            self.finish(transaction, context: context)
+            self.finish(transaction, server)
         }
-        self.framer.mode = self.stateMachine.framerMode
+        server.framerMode = self.stateMachine.framerMode
     }
 
     // MARK: End of data
 
     /// Accepts the message (after the `data` latency), or drops the connection instead.
-    private func finish(_ transaction: SMTPTransaction, context: ChannelHandlerContext) {
+    private func finish(_ transaction: SMTPTransaction, _ server: SMTPServerHandler) {
         let probability = self.site.behaviours.dropConnectionProbability
         let drop = probability > 0 && Double.random(in: 0..<1) < probability
-        self.after(milliseconds: self.latency.data, context: context) { handler, context in
+        self.after(milliseconds: self.latency.data, server) { server in
             if drop {
-                handler.drop(transaction, context: context)
+                self.drop(transaction, server)
             } else {
-                handler.accept(transaction, context: context)
+                self.accept(transaction, server)
             }
         }
     }
 
-    private func accept(_ transaction: SMTPTransaction, context: ChannelHandlerContext) {
+    private func accept(_ transaction: SMTPTransaction, _ server: SMTPServerHandler) {
         let id = self.environment.queueIDs.next()
         let recipients = transaction.recipients.compactMap { $0.mailbox?.description }
         self.site.countAccepted(recipients: recipients.count)
@@ -206,10 +179,10 @@ final class SimSessionHandler: ChannelInboundHandler {
                     serverIP: self.environment.serverIP, id: id, sender: transaction.reversePath.mailbox?.description ?? "",
                     recipients: recipients, messageID: self.headers.messageID, sequence: self.headers.sequence,
                     size: transaction.dataSummary.size, tls: transaction.isTLS)))
-        self.perform(self.stateMachine.messageQueued(.queued(id)), context: context)
+        self.perform(self.stateMachine.messageQueued(.queued(id)), server)
     }
 
-    private func drop(_ transaction: SMTPTransaction, context: ChannelHandlerContext) {
+    private func drop(_ transaction: SMTPTransaction, _ server: SMTPServerHandler) {
         let sender = transaction.reversePath.mailbox?.description ?? ""
         for recipient in transaction.recipients.compactMap({ $0.mailbox?.description }) {
             var refusal = self.refusal(sender: sender, recipient: recipient, reason: .dropped, reply: "")
@@ -219,8 +192,7 @@ final class SimSessionHandler: ChannelInboundHandler {
         }
         self.site.countRefused(.dropped, recipients: transaction.recipients.count)
         self.logger.debug("dropping the connection after the end of data")
-        self.isClosing = true
-        context.close(promise: nil)
+        server.close(with: nil)
     }
 
     // MARK: Records
@@ -238,80 +210,25 @@ final class SimSessionHandler: ChannelInboundHandler {
     // MARK: Writing
 
     /// Writes `reply` now, or after a delay during which no further input is processed.
-    private func send(_ reply: SMTPReply, afterMilliseconds delay: Int = 0, context: ChannelHandlerContext) {
-        self.after(milliseconds: delay, context: context) { handler, context in
-            handler.write(reply, context: context)
-        }
+    private func send(_ reply: SMTPReply, afterMilliseconds delay: Int = 0, _ server: SMTPServerHandler) {
+        self.after(milliseconds: delay, server) { server in server.write(reply) }
     }
 
-    /// Runs `body` now, or after `milliseconds` with input processing paused until then.
-    private func after(
-        milliseconds: Int, context: ChannelHandlerContext,
-        _ body: @escaping (SimSessionHandler, ChannelHandlerContext) -> Void
-    ) {
-        guard milliseconds > 0 else {
-            body(self, context)
-            return
-        }
-        self.isWaiting = true
-        self.flushIfNeeded(context: context)
-        let bound = NIOLoopBound((self, context, body), eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) {
-            let (handler, context, body) = bound.value
-            guard context.channel.isActive, !handler.isClosing else { return }
-            body(handler, context)
-            handler.isWaiting = false
-            handler.processFrames(context: context)
-        }
-    }
-
-    private func write(_ reply: SMTPReply, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        reply.encode(into: &buffer)
-        context.write(self.wrapOutboundOut(buffer), promise: nil)
-        self.needsFlush = true
-    }
-
-    private func flushIfNeeded(context: ChannelHandlerContext) {
-        if self.needsFlush {
-            self.needsFlush = false
-            context.flush()
-        }
+    /// Runs `body` now, or after `milliseconds` with input held until then.
+    private func after(milliseconds: Int, _ server: SMTPServerHandler, _ body: @escaping (SMTPServerHandler) -> Void) {
+        server.hold(for: .milliseconds(Int64(milliseconds)), then: body)
     }
 
     /// Sends `reply` (after a delay, if any), then closes the connection.
-    private func close(with reply: SMTPReply, afterMilliseconds delay: Int = 0, context: ChannelHandlerContext) {
-        self.after(milliseconds: delay, context: context) { handler, context in
-            guard !handler.isClosing else { return }
-            handler.isClosing = true
-            var buffer = context.channel.allocator.buffer(capacity: 64)
-            reply.encode(into: &buffer)
-            handler.needsFlush = false
-            let channel = context.channel
-            context.writeAndFlush(handler.wrapOutboundOut(buffer)).whenComplete { _ in
-                channel.close(promise: nil)
-            }
-        }
+    private func close(with reply: SMTPReply, afterMilliseconds delay: Int = 0, _ server: SMTPServerHandler) {
+        self.after(milliseconds: delay, server) { server in server.close(with: reply) }
     }
 
     // MARK: STARTTLS (RFC 3207)
 
-    private func startTLS(_ reply: SMTPReply, context: ChannelHandlerContext) {
-        // Bytes pipelined after STARTTLS came in plaintext and must not be taken as sent
-        // over TLS (CVE-2011-0411).
-        guard self.framer.bufferedByteCount == 0, let tls = self.environment.tls else {
-            self.close(with: SMTPReply(501, "5.5.4", "No data may follow STARTTLS before the TLS handshake"), context: context)
-            return
+    private func startTLS(_ reply: SMTPReply, _ server: SMTPServerHandler) {
+        if server.startTLS(reply, context: self.environment.tls) {
+            self.stateMachine.tlsEstablished()
         }
-        self.write(reply, context: context)
-        self.flushIfNeeded(context: context)
-        do {
-            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
-        } catch {
-            self.logger.error("could not start TLS: \(error)")
-            context.close(promise: nil)
-            return
-        }
-        self.stateMachine.tlsEstablished()
     }
 }

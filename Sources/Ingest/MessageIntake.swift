@@ -1,0 +1,255 @@
+import DKIM
+import HikyakuMetrics
+import Logging
+import NIOCore
+import NIOPosix
+import Queue
+import RelayCore
+import SMTPProtocol
+
+/// The one path every submission takes into the queue, whatever carried it (SMTP now; the
+/// HTTP API, campaigns and DSNs next): the relay's `Received:` and a missing `Message-ID:`
+/// (``MessageAssembler``), the header checks (RFC 5321 §6.3 loops, ``HeaderPolicy``), DKIM
+/// signing (RFC 6376) and the durable enqueue — answered with an ``IntakeResult`` that
+/// carries its SMTP reply and HTTP status. It knows no channel: the transport hands it
+/// bytes and an envelope.
+///
+/// ```
+/// let message = intake.startMessage(from: submitter, trace: trace)   // Received:, Message-ID:
+/// message.append(chunk) … message.finish()                            // as content arrives
+/// if let refused = intake.check(message, from: submitter) { … }       // synchronous, no I/O
+/// let result = await intake.enqueue(message, envelope: …, from: submitter, streamed: false)
+/// ```
+///
+/// ``check(_:from:)`` runs where the content arrived (an SMTP session's event loop);
+/// ``enqueue(_:envelope:from:streamed:)`` is the one asynchronous step per message: the
+/// last piece of a streamed body, the signature and the enqueue (with `WAIT` for replicas)
+/// in one task.
+public struct MessageIntake: Sendable {
+    let queue: MessageQueue
+    let accounts: AccountDirectory
+    let hostname: String
+    let settings: IngestSettings
+    /// Signs streamed (large) bodies, so hashing megabytes never holds a task thread.
+    let threadPool: NIOThreadPool
+
+    public init(queue: MessageQueue, accounts: AccountDirectory, hostname: String, settings: IngestSettings, threadPool: NIOThreadPool) {
+        self.queue = queue
+        self.accounts = accounts
+        self.hostname = hostname
+        self.settings = settings
+        self.threadPool = threadPool
+    }
+
+    /// Who submits a message, for the trace, the policy, the events and the logs.
+    public struct Submitter: Sendable {
+        /// The listener (or API) name: the metrics' `listener` label.
+        public var listener: String
+        public var clientIP: String?
+        /// The SASL identity or API key's account name, when authenticated.
+        public var authUser: String?
+        /// The account it sends as; nil for an allow-listed network without one.
+        public var account: Account?
+        public var logger: Logger
+
+        public init(listener: String, clientIP: String?, authUser: String?, account: Account?, logger: Logger) {
+            self.listener = listener
+            self.clientIP = clientIP
+            self.authUser = authUser
+            self.account = account
+            self.logger = logger
+        }
+    }
+
+    /// What the `Received:` field records (RFC 5321 §4.4).
+    public struct Trace: Sendable {
+        /// The EHLO/HELO name (or the API's client name).
+        public var heloName: String
+        /// RFC 3848 `with`: `ESMTPSA`, … (`HTTPS` for the API).
+        public var protocolName: String
+        /// The recipient when there is exactly one (named in `for`; with several, none is,
+        /// so recipients do not learn of each other).
+        public var onlyRecipient: String?
+
+        public init(heloName: String, protocolName: String, onlyRecipient: String?) {
+            self.heloName = heloName
+            self.protocolName = protocolName
+            self.onlyRecipient = onlyRecipient
+        }
+    }
+
+    /// The envelope (RFC 5321 §2.3.1): `sender` empty for the null reverse-path `<>`.
+    public struct Envelope: Sendable {
+        public var sender: String
+        public var recipients: [String]
+
+        public init(sender: String, recipients: [String]) {
+            self.sender = sender
+            self.recipients = recipients
+        }
+    }
+
+    /// A new message under a new queue id, with the relay's `Received:` field first.
+    public func startMessage(from submitter: Submitter, trace: Trace) -> IncomingMessage {
+        let id = QueueID.generate()
+        let received = ReceivedHeader.render(
+            heloName: trace.heloName, clientIP: submitter.clientIP ?? "unknown", hostname: self.hostname,
+            protocolName: trace.protocolName, queueID: id, recipient: trace.onlyRecipient,
+            date: Clock.rfc5322Date(milliseconds: Clock.nowMilliseconds()))
+        let assembler = MessageAssembler(
+            receivedHeader: received, generatedMessageID: "<\(id.rawValue)@\(self.hostname)>",
+            wantsFrom: (submitter.account?.restrictSenders ?? false) || self.accounts.hasSigningDomains)
+        return IncomingMessage(queueID: id, assembler: assembler)
+    }
+
+    /// The checks of the complete header section, without I/O: a refusal (counted and
+    /// logged), or nil when the message may be enqueued. Call after ``IncomingMessage/finish()``.
+    public func check(_ message: IncomingMessage, from submitter: Submitter) -> IntakeResult? {
+        let id = message.queueID
+        let received = message.assembler.receivedFieldCount
+        if let loop = LoopDetection.refusal(receivedFields: received, limit: self.settings.maxReceivedHeaders) {
+            submitter.logger.notice("refused: mail loop (too many Received: fields)", metadata: ["queue_id": "\(id)", "received": "\(received)"])
+            return self.refused(id, .mailLoop, loop, submitter)
+        }
+        // RFC 5322 §3.6.2: the author. An account that may send only as its own domains
+        // may not put another in From: or Sender: either (see `HeaderPolicy`).
+        if let account = submitter.account, account.restrictSenders,
+           let refusal = HeaderPolicy.refusal(for: message.assembler.authors, policy: AccountDirectory.policy(for: account)) {
+            submitter.logger.notice("refused: author header fields", metadata: ["queue_id": "\(id)", "reply": "\(refusal.lines.joined(separator: " "))"])
+            return self.refused(id, .fromDomain, refusal, submitter)
+        }
+        return nil
+    }
+
+    /// Stores the message durably: the rest of a streamed body (`streamed`: earlier pieces
+    /// went with ``MessageQueue/appendBody(queueID:chunk:)``), the `DKIM-Signature:` fields,
+    /// the enqueue. On any refusal a streamed body is deleted before this returns, so the
+    /// reply never precedes the cleanup.
+    public func enqueue(_ message: IncomingMessage, envelope: Envelope, from submitter: Submitter, streamed: Bool) async -> IntakeResult {
+        var message = message
+        let id = message.queueID
+        let deadline = Clock.nowMilliseconds() + self.settings.enqueueTimeout.milliseconds
+        let size = message.size
+        let rest = message.assembler.canFlush ? message.assembler.takePending() : message.assembler.pending
+        var stored = NewMessage(
+            queueID: id, sender: envelope.sender, recipients: envelope.recipients, messageID: message.assembler.messageID, size: size,
+            clientIP: submitter.clientIP, authUser: submitter.authUser, pool: submitter.account?.pool ?? self.settings.relayPool,
+            account: submitter.account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
+        let signing = self.signers(forFrom: message.assembler.authors.from.first, account: submitter.account)
+        do {
+            let body: MessageBody
+            if streamed {
+                if rest.readableBytes > 0 {
+                    // The last APPEND, then the enqueue (sequential: the rename must see it all).
+                    do { try await self.queue.appendBody(queueID: id, chunk: rest) } catch {
+                        submitter.logger.warning("message not accepted: storing its body failed: \(error)")
+                        throw error
+                    }
+                }
+                body = .streamed
+            } else {
+                body = .inline(rest)
+            }
+            if let signing {
+                switch body {
+                case .inline(let bytes):
+                    stored.addedHeader = try Self.sign(bytes, with: signing)
+                case .streamed:
+                    let bytes = try await self.queue.streamedBody(queueID: id)
+                    stored.addedHeader = try await self.threadPool.runIfActive { try Self.sign(bytes, with: signing) }
+                }
+            }
+            try await self.queue.enqueue(stored, body: body, deadline: deadline)
+        } catch {
+            // Not queued (quota, unsignable, Redis): the streamed body goes before the
+            // reply. Safe even if the enqueue did happen: it renamed the key away.
+            if streamed { await self.queue.discardBody(queueID: id) }
+            return self.refusal(for: error, id: id, account: submitter.account, submitter)
+        }
+        submitter.logger.info("accepted", metadata: [
+            "queue_id": "\(id)", "from": "\(stored.sender)", "recipients": "\(stored.recipients.count)",
+            "size": "\(size)", "message_id": "\(stored.messageID ?? "")",
+        ])
+        IngestMetrics.accepted(listener: submitter.listener)
+        return .queued(id)
+    }
+
+    /// A refusal after the store was tried, by what went wrong.
+    private func refusal(for error: any Error, id: QueueID, account: Account?, _ submitter: Submitter) -> IntakeResult {
+        let logger = submitter.logger
+        switch error {
+        case let error as QueueError where error.quotaExceeded != nil:
+            let quota = error.quotaExceeded!
+            logger.notice("message not accepted: \(error)", metadata: ["queue_id": "\(id)"])
+            let reply = SMTPReply(451, "4.7.0", "The \(quota.period) quota of \(quota.limit) recipients of account \(account?.name ?? "") is used up; try again in \(quota.retryAfterSeconds) seconds")
+            return self.refused(id, .quota, reply, submitter)
+        case let error as DKIMError where error.code != .cryptoFailure:
+            // A header DKIM cannot sign (two From fields, none, a malformed field) is
+            // one no receiver should trust either.
+            logger.notice("message not accepted: cannot sign it: \(error)", metadata: ["queue_id": "\(id)"])
+            return self.refused(id, .unsignable, SMTPReply(550, "5.6.0", "Message header cannot be DKIM-signed: \(error.detail)"), submitter)
+        default:
+            logger.warning("message not accepted, client told to retry: \(error)", metadata: ["queue_id": "\(id)"])
+            return self.refused(id, .queueUnavailable, .localError, submitter)
+        }
+    }
+
+    func refused(_ id: QueueID, _ reason: MetricNames.RefusalReason, _ reply: SMTPReply, _ submitter: Submitter) -> IntakeResult {
+        IngestMetrics.refused(listener: submitter.listener, reason: reason)
+        return .refused(id, reason, reply)
+    }
+
+    // MARK: DKIM (RFC 6376)
+
+    /// The signers for a message: the active keys of its author's domain (or the nearest
+    /// parent with keys) — if the sender may use them: mail from the operator's own
+    /// allow-listed networks, or an account whose sending domains cover the signing domain.
+    /// Another tenant (or an `--any-sender` account) never gets a signature in a domain
+    /// that is not its own.
+    func signers(forFrom from: String?, account: Account?) -> [DKIMSigner]? {
+        guard let from, let author = FromHeader.domains(of: from).first,
+              let found = self.accounts.signers(for: author) else { return nil }
+        if let account {
+            guard account.restrictSenders, AccountDirectory.policy(for: account).allows(domain: found.domain) else { return nil }
+        }
+        return found.signers
+    }
+
+    /// The `DKIM-Signature:` fields for `message`, one per key, each ending in CRLF.
+    static func sign(_ message: ByteBuffer, with signers: [DKIMSigner]) throws -> String {
+        let now = Clock.nowMilliseconds() / 1000
+        var fields = ""
+        for signer in signers {
+            var field = try message.withUnsafeReadableBytes { try signer.sign($0, time: now) }
+            if !field.hasSuffix("\r\n") { field += "\r\n" }
+            fields += field
+        }
+        return fields
+    }
+}
+
+/// A message being received: its queue id and the bytes as the relay stores them
+/// (``MessageAssembler``: `Received:`, `Message-ID:`, the client's content).
+public struct IncomingMessage: Sendable {
+    public let queueID: QueueID
+    var assembler: MessageAssembler
+
+    /// Adds content as it arrives (dot-unstuffed, CRLF line ends).
+    public mutating func append(_ chunk: ByteBuffer) { self.assembler.append(chunk) }
+
+    /// The end of the content: settles the header section.
+    public mutating func finish() { self.assembler.finish() }
+
+    /// Octets as stored (the added fields included).
+    public var size: Int { self.assembler.flushedBytes + self.assembler.pending.readableBytes }
+
+    /// Octets held and ready to be streamed ahead (nil while the header section is still
+    /// being read).
+    public var flushableBytes: Int? { self.assembler.canFlush ? self.assembler.pending.readableBytes : nil }
+
+    /// Takes what is held, to stream it ahead of the enqueue.
+    public mutating func takeFlushable() -> ByteBuffer { self.assembler.takePending() }
+
+    /// The `Message-ID:` found, or the one added.
+    public var messageID: String? { self.assembler.messageID }
+}
