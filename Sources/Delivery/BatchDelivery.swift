@@ -75,7 +75,7 @@ struct BatchDelivery {
             await openSession?.quit()
             return Outcome()
         }
-        let session: SMTPDeliverySession
+        var session: SMTPDeliverySession
         if let openSession {
             session = openSession
         } else {
@@ -134,6 +134,11 @@ struct BatchDelivery {
                         RecipientFailure(reply: "\(RemoteText.capped(closing.singleLineText, maxBytes: 400)) (connection closed by the server before this message)"))
                 return Outcome()
             }
+        }
+        // An RSET answered with 421 leaves nothing to keep.
+        guard session.isUsable else {
+            await session.close()
+            return Outcome()
         }
         return Outcome(session: session)
     }

@@ -1,4 +1,3 @@
-import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -45,6 +44,17 @@ public final class SMTPClientConnection: Sendable {
             return NIOLoopBound(handler, eventLoop: channel.eventLoop)
         }.get()
         return SMTPClientConnection(channel: channel, handler: handler, commandTimeout: commandTimeout, remoteAddress: address)
+    }
+
+    /// A connection over a channel that is already connected (tests run it on
+    /// `NIOAsyncTestingChannel`); the reply handler is added last in its pipeline.
+    static func wrapping(_ channel: Channel, remoteAddress: SocketAddress, commandTimeout: TimeAmount) async throws -> SMTPClientConnection {
+        let handler = try await channel.eventLoop.submit { () -> NIOLoopBound<SMTPReplyHandler> in
+            let handler = SMTPReplyHandler()
+            try channel.pipeline.syncOperations.addHandler(handler)
+            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        }.get()
+        return SMTPClientConnection(channel: channel, handler: handler, commandTimeout: commandTimeout, remoteAddress: remoteAddress)
     }
 
     /// Waits for `count` replies without sending anything (the greeting).
