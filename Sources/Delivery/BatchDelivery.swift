@@ -134,11 +134,12 @@ struct BatchDelivery {
                         RecipientFailure(reply: "\(RemoteText.capped(closing.singleLineText, maxBytes: 400)) (connection closed by the server before this message)"))
                 return Outcome()
             }
-        }
-        // An RSET answered with 421 leaves nothing to keep.
-        guard session.isUsable else {
-            await session.close()
-            return Outcome()
+            if !session.isUsable {
+                // The server closed after this message was decided (a 421 to the RSET that
+                // followed it): the rest were not tried on this connection.
+                await session.close()
+                return Outcome(untried: Array(deliverable[(index + 1)...]))
+            }
         }
         return Outcome(session: session)
     }
