@@ -130,7 +130,7 @@ public final class SMTPClientConnection: Sendable {
         let timeout = commandTimeout
         return try await withCheckedThrowingContinuation { continuation in
             channel.eventLoop.execute {
-                handler.value.expect(count, deadline: .now() + timeout, continuation: continuation)
+                handler.value.expect(count, deadline: channel.eventLoop.now + timeout, continuation: continuation)
                 if let bytes { channel.writeAndFlush(bytes, promise: nil) }
             }
         }
@@ -271,9 +271,9 @@ final class SMTPReplyHandler: ChannelInboundHandler {
         timer = nil
         timerDeadline = nil
         guard let oldest = requests.first else { return }
-        if oldest.deadline <= .now() {
+        if let context, oldest.deadline <= context.eventLoop.now {
             failAll(SMTPClientError.timeout)
-            context?.close(promise: nil)
+            context.close(promise: nil)
         } else {
             armTimer()
         }

@@ -47,7 +47,7 @@ import Testing
         case "MAIL": "250 2.1.0 Ok"
         case "RCPT": line.contains("nobody@") ? "550-5.1.1 no such user|550 5.1.1 really" : "250 2.1.5 Ok"
         case "DATA": "354 go ahead"
-        case "<con": "250 2.0.0 Ok: queued as 1"
+        case "<CON": "250 2.0.0 Ok: queued as 1"
         case "RSET": "250 2.0.0 Ok"
         case "QUIT": "221 2.0.0 bye"
         default: "502 5.5.2 unknown"
