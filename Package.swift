@@ -96,7 +96,9 @@ let package = Package(
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", nioCore]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", "SMTPClient", "Queue",
+                                                      "RedisClient", nioCore, nioPosix, logging]),
+        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient", "SMTPProtocol", nioCore, nioSSL, .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "OutboundTLSTests", dependencies: ["OutboundTLS", "DNSResolver", nioSSL]),
         .testTarget(name: "HikyakuMetricsTests", dependencies: [
             "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,

@@ -75,7 +75,7 @@ struct BatchDelivery {
             await openSession?.quit()
             return Outcome()
         }
-        let session: SMTPDeliverySession
+        var session: SMTPDeliverySession
         if let openSession {
             session = openSession
         } else {
@@ -133,6 +133,12 @@ struct BatchDelivery {
                 failAll(deliverable[(index + 1)...],
                         RecipientFailure(reply: "\(RemoteText.capped(closing.singleLineText, maxBytes: 400)) (connection closed by the server before this message)"))
                 return Outcome()
+            }
+            if !session.isUsable {
+                // The server closed after this message was decided (a 421 to the RSET that
+                // followed it): the rest were not tried on this connection.
+                await session.close()
+                return Outcome(untried: Array(deliverable[(index + 1)...]))
             }
         }
         return Outcome(session: session)

@@ -16,11 +16,4 @@ extension SMTPDeliverySession {
         guard let at = address.lastIndex(of: "@") else { return Mailbox(localPart: address, domain: "") }
         return Mailbox(localPart: String(address[..<at]), domain: String(address[address.index(after: at)...]))
     }
-
-    /// SIZE (RFC 1870) and BODY=8BITMIME (RFC 6152) when the server offers them, so a server
-    /// can refuse an oversized message before it is sent.
-    static func mailParameters(_ capabilities: SMTPCapabilities, size: Int) -> MailParameters {
-        MailParameters(size: capabilities.size != nil ? size : nil,
-                       body: capabilities.eightBitMIME ? .eightBitMIME : nil)
-    }
 }

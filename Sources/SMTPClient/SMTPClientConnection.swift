@@ -46,6 +46,17 @@ public final class SMTPClientConnection: Sendable {
         return SMTPClientConnection(channel: channel, handler: handler, commandTimeout: commandTimeout, remoteAddress: address)
     }
 
+    /// A connection over a channel that is already connected (tests run it on
+    /// `NIOAsyncTestingChannel`); the reply handler is added last in its pipeline.
+    static func wrapping(_ channel: Channel, remoteAddress: SocketAddress, commandTimeout: TimeAmount) async throws -> SMTPClientConnection {
+        let handler = try await channel.eventLoop.submit { () -> NIOLoopBound<SMTPReplyHandler> in
+            let handler = SMTPReplyHandler()
+            try channel.pipeline.syncOperations.addHandler(handler)
+            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        }.get()
+        return SMTPClientConnection(channel: channel, handler: handler, commandTimeout: commandTimeout, remoteAddress: remoteAddress)
+    }
+
     /// Waits for `count` replies without sending anything (the greeting).
     public func readReplies(_ count: Int = 1) async throws -> [SMTPReply] {
         try await roundTrip(nil, expecting: count)
@@ -119,7 +130,7 @@ public final class SMTPClientConnection: Sendable {
         let timeout = commandTimeout
         return try await withCheckedThrowingContinuation { continuation in
             channel.eventLoop.execute {
-                handler.value.expect(count, deadline: .now() + timeout, continuation: continuation)
+                handler.value.expect(count, deadline: channel.eventLoop.now + timeout, continuation: continuation)
                 if let bytes { channel.writeAndFlush(bytes, promise: nil) }
             }
         }
@@ -260,9 +271,9 @@ final class SMTPReplyHandler: ChannelInboundHandler {
         timer = nil
         timerDeadline = nil
         guard let oldest = requests.first else { return }
-        if oldest.deadline <= .now() {
+        if let context, oldest.deadline <= context.eventLoop.now {
             failAll(SMTPClientError.timeout)
-            context?.close(promise: nil)
+            context.close(promise: nil)
         } else {
             armTimer()
         }

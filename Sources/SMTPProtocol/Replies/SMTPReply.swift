@@ -57,6 +57,12 @@ public struct SMTPReply: Hashable, Sendable {
         self.lines.joined(separator: " ")
     }
 
+    /// `250 2.0.0 Ok: queued` — the reply as one line, for events and logs.
+    public var singleLineText: String {
+        let status = self.enhancedStatus.map { " \($0)" } ?? ""
+        return "\(self.code)\(status) \(self.text)"
+    }
+
     /// Writes the reply: `code-text` for every line but the last, `code SP text` for the
     /// last, the enhanced code on every line (RFC 2034 §4), each line ended by CRLF.
     /// CR and LF inside the text are replaced by spaces so that no line can be injected.

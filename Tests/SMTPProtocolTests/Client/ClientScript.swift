@@ -1,0 +1,71 @@
+import NIOCore
+import SMTPProtocol
+
+/// A scripted server for driving ``SMTPClientStateMachine`` without I/O: the replies queued
+/// for each verb answer that verb's commands in order, and `sent` records the exchange
+/// (`TLS` for a handshake, `BODY` / `EMPTY` for message content).
+struct ScriptedServer {
+    var replies: [String: [SMTPReply]]
+    var sent: [String] = []
+
+    init(_ replies: [String: [SMTPReply]]) {
+        self.replies = replies
+    }
+
+    mutating func next(_ key: String) -> SMTPReply {
+        guard let queue = replies[key], !queue.isEmpty else {
+            // Anything not scripted is answered the way a confused server would.
+            return SMTPReply(500, "5.5.1", "unscripted \(key)")
+        }
+        // The last reply repeats: `"RCPT": [250]` answers every RCPT.
+        if queue.count > 1 { replies[key] = Array(queue.dropFirst()) }
+        return queue[0]
+    }
+
+    /// Does what the connection glue would, until the machine makes a decision.
+    mutating func drive(_ machine: inout SMTPClientStateMachine, _ first: SMTPClientAction = .awaitReply) -> SMTPClientAction {
+        var action = first
+        while true {
+            switch action {
+            case .awaitReply:
+                action = machine.receive(next("GREETING"))
+            case .send(let commands):
+                sent += commands.map(\.verb)
+                var step = SMTPClientAction.awaitReply
+                for command in commands {
+                    step = machine.receive(next(command.verb))
+                    if step != .awaitReply { break }
+                }
+                action = step
+            case .startTLS:
+                sent.append("TLS")
+                action = machine.tlsEstablished()
+            case .sendBody:
+                sent.append("BODY")
+                action = machine.receive(next("BODY"))
+            case .sendEmptyBody:
+                sent.append("EMPTY")
+                action = machine.receive(next("BODY"))
+            case .ready, .transactionComplete, .fail, .close:
+                return action
+            }
+        }
+    }
+}
+
+func reply(_ text: String) -> SMTPReply {
+    var parser = SMTPReplyParser()
+    parser.append(ByteBuffer(string: text.split(separator: "|").map { "\($0)\r\n" }.joined()))
+    return try! parser.next()!
+}
+
+/// `250-mx.example.org` and one line per keyword.
+func ehloReply(_ keywords: String...) -> SMTPReply {
+    SMTPReply(code: 250, lines: ["mx.example.org"] + keywords)
+}
+
+func path(_ address: String) -> ForwardPath {
+    ForwardPath(Mailbox(parsing: address)!)
+}
+
+let sender = ReversePath.mailbox(Mailbox(parsing: "a@example.com")!)
