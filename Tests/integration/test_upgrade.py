@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, ManagedProcess, RedisServer, token, wait_for
+from hikyaku_testsupport.binaries import REPO
+from hikyaku_testsupport.processes import ManagedProcess
+from hikyaku_testsupport.redis_servers import RedisServer
+from hikyaku_testsupport.smtp import token
+from hikyaku_testsupport.waiting import wait_for
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LIBRARIES = {path.stem: path.read_text() for path in (REPO / "Sources/Queue/Lua").glob("*.lua")}
