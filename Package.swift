@@ -48,7 +48,7 @@ let package = Package(
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
         // The Redis data model: enqueue, claim, complete, defer, events.
-        .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", nioCore, logging],
+        .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", "SMTPProtocol", nioCore, logging],
                 // The function libraries are embedded by scripts/generate-lua.py (Generated/).
                 exclude: ["Lua"]),
         // SMTP listeners, relay authorisation, AUTH, and the `MessageIntake` every submission takes.
@@ -85,18 +85,18 @@ let package = Package(
         // the test servers and the simulator's helpers (openssl, swaks).
         .target(name: "ProcessSpawn", path: "Tests/ProcessSpawn"),
         // Launchers for the real servers integration tests run against (redis-server).
-        .target(name: "HikyakuTestSupport", dependencies: ["ProcessSpawn"], path: "Tests/TestSupport"),
+        .target(name: "HikyakuTestSupport", dependencies: ["ProcessSpawn", "SMTPProtocol"], path: "Tests/TestSupport"),
 
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", nioCore]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "ProcessSpawn", nioCore, nioPosix, logging]),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "HikyakuTestSupport", nioCore, nioPosix, logging]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", "Queue",
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", "Queue", "HikyakuTestSupport",
                                                       "RedisClient", nioCore, nioPosix, logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient", "SMTPProtocol", nioCore, nioSSL, .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "OutboundTLSTests", dependencies: ["OutboundTLS", "DNSResolver", nioSSL]),

@@ -32,12 +32,12 @@ struct BatchDelivery {
              onFailureReply: (SMTPReply) async -> Decision) async throws(QueueError) -> Outcome {
         var logger = context.logger
         logger[metadataKey: "domain"] = "\(batch.domain)"
-        logger[metadataKey: "egress_ip"] = "\(batch.egressIP)"
+        logger[metadataKey: "egress_ip"] = "\(batch.egress)"
         let ids = Array(Set(batch.items.map(\.queueID)))
         let messages = try await context.queue.loadMessages(ids)
 
         func settle(_ item: WorkItem, _ results: [RecipientResult]) {
-            record(outcome(for: item, results: results, message: messages[item.queueID], now: Clock.nowMilliseconds()))
+            record(outcome(for: item, results: results, message: messages[item.queueID], now: WallClock.nowMilliseconds()))
         }
         func failAll(_ items: some Sequence<WorkItem>, _ failure: RecipientFailure) {
             for item in items {
@@ -156,7 +156,7 @@ struct BatchDelivery {
         let expires = (item.acceptedAt > 0 ? item.acceptedAt : now) + settings.maxAge.milliseconds
         var events: [DeliveryEvent] = []
         var finalCount = 0
-        var retry: [String] = []
+        var retry: [Mailbox] = []
         for result in results {
             var kind: DeliveryEvent.Kind
             switch result.kind {
@@ -165,13 +165,13 @@ struct BatchDelivery {
             case .deferred: kind = due > expires ? .expired : .deferred
             }
             if kind.isFinal { finalCount += 1 } else { retry.append(result.recipient) }
-            var event = DeliveryEvent(event: kind, time: Clock.iso8601(milliseconds: now), queueID: item.queueID.rawValue,
-                                      messageID: message?.messageID, sender: message?.sender ?? "")
-            event.recipient = result.recipient
+            var event = DeliveryEvent(event: kind, time: WallClock.iso8601(milliseconds: now), queueID: item.queueID.rawValue,
+                                      messageID: message?.messageID, sender: message?.sender.mailbox?.description ?? "")
+            event.recipient = result.recipient.description
             event.account = message?.account
-            event.domain = batch.domain
-            event.site = batch.site
-            event.egressIP = batch.egressIP
+            event.domain = batch.domain.rawValue
+            event.site = batch.site.rawValue
+            event.egressIP = batch.egress.rawValue
             event.remoteHost = result.remoteHost
             event.remoteIP = result.remoteIP
             // The reply is the MX server's text: bounded and without control characters
@@ -180,14 +180,14 @@ struct BatchDelivery {
             let reply = RemoteText.capped(result.reply, maxBytes: RemoteText.storedLimit - suffix.utf8.count) + suffix
             event.reply = reply
             event.attempt = attempt
-            event.acceptedAt = item.acceptedAt > 0 ? Clock.iso8601(milliseconds: item.acceptedAt) : nil
-            if kind == .deferred { event.nextAttemptAt = Clock.iso8601(milliseconds: due) }
+            event.acceptedAt = item.acceptedAt > 0 ? WallClock.iso8601(milliseconds: item.acceptedAt) : nil
+            if kind == .deferred { event.nextAttemptAt = WallClock.iso8601(milliseconds: due) }
             event.node = context.node
             events.append(event)
             DeliveryMetrics.recordOutcome(kind, site: batch.site, acceptedAt: item.acceptedAt, now: now)
             context.logger.info("\(kind.rawValue)", metadata: [
                 "queue_id": "\(item.queueID)", "to": "\(result.recipient)", "mx": "\(result.remoteHost ?? "-")",
-                "egress_ip": "\(batch.egressIP)", "reply": "\(reply)", "attempt": "\(attempt)",
+                "egress_ip": "\(batch.egress)", "reply": "\(reply)", "attempt": "\(attempt)",
             ])
         }
         // A message that vanished has nothing left to account for.

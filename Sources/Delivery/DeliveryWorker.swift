@@ -21,7 +21,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     private var consumer: String
     private let nodeName: String
     private let egress: [EgressAddress]
-    private let pools: [String]
+    private let pools: [PoolName]
     private let sites: SiteResolver
     private let backoff: BackoffRules
 
@@ -86,7 +86,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     }
 
     private func deliver() async {
-        context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.joined(separator: ", ")), egress \(egress.map(\.id).joined(separator: ", "))")
+        context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.map(\.rawValue).joined(separator: ", ")), egress \(egress.map(\.id.rawValue).joined(separator: ", "))")
         await recoverClaims()
         let scout = Scout()
         await withTaskCancellationHandler {
@@ -132,7 +132,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             // Only one idle loop polls at a time (see `Scout`).
             guard await scout.enter() else { continue }
             var soonest: Int64? = nil
-            var found: (pool: String, domain: String)? = nil
+            var found: (pool: PoolName, domain: DomainName)? = nil
             for step in 0..<pools.count where found == nil {
                 let pool = pools[(turn + step) % pools.count]
                 do {
@@ -152,7 +152,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 await scout.leave()
                 await handle(pool: found.pool, domain: found.domain, scout: scout)
             } else {
-                let wait = soonest.map { max(5, min(100, $0 - Clock.nowMilliseconds())) } ?? 100
+                let wait = soonest.map { max(5, min(100, $0 - WallClock.nowMilliseconds())) } ?? 100
                 await scout.nap(for: .milliseconds(wait))
                 await scout.leave()
             }
@@ -165,7 +165,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// 5321 §3.3 allows any number of transactions per session). A short rate wait is
     /// waited out with the connection open, so a tightly limited site costs one connection
     /// per `max_messages_per_connection`, not one per batch.
-    private func handle(pool: String, domain: String, scout: Scout) async {
+    private func handle(pool: PoolName, domain: DomainName, scout: Scout) async {
         let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
         do { route = .success(try await context.router.targets(for: domain)) } catch { route = .failure(error) }
         let site: ResolvedSite
@@ -176,7 +176,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             site = sites.site(forDomain: domain, mxHosts: targets.filter { !$0.isImplicit }.map(\.host))
         case .failure:
             // No route: nothing will be sent, so no limits apply; the batch is settled at once.
-            site = ResolvedSite(name: "domain:\(domain)", shaping: ShapingSettings.builtIn)
+            site = sites.site(forDomain: domain, mxHosts: [])
         }
         let shaping = site.shaping
         let limited = (try? route.get()) != nil
@@ -197,19 +197,19 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 claim = try await context.queue.claim(
                     pool: pool, domain: domain, site: site.name, consumer: consumer, batchSize: batchSize,
                     claimTimeout: context.settings.claimTimeout.duration, siteRate: limited ? shaping.rate : nil,
-                    holding: open?.lease, candidates: candidates(pool: pool, shaping: limited ? shaping : nil, preferring: open?.lease.egressIP))
+                    holding: open?.lease, candidates: candidates(pool: pool, shaping: limited ? shaping : nil, preferring: open?.lease.unit.egress))
             } catch {
                 context.logger.warning("cannot claim work for \(domain): \(error)")
                 break
             }
             guard case .batch(let batch) = claim else {
                 guard case .wait(let ms, let reason) = claim else { break }
-                if reason != "empty" && reason != "claimed" {
+                if reason.isThrottle {
                     DeliveryMetrics.throttleWait(site: site.name, reason: reason)
                     context.logger.debug("waiting \(ms)ms for \(domain) (\(site.name)): \(reason)")
                 }
                 // Only a rate wait is worth waiting out with the connection open.
-                if open != nil, ms <= Self.maxWaitWithConnectionOpen, reason == "rate_ip" || reason == "rate_site" {
+                if open != nil, ms <= Self.maxWaitWithConnectionOpen, reason.isRateWait {
                     await pause(.milliseconds(ms))
                     continue
                 }
@@ -224,11 +224,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 context.logger.notice("took over \(batch.takenOver) item(s) of \(domain) from a worker presumed dead; they may be delivered twice")
             }
             // The claim chose another IP: the held lease was given back with it.
-            if let current = open, current.lease.egressIP != batch.egressIP {
+            if let current = open, current.lease.unit.egress != batch.egress {
                 await current.session?.quit()
                 open = nil
             }
-            let address = egress.first { $0.id == batch.egressIP }
+            let address = egress.first { $0.id == batch.egress }
             let origin = SMTPDeliverySession.Origin(localAddress: address?.bindAddress, heloName: address?.heloName ?? context.heloName,
                                                     tlsRequired: shaping.tlsRequired ?? false)
             let session = await deliver(batch, route: route, origin: origin, session: open?.session)
@@ -267,15 +267,15 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
 
     /// This host's IPs of `pool`, in weighted random order — the IP of a connection still
     /// open first, so it carries on — with the site's limits (nil: unlimited).
-    private func candidates(pool: String, shaping: ShapingSettings?, preferring held: String?) -> [EgressCandidate] {
+    private func candidates(pool: PoolName, shaping: ShapingSettings?, preferring held: EgressID?) -> [EgressCandidate] {
         var rng = SystemRandomNumberGenerator()
-        let today = Clock.nowMilliseconds() / 86_400_000
+        let today = WallClock.nowMilliseconds() / 86_400_000
         var ordered = EgressAddress.weightedOrder(egress.filter { $0.pool == pool }, using: &rng)
         if let held, let index = ordered.firstIndex(where: { $0.id == held }) {
             ordered.insert(ordered.remove(at: index), at: 0)
         }
         return ordered.map { address in
-            EgressCandidate(ip: address.id, maxConnections: shaping?.maxConnectionsPerIP ?? 0,
+            EgressCandidate(egress: address.id, maxConnections: shaping?.maxConnectionsPerIP ?? 0,
                             rate: shaping?.ratePerIP, connectionRate: shaping?.connectionRatePerIP,
                             warmupCap: shaping == nil ? nil : address.warmup?.cap(onDay: today))
         }
@@ -285,8 +285,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// outcomes; returns the connection if it is still open and usable.
     private func deliver(_ batch: ClaimedBatch, route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>,
                          origin: SMTPDeliverySession.Origin, session: SMTPDeliverySession?) async -> SMTPDeliverySession? {
-        DeliveryMetrics.connections(ip: batch.egressIP, site: batch.site, delta: 1)
-        defer { DeliveryMetrics.connections(ip: batch.egressIP, site: batch.site, delta: -1) }
+        DeliveryMetrics.connections(batch.unit, delta: 1)
+        defer { DeliveryMetrics.connections(batch.unit, delta: -1) }
         var kept: SMTPDeliverySession? = nil
         do {
             kept = try await withClaimKeptFresh(batch) {
@@ -324,21 +324,21 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         let name = rule.name ?? "\(rule.action.rawValue)"
         let stops = rule.action != .slow
         guard applied.insert(name).inserted else { return stops ? .stop : .proceed }
-        let now = Clock.nowMilliseconds()
-        var event = DeliveryEvent(event: .backoff, time: Clock.iso8601(milliseconds: now), queueID: "", messageID: nil, sender: "")
-        event.domain = batch.domain
-        event.site = batch.site
-        event.egressIP = rule.action == .suspendSite ? nil : batch.egressIP
+        let now = WallClock.nowMilliseconds()
+        var event = DeliveryEvent(event: .backoff, time: WallClock.iso8601(milliseconds: now), queueID: "", messageID: nil, sender: "")
+        event.domain = batch.domain.rawValue
+        event.site = batch.site.rawValue
+        event.egressIP = rule.action == .suspendSite ? nil : batch.egress.rawValue
         event.action = rule.action.rawValue
         event.rule = name
         event.factor = rule.action == .slow ? rule.factor : nil
         // Stored as the suspension's reason, which `hikyaku queue` prints: bounded, no controls.
         let text = RemoteText.capped(reply.singleLineText)
         event.reply = text
-        event.until = Clock.iso8601(milliseconds: now + rule.duration.milliseconds)
+        event.until = WallClock.iso8601(milliseconds: now + rule.duration.milliseconds)
         event.node = context.node
         do {
-            if try await context.queue.adapt(action: rule.action.rawValue, unit: batch.unit, site: batch.site,
+            if try await context.queue.adapt(action: rule.action.rawValue, unit: batch.unit,
                                              factor: rule.factor, duration: rule.duration.duration, event: event) {
                 DeliveryMetrics.backoffAction(site: batch.site, action: rule.action.rawValue)
                 context.logger.notice("backoff: \(rule.action.rawValue) \(batch.unit) for \(rule.duration) after '\(text)' (rule \(name))")

@@ -94,7 +94,7 @@ struct DestinationPolicy: Sendable {
     /// host's listener, without that MX and every less preferred one). Throws a permanent
     /// routing error naming the first refused address when nothing is left to try because
     /// of that: `5.4.6` (routing loop) for an own listener, `5.4.4` (unable to route) else.
-    func screen(_ targets: [DestinationRouter.Target], domain: String, localAddresses: Set<[UInt8]>) throws(DestinationRouter.RoutingError) -> [DestinationRouter.Target] {
+    func screen(_ targets: [DestinationRouter.Target], domain: DomainName, localAddresses: Set<[UInt8]>) throws(DestinationRouter.RoutingError) -> [DestinationRouter.Target] {
         var refusals: [(host: String, address: SocketAddress, verdict: Verdict)] = []
         var screened = targets
         var loopPreference: UInt16? = nil

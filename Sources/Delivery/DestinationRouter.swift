@@ -27,23 +27,32 @@ struct DestinationRouter: Sendable {
         var reply: String
     }
 
-    let routes: [String: String]
+    /// `delivery.routes`, by normalised domain (a route written `Example.COM.` applies).
+    let routes: [DomainName: String]
     let mxPort: Int
     let dns: DNSResolver
     let policy: DestinationPolicy
     let localAddresses: LocalAddresses
 
-    func targets(for domain: String) async throws(RoutingError) -> [Target] {
+    init(routes: [String: String], mxPort: Int, dns: DNSResolver, policy: DestinationPolicy, localAddresses: LocalAddresses) {
+        self.routes = Dictionary(routes.map { (DomainName(normalizing: $0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
+        self.mxPort = mxPort
+        self.dns = dns
+        self.policy = policy
+        self.localAddresses = localAddresses
+    }
+
+    func targets(for domain: DomainName) async throws(RoutingError) -> [Target] {
         try policy.screen(try await unscreenedTargets(for: domain), domain: domain, localAddresses: localAddresses.current())
     }
 
-    private func unscreenedTargets(for domain: String) async throws(RoutingError) -> [Target] {
-        if let route = routes[domain] ?? routes[domain.lowercased()], let (host, port) = HostPort.parse(route) {
+    private func unscreenedTargets(for domain: DomainName) async throws(RoutingError) -> [Target] {
+        if let route = routes[domain], let (host, port) = HostPort.parse(route) {
             return [Target(host: host, addresses: try await resolve(host: host, port: port, domain: domain), isRoute: true)]
         }
         let exchangers: [MailExchanger]
         do {
-            exchangers = try await dns.mailExchangers(for: domain)
+            exchangers = try await dns.mailExchangers(for: domain.rawValue)
         } catch let error as DNSError {
             if error.isPermanent {
                 let reply = error.code == .nullMX ?
@@ -62,7 +71,7 @@ struct DestinationRouter: Sendable {
         }
     }
 
-    private func resolve(host: String, port: Int, domain: String) async throws(RoutingError) -> [SocketAddress] {
+    private func resolve(host: String, port: Int, domain: DomainName) async throws(RoutingError) -> [SocketAddress] {
         if let literal = try? SocketAddress(ipAddress: host, port: port) { return [literal] }
         do {
             let addresses = try await dns.addresses(host)

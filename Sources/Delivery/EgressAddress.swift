@@ -5,20 +5,20 @@ import RelayCore
 struct EgressAddress: Sendable {
     /// The name limits and leases are kept under: the IP, or `host:<hostname>` when no
     /// egress addresses are configured (the system then picks the source address).
-    var id: String
+    var id: EgressID
     var bindAddress: SocketAddress?
     var heloName: String
-    var pool: String
+    var pool: PoolName
     var weight: Int
     var warmup: WarmupSettings?
 
     static func all(settings: DeliverySettings, hostname: String) throws -> [EgressAddress] {
         let defaultHelo = settings.heloName ?? hostname
         guard !settings.egress.isEmpty else {
-            return [EgressAddress(id: "host:\(hostname)", bindAddress: nil, heloName: defaultHelo, pool: PoolName.default, weight: 1)]
+            return [EgressAddress(id: .host(hostname), bindAddress: nil, heloName: defaultHelo, pool: .default, weight: 1)]
         }
         return try settings.egress.map { ip in
-            EgressAddress(id: ip.address, bindAddress: try SocketAddress(ipAddress: ip.address, port: 0),
+            EgressAddress(id: EgressID(rawValue: ip.address), bindAddress: try SocketAddress(ipAddress: ip.address, port: 0),
                           heloName: ip.helo ?? defaultHelo, pool: ip.pool, weight: ip.weight, warmup: ip.warmup)
         }
     }

@@ -3,7 +3,7 @@ import SMTPProtocol
 /// What one delivery attempt did for one recipient.
 struct RecipientResult: Sendable {
     enum Kind: Sendable { case delivered, deferred, bounced }
-    var recipient: String
+    var recipient: Mailbox
     var kind: Kind
     /// The relay's own explanation when no remote reply decided (no route, TLS, a lost
     /// connection), already in reply form: `451 4.4.1 Could not reach …`.
@@ -15,14 +15,14 @@ struct RecipientResult: Sendable {
     var remoteReply: SMTPReply?
 
     /// A result decided by the relay itself.
-    init(recipient: String, kind: Kind, reply: String) {
+    init(recipient: Mailbox, kind: Kind, reply: String) {
         self.recipient = recipient
         self.kind = kind
         self.localReply = reply
     }
 
     /// A result decided by the remote server's reply.
-    init(recipient: String, remoteReply: SMTPReply, remoteHost: String?, remoteIP: String?) {
+    init(recipient: Mailbox, remoteReply: SMTPReply, remoteHost: String?, remoteIP: String?) {
         self.recipient = recipient
         self.kind = Self.kind(forCode: remoteReply.code)
         self.remoteReply = remoteReply

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import OutboundTLS
+import RelayCore
 import SMTPClient
 import SMTPProtocol
 
@@ -9,13 +10,13 @@ extension SMTPDeliverySession {
     /// EHLO/HELO under the TLS each host requires (``TLSRequirement``: the domain's MTA-STS
     /// policy, DANE, the site's `tls_required`). Throws a transient reply describing the last
     /// failure when none does — `4.7.5` when every host failed for a TLS reason.
-    static func open(targets: [DestinationRouter.Target], domain: String, origin: Origin, context: DeliveryContext,
+    static func open(targets: [DestinationRouter.Target], domain: DomainName, origin: Origin, context: DeliveryContext,
                      logger: Logger) async throws(RecipientFailure) -> SMTPDeliverySession {
         var lastProblem = "no mail exchanger addresses"
         var lastReply: SMTPReply?
         var tlsProblems: [TLSPolicyFailure] = []
         var otherProblems = 0
-        let policy = targets.first?.isRoute == true ? nil : await context.mtaSTS?.policy(for: domain)
+        let policy = targets.first?.isRoute == true ? nil : await context.mtaSTS?.policy(for: domain.rawValue)
         for target in targets {
             let requirement: TLSRequirement
             switch await Self.requirement(for: target, domain: domain, policy: policy, origin: origin, context: context, logger: logger) {
@@ -56,7 +57,7 @@ extension SMTPDeliverySession {
 
     /// What `target` must offer: DANE when its MX answer and TLSA records are authenticated,
     /// else the MTA-STS policy, else the site's `tls_required`.
-    private static func requirement(for target: DestinationRouter.Target, domain: String, policy: MTASTSPolicy?, origin: Origin,
+    private static func requirement(for target: DestinationRouter.Target, domain: DomainName, policy: MTASTSPolicy?, origin: Origin,
                                     context: DeliveryContext, logger: Logger) async -> Result<TLSRequirement, TLSRefusal> {
         var dane: DANEMatcher? = nil
         if let resolver = context.dane, target.isAuthenticated, !target.isRoute {
@@ -77,7 +78,7 @@ extension SMTPDeliverySession {
                 return .failure(TLSRefusal(reason: "TLSA lookup of \(name) failed: \(error)"))
             }
         }
-        let decision = TLSRequirement.decide(host: target.host, domain: domain, policy: policy, dane: dane,
+        let decision = TLSRequirement.decide(host: target.host, domain: domain.rawValue, policy: policy, dane: dane,
                                              siteRequiresTLS: origin.tlsRequired, verifySiteTLS: context.settings.verifyTLSRequired)
         if let policy, policy.mode == .testing, !policy.matches(host: target.host) {
             // RFC 8461 §5: testing mode delivers anyway and only reports.

@@ -29,8 +29,8 @@ struct SMTPDeliverySession {
 
     /// One mail transaction for some recipients of one message. Returns a result per
     /// recipient, in order; throws only when the connection itself failed.
-    mutating func transact(sender: String, recipients: [String], body: ByteBuffer) async throws -> [RecipientResult] {
-        var action = machine.beginTransaction(from: Self.reversePath(sender), to: recipients.map(Self.forwardPath), size: body.readableBytes)
+    mutating func transact(sender: ReversePath, recipients: [Mailbox], body: ByteBuffer) async throws -> [RecipientResult] {
+        var action = machine.beginTransaction(from: sender, to: recipients.map { ForwardPath($0) }, size: body.readableBytes)
         while true {
             switch action {
             case .transactionComplete(let outcome):

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// The domains of the addresses in a `From:` or `Sender:` field value, for the account
 /// check that a tenant sends only as its own domains (the author domain DMARC aligns on,
 /// RFC 7489 §3.1).
@@ -18,10 +20,8 @@ enum FromHeader {
         while let at = rest.firstIndex(of: "@") {
             rest = rest[rest.index(after: at)...]
             let end = rest.firstIndex(where: isDomainTerminator) ?? rest.endIndex
-            var domain = rest[..<end].lowercased()
-            while domain.hasSuffix(".") { domain.removeLast() }
             // An empty domain (`x@ <y@ours>`) is kept: it is not an allowed one either.
-            domains.append(domain)
+            domains.append(DomainName(normalizing: rest[..<end]).rawValue)
             rest = rest[end...]
         }
         return domains

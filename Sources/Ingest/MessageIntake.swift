@@ -78,12 +78,13 @@ public struct MessageIntake: Sendable {
         }
     }
 
-    /// The envelope (RFC 5321 §2.3.1): `sender` empty for the null reverse-path `<>`.
+    /// The envelope (RFC 5321 §2.3.1), as parsed: it reaches the queue and the worker
+    /// without being turned back into text in between.
     public struct Envelope: Sendable {
-        public var sender: String
-        public var recipients: [String]
+        public var sender: ReversePath
+        public var recipients: [Mailbox]
 
-        public init(sender: String, recipients: [String]) {
+        public init(sender: ReversePath, recipients: [Mailbox]) {
             self.sender = sender
             self.recipients = recipients
         }
@@ -95,7 +96,7 @@ public struct MessageIntake: Sendable {
         let received = ReceivedHeader.render(
             heloName: trace.heloName, clientIP: submitter.clientIP ?? "unknown", hostname: self.hostname,
             protocolName: trace.protocolName, queueID: id, recipient: trace.onlyRecipient,
-            date: Clock.rfc5322Date(milliseconds: Clock.nowMilliseconds()))
+            date: WallClock.rfc5322Date(milliseconds: WallClock.nowMilliseconds()))
         let assembler = MessageAssembler(
             receivedHeader: received, generatedMessageID: "<\(id.rawValue)@\(self.hostname)>",
             wantsFrom: (submitter.account?.restrictSenders ?? false) || self.accounts.hasSigningDomains)
@@ -128,7 +129,7 @@ public struct MessageIntake: Sendable {
     public func enqueue(_ message: IncomingMessage, envelope: Envelope, from submitter: Submitter, streamed: Bool) async -> IntakeResult {
         var message = message
         let id = message.queueID
-        let deadline = Clock.nowMilliseconds() + self.settings.enqueueTimeout.milliseconds
+        let deadline = WallClock.nowMilliseconds() + self.settings.enqueueTimeout.milliseconds
         let size = message.size
         let rest = message.assembler.canFlush ? message.assembler.takePending() : message.assembler.pending
         var stored = NewMessage(
@@ -217,7 +218,7 @@ public struct MessageIntake: Sendable {
 
     /// The `DKIM-Signature:` fields for `message`, one per key, each ending in CRLF.
     static func sign(_ message: ByteBuffer, with signers: [DKIMSigner]) throws -> String {
-        let now = Clock.nowMilliseconds() / 1000
+        let now = WallClock.nowMilliseconds() / 1000
         var fields = ""
         for signer in signers {
             var field = try message.withUnsafeReadableBytes { try signer.sign($0, time: now) }

@@ -325,8 +325,7 @@ final class SMTPIngestSession: SMTPServerSession {
         updateThrottle(server)
         let intake = self.intake
         let streamed = streamingBody
-        let envelope = MessageIntake.Envelope(sender: transaction.reversePath.mailbox?.description ?? "",
-                                              recipients: transaction.recipients.compactMap { $0.mailbox?.description })
+        let envelope = MessageIntake.Envelope(sender: transaction.reversePath, recipients: transaction.recipients.compactMap(\.mailbox))
         let stored = task(server) { await intake.enqueue(message, envelope: envelope, from: submitter, streamed: streamed) }
         server.hold(until: stored) { [self] server, result in
             streamingBody = false

@@ -1,3 +1,4 @@
+import RelayCore
 import RedisClient
 
 /// A worker identity's lease in Redis (`node:<name>`, see docs/KEY-LAYOUT.md), and the
@@ -64,7 +65,7 @@ extension MessageQueue {
     /// and the connection leases it held are freed. Each destination with work is in
     /// `ready:<pool>` (only hk_claim/hk_complete remove it, once its stream is empty), so
     /// walking that index (`ZSCAN`, safe while it changes) finds every stream.
-    public func recoverClaims(consumer: String, pools: [String]) async throws(QueueError) -> Recovery {
+    public func recoverClaims(consumer: String, pools: [PoolName]) async throws(QueueError) -> Recovery {
         let keys = self.keys
         let leases = try await call("hk_recover_leases", keys: [keys.leases(consumer: consumer)],
                                     [.string(keys.connectionsStem)]).int ?? 0
@@ -83,11 +84,11 @@ extension MessageQueue {
                 }
                 cursor = next
                 // Members and scores alternate.
-                let domains = stride(from: 0, to: flat.count, by: 2).compactMap { flat[$0].string }
+                let domains = stride(from: 0, to: flat.count, by: 2).compactMap { flat[$0].string.map(DomainName.init(rawValue:)) }
                 if !domains.isEmpty {
                     let declared = [keys.ready(pool: pool)]
                         + domains.flatMap { [keys.stream(pool: pool, domain: $0), keys.scanned(pool: pool, domain: $0)] }
-                    entries += try await call("hk_recover", keys: declared, [.string(consumer)] + domains.map { .string($0) }).int ?? 0
+                    entries += try await call("hk_recover", keys: declared, [.string(consumer)] + domains.map { .string($0.rawValue) }).int ?? 0
                 }
             } while cursor != "0"
         }

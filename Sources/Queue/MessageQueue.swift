@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import RedisClient
 import RelayCore
+import SMTPProtocol
 import Synchronization
 
 /// The queue in Redis (data model: `QueueKeys` and docs/KEY-LAYOUT.md; steps:
@@ -73,7 +74,7 @@ public final class MessageQueue: Sendable {
         // The Redis command itself gives up after `commandTimeout`; the script must refuse
         // to run after whichever comes first, less a margin for the reply's way back, so a
         // message is never stored after its client was told 451.
-        let now = Clock.nowMilliseconds()
+        let now = WallClock.nowMilliseconds()
         let wait = min(deadline, now + configuration.commandTimeout.milliseconds) - now
         let scriptDeadline = now + wait - min(500, wait / 10)
         let keys = self.keys
@@ -85,16 +86,17 @@ public final class MessageQueue: Sendable {
         case .streamed:
             args += ["1", ""]
         }
-        var accepted = DeliveryEvent(event: .accepted, time: Clock.iso8601(milliseconds: Clock.nowMilliseconds()),
-                                     queueID: message.queueID.rawValue, messageID: message.messageID, sender: message.sender)
-        accepted.recipients = message.recipients
+        var accepted = DeliveryEvent(event: .accepted, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
+                                     queueID: message.queueID.rawValue, messageID: message.messageID,
+                                     sender: EnvelopeCoding.field(message.sender))
+        accepted.recipients = message.recipients.map(\.description)
         accepted.size = message.size
         accepted.clientIP = message.clientIP
         accepted.authUser = message.authUser
         accepted.account = message.account?.name
-        args += [.integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(accepted)), .string(message.pool)]
+        args += [.integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(accepted)), .string(message.pool.rawValue)]
 
-        var fields: [(String, String)] = [("sender", message.sender), ("size", String(message.size))]
+        var fields: [(String, String)] = [("sender", EnvelopeCoding.field(message.sender)), ("size", String(message.size))]
         if let id = message.messageID { fields.append(("mid", id)) }
         if let account = message.account { fields.append(("acct", account.name)) }
         if let added = message.addedHeader { fields.append(("hdr", added)) }
@@ -103,12 +105,12 @@ public final class MessageQueue: Sendable {
 
         var declared = [keys.message(id), keys.body(id), keys.streamedBody(id), keys.ready(pool: message.pool),
                         keys.depth(pool: message.pool), keys.events]
-        let byDomain = Dictionary(grouping: message.recipients, by: { Self.domain(of: $0) })
+        let byDomain = Dictionary(grouping: message.recipients, by: \.destination)
         args.append(.integer(Int64(byDomain.count)))
         for (domain, recipients) in byDomain.sorted(by: { $0.key < $1.key }) {
             declared.append(keys.stream(pool: message.pool, domain: domain))
-            args += [.string(domain), .integer(Int64(recipients.count))]
-            args += recipients.map { .string($0) }
+            args += [.string(domain.rawValue), .integer(Int64(recipients.count))]
+            args += recipients.map { .string($0.description) }
         }
         let account = message.account?.name ?? ""
         args += [.string(account), .integer(Int64(message.account?.hourly ?? -1)),
@@ -139,18 +141,9 @@ public final class MessageQueue: Sendable {
         return acceptedAt
     }
 
-    /// The destination a recipient's work is keyed by: its domain, lower-cased, without a
-    /// trailing dot.
-    public static func domain(of address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return "" }
-        var domain = address[address.index(after: at)...].lowercased()
-        while domain.hasSuffix(".") { domain.removeLast() }
-        return domain
-    }
-
     /// Redis clock minus local clock, re-measured every 30 s (one `TIME` round trip).
     private func redisClockOffset() async throws(QueueError) -> Int64 {
-        let now = Clock.nowMilliseconds()
+        let now = WallClock.nowMilliseconds()
         if let known = clockOffset.withLock({ $0 }), now - known.measuredAt < 30_000 {
             return known.offset
         }
@@ -160,12 +153,12 @@ public final class MessageQueue: Sendable {
             // The first command may also open a connection and load the functions; time
             // only a round trip on an open one.
             _ = try await redis.send(RedisCommand("PING", []))
-            before = Clock.nowMilliseconds()
+            before = WallClock.nowMilliseconds()
             reply = try await redis.send(RedisCommand("TIME", []))
         } catch {
             throw .redis(error)
         }
-        let after = Clock.nowMilliseconds()
+        let after = WallClock.nowMilliseconds()
         guard let parts = reply.array, parts.count == 2,
               let seconds = parts[0].string.flatMap(Int64.init), let micros = parts[1].string.flatMap(Int64.init)
         else { throw .malformed("TIME returned \(reply)") }
@@ -179,14 +172,14 @@ public final class MessageQueue: Sendable {
 
     /// The first destination of `pool` that is due, held for `hold` so other workers move
     /// on while this one looks up its site and calls `claim`.
-    public func next(pool: String, hold: Duration) async throws(QueueError) -> NextDestination {
+    public func next(pool: PoolName, hold: Duration) async throws(QueueError) -> NextDestination {
         let reply = try await call("hk_next", keys: [keys.ready(pool: pool)], [.integer(hold.milliseconds)])
         guard let parts = reply.array, let domain = parts.first?.string else { throw .malformed("hk_next returned \(reply)") }
         if domain.isEmpty {
             let next = parts.count > 1 ? parts[1].int : nil
             return .idle(nextDueAt: next.flatMap { $0 < 0 ? nil : $0 })
         }
-        return .domain(domain)
+        return .domain(DomainName(rawValue: domain))
     }
 
     /// Claims up to `batchSize` work items of `domain` to send from the first candidate IP
@@ -195,37 +188,39 @@ public final class MessageQueue: Sendable {
     /// gathers before it is due again. `holding`: the connection the caller still has open
     /// to this destination — reused (no new lease, no connection limits) when its IP is
     /// chosen, its lease given back when another is.
-    public func claim(pool: String, domain: String, site: String, consumer: String, batchSize: Int,
+    public func claim(pool: PoolName, domain: DomainName, site: SiteName, consumer: String, batchSize: Int,
                       claimTimeout: Duration, siteRate: Rate?, gather: Duration = .milliseconds(50),
                       holding: HeldConnection? = nil,
                       candidates: [EgressCandidate]) async throws(QueueError) -> ClaimResult {
-        let day = Clock.nowMilliseconds() / 86_400_000
+        let day = WallClock.nowMilliseconds() / 86_400_000
         let keys = self.keys
         var declared = [keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
                         keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
                         keys.leases(consumer: consumer)]
         var args: [RESPArgument] = [
-            .string(domain), .string(site), .string(consumer),
+            .string(domain.rawValue), .string(site.rawValue), .string(consumer),
             .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
             .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)),
-            .integer(gather.milliseconds), .string(holding?.egressIP ?? ""), .string(holding?.lease ?? ""),
+            .integer(gather.milliseconds), .string(holding?.unit.egress.rawValue ?? ""), .string(holding?.lease.rawValue ?? ""),
             .integer(Int64(candidates.count)),
         ]
         for candidate in candidates {
-            let unit = candidate.ip + "|" + site
-            declared += [keys.suspendedIP(unit: unit), keys.suspendedIPEverywhere(candidate.ip), keys.warmup(ip: candidate.ip, day: day),
+            let unit = DeliveryUnit(egress: candidate.egress, site: site)
+            declared += [keys.suspendedIP(unit: unit), keys.suspendedIPEverywhere(candidate.egress), keys.warmup(egress: candidate.egress, day: day),
                          keys.connections(unit: unit), keys.connectionRate(unit: unit), keys.slowdown(unit: unit),
                          keys.ipRate(unit: unit)]
-            args += [.string(candidate.ip), .integer(Int64(candidate.maxConnections)),
+            args += [.string(candidate.egress.rawValue), .integer(Int64(candidate.maxConnections)),
                      .integer(candidate.rate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.rate?.burst ?? 1)),
                      .integer(candidate.connectionRate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.connectionRate?.burst ?? 1)),
                      .integer(Int64(candidate.warmupCap ?? -1))]
         }
-        if let holding { declared.append(keys.connections(unit: holding.egressIP + "|" + site)) }
+        if let holding { declared.append(keys.connections(unit: DeliveryUnit(egress: holding.unit.egress, site: site))) }
         let reply = try await call("hk_claim", keys: declared, args)
         guard let parts = reply.array, let first = parts.first?.string else { throw .malformed("hk_claim returned \(reply)") }
         if first.isEmpty {
-            return .wait(milliseconds: parts.count > 1 ? parts[1].int ?? 0 : 0, reason: parts.count > 2 ? parts[2].string ?? "" : "")
+            let reason = parts.count > 2 ? parts[2].string ?? "" : ""
+            guard let known = ClaimWaitReason(rawValue: reason) else { throw .malformed("hk_claim gave an unknown wait reason '\(reason)'") }
+            return .wait(milliseconds: parts.count > 1 ? parts[1].int ?? 0 : 0, reason: known)
         }
         guard parts.count >= 4, let ip = parts[1].string, let lease = parts[2].string, let takenOver = parts[3].int else {
             throw .malformed("hk_claim returned \(reply)")
@@ -239,22 +234,23 @@ public final class MessageQueue: Sendable {
                 if let name = fields[index].string { map[name] = fields[index + 1].string }
                 index += 2
             }
-            guard let qid = map["q"], let recipients = map["r"] else {
+            guard let qid = map["q"], let field = map["r"], let recipients = EnvelopeCoding.recipients(field: field) else {
                 logger.error("malformed work entry; skipping", metadata: ["entry": "\(id)", "domain": "\(domain)"])
                 continue
             }
             items.append(WorkItem(entryID: id, queueID: QueueID(rawValue: qid),
-                                  recipients: recipients.split(separator: "\n").map(String.init),
+                                  recipients: recipients,
                                   previousAttempts: Int(map["n"] ?? "0") ?? 0,
                                   acceptedAt: Int64(map["t"] ?? "0") ?? 0))
         }
-        return .batch(ClaimedBatch(pool: pool, domain: domain, site: site, egressIP: ip, lease: lease, items: items, takenOver: Int(takenOver)))
+        return .batch(ClaimedBatch(pool: pool, domain: domain, unit: DeliveryUnit(egress: EgressID(rawValue: ip), site: site),
+                                   lease: LeaseName(rawValue: lease), items: items, takenOver: Int(takenOver)))
     }
 
     /// Gives a connection lease back.
     public func release(_ connection: HeldConnection) async throws(QueueError) {
-        _ = try await call("hk_release", keys: [keys.connections(unit: connection.unit), keys.leases(consumer: Self.consumer(ofLease: connection.lease))],
-                           [.string(connection.unit), .string(connection.lease)])
+        _ = try await call("hk_release", keys: [keys.connections(unit: connection.unit), keys.leases(consumer: connection.lease.consumer)],
+                           [.string(connection.unit.rawValue), .string(connection.lease.rawValue)])
     }
 
     /// Keeps a long-running batch's claims and connection lease fresh (`XCLAIM … JUSTID`
@@ -264,7 +260,7 @@ public final class MessageQueue: Sendable {
         _ = try await call("hk_refresh",
                            keys: [keys.stream(pool: batch.pool, domain: batch.domain), keys.connections(unit: batch.unit),
                                   keys.leases(consumer: consumer)],
-                           [.string(consumer), .string(batch.lease), .integer(leaseFor.milliseconds)] + entryIDs.map { .string($0) })
+                           [.string(consumer), .string(batch.lease.rawValue), .integer(leaseFor.milliseconds)] + entryIDs.map { .string($0) })
     }
 
     /// Gives claimed items back untouched (no attempt counted), for another worker or later.
@@ -279,12 +275,12 @@ public final class MessageQueue: Sendable {
     /// Applies an adaptive-backoff action and records `event`. Returns false when an
     /// equivalent action was already in force (nothing written).
     @discardableResult
-    public func adapt(action: String, unit: String, site: String, factor: Double, duration: Duration, event: DeliveryEvent) async throws(QueueError) -> Bool {
+    public func adapt(action: String, unit: DeliveryUnit, factor: Double, duration: Duration, event: DeliveryEvent) async throws(QueueError) -> Bool {
         let target: [String]
         switch action {
         case "slow": target = [keys.slowdown(unit: unit), keys.slowdownLock(unit: unit)]
         case "suspend_ip": target = [keys.suspendedIP(unit: unit)]
-        case "suspend_site": target = [keys.suspendedSite(site)]
+        case "suspend_site": target = [keys.suspendedSite(unit.site)]
         default: throw .rejected("unknown adaptive-backoff action \(action)")
         }
         let reply = try await call("hk_adapt", keys: [keys.events] + target,
@@ -307,7 +303,10 @@ public final class MessageQueue: Sendable {
         for (index, id) in ids.enumerated() {
             guard let envelope = replies[2 * index].array, envelope.count == 5,
                   var body = replies[2 * index + 1].buffer else { continue }
-            guard let sender = envelope[0].string else { continue }
+            guard let field = envelope[0].string, let sender = EnvelopeCoding.sender(field: field) else {
+                logger.error("stored message has an unreadable sender; skipping", metadata: ["queue_id": "\(id)"])
+                continue
+            }
             if let added = envelope[4].buffer, added.readableBytes > 0 {
                 // The added header fields (DKIM signatures) go on top of the stored message.
                 var whole = ByteBuffer()
@@ -325,14 +324,14 @@ public final class MessageQueue: Sendable {
     /// Records outcomes and acknowledges the items in one atomic step. Returns how many
     /// items were still this worker's to settle (others were taken over and are ignored).
     @discardableResult
-    public func complete(pool: String, consumer: String, domain: String, outcomes: [WorkOutcome]) async throws(QueueError) -> Int {
+    public func complete(pool: PoolName, consumer: String, domain: DomainName, outcomes: [WorkOutcome]) async throws(QueueError) -> Int {
         let guardrail = configuration.bounceGuard
         // The pause event is only needed (and built) when some outcome has an account.
         let template = outcomes.contains { $0.account != nil } ? Self.pauseEventTemplate(guardrail) : ByteBuffer()
         let keys = self.keys
         var declared = [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool), keys.deferred, keys.depth(pool: pool),
                         keys.events, keys.accountsVersion]
-        var args: [RESPArgument] = [.string(consumer), .string(domain),
+        var args: [RESPArgument] = [.string(consumer), .string(domain.rawValue),
                                     .integer(Int64(configuration.eventsMaxLength)),
                                     .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
                                     .integer(Int64(guardrail.windowHours)), .bytes(template), .string(keys.bouncesStem),
@@ -343,8 +342,9 @@ public final class MessageQueue: Sendable {
             if let account = outcome.account { declared.append(keys.accountPaused(account)) }
             args += [.string(item.entryID), .integer(Int64(outcome.finalCount))]
             if let retry = outcome.retry, !retry.recipients.isEmpty {
-                let member = [item.entryID, pool, domain, item.queueID.rawValue, String(item.previousAttempts + 1),
-                              String(item.acceptedAt), retry.recipients.joined(separator: "\n")].joined(separator: "\t")
+                let member = DeferredMember(entryID: item.entryID, pool: pool, domain: domain, queueID: item.queueID,
+                                            attempts: item.previousAttempts + 1, acceptedAt: item.acceptedAt,
+                                            recipients: retry.recipients.map(\.description)).rawValue
                 args += [.string(member), .integer(retry.dueAt + (clockOffset.withLock { $0?.offset } ?? 0))]
             } else {
                 args += [.string(""), .integer(0)]
@@ -366,7 +366,7 @@ public final class MessageQueue: Sendable {
         event.account = "%ACCOUNT%"
         event.reply = "hard-bounce rate %RATE% is over the threshold of \(Self.percent(guardrail.threshold)); "
             + "sending is paused until an operator runs `hikyaku account resume %ACCOUNT%`"
-        event.time = Clock.iso8601(milliseconds: Clock.nowMilliseconds())
+        event.time = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
         return EventCoding.encode(event)
     }
 
@@ -383,7 +383,7 @@ public final class MessageQueue: Sendable {
     }
 
     /// Recipients accepted into `pool` and not yet final.
-    public func depth(pool: String) async throws(QueueError) -> Int {
+    public func depth(pool: PoolName) async throws(QueueError) -> Int {
         do {
             return Int(try await redis.send(RedisCommand("GET", [.string(keys.depth(pool: pool))])).int ?? 0)
         } catch {
@@ -405,12 +405,6 @@ public final class MessageQueue: Sendable {
 
     static func fcall(_ function: String, keys: [String], _ args: [RESPArgument]) -> RedisCommand {
         RedisCommand("FCALL", [.string(function), .integer(Int64(keys.count))] + keys.map { .string($0) } + args)
-    }
-
-    /// The worker identity a connection lease belongs to: a lease is `<consumer>#<n>`.
-    static func consumer(ofLease lease: String) -> String {
-        guard let hash = lease.lastIndex(of: "#") else { return lease }
-        return String(lease[..<hash])
     }
 
     static func queueError(_ error: any Error) -> QueueError {

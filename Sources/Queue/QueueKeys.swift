@@ -6,7 +6,7 @@ import RelayCore
 /// depends on what it reads inside the call (Redis's clock, a set's members) — it then
 /// gets the stem from here (the `…Stem` members) and appends the rest.
 ///
-/// `<unit>` is `<egress ip>|<site>`.
+/// `<unit>` is a ``DeliveryUnit``: `<egress>|<site>`.
 public struct QueueKeys: Sendable, Hashable {
     /// Prepended to every key (`queue.key_prefix`, default `hk:`).
     public let prefix: String
@@ -24,17 +24,17 @@ public struct QueueKeys: Sendable, Hashable {
     /// String: a large body being streamed in (`APPEND`), renamed to `body:` at acceptance.
     public func streamedBody(_ id: QueueID) -> String { prefix + "tmp:" + id.rawValue }
     /// Stream with consumer group `workers`: one entry per (message, recipient domain).
-    public func stream(pool: String, domain: String) -> String { streamStem + pool + ":" + domain }
+    public func stream(pool: PoolName, domain: DomainName) -> String { streamStem + pool.rawValue + ":" + domain.rawValue }
     /// Sorted set: the pool's domains with work, scored by when they are next due (ms).
-    public func ready(pool: String) -> String { readyStem + pool }
+    public func ready(pool: PoolName) -> String { readyStem + pool.rawValue }
     /// Counter: recipients accepted into the pool and not yet final.
-    public func depth(pool: String) -> String { depthStem + pool }
+    public func depth(pool: PoolName) -> String { depthStem + pool.rawValue }
     /// Sorted set: work waiting for a retry (``DeferredMember``), scored by due time (ms).
     public var deferred: String { prefix + "deferred" }
     /// Stream: one JSON event per outcome (field `e`).
     public var events: String { prefix + "events" }
     /// `done` while a recent look for a dead worker's entries makes another unnecessary.
-    public func scanned(pool: String, domain: String) -> String { prefix + "scanned:" + pool + ":" + domain }
+    public func scanned(pool: PoolName, domain: DomainName) -> String { prefix + "scanned:" + pool.rawValue + ":" + domain.rawValue }
 
     public var messageStem: String { prefix + "msg:" }
     public var bodyStem: String { prefix + "body:" }
@@ -51,25 +51,25 @@ public struct QueueKeys: Sendable, Hashable {
     /// Counter behind lease names (`<consumer>#<n>`).
     public var leaseSequence: String { prefix + "leaseseq" }
     /// Sorted set: connection leases of an (IP, site) unit, scored by expiry (ms).
-    public func connections(unit: String) -> String { connectionsStem + unit }
+    public func connections(unit: DeliveryUnit) -> String { connectionsStem + unit.rawValue }
     public var connectionsStem: String { prefix + "conn:" }
 
     // MARK: Limits and backoff
 
     /// GCRA theoretical arrival times (µs).
-    public func ipRate(unit: String) -> String { prefix + "gcra:ip:" + unit }
-    public func siteRate(site: String) -> String { prefix + "gcra:site:" + site }
-    public func connectionRate(unit: String) -> String { prefix + "gcra:conn:" + unit }
+    public func ipRate(unit: DeliveryUnit) -> String { prefix + "gcra:ip:" + unit.rawValue }
+    public func siteRate(site: SiteName) -> String { prefix + "gcra:site:" + site.rawValue }
+    public func connectionRate(unit: DeliveryUnit) -> String { prefix + "gcra:conn:" + unit.rawValue }
     /// Messages sent by an IP in a UTC day (warm-up cap).
-    public func warmup(ip: String, day: Int64) -> String { prefix + "warm:" + ip + ":" + String(day) }
+    public func warmup(egress: EgressID, day: Int64) -> String { prefix + "warm:" + egress.rawValue + ":" + String(day) }
     /// The (IP, site) rate factor of adaptive backoff, and its once-per-tenth lock.
-    public func slowdown(unit: String) -> String { slowdownStem + unit }
+    public func slowdown(unit: DeliveryUnit) -> String { slowdownStem + unit.rawValue }
     public var slowdownStem: String { prefix + "slow:" }
-    public func slowdownLock(unit: String) -> String { prefix + "slowlock:" + unit }
+    public func slowdownLock(unit: DeliveryUnit) -> String { prefix + "slowlock:" + unit.rawValue }
     /// Present while suspended; the value says why.
-    public func suspendedSite(_ site: String) -> String { prefix + "susp:site:" + site }
-    public func suspendedIP(unit: String) -> String { prefix + "susp:ip:" + unit }
-    public func suspendedIPEverywhere(_ ip: String) -> String { prefix + "susp:ipall:" + ip }
+    public func suspendedSite(_ site: SiteName) -> String { prefix + "susp:site:" + site.rawValue }
+    public func suspendedIP(unit: DeliveryUnit) -> String { prefix + "susp:ip:" + unit.rawValue }
+    public func suspendedIPEverywhere(_ egress: EgressID) -> String { prefix + "susp:ipall:" + egress.rawValue }
     /// What every suspension key starts with (`site:`, `ip:` or `ipall:` follows).
     public var suspendedStem: String { prefix + "susp:" }
 

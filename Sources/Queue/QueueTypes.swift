@@ -1,5 +1,6 @@
 import NIOCore
 import RelayCore
+import SMTPProtocol
 
 /// Settings of the Redis data model.
 public struct QueueConfiguration: Sendable {
@@ -37,17 +38,17 @@ public struct BounceGuard: Sendable {
 /// A message handed to the queue by an ingest session.
 public struct NewMessage: Sendable {
     public var queueID: QueueID
-    /// Envelope sender (`MAIL FROM`), empty for the null reverse-path `<>`.
-    public var sender: String
-    /// Envelope recipients as `local@domain`.
-    public var recipients: [String]
+    /// Envelope sender (`MAIL FROM`); `.null` for the null reverse-path `<>` (RFC 5321 §4.5.5).
+    public var sender: ReversePath
+    /// Envelope recipients, as parsed from `RCPT TO`.
+    public var recipients: [Mailbox]
     /// The `Message-ID:` header value, for events.
     public var messageID: String?
     public var size: Int
     public var clientIP: String?
     public var authUser: String?
     /// The egress pool the message is sent from (decided by its account).
-    public var pool: String
+    public var pool: PoolName
     /// The account it was sent by, with its quotas; nil for allow-listed relay without one.
     public var account: AccountQuota?
     /// Header fields the relay adds on top when sending (`DKIM-Signature:` fields, RFC 6376
@@ -55,8 +56,8 @@ public struct NewMessage: Sendable {
     /// be rewritten.
     public var addedHeader: String?
 
-    public init(queueID: QueueID, sender: String, recipients: [String], messageID: String?, size: Int, clientIP: String?,
-                authUser: String?, pool: String = "default", account: AccountQuota? = nil) {
+    public init(queueID: QueueID, sender: ReversePath, recipients: [Mailbox], messageID: String?, size: Int, clientIP: String?,
+                authUser: String?, pool: PoolName = .default, account: AccountQuota? = nil) {
         self.pool = pool
         self.account = account
         self.queueID = queueID
@@ -136,13 +137,14 @@ public struct WorkItem: Sendable, Hashable {
     /// The stream entry id (needed to acknowledge it).
     public var entryID: String
     public var queueID: QueueID
-    public var recipients: [String]
+    /// This item's recipients (all at one domain), read back from the stream entry.
+    public var recipients: [Mailbox]
     /// Delivery attempts made before this one.
     public var previousAttempts: Int
     /// When the message was accepted (ms since 1970, Redis clock).
     public var acceptedAt: Int64
 
-    public init(entryID: String, queueID: QueueID, recipients: [String], previousAttempts: Int, acceptedAt: Int64) {
+    public init(entryID: String, queueID: QueueID, recipients: [Mailbox], previousAttempts: Int, acceptedAt: Int64) {
         self.entryID = entryID
         self.queueID = queueID
         self.recipients = recipients
@@ -154,44 +156,38 @@ public struct WorkItem: Sendable, Hashable {
 /// A batch of work for one destination domain, to be sent from one egress IP under one
 /// connection lease.
 public struct ClaimedBatch: Sendable {
-    public var pool: String
-    public var domain: String
-    public var site: String
-    /// The egress IP the limits were charged to (a host name when no egress IPs are configured).
-    public var egressIP: String
+    public var pool: PoolName
+    public var domain: DomainName
+    /// The unit the limits were charged to: the egress address chosen and the site.
+    public var unit: DeliveryUnit
     /// The connection lease to give back with `MessageQueue.release`.
-    public var lease: String
+    public var lease: LeaseName
     public var items: [WorkItem]
     /// How many items were taken over from a worker presumed dead (possible duplicates).
     public var takenOver: Int = 0
 
-    /// `<ip>|<site>`: the unit connection leases, rates and backoff apply to.
-    public var unit: String { "\(egressIP)|\(site)" }
+    public var site: SiteName { unit.site }
+    public var egress: EgressID { unit.egress }
 
     /// The connection lease this batch was sent under.
-    public var connection: HeldConnection { HeldConnection(egressIP: egressIP, site: site, lease: lease) }
+    public var connection: HeldConnection { HeldConnection(unit: unit, lease: lease) }
 }
 
 /// A connection lease a worker holds while its SMTP connection to a site is open (counted
 /// against the site's `max_connections_per_ip`).
 public struct HeldConnection: Sendable, Equatable {
-    public var egressIP: String
-    public var site: String
-    public var lease: String
+    public var unit: DeliveryUnit
+    public var lease: LeaseName
 
-    public init(egressIP: String, site: String, lease: String) {
-        self.egressIP = egressIP
-        self.site = site
+    public init(unit: DeliveryUnit, lease: LeaseName) {
+        self.unit = unit
         self.lease = lease
     }
-
-    /// `<ip>|<site>`, as in `ClaimedBatch.unit`.
-    public var unit: String { "\(egressIP)|\(site)" }
 }
 
 /// What `MessageQueue.next` found.
 public enum NextDestination: Sendable, Equatable {
-    case domain(String)
+    case domain(DomainName)
     /// Nothing due now; `nextDueAt` (ms, Redis clock) is when something will be, if known.
     case idle(nextDueAt: Int64?)
 }
@@ -200,14 +196,13 @@ public enum NextDestination: Sendable, Equatable {
 public enum ClaimResult: Sendable {
     case batch(ClaimedBatch)
     /// Nothing may be sent to this destination now (or there is nothing); the domain was
-    /// re-scored in the ready index. `reason`: `rate_ip`, `rate_site`, `connections`,
-    /// `connection_rate`, `suspended`, `warmup`, `claimed`, `empty`.
-    case wait(milliseconds: Int64, reason: String)
+    /// re-scored in the ready index.
+    case wait(milliseconds: Int64, reason: ClaimWaitReason)
 }
 
 /// One egress IP a worker offers for a claim, with the limits that apply to it at the site.
 public struct EgressCandidate: Sendable {
-    public var ip: String
+    public var egress: EgressID
     /// 0: unlimited.
     public var maxConnections: Int
     public var rate: Rate?
@@ -215,8 +210,8 @@ public struct EgressCandidate: Sendable {
     /// Today's warm-up cap, nil when the IP is warm.
     public var warmupCap: Int?
 
-    public init(ip: String, maxConnections: Int, rate: Rate?, connectionRate: Rate?, warmupCap: Int?) {
-        self.ip = ip
+    public init(egress: EgressID, maxConnections: Int, rate: Rate?, connectionRate: Rate?, warmupCap: Int?) {
+        self.egress = egress
         self.maxConnections = maxConnections
         self.rate = rate
         self.connectionRate = connectionRate
@@ -227,7 +222,7 @@ public struct EgressCandidate: Sendable {
 /// A message as a worker needs it.
 public struct StoredMessage: Sendable {
     public var queueID: QueueID
-    public var sender: String
+    public var sender: ReversePath
     /// The account that sent it, if any.
     public var account: String?
     public var messageID: String?
@@ -241,12 +236,12 @@ public struct WorkOutcome: Sendable {
     /// Recipients that reached a final state (delivered, bounced, expired).
     public var finalCount: Int
     /// Recipients to try again, and when (ms since 1970).
-    public var retry: (recipients: [String], dueAt: Int64)?
+    public var retry: (recipients: [Mailbox], dueAt: Int64)?
     public var events: [DeliveryEvent]
     /// The message's account (for its bounce-rate statistics), if any.
     public var account: String?
 
-    public init(item: WorkItem, finalCount: Int, retry: (recipients: [String], dueAt: Int64)?, events: [DeliveryEvent], account: String? = nil) {
+    public init(item: WorkItem, finalCount: Int, retry: (recipients: [Mailbox], dueAt: Int64)?, events: [DeliveryEvent], account: String? = nil) {
         self.item = item
         self.account = account
         self.finalCount = finalCount

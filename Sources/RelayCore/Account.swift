@@ -9,7 +9,7 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
     /// Source networks whose connections relay as this account without AUTH.
     public var allowedNetworks: [IPNetwork]
     /// Egress pool for this account's mail.
-    public var pool: String
+    public var pool: PoolName
     /// Domains this account sends from (envelope sender and `From:` header; subdomains
     /// included). Empty: any domain, unless `restrictSenders` says otherwise.
     public var sendingDomains: [String]
@@ -48,7 +48,7 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         case maxMessageSize = "max_message_size", maxRecipients = "max_recipients", paused, createdAt = "created_at"
     }
 
-    public init(name: String, pool: String = PoolName.default, createdAt: String) {
+    public init(name: String, pool: PoolName = .default, createdAt: String) {
         self.name = name
         self.passwordHash = nil
         self.allowedNetworks = []
@@ -63,7 +63,7 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         name = try c.decode(String.self, forKey: .name)
         passwordHash = try c.decodeIfPresent(String.self, forKey: .passwordHash)
         allowedNetworks = try c.decodeIfPresent([IPNetwork].self, forKey: .allowedNetworks) ?? []
-        pool = try c.decodeIfPresent(String.self, forKey: .pool) ?? PoolName.default
+        pool = try c.decodeIfPresent(PoolName.self, forKey: .pool) ?? .default
         sendingDomains = try c.decodeIfPresent([String].self, forKey: .sendingDomains) ?? []
         restrictSenders = try c.decodeIfPresent(Bool.self, forKey: .restrictSenders) ?? true
         hourlyQuota = try c.decodeIfPresent(Int.self, forKey: .hourlyQuota)
@@ -74,11 +74,9 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
     }
 
-    /// Lower case, no trailing dot.
+    /// Lower case, no trailing dot (as ``DomainName``).
     public static func normalizedDomain(_ domain: String) -> String {
-        var domain = domain.lowercased()
-        while domain.hasSuffix(".") { domain.removeLast() }
-        return domain
+        DomainName(normalizing: domain).rawValue
     }
 
     /// Checks a name given on the command line.

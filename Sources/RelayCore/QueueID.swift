@@ -31,7 +31,7 @@ public struct QueueID: Sendable, Hashable, CustomStringConvertible, Codable {
 
     public static func generate() -> QueueID {
         var rng = SystemRandomNumberGenerator()
-        return generate(milliseconds: Clock.nowMilliseconds(), random: &rng)
+        return generate(milliseconds: WallClock.nowMilliseconds(), random: &rng)
     }
 
     public var description: String { rawValue }

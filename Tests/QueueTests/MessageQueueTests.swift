@@ -5,6 +5,7 @@ import NIOPosix
 import Queue
 import RedisClient
 import RelayCore
+import SMTPProtocol
 import Testing
 
 /// The queue's Redis data model, against a real redis-server.
@@ -28,12 +29,12 @@ struct MessageQueueTests {
             server.stop()
         }
 
-        func message(_ recipients: [String], id: QueueID = .generate(), pool: String = "default") -> NewMessage {
+        func message(_ recipients: [Mailbox], id: QueueID = .generate(), pool: PoolName = .default) -> NewMessage {
             NewMessage(queueID: id, sender: "app@example.com", recipients: recipients, messageID: "<m@x>", size: 5,
                        clientIP: "127.0.0.1", authUser: nil, pool: pool)
         }
 
-        func enqueue(_ recipients: [String], id: QueueID = .generate(), pool: String = "default") async throws {
+        func enqueue(_ recipients: [Mailbox], id: QueueID = .generate(), pool: PoolName = .default) async throws {
             try await queue.enqueue(message(recipients, id: id, pool: pool), body: .inline(ByteBuffer(string: "body")), deadline: farFuture)
         }
 
@@ -42,27 +43,27 @@ struct MessageQueueTests {
         }
 
         /// next + claim without limits, as a worker with one unlimited IP.
-        func claimAny(pool: String = "default", consumer: String = "w1", batch: Int = 10,
+        func claimAny(pool: PoolName = .default, consumer: String = "w1", batch: Int = 10,
                       claimTimeout: Duration = .seconds(60)) async throws -> ClaimedBatch? {
             guard case .domain(let domain) = try await queue.next(pool: pool, hold: .seconds(10)) else { return nil }
             let result = try await queue.claim(pool: pool, domain: domain, site: "site", consumer: consumer, batchSize: batch,
                                                claimTimeout: claimTimeout, siteRate: nil,
-                                               candidates: [EgressCandidate(ip: "ip1", maxConnections: 0, rate: nil, connectionRate: nil, warmupCap: nil)])
+                                               candidates: [EgressCandidate(egress: "ip1", maxConnections: 0, rate: nil, connectionRate: nil, warmupCap: nil)])
             guard case .batch(let claimed) = result else { return nil }
             return claimed
         }
 
-        func claim(domain: String, site: String = "site", consumer: String = "w1", batch: Int = 10, siteRate: Rate? = nil,
+        func claim(domain: DomainName, site: SiteName = "site", consumer: String = "w1", batch: Int = 10, siteRate: Rate? = nil,
                    holding: HeldConnection? = nil, _ candidates: [EgressCandidate]) async throws -> ClaimResult {
             try await queue.claim(pool: "default", domain: domain, site: site, consumer: consumer, batchSize: batch,
                                   claimTimeout: .seconds(60), siteRate: siteRate, holding: holding, candidates: candidates)
         }
     }
 
-    static let farFuture = Clock.nowMilliseconds() + 600_000
+    static let farFuture = WallClock.nowMilliseconds() + 600_000
 
-    static func ip(_ name: String, connections: Int = 0, rate: Rate? = nil, warmup: Int? = nil) -> EgressCandidate {
-        EgressCandidate(ip: name, maxConnections: connections, rate: rate, connectionRate: nil, warmupCap: warmup)
+    static func ip(_ name: EgressID, connections: Int = 0, rate: Rate? = nil, warmup: Int? = nil) -> EgressCandidate {
+        EgressCandidate(egress: name, maxConnections: connections, rate: rate, connectionRate: nil, warmupCap: warmup)
     }
 
     @Test func enqueueGroupsRecipientsByDomainAndClaimReturnsThem() async throws {
@@ -74,8 +75,8 @@ struct MessageQueueTests {
             let batch = try #require(try await h.claimAny())
             #expect(batch.items.count == 1)
             #expect(batch.items[0].queueID == id)
-            #expect(batch.egressIP == "ip1")
-            seen[batch.domain] = batch.items[0].recipients
+            #expect(batch.egress == "ip1")
+            seen[batch.domain.rawValue] = batch.items[0].recipients.map(\.description)
         }
         #expect(seen["example.net"]?.sorted() == ["a@Example.NET", "b@example.net"])
         #expect(seen["other.test"] == ["c@other.test"])
@@ -117,7 +118,7 @@ struct MessageQueueTests {
     @Test func anEnqueueArrivingAfterItsDeadlineStoresNothing() async throws {
         let h = try await Harness()
         await #expect(throws: QueueError.self) {
-            try await h.queue.enqueue(h.message(["a@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: Clock.nowMilliseconds() - 1000)
+            try await h.queue.enqueue(h.message(["a@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: WallClock.nowMilliseconds() - 1000)
         }
         #expect(try await h.keyCount("hk:*") == 0)
         await h.shutdown()
@@ -140,7 +141,7 @@ struct MessageQueueTests {
         try await h.enqueue(["a@one.test", "b@one.test"])
         let batch = try #require(try await h.claimAny())
         try await h.queue.complete(pool: "default", consumer: "w1", domain: batch.domain, outcomes: [
-            WorkOutcome(item: batch.items[0], finalCount: 1, retry: (["b@one.test"], Clock.nowMilliseconds() - 1000), events: []),
+            WorkOutcome(item: batch.items[0], finalCount: 1, retry: (["b@one.test"], WallClock.nowMilliseconds() - 1000), events: []),
         ])
         #expect(try await h.claimAny() == nil, "deferred work must not be claimable before it is promoted")
         #expect(try await h.queue.promoteDue() == 1)
@@ -201,13 +202,13 @@ struct MessageQueueTests {
         guard case .wait(let ms, let reason) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate)]) else {
             Issue.record("expected a wait"); return
         }
-        #expect(reason == "rate_ip")
+        #expect(reason == .rateIP)
         #expect(ms > 0 && ms <= 500)
         // Another IP of the pool is not held back by ip1's rate.
         guard case .batch(let other) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate), Self.ip("ip2", rate: rate)]) else {
             Issue.record("expected ip2 to take a batch"); return
         }
-        #expect(other.egressIP == "ip2")
+        #expect(other.egress == "ip2")
         await h.shutdown()
     }
 
@@ -222,7 +223,7 @@ struct MessageQueueTests {
         guard case .wait(_, let reason) = try await h.claim(domain: "one.test", siteRate: siteRate, [Self.ip("ip2")]) else {
             Issue.record("expected a wait"); return
         }
-        #expect(reason == "rate_site")
+        #expect(reason == .rateSite)
         await h.shutdown()
     }
 
@@ -236,7 +237,7 @@ struct MessageQueueTests {
         guard case .wait(_, let reason) = try await h.claim(domain: "two.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
             Issue.record("expected a wait for the connection"); return
         }
-        #expect(reason == "connections")
+        #expect(reason == .connections)
         try await h.queue.release(first.connection)
         guard case .batch = try await h.claim(domain: "two.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
             Issue.record("the released lease should let the second batch go"); return
@@ -247,7 +248,7 @@ struct MessageQueueTests {
     @Test func aHeldConnectionIsReusedWithoutNewLeaseAndGivenBackWhenAnotherIPIsChosen() async throws {
         let h = try await Harness()
         for _ in 0..<4 { try await h.enqueue(["a@one.test"]) }
-        let oneConnection = EgressCandidate(ip: "ip1", maxConnections: 1, rate: nil,
+        let oneConnection = EgressCandidate(egress: "ip1", maxConnections: 1, rate: nil,
                                             connectionRate: Rate(count: 1, period: .seconds(3600)), warmupCap: nil)
         guard case .batch(let first) = try await h.claim(domain: "one.test", batch: 1, [oneConnection]) else {
             Issue.record("expected a batch"); return
@@ -256,7 +257,7 @@ struct MessageQueueTests {
         guard case .wait(_, let reason) = try await h.claim(domain: "one.test", consumer: "w2", batch: 1, [oneConnection]) else {
             Issue.record("expected a wait"); return
         }
-        #expect(reason == "connections")
+        #expect(reason == .connections)
         // Holding it, the same connection carries the next batch under the same lease.
         guard case .batch(let second) = try await h.claim(domain: "one.test", batch: 1, holding: first.connection, [oneConnection]) else {
             Issue.record("the held connection should carry the next batch"); return
@@ -266,7 +267,7 @@ struct MessageQueueTests {
         // ip1 now refuses (its hourly rate is used up by another batch); ip2 is chosen, so the
         // held ip1 lease is given back.
         let hourly = Rate(count: 1, period: .seconds(3600))
-        let ip1Limited = EgressCandidate(ip: "ip1", maxConnections: 1, rate: hourly, connectionRate: nil, warmupCap: nil)
+        let ip1Limited = EgressCandidate(egress: "ip1", maxConnections: 1, rate: hourly, connectionRate: nil, warmupCap: nil)
         guard case .batch = try await h.claim(domain: "one.test", consumer: "w3", batch: 1, holding: second.connection, [ip1Limited]) else {
             Issue.record("expected a batch using up ip1's rate"); return
         }
@@ -274,7 +275,7 @@ struct MessageQueueTests {
                                                          [ip1Limited, Self.ip("ip2")]) else {
             Issue.record("expected a batch from ip2"); return
         }
-        #expect(third.egressIP == "ip2")
+        #expect(third.egress == "ip2")
         #expect(third.lease != first.lease)
         #expect(try await h.keyCount("hk:conn:ip1|site") == 0)
         await h.shutdown()
@@ -283,18 +284,18 @@ struct MessageQueueTests {
     @Test func anIPOverItsWarmupCapHandsWorkToTheNextIP() async throws {
         let h = try await Harness()
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
-        var used: [String] = []
+        var used: [EgressID] = []
         for _ in 0..<3 {
             guard case .batch(let batch) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("new", warmup: 1), Self.ip("warm")]) else {
                 Issue.record("expected a batch"); return
             }
-            used.append(batch.egressIP)
+            used.append(batch.egress)
         }
         #expect(used == ["new", "warm", "warm"])
         guard case .wait(_, let reason) = try await h.claim(domain: "one.test", [Self.ip("new", warmup: 1)]) else {
             Issue.record("expected a wait"); return
         }
-        #expect(reason == "warmup" || reason == "empty")
+        #expect(reason == .warmup || reason == .empty)
         await h.shutdown()
     }
 
@@ -302,18 +303,18 @@ struct MessageQueueTests {
         let h = try await Harness()
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
-        #expect(try await h.queue.adapt(action: "suspend_ip", unit: "ip1|site", site: "site", factor: 1, duration: .milliseconds(300), event: event))
-        #expect(try await !h.queue.adapt(action: "suspend_ip", unit: "ip1|site", site: "site", factor: 1, duration: .milliseconds(300), event: event),
+        #expect(try await h.queue.adapt(action: "suspend_ip", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 1, duration: .milliseconds(300), event: event))
+        #expect(try await !h.queue.adapt(action: "suspend_ip", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 1, duration: .milliseconds(300), event: event),
                 "a second identical suspension is not applied again")
         guard case .batch(let viaOther) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1"), Self.ip("ip2")]) else {
             Issue.record("expected ip2"); return
         }
-        #expect(viaOther.egressIP == "ip2")
-        #expect(try await h.queue.adapt(action: "suspend_site", unit: "ip2|site", site: "site", factor: 1, duration: .milliseconds(300), event: event))
+        #expect(viaOther.egress == "ip2")
+        #expect(try await h.queue.adapt(action: "suspend_site", unit: DeliveryUnit(egress: "ip2", site: "site"), factor: 1, duration: .milliseconds(300), event: event))
         guard case .wait(let ms, let reason) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1"), Self.ip("ip2")]) else {
             Issue.record("expected the site to be suspended"); return
         }
-        #expect(reason == "suspended" && ms <= 300)
+        #expect(reason == .suspended && ms <= 300)
         try await Task.sleep(for: .milliseconds(350))
         guard case .batch = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1")]) else {
             Issue.record("suspensions should have expired"); return
@@ -328,14 +329,14 @@ struct MessageQueueTests {
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         let rate = Rate(count: 10, period: .seconds(1), burst: 1)   // every 100 ms
         let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
-        #expect(try await h.queue.adapt(action: "slow", unit: "ip1|site", site: "site", factor: 0.1, duration: .seconds(60), event: event))
+        #expect(try await h.queue.adapt(action: "slow", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 0.1, duration: .seconds(60), event: event))
         guard case .batch = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1", rate: rate)]) else {
             Issue.record("expected a batch"); return
         }
         guard case .wait(let ms, let reason) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1", rate: rate)]) else {
             Issue.record("expected a wait"); return
         }
-        #expect(reason == "rate_ip")
+        #expect(reason == .rateIP)
         #expect(ms > 500, "factor 0.1 turns 100 ms into 1 s")
         await h.shutdown()
     }
@@ -372,7 +373,7 @@ struct MessageQueueTests {
         guard case .batch(let second) = try await h.claim(domain: "busy.test", consumer: "w2", [Self.ip("ip2", rate: slow)]) else {
             Issue.record("expected ip2 to send in parallel"); return
         }
-        #expect(second.egressIP == "ip2" && second.items.count == 1)
+        #expect(second.egress == "ip2" && second.items.count == 1)
         await h.shutdown()
     }
 

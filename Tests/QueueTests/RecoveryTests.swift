@@ -42,7 +42,7 @@ struct RecoveryTests {
         }
         #expect(crashed.items.count == 5)
         // The crashed run's lease still fills the one connection allowed.
-        guard case .wait(_, "connections") = try await claim(h, consumer: "node/0", batch: 10, claimTimeout: .seconds(300), connections: 1) else {
+        guard case .wait(_, .connections) = try await claim(h, consumer: "node/0", batch: 10, claimTimeout: .seconds(300), connections: 1) else {
             Issue.record("expected a wait for the connection"); return
         }
         let recovery = try await h.queue.recoverClaims(consumer: "node/0", pools: ["default"])

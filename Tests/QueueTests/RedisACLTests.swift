@@ -11,13 +11,14 @@ struct RedisACLTests {
     static func sampleKeys() -> [String] {
         let k = QueueKeys(prefix: "")
         let id = QueueID(rawValue: "Q1")
+        let unit = DeliveryUnit(egress: "i", site: "s")
         return [
             k.message(id), k.body(id), k.streamedBody(id), k.stream(pool: "p", domain: "d"), k.ready(pool: "p"),
             k.depth(pool: "p"), k.deferred, k.events, k.scanned(pool: "p", domain: "d"),
             k.messageStem + "x", k.bodyStem + "x", k.streamStem + "x", k.readyStem + "x", k.depthStem + "x",
-            k.node("n/1"), k.leases(consumer: "n/1"), k.leaseSequence, k.connections(unit: "u"), k.connectionsStem + "x",
-            k.ipRate(unit: "u"), k.siteRate(site: "s"), k.connectionRate(unit: "u"), k.warmup(ip: "i", day: 1),
-            k.slowdown(unit: "u"), k.slowdownStem + "x", k.slowdownLock(unit: "u"), k.suspendedSite("s"), k.suspendedIP(unit: "u"),
+            k.node("n/1"), k.leases(consumer: "n/1"), k.leaseSequence, k.connections(unit: unit), k.connectionsStem + "x",
+            k.ipRate(unit: unit), k.siteRate(site: "s"), k.connectionRate(unit: unit), k.warmup(egress: "i", day: 1),
+            k.slowdown(unit: unit), k.slowdownStem + "x", k.slowdownLock(unit: unit), k.suspendedSite("s"), k.suspendedIP(unit: unit),
             k.suspendedIPEverywhere("i"), k.suspendedStem + "x",
             k.accounts, k.account("a"), k.accountPaused("a"), k.accountAPIKeys("a"), k.accountsVersion,
             k.apiKey(hash: "h"), k.apiKeyStem + "x", k.domains, k.sendingDomain("d"),

@@ -26,7 +26,7 @@ struct BackoffRuleMatcher: Sendable {
     /// output (`AnyRegexOutput`) is not, and it never leaves ``matches(_:text:site:)``.
     nonisolated(unsafe) private let regex: Regex<AnyRegexOutput>?
     private let compiled: Bool
-    private let sites: Set<String>?
+    private let sites: Set<SiteName>?
 
     init(_ rule: BackoffRuleSettings) {
         self.rule = rule
@@ -39,10 +39,10 @@ struct BackoffRuleMatcher: Sendable {
             self.regex = nil
             self.compiled = true
         }
-        self.sites = rule.sites.map(Set.init)
+        self.sites = rule.sites.map { Set($0.map(SiteName.init(rawValue:))) }
     }
 
-    func matches(_ reply: SMTPReply, text: String, site: String) -> Bool {
+    func matches(_ reply: SMTPReply, text: String, site: SiteName) -> Bool {
         guard reply.code >= 400, compiled else { return false }
         if let sites, !sites.contains(site) {
             return false

@@ -32,7 +32,7 @@ public struct BackoffRules: Sendable {
     }
 
     /// The first rule matching the reply for this site, if any.
-    public func match(_ reply: SMTPReply, site: String) -> BackoffRuleSettings? {
+    public func match(_ reply: SMTPReply, site: SiteName) -> BackoffRuleSettings? {
         guard reply.code >= 400 else { return nil }
         let text = reply.text
         return matchers.first { $0.matches(reply, text: text, site: site) }?.rule

@@ -14,10 +14,10 @@ import RelayCore
 /// - `domain:<domain>` for a domain without MX records (implicit MX, RFC 5321 §5.1);
 /// - `route:<host>` for a domain sent to a static route.
 public struct ResolvedSite: Sendable, Hashable {
-    public var name: String
+    public var name: SiteName
     public var shaping: ShapingSettings
 
-    public init(name: String, shaping: ShapingSettings) {
+    public init(name: SiteName, shaping: ShapingSettings) {
         self.name = name
         self.shaping = shaping.over(.builtIn)
     }

@@ -30,12 +30,12 @@ public struct SiteResolver: Sendable {
             let preset = site.preset.flatMap(SitePresets.named)
             let mx = site.mx.isEmpty ? preset?.mx ?? [] : site.mx
             let shaping = preset.map { site.shaping.over($0.shaping) } ?? site.shaping
-            candidates.append(Candidate(site: ResolvedSite(name: SiteResolver.safeName(site.name), shaping: shaping.over(fallback)),
+            candidates.append(Candidate(site: ResolvedSite(name: SiteName(rawValue: SiteResolver.safeName(site.name)), shaping: shaping.over(fallback)),
                                         patterns: mx.map(MXPattern.init)))
         }
         let configured = Set(settings.sites.map(\.name))
         for preset in SitePresets.all where !configured.contains(preset.name) {
-            candidates.append(Candidate(site: ResolvedSite(name: preset.name, shaping: preset.shaping.over(fallback)),
+            candidates.append(Candidate(site: ResolvedSite(name: SiteName(rawValue: preset.name), shaping: preset.shaping.over(fallback)),
                                         patterns: preset.mx.map(MXPattern.init)))
         }
         self.candidates = candidates
@@ -54,7 +54,7 @@ public struct SiteResolver: Sendable {
     /// §5.1) it is `domain:<domain>`. Both use `default_shaping` over the built-in
     /// defaults. A null MX (RFC 7505, host `.`) counts as no host; callers should have
     /// bounced such a domain already.
-    public func site(forDomain domain: String, mxHosts: [String]) -> ResolvedSite {
+    public func site(forDomain domain: DomainName, mxHosts: [String]) -> ResolvedSite {
         let hosts = mxHosts.map(MXPattern.normalized).filter { !$0.isEmpty }
         for host in hosts {
             for candidate in candidates where candidate.patterns.contains(where: { $0.matches(normalized: host) }) {
@@ -62,15 +62,15 @@ public struct SiteResolver: Sendable {
             }
         }
         guard let primary = hosts.first else {
-            return ResolvedSite(name: "domain:" + SiteResolver.safeName(MXPattern.normalized(domain)), shaping: fallback)
+            return ResolvedSite(name: SiteName(rawValue: "domain:" + SiteResolver.safeName(domain.rawValue)), shaping: fallback)
         }
-        return ResolvedSite(name: "mx:" + SiteResolver.safeName(RegistrableDomain.of(primary)), shaping: fallback)
+        return ResolvedSite(name: SiteName(rawValue: "mx:" + SiteResolver.safeName(RegistrableDomain.of(primary))), shaping: fallback)
     }
 
     /// The site of a destination sent to a static route (`delivery.routes`) instead of
     /// its MX: `route:<host>`, with `default_shaping` over the built-in defaults.
     public func site(forRoute host: String) -> ResolvedSite {
-        ResolvedSite(name: "route:" + SiteResolver.safeName(MXPattern.normalized(host)), shaping: fallback)
+        ResolvedSite(name: SiteName(rawValue: "route:" + SiteResolver.safeName(MXPattern.normalized(host))), shaping: fallback)
     }
 
     /// `name` with `|` (the Redis key separator), whitespace and control characters

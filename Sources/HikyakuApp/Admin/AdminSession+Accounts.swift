@@ -63,7 +63,7 @@ extension AdminSession {
         func random(_ count: Int) -> String { String((0..<count).map { _ in hex[Int(rng.next(upperBound: UInt64(16)))] }) }
         let id = random(8)
         let key = "hk_\(id)_\(random(48))"
-        let info = APIKeyInfo(account: account, id: id, label: label, createdAt: Clock.iso8601(milliseconds: Clock.nowMilliseconds()))
+        let info = APIKeyInfo(account: account, id: id, label: label, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
         try await accountStore.addAPIKey(info, hash: try Digest.sha256Hex(key))
         return (id, key)
     }

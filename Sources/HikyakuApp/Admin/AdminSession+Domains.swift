@@ -21,7 +21,7 @@ extension AdminSession {
         if try await store.domain(name) != nil {
             throw OperatorError("\(name) already has keys; `hikyaku domain show \(name)` prints them, `hikyaku domain rotate \(name)` makes new ones")
         }
-        var entry = SendingDomain(domain: name, keys: [], createdAt: Clock.iso8601(milliseconds: Clock.nowMilliseconds()))
+        var entry = SendingDomain(domain: name, keys: [], createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
         entry.keys = try Self.newKeys(for: entry, prefix: selectorPrefix, state: .active, sealing: sealing)
         try await store.putDomain(entry)
         return entry
@@ -105,7 +105,7 @@ extension AdminSession {
     /// (a letter more if taken), sealed as `sealing` says.
     static func newKeys(for domain: SendingDomain, prefix: String, state: SendingDomain.DKIMKeyEntry.State,
                         sealing: DKIMSealing) throws -> [SendingDomain.DKIMKeyEntry] {
-        let now = Clock.iso8601(milliseconds: Clock.nowMilliseconds())
+        let now = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
         let month = now.prefix(7).replacingOccurrences(of: "-", with: "")
         let taken = Set(domain.keys.map(\.selector))
         var round = ""

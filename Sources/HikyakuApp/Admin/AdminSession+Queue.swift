@@ -14,7 +14,7 @@ public typealias RemovalResult = Queue.RemovalResult
 /// Queue administration (`hikyaku queue|suspend|resume|retry-now|bounce|purge`) and the
 /// events stream (`hikyaku events tail`).
 extension AdminSession {
-    public func queueReport(pool: String?, domain: String?) async throws -> QueueReport {
+    public func queueReport(pool: PoolName?, domain: DomainName?) async throws -> QueueReport {
         try await queueAdmin.report(pool: pool, domain: domain)
     }
 
@@ -26,11 +26,11 @@ extension AdminSession {
         try await queueAdmin.resume(target)
     }
 
-    public func retryNow(pool: String?, domain: String?) async throws -> RetryNowResult {
+    public func retryNow(pool: PoolName?, domain: DomainName?) async throws -> RetryNowResult {
         try await queueAdmin.retryNow(pool: pool, domain: domain)
     }
 
-    public func remove(_ removal: OperatorRemoval, domain: String, pool: String?) async throws -> RemovalResult {
+    public func remove(_ removal: OperatorRemoval, domain: DomainName, pool: PoolName?) async throws -> RemovalResult {
         try await queueAdmin.remove(removal, domain: domain, pool: pool)
     }
 
@@ -44,14 +44,6 @@ extension AdminSession {
     /// An event as one JSON line, as the stream stores it.
     public static func jsonLine(_ event: DeliveryEvent) -> String {
         String(decoding: EventCoding.encode(event).readableBytesView, as: UTF8.self)
-    }
-}
-
-/// Destination domains as the queue keys them (`MessageQueue.domain(of:)`): lower-case,
-/// without a trailing dot.
-public enum DestinationName {
-    public static func normalized(_ domain: String) -> String {
-        MessageQueue.domain(of: "x@" + domain)
     }
 }
 

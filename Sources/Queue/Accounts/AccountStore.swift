@@ -94,7 +94,7 @@ public struct AccountStore: Sendable {
     /// event. Returns false if it was already paused.
     @discardableResult
     public func pause(_ name: String, reason: String) async throws(QueueError) -> Bool {
-        var event = DeliveryEvent(event: .paused, time: Clock.iso8601(milliseconds: Clock.nowMilliseconds()),
+        var event = DeliveryEvent(event: .paused, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
                                   queueID: "", messageID: nil, sender: "")
         event.account = name
         event.reply = reason
@@ -109,7 +109,7 @@ public struct AccountStore: Sendable {
     /// was judged on. Returns false if it was not paused.
     @discardableResult
     public func resume(_ name: String) async throws(QueueError) -> Bool {
-        var event = DeliveryEvent(event: .resumed, time: Clock.iso8601(milliseconds: Clock.nowMilliseconds()),
+        var event = DeliveryEvent(event: .resumed, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
                                   queueID: "", messageID: nil, sender: "")
         event.account = name
         event.reply = "resumed by operator"
@@ -123,7 +123,7 @@ public struct AccountStore: Sendable {
 
     /// Recipients counted against the account's quotas in the current clock hour and UTC day.
     public func quotaUsage(_ name: String) async throws(QueueError) -> (hour: Int, day: Int) {
-        let now = Clock.nowMilliseconds()
+        let now = WallClock.nowMilliseconds()
         let replies = try await redis.adminPipeline([
             RedisCommand("GET", [.string(keys.quota(account: name, hour: now / 3_600_000))]),
             RedisCommand("GET", [.string(keys.quota(account: name, day: now / 86_400_000))]),
@@ -133,7 +133,7 @@ public struct AccountStore: Sendable {
 
     /// Delivered and hard-bounced recipients over the bounce window.
     public func bounceStatistics(_ name: String) async throws(QueueError) -> (delivered: Int, bounced: Int) {
-        let hour = Clock.nowMilliseconds() / 3_600_000
+        let hour = WallClock.nowMilliseconds() / 3_600_000
         let hours = (hour - Int64(configuration.bounceGuard.windowHours) + 1)...hour
         let replies = try await redis.adminPipeline(hours.map {
             RedisCommand("HMGET", [.string(keys.bounces(account: name, hour: $0)), "delivered", "bounced"])

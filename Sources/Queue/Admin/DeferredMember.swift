@@ -1,33 +1,47 @@
+import RelayCore
+
 /// One member of the `deferred` sorted set, as `MessageQueue.complete` writes it and
-/// `hk_promote` reads it:
+/// `hk_promote` reads it — written and read only here:
 ///
 /// ```
 /// entry_id TAB pool TAB domain TAB qid TAB attempts TAB accepted_ms TAB rcpt LF rcpt …
 /// ```
 struct DeferredMember: Sendable, Hashable {
     /// The member exactly as stored (needed to remove it).
-    var raw: String
-    var pool: String
-    var domain: String
-    var queueID: String
+    var rawValue: String
+    var pool: PoolName
+    var domain: DomainName
+    var queueID: QueueID
     /// Delivery attempts made so far.
     var attempts: Int
+    /// The recipients still to deliver, as stored (`EnvelopeCoding`): one per line.
     var recipients: [String]
 
-    /// Nil when `raw` does not have the seven fields.
-    init?(_ raw: String) {
-        let parts = raw.split(separator: "\t", maxSplits: 6, omittingEmptySubsequences: false)
+    /// A member for work to retry.
+    init(entryID: String, pool: PoolName, domain: DomainName, queueID: QueueID, attempts: Int, acceptedAt: Int64, recipients: [String]) {
+        rawValue = [entryID, pool.rawValue, domain.rawValue, queueID.rawValue, String(attempts), String(acceptedAt),
+                    recipients.joined(separator: "\n")].joined(separator: "\t")
+        self.pool = pool
+        self.domain = domain
+        self.queueID = queueID
+        self.attempts = attempts
+        self.recipients = recipients
+    }
+
+    /// Nil when `rawValue` does not have the seven fields.
+    init?(rawValue: String) {
+        let parts = rawValue.split(separator: "\t", maxSplits: 6, omittingEmptySubsequences: false)
         guard parts.count == 7 else { return nil }
-        self.raw = raw
-        pool = String(parts[1])
-        domain = String(parts[2])
-        queueID = String(parts[3])
+        self.rawValue = rawValue
+        pool = PoolName(rawValue: String(parts[1]))
+        domain = DomainName(rawValue: String(parts[2]))
+        queueID = QueueID(rawValue: String(parts[3]))
         attempts = Int(parts[4]) ?? 0
         recipients = parts[6].split(separator: "\n").map(String.init)
     }
 
     /// Whether it belongs to `pool` and `domain` (nil: any).
-    func matches(pool: String?, domain: String?) -> Bool {
+    func matches(pool: PoolName?, domain: DomainName?) -> Bool {
         (pool == nil || pool == self.pool) && (domain == nil || domain == self.domain)
     }
 }

@@ -2,7 +2,7 @@ import RelayCore
 
 /// One destination domain of a pool in a `QueueReport`.
 public struct DestinationReport: Sendable, Hashable, Encodable {
-    public var domain: String
+    public var domain: DomainName
     /// Work entries in the stream (`XLEN q:<pool>:<domain>`): one per message, each with
     /// that message's recipients at the domain.
     public var queued: Int
@@ -17,7 +17,7 @@ public struct DestinationReport: Sendable, Hashable, Encodable {
     /// it is not in the ready index (nothing queued).
     public var readyAt: Int64?
 
-    public init(domain: String, queued: Int = 0, claimed: Int = 0, deferredItems: Int = 0, deferredRecipients: Int = 0,
+    public init(domain: DomainName, queued: Int = 0, claimed: Int = 0, deferredItems: Int = 0, deferredRecipients: Int = 0,
                 nextRetryAt: Int64? = nil, readyAt: Int64? = nil) {
         self.domain = domain
         self.queued = queued
@@ -40,7 +40,7 @@ public struct DestinationReport: Sendable, Hashable, Encodable {
         try c.encode(claimed, forKey: .claimed)
         try c.encode(deferredItems, forKey: .deferredItems)
         try c.encode(deferredRecipients, forKey: .deferredRecipients)
-        try c.encode(nextRetryAt.map { Clock.iso8601(milliseconds: $0) }, forKey: .nextRetryAt)
-        try c.encode(readyAt.map { Clock.iso8601(milliseconds: $0) }, forKey: .readyAt)
+        try c.encode(nextRetryAt.map { WallClock.iso8601(milliseconds: $0) }, forKey: .nextRetryAt)
+        try c.encode(readyAt.map { WallClock.iso8601(milliseconds: $0) }, forKey: .readyAt)
     }
 }

@@ -1,3 +1,4 @@
+import RelayCore
 import RedisClient
 
 extension QueueAdmin {
@@ -19,25 +20,25 @@ extension QueueAdmin {
     /// C: XPENDING hk:q:default:a.test workers    S: *4 :1 $15 … $15 … *1 …
     /// C: ZSCORE hk:ready:default a.test          S: $13 1732842123456
     /// ```
-    public func report(pool: String? = nil, domain: String? = nil) async throws(QueueError) -> QueueReport {
+    public func report(pool: PoolName? = nil, domain: DomainName? = nil) async throws(QueueError) -> QueueReport {
         let redis = client
         let now = try await redis.redisTime()
 
         // Destinations with a stream…
-        var byPool: [String: [String: DestinationReport]] = [:]
+        var byPool: [PoolName: [DomainName: DestinationReport]] = [:]
         let streamStart = keys.streamStem
-        let pattern = streamStart.globEscaped + (pool?.globEscaped ?? "*") + ":" + (domain?.globEscaped ?? "*")
+        let pattern = streamStart.globEscaped + (pool?.rawValue.globEscaped ?? "*") + ":" + (domain?.rawValue.globEscaped ?? "*")
         for key in try await redis.scanKeys(matching: pattern) {
             let rest = key.dropFirst(streamStart.count)
             guard let colon = rest.firstIndex(of: ":") else { continue }
-            let (poolName, domainName) = (String(rest[..<colon]), String(rest[rest.index(after: colon)...]))
+            let (poolName, domainName) = (PoolName(rawValue: String(rest[..<colon])), DomainName(rawValue: String(rest[rest.index(after: colon)...])))
             guard pool == nil || pool == poolName, domain == nil || domain == domainName else { continue }
             byPool[poolName, default: [:]][domainName] = DestinationReport(domain: domainName)
         }
         // …and with deferred work (scored by due time).
         try await redis.scanSortedSet(keys.deferred) { (page: [(member: String, score: Double)]) throws(QueueError) in
             for entry in page {
-                guard let member = DeferredMember(entry.member), member.matches(pool: pool, domain: domain) else { continue }
+                guard let member = DeferredMember(rawValue: entry.member), member.matches(pool: pool, domain: domain) else { continue }
                 var destination = byPool[member.pool]?[member.domain] ?? DestinationReport(domain: member.domain)
                 destination.deferredItems += 1
                 destination.deferredRecipients += member.recipients.count
@@ -58,7 +59,7 @@ extension QueueAdmin {
                 let stream = keys.stream(pool: pool, domain: domain)
                 commands.append(RedisCommand("XLEN", [.string(stream)]))
                 commands.append(RedisCommand("XPENDING", [.string(stream), "workers"]))
-                commands.append(RedisCommand("ZSCORE", [.string(keys.ready(pool: pool)), .string(domain)]))
+                commands.append(RedisCommand("ZSCORE", [.string(keys.ready(pool: pool)), .string(domain.rawValue)]))
             }
             let replies = try await redis.adminPipeline(commands)
             for (offset, (pool, domain)) in slice.enumerated() {
@@ -89,11 +90,11 @@ extension QueueAdmin {
             let rest = key.dropFirst(start.count)
             let target: SuspensionTarget
             if rest.hasPrefix("site:") {
-                target = .site(String(rest.dropFirst(5)))
+                target = .site(SiteName(rawValue: String(rest.dropFirst(5))))
             } else if rest.hasPrefix("ipall:") {
-                target = .ip(String(rest.dropFirst(6)), site: nil)
-            } else if rest.hasPrefix("ip:"), let (ip, site) = Self.splitUnit(rest.dropFirst(3)) {
-                target = .ip(ip, site: site)
+                target = .ip(EgressID(rawValue: String(rest.dropFirst(6))), site: nil)
+            } else if rest.hasPrefix("ip:"), let unit = DeliveryUnit(rawValue: String(rest.dropFirst(3))) {
+                target = .ip(unit.egress, site: unit.site)
             } else {
                 continue
             }
@@ -107,8 +108,8 @@ extension QueueAdmin {
         let found = try await client.scanKeys(matching: start.globEscaped + "*")
         var out: [SlowdownReport] = []
         for (key, value, ttl) in try await valuesAndTTLs(found) {
-            guard let (ip, site) = Self.splitUnit(key.dropFirst(start.count)), let factor = value.flatMap(Double.init) else { continue }
-            out.append(SlowdownReport(ip: ip, site: site, factor: factor, remainingMilliseconds: ttl))
+            guard let unit = DeliveryUnit(rawValue: String(key.dropFirst(start.count))), let factor = value.flatMap(Double.init) else { continue }
+            out.append(SlowdownReport(ip: unit.egress, site: unit.site, factor: factor, remainingMilliseconds: ttl))
         }
         return out.sorted { ($0.site, $0.ip) < ($1.site, $1.ip) }
     }
@@ -122,8 +123,8 @@ extension QueueAdmin {
             // Scores are lease expiry times (ms, Redis clock); expired ones do not count.
             let counts = try await client.adminPipeline(slice.map { RedisCommand("ZCOUNT", [.string($0), .string("(\(now)"), "+inf"]) })
             for (key, count) in zip(slice, counts) {
-                guard let inUse = count.int, inUse > 0, let (ip, site) = Self.splitUnit(key.dropFirst(start.count)) else { continue }
-                out.append(LeaseReport(ip: ip, site: site, inUse: Int(inUse)))
+                guard let inUse = count.int, inUse > 0, let unit = DeliveryUnit(rawValue: String(key.dropFirst(start.count))) else { continue }
+                out.append(LeaseReport(ip: unit.egress, site: unit.site, inUse: Int(inUse)))
             }
         }
         return out.sorted { ($0.site, $0.ip) < ($1.site, $1.ip) }
@@ -143,11 +144,5 @@ extension QueueAdmin {
             }
         }
         return out
-    }
-
-    /// `<ip>|<site>` → (ip, site). IPv6 addresses contain `:` but never `|`.
-    static func splitUnit(_ unit: Substring) -> (String, String)? {
-        guard let bar = unit.firstIndex(of: "|") else { return nil }
-        return (String(unit[..<bar]), String(unit[unit.index(after: bar)...]))
     }
 }

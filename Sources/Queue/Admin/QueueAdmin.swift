@@ -44,10 +44,10 @@ public struct QueueAdmin: Sendable {
     /// ```
     @discardableResult
     public func suspend(_ target: SuspensionTarget, for duration: Duration, reason: String?) async throws(QueueError) -> DeliveryEvent {
-        let now = Clock.nowMilliseconds()
+        let now = WallClock.nowMilliseconds()
         var event = backoffEvent(action: "suspend_\(target.actionNoun)", target: target, at: now)
         event.reply = reason ?? "suspended by operator"
-        event.until = Clock.iso8601(milliseconds: now + duration.milliseconds)
+        event.until = WallClock.iso8601(milliseconds: now + duration.milliseconds)
         _ = try await redis.adminCall("hka_suspend", keys: [target.key(keys), keys.events],
                                       [.integer(duration.milliseconds), maxLength, .bytes(EventCoding.encode(event))])
         logger.notice("suspended \(target) for \(duration)")
@@ -58,7 +58,7 @@ public struct QueueAdmin: Sendable {
     /// `backoff` event (action `resume_site` or `resume_ip`, rule `operator`). Destinations
     /// that were put back in the ready index to wait it out are made due now.
     public func resume(_ target: SuspensionTarget) async throws(QueueError) -> ResumeResult {
-        var event = backoffEvent(action: "resume_\(target.actionNoun)", target: target, at: Clock.nowMilliseconds())
+        var event = backoffEvent(action: "resume_\(target.actionNoun)", target: target, at: WallClock.nowMilliseconds())
         event.reply = "resumed by operator"
         let reply = try await redis.adminCall("hka_resume", keys: [target.key(keys), keys.events],
                                               [maxLength, .bytes(EventCoding.encode(event))])
@@ -75,13 +75,13 @@ public struct QueueAdmin: Sendable {
     }
 
     private func backoffEvent(action: String, target: SuspensionTarget, at now: Int64) -> DeliveryEvent {
-        var event = DeliveryEvent(event: .backoff, time: Clock.iso8601(milliseconds: now), queueID: "", messageID: nil, sender: "")
+        var event = DeliveryEvent(event: .backoff, time: WallClock.iso8601(milliseconds: now), queueID: "", messageID: nil, sender: "")
         switch target {
         case .site(let site):
-            event.site = site
-        case .ip(let ip, let site):
-            event.egressIP = ip
-            event.site = site
+            event.site = site.rawValue
+        case .ip(let egress, let site):
+            event.egressIP = egress.rawValue
+            event.site = site?.rawValue
         }
         event.action = action
         event.rule = Self.rule
@@ -102,14 +102,14 @@ public struct QueueAdmin: Sendable {
     /// C: FCALL hka_bring_forward 1 hk:ready:default -1 500
     /// S: :3
     /// ```
-    public func retryNow(pool: String? = nil, domain: String? = nil) async throws(QueueError) -> RetryNowResult {
+    public func retryNow(pool: PoolName? = nil, domain: DomainName? = nil) async throws(QueueError) -> RetryNowResult {
         var result = RetryNowResult()
         let keys = self.keys
         let redis = self.redis
         try await forEachDeferredChunk(pool: pool, domain: domain) { (members: [DeferredMember]) throws(QueueError) in
             let declared = [keys.deferred]
                 + members.flatMap { [keys.stream(pool: $0.pool, domain: $0.domain), keys.ready(pool: $0.pool)] }
-            let reply = try await redis.adminCall("hka_promote_members", keys: declared, members.map { .string($0.raw) })
+            let reply = try await redis.adminCall("hka_promote_members", keys: declared, members.map { .string($0.rawValue) })
             guard let counts = reply.array, counts.count == 2, let items = counts[0].int, let recipients = counts[1].int else {
                 throw .malformed("hka_promote_members returned \(reply)")
             }
@@ -119,7 +119,7 @@ public struct QueueAdmin: Sendable {
         for pool in try await pools(only: pool) {
             if let domain {
                 let reply = try await redis.adminCall("hka_ready_now", keys: [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool)],
-                                                      [.string(domain)])
+                                                      [.string(domain.rawValue)])
                 result.destinationsMadeDue += Int(reply.int ?? 0)
             } else {
                 result.destinationsMadeDue += try await bringForward(pool: pool, windowMilliseconds: -1)
@@ -131,7 +131,7 @@ public struct QueueAdmin: Sendable {
 
     /// Makes the pool's destinations scored within `windowMilliseconds` after now (-1: any
     /// time) due now, a chunk per call. Returns how many.
-    private func bringForward(pool: String, windowMilliseconds: Int64) async throws(QueueError) -> Int {
+    private func bringForward(pool: PoolName, windowMilliseconds: Int64) async throws(QueueError) -> Int {
         var total = 0
         while true {
             let reply = try await redis.adminCall("hka_bring_forward", keys: [keys.ready(pool: pool)],
@@ -146,12 +146,12 @@ public struct QueueAdmin: Sendable {
 
     /// `hikyaku bounce`: every recipient queued or deferred for `domain` (in `pool`, or in
     /// every pool) gets a final `bounced` event, reply `550 5.0.0 <reason>`.
-    public func bounce(domain: String, pool: String? = nil, reason: String? = nil) async throws(QueueError) -> RemovalResult {
+    public func bounce(domain: DomainName, pool: PoolName? = nil, reason: String? = nil) async throws(QueueError) -> RemovalResult {
         try await remove(.bounce(reason: reason), domain: domain, pool: pool)
     }
 
     /// `hikyaku purge`: as `bounce`, with `purged` events, reply `purged by operator: <reason>`.
-    public func purge(domain: String, pool: String? = nil, reason: String? = nil) async throws(QueueError) -> RemovalResult {
+    public func purge(domain: DomainName, pool: PoolName? = nil, reason: String? = nil) async throws(QueueError) -> RemovalResult {
         try await remove(.purge(reason: reason), domain: domain, pool: pool)
     }
 
@@ -170,7 +170,7 @@ public struct QueueAdmin: Sendable {
     ///      example.net bounced "550 5.0.0 Bounced by operator" operator 1000000 "" 500 hk:msg: hk:body:
     /// S: *6  $0  :2 :3 :1 :1 :1      (done; 2 entries / 3 recipients removed, 1 / 1 claimed, 1 message deleted)
     /// ```
-    public func remove(_ removal: OperatorRemoval, domain: String, pool: String? = nil) async throws(QueueError) -> RemovalResult {
+    public func remove(_ removal: OperatorRemoval, domain: DomainName, pool: PoolName? = nil) async throws(QueueError) -> RemovalResult {
         var result = RemovalResult()
         let common: [RESPArgument] = [.string(removal.eventKind.rawValue), .string(removal.reply), .string(Self.node), maxLength]
         // Deferred work first: an item promoted meanwhile is then caught in its stream.
@@ -178,9 +178,9 @@ public struct QueueAdmin: Sendable {
         let redis = self.redis
         try await forEachDeferredChunk(pool: pool, domain: domain) { (members: [DeferredMember]) throws(QueueError) in
             let declared = [keys.deferred, keys.events] + members.flatMap {
-                [keys.depth(pool: $0.pool), keys.message(QueueID(rawValue: $0.queueID)), keys.body(QueueID(rawValue: $0.queueID))]
+                [keys.depth(pool: $0.pool), keys.message($0.queueID), keys.body($0.queueID)]
             }
-            let reply = try await redis.adminCall("hka_remove_deferred", keys: declared, common + members.map { .string($0.raw) })
+            let reply = try await redis.adminCall("hka_remove_deferred", keys: declared, common + members.map { .string($0.rawValue) })
             guard let parts = reply.array, parts.count == 3 else { throw .malformed("hka_remove_deferred returned \(reply)") }
             let counts = parts.map { Int($0.int ?? 0) }
             result.deferredItems += counts[0]
@@ -193,7 +193,7 @@ public struct QueueAdmin: Sendable {
                 let reply = try await redis.adminCall(
                     "hka_remove_queued",
                     keys: [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool), keys.depth(pool: pool), keys.events],
-                    [.string(domain)] + common + [.string(cursor), .integer(Int64(chunkSize)), .string(keys.messageStem), .string(keys.bodyStem)])
+                    [.string(domain.rawValue)] + common + [.string(cursor), .integer(Int64(chunkSize)), .string(keys.messageStem), .string(keys.bodyStem)])
                 guard let parts = reply.array, parts.count == 6, let next = parts[0].string else {
                     throw .malformed("hka_remove_queued returned \(reply)")
                 }
@@ -213,30 +213,30 @@ public struct QueueAdmin: Sendable {
     // MARK: Shared
 
     /// Every pool that has (or had) mail: `depth:<pool>` counters and `ready:<pool>` sets.
-    func pools() async throws(QueueError) -> [String] {
-        var names = Set<String>()
+    func pools() async throws(QueueError) -> [PoolName] {
+        var names = Set<PoolName>()
         for start in [keys.depthStem, keys.readyStem] {
             for key in try await redis.scanKeys(matching: start.globEscaped + "*") {
-                names.insert(String(key.dropFirst(start.count)))
+                names.insert(PoolName(rawValue: String(key.dropFirst(start.count))))
             }
         }
         return names.sorted()
     }
 
     /// `[pool]`, or every pool when nil.
-    func pools(only pool: String?) async throws(QueueError) -> [String] {
+    func pools(only pool: PoolName?) async throws(QueueError) -> [PoolName] {
         if let pool { return [pool] }
         return try await pools()
     }
 
     /// Walks the `deferred` set (`ZSCAN`) and hands the members of `pool` and `domain`
     /// (nil: any) to `body`, at most ``chunkSize`` at a time.
-    func forEachDeferredChunk(pool: String?, domain: String?,
+    func forEachDeferredChunk(pool: PoolName?, domain: DomainName?,
                               _ body: ([DeferredMember]) async throws(QueueError) -> Void) async throws(QueueError) {
         var chunk: [DeferredMember] = []
         try await redis.scanSortedSet(keys.deferred) { (page: [(member: String, score: Double)]) throws(QueueError) in
             for entry in page {
-                guard let member = DeferredMember(entry.member), member.matches(pool: pool, domain: domain) else { continue }
+                guard let member = DeferredMember(rawValue: entry.member), member.matches(pool: pool, domain: domain) else { continue }
                 chunk.append(member)
                 if chunk.count >= chunkSize {
                     try await body(chunk)

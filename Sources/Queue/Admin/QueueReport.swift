@@ -38,7 +38,7 @@ public struct QueueReport: Sendable, Hashable, Encodable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(Clock.iso8601(milliseconds: time), forKey: .time)
+        try c.encode(WallClock.iso8601(milliseconds: time), forKey: .time)
         try c.encode(pools, forKey: .pools)
         try c.encode(suspensions.map { $0.encodable(at: time) }, forKey: .suspensions)
         try c.encode(slowdowns.map { $0.encodable(at: time) }, forKey: .slowdowns)

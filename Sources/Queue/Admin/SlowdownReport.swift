@@ -3,13 +3,13 @@ import RelayCore
 /// An adaptive-backoff slow-down in force (`slow:<ip>|<site>`): the (IP, site) rate is
 /// multiplied by `factor` until it expires.
 public struct SlowdownReport: Sendable, Hashable {
-    public var ip: String
-    public var site: String
+    public var ip: EgressID
+    public var site: SiteName
     public var factor: Double
     /// Time left (ms); -1 when the key has no expiry.
     public var remainingMilliseconds: Int64
 
-    public init(ip: String, site: String, factor: Double, remainingMilliseconds: Int64) {
+    public init(ip: EgressID, site: SiteName, factor: Double, remainingMilliseconds: Int64) {
         self.ip = ip
         self.site = site
         self.factor = factor
@@ -17,8 +17,8 @@ public struct SlowdownReport: Sendable, Hashable {
     }
 
     struct Encoded: Encodable {
-        var ip: String
-        var site: String
+        var ip: EgressID
+        var site: SiteName
         var factor: Double
         var remainingMs: Int64
         var until: String?
@@ -37,6 +37,6 @@ public struct SlowdownReport: Sendable, Hashable {
 
     func encodable(at now: Int64) -> Encoded {
         Encoded(ip: ip, site: site, factor: factor, remainingMs: remainingMilliseconds,
-                until: remainingMilliseconds >= 0 ? Clock.iso8601(milliseconds: now + remainingMilliseconds) : nil)
+                until: remainingMilliseconds >= 0 ? WallClock.iso8601(milliseconds: now + remainingMilliseconds) : nil)
     }
 }

@@ -35,8 +35,8 @@ public struct SuspensionReport: Sendable, Hashable {
 
     struct Encoded: Encodable {
         var scope: String
-        var site: String?
-        var ip: String?
+        var site: SiteName?
+        var ip: EgressID?
         var remainingMs: Int64
         var until: String?
         var reason: String?
@@ -59,14 +59,14 @@ public struct SuspensionReport: Sendable, Hashable {
     }
 
     func encodable(at now: Int64) -> Encoded {
-        var site: String?
-        var ip: String?
+        var site: SiteName?
+        var ip: EgressID?
         switch target {
         case .site(let name): site = name
         case .ip(let address, let name): ip = address; site = name
         }
         return Encoded(scope: target.scope, site: site, ip: ip, remainingMs: remainingMilliseconds,
-                       until: remainingMilliseconds >= 0 ? Clock.iso8601(milliseconds: now + remainingMilliseconds) : nil,
+                       until: remainingMilliseconds >= 0 ? WallClock.iso8601(milliseconds: now + remainingMilliseconds) : nil,
                        reason: reason, rule: rule, node: node)
     }
 }

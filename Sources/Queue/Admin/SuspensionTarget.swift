@@ -1,3 +1,5 @@
+import RelayCore
+
 /// What an operator suspends or resumes (`hikyaku suspend site|ip …`). Each is one key,
 /// present while suspended, which `hk_claim` checks before it sends:
 ///
@@ -5,8 +7,8 @@
 /// - `.ip(a, site: s)`: `susp:ip:<a>|<s>` — IP `a` sends nothing to site `s`;
 /// - `.ip(a, site: nil)`: `susp:ipall:<a>` — IP `a` sends nothing to any site.
 public enum SuspensionTarget: Sendable, Hashable, CustomStringConvertible {
-    case site(String)
-    case ip(String, site: String?)
+    case site(SiteName)
+    case ip(EgressID, site: SiteName?)
 
     /// `site`, `ip` or `ipall`: the key's middle part, as reports show it.
     var scope: String {
@@ -20,8 +22,8 @@ public enum SuspensionTarget: Sendable, Hashable, CustomStringConvertible {
     func key(_ keys: QueueKeys) -> String {
         switch self {
         case .site(let site): return keys.suspendedSite(site)
-        case .ip(let ip, let site?): return keys.suspendedIP(unit: "\(ip)|\(site)")
-        case .ip(let ip, nil): return keys.suspendedIPEverywhere(ip)
+        case .ip(let egress, let site?): return keys.suspendedIP(unit: DeliveryUnit(egress: egress, site: site))
+        case .ip(let egress, nil): return keys.suspendedIPEverywhere(egress)
         }
     }
 

@@ -9,7 +9,7 @@ public struct EgressIPSettings: Sendable, Codable, Hashable {
     /// Default: `delivery.helo_name`, else `hostname`.
     public var helo: String?
     /// The pool this address belongs to. Default `default`.
-    public var pool: String
+    public var pool: PoolName
     /// Relative share of the pool's traffic this address gets. Default 1.
     public var weight: Int
     /// A warm-up schedule for a new address; absent means fully warm.
@@ -17,7 +17,7 @@ public struct EgressIPSettings: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case address, helo, pool, weight, warmup }
 
-    public init(address: String, helo: String? = nil, pool: String = "default", weight: Int = 1, warmup: WarmupSettings? = nil) {
+    public init(address: String, helo: String? = nil, pool: PoolName = .default, weight: Int = 1, warmup: WarmupSettings? = nil) {
         self.address = address
         self.helo = helo
         self.pool = pool
@@ -30,7 +30,7 @@ public struct EgressIPSettings: Sendable, Codable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         address = try c.decode(String.self, forKey: .address)
         helo = try c.decodeIfPresent(String.self, forKey: .helo)
-        pool = try c.decodeIfPresent(String.self, forKey: .pool) ?? "default"
+        pool = try c.decodeIfPresent(PoolName.self, forKey: .pool) ?? .default
         weight = try c.decodeIfPresent(Int.self, forKey: .weight) ?? 1
         warmup = try c.decodeIfPresent(WarmupSettings.self, forKey: .warmup)
     }
@@ -39,7 +39,7 @@ public struct EgressIPSettings: Sendable, Codable, Hashable {
         if IPNetwork.parseAddress(address) == nil {
             throw ConfigurationError(key: "\(key).address", problem: "'\(address)' is not an IP address")
         }
-        try PoolName.validate(pool, key: "\(key).pool")
+        try PoolName.validate(pool.rawValue, key: "\(key).pool")
         if weight < 1 {
             throw ConfigurationError(key: "\(key).weight", problem: "must be at least 1")
         }
@@ -102,18 +102,6 @@ public struct WarmupSettings: Sendable, Codable, Hashable {
         }
         if dailyCaps.isEmpty || dailyCaps.contains(where: { $0 < 0 }) {
             throw ConfigurationError(key: "\(key).daily_caps", problem: "must be a non-empty list of caps ≥ 0, e.g. [50, 100, 500, 1000]")
-        }
-    }
-}
-
-/// Pool names appear in Redis keys: lower-case letters, digits, `-` and `_`.
-public enum PoolName {
-    public static let `default` = "default"
-
-    public static func validate(_ name: String, key: String) throws {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_")
-        if name.isEmpty || name.count > 64 || !name.allSatisfy(allowed.contains) {
-            throw ConfigurationError(key: key, problem: "'\(name)' is not a pool name (lower-case letters, digits, - and _)")
         }
     }
 }

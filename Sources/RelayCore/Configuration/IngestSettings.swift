@@ -32,7 +32,7 @@ public struct IngestSettings: Sendable, Codable {
     /// Offer AUTH on connections without TLS. Default `false`; never enable on the internet.
     public var allowAuthWithoutTLS: Bool
     /// Egress pool for mail from allow-listed clients (no AUTH). Default `default`.
-    public var relayPool: String
+    public var relayPool: PoolName
     /// A message with more `Received:` fields than this is refused at the dot
     /// (`554 5.4.6`, a mail loop, RFC 5321 §6.3); workers bounce a queued one with that
     /// code. The relay's own `Received:` is not counted. Default 30.
@@ -81,7 +81,7 @@ public struct IngestSettings: Sendable, Codable {
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls) ?? tls
         users = try c.decodeIfPresent([UserSettings].self, forKey: .users) ?? users
         allowAuthWithoutTLS = try c.decodeIfPresent(Bool.self, forKey: .allowAuthWithoutTLS) ?? allowAuthWithoutTLS
-        relayPool = try c.decodeIfPresent(String.self, forKey: .relayPool) ?? relayPool
+        relayPool = try c.decodeIfPresent(PoolName.self, forKey: .relayPool) ?? relayPool
         maxReceivedHeaders = try c.decodeIfPresent(Int.self, forKey: .maxReceivedHeaders) ?? maxReceivedHeaders
     }
 
@@ -125,7 +125,7 @@ public struct IngestSettings: Sendable, Codable {
         for (index, user) in users.enumerated() {
             try user.validate(key: "ingest.users[\(index)]")
         }
-        try PoolName.validate(relayPool, key: "ingest.relay_pool")
+        try PoolName.validate(relayPool.rawValue, key: "ingest.relay_pool")
         if !(1...1000).contains(maxReceivedHeaders) {
             throw ConfigurationError(key: "ingest.max_received_headers", problem: "must be between 1 and 1000")
         }
@@ -223,14 +223,14 @@ public struct UserSettings: Sendable, Codable, Hashable, CustomStringConvertible
     /// (`$6$…`, from `openssl passwd -6`). Plain passwords are refused.
     public var passwordHash: String
     /// Egress pool for this account's mail. Default `default`.
-    public var pool: String
+    public var pool: PoolName
 
     enum CodingKeys: String, CodingKey, CaseIterable { case username, passwordHash = "password_hash", pool }
 
     /// Without the hash, so a logged configuration never carries it.
     public var description: String { "UserSettings(username: \(username), pool: \(pool))" }
 
-    public init(username: String, passwordHash: String, pool: String = PoolName.default) {
+    public init(username: String, passwordHash: String, pool: PoolName = .default) {
         self.username = username
         self.passwordHash = passwordHash
         self.pool = pool
@@ -241,7 +241,7 @@ public struct UserSettings: Sendable, Codable, Hashable, CustomStringConvertible
         let c = try decoder.container(keyedBy: CodingKeys.self)
         username = try c.decode(String.self, forKey: .username)
         passwordHash = try c.decode(String.self, forKey: .passwordHash)
-        pool = try c.decodeIfPresent(String.self, forKey: .pool) ?? PoolName.default
+        pool = try c.decodeIfPresent(PoolName.self, forKey: .pool) ?? .default
     }
 
     func validate(key: String) throws {
@@ -252,6 +252,6 @@ public struct UserSettings: Sendable, Codable, Hashable, CustomStringConvertible
         if !accepted.contains(where: passwordHash.hasPrefix) {
             throw ConfigurationError(key: "\(key).password_hash", problem: "must be a crypt(3) hash such as the output of `hikyaku passwd` ($y$…) or `openssl passwd -6` ($6$…), never a plain password")
         }
-        try PoolName.validate(pool, key: "\(key).pool")
+        try PoolName.validate(pool.rawValue, key: "\(key).pool")
     }
 }

@@ -94,8 +94,7 @@ struct AccountCommand: AsyncParsableCommand {
                 if !account.sendingDomains.contains(domain) { account.sendingDomains.append(domain) }
             }
             if let pool {
-                do { try PoolName.validate(pool, key: "--pool") } catch { throw ValidationError("\(error)") }
-                account.pool = pool
+                do { account.pool = try PoolName.validate(pool, key: "--pool") } catch { throw ValidationError("\(error)") }
             }
             if let hourlyQuota { account.hourlyQuota = try Self.count(hourlyQuota, option: "--hourly-quota") }
             if let dailyQuota { account.dailyQuota = try Self.count(dailyQuota, option: "--daily-quota") }
@@ -142,7 +141,7 @@ struct AccountCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var account = Account(name: name, createdAt: Clock.iso8601(milliseconds: Clock.nowMilliseconds()))
+            var account = Account(name: name, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
             account.restrictSenders = !anySender
             let password = try properties.apply(to: &account)
             if account.passwordHash == nil && account.allowedNetworks.isEmpty {
@@ -175,7 +174,7 @@ struct AccountCommand: AsyncParsableCommand {
             for account in accounts {
                 table.add([account.name, account.passwordHash == nil ? "-" : "password",
                            account.allowedNetworks.isEmpty ? "-" : account.allowedNetworks.map(\.description).joined(separator: ","),
-                           account.pool, account.restrictSenders ? account.sendingDomains.joined(separator: ",") : "(any)",
+                           account.pool.rawValue, account.restrictSenders ? account.sendingDomains.joined(separator: ",") : "(any)",
                            account.hourlyQuota.map(String.init) ?? "-", account.dailyQuota.map(String.init) ?? "-",
                            account.paused == nil ? "active" : "PAUSED"])
             }

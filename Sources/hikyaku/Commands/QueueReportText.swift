@@ -4,9 +4,9 @@ import RelayCore
 /// The human form of a `QueueReport`: one table per pool, then suspensions, slow-downs
 /// and connection leases.
 enum QueueReportText {
-    static func render(_ report: QueueReport, hidden: [String: Int] = [:]) -> String {
+    static func render(_ report: QueueReport, hidden: [PoolName: Int] = [:]) -> String {
         let now = report.time
-        var out: [String] = ["Queue at \(Clock.iso8601(milliseconds: now))"]
+        var out: [String] = ["Queue at \(WallClock.iso8601(milliseconds: now))"]
         if report.pools.isEmpty { out.append("\nNo pools: nothing has been queued.") }
         for pool in report.pools {
             out.append("\nPool \(pool.pool): \(pool.depth) recipient(s) not yet final")
@@ -17,7 +17,7 @@ enum QueueReportText {
             var table = TextTable([("DOMAIN", .left), ("QUEUED", .right), ("CLAIMED", .right), ("DEFERRED", .right),
                                    ("RCPTS", .right), ("NEXT RETRY", .left), ("READY", .left)])
             for destination in pool.destinations {
-                table.add([destination.domain, "\(destination.queued)", "\(destination.claimed)", "\(destination.deferredItems)",
+                table.add([destination.domain.rawValue, "\(destination.queued)", "\(destination.claimed)", "\(destination.deferredItems)",
                            "\(destination.deferredRecipients)",
                            destination.nextRetryAt.map { DisplayTime.relative($0, now: now) } ?? "-",
                            destination.readyAt.map { DisplayTime.relative($0, now: now) } ?? "-"])
@@ -44,7 +44,7 @@ enum QueueReportText {
         } else {
             var table = TextTable([("IP", .left), ("SITE", .left), ("RATE", .right), ("LEFT", .right)])
             for slowdown in report.slowdowns {
-                table.add([slowdown.ip, slowdown.site, "x\(formatFactor(slowdown.factor))",
+                table.add([slowdown.ip.rawValue, slowdown.site.rawValue, "x\(formatFactor(slowdown.factor))",
                            DisplayTime.span(milliseconds: slowdown.remainingMilliseconds)])
             }
             out.append(table.render())
@@ -55,7 +55,7 @@ enum QueueReportText {
             out.append("  none")
         } else {
             var table = TextTable([("IP", .left), ("SITE", .left), ("IN USE", .right)])
-            for lease in report.leases { table.add([lease.ip, lease.site, "\(lease.inUse)"]) }
+            for lease in report.leases { table.add([lease.ip.rawValue, lease.site.rawValue, "\(lease.inUse)"]) }
             out.append(table.render())
         }
         return out.joined(separator: "\n")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HikyakuApp
+import RelayCore
 
 /// `--pool` and `--domain`, as the commands that pick part of the queue take them.
 struct QueueScopeOptions: ParsableArguments {
@@ -9,5 +10,12 @@ struct QueueScopeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only this destination domain (default: every domain).", valueName: "domain"))
     var domain: String?
 
-    var normalizedDomain: String? { domain.map(DestinationName.normalized) }
+    func validate() throws {
+        if let pool {
+            do { try PoolName.validate(pool, key: "--pool") } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    var poolName: PoolName? { pool.map(PoolName.init(rawValue:)) }
+    var domainName: DomainName? { domain.map(DomainName.init(normalizing:)) }
 }

@@ -40,8 +40,8 @@ struct QueueStatus: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var report = try await admin.withSession { try await $0.queueReport(pool: scope.pool, domain: scope.normalizedDomain) }
-        var hidden: [String: Int] = [:]
+        var report = try await admin.withSession { try await $0.queueReport(pool: scope.poolName, domain: scope.domainName) }
+        var hidden: [PoolName: Int] = [:]
         if let limit {
             for index in report.pools.indices where report.pools[index].destinations.count > limit {
                 hidden[report.pools[index].pool] = report.pools[index].destinations.count - limit

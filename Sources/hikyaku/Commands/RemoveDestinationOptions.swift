@@ -1,5 +1,6 @@
 import ArgumentParser
 import HikyakuApp
+import RelayCore
 
 /// `hikyaku bounce` and `hikyaku purge`: the shared arguments and output.
 struct RemoveDestinationOptions: ParsableArguments {
@@ -12,14 +13,18 @@ struct RemoveDestinationOptions: ParsableArguments {
     var pool: String?
 
     func validate() throws {
-        let name = DestinationName.normalized(domain)
-        if name.isEmpty || name.contains(where: \.isWhitespace) {
+        let name = DomainName(normalizing: domain)
+        if name.rawValue.isEmpty || name.rawValue.contains(where: \.isWhitespace) {
             throw ValidationError("'\(domain)' is not a destination domain")
+        }
+        if let pool {
+            do { try PoolName.validate(pool, key: "--pool") } catch { throw ValidationError("\(error)") }
         }
     }
 
     func run(_ removal: OperatorRemoval) async throws {
-        let domain = DestinationName.normalized(domain)
+        let domain = DomainName(normalizing: domain)
+        let pool = self.pool.map(PoolName.init(rawValue:))
         let result = try await admin.withSession { try await $0.remove(removal, domain: domain, pool: pool) }
         let verb = removal.eventKind == .bounced ? "bounced" : "purged"
         print("\(verb) \(result.recipients) recipient(s) of \(domain): \(result.queuedRecipients) queued (\(result.queuedEntries) entries), "

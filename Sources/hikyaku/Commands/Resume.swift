@@ -31,7 +31,7 @@ struct Resume: AsyncParsableCommand {
         var name: String
 
         func run() async throws {
-            let target = SuspensionTarget.site(name)
+            let target = SuspensionTarget.site(SiteName(rawValue: name))
             Resume.printResult(target, try await admin.withSession { try await $0.resume(target) })
         }
     }
@@ -51,7 +51,7 @@ struct Resume: AsyncParsableCommand {
         var site: String?
 
         func run() async throws {
-            let target = SuspensionTarget.ip(address, site: site)
+            let target = SuspensionTarget.ip(EgressID(rawValue: address), site: site.map(SiteName.init(rawValue:)))
             Resume.printResult(target, try await admin.withSession { try await $0.resume(target) })
         }
     }

@@ -17,7 +17,7 @@ struct RetryNow: AsyncParsableCommand {
     @OptionGroup var scope: QueueScopeOptions
 
     func run() async throws {
-        let result = try await admin.withSession { try await $0.retryNow(pool: scope.pool, domain: scope.normalizedDomain) }
+        let result = try await admin.withSession { try await $0.retryNow(pool: scope.poolName, domain: scope.domainName) }
         print("retrying now: \(result.items) deferred item(s), \(result.recipients) recipient(s); \(result.destinationsMadeDue) destination(s) made due")
     }
 }

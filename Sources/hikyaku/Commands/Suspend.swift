@@ -56,7 +56,7 @@ struct Suspend: AsyncParsableCommand {
 
         func run() async throws {
             let duration = try Suspend.parseDuration(duration)
-            let target = SuspensionTarget.site(name)
+            let target = SuspensionTarget.site(SiteName(rawValue: name))
             let event = try await admin.withSession { try await $0.suspend(target, for: duration.duration, reason: reason) }
             Suspend.printSuspended(target, duration, event)
         }
@@ -91,7 +91,7 @@ struct Suspend: AsyncParsableCommand {
 
         func run() async throws {
             let duration = try Suspend.parseDuration(duration)
-            let target = SuspensionTarget.ip(address, site: site)
+            let target = SuspensionTarget.ip(EgressID(rawValue: address), site: site.map(SiteName.init(rawValue:)))
             let event = try await admin.withSession { try await $0.suspend(target, for: duration.duration, reason: reason) }
             Suspend.printSuspended(target, duration, event)
         }

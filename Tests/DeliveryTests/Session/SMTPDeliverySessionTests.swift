@@ -1,3 +1,4 @@
+import HikyakuTestSupport
 import DNSResolver
 import Logging
 import NIOCore

@@ -67,7 +67,7 @@ import Testing
     ])
     func providerMXHostsResolveToTheirPreset(domain: String, mx: String, preset: String) {
         let resolver = SiteResolver(settings: DeliverySettings())
-        #expect(resolver.site(forDomain: domain, mxHosts: [mx]).name == preset)
+        #expect(resolver.site(forDomain: DomainName(rawValue: domain), mxHosts: [mx]).name.rawValue == preset)
     }
 
     /// RelayCore validates preset names without knowing the presets: its list must be theirs.

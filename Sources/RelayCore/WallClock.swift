@@ -6,7 +6,7 @@ import Darwin
 
 /// Wall-clock helpers. Event times and retry schedules are wall-clock milliseconds since
 /// 1970 because they are compared across hosts (and with Redis's `TIME`).
-public enum Clock {
+public enum WallClock {
     public static func nowMilliseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
