@@ -169,9 +169,9 @@ struct BatchDelivery {
                                       messageID: message?.messageID, sender: message?.sender.mailbox?.description ?? "")
             event.recipient = result.recipient.description
             event.account = message?.account
-            event.domain = batch.domain.rawValue
-            event.site = batch.site.rawValue
-            event.egressIP = batch.egress.rawValue
+            event.domain = batch.domain
+            event.site = batch.site
+            event.egressIP = batch.egress
             event.remoteHost = result.remoteHost
             event.remoteIP = result.remoteIP
             // The reply is the MX server's text: bounded and without control characters

@@ -326,9 +326,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         guard applied.insert(name).inserted else { return stops ? .stop : .proceed }
         let now = WallClock.nowMilliseconds()
         var event = DeliveryEvent(event: .backoff, time: WallClock.iso8601(milliseconds: now), queueID: "", messageID: nil, sender: "")
-        event.domain = batch.domain.rawValue
-        event.site = batch.site.rawValue
-        event.egressIP = rule.action == .suspendSite ? nil : batch.egress.rawValue
+        event.domain = batch.domain
+        event.site = batch.site
+        event.egressIP = rule.action == .suspendSite ? nil : batch.egress
         event.action = rule.action.rawValue
         event.rule = name
         event.factor = rule.action == .slow ? rule.factor : nil

@@ -37,7 +37,7 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     /// The recipient this outcome is for; absent on `accepted`, which lists `recipients`.
     public var recipient: String?
     public var recipients: [String]?
-    public var domain: String?
+    public var domain: DomainName?
     /// The MX host name and address the outcome came from.
     public var remoteHost: String?
     public var remoteIP: String?
@@ -57,8 +57,8 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     /// Host and process that produced the event.
     public var node: String?
     /// The receiving site (MX rollup) and the egress IP used.
-    public var site: String?
-    public var egressIP: String?
+    public var site: SiteName?
+    public var egressIP: EgressID?
     /// For `backoff`: `slow`, `suspend_ip` or `suspend_site`, the rule's name, the rate
     /// factor (for `slow`) and when it ends.
     public var action: String?

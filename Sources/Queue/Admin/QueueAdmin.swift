@@ -78,10 +78,10 @@ public struct QueueAdmin: Sendable {
         var event = DeliveryEvent(event: .backoff, time: WallClock.iso8601(milliseconds: now), queueID: "", messageID: nil, sender: "")
         switch target {
         case .site(let site):
-            event.site = site.rawValue
+            event.site = site
         case .ip(let egress, let site):
-            event.egressIP = egress.rawValue
-            event.site = site?.rawValue
+            event.egressIP = egress
+            event.site = site
         }
         event.action = action
         event.rule = Self.rule
