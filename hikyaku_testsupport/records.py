@@ -31,12 +31,23 @@ class LineTail:
 
 
 class SimRecords:
-    """The simulator's record file, parsed as it grows."""
+    """The simulator's record file, parsed as it grows.
 
-    def __init__(self, path: Path):
+    A cluster's simulator records every run into one file, so a run reads only its own part:
+    ``offset`` skips what the file held before it started, ``since_us`` drops earlier
+    refusals, and ``marker`` keeps only arrivals whose Message-ID contains it (the
+    generator's ids are `<N.RUN@hikyaku-load>`; others are counted in ``other_runs``), with
+    the cluster's probe messages (`<probe-I.RUN@…>`) kept apart in ``probe_arrivals``."""
+
+    def __init__(self, path: Path, *, offset: int = 0, since_us: int = 0, marker: str | None = None):
         self.tail = LineTail(path)
+        self.tail.offset = offset
+        self.since_us = since_us
+        self.marker = marker
         self.arrivals: list[tuple[int | None, int, str, str, str]] = []  # (seq, t_us, site, ip, recipient)
+        self.probe_arrivals: list[dict] = []
         self.refusals: list[dict] = []
+        self.other_runs = 0
         self.bad_lines = 0
 
     def update(self) -> int:
@@ -49,8 +60,17 @@ class SimRecords:
                 self.bad_lines += 1
                 continue
             if record.get("refused"):
-                self.refusals.append(record)
+                if int(record.get("t", 0)) >= self.since_us:
+                    self.refusals.append(record)
                 continue
+            if self.marker is not None:
+                message_id = record.get("message_id") or ""
+                if self.marker not in message_id:
+                    self.other_runs += 1
+                    continue
+                if message_id.startswith("<probe-"):
+                    self.probe_arrivals.append(record)
+                    continue
             self.arrivals.append(arrival(record))
         return len(self.arrivals) - before
 

@@ -1,56 +1,15 @@
-"""Loss accounting and limit checks for a cluster run, from the simulator's records and the
-generator's, with the load-test runner's analysis (hikyaku_testsupport/analysis.py) plus what
-a cluster adds: which worker host delivered what, messages delivered although their client
-never saw a 250, and the site-wide limit counted over every egress IP of every host."""
+"""Loss accounting and limit checks for a cluster run, from the simulator's records (read with
+hikyaku_testsupport.records.SimRecords) and the generator's, with the load-test runner's
+analysis (hikyaku_testsupport/analysis.py) plus what a cluster adds: which worker host
+delivered what, messages delivered although their client never saw a 250, and the site-wide
+limit counted over every egress IP of every host."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from hikyaku_testsupport.analysis import analyze, max_in_window
-from hikyaku_testsupport.records import LineTail, arrival
 
 from . import topology
 from .topology import LIMIT_WINDOW_SECONDS, PER_IP_BOUND, SITE_BOUND, SITE_RATE_PER_SECOND, Topology
-
-
-class RunRecords:
-    """The simulator's record file, from a given offset, keeping only this run's messages
-    (Message-ID `<N.RUN@hikyaku-load>` or `<probe-I.RUN@…>`) and refusals after the start."""
-
-    def __init__(self, path: Path, run: str, since_us: int, offset: int = 0):
-        self.tail = LineTail(path)
-        self.tail.offset = offset
-        self.marker = f".{run}@"
-        self.since_us = since_us
-        self.arrivals: list[tuple[int | None, int, str, str, str]] = []
-        self.probe_arrivals: list[dict] = []
-        self.refusals: list[dict] = []
-        self.other_runs = 0
-        self.bad_lines = 0
-
-    def update(self) -> int:
-        before = len(self.arrivals)
-        for line in self.tail.new_lines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                self.bad_lines += 1
-                continue
-            if record.get("refused"):
-                if int(record.get("t", 0)) >= self.since_us:
-                    self.refusals.append(record)
-                continue
-            message_id = record.get("message_id") or ""
-            if self.marker not in message_id:
-                self.other_runs += 1
-                continue
-            if message_id.startswith("<probe-"):
-                self.probe_arrivals.append(record)
-                continue
-            self.arrivals.append(arrival(record))
-        return len(self.arrivals) - before
 
 
 class _ScenarioView:

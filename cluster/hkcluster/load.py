@@ -18,12 +18,12 @@ from hikyaku_testsupport.events import EVENTS_STREAM, FINAL_FAILURES, decode_str
 from hikyaku_testsupport.machine import load_average, machine, now_text
 from hikyaku_testsupport.processes import ManagedProcess
 from hikyaku_testsupport.procfs import machine_cpu_seconds, read_proc_stat
-from hikyaku_testsupport.records import GeneratorOutput, read_generator_records
+from hikyaku_testsupport.records import GeneratorOutput, SimRecords, read_generator_records
 from hikyaku_testsupport.resp import RedisError, StreamReader
 from hikyaku_testsupport.waiting import wait_for
 
 from . import netns
-from .accounting import RunRecords, account, standard_checks, summary_lines
+from .accounting import account, standard_checks, summary_lines
 from .topology import Topology
 
 POLL_SECONDS = 0.5
@@ -150,7 +150,7 @@ class LoadRun:
         sim_path = cluster.sim_records
         offset = sim_path.stat().st_size if sim_path.exists() else 0
         started_wall = time.time()
-        self.records = RunRecords(sim_path, self.run_name, since_us=int(started_wall * 1e6), offset=offset)
+        self.records = SimRecords(sim_path, offset=offset, since_us=int(started_wall * 1e6), marker=f".{self.run_name}@")
         self.redis = cluster.primary_redis()
         self.events = StreamReader(self.redis, EVENTS_STREAM)
         try:

@@ -19,10 +19,9 @@ from pathlib import Path
 from hikyaku_testsupport.machine import load_average, machine, now_text
 from hikyaku_testsupport.processes import ManagedProcess
 from hikyaku_testsupport.procfs import read_proc_stat
-from hikyaku_testsupport.records import read_generator_records
+from hikyaku_testsupport.records import SimRecords, read_generator_records
 
 from . import netns
-from .accounting import RunRecords
 from .cluster import REPO, Cluster, ClusterError, Settings
 from .topology import Topology
 
@@ -116,8 +115,7 @@ def run_measure(bins: dict, args) -> int:
             cluster.start(name)
         cpu_before = process_cpu(cluster, workers)
         started = time.monotonic()
-        records = RunRecords(cluster.sim_records, "m", since_us=0, offset=sim_offset)
-        records.marker = "@hikyaku-load"
+        records = SimRecords(cluster.sim_records, offset=sim_offset, marker="@hikyaku-load")
         while True:
             time.sleep(0.5)
             records.update()
