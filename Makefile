@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)/hikyaku
 
-.PHONY: all run test deps build build-tests unit-tests integration-tests fuzz fuzz-smoke clean
+.PHONY: all run test deps build build-tests unit-tests integration-tests fuzz fuzz-smoke clean format lint
 
 all: build
 
@@ -31,10 +31,21 @@ integration-tests: build-tests
 # Each phase prints its duration (scripts/phase.sh).
 test:
 	@scripts/phase.sh deps scripts/install-deps.sh
-	@scripts/phase.sh build sh -c 'scripts/check-imports.py && scripts/generate-lua.py --check && $(SWIFT) build --build-tests'
+	@scripts/phase.sh build sh -c 'scripts/check-imports.py && scripts/generate-lua.py --check && $(SWIFT_LINT) && $(SWIFT) build --build-tests'
 	@scripts/phase.sh unit-tests $(SWIFT) test --skip-build
 	@HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku scripts/phase.sh integration-tests python3 -m pytest Tests/integration -q --durations=15
 	@scripts/phase.sh fuzz-smoke fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+# swift-format (ships with the toolchain) with the checked-in .swift-format: `make format`
+# rewrites, `make test` fails on any file that `make format` would change.
+FORMATTED = Sources Tests load-tests fuzz Package.swift
+SWIFT_LINT = $(SWIFT) format lint --strict --recursive --parallel $(FORMATTED)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMATTED)
+
+lint:
+	$(SWIFT_LINT)
 
 # libFuzzer (fuzz/fuzz.sh, README "Fuzzing"): own scratch path .build-fuzz; corpus and
 # crash inputs in var/fuzz/. `make test` runs each target briefly; `make fuzz` for long.

@@ -14,7 +14,7 @@ let package = Package(
     name: "Hikyaku",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "hikyaku", targets: ["hikyaku"]),
+        .executable(name: "hikyaku", targets: ["hikyaku"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -38,7 +38,9 @@ let package = Package(
         // OpenSSL 3's libcrypto (EVP keys, PEM, SHA-256, signatures) for DKIM.
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // RESP on a NIO channel (TLS with NIOSSL for rediss://): pipelining, reconnect with backoff.
-        .target(name: "RedisClient", dependencies: ["CHiredis", nioCore, nioPosix, nioSSL, .product(name: "NIOTLS", package: "swift-nio"), logging]),
+        .target(
+            name: "RedisClient",
+            dependencies: ["CHiredis", nioCore, nioPosix, nioSSL, .product(name: "NIOTLS", package: "swift-nio"), logging]),
         // Asynchronous DNS (MX, A, AAAA) over UDP/TCP to a configurable server.
         .target(name: "DNSResolver", dependencies: [nioCore, nioPosix, logging]),
         // DKIM (RFC 6376, RFC 8463): keys, DNS record text, relaxed/relaxed signing. Pure, no I/O.
@@ -48,38 +50,64 @@ let package = Package(
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
         // The Redis data model: enqueue, claim, complete, defer, events.
-        .target(name: "Queue", dependencies: ["RedisClient", "RelayCore", "SMTPProtocol", nioCore, logging],
-                // The function libraries are embedded by scripts/generate-lua.py (Generated/).
-                exclude: ["Lua"]),
+        .target(
+            name: "Queue", dependencies: ["RedisClient", "RelayCore", "SMTPProtocol", nioCore, logging],
+            // The function libraries are embedded by scripts/generate-lua.py (Generated/).
+            exclude: ["Lua"]),
         // SMTP listeners, relay authorisation, AUTH, and the `MessageIntake` every submission takes.
-        .target(name: "Ingest", dependencies: ["SMTPProtocol", "SMTPServer", "HikyakuMetrics", "Queue", "RelayCore", "CCrypt", "DKIM", "Secrets", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
-                                               .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics")]),
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "SMTPProtocol", "SMTPServer", "HikyakuMetrics", "Queue", "RelayCore", "CCrypt", "DKIM", "Secrets", nioCore, nioPosix,
+                nioSSL, logging, serviceLifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         // Prometheus exposition of swift-metrics on a small HTTP endpoint (/metrics).
-        .target(name: "HikyakuMetrics", dependencies: [
-            "RelayCore", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
-            nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle]),
+        .target(
+            name: "HikyakuMetrics",
+            dependencies: [
+                "RelayCore", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+                nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
+            ]),
         // An SMTP client connection on NIO (async send/await replies, pipelining, STARTTLS).
         .target(name: "SMTPClient", dependencies: ["SMTPProtocol", nioCore, nioPosix, nioSSL]),
         // Outbound TLS policy: MTA-STS (RFC 8461: record, policy, HTTPS fetch, cache) and DANE
         // (RFC 7672: TLSA matching).
-        .target(name: "OutboundTLS", dependencies: ["DNSResolver", "COpenSSLCrypto", nioCore, nioPosix, nioSSL,
-                                                   .product(name: "NIOHTTP1", package: "swift-nio"), logging]),
+        .target(
+            name: "OutboundTLS",
+            dependencies: [
+                "DNSResolver", "COpenSSLCrypto", nioCore, nioPosix, nioSSL,
+                .product(name: "NIOHTTP1", package: "swift-nio"), logging,
+            ]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
-        .target(name: "Delivery", dependencies: ["SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", nioCore, nioSSL,
-                                                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle, .product(name: "Metrics", package: "swift-metrics")]),
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", nioCore, nioSSL,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         // `hikyaku domain check`: SPF, DKIM, DMARC, MX and FCrDNS of a sending domain, as pure
         // checks over fetched DNS answers, and the checker that fetches them.
         .target(name: "DomainCheck", dependencies: ["DNSResolver", "RelayCore"]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
-        .target(name: "HikyakuApp", dependencies: ["Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                                                  "DKIM", "DomainCheck",
-                                                  .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
-                                                  nioCore, nioPosix, logging, serviceLifecycle,
-                                                  .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
+        .target(
+            name: "HikyakuApp",
+            dependencies: [
+                "Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
+                "DKIM", "DomainCheck",
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
+                nioCore, nioPosix, logging, serviceLifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
         // The one executable: command-line parsing and text output; the work is HikyakuApp's.
-        .executableTarget(name: "hikyaku", dependencies: ["HikyakuApp", "RelayCore", logging,
-                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "hikyaku",
+            dependencies: [
+                "HikyakuApp", "RelayCore", logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // posix_spawn with a clean signal state: the one launcher of child processes for
         // the test servers and the simulator's helpers (openssl, swaks).
@@ -90,36 +118,65 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", nioCore]),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "ProcessSpawn", nioCore, nioPosix, logging]),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
+        .testTarget(
+            name: "QueueTests",
+            dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", "Queue", "HikyakuTestSupport",
-                                                      "RedisClient", nioCore, nioPosix, logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
-        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient", "SMTPProtocol", nioCore, nioSSL, .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: [
+                "Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", "Queue", "HikyakuTestSupport",
+                "RedisClient", nioCore, nioPosix, logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "SMTPClientTests",
+            dependencies: ["SMTPClient", "SMTPProtocol", nioCore, nioSSL, .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "OutboundTLSTests", dependencies: ["OutboundTLS", "DNSResolver", nioSSL]),
-        .testTarget(name: "HikyakuMetricsTests", dependencies: [
-            "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
-            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RelayCore", "SMTPProtocol", "Queue", "RedisClient", "HikyakuMetrics",
-                                                      "HikyakuTestSupport", nioCore, nioPosix, logging]),
-        .testTarget(name: "SMTPServerTests", dependencies: ["SMTPServer", "SMTPProtocol", nioCore,
-                                                          .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(
+            name: "HikyakuMetricsTests",
+            dependencies: [
+                "HikyakuMetrics", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging, serviceLifecycle,
+                .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: [
+                "Ingest", "RelayCore", "SMTPProtocol", "Queue", "RedisClient", "HikyakuMetrics",
+                "HikyakuTestSupport", nioCore, nioPosix, logging,
+            ]),
+        .testTarget(
+            name: "SMTPServerTests",
+            dependencies: [
+                "SMTPServer", "SMTPProtocol", nioCore,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.
         // Load generator (load-tests/): numbered messages over many SMTP sessions.
-        .executableTarget(name: "hikyaku-load", dependencies: ["SMTPClient", "SMTPProtocol", nioCore, nioPosix,
-                                                              .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "load-tests/Sources/hikyaku-load"),
-        .executableTarget(name: "hikyaku-sim", dependencies: ["SMTPProtocol", "SMTPServer", "RelayCore", "ProcessSpawn", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
-                                                             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "load-tests/Sources/hikyaku-sim"),
-        .testTarget(name: "SimulatorTests", dependencies: ["hikyaku-sim", "ProcessSpawn", "SMTPProtocol", "DNSResolver", nioCore, nioPosix, logging],
-                    path: "load-tests/Tests/SimulatorTests"),
+        .executableTarget(
+            name: "hikyaku-load",
+            dependencies: [
+                "SMTPClient", "SMTPProtocol", nioCore, nioPosix,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "load-tests/Sources/hikyaku-load"),
+        .executableTarget(
+            name: "hikyaku-sim",
+            dependencies: [
+                "SMTPProtocol", "SMTPServer", "RelayCore", "ProcessSpawn", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "load-tests/Sources/hikyaku-sim"),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: ["hikyaku-sim", "ProcessSpawn", "SMTPProtocol", "DNSResolver", nioCore, nioPosix, logging],
+            path: "load-tests/Tests/SimulatorTests"),
     ]
 )
 
@@ -130,7 +187,9 @@ if Context.environment["ENABLE_FUZZ_TARGETS"] != nil {
     package.targets.append(.target(name: "CLibFuzzer", path: "fuzz/Sources/CLibFuzzer"))
     package.targets.append(.target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "fuzz/Sources/FuzzSupport"))
     for name in ["fuzz-command-parser", "fuzz-data-framing", "fuzz-address-parser"] {
-        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzSupport", "SMTPProtocol", nioCore],
-                                                 path: "fuzz/Sources/\(name)"))
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: ["FuzzSupport", "SMTPProtocol", nioCore],
+                path: "fuzz/Sources/\(name)"))
     }
 }

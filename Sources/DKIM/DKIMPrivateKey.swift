@@ -41,8 +41,10 @@ public struct DKIMPrivateKey: Sendable, Equatable, CustomStringConvertible {
     public init(pem: String) throws {
         // PKCS#8 "BEGIN ENCRYPTED PRIVATE KEY", or a traditional key's "Proc-Type: 4,ENCRYPTED".
         if pem.contains("BEGIN ENCRYPTED PRIVATE KEY") || pem.contains("Proc-Type: 4,ENCRYPTED") {
-            throw DKIMError(.invalidKey, "the PEM private key is encrypted; store it unencrypted "
-                + "(openssl pkey -in encrypted.pem -out key.pem)")
+            throw DKIMError(
+                .invalidKey,
+                "the PEM private key is encrypted; store it unencrypted "
+                    + "(openssl pkey -in encrypted.pem -out key.pem)")
         }
         if !pem.contains("PRIVATE KEY-----"), pem.contains("PUBLIC KEY-----") {
             throw DKIMError(.invalidKey, "this PEM text is a public key; DKIM signing needs the private key")
@@ -52,21 +54,27 @@ public struct DKIMPrivateKey: Sendable, Equatable, CustomStringConvertible {
         case .success(let parsed):
             key = parsed
         case .failure(let error):
-            throw DKIMError(.invalidKey, "not a PEM private key: expected '-----BEGIN PRIVATE KEY-----' (PKCS#8) "
-                + "or '-----BEGIN RSA PRIVATE KEY-----' (\(error.detail))")
+            throw DKIMError(
+                .invalidKey,
+                "not a PEM private key: expected '-----BEGIN PRIVATE KEY-----' (PKCS#8) "
+                    + "or '-----BEGIN RSA PRIVATE KEY-----' (\(error.detail))")
         }
         let algorithm: DKIMAlgorithm
         if key.isA("RSA") {
             guard key.bits >= Self.minimumRSABits else {
-                throw DKIMError(.invalidKey, "the RSA key has \(key.bits) bits; RFC 8301 §3.2 requires at least "
-                    + "\(Self.minimumRSABits) (generate a \(Self.generatedRSABits)-bit key)")
+                throw DKIMError(
+                    .invalidKey,
+                    "the RSA key has \(key.bits) bits; RFC 8301 §3.2 requires at least "
+                        + "\(Self.minimumRSABits) (generate a \(Self.generatedRSABits)-bit key)")
             }
             algorithm = .rsaSHA256
         } else if key.isA("ED25519") {
             algorithm = .ed25519SHA256
         } else {
-            throw DKIMError(.unsupportedKey, "a \(key.typeName) key cannot sign DKIM; use an RSA key (rsa-sha256, "
-                + "RFC 6376) or an Ed25519 key (ed25519-sha256, RFC 8463)")
+            throw DKIMError(
+                .unsupportedKey,
+                "a \(key.typeName) key cannot sign DKIM; use an RSA key (rsa-sha256, "
+                    + "RFC 6376) or an Ed25519 key (ed25519-sha256, RFC 8463)")
         }
         try self.init(key: key, algorithm: algorithm)
     }

@@ -51,7 +51,8 @@ public struct DKIMSigner: Sendable {
         var lowercased: [[UInt8]] = []
         for name in headers {
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 && $0 != ASCII.colon }) else {
-                throw DKIMError(.invalidConfiguration, "\"\(name)\" is not a header field name (RFC 5322 §3.6.8: printable ASCII, no colon)")
+                throw DKIMError(
+                    .invalidConfiguration, "\"\(name)\" is not a header field name (RFC 5322 §3.6.8: printable ASCII, no colon)")
             }
             let bytes = name.utf8.map(ASCII.lowercased)
             if seen.insert(bytes).inserted {
@@ -102,10 +103,12 @@ public struct DKIMSigner: Sendable {
             let instances = section.count(of: lowercased, in: message)
             if lowercased == Self.fromName {
                 guard instances > 0 else {
-                    throw DKIMError(.noFromHeader, "the message has no From: header field; DKIM must sign From (RFC 6376 §5.4), so it cannot be signed")
+                    throw DKIMError(
+                        .noFromHeader, "the message has no From: header field; DKIM must sign From (RFC 6376 §5.4), so it cannot be signed")
                 }
                 guard instances == 1 else {
-                    throw DKIMError(.multipleFromHeaders, "the message has \(instances) From: header fields; RFC 5322 §3.6 allows exactly one")
+                    throw DKIMError(
+                        .multipleFromHeaders, "the message has \(instances) From: header fields; RFC 5322 §3.6 allows exactly one")
                 }
             }
             let times = lowercased == Self.fromName ? instances + 1 : instances
@@ -191,9 +194,11 @@ public struct DKIMSigner: Sendable {
         for label in name.split(separator: ".", omittingEmptySubsequences: false) {
             guard !label.isEmpty else { throw invalid("it has an empty label (a leading, trailing or double dot)") }
             guard label.utf8.count <= 63 else { throw invalid("a label is longer than 63 characters") }
-            guard label.utf8.allSatisfy({ byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D
-            }) else {
+            guard
+                label.utf8.allSatisfy({ byte in
+                    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D
+                })
+            else {
                 throw invalid("only letters, digits, hyphens and dots are allowed (give an internationalized name as its xn-- A-label)")
             }
             guard label.first != "-", label.last != "-" else { throw invalid("a label starts or ends with a hyphen") }

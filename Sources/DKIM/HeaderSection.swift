@@ -48,7 +48,8 @@ struct HeaderSection: Sendable {
             }
             if ASCII.isWSP(message[index]) {
                 guard !fields.isEmpty else {
-                    throw DKIMError(.malformedHeader, "header line \(lineNumber) starts with white space but there is no field above it to continue")
+                    throw DKIMError(
+                        .malformedHeader, "header line \(lineNumber) starts with white space but there is no field above it to continue")
                 }
                 fields[fields.count - 1].end = lineEnd
             } else {

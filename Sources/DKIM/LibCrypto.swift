@@ -51,7 +51,9 @@ final class EVPKey: @unchecked Sendable {
             defer { BIO_free(bio) }
             // A password callback that refuses: without one, OpenSSL would prompt on the
             // controlling terminal for an encrypted key, which would hang a server.
-            let refusePassword: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = { _, _, _, _ in -1 }
+            let refusePassword: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = {
+                _, _, _, _ in -1
+            }
             guard let key = PEM_read_bio_PrivateKey(bio, nil, refusePassword, nil) else {
                 return .failure(LibCrypto.failure("PEM_read_bio_PrivateKey"))
             }

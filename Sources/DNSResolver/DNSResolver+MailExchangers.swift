@@ -34,8 +34,11 @@ extension DNSResolver {
         if records.isEmpty {
             let (addresses, authenticated) = try await self.authenticatedAddresses(of: name, port: Self.smtpPort)
             guard !addresses.isEmpty else { throw DNSError.noData(name, "MX, A or AAAA") }
-            return [MailExchanger(host: name.description, preference: 0, addresses: addresses, isImplicit: true,
-                                  isAuthenticated: mxAuthenticated && authenticated)]
+            return [
+                MailExchanger(
+                    host: name.description, preference: 0, addresses: addresses, isImplicit: true,
+                    isAuthenticated: mxAuthenticated && authenticated)
+            ]
         }
         // RFC 7505 §3: a single MX of "." means the domain accepts no mail. A "." among
         // other MX records is a misconfiguration; it cannot be delivered to, so drop it.
@@ -68,8 +71,9 @@ extension DNSResolver {
             switch result {
             case .success(let (addresses, authenticated)) where !addresses.isEmpty:
                 exchangers.append(
-                    MailExchanger(host: record.exchange, preference: record.preference, addresses: addresses, isImplicit: false,
-                                  isAuthenticated: mxAuthenticated && authenticated)
+                    MailExchanger(
+                        host: record.exchange, preference: record.preference, addresses: addresses, isImplicit: false,
+                        isAuthenticated: mxAuthenticated && authenticated)
                 )
             case .success:
                 continue

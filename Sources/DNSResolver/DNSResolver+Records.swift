@@ -38,10 +38,12 @@ extension DNSResolver {
         case .nameError, .noData:
             return ([], answer.isAuthenticated)
         case .records(let records, _):
-            return (records.compactMap { record in
-                guard case .tlsa(let tlsa) = record.data else { return nil }
-                return tlsa
-            }, answer.isAuthenticated)
+            return (
+                records.compactMap { record in
+                    guard case .tlsa(let tlsa) = record.data else { return nil }
+                    return tlsa
+                }, answer.isAuthenticated
+            )
         }
     }
 

@@ -28,8 +28,10 @@ struct BatchDelivery {
     let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
     let origin: SMTPDeliverySession.Origin
 
-    func run(session openSession: SMTPDeliverySession?, settle record: (WorkOutcome) -> Void,
-             onFailureReply: (SMTPReply) async -> Decision) async throws(QueueError) -> Outcome {
+    func run(
+        session openSession: SMTPDeliverySession?, settle record: (WorkOutcome) -> Void,
+        onFailureReply: (SMTPReply) async -> Decision
+    ) async throws(QueueError) -> Outcome {
         var logger = context.logger
         logger[metadataKey: "domain"] = "\(batch.domain)"
         logger[metadataKey: "egress_ip"] = "\(batch.egress)"
@@ -41,9 +43,11 @@ struct BatchDelivery {
         }
         func failAll(_ items: some Sequence<WorkItem>, _ failure: RecipientFailure) {
             for item in items {
-                settle(item, item.recipients.map {
-                    RecipientResult(recipient: $0, kind: failure.isPermanent ? .bounced : .deferred, reply: failure.reply)
-                })
+                settle(
+                    item,
+                    item.recipients.map {
+                        RecipientResult(recipient: $0, kind: failure.isPermanent ? .bounced : .deferred, reply: failure.reply)
+                    })
             }
         }
 
@@ -80,7 +84,8 @@ struct BatchDelivery {
             session = openSession
         } else {
             do {
-                session = try await SMTPDeliverySession.open(targets: targets, domain: batch.domain, origin: origin, context: context, logger: logger)
+                session = try await SMTPDeliverySession.open(
+                    targets: targets, domain: batch.domain, origin: origin, context: context, logger: logger)
             } catch {
                 if let reply = error.remoteReply, await onFailureReply(reply) == .stop {
                     return Outcome(untried: deliverable)
@@ -109,9 +114,12 @@ struct BatchDelivery {
                 logger.info("connection lost during delivery: \(error)", metadata: ["mx": "\(session.host)"])
                 let lost = "451 4.4.2 Connection to \(session.host) lost: \(error)"
                 let done = Set(results.map(\.recipient))
-                settle(item, results + item.recipients.filter { !done.contains($0) }.map {
-                    RecipientResult(recipient: $0, kind: .deferred, reply: lost)
-                })
+                settle(
+                    item,
+                    results
+                        + item.recipients.filter { !done.contains($0) }.map {
+                            RecipientResult(recipient: $0, kind: .deferred, reply: lost)
+                        })
                 return Outcome(untried: rest)
             }
             settle(item, results)
@@ -130,8 +138,12 @@ struct BatchDelivery {
             // attempt (§4.5.4.1), and the backoff rules have seen the 421.
             if let closing = failures.first(where: { $0.code == 421 }) {
                 await session.close()
-                failAll(deliverable[(index + 1)...],
-                        RecipientFailure(reply: "\(RemoteText.capped(closing.singleLineText, maxBytes: 400)) (connection closed by the server before this message)"))
+                failAll(
+                    deliverable[(index + 1)...],
+                    RecipientFailure(
+                        reply:
+                            "\(RemoteText.capped(closing.singleLineText, maxBytes: 400)) (connection closed by the server before this message)"
+                    ))
                 return Outcome()
             }
             if !session.isUsable {
@@ -165,8 +177,9 @@ struct BatchDelivery {
             case .deferred: kind = due > expires ? .expired : .deferred
             }
             if kind.isFinal { finalCount += 1 } else { retry.append(result.recipient) }
-            var event = DeliveryEvent(event: kind, time: WallClock.iso8601(milliseconds: now), queueID: item.queueID.rawValue,
-                                      messageID: message?.messageID, sender: message?.sender.mailbox?.description ?? "")
+            var event = DeliveryEvent(
+                event: kind, time: WallClock.iso8601(milliseconds: now), queueID: item.queueID.rawValue,
+                messageID: message?.messageID, sender: message?.sender.mailbox?.description ?? "")
             event.recipient = result.recipient.description
             event.account = message?.account
             event.domain = batch.domain
@@ -185,15 +198,18 @@ struct BatchDelivery {
             event.node = context.node
             events.append(event)
             DeliveryMetrics.recordOutcome(kind, site: batch.site, acceptedAt: item.acceptedAt, now: now)
-            context.logger.info("\(kind.rawValue)", metadata: [
-                "queue_id": "\(item.queueID)", "to": "\(result.recipient)", "mx": "\(result.remoteHost ?? "-")",
-                "egress_ip": "\(batch.egress)", "reply": "\(reply)", "attempt": "\(attempt)",
-            ])
+            context.logger.info(
+                "\(kind.rawValue)",
+                metadata: [
+                    "queue_id": "\(item.queueID)", "to": "\(result.recipient)", "mx": "\(result.remoteHost ?? "-")",
+                    "egress_ip": "\(batch.egress)", "reply": "\(reply)", "attempt": "\(attempt)",
+                ])
         }
         // A message that vanished has nothing left to account for.
         if message == nil { finalCount = 0 }
-        return WorkOutcome(item: item, finalCount: finalCount, retry: retry.isEmpty ? nil : (retry, due), events: events,
-                           account: message?.account)
+        return WorkOutcome(
+            item: item, finalCount: finalCount, retry: retry.isEmpty ? nil : (retry, due), events: events,
+            account: message?.account)
     }
 }
 

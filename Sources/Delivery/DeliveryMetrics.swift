@@ -30,6 +30,7 @@ enum DeliveryMetrics {
     }
 
     static func connections(_ unit: DeliveryUnit, delta: Int) {
-        Meter(label: "hikyaku_outbound_connections", dimensions: [("egress_ip", unit.egress.rawValue), ("site", unit.site.rawValue)]).increment(by: Double(delta))
+        Meter(label: "hikyaku_outbound_connections", dimensions: [("egress_ip", unit.egress.rawValue), ("site", unit.site.rawValue)])
+            .increment(by: Double(delta))
     }
 }

@@ -31,13 +31,16 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// `ingest`: this host's ingest settings (its listeners are never delivered to; its
     /// `max_received_headers` applies to queued messages too). `nodeName`: the base of this
     /// worker's identity (`node_name`, see `NodeIdentity`).
-    public init(settings: DeliverySettings, ingest: IngestSettings, hostname: String, nodeName: String, queue: MessageQueue, dns: DNSResolver,
-                group: EventLoopGroup, logger: Logger) throws {
+    public init(
+        settings: DeliverySettings, ingest: IngestSettings, hostname: String, nodeName: String, queue: MessageQueue, dns: DNSResolver,
+        group: EventLoopGroup, logger: Logger
+    ) throws {
         let tls = try OutboundTLSContexts(settings: settings)
         var mtaSTS: MTASTSPolicyStore? = nil
         if settings.mtaSTS.enabled, let verified = tls.verified {
-            let fetcher = HTTPSFetcher(group: group, tls: verified, port: settings.mtaSTS.httpsPort,
-                                       timeout: .milliseconds(settings.mtaSTS.fetchTimeout.milliseconds))
+            let fetcher = HTTPSFetcher(
+                group: group, tls: verified, port: settings.mtaSTS.httpsPort,
+                timeout: .milliseconds(settings.mtaSTS.fetchTimeout.milliseconds))
             mtaSTS = MTASTSPolicyStore(dns: dns, fetcher: fetcher, capacity: settings.mtaSTS.cacheCapacity, logger: logger)
         }
         self.nodeName = nodeName
@@ -48,9 +51,10 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         self.backoff = BackoffRules(settings: settings)
         self.context = DeliveryContext(
             settings: settings, heloName: settings.heloName ?? hostname, node: nodeName, group: group, queue: queue,
-            router: DestinationRouter(routes: settings.routes, mxPort: settings.mxPort, dns: dns,
-                                      policy: DestinationPolicy(delivery: settings, listeners: ingest.listeners),
-                                      localAddresses: LocalAddresses()),
+            router: DestinationRouter(
+                routes: settings.routes, mxPort: settings.mxPort, dns: dns,
+                policy: DestinationPolicy(delivery: settings, listeners: ingest.listeners),
+                localAddresses: LocalAddresses()),
             maxReceivedHeaders: ingest.maxReceivedHeaders,
             tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, logger: logger)
     }
@@ -86,7 +90,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     }
 
     private func deliver() async {
-        context.logger.notice("delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.map(\.rawValue).joined(separator: ", ")), egress \(egress.map(\.id.rawValue).joined(separator: ", "))")
+        context.logger.notice(
+            "delivery worker \(consumer) started: \(context.settings.concurrency) concurrent deliveries, pools \(pools.map(\.rawValue).joined(separator: ", ")), egress \(egress.map(\.id.rawValue).joined(separator: ", "))"
+        )
         await recoverClaims()
         let scout = Scout()
         await withTaskCancellationHandler {
@@ -114,7 +120,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             do {
                 let found = try await context.queue.recoverClaims(consumer: consumer, pools: pools)
                 if found.entries > 0 || found.leases > 0 {
-                    context.logger.notice("took back \(found.entries) item(s) claimed and \(found.leases) connection lease(s) held by an earlier run of \(consumer) that did not stop cleanly; items it was delivering may be delivered twice")
+                    context.logger.notice(
+                        "took back \(found.entries) item(s) claimed and \(found.leases) connection lease(s) held by an earlier run of \(consumer) that did not stop cleanly; items it was delivering may be delivered twice"
+                    )
                 }
                 return
             } catch {
@@ -197,7 +205,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 claim = try await context.queue.claim(
                     pool: pool, domain: domain, site: site.name, consumer: consumer, batchSize: batchSize,
                     claimTimeout: context.settings.claimTimeout.duration, siteRate: limited ? shaping.rate : nil,
-                    holding: open?.lease, candidates: candidates(pool: pool, shaping: limited ? shaping : nil, preferring: open?.lease.unit.egress))
+                    holding: open?.lease,
+                    candidates: candidates(pool: pool, shaping: limited ? shaping : nil, preferring: open?.lease.unit.egress))
             } catch {
                 context.logger.warning("cannot claim work for \(domain): \(error)")
                 break
@@ -221,7 +230,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             if full { await scout.kick() }
             if batch.takenOver > 0 {
                 DeliveryMetrics.takeover(count: batch.takenOver)
-                context.logger.notice("took over \(batch.takenOver) item(s) of \(domain) from a worker presumed dead; they may be delivered twice")
+                context.logger.notice(
+                    "took over \(batch.takenOver) item(s) of \(domain) from a worker presumed dead; they may be delivered twice")
             }
             // The claim chose another IP: the held lease was given back with it.
             if let current = open, current.lease.unit.egress != batch.egress {
@@ -229,11 +239,13 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 open = nil
             }
             let address = egress.first { $0.id == batch.egress }
-            let origin = SMTPDeliverySession.Origin(localAddress: address?.bindAddress, heloName: address?.heloName ?? context.heloName,
-                                                    tlsRequired: shaping.tlsRequired ?? false)
+            let origin = SMTPDeliverySession.Origin(
+                localAddress: address?.bindAddress, heloName: address?.heloName ?? context.heloName,
+                tlsRequired: shaping.tlsRequired ?? false)
             let session = await deliver(batch, route: route, origin: origin, session: open?.session)
             if let session {
-                open = OpenConnection(lease: batch.connection, session: session, messagesSent: (open?.messagesSent ?? 0) + batch.items.count)
+                open = OpenConnection(
+                    lease: batch.connection, session: session, messagesSent: (open?.messagesSent ?? 0) + batch.items.count)
             } else {
                 // Lost, refused or stopped by a backoff rule: give the lease back.
                 open = OpenConnection(lease: batch.connection, session: nil, messagesSent: 0)
@@ -275,16 +287,19 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             ordered.insert(ordered.remove(at: index), at: 0)
         }
         return ordered.map { address in
-            EgressCandidate(egress: address.id, maxConnections: shaping?.maxConnectionsPerIP ?? 0,
-                            rate: shaping?.ratePerIP, connectionRate: shaping?.connectionRatePerIP,
-                            warmupCap: shaping == nil ? nil : address.warmup?.cap(onDay: today))
+            EgressCandidate(
+                egress: address.id, maxConnections: shaping?.maxConnectionsPerIP ?? 0,
+                rate: shaping?.ratePerIP, connectionRate: shaping?.connectionRatePerIP,
+                warmupCap: shaping == nil ? nil : address.warmup?.cap(onDay: today))
         }
     }
 
     /// Delivers a batch (on `session` if given, else a new connection) and records its
     /// outcomes; returns the connection if it is still open and usable.
-    private func deliver(_ batch: ClaimedBatch, route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>,
-                         origin: SMTPDeliverySession.Origin, session: SMTPDeliverySession?) async -> SMTPDeliverySession? {
+    private func deliver(
+        _ batch: ClaimedBatch, route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>,
+        origin: SMTPDeliverySession.Origin, session: SMTPDeliverySession?
+    ) async -> SMTPDeliverySession? {
         DeliveryMetrics.connections(batch.unit, delta: 1)
         defer { DeliveryMetrics.connections(batch.unit, delta: -1) }
         var kept: SMTPDeliverySession? = nil
@@ -338,8 +353,10 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         event.until = WallClock.iso8601(milliseconds: now + rule.duration.milliseconds)
         event.node = context.node
         do {
-            if try await context.queue.adapt(action: rule.action.rawValue, unit: batch.unit,
-                                             factor: rule.factor, duration: rule.duration.duration, event: event) {
+            if try await context.queue.adapt(
+                action: rule.action.rawValue, unit: batch.unit,
+                factor: rule.factor, duration: rule.duration.duration, event: event)
+            {
                 DeliveryMetrics.backoffAction(site: batch.site, action: rule.action.rawValue)
                 context.logger.notice("backoff: \(rule.action.rawValue) \(batch.unit) for \(rule.duration) after '\(text)' (rule \(name))")
             }
@@ -393,4 +410,3 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         }
     }
 }
-

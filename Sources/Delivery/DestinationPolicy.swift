@@ -60,7 +60,9 @@ struct DestinationPolicy: Sendable {
     init(delivery: DeliverySettings, listeners: [ListenerSettings]) {
         let own: [Listener] = listeners.compactMap { listener in
             guard let (host, port) = listener.hostAndPort else { return nil }
-            let ip = IPNetwork.parseAddress(host) ?? (try? SocketAddress.makeAddressResolvingHost(host, port: port))
+            let ip =
+                IPNetwork.parseAddress(host)
+                ?? (try? SocketAddress.makeAddressResolvingHost(host, port: port))
                 .flatMap { $0.ipAddress }.flatMap(IPNetwork.parseAddress)
             return ip.map { Listener(name: listener.name, ip: Self.canonical($0), port: port) }
         }
@@ -84,7 +86,8 @@ struct DestinationPolicy: Sendable {
             return .forbidden("in delivery.forbidden_networks (\(network))")
         }
         if let range = Self.builtInForbidden.first(where: { $0.network.contains(addressBytes: ip) }),
-           !allowedNetworks.contains(where: { $0.contains(addressBytes: ip) }) {
+            !allowedNetworks.contains(where: { $0.contains(addressBytes: ip) })
+        {
             return .forbidden(range.kind)
         }
         return .allowed
@@ -94,7 +97,9 @@ struct DestinationPolicy: Sendable {
     /// host's listener, without that MX and every less preferred one). Throws a permanent
     /// routing error naming the first refused address when nothing is left to try because
     /// of that: `5.4.6` (routing loop) for an own listener, `5.4.4` (unable to route) else.
-    func screen(_ targets: [DestinationRouter.Target], domain: DomainName, localAddresses: Set<[UInt8]>) throws(DestinationRouter.RoutingError) -> [DestinationRouter.Target] {
+    func screen(
+        _ targets: [DestinationRouter.Target], domain: DomainName, localAddresses: Set<[UInt8]>
+    ) throws(DestinationRouter.RoutingError) -> [DestinationRouter.Target] {
         var refusals: [(host: String, address: SocketAddress, verdict: Verdict)] = []
         var screened = targets
         var loopPreference: UInt16? = nil
@@ -116,9 +121,17 @@ struct DestinationPolicy: Sendable {
         let more = refusals.count > 1 ? " (and \(refusals.count - 1) more refused address(es))" : ""
         switch first.verdict {
         case .ownListener(let name):
-            throw .init(isPermanent: true, reply: "554 5.4.6 Mail for \(domain) would loop back to this relay: \(host) [\(ip)]:\(first.address.port ?? 0) is its own listener '\(name)' (RFC 5321 §5.1)\(more)")
+            throw .init(
+                isPermanent: true,
+                reply:
+                    "554 5.4.6 Mail for \(domain) would loop back to this relay: \(host) [\(ip)]:\(first.address.port ?? 0) is its own listener '\(name)' (RFC 5321 §5.1)\(more)"
+            )
         case .forbidden(let kind):
-            throw .init(isPermanent: true, reply: "554 5.4.4 No usable mail exchanger for \(domain): \(host) [\(ip)] is \(kind), which workers do not connect to (delivery.allowed_mx_networks)\(more)")
+            throw .init(
+                isPermanent: true,
+                reply:
+                    "554 5.4.4 No usable mail exchanger for \(domain): \(host) [\(ip)] is \(kind), which workers do not connect to (delivery.allowed_mx_networks)\(more)"
+            )
         case .allowed:
             return screened
         }

@@ -55,9 +55,10 @@ struct DestinationRouter: Sendable {
             exchangers = try await dns.mailExchangers(for: domain.rawValue)
         } catch let error as DNSError {
             if error.isPermanent {
-                let reply = error.code == .nullMX ?
-                    "556 5.1.10 Recipient domain \(domain) does not accept mail (null MX, RFC 7505)" :
-                    "550 5.1.2 Recipient domain \(domain) does not exist (\(error))"
+                let reply =
+                    error.code == .nullMX
+                    ? "556 5.1.10 Recipient domain \(domain) does not accept mail (null MX, RFC 7505)"
+                    : "550 5.1.2 Recipient domain \(domain) does not exist (\(error))"
                 throw RoutingError(isPermanent: true, reply: reply)
             }
             throw RoutingError(isPermanent: false, reply: "451 4.4.3 DNS lookup for \(domain) failed: \(error)")
@@ -65,9 +66,10 @@ struct DestinationRouter: Sendable {
             throw RoutingError(isPermanent: false, reply: "451 4.4.3 DNS lookup for \(domain) failed: \(error)")
         }
         return exchangers.map { exchanger in
-            Target(host: exchanger.host, addresses: exchanger.addresses.compactMap { Self.withPort($0, mxPort) },
-                   preference: exchanger.preference, isImplicit: exchanger.isImplicit,
-                   isAuthenticated: exchanger.isAuthenticated)
+            Target(
+                host: exchanger.host, addresses: exchanger.addresses.compactMap { Self.withPort($0, mxPort) },
+                preference: exchanger.preference, isImplicit: exchanger.isImplicit,
+                isAuthenticated: exchanger.isAuthenticated)
         }
     }
 
@@ -75,7 +77,9 @@ struct DestinationRouter: Sendable {
         if let literal = try? SocketAddress(ipAddress: host, port: port) { return [literal] }
         do {
             let addresses = try await dns.addresses(host)
-            if addresses.isEmpty { throw RoutingError(isPermanent: false, reply: "451 4.4.3 Route host \(host) for \(domain) has no address") }
+            if addresses.isEmpty {
+                throw RoutingError(isPermanent: false, reply: "451 4.4.3 Route host \(host) for \(domain) has no address")
+            }
             return addresses.compactMap { Self.withPort($0, port) }
         } catch let error as RoutingError {
             throw error

@@ -18,8 +18,9 @@ struct EgressAddress: Sendable {
             return [EgressAddress(id: .host(hostname), bindAddress: nil, heloName: defaultHelo, pool: .default, weight: 1)]
         }
         return try settings.egress.map { ip in
-            EgressAddress(id: EgressID(rawValue: ip.address), bindAddress: try SocketAddress(ipAddress: ip.address, port: 0),
-                          heloName: ip.helo ?? defaultHelo, pool: ip.pool, weight: ip.weight, warmup: ip.warmup)
+            EgressAddress(
+                id: EgressID(rawValue: ip.address), bindAddress: try SocketAddress(ipAddress: ip.address, port: 0),
+                heloName: ip.helo ?? defaultHelo, pool: ip.pool, weight: ip.weight, warmup: ip.warmup)
         }
     }
 

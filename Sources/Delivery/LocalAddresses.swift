@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// This host's interface addresses (getifaddrs(3)) — what a wildcard listener such as
 /// `0.0.0.0:25` accepts connections on. Re-read at most every ``maxAge`` so an address

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import OutboundTLS
 import RelayCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The client TLS contexts of a worker, made once at start: opportunistic (no check),
 /// verified (chain to the CA bundle and the MX host name) and DANE (the chain check is
@@ -55,30 +56,36 @@ struct OutboundTLSContexts: Sendable {
         case .opportunistic, .encrypted:
             return opportunistic.map { Handshake(context: $0, verify: nil, outcome: nil) }
         case .reported:
-            guard let dane, let verifier = reportingVerifier else { return opportunistic.map { Handshake(context: $0, verify: nil, outcome: nil) } }
+            guard let dane, let verifier = reportingVerifier else {
+                return opportunistic.map { Handshake(context: $0, verify: nil, outcome: nil) }
+            }
             let outcome = NIOLockedValueBox<String?>(nil)
             // Every certificate is accepted; what enforce would say is kept for the log.
-            return Handshake(context: dane, verify: { certificates, promise in
-                let chain = certificates.compactMap { try? $0.toDERBytes() }
-                outcome.withLockedValue { $0 = verifier.problem(chain: chain, host: host) }
-                promise.succeed(.certificateVerified)
-            }, outcome: outcome)
+            return Handshake(
+                context: dane,
+                verify: { certificates, promise in
+                    let chain = certificates.compactMap { try? $0.toDERBytes() }
+                    outcome.withLockedValue { $0 = verifier.problem(chain: chain, host: host) }
+                    promise.succeed(.certificateVerified)
+                }, outcome: outcome)
         case .verified:
             return verified.map { Handshake(context: $0, verify: nil, outcome: nil) }
         case .dane(let matcher):
             guard let dane else { return nil }
             let outcome = NIOLockedValueBox<String?>(nil)
-            return Handshake(context: dane, verify: { certificates, promise in
-                // RFC 7672 §3: records all unusable → TLS mandatory, nothing to authenticate against.
-                guard !matcher.records.isEmpty else { return promise.succeed(.certificateVerified) }
-                let chain = certificates.compactMap { try? $0.toDERBytes() }
-                if let mismatch = matcher.mismatch(chain: chain) {
-                    outcome.withLockedValue { $0 = mismatch }
-                    promise.succeed(.failed)
-                } else {
-                    promise.succeed(.certificateVerified)
-                }
-            }, outcome: outcome)
+            return Handshake(
+                context: dane,
+                verify: { certificates, promise in
+                    // RFC 7672 §3: records all unusable → TLS mandatory, nothing to authenticate against.
+                    guard !matcher.records.isEmpty else { return promise.succeed(.certificateVerified) }
+                    let chain = certificates.compactMap { try? $0.toDERBytes() }
+                    if let mismatch = matcher.mismatch(chain: chain) {
+                        outcome.withLockedValue { $0 = mismatch }
+                        promise.succeed(.failed)
+                    } else {
+                        promise.succeed(.certificateVerified)
+                    }
+                }, outcome: outcome)
         }
     }
 

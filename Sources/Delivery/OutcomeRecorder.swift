@@ -53,6 +53,7 @@ actor OutcomeRecorder {
                 delay = min(delay * 2, .seconds(5))
             }
         }
-        logger.error("gave up recording \(outcomes.count) outcome(s) for \(batch.domain); they will be delivered again after the claim timeout")
+        logger.error(
+            "gave up recording \(outcomes.count) outcome(s) for \(batch.domain); they will be delivered again after the claim timeout")
     }
 }

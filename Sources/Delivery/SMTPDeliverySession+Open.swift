@@ -10,8 +10,10 @@ extension SMTPDeliverySession {
     /// EHLO/HELO under the TLS each host requires (``TLSRequirement``: the domain's MTA-STS
     /// policy, DANE, the site's `tls_required`). Throws a transient reply describing the last
     /// failure when none does — `4.7.5` when every host failed for a TLS reason.
-    static func open(targets: [DestinationRouter.Target], domain: DomainName, origin: Origin, context: DeliveryContext,
-                     logger: Logger) async throws(RecipientFailure) -> SMTPDeliverySession {
+    static func open(
+        targets: [DestinationRouter.Target], domain: DomainName, origin: Origin, context: DeliveryContext,
+        logger: Logger
+    ) async throws(RecipientFailure) -> SMTPDeliverySession {
         var lastProblem = "no mail exchanger addresses"
         var lastReply: SMTPReply?
         var tlsProblems: [TLSPolicyFailure] = []
@@ -31,17 +33,22 @@ extension SMTPDeliverySession {
                     return try await open(host: target.host, address: address, origin: origin, requirement: requirement, context: context)
                 } catch let failure as TLSPolicyFailure {
                     tlsProblems.append(failure)
-                    logger.notice("TLS policy not met, trying the next address",
-                                  metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(failure)"])
+                    logger.notice(
+                        "TLS policy not met, trying the next address",
+                        metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(failure)"])
                 } catch let error as SMTPSessionFailure {
                     otherProblems += 1
                     if case .refused(let reply) = error { lastReply = reply }
                     lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
-                    logger.info("cannot deliver via this address, trying the next", metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
+                    logger.info(
+                        "cannot deliver via this address, trying the next",
+                        metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
                 } catch {
                     otherProblems += 1
                     lastProblem = "\(target.host) [\(address.ipAddress ?? "?")]: \(error)"
-                    logger.info("cannot deliver via this address, trying the next", metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
+                    logger.info(
+                        "cannot deliver via this address, trying the next",
+                        metadata: ["mx": "\(target.host)", "address": "\(address)", "reason": "\(error)"])
                 }
             }
         }
@@ -57,8 +64,10 @@ extension SMTPDeliverySession {
 
     /// What `target` must offer: DANE when its MX answer and TLSA records are authenticated,
     /// else the MTA-STS policy, else the site's `tls_required`.
-    private static func requirement(for target: DestinationRouter.Target, domain: DomainName, policy: MTASTSPolicy?, origin: Origin,
-                                    context: DeliveryContext, logger: Logger) async -> Result<TLSRequirement, TLSRefusal> {
+    private static func requirement(
+        for target: DestinationRouter.Target, domain: DomainName, policy: MTASTSPolicy?, origin: Origin,
+        context: DeliveryContext, logger: Logger
+    ) async -> Result<TLSRequirement, TLSRefusal> {
         var dane: DANEMatcher? = nil
         if let resolver = context.dane, target.isAuthenticated, !target.isRoute {
             let name = "_\(context.settings.mxPort)._tcp.\(target.host)"
@@ -69,8 +78,9 @@ extension SMTPDeliverySession {
                     // RFC 7672 §2.2: secure TLSA records make TLS mandatory even when none is
                     // usable; then only the usable ones can authenticate the server.
                     dane = DANEMatcher(name: name, host: target.host, records: usable)
-                    logger.info("DANE applies: TLS mandatory, certificate checked against \(usable.count) usable TLSA record(s)",
-                                metadata: ["mx": "\(target.host)", "tlsa": "\(name)"])
+                    logger.info(
+                        "DANE applies: TLS mandatory, certificate checked against \(usable.count) usable TLSA record(s)",
+                        metadata: ["mx": "\(target.host)", "tlsa": "\(name)"])
                 }
             } catch {
                 // RFC 7672 §2.2.2: a failed lookup of a secure host's TLSA records is not
@@ -78,11 +88,13 @@ extension SMTPDeliverySession {
                 return .failure(TLSRefusal(reason: "TLSA lookup of \(name) failed: \(error)"))
             }
         }
-        let decision = TLSRequirement.decide(host: target.host, domain: domain.rawValue, policy: policy, dane: dane,
-                                             siteRequiresTLS: origin.tlsRequired, verifySiteTLS: context.settings.verifyTLSRequired)
+        let decision = TLSRequirement.decide(
+            host: target.host, domain: domain.rawValue, policy: policy, dane: dane,
+            siteRequiresTLS: origin.tlsRequired, verifySiteTLS: context.settings.verifyTLSRequired)
         if let policy, policy.mode == .testing, !policy.matches(host: target.host) {
             // RFC 8461 §5: testing mode delivers anyway and only reports.
-            logger.notice("MTA-STS (testing): MX \(target.host) is not listed in the policy of \(domain)", metadata: ["mx": "\(target.host)"])
+            logger.notice(
+                "MTA-STS (testing): MX \(target.host) is not listed in the policy of \(domain)", metadata: ["mx": "\(target.host)"])
         }
         return decision
     }
@@ -96,15 +108,19 @@ extension SMTPDeliverySession {
 
     /// Connects and drives the opening (greeting, EHLO/HELO, STARTTLS, EHLO again) to a
     /// session ready for mail, under `requirement`.
-    private static func open(host: String, address: SocketAddress, origin: Origin, requirement: TLSRequirement,
-                             context: DeliveryContext) async throws -> SMTPDeliverySession {
+    private static func open(
+        host: String, address: SocketAddress, origin: Origin, requirement: TLSRequirement,
+        context: DeliveryContext
+    ) async throws -> SMTPDeliverySession {
         let connection = try await SMTPClientConnection.connect(
             to: address, from: origin.localAddress, group: context.group,
             connectTimeout: .milliseconds(context.settings.connectTimeout.milliseconds),
             commandTimeout: .milliseconds(context.settings.commandTimeout.milliseconds))
         let handshake = context.tls.handshake(for: requirement, host: host)
-        var machine = SMTPClientStateMachine(configuration: .init(heloName: origin.heloName, attemptStartTLS: handshake != nil,
-                                                                  requireTLS: requirement.isMandatory))
+        var machine = SMTPClientStateMachine(
+            configuration: .init(
+                heloName: origin.heloName, attemptStartTLS: handshake != nil,
+                requireTLS: requirement.isMandatory))
         do {
             var action = SMTPClientAction.awaitReply
             while true {
@@ -115,31 +131,37 @@ extension SMTPDeliverySession {
                     case .ready:
                         if case .reported = requirement {
                             if !machine.isTLS {
-                                context.logger.notice("MTA-STS (testing): \(host) did not offer STARTTLS; enforce would defer", metadata: ["mx": "\(host)"])
+                                context.logger.notice(
+                                    "MTA-STS (testing): \(host) did not offer STARTTLS; enforce would defer", metadata: ["mx": "\(host)"])
                             } else if let problem = handshake?.problem {
-                                context.logger.notice("MTA-STS (testing): the certificate of \(host) would be refused under enforce: \(problem)",
-                                                      metadata: ["mx": "\(host)"])
+                                context.logger.notice(
+                                    "MTA-STS (testing): the certificate of \(host) would be refused under enforce: \(problem)",
+                                    metadata: ["mx": "\(host)"])
                             }
                         }
                         return SMTPDeliverySession(connection: connection, host: host, machine: machine)
                     case .startTLS:
                         guard let handshake else { preconditionFailure("STARTTLS sent without a TLS context") }
-                        try await connection.startTLS(serverHostname: SocketAddressCheck.isIPAddress(host) ? nil : host,
-                                                      context: handshake.context, verify: handshake.verify)
+                        try await connection.startTLS(
+                            serverHostname: SocketAddressCheck.isIPAddress(host) ? nil : host,
+                            context: handshake.context, verify: handshake.verify)
                         // RFC 3207 §4.2: the machine forgets what it knew and greets again over TLS.
                         action = machine.tlsEstablished()
                     case .fail(let failure, let quit):
                         if quit { _ = try? await connection.send(.quit) }
                         switch failure {
                         case .startTLSNotOffered: throw TLSPolicyFailure.startTLSNotOffered(host: host, requirement: requirement)
-                        case .startTLSRefused(let reply): throw TLSPolicyFailure.startTLSRefused(host: host, reply: reply, requirement: requirement)
+                        case .startTLSRefused(let reply):
+                            throw TLSPolicyFailure.startTLSRefused(host: host, reply: reply, requirement: requirement)
                         default: throw failure
                         }
                     default:
                         action = try await connection.perform(action, on: &machine)
                     }
-                } catch let error where negotiatingTLS && requirement.isMandatory
-                            && !(error is SMTPClientError) && !(error is SMTPSessionFailure) {
+                } catch let error
+                    where negotiatingTLS && requirement.isMandatory
+                    && !(error is SMTPClientError) && !(error is SMTPSessionFailure)
+                {
                     // The handshake failed (the certificate was refused, or TLS broke); it
                     // can show up only at the EHLO over TLS.
                     let detail = handshake.map { $0.describe(error) } ?? "\(error)"

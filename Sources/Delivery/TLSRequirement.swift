@@ -35,8 +35,10 @@ enum TLSRequirement: Sendable, Equatable {
 
     /// The decision for `host`, an MX of `domain`; nil with a reason when the host must not
     /// be used at all (an MTA-STS `enforce` policy that does not list it, RFC 8461 §4.1).
-    static func decide(host: String, domain: String, policy: MTASTSPolicy?, dane: DANEMatcher?,
-                       siteRequiresTLS: Bool, verifySiteTLS: Bool) -> Result<TLSRequirement, TLSRefusal> {
+    static func decide(
+        host: String, domain: String, policy: MTASTSPolicy?, dane: DANEMatcher?,
+        siteRequiresTLS: Bool, verifySiteTLS: Bool
+    ) -> Result<TLSRequirement, TLSRefusal> {
         if let dane { return .success(.dane(dane)) }
         if let policy, policy.mode == .enforce {
             guard policy.matches(host: host) else {
@@ -49,8 +51,10 @@ enum TLSRequirement: Sendable, Equatable {
             return .success(.reported(domain: domain))
         }
         if siteRequiresTLS {
-            return .success(verifySiteTLS ? .verified(because: "this site's tls_required")
-                                          : .encrypted(because: "this site's tls_required"))
+            return .success(
+                verifySiteTLS
+                    ? .verified(because: "this site's tls_required")
+                    : .encrypted(because: "this site's tls_required"))
         }
         return .success(.opportunistic)
     }

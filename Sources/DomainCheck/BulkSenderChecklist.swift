@@ -9,11 +9,13 @@
 enum BulkSenderChecklist {
     static func tls(enabled: Bool) -> CheckResult {
         if enabled {
-            return CheckResult(name: "tls", status: .pass,
-                               finding: "the relay uses STARTTLS (RFC 3207) whenever the receiving server offers it (delivery.tls: opportunistic)")
+            return CheckResult(
+                name: "tls", status: .pass,
+                finding: "the relay uses STARTTLS (RFC 3207) whenever the receiving server offers it (delivery.tls: opportunistic)")
         }
-        return CheckResult(name: "tls", status: .fail,
-                           finding: "delivery.tls is disabled: Gmail and Yahoo require TLS; set delivery.tls: opportunistic")
+        return CheckResult(
+            name: "tls", status: .fail,
+            finding: "delivery.tls is disabled: Gmail and Yahoo require TLS; set delivery.tls: opportunistic")
     }
 
     static let unsubscribe = CheckResult(
@@ -24,7 +26,10 @@ enum BulkSenderChecklist {
     /// established (DKIM without a selector), passes otherwise.
     static func summary(of checks: [CheckResult]) -> CheckResult {
         func statuses(_ name: String) -> [CheckStatus] { checks.filter { $0.name == name }.map(\.status) }
-        func allPass(_ name: String) -> Bool { let s = statuses(name); return !s.isEmpty && s.allSatisfy { $0 == .pass } }
+        func allPass(_ name: String) -> Bool {
+            let s = statuses(name)
+            return !s.isEmpty && s.allSatisfy { $0 == .pass }
+        }
         let dkim = statuses("dkim")
         let dkimKnown = checks.contains { $0.name == "dkim" && $0.target != nil }
         let items: [(label: String, met: Bool?)] = [
@@ -38,15 +43,20 @@ enum BulkSenderChecklist {
         let missing = items.filter { $0.met == false }.map(\.label)
         let unknown = items.filter { $0.met == nil }.map(\.label)
         if !missing.isEmpty {
-            return CheckResult(name: "bulk-sender", status: .fail,
-                               finding: "Gmail/Yahoo 2024 bulk-sender requirements not met: \(missing.joined(separator: ", "))"
-                                   + (unknown.isEmpty ? "" : "; not checked: \(unknown.joined(separator: ", "))"))
+            return CheckResult(
+                name: "bulk-sender", status: .fail,
+                finding: "Gmail/Yahoo 2024 bulk-sender requirements not met: \(missing.joined(separator: ", "))"
+                    + (unknown.isEmpty ? "" : "; not checked: \(unknown.joined(separator: ", "))"))
         }
         if !unknown.isEmpty {
-            return CheckResult(name: "bulk-sender", status: .warn,
-                               finding: "Gmail/Yahoo 2024 bulk-sender requirements met as far as checked; not checked: \(unknown.joined(separator: ", "))")
+            return CheckResult(
+                name: "bulk-sender", status: .warn,
+                finding: "Gmail/Yahoo 2024 bulk-sender requirements met as far as checked; not checked: \(unknown.joined(separator: ", "))")
         }
-        return CheckResult(name: "bulk-sender", status: .pass,
-                           finding: "Gmail/Yahoo 2024 bulk-sender requirements met: \(items.map(\.label).joined(separator: ", ")); also keep the spam rate under 0.3% and offer one-click unsubscribe")
+        return CheckResult(
+            name: "bulk-sender", status: .pass,
+            finding:
+                "Gmail/Yahoo 2024 bulk-sender requirements met: \(items.map(\.label).joined(separator: ", ")); also keep the spam rate under 0.3% and offer one-click unsubscribe"
+        )
     }
 }

@@ -27,7 +27,8 @@ enum DKIMCheck {
     static func problem(with selector: DKIMSelector) -> String? {
         guard !selector.selector.isEmpty,
             selector.selector.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ label in
-                !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+                !label.isEmpty && label.count <= 63
+                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
             })
         else { return "'\(selector.selector)' is not a DKIM selector (letters, digits, -, _ and dots)" }
         guard let key = KeyRecord(parsing: selector.record), !key.publicKey.isEmpty else {
@@ -68,7 +69,8 @@ enum DKIMCheck {
             return result(.fail, "the key published at \(name) is not the relay's key (p= differs): signatures will fail", fix: publish)
         }
         if keys.count > 1 {
-            return result(.warn, "\(keys.count) key records at \(name); verifiers may pick any (RFC 6376 §3.6.2.2): remove all but the relay's")
+            return result(
+                .warn, "\(keys.count) key records at \(name); verifiers may pick any (RFC 6376 §3.6.2.2): remove all but the relay's")
         }
         if match.isTesting {
             return result(.warn, "the relay's key is published at \(name) with t=y (testing): verifiers may treat signatures as unsigned")
@@ -78,8 +80,9 @@ enum DKIMCheck {
 
     /// The check when no selector was given.
     static func notChecked(domain: String) -> CheckResult {
-        CheckResult(name: "dkim", status: .warn,
-                    finding: "no DKIM selector given (--dkim-selector NAME=RECORD), so DKIM for \(domain) was not checked")
+        CheckResult(
+            name: "dkim", status: .warn,
+            finding: "no DKIM selector given (--dkim-selector NAME=RECORD), so DKIM for \(domain) was not checked")
     }
 }
 

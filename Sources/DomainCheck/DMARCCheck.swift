@@ -41,12 +41,14 @@ enum DMARCCheck {
         case .failed(let name, let why):
             return CheckResult(name: "dmarc", status: .fail, finding: "TXT lookup of \(name) failed: \(why)")
         case .notFound(let searched):
-            return CheckResult(name: "dmarc", status: .fail,
-                               finding: "no DMARC record at \(searched.joined(separator: " nor ")): Gmail and Yahoo require one of bulk senders",
-                               fix: fix)
+            return CheckResult(
+                name: "dmarc", status: .fail,
+                finding: "no DMARC record at \(searched.joined(separator: " nor ")): Gmail and Yahoo require one of bulk senders",
+                fix: fix)
         case .several(let name, let count):
-            return CheckResult(name: "dmarc", status: .fail,
-                               finding: "\(count) DMARC records at \(name): receivers apply none of them (RFC 7489 §6.6.3); keep one", fix: fix)
+            return CheckResult(
+                name: "dmarc", status: .fail,
+                finding: "\(count) DMARC records at \(name): receivers apply none of them (RFC 7489 §6.6.3); keep one", fix: fix)
         case .invalid(let name, let why):
             return CheckResult(name: "dmarc", status: .fail, finding: "the DMARC record at \(name) is invalid: \(why)", fix: fix)
         case .found(let record, let name, let inherited):
@@ -58,8 +60,11 @@ enum DMARCCheck {
             if record.aggregateReports == nil { notes.append("no rua=, so no aggregate reports reach you") }
             let detail = notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")
             if policy == .none {
-                return CheckResult(name: "dmarc", status: .warn,
-                                   finding: "p=none at \(name): monitoring only (enough for the Gmail/Yahoo bulk-sender rules); move to quarantine or reject once reports are clean\(detail)")
+                return CheckResult(
+                    name: "dmarc", status: .warn,
+                    finding:
+                        "p=none at \(name): monitoring only (enough for the Gmail/Yahoo bulk-sender rules); move to quarantine or reject once reports are clean\(detail)"
+                )
             }
             return CheckResult(name: "dmarc", status: .pass, finding: "p=\(policy.rawValue) at \(name)\(detail)")
         }
@@ -92,7 +97,10 @@ enum DMARCCheck {
         if spf || dkim {
             return CheckResult(name: "alignment", status: .pass, finding: summary)
         }
-        return CheckResult(name: "alignment", status: .fail,
-                           finding: summary + ": DMARC cannot pass; sign with d=\(input.domain) or send with a MAIL FROM under \(OrganizationalDomain.of(input.domain))")
+        return CheckResult(
+            name: "alignment", status: .fail,
+            finding: summary
+                + ": DMARC cannot pass; sign with d=\(input.domain) or send with a MAIL FROM under \(OrganizationalDomain.of(input.domain))"
+        )
     }
 }

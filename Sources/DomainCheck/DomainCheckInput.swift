@@ -56,8 +56,10 @@ public struct DomainCheckInput: Sendable {
     /// Whether the relay uses STARTTLS when the receiver offers it (`delivery.tls`).
     public var outboundTLS: Bool
 
-    public init(domain: String, egress: [EgressIdentity], dkimSelectors: [DKIMSelector] = [],
-                envelopeDomain: String? = nil, dkimDomain: String? = nil, outboundTLS: Bool = true) {
+    public init(
+        domain: String, egress: [EgressIdentity], dkimSelectors: [DKIMSelector] = [],
+        envelopeDomain: String? = nil, dkimDomain: String? = nil, outboundTLS: Bool = true
+    ) {
         let domain = DNSSnapshot.normalized(domain)
         self.domain = domain
         self.egress = egress

@@ -28,12 +28,16 @@ public enum DomainChecks {
         }
 
         var checks: [CheckResult?] = []
-        checks.append(run { () throws(DNSSnapshot.Missing) -> CheckResult in try SPFCheck.check(domain: input.envelopeDomain, egress: egress.addresses, dns: dns) })
+        checks.append(
+            run { () throws(DNSSnapshot.Missing) -> CheckResult in
+                try SPFCheck.check(domain: input.envelopeDomain, egress: egress.addresses, dns: dns)
+            })
         if input.dkimSelectors.isEmpty {
             checks.append(DKIMCheck.notChecked(domain: input.dkimDomain))
         }
         for selector in input.dkimSelectors {
-            checks.append(run { () throws(DNSSnapshot.Missing) -> CheckResult in try DKIMCheck.check(selector, domain: input.dkimDomain, dns: dns) })
+            checks.append(
+                run { () throws(DNSSnapshot.Missing) -> CheckResult in try DKIMCheck.check(selector, domain: input.dkimDomain, dns: dns) })
         }
         var discovery: DMARCCheck.Discovery? = nil
         do {

@@ -49,11 +49,16 @@ enum EgressResolution {
         }
         var check: CheckResult? = nil
         if !problems.isEmpty {
-            check = CheckResult(name: "egress", status: .fail,
-                                finding: problems.joined(separator: "; ") + "; list this host's source addresses under delivery.egress (or pass --egress IP=HELO)")
+            check = CheckResult(
+                name: "egress", status: .fail,
+                finding: problems.joined(separator: "; ")
+                    + "; list this host's source addresses under delivery.egress (or pass --egress IP=HELO)")
         } else if !lookedUp.isEmpty {
-            check = CheckResult(name: "egress", status: .warn,
-                                finding: "no delivery.egress configured: assuming the host sends from \(lookedUp.joined(separator: ", ")); list the addresses under delivery.egress to check exactly those")
+            check = CheckResult(
+                name: "egress", status: .warn,
+                finding:
+                    "no delivery.egress configured: assuming the host sends from \(lookedUp.joined(separator: ", ")); list the addresses under delivery.egress to check exactly those"
+            )
         }
         return Resolved(addresses: addresses, check: check)
     }

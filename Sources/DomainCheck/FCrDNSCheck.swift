@@ -20,7 +20,8 @@ enum FCrDNSCheck {
         }
         let names = answer.pointers.map(DNSSnapshot.normalized)
         if names.isEmpty {
-            return result(.fail, "\(ip) has no PTR record; ask whoever owns the address (your provider) to point it to \(helo)", fix: ptrFix)
+            return result(
+                .fail, "\(ip) has no PTR record; ask whoever owns the address (your provider) to point it to \(helo)", fix: ptrFix)
         }
         var confirmed: [String] = []
         var elsewhere: [String] = []
@@ -41,13 +42,17 @@ enum FCrDNSCheck {
         if confirmed.isEmpty {
             // The reverse name points somewhere that does not point back.
             let target = names.contains(helo) ? helo : names[0]
-            return result(.fail, "PTR of \(ip) is \(names.joined(separator: ", ")), which does not resolve back to it (\(elsewhere.joined(separator: "; ")))",
-                          fix: RecordFix(name: target, type: family == .a ? "A" : "AAAA", value: ip.description))
+            return result(
+                .fail,
+                "PTR of \(ip) is \(names.joined(separator: ", ")), which does not resolve back to it (\(elsewhere.joined(separator: "; ")))",
+                fix: RecordFix(name: target, type: family == .a ? "A" : "AAAA", value: ip.description))
         }
         // Forward-confirmed, but not the name the relay says in EHLO.
         let heloPointsHere = try dns.answer(helo, family).addresses.contains { IPAddress(bytes: $0) == ip }
         let also = heloPointsHere ? "" : " (and \(helo) \(family) \(ip))"
-        return result(.fail, "PTR of \(ip) is \(confirmed[0]), but the relay greets as \(helo): set the PTR to \(helo)\(also), or set delivery.egress[].helo to \(confirmed[0])",
-                      fix: ptrFix)
+        return result(
+            .fail,
+            "PTR of \(ip) is \(confirmed[0]), but the relay greets as \(helo): set the PTR to \(helo)\(also), or set delivery.egress[].helo to \(confirmed[0])",
+            fix: ptrFix)
     }
 }

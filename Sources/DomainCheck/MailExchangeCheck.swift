@@ -33,8 +33,9 @@ enum MailExchangeCheck {
             return result(.pass, "no MX; mail goes to its address \(addresses.joined(separator: ", ")) (implicit MX, RFC 5321 §5.1)")
         }
         if hosts.isEmpty {
-            return result(.fail, "\(domain) publishes a null MX (RFC 7505): it accepts no mail, so replies and bounces to the From address are lost",
-                          fix: fix)
+            return result(
+                .fail, "\(domain) publishes a null MX (RFC 7505): it accepts no mail, so replies and bounces to the From address are lost",
+                fix: fix)
         }
         let listed = hosts.map(\.description).joined(separator: ", ")
         var reachable: [String] = []

@@ -10,8 +10,10 @@
 /// It decides relaxed alignment (§3.1) and where to look for a DMARC record a subdomain
 /// does not publish (§6.6.3). A private suffix such as `github.io` is not known here.
 enum OrganizationalDomain {
-    static let secondLevels: Set<String> = ["co", "ne", "or", "ac", "ad", "go", "ed", "gr", "lg",
-                                             "com", "net", "org", "gov", "edu"]
+    static let secondLevels: Set<String> = [
+        "co", "ne", "or", "ac", "ad", "go", "ed", "gr", "lg",
+        "com", "net", "org", "gov", "edu",
+    ]
 
     static func of(_ name: String) -> String {
         let name = DNSSnapshot.normalized(name)

@@ -16,7 +16,9 @@ import Yams
 public enum ConfigurationLoader {
     public static let environmentPrefix = "HIKYAKU_"
 
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HikyakuConfiguration {
+    public static func load(
+        path: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> HikyakuConfiguration {
         var text = ""
         if let path {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -48,8 +50,9 @@ public enum ConfigurationLoader {
                 parsed = try Yams.compose(yaml: value) ?? Node("")
             } catch {
                 // Yams' message quotes the value, which may be a password: not shown.
-                throw ConfigurationError(key: path.joined(separator: "."),
-                                         problem: "value of \(name) is not valid YAML (put it in single quotes)")
+                throw ConfigurationError(
+                    key: path.joined(separator: "."),
+                    problem: "value of \(name) is not valid YAML (put it in single quotes)")
             }
             try set(&root, path: path[...], value: parsed, fullKey: path.joined(separator: "."))
         }

@@ -15,7 +15,9 @@ struct HangupListener: Service, CustomStringConvertible {
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            logger.notice("SIGHUP: nothing to reload in this process (only TLS certificates are reloaded, on ingest nodes with ingest.tls); other configuration changes need a restart")
+            logger.notice(
+                "SIGHUP: nothing to reload in this process (only TLS certificates are reloaded, on ingest nodes with ingest.tls); other configuration changes need a restart"
+            )
         }
     }
 }

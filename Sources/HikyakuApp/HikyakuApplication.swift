@@ -1,11 +1,11 @@
 import DNSResolver
 import Delivery
+import HikyakuMetrics
 import Ingest
 import Logging
 import NIOCore
 import NIOPosix
 import Prometheus
-import HikyakuMetrics
 import Queue
 import RedisClient
 import RelayCore
@@ -48,7 +48,9 @@ public struct HikyakuApplication {
     /// Connects a Redis client with the queue's functions loaded on every connection.
     public static func makeRedisClient(_ settings: RedisSettings, group: EventLoopGroup, logger: Logger) throws -> RedisClient {
         guard let url = settings.url ?? (settings.sentinels.isEmpty ? nil : "redis://sentinel-named-primary") else {
-            throw ConfigurationError(key: "redis.url", problem: "is required (e.g. redis://127.0.0.1:6379/0, or set HIKYAKU_REDIS__URL), unless redis.sentinels are given")
+            throw ConfigurationError(
+                key: "redis.url",
+                problem: "is required (e.g. redis://127.0.0.1:6379/0, or set HIKYAKU_REDIS__URL), unless redis.sentinels are given")
         }
         let endpoint: RedisEndpoint
         do { endpoint = try RedisEndpoint(url: url) } catch {
@@ -58,8 +60,9 @@ public struct HikyakuApplication {
         if endpoint.usesTLS {
             let files = settings.tls ?? RedisTLSSettings()
             do {
-                redisConfiguration.tls = try RedisTLS(caFile: files.caFile, certificateFile: files.certFile, keyFile: files.keyFile,
-                                                      serverName: files.serverName)
+                redisConfiguration.tls = try RedisTLS(
+                    caFile: files.caFile, certificateFile: files.certFile, keyFile: files.keyFile,
+                    serverName: files.serverName)
             } catch {
                 throw ConfigurationError(key: "redis.tls", problem: "\(error)")
             }
@@ -71,8 +74,9 @@ public struct HikyakuApplication {
                 sentinels: settings.sentinels.compactMap { HostPort.parse($0) }.map { .init(host: $0.host, port: $0.port) },
                 masterName: settings.masterName, password: settings.sentinelPassword, username: settings.sentinelUsername)
         }
-        return RedisClient(configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
-                           onConnect: { connection in try await MessageQueue.prepare(connection: connection) })
+        return RedisClient(
+            configuration: redisConfiguration, eventLoopGroup: group, logger: logger,
+            onConnect: { connection in try await MessageQueue.prepare(connection: connection) })
     }
 
     /// Builds the Redis client as `serve` would — parses the URL, reads the TLS files —
@@ -94,9 +98,10 @@ public struct HikyakuApplication {
         queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
         queueConfiguration.waitReplicas = configuration.redis.waitReplicas
         queueConfiguration.waitTimeout = configuration.redis.waitTimeout.duration
-        queueConfiguration.bounceGuard = BounceGuard(threshold: configuration.accounts.bounceRateThreshold,
-                                                     minimumVolume: configuration.accounts.bounceMinimumVolume,
-                                                     windowHours: Int(configuration.accounts.bounceWindow.milliseconds / 3_600_000))
+        queueConfiguration.bounceGuard = BounceGuard(
+            threshold: configuration.accounts.bounceRateThreshold,
+            minimumVolume: configuration.accounts.bounceMinimumVolume,
+            windowHours: Int(configuration.accounts.bounceWindow.milliseconds / 3_600_000))
         return queueConfiguration
     }
 
@@ -114,7 +119,9 @@ public struct HikyakuApplication {
     public static func keyring(_ settings: SecretsSettings, logger: Logger) throws -> KeyringFile? {
         guard let path = settings.keyFile else {
             if settings.required {
-                throw ConfigurationError(key: "secrets.key_file", problem: "is required (secrets.required is true); create one with `hikyaku secrets generate-key PATH`")
+                throw ConfigurationError(
+                    key: "secrets.key_file",
+                    problem: "is required (secrets.required is true); create one with `hikyaku secrets generate-key PATH`")
             }
             logger.warning("secrets.key_file is not set: DKIM private keys are stored in Redis in plain text (README, \"Secrets\")")
             return nil
@@ -136,7 +143,9 @@ public struct HikyakuApplication {
             _ = try await redis.send(RedisCommand("PING", []))
             logger.notice("connected to Redis at \(Self.redisDescription(configuration.redis))")
         } catch {
-            logger.error("Redis at \(Self.redisDescription(configuration.redis)) is not reachable (\(error)); will keep retrying — until it is, messages are refused with 451 and nothing is delivered")
+            logger.error(
+                "Redis at \(Self.redisDescription(configuration.redis)) is not reachable (\(error)); will keep retrying — until it is, messages are refused with 451 and nothing is delivered"
+            )
         }
 
         var services: [any Service] = []
@@ -152,20 +161,25 @@ public struct HikyakuApplication {
             // refresher keeps trying and sessions are told to come back meanwhile.
             _ = try? await accounts.refresh()
             services.append(AccountDirectory.Refresher(directory: accounts, interval: configuration.accounts.refreshInterval.duration))
-            let limiter = ConnectionLimiter(maximumPerClient: configuration.ingest.maxConnectionsPerIP,
-                                            exemptNetworks: configuration.ingest.relayNetworks)
+            let limiter = ConnectionLimiter(
+                maximumPerClient: configuration.ingest.maxConnectionsPerIP,
+                exemptNetworks: configuration.ingest.relayNetworks)
             for listener in configuration.ingest.listeners {
-                services.append(SMTPListener(listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
-                                             queue: queue, tls: tls, accounts: accounts, accountStore: accountStore,
-                                             accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
-                                             group: group, connectionLimiter: limiter, logger: logger))
+                services.append(
+                    SMTPListener(
+                        listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
+                        queue: queue, tls: tls, accounts: accounts, accountStore: accountStore,
+                        accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
+                        group: group, connectionLimiter: limiter, logger: logger))
             }
         }
         if role.runsWorker {
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
-            services.append(try DeliveryWorker(settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
-                                               nodeName: configuration.effectiveNodeName,
-                                               queue: queue, dns: dns, group: group, logger: logger))
+            services.append(
+                try DeliveryWorker(
+                    settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
+                    nodeName: configuration.effectiveNodeName,
+                    queue: queue, dns: dns, group: group, logger: logger))
         }
         if let address = configuration.metrics.address, let registry = metricsRegistry {
             services.append(MetricsServer(address: address, registry: registry, logger: logger, eventLoopGroup: group))

@@ -60,25 +60,35 @@ public enum MetricNames {
 
     /// Every metric above, with its type and label names in the order to pass them.
     public static let all: [MetricDefinition] = [
-        MetricDefinition(name: messagesAccepted, type: .counter, labels: [Label.listener],
-                         help: "Messages accepted by an ingest listener."),
-        MetricDefinition(name: messagesRefused, type: .counter, labels: [Label.listener, Label.reason],
-                         help: "Messages or transactions refused by an ingest listener."),
-        MetricDefinition(name: deliveries, type: .counter, labels: [Label.outcome, Label.site],
-                         help: "Delivery attempt outcomes per recipient."),
-        MetricDefinition(name: deliveryLatency, type: .histogram, labels: [Label.outcome],
-                         help: "Time from acceptance to a recipient's final outcome."),
-        MetricDefinition(name: throttleWaits, type: .counter, labels: [Label.site, Label.reason],
-                         help: "Waits imposed by rate, connection, suspension or warm-up limits."),
-        MetricDefinition(name: backoffActions, type: .counter, labels: [Label.site, Label.action],
-                         help: "Backoff rules applied to a receiving site."),
-        MetricDefinition(name: outboundConnections, type: .gauge, labels: [Label.egressIP, Label.site],
-                         help: "Open outbound SMTP connections."),
-        MetricDefinition(name: ingestSessions, type: .gauge, labels: [Label.listener],
-                         help: "Open inbound SMTP sessions."),
-        MetricDefinition(name: queueDepth, type: .gauge, labels: [Label.pool],
-                         help: "Recipients not yet in a final state."),
-        MetricDefinition(name: claimDuplicates, type: .counter, labels: [],
-                         help: "Work items delivered again after a claim takeover."),
+        MetricDefinition(
+            name: messagesAccepted, type: .counter, labels: [Label.listener],
+            help: "Messages accepted by an ingest listener."),
+        MetricDefinition(
+            name: messagesRefused, type: .counter, labels: [Label.listener, Label.reason],
+            help: "Messages or transactions refused by an ingest listener."),
+        MetricDefinition(
+            name: deliveries, type: .counter, labels: [Label.outcome, Label.site],
+            help: "Delivery attempt outcomes per recipient."),
+        MetricDefinition(
+            name: deliveryLatency, type: .histogram, labels: [Label.outcome],
+            help: "Time from acceptance to a recipient's final outcome."),
+        MetricDefinition(
+            name: throttleWaits, type: .counter, labels: [Label.site, Label.reason],
+            help: "Waits imposed by rate, connection, suspension or warm-up limits."),
+        MetricDefinition(
+            name: backoffActions, type: .counter, labels: [Label.site, Label.action],
+            help: "Backoff rules applied to a receiving site."),
+        MetricDefinition(
+            name: outboundConnections, type: .gauge, labels: [Label.egressIP, Label.site],
+            help: "Open outbound SMTP connections."),
+        MetricDefinition(
+            name: ingestSessions, type: .gauge, labels: [Label.listener],
+            help: "Open inbound SMTP sessions."),
+        MetricDefinition(
+            name: queueDepth, type: .gauge, labels: [Label.pool],
+            help: "Recipients not yet in a final state."),
+        MetricDefinition(
+            name: claimDuplicates, type: .counter, labels: [],
+            help: "Work items delivered again after a claim takeover."),
     ]
 }

@@ -45,9 +45,11 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let response = endpoint.respond(method: head.method, uri: head.uri)
-        logger.trace("Metrics request", metadata: [
-            "method": "\(head.method.rawValue)", "uri": "\(head.uri)", "status": "\(response.status.code)",
-        ])
+        logger.trace(
+            "Metrics request",
+            metadata: [
+                "method": "\(head.method.rawValue)", "uri": "\(head.uri)", "status": "\(response.status.code)",
+            ])
         let keepAlive = head.isKeepAlive
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.count)")
@@ -56,7 +58,8 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if head.version == .http1_0 {
             headers.replaceOrAdd(name: "Connection", value: "keep-alive")
         }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
         if head.method != .HEAD, !response.body.isEmpty {
             let buffer = context.channel.allocator.buffer(bytes: response.body)
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)

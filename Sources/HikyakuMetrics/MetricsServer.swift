@@ -39,9 +39,11 @@ public struct MetricsServer: Service {
     ///   - registry: what `/metrics` exposes (from ``HikyakuMetrics/bootstrap()``).
     ///   - idleTimeout: idle connections are closed after this long.
     ///   - onBound: called once with the bound address (useful with port `0`).
-    public init(address: String, registry: PrometheusCollectorRegistry, logger: Logger,
-                eventLoopGroup: any EventLoopGroup, idleTimeout: TimeAmount = Self.defaultIdleTimeout,
-                onBound: (@Sendable (SocketAddress) -> Void)? = nil) {
+    public init(
+        address: String, registry: PrometheusCollectorRegistry, logger: Logger,
+        eventLoopGroup: any EventLoopGroup, idleTimeout: TimeAmount = Self.defaultIdleTimeout,
+        onBound: (@Sendable (SocketAddress) -> Void)? = nil
+    ) {
         self.address = address
         self.registry = registry
         self.logger = logger

@@ -2,9 +2,9 @@ import DKIM
 import Logging
 import Queue
 import RelayCore
+import SMTPProtocol
 import Secrets
 import ServiceLifecycle
-import SMTPProtocol
 import Synchronization
 
 /// The accounts as an ingest node sees them: a snapshot of Redis's (see `AccountStore`)
@@ -115,7 +115,10 @@ public final class AccountDirectory: Sendable {
         for account in stored { snapshot.byName[account.name] = account }
         snapshot.networks = snapshot.byName.values
             .flatMap { account in account.allowedNetworks.map { (network: $0, account: account) } }
-            .sorted { $0.network.prefixLength > $1.network.prefixLength || ($0.network.prefixLength == $1.network.prefixLength && $0.account.name < $1.account.name) }
+            .sorted {
+                $0.network.prefixLength > $1.network.prefixLength
+                    || ($0.network.prefixLength == $1.network.prefixLength && $0.account.name < $1.account.name)
+            }
         return snapshot
     }
 
@@ -125,9 +128,10 @@ public final class AccountDirectory: Sendable {
         if let paused = account.paused {
             refusal = SMTPReply(451, "4.7.1", "Account \(account.name) is paused: \(paused.reason); contact the relay operator")
         }
-        return SenderPolicy(accountName: account.name, refusal: refusal,
-                            allowedDomains: account.restrictSenders ? account.sendingDomains.map(Account.normalizedDomain) : nil,
-                            maxMessageSize: account.maxMessageSize, maxRecipients: account.maxRecipients)
+        return SenderPolicy(
+            accountName: account.name, refusal: refusal,
+            allowedDomains: account.restrictSenders ? account.sendingDomains.map(Account.normalizedDomain) : nil,
+            maxMessageSize: account.maxMessageSize, maxRecipients: account.maxRecipients)
     }
 
     /// Keeps the directory fresh: loads at once (retrying while Redis is unreachable),

@@ -15,7 +15,8 @@ public enum DKIMKeyStorage {
     }
 
     /// The PEM of a stored key.
-    public static func pem(of entry: SendingDomain.DKIMKeyEntry, domain: String, open: (String, String) throws -> [UInt8]) throws -> String {
+    public static func pem(of entry: SendingDomain.DKIMKeyEntry, domain: String, open: (String, String) throws -> [UInt8]) throws -> String
+    {
         guard SecretKeyring.isSealed(entry.storedPrivateKey) else { return entry.storedPrivateKey }
         return String(decoding: try open(entry.storedPrivateKey, context(domain: domain, selector: entry.selector)), as: UTF8.self)
     }
@@ -24,7 +25,8 @@ public enum DKIMKeyStorage {
     public static func pem(of entry: SendingDomain.DKIMKeyEntry, domain: String, keyring: KeyringFile?) throws -> String {
         try pem(of: entry, domain: domain) { sealed, context in
             guard let keyring else {
-                throw SecretsError(.unknownKey, "the key is sealed (key \(SecretKeyring.keyID(ofSealed: sealed) ?? "?")) and secrets.key_file is not set")
+                throw SecretsError(
+                    .unknownKey, "the key is sealed (key \(SecretKeyring.keyID(ofSealed: sealed) ?? "?")) and secrets.key_file is not set")
             }
             return try keyring.open(sealed, context: context)
         }

@@ -45,18 +45,31 @@ enum FromHeader {
         var commentDepth = 0
         var escaped = false
         for character in value {
-            if escaped { escaped = false; continue }
-            if (inQuote || commentDepth > 0) && character == "\\" { escaped = true; continue }
+            if escaped {
+                escaped = false
+                continue
+            }
+            if (inQuote || commentDepth > 0) && character == "\\" {
+                escaped = true
+                continue
+            }
             if inQuote {
                 if character == "\"" { inQuote = false }
                 continue
             }
-            if character == "(" { commentDepth += 1; continue }
+            if character == "(" {
+                commentDepth += 1
+                continue
+            }
             if commentDepth > 0 {
                 if character == ")" { commentDepth -= 1 }
                 continue
             }
-            if character == "\"" { inQuote = true; plain.append(" "); continue }
+            if character == "\"" {
+                inQuote = true
+                plain.append(" ")
+                continue
+            }
             plain.append(character)
         }
         return plain

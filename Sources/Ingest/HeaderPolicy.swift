@@ -40,7 +40,8 @@ enum HeaderPolicy {
     static func refusal(for fields: AuthorFields, policy: SenderPolicy) -> SMTPReply? {
         guard policy.allowedDomains != nil else { return nil }
         guard fields.isComplete else {
-            return SMTPReply(550, "5.6.0", "Message header section is longer than \(MessageAssembler.maxHeaderScan) octets and cannot be checked")
+            return SMTPReply(
+                550, "5.6.0", "Message header section is longer than \(MessageAssembler.maxHeaderScan) octets and cannot be checked")
         }
         // RFC 5322 §3.6: exactly one From, at most one Sender.
         guard fields.from.count == 1 else {

@@ -31,7 +31,9 @@ enum IngestMetrics {
     }
 
     static func refused(listener: String, reason: MetricNames.RefusalReason) {
-        Counter(label: MetricNames.messagesRefused,
-                dimensions: [(MetricNames.Label.listener, listener), (MetricNames.Label.reason, reason.rawValue)]).increment()
+        Counter(
+            label: MetricNames.messagesRefused,
+            dimensions: [(MetricNames.Label.listener, listener), (MetricNames.Label.reason, reason.rawValue)]
+        ).increment()
     }
 }

@@ -11,6 +11,7 @@ enum LoopDetection {
     /// fields (the relay's own not counted), or nil when it is within `limit`.
     static func refusal(receivedFields: Int, limit: Int) -> SMTPReply? {
         guard receivedFields > limit else { return nil }
-        return SMTPReply(554, "5.4.6", "Mail loop: the message has \(receivedFields) Received: header fields, more than \(limit) (RFC 5321 §6.3)")
+        return SMTPReply(
+            554, "5.4.6", "Mail loop: the message has \(receivedFields) Received: header fields, more than \(limit) (RFC 5321 §6.3)")
     }
 }

@@ -113,12 +113,14 @@ struct MessageAssembler {
         while lineStart < header.endIndex {
             let lineEnd = header[lineStart...].firstIndex(of: 10) ?? header.endIndex
             if lineEnd - lineStart >= wanted.count,
-               zip(header[lineStart..<(lineStart + wanted.count)], wanted).allSatisfy({ Self.lowercase($0) == $1 }) {
+                zip(header[lineStart..<(lineStart + wanted.count)], wanted).allSatisfy({ Self.lowercase($0) == $1 })
+            {
                 // The value runs on over continuation lines starting with a space or tab
                 // (RFC 5322 §2.2.3 folding).
                 var valueEnd = lineEnd
                 while valueEnd < header.endIndex, valueEnd + 1 < header.endIndex,
-                      header[valueEnd + 1] == 32 || header[valueEnd + 1] == 9 {
+                    header[valueEnd + 1] == 32 || header[valueEnd + 1] == 9
+                {
                     valueEnd = header[(valueEnd + 1)...].firstIndex(of: 10) ?? header.endIndex
                 }
                 let raw = header[(lineStart + wanted.count)..<valueEnd].filter { $0 != 13 && $0 != 10 }

@@ -109,14 +109,17 @@ public struct MessageIntake: Sendable {
         let id = message.queueID
         let received = message.assembler.receivedFieldCount
         if let loop = LoopDetection.refusal(receivedFields: received, limit: self.settings.maxReceivedHeaders) {
-            submitter.logger.notice("refused: mail loop (too many Received: fields)", metadata: ["queue_id": "\(id)", "received": "\(received)"])
+            submitter.logger.notice(
+                "refused: mail loop (too many Received: fields)", metadata: ["queue_id": "\(id)", "received": "\(received)"])
             return self.refused(id, .mailLoop, loop, submitter)
         }
         // RFC 5322 §3.6.2: the author. An account that may send only as its own domains
         // may not put another in From: or Sender: either (see `HeaderPolicy`).
         if let account = submitter.account, account.restrictSenders,
-           let refusal = HeaderPolicy.refusal(for: message.assembler.authors, policy: AccountDirectory.policy(for: account)) {
-            submitter.logger.notice("refused: author header fields", metadata: ["queue_id": "\(id)", "reply": "\(refusal.lines.joined(separator: " "))"])
+            let refusal = HeaderPolicy.refusal(for: message.assembler.authors, policy: AccountDirectory.policy(for: account))
+        {
+            submitter.logger.notice(
+                "refused: author header fields", metadata: ["queue_id": "\(id)", "reply": "\(refusal.lines.joined(separator: " "))"])
             return self.refused(id, .fromDomain, refusal, submitter)
         }
         return nil
@@ -167,10 +170,12 @@ public struct MessageIntake: Sendable {
             if streamed { await self.queue.discardBody(queueID: id) }
             return self.refusal(for: error, id: id, account: submitter.account, submitter)
         }
-        submitter.logger.info("accepted", metadata: [
-            "queue_id": "\(id)", "from": "\(stored.sender)", "recipients": "\(stored.recipients.count)",
-            "size": "\(size)", "message_id": "\(stored.messageID ?? "")",
-        ])
+        submitter.logger.info(
+            "accepted",
+            metadata: [
+                "queue_id": "\(id)", "from": "\(stored.sender)", "recipients": "\(stored.recipients.count)",
+                "size": "\(size)", "message_id": "\(stored.messageID ?? "")",
+            ])
         IngestMetrics.accepted(listener: submitter.listener)
         return .queued(id)
     }
@@ -182,13 +187,17 @@ public struct MessageIntake: Sendable {
         case let error as QueueError where error.quotaExceeded != nil:
             let quota = error.quotaExceeded!
             logger.notice("message not accepted: \(error)", metadata: ["queue_id": "\(id)"])
-            let reply = SMTPReply(451, "4.7.0", "The \(quota.period) quota of \(quota.limit) recipients of account \(account?.name ?? "") is used up; try again in \(quota.retryAfterSeconds) seconds")
+            let reply = SMTPReply(
+                451, "4.7.0",
+                "The \(quota.period) quota of \(quota.limit) recipients of account \(account?.name ?? "") is used up; try again in \(quota.retryAfterSeconds) seconds"
+            )
             return self.refused(id, .quota, reply, submitter)
         case let error as DKIMError where error.code != .cryptoFailure:
             // A header DKIM cannot sign (two From fields, none, a malformed field) is
             // one no receiver should trust either.
             logger.notice("message not accepted: cannot sign it: \(error)", metadata: ["queue_id": "\(id)"])
-            return self.refused(id, .unsignable, SMTPReply(550, "5.6.0", "Message header cannot be DKIM-signed: \(error.detail)"), submitter)
+            return self.refused(
+                id, .unsignable, SMTPReply(550, "5.6.0", "Message header cannot be DKIM-signed: \(error.detail)"), submitter)
         default:
             logger.warning("message not accepted, client told to retry: \(error)", metadata: ["queue_id": "\(id)"])
             return self.refused(id, .queueUnavailable, .localError, submitter)
@@ -209,7 +218,8 @@ public struct MessageIntake: Sendable {
     /// that is not its own.
     func signers(forFrom from: String?, account: Account?) -> [DKIMSigner]? {
         guard let from, let author = FromHeader.domains(of: from).first,
-              let found = self.accounts.signers(for: author) else { return nil }
+            let found = self.accounts.signers(for: author)
+        else { return nil }
         if let account {
             guard account.restrictSenders, AccountDirectory.policy(for: account).allows(domain: found.domain) else { return nil }
         }

@@ -1,4 +1,5 @@
 import CCrypt
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -9,8 +9,10 @@ import RelayCore
 /// `with` is the RFC 3848 protocol type (ESMTP, ESMTPS, ESMTPA, ESMTPSA). `for` is only
 /// given for a single recipient so other recipients' addresses are not disclosed.
 enum ReceivedHeader {
-    static func render(heloName: String, clientIP: String, hostname: String, protocolName: String,
-                       queueID: QueueID, recipient: String?, date: String) -> String {
+    static func render(
+        heloName: String, clientIP: String, hostname: String, protocolName: String,
+        queueID: QueueID, recipient: String?, date: String
+    ) -> String {
         let helo = sanitize(heloName.isEmpty ? "unknown" : heloName)
         var text = "Received: from \(helo) ([\(clientIP)])\r\n\tby \(hostname) (Hikyaku) with \(protocolName) id \(queueID)"
         if let recipient {

@@ -49,7 +49,8 @@ extension SMTPIngestSession {
                 logger.info("AUTH succeeded", metadata: ["user": "\(username)"])
                 if let account { sendAs(account) }
             case .lockedOut(let seconds):
-                logger.notice("AUTH refused: locked out after repeated failures", metadata: ["user": "\(username)", "seconds": "\(seconds)"])
+                logger.notice(
+                    "AUTH refused: locked out after repeated failures", metadata: ["user": "\(username)", "seconds": "\(seconds)"])
             default:
                 logger.info("AUTH failed", metadata: ["user": "\(username)"])
             }

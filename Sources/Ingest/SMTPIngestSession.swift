@@ -85,8 +85,9 @@ final class SMTPIngestSession: SMTPServerSession {
 
     /// Who submits the messages of this session, for the intake.
     var submitter: MessageIntake.Submitter {
-        MessageIntake.Submitter(listener: context.listener.name, clientIP: clientIP, authUser: stateMachine.authenticatedUser,
-                                account: account, logger: logger)
+        MessageIntake.Submitter(
+            listener: context.listener.name, clientIP: clientIP, authUser: stateMachine.authenticatedUser,
+            account: account, logger: logger)
     }
 
     func sendAs(_ account: Account) {
@@ -142,9 +143,11 @@ final class SMTPIngestSession: SMTPServerSession {
         case .dataEnd(let summary):
             if summary.bareLineEndingsNormalized > 0 || summary.nulBytesRemoved > 0 {
                 // Legitimate software rarely does this; SMTP smuggling attempts always do.
-                logger.info("message content normalised", metadata: [
-                    "bare_line_endings": "\(summary.bareLineEndingsNormalized)", "nul_removed": "\(summary.nulBytesRemoved)",
-                ])
+                logger.info(
+                    "message content normalised",
+                    metadata: [
+                        "bare_line_endings": "\(summary.bareLineEndingsNormalized)", "nul_removed": "\(summary.nulBytesRemoved)",
+                    ])
             }
             message?.finish()
             let action = stateMachine.dataEnded(summary)
@@ -199,9 +202,11 @@ final class SMTPIngestSession: SMTPServerSession {
         appendInFlight = nil
         discardInFlight = nil
         let recipients = stateMachine.transactionRecipients
-        message = intake.startMessage(from: submitter, trace: MessageIntake.Trace(
-            heloName: stateMachine.heloName ?? "", protocolName: stateMachine.protocolName,
-            onlyRecipient: recipients.count == 1 ? recipients[0].mailbox?.description : nil))
+        message = intake.startMessage(
+            from: submitter,
+            trace: MessageIntake.Trace(
+                heloName: stateMachine.heloName ?? "", protocolName: stateMachine.protocolName,
+                onlyRecipient: recipients.count == 1 ? recipients[0].mailbox?.description : nil))
     }
 
     private func receiveData(_ chunk: ByteBuffer, _ server: SMTPServerHandler) {
@@ -228,8 +233,10 @@ final class SMTPIngestSession: SMTPServerSession {
     }
 
     /// Runs `operation` as a task and `body` back on the event loop with its result.
-    private func onCompletion<T: Sendable>(of future: EventLoopFuture<T>, _ server: SMTPServerHandler,
-                                           _ body: @escaping (SMTPIngestSession, SMTPServerHandler, Result<T, any Error>) -> Void) {
+    private func onCompletion<T: Sendable>(
+        of future: EventLoopFuture<T>, _ server: SMTPServerHandler,
+        _ body: @escaping (SMTPIngestSession, SMTPServerHandler, Result<T, any Error>) -> Void
+    ) {
         let bound = NIOLoopBound((self, server, body), eventLoop: server.eventLoop)
         future.whenComplete { result in
             let (session, server, body) = bound.value
@@ -237,7 +244,8 @@ final class SMTPIngestSession: SMTPServerSession {
         }
     }
 
-    private func task<T: Sendable>(_ server: SMTPServerHandler, _ operation: @Sendable @escaping () async throws -> T) -> EventLoopFuture<T> {
+    private func task<T: Sendable>(_ server: SMTPServerHandler, _ operation: @Sendable @escaping () async throws -> T) -> EventLoopFuture<T>
+    {
         let promise = server.eventLoop.makePromise(of: T.self)
         promise.completeWithTask(operation)
         return promise.futureResult

@@ -26,12 +26,15 @@ public struct SMTPListener: Service, CustomStringConvertible {
     /// How ServiceLifecycle names it in logs (never the settings: they hold password hashes).
     public var description: String { "SMTPListener(\(context.listener.name) on \(context.listener.address))" }
 
-    public init(listener: ListenerSettings, settings: IngestSettings, hostname: String, queue: MessageQueue,
-                tls: ServerTLS?, accounts: AccountDirectory, accountStore: AccountStore, accountSettings: AccountSettings,
-                threadPool: NIOThreadPool, group: EventLoopGroup, connectionLimiter: ConnectionLimiter, logger: Logger) {
-        self.context = IngestContext(listener: listener, settings: settings, hostname: hostname, queue: queue,
-                                     tls: tls, accounts: accounts, accountStore: accountStore, accountSettings: accountSettings,
-                                     threadPool: threadPool, logger: logger)
+    public init(
+        listener: ListenerSettings, settings: IngestSettings, hostname: String, queue: MessageQueue,
+        tls: ServerTLS?, accounts: AccountDirectory, accountStore: AccountStore, accountSettings: AccountSettings,
+        threadPool: NIOThreadPool, group: EventLoopGroup, connectionLimiter: ConnectionLimiter, logger: Logger
+    ) {
+        self.context = IngestContext(
+            listener: listener, settings: settings, hostname: hostname, queue: queue,
+            tls: tls, accounts: accounts, accountStore: accountStore, accountSettings: accountSettings,
+            threadPool: threadPool, logger: logger)
         self.group = group
         self.connectionLimiter = connectionLimiter
     }
@@ -46,7 +49,8 @@ public struct SMTPListener: Service, CustomStringConvertible {
         let idle = context.settings.idleTimeout
         let server = SMTPServerHandler.Configuration(
             hostname: context.hostname, sessionTimeout: .milliseconds(context.settings.sessionTimeout.milliseconds),
-            commandTimeout: .milliseconds(context.settings.commandTimeout.milliseconds), minimumDataRate: context.settings.minDataRate.bytes)
+            commandTimeout: .milliseconds(context.settings.commandTimeout.milliseconds), minimumDataRate: context.settings.minDataRate.bytes
+        )
         let limiter = self.connectionLimiter
         let channel: Channel
         do {
@@ -62,8 +66,9 @@ public struct SMTPListener: Service, CustomStringConvertible {
                             IngestMetrics.refused(listener: listener.name, reason: .tooManyConnections)
                             // No TLS handshake for a flood: on an implicit-TLS port the
                             // connection is just closed.
-                            try sync.addHandler(RefuseConnectionHandler(
-                                reply: implicitTLS ? nil : .tooManyConnections(hostname: context.hostname)))
+                            try sync.addHandler(
+                                RefuseConnectionHandler(
+                                    reply: implicitTLS ? nil : .tooManyConnections(hostname: context.hostname)))
                             return
                         case .admitted(let key):
                             channel.closeFuture.whenComplete { _ in limiter.release(key) }
@@ -83,7 +88,9 @@ public struct SMTPListener: Service, CustomStringConvertible {
         } catch {
             throw IngestError.cannotListen(listener: listener.name, address: listener.address, reason: "\(error)")
         }
-        context.logger.notice("SMTP listener '\(listener.name)' (\(listener.mode.rawValue), TLS: \(listener.effectiveTLS(tlsConfigured: context.tls != nil).rawValue)) listening on \(host):\(channel.localAddress?.port ?? port)")
+        context.logger.notice(
+            "SMTP listener '\(listener.name)' (\(listener.mode.rawValue), TLS: \(listener.effectiveTLS(tlsConfigured: context.tls != nil).rawValue)) listening on \(host):\(channel.localAddress?.port ?? port)"
+        )
         let sessions = context.sessions
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
@@ -95,7 +102,8 @@ public struct SMTPListener: Service, CustomStringConvertible {
             context.logger.notice("SMTP listener '\(listener.name)' closed; waiting for \(sessions.count) session(s) to finish")
             let closed = await sessions.drain(timeout: Self.drainTimeout)
             if closed > 0 {
-                context.logger.warning("SMTP listener '\(listener.name)': closed \(closed) session(s) still open after \(Self.drainTimeout)")
+                context.logger.warning(
+                    "SMTP listener '\(listener.name)': closed \(closed) session(s) still open after \(Self.drainTimeout)")
             }
         }
     }
@@ -125,7 +133,8 @@ public enum TLSContextFactory {
         do { key = try NIOSSLPrivateKey(file: settings.privateKey, format: .pem) } catch {
             throw IngestError.tls(settings.privateKey, "\(error)")
         }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
         return try NIOSSLContext(configuration: configuration)
     }

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOSSL
 import RelayCore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The listeners' TLS context, reloadable without a restart: new connections (STARTTLS
 /// and implicit TLS) use the context loaded last; connections already in TLS keep theirs.
@@ -46,8 +47,9 @@ public final class ServerTLS: Sendable {
         [settings.certificate, settings.privateKey].map { path in
             var info = stat()
             guard stat(path, &info) == 0 else { return FileStamp(modified: -1, size: -1, inode: 0) }
-            return FileStamp(modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                             size: Int64(info.st_size), inode: UInt64(info.st_ino))
+            return FileStamp(
+                modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                size: Int64(info.st_size), inode: UInt64(info.st_ino))
         }
     }
 

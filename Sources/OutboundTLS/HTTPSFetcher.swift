@@ -23,8 +23,10 @@ public struct HTTPSFetcher: Sendable {
     public let timeout: TimeAmount
     public let maximumBodySize: Int
 
-    public init(group: EventLoopGroup, tls: NIOSSLContext, port: Int, timeout: TimeAmount,
-                maximumBodySize: Int = MTASTSPolicy.maximumBodySize) {
+    public init(
+        group: EventLoopGroup, tls: NIOSSLContext, port: Int, timeout: TimeAmount,
+        maximumBodySize: Int = MTASTSPolicy.maximumBodySize
+    ) {
         self.group = group
         self.tls = tls
         self.port = port

@@ -65,13 +65,17 @@ public actor MTASTSPolicyStore {
         do {
             let policy = try await fetch(domain)
             store(domain, Entry(id: record.id, policy: policy, expires: .now() + .seconds(Int64(policy.maxAge))))
-            logger.info("MTA-STS policy fetched", metadata: [
-                "domain": "\(domain)", "id": "\(record.id)", "mode": "\(policy.mode.rawValue)",
-                "mx": "\(policy.mx.joined(separator: " "))", "max_age": "\(policy.maxAge)"])
+            logger.info(
+                "MTA-STS policy fetched",
+                metadata: [
+                    "domain": "\(domain)", "id": "\(record.id)", "mode": "\(policy.mode.rawValue)",
+                    "mx": "\(policy.mx.joined(separator: " "))", "max_age": "\(policy.maxAge)",
+                ])
             return policy
         } catch {
-            logger.warning("cannot fetch the MTA-STS policy; \(cached == nil ? "delivering without one" : "keeping the cached one")",
-                           metadata: ["domain": "\(domain)", "reason": "\(error)"])
+            logger.warning(
+                "cannot fetch the MTA-STS policy; \(cached == nil ? "delivering without one" : "keeping the cached one")",
+                metadata: ["domain": "\(domain)", "reason": "\(error)"])
             return cached?.policy ?? remember(absent: domain)
         }
     }

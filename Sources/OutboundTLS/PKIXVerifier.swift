@@ -38,8 +38,8 @@ public final class PKIXVerifier: @unchecked Sendable {
         guard let context = X509_STORE_CTX_new() else { return "out of memory" }
         defer { X509_STORE_CTX_free(context) }
         guard X509_STORE_CTX_init(context, store, leaf, untrusted) == 1,
-              let parameters = X509_STORE_CTX_get0_param(context),
-              X509_VERIFY_PARAM_set1_host(parameters, host, host.utf8.count) == 1
+            let parameters = X509_STORE_CTX_get0_param(context),
+            X509_VERIFY_PARAM_set1_host(parameters, host, host.utf8.count) == 1
         else { return "cannot set up verification" }
         if X509_verify_cert(context) == 1 { return nil }
         return String(cString: X509_verify_cert_error_string(Int(X509_STORE_CTX_get_error(context))))

@@ -20,9 +20,13 @@ public struct EventLog: Sendable {
         if let block {
             let ms = block.milliseconds
             reply = try await redis.withDedicatedConnection { connection in
-                try await connection.send(RedisCommand("XREAD", ["COUNT", .integer(Int64(count)), "BLOCK", .integer(ms), "STREAMS", .string(key), .string(after)]))
+                try await connection.send(
+                    RedisCommand(
+                        "XREAD", ["COUNT", .integer(Int64(count)), "BLOCK", .integer(ms), "STREAMS", .string(key), .string(after)]))
             }
-            guard let streams = reply.array, let first = streams.first?.array, first.count == 2, let entries = first[1].array else { return [] }
+            guard let streams = reply.array, let first = streams.first?.array, first.count == 2, let entries = first[1].array else {
+                return []
+            }
             return Self.decodeEntries(entries)
         }
         reply = try await redis.send(RedisCommand("XRANGE", [.string(key), .string("(" + after), "+", "COUNT", .integer(Int64(count))]))
@@ -33,7 +37,8 @@ public struct EventLog: Sendable {
         var out: [(id: String, event: DeliveryEvent)] = []
         for entry in entries {
             guard let pair = entry.array, pair.count == 2, let id = pair[0].string, let fields = pair[1].array,
-                  fields.count >= 2, let bytes = fields[1].buffer, let event = try? EventCoding.decode(bytes) else { continue }
+                fields.count >= 2, let bytes = fields[1].buffer, let event = try? EventCoding.decode(bytes)
+            else { continue }
             out.append((id, event))
         }
         return out

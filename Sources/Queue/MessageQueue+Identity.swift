@@ -1,5 +1,5 @@
-import RelayCore
 import RedisClient
+import RelayCore
 
 /// A worker identity's lease in Redis (`node:<name>`, see docs/KEY-LAYOUT.md), and the
 /// recovery of what a crashed earlier run under that identity left claimed.
@@ -13,9 +13,12 @@ extension MessageQueue {
 
     /// Takes the identity `name` for the process `token` if it is free, or held by
     /// `deadHolder` (a token the caller proved to belong to a dead process).
-    public func acquireIdentity(_ name: String, token: String, lease: Duration, deadHolder: String? = nil) async throws(QueueError) -> IdentityClaim {
-        let reply = try await call("hk_node_acquire", keys: [keys.node(name)],
-                                   [.string(token), .integer(lease.milliseconds), .string(deadHolder ?? "")])
+    public func acquireIdentity(
+        _ name: String, token: String, lease: Duration, deadHolder: String? = nil
+    ) async throws(QueueError) -> IdentityClaim {
+        let reply = try await call(
+            "hk_node_acquire", keys: [keys.node(name)],
+            [.string(token), .integer(lease.milliseconds), .string(deadHolder ?? "")])
         guard let parts = reply.array, let taken = parts.first?.int else { throw .malformed("hk_node_acquire returned \(reply)") }
         if taken == 1 { return .acquired }
         guard parts.count == 3, let holder = parts[1].string else { throw .malformed("hk_node_acquire returned \(reply)") }
@@ -67,8 +70,11 @@ extension MessageQueue {
     /// walking that index (`ZSCAN`, safe while it changes) finds every stream.
     public func recoverClaims(consumer: String, pools: [PoolName]) async throws(QueueError) -> Recovery {
         let keys = self.keys
-        let leases = try await call("hk_recover_leases", keys: [keys.leases(consumer: consumer)],
-                                    [.string(keys.connectionsStem)]).int ?? 0
+        let leases =
+            try await call(
+                "hk_recover_leases", keys: [keys.leases(consumer: consumer)],
+                [.string(keys.connectionsStem)]
+            ).int ?? 0
         var entries: Int64 = 0
         for pool in pools {
             var cursor = "0"
@@ -86,9 +92,11 @@ extension MessageQueue {
                 // Members and scores alternate.
                 let domains = stride(from: 0, to: flat.count, by: 2).compactMap { flat[$0].string.map(DomainName.init(rawValue:)) }
                 if !domains.isEmpty {
-                    let declared = [keys.ready(pool: pool)]
+                    let declared =
+                        [keys.ready(pool: pool)]
                         + domains.flatMap { [keys.stream(pool: pool, domain: $0), keys.scanned(pool: pool, domain: $0)] }
-                    entries += try await call("hk_recover", keys: declared, [.string(consumer)] + domains.map { .string($0.rawValue) }).int ?? 0
+                    entries +=
+                        try await call("hk_recover", keys: declared, [.string(consumer)] + domains.map { .string($0.rawValue) }).int ?? 0
                 }
             } while cursor != "0"
         }

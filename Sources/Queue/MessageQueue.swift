@@ -86,9 +86,10 @@ public final class MessageQueue: Sendable {
         case .streamed:
             args += ["1", ""]
         }
-        var accepted = DeliveryEvent(event: .accepted, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
-                                     queueID: message.queueID.rawValue, messageID: message.messageID,
-                                     sender: EnvelopeCoding.field(message.sender))
+        var accepted = DeliveryEvent(
+            event: .accepted, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
+            queueID: message.queueID.rawValue, messageID: message.messageID,
+            sender: EnvelopeCoding.field(message.sender))
         accepted.recipients = message.recipients.map(\.description)
         accepted.size = message.size
         accepted.clientIP = message.clientIP
@@ -103,8 +104,10 @@ public final class MessageQueue: Sendable {
         args.append(.integer(Int64(fields.count)))
         for (name, value) in fields { args += [.string(name), .string(value)] }
 
-        var declared = [keys.message(id), keys.body(id), keys.streamedBody(id), keys.ready(pool: message.pool),
-                        keys.depth(pool: message.pool), keys.events]
+        var declared = [
+            keys.message(id), keys.body(id), keys.streamedBody(id), keys.ready(pool: message.pool),
+            keys.depth(pool: message.pool), keys.events,
+        ]
         let byDomain = Dictionary(grouping: message.recipients, by: \.destination)
         args.append(.integer(Int64(byDomain.count)))
         for (domain, recipients) in byDomain.sorted(by: { $0.key < $1.key }) {
@@ -113,8 +116,10 @@ public final class MessageQueue: Sendable {
             args += recipients.map { .string($0.description) }
         }
         let account = message.account?.name ?? ""
-        args += [.string(account), .integer(Int64(message.account?.hourly ?? -1)),
-                 .integer(Int64(message.account?.daily ?? -1)), .string(keys.quotaStem(account: account))]
+        args += [
+            .string(account), .integer(Int64(message.account?.hourly ?? -1)),
+            .integer(Int64(message.account?.daily ?? -1)), .string(keys.quotaStem(account: account)),
+        ]
         let reply: RESPValue
         if configuration.waitReplicas > 0 {
             // WAIT on the same connection right after the write: it returns once that many
@@ -160,7 +165,7 @@ public final class MessageQueue: Sendable {
         }
         let after = WallClock.nowMilliseconds()
         guard let parts = reply.array, parts.count == 2,
-              let seconds = parts[0].string.flatMap(Int64.init), let micros = parts[1].string.flatMap(Int64.init)
+            let seconds = parts[0].string.flatMap(Int64.init), let micros = parts[1].string.flatMap(Int64.init)
         else { throw .malformed("TIME returned \(reply)") }
         let redisNow = seconds * 1000 + micros / 1000
         let offset = redisNow - (before + after) / 2
@@ -188,15 +193,19 @@ public final class MessageQueue: Sendable {
     /// gathers before it is due again. `holding`: the connection the caller still has open
     /// to this destination — reused (no new lease, no connection limits) when its IP is
     /// chosen, its lease given back when another is.
-    public func claim(pool: PoolName, domain: DomainName, site: SiteName, consumer: String, batchSize: Int,
-                      claimTimeout: Duration, siteRate: Rate?, gather: Duration = .milliseconds(50),
-                      holding: HeldConnection? = nil,
-                      candidates: [EgressCandidate]) async throws(QueueError) -> ClaimResult {
+    public func claim(
+        pool: PoolName, domain: DomainName, site: SiteName, consumer: String, batchSize: Int,
+        claimTimeout: Duration, siteRate: Rate?, gather: Duration = .milliseconds(50),
+        holding: HeldConnection? = nil,
+        candidates: [EgressCandidate]
+    ) async throws(QueueError) -> ClaimResult {
         let day = WallClock.nowMilliseconds() / 86_400_000
         let keys = self.keys
-        var declared = [keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
-                        keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
-                        keys.leases(consumer: consumer)]
+        var declared = [
+            keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
+            keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
+            keys.leases(consumer: consumer),
+        ]
         var args: [RESPArgument] = [
             .string(domain.rawValue), .string(site.rawValue), .string(consumer),
             .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
@@ -206,20 +215,26 @@ public final class MessageQueue: Sendable {
         ]
         for candidate in candidates {
             let unit = DeliveryUnit(egress: candidate.egress, site: site)
-            declared += [keys.suspendedIP(unit: unit), keys.suspendedIPEverywhere(candidate.egress), keys.warmup(egress: candidate.egress, day: day),
-                         keys.connections(unit: unit), keys.connectionRate(unit: unit), keys.slowdown(unit: unit),
-                         keys.ipRate(unit: unit)]
-            args += [.string(candidate.egress.rawValue), .integer(Int64(candidate.maxConnections)),
-                     .integer(candidate.rate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.rate?.burst ?? 1)),
-                     .integer(candidate.connectionRate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.connectionRate?.burst ?? 1)),
-                     .integer(Int64(candidate.warmupCap ?? -1))]
+            declared += [
+                keys.suspendedIP(unit: unit), keys.suspendedIPEverywhere(candidate.egress), keys.warmup(egress: candidate.egress, day: day),
+                keys.connections(unit: unit), keys.connectionRate(unit: unit), keys.slowdown(unit: unit),
+                keys.ipRate(unit: unit),
+            ]
+            args += [
+                .string(candidate.egress.rawValue), .integer(Int64(candidate.maxConnections)),
+                .integer(candidate.rate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.rate?.burst ?? 1)),
+                .integer(candidate.connectionRate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.connectionRate?.burst ?? 1)),
+                .integer(Int64(candidate.warmupCap ?? -1)),
+            ]
         }
         if let holding { declared.append(keys.connections(unit: DeliveryUnit(egress: holding.unit.egress, site: site))) }
         let reply = try await call("hk_claim", keys: declared, args)
         guard let parts = reply.array, let first = parts.first?.string else { throw .malformed("hk_claim returned \(reply)") }
         if first.isEmpty {
             let reason = parts.count > 2 ? parts[2].string ?? "" : ""
-            guard let known = ClaimWaitReason(rawValue: reason) else { throw .malformed("hk_claim gave an unknown wait reason '\(reason)'") }
+            guard let known = ClaimWaitReason(rawValue: reason) else {
+                throw .malformed("hk_claim gave an unknown wait reason '\(reason)'")
+            }
             return .wait(milliseconds: parts.count > 1 ? parts[1].int ?? 0 : 0, reason: known)
         }
         guard parts.count >= 4, let ip = parts[1].string, let lease = parts[2].string, let takenOver = parts[3].int else {
@@ -238,44 +253,55 @@ public final class MessageQueue: Sendable {
                 logger.error("malformed work entry; skipping", metadata: ["entry": "\(id)", "domain": "\(domain)"])
                 continue
             }
-            items.append(WorkItem(entryID: id, queueID: QueueID(rawValue: qid),
-                                  recipients: recipients,
-                                  previousAttempts: Int(map["n"] ?? "0") ?? 0,
-                                  acceptedAt: Int64(map["t"] ?? "0") ?? 0))
+            items.append(
+                WorkItem(
+                    entryID: id, queueID: QueueID(rawValue: qid),
+                    recipients: recipients,
+                    previousAttempts: Int(map["n"] ?? "0") ?? 0,
+                    acceptedAt: Int64(map["t"] ?? "0") ?? 0))
         }
-        return .batch(ClaimedBatch(pool: pool, domain: domain, unit: DeliveryUnit(egress: EgressID(rawValue: ip), site: site),
-                                   lease: LeaseName(rawValue: lease), items: items, takenOver: Int(takenOver)))
+        return .batch(
+            ClaimedBatch(
+                pool: pool, domain: domain, unit: DeliveryUnit(egress: EgressID(rawValue: ip), site: site),
+                lease: LeaseName(rawValue: lease), items: items, takenOver: Int(takenOver)))
     }
 
     /// Gives a connection lease back.
     public func release(_ connection: HeldConnection) async throws(QueueError) {
-        _ = try await call("hk_release", keys: [keys.connections(unit: connection.unit), keys.leases(consumer: connection.lease.consumer)],
-                           [.string(connection.unit.rawValue), .string(connection.lease.rawValue)])
+        _ = try await call(
+            "hk_release", keys: [keys.connections(unit: connection.unit), keys.leases(consumer: connection.lease.consumer)],
+            [.string(connection.unit.rawValue), .string(connection.lease.rawValue)])
     }
 
     /// Keeps a long-running batch's claims and connection lease fresh (`XCLAIM … JUSTID`
     /// resets the idle time without counting a new delivery), so it is not taken over while
     /// still in progress.
     public func refresh(_ batch: ClaimedBatch, consumer: String, entryIDs: [String], leaseFor: Duration) async throws(QueueError) {
-        _ = try await call("hk_refresh",
-                           keys: [keys.stream(pool: batch.pool, domain: batch.domain), keys.connections(unit: batch.unit),
-                                  keys.leases(consumer: consumer)],
-                           [.string(consumer), .string(batch.lease.rawValue), .integer(leaseFor.milliseconds)] + entryIDs.map { .string($0) })
+        _ = try await call(
+            "hk_refresh",
+            keys: [
+                keys.stream(pool: batch.pool, domain: batch.domain), keys.connections(unit: batch.unit),
+                keys.leases(consumer: consumer),
+            ],
+            [.string(consumer), .string(batch.lease.rawValue), .integer(leaseFor.milliseconds)] + entryIDs.map { .string($0) })
     }
 
     /// Gives claimed items back untouched (no attempt counted), for another worker or later.
     @discardableResult
     public func giveBack(_ batch: ClaimedBatch, consumer: String, entryIDs: [String]) async throws(QueueError) -> Int {
         guard !entryIDs.isEmpty else { return 0 }
-        let reply = try await call("hk_return", keys: [keys.stream(pool: batch.pool, domain: batch.domain)],
-                                   [.string(consumer)] + entryIDs.map { .string($0) })
+        let reply = try await call(
+            "hk_return", keys: [keys.stream(pool: batch.pool, domain: batch.domain)],
+            [.string(consumer)] + entryIDs.map { .string($0) })
         return Int(reply.int ?? 0)
     }
 
     /// Applies an adaptive-backoff action and records `event`. Returns false when an
     /// equivalent action was already in force (nothing written).
     @discardableResult
-    public func adapt(action: String, unit: DeliveryUnit, factor: Double, duration: Duration, event: DeliveryEvent) async throws(QueueError) -> Bool {
+    public func adapt(
+        action: String, unit: DeliveryUnit, factor: Double, duration: Duration, event: DeliveryEvent
+    ) async throws(QueueError) -> Bool {
         let target: [String]
         switch action {
         case "slow": target = [keys.slowdown(unit: unit), keys.slowdownLock(unit: unit)]
@@ -283,9 +309,12 @@ public final class MessageQueue: Sendable {
         case "suspend_site": target = [keys.suspendedSite(unit.site)]
         default: throw .rejected("unknown adaptive-backoff action \(action)")
         }
-        let reply = try await call("hk_adapt", keys: [keys.events] + target,
-                                   [.string(action), .double(factor), .integer(duration.milliseconds),
-                                    .integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(event))])
+        let reply = try await call(
+            "hk_adapt", keys: [keys.events] + target,
+            [
+                .string(action), .double(factor), .integer(duration.milliseconds),
+                .integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(event)),
+            ])
         return reply.int == 1
     }
 
@@ -302,7 +331,8 @@ public final class MessageQueue: Sendable {
         var out: [QueueID: StoredMessage] = [:]
         for (index, id) in ids.enumerated() {
             guard let envelope = replies[2 * index].array, envelope.count == 5,
-                  var body = replies[2 * index + 1].buffer else { continue }
+                var body = replies[2 * index + 1].buffer
+            else { continue }
             guard let field = envelope[0].string, let sender = EnvelopeCoding.sender(field: field) else {
                 logger.error("stored message has an unreadable sender; skipping", metadata: ["queue_id": "\(id)"])
                 continue
@@ -315,8 +345,9 @@ public final class MessageQueue: Sendable {
                 whole.writeBuffer(&body)
                 body = whole
             }
-            out[id] = StoredMessage(queueID: id, sender: sender, account: envelope[3].string, messageID: envelope[1].string,
-                                    acceptedAt: envelope[2].string.flatMap { Int64($0) } ?? 0, body: body)
+            out[id] = StoredMessage(
+                queueID: id, sender: sender, account: envelope[3].string, messageID: envelope[1].string,
+                acceptedAt: envelope[2].string.flatMap { Int64($0) } ?? 0, body: body)
         }
         return out
     }
@@ -329,22 +360,28 @@ public final class MessageQueue: Sendable {
         // The pause event is only needed (and built) when some outcome has an account.
         let template = outcomes.contains { $0.account != nil } ? Self.pauseEventTemplate(guardrail) : ByteBuffer()
         let keys = self.keys
-        var declared = [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool), keys.deferred, keys.depth(pool: pool),
-                        keys.events, keys.accountsVersion]
-        var args: [RESPArgument] = [.string(consumer), .string(domain.rawValue),
-                                    .integer(Int64(configuration.eventsMaxLength)),
-                                    .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
-                                    .integer(Int64(guardrail.windowHours)), .bytes(template), .string(keys.bouncesStem),
-                                    .integer(Int64(outcomes.count))]
+        var declared = [
+            keys.stream(pool: pool, domain: domain), keys.ready(pool: pool), keys.deferred, keys.depth(pool: pool),
+            keys.events, keys.accountsVersion,
+        ]
+        var args: [RESPArgument] = [
+            .string(consumer), .string(domain.rawValue),
+            .integer(Int64(configuration.eventsMaxLength)),
+            .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
+            .integer(Int64(guardrail.windowHours)), .bytes(template), .string(keys.bouncesStem),
+            .integer(Int64(outcomes.count)),
+        ]
         for outcome in outcomes {
             let item = outcome.item
             declared += [keys.message(item.queueID), keys.body(item.queueID)]
             if let account = outcome.account { declared.append(keys.accountPaused(account)) }
             args += [.string(item.entryID), .integer(Int64(outcome.finalCount))]
             if let retry = outcome.retry, !retry.recipients.isEmpty {
-                let member = DeferredMember(entryID: item.entryID, pool: pool, domain: domain, queueID: item.queueID,
-                                            attempts: item.previousAttempts + 1, acceptedAt: item.acceptedAt,
-                                            recipients: retry.recipients.map(\.description)).rawValue
+                let member = DeferredMember(
+                    entryID: item.entryID, pool: pool, domain: domain, queueID: item.queueID,
+                    attempts: item.previousAttempts + 1, acceptedAt: item.acceptedAt,
+                    recipients: retry.recipients.map(\.description)
+                ).rawValue
                 args += [.string(member), .integer(retry.dueAt + (clockOffset.withLock { $0?.offset } ?? 0))]
             } else {
                 args += [.string(""), .integer(0)]
@@ -364,7 +401,8 @@ public final class MessageQueue: Sendable {
     static func pauseEventTemplate(_ guardrail: BounceGuard) -> ByteBuffer {
         var event = DeliveryEvent(event: .paused, time: "", queueID: "", messageID: nil, sender: "")
         event.account = "%ACCOUNT%"
-        event.reply = "hard-bounce rate %RATE% is over the threshold of \(Self.percent(guardrail.threshold)); "
+        event.reply =
+            "hard-bounce rate %RATE% is over the threshold of \(Self.percent(guardrail.threshold)); "
             + "sending is paused until an operator runs `hikyaku account resume %ACCOUNT%`"
         event.time = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
         return EventCoding.encode(event)
@@ -378,8 +416,11 @@ public final class MessageQueue: Sendable {
     /// Moves deferred work that is due back into its destination's stream.
     @discardableResult
     public func promoteDue(limit: Int = 1000) async throws(QueueError) -> Int {
-        Int(try await call("hk_promote", keys: [keys.deferred],
-                           [.integer(Int64(limit)), .string(keys.streamStem), .string(keys.readyStem)]).int ?? 0)
+        Int(
+            try await call(
+                "hk_promote", keys: [keys.deferred],
+                [.integer(Int64(limit)), .string(keys.streamStem), .string(keys.readyStem)]
+            ).int ?? 0)
     }
 
     /// Recipients accepted into `pool` and not yet final.

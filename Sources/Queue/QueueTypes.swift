@@ -56,8 +56,10 @@ public struct NewMessage: Sendable {
     /// be rewritten.
     public var addedHeader: String?
 
-    public init(queueID: QueueID, sender: ReversePath, recipients: [Mailbox], messageID: String?, size: Int, clientIP: String?,
-                authUser: String?, pool: PoolName = .default, account: AccountQuota? = nil) {
+    public init(
+        queueID: QueueID, sender: ReversePath, recipients: [Mailbox], messageID: String?, size: Int, clientIP: String?,
+        authUser: String?, pool: PoolName = .default, account: AccountQuota? = nil
+    ) {
         self.pool = pool
         self.account = account
         self.queueID = queueID
@@ -241,7 +243,9 @@ public struct WorkOutcome: Sendable {
     /// The message's account (for its bounce-rate statistics), if any.
     public var account: String?
 
-    public init(item: WorkItem, finalCount: Int, retry: (recipients: [Mailbox], dueAt: Int64)?, events: [DeliveryEvent], account: String? = nil) {
+    public init(
+        item: WorkItem, finalCount: Int, retry: (recipients: [Mailbox], dueAt: Int64)?, events: [DeliveryEvent], account: String? = nil
+    ) {
         self.item = item
         self.account = account
         self.finalCount = finalCount

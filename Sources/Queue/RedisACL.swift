@@ -45,14 +45,18 @@ public struct RedisACL: Sendable {
 
     public static let ingest = Role(
         name: "ingest", commands: relayCommands,
-        keys: queueKeys + ["~tmp:*", "~quota:*", "~authfail:*", "~authok:*",
-                           "%R~acct:*", "%R~accounts", "%R~apikey:*", "%R~domain:*", "%R~domains"],
+        keys: queueKeys + [
+            "~tmp:*", "~quota:*", "~authfail:*", "~authok:*",
+            "%R~acct:*", "%R~accounts", "%R~apikey:*", "%R~domain:*", "%R~domains",
+        ],
         comment: "SMTP listeners: enqueue, AUTH (reads accounts and API key hashes), DKIM signing (reads domain keys)")
 
     public static let worker = Role(
         name: "worker", commands: relayCommands,
-        keys: queueKeys + ["~deferred", "~scanned:*", "~gcra:*", "~conn:*", "~warm:*", "~slow:*", "~slowlock:*",
-                           "~susp:*", "~leaseseq", "~leases:*", "~node:*", "~bounces:*", "~acct:*:paused", "~acct:version"],
+        keys: queueKeys + [
+            "~deferred", "~scanned:*", "~gcra:*", "~conn:*", "~warm:*", "~slow:*", "~slowlock:*",
+            "~susp:*", "~leaseseq", "~leases:*", "~node:*", "~bounces:*", "~acct:*:paused", "~acct:version",
+        ],
         comment: "delivery: claims, limits, outcomes, the bounce-rate pause; no accounts, API keys or DKIM keys")
 
     public static let admin = Role(

@@ -78,9 +78,10 @@ final class RedisConnectionPool: Sendable {
         var endpoint = configuration.endpoint
         let eventLoop = eventLoopGroup.next()
         if let sentinel = configuration.sentinel {
-            let primary = try await sentinel.primary(tls: endpoint.usesTLS ? configuration.tls : nil, eventLoop: eventLoop, logger: logger,
-                                                     connectTimeout: configuration.connectTimeout,
-                                                     commandTimeout: configuration.commandTimeout)
+            let primary = try await sentinel.primary(
+                tls: endpoint.usesTLS ? configuration.tls : nil, eventLoop: eventLoop, logger: logger,
+                connectTimeout: configuration.connectTimeout,
+                commandTimeout: configuration.commandTimeout)
             endpoint.host = primary.host
             endpoint.port = primary.port
         }
@@ -97,7 +98,9 @@ final class RedisConnectionPool: Sendable {
             let role = try? await connection.send(RedisCommand("ROLE", []))
             guard role?.array?.first?.string == "master" else {
                 await connection.close()
-                throw RedisError.connectionFailed("\(endpoint.host):\(endpoint.port) is not the primary (ROLE: \(role?.array?.first?.string ?? "no answer")); failover in progress?")
+                throw RedisError.connectionFailed(
+                    "\(endpoint.host):\(endpoint.port) is not the primary (ROLE: \(role?.array?.first?.string ?? "no answer")); failover in progress?"
+                )
             }
         }
         guard let onConnect else { return connection }

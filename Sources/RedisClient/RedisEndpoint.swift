@@ -125,8 +125,9 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
             database = parsed
         }
 
-        self.init(host: String(host), port: port, username: username, password: password, database: database,
-                  usesTLS: scheme == "rediss")
+        self.init(
+            host: String(host), port: port, username: username, password: password, database: database,
+            usesTLS: scheme == "rediss")
     }
 
     /// `redis://user:***@host:port/db` (`rediss://` with TLS), never showing the password.

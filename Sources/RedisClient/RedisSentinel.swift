@@ -37,13 +37,16 @@ public struct RedisSentinelConfiguration: Sendable, Hashable {
 
     /// The current primary's address, from the first Sentinel that knows it; over TLS
     /// when `tls` is given (the Sentinels' `tls-port`, with the data nodes' TLS settings).
-    func primary(tls: RedisTLS?, eventLoop: EventLoop, logger: Logger, connectTimeout: Duration, commandTimeout: Duration) async throws -> Address {
+    func primary(
+        tls: RedisTLS?, eventLoop: EventLoop, logger: Logger, connectTimeout: Duration, commandTimeout: Duration
+    ) async throws -> Address {
         var problems: [String] = []
         for sentinel in sentinels {
             do {
                 let connection = try await RedisConnection.connect(
-                    to: RedisEndpoint(host: sentinel.host, port: sentinel.port, username: username, password: password,
-                                      usesTLS: tls != nil),
+                    to: RedisEndpoint(
+                        host: sentinel.host, port: sentinel.port, username: username, password: password,
+                        usesTLS: tls != nil),
                     tls: tls, eventLoop: eventLoop, logger: logger, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
                 let reply: RESPValue
                 do {
@@ -54,7 +57,7 @@ public struct RedisSentinelConfiguration: Sendable, Hashable {
                 }
                 await connection.close()
                 guard let parts = reply.array, parts.count == 2, let host = parts[0].string,
-                      let port = parts[1].string.flatMap({ Int($0) })
+                    let port = parts[1].string.flatMap({ Int($0) })
                 else {
                     problems.append("\(sentinel): does not know a primary named '\(masterName)'")
                     continue

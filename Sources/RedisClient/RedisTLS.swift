@@ -27,7 +27,9 @@ public struct RedisTLS: Sendable {
     let context: NIOSSLContext
 
     /// - Throws: ``RedisError/Kind/invalidEndpoint`` naming the file that cannot be used.
-    public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, serverName: String? = nil)
+    public init(
+        caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, serverName: String? = nil
+    )
         throws(RedisError)
     {
         var configuration = TLSConfiguration.makeClientConfiguration()
@@ -47,7 +49,8 @@ public struct RedisTLS: Sendable {
                 throw .invalidEndpoint("TLS client certificate file '\(certificateFile)' holds no PEM certificate")
             }
             configuration.certificateChain = chain.map { .certificate($0) }
-            configuration.privateKey = .privateKey(try Self.load("client key file", keyFile) { try NIOSSLPrivateKey(file: $0, format: .pem) })
+            configuration.privateKey = .privateKey(
+                try Self.load("client key file", keyFile) { try NIOSSLPrivateKey(file: $0, format: .pem) })
         default:
             throw .invalidEndpoint("a TLS client certificate needs both its certificate file and its key file")
         }

@@ -93,7 +93,9 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-")
         guard labels.count >= 2, domain.count <= 253,
-              labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.allSatisfy(allowed.contains) && !$0.hasPrefix("-") && !$0.hasSuffix("-") })
+            labels.allSatisfy({
+                !$0.isEmpty && $0.count <= 63 && $0.allSatisfy(allowed.contains) && !$0.hasPrefix("-") && !$0.hasSuffix("-")
+            })
         else {
             throw ConfigurationError(key: "domain", problem: "'\(domain)' is not a domain name (e.g. example.com; IDNs in their xn-- form)")
         }

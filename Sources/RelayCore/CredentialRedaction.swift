@@ -46,7 +46,7 @@ public enum CredentialRedaction {
             // The key ends at the first ':' or '=' after the word, with only key characters between.
             let tail = lower[word.upperBound...]
             guard let separator = tail.firstIndex(where: { $0 == ":" || $0 == "=" }),
-                  tail[..<separator].allSatisfy({ $0.isLetter || $0 == "_" || $0 == " " || $0 == "\"" || $0 == "'" })
+                tail[..<separator].allSatisfy({ $0.isLetter || $0 == "_" || $0 == " " || $0 == "\"" || $0 == "'" })
             else {
                 lines.append(String(line))
                 continue

@@ -34,7 +34,10 @@ extension DeliveryEvent {
         string("domain", domain?.rawValue)
         string("egress_ip", egressIP?.rawValue)
         string("event", event.rawValue)
-        if let factor { key("factor"); out.append(contentsOf: "\(factor)".utf8) }
+        if let factor {
+            key("factor")
+            out.append(contentsOf: "\(factor)".utf8)
+        }
         string("message_id", messageID)
         string("next_attempt_at", nextAttemptAt)
         string("node", node)
@@ -73,7 +76,9 @@ extension DeliveryEvent {
             if afterC2 {
                 afterC2 = false
                 if (0x80...0x9F).contains(byte) {
-                    out.append(contentsOf: [92, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+                    out.append(contentsOf: [
+                        92, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)],
+                    ])
                     continue
                 }
                 out.append(0xC2)
@@ -86,7 +91,9 @@ extension DeliveryEvent {
             case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
             case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
             case 0..<0x20, 0x7F:
-                out.append(contentsOf: [92, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+                out.append(contentsOf: [
+                    92, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)],
+                ])
             default: out.append(byte)
             }
         }

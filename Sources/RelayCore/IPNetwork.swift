@@ -51,7 +51,8 @@ public struct IPNetwork: Sendable, Hashable, Codable, CustomStringConvertible {
     public func contains(addressBytes: [UInt8]) -> Bool {
         var candidate = addressBytes
         if candidate.count == 16, address.count == 4,
-           candidate[0..<10].allSatisfy({ $0 == 0 }), candidate[10] == 0xFF, candidate[11] == 0xFF {
+            candidate[0..<10].allSatisfy({ $0 == 0 }), candidate[10] == 0xFF, candidate[11] == 0xFF
+        {
             candidate = Array(candidate[12..<16])
         }
         guard candidate.count == address.count else { return false }
@@ -67,7 +68,8 @@ public struct IPNetwork: Sendable, Hashable, Codable, CustomStringConvertible {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let parsed = IPNetwork(parsing: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an IP network; write e.g. 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(text)' is not an IP network; write e.g. 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32")
         }
         self = parsed
     }

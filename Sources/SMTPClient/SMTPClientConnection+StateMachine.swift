@@ -10,8 +10,10 @@ extension SMTPClientConnection {
     /// When the connection fails, the machine is told (``SMTPClientStateMachine/connectionFailed()``)
     /// and its answer returned if it has one (a lost RSET after a decided transaction);
     /// otherwise the error is thrown.
-    public func perform(_ action: SMTPClientAction, body: ByteBuffer? = nil,
-                        on machine: inout SMTPClientStateMachine) async throws -> SMTPClientAction {
+    public func perform(
+        _ action: SMTPClientAction, body: ByteBuffer? = nil,
+        on machine: inout SMTPClientStateMachine
+    ) async throws -> SMTPClientAction {
         do {
             switch action {
             case .awaitReply:

@@ -21,15 +21,18 @@ public final class SMTPClientConnection: Sendable {
     }
 
     /// Connects, optionally binding the local side to `sourceAddress` (egress IP).
-    public static func connect(to address: SocketAddress, from localAddress: SocketAddress?, group: EventLoopGroup,
-                        connectTimeout: TimeAmount, commandTimeout: TimeAmount) async throws -> SMTPClientConnection {
+    public static func connect(
+        to address: SocketAddress, from localAddress: SocketAddress?, group: EventLoopGroup,
+        connectTimeout: TimeAmount, commandTimeout: TimeAmount
+    ) async throws -> SMTPClientConnection {
         var bootstrap = ClientBootstrap(group: group)
         if let localAddress {
             bootstrap = bootstrap.bind(to: localAddress)
         }
         // The reply handler is in the pipeline before the socket connects, so a greeting that
         // arrives at once is never missed.
-        let channel = try await bootstrap
+        let channel =
+            try await bootstrap
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -48,7 +51,8 @@ public final class SMTPClientConnection: Sendable {
 
     /// A connection over a channel that is already connected (tests run it on
     /// `NIOAsyncTestingChannel`); the reply handler is added last in its pipeline.
-    static func wrapping(_ channel: Channel, remoteAddress: SocketAddress, commandTimeout: TimeAmount) async throws -> SMTPClientConnection {
+    static func wrapping(_ channel: Channel, remoteAddress: SocketAddress, commandTimeout: TimeAmount) async throws -> SMTPClientConnection
+    {
         let handler = try await channel.eventLoop.submit { () -> NIOLoopBound<SMTPReplyHandler> in
             let handler = SMTPReplyHandler()
             try channel.pipeline.syncOperations.addHandler(handler)
@@ -97,8 +101,10 @@ public final class SMTPClientConnection: Sendable {
     /// S: 220 go ahead\r\n550 5.1.1 no\r\n      (one write: the 550 is an injection)
     /// C: (closes; nothing is delivered on this connection)
     /// ```
-    public func startTLS(serverHostname: String?, context: NIOSSLContext,
-                         verify: NIOSSLCustomVerificationCallback? = nil) async throws {
+    public func startTLS(
+        serverHostname: String?, context: NIOSSLContext,
+        verify: NIOSSLCustomVerificationCallback? = nil
+    ) async throws {
         let handler = self.handler
         try await channel.eventLoop.submit {
             do {
@@ -182,7 +188,8 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     /// handshake is seen here (later ones reach the TLS handler and fail the handshake).
     func requireNothingBuffered() throws {
         guard unclaimed.isEmpty, parser.isEmpty else {
-            let error = SMTPClientError.protocolViolation("the server sent data after its 220 to STARTTLS, before the TLS handshake (RFC 3207 §4.2)")
+            let error = SMTPClientError.protocolViolation(
+                "the server sent data after its 220 to STARTTLS, before the TLS handshake (RFC 3207 §4.2)")
             failAll(error)
             throw error
         }

@@ -160,7 +160,8 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
 
     /// Holds input until `future` completes, then runs `body` on the event loop and goes
     /// on with the frames that waited (RFC 2920: replies stay in order).
-    public func hold<T: Sendable>(until future: EventLoopFuture<T>, then body: @escaping (SMTPServerHandler, Result<T, any Error>) -> Void) {
+    public func hold<T: Sendable>(until future: EventLoopFuture<T>, then body: @escaping (SMTPServerHandler, Result<T, any Error>) -> Void)
+    {
         self.holdInput()
         let bound = NIOLoopBound((self, body), eventLoop: self.eventLoop)
         future.hop(to: self.eventLoop).whenComplete { result in

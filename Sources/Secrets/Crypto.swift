@@ -24,7 +24,9 @@ enum Crypto {
         var ciphertext = [UInt8](repeating: 0, count: plaintext.count + 16)
         var length: Int32 = 0
         var total = 0
-        guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1 else { throw SecretsError(.crypto, "EVP_EncryptInit_ex failed") }
+        guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1 else {
+            throw SecretsError(.crypto, "EVP_EncryptInit_ex failed")
+        }
         if !aad.isEmpty {
             guard EVP_EncryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { throw SecretsError(.crypto, "AAD failed") }
         }
@@ -56,7 +58,9 @@ enum Crypto {
         defer { EVP_CIPHER_CTX_free(context) }
         var plaintext = [UInt8](repeating: 0, count: ciphertext.count + 16)
         var length: Int32 = 0
-        guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1 else { throw SecretsError(.crypto, "EVP_DecryptInit_ex failed") }
+        guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1 else {
+            throw SecretsError(.crypto, "EVP_DecryptInit_ex failed")
+        }
         if !aad.isEmpty {
             guard EVP_DecryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1 else { throw SecretsError(.crypto, "AAD failed") }
         }

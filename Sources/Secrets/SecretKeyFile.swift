@@ -45,22 +45,25 @@ public enum SecretKeyFile {
     public static func checkPermissions(path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw SecretsError(.keyFile, "the key file \(path) does not exist or cannot be read (create it with `hikyaku secrets generate-key \(path)`)")
+            throw SecretsError(
+                .keyFile, "the key file \(path) does not exist or cannot be read (create it with `hikyaku secrets generate-key \(path)`)")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw SecretsError(.keyFile, "the key file \(path) is not a regular file") }
         let mode = info.st_mode & 0o777
         guard mode & 0o077 == 0 else {
-            throw SecretsError(.permissions, "the key file \(path) has mode \(String(mode, radix: 8)); it must be readable by its owner only (chmod 600 \(path))")
+            throw SecretsError(
+                .permissions,
+                "the key file \(path) has mode \(String(mode, radix: 8)); it must be readable by its owner only (chmod 600 \(path))")
         }
     }
 
     static func line(_ key: SecretKeyring.Key) -> String { "key \(key.id) \(Base64.encode(key.material))" }
 
     static let header = """
-    # Hikyaku secrets key file (`hikyaku secrets generate-key`). Keep it mode 0600, on ingest
-    # nodes only. The last key seals new secrets; every key listed opens them.
+        # Hikyaku secrets key file (`hikyaku secrets generate-key`). Keep it mode 0600, on ingest
+        # nodes only. The last key seals new secrets; every key listed opens them.
 
-    """
+        """
 
     /// Creates the key file with one new key (refusing to overwrite one), or with
     /// `append`, adds a new key at its end — the one that seals from then on. Written to a
@@ -77,7 +80,8 @@ public enum SecretKeyFile {
             text = try String(contentsOfFile: path, encoding: .utf8)
             if !text.hasSuffix("\n") { text += "\n" }
         } else if exists {
-            throw SecretsError(.keyFile, "\(path) exists; add a newer key with --append (never overwrite: secrets sealed with its keys would be lost)")
+            throw SecretsError(
+                .keyFile, "\(path) exists; add a newer key with --append (never overwrite: secrets sealed with its keys would be lost)")
         }
         let key = try SecretKeyring.Key.generate()
         text += line(key) + "\n"

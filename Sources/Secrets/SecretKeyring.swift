@@ -73,12 +73,14 @@ public struct SecretKeyring: Sendable {
     public func open(_ text: String, context: String) throws -> [UInt8] {
         guard let id = Self.keyID(ofSealed: text) else { throw SecretsError(.cannotOpen, "not a sealed secret") }
         guard let key = keys.first(where: { $0.id == id }) else {
-            throw SecretsError(.unknownKey, "sealed with key \(id), which the key file does not hold (keys: \(keys.map(\.id).joined(separator: ", ")))")
+            throw SecretsError(
+                .unknownKey, "sealed with key \(id), which the key file does not hold (keys: \(keys.map(\.id).joined(separator: ", ")))")
         }
         guard let bytes = Base64.decode(String(text.dropFirst(Self.prefix.count + id.count + 1))),
-              let plaintext = try Crypto.open(bytes, key: key.sealingKey, aad: Array(context.utf8))
+            let plaintext = try Crypto.open(bytes, key: key.sealingKey, aad: Array(context.utf8))
         else {
-            throw SecretsError(.cannotOpen, "the sealed secret for \(context) does not open with key \(id): altered, or stored under another name")
+            throw SecretsError(
+                .cannotOpen, "the sealed secret for \(context) does not open with key \(id): altered, or stored under another name")
         }
         return plaintext
     }

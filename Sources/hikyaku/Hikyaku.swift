@@ -14,20 +14,25 @@ struct Hikyaku: AsyncParsableCommand {
         commandName: "hikyaku",
         abstract: "A self-hosted, horizontally scalable outbound mail relay.",
         discussion: """
-        Applications hand mail to Hikyaku over SMTP; it stores each message durably in Redis \
-        before answering 250, and delivery workers on any number of hosts deliver it to the \
-        recipients' mail exchangers, retrying temporary failures and recording every \
-        recipient's outcome as an event.
+            Applications hand mail to Hikyaku over SMTP; it stores each message durably in Redis \
+            before answering 250, and delivery workers on any number of hosts deliver it to the \
+            recipients' mail exchangers, retrying temporary failures and recording every \
+            recipient's outcome as an event.
 
-        Start with `hikyaku serve --config hikyaku.yaml`. The README lists every configuration key.
-        """,
-        subcommands: [Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
-                      AccountCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self])
+            Start with `hikyaku serve --config hikyaku.yaml`. The README lists every configuration key.
+            """,
+        subcommands: [
+            Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
+            AccountCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self,
+        ])
 }
 
 /// Options shared by every command that reads the configuration.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: ArgumentHelp("Configuration file (YAML). Without it, built-in defaults and HIKYAKU_* environment overrides apply.", valueName: "file"))
+    @Option(
+        name: .shortAndLong,
+        help: ArgumentHelp(
+            "Configuration file (YAML). Without it, built-in defaults and HIKYAKU_* environment overrides apply.", valueName: "file"))
     var config: String?
 
     func load() throws -> HikyakuConfiguration {
@@ -44,7 +49,12 @@ private let loggingBootstrapped = Mutex(false)
 /// Sets up logging once per process (a second `LoggingSystem.bootstrap` would trap: a
 /// command may reach this through more than one helper).
 func bootstrapLogging(level: String) {
-    guard loggingBootstrapped.withLock({ done in defer { done = true }; return !done }) else { return }
+    guard
+        loggingBootstrapped.withLock({ done in
+            defer { done = true }
+            return !done
+        })
+    else { return }
     let logLevel = Logger.Level(rawValue: level) ?? .info
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
@@ -57,15 +67,15 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the relay: SMTP listeners (ingest), delivery workers, or both.",
         discussion: """
-        Roles:
-          ingest  accept mail on the configured SMTP listeners and store it in Redis
-          worker  claim stored mail, deliver it to the recipients' MX servers, record outcomes
-          all     both in one process (default)
+            Roles:
+              ingest  accept mail on the configured SMTP listeners and store it in Redis
+              worker  claim stored mail, deliver it to the recipients' MX servers, record outcomes
+              all     both in one process (default)
 
-        Every role is stateless around Redis: run as many processes of each as you need, on \
-        as many hosts. SIGTERM or SIGINT stops gracefully: listeners stop accepting, workers \
-        finish the batch in hand and record its outcome.
-        """)
+            Every role is stateless around Redis: run as many processes of each as you need, on \
+            as many hosts. SIGTERM or SIGINT stops gracefully: listeners stop accepting, workers \
+            finish the batch in hand and record its outcome.
+            """)
 
     @OptionGroup var options: ConfigOptions
 
@@ -105,7 +115,9 @@ struct CheckConfig: AsyncParsableCommand {
                 throw OperatorError(error.description)
             }
         }
-        print("configuration OK: \(configuration.ingest.listeners.count) listener(s), redis \(configuration.redis.redactedURL ?? "(not set)")")
+        print(
+            "configuration OK: \(configuration.ingest.listeners.count) listener(s), redis \(configuration.redis.redactedURL ?? "(not set)")"
+        )
     }
 }
 
@@ -134,13 +146,15 @@ struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print events as JSON lines, oldest first; with --follow, keep printing new ones.",
             discussion: """
-            Each line is one event: accepted, delivered, deferred, bounced or expired, with \
-            queue id, Message-ID, sender, recipient, remote host and reply, attempt and times.
-            """)
+                Each line is one event: accepted, delivered, deferred, bounced or expired, with \
+                queue id, Message-ID, sender, recipient, remote host and reply, attempt and times.
+                """)
 
         @OptionGroup var admin: AdminOptions
 
-        @Option(name: .customLong("message-id"), help: "Only events of this message (its Message-ID header, with or without <>, or the relay's queue id).")
+        @Option(
+            name: .customLong("message-id"),
+            help: "Only events of this message (its Message-ID header, with or without <>, or the relay's queue id).")
         var messageID: String?
 
         @Option(help: "Only events for this recipient address (case-insensitive).")

@@ -38,8 +38,10 @@ struct DKIMBenchmarkTests {
         #else
         let build = "release build"
         #endif
-        print(String(format: "DKIM benchmark (%@): %@ on 1 KiB messages: %.0f signatures/s (%.1f µs each, %d signatures)",
-                     build, algorithm.rawValue, Double(iterations) / seconds, seconds / Double(iterations) * 1e6, iterations))
+        print(
+            String(
+                format: "DKIM benchmark (%@): %@ on 1 KiB messages: %.0f signatures/s (%.1f µs each, %d signatures)",
+                build, algorithm.rawValue, Double(iterations) / seconds, seconds / Double(iterations) * 1e6, iterations))
         #expect(bytes > 0)
     }
 }

@@ -64,10 +64,12 @@ struct DKIMPrivateKeyTests {
         ("-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n", "not a PEM private key"),
         (KeyFixtures.rsa1024PublicKeyPEM, "public key"),
         (KeyFixtures.encryptedEd25519, "encrypted"),
-        (KeyFixtures.rsa1024PKCS1.replacingOccurrences(
-            of: "-----BEGIN RSA PRIVATE KEY-----\n",
-            with: "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,2CD4A4151B45C0006F9DFFB29B0A5D25\n\n"),
-         "encrypted"),
+        (
+            KeyFixtures.rsa1024PKCS1.replacingOccurrences(
+                of: "-----BEGIN RSA PRIVATE KEY-----\n",
+                with: "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,2CD4A4151B45C0006F9DFFB29B0A5D25\n\n"),
+            "encrypted"
+        ),
         (KeyFixtures.rsa512, "512 bits"),
     ])
     func unusableKeysAreRefusedSayingWhy(pem: String, detail: String) throws {

@@ -108,11 +108,14 @@ struct DKIMSignerTests {
             return try DKIMSigner.headerHashInput(
                 signing: section.fields(signedBy: names, in: buffer), of: buffer, signatureField: bytes(signatureField))
         }
-        #expect(text(input).hasSuffix("dkim-signature:v=1; a=ed25519-sha256; c=relaxed/relaxed; d=football.example.com; "
-            + "i=@football.example.com; q=dns/txt; s=brisbane; t=1528637909; h=from : to : subject : date : message-id : "
-            + "from : subject : date; bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b="))
-        #expect(LibCrypto.base64(try key.signature(over: input))
-            == "/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==")
+        #expect(
+            text(input).hasSuffix(
+                "dkim-signature:v=1; a=ed25519-sha256; c=relaxed/relaxed; d=football.example.com; "
+                    + "i=@football.example.com; q=dns/txt; s=brisbane; t=1528637909; h=from : to : subject : date : message-id : "
+                    + "from : subject : date; bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b="))
+        #expect(
+            LibCrypto.base64(try key.signature(over: input))
+                == "/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==")
     }
 
     @Test func aMessageWithoutFromCannotBeSigned() throws {

@@ -10,28 +10,35 @@ struct DKIMVerificationTests {
 
     /// Messages of different shapes, as they would be sent.
     static let messages: [(name: String, text: String)] = [
-        ("plain",
-         "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: Hello\r\n"
-            + "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\nMessage-ID: <1@example.com>\r\nMIME-Version: 1.0\r\n"
-            + "Content-Type: text/plain; charset=utf-8\r\n\r\nHello Bob.\r\n"),
-        ("messy",
-         "Received: from client (client [192.0.2.1])\r\n\tby relay; Thu, 1 Jan 2026 00:00:00 +0000\r\n"
-            + "FROM:   \"Alice  Example\" \t<alice@example.com>  \r\n"
-            + "To: bob@example.net,\r\n  carol@example.net\r\n"
-            + "Subject: =?UTF-8?B?44GT44KT44Gr44Gh44Gv?=\r\n\t folded  subject \r\n"
-            + "To: dave@example.net\r\n"
-            + "List-Unsubscribe: <https://example.com/u/1>, <mailto:u@example.com>\r\n"
-            + "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-            + "References: <a@example.com> <b@example.com> <c@example.com> <d@example.com> <e@example.com>\r\n"
-            + " <f@example.com> <g@example.com>\r\n"
-            + "X-Unsigned: anything\r\n"
-            + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
-            + "\r\n"
-            + "  leading space\r\ntrailing space \t \r\nruns\t\tof  \t white\r\n\r\n\r\nこんにちは\r\n\r\n \r\n\r\n"),
+        (
+            "plain",
+            "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: Hello\r\n"
+                + "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\nMessage-ID: <1@example.com>\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\n\r\nHello Bob.\r\n"
+        ),
+        (
+            "messy",
+            "Received: from client (client [192.0.2.1])\r\n\tby relay; Thu, 1 Jan 2026 00:00:00 +0000\r\n"
+                + "FROM:   \"Alice  Example\" \t<alice@example.com>  \r\n"
+                + "To: bob@example.net,\r\n  carol@example.net\r\n"
+                + "Subject: =?UTF-8?B?44GT44KT44Gr44Gh44Gv?=\r\n\t folded  subject \r\n"
+                + "To: dave@example.net\r\n"
+                + "List-Unsubscribe: <https://example.com/u/1>, <mailto:u@example.com>\r\n"
+                + "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+                + "References: <a@example.com> <b@example.com> <c@example.com> <d@example.com> <e@example.com>\r\n"
+                + " <f@example.com> <g@example.com>\r\n"
+                + "X-Unsigned: anything\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+                + "\r\n"
+                + "  leading space\r\ntrailing space \t \r\nruns\t\tof  \t white\r\n\r\n\r\nこんにちは\r\n\r\n \r\n\r\n"
+        ),
         ("empty-body", "From: alice@example.com\r\nSubject: nothing\r\n\r\n"),
         ("no-final-blank-line", "From: alice@example.com\r\nSubject: header only\r\n"),
-        ("large", "From: alice@example.com\r\nSubject: large\r\n\r\n"
-            + String(repeating: "A line of a long newsletter, with  some\t white space at the end  \r\n", count: 1500)),
+        (
+            "large",
+            "From: alice@example.com\r\nSubject: large\r\n\r\n"
+                + String(repeating: "A line of a long newsletter, with  some\t white space at the end  \r\n", count: 1500)
+        ),
     ]
 
     @Test(arguments: DKIMAlgorithm.allCases)
@@ -152,8 +159,9 @@ enum DKIMPy {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             if process.terminationStatus == 2 || process.terminationStatus == 127 {
-                throw Missing(description: "this test needs python3 with dkimpy and PyNaCl: python3 -m pip install dkimpy pynacl "
-                    + "(or scripts/install-deps.sh). python3 said: \(stderr)")
+                throw Missing(
+                    description: "this test needs python3 with dkimpy and PyNaCl: python3 -m pip install dkimpy pynacl "
+                        + "(or scripts/install-deps.sh). python3 said: \(stderr)")
             }
             throw Missing(description: "verify_dkim.py exited with status \(process.terminationStatus): \(stderr)")
         }

@@ -177,7 +177,8 @@ struct RelaxedCanonicalizationTests {
 
     @Test func foldedHeadersAreUnfolded() throws {
         #expect(text(try RelaxedCanonicalization.header(bytes("Subject: a\r\n  b\r\n\tc  \r\n"))) == "subject:a b c\r\n")
-        #expect(text(try RelaxedCanonicalization.header(bytes("To: x@a.example,\r\n y@b.example\r\n"))) == "to:x@a.example, y@b.example\r\n")
+        #expect(
+            text(try RelaxedCanonicalization.header(bytes("To: x@a.example,\r\n y@b.example\r\n"))) == "to:x@a.example, y@b.example\r\n")
     }
 
     @Test func headerWhiteSpaceIsReducedAndTrimmed() throws {

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import DKIM
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }

@@ -29,9 +29,10 @@ import Testing
         #expect(cache.lookup(DNSQuestion(name: try! DNSName("a.example"), type: .aaaa), now: Self.start) == nil)
     }
 
-    @Test(arguments: [
-        (0, 1), (1, 1), (3600, 3600), (86_400, 3600), (UInt32.max, 1), (0x8000_0000, 1),
-    ] as [(UInt32, Int64)])
+    @Test(
+        arguments: [
+            (0, 1), (1, 1), (3600, 3600), (86_400, 3600), (UInt32.max, 1), (0x8000_0000, 1),
+        ] as [(UInt32, Int64)])
     func positiveTTLIsClampedToOneSecondAndOneHour(ttl: UInt32, expected: Int64) {
         #expect(DNSCache.lifetime(of: Self.records(ttl: ttl)) == expected)
     }

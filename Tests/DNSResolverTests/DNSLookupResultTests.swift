@@ -16,7 +16,10 @@ import Testing
         DNSResourceRecord(
             name: try DNSName("example.com"),
             ttl: ttl,
-            data: .soa(DNSSOAData(primaryServer: try DNSName("ns.example.com"), responsibleMailbox: try DNSName("h.example.com"), serial: 1, refresh: 1, retry: 1, expire: 1, minimum: minimum))
+            data: .soa(
+                DNSSOAData(
+                    primaryServer: try DNSName("ns.example.com"), responsibleMailbox: try DNSName("h.example.com"), serial: 1, refresh: 1,
+                    retry: 1, expire: 1, minimum: minimum))
         )
     }
 

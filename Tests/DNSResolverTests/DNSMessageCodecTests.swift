@@ -48,8 +48,10 @@ import Testing
         #expect(message.questions == [DNSQuestion(name: try DNSName("example.com"), type: .mx)])
         #expect(
             message.answers == [
-                DNSResourceRecord(name: try DNSName("example.com"), ttl: 3600, data: .mx(preference: 10, exchange: try DNSName("mx1.example.com"))),
-                DNSResourceRecord(name: try DNSName("example.com"), ttl: 3600, data: .mx(preference: 20, exchange: try DNSName("mx2.example.com"))),
+                DNSResourceRecord(
+                    name: try DNSName("example.com"), ttl: 3600, data: .mx(preference: 10, exchange: try DNSName("mx1.example.com"))),
+                DNSResourceRecord(
+                    name: try DNSName("example.com"), ttl: 3600, data: .mx(preference: 20, exchange: try DNSName("mx2.example.com"))),
             ]
         )
         #expect(message.additionals == [DNSResourceRecord(name: try DNSName("mx1.example.com"), ttl: 60, data: .a([192, 0, 2, 1]))])
@@ -162,7 +164,8 @@ import Testing
     /// `mail.example.com` is spelled out (its `example` label lands at offset 58), the
     /// second is `smt` followed by a pointer to 58.
     @Test func decodesCompressedPTR() throws {
-        let reverse: [UInt8] = [2] + Array("10".utf8) + [1] + Array("2".utf8) + [1] + Array("0".utf8) + [3] + Array("192".utf8)
+        let reverse: [UInt8] =
+            [2] + Array("10".utf8) + [1] + Array("2".utf8) + [1] + Array("0".utf8) + [3] + Array("192".utf8)
             + [7] + Array("in-addr".utf8) + [4] + Array("arpa".utf8) + [0]
         let target: [UInt8] = [4] + Array("mail".utf8) + Self.exampleCom
         let bytes: [UInt8] =
@@ -173,10 +176,11 @@ import Testing
         let message = try DNSMessage(decoding: bytes)
         let owner = try DNSName("10.2.0.192.in-addr.arpa")
         #expect(message.questions == [DNSQuestion(name: owner, type: .ptr)])
-        #expect(message.answers == [
-            DNSResourceRecord(name: owner, ttl: 3600, data: .ptr(try DNSName("mail.example.com"))),
-            DNSResourceRecord(name: owner, ttl: 3600, data: .ptr(try DNSName("smt.example.com"))),
-        ])
+        #expect(
+            message.answers == [
+                DNSResourceRecord(name: owner, ttl: 3600, data: .ptr(try DNSName("mail.example.com"))),
+                DNSResourceRecord(name: owner, ttl: 3600, data: .ptr(try DNSName("smt.example.com"))),
+            ])
         #expect(message.answers.first?.type == .ptr)
         #expect(DNSRecordType.ptr.description == "PTR")
     }
@@ -205,7 +209,10 @@ import Testing
         .mx(preference: 5, exchange: try! DNSName("mx.example.org")),
         .mx(preference: 0, exchange: .root),
         .cname(try! DNSName("target.example.net")),
-        .soa(DNSSOAData(primaryServer: try! DNSName("a.ns"), responsibleMailbox: try! DNSName("h.m"), serial: 7, refresh: 8, retry: 9, expire: 10, minimum: 11)),
+        .soa(
+            DNSSOAData(
+                primaryServer: try! DNSName("a.ns"), responsibleMailbox: try! DNSName("h.m"), serial: 7, refresh: 8, retry: 9, expire: 10,
+                minimum: 11)),
         .txt([Array("v=spf1 -all".utf8), []]),
         .ptr(try! DNSName("mail.example.com")),
     ]
@@ -213,7 +220,9 @@ import Testing
     @Test(arguments: roundTripRecords)
     func encodeThenDecodeIsIdentity(data: DNSRecordData) throws {
         let message = DNSMessage(
-            header: DNSHeader(id: 0xBEEF, isResponse: true, isAuthoritative: true, isTruncated: true, recursionDesired: false, recursionAvailable: true, reservedBits: 2, responseCode: .refused),
+            header: DNSHeader(
+                id: 0xBEEF, isResponse: true, isAuthoritative: true, isTruncated: true, recursionDesired: false, recursionAvailable: true,
+                reservedBits: 2, responseCode: .refused),
             questions: [DNSQuestion(name: try DNSName("Host.Example.org"), type: data.type)],
             answers: [DNSResourceRecord(name: try DNSName("host.example.org"), ttl: 42, data: data)],
             authorities: [DNSResourceRecord(name: try DNSName("example.org"), ttl: 1, data: data)],

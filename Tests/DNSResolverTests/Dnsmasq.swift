@@ -68,13 +68,14 @@ final class Dnsmasq: @unchecked Sendable {
             let port = try Self.freePort()
             let directory = NSTemporaryDirectory() + "dnsmasq-\(getpid())-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let arguments = [
-                Self.executable,
-                "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-                "--listen-address=127.0.0.1", "--port=\(port)", "--user=root",
-                "--conf-file=/dev/null", "--pid-file=\(directory)/pid",
-                "--log-queries", "--log-facility=\(directory)/queries.log",
-            ] + options
+            let arguments =
+                [
+                    Self.executable,
+                    "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                    "--listen-address=127.0.0.1", "--port=\(port)", "--user=root",
+                    "--conf-file=/dev/null", "--pid-file=\(directory)/pid",
+                    "--log-queries", "--log-facility=\(directory)/queries.log",
+                ] + options
             let process: Subprocess
             do {
                 process = try Subprocess.start(arguments, standardOutput: "/dev/null", standardError: "\(directory)/stderr.log")

@@ -45,10 +45,13 @@ import Testing
         let exchangers = try await resolver.mailExchangers(for: "plain.test")
         #expect(
             exchangers == [
-                MailExchanger(host: "plain.test", preference: 0, addresses: [try Self.v4("127.0.0.7"), try SocketAddress(ipAddress: "::7", port: 25)], isImplicit: true)
+                MailExchanger(
+                    host: "plain.test", preference: 0,
+                    addresses: [try Self.v4("127.0.0.7"), try SocketAddress(ipAddress: "::7", port: 25)], isImplicit: true)
             ]
         )
-        #expect(try await resolver.addresses("plain.test") == [try Self.v4("127.0.0.7", port: 0), try SocketAddress(ipAddress: "::7", port: 0)])
+        #expect(
+            try await resolver.addresses("plain.test") == [try Self.v4("127.0.0.7", port: 0), try SocketAddress(ipAddress: "::7", port: 0)])
     }
 
     @Test func nxdomainIsPermanent() async throws {
@@ -163,7 +166,10 @@ import Testing
         let resolver = TestSupport.resolver(try TestSupport.configuration(port: dns.port))
 
         let raw = try await resolver.records("s1._domainkey.long.test", type: .txt)
-        guard case .txt(let strings) = raw.first?.data else { Issue.record("no TXT record"); return }
+        guard case .txt(let strings) = raw.first?.data else {
+            Issue.record("no TXT record")
+            return
+        }
         #expect(strings.count == 2)
         #expect(try await resolver.txt("s1._domainkey.long.test") == ["v=DKIM1; k=rsa; p=\(key)"])
         #expect(Set(try await resolver.txt("long.test")) == ["v=spf1 ip4:192.0.2.0/24 -all", "google-site-verification=abc"])

@@ -41,7 +41,10 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func keepsEachHostOnceAtItsLowestPreference() {
         var generator = SeededGenerator(state: 1)
         let ordered = MXOrdering.order(
-            [MXRecord(preference: 30, exchange: "MX.example"), MXRecord(preference: 10, exchange: "mx.example"), MXRecord(preference: 20, exchange: "other.example")],
+            [
+                MXRecord(preference: 30, exchange: "MX.example"), MXRecord(preference: 10, exchange: "mx.example"),
+                MXRecord(preference: 20, exchange: "other.example"),
+            ],
             using: &generator
         )
         #expect(ordered == [MXRecord(preference: 10, exchange: "mx.example"), MXRecord(preference: 20, exchange: "other.example")])

@@ -35,7 +35,8 @@ import Testing
             wrongQuestion.questions[0].name = try! DNSName("evil.test")
             return [
                 FakeDNSServer.reply(to: wrongID, answers: [Self.a(query, [6, 6, 6, 6])]),
-                FakeDNSServer.reply(to: wrongQuestion, answers: [DNSResourceRecord(name: try! DNSName("evil.test"), ttl: 60, data: .a([6, 6, 6, 7]))]),
+                FakeDNSServer.reply(
+                    to: wrongQuestion, answers: [DNSResourceRecord(name: try! DNSName("evil.test"), ttl: 60, data: .a([6, 6, 6, 7]))]),
                 ByteBuffer(bytes: [0xFF]),
                 FakeDNSServer.reply(to: query, answers: [Self.a(query, [192, 0, 2, 1])]),
             ]
@@ -91,7 +92,14 @@ import Testing
     @Test func serverFailureMovesOnToTheNextServer() async throws {
         let failing = try await FakeDNSServer.start(udp: { query in [FakeDNSServer.reply(to: query, code: .serverFailure)] })
         let working = try await FakeDNSServer.start(udp: { query in
-            [FakeDNSServer.reply(to: query, answers: [DNSResourceRecord(name: FakeDNSServer.name(query), ttl: 60, data: .mx(preference: 7, exchange: try! DNSName("mx.ok.test")))])]
+            [
+                FakeDNSServer.reply(
+                    to: query,
+                    answers: [
+                        DNSResourceRecord(
+                            name: FakeDNSServer.name(query), ttl: 60, data: .mx(preference: 7, exchange: try! DNSName("mx.ok.test")))
+                    ])
+            ]
         })
         var configuration = try TestSupport.configuration(port: failing.port, attempts: 3)
         configuration.servers.append(working.address)

@@ -1,7 +1,8 @@
-@testable import Delivery
 import NIOCore
 import RelayCore
 import Testing
+
+@testable import Delivery
 
 struct DestinationPolicyTests {
     static func ip(_ text: String) -> [UInt8] { IPNetwork.parseAddress(text)! }
@@ -18,7 +19,8 @@ struct DestinationPolicyTests {
     }
 
     @Test func ownListenersAreRefusedEvenOnRoutesAndWhenAllowed() {
-        let allowing = DestinationPolicy(listeners: policy.listeners, allowedNetworks: [IPNetwork(parsing: "0.0.0.0/0")!, IPNetwork(parsing: "::/0")!])
+        let allowing = DestinationPolicy(
+            listeners: policy.listeners, allowedNetworks: [IPNetwork(parsing: "0.0.0.0/0")!, IPNetwork(parsing: "::/0")!])
         for p in [policy, allowing] {
             #expect(verdict("127.0.0.1", 2525, policy: p) == .ownListener("relay"))
             #expect(verdict("127.0.0.1", 2525, route: true, policy: p) == .ownListener("relay"))
@@ -36,9 +38,11 @@ struct DestinationPolicyTests {
         #expect(verdict("127.0.0.2", 2525, route: true) == .allowed)
     }
 
-    @Test(arguments: [("127.0.0.5", "loopback"), ("::1", "loopback"), ("0.0.0.0", "unspecified"), ("::", "unspecified"),
-                      ("169.254.1.1", "link-local"), ("fe80::1", "link-local"), ("224.0.0.1", "multicast"),
-                      ("ff02::1", "multicast"), ("255.255.255.255", "broadcast"), ("::ffff:127.0.0.1", "loopback")])
+    @Test(arguments: [
+        ("127.0.0.5", "loopback"), ("::1", "loopback"), ("0.0.0.0", "unspecified"), ("::", "unspecified"),
+        ("169.254.1.1", "link-local"), ("fe80::1", "link-local"), ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"), ("255.255.255.255", "broadcast"), ("::ffff:127.0.0.1", "loopback"),
+    ])
     func specialAddressesAreRefusedByDefault(address: String, kind: String) {
         guard case .forbidden(let reason) = verdict(address, 2600) else {
             Issue.record("\(address) was not refused")
@@ -55,8 +59,9 @@ struct DestinationPolicyTests {
     }
 
     @Test func allowedNetworksLiftTheBuiltInRangesAndForbiddenNetworksWin() {
-        let p = DestinationPolicy(listeners: [], forbiddenNetworks: [IPNetwork(parsing: "127.0.0.9/32")!, IPNetwork(parsing: "10.0.0.0/8")!],
-                                  allowedNetworks: [IPNetwork(parsing: "127.0.0.0/8")!])
+        let p = DestinationPolicy(
+            listeners: [], forbiddenNetworks: [IPNetwork(parsing: "127.0.0.9/32")!, IPNetwork(parsing: "10.0.0.0/8")!],
+            allowedNetworks: [IPNetwork(parsing: "127.0.0.0/8")!])
         #expect(verdict("127.0.0.1", 2600, policy: p) == .allowed)
         #expect(verdict("::1", 2600, policy: p) != .allowed)
         #expect(verdict("127.0.0.9", 2600, policy: p) == .forbidden("in delivery.forbidden_networks (127.0.0.9/32)"))
@@ -69,8 +74,10 @@ struct DestinationPolicyTests {
 
     /// RFC 5321 §5.1: when this host is an MX of the domain, only more preferred MXs are tried.
     @Test func anOwnMXDropsItselfAndEveryLessPreferredOne() throws {
-        let targets = [Self.target("a.example", 5, [("198.51.100.1", 25)]), Self.target("self.example", 10, [("192.0.2.2", 25)]),
-                       Self.target("peer.example", 10, [("198.51.100.2", 25)]), Self.target("c.example", 20, [("198.51.100.3", 25)])]
+        let targets = [
+            Self.target("a.example", 5, [("198.51.100.1", 25)]), Self.target("self.example", 10, [("192.0.2.2", 25)]),
+            Self.target("peer.example", 10, [("198.51.100.2", 25)]), Self.target("c.example", 20, [("198.51.100.3", 25)]),
+        ]
         let screened = try policy.screen(targets, domain: "example", localAddresses: Self.local)
         #expect(screened.map(\.host) == ["a.example"])
     }
@@ -106,11 +113,13 @@ struct DestinationPolicyTests {
     }
 
     @Test func listenersComeFromTheConfiguration() {
-        let p = DestinationPolicy(delivery: DeliverySettings(), listeners: [
-            ListenerSettings(name: "relay", address: "0.0.0.0:25", mode: .relay, tls: nil),
-            ListenerSettings(name: "v6", address: "[::1]:587", mode: .submission, tls: nil),
-            ListenerSettings(name: "named", address: "localhost:2525", mode: .relay, tls: nil),
-        ])
+        let p = DestinationPolicy(
+            delivery: DeliverySettings(),
+            listeners: [
+                ListenerSettings(name: "relay", address: "0.0.0.0:25", mode: .relay, tls: nil),
+                ListenerSettings(name: "v6", address: "[::1]:587", mode: .submission, tls: nil),
+                ListenerSettings(name: "named", address: "localhost:2525", mode: .relay, tls: nil),
+            ])
         #expect(p.listeners.map(\.name) == ["relay", "v6", "named"])
         #expect(p.listeners[0].isWildcard && p.listeners[0].port == 25)
         #expect(p.listeners[1].ip == Self.ip("::1"))

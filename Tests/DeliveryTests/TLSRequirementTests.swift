@@ -1,17 +1,21 @@
-@testable import Delivery
 import DNSResolver
 import OutboundTLS
 import Testing
+
+@testable import Delivery
 
 /// Which TLS an MX host must offer (DANE, then MTA-STS, then the site's `tls_required`).
 @Suite struct TLSRequirementTests {
     static let enforce = MTASTSPolicy(mode: .enforce, mx: ["*.example.test"], maxAge: 86400)
     static let testing = MTASTSPolicy(mode: .testing, mx: ["mx.elsewhere.test"], maxAge: 86400)
-    static let dane = DANEMatcher(name: "_25._tcp.mx1.example.test", host: "mx1.example.test",
-                                  records: [TLSARecord(usage: 3, selector: 1, matchingType: 1, data: [1])])
+    static let dane = DANEMatcher(
+        name: "_25._tcp.mx1.example.test", host: "mx1.example.test",
+        records: [TLSARecord(usage: 3, selector: 1, matchingType: 1, data: [1])])
 
-    static func decide(host: String = "mx1.example.test", policy: MTASTSPolicy? = nil, dane: DANEMatcher? = nil,
-                       site: Bool = false, verify: Bool = true) -> Result<TLSRequirement, TLSRefusal> {
+    static func decide(
+        host: String = "mx1.example.test", policy: MTASTSPolicy? = nil, dane: DANEMatcher? = nil,
+        site: Bool = false, verify: Bool = true
+    ) -> Result<TLSRequirement, TLSRefusal> {
         TLSRequirement.decide(host: host, domain: "example.test", policy: policy, dane: dane, siteRequiresTLS: site, verifySiteTLS: verify)
     }
 

@@ -79,11 +79,14 @@ import Testing
         #expect(OrganizationalDomain.of("localhost") == "localhost")
     }
 
-    static func alignment(from: String, mailFrom: String? = nil, dkim: String? = nil, record: String? = nil, selectors: Bool = true) throws -> CheckResult {
+    static func alignment(
+        from: String, mailFrom: String? = nil, dkim: String? = nil, record: String? = nil, selectors: Bool = true
+    ) throws -> CheckResult {
         var zone = Zone()
         if let record { zone.txt("_dmarc.\(from)", record) }
-        let input = DomainCheckInput(domain: from, egress: [], dkimSelectors: selectors ? [DKIMSelector(selector: "s1", record: "p=abc")] : [],
-                                     envelopeDomain: mailFrom, dkimDomain: dkim)
+        let input = DomainCheckInput(
+            domain: from, egress: [], dkimSelectors: selectors ? [DKIMSelector(selector: "s1", record: "p=abc")] : [],
+            envelopeDomain: mailFrom, dkimDomain: dkim)
         return DMARCCheck.alignment(input, discovery: try DMARCCheck.discover(from, dns: zone.snapshot))
     }
 
@@ -92,9 +95,13 @@ import Testing
         // Relaxed: same organizational domain.
         #expect(try Self.alignment(from: "example.test", mailFrom: "bounce.example.test", dkim: "mail.example.test").status == .pass)
         // Strict DKIM, relaxed SPF: SPF still aligns.
-        #expect(try Self.alignment(from: "example.test", mailFrom: "bounce.example.test", dkim: "mail.example.test", record: "v=DMARC1; p=none; adkim=s").status == .pass)
+        #expect(
+            try Self.alignment(
+                from: "example.test", mailFrom: "bounce.example.test", dkim: "mail.example.test", record: "v=DMARC1; p=none; adkim=s"
+            ).status == .pass)
         // Both strict: neither aligns.
-        let strict = try Self.alignment(from: "example.test", mailFrom: "bounce.example.test", dkim: "mail.example.test", record: "v=DMARC1; p=none; adkim=s; aspf=s")
+        let strict = try Self.alignment(
+            from: "example.test", mailFrom: "bounce.example.test", dkim: "mail.example.test", record: "v=DMARC1; p=none; adkim=s; aspf=s")
         #expect(strict.status == .fail)
         #expect(strict.finding.contains("DMARC cannot pass"))
         // Another organization entirely.

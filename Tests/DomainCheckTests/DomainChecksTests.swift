@@ -8,7 +8,10 @@ import Testing
 @Suite struct DomainChecksTests {
     @Test func correctZonePassesEverything() throws {
         let report = DomainChecks.report(Fixture.input, zone: Fixture.goodZone.snapshot)
-        #expect(report.checks.map(\.name) == ["spf", "dkim", "dmarc", "alignment", "mx", "fcrdns", "fcrdns", "tls", "unsubscribe", "bulk-sender"])
+        #expect(
+            report.checks.map(\.name) == [
+                "spf", "dkim", "dmarc", "alignment", "mx", "fcrdns", "fcrdns", "tls", "unsubscribe", "bulk-sender",
+            ])
         for check in report.checks where check.name != "unsubscribe" {
             #expect(check.status == .pass, "\(check.name): \(check.finding)")
         }
@@ -29,14 +32,18 @@ import Testing
             report.checks.first { $0.name == name && (target == nil || $0.target == target) }
         }
         #expect(check("spf")?.status == .fail)
-        #expect(check("spf")?.fix == RecordFix(name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.10 ip6:2001:db8::25 ip4:198.51.100.0/24 ~all"))
+        #expect(
+            check("spf")?.fix
+                == RecordFix(name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.10 ip6:2001:db8::25 ip4:198.51.100.0/24 ~all"))
         #expect(check("dkim", "s1")?.fix == RecordFix(name: "s1._domainkey.example.test", type: "TXT", value: Fixture.dkimRecord))
         #expect(check("dmarc")?.fix?.value == "v=DMARC1; p=none; rua=mailto:dmarc@example.test")
         #expect(check("mx")?.finding.contains("null MX") == true)
         #expect(check("fcrdns", "192.0.2.10")?.fix == RecordFix(name: "10.2.0.192.in-addr.arpa", type: "PTR", value: "out1.example.test"))
         #expect(check("fcrdns", "2001:db8::25")?.status == .fail)
         #expect(check("bulk-sender")?.status == .fail)
-        #expect(check("bulk-sender")?.finding == "Gmail/Yahoo 2024 bulk-sender requirements not met: SPF pass, DKIM pass, DMARC record, FCrDNS for every IP")
+        #expect(
+            check("bulk-sender")?.finding
+                == "Gmail/Yahoo 2024 bulk-sender requirements not met: SPF pass, DKIM pass, DMARC record, FCrDNS for every IP")
         #expect(report.hasFailures)
     }
 
@@ -60,10 +67,11 @@ import Testing
             Issue.record("an empty snapshot cannot give a report")
             return
         }
-        #expect(keys == [
-            .init("example.test", .txt), .init("s1._domainkey.example.test", .txt), .init("_dmarc.example.test", .txt),
-            .init("example.test", .mx), .init("10.2.0.192.in-addr.arpa", .ptr), .init(IPAddress("2001:db8::25")!.reverseName, .ptr),
-        ])
+        #expect(
+            keys == [
+                .init("example.test", .txt), .init("s1._domainkey.example.test", .txt), .init("_dmarc.example.test", .txt),
+                .init("example.test", .mx), .init("10.2.0.192.in-addr.arpa", .ptr), .init(IPAddress("2001:db8::25")!.reverseName, .ptr),
+            ])
     }
 
     @Test func jsonHasTheStableKeys() throws {
@@ -79,7 +87,10 @@ import Testing
         let dmarc = try #require(checks.first { $0["name"] as? String == "dmarc" })
         #expect(Set(dmarc.keys) == ["name", "status", "finding", "fix"])
         #expect(dmarc["status"] as? String == "fail")
-        #expect((dmarc["fix"] as? [String: String]) == ["name": "_dmarc.example.test", "type": "TXT", "value": "v=DMARC1; p=none; rua=mailto:dmarc@example.test"])
+        #expect(
+            (dmarc["fix"] as? [String: String]) == [
+                "name": "_dmarc.example.test", "type": "TXT", "value": "v=DMARC1; p=none; rua=mailto:dmarc@example.test",
+            ])
         #expect(checks.first { $0["name"] as? String == "fcrdns" }?["target"] as? String == "192.0.2.10")
         #expect(try JSONDecoder().decode(DomainCheckReport.self, from: JSONEncoder().encode(report)) == report)
     }
@@ -99,7 +110,9 @@ import Testing
 
         var broken = Fixture.goodZone
         broken.nxdomain(IPAddress("192.0.2.10")!.reverseName, .ptr)
-        let ptr = DomainChecks.report(Fixture.input, zone: broken.snapshot).text.split(separator: "\n").first { $0.hasPrefix("FAIL  fcrdns 192.0.2.10") }
+        let ptr = DomainChecks.report(Fixture.input, zone: broken.snapshot).text.split(separator: "\n").first {
+            $0.hasPrefix("FAIL  fcrdns 192.0.2.10")
+        }
         #expect(ptr?.hasSuffix("— publish: 10.2.0.192.in-addr.arpa PTR out1.example.test") == true)
     }
 }

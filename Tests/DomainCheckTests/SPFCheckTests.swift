@@ -81,8 +81,12 @@ import Testing
         let ips = [IPAddress("192.0.2.10")!]
         #expect(SPFCheck.suggestedRecord(existing: [], adding: ips) == "v=spf1 ip4:192.0.2.10 ~all")
         #expect(SPFCheck.suggestedRecord(existing: ["v=spf1 mx ?all"], adding: ips) == "v=spf1 ip4:192.0.2.10 mx ~all")
-        #expect(SPFCheck.suggestedRecord(existing: ["v=spf1 mx redirect=_spf.example.test"], adding: ips) == "v=spf1 ip4:192.0.2.10 mx redirect=_spf.example.test")
+        #expect(
+            SPFCheck.suggestedRecord(existing: ["v=spf1 mx redirect=_spf.example.test"], adding: ips)
+                == "v=spf1 ip4:192.0.2.10 mx redirect=_spf.example.test")
         #expect(SPFCheck.suggestedRecord(existing: ["v=spf1 ip4:192.0.2.10 -all"], adding: ips) == "v=spf1 ip4:192.0.2.10 -all")
-        #expect(SPFCheck.suggestedRecord(existing: ["v=spf1 a", "hello"], adding: [IPAddress("2001:db8::1")!]) == "v=spf1 ip6:2001:db8::1 a ~all")
+        #expect(
+            SPFCheck.suggestedRecord(existing: ["v=spf1 a", "hello"], adding: [IPAddress("2001:db8::1")!])
+                == "v=spf1 ip6:2001:db8::1 a ~all")
     }
 }

@@ -48,8 +48,8 @@ import Testing
     @Test func includeMatchesOnlyOnPass() throws {
         var zone = Zone()
         zone.txt("example.test", "v=spf1 include:_spf.provider.test include:_spf.other.test ~all")
-        zone.txt("_spf.provider.test", "v=spf1 ip4:198.51.100.0/24 -all")   // fail inside: no match
-        zone.txt("_spf.other.test", "v=spf1 ip4:192.0.2.0/24 -all")        // pass inside: match
+        zone.txt("_spf.provider.test", "v=spf1 ip4:198.51.100.0/24 -all")  // fail inside: no match
+        zone.txt("_spf.other.test", "v=spf1 ip4:192.0.2.0/24 -all")  // pass inside: match
         let outcome = try Self.outcome(zone)
         #expect(outcome.result == .pass)
         #expect(outcome.decidedBy == "include:_spf.other.test → ip4:192.0.2.0/24")

@@ -16,21 +16,22 @@ struct ConfigurationLoaderTests {
     }
 
     @Test func valuesAreReadWithUnits() throws {
-        let configuration = try ConfigurationLoader.parse(yaml: """
-            hostname: relay.test
-            redis: {url: "redis://127.0.0.1:7000/2", command_timeout: 1500ms}
-            ingest:
-              max_message_size: 10MiB
-              relay_networks: ["10.0.0.0/8"]
-              listeners: [{name: a, address: "127.0.0.1:2600"}]
-              max_connections_per_ip: 3
-              command_timeout: 2s
-              min_data_rate: 4KiB
-            delivery:
-              retry_schedule: [1s, 2m, 1h]
-              max_age: 2d
-              routes: {example.test: "127.0.0.1:2626"}
-            """)
+        let configuration = try ConfigurationLoader.parse(
+            yaml: """
+                hostname: relay.test
+                redis: {url: "redis://127.0.0.1:7000/2", command_timeout: 1500ms}
+                ingest:
+                  max_message_size: 10MiB
+                  relay_networks: ["10.0.0.0/8"]
+                  listeners: [{name: a, address: "127.0.0.1:2600"}]
+                  max_connections_per_ip: 3
+                  command_timeout: 2s
+                  min_data_rate: 4KiB
+                delivery:
+                  retry_schedule: [1s, 2m, 1h]
+                  max_age: 2d
+                  routes: {example.test: "127.0.0.1:2626"}
+                """)
         #expect(configuration.hostname == "relay.test")
         #expect(configuration.redis.commandTimeout == ConfigDuration(milliseconds: 1500))
         #expect(configuration.ingest.maxMessageSize.bytes == 10 << 20)
@@ -45,12 +46,14 @@ struct ConfigurationLoaderTests {
     }
 
     @Test func environmentOverridesWinAndAreReadAsYAML() throws {
-        let configuration = try ConfigurationLoader.parse(yaml: "redis: {url: \"redis://a:1/0\"}", environment: [
-            "HIKYAKU_REDIS__URL": "redis://127.0.0.1:6390/0",
-            "HIKYAKU_DELIVERY__CONCURRENCY": "3",
-            "HIKYAKU_DELIVERY__DNS_SERVERS": "[\"127.0.0.1:5353\"]",
-            "UNRELATED": "x",
-        ])
+        let configuration = try ConfigurationLoader.parse(
+            yaml: "redis: {url: \"redis://a:1/0\"}",
+            environment: [
+                "HIKYAKU_REDIS__URL": "redis://127.0.0.1:6390/0",
+                "HIKYAKU_DELIVERY__CONCURRENCY": "3",
+                "HIKYAKU_DELIVERY__DNS_SERVERS": "[\"127.0.0.1:5353\"]",
+                "UNRELATED": "x",
+            ])
         #expect(configuration.redis.url == "redis://127.0.0.1:6390/0")
         #expect(configuration.delivery.concurrency == 3)
         #expect(configuration.delivery.dnsServers == ["127.0.0.1:5353"])
@@ -101,11 +104,12 @@ struct ConfigurationLoaderTests {
     }
 
     @Test func redisTLSIsReadAndItsFilesMustBeReadable() throws {
-        let configuration = try ConfigurationLoader.parse(yaml: """
-            redis:
-              url: "rediss://hikyaku-worker:pw@10.0.0.11:6380/0"
-              tls: {ca_file: /etc/hostname, server_name: redis.internal}
-            """)
+        let configuration = try ConfigurationLoader.parse(
+            yaml: """
+                redis:
+                  url: "rediss://hikyaku-worker:pw@10.0.0.11:6380/0"
+                  tls: {ca_file: /etc/hostname, server_name: redis.internal}
+                """)
         #expect(configuration.redis.tls == RedisTLSSettings(caFile: "/etc/hostname", serverName: "redis.internal"))
         #expect(configuration.redis.redactedURL == "rediss://hikyaku-worker:***@10.0.0.11:6380/0")
 
@@ -156,10 +160,11 @@ struct LoopSettingsTests {
         let defaults = try ConfigurationLoader.parse(yaml: "")
         #expect(defaults.ingest.maxReceivedHeaders == 30)
         #expect(defaults.delivery.allowedMXNetworks.isEmpty && defaults.delivery.forbiddenNetworks.isEmpty)
-        let configuration = try ConfigurationLoader.parse(yaml: """
-            ingest: {max_received_headers: 50}
-            delivery: {allowed_mx_networks: ["127.0.0.0/8"], forbidden_networks: ["192.168.0.0/16", "fd00::/8"]}
-            """)
+        let configuration = try ConfigurationLoader.parse(
+            yaml: """
+                ingest: {max_received_headers: 50}
+                delivery: {allowed_mx_networks: ["127.0.0.0/8"], forbidden_networks: ["192.168.0.0/16", "fd00::/8"]}
+                """)
         #expect(configuration.ingest.maxReceivedHeaders == 50)
         #expect(configuration.delivery.allowedMXNetworks.map(\.description) == ["127.0.0.0/8"])
         #expect(configuration.delivery.forbiddenNetworks.count == 2)

@@ -15,11 +15,12 @@ struct IdentityAndSecretsConfigurationTests {
     }
 
     @Test func valuesAreRead() throws {
-        let configuration = try ConfigurationLoader.parse(yaml: """
-            node_name: worker-3.dc1
-            delivery: {node_lease: 30s}
-            secrets: {key_file: /etc/hikyaku/secrets.key, required: true}
-            """)
+        let configuration = try ConfigurationLoader.parse(
+            yaml: """
+                node_name: worker-3.dc1
+                delivery: {node_lease: 30s}
+                secrets: {key_file: /etc/hikyaku/secrets.key, required: true}
+                """)
         #expect(configuration.effectiveNodeName == "worker-3.dc1")
         #expect(configuration.delivery.nodeLease == .seconds(30))
         #expect(configuration.secrets == SecretsSettings(keyFile: "/etc/hikyaku/secrets.key", required: true))

@@ -44,7 +44,8 @@ struct MetricNamesTests {
     }
 
     @Test func labelValuesAreSnakeCase() {
-        let values = MetricNames.RefusalReason.allCases.map(\.rawValue)
+        let values =
+            MetricNames.RefusalReason.allCases.map(\.rawValue)
             + MetricNames.DeliveryOutcome.allCases.map(\.rawValue)
             + MetricNames.ThrottleReason.allCases.map(\.rawValue)
         #expect(values.allSatisfy(Self.isSnakeCase))

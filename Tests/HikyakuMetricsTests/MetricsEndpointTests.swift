@@ -1,8 +1,9 @@
-@testable import HikyakuMetrics
 import Metrics
 import NIOHTTP1
 import Prometheus
 import Testing
+
+@testable import HikyakuMetrics
 
 /// The routing table, without sockets.
 struct MetricsEndpointTests {

@@ -1,5 +1,6 @@
-@testable import HikyakuMetrics
 import Testing
+
+@testable import HikyakuMetrics
 
 struct MetricsServerAddressTests {
     @Test(arguments: [
@@ -16,8 +17,10 @@ struct MetricsServerAddressTests {
         #expect(address.description == text)
     }
 
-    @Test(arguments: ["", "9464", "host", "host:", ":9464", "host:-1", "host:+80", "host:65536", "host:９", "::1:9464",
-                      "[::1]", "[::1]9464", "[::1:9464", "[]:80"])
+    @Test(arguments: [
+        "", "9464", "host", "host:", ":9464", "host:-1", "host:+80", "host:65536", "host:９", "::1:9464",
+        "[::1]", "[::1]9464", "[::1:9464", "[]:80",
+    ])
     func refuses(text: String) {
         #expect(MetricsServerAddress(text) == nil)
     }

@@ -16,9 +16,10 @@ func withMetricsServer(
 ) async throws {
     let (bound, continuation) = AsyncStream.makeStream(of: Int.self)
     let logger = logs.logger()
-    let server = MetricsServer(address: "127.0.0.1:0", registry: registry, logger: logger,
-                               eventLoopGroup: MultiThreadedEventLoopGroup.singleton, idleTimeout: idleTimeout,
-                               onBound: { address in continuation.yield(address.port ?? 0) })
+    let server = MetricsServer(
+        address: "127.0.0.1:0", registry: registry, logger: logger,
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, idleTimeout: idleTimeout,
+        onBound: { address in continuation.yield(address.port ?? 0) })
     let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [server], logger: logger))
     let shutdown: @Sendable () async -> Void = { await group.triggerGracefulShutdown() }
 

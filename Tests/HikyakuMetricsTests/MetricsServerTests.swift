@@ -17,9 +17,12 @@ struct MetricsServerTests {
         let factory = HikyakuMetrics.makeFactory(registry: registry)
         Counter(label: MetricNames.messagesAccepted, dimensions: [(MetricNames.Label.listener, "relay")], factory: factory)
             .increment(by: 3)
-        Counter(label: MetricNames.deliveries, dimensions: [
-            (MetricNames.Label.outcome, MetricNames.DeliveryOutcome.delivered.rawValue), (MetricNames.Label.site, "google"),
-        ], factory: factory).increment()
+        Counter(
+            label: MetricNames.deliveries,
+            dimensions: [
+                (MetricNames.Label.outcome, MetricNames.DeliveryOutcome.delivered.rawValue), (MetricNames.Label.site, "google"),
+            ], factory: factory
+        ).increment()
 
         try await withMetricsServer(registry: registry) { port, _ in
             let response = try await RawHTTPConnection.withConnection(port: port) { try await $0.request("GET", "/metrics") }
@@ -203,8 +206,9 @@ struct MetricsServerTests {
     @Test func bindFailureNamesTheAddress() async throws {
         try await withMetricsServer(registry: registry) { port, _ in
             let address = "127.0.0.1:\(port)"
-            let second = MetricsServer(address: address, registry: registry, logger: LogCapture().logger(),
-                                       eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            let second = MetricsServer(
+                address: address, registry: registry, logger: LogCapture().logger(),
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
             let error = await #expect(throws: MetricsServerError.self) { try await second.run() }
             #expect(error?.address == address)
             #expect(error?.isInvalidAddress == false)
@@ -214,8 +218,9 @@ struct MetricsServerTests {
 
     @Test(arguments: ["localhost", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:70000", "::1:9464", ":9464"])
     func malformedAddressIsRefused(address: String) async throws {
-        let server = MetricsServer(address: address, registry: registry, logger: LogCapture().logger(),
-                                   eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let server = MetricsServer(
+            address: address, registry: registry, logger: LogCapture().logger(),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         let error = await #expect(throws: MetricsServerError.self) { try await server.run() }
         #expect(error?.isInvalidAddress == true)
         #expect(error?.description.contains("'\(address)'") == true)

@@ -1,16 +1,17 @@
-@testable import Ingest
 import Testing
+
+@testable import Ingest
 
 struct AuthLockoutTests {
     @Test(arguments: [
         ("192.0.2.7", "192.0.2.7"),
-        ("::ffff:192.0.2.7", "192.0.2.7"),                            // IPv4-mapped: the IPv4 address
+        ("::ffff:192.0.2.7", "192.0.2.7"),  // IPv4-mapped: the IPv4 address
         ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
-        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),    // same /64, same key
-        ("2001:0DB8:0001:0002:0:0:0:9", "2001:db8:1:2::/64"),         // spelling does not matter
-        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),                     // the next /64 is another key
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  // same /64, same key
+        ("2001:0DB8:0001:0002:0:0:0:9", "2001:db8:1:2::/64"),  // spelling does not matter
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),  // the next /64 is another key
         ("::1", "0:0:0:0::/64"),
-        ("fe80::1%eth0", "unknown"),                                  // unparsable: one shared key
+        ("fe80::1%eth0", "unknown"),  // unparsable: one shared key
         ("not an address", "unknown"),
     ])
     func addressKey(ip: String, key: String) {

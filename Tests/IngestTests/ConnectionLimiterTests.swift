@@ -1,7 +1,8 @@
-@testable import Ingest
 import NIOCore
 import RelayCore
 import Testing
+
+@testable import Ingest
 
 struct ConnectionLimiterTests {
     static func address(_ ip: String) throws -> SocketAddress {

@@ -1,6 +1,7 @@
-@testable import Ingest
 import NIOCore
 import Testing
+
+@testable import Ingest
 
 struct LoopDetectionTests {
     @Test func moreThanTheLimitIsRefusedWith554_5_4_6() {

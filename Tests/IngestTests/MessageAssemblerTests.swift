@@ -1,6 +1,7 @@
-@testable import Ingest
 import NIOCore
 import Testing
+
+@testable import Ingest
 
 struct MessageAssemblerTests {
     static let received = "Received: from x ([127.0.0.1])\r\n\tby relay (Hikyaku) with ESMTP id Q; date\r\n"

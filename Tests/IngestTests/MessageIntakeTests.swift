@@ -1,6 +1,5 @@
 import HikyakuMetrics
 import HikyakuTestSupport
-@testable import Ingest
 import Logging
 import NIOCore
 import NIOPosix
@@ -10,6 +9,8 @@ import RelayCore
 import SMTPProtocol
 import Testing
 
+@testable import Ingest
+
 /// The intake's checks at the end of data (no I/O: the Redis client never connects), and
 /// its enqueue against a real redis-server.
 @Suite(.serialized)
@@ -17,14 +18,16 @@ struct MessageIntakeTests {
     static let logger = Logger(label: "test")
 
     static func intake(redisURL: String = "redis://127.0.0.1:1", maxReceived: Int = 30) throws -> (MessageIntake, RedisClient) {
-        let redis = RedisClient(configuration: .init(endpoint: try RedisEndpoint(url: redisURL)),
-                                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
-                                onConnect: { try await MessageQueue.prepare(connection: $0) })
+        let redis = RedisClient(
+            configuration: .init(endpoint: try RedisEndpoint(url: redisURL)),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
+            onConnect: { try await MessageQueue.prepare(connection: $0) })
         var settings = IngestSettings()
         settings.maxReceivedHeaders = maxReceived
         let accounts = AccountDirectory(store: AccountStore(redis: redis), staticUsers: [], logger: logger)
-        let intake = MessageIntake(queue: MessageQueue(redis: redis, logger: logger), accounts: accounts, hostname: "relay.test",
-                                   settings: settings, threadPool: NIOThreadPool.singleton)
+        let intake = MessageIntake(
+            queue: MessageQueue(redis: redis, logger: logger), accounts: accounts, hostname: "relay.test",
+            settings: settings, threadPool: NIOThreadPool.singleton)
         return (intake, redis)
     }
 
@@ -41,8 +44,9 @@ struct MessageIntakeTests {
     }
 
     static func message(_ intake: MessageIntake, _ content: String, account: Account?) -> IncomingMessage {
-        var message = intake.startMessage(from: submitter(account),
-                                          trace: .init(heloName: "client.example", protocolName: "ESMTPA", onlyRecipient: "b@example.org"))
+        var message = intake.startMessage(
+            from: submitter(account),
+            trace: .init(heloName: "client.example", protocolName: "ESMTPA", onlyRecipient: "b@example.org"))
         message.append(ByteBuffer(string: content))
         message.finish()
         return message
@@ -52,7 +56,10 @@ struct MessageIntakeTests {
         let (intake, _) = try Self.intake()
         var message = Self.message(intake, "Subject: hi\r\n\r\nbody\r\n", account: nil)
         let stored = String(buffer: message.takeFlushable())
-        #expect(stored.hasPrefix("Received: from client.example ([192.0.2.7])\r\n\tby relay.test (Hikyaku) with ESMTPA id \(message.queueID)\r\n\tfor <b@example.org>; "))
+        #expect(
+            stored.hasPrefix(
+                "Received: from client.example ([192.0.2.7])\r\n\tby relay.test (Hikyaku) with ESMTPA id \(message.queueID)\r\n\tfor <b@example.org>; "
+            ))
         #expect(stored.contains("\r\nMessage-ID: <\(message.queueID.rawValue)@relay.test>\r\nSubject: hi\r\n\r\nbody\r\n"))
         #expect(message.messageID == "<\(message.queueID.rawValue)@relay.test>")
     }
@@ -63,7 +70,8 @@ struct MessageIntakeTests {
         let message = Self.message(intake, received + "From: a@acme.example\r\n\r\nbody\r\n", account: nil)
         let result = try #require(intake.check(message, from: Self.submitter(nil)))
         #expect(result.outcome == .refused(.mailLoop))
-        #expect(result.reply == SMTPReply(554, "5.4.6", "Mail loop: the message has 4 Received: header fields, more than 3 (RFC 5321 §6.3)"))
+        #expect(
+            result.reply == SMTPReply(554, "5.4.6", "Mail loop: the message has 4 Received: header fields, more than 3 (RFC 5321 §6.3)"))
         #expect(result.queueResult == .failed(result.reply))
         #expect(result.httpStatus == 422)
     }
@@ -110,7 +118,8 @@ struct MessageIntakeTests {
         #expect(queued.httpStatus == 202)
 
         // A streamed body: the first piece went ahead with APPEND, the rest goes with the enqueue.
-        var streamed = Self.message(intake, "From: news@acme.example\r\n\r\n" + String(repeating: "x", count: 1000) + "\r\n", account: Self.acme(hourly: 2))
+        var streamed = Self.message(
+            intake, "From: news@acme.example\r\n\r\n" + String(repeating: "x", count: 1000) + "\r\n", account: Self.acme(hourly: 2))
         try await intake.queue.appendBody(queueID: streamed.queueID, chunk: streamed.takeFlushable())
         streamed.append(ByteBuffer(string: "tail\r\n"))
         let second = await intake.enqueue(streamed, envelope: envelope, from: Self.submitter(Self.acme(hourly: 2)), streamed: true)

@@ -10,47 +10,48 @@ import Testing
 @Suite("DANE TLSA matching")
 struct DANEMatcherTests {
     static let caPEM = """
------BEGIN CERTIFICATE-----
-MIIBlTCCATugAwIBAgIUV/eUtQzStihr6IYk8CXP0q/aZ74wCgYIKoZIzj0EAwIw
-FzEVMBMGA1UEAwwMVW5pdCBUZXN0IENBMCAXDTI2MTIwNjA2NTUwOVoYDzIxMjYx
-MTEyMDY1NTA5WjAXMRUwEwYDVQQDDAxVbml0IFRlc3QgQ0EwWTATBgcqhkjOPQIB
-BggqhkjOPQMBBwNCAAS94/zsjLkFHQDb9gicT/UcSOOHuOhbfn3hYBsNgkL2p7uH
-Z97lFvDrYcJYUBTt8+q12RP4VCACFQer4Qm0OOG4o2MwYTAdBgNVHQ4EFgQUUe6t
-tbnKRPPDpz9kt/7VqLyeBSwwHwYDVR0jBBgwFoAUUe6ttbnKRPPDpz9kt/7VqLye
-BSwwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwCgYIKoZIzj0EAwID
-SAAwRQIgKzSM+f72BQT4Vo+LdhZLRf+uAWt/xSt1IHsqgkJcVCMCIQDrtHxU1UaJ
-2/F2FFxiHiDxva/cY5uSkauDAV8ljp9eJg==
------END CERTIFICATE-----
-"""
+        -----BEGIN CERTIFICATE-----
+        MIIBlTCCATugAwIBAgIUV/eUtQzStihr6IYk8CXP0q/aZ74wCgYIKoZIzj0EAwIw
+        FzEVMBMGA1UEAwwMVW5pdCBUZXN0IENBMCAXDTI2MTIwNjA2NTUwOVoYDzIxMjYx
+        MTEyMDY1NTA5WjAXMRUwEwYDVQQDDAxVbml0IFRlc3QgQ0EwWTATBgcqhkjOPQIB
+        BggqhkjOPQMBBwNCAAS94/zsjLkFHQDb9gicT/UcSOOHuOhbfn3hYBsNgkL2p7uH
+        Z97lFvDrYcJYUBTt8+q12RP4VCACFQer4Qm0OOG4o2MwYTAdBgNVHQ4EFgQUUe6t
+        tbnKRPPDpz9kt/7VqLyeBSwwHwYDVR0jBBgwFoAUUe6ttbnKRPPDpz9kt/7VqLye
+        BSwwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwCgYIKoZIzj0EAwID
+        SAAwRQIgKzSM+f72BQT4Vo+LdhZLRf+uAWt/xSt1IHsqgkJcVCMCIQDrtHxU1UaJ
+        2/F2FFxiHiDxva/cY5uSkauDAV8ljp9eJg==
+        -----END CERTIFICATE-----
+        """
     static let leafPEM = """
------BEGIN CERTIFICATE-----
-MIIBszCCAVmgAwIBAgIUdgYU48gFHUevTxrhG6yVHVVKR0YwCgYIKoZIzj0EAwIw
-FzEVMBMGA1UEAwwMVW5pdCBUZXN0IENBMCAXDTI2MTIwNjA2NTUwOVoYDzIxMjYx
-MTEyMDY1NTA5WjAaMRgwFgYDVQQDDA9teC5leGFtcGxlLnRlc3QwWTATBgcqhkjO
-PQIBBggqhkjOPQMBBwNCAAS5iYrVMSx0RmV5wjffaYbta0SFkssbEHZ6GzBqEdUD
-e3kgwHDM54hwu8UD1vFu5LAmyxh/+jyC+fRmlPBaagMYo34wfDAaBgNVHREEEzAR
-gg9teC5leGFtcGxlLnRlc3QwCQYDVR0TBAIwADATBgNVHSUEDDAKBggrBgEFBQcD
-ATAdBgNVHQ4EFgQU7TBFqkqky9A8pADtif0WoC3ET8EwHwYDVR0jBBgwFoAUUe6t
-tbnKRPPDpz9kt/7VqLyeBSwwCgYIKoZIzj0EAwIDSAAwRQIgcOxxNO19eC0PWldc
-+NAw8epnSNrqC6IOJfmkkfXuGQUCIQCcaFVIkqG4LEEFRMb1A2wJLfmGSgnrsDWf
-IB0slEH/jw==
------END CERTIFICATE-----
-"""
+        -----BEGIN CERTIFICATE-----
+        MIIBszCCAVmgAwIBAgIUdgYU48gFHUevTxrhG6yVHVVKR0YwCgYIKoZIzj0EAwIw
+        FzEVMBMGA1UEAwwMVW5pdCBUZXN0IENBMCAXDTI2MTIwNjA2NTUwOVoYDzIxMjYx
+        MTEyMDY1NTA5WjAaMRgwFgYDVQQDDA9teC5leGFtcGxlLnRlc3QwWTATBgcqhkjO
+        PQIBBggqhkjOPQMBBwNCAAS5iYrVMSx0RmV5wjffaYbta0SFkssbEHZ6GzBqEdUD
+        e3kgwHDM54hwu8UD1vFu5LAmyxh/+jyC+fRmlPBaagMYo34wfDAaBgNVHREEEzAR
+        gg9teC5leGFtcGxlLnRlc3QwCQYDVR0TBAIwADATBgNVHSUEDDAKBggrBgEFBQcD
+        ATAdBgNVHQ4EFgQU7TBFqkqky9A8pADtif0WoC3ET8EwHwYDVR0jBBgwFoAUUe6t
+        tbnKRPPDpz9kt/7VqLyeBSwwCgYIKoZIzj0EAwIDSAAwRQIgcOxxNO19eC0PWldc
+        +NAw8epnSNrqC6IOJfmkkfXuGQUCIQCcaFVIkqG4LEEFRMb1A2wJLfmGSgnrsDWf
+        IB0slEH/jw==
+        -----END CERTIFICATE-----
+        """
     static let otherPEM = """
------BEGIN CERTIFICATE-----
-MIIBgTCCASegAwIBAgIUKWi3qgsypnOuGYbnK4586qh0zFEwCgYIKoZIzj0EAwIw
-FTETMBEGA1UEAwwKb3RoZXIudGVzdDAgFw0yNjEyMDYwNjU1MDlaGA8yMTI2MTEx
-MjA2NTUwOVowFTETMBEGA1UEAwwKb3RoZXIudGVzdDBZMBMGByqGSM49AgEGCCqG
-SM49AwEHA0IABOVCkF6n7XUELlgTE+k8UFJ2B7pp5JA8b7YubjhjQiLmh6nDLUD6
-asLnBZNXyyM4cpTYR73FR6Gml24XzceytxajUzBRMB0GA1UdDgQWBBRmUkjeS+zu
-g23PWkNSzjziMicPKjAfBgNVHSMEGDAWgBRmUkjeS+zug23PWkNSzjziMicPKjAP
-BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCICZaSQAU+3SHCfEr5aZU
-85NeXUjJZkZaHvdT1R8n62ysAiEA8UTFrqOL0c1oEhiONTUehEi8zY2Xr2OA2Bli
-cWonoOA=
------END CERTIFICATE-----
-"""
+        -----BEGIN CERTIFICATE-----
+        MIIBgTCCASegAwIBAgIUKWi3qgsypnOuGYbnK4586qh0zFEwCgYIKoZIzj0EAwIw
+        FTETMBEGA1UEAwwKb3RoZXIudGVzdDAgFw0yNjEyMDYwNjU1MDlaGA8yMTI2MTEx
+        MjA2NTUwOVowFTETMBEGA1UEAwwKb3RoZXIudGVzdDBZMBMGByqGSM49AgEGCCqG
+        SM49AwEHA0IABOVCkF6n7XUELlgTE+k8UFJ2B7pp5JA8b7YubjhjQiLmh6nDLUD6
+        asLnBZNXyyM4cpTYR73FR6Gml24XzceytxajUzBRMB0GA1UdDgQWBBRmUkjeS+zu
+        g23PWkNSzjziMicPKjAfBgNVHSMEGDAWgBRmUkjeS+zug23PWkNSzjziMicPKjAP
+        BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCICZaSQAU+3SHCfEr5aZU
+        85NeXUjJZkZaHvdT1R8n62ysAiEA8UTFrqOL0c1oEhiONTUehEi8zY2Xr2OA2Bli
+        cWonoOA=
+        -----END CERTIFICATE-----
+        """
     static let leafSPKISHA256 = "769854268bae1992635c82257de8aef1bd027a1223519c94000180b5f4cc5d8c"
-    static let leafSPKISHA512 = "78eed6debf886f49922a4f0dc9683c99ec04a986e7aa15825e6d7a87f3707b93"
+    static let leafSPKISHA512 =
+        "78eed6debf886f49922a4f0dc9683c99ec04a986e7aa15825e6d7a87f3707b93"
         + "7e9e739e32a0af11095e166fe5dbd4ad09b6a6b12fd566d3364d20a2fbfb6c61"
     static let leafCertSHA256 = "4dcb82c3d469b62ecbddd9410d963abb817e507dbae100189c4c47c39adf97e6"
     static let caCertSHA256 = "270202f4e815b88ea843835913e6f2f1ba967b07417d3bb0a00a4f408286d0fe"
@@ -73,8 +74,9 @@ cWonoOA=
     }
 
     static func matcher(_ records: [(UInt8, UInt8, UInt8, String)], host: String = "mx.example.test") -> DANEMatcher {
-        DANEMatcher(name: "_25._tcp.\(host)", host: host,
-                    records: records.map { TLSARecord(usage: $0.0, selector: $0.1, matchingType: $0.2, data: bytes($0.3)) })
+        DANEMatcher(
+            name: "_25._tcp.\(host)", host: host,
+            records: records.map { TLSARecord(usage: $0.0, selector: $0.1, matchingType: $0.2, data: bytes($0.3)) })
     }
 
     @Test("DANE-EE 3 1 1, 3 0 1, 3 1 2 and 3 0 0 match the leaf")
@@ -113,8 +115,9 @@ cWonoOA=
         // The CA is not in the presented chain.
         #expect(Self.matcher([(2, 0, 1, Self.caCertSHA256)]).mismatch(chain: [chain[0]]) != nil)
         // A self-signed leaf with the CA appended does not chain to it.
-        #expect(Self.matcher([(2, 0, 1, Self.caCertSHA256)], host: "other.test")
-                    .mismatch(chain: [try Self.der(Self.otherPEM), chain[1]]) != nil)
+        #expect(
+            Self.matcher([(2, 0, 1, Self.caCertSHA256)], host: "other.test")
+                .mismatch(chain: [try Self.der(Self.otherPEM), chain[1]]) != nil)
     }
 
     @Test("usable records: DANE-TA and DANE-EE with known selector and matching type (RFC 7672 §3.1.3)")

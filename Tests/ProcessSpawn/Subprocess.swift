@@ -42,8 +42,10 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Starts `arguments[0]` with the rest as arguments. Standard output and error go to the
     /// given paths (`/dev/null`, a log file); nil captures them for ``wait()``.
-    public static func start(_ arguments: [String], standardOutput: String? = nil,
-                             standardError: String? = nil) throws(SubprocessError) -> Subprocess {
+    public static func start(
+        _ arguments: [String], standardOutput: String? = nil,
+        standardError: String? = nil
+    ) throws(SubprocessError) -> Subprocess {
         let base = NSTemporaryDirectory() + "hikyaku-spawn-\(getpid())-\(UUID().uuidString)"
         let outputPath = standardOutput ?? base + ".out"
         let errorPath = standardError ?? base + ".err"
@@ -80,8 +82,9 @@ public final class Subprocess: @unchecked Sendable {
         guard result == 0 else {
             throw SubprocessError(command: arguments[0], reason: String(cString: strerror(result)))
         }
-        return Subprocess(pid: pid, outputPath: outputPath, errorPath: errorPath,
-                          captured: (standardOutput == nil, standardError == nil))
+        return Subprocess(
+            pid: pid, outputPath: outputPath, errorPath: errorPath,
+            captured: (standardOutput == nil, standardError == nil))
     }
 
     /// Runs a program to its end.
@@ -135,8 +138,9 @@ public final class Subprocess: @unchecked Sendable {
             defer { unlink(path) }
             return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         }
-        return Output(status: Self.exitStatus(status), standardOutput: collect(outputPath, captured.output),
-                      standardError: collect(errorPath, captured.error))
+        return Output(
+            status: Self.exitStatus(status), standardOutput: collect(outputPath, captured.output),
+            standardError: collect(errorPath, captured.error))
     }
 
     private static func blockingWait(_ pid: pid_t) -> Int32 {

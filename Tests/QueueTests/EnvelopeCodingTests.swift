@@ -1,7 +1,8 @@
-@testable import Queue
 import RelayCore
 import SMTPProtocol
 import Testing
+
+@testable import Queue
 
 /// What ingest stores is what the worker gets back: the envelope's one text form in Redis.
 struct EnvelopeCodingTests {

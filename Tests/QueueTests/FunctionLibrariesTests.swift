@@ -16,8 +16,9 @@ struct FunctionLibrariesTests {
             endpoint.username = user
             endpoint.password = "\(user)-password-0123456789"
         }
-        return try await RedisConnection.connect(to: endpoint, eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
-                                                 logger: Logger(label: "test"))
+        return try await RedisConnection.connect(
+            to: endpoint, eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+            logger: Logger(label: "test"))
     }
 
     @Test func onlyAUserAllowedToLoadFunctionsLoadsThemAndTheOthersSaySo() async throws {
@@ -40,7 +41,8 @@ struct FunctionLibrariesTests {
         #expect(try await FunctionLibraries.ensureLoaded(on: worker) == [], "the worker finds them loaded")
 
         // An older version's library is replaced by a user who may.
-        _ = try await root.send(RedisCommand("FUNCTION", ["LOAD", "REPLACE", "#!lua name=hikyaku\nredis.register_function('hk_old', function() return 1 end)"]))
+        _ = try await root.send(
+            RedisCommand("FUNCTION", ["LOAD", "REPLACE", "#!lua name=hikyaku\nredis.register_function('hk_old', function() return 1 end)"]))
         await #expect(throws: QueueError.self) { try await FunctionLibraries.ensureLoaded(on: worker) }
         #expect(try await FunctionLibraries.ensureLoaded(on: root) == ["hikyaku"])
         for connection in [root, worker, admin] { await connection.close() }

@@ -25,8 +25,9 @@ struct LuaLibrariesTests {
         #expect(files.count == 3, "\(files.keys.sorted())")
         #expect(Set(FunctionLibraries.all.map(\.name)) == Set(files.keys))
         for library in FunctionLibraries.all {
-            #expect(library.source == files[library.name],
-                    "\(library.name).lua differs from the embedded code: run scripts/generate-lua.py")
+            #expect(
+                library.source == files[library.name],
+                "\(library.name).lua differs from the embedded code: run scripts/generate-lua.py")
             #expect(library.source.hasPrefix("#!lua name=\(library.name)\n"))
         }
     }

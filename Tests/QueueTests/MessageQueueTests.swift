@@ -19,8 +19,9 @@ struct MessageQueueTests {
         init() async throws {
             server = try await RedisServerProcess.start()
             let endpoint = try RedisEndpoint(url: server.url)
-            redis = RedisClient(configuration: .init(endpoint: endpoint), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                                logger: Logger(label: "test"), onConnect: { try await MessageQueue.prepare(connection: $0) })
+            redis = RedisClient(
+                configuration: .init(endpoint: endpoint), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                logger: Logger(label: "test"), onConnect: { try await MessageQueue.prepare(connection: $0) })
             queue = MessageQueue(redis: redis, logger: Logger(label: "test"))
         }
 
@@ -30,8 +31,9 @@ struct MessageQueueTests {
         }
 
         func message(_ recipients: [Mailbox], id: QueueID = .generate(), pool: PoolName = .default) -> NewMessage {
-            NewMessage(queueID: id, sender: "app@example.com", recipients: recipients, messageID: "<m@x>", size: 5,
-                       clientIP: "127.0.0.1", authUser: nil, pool: pool)
+            NewMessage(
+                queueID: id, sender: "app@example.com", recipients: recipients, messageID: "<m@x>", size: 5,
+                clientIP: "127.0.0.1", authUser: nil, pool: pool)
         }
 
         func enqueue(_ recipients: [Mailbox], id: QueueID = .generate(), pool: PoolName = .default) async throws {
@@ -43,20 +45,26 @@ struct MessageQueueTests {
         }
 
         /// next + claim without limits, as a worker with one unlimited IP.
-        func claimAny(pool: PoolName = .default, consumer: String = "w1", batch: Int = 10,
-                      claimTimeout: Duration = .seconds(60)) async throws -> ClaimedBatch? {
+        func claimAny(
+            pool: PoolName = .default, consumer: String = "w1", batch: Int = 10,
+            claimTimeout: Duration = .seconds(60)
+        ) async throws -> ClaimedBatch? {
             guard case .domain(let domain) = try await queue.next(pool: pool, hold: .seconds(10)) else { return nil }
-            let result = try await queue.claim(pool: pool, domain: domain, site: "site", consumer: consumer, batchSize: batch,
-                                               claimTimeout: claimTimeout, siteRate: nil,
-                                               candidates: [EgressCandidate(egress: "ip1", maxConnections: 0, rate: nil, connectionRate: nil, warmupCap: nil)])
+            let result = try await queue.claim(
+                pool: pool, domain: domain, site: "site", consumer: consumer, batchSize: batch,
+                claimTimeout: claimTimeout, siteRate: nil,
+                candidates: [EgressCandidate(egress: "ip1", maxConnections: 0, rate: nil, connectionRate: nil, warmupCap: nil)])
             guard case .batch(let claimed) = result else { return nil }
             return claimed
         }
 
-        func claim(domain: DomainName, site: SiteName = "site", consumer: String = "w1", batch: Int = 10, siteRate: Rate? = nil,
-                   holding: HeldConnection? = nil, _ candidates: [EgressCandidate]) async throws -> ClaimResult {
-            try await queue.claim(pool: "default", domain: domain, site: site, consumer: consumer, batchSize: batch,
-                                  claimTimeout: .seconds(60), siteRate: siteRate, holding: holding, candidates: candidates)
+        func claim(
+            domain: DomainName, site: SiteName = "site", consumer: String = "w1", batch: Int = 10, siteRate: Rate? = nil,
+            holding: HeldConnection? = nil, _ candidates: [EgressCandidate]
+        ) async throws -> ClaimResult {
+            try await queue.claim(
+                pool: "default", domain: domain, site: site, consumer: consumer, batchSize: batch,
+                claimTimeout: .seconds(60), siteRate: siteRate, holding: holding, candidates: candidates)
         }
     }
 
@@ -102,8 +110,9 @@ struct MessageQueueTests {
         let batch = try #require(try await h.claimAny())
         var event = DeliveryEvent(event: .delivered, time: "t", queueID: id.rawValue, messageID: nil, sender: "s")
         event.recipient = "a@one.test"
-        let acked = try await h.queue.complete(pool: "default", consumer: "w1", domain: batch.domain,
-                                               outcomes: [WorkOutcome(item: batch.items[0], finalCount: 1, retry: nil, events: [event])])
+        let acked = try await h.queue.complete(
+            pool: "default", consumer: "w1", domain: batch.domain,
+            outcomes: [WorkOutcome(item: batch.items[0], finalCount: 1, retry: nil, events: [event])])
         #expect(acked == 1)
         #expect(try await h.keyCount("hk:msg:*") == 0)
         #expect(try await h.keyCount("hk:body:*") == 0)
@@ -118,7 +127,8 @@ struct MessageQueueTests {
     @Test func anEnqueueArrivingAfterItsDeadlineStoresNothing() async throws {
         let h = try await Harness()
         await #expect(throws: QueueError.self) {
-            try await h.queue.enqueue(h.message(["a@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: WallClock.nowMilliseconds() - 1000)
+            try await h.queue.enqueue(
+                h.message(["a@one.test"]), body: .inline(ByteBuffer(string: "x")), deadline: WallClock.nowMilliseconds() - 1000)
         }
         #expect(try await h.keyCount("hk:*") == 0)
         await h.shutdown()
@@ -140,9 +150,11 @@ struct MessageQueueTests {
         let h = try await Harness()
         try await h.enqueue(["a@one.test", "b@one.test"])
         let batch = try #require(try await h.claimAny())
-        try await h.queue.complete(pool: "default", consumer: "w1", domain: batch.domain, outcomes: [
-            WorkOutcome(item: batch.items[0], finalCount: 1, retry: (["b@one.test"], WallClock.nowMilliseconds() - 1000), events: []),
-        ])
+        try await h.queue.complete(
+            pool: "default", consumer: "w1", domain: batch.domain,
+            outcomes: [
+                WorkOutcome(item: batch.items[0], finalCount: 1, retry: (["b@one.test"], WallClock.nowMilliseconds() - 1000), events: [])
+            ])
         #expect(try await h.claimAny() == nil, "deferred work must not be claimable before it is promoted")
         #expect(try await h.queue.promoteDue() == 1)
         let retry = try #require(try await h.claimAny())
@@ -150,8 +162,9 @@ struct MessageQueueTests {
         #expect(retry.items[0].previousAttempts == 1)
         #expect(retry.items[0].acceptedAt == batch.items[0].acceptedAt)
         #expect(try await h.keyCount("hk:body:*") == 1, "the message stays until its last recipient is final")
-        try await h.queue.complete(pool: "default", consumer: "w1", domain: retry.domain,
-                                   outcomes: [WorkOutcome(item: retry.items[0], finalCount: 1, retry: nil, events: [])])
+        try await h.queue.complete(
+            pool: "default", consumer: "w1", domain: retry.domain,
+            outcomes: [WorkOutcome(item: retry.items[0], finalCount: 1, retry: nil, events: [])])
         #expect(try await h.keyCount("hk:body:*") == 0)
         await h.shutdown()
     }
@@ -171,8 +184,9 @@ struct MessageQueueTests {
         }
         #expect(takenOver?.items.map(\.entryID) == first.items.map(\.entryID))
         #expect(takenOver?.takenOver == 1)
-        let stale = try await h.queue.complete(pool: "default", consumer: "dead", domain: first.domain,
-                                               outcomes: [WorkOutcome(item: first.items[0], finalCount: 1, retry: nil, events: [])])
+        let stale = try await h.queue.complete(
+            pool: "default", consumer: "dead", domain: first.domain,
+            outcomes: [WorkOutcome(item: first.items[0], finalCount: 1, retry: nil, events: [])])
         #expect(stale == 0, "the presumed-dead worker's late completion must not be applied")
         #expect(try await h.keyCount("hk:body:*") == 1)
         await h.shutdown()
@@ -185,7 +199,10 @@ struct MessageQueueTests {
         #expect(try await h.queue.giveBack(batch, consumer: "w1", entryIDs: batch.items.map(\.entryID)) == 1)
         // The lease kept the domain back; an operator or a new enqueue would bring it forward.
         let again = try await h.claim(domain: "one.test", [Self.ip("ip1")])
-        guard case .batch(let second) = again else { Issue.record("expected the item again, got \(again)"); return }
+        guard case .batch(let second) = again else {
+            Issue.record("expected the item again, got \(again)")
+            return
+        }
         #expect(second.items.map(\.recipients) == [["a@one.test"]])
         #expect(second.items[0].previousAttempts == 0)
         await h.shutdown()
@@ -194,19 +211,23 @@ struct MessageQueueTests {
     @Test func theRatePerIPHoldsAndTheWaitIsReported() async throws {
         let h = try await Harness()
         for _ in 0..<5 { try await h.enqueue(["a@rated.test"]) }
-        let rate = Rate(count: 2, period: .seconds(1), burst: 1)   // one message every 500 ms
+        let rate = Rate(count: 2, period: .seconds(1), burst: 1)  // one message every 500 ms
         guard case .batch(let first) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate)]) else {
-            Issue.record("expected a batch"); return
+            Issue.record("expected a batch")
+            return
         }
         #expect(first.items.count == 1, "burst 1: one message now")
         guard case .wait(let ms, let reason) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate)]) else {
-            Issue.record("expected a wait"); return
+            Issue.record("expected a wait")
+            return
         }
         #expect(reason == .rateIP)
         #expect(ms > 0 && ms <= 500)
         // Another IP of the pool is not held back by ip1's rate.
-        guard case .batch(let other) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate), Self.ip("ip2", rate: rate)]) else {
-            Issue.record("expected ip2 to take a batch"); return
+        guard case .batch(let other) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate), Self.ip("ip2", rate: rate)])
+        else {
+            Issue.record("expected ip2 to take a batch")
+            return
         }
         #expect(other.egress == "ip2")
         await h.shutdown()
@@ -217,11 +238,13 @@ struct MessageQueueTests {
         for _ in 0..<4 { try await h.enqueue(["a@one.test"]) }
         let siteRate = Rate(count: 1, period: .seconds(10), burst: 2)
         guard case .batch(let first) = try await h.claim(domain: "one.test", siteRate: siteRate, [Self.ip("ip1")]) else {
-            Issue.record("expected a batch"); return
+            Issue.record("expected a batch")
+            return
         }
         #expect(first.items.count == 2, "burst 2")
         guard case .wait(_, let reason) = try await h.claim(domain: "one.test", siteRate: siteRate, [Self.ip("ip2")]) else {
-            Issue.record("expected a wait"); return
+            Issue.record("expected a wait")
+            return
         }
         #expect(reason == .rateSite)
         await h.shutdown()
@@ -232,15 +255,18 @@ struct MessageQueueTests {
         try await h.enqueue(["a@one.test"])
         try await h.enqueue(["a@two.test"])
         guard case .batch(let first) = try await h.claim(domain: "one.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
-            Issue.record("expected a batch"); return
+            Issue.record("expected a batch")
+            return
         }
         guard case .wait(_, let reason) = try await h.claim(domain: "two.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
-            Issue.record("expected a wait for the connection"); return
+            Issue.record("expected a wait for the connection")
+            return
         }
         #expect(reason == .connections)
         try await h.queue.release(first.connection)
         guard case .batch = try await h.claim(domain: "two.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
-            Issue.record("the released lease should let the second batch go"); return
+            Issue.record("the released lease should let the second batch go")
+            return
         }
         await h.shutdown()
     }
@@ -248,19 +274,23 @@ struct MessageQueueTests {
     @Test func aHeldConnectionIsReusedWithoutNewLeaseAndGivenBackWhenAnotherIPIsChosen() async throws {
         let h = try await Harness()
         for _ in 0..<4 { try await h.enqueue(["a@one.test"]) }
-        let oneConnection = EgressCandidate(egress: "ip1", maxConnections: 1, rate: nil,
-                                            connectionRate: Rate(count: 1, period: .seconds(3600)), warmupCap: nil)
+        let oneConnection = EgressCandidate(
+            egress: "ip1", maxConnections: 1, rate: nil,
+            connectionRate: Rate(count: 1, period: .seconds(3600)), warmupCap: nil)
         guard case .batch(let first) = try await h.claim(domain: "one.test", batch: 1, [oneConnection]) else {
-            Issue.record("expected a batch"); return
+            Issue.record("expected a batch")
+            return
         }
         // Without the held connection, ip1 is at its connection count and connection rate.
         guard case .wait(_, let reason) = try await h.claim(domain: "one.test", consumer: "w2", batch: 1, [oneConnection]) else {
-            Issue.record("expected a wait"); return
+            Issue.record("expected a wait")
+            return
         }
         #expect(reason == .connections)
         // Holding it, the same connection carries the next batch under the same lease.
         guard case .batch(let second) = try await h.claim(domain: "one.test", batch: 1, holding: first.connection, [oneConnection]) else {
-            Issue.record("the held connection should carry the next batch"); return
+            Issue.record("the held connection should carry the next batch")
+            return
         }
         #expect(second.lease == first.lease)
         #expect(try await h.keyCount("hk:conn:ip1|site") == 1)
@@ -269,11 +299,16 @@ struct MessageQueueTests {
         let hourly = Rate(count: 1, period: .seconds(3600))
         let ip1Limited = EgressCandidate(egress: "ip1", maxConnections: 1, rate: hourly, connectionRate: nil, warmupCap: nil)
         guard case .batch = try await h.claim(domain: "one.test", consumer: "w3", batch: 1, holding: second.connection, [ip1Limited]) else {
-            Issue.record("expected a batch using up ip1's rate"); return
+            Issue.record("expected a batch using up ip1's rate")
+            return
         }
-        guard case .batch(let third) = try await h.claim(domain: "one.test", batch: 1, holding: second.connection,
-                                                         [ip1Limited, Self.ip("ip2")]) else {
-            Issue.record("expected a batch from ip2"); return
+        guard
+            case .batch(let third) = try await h.claim(
+                domain: "one.test", batch: 1, holding: second.connection,
+                [ip1Limited, Self.ip("ip2")])
+        else {
+            Issue.record("expected a batch from ip2")
+            return
         }
         #expect(third.egress == "ip2")
         #expect(third.lease != first.lease)
@@ -286,14 +321,17 @@ struct MessageQueueTests {
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         var used: [EgressID] = []
         for _ in 0..<3 {
-            guard case .batch(let batch) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("new", warmup: 1), Self.ip("warm")]) else {
-                Issue.record("expected a batch"); return
+            guard case .batch(let batch) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("new", warmup: 1), Self.ip("warm")])
+            else {
+                Issue.record("expected a batch")
+                return
             }
             used.append(batch.egress)
         }
         #expect(used == ["new", "warm", "warm"])
         guard case .wait(_, let reason) = try await h.claim(domain: "one.test", [Self.ip("new", warmup: 1)]) else {
-            Issue.record("expected a wait"); return
+            Issue.record("expected a wait")
+            return
         }
         #expect(reason == .warmup || reason == .empty)
         await h.shutdown()
@@ -303,21 +341,33 @@ struct MessageQueueTests {
         let h = try await Harness()
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
-        #expect(try await h.queue.adapt(action: "suspend_ip", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 1, duration: .milliseconds(300), event: event))
-        #expect(try await !h.queue.adapt(action: "suspend_ip", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 1, duration: .milliseconds(300), event: event),
-                "a second identical suspension is not applied again")
+        #expect(
+            try await h.queue.adapt(
+                action: "suspend_ip", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 1, duration: .milliseconds(300), event: event
+            ))
+        #expect(
+            try await !h.queue.adapt(
+                action: "suspend_ip", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 1, duration: .milliseconds(300), event: event
+            ),
+            "a second identical suspension is not applied again")
         guard case .batch(let viaOther) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1"), Self.ip("ip2")]) else {
-            Issue.record("expected ip2"); return
+            Issue.record("expected ip2")
+            return
         }
         #expect(viaOther.egress == "ip2")
-        #expect(try await h.queue.adapt(action: "suspend_site", unit: DeliveryUnit(egress: "ip2", site: "site"), factor: 1, duration: .milliseconds(300), event: event))
+        #expect(
+            try await h.queue.adapt(
+                action: "suspend_site", unit: DeliveryUnit(egress: "ip2", site: "site"), factor: 1, duration: .milliseconds(300),
+                event: event))
         guard case .wait(let ms, let reason) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1"), Self.ip("ip2")]) else {
-            Issue.record("expected the site to be suspended"); return
+            Issue.record("expected the site to be suspended")
+            return
         }
         #expect(reason == .suspended && ms <= 300)
         try await Task.sleep(for: .milliseconds(350))
         guard case .batch = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1")]) else {
-            Issue.record("suspensions should have expired"); return
+            Issue.record("suspensions should have expired")
+            return
         }
         let backoffEvents = try await EventLog(redis: h.redis).read(after: "0", count: 100).filter { $0.event.event == .backoff }
         #expect(backoffEvents.count == 2)
@@ -327,14 +377,18 @@ struct MessageQueueTests {
     @Test func slowingAnIPSiteStretchesItsRate() async throws {
         let h = try await Harness()
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
-        let rate = Rate(count: 10, period: .seconds(1), burst: 1)   // every 100 ms
+        let rate = Rate(count: 10, period: .seconds(1), burst: 1)  // every 100 ms
         let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
-        #expect(try await h.queue.adapt(action: "slow", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 0.1, duration: .seconds(60), event: event))
+        #expect(
+            try await h.queue.adapt(
+                action: "slow", unit: DeliveryUnit(egress: "ip1", site: "site"), factor: 0.1, duration: .seconds(60), event: event))
         guard case .batch = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1", rate: rate)]) else {
-            Issue.record("expected a batch"); return
+            Issue.record("expected a batch")
+            return
         }
         guard case .wait(let ms, let reason) = try await h.claim(domain: "one.test", batch: 1, [Self.ip("ip1", rate: rate)]) else {
-            Issue.record("expected a wait"); return
+            Issue.record("expected a wait")
+            return
         }
         #expect(reason == .rateIP)
         #expect(ms > 500, "factor 0.1 turns 100 ms into 1 s")
@@ -350,8 +404,9 @@ struct MessageQueueTests {
         try await h.queue.refresh(batch, consumer: "w1", entryIDs: batch.items.map(\.entryID), leaseFor: .seconds(60))
         try await Task.sleep(for: .milliseconds(250))
         // 500 ms since the claim but 250 ms since the refresh: nothing may be taken over.
-        let result = try await h.queue.claim(pool: "default", domain: "one.test", site: "site", consumer: "w2", batchSize: 10,
-                                             claimTimeout: .milliseconds(400), siteRate: nil, candidates: [Self.ip("ip2")])
+        let result = try await h.queue.claim(
+            pool: "default", domain: "one.test", site: "site", consumer: "w2", batchSize: 10,
+            claimTimeout: .milliseconds(400), siteRate: nil, candidates: [Self.ip("ip2")])
         if case .batch(let stolen) = result {
             Issue.record("took over \(stolen.items.count) refreshed item(s)")
         }
@@ -363,15 +418,18 @@ struct MessageQueueTests {
         for _ in 0..<3 { try await h.enqueue(["a@busy.test"]) }
         let slow = Rate(count: 1, period: .seconds(60), burst: 1)
         guard case .batch(let first) = try await h.claim(domain: "busy.test", consumer: "w1", [Self.ip("ip1", rate: slow)]) else {
-            Issue.record("expected a batch"); return
+            Issue.record("expected a batch")
+            return
         }
         #expect(first.items.count == 1)
         // Another worker with its own IP finds the domain due at once.
         guard case .domain("busy.test") = try await h.queue.next(pool: "default", hold: .seconds(10)) else {
-            Issue.record("the domain should still be due for other IPs"); return
+            Issue.record("the domain should still be due for other IPs")
+            return
         }
         guard case .batch(let second) = try await h.claim(domain: "busy.test", consumer: "w2", [Self.ip("ip2", rate: slow)]) else {
-            Issue.record("expected ip2 to send in parallel"); return
+            Issue.record("expected ip2 to send in parallel")
+            return
         }
         #expect(second.egress == "ip2" && second.items.count == 1)
         await h.shutdown()
@@ -382,8 +440,9 @@ struct MessageQueueTests {
         try await h.enqueue(["a@one.test"])
         let batch = try #require(try await h.claimAny())
         _ = try await h.redis.send(RedisCommand("DEL", ["hk:q:default:one.test"]))
-        let acked = try await h.queue.complete(pool: "default", consumer: "w1", domain: "one.test",
-                                               outcomes: [WorkOutcome(item: batch.items[0], finalCount: 1, retry: nil, events: [])])
+        let acked = try await h.queue.complete(
+            pool: "default", consumer: "w1", domain: "one.test",
+            outcomes: [WorkOutcome(item: batch.items[0], finalCount: 1, retry: nil, events: [])])
         #expect(acked == 0)
         await h.shutdown()
     }

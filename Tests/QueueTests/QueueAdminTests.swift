@@ -21,8 +21,9 @@ struct QueueAdminTests {
         init(chunkSize: Int = 500) async throws {
             server = try await RedisServerProcess.start()
             let endpoint = try RedisEndpoint(url: server.url)
-            redis = RedisClient(configuration: .init(endpoint: endpoint), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                                logger: Logger(label: "test"), onConnect: { try await MessageQueue.prepare(connection: $0) })
+            redis = RedisClient(
+                configuration: .init(endpoint: endpoint), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                logger: Logger(label: "test"), onConnect: { try await MessageQueue.prepare(connection: $0) })
             queue = MessageQueue(redis: redis, logger: Logger(label: "test"))
             admin = QueueAdmin(redis: redis, chunkSize: chunkSize, logger: Logger(label: "test"))
         }
@@ -34,20 +35,26 @@ struct QueueAdminTests {
 
         @discardableResult
         func enqueue(_ recipients: [Mailbox], id: QueueID = .generate(), pool: PoolName = .default) async throws -> QueueID {
-            let message = NewMessage(queueID: id, sender: "app@example.com", recipients: recipients, messageID: "<m@x>", size: 5,
-                                     clientIP: "127.0.0.1", authUser: nil, pool: pool)
+            let message = NewMessage(
+                queueID: id, sender: "app@example.com", recipients: recipients, messageID: "<m@x>", size: 5,
+                clientIP: "127.0.0.1", authUser: nil, pool: pool)
             try await queue.enqueue(message, body: .inline(ByteBuffer(string: "body")), deadline: WallClock.nowMilliseconds() + 600_000)
             return id
         }
 
-        func claim(domain: DomainName, pool: PoolName = .default, site: SiteName = "site", consumer: String = "w1", batch: Int = 10,
-                   ips: [EgressID] = ["ip1"]) async throws -> ClaimResult {
-            try await queue.claim(pool: pool, domain: domain, site: site, consumer: consumer, batchSize: batch,
-                                  claimTimeout: .seconds(60), siteRate: nil,
-                                  candidates: ips.map { EgressCandidate(egress: $0, maxConnections: 0, rate: nil, connectionRate: nil, warmupCap: nil) })
+        func claim(
+            domain: DomainName, pool: PoolName = .default, site: SiteName = "site", consumer: String = "w1", batch: Int = 10,
+            ips: [EgressID] = ["ip1"]
+        ) async throws -> ClaimResult {
+            try await queue.claim(
+                pool: pool, domain: domain, site: site, consumer: consumer, batchSize: batch,
+                claimTimeout: .seconds(60), siteRate: nil,
+                candidates: ips.map { EgressCandidate(egress: $0, maxConnections: 0, rate: nil, connectionRate: nil, warmupCap: nil) })
         }
 
-        func claimBatch(domain: DomainName, pool: PoolName = .default, batch: Int = 10, ips: [EgressID] = ["ip1"]) async throws -> ClaimedBatch {
+        func claimBatch(
+            domain: DomainName, pool: PoolName = .default, batch: Int = 10, ips: [EgressID] = ["ip1"]
+        ) async throws -> ClaimedBatch {
             let result = try await claim(domain: domain, pool: pool, batch: batch, ips: ips)
             guard case .batch(let claimed) = result else { throw TestFailure("expected a batch for \(domain), got \(result)") }
             return claimed
@@ -57,8 +64,9 @@ struct QueueAdminTests {
         func deferNext(domain: DomainName, pool: PoolName = .default, due: Int64 = WallClock.nowMilliseconds() + 3_600_000) async throws {
             let batch = try await claimBatch(domain: domain, pool: pool, batch: 1)
             let item = batch.items[0]
-            try await queue.complete(pool: pool, consumer: "w1", domain: domain,
-                                     outcomes: [WorkOutcome(item: item, finalCount: 0, retry: (item.recipients, due), events: [])])
+            try await queue.complete(
+                pool: pool, consumer: "w1", domain: domain,
+                outcomes: [WorkOutcome(item: item, finalCount: 0, retry: (item.recipients, due), events: [])])
             try await queue.release(batch.connection)
         }
 
@@ -89,12 +97,14 @@ struct QueueAdminTests {
         try await h.deferNext(domain: "b.test", due: due)
         try await h.enqueue(["x@a.test", "y@a.test"])
         try await h.enqueue(["z@a.test"])
-        _ = try await h.claimBatch(domain: "a.test", batch: 1)           // holds one entry and a lease on ip1|site
+        _ = try await h.claimBatch(domain: "a.test", batch: 1)  // holds one entry and a lease on ip1|site
         try await h.enqueue(["p@c.test"], pool: "bulk")
         try await h.admin.suspend(.site("gmail"), for: .seconds(600), reason: "maintenance window")
         try await h.admin.suspend(.ip("192.0.2.7", site: nil), for: .seconds(60), reason: nil)
         let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
-        #expect(try await h.queue.adapt(action: "slow", unit: DeliveryUnit(egress: "ip2", site: "site"), factor: 0.5, duration: .seconds(60), event: event))
+        #expect(
+            try await h.queue.adapt(
+                action: "slow", unit: DeliveryUnit(egress: "ip2", site: "site"), factor: 0.5, duration: .seconds(60), event: event))
 
         let report = try await h.admin.report()
         #expect(report.pools.map(\.pool) == ["bulk", "default"])
@@ -116,8 +126,12 @@ struct QueueAdminTests {
         #expect(site.reason == "maintenance window" && site.rule == "operator" && site.node == "operator")
         #expect(site.remainingMilliseconds > 0 && site.remainingMilliseconds <= 600_000)
         #expect(report.suspensions.contains { $0.target == .ip("192.0.2.7", site: nil) })
-        #expect(report.slowdowns == [SlowdownReport(ip: "ip2", site: "site", factor: 0.5,
-                                                    remainingMilliseconds: report.slowdowns.first?.remainingMilliseconds ?? -9)])
+        #expect(
+            report.slowdowns == [
+                SlowdownReport(
+                    ip: "ip2", site: "site", factor: 0.5,
+                    remainingMilliseconds: report.slowdowns.first?.remainingMilliseconds ?? -9)
+            ])
         #expect(report.slowdowns.first.map { $0.remainingMilliseconds > 0 } == true)
         #expect(report.leases == [LeaseReport(ip: "ip1", site: "site", inUse: 1)], "b.test's lease was released")
 
@@ -161,16 +175,21 @@ struct QueueAdminTests {
         try await h.enqueue(["a@one.test"])
         try await h.admin.suspend(.site("site"), for: .seconds(600), reason: "hold")
         guard case .wait(let ms, let reason) = try await h.claim(domain: "one.test") else {
-            Issue.record("expected the site to be suspended"); return
+            Issue.record("expected the site to be suspended")
+            return
         }
         #expect(reason == .suspended && ms > 60_000)
-        #expect(try await h.queue.next(pool: "default", hold: .seconds(1)) != .domain("one.test"),
-                "claim re-scored the domain to the end of the suspension")
+        #expect(
+            try await h.queue.next(pool: "default", hold: .seconds(1)) != .domain("one.test"),
+            "claim re-scored the domain to the end of the suspension")
 
         let resumed = try await h.admin.resume(.site("site"))
         #expect(resumed.wasSuspended && resumed.destinationsMadeDue == 1)
         #expect(try await h.queue.next(pool: "default", hold: .seconds(1)) == .domain("one.test"), "due again at once")
-        guard case .batch = try await h.claim(domain: "one.test") else { Issue.record("resume should let the batch go"); return }
+        guard case .batch = try await h.claim(domain: "one.test") else {
+            Issue.record("resume should let the batch go")
+            return
+        }
 
         let again = try await h.admin.resume(.site("site"))
         #expect(!again.wasSuspended)
@@ -187,7 +206,8 @@ struct QueueAdminTests {
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         try await h.admin.suspend(.ip("ip1", site: nil), for: .seconds(600), reason: nil)
         guard case .wait(_, let reason) = try await h.claim(domain: "one.test", batch: 1, ips: ["ip1"]) else {
-            Issue.record("expected ip1 to be suspended everywhere"); return
+            Issue.record("expected ip1 to be suspended everywhere")
+            return
         }
         #expect(reason == .suspended)
         let viaOther = try await h.claimBatch(domain: "one.test", batch: 1, ips: ["ip1", "ip2"])
@@ -195,11 +215,13 @@ struct QueueAdminTests {
         #expect(try await h.admin.resume(.ip("ip1", site: nil)).wasSuspended)
 
         try await h.admin.suspend(.ip("ip1", site: "other"), for: .seconds(600), reason: nil)
-        #expect(try await h.claimBatch(domain: "one.test", batch: 1, ips: ["ip1"]).egress == "ip1",
-                "a suspension for another site does not apply")
+        #expect(
+            try await h.claimBatch(domain: "one.test", batch: 1, ips: ["ip1"]).egress == "ip1",
+            "a suspension for another site does not apply")
         try await h.admin.suspend(.ip("ip1", site: "site"), for: .seconds(600), reason: nil)
         guard case .wait(_, let reason2) = try await h.claim(domain: "one.test", batch: 1, ips: ["ip1"]) else {
-            Issue.record("expected ip1 to be suspended for the site"); return
+            Issue.record("expected ip1 to be suspended for the site")
+            return
         }
         #expect(reason2 == .suspended)
         #expect(try await h.admin.resume(.ip("ip1", site: "site")).wasSuspended)
@@ -301,12 +323,14 @@ struct QueueAdminTests {
         #expect(result.recipients == 5)
 
         let bounced = try await h.events().filter { $0.event == .bounced }
-        #expect(bounced.compactMap(\.recipient).sorted() == ["a@d.test", "b@d.test", "e@d.test", "g@d.test", "h@d.test"],
-                "one bounced event per recipient")
-        #expect(bounced.allSatisfy {
-            $0.reply == "550 5.0.0 Bounced by operator" && $0.node == "operator" && $0.sender == "app@example.com"
-                && $0.messageID == "<m@x>" && $0.domain == "d.test" && $0.acceptedAt != nil && $0.event.isFinal
-        })
+        #expect(
+            bounced.compactMap(\.recipient).sorted() == ["a@d.test", "b@d.test", "e@d.test", "g@d.test", "h@d.test"],
+            "one bounced event per recipient")
+        #expect(
+            bounced.allSatisfy {
+                $0.reply == "550 5.0.0 Bounced by operator" && $0.node == "operator" && $0.sender == "app@example.com"
+                    && $0.messageID == "<m@x>" && $0.domain == "d.test" && $0.acceptedAt != nil && $0.event.isFinal
+            })
         #expect(bounced.filter { $0.queueID == deferred.rawValue }.map(\.attempt) == [1, 1])
         #expect(bounced.filter { $0.queueID == single.rawValue }.map(\.attempt) == [0])
 
@@ -322,8 +346,9 @@ struct QueueAdminTests {
         #expect(try await h.int("ZCARD", ["hk:deferred"]) == 0)
 
         // The worker holding its entry settles it as usual; other.test is untouched.
-        let acked = try await h.queue.complete(pool: "default", consumer: "w1", domain: "d.test",
-                                               outcomes: [WorkOutcome(item: claimed.items[0], finalCount: 1, retry: nil, events: [])])
+        let acked = try await h.queue.complete(
+            pool: "default", consumer: "w1", domain: "d.test",
+            outcomes: [WorkOutcome(item: claimed.items[0], finalCount: 1, retry: nil, events: [])])
         #expect(acked == 1)
         #expect(try await h.claimBatch(domain: "other.test").items.map(\.recipients) == [["c@other.test"]])
         await h.shutdown()
@@ -368,7 +393,8 @@ struct QueueAdminTests {
     /// The events' `accepted_at` is formatted in Lua; it must match `WallClock.iso8601` across
     /// leap days, century rules and the end of a year.
     @Test(arguments: [
-        Int64(0), 951_782_400_000, 951_868_799_999, 1_709_164_800_123, 1_735_689_599_999, 4_107_542_399_999, 4_107_542_400_000, 1_764_374_400_000,
+        Int64(0), 951_782_400_000, 951_868_799_999, 1_709_164_800_123, 1_735_689_599_999, 4_107_542_399_999, 4_107_542_400_000,
+        1_764_374_400_000,
     ])
     func eventTimesFromLuaMatchClockISO8601(acceptedAt: Int64) async throws {
         let h = try await Harness()

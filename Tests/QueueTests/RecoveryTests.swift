@@ -9,15 +9,17 @@ struct RecoveryTests {
     typealias Harness = MessageQueueTests.Harness
 
     func claim(_ h: Harness, consumer: String, batch: Int, claimTimeout: Duration, connections: Int = 0) async throws -> ClaimResult {
-        try await h.queue.claim(pool: "default", domain: "one.test", site: "site", consumer: consumer, batchSize: batch,
-                                claimTimeout: claimTimeout, siteRate: nil, candidates: [MessageQueueTests.ip("ip1", connections: connections)])
+        try await h.queue.claim(
+            pool: "default", domain: "one.test", site: "site", consumer: consumer, batchSize: batch,
+            claimTimeout: claimTimeout, siteRate: nil, candidates: [MessageQueueTests.ip("ip1", connections: connections)])
     }
 
     @Test func aDeadWorkersBacklogIsTakenOverBatchAfterBatchWithoutWaiting() async throws {
         let h = try await Harness()
         for i in 0..<30 { try await h.enqueue(["r\(i)@one.test"]) }
         guard case .batch(let dead) = try await claim(h, consumer: "dead", batch: 30, claimTimeout: .seconds(1)) else {
-            Issue.record("expected a batch"); return
+            Issue.record("expected a batch")
+            return
         }
         #expect(dead.items.count == 30)
         try await Task.sleep(for: .milliseconds(1100))
@@ -26,7 +28,8 @@ struct RecoveryTests {
         var taken: [Int] = []
         for _ in 0..<3 {
             guard case .batch(let batch) = try await claim(h, consumer: "alive", batch: 10, claimTimeout: .seconds(1)) else {
-                taken.append(0); continue
+                taken.append(0)
+                continue
             }
             taken.append(batch.takenOver)
         }
@@ -37,18 +40,23 @@ struct RecoveryTests {
     @Test func aRestartedWorkerTakesBackItsClaimsAndLeasesAtOnce() async throws {
         let h = try await Harness()
         for i in 0..<5 { try await h.enqueue(["r\(i)@one.test"]) }
-        guard case .batch(let crashed) = try await claim(h, consumer: "node/0", batch: 10, claimTimeout: .seconds(300), connections: 1) else {
-            Issue.record("expected a batch"); return
+        guard case .batch(let crashed) = try await claim(h, consumer: "node/0", batch: 10, claimTimeout: .seconds(300), connections: 1)
+        else {
+            Issue.record("expected a batch")
+            return
         }
         #expect(crashed.items.count == 5)
         // The crashed run's lease still fills the one connection allowed.
-        guard case .wait(_, .connections) = try await claim(h, consumer: "node/0", batch: 10, claimTimeout: .seconds(300), connections: 1) else {
-            Issue.record("expected a wait for the connection"); return
+        guard case .wait(_, .connections) = try await claim(h, consumer: "node/0", batch: 10, claimTimeout: .seconds(300), connections: 1)
+        else {
+            Issue.record("expected a wait for the connection")
+            return
         }
         let recovery = try await h.queue.recoverClaims(consumer: "node/0", pools: ["default"])
         #expect(recovery == MessageQueue.Recovery(entries: 5, leases: 1))
         guard case .batch(let again) = try await claim(h, consumer: "node/0", batch: 10, claimTimeout: .seconds(300), connections: 1) else {
-            Issue.record("the restarted worker should get its claims back at once"); return
+            Issue.record("the restarted worker should get its claims back at once")
+            return
         }
         #expect(Set(again.items.map(\.entryID)) == Set(crashed.items.map(\.entryID)))
         #expect(again.takenOver == 5)
@@ -62,7 +70,8 @@ struct RecoveryTests {
         let q = h.queue
         #expect(try await q.acquireIdentity("n/0", token: "A", lease: .seconds(10)) == .acquired)
         guard case .held(by: "A", let remaining) = try await q.acquireIdentity("n/0", token: "B", lease: .seconds(10)) else {
-            Issue.record("a second process must not get a held identity"); return
+            Issue.record("a second process must not get a held identity")
+            return
         }
         #expect(remaining > 0 && remaining <= 10_000)
         // Only when B proved A dead does it take over; A then finds it lost.

@@ -30,8 +30,9 @@ struct RedisACLTests {
 
     /// `QueueKeys.swift`'s members: a key added there without a sample here fails.
     @Test func everyKeyOfQueueKeysHasASample() throws {
-        let source = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Sources/Queue/QueueKeys.swift"), encoding: .utf8)
+        let source = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../Sources/Queue/QueueKeys.swift"), encoding: .utf8)
         let members = source.components(separatedBy: "\n").filter {
             let line = $0.trimmingCharacters(in: .whitespaces)
             return (line.hasPrefix("public func ") || line.hasPrefix("public var ")) && line.contains("prefix +")
@@ -61,15 +62,18 @@ struct RedisACLTests {
     @Test func everyKeyIsReachableByARelayRole() {
         let keys = Self.sampleKeys()
         for key in keys {
-            #expect(Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key),
-                    "no relay role may touch hk:\(key): add its pattern to RedisACL")
+            #expect(
+                Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key),
+                "no relay role may touch hk:\(key): add its pattern to RedisACL")
             #expect(Self.covers(RedisACL.admin, key))
         }
     }
 
     @Test func theWorkerReachesNoSecret() {
-        for key in ["domain:example.com", "domains", "acct:tenant", "acct:tenant:apikeys", "apikey:abc", "accounts", "tmp:x",
-                    "authfail:user:x"] {
+        for key in [
+            "domain:example.com", "domains", "acct:tenant", "acct:tenant:apikeys", "apikey:abc", "accounts", "tmp:x",
+            "authfail:user:x",
+        ] {
             #expect(!Self.covers(RedisACL.worker, key), "worker may touch hk:\(key)")
         }
         #expect(Self.covers(RedisACL.worker, "acct:tenant:paused"))

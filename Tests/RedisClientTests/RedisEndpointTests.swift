@@ -17,7 +17,10 @@ import Testing
         ("redis://:@host", RedisEndpoint(host: "host", password: "")),
         ("redis://[::1]:6390/2", RedisEndpoint(host: "::1", port: 6390, database: 2)),
         ("redis://[::1]", RedisEndpoint(host: "::1")),
-        ("rediss://worker:s3cret@10.0.0.11:6380", RedisEndpoint(host: "10.0.0.11", port: 6380, username: "worker", password: "s3cret", usesTLS: true)),
+        (
+            "rediss://worker:s3cret@10.0.0.11:6380",
+            RedisEndpoint(host: "10.0.0.11", port: 6380, username: "worker", password: "s3cret", usesTLS: true)
+        ),
         ("REDISS://redis.internal", RedisEndpoint(host: "redis.internal", usesTLS: true)),
         // A password with '/', '?' or '#' left unencoded is still the password.
         ("redis://:a/b?c#d@host/1", RedisEndpoint(host: "host", password: "a/b?c#d", database: 1)),

@@ -22,16 +22,19 @@ import Testing
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-tls-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for name in ["ca", "other-ca"] {
-                try openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                            "-keyout", path("\(name)-key.pem"), "-out", path("\(name).pem"), "-days", "2", "-subj", "/CN=\(name)",
-                            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+                try openssl(
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", path("\(name)-key.pem"), "-out", path("\(name).pem"), "-days", "2", "-subj", "/CN=\(name)",
+                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
             }
             for (name, san) in [("server", "DNS:redis.test,IP:127.0.0.1"), ("client", "DNS:client.test")] {
                 try "subjectAltName=\(san)\n".write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
-                try openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                            "-keyout", path("\(name)-key.pem"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)")
-                try openssl("x509", "-req", "-in", path("\(name).csr"), "-CA", path("ca.pem"), "-CAkey", path("ca-key.pem"),
-                            "-CAcreateserial", "-out", path("\(name).pem"), "-days", "2", "-extfile", path("\(name).ext"))
+                try openssl(
+                    "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", path("\(name)-key.pem"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)")
+                try openssl(
+                    "x509", "-req", "-in", path("\(name).csr"), "-CA", path("ca.pem"), "-CAkey", path("ca-key.pem"),
+                    "-CAcreateserial", "-out", path("\(name).pem"), "-days", "2", "-extfile", path("\(name).ext"))
             }
         }
 
@@ -63,8 +66,9 @@ import Testing
     }
 
     static func connect(port: Int, host: String = "127.0.0.1", tls: RedisTLS) async throws -> RedisConnection {
-        try await RedisConnection.connect(to: RedisEndpoint(url: "rediss://:tls-secret@\(host):\(port)"), tls: tls,
-                                          eventLoop: TestSupport.group.next(), logger: .quiet)
+        try await RedisConnection.connect(
+            to: RedisEndpoint(url: "rediss://:tls-secret@\(host):\(port)"), tls: tls,
+            eventLoop: TestSupport.group.next(), logger: .quiet)
     }
 
     @Test func talksOverTLSWithTheServerCheckedAgainstTheCAFile() async throws {
@@ -112,7 +116,8 @@ import Testing
             try await Self.connect(port: port, host: "127.0.0.2", tls: RedisTLS(caFile: certificates.ca))
         }
         #expect(wrongAddress?.description.contains("TLS handshake") == true, "\(String(describing: wrongAddress))")
-        let rightName = try await Self.connect(port: port, host: "127.0.0.2", tls: RedisTLS(caFile: certificates.ca, serverName: "redis.test"))
+        let rightName = try await Self.connect(
+            port: port, host: "127.0.0.2", tls: RedisTLS(caFile: certificates.ca, serverName: "redis.test"))
         #expect(try await rightName.send(RedisCommand("PING")) == .simpleString("PONG"))
         await rightName.close()
 
@@ -124,8 +129,9 @@ import Testing
 
         // rediss:// without TLS settings is refused before anything is sent.
         let none = await #expect(throws: RedisError.self) {
-            try await RedisConnection.connect(to: RedisEndpoint(url: "rediss://127.0.0.1:\(port)"),
-                                              eventLoop: TestSupport.group.next(), logger: .quiet)
+            try await RedisConnection.connect(
+                to: RedisEndpoint(url: "rediss://127.0.0.1:\(port)"),
+                eventLoop: TestSupport.group.next(), logger: .quiet)
         }
         #expect(none?.description.contains("needs TLS settings") == true)
     }

@@ -1,5 +1,5 @@
-import HikyakuTestSupport
 import Foundation
+import HikyakuTestSupport
 import Logging
 import NIOCore
 import NIOPosix

@@ -4,8 +4,9 @@ import Testing
 
 struct DeliveryEventJSONTests {
     static func sample() -> DeliveryEvent {
-        var event = DeliveryEvent(event: .deferred, time: "2026-11-29T01:02:03.456Z", queueID: "01ABC",
-                                  messageID: "<a\"b\\c@x>", sender: "app@example.com")
+        var event = DeliveryEvent(
+            event: .deferred, time: "2026-11-29T01:02:03.456Z", queueID: "01ABC",
+            messageID: "<a\"b\\c@x>", sender: "app@example.com")
         event.recipient = "ü@example.net"
         event.recipients = ["a@x", "b\n@y"]
         event.domain = "example.net"

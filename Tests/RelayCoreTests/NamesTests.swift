@@ -39,8 +39,17 @@ struct NamesTests {
         event.egressIP = "192.0.2.1"
         let json = try JSONEncoder().encode(event)
         let text = String(decoding: json, as: UTF8.self)
-        #expect(text.contains("\"site\":\"gmail\"") && text.contains("\"egress_ip\":\"192.0.2.1\"") && text.contains("\"domain\":\"example.net\""))
+        #expect(
+            text.contains("\"site\":\"gmail\"") && text.contains("\"egress_ip\":\"192.0.2.1\"")
+                && text.contains("\"domain\":\"example.net\""))
         #expect(try JSONDecoder().decode(DeliveryEvent.self, from: json) == event)
-        #expect(String(decoding: event.jsonBytes(), as: UTF8.self) == String(decoding: try { let e = JSONEncoder(); e.outputFormatting = .sortedKeys; return try e.encode(event) }(), as: UTF8.self))
+        #expect(
+            String(decoding: event.jsonBytes(), as: UTF8.self)
+                == String(
+                    decoding: try {
+                        let e = JSONEncoder()
+                        e.outputFormatting = .sortedKeys
+                        return try e.encode(event)
+                    }(), as: UTF8.self))
     }
 }

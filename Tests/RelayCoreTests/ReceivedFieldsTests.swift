@@ -5,7 +5,8 @@ struct ReceivedFieldsTests {
     func count(_ text: String) -> Int { ReceivedFields.count(inHeaderOf: Array(text.utf8)) }
 
     @Test func countsFieldsInTheHeaderSectionOnly() {
-        let message = "Received: from a by b; date\r\n\tfolded received: no\r\nRECEIVED: x\r\nreceived : obsolete form\r\n"
+        let message =
+            "Received: from a by b; date\r\n\tfolded received: no\r\nRECEIVED: x\r\nreceived : obsolete form\r\n"
             + "X-Received: no\r\nReceivedX: no\r\nSubject: Received: no\r\n\r\nReceived: in the body\r\n"
         #expect(count(message) == 3)
     }

@@ -3,6 +3,7 @@ import NIOEmbedded
 import NIOSSL
 import SMTPProtocol
 import Testing
+
 @testable import SMTPClient
 
 /// ``SMTPClientConnection`` on `NIOAsyncTestingChannel`: the test plays the server, reading
@@ -37,9 +38,12 @@ import Testing
         // Split across reads, in the middle of a line and of a multiline reply.
         try await channel.writeInbound(ByteBuffer(string: "250 2.1.0 Ok\r\n550-5.1.1 no"))
         try await channel.writeInbound(ByteBuffer(string: " such user\r\n550 5.1.1 bye\r\n354 go\r\n"))
-        #expect(try await replies.value == [SMTPReply(250, "2.1.0", "Ok"),
-                                      SMTPReply(code: 550, enhancedStatus: EnhancedStatusCode(5, 1, 1), lines: ["no such user", "bye"]),
-                                      SMTPReply(354, nil, "go")])
+        #expect(
+            try await replies.value == [
+                SMTPReply(250, "2.1.0", "Ok"),
+                SMTPReply(code: 550, enhancedStatus: EnhancedStatusCode(5, 1, 1), lines: ["no such user", "bye"]),
+                SMTPReply(354, nil, "go"),
+            ])
     }
 
     @Test func contentIsDotStuffedAndEnded() async throws {
@@ -104,7 +108,8 @@ import Testing
 
     @Test func aFloodOfUnsolicitedRepliesCloses() async throws {
         let (_, channel) = try await connection()
-        try? await channel.writeInbound(ByteBuffer(string: String(repeating: "250 Ok\r\n", count: SMTPReplyHandler.maxUnclaimedReplies + 1)))
+        try? await channel.writeInbound(
+            ByteBuffer(string: String(repeating: "250 Ok\r\n", count: SMTPReplyHandler.maxUnclaimedReplies + 1)))
         #expect(try await !channel.isActive)
     }
 

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import SMTPProtocol
 import Testing
+
 @testable import SMTPClient
 
 /// ``SMTPClientConnection/perform(_:body:on:)``: the state machine's actions carried out on
@@ -28,12 +29,14 @@ import Testing
         try await channel.connect(to: Self.remote)
         let connection = try await SMTPClientConnection.wrapping(channel, remoteAddress: Self.remote, commandTimeout: .seconds(30))
         try await channel.writeInbound(ByteBuffer(string: "220 mx ESMTP\r\n"))
-        async let writes = Self.serve(channel, [
-            "250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
-            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 no\r\n354 go\r\n",
-            "250 2.0.0 queued\r\n",
-            "221 2.0.0 bye\r\n",
-        ])
+        async let writes = Self.serve(
+            channel,
+            [
+                "250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+                "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 no\r\n354 go\r\n",
+                "250 2.0.0 queued\r\n",
+                "221 2.0.0 bye\r\n",
+            ])
         var machine = SMTPClientStateMachine(configuration: .init(heloName: "relay"))
         var action = try await connection.perform(.awaitReply, on: &machine)
         action = try await connection.perform(action, on: &machine)
@@ -45,16 +48,20 @@ import Testing
         while case .send = action { action = try await connection.perform(action, body: body, on: &machine) }
         #expect(action == .sendBody)
         action = try await connection.perform(action, body: body, on: &machine)
-        guard case .transactionComplete(let outcome) = action else { Issue.record("\(action)"); return }
+        guard case .transactionComplete(let outcome) = action else {
+            Issue.record("\(action)")
+            return
+        }
         #expect(outcome.recipients.map(\.reply.code) == [250, 550])
         action = try await connection.perform(machine.quit(), on: &machine)
         #expect(action == .close)
-        #expect(try await writes == [
-            "EHLO relay\r\n",
-            "MAIL FROM:<a@example.com> BODY=8BITMIME\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
-            "hi\r\n.\r\n",
-            "QUIT\r\n",
-        ])
+        #expect(
+            try await writes == [
+                "EHLO relay\r\n",
+                "MAIL FROM:<a@example.com> BODY=8BITMIME\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+                "hi\r\n.\r\n",
+                "QUIT\r\n",
+            ])
     }
 
     @Test func aLostRSETStillGivesTheOutcome() async throws {
@@ -69,7 +76,10 @@ import Testing
         action = try await connection.perform(action, on: &machine)
         #expect(action == .send([.rset]))
         action = try await connection.perform(action, on: &machine)
-        guard case .transactionComplete(let outcome) = action else { Issue.record("\(action)"); return }
+        guard case .transactionComplete(let outcome) = action else {
+            Issue.record("\(action)")
+            return
+        }
         #expect(outcome.recipients.map(\.stage) == [.mail])
         #expect(try await writes.count == 3)
         // The connection is gone: the next transaction fails at its first write.

@@ -1,5 +1,5 @@
-import SMTPServer
 import NIOCore
+import SMTPServer
 import Testing
 
 /// The slow-client rules on a clock given as a parameter: no test sleeps.

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Secrets
 import Testing
+
+@testable import Secrets
 
 @Suite struct SecretKeyringTests {
     static func keyring(_ count: Int) throws -> SecretKeyring {
@@ -106,8 +107,10 @@ import Testing
     @Test func malformedKeyFilesAreRefusedWithTheLine() throws {
         let good = "key 0011aabb \(Base64.encode([UInt8](repeating: 7, count: 32)))"
         #expect(try SecretKeyFile.parse("# c\n\n\(good)\n", path: "f").keys.count == 1)
-        for bad in ["", "# only a comment\n", "key 0011aabb c2hvcnQ=\n", "key XYZ \(Base64.encode([UInt8](repeating: 7, count: 32)))\n",
-                    "\(good)\n\(good)\n", "secret 0011aabb AAAA\n"] {
+        for bad in [
+            "", "# only a comment\n", "key 0011aabb c2hvcnQ=\n", "key XYZ \(Base64.encode([UInt8](repeating: 7, count: 32)))\n",
+            "\(good)\n\(good)\n", "secret 0011aabb AAAA\n",
+        ] {
             #expect(throws: SecretsError.self) { try SecretKeyFile.parse(bad, path: "f") }
         }
     }

@@ -39,8 +39,10 @@ public struct NodeIdentity: Sendable, CustomStringConvertible {
         }
     }
 
-    static func acquireOnce(nodeName: String, token: String, queue: MessageQueue, lease: Duration,
-                            system: ProcessTable = .live, logger: Logger) async throws -> NodeIdentity {
+    static func acquireOnce(
+        nodeName: String, token: String, queue: MessageQueue, lease: Duration,
+        system: ProcessTable = .live, logger: Logger
+    ) async throws -> NodeIdentity {
         for slot in 0..<maximumSlots {
             let name = "\(nodeName)/\(slot)"
             var deadHolder: String? = nil
@@ -67,7 +69,9 @@ public struct NodeIdentity: Sendable, CustomStringConvertible {
                         // Held from another machine or PID namespace: a live holder renews
                         // within a third of its lease; a dead one's lease lapses.
                         if lastSeen == nil {
-                            logger.notice("worker identity \(name) is held by a process elsewhere; waiting up to \(remaining) ms to see whether it is alive")
+                            logger.notice(
+                                "worker identity \(name) is held by a process elsewhere; waiting up to \(remaining) ms to see whether it is alive"
+                            )
                         }
                         lastSeen = (holder, remaining)
                         try await Task.sleep(for: .milliseconds(min(max(remaining, 50), 500)))
@@ -106,7 +110,9 @@ extension NodeIdentity {
                     case .retaken:
                         logger.warning("the lease on worker identity \(identity.name) had lapsed (Redis out of reach?) and was taken again")
                     case .lost:
-                        logger.critical("worker identity \(identity.name) is now held by another process; stopping so two processes never deliver under one name")
+                        logger.critical(
+                            "worker identity \(identity.name) is now held by another process; stopping so two processes never deliver under one name"
+                        )
                         throw NodeIdentityError(message: "worker identity \(identity.name) was taken by another process")
                     }
                 } catch let error as QueueError {

@@ -38,15 +38,16 @@ struct ProcessToken: Sendable, Equatable {
     /// This process.
     static func current(system: ProcessTable = .live) -> ProcessToken {
         let pid = system.currentPID()
-        return ProcessToken(bootID: system.bootID() ?? "-", pidNamespace: system.pidNamespace() ?? "-", pid: pid,
-                            startTime: system.startTime(pid) ?? "-",
-                            nonce: String(UInt64.random(in: 0...UInt64.max), radix: 36))
+        return ProcessToken(
+            bootID: system.bootID() ?? "-", pidNamespace: system.pidNamespace() ?? "-", pid: pid,
+            startTime: system.startTime(pid) ?? "-",
+            nonce: String(UInt64.random(in: 0...UInt64.max), radix: 36))
     }
 
     /// Whether the process `holder` names is alive, as seen from `system`.
     static func liveness(of holder: String, system: ProcessTable = .live) -> Liveness {
         guard let token = ProcessToken(text: holder), token.bootID != "-", token.pidNamespace != "-",
-              token.bootID == system.bootID(), token.pidNamespace == system.pidNamespace()
+            token.bootID == system.bootID(), token.pidNamespace == system.pidNamespace()
         else { return .unknown }
         guard let start = system.startTime(token.pid) else { return .dead }
         return start == token.startTime ? .alive : .dead

@@ -11,8 +11,10 @@
 enum RegistrableDomain {
     /// Second-level labels under two-letter country codes that are public suffixes in
     /// most ccTLDs (`co.jp`, `ne.jp`, `or.jp`, `ac.uk`, `com.au`, `gov.br`, …).
-    static let secondLevels: Set<String> = ["co", "ne", "or", "ac", "ad", "go", "ed", "gr", "lg",
-                                             "com", "net", "org", "gov", "edu"]
+    static let secondLevels: Set<String> = [
+        "co", "ne", "or", "ac", "ad", "go", "ed", "gr", "lg",
+        "com", "net", "org", "gov", "edu",
+    ]
 
     /// The registrable domain of `host` (lower-cased, without a trailing dot).
     static func of(_ host: String) -> String {

@@ -31,9 +31,10 @@ public enum SitePresets {
     /// connections follow what established MTAs ship for Google (KumoMTA's shaping:
     /// 50 per connection, 5 connections), and the rate is a conservative starting
     /// point — adjust from your own deferral rates (`421 4.7.28` means too fast).
-    public static let gmail = preset("gmail", mx: ["*.google.com", "*.googlemail.com"],
-                                     connections: 5, perConnection: 50, rate: "60/min burst 10",
-                                     connectionRate: "20/min", tls: true)
+    public static let gmail = preset(
+        "gmail", mx: ["*.google.com", "*.googlemail.com"],
+        connections: 5, perConnection: 50, rate: "60/min burst 10",
+        connectionRate: "20/min", tls: true)
 
     /// Yahoo and AOL (`mta5.am0.yahoodns.net`, `mx-aol.mail.gm0.yahoodns.net`).
     ///
@@ -42,17 +43,19 @@ public enum SitePresets {
     /// gave to KumoMTA for its shipped shaping. The rate is a conservative starting
     /// point; Yahoo answers `421 4.7.0 [TSS04]` when it wants less (a built-in rule
     /// pauses the IP).
-    public static let yahoo = preset("yahoo", mx: ["*.yahoodns.net"],
-                                     connections: 5, perConnection: 20, rate: "40/min burst 5",
-                                     connectionRate: "20/min", tls: false)
+    public static let yahoo = preset(
+        "yahoo", mx: ["*.yahoodns.net"],
+        connections: 5, perConnection: 20, rate: "40/min burst 5",
+        connectionRate: "20/min", tls: false)
 
     /// Yahoo! JAPAN mail (`mx.mail.yahoo.co.jp`), a separate service from Yahoo Inc.
     ///
     /// No published numbers: a conservative starting point; adjust from your own
     /// deferral rates.
-    public static let yahooJapan = preset("yahoo-japan", mx: ["*.mail.yahoo.co.jp", "*.yahoo.co.jp"],
-                                          connections: 3, perConnection: 20, rate: "30/min burst 5",
-                                          connectionRate: "10/min", tls: false)
+    public static let yahooJapan = preset(
+        "yahoo-japan", mx: ["*.mail.yahoo.co.jp", "*.yahoo.co.jp"],
+        connections: 3, perConnection: 20, rate: "30/min burst 5",
+        connectionRate: "10/min", tls: false)
 
     /// Outlook.com, Hotmail and Microsoft 365 (`*.mail.protection.outlook.com`,
     /// `*.olc.protection.outlook.com`, and the DANE-enabled `*.mx.microsoft`).
@@ -61,9 +64,10 @@ public enum SitePresets {
     /// no numbers; 50 messages per connection and few connections follow what
     /// established MTAs ship (KumoMTA: 50 per connection, 5 connections). The rate is a
     /// conservative starting point; `451 4.7.500–4.7.699` ("Server busy") means too fast.
-    public static let outlook = preset("outlook", mx: ["*.protection.outlook.com", "*.outlook.com", "*.hotmail.com", "*.mx.microsoft"],
-                                       connections: 5, perConnection: 50, rate: "60/min burst 10",
-                                       connectionRate: "20/min", tls: false)
+    public static let outlook = preset(
+        "outlook", mx: ["*.protection.outlook.com", "*.outlook.com", "*.hotmail.com", "*.mx.microsoft"],
+        connections: 5, perConnection: 50, rate: "60/min burst 10",
+        connectionRate: "20/min", tls: false)
 
     /// iCloud Mail (`mx01.mail.icloud.com`), including me.com and mac.com.
     ///
@@ -71,9 +75,10 @@ public enum SitePresets {
     /// authentication and low complaint rates but publishes no numbers. Few messages per
     /// connection follows what established MTAs ship for iCloud (KumoMTA: 5); the rate is
     /// a conservative starting point; adjust from your own deferral rates.
-    public static let apple = preset("apple", mx: ["*.mail.icloud.com", "*.icloud.com"],
-                                     connections: 5, perConnection: 5, rate: "30/min burst 5",
-                                     connectionRate: "20/min", tls: false)
+    public static let apple = preset(
+        "apple", mx: ["*.mail.icloud.com", "*.icloud.com"],
+        connections: 5, perConnection: 5, rate: "30/min burst 5",
+        connectionRate: "20/min", tls: false)
 
     /// NTT docomo mobile mail (`@docomo.ne.jp`, MX `mfsmax.docomo.ne.jp`).
     ///
@@ -81,26 +86,29 @@ public enum SitePresets {
     /// ("too many …", "Please try again later") early; docomo publishes no numbers for
     /// senders. A conservative starting point with very few connections; adjust from
     /// your own deferral rates.
-    public static let docomo = preset("docomo", mx: ["*.docomo.ne.jp"],
-                                      connections: 2, perConnection: 10, rate: "20/min burst 2",
-                                      connectionRate: "6/min", tls: false)
+    public static let docomo = preset(
+        "docomo", mx: ["*.docomo.ne.jp"],
+        connections: 2, perConnection: 10, rate: "20/min burst 2",
+        connectionRate: "6/min", tls: false)
 
     /// KDDI au mobile mail (`@ezweb.ne.jp`, `@au.com`).
     ///
     /// Strict per-IP limits like the other Japanese carriers; no published numbers.
     /// A conservative starting point; adjust from your own deferral rates.
-    public static let au = preset("au", mx: ["*.ezweb.ne.jp", "*.au.com"],
-                                  connections: 2, perConnection: 10, rate: "20/min burst 2",
-                                  connectionRate: "6/min", tls: false)
+    public static let au = preset(
+        "au", mx: ["*.ezweb.ne.jp", "*.au.com"],
+        connections: 2, perConnection: 10, rate: "20/min burst 2",
+        connectionRate: "6/min", tls: false)
 
     /// SoftBank mobile mail (`@softbank.ne.jp`, `@i.softbank.jp`, the former
     /// `@*.vodafone.ne.jp`).
     ///
     /// Strict per-IP limits like the other Japanese carriers; no published numbers.
     /// A conservative starting point; adjust from your own deferral rates.
-    public static let softbank = preset("softbank", mx: ["*.softbank.ne.jp", "*.vodafone.ne.jp", "*.softbank.jp"],
-                                        connections: 2, perConnection: 10, rate: "20/min burst 2",
-                                        connectionRate: "6/min", tls: false)
+    public static let softbank = preset(
+        "softbank", mx: ["*.softbank.ne.jp", "*.vodafone.ne.jp", "*.softbank.jp"],
+        connections: 2, perConnection: 10, rate: "20/min burst 2",
+        connectionRate: "6/min", tls: false)
 
     /// Every preset, in the order their MX patterns are tried.
     public static let all: [SiteSettings] = [gmail, yahoo, yahooJapan, outlook, apple, docomo, au, softbank]
@@ -110,13 +118,17 @@ public enum SitePresets {
         all.first { $0.name == name }
     }
 
-    private static func preset(_ name: String, mx: [String], connections: Int, perConnection: Int,
-                               rate: String, connectionRate: String, tls: Bool) -> SiteSettings {
+    private static func preset(
+        _ name: String, mx: [String], connections: Int, perConnection: Int,
+        rate: String, connectionRate: String, tls: Bool
+    ) -> SiteSettings {
         guard let ratePerIP = Rate(parsing: rate), let connectionRatePerIP = Rate(parsing: connectionRate) else {
             preconditionFailure("preset \(name): invalid rate literal")
         }
-        return SiteSettings(name: name, mx: mx, shaping: ShapingSettings(
-            maxConnectionsPerIP: connections, maxMessagesPerConnection: perConnection,
-            ratePerIP: ratePerIP, connectionRatePerIP: connectionRatePerIP, tlsRequired: tls))
+        return SiteSettings(
+            name: name, mx: mx,
+            shaping: ShapingSettings(
+                maxConnectionsPerIP: connections, maxMessagesPerConnection: perConnection,
+                ratePerIP: ratePerIP, connectionRatePerIP: connectionRatePerIP, tlsRequired: tls))
     }
 }

@@ -30,13 +30,17 @@ public struct SiteResolver: Sendable {
             let preset = site.preset.flatMap(SitePresets.named)
             let mx = site.mx.isEmpty ? preset?.mx ?? [] : site.mx
             let shaping = preset.map { site.shaping.over($0.shaping) } ?? site.shaping
-            candidates.append(Candidate(site: ResolvedSite(name: SiteName(rawValue: SiteResolver.safeName(site.name)), shaping: shaping.over(fallback)),
-                                        patterns: mx.map(MXPattern.init)))
+            candidates.append(
+                Candidate(
+                    site: ResolvedSite(name: SiteName(rawValue: SiteResolver.safeName(site.name)), shaping: shaping.over(fallback)),
+                    patterns: mx.map(MXPattern.init)))
         }
         let configured = Set(settings.sites.map(\.name))
         for preset in SitePresets.all where !configured.contains(preset.name) {
-            candidates.append(Candidate(site: ResolvedSite(name: SiteName(rawValue: preset.name), shaping: preset.shaping.over(fallback)),
-                                        patterns: preset.mx.map(MXPattern.init)))
+            candidates.append(
+                Candidate(
+                    site: ResolvedSite(name: SiteName(rawValue: preset.name), shaping: preset.shaping.over(fallback)),
+                    patterns: preset.mx.map(MXPattern.init)))
         }
         self.candidates = candidates
         self.fallback = fallback

@@ -6,8 +6,9 @@ enum SPFCheck {
         let (records, answer) = try SPFEvaluator.records(at: domain, dns: dns)
         let ips = Self.unique(egress.map(\.ip))
         func fail(_ finding: String, fix: Bool = true, existing: [String] = records, adding: [IPAddress] = ips) -> CheckResult {
-            CheckResult(name: "spf", status: .fail, finding: finding,
-                        fix: fix ? RecordFix(name: domain, type: "TXT", value: Self.suggestedRecord(existing: existing, adding: adding)) : nil)
+            CheckResult(
+                name: "spf", status: .fail, finding: finding,
+                fix: fix ? RecordFix(name: domain, type: "TXT", value: Self.suggestedRecord(existing: existing, adding: adding)) : nil)
         }
         if let failure = answer.failure {
             return fail("TXT lookup of \(domain) failed: \(failure)", fix: false)
@@ -61,8 +62,9 @@ enum SPFCheck {
         if !temporary.isEmpty {
             return fail(temporary.joined(separator: "; "), fix: false)
         }
-        return CheckResult(name: "spf", status: .pass,
-                           finding: "authorises \(authorised.joined(separator: ", ")); \(lookups) of \(SPFEvaluator.lookupLimit) DNS lookups" + macroNote)
+        return CheckResult(
+            name: "spf", status: .pass,
+            finding: "authorises \(authorised.joined(separator: ", ")); \(lookups) of \(SPFEvaluator.lookupLimit) DNS lookups" + macroNote)
     }
 
     /// The record to publish: `ip4:`/`ip6:` terms for `ips` first (they match without a

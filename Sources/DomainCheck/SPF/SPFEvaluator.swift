@@ -38,12 +38,14 @@ struct SPFEvaluator {
     static func checkHost(_ ip: IPAddress, domain: String, dns: DNSSnapshot) throws(DNSSnapshot.Missing) -> SPFOutcome {
         var evaluator = SPFEvaluator(dns: dns)
         let step = try evaluator.evaluate(ip, domain: DNSSnapshot.normalized(domain), chain: [])
-        return SPFOutcome(result: step.result, decidedBy: step.decidedBy, reason: step.reason,
-                          lookups: evaluator.lookups, unevaluated: evaluator.unevaluated)
+        return SPFOutcome(
+            result: step.result, decidedBy: step.decidedBy, reason: step.reason,
+            lookups: evaluator.lookups, unevaluated: evaluator.unevaluated)
     }
 
     /// The SPF records among the TXT records at `domain` (RFC 7208 §4.5), or the answer's failure.
-    static func records(at domain: String, dns: DNSSnapshot) throws(DNSSnapshot.Missing) -> (records: [String], answer: DNSSnapshot.Answer) {
+    static func records(at domain: String, dns: DNSSnapshot) throws(DNSSnapshot.Missing) -> (records: [String], answer: DNSSnapshot.Answer)
+    {
         let answer = try dns.answer(domain, .txt)
         return (answer.texts.filter(SPFRecord.isSPF), answer)
     }
@@ -110,7 +112,9 @@ struct SPFEvaluator {
         case stop(Step)
     }
 
-    private mutating func matches(_ mechanism: SPFRecord.Mechanism, ip: IPAddress, domain: String, chain: [String]) throws(DNSSnapshot.Missing) -> Match {
+    private mutating func matches(
+        _ mechanism: SPFRecord.Mechanism, ip: IPAddress, domain: String, chain: [String]
+    ) throws(DNSSnapshot.Missing) -> Match {
         switch mechanism {
         case .all:
             return .match(nil)
@@ -138,7 +142,9 @@ struct SPFEvaluator {
             if let stop = self.checkVoid(answer, name: name) { return .stop(stop) }
             let hosts = answer.exchanges.filter { !$0.isNullMX }
             if hosts.count > Self.mxHostLimit {
-                return .stop(Step(result: .permerror, reason: "mx of \(name) names \(hosts.count) hosts, over \(Self.mxHostLimit) (RFC 7208 §4.6.4)"))
+                return .stop(
+                    Step(result: .permerror, reason: "mx of \(name) names \(hosts.count) hosts, over \(Self.mxHostLimit) (RFC 7208 §4.6.4)")
+                )
             }
             for host in hosts {
                 let addresses = try self.dns.answer(host.exchange, ip.isIPv4 ? .a : .aaaa)

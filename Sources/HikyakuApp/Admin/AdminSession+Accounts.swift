@@ -30,8 +30,9 @@ extension AdminSession {
         guard let account = try await store.account(named: name) else { return nil }
         let usage = try await store.quotaUsage(name)
         let bounces = try await store.bounceStatistics(name)
-        return AccountUsage(account: account, recipientsThisHour: usage.hour, recipientsToday: usage.day,
-                            delivered: bounces.delivered, bounced: bounces.bounced)
+        return AccountUsage(
+            account: account, recipientsThisHour: usage.hour, recipientsToday: usage.day,
+            delivered: bounces.delivered, bounced: bounces.bounced)
     }
 
     /// Reads the account, lets `change` edit it and stores it; returns what was stored.
@@ -63,7 +64,8 @@ extension AdminSession {
         func random(_ count: Int) -> String { String((0..<count).map { _ in hex[Int(rng.next(upperBound: UInt64(16)))] }) }
         let id = random(8)
         let key = "hk_\(id)_\(random(48))"
-        let info = APIKeyInfo(account: account, id: id, label: label, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
+        let info = APIKeyInfo(
+            account: account, id: id, label: label, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
         try await accountStore.addAPIKey(info, hash: try Digest.sha256Hex(key))
         return (id, key)
     }

@@ -19,7 +19,8 @@ extension AdminSession {
     public func addDomain(_ name: String, selectorPrefix: String, sealing: DKIMSealing) async throws -> SendingDomain {
         let store = accountStore
         if try await store.domain(name) != nil {
-            throw OperatorError("\(name) already has keys; `hikyaku domain show \(name)` prints them, `hikyaku domain rotate \(name)` makes new ones")
+            throw OperatorError(
+                "\(name) already has keys; `hikyaku domain show \(name)` prints them, `hikyaku domain rotate \(name)` makes new ones")
         }
         var entry = SendingDomain(domain: name, keys: [], createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
         entry.keys = try Self.newKeys(for: entry, prefix: selectorPrefix, state: .active, sealing: sealing)
@@ -82,14 +83,18 @@ extension AdminSession {
             var changed = false
             for index in domain.keys.indices {
                 let entry = domain.keys[index]
-                if DKIMKeyStorage.isCurrent(entry, keyring: keyring) { current += 1; continue }
+                if DKIMKeyStorage.isCurrent(entry, keyring: keyring) {
+                    current += 1
+                    continue
+                }
                 let pem: String
                 do {
                     pem = try DKIMKeyStorage.pem(of: entry, domain: domain.domain) { try keyring.open($0, context: $1) }
                 } catch let error as SecretsError {
                     throw OperatorError("DKIM key \(entry.selector) of \(domain.domain): \(error.detail)")
                 }
-                domain.keys[index].storedPrivateKey = try DKIMKeyStorage.store(pem: pem, domain: domain.domain, selector: entry.selector, keyring: keyring)
+                domain.keys[index].storedPrivateKey = try DKIMKeyStorage.store(
+                    pem: pem, domain: domain.domain, selector: entry.selector, keyring: keyring)
                 resealed += 1
                 changed = true
             }
@@ -103,8 +108,10 @@ extension AdminSession {
 
     /// New keys for `domain`, one per algorithm, with selectors `<prefix><yyyymm>r` / `…e`
     /// (a letter more if taken), sealed as `sealing` says.
-    static func newKeys(for domain: SendingDomain, prefix: String, state: SendingDomain.DKIMKeyEntry.State,
-                        sealing: DKIMSealing) throws -> [SendingDomain.DKIMKeyEntry] {
+    static func newKeys(
+        for domain: SendingDomain, prefix: String, state: SendingDomain.DKIMKeyEntry.State,
+        sealing: DKIMSealing
+    ) throws -> [SendingDomain.DKIMKeyEntry] {
         let now = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
         let month = now.prefix(7).replacingOccurrences(of: "-", with: "")
         let taken = Set(domain.keys.map(\.selector))
@@ -117,8 +124,9 @@ extension AdminSession {
             let key = try DKIMPrivateKey.generate(algorithm)
             let selector = "\(prefix)\(month)\(round)\(suffix)"
             let stored = try DKIMKeyStorage.store(pem: key.pem, domain: domain.domain, selector: selector, keyring: sealing.keyring)
-            return SendingDomain.DKIMKeyEntry(selector: selector, algorithm: algorithm.rawValue,
-                                              storedPrivateKey: stored, dnsRecord: key.dnsRecord(), state: state, createdAt: now)
+            return SendingDomain.DKIMKeyEntry(
+                selector: selector, algorithm: algorithm.rawValue,
+                storedPrivateKey: stored, dnsRecord: key.dnsRecord(), state: state, createdAt: now)
         }
     }
 }

@@ -31,11 +31,14 @@ public struct AdminSession: Sendable {
 
     /// Runs `body` with a session on `configuration`'s Redis and closes the connection after.
     /// Configuration and queue errors come out as ``OperatorError``.
-    public static func run<T>(_ configuration: HikyakuConfiguration, logger: Logger,
-                              _ body: (AdminSession) async throws -> T) async throws -> T {
+    public static func run<T>(
+        _ configuration: HikyakuConfiguration, logger: Logger,
+        _ body: (AdminSession) async throws -> T
+    ) async throws -> T {
         let redis: RedisClient
         do {
-            redis = try HikyakuApplication.makeRedisClient(configuration.redis, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            redis = try HikyakuApplication.makeRedisClient(
+                configuration.redis, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         } catch let error as ConfigurationError {
             throw OperatorError(error.description)
         }

@@ -17,7 +17,8 @@ public struct DKIMSealing: Sendable {
     public static func forStoring(_ settings: SecretsSettings) throws -> DKIMSealing {
         guard settings.keyFile != nil else {
             if settings.required {
-                throw OperatorError("secrets.key_file is required (secrets.required is true); create one with `hikyaku secrets generate-key PATH`")
+                throw OperatorError(
+                    "secrets.key_file is required (secrets.required is true); create one with `hikyaku secrets generate-key PATH`")
             }
             return DKIMSealing(keyring: nil)
         }

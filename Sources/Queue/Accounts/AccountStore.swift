@@ -34,8 +34,9 @@ public struct AccountStore: Sendable {
         stored.paused = nil
         let json: Data
         do { json = try Self.encoder.encode(stored) } catch { throw .malformed("cannot encode account: \(error)") }
-        _ = try await redis.adminCall("hka_account_put", keys: [keys.account(account.name), keys.accounts, keys.accountsVersion],
-                                      [.string(account.name), .bytes(Array(json)), .string(mode)])
+        _ = try await redis.adminCall(
+            "hka_account_put", keys: [keys.account(account.name), keys.accounts, keys.accountsVersion],
+            [.string(account.name), .bytes(Array(json)), .string(mode)])
     }
 
     /// The account, with its pause state; nil if there is none of that name.
@@ -84,41 +85,54 @@ public struct AccountStore: Sendable {
     /// Removes an account. Mail it already sent stays queued and is delivered.
     @discardableResult
     public func delete(_ name: String) async throws(QueueError) -> Bool {
-        try await redis.adminCall("hka_account_delete",
-                                  keys: [keys.account(name), keys.accountPaused(name), keys.accountAPIKeys(name), keys.accounts,
-                                         keys.accountsVersion],
-                                  [.string(name), .string(keys.apiKeyStem)]).int == 1
+        try await redis.adminCall(
+            "hka_account_delete",
+            keys: [
+                keys.account(name), keys.accountPaused(name), keys.accountAPIKeys(name), keys.accounts,
+                keys.accountsVersion,
+            ],
+            [.string(name), .string(keys.apiKeyStem)]
+        ).int == 1
     }
 
     /// Pauses an account (its clients get `451 4.7.1` at MAIL) and records a `paused`
     /// event. Returns false if it was already paused.
     @discardableResult
     public func pause(_ name: String, reason: String) async throws(QueueError) -> Bool {
-        var event = DeliveryEvent(event: .paused, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
-                                  queueID: "", messageID: nil, sender: "")
+        var event = DeliveryEvent(
+            event: .paused, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
+            queueID: "", messageID: nil, sender: "")
         event.account = name
         event.reply = reason
         event.node = "operator"
-        return try await redis.adminCall("hka_account_pause",
-                                         keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events],
-                                         [.string(name), .bytes(EventCoding.encode(event)),
-                                          .integer(Int64(configuration.eventsMaxLength))]).int == 1
+        return try await redis.adminCall(
+            "hka_account_pause",
+            keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events],
+            [
+                .string(name), .bytes(EventCoding.encode(event)),
+                .integer(Int64(configuration.eventsMaxLength)),
+            ]
+        ).int == 1
     }
 
     /// Lifts a pause, records a `resumed` event and forgets the bounce statistics the pause
     /// was judged on. Returns false if it was not paused.
     @discardableResult
     public func resume(_ name: String) async throws(QueueError) -> Bool {
-        var event = DeliveryEvent(event: .resumed, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
-                                  queueID: "", messageID: nil, sender: "")
+        var event = DeliveryEvent(
+            event: .resumed, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
+            queueID: "", messageID: nil, sender: "")
         event.account = name
         event.reply = "resumed by operator"
         event.node = "operator"
-        return try await redis.adminCall("hka_account_resume",
-                                         keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events], [
-            .string(name), .bytes(EventCoding.encode(event)), .integer(Int64(configuration.eventsMaxLength)),
-            .integer(Int64(configuration.bounceGuard.windowHours)), .string(keys.bouncesStem(account: name)),
-        ]).int == 1
+        return try await redis.adminCall(
+            "hka_account_resume",
+            keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events],
+            [
+                .string(name), .bytes(EventCoding.encode(event)), .integer(Int64(configuration.eventsMaxLength)),
+                .integer(Int64(configuration.bounceGuard.windowHours)), .string(keys.bouncesStem(account: name)),
+            ]
+        ).int == 1
     }
 
     /// Recipients counted against the account's quotas in the current clock hour and UTC day.
@@ -135,9 +149,10 @@ public struct AccountStore: Sendable {
     public func bounceStatistics(_ name: String) async throws(QueueError) -> (delivered: Int, bounced: Int) {
         let hour = WallClock.nowMilliseconds() / 3_600_000
         let hours = (hour - Int64(configuration.bounceGuard.windowHours) + 1)...hour
-        let replies = try await redis.adminPipeline(hours.map {
-            RedisCommand("HMGET", [.string(keys.bounces(account: name, hour: $0)), "delivered", "bounced"])
-        })
+        let replies = try await redis.adminPipeline(
+            hours.map {
+                RedisCommand("HMGET", [.string(keys.bounces(account: name, hour: $0)), "delivered", "bounced"])
+            })
         var delivered = 0, bounced = 0
         for reply in replies {
             let values = reply.array ?? []
@@ -170,9 +185,10 @@ public struct AccountStore: Sendable {
     public func addAPIKey(_ info: APIKeyInfo, hash: String) async throws(QueueError) {
         let json: Data
         do { json = try Self.encoder.encode(info) } catch { throw .malformed("cannot encode API key: \(error)") }
-        _ = try await redis.adminCall("hka_apikey_add",
-                                      keys: [keys.account(info.account), keys.apiKey(hash: hash), keys.accountAPIKeys(info.account)],
-                                      [.string(info.account), .string(info.id), .string(hash), .bytes(Array(json))])
+        _ = try await redis.adminCall(
+            "hka_apikey_add",
+            keys: [keys.account(info.account), keys.apiKey(hash: hash), keys.accountAPIKeys(info.account)],
+            [.string(info.account), .string(info.id), .string(hash), .bytes(Array(json))])
     }
 
     /// The key an HTTP client presented, by its hash; nil if unknown or revoked.
@@ -195,8 +211,10 @@ public struct AccountStore: Sendable {
 
     @discardableResult
     public func revokeAPIKey(account: String, id: String) async throws(QueueError) -> Bool {
-        try await redis.adminCall("hka_apikey_revoke", keys: [keys.accountAPIKeys(account)],
-                                  [.string(id), .string(keys.apiKeyStem)]).int == 1
+        try await redis.adminCall(
+            "hka_apikey_revoke", keys: [keys.accountAPIKeys(account)],
+            [.string(id), .string(keys.apiKeyStem)]
+        ).int == 1
     }
 
     // MARK: Sending domains (DKIM keys)
@@ -204,8 +222,9 @@ public struct AccountStore: Sendable {
     public func putDomain(_ domain: SendingDomain) async throws(QueueError) {
         let json: Data
         do { json = try Self.encoder.encode(domain) } catch { throw .malformed("cannot encode domain: \(error)") }
-        _ = try await redis.adminCall("hka_domain_put", keys: [keys.sendingDomain(domain.domain), keys.domains, keys.accountsVersion],
-                                      [.string(domain.domain), .bytes(Array(json))])
+        _ = try await redis.adminCall(
+            "hka_domain_put", keys: [keys.sendingDomain(domain.domain), keys.domains, keys.accountsVersion],
+            [.string(domain.domain), .bytes(Array(json))])
     }
 
     public func domain(_ name: String) async throws(QueueError) -> SendingDomain? {
@@ -226,8 +245,10 @@ public struct AccountStore: Sendable {
 
     @discardableResult
     public func deleteDomain(_ name: String) async throws(QueueError) -> Bool {
-        try await redis.adminCall("hka_domain_delete", keys: [keys.sendingDomain(name), keys.domains, keys.accountsVersion],
-                                  [.string(name)]).int == 1
+        try await redis.adminCall(
+            "hka_domain_delete", keys: [keys.sendingDomain(name), keys.domains, keys.accountsVersion],
+            [.string(name)]
+        ).int == 1
     }
 
     static func decodeDomain(_ reply: RESPValue) throws(QueueError) -> SendingDomain? {
@@ -243,17 +264,23 @@ public struct AccountStore: Sendable {
     /// user name's lockout does not apply at an address where it logged in before.
     /// `address` is the counting key (an IPv6 client's /64), `user` at most 256 octets.
     public func authLockout(address: String, user: String) async throws(QueueError) -> Duration {
-        let reply = try await redis.adminCall("hk_auth_gate", keys: [keys.authFailures(address: address), keys.authFailures(user: user),
-                                                                keys.authKnown(address: address, user: user)], [])
+        let reply = try await redis.adminCall(
+            "hk_auth_gate",
+            keys: [
+                keys.authFailures(address: address), keys.authFailures(user: user),
+                keys.authKnown(address: address, user: user),
+            ], [])
         return .milliseconds(reply.int ?? 0)
     }
 
     /// Counts a failed AUTH; returns the lockout now in force (zero below the threshold).
     public func authFailed(address: String, user: String, policy: AccountSettings) async throws(QueueError) -> Duration {
-        let reply = try await redis.adminCall("hk_auth_failed", keys: [keys.authFailures(address: address), keys.authFailures(user: user)], [
-            .integer(Int64(policy.authFailuresBeforeLockout)),
-            .integer(policy.authLockout.milliseconds), .integer(policy.authLockoutMax.milliseconds),
-        ])
+        let reply = try await redis.adminCall(
+            "hk_auth_failed", keys: [keys.authFailures(address: address), keys.authFailures(user: user)],
+            [
+                .integer(Int64(policy.authFailuresBeforeLockout)),
+                .integer(policy.authLockout.milliseconds), .integer(policy.authLockoutMax.milliseconds),
+            ])
         return .milliseconds(reply.int ?? 0)
     }
 
@@ -261,8 +288,9 @@ public struct AccountStore: Sendable {
     /// `accounts.auth_known_address_ttl`, and clears the user's failure count unless a
     /// lockout is in force (a known address must not reset what guessers elsewhere built up).
     public func authSucceeded(address: String, user: String, policy: AccountSettings) async throws(QueueError) {
-        _ = try await redis.adminCall("hk_auth_succeeded", keys: [keys.authKnown(address: address, user: user), keys.authFailures(user: user)],
-                                      [.integer(policy.authKnownAddressTTL.milliseconds)])
+        _ = try await redis.adminCall(
+            "hk_auth_succeeded", keys: [keys.authKnown(address: address, user: user), keys.authFailures(user: user)],
+            [.integer(policy.authKnownAddressTTL.milliseconds)])
     }
 
     // MARK: Coding
@@ -280,7 +308,8 @@ public struct AccountStore: Sendable {
             throw .malformed("account JSON does not decode: \(error)")
         }
         if let pausedBuffer = paused.buffer,
-           let event = try? JSONDecoder().decode(DeliveryEvent.self, from: Data(pausedBuffer.readableBytesView)) {
+            let event = try? JSONDecoder().decode(DeliveryEvent.self, from: Data(pausedBuffer.readableBytesView))
+        {
             account.paused = Account.Pause(reason: event.reply ?? "paused", since: event.time)
         }
         return account

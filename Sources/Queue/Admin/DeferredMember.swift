@@ -19,8 +19,10 @@ struct DeferredMember: Sendable, Hashable {
 
     /// A member for work to retry.
     init(entryID: String, pool: PoolName, domain: DomainName, queueID: QueueID, attempts: Int, acceptedAt: Int64, recipients: [String]) {
-        rawValue = [entryID, pool.rawValue, domain.rawValue, queueID.rawValue, String(attempts), String(acceptedAt),
-                    recipients.joined(separator: "\n")].joined(separator: "\t")
+        rawValue = [
+            entryID, pool.rawValue, domain.rawValue, queueID.rawValue, String(attempts), String(acceptedAt),
+            recipients.joined(separator: "\n"),
+        ].joined(separator: "\t")
         self.pool = pool
         self.domain = domain
         self.queueID = queueID

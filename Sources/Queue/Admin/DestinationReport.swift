@@ -17,8 +17,10 @@ public struct DestinationReport: Sendable, Hashable, Encodable {
     /// it is not in the ready index (nothing queued).
     public var readyAt: Int64?
 
-    public init(domain: DomainName, queued: Int = 0, claimed: Int = 0, deferredItems: Int = 0, deferredRecipients: Int = 0,
-                nextRetryAt: Int64? = nil, readyAt: Int64? = nil) {
+    public init(
+        domain: DomainName, queued: Int = 0, claimed: Int = 0, deferredItems: Int = 0, deferredRecipients: Int = 0,
+        nextRetryAt: Int64? = nil, readyAt: Int64? = nil
+    ) {
         self.domain = domain
         self.queued = queued
         self.claimed = claimed

@@ -1,5 +1,5 @@
-import RelayCore
 import RedisClient
+import RelayCore
 
 extension QueueAdmin {
     /// Pipelined reads per round trip while gathering a report.
@@ -31,7 +31,9 @@ extension QueueAdmin {
         for key in try await redis.scanKeys(matching: pattern) {
             let rest = key.dropFirst(streamStart.count)
             guard let colon = rest.firstIndex(of: ":") else { continue }
-            let (poolName, domainName) = (PoolName(rawValue: String(rest[..<colon])), DomainName(rawValue: String(rest[rest.index(after: colon)...])))
+            let (poolName, domainName) = (
+                PoolName(rawValue: String(rest[..<colon])), DomainName(rawValue: String(rest[rest.index(after: colon)...]))
+            )
             guard pool == nil || pool == poolName, domain == nil || domain == domainName else { continue }
             byPool[poolName, default: [:]][domainName] = DestinationReport(domain: domainName)
         }
@@ -73,13 +75,15 @@ extension QueueAdmin {
         let poolNames = pools.sorted()
         let depths = try await redis.adminPipeline(poolNames.map { RedisCommand("GET", [.string(keys.depth(pool: $0))]) })
         let poolReports = zip(poolNames, depths).map { name, depth in
-            PoolReport(pool: name, depth: Int(depth.int ?? 0),
-                       destinations: (byPool[name] ?? [:]).values.sorted {
-                           ($0.queued + $0.deferredItems, $1.domain) > ($1.queued + $1.deferredItems, $0.domain)
-                       })
+            PoolReport(
+                pool: name, depth: Int(depth.int ?? 0),
+                destinations: (byPool[name] ?? [:]).values.sorted {
+                    ($0.queued + $0.deferredItems, $1.domain) > ($1.queued + $1.deferredItems, $0.domain)
+                })
         }
-        return QueueReport(time: now, pools: poolReports, suspensions: try await suspensions(),
-                           slowdowns: try await slowdowns(), leases: try await leases(now: now))
+        return QueueReport(
+            time: now, pools: poolReports, suspensions: try await suspensions(),
+            slowdowns: try await slowdowns(), leases: try await leases(now: now))
     }
 
     private func suspensions() async throws(QueueError) -> [SuspensionReport] {
@@ -108,7 +112,9 @@ extension QueueAdmin {
         let found = try await client.scanKeys(matching: start.globEscaped + "*")
         var out: [SlowdownReport] = []
         for (key, value, ttl) in try await valuesAndTTLs(found) {
-            guard let unit = DeliveryUnit(rawValue: String(key.dropFirst(start.count))), let factor = value.flatMap(Double.init) else { continue }
+            guard let unit = DeliveryUnit(rawValue: String(key.dropFirst(start.count))), let factor = value.flatMap(Double.init) else {
+                continue
+            }
             out.append(SlowdownReport(ip: unit.egress, site: unit.site, factor: factor, remainingMilliseconds: ttl))
         }
         return out.sorted { ($0.site, $0.ip) < ($1.site, $1.ip) }
@@ -123,7 +129,9 @@ extension QueueAdmin {
             // Scores are lease expiry times (ms, Redis clock); expired ones do not count.
             let counts = try await client.adminPipeline(slice.map { RedisCommand("ZCOUNT", [.string($0), .string("(\(now)"), "+inf"]) })
             for (key, count) in zip(slice, counts) {
-                guard let inUse = count.int, inUse > 0, let unit = DeliveryUnit(rawValue: String(key.dropFirst(start.count))) else { continue }
+                guard let inUse = count.int, inUse > 0, let unit = DeliveryUnit(rawValue: String(key.dropFirst(start.count))) else {
+                    continue
+                }
                 out.append(LeaseReport(ip: unit.egress, site: unit.site, inUse: Int(inUse)))
             }
         }
@@ -135,9 +143,10 @@ extension QueueAdmin {
         var out: [(key: String, value: String?, ttl: Int64)] = []
         for first in stride(from: 0, to: keys.count, by: Self.readsPerRoundTrip) {
             let slice = Array(keys[first..<min(first + Self.readsPerRoundTrip, keys.count)])
-            let replies = try await client.adminPipeline(slice.flatMap {
-                [RedisCommand("GET", [.string($0)]), RedisCommand("PTTL", [.string($0)])]
-            })
+            let replies = try await client.adminPipeline(
+                slice.flatMap {
+                    [RedisCommand("GET", [.string($0)]), RedisCommand("PTTL", [.string($0)])]
+                })
             for (index, key) in slice.enumerated() {
                 guard let ttl = replies[2 * index + 1].int, ttl != -2 else { continue }
                 out.append((key, replies[2 * index].string, ttl))

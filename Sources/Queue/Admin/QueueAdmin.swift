@@ -48,8 +48,9 @@ public struct QueueAdmin: Sendable {
         var event = backoffEvent(action: "suspend_\(target.actionNoun)", target: target, at: now)
         event.reply = reason ?? "suspended by operator"
         event.until = WallClock.iso8601(milliseconds: now + duration.milliseconds)
-        _ = try await redis.adminCall("hka_suspend", keys: [target.key(keys), keys.events],
-                                      [.integer(duration.milliseconds), maxLength, .bytes(EventCoding.encode(event))])
+        _ = try await redis.adminCall(
+            "hka_suspend", keys: [target.key(keys), keys.events],
+            [.integer(duration.milliseconds), maxLength, .bytes(EventCoding.encode(event))])
         logger.notice("suspended \(target) for \(duration)")
         return event
     }
@@ -60,8 +61,9 @@ public struct QueueAdmin: Sendable {
     public func resume(_ target: SuspensionTarget) async throws(QueueError) -> ResumeResult {
         var event = backoffEvent(action: "resume_\(target.actionNoun)", target: target, at: WallClock.nowMilliseconds())
         event.reply = "resumed by operator"
-        let reply = try await redis.adminCall("hka_resume", keys: [target.key(keys), keys.events],
-                                              [maxLength, .bytes(EventCoding.encode(event))])
+        let reply = try await redis.adminCall(
+            "hka_resume", keys: [target.key(keys), keys.events],
+            [maxLength, .bytes(EventCoding.encode(event))])
         guard let left = reply.int else { throw .malformed("hka_resume returned \(reply)") }
         if left == -2 { return ResumeResult(wasSuspended: false, remainingMilliseconds: nil, destinationsMadeDue: 0) }
         // hk_claim re-scored a suspended destination to (at most) the suspension's end.
@@ -107,7 +109,8 @@ public struct QueueAdmin: Sendable {
         let keys = self.keys
         let redis = self.redis
         try await forEachDeferredChunk(pool: pool, domain: domain) { (members: [DeferredMember]) throws(QueueError) in
-            let declared = [keys.deferred]
+            let declared =
+                [keys.deferred]
                 + members.flatMap { [keys.stream(pool: $0.pool, domain: $0.domain), keys.ready(pool: $0.pool)] }
             let reply = try await redis.adminCall("hka_promote_members", keys: declared, members.map { .string($0.rawValue) })
             guard let counts = reply.array, counts.count == 2, let items = counts[0].int, let recipients = counts[1].int else {
@@ -118,8 +121,9 @@ public struct QueueAdmin: Sendable {
         }
         for pool in try await pools(only: pool) {
             if let domain {
-                let reply = try await redis.adminCall("hka_ready_now", keys: [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool)],
-                                                      [.string(domain.rawValue)])
+                let reply = try await redis.adminCall(
+                    "hka_ready_now", keys: [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool)],
+                    [.string(domain.rawValue)])
                 result.destinationsMadeDue += Int(reply.int ?? 0)
             } else {
                 result.destinationsMadeDue += try await bringForward(pool: pool, windowMilliseconds: -1)
@@ -134,8 +138,9 @@ public struct QueueAdmin: Sendable {
     private func bringForward(pool: PoolName, windowMilliseconds: Int64) async throws(QueueError) -> Int {
         var total = 0
         while true {
-            let reply = try await redis.adminCall("hka_bring_forward", keys: [keys.ready(pool: pool)],
-                                                  [.integer(windowMilliseconds), .integer(Int64(chunkSize))])
+            let reply = try await redis.adminCall(
+                "hka_bring_forward", keys: [keys.ready(pool: pool)],
+                [.integer(windowMilliseconds), .integer(Int64(chunkSize))])
             let moved = Int(reply.int ?? 0)
             total += moved
             if moved < chunkSize { return total }
@@ -177,9 +182,11 @@ public struct QueueAdmin: Sendable {
         let keys = self.keys
         let redis = self.redis
         try await forEachDeferredChunk(pool: pool, domain: domain) { (members: [DeferredMember]) throws(QueueError) in
-            let declared = [keys.deferred, keys.events] + members.flatMap {
-                [keys.depth(pool: $0.pool), keys.message($0.queueID), keys.body($0.queueID)]
-            }
+            let declared =
+                [keys.deferred, keys.events]
+                + members.flatMap {
+                    [keys.depth(pool: $0.pool), keys.message($0.queueID), keys.body($0.queueID)]
+                }
             let reply = try await redis.adminCall("hka_remove_deferred", keys: declared, common + members.map { .string($0.rawValue) })
             guard let parts = reply.array, parts.count == 3 else { throw .malformed("hka_remove_deferred returned \(reply)") }
             let counts = parts.map { Int($0.int ?? 0) }
@@ -193,7 +200,9 @@ public struct QueueAdmin: Sendable {
                 let reply = try await redis.adminCall(
                     "hka_remove_queued",
                     keys: [keys.stream(pool: pool, domain: domain), keys.ready(pool: pool), keys.depth(pool: pool), keys.events],
-                    [.string(domain.rawValue)] + common + [.string(cursor), .integer(Int64(chunkSize)), .string(keys.messageStem), .string(keys.bodyStem)])
+                    [.string(domain.rawValue)] + common + [
+                        .string(cursor), .integer(Int64(chunkSize)), .string(keys.messageStem), .string(keys.bodyStem),
+                    ])
                 guard let parts = reply.array, parts.count == 6, let next = parts[0].string else {
                     throw .malformed("hka_remove_queued returned \(reply)")
                 }
@@ -206,7 +215,8 @@ public struct QueueAdmin: Sendable {
                 cursor = next
             } while !cursor.isEmpty
         }
-        logger.notice("\(removal.eventKind.rawValue) \(domain): \(result.recipients) recipient(s), \(result.claimedEntries) claimed entr(ies) left")
+        logger.notice(
+            "\(removal.eventKind.rawValue) \(domain): \(result.recipients) recipient(s), \(result.claimedEntries) claimed entr(ies) left")
         return result
     }
 
@@ -231,8 +241,10 @@ public struct QueueAdmin: Sendable {
 
     /// Walks the `deferred` set (`ZSCAN`) and hands the members of `pool` and `domain`
     /// (nil: any) to `body`, at most ``chunkSize`` at a time.
-    func forEachDeferredChunk(pool: PoolName?, domain: DomainName?,
-                              _ body: ([DeferredMember]) async throws(QueueError) -> Void) async throws(QueueError) {
+    func forEachDeferredChunk(
+        pool: PoolName?, domain: DomainName?,
+        _ body: ([DeferredMember]) async throws(QueueError) -> Void
+    ) async throws(QueueError) {
         var chunk: [DeferredMember] = []
         try await redis.scanSortedSet(keys.deferred) { (page: [(member: String, score: Double)]) throws(QueueError) in
             for entry in page {

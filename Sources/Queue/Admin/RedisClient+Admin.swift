@@ -26,7 +26,7 @@ extension RedisClient {
     func redisTime() async throws(QueueError) -> Int64 {
         let reply = try await adminSend(RedisCommand("TIME", []))
         guard let parts = reply.array, parts.count == 2,
-              let seconds = parts[0].string.flatMap(Int64.init), let micros = parts[1].string.flatMap(Int64.init)
+            let seconds = parts[0].string.flatMap(Int64.init), let micros = parts[1].string.flatMap(Int64.init)
         else { throw .malformed("TIME returned \(reply)") }
         return seconds * 1000 + micros / 1000
     }
@@ -39,7 +39,8 @@ extension RedisClient {
         var seen = Set<String>()
         var keys: [String] = []
         repeat {
-            let reply = try await adminSend(RedisCommand("SCAN", [.string(cursor), "MATCH", .string(pattern), "COUNT", .integer(Int64(count))]))
+            let reply = try await adminSend(
+                RedisCommand("SCAN", [.string(cursor), "MATCH", .string(pattern), "COUNT", .integer(Int64(count))]))
             guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let page = parts[1].array else {
                 throw .malformed("SCAN returned \(reply)")
             }
@@ -50,8 +51,10 @@ extension RedisClient {
     }
 
     /// Walks a sorted set with `ZSCAN`, handing each page of (member, score) to `body`.
-    func scanSortedSet(_ key: String, count: Int = 1000,
-                       _ body: ([(member: String, score: Double)]) async throws(QueueError) -> Void) async throws(QueueError) {
+    func scanSortedSet(
+        _ key: String, count: Int = 1000,
+        _ body: ([(member: String, score: Double)]) async throws(QueueError) -> Void
+    ) async throws(QueueError) {
         var cursor = "0"
         repeat {
             let reply = try await adminSend(RedisCommand("ZSCAN", [.string(key), .string(cursor), "COUNT", .integer(Int64(count))]))

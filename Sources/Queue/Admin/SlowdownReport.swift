@@ -36,7 +36,8 @@ public struct SlowdownReport: Sendable, Hashable {
     }
 
     func encodable(at now: Int64) -> Encoded {
-        Encoded(ip: ip, site: site, factor: factor, remainingMs: remainingMilliseconds,
-                until: remainingMilliseconds >= 0 ? WallClock.iso8601(milliseconds: now + remainingMilliseconds) : nil)
+        Encoded(
+            ip: ip, site: site, factor: factor, remainingMs: remainingMilliseconds,
+            until: remainingMilliseconds >= 0 ? WallClock.iso8601(milliseconds: now + remainingMilliseconds) : nil)
     }
 }

@@ -27,7 +27,8 @@ public struct SuspensionReport: Sendable, Hashable {
     init(target: SuspensionTarget, remainingMilliseconds: Int64, storedValue: String?) {
         self.init(target: target, remainingMilliseconds: remainingMilliseconds, reason: storedValue, rule: nil, node: nil)
         guard let storedValue, storedValue.hasPrefix("{"),
-              let event = try? EventCoding.decode(.init(string: storedValue)) else { return }
+            let event = try? EventCoding.decode(.init(string: storedValue))
+        else { return }
         reason = event.reply
         rule = event.rule
         node = event.node
@@ -63,10 +64,13 @@ public struct SuspensionReport: Sendable, Hashable {
         var ip: EgressID?
         switch target {
         case .site(let name): site = name
-        case .ip(let address, let name): ip = address; site = name
+        case .ip(let address, let name):
+            ip = address
+            site = name
         }
-        return Encoded(scope: target.scope, site: site, ip: ip, remainingMs: remainingMilliseconds,
-                       until: remainingMilliseconds >= 0 ? WallClock.iso8601(milliseconds: now + remainingMilliseconds) : nil,
-                       reason: reason, rule: rule, node: node)
+        return Encoded(
+            scope: target.scope, site: site, ip: ip, remainingMs: remainingMilliseconds,
+            until: remainingMilliseconds >= 0 ? WallClock.iso8601(milliseconds: now + remainingMilliseconds) : nil,
+            reason: reason, rule: rule, node: node)
     }
 }

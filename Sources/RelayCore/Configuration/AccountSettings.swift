@@ -54,7 +54,8 @@ public struct AccountSettings: Sendable, Codable, Hashable {
 
     func validate() throws {
         if !(0...1).contains(bounceRateThreshold) {
-            throw ConfigurationError(key: "accounts.bounce_rate_threshold", problem: "must be a fraction from 0 to 1 (0.03 is 3%), not \(bounceRateThreshold)")
+            throw ConfigurationError(
+                key: "accounts.bounce_rate_threshold", problem: "must be a fraction from 0 to 1 (0.03 is 3%), not \(bounceRateThreshold)")
         }
         if bounceWindow.milliseconds < 3_600_000 || bounceWindow.milliseconds % 3_600_000 != 0 {
             throw ConfigurationError(key: "accounts.bounce_window", problem: "must be whole hours, at least 1h (e.g. 24h)")

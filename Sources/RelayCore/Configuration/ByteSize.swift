@@ -9,8 +9,10 @@ public struct ByteSize: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public init?(parsing text: String) {
         let trimmed = text.trimmingSpaces()
-        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30), ("B", 1),
-                                      ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)]
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30), ("B", 1),
+            ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30),
+        ]
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
             // A value too large to count in octets is not a size (rather than a trap).
             if let value = Int(String(trimmed.dropLast(suffix.count)).trimmingSpaces()), value >= 0 {
@@ -34,7 +36,8 @@ public struct ByteSize: Sendable, Hashable, Codable, CustomStringConvertible {
         }
         let text = try container.decode(String.self)
         guard let parsed = ByteSize(parsing: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a size; write e.g. 1048576, 512KiB or 25MiB")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(text)' is not a size; write e.g. 1048576, 512KiB or 25MiB")
         }
         self = parsed
     }

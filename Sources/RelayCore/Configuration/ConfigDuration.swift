@@ -34,7 +34,8 @@ public struct ConfigDuration: Sendable, Hashable, Codable, CustomStringConvertib
         }
         let text = try container.decode(String.self)
         guard let parsed = ConfigDuration(parsing: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a duration; write e.g. 250ms, 30s, 5m, 2h or 5d")
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(text)' is not a duration; write e.g. 250ms, 30s, 5m, 2h or 5d")
         }
         self = parsed
     }

@@ -76,7 +76,8 @@ public struct DeliverySettings: Sendable, Codable {
         case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout", nodeLease = "node_lease"
         case forbiddenNetworks = "forbidden_networks", allowedMXNetworks = "allowed_mx_networks"
         case caFile = "ca_file", verifyTLSRequired = "verify_tls_required", mtaSTS = "mta_sts", dane
-        case egress, sites, defaultShaping = "default_shaping", backoffRules = "backoff_rules", builtInBackoffRules = "built_in_backoff_rules"
+        case egress, sites, defaultShaping = "default_shaping", backoffRules = "backoff_rules", builtInBackoffRules =
+            "built_in_backoff_rules"
     }
 
     public init() {

@@ -20,7 +20,7 @@ public enum HostPort {
             if host.contains(":") { return nil }
         }
         guard !host.isEmpty, !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let port = Int(portText), ((allowingPortZero ? 0 : 1)...65535).contains(port)
+            let port = Int(portText), ((allowingPortZero ? 0 : 1)...65535).contains(port)
         else { return nil }
         return (String(host), port)
     }

@@ -98,10 +98,14 @@ public struct IngestSettings: Sendable, Codable {
                 throw ConfigurationError(key: "\(key).address", problem: "'\(listener.address)' is used by another listener")
             }
             if listener.effectiveTLS(tlsConfigured: tls != nil) != .none, tls == nil {
-                throw ConfigurationError(key: "\(key).tls", problem: "'\(listener.tls!.rawValue)' needs ingest.tls.certificate and ingest.tls.private_key")
+                throw ConfigurationError(
+                    key: "\(key).tls", problem: "'\(listener.tls!.rawValue)' needs ingest.tls.certificate and ingest.tls.private_key")
             }
             if listener.mode == .submission, tls == nil, !allowAuthWithoutTLS {
-                throw ConfigurationError(key: "\(key).mode", problem: "a submission listener needs ingest.tls (AUTH is only offered after TLS) or ingest.allow_auth_without_tls: true")
+                throw ConfigurationError(
+                    key: "\(key).mode",
+                    problem:
+                        "a submission listener needs ingest.tls (AUTH is only offered after TLS) or ingest.allow_auth_without_tls: true")
             }
         }
         if maxMessageSize.bytes < 1024 {
@@ -250,7 +254,11 @@ public struct UserSettings: Sendable, Codable, Hashable, CustomStringConvertible
         }
         let accepted = ["$y$", "$6$", "$5$", "$2b$", "$7$", "$gy$"]
         if !accepted.contains(where: passwordHash.hasPrefix) {
-            throw ConfigurationError(key: "\(key).password_hash", problem: "must be a crypt(3) hash such as the output of `hikyaku passwd` ($y$…) or `openssl passwd -6` ($6$…), never a plain password")
+            throw ConfigurationError(
+                key: "\(key).password_hash",
+                problem:
+                    "must be a crypt(3) hash such as the output of `hikyaku passwd` ($y$…) or `openssl passwd -6` ($6$…), never a plain password"
+            )
         }
         try PoolName.validate(pool.rawValue, key: "\(key).pool")
     }

@@ -33,9 +33,11 @@ public struct Rate: Sendable, Hashable, Codable, CustomStringConvertible {
         }
         let parts = text.split(separator: "/", maxSplits: 1).map { String($0).trimmingSpaces() }
         guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
-        let named: [String: ConfigDuration] = ["s": .seconds(1), "sec": .seconds(1), "second": .seconds(1),
-                                               "m": .minutes(1), "min": .minutes(1), "minute": .minutes(1),
-                                               "h": .hours(1), "hour": .hours(1), "d": .days(1), "day": .days(1)]
+        let named: [String: ConfigDuration] = [
+            "s": .seconds(1), "sec": .seconds(1), "second": .seconds(1),
+            "m": .minutes(1), "min": .minutes(1), "minute": .minutes(1),
+            "h": .hours(1), "hour": .hours(1), "d": .days(1), "day": .days(1),
+        ]
         let period: ConfigDuration
         if let unit = named[parts[1]] {
             period = unit
@@ -51,7 +53,9 @@ public struct Rate: Sendable, Hashable, Codable, CustomStringConvertible {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let parsed = Rate(parsing: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a rate; write e.g. 60/min, 3000/h, 5/s or 20/10s (optionally followed by 'burst N')")
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "'\(text)' is not a rate; write e.g. 60/min, 3000/h, 5/s or 20/10s (optionally followed by 'burst N')")
         }
         self = parsed
     }

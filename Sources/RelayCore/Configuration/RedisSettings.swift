@@ -34,7 +34,8 @@ public struct RedisSettings: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, commandTimeout = "command_timeout", connections, sentinels, masterName = "master_name"
-        case sentinelPassword = "sentinel_password", sentinelUsername = "sentinel_username", waitReplicas = "wait_replicas", waitTimeout = "wait_timeout", tls
+        case sentinelPassword = "sentinel_password", sentinelUsername = "sentinel_username", waitReplicas = "wait_replicas", waitTimeout =
+            "wait_timeout", tls
     }
 
     public init() {
@@ -67,7 +68,8 @@ public struct RedisSettings: Sendable, Codable {
 
     func validate() throws {
         if let url, !url.hasPrefix("redis://"), !url.hasPrefix("rediss://") {
-            throw ConfigurationError(key: "redis.url", problem: "must start with redis:// or rediss:// (the value is not shown: it may hold a password)")
+            throw ConfigurationError(
+                key: "redis.url", problem: "must start with redis:// or rediss:// (the value is not shown: it may hold a password)")
         }
         if tls != nil, let url, url.hasPrefix("redis://") {
             throw ConfigurationError(key: "redis.tls", problem: "is set but redis.url is redis:// (clear text); use rediss://")

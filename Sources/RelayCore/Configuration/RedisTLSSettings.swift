@@ -33,23 +33,26 @@ public struct RedisTLSSettings: Sendable, Codable, Equatable {
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(caFile: try c.decodeIfPresent(String.self, forKey: .caFile),
-                  certFile: try c.decodeIfPresent(String.self, forKey: .certFile),
-                  keyFile: try c.decodeIfPresent(String.self, forKey: .keyFile),
-                  serverName: try c.decodeIfPresent(String.self, forKey: .serverName))
+        self.init(
+            caFile: try c.decodeIfPresent(String.self, forKey: .caFile),
+            certFile: try c.decodeIfPresent(String.self, forKey: .certFile),
+            keyFile: try c.decodeIfPresent(String.self, forKey: .keyFile),
+            serverName: try c.decodeIfPresent(String.self, forKey: .serverName))
     }
 
     /// Every configured file must be readable now: a relay that cannot read its CA must
     /// not start and then fail every connection.
     func validate() throws {
         if (certFile == nil) != (keyFile == nil) {
-            throw ConfigurationError(key: certFile == nil ? "redis.tls.cert_file" : "redis.tls.key_file",
-                                     problem: "a client certificate needs both redis.tls.cert_file and redis.tls.key_file")
+            throw ConfigurationError(
+                key: certFile == nil ? "redis.tls.cert_file" : "redis.tls.key_file",
+                problem: "a client certificate needs both redis.tls.cert_file and redis.tls.key_file")
         }
         for (key, path) in [("ca_file", caFile), ("cert_file", certFile), ("key_file", keyFile)] {
             guard let path else { continue }
             guard let file = fopen(path, "r") else {
-                throw ConfigurationError(key: "redis.tls.\(key)", problem: "cannot read '\(path)' (missing, or no permission for this user)")
+                throw ConfigurationError(
+                    key: "redis.tls.\(key)", problem: "cannot read '\(path)' (missing, or no permission for this user)")
             }
             fclose(file)
         }

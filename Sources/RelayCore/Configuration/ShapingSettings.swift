@@ -20,8 +20,10 @@ public struct ShapingSettings: Sendable, Codable, Hashable {
         case ratePerIP = "rate_per_ip", rate, connectionRatePerIP = "connection_rate_per_ip", tlsRequired = "tls_required"
     }
 
-    public init(maxConnectionsPerIP: Int? = nil, maxMessagesPerConnection: Int? = nil, ratePerIP: Rate? = nil,
-                rate: Rate? = nil, connectionRatePerIP: Rate? = nil, tlsRequired: Bool? = nil) {
+    public init(
+        maxConnectionsPerIP: Int? = nil, maxMessagesPerConnection: Int? = nil, ratePerIP: Rate? = nil,
+        rate: Rate? = nil, connectionRatePerIP: Rate? = nil, tlsRequired: Bool? = nil
+    ) {
         self.maxConnectionsPerIP = maxConnectionsPerIP
         self.maxMessagesPerConnection = maxMessagesPerConnection
         self.ratePerIP = ratePerIP
@@ -50,11 +52,12 @@ public struct ShapingSettings: Sendable, Codable, Hashable {
 
     /// These settings with gaps filled from `fallback`.
     public func over(_ fallback: ShapingSettings) -> ShapingSettings {
-        ShapingSettings(maxConnectionsPerIP: maxConnectionsPerIP ?? fallback.maxConnectionsPerIP,
-                        maxMessagesPerConnection: maxMessagesPerConnection ?? fallback.maxMessagesPerConnection,
-                        ratePerIP: ratePerIP ?? fallback.ratePerIP, rate: rate ?? fallback.rate,
-                        connectionRatePerIP: connectionRatePerIP ?? fallback.connectionRatePerIP,
-                        tlsRequired: tlsRequired ?? fallback.tlsRequired)
+        ShapingSettings(
+            maxConnectionsPerIP: maxConnectionsPerIP ?? fallback.maxConnectionsPerIP,
+            maxMessagesPerConnection: maxMessagesPerConnection ?? fallback.maxMessagesPerConnection,
+            ratePerIP: ratePerIP ?? fallback.ratePerIP, rate: rate ?? fallback.rate,
+            connectionRatePerIP: connectionRatePerIP ?? fallback.connectionRatePerIP,
+            tlsRequired: tlsRequired ?? fallback.tlsRequired)
     }
 
     func validate(key: String) throws {
@@ -92,7 +95,9 @@ public struct SiteSettings: Sendable, Codable, Hashable {
         let allowed = Set(CodingKeys.allCases.map(\.stringValue) + ShapingSettings.CodingKeys.allCases.map(\.stringValue))
         let any = try decoder.container(keyedBy: AnyCodingKey.self)
         for key in any.allKeys where !allowed.contains(key.stringValue) {
-            throw ConfigurationError(key: ConfigurationError.path(decoder.codingPath + [key]), problem: "unknown key (known keys here: \(allowed.sorted().joined(separator: ", ")))")
+            throw ConfigurationError(
+                key: ConfigurationError.path(decoder.codingPath + [key]),
+                problem: "unknown key (known keys here: \(allowed.sorted().joined(separator: ", ")))")
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
@@ -147,8 +152,10 @@ public struct BackoffRuleSettings: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case name, code, enhanced, text, action, factor, duration, sites }
 
-    public init(name: String? = nil, code: String? = nil, enhanced: String? = nil, text: String? = nil,
-                action: Action, factor: Double = 0.5, duration: ConfigDuration, sites: [String]? = nil) {
+    public init(
+        name: String? = nil, code: String? = nil, enhanced: String? = nil, text: String? = nil,
+        action: Action, factor: Double = 0.5, duration: ConfigDuration, sites: [String]? = nil
+    ) {
         self.name = name
         self.code = code
         self.enhanced = enhanced

@@ -11,7 +11,8 @@ extension DeliverySettings {
         for (index, site) in sites.enumerated() {
             guard let preset = site.preset, !SiteSettings.presetNames.contains(preset) else { continue }
             let known = SiteSettings.presetNames.joined(separator: ", ")
-            throw ConfigurationError(key: "delivery.sites[\(index)].preset", problem: "'\(preset)' is not a preset (known presets: \(known))")
+            throw ConfigurationError(
+                key: "delivery.sites[\(index)].preset", problem: "'\(preset)' is not a preset (known presets: \(known))")
         }
     }
 }

@@ -3,8 +3,14 @@
 public struct AnyCodingKey: CodingKey, Sendable {
     public var stringValue: String
     public var intValue: Int?
-    public init(stringValue: String) { self.stringValue = stringValue; self.intValue = nil }
-    public init(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
+    public init(stringValue: String) {
+        self.stringValue = stringValue
+        self.intValue = nil
+    }
+    public init(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
 
     /// A coding path the way the keys are written: `ingest.listeners[0].address`.
     public static func path(_ codingPath: [any CodingKey]) -> String {

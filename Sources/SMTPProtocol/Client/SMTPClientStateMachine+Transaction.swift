@@ -36,9 +36,10 @@ extension SMTPClientStateMachine {
         guard state == .ready else { return .fail(.notReady, quit: false) }
         guard !recipients.isEmpty else { return .transactionComplete(SMTPTransactionOutcome(recipients: [])) }
         let needsUTF8 = (sender.mailbox?.requiresSMTPUTF8 ?? false) || recipients.contains { $0.mailbox?.requiresSMTPUTF8 ?? false }
-        let parameters = MailParameters(size: capabilities.size != nil ? size : nil,
-                                        body: capabilities.eightBitMIME ? .eightBitMIME : nil,
-                                        smtpUTF8: needsUTF8 && capabilities.smtpUTF8)
+        let parameters = MailParameters(
+            size: capabilities.size != nil ? size : nil,
+            body: capabilities.eightBitMIME ? .eightBitMIME : nil,
+            smtpUTF8: needsUTF8 && capabilities.smtpUTF8)
         let mail = SMTPCommand.mail(sender, parameters)
         let transaction = Transaction(recipients: recipients, pipelined: capabilities.pipelining)
         state = .transaction(transaction)
@@ -72,7 +73,9 @@ extension SMTPClientStateMachine {
     }
 
     private mutating func receiveEnvelopeReply(_ reply: SMTPReply, _ transaction: inout Transaction) -> SMTPClientAction {
-        let expected: SMTPCommandVerb = transaction.mailReply == nil ? .mail
+        let expected: SMTPCommandVerb =
+            transaction.mailReply == nil
+            ? .mail
             : transaction.recipientReplies.count < transaction.recipients.count ? .rcpt : .data
         // 354 answers DATA only; 2yz to DATA would mean content the server never asked for.
         if expected == .data ? reply.code != 354 && reply.isPositive : reply.isIntermediate {
@@ -87,7 +90,8 @@ extension SMTPClientStateMachine {
             // RFC 5321 §3.8: the server is closing; what was not answered shares the 421.
             state = .closed
             if transaction.mailReply?.isPositive == true {
-                transaction.recipientReplies += Array(repeating: reply, count: transaction.recipients.count - transaction.recipientReplies.count)
+                transaction.recipientReplies += Array(
+                    repeating: reply, count: transaction.recipients.count - transaction.recipientReplies.count)
                 transaction.dataReply = transaction.dataReply ?? reply
             }
             return .transactionComplete(outcome(transaction, final: nil))
@@ -135,15 +139,16 @@ extension SMTPClientStateMachine {
     /// Each recipient's deciding reply: MAIL's refusal for all; else its RCPT refusal, or for
     /// the accepted ones the DATA refusal or the end-of-data reply.
     private func outcome(_ transaction: Transaction, final: SMTPReply?) -> SMTPTransactionOutcome {
-        SMTPTransactionOutcome(recipients: transaction.recipients.enumerated().map { index, recipient in
-            if let mail = transaction.mailReply, !mail.isPositive {
-                return SMTPRecipientOutcome(recipient: recipient, reply: mail, stage: .mail)
-            }
-            let rcpt = transaction.recipientReplies[index]
-            if !rcpt.isPositive { return SMTPRecipientOutcome(recipient: recipient, reply: rcpt, stage: .recipient) }
-            if let final { return SMTPRecipientOutcome(recipient: recipient, reply: final, stage: .endOfData) }
-            // Accepted, but DATA did not start: its refusal applies to every accepted recipient.
-            return SMTPRecipientOutcome(recipient: recipient, reply: transaction.dataReply!, stage: .data)
-        })
+        SMTPTransactionOutcome(
+            recipients: transaction.recipients.enumerated().map { index, recipient in
+                if let mail = transaction.mailReply, !mail.isPositive {
+                    return SMTPRecipientOutcome(recipient: recipient, reply: mail, stage: .mail)
+                }
+                let rcpt = transaction.recipientReplies[index]
+                if !rcpt.isPositive { return SMTPRecipientOutcome(recipient: recipient, reply: rcpt, stage: .recipient) }
+                if let final { return SMTPRecipientOutcome(recipient: recipient, reply: final, stage: .endOfData) }
+                // Accepted, but DATA did not start: its refusal applies to every accepted recipient.
+                return SMTPRecipientOutcome(recipient: recipient, reply: transaction.dataReply!, stage: .data)
+            })
     }
 }

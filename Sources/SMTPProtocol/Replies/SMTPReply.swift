@@ -71,7 +71,8 @@ public struct SMTPReply: Hashable, Sendable {
         let prefix = self.enhancedStatus.map { "\($0) " } ?? ""
         for (index, line) in lines.enumerated() {
             let separator = index == lines.count - 1 ? " " : "-"
-            let safe = line.utf8.contains(where: { $0 == ASCII.cr || $0 == ASCII.lf })
+            let safe =
+                line.utf8.contains(where: { $0 == ASCII.cr || $0 == ASCII.lf })
                 ? String(decoding: line.utf8.map { $0 == ASCII.cr || $0 == ASCII.lf ? ASCII.space : $0 }, as: UTF8.self)
                 : line
             let text = prefix + safe

@@ -138,7 +138,8 @@ extension SMTPServerStateMachine {
             return .reply(.authTemporaryFailure)
         case .lockedOut(let seconds):
             // Counted as a bad command, so a client that keeps guessing is disconnected.
-            return self.badCommand(SMTPReply(454, "4.7.0", "Too many failed authentication attempts; try again in \(max(1, seconds)) seconds"))
+            return self.badCommand(
+                SMTPReply(454, "4.7.0", "Too many failed authentication attempts; try again in \(max(1, seconds)) seconds"))
         }
     }
 }

@@ -40,7 +40,10 @@ extension SMTPServerStateMachine {
         if let policy = self.senderPolicy {
             if let refusal = policy.refusal { return .reply(refusal) }
             if !policy.allows(domain: path.mailbox?.domain ?? "") {
-                return .reply(SMTPReply(553, "5.7.1", "Sender <\(path.mailbox?.description ?? "")> is not in a sending domain of account \(policy.accountName)"))
+                return .reply(
+                    SMTPReply(
+                        553, "5.7.1",
+                        "Sender <\(path.mailbox?.description ?? "")> is not in a sending domain of account \(policy.accountName)"))
             }
         }
         self.state = .transaction(PendingTransaction(reversePath: path, parameters: parameters))

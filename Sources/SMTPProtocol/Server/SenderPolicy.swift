@@ -18,8 +18,10 @@ public struct SenderPolicy: Sendable, Hashable {
     public var maxMessageSize: Int?
     public var maxRecipients: Int?
 
-    public init(accountName: String, refusal: SMTPReply? = nil, allowedDomains: [String]? = nil,
-                maxMessageSize: Int? = nil, maxRecipients: Int? = nil) {
+    public init(
+        accountName: String, refusal: SMTPReply? = nil, allowedDomains: [String]? = nil,
+        maxMessageSize: Int? = nil, maxRecipients: Int? = nil
+    ) {
         self.accountName = accountName
         self.refusal = refusal
         self.allowedDomains = allowedDomains

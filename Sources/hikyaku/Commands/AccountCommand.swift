@@ -10,20 +10,20 @@ struct AccountCommand: AsyncParsableCommand {
         commandName: "account",
         abstract: "Manage accounts (tenants): SMTP logins, source networks, sending domains, quotas, pauses.",
         discussion: """
-        An account sends mail either by SMTP AUTH (user name = account name) on a listener \
-        with TLS, or without AUTH from one of its networks on a relay listener. It sends only \
-        from its sending domains (envelope sender and From: header, subdomains included) \
-        unless created with --any-sender; its mail leaves from its egress pool; its \
-        recipients per clock hour and UTC day are capped by its quotas. An account whose \
-        hard-bounce rate goes over accounts.bounce_rate_threshold is paused automatically.
+            An account sends mail either by SMTP AUTH (user name = account name) on a listener \
+            with TLS, or without AUTH from one of its networks on a relay listener. It sends only \
+            from its sending domains (envelope sender and From: header, subdomains included) \
+            unless created with --any-sender; its mail leaves from its egress pool; its \
+            recipients per clock hour and UTC day are capped by its quotas. An account whose \
+            hard-bounce rate goes over accounts.bounce_rate_threshold is paused automatically.
 
-        Examples:
-          hikyaku account add acme --generate-password --domain acme.example --hourly-quota 10000
-          hikyaku account add billing --network 10.1.2.0/24 --domain billing.acme.example
-          echo 'new secret' | hikyaku account set acme --password-stdin
-          hikyaku account show acme
-          hikyaku account resume acme
-        """,
+            Examples:
+              hikyaku account add acme --generate-password --domain acme.example --hourly-quota 10000
+              hikyaku account add billing --network 10.1.2.0/24 --domain billing.acme.example
+              echo 'new secret' | hikyaku account set acme --password-stdin
+              hikyaku account show acme
+              hikyaku account resume acme
+            """,
         subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Pause.self, Resume.self, APIKey.self])
 
     /// Options that describe an account, shared by `add` and `set`.
@@ -34,7 +34,9 @@ struct AccountCommand: AsyncParsableCommand {
         @Flag(help: "Generate a random SMTP password and print it (once).")
         var generatePassword = false
 
-        @Option(name: .customLong("network"), help: ArgumentHelp("A source network (CIDR) that relays as this account without AUTH; repeatable.", valueName: "cidr"))
+        @Option(
+            name: .customLong("network"),
+            help: ArgumentHelp("A source network (CIDR) that relays as this account without AUTH; repeatable.", valueName: "cidr"))
         var networks: [String] = []
 
         @Option(name: .customLong("domain"), help: ArgumentHelp("A sending domain; repeatable.", valueName: "domain"))
@@ -75,7 +77,9 @@ struct AccountCommand: AsyncParsableCommand {
                 generated = password
             }
             for text in removingNetworks {
-                guard let network = IPNetwork(parsing: text) else { throw ValidationError("--remove-network '\(text)' is not a CIDR network") }
+                guard let network = IPNetwork(parsing: text) else {
+                    throw ValidationError("--remove-network '\(text)' is not a CIDR network")
+                }
                 account.allowedNetworks.removeAll { $0 == network }
             }
             for text in networks {
@@ -169,14 +173,18 @@ struct AccountCommand: AsyncParsableCommand {
                 print("no accounts (create one with `hikyaku account add`)")
                 return
             }
-            var table = TextTable([("account", .left), ("login", .left), ("networks", .left), ("pool", .left),
-                                   ("domains", .left), ("hourly", .right), ("daily", .right), ("state", .left)])
+            var table = TextTable([
+                ("account", .left), ("login", .left), ("networks", .left), ("pool", .left),
+                ("domains", .left), ("hourly", .right), ("daily", .right), ("state", .left),
+            ])
             for account in accounts {
-                table.add([account.name, account.passwordHash == nil ? "-" : "password",
-                           account.allowedNetworks.isEmpty ? "-" : account.allowedNetworks.map(\.description).joined(separator: ","),
-                           account.pool.rawValue, account.restrictSenders ? account.sendingDomains.joined(separator: ",") : "(any)",
-                           account.hourlyQuota.map(String.init) ?? "-", account.dailyQuota.map(String.init) ?? "-",
-                           account.paused == nil ? "active" : "PAUSED"])
+                table.add([
+                    account.name, account.passwordHash == nil ? "-" : "password",
+                    account.allowedNetworks.isEmpty ? "-" : account.allowedNetworks.map(\.description).joined(separator: ","),
+                    account.pool.rawValue, account.restrictSenders ? account.sendingDomains.joined(separator: ",") : "(any)",
+                    account.hourlyQuota.map(String.init) ?? "-", account.dailyQuota.map(String.init) ?? "-",
+                    account.paused == nil ? "active" : "PAUSED",
+                ])
             }
             print(table.render(indent: 0))
         }
@@ -214,7 +222,8 @@ struct AccountCommand: AsyncParsableCommand {
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change an account.",
-            discussion: "Options not given are left as they are. Example: hikyaku account set acme --domain news.acme.example --daily-quota 200000")
+            discussion:
+                "Options not given are left as they are. Example: hikyaku account set acme --domain news.acme.example --daily-quota 200000")
         @OptionGroup var admin: AdminOptions
         @Argument var name: String
         @OptionGroup var properties: Properties
@@ -292,9 +301,9 @@ struct AccountCommand: AsyncParsableCommand {
             commandName: "api-key",
             abstract: "An account's API keys (for the HTTP API): create, list, revoke.",
             discussion: """
-            A key is shown once, at creation; Redis keeps only its SHA-256. Example:
-              hikyaku account api-key create acme --label 'billing service'
-            """,
+                A key is shown once, at creation; Redis keeps only its SHA-256. Example:
+                  hikyaku account api-key create acme --label 'billing service'
+                """,
             subcommands: [Create.self, List.self, Revoke.self])
 
         struct Create: AsyncParsableCommand {
@@ -318,7 +327,10 @@ struct AccountCommand: AsyncParsableCommand {
 
             func run() async throws {
                 let keys = try await admin.withSession { try await $0.apiKeys(of: account) }
-                guard !keys.isEmpty else { print("account \(account) has no API keys"); return }
+                guard !keys.isEmpty else {
+                    print("account \(account) has no API keys")
+                    return
+                }
                 var table = TextTable([("id", .left), ("created", .left), ("label", .left)])
                 for key in keys { table.add([key.id, key.createdAt, key.label ?? ""]) }
                 print(table.render(indent: 0))
@@ -342,13 +354,19 @@ struct AccountCommand: AsyncParsableCommand {
     static func describe(_ account: Account) {
         print("  account          \(account.name)")
         print("  SMTP AUTH        \(account.passwordHash == nil ? "no" : "yes (password set)")")
-        print("  networks         \(account.allowedNetworks.isEmpty ? "-" : account.allowedNetworks.map(\.description).joined(separator: ", "))")
+        print(
+            "  networks         \(account.allowedNetworks.isEmpty ? "-" : account.allowedNetworks.map(\.description).joined(separator: ", "))"
+        )
         print("  egress pool      \(account.pool)")
-        print("  sending domains  \(account.restrictSenders ? (account.sendingDomains.isEmpty ? "(none)" : account.sendingDomains.joined(separator: ", ")) : "any (not checked)")")
+        print(
+            "  sending domains  \(account.restrictSenders ? (account.sendingDomains.isEmpty ? "(none)" : account.sendingDomains.joined(separator: ", ")) : "any (not checked)")"
+        )
         print("  hourly quota     \(account.hourlyQuota.map { "\($0) recipients" } ?? "none")")
         print("  daily quota      \(account.dailyQuota.map { "\($0) recipients" } ?? "none")")
         if account.maxMessageSize != nil || account.maxRecipients != nil {
-            print("  limits           \(account.maxMessageSize.map { "\(ByteSize(bytes: $0)) per message" } ?? "listener's size"), \(account.maxRecipients.map { "\($0) recipients per message" } ?? "listener's recipients")")
+            print(
+                "  limits           \(account.maxMessageSize.map { "\(ByteSize(bytes: $0)) per message" } ?? "listener's size"), \(account.maxRecipients.map { "\($0) recipients per message" } ?? "listener's recipients")"
+            )
         }
         if let paused = account.paused {
             print("  PAUSED           since \(paused.since): \(paused.reason)")

@@ -17,7 +17,8 @@ struct AdminOptions: ParsableArguments {
     func sealingForStoring() throws -> DKIMSealing {
         let sealing = try DKIMSealing.forStoring(try config.load().secrets)
         if sealing.isPlaintext {
-            FileHandle.standardError.write(Data("warning: secrets.key_file is not set; the DKIM private keys are stored in Redis in plain text\n".utf8))
+            FileHandle.standardError.write(
+                Data("warning: secrets.key_file is not set; the DKIM private keys are stored in Redis in plain text\n".utf8))
         }
         return sealing
     }

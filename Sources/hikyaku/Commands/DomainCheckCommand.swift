@@ -10,44 +10,60 @@ extension DomainCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that DOMAIN's DNS lets receivers accept the relay's mail, and print the records to publish.",
             discussion: """
-            Checks, each PASS, FAIL or WARN with a one-line finding and, for failures DNS \
-            can repair, the record to publish:
-              spf          one v=spf1 record authorising every egress IP, no +all
-              dkim         <selector>._domainkey.DOMAIN holds the relay's key
-              dmarc        _dmarc.DOMAIN (or its organizational domain) has a policy
-              alignment    the From domain matches the DKIM d= or the SPF domain
-              mx           DOMAIN receives replies and bounces: MX or A, no null MX
-              fcrdns       each egress IP's PTR resolves back and is its EHLO name
-              tls          outbound STARTTLS is enabled
-              unsubscribe  reminder: one-click unsubscribe (RFC 8058) is a header
-              bulk-sender  the Gmail/Yahoo 2024 bulk-sender requirements, summarised
+                Checks, each PASS, FAIL or WARN with a one-line finding and, for failures DNS \
+                can repair, the record to publish:
+                  spf          one v=spf1 record authorising every egress IP, no +all
+                  dkim         <selector>._domainkey.DOMAIN holds the relay's key
+                  dmarc        _dmarc.DOMAIN (or its organizational domain) has a policy
+                  alignment    the From domain matches the DKIM d= or the SPF domain
+                  mx           DOMAIN receives replies and bounces: MX or A, no null MX
+                  fcrdns       each egress IP's PTR resolves back and is its EHLO name
+                  tls          outbound STARTTLS is enabled
+                  unsubscribe  reminder: one-click unsubscribe (RFC 8058) is a header
+                  bulk-sender  the Gmail/Yahoo 2024 bulk-sender requirements, summarised
 
-            Egress IPs and EHLO names come from delivery.egress (without it: the host name \
-            and its addresses). DNS is asked through --dns-server, else delivery.dns_servers, \
-            else /etc/resolv.conf. Exit status 0 when no check fails, 1 when one does.
-            """)
+                Egress IPs and EHLO names come from delivery.egress (without it: the host name \
+                and its addresses). DNS is asked through --dns-server, else delivery.dns_servers, \
+                else /etc/resolv.conf. Exit status 0 when no check fails, 1 when one does.
+                """)
 
         @Argument(help: "The domain in the From address of the mail the relay sends.")
         var domain: String
 
         @OptionGroup var admin: AdminOptions
 
-        @Flag(help: "Print one JSON object: domain, checks[{name, target, status, finding, fix{name, type, value}}], summary{pass, fail, warn, info}.")
+        @Flag(
+            help:
+                "Print one JSON object: domain, checks[{name, target, status, finding, fix{name, type, value}}], summary{pass, fail, warn, info}."
+        )
         var json = false
 
-        @Option(name: .customLong("dns-server"), help: ArgumentHelp("Recursive DNS server to ask (repeatable; default: delivery.dns_servers, else /etc/resolv.conf).", valueName: "ip[:port]"))
+        @Option(
+            name: .customLong("dns-server"),
+            help: ArgumentHelp(
+                "Recursive DNS server to ask (repeatable; default: delivery.dns_servers, else /etc/resolv.conf).", valueName: "ip[:port]"))
         var dnsServers: [String] = []
 
-        @Option(name: .customLong("dkim-selector"), help: ArgumentHelp("A DKIM selector the relay signs with and its exact TXT record (repeatable), e.g. s1='v=DKIM1; k=rsa; p=MIIB…'.", valueName: "name=record"))
+        @Option(
+            name: .customLong("dkim-selector"),
+            help: ArgumentHelp(
+                "A DKIM selector the relay signs with and its exact TXT record (repeatable), e.g. s1='v=DKIM1; k=rsa; p=MIIB…'.",
+                valueName: "name=record"))
         var dkimSelectors: [String] = []
 
-        @Option(name: .customLong("egress"), help: ArgumentHelp("An egress IP and its EHLO name, instead of delivery.egress (repeatable).", valueName: "ip[=helo]"))
+        @Option(
+            name: .customLong("egress"),
+            help: ArgumentHelp("An egress IP and its EHLO name, instead of delivery.egress (repeatable).", valueName: "ip[=helo]"))
         var egress: [String] = []
 
-        @Option(name: .customLong("mail-from-domain"), help: ArgumentHelp("The envelope sender's domain, which SPF authorises (default: DOMAIN).", valueName: "domain"))
+        @Option(
+            name: .customLong("mail-from-domain"),
+            help: ArgumentHelp("The envelope sender's domain, which SPF authorises (default: DOMAIN).", valueName: "domain"))
         var mailFromDomain: String?
 
-        @Option(name: .customLong("dkim-domain"), help: ArgumentHelp("The d= domain of the relay's DKIM signatures (default: DOMAIN).", valueName: "domain"))
+        @Option(
+            name: .customLong("dkim-domain"),
+            help: ArgumentHelp("The d= domain of the relay's DKIM signatures (default: DOMAIN).", valueName: "domain"))
         var dkimDomain: String?
 
         func validate() throws {
@@ -55,7 +71,9 @@ extension DomainCommand {
                 throw ValidationError("'\(domain)' is not a domain name (give the part after @, e.g. example.com)")
             }
             for selector in try self.selectors() {
-                if let problem = DomainCheckRequest.selectorProblem(selector: selector.selector, record: selector.record) { throw ValidationError("--dkim-selector: \(problem)") }
+                if let problem = DomainCheckRequest.selectorProblem(selector: selector.selector, record: selector.record) {
+                    throw ValidationError("--dkim-selector: \(problem)")
+                }
             }
             _ = try self.egressIdentities(hostname: "localhost")
         }

@@ -9,22 +9,22 @@ struct DomainCommand: AsyncParsableCommand {
         commandName: "domain",
         abstract: "Sending domains: DKIM keys (add, rotate, activate), the DNS records to publish, and a check of their DNS.",
         discussion: """
-        `domain add` generates two keys — RSA-2048 (rsa-sha256, what every receiver \
-        verifies) and Ed25519 (ed25519-sha256, RFC 8463) — and prints the TXT records to \
-        publish. From then on every message whose From: is the domain (or a subdomain) is \
-        signed with both, relaxed/relaxed, when the sender may use it: the operator's \
-        allow-listed networks, or an account whose sending domains include it.
+            `domain add` generates two keys — RSA-2048 (rsa-sha256, what every receiver \
+            verifies) and Ed25519 (ed25519-sha256, RFC 8463) — and prints the TXT records to \
+            publish. From then on every message whose From: is the domain (or a subdomain) is \
+            signed with both, relaxed/relaxed, when the sender may use it: the operator's \
+            allow-listed networks, or an account whose sending domains include it.
 
-        Rotation: `domain rotate` makes new keys (pending: not signing yet) and prints their \
-        records; publish them, wait for DNS, then `domain activate` makes them sign and \
-        retires the old ones — keep the old records published for a few days, then \
-        `domain remove DOMAIN --selector OLD`.
+            Rotation: `domain rotate` makes new keys (pending: not signing yet) and prints their \
+            records; publish them, wait for DNS, then `domain activate` makes them sign and \
+            retires the old ones — keep the old records published for a few days, then \
+            `domain remove DOMAIN --selector OLD`.
 
-        Examples:
-          hikyaku domain add acme.example
-          hikyaku domain show acme.example
-          hikyaku domain rotate acme.example && hikyaku domain activate acme.example
-        """,
+            Examples:
+              hikyaku domain add acme.example
+              hikyaku domain show acme.example
+              hikyaku domain rotate acme.example && hikyaku domain activate acme.example
+            """,
         subcommands: [Add.self, List.self, Show.self, Rotate.self, Activate.self, Remove.self, Check.self])
 
     static func parseDomain(_ text: String) throws -> String {
@@ -45,20 +45,23 @@ struct DomainCommand: AsyncParsableCommand {
 
     static func printRecords(_ domain: SendingDomain, states: Set<SendingDomain.DKIMKeyEntry.State>) {
         for key in domain.keys where states.contains(key.state) {
-            print("; \(key.algorithm), \(key.state.rawValue)\(key.state == .retired ? " (keep published until mail signed with it has been read)" : "")")
+            print(
+                "; \(key.algorithm), \(key.state.rawValue)\(key.state == .retired ? " (keep published until mail signed with it has been read)" : "")"
+            )
             print(zoneLine(domain, key))
         }
     }
 
     static func printAdvice(_ domain: String) {
-        print("""
+        print(
+            """
 
-        Also publish, if not yet there (`hikyaku domain check \(domain)` tells what is missing):
-        ; SPF: authorise the relay's egress IPs, e.g.
-        \(domain). 3600 IN TXT "v=spf1 ip4:<each egress IPv4> ip6:<each egress IPv6> ~all"
-        ; DMARC:
-        _dmarc.\(domain). 3600 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@\(domain)"
-        """)
+            Also publish, if not yet there (`hikyaku domain check \(domain)` tells what is missing):
+            ; SPF: authorise the relay's egress IPs, e.g.
+            \(domain). 3600 IN TXT "v=spf1 ip4:<each egress IPv4> ip6:<each egress IPv6> ~all"
+            ; DMARC:
+            _dmarc.\(domain). 3600 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@\(domain)"
+            """)
     }
 
     struct Add: AsyncParsableCommand {
@@ -141,7 +144,9 @@ struct DomainCommand: AsyncParsableCommand {
         func run() async throws {
             let name = try DomainCommand.parseDomain(domain)
             let updated = try await admin.withSession { try await $0.activateDomain(name) }
-            print("\(name) now signs with \(updated.activeKeys.map(\.selector).joined(separator: ", ")). Keep the retired records published for a few days:")
+            print(
+                "\(name) now signs with \(updated.activeKeys.map(\.selector).joined(separator: ", ")). Keep the retired records published for a few days:"
+            )
             DomainCommand.printRecords(updated, states: [.retired])
         }
     }

@@ -14,13 +14,17 @@ enum QueueReportText {
                 out.append("  nothing queued or deferred")
                 continue
             }
-            var table = TextTable([("DOMAIN", .left), ("QUEUED", .right), ("CLAIMED", .right), ("DEFERRED", .right),
-                                   ("RCPTS", .right), ("NEXT RETRY", .left), ("READY", .left)])
+            var table = TextTable([
+                ("DOMAIN", .left), ("QUEUED", .right), ("CLAIMED", .right), ("DEFERRED", .right),
+                ("RCPTS", .right), ("NEXT RETRY", .left), ("READY", .left),
+            ])
             for destination in pool.destinations {
-                table.add([destination.domain.rawValue, "\(destination.queued)", "\(destination.claimed)", "\(destination.deferredItems)",
-                           "\(destination.deferredRecipients)",
-                           destination.nextRetryAt.map { DisplayTime.relative($0, now: now) } ?? "-",
-                           destination.readyAt.map { DisplayTime.relative($0, now: now) } ?? "-"])
+                table.add([
+                    destination.domain.rawValue, "\(destination.queued)", "\(destination.claimed)", "\(destination.deferredItems)",
+                    "\(destination.deferredRecipients)",
+                    destination.nextRetryAt.map { DisplayTime.relative($0, now: now) } ?? "-",
+                    destination.readyAt.map { DisplayTime.relative($0, now: now) } ?? "-",
+                ])
             }
             out.append(table.render())
             if let more = hidden[pool.pool] { out.append("  … and \(more) more destination(s)") }
@@ -32,8 +36,10 @@ enum QueueReportText {
         } else {
             var table = TextTable([("TARGET", .left), ("LEFT", .right), ("RULE", .left), ("BY", .left), ("REASON", .left)])
             for suspension in report.suspensions {
-                table.add([suspension.target.description, DisplayTime.span(milliseconds: suspension.remainingMilliseconds),
-                           suspension.rule ?? "-", suspension.node ?? "-", suspension.reason ?? "-"])
+                table.add([
+                    suspension.target.description, DisplayTime.span(milliseconds: suspension.remainingMilliseconds),
+                    suspension.rule ?? "-", suspension.node ?? "-", suspension.reason ?? "-",
+                ])
             }
             out.append(table.render())
         }
@@ -44,8 +50,10 @@ enum QueueReportText {
         } else {
             var table = TextTable([("IP", .left), ("SITE", .left), ("RATE", .right), ("LEFT", .right)])
             for slowdown in report.slowdowns {
-                table.add([slowdown.ip.rawValue, slowdown.site.rawValue, "x\(formatFactor(slowdown.factor))",
-                           DisplayTime.span(milliseconds: slowdown.remainingMilliseconds)])
+                table.add([
+                    slowdown.ip.rawValue, slowdown.site.rawValue, "x\(formatFactor(slowdown.factor))",
+                    DisplayTime.span(milliseconds: slowdown.remainingMilliseconds),
+                ])
             }
             out.append(table.render())
         }

@@ -9,22 +9,22 @@ struct QueueStatus: AsyncParsableCommand {
         commandName: "queue",
         abstract: "Show the queue: depth per pool, work per destination, suspensions, slow-downs, connections.",
         discussion: """
-        Per egress pool: its depth (recipients accepted and not yet final), and per
-        destination domain of the pool:
-          QUEUED      work entries in the domain's stream (one per message)
-          CLAIMED     of those, the entries a worker holds right now
-          DEFERRED    work items waiting for a retry; RCPTS: their recipients
-          NEXT RETRY  when the earliest of those is due
-          READY       when a worker may next take the domain (later than now
-                      while it waits out a rate limit, a suspension or claims)
+            Per egress pool: its depth (recipients accepted and not yet final), and per
+            destination domain of the pool:
+              QUEUED      work entries in the domain's stream (one per message)
+              CLAIMED     of those, the entries a worker holds right now
+              DEFERRED    work items waiting for a retry; RCPTS: their recipients
+              NEXT RETRY  when the earliest of those is due
+              READY       when a worker may next take the domain (later than now
+                          while it waits out a rate limit, a suspension or claims)
 
-        Then, for the whole cluster: suspensions in force (set by `hikyaku suspend` \
-        or adaptive backoff) with time left and reason, slow-downs of an (IP, site) \
-        rate, and connection leases in use per (IP, site).
+            Then, for the whole cluster: suspensions in force (set by `hikyaku suspend` \
+            or adaptive backoff) with time left and reason, slow-downs of an (IP, site) \
+            rate, and connection leases in use per (IP, site).
 
-        The queue is read with SCAN and pipelined reads, never KEYS, so it is safe \
-        on a busy Redis; the counts are a snapshot taken over a few milliseconds.
-        """)
+            The queue is read with SCAN and pipelined reads, never KEYS, so it is safe \
+            on a busy Redis; the counts are a snapshot taken over a few milliseconds.
+            """)
 
     @OptionGroup var admin: AdminOptions
     @OptionGroup var scope: QueueScopeOptions

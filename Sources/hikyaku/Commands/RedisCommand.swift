@@ -12,11 +12,11 @@ struct RedisAdminCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the Redis ACL users of the roles (ingest, worker, admin), one aclfile line each.",
             discussion: """
-            Each role gets the commands and key patterns it needs and no more (README, "Redis TLS \
-            and ACL users"). With --passwords-from-stdin, lines `ROLE=PASSWORD` are read from \
-            standard input and the output holds only their SHA-256 (`#…`), so the ACL file \
-            keeps no password; without it, each line has a placeholder password to replace.
-            """)
+                Each role gets the commands and key patterns it needs and no more (README, "Redis TLS \
+                and ACL users"). With --passwords-from-stdin, lines `ROLE=PASSWORD` are read from \
+                standard input and the output holds only their SHA-256 (`#…`), so the ACL file \
+                keeps no password; without it, each line has a placeholder password to replace.
+                """)
 
         @Flag(help: "Read ROLE=PASSWORD lines (ingest, worker, admin) from standard input.")
         var passwordsFromStdin = false
@@ -45,16 +45,19 @@ struct RedisAdminCommand: AsyncParsableCommand {
             commandName: "load-functions",
             abstract: "Load this version's Redis functions (needs the admin user: --redis-url rediss://hikyaku-admin:…@…).",
             discussion: """
-            Ingest and worker users may not load functions; they refuse to work until the \
-            functions of their version are loaded. Run this once after installing a new \
-            version (any other admin command loads them too).
-            """)
+                Ingest and worker users may not load functions; they refuse to work until the \
+                functions of their version are loaded. Run this once after installing a new \
+                version (any other admin command loads them too).
+                """)
 
         @OptionGroup var options: AdminOptions
 
         func run() async throws {
             let (replaced, all) = try await options.withSession { try await $0.loadFunctions() }
-            print(replaced.isEmpty ? "Redis functions up to date: \(all.joined(separator: ", "))" : "Redis functions loaded: \(replaced.joined(separator: ", "))")
+            print(
+                replaced.isEmpty
+                    ? "Redis functions up to date: \(all.joined(separator: ", "))"
+                    : "Redis functions loaded: \(replaced.joined(separator: ", "))")
         }
     }
 }

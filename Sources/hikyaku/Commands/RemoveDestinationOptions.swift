@@ -27,11 +27,14 @@ struct RemoveDestinationOptions: ParsableArguments {
         let pool = self.pool.map(PoolName.init(rawValue:))
         let result = try await admin.withSession { try await $0.remove(removal, domain: domain, pool: pool) }
         let verb = removal.eventKind == .bounced ? "bounced" : "purged"
-        print("\(verb) \(result.recipients) recipient(s) of \(domain): \(result.queuedRecipients) queued (\(result.queuedEntries) entries), "
-              + "\(result.deferredRecipients) deferred (\(result.deferredItems) items); \(result.messagesDeleted) message(s) deleted")
+        print(
+            "\(verb) \(result.recipients) recipient(s) of \(domain): \(result.queuedRecipients) queued (\(result.queuedEntries) entries), "
+                + "\(result.deferredRecipients) deferred (\(result.deferredItems) items); \(result.messagesDeleted) message(s) deleted")
         print("reply: \(removal.reply)")
         if result.claimedEntries > 0 {
-            print("left alone: \(result.claimedEntries) entries (\(result.claimedRecipients) recipient(s)) a worker holds right now; run the command again once they settle")
+            print(
+                "left alone: \(result.claimedEntries) entries (\(result.claimedRecipients) recipient(s)) a worker holds right now; run the command again once they settle"
+            )
         }
     }
 }

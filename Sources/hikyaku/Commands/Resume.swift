@@ -7,10 +7,10 @@ struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Lift a suspension of a site or an egress IP before it runs out.",
         discussion: """
-        Lifts suspensions set by `hikyaku suspend` and by adaptive backoff alike, records a \
-        `backoff` event (action resume_site or resume_ip, rule `operator`), and makes the \
-        destinations that were waiting for the suspension to end due at once.
-        """,
+            Lifts suspensions set by `hikyaku suspend` and by adaptive backoff alike, records a \
+            `backoff` event (action resume_site or resume_ip, rule `operator`), and makes the \
+            destinations that were waiting for the suspension to end due at once.
+            """,
         subcommands: [Site.self, IP.self])
 
     static func printResult(_ target: SuspensionTarget, _ result: ResumeResult) {
@@ -40,7 +40,9 @@ struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ip",
             abstract: "Resume sending from an egress IP.",
-            discussion: "Without --site, lifts the every-site suspension (`hikyaku suspend ip ADDRESS` without --site); with it, the one for that site.")
+            discussion:
+                "Without --site, lifts the every-site suspension (`hikyaku suspend ip ADDRESS` without --site); with it, the one for that site."
+        )
 
         @OptionGroup var admin: AdminOptions
 

@@ -8,14 +8,14 @@ struct SecretsCommand: AsyncParsableCommand {
         commandName: "secrets",
         abstract: "The key file that seals secrets stored in Redis: create it, add a key, re-seal with the newest.",
         discussion: """
-        Rotation without downtime:
-          1. hikyaku secrets generate-key --append /etc/hikyaku/secrets.key
-             and copy the file (mode 0600) to every ingest node (they read it again when
-             they meet a key id they do not know);
-          2. hikyaku secrets rotate      re-seals every stored DKIM key with the newest key
-             (plaintext keys stored before a key file existed are sealed too);
-          3. remove the old key's line from the file on every node.
-        """,
+            Rotation without downtime:
+              1. hikyaku secrets generate-key --append /etc/hikyaku/secrets.key
+                 and copy the file (mode 0600) to every ingest node (they read it again when
+                 they meet a key id they do not know);
+              2. hikyaku secrets rotate      re-seals every stored DKIM key with the newest key
+                 (plaintext keys stored before a key file existed are sealed too);
+              3. remove the old key's line from the file on every node.
+            """,
         subcommands: [GenerateKey.self, Rotate.self])
 
     struct GenerateKey: ParsableCommand {
@@ -29,8 +29,10 @@ struct SecretsCommand: AsyncParsableCommand {
 
         func run() throws {
             let id = try DKIMSealing.generateKeyFile(path: path, append: append)
-            print(append ? "added key \(id) to \(path); it seals from now on. Copy the file to every ingest node, then run `hikyaku secrets rotate`."
-                         : "created \(path) (mode 0600) with key \(id). Set secrets.key_file: \(path) on ingest nodes.")
+            print(
+                append
+                    ? "added key \(id) to \(path); it seals from now on. Copy the file to every ingest node, then run `hikyaku secrets rotate`."
+                    : "created \(path) (mode 0600) with key \(id). Set secrets.key_file: \(path) on ingest nodes.")
         }
     }
 

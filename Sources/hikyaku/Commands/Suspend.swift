@@ -7,14 +7,14 @@ struct Suspend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stop sending to a receiving site, or from an egress IP, for a while.",
         discussion: """
-        Workers check suspensions before every batch they claim, on every host: a \
-        suspension takes effect within one batch and lifts on its own when DURATION has \
-        passed (or at `hikyaku resume`). Mail waits in the queue meanwhile; nothing is \
-        bounced and retries are not used up. Suspending again replaces the duration and reason.
+            Workers check suspensions before every batch they claim, on every host: a \
+            suspension takes effect within one batch and lifts on its own when DURATION has \
+            passed (or at `hikyaku resume`). Mail waits in the queue meanwhile; nothing is \
+            bounced and retries are not used up. Suspending again replaces the duration and reason.
 
-        Each suspension is recorded as a `backoff` event (rule `operator`), and \
-        `hikyaku queue` lists the ones in force.
-        """,
+            Each suspension is recorded as a `backoff` event (rule `operator`), and \
+            `hikyaku queue` lists the ones in force.
+            """,
         subcommands: [Site.self, IP.self])
 
     static let siteHelp = """
@@ -67,9 +67,9 @@ struct Suspend: AsyncParsableCommand {
             commandName: "ip",
             abstract: "Stop sending from an egress IP, to one site or to all.",
             discussion: """
-            Other IPs of the pool take the IP's work meanwhile. Example: \
-            hikyaku suspend ip 192.0.2.10 --site yahoo --for 2h --reason 'listed on a DNSBL'
-            """)
+                Other IPs of the pool take the IP's work meanwhile. Example: \
+                hikyaku suspend ip 192.0.2.10 --site yahoo --for 2h --reason 'listed on a DNSBL'
+                """)
 
         @OptionGroup var admin: AdminOptions
 

@@ -1,5 +1,6 @@
-@testable import Delivery
 import Testing
+
+@testable import Delivery
 
 @Suite struct ProcessTokenTests {
     static func system(pids: [Int32: String], boot: String = "b00t", namespace: String = "4026531836") -> ProcessTable {

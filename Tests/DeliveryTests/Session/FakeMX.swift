@@ -53,7 +53,9 @@ private final class ScriptHandler: ChannelInboundHandler {
         pending += String(buffer: unwrapInboundIn(data))
         while true {
             if inData {
-                guard let end = pending.range(of: "\r\n.\r\n") ?? (pending.hasPrefix(".\r\n") ? pending.range(of: ".\r\n") : nil) else { return }
+                guard let end = pending.range(of: "\r\n.\r\n") ?? (pending.hasPrefix(".\r\n") ? pending.range(of: ".\r\n") : nil) else {
+                    return
+                }
                 let content = String(pending[..<end.lowerBound])
                 pending = String(pending[end.upperBound...])
                 inData = false

@@ -1,7 +1,8 @@
-@testable import Delivery
-@testable import RelayCore
 import SMTPProtocol
 import Testing
+
+@testable import Delivery
+@testable import RelayCore
 
 @Suite struct BackoffRulesTests {
     let builtIn = BackoffRules(settings: DeliverySettings())
@@ -19,16 +20,29 @@ import Testing
 
     /// Replies as receivers send them, and the built-in rule each should trigger.
     static let samples: [Sample] = [
-        Sample(421, "4.7.28", ["Gmail has detected an unusual rate of unsolicited mail originating",
-                               "from your IP address. To protect our users from spam, mail sent from",
-                               "your IP address has been temporarily rate limited."], "gmail-unusual-rate"),
+        Sample(
+            421, "4.7.28",
+            [
+                "Gmail has detected an unusual rate of unsolicited mail originating",
+                "from your IP address. To protect our users from spam, mail sent from",
+                "your IP address has been temporarily rate limited.",
+            ], "gmail-unusual-rate"),
         Sample(421, "4.7.0", ["Try again later, closing connection. (EHLO)"], "gmail-try-again-later"),
-        Sample(421, "4.7.0", ["[192.0.2.1] Our system has detected an unusual rate of unsolicited mail",
-                              "originating from your IP address. … has been temporarily rate limited."], "gmail-try-again-later"),
-        Sample(421, "4.7.0", ["[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes"], "yahoo-tss04"),
+        Sample(
+            421, "4.7.0",
+            [
+                "[192.0.2.1] Our system has detected an unusual rate of unsolicited mail",
+                "originating from your IP address. … has been temporarily rate limited.",
+            ], "gmail-try-again-later"),
+        Sample(
+            421, "4.7.0",
+            [
+                "[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes"
+            ], "yahoo-tss04"),
         Sample(421, nil, ["[TS04] Messages from 192.0.2.1 temporarily deferred"], "yahoo-tss04"),
         Sample(451, "4.7.500", ["Server busy. Please try again later from [192.0.2.1]. (S77714)"], "outlook-busy-4.7.5xx"),
-        Sample(451, "4.7.650", ["The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation."], "outlook-busy-4.7.6xx"),
+        Sample(
+            451, "4.7.650", ["The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation."], "outlook-busy-4.7.6xx"),
         Sample(421, nil, ["Too many concurrent connections from this IP"], "too-many-connections"),
         Sample(421, "4.7.0", ["Too many connections from 192.0.2.1"], "too-many-connections"),
         Sample(421, "4.7.0", ["Too many connections, try again later"], "gmail-try-again-later"),  // order decides
@@ -39,15 +53,23 @@ import Testing
         Sample(452, nil, ["Connection throttled"], "throttle"),
         Sample(451, nil, ["Ratelimit: sending too fast"], "throttle"),
         Sample(554, "5.7.1", ["Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"], "blocklisted"),
-        Sample(550, "5.7.1", ["Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service provider",
-                              "since part of their network is on our block list (S3150)."], "blocklisted"),
+        Sample(
+            550, "5.7.1",
+            [
+                "Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service provider",
+                "since part of their network is on our block list (S3150).",
+            ], "blocklisted"),
         Sample(550, "5.7.606", ["Access denied, banned sending IP [192.0.2.1]."], "blocklisted"),
         Sample(554, nil, ["192.0.2.1 is listed in an RBL"], "blocklisted"),
         Sample(550, nil, ["Your IP has a poor reputation"], "blocklisted"),
         // Not throttling: positive replies, one recipient's trouble, greylisting, other words.
         Sample(250, "2.0.0", ["OK, rate noted, too many thanks"], nil),
-        Sample(450, "4.2.1", ["The user you are trying to contact is receiving mail at a rate that",
-                              "prevents additional messages from being delivered."], nil),
+        Sample(
+            450, "4.2.1",
+            [
+                "The user you are trying to contact is receiving mail at a rate that",
+                "prevents additional messages from being delivered.",
+            ], nil),
         Sample(452, "4.5.3", ["Too many recipients"], nil),
         Sample(452, "4.2.2", ["The email account that you tried to reach is over quota. Storage limit exceeded."], nil),
         Sample(451, "4.7.1", ["Greylisted, please try again later"], nil),
@@ -121,11 +143,12 @@ import Testing
         #expect((rules.match(SMTPReply(code, nil, "whatever"), site: "s") != nil) == matches)
     }
 
-    @Test(arguments: [
-        ("4.7", "4.7.28", true), ("4.7", "4.2.1", false), ("4.7.5", "4.7.500", true),
-        ("4.7.5", "4.7.5", true), ("4.7.5", "4.7.650", false), ("4.7.28", "4.7.28", true),
-        ("4.7.28", "4.7.2", false), ("5", "5.7.1", true), ("4.7", nil, false),
-    ] as [(String, String?, Bool)])
+    @Test(
+        arguments: [
+            ("4.7", "4.7.28", true), ("4.7", "4.2.1", false), ("4.7.5", "4.7.500", true),
+            ("4.7.5", "4.7.5", true), ("4.7.5", "4.7.650", false), ("4.7.28", "4.7.28", true),
+            ("4.7.28", "4.7.2", false), ("5", "5.7.1", true), ("4.7", nil, false),
+        ] as [(String, String?, Bool)])
     func enhancedIsAPrefix(prefix: String, status: String?, matches: Bool) {
         let rules = BackoffRules(rules: [BackoffRuleSettings(enhanced: prefix, action: .slow, duration: .minutes(1))])
         #expect((rules.match(SMTPReply(451, status, "whatever"), site: "s") != nil) == matches)

@@ -1,6 +1,7 @@
-@testable import Delivery
 import RelayCore
 import Testing
+
+@testable import Delivery
 
 /// Many clients share one TAT, as every worker shares one key in Redis.
 @Suite struct GCRAPropertyTests {

@@ -1,6 +1,7 @@
-@testable import Delivery
 import RelayCore
 import Testing
+
+@testable import Delivery
 
 @Suite struct GCRATests {
     /// 3000/h burst 3: T = 1.2 s, τ = 2.4 s (the example in GCRA's documentation).

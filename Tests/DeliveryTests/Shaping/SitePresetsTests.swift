@@ -1,6 +1,7 @@
+import Testing
+
 @testable import Delivery
 @testable import RelayCore
-import Testing
 
 @Suite struct SitePresetsTests {
     @Test func thePresetsAreTheDocumentedOnesInOrder() {
@@ -20,7 +21,8 @@ import Testing
         #expect((1...10).contains(connections), "presets are conservative")
         #expect(rate.count > 0 && rate.burst >= 1)
         // Opening connections at the allowed pace must let the message rate through.
-        let messagesPerHourByConnections = Double(connectionRate.count) * 3_600_000 / Double(connectionRate.period.milliseconds) * Double(perConnection)
+        let messagesPerHourByConnections =
+            Double(connectionRate.count) * 3_600_000 / Double(connectionRate.period.milliseconds) * Double(perConnection)
         let messagesPerHour = Double(rate.count) * 3_600_000 / Double(rate.period.milliseconds)
         #expect(messagesPerHourByConnections >= messagesPerHour)
     }
@@ -39,7 +41,8 @@ import Testing
 
     @Test func japaneseCarriersGetFewerConnectionsThanTheBigProviders() throws {
         let carriers = [SitePresets.docomo, SitePresets.au, SitePresets.softbank]
-        let fewest = try #require([SitePresets.gmail, SitePresets.yahoo, SitePresets.outlook].compactMap(\.shaping.maxConnectionsPerIP).min())
+        let fewest = try #require(
+            [SitePresets.gmail, SitePresets.yahoo, SitePresets.outlook].compactMap(\.shaping.maxConnectionsPerIP).min())
         for carrier in carriers {
             #expect(try #require(carrier.shaping.maxConnectionsPerIP) < fewest)
         }

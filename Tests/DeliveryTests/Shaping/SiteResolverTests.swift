@@ -1,6 +1,7 @@
-@testable import Delivery
 import RelayCore
 import Testing
+
+@testable import Delivery
 
 @Suite struct SiteResolverTests {
     let builtIn = ShapingSettings.builtIn
@@ -128,12 +129,13 @@ import Testing
         var settings = DeliverySettings()
         settings.sites = [SiteSettings(name: "bare", mx: ["*.bare.example"])]
         let resolver = SiteResolver(settings: settings)
-        let sites = [
-            resolver.site(forDomain: "a.example", mxHosts: ["mx.bare.example"]),
-            resolver.site(forDomain: "a.example", mxHosts: ["mx.unknown.example"]),
-            resolver.site(forDomain: "a.example", mxHosts: []),
-            resolver.site(forRoute: "relay.example"),
-        ] + SitePresets.all.map { resolver.site(forDomain: "x.example", mxHosts: [$0.mx[0].replacing("*", with: "mx")]) }
+        let sites =
+            [
+                resolver.site(forDomain: "a.example", mxHosts: ["mx.bare.example"]),
+                resolver.site(forDomain: "a.example", mxHosts: ["mx.unknown.example"]),
+                resolver.site(forDomain: "a.example", mxHosts: []),
+                resolver.site(forRoute: "relay.example"),
+            ] + SitePresets.all.map { resolver.site(forDomain: "x.example", mxHosts: [$0.mx[0].replacing("*", with: "mx")]) }
         #expect(Set(sites.map(\.name)).count == sites.count)
         for site in sites {
             #expect(site.shaping.maxConnectionsPerIP != nil)

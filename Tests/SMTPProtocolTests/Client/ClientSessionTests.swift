@@ -17,50 +17,78 @@ import Testing
 
     static let ok = reply("220 mx.example.org ESMTP")
     static let cases: [Case] = [
-        Case(name: "plain EHLO", script: ["GREETING": [ok], "EHLO": [ehloReply("8BITMIME")]],
-             sent: ["EHLO"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("8BITMIME")))),
-        Case(name: "multiline greeting", script: ["GREETING": [reply("220-mx.example.org|220-no UCE|220 ESMTP")], "EHLO": [ehloReply()]],
-             sent: ["EHLO"], expected: .ready(SMTPCapabilities())),
-        Case(name: "554 greeting refuses the session", script: ["GREETING": [reply("554 5.7.1 go away")]],
-             sent: [], expected: .fail(.refused(reply("554 5.7.1 go away")), quit: false)),
-        Case(name: "421 greeting", script: ["GREETING": [reply("421 4.3.2 busy")]],
-             sent: [], expected: .fail(.refused(reply("421 4.3.2 busy")), quit: false)),
-        Case(name: "EHLO unknown: HELO", script: ["GREETING": [ok], "EHLO": [reply("500 5.5.1 what")], "HELO": [reply("250 mx")]],
-             sent: ["EHLO", "HELO"], expected: .ready(SMTPCapabilities())),
-        Case(name: "EHLO and HELO refused", script: ["GREETING": [ok], "EHLO": [reply("502 no")], "HELO": [reply("550 5.7.1 not you")]],
-             sent: ["EHLO", "HELO"], expected: .fail(.refused(reply("550 5.7.1 not you")), quit: false)),
-        Case(name: "421 to EHLO: no HELO", script: ["GREETING": [ok], "EHLO": [reply("421 4.7.0 closing")]],
-             sent: ["EHLO"], expected: .fail(.refused(reply("421 4.7.0 closing")), quit: false)),
-        Case(name: "STARTTLS then EHLO again", script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS", "PIPELINING"), ehloReply("SIZE 1000")],
-                                                        "STARTTLS": [reply("220 2.0.0 go ahead")]],
-             sent: ["EHLO", "STARTTLS", "TLS", "EHLO"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("SIZE 1000"))), isTLS: true),
-        Case(name: "STARTTLS offered, no TLS context", attemptStartTLS: false, script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")]],
-             sent: ["EHLO"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("STARTTLS")))),
-        Case(name: "STARTTLS refused, opportunistic", script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")], "STARTTLS": [reply("454 4.7.0 no TLS")]],
-             sent: ["EHLO", "STARTTLS"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("STARTTLS")))),
-        Case(name: "STARTTLS refused, required", requireTLS: true,
-             script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")], "STARTTLS": [reply("454 4.7.0 no TLS")]],
-             sent: ["EHLO", "STARTTLS"], expected: .fail(.startTLSRefused(reply("454 4.7.0 no TLS")), quit: false)),
-        Case(name: "STARTTLS not offered, required", requireTLS: true, script: ["GREETING": [ok], "EHLO": [ehloReply("PIPELINING")]],
-             sent: ["EHLO"], expected: .fail(.startTLSNotOffered, quit: true)),
-        Case(name: "required, offered, but no TLS context", attemptStartTLS: false, requireTLS: true,
-             script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")]],
-             sent: ["EHLO"], expected: .fail(.startTLSNotOffered, quit: true)),
-        Case(name: "421 to STARTTLS", script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")], "STARTTLS": [reply("421 4.3.0 bye")]],
-             sent: ["EHLO", "STARTTLS"], expected: .fail(.refused(reply("421 4.3.0 bye")), quit: false)),
-        Case(name: "EHLO over TLS unknown: HELO", requireTLS: true,
-             script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS"), reply("500 no")], "STARTTLS": [reply("220 go")], "HELO": [reply("250 mx")]],
-             sent: ["EHLO", "STARTTLS", "TLS", "EHLO", "HELO"], expected: .ready(SMTPCapabilities()), isTLS: true),
-        Case(name: "421 to EHLO over TLS", script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS"), reply("421 4.7.0 bye")], "STARTTLS": [reply("220 go")]],
-             sent: ["EHLO", "STARTTLS", "TLS", "EHLO"], expected: .fail(.refused(reply("421 4.7.0 bye")), quit: false), isTLS: true),
-        Case(name: "STARTTLS is not sent twice", script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS"), ehloReply("STARTTLS")], "STARTTLS": [reply("220 go")]],
-             sent: ["EHLO", "STARTTLS", "TLS", "EHLO"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("STARTTLS"))), isTLS: true),
+        Case(
+            name: "plain EHLO", script: ["GREETING": [ok], "EHLO": [ehloReply("8BITMIME")]],
+            sent: ["EHLO"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("8BITMIME")))),
+        Case(
+            name: "multiline greeting", script: ["GREETING": [reply("220-mx.example.org|220-no UCE|220 ESMTP")], "EHLO": [ehloReply()]],
+            sent: ["EHLO"], expected: .ready(SMTPCapabilities())),
+        Case(
+            name: "554 greeting refuses the session", script: ["GREETING": [reply("554 5.7.1 go away")]],
+            sent: [], expected: .fail(.refused(reply("554 5.7.1 go away")), quit: false)),
+        Case(
+            name: "421 greeting", script: ["GREETING": [reply("421 4.3.2 busy")]],
+            sent: [], expected: .fail(.refused(reply("421 4.3.2 busy")), quit: false)),
+        Case(
+            name: "EHLO unknown: HELO", script: ["GREETING": [ok], "EHLO": [reply("500 5.5.1 what")], "HELO": [reply("250 mx")]],
+            sent: ["EHLO", "HELO"], expected: .ready(SMTPCapabilities())),
+        Case(
+            name: "EHLO and HELO refused", script: ["GREETING": [ok], "EHLO": [reply("502 no")], "HELO": [reply("550 5.7.1 not you")]],
+            sent: ["EHLO", "HELO"], expected: .fail(.refused(reply("550 5.7.1 not you")), quit: false)),
+        Case(
+            name: "421 to EHLO: no HELO", script: ["GREETING": [ok], "EHLO": [reply("421 4.7.0 closing")]],
+            sent: ["EHLO"], expected: .fail(.refused(reply("421 4.7.0 closing")), quit: false)),
+        Case(
+            name: "STARTTLS then EHLO again",
+            script: [
+                "GREETING": [ok], "EHLO": [ehloReply("STARTTLS", "PIPELINING"), ehloReply("SIZE 1000")],
+                "STARTTLS": [reply("220 2.0.0 go ahead")],
+            ],
+            sent: ["EHLO", "STARTTLS", "TLS", "EHLO"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("SIZE 1000"))), isTLS: true),
+        Case(
+            name: "STARTTLS offered, no TLS context", attemptStartTLS: false, script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")]],
+            sent: ["EHLO"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("STARTTLS")))),
+        Case(
+            name: "STARTTLS refused, opportunistic",
+            script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")], "STARTTLS": [reply("454 4.7.0 no TLS")]],
+            sent: ["EHLO", "STARTTLS"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("STARTTLS")))),
+        Case(
+            name: "STARTTLS refused, required", requireTLS: true,
+            script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")], "STARTTLS": [reply("454 4.7.0 no TLS")]],
+            sent: ["EHLO", "STARTTLS"], expected: .fail(.startTLSRefused(reply("454 4.7.0 no TLS")), quit: false)),
+        Case(
+            name: "STARTTLS not offered, required", requireTLS: true, script: ["GREETING": [ok], "EHLO": [ehloReply("PIPELINING")]],
+            sent: ["EHLO"], expected: .fail(.startTLSNotOffered, quit: true)),
+        Case(
+            name: "required, offered, but no TLS context", attemptStartTLS: false, requireTLS: true,
+            script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")]],
+            sent: ["EHLO"], expected: .fail(.startTLSNotOffered, quit: true)),
+        Case(
+            name: "421 to STARTTLS", script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS")], "STARTTLS": [reply("421 4.3.0 bye")]],
+            sent: ["EHLO", "STARTTLS"], expected: .fail(.refused(reply("421 4.3.0 bye")), quit: false)),
+        Case(
+            name: "EHLO over TLS unknown: HELO", requireTLS: true,
+            script: [
+                "GREETING": [ok], "EHLO": [ehloReply("STARTTLS"), reply("500 no")], "STARTTLS": [reply("220 go")],
+                "HELO": [reply("250 mx")],
+            ],
+            sent: ["EHLO", "STARTTLS", "TLS", "EHLO", "HELO"], expected: .ready(SMTPCapabilities()), isTLS: true),
+        Case(
+            name: "421 to EHLO over TLS",
+            script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS"), reply("421 4.7.0 bye")], "STARTTLS": [reply("220 go")]],
+            sent: ["EHLO", "STARTTLS", "TLS", "EHLO"], expected: .fail(.refused(reply("421 4.7.0 bye")), quit: false), isTLS: true),
+        Case(
+            name: "STARTTLS is not sent twice",
+            script: ["GREETING": [ok], "EHLO": [ehloReply("STARTTLS"), ehloReply("STARTTLS")], "STARTTLS": [reply("220 go")]],
+            sent: ["EHLO", "STARTTLS", "TLS", "EHLO"], expected: .ready(SMTPCapabilities(ehloReply: ehloReply("STARTTLS"))), isTLS: true),
     ]
 
     @Test(arguments: cases)
     func opening(_ test: Case) {
-        var machine = SMTPClientStateMachine(configuration: .init(heloName: "relay.example.com", attemptStartTLS: test.attemptStartTLS,
-                                                                  requireTLS: test.requireTLS))
+        var machine = SMTPClientStateMachine(
+            configuration: .init(
+                heloName: "relay.example.com", attemptStartTLS: test.attemptStartTLS,
+                requireTLS: test.requireTLS))
         var server = ScriptedServer(test.script)
         let action = server.drive(&machine)
         #expect(action == test.expected)

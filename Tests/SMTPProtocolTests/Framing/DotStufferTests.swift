@@ -115,7 +115,8 @@ struct DotStufferTests {
         for _ in 0..<500 {
             let message = Self.randomMessage(using: &random, bare: false)
             let frames = Self.roundTrip(message, using: &random)
-            let expected: [CollectedFrame] = message.isEmpty
+            let expected: [CollectedFrame] =
+                message.isEmpty
                 ? [.dataEnd(DataSummary(size: 0))]
                 : [.data(message), .dataEnd(DataSummary(size: message.count))]
             #expect(frames == expected)
@@ -134,10 +135,11 @@ struct DotStufferTests {
             if !expected.isEmpty, expected.suffix(2) != [0x0D, 0x0A] {
                 expected += [0x0D, 0x0A]
             }
-            let data = frames.compactMap { frame -> [UInt8]? in
-                if case .data(let bytes) = frame { return bytes }
-                return nil
-            }.first ?? []
+            let data =
+                frames.compactMap { frame -> [UInt8]? in
+                    if case .data(let bytes) = frame { return bytes }
+                    return nil
+                }.first ?? []
             #expect(data == expected)
             guard case .dataEnd(let summary) = frames.last else {
                 Issue.record("no end of data in \(frames)")

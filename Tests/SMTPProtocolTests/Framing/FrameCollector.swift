@@ -13,7 +13,8 @@ enum CollectedFrame: Equatable, CustomStringConvertible {
         case .line(let line): "line(\(line.debugDescription))"
         case .lineTooLong: "lineTooLong"
         case .data(let data): "data(\(String(decoding: data, as: UTF8.self).debugDescription))"
-        case .dataEnd(let summary): "dataEnd(size: \(summary.size), bare: \(summary.bareLineEndingsNormalized), nul: \(summary.nulBytesRemoved))"
+        case .dataEnd(let summary):
+            "dataEnd(size: \(summary.size), bare: \(summary.bareLineEndingsNormalized), nul: \(summary.nulBytesRemoved))"
         }
     }
 }

@@ -65,7 +65,10 @@ struct FramerCommandModeTests {
 
     @Test func customLimits() {
         let framer = SMTPFramer(commandLineLimit: 10, authResponseLineLimit: 20)
-        #expect(FrameCollector.frames([bytes("12345678\r\n123456789\r\nok\r\n")], framer: framer) == [.line("12345678"), .lineTooLong, .line("ok")])
+        #expect(
+            FrameCollector.frames([bytes("12345678\r\n123456789\r\nok\r\n")], framer: framer) == [
+                .line("12345678"), .lineTooLong, .line("ok"),
+            ])
     }
 
     @Test func bufferedByteCountRevealsPipelinedBytesAfterSTARTTLS() {

@@ -40,7 +40,8 @@ struct FramerSmugglingTests {
     ]
 
     static let prefix = "From: <a@example.com>\r\nSubject: hi\r\n\r\nbody"
-    static let smuggled = "MAIL FROM:<spoof@bank.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\n"
+    static let smuggled =
+        "MAIL FROM:<spoof@bank.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\n"
         + "From: <ceo@bank.test>\r\n\r\nsmuggled\r\n"
 
     @Test(arguments: variants)
@@ -85,8 +86,9 @@ struct FramerSmugglingTests {
             var out = ByteBuffer()
             stuffer.stuff(ByteBuffer(bytes: content), into: &out)
             stuffer.finish(into: &out)
-            #expect(FrameCollector.dataFrames([out.bytes]) == [.data(content), .dataEnd(DataSummary(size: content.count))],
-                    "\(variant.name)")
+            #expect(
+                FrameCollector.dataFrames([out.bytes]) == [.data(content), .dataEnd(DataSummary(size: content.count))],
+                "\(variant.name)")
         }
     }
 

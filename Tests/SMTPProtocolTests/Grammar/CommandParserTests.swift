@@ -17,16 +17,24 @@ struct CommandParserTests {
         ("MAIL FROM: <alice@example.com>", .mail(.mailbox(alice), MailParameters())),
         ("MAIL FROM:<>", .mail(.null, MailParameters())),
         ("MAIL FROM:<> SIZE=0", .mail(.null, MailParameters(size: 0))),
-        ("MAIL FROM:<alice@example.com> SIZE=1000 BODY=8BITMIME SMTPUTF8",
-         .mail(.mailbox(alice), MailParameters(size: 1000, body: .eightBitMIME, smtpUTF8: true))),
+        (
+            "MAIL FROM:<alice@example.com> SIZE=1000 BODY=8BITMIME SMTPUTF8",
+            .mail(.mailbox(alice), MailParameters(size: 1000, body: .eightBitMIME, smtpUTF8: true))
+        ),
         ("MAIL FROM:<alice@example.com> body=7bit  size=5", .mail(.mailbox(alice), MailParameters(size: 5, body: .sevenBit))),
-        ("MAIL FROM:<alice@example.com> SIZE=99999999999999999999",
-         .mail(.mailbox(alice), MailParameters(size: Int.max))),
-        ("MAIL FROM:<alice@example.com> AUTH=<> RET=HDRS ENVID=x REQUIRETLS",
-         .mail(.mailbox(alice), MailParameters(other: [
-            ESMTPParameter(keyword: "AUTH", value: "<>"), ESMTPParameter(keyword: "RET", value: "HDRS"),
-            ESMTPParameter(keyword: "ENVID", value: "x"), ESMTPParameter(keyword: "REQUIRETLS"),
-         ]))),
+        (
+            "MAIL FROM:<alice@example.com> SIZE=99999999999999999999",
+            .mail(.mailbox(alice), MailParameters(size: Int.max))
+        ),
+        (
+            "MAIL FROM:<alice@example.com> AUTH=<> RET=HDRS ENVID=x REQUIRETLS",
+            .mail(
+                .mailbox(alice),
+                MailParameters(other: [
+                    ESMTPParameter(keyword: "AUTH", value: "<>"), ESMTPParameter(keyword: "RET", value: "HDRS"),
+                    ESMTPParameter(keyword: "ENVID", value: "x"), ESMTPParameter(keyword: "REQUIRETLS"),
+                ]))
+        ),
         ("MAIL FROM:<@relay.example:alice@example.com>", .mail(.mailbox(alice), MailParameters())),
         ("RCPT TO:<bob@example.org>", .rcpt(ForwardPath(bob), [])),
         ("rcpt to: <bob@example.org>", .rcpt(ForwardPath(bob), [])),
@@ -35,14 +43,21 @@ struct CommandParserTests {
         ("RCPT TO:<POSTMASTER>", .rcpt(.postmaster, [])),
         ("RCPT TO:<postmaster@example.org>", .rcpt(ForwardPath(Mailbox(localPart: "postmaster", domain: "example.org")), [])),
         ("RCPT TO:<@a.example,@b.example:bob@example.org>", .rcpt(ForwardPath(bob, hadSourceRoute: true), [])),
-        ("RCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.org",
-         .rcpt(ForwardPath(bob), [
-            ESMTPParameter(keyword: "NOTIFY", value: "SUCCESS,FAILURE"),
-            ESMTPParameter(keyword: "ORCPT", value: "rfc822;bob@example.org"),
-         ])),
+        (
+            "RCPT TO:<bob@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.org",
+            .rcpt(
+                ForwardPath(bob),
+                [
+                    ESMTPParameter(keyword: "NOTIFY", value: "SUCCESS,FAILURE"),
+                    ESMTPParameter(keyword: "ORCPT", value: "rfc822;bob@example.org"),
+                ])
+        ),
         (#"RCPT TO:<"a b"@example.org>"#, .rcpt(ForwardPath(Mailbox(localPart: "a b", domain: "example.org")), [])),
         (#"RCPT TO:<"a\"b>"@example.org>"#, .rcpt(ForwardPath(Mailbox(localPart: #"a"b>"#, domain: "example.org")), [])),
-        ("RCPT TO:<user%other.example@example.org>", .rcpt(ForwardPath(Mailbox(localPart: "user%other.example", domain: "example.org")), [])),
+        (
+            "RCPT TO:<user%other.example@example.org>",
+            .rcpt(ForwardPath(Mailbox(localPart: "user%other.example", domain: "example.org")), [])
+        ),
         ("RCPT TO:<other!user@example.org>", .rcpt(ForwardPath(Mailbox(localPart: "other!user", domain: "example.org")), [])),
         ("RCPT TO:<bob@[192.0.2.1]>", .rcpt(ForwardPath(Mailbox(localPart: "bob", domain: "[192.0.2.1]")), [])),
         ("RCPT TO:<bob@[IPv6:2001:db8::1]>", .rcpt(ForwardPath(Mailbox(localPart: "bob", domain: "[IPv6:2001:db8::1]")), [])),

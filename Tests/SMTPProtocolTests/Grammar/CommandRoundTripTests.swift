@@ -35,12 +35,16 @@ struct CommandRoundTripTests {
     }
 
     @Test func encodingIsCanonical() {
-        #expect(encoded(.mail(.mailbox(Mailbox(localPart: "a", domain: "b.example")), MailParameters(size: 10, body: .eightBitMIME, smtpUTF8: true)))
-            == "MAIL FROM:<a@b.example> SIZE=10 BODY=8BITMIME SMTPUTF8\r\n")
+        #expect(
+            encoded(
+                .mail(.mailbox(Mailbox(localPart: "a", domain: "b.example")), MailParameters(size: 10, body: .eightBitMIME, smtpUTF8: true))
+            )
+                == "MAIL FROM:<a@b.example> SIZE=10 BODY=8BITMIME SMTPUTF8\r\n")
         #expect(encoded(.mail(.null, MailParameters())) == "MAIL FROM:<>\r\n")
         #expect(encoded(.rcpt(.postmaster, [])) == "RCPT TO:<Postmaster>\r\n")
-        #expect(encoded(.rcpt(ForwardPath(Mailbox(localPart: "a b", domain: "x.example")), [ESMTPParameter(keyword: "notify", value: "NEVER")]))
-            == "RCPT TO:<\"a b\"@x.example> NOTIFY=NEVER\r\n")
+        #expect(
+            encoded(.rcpt(ForwardPath(Mailbox(localPart: "a b", domain: "x.example")), [ESMTPParameter(keyword: "notify", value: "NEVER")]))
+                == "RCPT TO:<\"a b\"@x.example> NOTIFY=NEVER\r\n")
         #expect(encoded(.startTLS) == "STARTTLS\r\n")
         #expect(encoded(.help(nil)) == "HELP\r\n")
         #expect(encoded(.auth(mechanism: "PLAIN", initialResponse: "dGVzdA==")) == "AUTH PLAIN dGVzdA==\r\n")

@@ -13,7 +13,9 @@ struct EnhancedStatusCodeTests {
         #expect(code == EnhancedStatusCode(klass, subject, detail))
     }
 
-    @Test(arguments: ["1.0.0", "3.0.0", "6.0.0", "5.7", "5.7.1.1", "5.1234.1", "5.1.1234", "a.b.c", "5.7.1 ", " 5.7.1", "", "5..1", "55.7.1"])
+    @Test(arguments: [
+        "1.0.0", "3.0.0", "6.0.0", "5.7", "5.7.1.1", "5.1234.1", "5.1.1234", "a.b.c", "5.7.1 ", " 5.7.1", "", "5..1", "55.7.1",
+    ])
     func rejects(text: String) {
         #expect(EnhancedStatusCode(text) == nil)
     }

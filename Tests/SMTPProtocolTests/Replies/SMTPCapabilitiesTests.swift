@@ -5,10 +5,12 @@ import Testing
 @Suite("SMTPCapabilities")
 struct SMTPCapabilitiesTests {
     @Test func readsAnEHLOReply() {
-        let reply = SMTPReply(code: 250, lines: [
-            "mx.example.org at your service", "PIPELINING", "SIZE 35882577", "8BITMIME", "STARTTLS",
-            "ENHANCEDSTATUSCODES", "CHUNKING", "SMTPUTF8", "auth plain login XOAUTH2",
-        ])
+        let reply = SMTPReply(
+            code: 250,
+            lines: [
+                "mx.example.org at your service", "PIPELINING", "SIZE 35882577", "8BITMIME", "STARTTLS",
+                "ENHANCEDSTATUSCODES", "CHUNKING", "SMTPUTF8", "auth plain login XOAUTH2",
+            ])
         let capabilities = SMTPCapabilities(ehloReply: reply)
         #expect(capabilities.pipelining)
         #expect(capabilities.size == 35_882_577)

@@ -36,13 +36,17 @@ struct SMTPReplyParserTests {
 
     static let expected: [SMTPReply] = [
         SMTPReply(code: 220, lines: ["mx.example.org ESMTP ready"]),
-        SMTPReply(code: 250, lines: ["mx.example.org Hello client", "PIPELINING", "SIZE 35882577", "8BITMIME", "ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN"]),
+        SMTPReply(
+            code: 250,
+            lines: ["mx.example.org Hello client", "PIPELINING", "SIZE 35882577", "8BITMIME", "ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN"]),
         SMTPReply(250, "2.1.0", "Sender ok"),
-        SMTPReply(code: 550, enhancedStatus: EnhancedStatusCode(5, 1, 1), lines: [
-            "The email account that you tried to reach does not exist.",
-            "Please try double-checking the recipient's email",
-            "address for typos.",
-        ]),
+        SMTPReply(
+            code: 550, enhancedStatus: EnhancedStatusCode(5, 1, 1),
+            lines: [
+                "The email account that you tried to reach does not exist.",
+                "Please try double-checking the recipient's email",
+                "address for typos.",
+            ]),
         SMTPReply(code: 354, lines: ["Go ahead"]),
         SMTPReply(code: 250, lines: [""]),
         SMTPReply(421, "4.7.0", "Try again later"),
@@ -138,11 +142,13 @@ struct SMTPReplyParserTests {
 
     /// What STARTTLS checks before the handshake (RFC 3207 §4.2): no byte held, whether
     /// a half line or the first lines of a multi-line reply.
-    @Test("isEmpty only when nothing is held", arguments: [
-        ("220 go ahead\r\n", true),
-        ("220 go ahead\r\n550 5.1", false),
-        ("220 go ahead\r\n250-first line\r\n", false),
-    ])
+    @Test(
+        "isEmpty only when nothing is held",
+        arguments: [
+            ("220 go ahead\r\n", true),
+            ("220 go ahead\r\n550 5.1", false),
+            ("220 go ahead\r\n250-first line\r\n", false),
+        ])
     func isEmptyOnlyWhenNothingIsHeld(input: String, empty: Bool) throws {
         var parser = SMTPReplyParser()
         #expect(parser.isEmpty)

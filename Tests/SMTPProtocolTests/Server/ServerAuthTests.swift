@@ -20,10 +20,11 @@ struct ServerAuthTests {
     @Test func offeredWithoutTLSWhenAllowed() throws {
         var script = ServerScript(Configs.submission { $0.allowAuthWithoutTLS = true })
         let ehlo = try #require(script.send("EHLO client").reply)
-        #expect(ehlo.lines == [
-            "submit.example.net Hello client", "PIPELINING", "SIZE 1000", "8BITMIME", "SMTPUTF8",
-            "ENHANCEDSTATUSCODES", "STARTTLS", "AUTH PLAIN LOGIN", "HELP",
-        ])
+        #expect(
+            ehlo.lines == [
+                "submit.example.net Hello client", "PIPELINING", "SIZE 1000", "8BITMIME", "SMTPUTF8",
+                "ENHANCEDSTATUSCODES", "STARTTLS", "AUTH PLAIN LOGIN", "HELP",
+            ])
         script.run([("AUTH PLAIN \(Self.plainAlice)", .checkCredentials(username: "alice", password: "s3cret", mechanism: "PLAIN"))])
     }
 
@@ -123,7 +124,9 @@ struct ServerAuthTests {
         }
         #expect(script.machine.framerMode == .command)
         let longest = String(repeating: "u", count: SMTPLimits.authUsernameLength)
-        script.run([("AUTH PLAIN \(b64("\u{0}\(longest)\u{0}pw"))", .checkCredentials(username: longest, password: "pw", mechanism: "PLAIN"))])
+        script.run([
+            ("AUTH PLAIN \(b64("\u{0}\(longest)\u{0}pw"))", .checkCredentials(username: longest, password: "pw", mechanism: "PLAIN"))
+        ])
     }
 
     @Test func cancelAndBadBase64() {
@@ -164,7 +167,10 @@ struct ServerAuthTests {
 
     @Test func temporaryFailure() {
         var script = ServerScript(Configs.submission(), isTLS: true)
-        script.run([("EHLO client", .reply(250)), ("AUTH PLAIN \(Self.plainAlice)", .checkCredentials(username: "alice", password: "s3cret", mechanism: "PLAIN"))])
+        script.run([
+            ("EHLO client", .reply(250)),
+            ("AUTH PLAIN \(Self.plainAlice)", .checkCredentials(username: "alice", password: "s3cret", mechanism: "PLAIN")),
+        ])
         script.check(script.machine.credentialsChecked(.temporaryFailure), .reply(454, "4.7.0"))
         script.run([("MAIL FROM:<a@example.com>", .reply(250)), ("RCPT TO:<b@example.org>", .reply(530))])
     }
@@ -196,7 +202,11 @@ struct ServerAuthTests {
         (false, false, "ESMTP"), (true, false, "ESMTPS"), (false, true, "ESMTPA"), (true, true, "ESMTPSA"),
     ])
     func protocolNames(tls: Bool, authenticated: Bool, expected: String) {
-        var script = ServerScript(Configs.submission { $0.allowAuthWithoutTLS = true; $0.clientIsAllowListed = true }, isTLS: tls)
+        var script = ServerScript(
+            Configs.submission {
+                $0.allowAuthWithoutTLS = true
+                $0.clientIsAllowListed = true
+            }, isTLS: tls)
         script.run([("EHLO client", .reply(250))])
         if authenticated {
             script.run([("AUTH PLAIN \(Self.plainAlice)", .checkCredentials(username: "alice", password: "s3cret", mechanism: "PLAIN"))])

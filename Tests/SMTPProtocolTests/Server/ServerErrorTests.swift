@@ -50,7 +50,12 @@ struct ServerErrorTests {
         var script = ServerScript(Configs.submission { $0.badCommandLimit = 3 }, isTLS: true)
         script.run([("EHLO client", .reply(250))])
         for attempt in 1...3 {
-            script.run([("AUTH PLAIN \(b64("\u{0}alice\u{0}guess\(attempt)"))", .checkCredentials(username: "alice", password: "guess\(attempt)", mechanism: "PLAIN"))])
+            script.run([
+                (
+                    "AUTH PLAIN \(b64("\u{0}alice\u{0}guess\(attempt)"))",
+                    .checkCredentials(username: "alice", password: "guess\(attempt)", mechanism: "PLAIN")
+                )
+            ])
             let action = script.machine.credentialsChecked(.failure)
             script.check(action, attempt < 3 ? .reply(535, "5.7.8") : .close(421, "4.7.0"))
         }

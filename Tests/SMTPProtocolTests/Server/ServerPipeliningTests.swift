@@ -62,7 +62,8 @@ struct ServerPipeliningTests {
 
     @Test func refusedPipelineGetsNoValidRecipients() {
         var session = WireSession(Configs.stranger())
-        session.feed(bytes("EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\nRSET\r\nQUIT\r\n"))
+        session.feed(
+            bytes("EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\nRSET\r\nQUIT\r\n"))
         #expect(session.codes == [220, 250, 250, 550, 550, 554, 250, 221])
         #expect(session.replies[5] == .noValidRecipients)
         #expect(session.messages.isEmpty)
@@ -104,14 +105,17 @@ struct ServerPipeliningTests {
 
     @Test func smuggledCommandsStayInTheMessage() {
         var session = WireSession(Configs.allowListed())
-        session.feed(bytes(
-            "EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
-                + "Subject: hi\r\n\n.\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n"
-                + "\r\n.\r\nQUIT\r\n"))
+        session.feed(
+            bytes(
+                "EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"
+                    + "Subject: hi\r\n\n.\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n"
+                    + "\r\n.\r\nQUIT\r\n"))
         #expect(session.codes == [220, 250, 250, 250, 354, 250, 221])
         #expect(session.messages.count == 1)
-        #expect(session.messages.first?.content == bytes(
-            "Subject: hi\r\n\r\n.\r\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n\r\n"))
+        #expect(
+            session.messages.first?.content
+                == bytes(
+                    "Subject: hi\r\n\r\n.\r\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n\r\n"))
         #expect(session.messages.first?.transaction.dataSummary.bareLineEndingsNormalized == 2)
     }
 }

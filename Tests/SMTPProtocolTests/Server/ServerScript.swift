@@ -78,7 +78,8 @@ struct ServerScript {
     mutating func run(_ steps: [(String, Expect)], sourceLocation: SourceLocation = #_sourceLocation) {
         for (line, expected) in steps {
             let action = self.send(line)
-            #expect(expected.matches(action), "\(line.debugDescription): expected \(expected), got \(action)", sourceLocation: sourceLocation)
+            #expect(
+                expected.matches(action), "\(line.debugDescription): expected \(expected), got \(action)", sourceLocation: sourceLocation)
         }
     }
 

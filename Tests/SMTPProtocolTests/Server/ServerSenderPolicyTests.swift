@@ -12,8 +12,8 @@ struct ServerSenderPolicyTests {
         script.run([
             ("EHLO client", .reply(250)),
             ("MAIL FROM:<news@other.example>", .reply(553, "5.7.1")),
-            ("MAIL FROM:<>", .reply(553, "5.7.1")),                       // no bounces in a tenant's name
-            ("MAIL FROM:<news@notacme.example>", .reply(553, "5.7.1")),   // a suffix is not a subdomain
+            ("MAIL FROM:<>", .reply(553, "5.7.1")),  // no bounces in a tenant's name
+            ("MAIL FROM:<news@notacme.example>", .reply(553, "5.7.1")),  // a suffix is not a subdomain
             ("MAIL FROM:<news@Mail.ACME.example>", .reply(250)),
             ("RSET", .reply(250)),
             ("MAIL FROM:<news@acme.example>", .reply(250)),
@@ -53,8 +53,10 @@ struct ServerSenderPolicyTests {
 
     @Test func aLockedOutAuthIsATemporaryRefusalThatCountsAsBad() {
         var script = ServerScript(Configs.submission(), isTLS: true)
-        script.run([("EHLO client", .reply(250)),
-                    ("AUTH PLAIN \(ServerAuthTests.plainAlice)", .checkCredentials(username: "alice", password: "s3cret", mechanism: "PLAIN"))])
+        script.run([
+            ("EHLO client", .reply(250)),
+            ("AUTH PLAIN \(ServerAuthTests.plainAlice)", .checkCredentials(username: "alice", password: "s3cret", mechanism: "PLAIN")),
+        ])
         guard case .reply(let reply) = script.machine.credentialsChecked(.lockedOut(seconds: 42)) else {
             Issue.record("expected a reply")
             return

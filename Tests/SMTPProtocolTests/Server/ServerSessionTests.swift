@@ -12,16 +12,17 @@ struct ServerSessionTests {
     @Test func completeTransaction() throws {
         var script = ServerScript(Configs.allowListed())
         let ehlo = script.send("EHLO client.example.com")
-        #expect(encoded(try #require(ehlo.reply)) == """
-            250-relay.example.net Hello client.example.com\r
-            250-PIPELINING\r
-            250-SIZE 1000\r
-            250-8BITMIME\r
-            250-SMTPUTF8\r
-            250-ENHANCEDSTATUSCODES\r
-            250 HELP\r
+        #expect(
+            encoded(try #require(ehlo.reply)) == """
+                250-relay.example.net Hello client.example.com\r
+                250-PIPELINING\r
+                250-SIZE 1000\r
+                250-8BITMIME\r
+                250-SMTPUTF8\r
+                250-ENHANCEDSTATUSCODES\r
+                250 HELP\r
 
-            """)
+                """)
         script.run([
             ("MAIL FROM:<alice@example.com> SIZE=500 BODY=8BITMIME", .reply(250, "2.1.0")),
             ("RCPT TO:<bob@example.org>", .reply(250, "2.1.5")),
@@ -40,18 +41,20 @@ struct ServerSessionTests {
             Issue.record("expected enqueue, got \(enqueue)")
             return
         }
-        #expect(transaction == SMTPTransaction(
-            reversePath: .mailbox(Mailbox(localPart: "alice", domain: "example.com")),
-            recipients: [
-                ForwardPath(Mailbox(localPart: "bob", domain: "example.org")),
-                ForwardPath(Mailbox(localPart: "carol", domain: "Example.NET")),
-            ],
-            parameters: MailParameters(size: 500, body: .eightBitMIME),
-            heloName: "client.example.com",
-            authenticatedUser: nil,
-            isTLS: false,
-            protocolName: "ESMTP",
-            dataSummary: summary))
+        #expect(
+            transaction
+                == SMTPTransaction(
+                    reversePath: .mailbox(Mailbox(localPart: "alice", domain: "example.com")),
+                    recipients: [
+                        ForwardPath(Mailbox(localPart: "bob", domain: "example.org")),
+                        ForwardPath(Mailbox(localPart: "carol", domain: "Example.NET")),
+                    ],
+                    parameters: MailParameters(size: 500, body: .eightBitMIME),
+                    heloName: "client.example.com",
+                    authenticatedUser: nil,
+                    isTLS: false,
+                    protocolName: "ESMTP",
+                    dataSummary: summary))
         #expect(script.machine.framerMode == .command)
         #expect(script.machine.transactionRecipients.isEmpty)
         #expect(script.machine.transactionReversePath == nil)

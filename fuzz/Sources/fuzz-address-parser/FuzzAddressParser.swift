@@ -39,13 +39,16 @@ enum MailboxProperties {
             // the path early). Octets, not Characters: "@" and a combining mark after it
             // are one Character.
             if text.utf8.first != UInt8(ascii: "@"), !text.utf8.contains(UInt8(ascii: ">")),
-                case .mail(.mailbox(let other), _)? = parse("MAIL FROM:<" + text + ">") {
+                case .mail(.mailbox(let other), _)? = parse("MAIL FROM:<" + text + ">")
+            {
                 fuzzFailure("MAIL FROM took \(other) from \(text.debugDescription), which Mailbox(parsing:) refuses")
             }
             return
         }
         let written = mailbox.description
-        fuzzCheck(Mailbox(parsing: written) == mailbox, "\(text.debugDescription) → \(mailbox) written as \(written.debugDescription), which re-parses differently")
+        fuzzCheck(
+            Mailbox(parsing: written) == mailbox,
+            "\(text.debugDescription) → \(mailbox) written as \(written.debugDescription), which re-parses differently")
         _ = mailbox.normalizedDomain
         _ = mailbox.requiresSMTPUTF8
         fuzzCheck(mailbox.isAddressLiteral == mailbox.domain.hasPrefix("["), "address literal flag")
@@ -79,8 +82,9 @@ enum PathProperties {
         guard case .rcpt(let again, _)? = try? SMTPCommandParser.parse(bytes: Array("RCPT TO:\(written)".utf8)) else {
             fuzzFailure("RCPT TO:<\(show(input))> parsed as \(path), written as \(written), which does not parse")
         }
-        fuzzCheck(again.destination == path.destination && !again.hadSourceRoute,
-                  "RCPT TO:<\(show(input))> parsed as \(path), written as \(written), re-parsed as \(again)")
+        fuzzCheck(
+            again.destination == path.destination && !again.hadSourceRoute,
+            "RCPT TO:<\(show(input))> parsed as \(path), written as \(written), re-parsed as \(again)")
     }
 }
 
@@ -103,8 +107,9 @@ enum RelayProperties {
             guard line.count <= 510 else { continue }
             switch machine.receiveLine(ByteBuffer(bytes: line)) {
             case .reply(let reply):
-                fuzzCheck(reply != .recipientOK && (index == 2 || reply.code / 100 != 2),
-                          "an outsider's \(show(line)) was answered \(reply)")
+                fuzzCheck(
+                    reply != .recipientOK && (index == 2 || reply.code / 100 != 2),
+                    "an outsider's \(show(line)) was answered \(reply)")
             case .replyAndClose:
                 return
             case .startTLS:

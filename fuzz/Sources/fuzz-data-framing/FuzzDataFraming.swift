@@ -28,14 +28,16 @@ public func fuzzDataFraming(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt
     var random = SplitMix64(hashing: input)
 
     let whole = Collector.frames([input[...]])
-    fuzzCheck(Collector.frames(randomPieces(of: input, maximum: 64, using: &random)) == whole,
-              "random pieces framed differently from the whole input")
+    fuzzCheck(
+        Collector.frames(randomPieces(of: input, maximum: 64, using: &random)) == whole,
+        "random pieces framed differently from the whole input")
     // One octet at a time for short inputs (the costliest split), tiny pieces for the rest.
     if input.count <= 256 {
         fuzzCheck(Collector.frames(input.map { [$0][...] }) == whole, "one octet at a time framed differently")
     } else {
-        fuzzCheck(Collector.frames(randomPieces(of: input, maximum: 4, using: &random)) == whole,
-                  "small random pieces framed differently from the whole input")
+        fuzzCheck(
+            Collector.frames(randomPieces(of: input, maximum: 4, using: &random)) == whole,
+            "small random pieces framed differently from the whole input")
     }
 
     for (index, frame) in whole.enumerated() {
@@ -135,8 +137,9 @@ enum StuffingRoundTrip {
     /// framer in data mode → the same content, ended exactly at the terminator.
     static func check(_ content: [UInt8], random: inout SplitMix64) {
         let stuffed = self.stuff([content[...]])
-        fuzzCheck(self.stuff(randomPieces(of: content, maximum: 32, using: &random)) == stuffed,
-                  "DotStuffer output depends on how the content is split")
+        fuzzCheck(
+            self.stuff(randomPieces(of: content, maximum: 32, using: &random)) == stuffed,
+            "DotStuffer output depends on how the content is split")
         var framer = SMTPFramer()
         framer.mode = .data
         framer.append(ByteBuffer(bytes: stuffed))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Shared counters: which message number is next, and how submissions went.
 actor Counters {
     let total: Int
@@ -26,7 +28,9 @@ actor Counters {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             let elapsed = Double(Clock.micros() - started) / 1_000_000
-            print("[\(String(format: "%6.1f", elapsed))s] accepted \(accepted)/\(total) (+\(accepted - last)/s) refused \(refusedByCode.values.reduce(0, +)) errors \(errors)")
+            print(
+                "[\(String(format: "%6.1f", elapsed))s] accepted \(accepted)/\(total) (+\(accepted - last)/s) refused \(refusedByCode.values.reduce(0, +)) errors \(errors)"
+            )
             last = accepted
         }
     }
@@ -34,10 +38,8 @@ actor Counters {
     func summary(elapsed: Double) -> String {
         let refused = refusedByCode.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
         return """
-        {"messages":\(total),"accepted":\(accepted),"refused":{\(refused)},"errors":\(errors),\
-        "seconds":\(String(format: "%.3f", elapsed)),"accepted_per_second":\(String(format: "%.1f", Double(accepted) / max(elapsed, 0.001)))}
-        """
+            {"messages":\(total),"accepted":\(accepted),"refused":{\(refused)},"errors":\(errors),\
+            "seconds":\(String(format: "%.3f", elapsed)),"accepted_per_second":\(String(format: "%.1f", Double(accepted) / max(elapsed, 0.001)))}
+            """
     }
 }
-
-import Foundation

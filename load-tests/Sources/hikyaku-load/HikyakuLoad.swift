@@ -16,15 +16,15 @@ struct HikyakuLoad: AsyncParsableCommand {
         commandName: "hikyaku-load",
         abstract: "Submit numbered test messages to an SMTP relay and record when each was accepted.",
         discussion: """
-        Opens --connections SMTP sessions (reused for --per-connection messages each, with \
-        PIPELINING when offered) and submits --messages messages of --size octets, spread \
-        over the recipient domains of --mix. Each message carries `X-Loadtest-Seq: N` and \
-        `Message-ID: <N.RUN@hikyaku-load>` so a receiver can match arrivals. With --record, \
-        one JSON line per message: seq, recipient, submitted_us, accepted_us, code, queue_id \
-        (code 0: the connection was lost before the final reply). --server may list several \
-        relays (host:port,host:port): sessions are spread over them, and a session whose \
-        relay fails moves on to the next one, as an MTA with several smarthosts does.
-        """)
+            Opens --connections SMTP sessions (reused for --per-connection messages each, with \
+            PIPELINING when offered) and submits --messages messages of --size octets, spread \
+            over the recipient domains of --mix. Each message carries `X-Loadtest-Seq: N` and \
+            `Message-ID: <N.RUN@hikyaku-load>` so a receiver can match arrivals. With --record, \
+            one JSON line per message: seq, recipient, submitted_us, accepted_us, code, queue_id \
+            (code 0: the connection was lost before the final reply). --server may list several \
+            relays (host:port,host:port): sessions are spread over them, and a session whose \
+            relay fails moves on to the next one, as an MTA with several smarthosts does.
+            """)
 
     @Option(help: "The relay's SMTP address, host:port; or several, comma-separated.")
     var server: String = "127.0.0.1:2525"
@@ -80,8 +80,11 @@ struct HikyakuLoad: AsyncParsableCommand {
         await withTaskGroup(of: Void.self) { tasks in
             for index in 0..<max(1, connections) {
                 tasks.addTask {
-                    await SubmitSession(addresses: addresses, first: index % addresses.count, group: group, factory: factory, pacer: pacer, counters: counters,
-                                        recorder: recorder, perConnection: perConnection).run()
+                    await SubmitSession(
+                        addresses: addresses, first: index % addresses.count, group: group, factory: factory, pacer: pacer,
+                        counters: counters,
+                        recorder: recorder, perConnection: perConnection
+                    ).run()
                 }
             }
         }

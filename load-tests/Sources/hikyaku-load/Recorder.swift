@@ -16,7 +16,8 @@ final class Recorder: Sendable {
 
     func add(seq: Int, recipient: String, submitted: Int64, accepted: Int64, code: Int, queueID: String?) {
         let id = queueID.map { "\"\($0)\"" } ?? "null"
-        let line = "{\"seq\":\(seq),\"recipient\":\"\(recipient)\",\"submitted_us\":\(submitted),\"accepted_us\":\(accepted),\"code\":\(code),\"queue_id\":\(id)}\n"
+        let line =
+            "{\"seq\":\(seq),\"recipient\":\"\(recipient)\",\"submitted_us\":\(submitted),\"accepted_us\":\(accepted),\"code\":\(code),\"queue_id\":\(id)}\n"
         let full: [UInt8]? = buffer.withLock { bytes in
             bytes.append(contentsOf: line.utf8)
             guard bytes.count > 64 * 1024 else { return nil }
@@ -27,7 +28,10 @@ final class Recorder: Sendable {
     }
 
     func close() throws {
-        let rest = buffer.withLock { bytes in defer { bytes = [] }; return bytes }
+        let rest = buffer.withLock { bytes in
+            defer { bytes = [] }
+            return bytes
+        }
         if !rest.isEmpty { handle.write(Data(rest)) }
         try handle.close()
     }

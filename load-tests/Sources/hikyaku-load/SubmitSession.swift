@@ -25,8 +25,9 @@ struct SubmitSession {
             let connection: SMTPClientConnection
             var pipelining = false
             do {
-                connection = try await SMTPClientConnection.connect(to: addresses[current], from: nil, group: group,
-                                                                    connectTimeout: .seconds(10), commandTimeout: .seconds(60))
+                connection = try await SMTPClientConnection.connect(
+                    to: addresses[current], from: nil, group: group,
+                    connectTimeout: .seconds(10), commandTimeout: .seconds(60))
                 _ = try await connection.readReplies(1)
                 let ehlo = try await connection.send(.ehlo("hikyaku-load.test"))
                 pipelining = SMTPCapabilities(ehloReply: ehlo).pipelining
@@ -39,7 +40,14 @@ struct SubmitSession {
             var sent = 0
             while sent < perConnection {
                 let seq: Int
-                if let held = pending { seq = held; pending = nil } else if let next = await counters.take() { seq = next } else { break }
+                if let held = pending {
+                    seq = held
+                    pending = nil
+                } else if let next = await counters.take() {
+                    seq = next
+                } else {
+                    break
+                }
                 await pacer.acquire()
                 let submitted = Clock.micros()
                 do {
@@ -48,8 +56,9 @@ struct SubmitSession {
                     // No final reply: the message is recorded with code 0 (the client would
                     // have to send it again) and the session moves on to the next relay.
                     await counters.failed()
-                    recorder?.add(seq: seq, recipient: factory.recipient(for: seq), submitted: submitted,
-                                  accepted: Clock.micros(), code: 0, queueID: nil)
+                    recorder?.add(
+                        seq: seq, recipient: factory.recipient(for: seq), submitted: submitted,
+                        accepted: Clock.micros(), code: 0, queueID: nil)
                     current = (current + 1) % addresses.count
                     break
                 }

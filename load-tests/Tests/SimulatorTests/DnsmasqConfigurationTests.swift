@@ -1,8 +1,8 @@
 import DNSResolver
 import Foundation
-import ProcessSpawn
 import NIOCore
 import NIOPosix
+import ProcessSpawn
 import Testing
 
 @testable import hikyaku_sim
@@ -39,7 +39,8 @@ import Testing
     @Test func dnsmasqServesTheSitesMailExchangers() async throws {
         let path = NSTemporaryDirectory() + "sim-dns-\(UUID().uuidString).conf"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try DnsmasqConfiguration.render(try Scenario.decode(Data(Self.scenario.utf8))).write(toFile: path, atomically: true, encoding: .utf8)
+        try DnsmasqConfiguration.render(try Scenario.decode(Data(Self.scenario.utf8))).write(
+            toFile: path, atomically: true, encoding: .utf8)
         let port = LoopbackPort.free()
         let dnsmasq = try Subprocess.start([
             "/usr/sbin/dnsmasq", "--conf-file=\(path)", "--port=\(port)", "--keep-in-foreground", "--no-resolv", "--no-hosts",
@@ -49,7 +50,8 @@ import Testing
 
         var configuration = DNSResolverConfiguration(servers: [try SocketAddress(ipAddress: "127.0.0.1", port: port)])
         configuration.attempts = 1
-        let resolver = DNSResolver(configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: TestSimulator.logger)
+        let resolver = DNSResolver(
+            configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: TestSimulator.logger)
         let gmail = try await resolver.mailExchangers(for: "gmail.sim")
         #expect(Set(gmail.map(\.host)) == ["mx1.gmail.sim", "mx2.gmail.sim"])
         #expect(gmail.allSatisfy { $0.preference == 10 && !$0.isImplicit })

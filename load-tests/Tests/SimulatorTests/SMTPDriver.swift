@@ -57,43 +57,43 @@ enum SMTPDriver {
     }
 
     static let script = #"""
-    import json, socket, sys, time
+        import json, socket, sys, time
 
-    plan = json.loads(sys.argv[1])
+        plan = json.loads(sys.argv[1])
 
-    def read_reply(f):
-        last = None
-        while True:
-            line = f.readline()
-            if not line:
-                return "closed"
-            last = line.decode("utf-8", "replace").rstrip("\r\n")
-            if len(last) < 4 or last[3] != "-":
-                return last
+        def read_reply(f):
+            last = None
+            while True:
+                line = f.readline()
+                if not line:
+                    return "closed"
+                last = line.decode("utf-8", "replace").rstrip("\r\n")
+                if len(last) < 4 or last[3] != "-":
+                    return last
 
-    results = []
-    for session in plan["sessions"]:
-        time.sleep(session["delay"])
-        s = socket.create_connection((plan["host"], plan["port"]), timeout=10, source_address=(plan["source"], 0))
-        f = s.makefile("rb")
-        replies = [read_reply(f)]
-        for step in session["steps"]:
-            if replies[-1] == "closed":
-                break
-            try:
-                if isinstance(step, dict):
-                    s.sendall(step["data"].encode() + b"\r\n.\r\n")
-                    replies.append(read_reply(f))
-                else:
-                    s.sendall("".join(line + "\r\n" for line in step).encode())
-                    for _ in step:
+        results = []
+        for session in plan["sessions"]:
+            time.sleep(session["delay"])
+            s = socket.create_connection((plan["host"], plan["port"]), timeout=10, source_address=(plan["source"], 0))
+            f = s.makefile("rb")
+            replies = [read_reply(f)]
+            for step in session["steps"]:
+                if replies[-1] == "closed":
+                    break
+                try:
+                    if isinstance(step, dict):
+                        s.sendall(step["data"].encode() + b"\r\n.\r\n")
                         replies.append(read_reply(f))
-                        if replies[-1] == "closed":
-                            break
-            except (BrokenPipeError, ConnectionResetError):
-                replies.append("closed")
-        s.close()
-        results.append(replies)
-    print(json.dumps(results))
-    """#
+                    else:
+                        s.sendall("".join(line + "\r\n" for line in step).encode())
+                        for _ in step:
+                            replies.append(read_reply(f))
+                            if replies[-1] == "closed":
+                                break
+                except (BrokenPipeError, ConnectionResetError):
+                    replies.append("closed")
+            s.close()
+            results.append(replies)
+        print(json.dumps(results))
+        """#
 }

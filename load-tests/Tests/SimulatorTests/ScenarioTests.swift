@@ -61,7 +61,8 @@ import Testing
     }
 
     @Test func repliesDefaultWhenLeftOut() throws {
-        let scenario = try Self.decode("""
+        let scenario = try Self.decode(
+            """
             {"listen_port": 0, "sites": [{"name": "s", "domains": ["S.Sim"], "addresses": ["127.0.0.9"], "mx_domain": "Hub.Sim",
               "behaviours": {"per_ip_rate": {"count": 1, "period_seconds": 1}, "block_after_excess": {"excess": 1, "block_seconds": 1},
                              "unknown_users": {"pattern": "x"}, "mailbox_full": {"pattern": "y"}, "greylist": {}}}]}
@@ -93,26 +94,46 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"per_ip_rat": {}}}]}"#,
-         "scenario: sites[0].behaviours.per_ip_rat: unknown key"),
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"per_ip_rate": {"count": 0, "period_seconds": 1}}}]}"#,
-         "scenario: sites[0].behaviours.per_ip_rate.count: must be at least 1"),
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"block_after_excess": {"excess": 1, "block_seconds": 1}}}]}"#,
-         "scenario: sites[0].behaviours.block_after_excess: needs per_ip_rate (excess is counted against it)"),
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"unknown_users": {"pattern": "(["}}}]}"#,
-         "scenario: sites[0].behaviours.unknown_users.pattern: '([' is not a valid extended regular expression"),
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"drop_connection_probability": 2}}]}"#,
-         "scenario: sites[0].behaviours.drop_connection_probability: must be between 0 and 1"),
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["localhost"]}]}"#,
-         "scenario: sites[0].addresses[0]: 'localhost' is not an IP address"),
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"]}, {"name": "t", "domains": ["b.sim"], "addresses": ["127.0.0.1"]}]}"#,
-         "scenario: sites[1].addresses: 127.0.0.1 is used twice"),
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"]}, {"name": "s", "domains": ["b.sim"], "addresses": ["127.0.0.2"]}]}"#,
-         "scenario: sites[1].name: 's' is used by another site"),
-        (#"{"listen_port": 1, "sites": [{"name": "s", "domains": ["under_score.sim"], "addresses": ["127.0.0.1"]}]}"#,
-         "scenario: sites[0].domains[0]: 'under_score.sim' is not a domain name"),
-        (#"{"listen_port": 70000, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"]}]}"#,
-         "scenario: listen_port: must be a TCP port (0 picks a free one)"),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"per_ip_rat": {}}}]}"#,
+            "scenario: sites[0].behaviours.per_ip_rat: unknown key"
+        ),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"per_ip_rate": {"count": 0, "period_seconds": 1}}}]}"#,
+            "scenario: sites[0].behaviours.per_ip_rate.count: must be at least 1"
+        ),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"block_after_excess": {"excess": 1, "block_seconds": 1}}}]}"#,
+            "scenario: sites[0].behaviours.block_after_excess: needs per_ip_rate (excess is counted against it)"
+        ),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"unknown_users": {"pattern": "(["}}}]}"#,
+            "scenario: sites[0].behaviours.unknown_users.pattern: '([' is not a valid extended regular expression"
+        ),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"], "behaviours": {"drop_connection_probability": 2}}]}"#,
+            "scenario: sites[0].behaviours.drop_connection_probability: must be between 0 and 1"
+        ),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["localhost"]}]}"#,
+            "scenario: sites[0].addresses[0]: 'localhost' is not an IP address"
+        ),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"]}, {"name": "t", "domains": ["b.sim"], "addresses": ["127.0.0.1"]}]}"#,
+            "scenario: sites[1].addresses: 127.0.0.1 is used twice"
+        ),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"]}, {"name": "s", "domains": ["b.sim"], "addresses": ["127.0.0.2"]}]}"#,
+            "scenario: sites[1].name: 's' is used by another site"
+        ),
+        (
+            #"{"listen_port": 1, "sites": [{"name": "s", "domains": ["under_score.sim"], "addresses": ["127.0.0.1"]}]}"#,
+            "scenario: sites[0].domains[0]: 'under_score.sim' is not a domain name"
+        ),
+        (
+            #"{"listen_port": 70000, "sites": [{"name": "s", "domains": ["a.sim"], "addresses": ["127.0.0.1"]}]}"#,
+            "scenario: listen_port: must be a TCP port (0 picks a free one)"
+        ),
         (#"{"sites": []}"#, "scenario: listen_port: missing"),
         (#"{"listen_port": "25", "sites": []}"#, "scenario: listen_port: expected Int"),
         (#"{"listen_port": 25,"#, "scenario: not valid JSON"),

@@ -31,9 +31,9 @@ import Testing
             try? FileManager.default.removeItem(atPath: record)
         }
         try #"""
-            {"listen_port": 0, "sites": [{"name": "proc", "domains": ["proc.sim"], "addresses": ["127.0.19.1"],
-              "behaviours": {"unknown_users": {"pattern": "^nouser"}}}]}
-            """#.write(toFile: scenario, atomically: true, encoding: .utf8)
+        {"listen_port": 0, "sites": [{"name": "proc", "domains": ["proc.sim"], "addresses": ["127.0.19.1"],
+          "behaviours": {"unknown_users": {"pattern": "^nouser"}}}]}
+        """#.write(toFile: scenario, atomically: true, encoding: .utf8)
         let server = try Subprocess.start([
             Self.executable, "serve", "--scenario", scenario, "--record", record, "--log-level", "notice", "--stats-interval", "0",
         ])

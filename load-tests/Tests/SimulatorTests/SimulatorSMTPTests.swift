@@ -8,10 +8,11 @@ import Testing
 /// swaks. Each test has its own addresses, `127.0.<n>.x`.
 @Suite struct SimulatorSMTPTests {
     @Test func smtplibMessageIsRecordedWithItsMessageIDSequenceAndSourceIP() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "one", "domains": ["one.sim"], "addresses": ["127.0.10.1"]},
-             {"name": "two", "domains": ["two.sim", "deux.sim"], "addresses": ["127.0.10.2"]}]
-            """)
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "one", "domains": ["one.sim"], "addresses": ["127.0.10.1"]},
+                 {"name": "two", "domains": ["two.sim", "deux.sim"], "addresses": ["127.0.10.2"]}]
+                """)
         let script = #"""
             import json, smtplib, sys
             from email.message import EmailMessage
@@ -48,20 +49,26 @@ import Testing
     }
 
     @Test func pipelinedRepliesStayInOrderUnderLatencyAndSizeIsAfterDotUnstuffing() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "slow", "domains": ["slow.sim"], "addresses": ["127.0.11.1"],
-              "behaviours": {"unknown_users": {"pattern": "^nouser"}, "latency_ms": {"greeting": 20, "rcpt": 30, "data": 30}}}]
-            """)
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "slow", "domains": ["slow.sim"], "addresses": ["127.0.11.1"],
+                  "behaviours": {"unknown_users": {"pattern": "^nouser"}, "latency_ms": {"greeting": 20, "rcpt": 30, "data": 30}}}]
+                """)
         let content = "Subject: x\r\nmessage-id:\r\n <folded@relay.test>\r\n\r\n..leading dot\r\nMessage-ID: <in-body@x>"
-        let replies = try await SMTPDriver.run(host: "127.0.11.1", port: sim.port, source: "127.0.11.50", steps: [
-            .command("EHLO client.test"),
-            .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<a@slow.sim>", "RCPT TO:<nouser@slow.sim>", "RCPT TO:<b@slow.sim>", "DATA"]),
-            .data(content),
-            .command("QUIT"),
-        ])
+        let replies = try await SMTPDriver.run(
+            host: "127.0.11.1", port: sim.port, source: "127.0.11.50",
+            steps: [
+                .command("EHLO client.test"),
+                .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<a@slow.sim>", "RCPT TO:<nouser@slow.sim>", "RCPT TO:<b@slow.sim>", "DATA"]),
+                .data(content),
+                .command("QUIT"),
+            ])
         #expect(replies.count == 9)
         #expect(replies.first == "220 mx1.slow.sim ESMTP hikyaku-sim")
-        #expect(Array(replies[2...6]) == ["250 2.1.0 Ok", "250 2.1.5 Ok", "550 5.1.1 No such user", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>"])
+        #expect(
+            Array(replies[2...6]) == [
+                "250 2.1.0 Ok", "250 2.1.5 Ok", "550 5.1.1 No such user", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
+            ])
         #expect(replies[7].hasPrefix("250 2.0.0 Ok: queued as "))
         #expect(replies[8] == "221 2.0.0 Bye")
 
@@ -76,10 +83,11 @@ import Testing
     }
 
     @Test func perIPRateAnswers421BeyondTheLimitAndClosesButOtherIPsStillSend() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "limited", "domains": ["limited.sim"], "addresses": ["127.0.12.1"],
-              "behaviours": {"per_ip_rate": {"count": 3, "period_seconds": 60, "reply": "421 4.7.28 rate limited"}}}]
-            """)
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "limited", "domains": ["limited.sim"], "addresses": ["127.0.12.1"],
+                  "behaviours": {"per_ip_rate": {"count": 3, "period_seconds": 60, "reply": "421 4.7.28 rate limited"}}}]
+                """)
         let message: [SMTPDriver.Step] = [
             .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<a@limited.sim>", "RCPT TO:<b@limited.sim>", "DATA"]),
             .data("Subject: hi\r\n\r\nbody"),
@@ -110,21 +118,24 @@ import Testing
     }
 
     @Test func unknownUsersGet550MailboxFull452AndDataWithoutValidRecipients554() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "users", "domains": ["users.sim"], "addresses": ["127.0.13.1"],
-              "behaviours": {"unknown_users": {"pattern": "^nouser", "reply": "550 5.1.1 No such user"},
-                             "mailbox_full": {"pattern": "^full"}}}]
-            """)
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "users", "domains": ["users.sim"], "addresses": ["127.0.13.1"],
+                  "behaviours": {"unknown_users": {"pattern": "^nouser", "reply": "550 5.1.1 No such user"},
+                                 "mailbox_full": {"pattern": "^full"}}}]
+                """)
         // More refusals than the state machine's bad-command limit (10): policy refusals
         // must not count as bad commands.
         let unknown = (1...12).map { "RCPT TO:<nouser\($0)@users.sim>" }
-        let replies = try await SMTPDriver.run(host: "127.0.13.1", port: sim.port, source: "127.0.13.50", steps: [
-            .command("EHLO client.test"),
-            .send(["MAIL FROM:<s@relay.test>"] + unknown + ["RCPT TO:<full@users.sim>", "DATA"]),
-            .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<ok@users.sim>", "DATA"]),
-            .data("Subject: hi\r\n\r\nbody"),
-            .command("QUIT"),
-        ])
+        let replies = try await SMTPDriver.run(
+            host: "127.0.13.1", port: sim.port, source: "127.0.13.50",
+            steps: [
+                .command("EHLO client.test"),
+                .send(["MAIL FROM:<s@relay.test>"] + unknown + ["RCPT TO:<full@users.sim>", "DATA"]),
+                .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<ok@users.sim>", "DATA"]),
+                .data("Subject: hi\r\n\r\nbody"),
+                .command("QUIT"),
+            ])
         #expect(replies[2] == "250 2.1.0 Ok")
         #expect(Array(replies[3..<15]) == Array(repeating: "550 5.1.1 No such user", count: 12))
         #expect(replies[15] == "452 4.2.2 Mailbox full")
@@ -143,20 +154,23 @@ import Testing
     }
 
     @Test func greylistingRefusesFirstAttemptsAndAcceptsARetryAfterMinRetry() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "grey", "domains": ["grey.sim"], "addresses": ["127.0.14.1"],
-              "behaviours": {"greylist": {"first_attempt_reply": "451 4.7.1 Greylisted", "min_retry_seconds": 1}}}]
-            """)
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "grey", "domains": ["grey.sim"], "addresses": ["127.0.14.1"],
+                  "behaviours": {"greylist": {"first_attempt_reply": "451 4.7.1 Greylisted", "min_retry_seconds": 1}}}]
+                """)
         let attempt: [SMTPDriver.Step] = [
             .command("EHLO client.test"),
             .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<a@grey.sim>"]),
         ]
-        let sessions = try await SMTPDriver.run(host: "127.0.14.1", port: sim.port, source: "127.0.14.50", sessions: [
-            SMTPDriver.Session(steps: attempt),
-            SMTPDriver.Session(steps: attempt),
-            SMTPDriver.Session(
-                steps: attempt + [.send(["RCPT TO:<new@grey.sim>", "DATA"]), .data("Subject: hi\r\n\r\nbody")], delay: 1.3),
-        ])
+        let sessions = try await SMTPDriver.run(
+            host: "127.0.14.1", port: sim.port, source: "127.0.14.50",
+            sessions: [
+                SMTPDriver.Session(steps: attempt),
+                SMTPDriver.Session(steps: attempt),
+                SMTPDriver.Session(
+                    steps: attempt + [.send(["RCPT TO:<new@grey.sim>", "DATA"]), .data("Subject: hi\r\n\r\nbody")], delay: 1.3),
+            ])
         #expect(sessions[0].last == "451 4.7.1 Greylisted")
         #expect(sessions[1].last == "451 4.7.1 Greylisted")
         // The retried triple passes; a new recipient is greylisted in turn.
@@ -169,17 +183,22 @@ import Testing
     }
 
     @Test func repeatedExcessBlocksTheIPWith550() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "strict", "domains": ["strict.sim"], "addresses": ["127.0.15.1"],
-              "behaviours": {"per_ip_rate": {"count": 1, "period_seconds": 60, "reply": "421 4.7.28 rate limited"},
-                             "block_after_excess": {"excess": 2, "block_seconds": 300, "reply": "550 5.7.1 blocked"}}}]
-            """)
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "strict", "domains": ["strict.sim"], "addresses": ["127.0.15.1"],
+                  "behaviours": {"per_ip_rate": {"count": 1, "period_seconds": 60, "reply": "421 4.7.28 rate limited"},
+                                 "block_after_excess": {"excess": 2, "block_seconds": 300, "reply": "550 5.7.1 blocked"}}}]
+                """)
         let envelope: SMTPDriver.Step = .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<a@strict.sim>"])
-        let sessions = try await SMTPDriver.run(host: "127.0.15.1", port: sim.port, source: "127.0.15.50", sessions: [
-            SMTPDriver.Session(steps: [.command("EHLO c.test"), envelope, .command("DATA"), .data("Subject: 1\r\n\r\n"), envelope, .command("NOOP")]),
-            SMTPDriver.Session(steps: [.command("EHLO c.test"), envelope, .command("NOOP")]),
-            SMTPDriver.Session(steps: [.command("EHLO c.test"), envelope, .command("RCPT TO:<b@strict.sim>"), .command("QUIT")]),
-        ])
+        let sessions = try await SMTPDriver.run(
+            host: "127.0.15.1", port: sim.port, source: "127.0.15.50",
+            sessions: [
+                SMTPDriver.Session(steps: [
+                    .command("EHLO c.test"), envelope, .command("DATA"), .data("Subject: 1\r\n\r\n"), envelope, .command("NOOP"),
+                ]),
+                SMTPDriver.Session(steps: [.command("EHLO c.test"), envelope, .command("NOOP")]),
+                SMTPDriver.Session(steps: [.command("EHLO c.test"), envelope, .command("RCPT TO:<b@strict.sim>"), .command("QUIT")]),
+            ])
         #expect(Array(sessions[0].suffix(3)) == ["250 2.1.0 Ok", "421 4.7.28 rate limited", "closed"])
         #expect(Array(sessions[1].suffix(3)) == ["250 2.1.0 Ok", "421 4.7.28 rate limited", "closed"])
         #expect(Array(sessions[2].suffix(4)) == ["250 2.1.0 Ok", "550 5.7.1 blocked", "550 5.7.1 blocked", "221 2.0.0 Bye"])
@@ -189,10 +208,11 @@ import Testing
     }
 
     @Test func swaksDeliversOverSTARTTLS() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "secure", "domains": ["secure.sim"], "addresses": ["127.0.16.1"], "behaviours": {"starttls": true}},
-             {"name": "clear", "domains": ["clear.sim"], "addresses": ["127.0.16.2"]}]
-            """)
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "secure", "domains": ["secure.sim"], "addresses": ["127.0.16.1"], "behaviours": {"starttls": true}},
+                 {"name": "clear", "domains": ["clear.sim"], "addresses": ["127.0.16.2"]}]
+                """)
         let output = try await Subprocess.run([
             "swaks", "--server", "127.0.16.1", "--port", "\(sim.port)", "--tls", "--local-interface", "127.0.16.50",
             "--from", "s@relay.test", "--to", "a@secure.sim", "--header", "Message-Id: <tls-1@relay.test>",
@@ -215,15 +235,18 @@ import Testing
     }
 
     @Test func droppedConnectionIsRecordedAsRefusedNotAccepted() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "flaky", "domains": ["flaky.sim"], "addresses": ["127.0.17.1"],
-              "behaviours": {"drop_connection_probability": 1.0, "latency_ms": {"data": 10}}}]
-            """)
-        let replies = try await SMTPDriver.run(host: "127.0.17.1", port: sim.port, source: "127.0.17.50", steps: [
-            .command("EHLO client.test"),
-            .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<a@flaky.sim>", "DATA"]),
-            .data("Message-ID: <drop-1@relay.test>\r\nX-Loadtest-Seq: 99\r\n\r\nbody"),
-        ])
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "flaky", "domains": ["flaky.sim"], "addresses": ["127.0.17.1"],
+                  "behaviours": {"drop_connection_probability": 1.0, "latency_ms": {"data": 10}}}]
+                """)
+        let replies = try await SMTPDriver.run(
+            host: "127.0.17.1", port: sim.port, source: "127.0.17.50",
+            steps: [
+                .command("EHLO client.test"),
+                .send(["MAIL FROM:<s@relay.test>", "RCPT TO:<a@flaky.sim>", "DATA"]),
+                .data("Message-ID: <drop-1@relay.test>\r\nX-Loadtest-Seq: 99\r\n\r\nbody"),
+            ])
         #expect(Array(replies.suffix(4)) == ["250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>", "closed"])
         #expect(try sim.accepted().isEmpty)
         let refused = try #require(try sim.refused().first)
@@ -234,9 +257,10 @@ import Testing
     }
 
     @Test func stopClosesOpenConnections() async throws {
-        let sim = try await TestSimulator.start(sites: """
-            [{"name": "idle", "domains": ["idle.sim"], "addresses": ["127.0.18.1"]}]
-            """)
+        let sim = try await TestSimulator.start(
+            sites: """
+                [{"name": "idle", "domains": ["idle.sim"], "addresses": ["127.0.18.1"]}]
+                """)
         // The client holds its connection open until the server closes it.
         let script = #"""
             import socket, sys

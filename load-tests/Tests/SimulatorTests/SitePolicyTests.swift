@@ -21,7 +21,8 @@ import Testing
     @Test func emptyBehavioursAcceptEverything() {
         var policy = Self.policy { _ in }
         for index in 0..<1000 {
-            let decision = policy.decide(recipient: "u\(index)@a.sim", sender: "", client: "127.0.0.1", transactionCounted: false, now: Self.at(seconds: 0))
+            let decision = policy.decide(
+                recipient: "u\(index)@a.sim", sender: "", client: "127.0.0.1", transactionCounted: false, now: Self.at(seconds: 0))
             #expect(decision == .accept)
         }
     }
@@ -32,7 +33,8 @@ import Testing
             $0.mailboxFull = AddressRule(pattern: AddressPattern("^(full|nouser)")!, reply: SMTPReply(452, "4.2.2", "Mailbox full"))
         }
         func decide(_ recipient: String) -> RecipientDecision {
-            policy.decide(recipient: recipient, sender: "s@x.test", client: "127.0.0.1", transactionCounted: false, now: Self.at(seconds: 0))
+            policy.decide(
+                recipient: recipient, sender: "s@x.test", client: "127.0.0.1", transactionCounted: false, now: Self.at(seconds: 0))
         }
         #expect(decide("nouser7@a.sim") == .refuse(SMTPReply(550, "5.1.1", "No such user"), .unknownUser))
         #expect(decide("full@a.sim") == .refuse(SMTPReply(452, "4.2.2", "Mailbox full"), .mailboxFull))
@@ -42,7 +44,8 @@ import Testing
     @Test func rateCountsTransactionsPerClientInASlidingWindow() {
         var policy = Self.policy { $0.perIPRate = RateLimitRule(count: 2, periodSeconds: 60, reply: Self.rateReply) }
         func decide(_ client: String, counted: Bool = false, at seconds: Double) -> RecipientDecision {
-            policy.decide(recipient: "a@b.sim", sender: "s@x.test", client: client, transactionCounted: counted, now: Self.at(seconds: seconds))
+            policy.decide(
+                recipient: "a@b.sim", sender: "s@x.test", client: client, transactionCounted: counted, now: Self.at(seconds: seconds))
         }
         #expect(decide("10.0.0.1", at: 0) == .accept)
         // Further recipients of a counted transaction are not counted again.
@@ -61,7 +64,8 @@ import Testing
             $0.blockAfterExcess = BlockRule(excess: 3, blockSeconds: 100, reply: Self.blockReply)
         }
         func decide(_ client: String = "10.0.0.1", at seconds: Double) -> RecipientDecision {
-            policy.decide(recipient: "a@b.sim", sender: "s@x.test", client: client, transactionCounted: false, now: Self.at(seconds: seconds))
+            policy.decide(
+                recipient: "a@b.sim", sender: "s@x.test", client: client, transactionCounted: false, now: Self.at(seconds: seconds))
         }
         #expect(decide(at: 0) == .accept)
         #expect(decide(at: 1) == .refuse(Self.rateReply, .rateLimit))
@@ -80,7 +84,9 @@ import Testing
     @Test func greylistingPassesATripleRetriedAfterMinRetryAndRemembersIt() {
         let reply = SMTPReply(451, "4.7.1", "Greylisted")
         var policy = Self.policy { $0.greylist = GreylistRule(firstAttemptReply: reply, minRetrySeconds: 300) }
-        func decide(_ recipient: String = "a@b.sim", sender: String = "s@x.test", client: String = "10.0.0.1", at seconds: Double) -> RecipientDecision {
+        func decide(
+            _ recipient: String = "a@b.sim", sender: String = "s@x.test", client: String = "10.0.0.1", at seconds: Double
+        ) -> RecipientDecision {
             policy.decide(recipient: recipient, sender: sender, client: client, transactionCounted: false, now: Self.at(seconds: seconds))
         }
         #expect(decide(at: 0) == .refuse(reply, .greylisted))
@@ -101,9 +107,11 @@ import Testing
             $0.unknownUsers = AddressRule(pattern: AddressPattern("^nouser")!, reply: SMTPReply(550, "5.1.1", "No such user"))
         }
         _ = policy.decide(recipient: "a@b.sim", sender: "", client: "10.0.0.1", transactionCounted: false, now: Self.at(seconds: 0))
-        let excess = policy.decide(recipient: "a@b.sim", sender: "", client: "10.0.0.1", transactionCounted: false, now: Self.at(seconds: 1))
+        let excess = policy.decide(
+            recipient: "a@b.sim", sender: "", client: "10.0.0.1", transactionCounted: false, now: Self.at(seconds: 1))
         #expect(excess == .refuse(Self.rateReply, .rateLimit))
-        let unknown = policy.decide(recipient: "nouser@b.sim", sender: "", client: "10.0.0.1", transactionCounted: false, now: Self.at(seconds: 2))
+        let unknown = policy.decide(
+            recipient: "nouser@b.sim", sender: "", client: "10.0.0.1", transactionCounted: false, now: Self.at(seconds: 2))
         #expect(unknown == .refuse(Self.blockReply, .blocked))
     }
 }

@@ -8,10 +8,10 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the scenario's sites until SIGTERM or SIGINT.",
         discussion: """
-        Records (one JSON object per line) are appended to the --record file at least every \
-        100 ms and at shutdown. SIGUSR1 prints accepted and refused counts per site to \
-        standard error, as does --stats-interval.
-        """)
+            Records (one JSON object per line) are appended to the --record file at least every \
+            100 ms and at shutdown. SIGUSR1 prints accepted and refused counts per site to \
+            standard error, as does --stats-interval.
+            """)
 
     @Option(help: ArgumentHelp("The scenario file (JSON).", valueName: "file"))
     var scenario: String

@@ -58,8 +58,9 @@ struct SitePolicy: Sendable {
             return .refuse(rule.reply, .mailboxFull)
         }
         if let rule = self.behaviours.greylist,
-            !self.passGreylist(GreylistTriple(client: client, sender: sender.lowercased(), recipient: recipient.lowercased()),
-                               minRetry: rule.minRetrySeconds, now: now)
+            !self.passGreylist(
+                GreylistTriple(client: client, sender: sender.lowercased(), recipient: recipient.lowercased()),
+                minRetry: rule.minRetrySeconds, now: now)
         {
             return .refuse(rule.firstAttemptReply, .greylisted)
         }
@@ -72,7 +73,8 @@ struct SitePolicy: Sendable {
     /// Counts a message in the client's window, or counts an excess (and maybe starts a block).
     private mutating func admitMessage(from client: String, rate: RateLimitRule, now: NIODeadline) -> Bool {
         let period = TimeAmount.nanoseconds(Int64(rate.periodSeconds * 1e9))
-        var state = self.clients[client]
+        var state =
+            self.clients[client]
             ?? ClientState(
                 messages: SlidingWindow(limit: rate.count, period: period),
                 excess: self.behaviours.blockAfterExcess.map { SlidingWindow(limit: $0.excess, period: period) })

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// Appends records to a JSON Lines file. Event loops only add bytes to a buffer in memory;
 /// ``flush()`` (called every ``SimDefaults/flushIntervalMilliseconds`` by ``RecordFlusher``

@@ -123,7 +123,8 @@ final class SimSession: SMTPServerSession {
                     self.send(reply, afterMilliseconds: self.latency.rcpt, server)
                 }
             }
-        case .data where self.stateMachine.transactionReversePath != nil && self.stateMachine.transactionRecipients.isEmpty
+        case .data
+        where self.stateMachine.transactionReversePath != nil && self.stateMachine.transactionRecipients.isEmpty
             && self.refusedInTransaction > 0:
             // The state machine does not know of the policy refusals: end its transaction.
             _ = self.stateMachine.receiveCommand(.rset)

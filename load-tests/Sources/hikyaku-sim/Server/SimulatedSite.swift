@@ -28,7 +28,8 @@ final class SimulatedSite: Sendable {
     }
 
     /// See ``SitePolicy/decide(recipient:sender:client:transactionCounted:now:)``.
-    func decide(recipient: String, sender: String, client: String, transactionCounted: Bool, now: NIODeadline = .now()) -> RecipientDecision {
+    func decide(recipient: String, sender: String, client: String, transactionCounted: Bool, now: NIODeadline = .now()) -> RecipientDecision
+    {
         self.policy.withLock {
             $0.decide(recipient: recipient, sender: sender, client: client, transactionCounted: transactionCounted, now: now)
         }

@@ -1,10 +1,11 @@
+import ServiceLifecycle
+import UnixSignals
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ServiceLifecycle
-import UnixSignals
 
 /// Prints a line of counters per site to standard error on SIGUSR1, every `interval` (if
 /// any), and at shutdown:
