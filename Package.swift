@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 //
 // Hikyaku: a self-hosted, horizontally scalable outbound mail relay.
 // Modules have one job each and depend one way (see README, "Architecture").
@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The HTTP API's server (no swift-configuration, no Foundation extras) and templates.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // SMTP grammar, replies, framing and session state machines. No I/O.
@@ -90,12 +94,21 @@ let package = Package(
         // `hikyaku domain check`: SPF, DKIM, DMARC, MX and FCrDNS of a sending domain, as pure
         // checks over fetched DNS answers, and the checker that fetches them.
         .target(name: "DomainCheck", dependencies: ["DNSResolver", "RelayCore"]),
+        // The HTTP API (`/v1`): Hummingbird routes, API-key authentication, JSON requests,
+        // batch templates (Mustache) and idempotency, through the same MessageIntake as SMTP.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "Ingest", "Queue", "RelayCore", "SMTPProtocol", "MessageComposer", "DKIM", nioCore, nioSSL, logging, serviceLifecycle,
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
+            ]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
         .target(
             name: "HikyakuApp",
             dependencies: [
-                "Ingest", "Delivery", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
+                "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
                 "DKIM", "DomainCheck",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,

@@ -7,6 +7,7 @@
 # - starts a demo receiving SMTP server for the domain example.test (messages saved to
 #   var/demo-mailbox), so a message can be delivered without the internet,
 # - creates the secrets key file var/secrets.key (mode 0600) that seals DKIM keys in Redis,
+# - creates the demo account `demo-api` with an API key (var/demo-api-key) for the HTTP API,
 # - runs `hikyaku serve --role all` and prints every event as it happens.
 set -euo pipefail
 BIN=${1:-.build/debug/hikyaku}
@@ -18,6 +19,8 @@ SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
 SMTPS_PORT=${SMTPS_PORT:-2465}
 DEMO_MX_PORT=${DEMO_MX_PORT:-2526}
 REDIS_PORT=${REDIS_PORT:-6390}
+API_PORT=${API_PORT:-8025}
+API_TLS_PORT=${API_TLS_PORT:-8443}
 
 if [ ! -f var/tls/cert.pem ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \
@@ -56,7 +59,14 @@ delivery:
   retry_schedule: [30s, 1m, 5m, 15m, 1h]
 secrets:
   key_file: var/secrets.key   # seals DKIM private keys in Redis (README, "Secrets")
+api:
+  listen: ["127.0.0.1:${API_TLS_PORT}"]        # HTTPS with ingest.tls's certificate
+  plain_listen: ["127.0.0.1:${API_PORT}"]      # plain HTTP, for api.plain_networks (loopback) only
 YAML
+fi
+# A var/hikyaku.yaml written before there was an HTTP API: serve it anyway.
+if ! grep -q '^api:' var/hikyaku.yaml && [ -z "${HIKYAKU_API__PLAIN_LISTEN:-}" ]; then
+  export HIKYAKU_API__PLAIN_LISTEN="[\"127.0.0.1:${API_PORT}\"]"
 fi
 # A var/hikyaku.yaml written before there was a key file: use it anyway.
 if ! grep -q '^[[:space:]]*key_file:' var/hikyaku.yaml && [ -z "${HIKYAKU_SECRETS__KEY_FILE:-}" ]; then
@@ -84,6 +94,13 @@ fi
 python3 -m aiosmtpd -n -l "127.0.0.1:${DEMO_MX_PORT}" -c aiosmtpd.handlers.Mailbox "$PWD/var/demo-mailbox" &
 pids+=($!)
 
+# The demo API account (sends as example.com) and its key, once.
+if [ ! -s var/demo-api-key ]; then
+  "$BIN" account add demo-api --config var/hikyaku.yaml --domain example.com >/dev/null
+  "$BIN" account api-key create demo-api --config var/hikyaku.yaml --label 'make run' | tail -n1 > var/demo-api-key
+fi
+API_KEY=$(cat var/demo-api-key)
+
 "$BIN" serve --config var/hikyaku.yaml --role all &
 SERVE_PID=$!
 pids+=($SERVE_PID)
@@ -106,6 +123,14 @@ Send a message (paste in another terminal):
 
 Or authenticated over TLS:
   swaks --server 127.0.0.1:${SUBMISSION_PORT} -tls --auth PLAIN --auth-user demo --auth-password '${DEMO_PASSWORD}' --from app@example.com --to user@example.test
+
+Or over the HTTP API (account demo-api, key in var/demo-api-key):
+  curl -s http://127.0.0.1:${API_PORT}/v1/messages -H 'Authorization: Bearer ${API_KEY}' -H 'Content-Type: application/json' \\
+    -d '{"from": {"email": "app@example.com", "name": "飛脚"}, "to": ["user@example.test"], "subject": "こんにちは", "text": "Hello from the API"}'
+  (HTTPS: https://127.0.0.1:${API_TLS_PORT}/v1/messages, with curl -k or --cacert var/tls/cert.pem)
+
+Read its events (the id is in the answer):
+  .build/debug/hikyaku events tail --config var/hikyaku.yaml --account demo-api
 
 Events appear below as JSON lines. Ctrl-C stops everything.
 

@@ -1,5 +1,6 @@
 import DNSResolver
 import Delivery
+import HTTPAPI
 import HikyakuMetrics
 import Ingest
 import Logging
@@ -149,7 +150,7 @@ public struct HikyakuApplication {
         }
 
         var services: [any Service] = []
-        if role.runsIngest {
+        if role.runsIngest || role.runsAPI {
             let tls = try configuration.ingest.tls.map(ServerTLS.init(settings:))
             if let tls {
                 services.append(ServerTLS.Reloader(tls: tls, interval: tls.settings.reloadInterval.duration, logger: logger))
@@ -164,13 +165,23 @@ public struct HikyakuApplication {
             let limiter = ConnectionLimiter(
                 maximumPerClient: configuration.ingest.maxConnectionsPerIP,
                 exemptNetworks: configuration.ingest.relayNetworks)
-            for listener in configuration.ingest.listeners {
+            for listener in configuration.ingest.listeners where role.runsIngest {
                 services.append(
                     SMTPListener(
                         listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
                         queue: queue, tls: tls, accounts: accounts, accountStore: accountStore,
                         accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
                         group: group, connectionLimiter: limiter, logger: logger))
+            }
+            if role.runsAPI {
+                let intake = MessageIntake(
+                    queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
+                    threadPool: NIOThreadPool.singleton)
+                services.append(
+                    APIServer(
+                        settings: configuration.api, hostname: configuration.hostname, intake: intake, queue: queue, accounts: accounts,
+                        store: accountStore, tls: tls,
+                        ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
             }
         }
         if role.runsWorker {

@@ -5,9 +5,12 @@ public enum Role: String, CaseIterable, Sendable {
     case ingest
     /// Delivery workers: claim, deliver, record outcomes, retry.
     case worker
-    /// Both, in one process (a single machine, or `make run`).
+    /// The HTTP API (`api:`): send over HTTPS, through the same intake as SMTP.
+    case api
+    /// Every role, in one process (a single machine, or `make run`).
     case all
 
     var runsIngest: Bool { self == .ingest || self == .all }
     var runsWorker: Bool { self == .worker || self == .all }
+    var runsAPI: Bool { self == .api || self == .all }
 }

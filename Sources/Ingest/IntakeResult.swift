@@ -19,12 +19,16 @@ public struct IntakeResult: Sendable {
         case queued
         /// Not stored; nothing of it is left behind.
         case refused(MetricNames.RefusalReason)
+        /// Checked, rendered and signed but not stored, as asked (the API's `sandbox`).
+        case sandboxed
     }
 
     public var queueID: QueueID
     public var outcome: Outcome
     /// The SMTP reply to the final dot (RFC 5321 §4.2.5).
     public var reply: SMTPReply
+    /// When trying again may succeed (a quota), in seconds: the API's `Retry-After`.
+    public var retryAfterSeconds: Int?
 
     static func queued(_ id: QueueID) -> IntakeResult {
         IntakeResult(queueID: id, outcome: .queued, reply: SMTPReply(250, "2.0.0", "Ok: queued as \(id.rawValue)"))
@@ -34,10 +38,14 @@ public struct IntakeResult: Sendable {
         IntakeResult(queueID: id, outcome: .refused(reason), reply: reply)
     }
 
+    static func sandboxed(_ id: QueueID) -> IntakeResult {
+        IntakeResult(queueID: id, outcome: .sandboxed, reply: SMTPReply(250, "2.0.0", "Ok: checked and signed, not queued (sandbox)"))
+    }
+
     /// What ``SMTPServerStateMachine/messageQueued(_:)`` is told.
     public var queueResult: QueueResult {
         switch self.outcome {
-        case .queued: .queued(self.queueID.rawValue)
+        case .queued, .sandboxed: .queued(self.queueID.rawValue)
         case .refused: .failed(self.reply)
         }
     }
@@ -46,7 +54,7 @@ public struct IntakeResult: Sendable {
     /// 429 (a quota: retry later) or 503, permanent ones to 403 (not allowed) or 422.
     public var httpStatus: Int {
         switch self.outcome {
-        case .queued: 202
+        case .queued, .sandboxed: 202
         case .refused(.quota): 429
         case .refused(.tooLarge): 413
         case .refused(let reason) where self.reply.code < 500: reason == .queueUnavailable ? 503 : 429

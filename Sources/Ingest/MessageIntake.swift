@@ -129,7 +129,12 @@ public struct MessageIntake: Sendable {
     /// went with ``MessageQueue/appendBody(queueID:chunk:)``), the `DKIM-Signature:` fields,
     /// the enqueue. On any refusal a streamed body is deleted before this returns, so the
     /// reply never precedes the cleanup.
-    public func enqueue(_ message: IncomingMessage, envelope: Envelope, from submitter: Submitter, streamed: Bool) async -> IntakeResult {
+    ///
+    /// `sandbox`: everything but the store — the checks, the rendering and the signature —
+    /// for the API's `sandbox: true` (nothing is queued or delivered; quotas are not charged).
+    public func enqueue(
+        _ message: IncomingMessage, envelope: Envelope, from submitter: Submitter, streamed: Bool, sandbox: Bool = false
+    ) async -> IntakeResult {
         var message = message
         let id = message.queueID
         let deadline = WallClock.nowMilliseconds() + self.settings.enqueueTimeout.milliseconds
@@ -163,6 +168,10 @@ public struct MessageIntake: Sendable {
                     stored.addedHeader = try await self.threadPool.runIfActive { try Self.sign(bytes, with: signing) }
                 }
             }
+            if sandbox {
+                submitter.logger.info("sandbox: checked and signed, not queued", metadata: ["queue_id": "\(id)"])
+                return .sandboxed(id)
+            }
             try await self.queue.enqueue(stored, body: body, deadline: deadline)
         } catch {
             // Not queued (quota, unsignable, Redis): the streamed body goes before the
@@ -191,7 +200,9 @@ public struct MessageIntake: Sendable {
                 451, "4.7.0",
                 "The \(quota.period) quota of \(quota.limit) recipients of account \(account?.name ?? "") is used up; try again in \(quota.retryAfterSeconds) seconds"
             )
-            return self.refused(id, .quota, reply, submitter)
+            var result = self.refused(id, .quota, reply, submitter)
+            result.retryAfterSeconds = quota.retryAfterSeconds
+            return result
         case let error as DKIMError where error.code != .cryptoFailure:
             // A header DKIM cannot sign (two From fields, none, a malformed field) is
             // one no receiver should trust either.

@@ -33,6 +33,14 @@ public struct EventLog: Sendable {
         return Self.decodeEntries(reply.array ?? [])
     }
 
+    /// Events before stream id `before` (nil: the newest), newest first, at most `count`
+    /// entries read (the HTTP API filters them).
+    public func readBackward(before: String?, count: Int) async throws -> [(id: String, event: DeliveryEvent)] {
+        let end = before.map { "(" + $0 } ?? "+"
+        let reply = try await redis.send(RedisCommand("XREVRANGE", [.string(key), .string(end), "-", "COUNT", .integer(Int64(count))]))
+        return Self.decodeEntries(reply.array ?? [])
+    }
+
     static func decodeEntries(_ entries: [RESPValue]) -> [(id: String, event: DeliveryEvent)] {
         var out: [(id: String, event: DeliveryEvent)] = []
         for entry in entries {

@@ -31,6 +31,9 @@ public final class MessageQueue: Sendable {
         try await FunctionLibraries.ensureLoaded(on: connection)
     }
 
+    /// The events stream of this queue, for readers (the HTTP API, `events tail`).
+    public var eventLog: EventLog { EventLog(redis: redis, configuration: configuration) }
+
     /// The names of every key (`queue.key_prefix`).
     var keys: QueueKeys { configuration.keys }
 

@@ -102,6 +102,14 @@ public struct QueueKeys: Sendable, Hashable {
     /// Hash: AUTH failures (`n`) and lockout (`until`, ms) of a client address (its /64) or user.
     public func authFailures(address: String) -> String { prefix + "authfail:ip:" + address }
     public func authFailures(user: String) -> String { prefix + "authfail:user:" + user }
+    // MARK: HTTP API
+
+    /// String: an `Idempotency-Key`'s state and answer (JSON), per account; the key itself
+    /// is kept as its SHA-256, so a client's choice of key never shapes a key name.
+    public func idempotency(account: String, keyHash: String) -> String { prefix + "idem:" + account + ":" + keyHash }
+    /// GCRA theoretical arrival time (µs) of an API key's request rate.
+    public func apiRate(keyID: String) -> String { prefix + "apirate:" + keyID }
+
     /// String: `user` logged in from `address` recently (no `|` in an address, so one pair only).
     public func authKnown(address: String, user: String) -> String { prefix + "authok:" + address + "|" + user }
 }

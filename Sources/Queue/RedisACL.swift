@@ -7,7 +7,7 @@
 ///
 /// | role | may write | may only read | may not touch |
 /// |---|---|---|---|
-/// | ingest | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:` | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
+/// | ingest (and api) | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:`, `idem:`, `apirate:` | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
 /// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version` | — | accounts and their password hashes, API keys, DKIM private keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
@@ -46,10 +46,10 @@ public struct RedisACL: Sendable {
     public static let ingest = Role(
         name: "ingest", commands: relayCommands,
         keys: queueKeys + [
-            "~tmp:*", "~quota:*", "~authfail:*", "~authok:*",
+            "~tmp:*", "~quota:*", "~authfail:*", "~authok:*", "~idem:*", "~apirate:*",
             "%R~acct:*", "%R~accounts", "%R~apikey:*", "%R~domain:*", "%R~domains",
         ],
-        comment: "SMTP listeners: enqueue, AUTH (reads accounts and API key hashes), DKIM signing (reads domain keys)")
+        comment: "SMTP listeners and the HTTP API: enqueue, AUTH and API keys (reads accounts and key hashes), idempotency keys, per-key rates, DKIM signing (reads domain keys)")
 
     public static let worker = Role(
         name: "worker", commands: relayCommands,

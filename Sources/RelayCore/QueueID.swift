@@ -34,5 +34,23 @@ public struct QueueID: Sendable, Hashable, CustomStringConvertible, Codable {
         return generate(milliseconds: WallClock.nowMilliseconds(), random: &rng)
     }
 
+    /// When the message was accepted (ms since 1970), read back from the id's first ten
+    /// digits; nil when the id is not one this relay made.
+    public var milliseconds: Int64? {
+        let digits = Array(rawValue.utf8)
+        guard digits.count == 18 else { return nil }
+        var value: Int64 = 0
+        for digit in digits[0..<10] {
+            guard let index = Self.alphabet.firstIndex(of: digit) else { return nil }
+            value = value << 5 | Int64(index)
+        }
+        return value
+    }
+
+    /// Whether `text` has the form of an id (18 Crockford base32 digits).
+    public static func isWellFormed(_ text: String) -> Bool {
+        text.utf8.count == 18 && text.utf8.allSatisfy { alphabet.contains($0) }
+    }
+
     public var description: String { rawValue }
 }

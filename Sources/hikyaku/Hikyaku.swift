@@ -65,12 +65,13 @@ func bootstrapLogging(level: String) {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the relay: SMTP listeners (ingest), delivery workers, or both.",
+        abstract: "Run the relay: SMTP listeners (ingest), delivery workers, the HTTP API, or all of them.",
         discussion: """
             Roles:
               ingest  accept mail on the configured SMTP listeners and store it in Redis
               worker  claim stored mail, deliver it to the recipients' MX servers, record outcomes
-              all     both in one process (default)
+              api     accept mail over HTTP (api:, /v1/messages) through the same intake as SMTP
+              all     every role in one process (default)
 
             Every role is stateless around Redis: run as many processes of each as you need, on \
             as many hosts. SIGTERM or SIGINT stops gracefully: listeners stop accepting, workers \
@@ -79,7 +80,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: ArgumentHelp("ingest, worker or all.", valueName: "role"))
+    @Option(help: ArgumentHelp("ingest (SMTP), worker (delivery), api (HTTP API) or all.", valueName: "role"))
     var role: String = "all"
 
     func run() async throws {

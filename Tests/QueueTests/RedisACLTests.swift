@@ -25,6 +25,7 @@ struct RedisACLTests {
             k.quota(account: "a", hour: 1), k.quota(account: "a", day: 1), k.quotaStem(account: "a") + "x",
             k.bounces(account: "a", hour: 1), k.bouncesStem(account: "a") + "1", k.bouncesStem + "a:1",
             k.authFailures(address: "i"), k.authFailures(user: "u"), k.authKnown(address: "i", user: "u"),
+            k.idempotency(account: "a", keyHash: "h"), k.apiRate(keyID: "k"),
         ]
     }
 

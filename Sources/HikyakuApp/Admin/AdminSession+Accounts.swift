@@ -58,14 +58,16 @@ extension AdminSession {
 
     /// Makes an API key `hk_<id>_<48 hex>` for `account`; Redis keeps only its SHA-256.
     /// Returns the id and the key (to be shown once).
-    public func createAPIKey(account: String, label: String?) async throws -> (id: String, key: String) {
+    public func createAPIKey(account: String, label: String?, scopes: [String], rate: Rate?) async throws -> (id: String, key: String) {
+        guard try await accountStore.account(named: account) != nil else { throw OperatorError("no account named \(account)") }
         var rng = SystemRandomNumberGenerator()
         let hex = Array("0123456789abcdef")
         func random(_ count: Int) -> String { String((0..<count).map { _ in hex[Int(rng.next(upperBound: UInt64(16)))] }) }
         let id = random(8)
         let key = "hk_\(id)_\(random(48))"
         let info = APIKeyInfo(
-            account: account, id: id, label: label, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
+            account: account, id: id, label: label, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
+            scopes: scopes, rate: rate)
         try await accountStore.addAPIKey(info, hash: try Digest.sha256Hex(key))
         return (id, key)
     }

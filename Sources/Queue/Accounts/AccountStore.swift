@@ -170,15 +170,25 @@ public struct AccountStore: Sendable {
         public var id: String
         public var label: String?
         public var createdAt: String
+        /// What the key may do (`send`, `read`, `webhooks`, `suppressions`); nil for keys made
+        /// before scopes existed, which may `send` and `read`.
+        public var scopes: [String]?
+        /// Requests per second the key may make (its own GCRA limit), nil: `api.key_rate`.
+        public var rate: Rate?
 
-        enum CodingKeys: String, CodingKey { case account, id, label, createdAt = "created_at" }
+        enum CodingKeys: String, CodingKey { case account, id, label, createdAt = "created_at", scopes, rate }
 
-        public init(account: String, id: String, label: String?, createdAt: String) {
+        public init(account: String, id: String, label: String?, createdAt: String, scopes: [String]? = nil, rate: Rate? = nil) {
             self.account = account
             self.id = id
             self.label = label
             self.createdAt = createdAt
+            self.scopes = scopes
+            self.rate = rate
         }
+
+        /// Scopes of a key that names none.
+        public static let legacyScopes = ["send", "read"]
     }
 
     /// Records a new key by its hash (the caller shows the key once and forgets it).

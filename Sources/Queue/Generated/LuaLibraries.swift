@@ -641,6 +641,20 @@ redis.register_function('hk_promote', function(keys, args)
   return #due
 end)
 
+-- hk_rate
+--   KEYS: apirate:<api key id>
+--   ARGV: interval_us, burst
+-- One request under a GCRA limit (the HTTP API's per-key rate): 0 when it may go (and
+-- is counted), else how many milliseconds until one may.
+redis.register_function('hk_rate', function(keys, args)
+  local interval, burst = tonumber(args[1]), tonumber(args[2])
+  local now = now_us()
+  local available, wait = gcra_available(keys[1], now, interval, burst, 1)
+  if available == 0 then return math.max(1, math.ceil(wait / 1000)) end
+  gcra_take(keys[1], now, interval, 1)
+  return 0
+end)
+
 """#
 
     /// `Sources/Queue/Lua/hikyaku_accounts.lua`

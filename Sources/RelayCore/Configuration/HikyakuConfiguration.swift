@@ -21,9 +21,10 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var metrics: MetricsSettings
     public var accounts: AccountSettings
     public var secrets: SecretsSettings
+    public var api: APISettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets
+        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -37,6 +38,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.metrics = MetricsSettings()
         self.accounts = AccountSettings()
         self.secrets = SecretsSettings()
+        self.api = APISettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,6 +54,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? metrics
         accounts = try c.decodeIfPresent(AccountSettings.self, forKey: .accounts) ?? accounts
         secrets = try c.decodeIfPresent(SecretsSettings.self, forKey: .secrets) ?? secrets
+        api = try c.decodeIfPresent(APISettings.self, forKey: .api) ?? api
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -71,6 +74,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try metrics.validate()
         try accounts.validate()
         try secrets.validate()
+        try api.validate(tlsConfigured: ingest.tls != nil)
     }
 
     /// Letters, digits and `.-_:` only: the name is part of Redis keys and of connection

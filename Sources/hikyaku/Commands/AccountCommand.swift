@@ -148,9 +148,7 @@ struct AccountCommand: AsyncParsableCommand {
             var account = Account(name: name, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
             account.restrictSenders = !anySender
             let password = try properties.apply(to: &account)
-            if account.passwordHash == nil && account.allowedNetworks.isEmpty {
-                throw ValidationError("the account could never send: give --generate-password, --password-stdin or --network")
-            }
+            let apiOnly = account.passwordHash == nil && account.allowedNetworks.isEmpty
             if account.restrictSenders && account.sendingDomains.isEmpty {
                 throw ValidationError("the account could send from no domain: give --domain (repeatable), or --any-sender")
             }
@@ -159,6 +157,9 @@ struct AccountCommand: AsyncParsableCommand {
             AccountCommand.describe(account)
             if let password {
                 print("SMTP password (shown once, store it now): \(password)")
+            }
+            if apiOnly {
+                print("no SMTP login or network: it sends through the HTTP API only (hikyaku account api-key create \(name))")
             }
         }
     }
@@ -301,8 +302,10 @@ struct AccountCommand: AsyncParsableCommand {
             commandName: "api-key",
             abstract: "An account's API keys (for the HTTP API): create, list, revoke.",
             discussion: """
-                A key is shown once, at creation; Redis keeps only its SHA-256. Example:
-                  hikyaku account api-key create acme --label 'billing service'
+                A key is shown once, at creation; Redis keeps only its SHA-256. A key has scopes — send \
+                (POST /v1/messages), read (GET /v1/messages, /v1/events), webhooks, suppressions — and \
+                may have its own request rate (else api.key_rate). Example:
+                  hikyaku account api-key create acme --label 'billing service' --scope send --rate '20/s burst 40'
                 """,
             subcommands: [Create.self, List.self, Revoke.self])
 
@@ -312,9 +315,29 @@ struct AccountCommand: AsyncParsableCommand {
             @Argument var account: String
             @Option(help: "What it is for (shown by `list`).")
             var label: String?
+            @Option(help: ArgumentHelp("What it may do, comma-separated: send, read, webhooks, suppressions.", valueName: "scopes"))
+            var scope: String = "send,read"
+            @Option(help: ArgumentHelp("Its own request rate, e.g. '20/s burst 40' (default: api.key_rate).", valueName: "rate"))
+            var rate: String?
+
+            var scopes: [String] {
+                scope.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            }
+
+            func validate() throws {
+                let known = APIScope.allCases.map(\.rawValue)
+                if scopes.isEmpty || scopes.contains(where: { !known.contains($0) }) {
+                    throw ValidationError("--scope: one or more of \(known.joined(separator: ", ")), comma-separated")
+                }
+                if let rate, Rate(parsing: rate) == nil { throw ValidationError("--rate: '\(rate)' is not a rate such as 20/s or 600/min burst 50") }
+            }
 
             func run() async throws {
-                let (id, key) = try await admin.withSession { try await $0.createAPIKey(account: account, label: label) }
+                let scopes = self.scopes
+                let rate = self.rate.flatMap(Rate.init(parsing:))
+                let (id, key) = try await admin.withSession {
+                    try await $0.createAPIKey(account: account, label: label, scopes: scopes, rate: rate)
+                }
                 print("API key \(id) for account \(account) (shown once, store it now):")
                 print(key)
             }
@@ -331,8 +354,13 @@ struct AccountCommand: AsyncParsableCommand {
                     print("account \(account) has no API keys")
                     return
                 }
-                var table = TextTable([("id", .left), ("created", .left), ("label", .left)])
-                for key in keys { table.add([key.id, key.createdAt, key.label ?? ""]) }
+                var table = TextTable([("id", .left), ("created", .left), ("scopes", .left), ("rate", .left), ("label", .left)])
+                for key in keys {
+                    table.add([
+                        key.id, key.createdAt, (key.scopes ?? APIKeyInfo.legacyScopes).joined(separator: ","),
+                        key.rate.map(\.description) ?? "default", key.label ?? "",
+                    ])
+                }
                 print(table.render(indent: 0))
             }
         }

@@ -1,0 +1,119 @@
+import Hummingbird
+import HummingbirdCore
+import Ingest
+import Logging
+import NIOCore
+import Queue
+import RelayCore
+import ServiceLifecycle
+
+/// The HTTP API's `Service` (role `api`, and `all`): one server per `api.listen` (HTTPS)
+/// and `api.plain_listen` (plain HTTP for `api.plain_networks`) address, all serving the
+/// same routes:
+///
+/// ```
+/// POST /v1/messages            send one message                      scope send
+/// POST /v1/messages/batch      one template, many personalizations   scope send
+/// GET  /v1/messages/{id}       envelope, each recipient's status     scope read
+/// GET  /v1/events              the account's events, newest first    scope read
+/// GET  /v1/openapi.json        the OpenAPI 3.1 document
+/// GET  /readyz                 200 while Redis answers, else 503
+/// ```
+public struct APIServer: Service, CustomStringConvertible {
+    let settings: APISettings
+    let handlers: APIHandlers
+    let tls: ServerTLS?
+    let ready: @Sendable () async -> Bool
+    let logger: Logger
+
+    public var description: String { "APIServer(\((settings.listen + settings.plainListen).joined(separator: ", ")))" }
+
+    /// `ready`: whether this node can accept now (Redis reachable), for `/readyz`.
+    public init(
+        settings: APISettings, hostname: String, intake: MessageIntake, queue: MessageQueue, accounts: AccountDirectory,
+        store: AccountStore, tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool, logger: Logger
+    ) {
+        self.settings = settings
+        let submission = APISubmission(intake: intake, hostname: hostname)
+        self.handlers = APIHandlers(
+            settings: settings, submission: submission, queue: queue, authenticator: APIKeyAuthenticator(store: store, accounts: accounts),
+            batch: BatchSubmission(submission: submission), reads: ReadHandlers(events: queue.eventLog),
+            protocolName: "HTTPS")
+        self.tls = tls
+        self.ready = ready
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var servers: [any Service] = []
+        for address in settings.listen {
+            servers.append(try application(address: address, secure: true))
+        }
+        for address in settings.plainListen {
+            servers.append(try application(address: address, secure: false))
+        }
+        guard !servers.isEmpty else {
+            logger.warning("the HTTP API has no address to listen on: set api.listen (HTTPS) or api.plain_listen")
+            return
+        }
+        try await ServiceGroup(configuration: .init(services: servers, logger: logger)).run()
+    }
+
+    func application(address: String, secure: Bool) throws -> some Service {
+        guard let (host, port) = HostPort.parse(address) else { throw APIServerError("'\(address)' is not host:port") }
+        if secure, tls == nil { throw APIServerError("api.listen needs ingest.tls") }
+        var handlers = self.handlers
+        handlers.protocolName = secure ? "HTTPS" : "HTTP"
+        let router = Self.router(handlers, maxBodySize: settings.maxRequestSize.bytes, ready: ready)
+        let tls = secure ? self.tls : nil
+        let plainNetworks = secure ? nil : settings.plainNetworks
+        let server = HTTPServerBuilder { responder in
+            GuardedHTTPChannel(
+                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(60))), tls: tls,
+                plainNetworks: plainNetworks)
+        }
+        var serverLogger = logger
+        serverLogger[metadataKey: "api_listener"] = "\(address)"
+        return Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(host, port: port), serverName: "hikyaku"),
+            onServerRunning: { [serverLogger] channel in
+                serverLogger.notice("HTTP API listening on \(channel.localAddress.map { "\($0)" } ?? address) (\(secure ? "HTTPS" : "plain HTTP"))")
+            },
+            logger: serverLogger)
+    }
+
+    static func router(_ handlers: APIHandlers, maxBodySize: Int, ready: @escaping @Sendable () async -> Bool) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: BodyLimitMiddleware(maxBodySize: maxBodySize))
+        router.get("/readyz") { _, _ -> Response in
+            let ok = await ready()
+            return APIHandlers.jsonResponse(ok ? .ok : .serviceUnavailable, Array((ok ? #"{"status":"ready"}"# : #"{"status":"unavailable"}"#).utf8))
+        }
+        router.get("/v1/openapi.json") { _, _ -> Response in
+            APIHandlers.jsonResponse(.ok, OpenAPIDocument.json)
+        }
+        router.post("/v1/messages") { request, context in try await handlers.send(request, context) }
+        router.post("/v1/messages/batch") { request, context in try await handlers.sendBatch(request, context) }
+        router.get("/v1/messages/{id}") { request, context in try await handlers.message(request, context) }
+        router.get("/v1/events") { request, context in try await handlers.events(request, context) }
+        return router
+    }
+}
+
+/// Sets the context's body limit (`api.max_request_size`).
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let maxBodySize: Int
+
+    func handle(_ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.maxBodySize = maxBodySize
+        return try await next(request, context)
+    }
+}
+
+struct APIServerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
