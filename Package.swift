@@ -51,6 +51,9 @@ let package = Package(
         .target(name: "DKIM", dependencies: ["COpenSSLCrypto"]),
         // Secrets at rest: the key file, AES-256-GCM sealing, per-purpose HMAC keys (HKDF).
         .target(name: "Secrets", dependencies: ["COpenSSLCrypto"]),
+        // A structured message (the HTTP send API's) to RFC 5322 bytes: MIME, RFC 2047 headers,
+        // UTF-8 or ISO-2022-JP (glibc iconv). Pure, no dependencies.
+        .target(name: "MessageComposer"),
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
         // The Redis data model: enqueue, claim, complete, defer, events.
@@ -138,6 +141,8 @@ let package = Package(
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
+        // parse_message.py: Python's email package, the independent reader of composed messages.
+        .testTarget(name: "MessageComposerTests", dependencies: ["MessageComposer", "ProcessSpawn"], exclude: ["parse_message.py"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver"]),
         .testTarget(
             name: "DeliveryTests",
