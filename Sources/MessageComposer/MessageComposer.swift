@@ -16,11 +16,8 @@ public enum MessageComposer {
         return try compose(draft, using: &generator)
     }
 
-    static func compose(
-        _ draft: MessageDraft, using generator: inout some RandomNumberGenerator
-    ) throws(CompositionError)
-        -> [UInt8]
-    {
+    /// `compose` with the boundaries drawn from `generator` (tests pass a seeded one).
+    static func compose(_ draft: MessageDraft, using generator: inout some RandomNumberGenerator) throws(CompositionError) -> [UInt8] {
         let encoder = try TextEncoder(draft.charset)
         var fields: [HeaderField] = []
         try Validation.date(draft.date, field: "date")

@@ -67,6 +67,14 @@ import Testing
         }
     }
 
+    @Test func inlineAttachmentsWithoutHTMLStayInMixed() throws {
+        var draft = Fixture.draft()
+        draft.attachments = [Attachment(filename: "logo.png", contentType: "image/png", content: [1], contentID: "logo@x")]
+        let message = try MessageComposer.compose(draft)
+        #expect(contentTypes(message) == ["multipart/mixed", "text/plain", "image/png"])
+        #expect(String(decoding: message, as: UTF8.self).contains("Content-Disposition: inline; filename=\"logo.png\"\r\n"))
+    }
+
     @Test func theBoundaryIsNeverInTheContent() throws {
         var probe = SeededGenerator(state: 7)
         let first = try MIMEPart.boundary(avoiding: [], using: &probe)

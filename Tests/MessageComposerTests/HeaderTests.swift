@@ -119,4 +119,37 @@ import Testing
         custom.headers = [("X-Note", "🍣")]
         #expect(error(custom)?.field == "headers[0].value")
     }
+
+    @Test func asciiThatLooksEncodedIsEncodedSoItReadsBackLiterally() throws {
+        let message = try MessageComposer.compose(Fixture.draft(subject: "about =?UTF-8?B?QQ==?= words"))
+        let words = try #require(Fixture.header("Subject", in: message)).split(separator: " ")
+        let decoded = words.compactMap { Fixture.decodeWord(String($0)) }.flatMap(\.bytes)
+        #expect(words.allSatisfy { Fixture.decodeWord(String($0)) != nil })
+        #expect(String(decoding: decoded, as: UTF8.self) == "about =?UTF-8?B?QQ==?= words")
+    }
+
+    @Test func theFirstLineLeavesRoomForTheFieldName() throws {
+        var draft = Fixture.draft(subject: String(repeating: "あ", count: 40))
+        draft.from.name = String(repeating: "山", count: 40)
+        draft.replyTo = [NameAddress(name: String(repeating: "x", count: 70), address: "r@example.com")]
+        draft.headers = [("X-A-Rather-Long-Field-Name", String(repeating: "い", count: 40))]
+        let lines = try #require(Fixture.lines(try MessageComposer.compose(draft)))
+        #expect(lines.allSatisfy { $0.count <= 78 })
+    }
+
+    @Test func unfoldableCustomValuesAreRefused() {
+        var draft = Fixture.draft()
+        draft.headers = [("X-Token", String(repeating: "a", count: 901))]
+        #expect(error(draft)?.field == "headers[0].value")
+        draft.headers = [("X-Token", String(repeating: "a", count: 900))]
+        #expect(error(draft) == nil)
+    }
+
+    @Test func attachmentFieldsRefuseLineBreaks() {
+        var draft = Fixture.draft(html: "<p>x</p>")
+        draft.attachments = [Attachment(filename: "a.pdf\r\nBcc: x@y", contentType: "application/pdf", content: [])]
+        #expect(error(draft)?.field == "attachments[0].filename")
+        draft.attachments = [Attachment(filename: "a.png", contentType: "image/png", content: [], contentID: "a>\r\nX: <b")]
+        #expect(error(draft)?.field == "attachments[0].contentID")
+    }
 }
