@@ -88,19 +88,43 @@ struct APIHandlers: Sendable {
     /// reading when `Content-Length` says so).
     func collectBody(_ request: Request, _ context: APIRequestContext) async throws(APIError) -> ByteBuffer {
         let limit = settings.maxRequestSize.bytes
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            throw APIError(.contentTooLarge, "too_large", "the request is \(declared) octets; api.max_request_size is \(limit)")
-        }
+        let declared = request.headers[.contentLength].flatMap(Int.init)
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            await Self.discard(request, upTo: 4 * limit)
             throw APIError(.unsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json")
         }
+        if let declared, declared > limit {
+            await Self.discard(request, upTo: 4 * limit)
+            throw APIError(.contentTooLarge, "too_large", "the request is \(declared) octets; api.max_request_size is \(limit)")
+        }
+        var body = ByteBuffer()
         do {
-            return try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "too_large", "the request is larger than api.max_request_size (\(limit) octets)")
+            for try await chunk in request.body {
+                guard body.readableBytes + chunk.readableBytes <= limit else {
+                    await Self.discard(request, upTo: 3 * limit)
+                    throw APIError(.contentTooLarge, "too_large", "the request is larger than api.max_request_size (\(limit) octets)")
+                }
+                body.writeImmutableBuffer(chunk)
+            }
+        } catch let error as APIError {
+            throw error
         } catch {
             throw APIError(.badRequest, "bad_request", "the request body could not be read")
         }
+        return body
+    }
+
+    /// Reads and drops what is left of a refused request's body (up to `limit` octets), so
+    /// a client that writes its whole body before reading (most do) gets the answer rather
+    /// than a reset connection. Beyond `limit` the connection is simply closed.
+    static func discard(_ request: Request, upTo limit: Int) async {
+        var seen = 0
+        do {
+            for try await chunk in request.body {
+                seen += chunk.readableBytes
+                if seen > limit { return }
+            }
+        } catch {}
     }
 
     // MARK: Idempotency-Key

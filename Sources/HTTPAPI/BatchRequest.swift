@@ -49,7 +49,7 @@ struct BatchRequest: Decodable, Sendable {
         if let unknown = all.allKeys.first(where: { !known.contains($0.stringValue) }) {
             throw APIError.invalid(unknown.stringValue, "unknown field here (recipients go in personalizations[])")
         }
-        template = try SendMessageRequest(from: decoder)
+        template = try SendMessageRequest(from: decoder, besides: ["personalizations"])
         let c = try decoder.container(keyedBy: CodingKeys.self)
         guard c.contains(.personalizations) else { throw APIError.invalid("personalizations", "is required") }
         personalizations = try c.decode([Personalization].self, forKey: .personalizations)

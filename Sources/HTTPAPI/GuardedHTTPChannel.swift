@@ -23,6 +23,7 @@ struct GuardedHTTPChannel<Base: ServerChildChannel>: ServerChildChannel {
             let ip = channel.remoteAddress?.ipAddress ?? ""
             guard plainNetworks.contains(where: { $0.contains(ip) }) else {
                 logger.notice("plain-HTTP connection refused: \(ip) is not in api.plain_networks (use HTTPS)")
+                channel.close(promise: nil)
                 return channel.eventLoop.makeFailedFuture(RefusedConnection())
             }
         }

@@ -34,7 +34,19 @@ struct SendMessageRequest: Decodable, Sendable {
     init() {}
 
     init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownFields(CodingKeys.self)
+        try self.init(from: decoder, besides: [])
+    }
+
+    /// Decodes the message's fields from an object that may also hold the keys `besides`
+    /// (a batch's `personalizations`); any other unknown key is a 422.
+    init(from decoder: any Decoder, besides: Set<String>) throws {
+        if besides.isEmpty {
+            try decoder.rejectUnknownFields(CodingKeys.self)
+        } else if let path = try decoder.firstUnknownKey(CodingKeys.self), let name = path.split(separator: ".").last,
+            !besides.contains(String(name))
+        {
+            throw APIError.invalid(path, "unknown field")
+        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         from = try c.decodeIfPresent(AddressField.self, forKey: .from)
         to = try c.decodeAddresses(.to)
