@@ -54,6 +54,45 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/messages/{id}": {
+      "get": {
+        "operationId": "getMessage",
+        "summary": "A message's envelope and each recipient's latest status (from the recent events).",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "200": {"description": "Found.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageStatus"}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "404": {"$ref": "#/components/responses/Error"},
+          "429": {"$ref": "#/components/responses/RetryLater"},
+          "503": {"$ref": "#/components/responses/RetryLater"}
+        }
+      }
+    },
+    "/v1/events": {
+      "get": {
+        "operationId": "listEvents",
+        "summary": "The account's events, newest first; follow next_cursor for more.",
+        "parameters": [
+          {"name": "recipient", "in": "query", "schema": {"type": "string"}},
+          {"name": "message_id", "in": "query", "schema": {"type": "string"}},
+          {"name": "queue_id", "in": "query", "schema": {"type": "string"}},
+          {"name": "event", "in": "query", "schema": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed"]}},
+          {"name": "since", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T10:00:00Z"]}},
+          {"name": "until", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T11:00:00Z"]}},
+          {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+        ],
+        "responses": {
+          "200": {"description": "Events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Events"}}}},
+          "401": {"$ref": "#/components/responses/Error"},
+          "403": {"$ref": "#/components/responses/Error"},
+          "422": {"$ref": "#/components/responses/Error"},
+          "429": {"$ref": "#/components/responses/RetryLater"},
+          "503": {"$ref": "#/components/responses/RetryLater"}
+        }
+      }
+    },
     "/readyz": {
       "get": {
         "operationId": "ready",
@@ -109,6 +148,7 @@ enum OpenAPIDocument {
       },
       "Message": {
         "type": "object", "additionalProperties": false,
+        "examples": [{"from": {"email": "news@example.com", "name": "山田太郎"}, "to": ["user@example.test"], "subject": "こんにちは", "text": "Hello", "html": "<p>Hello</p>"}],
         "properties": {
           "from": {"$ref": "#/components/schemas/Address"},
           "to": {"$ref": "#/components/schemas/Addresses"},
@@ -142,6 +182,8 @@ enum OpenAPIDocument {
       },
       "Batch": {
         "type": "object", "required": ["from", "personalizations"], "additionalProperties": false,
+        "examples": [{"from": "news@example.com", "subject": "Hello {{name}}", "text": "Dear {{name}}",
+                      "personalizations": [{"to": "a@example.test", "variables": {"name": "Aiko"}}, {"to": "b@example.test", "variables": {"name": "Ben"}}]}],
         "properties": {
           "from": {"$ref": "#/components/schemas/Address"},
           "reply_to": {"$ref": "#/components/schemas/Addresses"},
@@ -168,6 +210,25 @@ enum OpenAPIDocument {
           "message_id": {"type": "string"},
           "recipients": {"type": "array", "items": {"$ref": "#/components/schemas/RecipientStatus"}}
         }
+      },
+      "MessageStatus": {
+        "type": "object", "required": ["id", "from", "recipients"],
+        "properties": {
+          "id": {"type": "string"}, "message_id": {"type": "string"}, "from": {"type": "string"}, "accepted_at": {"type": "string"},
+          "recipients": {"type": "array", "items": {"type": "object", "required": ["email", "status"],
+            "properties": {"email": {"type": "string"}, "status": {"type": "string"}, "reply": {"type": "string"},
+                           "time": {"type": "string"}, "attempt": {"type": "integer"}}}}
+        }
+      },
+      "Event": {
+        "type": "object", "required": ["event", "event_id", "time", "queue_id"],
+        "description": "One event as the events stream holds it (README, \"Following what happened\").",
+        "properties": {"event": {"type": "string"}, "event_id": {"type": "string"}, "time": {"type": "string"}, "queue_id": {"type": "string"},
+                       "message_id": {"type": "string"}, "recipient": {"type": "string"}, "reply": {"type": "string"}}
+      },
+      "Events": {
+        "type": "object", "required": ["events"], "additionalProperties": false,
+        "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}, "next_cursor": {"type": "string"}}
       },
       "BatchAnswer": {
         "type": "object", "required": ["results"], "additionalProperties": false,
