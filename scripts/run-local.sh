@@ -129,8 +129,8 @@ Or over the HTTP API (account demo-api, key in var/demo-api-key):
     -d '{"from": {"email": "app@example.com", "name": "飛脚"}, "to": ["user@example.test"], "subject": "こんにちは", "text": "Hello from the API"}'
   (HTTPS: https://127.0.0.1:${API_TLS_PORT}/v1/messages, with curl -k or --cacert var/tls/cert.pem)
 
-Read its events (the id is in the answer):
-  .build/debug/hikyaku events tail --config var/hikyaku.yaml --account demo-api
+Read its events (newest first; ?queue_id=<the id in the answer> for one message):
+  curl -s 'http://127.0.0.1:${API_PORT}/v1/events?limit=5' -H 'Authorization: Bearer ${API_KEY}'
 
 Events appear below as JSON lines. Ctrl-C stops everything.
 
