@@ -33,7 +33,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     }
 
     static let unauthorized = APIError(
-        .unauthorized, "unauthorized", "an API key is required: Authorization: Bearer <key> (create one with `hikyaku account api-key create`)")
+        .unauthorized, "unauthorized",
+        "an API key is required: Authorization: Bearer <key> (create one with `hikyaku account api-key create`)")
 
     static func forbidden(_ problem: String) -> APIError { APIError(.forbidden, "forbidden", problem) }
 

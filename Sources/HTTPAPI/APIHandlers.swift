@@ -26,7 +26,8 @@ struct APIHandlers: Sendable {
     func send(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let caller = try await authorize(request, context, scope: .send)
         let body = try await collectBody(request, context)
-        return try await idempotent(request, caller: caller, body: body, logger: context.logger) { () async throws(APIError) -> (HTTPResponse.Status, [UInt8]) in
+        return try await idempotent(request, caller: caller, body: body, logger: context.logger) {
+            () async throws(APIError) -> (HTTPResponse.Status, [UInt8]) in
             let message: SendMessageRequest = try decodeJSON(body)
             let accepted = try await submission.submit(message, from: origin(caller, request, context))
             return (.accepted, try encodeJSON(accepted))
@@ -37,7 +38,8 @@ struct APIHandlers: Sendable {
     func sendBatch(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let caller = try await authorize(request, context, scope: .send)
         let body = try await collectBody(request, context)
-        return try await idempotent(request, caller: caller, body: body, logger: context.logger) { () async throws(APIError) -> (HTTPResponse.Status, [UInt8]) in
+        return try await idempotent(request, caller: caller, body: body, logger: context.logger) {
+            () async throws(APIError) -> (HTTPResponse.Status, [UInt8]) in
             let batchRequest: BatchRequest = try decodeJSON(body)
             let answer = try await batch.submit(batchRequest, from: origin(caller, request, context), limit: settings.maxBatchSize)
             return (answer.allRefused ? .unprocessableContent : .accepted, try encodeJSON(answer))
@@ -156,7 +158,8 @@ struct APIHandlers: Sendable {
         let wait = settings.idempotencyWait.duration
         let found: MessageQueue.IdempotencyRecord?
         do {
-            found = try await queue.beginIdempotent(account: account, keyHash: keyHash, requestHash: bodyHash, inFlightFor: wait + .seconds(60))
+            found = try await queue.beginIdempotent(
+                account: account, keyHash: keyHash, requestHash: bodyHash, inFlightFor: wait + .seconds(60))
         } catch {
             throw APIError.redisUnavailable()
         }
@@ -193,7 +196,8 @@ struct APIHandlers: Sendable {
             }
             (status, json) = (error.status, error.jsonBody)
         }
-        let record = MessageQueue.IdempotencyRecord(requestHash: bodyHash, status: status.code, answer: String(decoding: json, as: UTF8.self))
+        let record = MessageQueue.IdempotencyRecord(
+            requestHash: bodyHash, status: status.code, answer: String(decoding: json, as: UTF8.self))
         do {
             try await queue.finishIdempotent(account: account, keyHash: keyHash, record: record, keepFor: settings.idempotencyTTL.duration)
         } catch {

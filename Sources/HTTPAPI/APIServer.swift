@@ -78,17 +78,20 @@ public struct APIServer: Service, CustomStringConvertible {
             router: router, server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "hikyaku"),
             onServerRunning: { [serverLogger] channel in
-                serverLogger.notice("HTTP API listening on \(channel.localAddress.map { "\($0)" } ?? address) (\(secure ? "HTTPS" : "plain HTTP"))")
+                serverLogger.notice(
+                    "HTTP API listening on \(channel.localAddress.map { "\($0)" } ?? address) (\(secure ? "HTTPS" : "plain HTTP"))")
             },
             logger: serverLogger)
     }
 
-    static func router(_ handlers: APIHandlers, maxBodySize: Int, ready: @escaping @Sendable () async -> Bool) -> Router<APIRequestContext> {
+    static func router(_ handlers: APIHandlers, maxBodySize: Int, ready: @escaping @Sendable () async -> Bool) -> Router<APIRequestContext>
+    {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: BodyLimitMiddleware(maxBodySize: maxBodySize))
         router.get("/readyz") { _, _ -> Response in
             let ok = await ready()
-            return APIHandlers.jsonResponse(ok ? .ok : .serviceUnavailable, Array((ok ? #"{"status":"ready"}"# : #"{"status":"unavailable"}"#).utf8))
+            return APIHandlers.jsonResponse(
+                ok ? .ok : .serviceUnavailable, Array((ok ? #"{"status":"ready"}"# : #"{"status":"unavailable"}"#).utf8))
         }
         router.get("/v1/openapi.json") { _, _ -> Response in
             APIHandlers.jsonResponse(.ok, OpenAPIDocument.json)
@@ -106,7 +109,9 @@ struct BodyLimitMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let maxBodySize: Int
 
-    func handle(_ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
+    ) async throws -> Response {
         var context = context
         context.maxBodySize = maxBodySize
         return try await next(request, context)

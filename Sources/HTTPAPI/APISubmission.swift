@@ -46,7 +46,8 @@ struct APISubmission: Sendable {
             throw APIError.forbidden("'\(sender.domain)' is not a sending domain of account \(account.name)")
         }
         if let limit = policy.maxRecipients, envelope.recipients.count > limit {
-            throw APIError.invalid("to", "\(envelope.recipients.count) recipients; account \(account.name) may send to \(limit) per message")
+            throw APIError.invalid(
+                "to", "\(envelope.recipients.count) recipients; account \(account.name) may send to \(limit) per message")
         }
         var submitter = MessageIntake.Submitter(
             listener: "api", clientIP: origin.clientIP, authUser: "api-key:\(origin.caller.keyID)", account: account, logger: origin.logger)
@@ -64,7 +65,8 @@ struct APISubmission: Sendable {
             content = try Self.compose(request, messageID: messageID)
         }
         if let limit = policy.maxMessageSize, content.count > limit {
-            throw APIError(.contentTooLarge, "too_large", "the message is \(content.count) octets; account \(account.name) may send \(limit)")
+            throw APIError(
+                .contentTooLarge, "too_large", "the message is \(content.count) octets; account \(account.name) may send \(limit)")
         }
         message.append(ByteBuffer(bytes: content))
         message.finish()

@@ -4,238 +4,238 @@ enum OpenAPIDocument {
     static let json: [UInt8] = Array(text.utf8)
 
     static let text = #"""
-{
-  "openapi": "3.1.0",
-  "info": {
-    "title": "Hikyaku HTTP API",
-    "version": "1",
-    "description": "Send mail through a Hikyaku relay. Authenticate with an account's API key: `Authorization: Bearer <key>` (`hikyaku account api-key create`)."
-  },
-  "servers": [{"url": "/"}],
-  "security": [{"bearer": []}],
-  "paths": {
-    "/v1/messages": {
-      "post": {
-        "operationId": "sendMessage",
-        "summary": "Send one message (structured, or raw MIME with an envelope).",
-        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}},
-        "responses": {
-          "202": {"description": "Stored durably (or checked only, with sandbox).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
-          "400": {"$ref": "#/components/responses/Error"},
-          "401": {"$ref": "#/components/responses/Error"},
-          "403": {"$ref": "#/components/responses/Error"},
-          "409": {"$ref": "#/components/responses/Error"},
-          "413": {"$ref": "#/components/responses/Error"},
-          "415": {"$ref": "#/components/responses/Error"},
-          "422": {"$ref": "#/components/responses/Error"},
-          "429": {"$ref": "#/components/responses/RetryLater"},
-          "503": {"$ref": "#/components/responses/RetryLater"}
+        {
+          "openapi": "3.1.0",
+          "info": {
+            "title": "Hikyaku HTTP API",
+            "version": "1",
+            "description": "Send mail through a Hikyaku relay. Authenticate with an account's API key: `Authorization: Bearer <key>` (`hikyaku account api-key create`)."
+          },
+          "servers": [{"url": "/"}],
+          "security": [{"bearer": []}],
+          "paths": {
+            "/v1/messages": {
+              "post": {
+                "operationId": "sendMessage",
+                "summary": "Send one message (structured, or raw MIME with an envelope).",
+                "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}},
+                "responses": {
+                  "202": {"description": "Stored durably (or checked only, with sandbox).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"},
+                  "422": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/RetryLater"},
+                  "503": {"$ref": "#/components/responses/RetryLater"}
+                }
+              }
+            },
+            "/v1/messages/batch": {
+              "post": {
+                "operationId": "sendBatch",
+                "summary": "One template, many personalizations: one message each.",
+                "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}}},
+                "responses": {
+                  "202": {"description": "Each item's id, or its error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchAnswer"}}}},
+                  "400": {"$ref": "#/components/responses/Error"},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"},
+                  "422": {"description": "The batch is invalid (nothing stored), or every item was refused.", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/BatchAnswer"}]}}}},
+                  "429": {"$ref": "#/components/responses/RetryLater"},
+                  "503": {"$ref": "#/components/responses/RetryLater"}
+                }
+              }
+            },
+            "/v1/messages/{id}": {
+              "get": {
+                "operationId": "getMessage",
+                "summary": "A message's envelope and each recipient's latest status (from the recent events).",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {
+                  "200": {"description": "Found.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageStatus"}}}},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/RetryLater"},
+                  "503": {"$ref": "#/components/responses/RetryLater"}
+                }
+              }
+            },
+            "/v1/events": {
+              "get": {
+                "operationId": "listEvents",
+                "summary": "The account's events, newest first; follow next_cursor for more.",
+                "parameters": [
+                  {"name": "recipient", "in": "query", "schema": {"type": "string"}},
+                  {"name": "message_id", "in": "query", "schema": {"type": "string"}},
+                  {"name": "queue_id", "in": "query", "schema": {"type": "string"}},
+                  {"name": "event", "in": "query", "schema": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed"]}},
+                  {"name": "since", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T10:00:00Z"]}},
+                  {"name": "until", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T11:00:00Z"]}},
+                  {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                ],
+                "responses": {
+                  "200": {"description": "Events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Events"}}}},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "422": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/RetryLater"},
+                  "503": {"$ref": "#/components/responses/RetryLater"}
+                }
+              }
+            },
+            "/readyz": {
+              "get": {
+                "operationId": "ready",
+                "security": [],
+                "summary": "Whether this node can accept mail now (Redis reachable).",
+                "responses": {
+                  "200": {"description": "Ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
+                  "503": {"description": "Not ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}
+                }
+              }
+            }
+          },
+          "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {
+              "IdempotencyKey": {
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "The same key (per account) within 24 h returns the first answer and stores nothing new.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255}
+              }
+            },
+            "responses": {
+              "Error": {"description": "The request was not accepted.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+              "RetryLater": {
+                "description": "Try again after Retry-After seconds.",
+                "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              }
+            },
+            "schemas": {
+              "Error": {
+                "type": "object", "required": ["error"], "additionalProperties": false,
+                "properties": {"error": {"type": "object", "required": ["code", "message"], "additionalProperties": false,
+                  "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}
+              },
+              "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]}}},
+              "Address": {
+                "oneOf": [
+                  {"type": "string", "format": "email", "maxLength": 320},
+                  {"type": "object", "required": ["email"], "additionalProperties": false,
+                   "properties": {"email": {"type": "string", "format": "email", "maxLength": 320}, "name": {"type": "string", "maxLength": 256}}}
+                ]
+              },
+              "Addresses": {"oneOf": [{"$ref": "#/components/schemas/Address"}, {"type": "array", "items": {"$ref": "#/components/schemas/Address"}, "maxItems": 1000}]},
+              "Attachment": {
+                "type": "object", "required": ["filename", "content"], "additionalProperties": false,
+                "properties": {
+                  "filename": {"type": "string", "minLength": 1},
+                  "content": {"type": "string", "contentEncoding": "base64"},
+                  "content_type": {"type": "string", "examples": ["application/pdf"]},
+                  "content_id": {"type": "string"}
+                }
+              },
+              "Message": {
+                "type": "object", "additionalProperties": false,
+                "examples": [{"from": {"email": "news@example.com", "name": "山田太郎"}, "to": ["user@example.test"], "subject": "こんにちは", "text": "Hello", "html": "<p>Hello</p>"}],
+                "properties": {
+                  "from": {"$ref": "#/components/schemas/Address"},
+                  "to": {"$ref": "#/components/schemas/Addresses"},
+                  "cc": {"$ref": "#/components/schemas/Addresses"},
+                  "bcc": {"$ref": "#/components/schemas/Addresses"},
+                  "reply_to": {"$ref": "#/components/schemas/Addresses"},
+                  "subject": {"type": "string"},
+                  "text": {"type": "string"},
+                  "html": {"type": "string"},
+                  "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                  "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
+                  "tags": {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 10},
+                  "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                  "charset": {"type": "string", "enum": ["utf-8", "iso-2022-jp"]},
+                  "raw": {"type": "string", "description": "A whole RFC 5322 message; needs envelope."},
+                  "envelope": {"type": "object", "required": ["from", "to"], "additionalProperties": false,
+                    "properties": {"from": {"type": "string"}, "to": {"type": "array", "items": {"type": "string"}, "minItems": 1}}},
+                  "sandbox": {"type": "boolean", "description": "Check, render and sign, but store and deliver nothing."}
+                }
+              },
+              "Personalization": {
+                "type": "object", "additionalProperties": false,
+                "properties": {
+                  "to": {"$ref": "#/components/schemas/Addresses"},
+                  "cc": {"$ref": "#/components/schemas/Addresses"},
+                  "bcc": {"$ref": "#/components/schemas/Addresses"},
+                  "variables": {"type": "object", "additionalProperties": {"type": "string"}},
+                  "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                  "metadata": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+              },
+              "Batch": {
+                "type": "object", "required": ["from", "personalizations"], "additionalProperties": false,
+                "examples": [{"from": "news@example.com", "subject": "Hello {{name}}", "text": "Dear {{name}}",
+                              "personalizations": [{"to": "a@example.test", "variables": {"name": "Aiko"}}, {"to": "b@example.test", "variables": {"name": "Ben"}}]}],
+                "properties": {
+                  "from": {"$ref": "#/components/schemas/Address"},
+                  "reply_to": {"$ref": "#/components/schemas/Addresses"},
+                  "subject": {"type": "string"},
+                  "text": {"type": "string"},
+                  "html": {"type": "string"},
+                  "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                  "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
+                  "tags": {"type": "array", "items": {"type": "string"}},
+                  "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                  "charset": {"type": "string", "enum": ["utf-8", "iso-2022-jp"]},
+                  "sandbox": {"type": "boolean"},
+                  "personalizations": {"type": "array", "items": {"$ref": "#/components/schemas/Personalization"}, "minItems": 1, "maxItems": 1000}
+                }
+              },
+              "RecipientStatus": {
+                "type": "object", "required": ["email", "status"], "additionalProperties": false,
+                "properties": {"email": {"type": "string"}, "status": {"type": "string", "enum": ["queued", "sandbox"]}}
+              },
+              "Accepted": {
+                "type": "object", "required": ["id", "message_id", "recipients"], "additionalProperties": false,
+                "properties": {
+                  "id": {"type": "string", "description": "The queue id, as in events and logs."},
+                  "message_id": {"type": "string"},
+                  "recipients": {"type": "array", "items": {"$ref": "#/components/schemas/RecipientStatus"}}
+                }
+              },
+              "MessageStatus": {
+                "type": "object", "required": ["id", "from", "recipients"],
+                "properties": {
+                  "id": {"type": "string"}, "message_id": {"type": "string"}, "from": {"type": "string"}, "accepted_at": {"type": "string"},
+                  "recipients": {"type": "array", "items": {"type": "object", "required": ["email", "status"],
+                    "properties": {"email": {"type": "string"}, "status": {"type": "string"}, "reply": {"type": "string"},
+                                   "time": {"type": "string"}, "attempt": {"type": "integer"}}}}
+                }
+              },
+              "Event": {
+                "type": "object", "required": ["event", "event_id", "time", "queue_id"],
+                "description": "One event as the events stream holds it (README, \"Following what happened\").",
+                "properties": {"event": {"type": "string"}, "event_id": {"type": "string"}, "time": {"type": "string"}, "queue_id": {"type": "string"},
+                               "message_id": {"type": "string"}, "recipient": {"type": "string"}, "reply": {"type": "string"}}
+              },
+              "Events": {
+                "type": "object", "required": ["events"], "additionalProperties": false,
+                "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}, "next_cursor": {"type": "string"}}
+              },
+              "BatchAnswer": {
+                "type": "object", "required": ["results"], "additionalProperties": false,
+                "properties": {"results": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Accepted"}, {"$ref": "#/components/schemas/Error"}]}}}
+              }
+            }
+          }
         }
-      }
-    },
-    "/v1/messages/batch": {
-      "post": {
-        "operationId": "sendBatch",
-        "summary": "One template, many personalizations: one message each.",
-        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}}},
-        "responses": {
-          "202": {"description": "Each item's id, or its error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchAnswer"}}}},
-          "400": {"$ref": "#/components/responses/Error"},
-          "401": {"$ref": "#/components/responses/Error"},
-          "403": {"$ref": "#/components/responses/Error"},
-          "409": {"$ref": "#/components/responses/Error"},
-          "413": {"$ref": "#/components/responses/Error"},
-          "415": {"$ref": "#/components/responses/Error"},
-          "422": {"description": "The batch is invalid (nothing stored), or every item was refused.", "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/BatchAnswer"}]}}}},
-          "429": {"$ref": "#/components/responses/RetryLater"},
-          "503": {"$ref": "#/components/responses/RetryLater"}
-        }
-      }
-    },
-    "/v1/messages/{id}": {
-      "get": {
-        "operationId": "getMessage",
-        "summary": "A message's envelope and each recipient's latest status (from the recent events).",
-        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
-        "responses": {
-          "200": {"description": "Found.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageStatus"}}}},
-          "401": {"$ref": "#/components/responses/Error"},
-          "403": {"$ref": "#/components/responses/Error"},
-          "404": {"$ref": "#/components/responses/Error"},
-          "429": {"$ref": "#/components/responses/RetryLater"},
-          "503": {"$ref": "#/components/responses/RetryLater"}
-        }
-      }
-    },
-    "/v1/events": {
-      "get": {
-        "operationId": "listEvents",
-        "summary": "The account's events, newest first; follow next_cursor for more.",
-        "parameters": [
-          {"name": "recipient", "in": "query", "schema": {"type": "string"}},
-          {"name": "message_id", "in": "query", "schema": {"type": "string"}},
-          {"name": "queue_id", "in": "query", "schema": {"type": "string"}},
-          {"name": "event", "in": "query", "schema": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed"]}},
-          {"name": "since", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T10:00:00Z"]}},
-          {"name": "until", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T11:00:00Z"]}},
-          {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
-        ],
-        "responses": {
-          "200": {"description": "Events.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Events"}}}},
-          "401": {"$ref": "#/components/responses/Error"},
-          "403": {"$ref": "#/components/responses/Error"},
-          "422": {"$ref": "#/components/responses/Error"},
-          "429": {"$ref": "#/components/responses/RetryLater"},
-          "503": {"$ref": "#/components/responses/RetryLater"}
-        }
-      }
-    },
-    "/readyz": {
-      "get": {
-        "operationId": "ready",
-        "security": [],
-        "summary": "Whether this node can accept mail now (Redis reachable).",
-        "responses": {
-          "200": {"description": "Ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
-          "503": {"description": "Not ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}
-        }
-      }
-    }
-  },
-  "components": {
-    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-    "parameters": {
-      "IdempotencyKey": {
-        "name": "Idempotency-Key", "in": "header", "required": false,
-        "description": "The same key (per account) within 24 h returns the first answer and stores nothing new.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255}
-      }
-    },
-    "responses": {
-      "Error": {"description": "The request was not accepted.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "RetryLater": {
-        "description": "Try again after Retry-After seconds.",
-        "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-      }
-    },
-    "schemas": {
-      "Error": {
-        "type": "object", "required": ["error"], "additionalProperties": false,
-        "properties": {"error": {"type": "object", "required": ["code", "message"], "additionalProperties": false,
-          "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}
-      },
-      "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]}}},
-      "Address": {
-        "oneOf": [
-          {"type": "string", "format": "email", "maxLength": 320},
-          {"type": "object", "required": ["email"], "additionalProperties": false,
-           "properties": {"email": {"type": "string", "format": "email", "maxLength": 320}, "name": {"type": "string", "maxLength": 256}}}
-        ]
-      },
-      "Addresses": {"oneOf": [{"$ref": "#/components/schemas/Address"}, {"type": "array", "items": {"$ref": "#/components/schemas/Address"}, "maxItems": 1000}]},
-      "Attachment": {
-        "type": "object", "required": ["filename", "content"], "additionalProperties": false,
-        "properties": {
-          "filename": {"type": "string", "minLength": 1},
-          "content": {"type": "string", "contentEncoding": "base64"},
-          "content_type": {"type": "string", "examples": ["application/pdf"]},
-          "content_id": {"type": "string"}
-        }
-      },
-      "Message": {
-        "type": "object", "additionalProperties": false,
-        "examples": [{"from": {"email": "news@example.com", "name": "山田太郎"}, "to": ["user@example.test"], "subject": "こんにちは", "text": "Hello", "html": "<p>Hello</p>"}],
-        "properties": {
-          "from": {"$ref": "#/components/schemas/Address"},
-          "to": {"$ref": "#/components/schemas/Addresses"},
-          "cc": {"$ref": "#/components/schemas/Addresses"},
-          "bcc": {"$ref": "#/components/schemas/Addresses"},
-          "reply_to": {"$ref": "#/components/schemas/Addresses"},
-          "subject": {"type": "string"},
-          "text": {"type": "string"},
-          "html": {"type": "string"},
-          "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-          "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
-          "tags": {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 10},
-          "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-          "charset": {"type": "string", "enum": ["utf-8", "iso-2022-jp"]},
-          "raw": {"type": "string", "description": "A whole RFC 5322 message; needs envelope."},
-          "envelope": {"type": "object", "required": ["from", "to"], "additionalProperties": false,
-            "properties": {"from": {"type": "string"}, "to": {"type": "array", "items": {"type": "string"}, "minItems": 1}}},
-          "sandbox": {"type": "boolean", "description": "Check, render and sign, but store and deliver nothing."}
-        }
-      },
-      "Personalization": {
-        "type": "object", "additionalProperties": false,
-        "properties": {
-          "to": {"$ref": "#/components/schemas/Addresses"},
-          "cc": {"$ref": "#/components/schemas/Addresses"},
-          "bcc": {"$ref": "#/components/schemas/Addresses"},
-          "variables": {"type": "object", "additionalProperties": {"type": "string"}},
-          "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-          "metadata": {"type": "object", "additionalProperties": {"type": "string"}}
-        }
-      },
-      "Batch": {
-        "type": "object", "required": ["from", "personalizations"], "additionalProperties": false,
-        "examples": [{"from": "news@example.com", "subject": "Hello {{name}}", "text": "Dear {{name}}",
-                      "personalizations": [{"to": "a@example.test", "variables": {"name": "Aiko"}}, {"to": "b@example.test", "variables": {"name": "Ben"}}]}],
-        "properties": {
-          "from": {"$ref": "#/components/schemas/Address"},
-          "reply_to": {"$ref": "#/components/schemas/Addresses"},
-          "subject": {"type": "string"},
-          "text": {"type": "string"},
-          "html": {"type": "string"},
-          "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-          "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
-          "tags": {"type": "array", "items": {"type": "string"}},
-          "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-          "charset": {"type": "string", "enum": ["utf-8", "iso-2022-jp"]},
-          "sandbox": {"type": "boolean"},
-          "personalizations": {"type": "array", "items": {"$ref": "#/components/schemas/Personalization"}, "minItems": 1, "maxItems": 1000}
-        }
-      },
-      "RecipientStatus": {
-        "type": "object", "required": ["email", "status"], "additionalProperties": false,
-        "properties": {"email": {"type": "string"}, "status": {"type": "string", "enum": ["queued", "sandbox"]}}
-      },
-      "Accepted": {
-        "type": "object", "required": ["id", "message_id", "recipients"], "additionalProperties": false,
-        "properties": {
-          "id": {"type": "string", "description": "The queue id, as in events and logs."},
-          "message_id": {"type": "string"},
-          "recipients": {"type": "array", "items": {"$ref": "#/components/schemas/RecipientStatus"}}
-        }
-      },
-      "MessageStatus": {
-        "type": "object", "required": ["id", "from", "recipients"],
-        "properties": {
-          "id": {"type": "string"}, "message_id": {"type": "string"}, "from": {"type": "string"}, "accepted_at": {"type": "string"},
-          "recipients": {"type": "array", "items": {"type": "object", "required": ["email", "status"],
-            "properties": {"email": {"type": "string"}, "status": {"type": "string"}, "reply": {"type": "string"},
-                           "time": {"type": "string"}, "attempt": {"type": "integer"}}}}
-        }
-      },
-      "Event": {
-        "type": "object", "required": ["event", "event_id", "time", "queue_id"],
-        "description": "One event as the events stream holds it (README, \"Following what happened\").",
-        "properties": {"event": {"type": "string"}, "event_id": {"type": "string"}, "time": {"type": "string"}, "queue_id": {"type": "string"},
-                       "message_id": {"type": "string"}, "recipient": {"type": "string"}, "reply": {"type": "string"}}
-      },
-      "Events": {
-        "type": "object", "required": ["events"], "additionalProperties": false,
-        "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}, "next_cursor": {"type": "string"}}
-      },
-      "BatchAnswer": {
-        "type": "object", "required": ["results"], "additionalProperties": false,
-        "properties": {"results": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Accepted"}, {"$ref": "#/components/schemas/Error"}]}}}
-      }
-    }
-  }
-}
-"""#
+        """#
 }

@@ -48,7 +48,8 @@ struct ReadHandlers: Sendable {
             if let messageID, event.messageID != messageID { return false }
             if let recipient {
                 let lower = recipient.lowercased()
-                guard event.recipient?.lowercased() == lower || (event.recipients ?? []).contains(where: { $0.lowercased() == lower }) else {
+                guard event.recipient?.lowercased() == lower || (event.recipients ?? []).contains(where: { $0.lowercased() == lower })
+                else {
                     return false
                 }
             }
@@ -67,7 +68,10 @@ struct ReadHandlers: Sendable {
         filter.queueID = query["queue_id"].map(String.init)
         if let kind = query["event"].map(String.init) {
             guard let parsed = DeliveryEvent.Kind(rawValue: kind) else {
-                throw APIError.invalid("event", "'\(RemoteText.capped(kind, maxBytes: 40))' is not one of \(DeliveryEvent.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError.invalid(
+                    "event",
+                    "'\(RemoteText.capped(kind, maxBytes: 40))' is not one of \(DeliveryEvent.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             filter.kind = parsed
         }

@@ -144,7 +144,8 @@ struct AttachmentField: Decodable, Sendable {
         }
         let token = contentType.split(separator: "/")
         if token.count != 2 || contentType.contains(where: { $0.isWhitespace || $0 == ";" || $0 == "\"" }) {
-            throw APIError.invalid(field + ".content_type", "'\(RemoteText.capped(contentType, maxBytes: 80))' is not a media type such as application/pdf")
+            throw APIError.invalid(
+                field + ".content_type", "'\(RemoteText.capped(contentType, maxBytes: 80))' is not a media type such as application/pdf")
         }
     }
 }

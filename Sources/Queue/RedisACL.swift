@@ -49,7 +49,9 @@ public struct RedisACL: Sendable {
             "~tmp:*", "~quota:*", "~authfail:*", "~authok:*", "~idem:*", "~apirate:*",
             "%R~acct:*", "%R~accounts", "%R~apikey:*", "%R~domain:*", "%R~domains",
         ],
-        comment: "SMTP listeners and the HTTP API: enqueue, AUTH and API keys (reads accounts and key hashes), idempotency keys, per-key rates, DKIM signing (reads domain keys)")
+        comment:
+            "SMTP listeners and the HTTP API: enqueue, AUTH and API keys (reads accounts and key hashes), idempotency keys, per-key rates, DKIM signing (reads domain keys)"
+    )
 
     public static let worker = Role(
         name: "worker", commands: relayCommands,

@@ -35,14 +35,17 @@ extension MessageQueue {
     /// Claims `key` for a request (`SET … NX`): nil when this request is the first and
     /// must run (the record expires after `inFlightFor` should the node die meanwhile),
     /// else the record found.
-    public func beginIdempotent(account: String, keyHash: String, requestHash: String, inFlightFor: Duration) async throws(QueueError)
+    public func beginIdempotent(
+        account: String, keyHash: String, requestHash: String, inFlightFor: Duration
+    ) async throws(QueueError)
         -> IdempotencyRecord?
     {
         let key = keys.idempotency(account: account, keyHash: keyHash)
         let pending = try Self.encodeRecord(IdempotencyRecord(requestHash: requestHash))
         let set: RESPValue
         do {
-            set = try await redis.send(RedisCommand("SET", [.string(key), .bytes(pending), "NX", "PX", .integer(inFlightFor.milliseconds)]))
+            set = try await redis.send(
+                RedisCommand("SET", [.string(key), .bytes(pending), "NX", "PX", .integer(inFlightFor.milliseconds)]))
         } catch {
             throw Self.queueError(error)
         }
@@ -66,7 +69,8 @@ extension MessageQueue {
     public func finishIdempotent(account: String, keyHash: String, record: IdempotencyRecord, keepFor: Duration) async throws(QueueError) {
         let key = keys.idempotency(account: account, keyHash: keyHash)
         do {
-            _ = try await redis.send(RedisCommand("SET", [.string(key), .bytes(try Self.encodeRecord(record)), "PX", .integer(keepFor.milliseconds)]))
+            _ = try await redis.send(
+                RedisCommand("SET", [.string(key), .bytes(try Self.encodeRecord(record)), "PX", .integer(keepFor.milliseconds)]))
         } catch let error as QueueError {
             throw error
         } catch {

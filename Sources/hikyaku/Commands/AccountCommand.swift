@@ -329,7 +329,9 @@ struct AccountCommand: AsyncParsableCommand {
                 if scopes.isEmpty || scopes.contains(where: { !known.contains($0) }) {
                     throw ValidationError("--scope: one or more of \(known.joined(separator: ", ")), comma-separated")
                 }
-                if let rate, Rate(parsing: rate) == nil { throw ValidationError("--rate: '\(rate)' is not a rate such as 20/s or 600/min burst 50") }
+                if let rate, Rate(parsing: rate) == nil {
+                    throw ValidationError("--rate: '\(rate)' is not a rate such as 20/s or 600/min burst 50")
+                }
             }
 
             func run() async throws {
