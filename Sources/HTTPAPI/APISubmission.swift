@@ -64,6 +64,10 @@ struct APISubmission: Sendable {
         } else {
             content = try Self.compose(request, messageID: messageID)
         }
+        if content.count > intake.maxMessageSize {
+            throw APIError(
+                .contentTooLarge, "too_large", "the message is \(content.count) octets; ingest.max_message_size is \(intake.maxMessageSize)")
+        }
         if let limit = policy.maxMessageSize, content.count > limit {
             throw APIError(
                 .contentTooLarge, "too_large", "the message is \(content.count) octets; account \(account.name) may send \(limit)")

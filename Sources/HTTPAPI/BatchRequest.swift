@@ -163,6 +163,7 @@ struct BatchSubmission: Sendable {
             }
             message.headers = rendered
             message.metadata.merge(item.metadata) { _, new in new }
+            try message.checkLabels()
             return message
         }
 

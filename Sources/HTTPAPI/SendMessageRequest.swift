@@ -66,6 +66,24 @@ struct SendMessageRequest: Decodable, Sendable {
         raw = try c.decodeIfPresent(String.self, forKey: .raw)
         envelope = try c.decodeIfPresent(EnvelopeField.self, forKey: .envelope)
         sandbox = try c.decodeIfPresent(Bool.self, forKey: .sandbox) ?? false
+        try checkLabels()
+    }
+
+    /// Tags and metadata travel with every event of the message: small, printable, bounded.
+    func checkLabels() throws(APIError) {
+        guard tags.count <= Self.maxTags else { throw APIError.invalid("tags", "at most \(Self.maxTags) tags") }
+        for (index, tag) in tags.enumerated() {
+            guard !tag.isEmpty, tag.utf8.count <= Self.maxTagLength,
+                !tag.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{7F}" })
+            else {
+                throw APIError.invalid("tags[\(index)]", "must be 1 to \(Self.maxTagLength) octets without control characters")
+            }
+        }
+        guard metadata.count <= Self.maxMetadata else { throw APIError.invalid("metadata", "at most \(Self.maxMetadata) keys") }
+        let size = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard size <= Self.maxMetadataBytes else {
+            throw APIError.invalid("metadata", "\(size) octets of keys and values; at most \(Self.maxMetadataBytes)")
+        }
     }
 
     /// Limits on what one request may carry besides its size.

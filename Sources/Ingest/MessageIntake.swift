@@ -30,6 +30,8 @@ public struct MessageIntake: Sendable {
     let accounts: AccountDirectory
     let hostname: String
     let settings: IngestSettings
+    /// The largest message any transport may hand in (`ingest.max_message_size`).
+    public var maxMessageSize: Int { settings.maxMessageSize.bytes }
     /// Signs streamed (large) bodies, so hashing megabytes never holds a task thread.
     let threadPool: NIOThreadPool
 
