@@ -37,7 +37,10 @@ struct APISubmission: Sendable {
 
     func submit(_ request: SendMessageRequest, from origin: Origin) async throws(APIError) -> Accepted {
         let account = origin.caller.account
-        let envelope = try Self.envelope(of: request)
+        var envelope = try Self.envelope(of: request)
+        if !request.tags.isEmpty || !request.metadata.isEmpty {
+            envelope.labels = MessageLabels(tags: request.tags, metadata: request.metadata)
+        }
         let policy = AccountDirectory.policy(for: account)
         if let refusal = policy.refusal {
             throw APIError(.tooManyRequests, "account_paused", refusal.text, retryAfter: 3600)
@@ -66,7 +69,8 @@ struct APISubmission: Sendable {
         }
         if content.count > intake.maxMessageSize {
             throw APIError(
-                .contentTooLarge, "too_large", "the message is \(content.count) octets; ingest.max_message_size is \(intake.maxMessageSize)")
+                .contentTooLarge, "too_large", "the message is \(content.count) octets; ingest.max_message_size is \(intake.maxMessageSize)"
+            )
         }
         if let limit = policy.maxMessageSize, content.count > limit {
             throw APIError(

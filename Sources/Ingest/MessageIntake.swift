@@ -85,6 +85,8 @@ public struct MessageIntake: Sendable {
     public struct Envelope: Sendable {
         public var sender: ReversePath
         public var recipients: [Mailbox]
+        /// The sender's `tags` and `metadata` (HTTP API), for every event of the message.
+        public var labels: MessageLabels?
 
         public init(sender: ReversePath, recipients: [Mailbox]) {
             self.sender = sender
@@ -146,6 +148,7 @@ public struct MessageIntake: Sendable {
             queueID: id, sender: envelope.sender, recipients: envelope.recipients, messageID: message.assembler.messageID, size: size,
             clientIP: submitter.clientIP, authUser: submitter.authUser, pool: submitter.account?.pool ?? self.settings.relayPool,
             account: submitter.account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
+        stored.labels = envelope.labels
         let signing = self.signers(forFrom: message.assembler.authors.from.first, account: submitter.account)
         do {
             let body: MessageBody

@@ -98,12 +98,16 @@ public final class MessageQueue: Sendable {
         accepted.clientIP = message.clientIP
         accepted.authUser = message.authUser
         accepted.account = message.account?.name
+        message.labels?.label(&accepted)
         args += [.integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(accepted)), .string(message.pool.rawValue)]
 
         var fields: [(String, String)] = [("sender", EnvelopeCoding.field(message.sender)), ("size", String(message.size))]
         if let id = message.messageID { fields.append(("mid", id)) }
         if let account = message.account { fields.append(("acct", account.name)) }
         if let added = message.addedHeader { fields.append(("hdr", added)) }
+        if let labels = message.labels, !labels.isEmpty, let json = try? JSONEncoder().encode(labels) {
+            fields.append(("tm", String(decoding: json, as: UTF8.self)))
+        }
         args.append(.integer(Int64(fields.count)))
         for (name, value) in fields { args += [.string(name), .string(value)] }
 

@@ -55,6 +55,8 @@ public struct NewMessage: Sendable {
     /// §5.6), each ending in CRLF; kept beside the body so large streamed bodies need not
     /// be rewritten.
     public var addedHeader: String?
+    /// The sender's labels (HTTP API), carried on every event of the message.
+    public var labels: MessageLabels?
 
     public init(
         queueID: QueueID, sender: ReversePath, recipients: [Mailbox], messageID: String?, size: Int, clientIP: String?,

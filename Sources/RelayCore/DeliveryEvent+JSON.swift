@@ -39,6 +39,17 @@ extension DeliveryEvent {
             out.append(contentsOf: "\(factor)".utf8)
         }
         string("message_id", messageID)
+        if let metadata {
+            key("metadata")
+            out.append(UInt8(ascii: "{"))
+            for (index, (name, value)) in metadata.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                Self.appendJSONString(name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                Self.appendJSONString(value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
         string("next_attempt_at", nextAttemptAt)
         string("node", node)
         string("queue_id", queueID)
@@ -59,6 +70,15 @@ extension DeliveryEvent {
         string("sender", sender)
         string("site", site?.rawValue)
         int("size", size)
+        if let tags {
+            key("tags")
+            out.append(UInt8(ascii: "["))
+            for (index, tag) in tags.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                Self.appendJSONString(tag, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
         string("time", time)
         string("until", until)
         out.append(UInt8(ascii: "}"))

@@ -65,12 +65,16 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     public var rule: String?
     public var factor: Double?
     public var until: String?
+    /// What the sender attached to the message (HTTP API `tags`, `metadata`), on every event
+    /// of it, so a webhook receiver can tell its messages apart.
+    public var tags: [String]?
+    public var metadata: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case event, time, queueID = "queue_id", messageID = "message_id", sender, recipient, recipients, domain
         case remoteHost = "remote_host", remoteIP = "remote_ip", reply, attempt, acceptedAt = "accepted_at"
         case nextAttemptAt = "next_attempt_at", size, clientIP = "client_ip", authUser = "auth_user", account, node
-        case site, egressIP = "egress_ip", action, rule, factor, until
+        case site, egressIP = "egress_ip", action, rule, factor, until, tags, metadata
     }
 
     public init(event: Kind, time: String, queueID: String, messageID: String?, sender: String) {

@@ -27,6 +27,8 @@ struct DeliveryEventJSONTests {
         event.rule = "throttle"
         event.factor = 0.5
         event.until = "2026-11-29T02:00:00.000Z"
+        event.tags = ["invoice", "十二月"]
+        event.metadata = ["order": "A-1", "customer": "c\"7"]
         return event
     }
 
