@@ -38,8 +38,13 @@ struct BatchDelivery {
         let ids = Array(Set(batch.items.map(\.queueID)))
         let messages = try await context.queue.loadMessages(ids)
 
+        let planner = OutcomePlanner(settings: context.settings, batch: batch, node: context.node)
         func settle(_ item: WorkItem, _ results: [RecipientResult]) {
-            record(outcome(for: item, results: results, message: messages[item.queueID], now: WallClock.nowMilliseconds()))
+            var rng = SystemRandomNumberGenerator()
+            let now = WallClock.nowMilliseconds()
+            let outcome = planner.outcome(for: item, results: results, message: messages[item.queueID], now: now, using: &rng)
+            report(outcome, now: now)
+            record(outcome)
         }
         func failAll(_ items: some Sequence<WorkItem>, _ failure: RecipientFailure) {
             for item in items {
@@ -156,60 +161,17 @@ struct BatchDelivery {
         return Outcome(session: session)
     }
 
-    private func outcome(for item: WorkItem, results: [RecipientResult], message: StoredMessage?, now: Int64) -> WorkOutcome {
-        let attempt = item.previousAttempts + 1
-        let settings = context.settings
-        let schedule = settings.retrySchedule
-        var wait = schedule[min(item.previousAttempts, schedule.count - 1)].milliseconds
-        if settings.retryJitter > 0 {
-            wait += Int64(Double(wait) * Double.random(in: 0...settings.retryJitter))
-        }
-        let due = now + wait
-        let expires = (item.acceptedAt > 0 ? item.acceptedAt : now) + settings.maxAge.milliseconds
-        var events: [DeliveryEvent] = []
-        var finalCount = 0
-        var retry: [Mailbox] = []
-        for result in results {
-            var kind: DeliveryEvent.Kind
-            switch result.kind {
-            case .delivered: kind = .delivered
-            case .bounced: kind = .bounced
-            case .deferred: kind = due > expires ? .expired : .deferred
-            }
-            if kind.isFinal { finalCount += 1 } else { retry.append(result.recipient) }
-            var event = DeliveryEvent(
-                event: kind, time: WallClock.iso8601(milliseconds: now), queueID: item.queueID.rawValue,
-                messageID: message?.messageID, sender: message?.sender.mailbox?.description ?? "")
-            event.recipient = result.recipient.description
-            event.account = message?.account
-            event.domain = batch.domain
-            event.site = batch.site
-            event.egressIP = batch.egress
-            event.remoteHost = result.remoteHost
-            event.remoteIP = result.remoteIP
-            // The reply is the MX server's text: bounded and without control characters
-            // before it is stored with every recipient's event, attempt after attempt.
-            let suffix = kind == .expired ? " (gave up after \(settings.maxAge))" : ""
-            let reply = RemoteText.capped(result.reply, maxBytes: RemoteText.storedLimit - suffix.utf8.count) + suffix
-            event.reply = reply
-            event.attempt = attempt
-            event.acceptedAt = item.acceptedAt > 0 ? WallClock.iso8601(milliseconds: item.acceptedAt) : nil
-            if kind == .deferred { event.nextAttemptAt = WallClock.iso8601(milliseconds: due) }
-            event.node = context.node
-            events.append(event)
-            DeliveryMetrics.recordOutcome(kind, site: batch.site, acceptedAt: item.acceptedAt, now: now)
+    /// Counts and logs an outcome's events (`OutcomePlanner` decides them, without I/O).
+    private func report(_ outcome: WorkOutcome, now: Int64) {
+        for event in outcome.events {
+            DeliveryMetrics.recordOutcome(event.event, site: batch.site, acceptedAt: outcome.item.acceptedAt, now: now)
             context.logger.info(
-                "\(kind.rawValue)",
+                "\(event.event.rawValue)",
                 metadata: [
-                    "queue_id": "\(item.queueID)", "to": "\(result.recipient)", "mx": "\(result.remoteHost ?? "-")",
-                    "egress_ip": "\(batch.egress)", "reply": "\(reply)", "attempt": "\(attempt)",
+                    "queue_id": "\(outcome.item.queueID)", "to": "\(event.recipient ?? "")", "mx": "\(event.remoteHost ?? "-")",
+                    "egress_ip": "\(batch.egress)", "reply": "\(event.reply ?? "")", "attempt": "\(event.attempt ?? 0)",
                 ])
         }
-        // A message that vanished has nothing left to account for.
-        if message == nil { finalCount = 0 }
-        return WorkOutcome(
-            item: item, finalCount: finalCount, retry: retry.isEmpty ? nil : (retry, due), events: events,
-            account: message?.account)
     }
 }
 

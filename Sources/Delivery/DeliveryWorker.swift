@@ -16,14 +16,14 @@ import ServiceLifecycle
 /// everything it holds is a claim or a lease in Redis that lapses if this worker dies —
 /// or is taken back at once when it restarts under the same identity.
 public struct DeliveryWorker: Service, CustomStringConvertible {
-    private var context: DeliveryContext
+    var context: DeliveryContext
     /// This worker's name in the consumer group: its `NodeIdentity`, taken when it starts.
-    private var consumer: String
+    var consumer: String
     private let nodeName: String
     private let egress: [EgressAddress]
     private let pools: [PoolName]
     private let sites: SiteResolver
-    private let backoff: BackoffRules
+    let backoff: BackoffRules
 
     /// How ServiceLifecycle names it in logs.
     public var description: String { "DeliveryWorker(\(consumer))" }
@@ -200,13 +200,17 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 open = nil
             }
             let batchSize = min(context.settings.batchSize, perConnection - (open?.messagesSent ?? 0))
+            var rng = SystemRandomNumberGenerator()
+            let candidates = EgressAddress.candidates(
+                from: egress, pool: pool, shaping: limited ? shaping : nil, preferring: open?.lease.unit.egress,
+                day: WallClock.nowMilliseconds() / 86_400_000, using: &rng)
             let claim: ClaimResult
             do {
                 claim = try await context.queue.claim(
                     pool: pool, domain: domain, site: site.name, consumer: consumer, batchSize: batchSize,
                     claimTimeout: context.settings.claimTimeout.duration, siteRate: limited ? shaping.rate : nil,
                     holding: open?.lease,
-                    candidates: candidates(pool: pool, shaping: limited ? shaping : nil, preferring: open?.lease.unit.egress))
+                    candidates: candidates)
             } catch {
                 context.logger.warning("cannot claim work for \(domain): \(error)")
                 break
@@ -277,114 +281,6 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         }
     }
 
-    /// This host's IPs of `pool`, in weighted random order — the IP of a connection still
-    /// open first, so it carries on — with the site's limits (nil: unlimited).
-    private func candidates(pool: PoolName, shaping: ShapingSettings?, preferring held: EgressID?) -> [EgressCandidate] {
-        var rng = SystemRandomNumberGenerator()
-        let today = WallClock.nowMilliseconds() / 86_400_000
-        var ordered = EgressAddress.weightedOrder(egress.filter { $0.pool == pool }, using: &rng)
-        if let held, let index = ordered.firstIndex(where: { $0.id == held }) {
-            ordered.insert(ordered.remove(at: index), at: 0)
-        }
-        return ordered.map { address in
-            EgressCandidate(
-                egress: address.id, maxConnections: shaping?.maxConnectionsPerIP ?? 0,
-                rate: shaping?.ratePerIP, connectionRate: shaping?.connectionRatePerIP,
-                warmupCap: shaping == nil ? nil : address.warmup?.cap(onDay: today))
-        }
-    }
-
-    /// Delivers a batch (on `session` if given, else a new connection) and records its
-    /// outcomes; returns the connection if it is still open and usable.
-    private func deliver(
-        _ batch: ClaimedBatch, route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>,
-        origin: SMTPDeliverySession.Origin, session: SMTPDeliverySession?
-    ) async -> SMTPDeliverySession? {
-        DeliveryMetrics.connections(batch.unit, delta: 1)
-        defer { DeliveryMetrics.connections(batch.unit, delta: -1) }
-        var kept: SMTPDeliverySession? = nil
-        do {
-            kept = try await withClaimKeptFresh(batch) {
-                let recorder = OutcomeRecorder(queue: context.queue, batch: batch, consumer: consumer, logger: context.logger)
-                return await withTaskGroup(of: Void.self) { group in
-                    do {
-                        var applied = Set<String>()
-                        let result = try await BatchDelivery(context: context, batch: batch, route: route, origin: origin).run(
-                            session: session,
-                            settle: { outcome in group.addTask { await recorder.record(outcome) } },
-                            onFailureReply: { reply in await self.applyBackoff(reply, batch: batch, applied: &applied) })
-                        if !result.untried.isEmpty {
-                            try await context.queue.giveBack(batch, consumer: consumer, entryIDs: result.untried.map(\.entryID))
-                        }
-                        return result.session
-                    } catch {
-                        // The claims stay pending; they are taken over after the claim timeout.
-                        context.logger.warning("cannot deliver batch for \(batch.domain): \(error)")
-                        await session?.quit()
-                        await pause(.seconds(1))
-                        return nil
-                    }
-                }
-            }
-        } catch {
-            context.logger.warning("delivery of batch for \(batch.domain) ended: \(error)")
-        }
-        return kept
-    }
-
-    /// Adaptive backoff: the first rule matching `reply` is applied once per batch (Redis
-    /// damps repeats across workers). A suspension stops the batch.
-    private func applyBackoff(_ reply: SMTPReply, batch: ClaimedBatch, applied: inout Set<String>) async -> BatchDelivery.Decision {
-        guard let rule = backoff.match(reply, site: batch.site) else { return .proceed }
-        let name = rule.name ?? "\(rule.action.rawValue)"
-        let stops = rule.action != .slow
-        guard applied.insert(name).inserted else { return stops ? .stop : .proceed }
-        let now = WallClock.nowMilliseconds()
-        var event = DeliveryEvent(event: .backoff, time: WallClock.iso8601(milliseconds: now), queueID: "", messageID: nil, sender: "")
-        event.domain = batch.domain
-        event.site = batch.site
-        event.egressIP = rule.action == .suspendSite ? nil : batch.egress
-        event.action = rule.action.rawValue
-        event.rule = name
-        event.factor = rule.action == .slow ? rule.factor : nil
-        // Stored as the suspension's reason, which `hikyaku queue` prints: bounded, no controls.
-        let text = RemoteText.capped(reply.singleLineText)
-        event.reply = text
-        event.until = WallClock.iso8601(milliseconds: now + rule.duration.milliseconds)
-        event.node = context.node
-        do {
-            if try await context.queue.adapt(
-                action: rule.action.rawValue, unit: batch.unit,
-                factor: rule.factor, duration: rule.duration.duration, event: event)
-            {
-                DeliveryMetrics.backoffAction(site: batch.site, action: rule.action.rawValue)
-                context.logger.notice("backoff: \(rule.action.rawValue) \(batch.unit) for \(rule.duration) after '\(text)' (rule \(name))")
-            }
-        } catch {
-            context.logger.warning("cannot apply backoff rule \(name): \(error)")
-        }
-        return stops ? .stop : .proceed
-    }
-
-    /// Runs `body` while refreshing the batch's claims and lease every third of the claim
-    /// timeout, so a slow destination does not make other workers think this one died.
-    private func withClaimKeptFresh<T: Sendable>(_ batch: ClaimedBatch, _ body: @Sendable () async throws -> T) async throws -> T {
-        let queue = context.queue
-        let consumer = self.consumer
-        let timeout = context.settings.claimTimeout.duration
-        let ids = batch.items.map(\.entryID)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: timeout / 3)
-                    try? await queue.refresh(batch, consumer: consumer, entryIDs: ids, leaseFor: timeout)
-                }
-            }
-            defer { group.cancelAll() }
-            return try await body()
-        }
-    }
-
     /// Moves due retries back every 500 ms, and reports queue depth every 5 s.
     private func retryLoop() async {
         var round = 0
@@ -404,7 +300,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         }
     }
 
-    private func pause(_ duration: Duration) async {
+    func pause(_ duration: Duration) async {
         try? await cancelWhenGracefulShutdown {
             try await Task.sleep(for: duration)
         }

@@ -1,4 +1,5 @@
 import NIOCore
+import Queue
 import RelayCore
 
 /// One source address of this worker host, as the worker uses it.
@@ -31,6 +32,26 @@ struct EgressAddress: Sendable {
             .map { ($0, pow(Double.random(in: Double.ulpOfOne..<1, using: &rng), 1 / Double($0.weight))) }
             .sorted { $0.1 > $1.1 }
             .map(\.0)
+    }
+
+    /// The IPs of `addresses` in `pool`, in weighted random order — `held` (the IP of a
+    /// connection still open) first, so it carries on — offered for a claim with the site's
+    /// limits. `shaping` nil: unlimited (no route, nothing will be sent), and then no
+    /// warm-up cap either. `day`: the UTC day (days since 1970) the warm-up caps are for.
+    static func candidates(
+        from addresses: [EgressAddress], pool: PoolName, shaping: ShapingSettings?, preferring held: EgressID?, day: Int64,
+        using rng: inout some RandomNumberGenerator
+    ) -> [EgressCandidate] {
+        var ordered = weightedOrder(addresses.filter { $0.pool == pool }, using: &rng)
+        if let held, let index = ordered.firstIndex(where: { $0.id == held }) {
+            ordered.insert(ordered.remove(at: index), at: 0)
+        }
+        return ordered.map { address in
+            EgressCandidate(
+                egress: address.id, maxConnections: shaping?.maxConnectionsPerIP ?? 0,
+                rate: shaping?.ratePerIP, connectionRate: shaping?.connectionRatePerIP,
+                warmupCap: shaping == nil ? nil : address.warmup?.cap(onDay: day))
+        }
     }
 }
 

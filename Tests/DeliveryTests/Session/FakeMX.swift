@@ -5,7 +5,9 @@ import NIOPosix
 /// An SMTP server on a loopback port that answers from a script: `greeting`, then for each
 /// command line the reply `respond` gives (content after a `354` is collected up to the
 /// end-of-data mark and answered with `respond("<content>")`). Records every line it got.
+/// A reply of ``hangUp`` closes the connection without answering (a connection lost).
 final class FakeMX: Sendable {
+    static let hangUp = "<hang up>"
     let channel: Channel
     let log = NIOLockedValueBox<[String]>([])
 
@@ -73,6 +75,10 @@ private final class ScriptHandler: ChannelInboundHandler {
 
     private func answer(_ reply: String?, _ context: ChannelHandlerContext) {
         guard let reply else { return }
+        if reply == FakeMX.hangUp {
+            context.close(promise: nil)
+            return
+        }
         if reply.hasPrefix("354") { inData = true }
         send(reply, context)
         if reply.hasPrefix("421") || reply.hasPrefix("221") { context.close(promise: nil) }

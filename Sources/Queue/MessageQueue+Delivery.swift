@@ -1,0 +1,269 @@
+import Foundation
+import Logging
+import NIOCore
+import RedisClient
+import RelayCore
+import SMTPProtocol
+
+/// The worker's steps on the queue: take a due destination, claim a batch under the
+/// limits, keep it, give back what was not tried, record outcomes, move due retries back.
+/// Each is one Redis function call (`Sources/Queue/Lua/hikyaku.lua`).
+extension MessageQueue {
+
+    /// The first destination of `pool` that is due, held for `hold` so other workers move
+    /// on while this one looks up its site and calls `claim`.
+    public func next(pool: PoolName, hold: Duration) async throws(QueueError) -> NextDestination {
+        let reply = try await call("hk_next", keys: [keys.ready(pool: pool)], [.integer(hold.milliseconds)])
+        guard let parts = reply.array, let domain = parts.first?.string else { throw .malformed("hk_next returned \(reply)") }
+        if domain.isEmpty {
+            let next = parts.count > 1 ? parts[1].int : nil
+            return .idle(nextDueAt: next.flatMap { $0 < 0 ? nil : $0 })
+        }
+        return .domain(DomainName(rawValue: domain))
+    }
+
+    /// Claims up to `batchSize` work items of `domain` to send from the first candidate IP
+    /// the limits allow, charging the limits; or tells how long to wait.
+    /// `gather`: after a batch that took everything, how long new mail for the destination
+    /// gathers before it is due again. `holding`: the connection the caller still has open
+    /// to this destination — reused (no new lease, no connection limits) when its IP is
+    /// chosen, its lease given back when another is.
+    public func claim(
+        pool: PoolName, domain: DomainName, site: SiteName, consumer: String, batchSize: Int,
+        claimTimeout: Duration, siteRate: Rate?, gather: Duration = .milliseconds(50),
+        holding: HeldConnection? = nil,
+        candidates: [EgressCandidate]
+    ) async throws(QueueError) -> ClaimResult {
+        let day = WallClock.nowMilliseconds() / 86_400_000
+        let keys = self.keys
+        var declared = [
+            keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
+            keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
+            keys.leases(consumer: consumer),
+        ]
+        var args: [RESPArgument] = [
+            .string(domain.rawValue), .string(site.rawValue), .string(consumer),
+            .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
+            .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)),
+            .integer(gather.milliseconds), .string(holding?.unit.egress.rawValue ?? ""), .string(holding?.lease.rawValue ?? ""),
+            .integer(Int64(candidates.count)),
+        ]
+        for candidate in candidates {
+            let unit = DeliveryUnit(egress: candidate.egress, site: site)
+            declared += [
+                keys.suspendedIP(unit: unit), keys.suspendedIPEverywhere(candidate.egress), keys.warmup(egress: candidate.egress, day: day),
+                keys.connections(unit: unit), keys.connectionRate(unit: unit), keys.slowdown(unit: unit),
+                keys.ipRate(unit: unit),
+            ]
+            args += [
+                .string(candidate.egress.rawValue), .integer(Int64(candidate.maxConnections)),
+                .integer(candidate.rate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.rate?.burst ?? 1)),
+                .integer(candidate.connectionRate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.connectionRate?.burst ?? 1)),
+                .integer(Int64(candidate.warmupCap ?? -1)),
+            ]
+        }
+        if let holding { declared.append(keys.connections(unit: DeliveryUnit(egress: holding.unit.egress, site: site))) }
+        let reply = try await call("hk_claim", keys: declared, args)
+        guard let parts = reply.array, let first = parts.first?.string else { throw .malformed("hk_claim returned \(reply)") }
+        if first.isEmpty {
+            let reason = parts.count > 2 ? parts[2].string ?? "" : ""
+            guard let known = ClaimWaitReason(rawValue: reason) else {
+                throw .malformed("hk_claim gave an unknown wait reason '\(reason)'")
+            }
+            return .wait(milliseconds: parts.count > 1 ? parts[1].int ?? 0 : 0, reason: known)
+        }
+        guard parts.count >= 4, let ip = parts[1].string, let lease = parts[2].string, let takenOver = parts[3].int else {
+            throw .malformed("hk_claim returned \(reply)")
+        }
+        var items: [WorkItem] = []
+        for entry in parts.dropFirst(4) {
+            guard let pair = entry.array, pair.count == 2, let id = pair[0].string, let fields = pair[1].array else { continue }
+            var map: [String: String] = [:]
+            var index = 0
+            while index + 1 < fields.count {
+                if let name = fields[index].string { map[name] = fields[index + 1].string }
+                index += 2
+            }
+            guard let qid = map["q"], let field = map["r"], let recipients = EnvelopeCoding.recipients(field: field) else {
+                logger.error("malformed work entry; skipping", metadata: ["entry": "\(id)", "domain": "\(domain)"])
+                continue
+            }
+            items.append(
+                WorkItem(
+                    entryID: id, queueID: QueueID(rawValue: qid),
+                    recipients: recipients,
+                    previousAttempts: Int(map["n"] ?? "0") ?? 0,
+                    acceptedAt: Int64(map["t"] ?? "0") ?? 0))
+        }
+        return .batch(
+            ClaimedBatch(
+                pool: pool, domain: domain, unit: DeliveryUnit(egress: EgressID(rawValue: ip), site: site),
+                lease: LeaseName(rawValue: lease), items: items, takenOver: Int(takenOver)))
+    }
+
+    /// Gives a connection lease back.
+    public func release(_ connection: HeldConnection) async throws(QueueError) {
+        _ = try await call(
+            "hk_release", keys: [keys.connections(unit: connection.unit), keys.leases(consumer: connection.lease.consumer)],
+            [.string(connection.unit.rawValue), .string(connection.lease.rawValue)])
+    }
+
+    /// Keeps a long-running batch's claims and connection lease fresh (`XCLAIM … JUSTID`
+    /// resets the idle time without counting a new delivery), so it is not taken over while
+    /// still in progress.
+    public func refresh(_ batch: ClaimedBatch, consumer: String, entryIDs: [String], leaseFor: Duration) async throws(QueueError) {
+        _ = try await call(
+            "hk_refresh",
+            keys: [
+                keys.stream(pool: batch.pool, domain: batch.domain), keys.connections(unit: batch.unit),
+                keys.leases(consumer: consumer),
+            ],
+            [.string(consumer), .string(batch.lease.rawValue), .integer(leaseFor.milliseconds)] + entryIDs.map { .string($0) })
+    }
+
+    /// Gives claimed items back untouched (no attempt counted), for another worker or later.
+    @discardableResult
+    public func giveBack(_ batch: ClaimedBatch, consumer: String, entryIDs: [String]) async throws(QueueError) -> Int {
+        guard !entryIDs.isEmpty else { return 0 }
+        let reply = try await call(
+            "hk_return", keys: [keys.stream(pool: batch.pool, domain: batch.domain)],
+            [.string(consumer)] + entryIDs.map { .string($0) })
+        return Int(reply.int ?? 0)
+    }
+
+    /// Applies an adaptive-backoff action and records `event`. Returns false when an
+    /// equivalent action was already in force (nothing written).
+    @discardableResult
+    public func adapt(
+        action: String, unit: DeliveryUnit, factor: Double, duration: Duration, event: DeliveryEvent
+    ) async throws(QueueError) -> Bool {
+        let target: [String]
+        switch action {
+        case "slow": target = [keys.slowdown(unit: unit), keys.slowdownLock(unit: unit)]
+        case "suspend_ip": target = [keys.suspendedIP(unit: unit)]
+        case "suspend_site": target = [keys.suspendedSite(unit.site)]
+        default: throw .rejected("unknown adaptive-backoff action \(action)")
+        }
+        let reply = try await call(
+            "hk_adapt", keys: [keys.events] + target,
+            [
+                .string(action), .double(factor), .integer(duration.milliseconds),
+                .integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(event)),
+            ])
+        return reply.int == 1
+    }
+
+    /// Loads the envelope and body of each message (one pipelined round trip). Messages
+    /// that no longer exist are absent from the result.
+    public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
+        var commands: [RedisCommand] = []
+        for id in ids {
+            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr"]))
+            commands.append(RedisCommand("GET", [.string(keys.body(id))]))
+        }
+        let replies: [RESPValue]
+        do { replies = try await redis.pipeline(commands) } catch { throw .redis(error) }
+        var out: [QueueID: StoredMessage] = [:]
+        for (index, id) in ids.enumerated() {
+            guard let envelope = replies[2 * index].array, envelope.count == 5,
+                var body = replies[2 * index + 1].buffer
+            else { continue }
+            guard let field = envelope[0].string, let sender = EnvelopeCoding.sender(field: field) else {
+                logger.error("stored message has an unreadable sender; skipping", metadata: ["queue_id": "\(id)"])
+                continue
+            }
+            if let added = envelope[4].buffer, added.readableBytes > 0 {
+                // The added header fields (DKIM signatures) go on top of the stored message.
+                var whole = ByteBuffer()
+                whole.reserveCapacity(added.readableBytes + body.readableBytes)
+                whole.writeImmutableBuffer(added)
+                whole.writeBuffer(&body)
+                body = whole
+            }
+            out[id] = StoredMessage(
+                queueID: id, sender: sender, account: envelope[3].string, messageID: envelope[1].string,
+                acceptedAt: envelope[2].string.flatMap { Int64($0) } ?? 0, body: body)
+        }
+        return out
+    }
+
+    /// Records outcomes and acknowledges the items in one atomic step. Returns how many
+    /// items were still this worker's to settle (others were taken over and are ignored).
+    @discardableResult
+    public func complete(pool: PoolName, consumer: String, domain: DomainName, outcomes: [WorkOutcome]) async throws(QueueError) -> Int {
+        let guardrail = configuration.bounceGuard
+        // The pause event is only needed (and built) when some outcome has an account.
+        let template = outcomes.contains { $0.account != nil } ? Self.pauseEventTemplate(guardrail) : ByteBuffer()
+        let keys = self.keys
+        var declared = [
+            keys.stream(pool: pool, domain: domain), keys.ready(pool: pool), keys.deferred, keys.depth(pool: pool),
+            keys.events, keys.accountsVersion,
+        ]
+        var args: [RESPArgument] = [
+            .string(consumer), .string(domain.rawValue),
+            .integer(Int64(configuration.eventsMaxLength)),
+            .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
+            .integer(Int64(guardrail.windowHours)), .bytes(template), .string(keys.bouncesStem),
+            .integer(Int64(outcomes.count)),
+        ]
+        for outcome in outcomes {
+            let item = outcome.item
+            declared += [keys.message(item.queueID), keys.body(item.queueID)]
+            if let account = outcome.account { declared.append(keys.accountPaused(account)) }
+            args += [.string(item.entryID), .integer(Int64(outcome.finalCount))]
+            if let retry = outcome.retry, !retry.recipients.isEmpty {
+                let member = DeferredMember(
+                    entryID: item.entryID, pool: pool, domain: domain, queueID: item.queueID,
+                    attempts: item.previousAttempts + 1, acceptedAt: item.acceptedAt,
+                    recipients: retry.recipients.map(\.description)
+                ).rawValue
+                args += [.string(member), .integer(retry.dueAt + (clockOffset.withLock { $0?.offset } ?? 0))]
+            } else {
+                args += [.string(""), .integer(0)]
+            }
+            let delivered = outcome.events.count { $0.event == .delivered }
+            let bounced = outcome.events.count { $0.event == .bounced }
+            args += [.string(outcome.account ?? ""), .integer(Int64(delivered)), .integer(Int64(bounced))]
+            args.append(.integer(Int64(outcome.events.count)))
+            args += outcome.events.map { .bytes(EventCoding.encode($0)) }
+        }
+        let reply = try await call("hk_complete", keys: declared, args)
+        return Int(reply.int ?? 0)
+    }
+
+    /// The `paused` event hk_complete writes when an account's bounce rate goes over the
+    /// threshold (`%ACCOUNT%` and `%RATE%` filled in there).
+    static func pauseEventTemplate(_ guardrail: BounceGuard) -> ByteBuffer {
+        var event = DeliveryEvent(event: .paused, time: "", queueID: "", messageID: nil, sender: "")
+        event.account = "%ACCOUNT%"
+        event.reply =
+            "hard-bounce rate %RATE% is over the threshold of \(Self.percent(guardrail.threshold)); "
+            + "sending is paused until an operator runs `hikyaku account resume %ACCOUNT%`"
+        event.time = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
+        return EventCoding.encode(event)
+    }
+
+    static func percent(_ fraction: Double) -> String {
+        let tenths = Int((fraction * 1000).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+
+    /// Moves deferred work that is due back into its destination's stream.
+    @discardableResult
+    public func promoteDue(limit: Int = 1000) async throws(QueueError) -> Int {
+        Int(
+            try await call(
+                "hk_promote", keys: [keys.deferred],
+                [.integer(Int64(limit)), .string(keys.streamStem), .string(keys.readyStem)]
+            ).int ?? 0)
+    }
+
+    /// Recipients accepted into `pool` and not yet final.
+    public func depth(pool: PoolName) async throws(QueueError) -> Int {
+        do {
+            return Int(try await redis.send(RedisCommand("GET", [.string(keys.depth(pool: pool))])).int ?? 0)
+        } catch {
+            throw .redis(error)
+        }
+    }
+}
