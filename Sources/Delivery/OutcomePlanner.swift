@@ -41,6 +41,7 @@ struct OutcomePlanner {
                 messageID: message?.messageID, sender: message?.sender.mailbox?.description ?? "")
             event.recipient = result.recipient.description
             event.account = message?.account
+            message?.labels?.label(&event)
             event.domain = batch.domain
             event.site = batch.site
             event.egressIP = batch.egress

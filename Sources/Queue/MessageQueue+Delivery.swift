@@ -158,14 +158,14 @@ extension MessageQueue {
     public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
         var commands: [RedisCommand] = []
         for id in ids {
-            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr"]))
+            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr", "tm"]))
             commands.append(RedisCommand("GET", [.string(keys.body(id))]))
         }
         let replies: [RESPValue]
         do { replies = try await redis.pipeline(commands) } catch { throw .redis(error) }
         var out: [QueueID: StoredMessage] = [:]
         for (index, id) in ids.enumerated() {
-            guard let envelope = replies[2 * index].array, envelope.count == 5,
+            guard let envelope = replies[2 * index].array, envelope.count == 6,
                 var body = replies[2 * index + 1].buffer
             else { continue }
             guard let field = envelope[0].string, let sender = EnvelopeCoding.sender(field: field) else {
@@ -180,9 +180,11 @@ extension MessageQueue {
                 whole.writeBuffer(&body)
                 body = whole
             }
-            out[id] = StoredMessage(
+            var message = StoredMessage(
                 queueID: id, sender: sender, account: envelope[3].string, messageID: envelope[1].string,
                 acceptedAt: envelope[2].string.flatMap { Int64($0) } ?? 0, body: body)
+            message.labels = envelope[5].buffer.flatMap { try? JSONDecoder().decode(MessageLabels.self, from: Data($0.readableBytesView)) }
+            out[id] = message
         }
         return out
     }

@@ -232,6 +232,8 @@ public struct StoredMessage: Sendable {
     public var messageID: String?
     public var acceptedAt: Int64
     public var body: ByteBuffer
+    /// Its `tags` and `metadata` (HTTP API), for its events.
+    public var labels: MessageLabels?
 }
 
 /// How a worker settles one work item.

@@ -201,7 +201,8 @@ def test_raw_sandbox_and_what_an_account_may_read(api_relay, receiver):
 
     rcpt = f"raw-{tok}@static.test"
     raw = f"From: App <app@acme.example>\nTo: <{rcpt}>\nSubject: raw one\nMessage-ID: <raw-{tok}@acme.example>\n\nline one\nline two\n"
-    answer = api.post("/v1/messages", {"raw": raw, "envelope": {"from": "bounce@acme.example", "to": [rcpt]}})
+    answer = api.post("/v1/messages", {"raw": raw, "envelope": {"from": "bounce@acme.example", "to": [rcpt]},
+                                       "tags": ["invoice"], "metadata": {"order": "A-1"}})
     assert answer.status_code == 202, answer.text
     queue_id = answer.json()["id"]
     assert answer.json()["message_id"] == f"<raw-{tok}@acme.example>"
@@ -222,6 +223,7 @@ def test_raw_sandbox_and_what_an_account_may_read(api_relay, receiver):
     events = api.get("/v1/events", params={"queue_id": queue_id}).json()["events"]
     assert sorted(e["event"] for e in events) == ["accepted", "delivered"]
     assert all(e["account"] == "acme" and e["event_id"] for e in events)
+    assert all(e["tags"] == ["invoice"] and e["metadata"] == {"order": "A-1"} for e in events), "labels on every event"
     assert api.get("/v1/events", key=other, params={"queue_id": queue_id}).json()["events"] == []
     assert api.get("/v1/events", params={"event": "exploded"}).status_code == 422
     assert api.get("/v1/events", params={"since": "yesterday"}).status_code == 422
