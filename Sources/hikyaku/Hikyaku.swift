@@ -23,7 +23,7 @@ struct Hikyaku: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
-            AccountCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self,
+            AccountCommand.self, WebhookCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self,
         ])
 }
 
@@ -142,7 +142,7 @@ struct Passwd: AsyncParsableCommand {
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect the events stream.",
-        subcommands: [Tail.self])
+        subcommands: [Tail.self, EventGroupsCommand.self])
 
     struct Tail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
