@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "Queue", "RelayCore", "OutboundTLS", "COpenSSLCrypto", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+                "Queue", "RelayCore", "RedisClient", "OutboundTLS", "COpenSSLCrypto", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator

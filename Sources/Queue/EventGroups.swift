@@ -47,18 +47,26 @@ public struct EventGroups: Sendable {
         } catch let error as RedisError where error.serverErrorPrefix == "BUSYGROUP" {}
     }
 
-    /// New entries for `consumer` (`>`), waiting up to `block`; or, with `pending`, the
-    /// entries it read and has not acknowledged (after a restart under the same name).
-    public func read(group: String, consumer: String, count: Int, block: Duration?, pending: Bool = false) async throws -> [Entry] {
+    /// New entries for `consumer` (`>`), waiting up to `block` on `connection` (a blocking
+    /// read must not hold up the pipelined ones: see ``withBlockingConnection(_:)``); or,
+    /// with `pending`, the entries it read and has not acknowledged (after a restart under
+    /// the same name).
+    public func read(
+        group: String, consumer: String, count: Int, block: Duration? = nil, on connection: RedisConnection? = nil, pending: Bool = false
+    ) async throws -> [Entry] {
         var args: [RESPArgument] = ["GROUP", .string(group), .string(consumer), "COUNT", .integer(Int64(count))]
         if let block, !pending { args += ["BLOCK", .integer(block.milliseconds)] }
         args += ["STREAMS", .string(key), pending ? "0" : ">"]
         let command = RedisCommand("XREADGROUP", args)
-        let reply =
-            block == nil || pending
-            ? try await redis.send(command) : try await redis.withDedicatedConnection { try await $0.send(command) }
+        let reply: RESPValue
+        if let connection { reply = try await connection.send(command) } else { reply = try await redis.send(command) }
         guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else { return [] }
         return Self.entries(first[1].array ?? [])
+    }
+
+    /// Runs `body` with a connection of its own, for blocking reads.
+    public func withBlockingConnection<T>(_ body: (RedisConnection) async throws -> T) async throws -> T {
+        try await redis.withDedicatedConnection { try await body($0) }
     }
 
     /// Entries pending longer than `minIdle` for any consumer of `group` (a dead one's),

@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import NIOCore
 import Queue
+import RedisClient
 import RelayCore
 import ServiceLifecycle
 
@@ -82,33 +83,45 @@ public struct WebhookDispatcher: Service {
 
     private func fanOutLoop(kick: AsyncStream<Void>.Continuation) async {
         var pendingFirst = true
-        var lastClaim = ContinuousClock.now
-        var lastGapCheck = ContinuousClock.now - .seconds(10)
         while !Task.isCancelled {
             do {
-                var entries: [EventGroups.Entry] = []
-                if pendingFirst {
-                    entries = try await events.read(group: Self.group, consumer: consumer, count: Self.batchSize, block: nil, pending: true)
-                    if entries.isEmpty { pendingFirst = false }
-                } else if ContinuousClock.now - lastClaim > .seconds(5) {
-                    lastClaim = .now
-                    entries = try await events.claimStale(
-                        group: Self.group, consumer: consumer, minIdle: settings.leaseTime.duration, count: Self.batchSize)
+                try await events.withBlockingConnection { connection in
+                    try await fanOutRounds(on: connection, pendingFirst: &pendingFirst, kick: kick)
                 }
-                if entries.isEmpty {
-                    if ContinuousClock.now - lastGapCheck > .seconds(2) {
-                        lastGapCheck = .now
-                        await trimmer.countCeilingLoss(consumerGroup: Self.group)
-                    }
-                    entries = try await events.read(group: Self.group, consumer: consumer, count: Self.batchSize, block: .seconds(1))
-                }
-                guard !entries.isEmpty else { continue }
-                try await fanOut(entries)
-                kick.yield()
             } catch {
                 logger.warning("webhooks: reading or fanning out events failed (\(error)); retrying")
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+
+    /// Reads and fans out until cancelled: first this consumer's own pending entries (a
+    /// restart under the same name), then, every few seconds, entries a dead consumer left
+    /// pending for longer than a lease, and new entries in between.
+    private func fanOutRounds(on connection: RedisConnection, pendingFirst: inout Bool, kick: AsyncStream<Void>.Continuation) async throws {
+        var lastClaim = ContinuousClock.now
+        var lastGapCheck = ContinuousClock.now - .seconds(10)
+        while !Task.isCancelled {
+            var entries: [EventGroups.Entry] = []
+            if pendingFirst {
+                entries = try await events.read(group: Self.group, consumer: consumer, count: Self.batchSize, pending: true)
+                if entries.isEmpty { pendingFirst = false }
+            } else if ContinuousClock.now - lastClaim > .seconds(5) {
+                lastClaim = .now
+                entries = try await events.claimStale(
+                    group: Self.group, consumer: consumer, minIdle: settings.leaseTime.duration, count: Self.batchSize)
+            }
+            if entries.isEmpty {
+                if ContinuousClock.now - lastGapCheck > .seconds(2) {
+                    lastGapCheck = .now
+                    await trimmer.countCeilingLoss(consumerGroup: Self.group)
+                }
+                entries = try await events.read(
+                    group: Self.group, consumer: consumer, count: Self.batchSize, block: .seconds(1), on: connection)
+            }
+            guard !entries.isEmpty else { continue }
+            try await fanOut(entries)
+            kick.yield()
         }
     }
 

@@ -46,12 +46,14 @@ struct WebhookTrimmer: Sendable {
         do {
             guard let info = try await events.streamInfo(), let firstText = info.firstID, let first = StreamID(firstText),
                 let group = try await events.groups().first(where: { $0.name == consumerGroup }),
-                let last = StreamID(group.lastDeliveredID), last < first, let read = group.entriesRead
+                let last = StreamID(group.lastDeliveredID), last < first,
+                // Redis reports no count for a group made with the stream (MKSTREAM) that has read nothing yet.
+                let read = group.entriesRead ?? (group.lastDeliveredID == "0-0" ? 0 : nil)
             else { return }
             let lost = info.entriesAdded - read - info.length
             guard lost > 0 else { return }
             logger.error(
-                "webhooks: \(lost) event(s) were trimmed from the events stream before group '\(consumerGroup)' read them (events.max_length \(info.length)+ reached while it was behind); they are not delivered"
+                "webhooks: \(lost) event(s) were trimmed from the events stream before group '\(consumerGroup)' read them (it fell more than events.max_length behind); they are not delivered"
             )
             Counter(label: "hikyaku_webhook_events_lost_total", dimensions: [("where", "stream")]).increment(by: lost)
             try await events.setReadCounter(group: consumerGroup, lastID: group.lastDeliveredID, entriesRead: info.entriesAdded - info.length)
