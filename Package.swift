@@ -180,7 +180,7 @@ let package = Package(
                 "SMTPServer", "SMTPProtocol", nioCore,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Queue", "RelayCore", nioCore]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RelayCore", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.

@@ -86,7 +86,9 @@ public struct EventGroups: Sendable {
     static func entries(_ values: [RESPValue]) -> [Entry] {
         values.compactMap { value in
             guard let pair = value.array, pair.count == 2, let id = pair[0].string else { return nil }
-            guard let fields = pair[1].array, fields.count >= 2, let bytes = fields[1].buffer else { return Entry(id: id, json: nil, event: nil) }
+            guard let fields = pair[1].array, fields.count >= 2, let bytes = fields[1].buffer else {
+                return Entry(id: id, json: nil, event: nil)
+            }
             return Entry(id: id, json: bytes, event: try? EventCoding.decode(bytes))
         }
     }
@@ -95,7 +97,8 @@ public struct EventGroups: Sendable {
     public func groups() async throws -> [Group] {
         let reply: RESPValue
         do { reply = try await redis.send(RedisCommand("XINFO", ["GROUPS", .string(key)])) } catch let error as RedisError
-        where error.serverErrorPrefix == "ERR" {
+            where error.serverErrorPrefix == "ERR"
+        {
             return []  // no stream yet
         }
         return (reply.array ?? []).compactMap { value in
@@ -116,7 +119,8 @@ public struct EventGroups: Sendable {
     public func streamInfo() async throws -> (length: Int, entriesAdded: Int, firstID: String?)? {
         let reply: RESPValue
         do { reply = try await redis.send(RedisCommand("XINFO", ["STREAM", .string(key)])) } catch let error as RedisError
-        where error.serverErrorPrefix == "ERR" {
+            where error.serverErrorPrefix == "ERR"
+        {
             return nil
         }
         let fields = Self.fields(reply)

@@ -50,7 +50,9 @@ public struct RedisACL: Sendable {
             "~tmp:*", "~quota:*", "~authfail:*", "~authok:*", "~idem:*", "~apirate:*",
             "%R~acct:*", "%R~accounts", "%R~apikey:*", "%R~domain:*", "%R~domains",
         ],
-        comment: "SMTP listeners and the HTTP API: enqueue, AUTH and API keys (reads accounts and key hashes), idempotency keys, per-key rates, DKIM signing (reads domain keys)")
+        comment:
+            "SMTP listeners and the HTTP API: enqueue, AUTH and API keys (reads accounts and key hashes), idempotency keys, per-key rates, DKIM signing (reads domain keys)"
+    )
 
     public static let worker = Role(
         name: "worker", commands: relayCommands,
@@ -63,7 +65,8 @@ public struct RedisACL: Sendable {
     public static let webhooks = Role(
         name: "webhooks", commands: relayCommands,
         keys: ["~events", "~webhook:*", "%R~webhooks"],
-        comment: "the webhook dispatcher: reads events through its consumer group, trims them, fans out to outboxes, POSTs; reads endpoints")
+        comment: "the webhook dispatcher: reads events through its consumer group, trims them, fans out to outboxes, POSTs; reads endpoints"
+    )
 
     public static let admin = Role(
         name: "admin",

@@ -43,7 +43,8 @@ public struct WebhookDispatcher: Service {
     }
 
     var backoff: WebhookBackoff {
-        WebhookBackoff(initial: settings.retryInitial.duration, maximum: settings.retryMax.duration, giveUpAfter: settings.retryFor.duration)
+        WebhookBackoff(
+            initial: settings.retryInitial.duration, maximum: settings.retryMax.duration, giveUpAfter: settings.retryFor.duration)
     }
 
     public func run() async throws {
@@ -152,8 +153,11 @@ public struct WebhookDispatcher: Service {
             logger.error("webhooks: \(lost) pending event(s) were trimmed from the stream before they were fanned out (events.max_length)")
             Counter(label: "hikyaku_webhook_events_lost_total", dimensions: [("where", "stream")]).increment(by: lost)
         }
-        for (endpoint, dropped) in try await store.fanOut(group: Self.group, entries: batch, endpoints: used, maxOutbox: settings.maxOutbox) {
-            logger.error("webhooks: the outbox of endpoint \(endpoint) is full (webhooks.max_outbox \(settings.maxOutbox)): dropped its \(dropped) oldest event(s)")
+        for (endpoint, dropped) in try await store.fanOut(group: Self.group, entries: batch, endpoints: used, maxOutbox: settings.maxOutbox)
+        {
+            logger.error(
+                "webhooks: the outbox of endpoint \(endpoint) is full (webhooks.max_outbox \(settings.maxOutbox)): dropped its \(dropped) oldest event(s)"
+            )
             Counter(label: "hikyaku_webhook_events_lost_total", dimensions: [("where", "outbox")]).increment(by: dropped)
         }
     }

@@ -64,7 +64,9 @@ struct WebhookSender {
             let attempts = (state?.attempts ?? 0) + 1
             let first = state?.firstFailure ?? now
             if dispatcher.backoff.givesUp(firstFailure: first, now: now) {
-                logger.warning("webhooks: endpoint \(endpoint.id) failing since \(WallClock.iso8601(milliseconds: first)) (\(Self.describe(result))): \(items.count) event(s) are dead letters")
+                logger.warning(
+                    "webhooks: endpoint \(endpoint.id) failing since \(WallClock.iso8601(milliseconds: first)) (\(Self.describe(result))): \(items.count) event(s) are dead letters"
+                )
                 try await deadLetter(ids, maxDead: maxDead)
                 return true
             }

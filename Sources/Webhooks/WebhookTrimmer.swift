@@ -56,7 +56,8 @@ struct WebhookTrimmer: Sendable {
                 "webhooks: \(lost) event(s) were trimmed from the events stream before group '\(consumerGroup)' read them (it fell more than events.max_length behind); they are not delivered"
             )
             Counter(label: "hikyaku_webhook_events_lost_total", dimensions: [("where", "stream")]).increment(by: lost)
-            try await events.setReadCounter(group: consumerGroup, lastID: group.lastDeliveredID, entriesRead: info.entriesAdded - info.length)
+            try await events.setReadCounter(
+                group: consumerGroup, lastID: group.lastDeliveredID, entriesRead: info.entriesAdded - info.length)
         } catch {
             logger.debug("webhooks: checking the events stream's ceiling failed (\(error))")
         }

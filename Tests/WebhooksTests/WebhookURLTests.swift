@@ -48,7 +48,9 @@ struct WebhookURLTests {
         #expect(throws: WebhookError.self) {
             try WebhookURLScreen().screen(WebhookURL(parsing: "http://169.254.169.254/latest/meta-data/"), allowPrivate: false)
         }
-        #expect(throws: WebhookError.self) { try WebhookURLScreen().screen(WebhookURL(parsing: "http://localhost:9/"), allowPrivate: false) }
+        #expect(throws: WebhookError.self) {
+            try WebhookURLScreen().screen(WebhookURL(parsing: "http://localhost:9/"), allowPrivate: false)
+        }
         let allowed = try WebhookURLScreen().screen(WebhookURL(parsing: "http://localhost:9/"), allowPrivate: true)
         #expect(!allowed.isEmpty)
     }

@@ -275,3 +275,21 @@ def test_a_small_ceiling_counts_the_loss_and_delivery_goes_on(make_relay, hooks)
     wait_delivered(hooks, later)
     # Counted once.
     assert len(re.findall(r"were trimmed from the events stream before group", dispatcher.process.log_text())) == 1
+
+
+def test_latency_figures(make_relay, hooks, capsys):
+    """Prints event time → receiver arrival over a few hundred events (a figure, not asserted)."""
+    relay = api_process(make_relay, "all", {"log_level": "info"})
+    key = make_account(relay, "acme", "acme.example")
+    wait_loaded(relay, 1)
+    _, secret = add_endpoint(relay, "acme", f"http://127.0.0.1:{hooks.port}/", "--allow-private")
+    hooks.secrets = [secret]
+    ids = send(API(f"http://127.0.0.1:{relay.api_port}", key), token(), 200)
+    wait_delivered(hooks, ids, timeout=120)
+    from datetime import datetime
+    latencies = sorted(hooks.arrivals[i] - datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp()
+                       for i, e in hooks.events.items())
+    median, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
+    with capsys.disabled():
+        print(f"\nwebhook latency over {len(latencies)} events: median {median * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+              f"max {latencies[-1] * 1000:.0f} ms, {hooks.requests} requests")

@@ -40,7 +40,8 @@ public struct WebhookStore: Sendable {
 
     public func endpoint(account: String, id: String) async throws(QueueError) -> WebhookEndpoint? {
         let reply = try await redis.adminSend(RedisCommand("HGET", [.string(keys.webhooks), .string(id)]))
-        guard let buffer = reply.buffer, let endpoint = try? JSONDecoder().decode(WebhookEndpoint.self, from: Data(buffer.readableBytesView)),
+        guard let buffer = reply.buffer,
+            let endpoint = try? JSONDecoder().decode(WebhookEndpoint.self, from: Data(buffer.readableBytesView)),
             endpoint.account == account
         else { return nil }
         return endpoint
@@ -89,7 +90,9 @@ public struct WebhookStore: Sendable {
     /// Appends the entries to the endpoints' outboxes and acknowledges them in `group`, in
     /// one step (`hkw_fanout`). Returns the endpoints whose outbox went over the bound and
     /// how many of their oldest items were dropped.
-    public func fanOut(group: String, entries: [FanOutEntry], endpoints: [String], maxOutbox: Int) async throws(QueueError) -> [(
+    public func fanOut(
+        group: String, entries: [FanOutEntry], endpoints: [String], maxOutbox: Int
+    ) async throws(QueueError) -> [(
         endpoint: String, dropped: Int
     )] {
         var args: [RESPArgument] = [.string(group), .integer(Int64(maxOutbox)), .integer(Int64(entries.count))]
@@ -151,7 +154,9 @@ public struct WebhookStore: Sendable {
         case .delivered: args += ["ok", .integer(Int64(maxDead)), 0, 0, 0]
         case .dead: args += ["dead", .integer(Int64(maxDead)), 0, 0, 0]
         case .retry(let state):
-            args += ["retry", .integer(Int64(maxDead)), .integer(Int64(state.attempts)), .integer(state.firstFailure), .integer(state.next)]
+            args += [
+                "retry", .integer(Int64(maxDead)), .integer(Int64(state.attempts)), .integer(state.firstFailure), .integer(state.next),
+            ]
         }
         args += eventIDs.map { .string($0) }
         let reply = try await redis.adminCall(

@@ -26,7 +26,8 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var events: EventsSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api, webhooks, events
+        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api, webhooks,
+            events
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
