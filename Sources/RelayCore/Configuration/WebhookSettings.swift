@@ -68,8 +68,9 @@ public struct WebhookSettings: Sendable, Codable {
 /// `events:` — the events stream (`hikyaku events`, webhooks, `GET /v1/events`).
 public struct EventsSettings: Sendable, Codable {
     /// The ceiling of the stream: every `XADD` trims it to about this many entries
-    /// (`MAXLEN ~`), acknowledged or not. Default 7,200,000: an hour at 2,000 events per
-    /// second (README "Webhooks": memory and what happens past it).
+    /// (`MAXLEN ~`), acknowledged or not. Default 14,400,000: an hour at 2,000 messages per
+    /// second with two events each (accepted, delivered) — about 8 GB of Redis memory at
+    /// ~550 bytes per entry (README "Webhooks": the arithmetic, and what happens past it).
     public var maxLength: Int
     /// Acknowledged events younger than this are kept for `hikyaku events tail` and
     /// `GET /v1/events` even when every consumer group has read them. Default `10m`.
@@ -78,7 +79,7 @@ public struct EventsSettings: Sendable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable { case maxLength = "max_length", retention }
 
     public init() {
-        maxLength = 7_200_000
+        maxLength = 14_400_000
         retention = .minutes(10)
     }
 
