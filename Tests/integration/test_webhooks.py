@@ -293,3 +293,22 @@ def test_latency_figures(make_relay, hooks, capsys):
     with capsys.disabled():
         print(f"\nwebhook latency over {len(latencies)} events: median {median * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
               f"max {latencies[-1] * 1000:.0f} ms, {hooks.requests} requests")
+
+
+def test_the_dispatcher_works_with_its_own_acl_user(make_relay, tls_redis, hooks):
+    """The `hikyaku-webhooks` user's commands and key patterns (RedisACL.webhooks) suffice."""
+    def config(role: str) -> dict:
+        return {"redis": {"url": tls_redis.url(role), "tls": {"ca_file": str(tls_redis.ca[0])}}, "webhooks": FAST_RETRIES}
+    admin = make_relay("api", {**config("admin"), "accounts": {"refresh_interval": "200ms"}}, start=False)
+    assert hikyaku(admin, "redis", "load-functions", "--redis-url", tls_redis.url("admin")).count("hikyaku") >= 1
+    api = api_process(make_relay, "api", config("ingest"))
+    make_relay("worker", config("worker"))
+    dispatcher = make_relay("webhooks", config("webhooks"))
+    key = make_account(admin, "acme", "acme.example")
+    wait_loaded(api, 1)
+    _, secret = add_endpoint(admin, "acme", f"http://127.0.0.1:{hooks.port}/", "--allow-private")
+    hooks.secrets = [secret]
+    ids = send(API(f"http://127.0.0.1:{api.api_port}", key), token(), 3)
+    wait_delivered(hooks, ids)
+    assert "NOPERM" not in dispatcher.process.log_text() and "no permissions" not in dispatcher.process.log_text()
+    assert "user=hikyaku-webhooks" in tls_redis.cli("root", "CLIENT", "LIST")
