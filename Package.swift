@@ -106,13 +106,21 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
             ]),
+        // Signed webhooks: the dispatcher (events → per-endpoint outboxes → signed POSTs with
+        // retries), URL screening against SSRF, and the trimming of the events stream by acknowledgement.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "Queue", "RelayCore", "RedisClient", "OutboundTLS", "COpenSSLCrypto", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
         .target(
             name: "HikyakuApp",
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                "DKIM", "DomainCheck",
+                "DKIM", "DomainCheck", "Webhooks",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -173,6 +181,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", nioCore]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RelayCore", nioCore]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.

@@ -41,13 +41,7 @@ struct DestinationPolicy: Sendable {
 
     /// Ranges never connected to by default (RFC 6890): nothing real receives mail there,
     /// and a connection there reaches this host or its link.
-    static let builtInForbidden: [(network: IPNetwork, kind: String)] = [
-        ("0.0.0.0/8", "an unspecified address"), ("::/128", "an unspecified address"),
-        ("127.0.0.0/8", "a loopback address"), ("::1/128", "a loopback address"),
-        ("169.254.0.0/16", "a link-local address"), ("fe80::/10", "a link-local address"),
-        ("224.0.0.0/4", "a multicast address"), ("ff00::/8", "a multicast address"),
-        ("255.255.255.255/32", "the broadcast address"),
-    ].map { (IPNetwork(parsing: $0.0)!, $0.1) }
+    static let builtInForbidden = IPNetwork.localRanges
 
     init(listeners: [Listener], forbiddenNetworks: [IPNetwork] = [], allowedNetworks: [IPNetwork] = []) {
         self.listeners = listeners
@@ -138,10 +132,7 @@ struct DestinationPolicy: Sendable {
     }
 
     /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as the IPv4 address it maps.
-    static func canonical(_ ip: [UInt8]) -> [UInt8] {
-        if ip.count == 16, ip[0..<10].allSatisfy({ $0 == 0 }), ip[10] == 0xFF, ip[11] == 0xFF { return Array(ip[12...]) }
-        return ip
-    }
+    static func canonical(_ ip: [UInt8]) -> [UInt8] { IPNetwork.canonical(ip) }
 
     static func isLoopback(_ ip: [UInt8]) -> Bool {
         ip.count == 4 ? ip[0] == 127 : ip == [UInt8](repeating: 0, count: 15) + [1]

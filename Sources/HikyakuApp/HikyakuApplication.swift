@@ -12,6 +12,11 @@ import RedisClient
 import RelayCore
 import Secrets
 import ServiceLifecycle
+import Webhooks
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Builds the `ServiceGroup` for a configuration and role: the SMTP listeners and/or the
 /// delivery worker, around one Redis client. SIGTERM and SIGINT shut it down gracefully
@@ -97,6 +102,7 @@ public struct HikyakuApplication {
     public static func queueConfiguration(_ configuration: HikyakuConfiguration) -> QueueConfiguration {
         var queueConfiguration = QueueConfiguration()
         queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
+        queueConfiguration.eventsMaxLength = configuration.events.maxLength
         queueConfiguration.waitReplicas = configuration.redis.waitReplicas
         queueConfiguration.waitTimeout = configuration.redis.waitTimeout.duration
         queueConfiguration.bounceGuard = BounceGuard(
@@ -191,6 +197,15 @@ public struct HikyakuApplication {
                     settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
                     nodeName: configuration.effectiveNodeName,
                     queue: queue, dns: dns, group: group, logger: logger))
+        }
+        if role.runsWebhooks {
+            services.append(
+                try WebhookDispatcher(
+                    settings: configuration.webhooks, eventSettings: configuration.events,
+                    forbiddenNetworks: configuration.delivery.forbiddenNetworks,
+                    store: WebhookStore(redis: redis, configuration: queueConfiguration),
+                    events: EventGroups(redis: redis, configuration: queueConfiguration),
+                    consumer: configuration.effectiveNodeName + "/" + String(getpid()), group: group, logger: logger))
         }
         if let address = configuration.metrics.address, let registry = metricsRegistry {
             services.append(MetricsServer(address: address, registry: registry, logger: logger, eventLoopGroup: group))

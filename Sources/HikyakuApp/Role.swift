@@ -7,10 +7,14 @@ public enum Role: String, CaseIterable, Sendable {
     case worker
     /// The HTTP API (`api:`): send over HTTPS, through the same intake as SMTP.
     case api
+    /// The webhook dispatcher: events to the accounts' signed webhooks, and the trimming
+    /// of the events stream by acknowledgement.
+    case webhooks
     /// Every role, in one process (a single machine, or `make run`).
     case all
 
     var runsIngest: Bool { self == .ingest || self == .all }
     var runsWorker: Bool { self == .worker || self == .all }
     var runsAPI: Bool { self == .api || self == .all }
+    var runsWebhooks: Bool { self == .webhooks || self == .all }
 }

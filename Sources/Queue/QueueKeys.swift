@@ -112,6 +112,19 @@ public struct QueueKeys: Sendable, Hashable {
 
     /// String: `user` logged in from `address` recently (no `|` in an address, so one pair only).
     public func authKnown(address: String, user: String) -> String { prefix + "authok:" + address + "|" + user }
+
+    // MARK: Webhooks
+
+    /// Hash: webhook endpoint id → the endpoint as JSON (account, URL, events, secrets).
+    public var webhooks: String { prefix + "webhooks" }
+    /// List: events waiting to be POSTed to an endpoint (`{"event_id":…}` JSON), oldest first.
+    public func webhookOutbox(_ id: String) -> String { prefix + "webhook:" + id + ":out" }
+    /// List: events an endpoint refused or that failed for `webhooks.retry_for` (`replay` requeues them).
+    public func webhookDead(_ id: String) -> String { prefix + "webhook:" + id + ":dead" }
+    /// Hash: `attempts`, `first` (first failure, ms), `next` (next try, ms) while a POST keeps failing.
+    public func webhookState(_ id: String) -> String { prefix + "webhook:" + id + ":state" }
+    /// String: the token of the dispatcher sending to the endpoint, expiring unless renewed.
+    public func webhookLease(_ id: String) -> String { prefix + "webhook:" + id + ":lease" }
 }
 
 extension QueueConfiguration {

@@ -6,8 +6,8 @@ import SMTPProtocol
 public struct QueueConfiguration: Sendable {
     /// Prefix of every key, so one Redis can hold more than one relay. Default `hk:`.
     public var keyPrefix: String = "hk:"
-    /// The events stream is trimmed (approximately) to this many entries. Default 1,000,000.
-    public var eventsMaxLength: Int = 1_000_000
+    /// The events stream is trimmed (approximately) to this many entries (`events.max_length`).
+    public var eventsMaxLength: Int = 14_400_000
     /// A streamed body left behind by a dead session expires after this. Default 1 hour.
     public var streamedBodyTTLSeconds: Int = 3600
     /// The Redis command timeout, used to bound an enqueue's deadline.

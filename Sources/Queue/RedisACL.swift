@@ -9,6 +9,7 @@
 /// |---|---|---|---|
 /// | ingest (and api) | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:`, `idem:`, `apirate:` | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
 /// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version` | — | accounts and their password hashes, API keys, DKIM private keys |
+/// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
 /// No role may `FLUSHALL`, `KEYS`, `CONFIG`, `DEBUG` or other `@dangerous` commands, use
@@ -61,15 +62,21 @@ public struct RedisACL: Sendable {
         ],
         comment: "delivery: claims, limits, outcomes, the bounce-rate pause; no accounts, API keys or DKIM keys")
 
+    public static let webhooks = Role(
+        name: "webhooks", commands: relayCommands,
+        keys: ["~events", "~webhook:*", "%R~webhooks"],
+        comment: "the webhook dispatcher: reads events through its consumer group, trims them, fans out to outboxes, POSTs; reads endpoints"
+    )
+
     public static let admin = Role(
         name: "admin",
         commands: ["-@all", "+@read", "+@write", "+@scripting", "-@dangerous", "+ping", "+select", "+time", "+wait", "+role"],
         keys: ["~*"],
         comment: "operator commands (hikyaku queue, account, domain, …) and FUNCTION LOAD")
 
-    public static let roles = [ingest, worker, admin]
+    public static let roles = [ingest, worker, webhooks, admin]
 
-    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-admin`.
+    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-webhooks`, `hikyaku-admin`.
     public static func userName(_ role: Role) -> String { "hikyaku-\(role.name)" }
 
     /// One `aclfile` line (also valid after `ACL SETUSER`) for `role`, with the password

@@ -23,7 +23,8 @@ struct Hikyaku: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
-            AccountCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self, RedisAdminCommand.self,
+            AccountCommand.self, WebhookCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self,
+            RedisAdminCommand.self,
         ])
 }
 
@@ -71,6 +72,7 @@ struct Serve: AsyncParsableCommand {
               ingest  accept mail on the configured SMTP listeners and store it in Redis
               worker  claim stored mail, deliver it to the recipients' MX servers, record outcomes
               api     accept mail over HTTP (api:, /v1/messages) through the same intake as SMTP
+              webhooks  POST events to the accounts' signed webhooks (hikyaku webhook), trim the events stream
               all     every role in one process (default)
 
             Every role is stateless around Redis: run as many processes of each as you need, on \
@@ -80,7 +82,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: ArgumentHelp("ingest (SMTP), worker (delivery), api (HTTP API) or all.", valueName: "role"))
+    @Option(help: ArgumentHelp("ingest (SMTP), worker (delivery), api (HTTP API), webhooks or all.", valueName: "role"))
     var role: String = "all"
 
     func run() async throws {
@@ -141,7 +143,7 @@ struct Passwd: AsyncParsableCommand {
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect the events stream.",
-        subcommands: [Tail.self])
+        subcommands: [Tail.self, EventGroupsCommand.self])
 
     struct Tail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -26,6 +26,7 @@ struct RedisACLTests {
             k.bounces(account: "a", hour: 1), k.bouncesStem(account: "a") + "1", k.bouncesStem + "a:1",
             k.authFailures(address: "i"), k.authFailures(user: "u"), k.authKnown(address: "i", user: "u"),
             k.idempotency(account: "a", keyHash: "h"), k.apiRate(keyID: "k"),
+            k.webhooks, k.webhookOutbox("w"), k.webhookDead("w"), k.webhookState("w"), k.webhookLease("w"),
         ]
     }
 
@@ -64,7 +65,7 @@ struct RedisACLTests {
         let keys = Self.sampleKeys()
         for key in keys {
             #expect(
-                Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key),
+                Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key) || Self.covers(RedisACL.webhooks, key),
                 "no relay role may touch hk:\(key): add its pattern to RedisACL")
             #expect(Self.covers(RedisACL.admin, key))
         }

@@ -22,9 +22,12 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var accounts: AccountSettings
     public var secrets: SecretsSettings
     public var api: APISettings
+    public var webhooks: WebhookSettings
+    public var events: EventsSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api
+        case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api, webhooks,
+            events
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -39,6 +42,8 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.accounts = AccountSettings()
         self.secrets = SecretsSettings()
         self.api = APISettings()
+        self.webhooks = WebhookSettings()
+        self.events = EventsSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -55,6 +60,8 @@ public struct HikyakuConfiguration: Sendable, Codable {
         accounts = try c.decodeIfPresent(AccountSettings.self, forKey: .accounts) ?? accounts
         secrets = try c.decodeIfPresent(SecretsSettings.self, forKey: .secrets) ?? secrets
         api = try c.decodeIfPresent(APISettings.self, forKey: .api) ?? api
+        webhooks = try c.decodeIfPresent(WebhookSettings.self, forKey: .webhooks) ?? webhooks
+        events = try c.decodeIfPresent(EventsSettings.self, forKey: .events) ?? events
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -75,6 +82,8 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try accounts.validate()
         try secrets.validate()
         try api.validate(tlsConfigured: ingest.tls != nil)
+        try webhooks.validate()
+        try events.validate()
     }
 
     /// Letters, digits and `.-_:` only: the name is part of Redis keys and of connection

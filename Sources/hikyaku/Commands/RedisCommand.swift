@@ -10,7 +10,7 @@ struct RedisAdminCommand: AsyncParsableCommand {
 
     struct ACL: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the Redis ACL users of the roles (ingest, worker, admin), one aclfile line each.",
+            abstract: "Print the Redis ACL users of the roles (ingest, worker, webhooks, admin), one aclfile line each.",
             discussion: """
                 Each role gets the commands and key patterns it needs and no more (README, "Redis TLS \
                 and ACL users"). With --passwords-from-stdin, lines `ROLE=PASSWORD` are read from \
