@@ -198,6 +198,11 @@ public struct HikyakuApplication {
                     nodeName: configuration.effectiveNodeName,
                     queue: queue, dns: dns, group: group, logger: logger))
         }
+        if role.runsWorker && !role.runsWebhooks {
+            services.append(
+                EventsTrimmer(
+                    events: EventGroups(redis: redis, configuration: queueConfiguration), settings: configuration.events, logger: logger))
+        }
         if role.runsWebhooks {
             services.append(
                 try WebhookDispatcher(

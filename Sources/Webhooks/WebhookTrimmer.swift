@@ -2,13 +2,15 @@ import Logging
 import Metrics
 import Queue
 import RelayCore
+import ServiceLifecycle
 
 /// Trims the events stream by acknowledgement: every few seconds, `XTRIM MINID` to the
 /// oldest entry some consumer group still needs (its oldest pending entry, or its last
 /// delivered one) — but never past `events.retention`, so `hikyaku events tail` and
 /// `GET /v1/events` keep recent history. The `MAXLEN ~ events.max_length` of every `XADD`
 /// stays the ceiling: a group that falls that far behind loses what it had not read, and
-/// ``countCeilingLoss(consumerGroup:)`` logs and counts how much.
+/// ``countCeilingLoss(consumerGroup:)`` logs and counts how much. Without any consumer
+/// group, events older than the retention go (as the fixed `MAXLEN` did before).
 struct WebhookTrimmer: Sendable {
     let events: EventGroups
     let retention: Duration
@@ -27,7 +29,6 @@ struct WebhookTrimmer: Sendable {
 
     func trimOnce() async throws {
         let groups = try await events.groups()
-        guard !groups.isEmpty else { return }
         var floor = StreamID(milliseconds: UInt64(max(0, WallClock.nowMilliseconds() - retention.milliseconds)), sequence: 0)
         for group in groups {
             let needed = try await events.oldestPending(group.name) ?? group.lastDeliveredID
@@ -60,6 +61,24 @@ struct WebhookTrimmer: Sendable {
                 group: consumerGroup, lastID: group.lastDeliveredID, entriesRead: info.entriesAdded - info.length)
         } catch {
             logger.debug("webhooks: checking the events stream's ceiling failed (\(error))")
+        }
+    }
+}
+
+/// The trimming alone, for hosts that run workers but no dispatcher: whichever roles a
+/// deployment runs, the events stream is trimmed by acknowledgement and retention, never
+/// left to grow to its ceiling.
+public struct EventsTrimmer: Service, CustomStringConvertible {
+    let trimmer: WebhookTrimmer
+    public var description: String { "EventsTrimmer(retention \(trimmer.retention))" }
+
+    public init(events: EventGroups, settings: EventsSettings, logger: Logger) {
+        self.trimmer = WebhookTrimmer(events: events, retention: settings.retention.duration, logger: logger)
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await trimmer.run(consumerGroup: WebhookDispatcher.group)
         }
     }
 }
