@@ -137,8 +137,9 @@ class HikyakuSystem:
 
     def _make_api_account(self):
         """`hikyaku account add` + `account api-key create` (rate high enough never to be the
-        limit), then waits until the relay knows the key: `GET /v1/messages/<unknown id>`
-        answers 404 instead of 401."""
+        limit), then waits until the relay knows the key and its account:
+        `GET /v1/messages/<unknown id>` answers 404 (401 before the key is stored, 403 until
+        the relay's account directory has reloaded, every `accounts.refresh_interval`)."""
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         wait_for(lambda: port_accepts(self.api_port), timeout=60, interval=0.1, what="the relay's HTTP API",
                  alive=lambda: all(c.alive() for c in self.relays))
@@ -162,7 +163,7 @@ class HikyakuSystem:
             try:
                 urllib.request.urlopen(request, timeout=5)
             except urllib.error.HTTPError as error:
-                return error.code != 401
+                return error.code == 404
             except OSError:
                 return False
             return True

@@ -168,6 +168,7 @@ class Pass:
         last_delivered, last_time = 0, time.monotonic()
         rate_now = 0.0
         pending = None
+        line = f"[{self.label}] starting"
 
         generator.start()
         t0 = time.monotonic()
