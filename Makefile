@@ -64,7 +64,8 @@ clean:
 # Load tests (issue 4; load-tests/README.md): release binaries in their own scratch path
 # (.build-release), then the runner. Output in var/loadtest/<scenario>-<time>/.
 #   make loadtest [SCENARIO=newsletter-japan] [LOADTEST_ARGS='--messages 5000']
-#   make bench    flat-out-single-node through Hikyaku, then through Postfix, side by side
+#   make bench    flat-out-single-node through Hikyaku (SMTP, then its HTTP API single and batch), then
+#                 through Postfix, side by side
 SCENARIO ?= flat-out-single-node
 LOADTEST_BUILD = for product in hikyaku hikyaku-load hikyaku-sim; do \
 	  $(SWIFT) build -c release --scratch-path .build-release --product $$product || exit 1; done
@@ -78,7 +79,7 @@ loadtest: deps
 bench:
 	@scripts/install-deps.sh --bench
 	$(LOADTEST_BUILD)
-	python3 load-tests/run.py flat-out-single-node --peer postfix --half-peak --bin-dir .build-release/release $(LOADTEST_ARGS)
+	python3 load-tests/run.py flat-out-single-node --peer postfix --half-peak --api --bin-dir .build-release/release $(LOADTEST_ARGS)
 
 # The multi-host cluster (issue 6; cluster/README.md): network namespaces on this machine,
 # release binaries from .build-release (the same build as make loadtest). Needs root.

@@ -189,7 +189,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku-load",
             dependencies: [
-                "SMTPClient", "SMTPProtocol", nioCore, nioPosix,
+                "SMTPClient", "SMTPProtocol", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "load-tests/Sources/hikyaku-load"),

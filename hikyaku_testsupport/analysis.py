@@ -67,7 +67,9 @@ def analyze(raw: dict, scenario) -> dict:
     refused_at_submission: dict[str, int] = {}
     for r in records:
         if r.get("code") != 250:
-            refused_at_submission[str(r.get("code"))] = refused_at_submission.get(str(r.get("code")), 0) + 1
+            # An item a batch request refused on its own has its API error code.
+            reason = str(r.get("error") or r.get("code"))
+            refused_at_submission[reason] = refused_at_submission.get(reason, 0) + 1
     summary = raw["generator"].get("summary") or {}
 
     arrivals = raw["sim"]["arrivals"]

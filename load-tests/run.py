@@ -11,6 +11,11 @@ Shows a live progress line, waits until every accepted message is accounted for 
 at the simulator, or bounced/expired in the relay's events) or the timeout, injects the
 scenario's faults, stops everything, and writes report.json, summary.txt and chart.svg.
 
+With --api the same load then runs through the relay's HTTP API (a fresh relay with
+`api.plain_listen`, an account and an API key), once with one message per request and
+once with --api-batch messages per batch request, and the summary sets the submissions/s
+and recipients/s of SMTP and both API modes side by side.
+
 With --peer postfix the same load runs a second time through Debian's Postfix, configured
 as a relay to the same simulator, and both results are printed side by side. With
 --half-peak both then run again at a fixed rate of half the end-to-end rate Hikyaku
@@ -79,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, help="override timeout_seconds (per pass)")
     parser.add_argument("--no-variants", action="store_true", help="skip the scenario's variant passes")
     parser.add_argument("--keep-data", action="store_true", help="keep Redis's AOF under --out after the run")
+    parser.add_argument("--api", action="store_true",
+                        help="also submit the same load through the relay's HTTP API: one pass with one message per "
+                             "request (POST /v1/messages), one with --api-batch per request (POST /v1/messages/batch)")
+    parser.add_argument("--api-batch", type=int, default=100, metavar="N",
+                        help="personalizations per batch request with --api (default 100; 0 skips the batch pass)")
     parser.add_argument("--half-peak", action="store_true",
                         help="then run again at a fixed rate of half the end-to-end rate Hikyaku reached, "
                              "to measure latency below saturation (Postfix too with --peer); make bench does this")
@@ -133,15 +143,24 @@ def main(argv: list[str] | None = None) -> int:
 
     passes: list[tuple[str, str, callable]] = []
 
-    def hikyaku_pass(scn, overrides=None, egress=None):
+    def hikyaku_pass(scn, overrides=None, egress=None, api=False):
         return lambda sim_port, sim_path, directory: HikyakuSystem(
-            scn, bins, directory, sim_port, sim_path, config_overrides=overrides, egress_override=egress)
+            scn, bins, directory, sim_port, sim_path, config_overrides=overrides, egress_override=egress, api=api)
 
     def postfix_pass(scn):
         main_cf = scn.peer.get("postfix", {}).get("main_cf", {})
         return lambda sim_port, sim_path, directory: PostfixSystem(scn, directory, sim_port, main_cf)
 
     passes.append(("hikyaku", "Hikyaku", hikyaku_pass(scenario)))
+    # The HTTP API passes: key -> messages per request (0: POST /v1/messages, one each).
+    http_batch: dict[str, int] = {}
+    if args.api:
+        http_batch["hikyaku-api"] = 0
+        passes.append(("hikyaku-api", "Hikyaku HTTP API (one message per request)", hikyaku_pass(scenario, api=True)))
+        if args.api_batch > 0:
+            http_batch["hikyaku-api-batch"] = args.api_batch
+            passes.append(("hikyaku-api-batch", f"Hikyaku HTTP API (batches of {args.api_batch})",
+                           hikyaku_pass(scenario, api=True)))
     if not args.smoke and not args.no_variants:
         for variant in scenario.variants:
             relay = variant.get("relay", {})
@@ -162,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         one = Pass(label, scn, bins, directory, console,
                    make_system=lambda port, path, d=directory, f=factory: f(port, path, d),
                    with_faults=key == "hikyaku" or (key.startswith("hikyaku-") and not key.endswith("half-peak")),
-                   run_name=f"{scn.name}-{key}")
+                   run_name=f"{scn.name}-{key}", http_batch=http_batch.get(key))
         try:
             raw = one.run()
             results[key] = analyze(raw, scn)
@@ -214,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     primary = results.get("hikyaku", {"label": "Hikyaku", "error": "did not run"})
     others = {k.removeprefix("hikyaku-"): v for k, v in results.items() if k != "hikyaku" and not k.endswith("half-peak")}
     checks = report.evaluate_checks(scenario.expect, primary, others)
+    for key in http_batch:
+        checks += report.api_checks(results.get(key, {"label": key, "error": "did not run"}))
     full = {
         "scenario": scenario.name,
         "scenario_file": str(scenario_path),
@@ -251,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         full["comparison"] = rows
         text += "== Hikyaku vs Postfix (same load, same simulator, same machine, equal durability) ==\n"
         text += report.comparison_text(rows) + "\n"
+    if http_batch:
+        rows = report.api_comparison({"SMTP": primary, **{results[k]["label"]: results[k] for k in http_batch if k in results}},
+                                     {results[k]["label"]: n for k, n in http_batch.items() if k in results})
+        full["api_comparison"] = rows
+        text += "== SMTP vs HTTP API (same relay, simulator and load; submissions = SMTP transactions or HTTP requests) ==\n"
+        text += report.api_comparison_text(rows) + "\n"
     half_runs = [results.get("hikyaku-half-peak"), results.get("postfix-half-peak")]
     if half_runs[0] and half_runs[1] and not any("error" in r for r in half_runs):
         rows = report.comparison(*half_runs)

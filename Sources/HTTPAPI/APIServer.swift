@@ -54,6 +54,10 @@ public struct APIServer: Service, CustomStringConvertible {
         }
         guard !servers.isEmpty else {
             logger.warning("the HTTP API has no address to listen on: set api.listen (HTTPS) or api.plain_listen")
+            // A service that returns ends its ServiceGroup (the default termination
+            // behaviour): without this wait, `--role all` with no API address stopped its
+            // delivery worker at once. Idle until the process shuts down.
+            try? await gracefulShutdown()
             return
         }
         try await ServiceGroup(configuration: .init(services: servers, logger: logger)).run()

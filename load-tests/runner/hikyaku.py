@@ -1,16 +1,21 @@
 """The system under test: a private redis-server (AOF, appendfsync always), dnsmasq with
 the simulator's DNS records, and the relay as one `--role all` process or separate
-ingest and worker processes, configured from the scenario."""
+ingest and worker processes, configured from the scenario. With ``api=True`` the relay
+also serves its HTTP API on a plain-HTTP loopback port (`api.plain_listen`), and an
+account for the generator's sender domain with an API key is made with the real
+`hikyaku account` commands, for `hikyaku-load --http`."""
 
 from __future__ import annotations
 
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from hikyaku_testsupport.dns import Dnsmasq
 from hikyaku_testsupport.events import EVENTS_STREAM, FINAL_FAILURES, decode_stream_events
 from hikyaku_testsupport.ports import free_port, port_accepts
-from hikyaku_testsupport.processes import ManagedProcess
+from hikyaku_testsupport.processes import ManagedProcess, child_environment
 from hikyaku_testsupport.redis_servers import RedisServer
 from hikyaku_testsupport.relay import Relay, check_config, deep_merge
 from hikyaku_testsupport.resp import Redis, StreamReader
@@ -22,7 +27,7 @@ class HikyakuSystem:
     label = "Hikyaku"
 
     def __init__(self, scenario, bins: dict, out: Path, sim_port: int, sim_scenario_path: Path,
-                 config_overrides: dict | None = None, egress_override: list | None = None):
+                 config_overrides: dict | None = None, egress_override: list | None = None, api: bool = False):
         self.scenario = scenario
         self.bins = bins
         self.out = out
@@ -43,6 +48,9 @@ class HikyakuSystem:
         self.redis_port = self.relay_port = self.dns_port = None
         self.config_paths: dict = {}
         self.config: dict = {}
+        self.api = api
+        self.api_url: str | None = None
+        self.api_key: str | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -93,6 +101,10 @@ class HikyakuSystem:
         }
         if self.egress:
             base["delivery"]["egress"] = self.egress
+        if self.api:
+            self.api_port = free_port()
+            base["api"] = {"plain_listen": [f"127.0.0.1:{self.api_port}"]}
+            base["accounts"] = {"refresh_interval": "200ms"}
         config = deep_merge(deep_merge(base, self.scenario.relay_config), self.config_overrides)
         # The runner owns these: the scenario cannot point them elsewhere by accident.
         config["redis"]["url"] = base["redis"]["url"]
@@ -117,8 +129,46 @@ class HikyakuSystem:
             self.children.append(child.start())
         wait_for(lambda: port_accepts(self.relay_port), timeout=60, interval=0.1, what="the relay's SMTP listener",
                  alive=lambda: all(c.alive() for c in self.relays))
+        if self.api:
+            config["api"]["plain_listen"] = base["api"]["plain_listen"]
+            self._make_api_account()
         self.events = StreamReader(Redis(self.redis_port), EVENTS_STREAM)
         return ("127.0.0.1", self.relay_port)
+
+    def _make_api_account(self):
+        """`hikyaku account add` + `account api-key create` (rate high enough never to be the
+        limit), then waits until the relay knows the key and its account:
+        `GET /v1/messages/<unknown id>` answers 404 (401 before the key is stored, 403 until
+        the relay's account directory has reloaded, every `accounts.refresh_interval`)."""
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        wait_for(lambda: port_accepts(self.api_port), timeout=60, interval=0.1, what="the relay's HTTP API",
+                 alive=lambda: all(c.alive() for c in self.relays))
+        config_path = next(iter(self.config_paths.values()))
+        domain = self.scenario.load["from"].rpartition("@")[2]
+
+        def hikyaku(*args: str) -> str:
+            done = subprocess.run([self.bins["hikyaku"], *args, "--config", str(config_path)], capture_output=True,
+                                  text=True, timeout=60, env=child_environment())
+            if done.returncode != 0:
+                raise RuntimeError(f"hikyaku {' '.join(args)}: {done.stdout}{done.stderr}")
+            return done.stdout
+
+        hikyaku("account", "add", "loadtest", "--domain", domain)
+        self.api_key = hikyaku("account", "api-key", "create", "loadtest", "--scope", "send,read",
+                               "--rate", "100000/s burst 100000").strip().splitlines()[-1]
+
+        def known() -> bool:
+            request = urllib.request.Request(f"{self.api_url}/v1/messages/loadtestprobe",
+                                             headers={"Authorization": f"Bearer {self.api_key}"})
+            try:
+                urllib.request.urlopen(request, timeout=5)
+            except urllib.error.HTTPError as error:
+                return error.code == 404
+            except OSError:
+                return False
+            return True
+
+        wait_for(known, timeout=30, interval=0.2, what="the relay to load the API key")
 
     def fault_targets(self) -> dict[str, ManagedProcess]:
         targets = {c.short: c for c in self.relays}
@@ -194,6 +244,7 @@ class HikyakuSystem:
             "redis_port": self.redis_port,
             "relay_port": self.relay_port,
             "dns": f"dnsmasq 127.0.0.1:{self.dns_port}",
+            "api_url": self.api_url,
             "processes": [{"name": c.name, "role": c.role, "argv": c.argv} for c in self.relays],
             "config_files": {k: str(v) for k, v in self.config_paths.items()},
             "config": self.config,

@@ -166,3 +166,63 @@ def evaluate_checks(expect: dict, primary: dict, others: dict[str, dict]) -> lis
             checks.append({"check": f"fewer limit refusals than '{expect['fewer_limit_refusals_than']}'",
                            "ok": mine < theirs, "detail": f"{mine} vs {theirs}"})
     return checks
+
+
+def api_checks(result: dict) -> list[dict]:
+    """An HTTP API pass: it ran, and every message the API accepted is accounted for."""
+    label = result.get("label", "HTTP API")
+    if "error" in result:
+        return [{"check": f"{label} completed", "ok": False, "detail": result["error"]}]
+    loss = result["loss"]
+    return [{"check": f"{label}: messages accepted", "ok": result["accepted"] > 0,
+             "detail": f"accepted {result['accepted']} of {result['messages']}"},
+            {"check": f"{label}: every accepted message accounted for (missing == 0)", "ok": loss["missing"] == 0,
+             "detail": f"missing {loss['missing']}"}]
+
+
+def api_comparison(passes: dict[str, dict], batch_sizes: dict[str, int]) -> dict:
+    """Per pass (SMTP and the API modes): submissions/s and recipients/s as the generator
+    saw them (its summary: accepted ÷ its whole run), delivered/s end to end, and the
+    latency of a submission (SMTP transaction or HTTP request) and of enqueue → delivery."""
+    rows = {}
+    for label, result in passes.items():
+        if "error" in result:
+            rows[label] = {"error": result["error"]}
+            continue
+        summary = result.get("generator", {}).get("summary") or {}
+        submission = summary.get("submission_latency_ms") or {}
+        rows[label] = {
+            "messages_per_submission": batch_sizes.get(label) or 1,
+            "accepted": result["accepted"],
+            "submissions_per_second": summary.get("requests_per_second"),
+            "recipients_per_second": summary.get("accepted_per_second"),
+            "accepted_per_second": result["throughput"]["accepted_per_second"],
+            "delivered_per_second_end_to_end": result["throughput"]["delivered_per_second"],
+            "submission_latency_p50_ms": submission.get("p50"),
+            "submission_latency_p99_ms": submission.get("p99"),
+            "latency_p50_ms": result["latency_ms"].get("p50"),
+            "latency_p99_ms": result["latency_ms"].get("p99"),
+            "missing": result["loss"]["missing"],
+        }
+    return rows
+
+
+def api_comparison_text(rows: dict) -> str:
+    labels = {
+        "messages_per_submission": "messages per submission",
+        "submissions_per_second": "submissions/s",
+        "recipients_per_second": "recipients/s (accepted)",
+        "delivered_per_second_end_to_end": "delivered/s end to end",
+        "submission_latency_p50_ms": "submission p50 ms",
+        "submission_latency_p99_ms": "submission p99 ms",
+        "latency_p50_ms": "enqueue→delivery p50 ms",
+        "latency_p99_ms": "enqueue→delivery p99 ms",
+        "missing": "missing",
+    }
+    names = list(rows)
+    short = {name: ("API batch" if "batch" in name else "API single" if "API" in name else name) for name in names}
+    out = [f"{'':26}" + "".join(f"{short[n]:>14}" for n in names)]
+    for key, label in labels.items():
+        out.append(f"{label:26}" + "".join(f"{_fmt(rows[n].get(key)) if 'error' not in rows[n] else 'failed':>14}"
+                                             for n in names))
+    return "\n".join(out) + "\n"

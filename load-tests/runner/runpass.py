@@ -80,7 +80,7 @@ class FaultPlan:
 
 class Pass:
     def __init__(self, label: str, scenario, bins: dict, out: Path, console: Console, make_system,
-                 with_faults: bool = True, run_name: str = "run"):
+                 with_faults: bool = True, run_name: str = "run", http_batch: int | None = None):
         self.label = label
         self.scenario = scenario
         self.bins = bins
@@ -89,6 +89,8 @@ class Pass:
         self.make_system = make_system
         self.with_faults = with_faults
         self.run_name = run_name
+        # None: SMTP; 0: the HTTP API, one message per request; N: N per batch request.
+        self.http_batch = http_batch
         self.finals: dict[str, str] = {}
         self.deferred: set[str] = set()
 
@@ -119,10 +121,14 @@ class Pass:
 
             load = scenario.load
             gen_record = out / "generator-records.jsonl"
+            if self.http_batch is None:
+                target = ["--server", f"{host}:{port}"]
+            else:
+                target = ["--http", system.api_url, "--api-key", system.api_key, "--batch", self.http_batch]
             # stdbuf: line-buffered stdout, so the progress lines reach the file as printed.
             generator = ManagedProcess("hikyaku-load", [
                 *(["stdbuf", "-oL"] if shutil.which("stdbuf") else []), self.bins["hikyaku-load"],
-                "--server", f"{host}:{port}", "--connections", load["connections"], "--messages", load["messages"], "--size", load["size"], "--rate", load["rate"],
+                *target, "--connections", load["connections"], "--messages", load["messages"], "--size", load["size"], "--rate", load["rate"],
                 "--per-connection", load["per_connection"], "--mix", scenario.mix_argument(),
                 "--users", load["users"], "--from", load["from"], "--run", self.run_name,
                 "--record", gen_record, "--progress",
@@ -162,6 +168,7 @@ class Pass:
         last_delivered, last_time = 0, time.monotonic()
         rate_now = 0.0
         pending = None
+        line = f"[{self.label}] starting"
 
         generator.start()
         t0 = time.monotonic()

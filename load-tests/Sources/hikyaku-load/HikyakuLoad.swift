@@ -24,12 +24,28 @@ struct HikyakuLoad: AsyncParsableCommand {
             (code 0: the connection was lost before the final reply). --server may list several \
             relays (host:port,host:port): sessions are spread over them, and a session whose \
             relay fails moves on to the next one, as an MTA with several smarthosts does.
+
+            With --http URL and --api-key KEY the same messages go to the relay's HTTP API \
+            instead: --connections keep-alive HTTP/1.1 connections, one request in flight on each, \
+            `POST /v1/messages` with one message per request, or with --batch N \
+            `POST /v1/messages/batch` with N personalizations (one message each) per request; \
+            --per-connection then counts requests. Records have code 250 and the relay's id as \
+            queue_id for a queued message, else the HTTP status, plus http_status and error.
             """)
 
     @Option(help: "The relay's SMTP address, host:port; or several, comma-separated.")
     var server: String = "127.0.0.1:2525"
 
-    @Option(help: "Parallel SMTP sessions.")
+    @Option(help: "The relay's HTTP API, http://host:port: submit through it instead of SMTP.")
+    var http: String?
+
+    @Option(name: .customLong("api-key"), help: "The API key (hk_…) for --http.")
+    var apiKey: String?
+
+    @Option(help: "With --http: messages per POST /v1/messages/batch request; 0 sends each alone to /v1/messages.")
+    var batch: Int = 0
+
+    @Option(help: "Parallel SMTP sessions (or HTTP connections).")
     var connections: Int = 20
 
     @Option(help: "Messages in total.")
@@ -63,6 +79,10 @@ struct HikyakuLoad: AsyncParsableCommand {
     var progress = false
 
     func run() async throws {
+        if let http {
+            try await runHTTP(http)
+            return
+        }
         let addresses = try server.split(separator: ",").map { text in
             guard let (host, port) = Self.hostPort(String(text)) else { throw ValidationError("--server must be host:port[,host:port…]") }
             return try SocketAddress(ipAddress: host, port: port)
@@ -88,11 +108,45 @@ struct HikyakuLoad: AsyncParsableCommand {
                 }
             }
         }
+        try await finish(counters: counters, recorder: recorder, reporter: reporter, started: started, mode: "smtp")
+    }
+
+    func runHTTP(_ url: String) async throws {
+        guard let apiKey, !apiKey.isEmpty else { throw ValidationError("--http needs --api-key") }
+        guard batch >= 0 else { throw ValidationError("--batch must be 0 or more") }
+        guard url.hasPrefix("http://"), let (host, port) = Self.hostPort(String(url.dropFirst(7).prefix { $0 != "/" })) else {
+            throw ValidationError("--http must be http://host:port (plain HTTP: the relay's api.plain_listen)")
+        }
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let factory = MessageFactory(size: size, sender: sender, run: run, domains: try DomainMix(parsing: mix), users: users)
+        let text = factory.jsonText
+        let recorder = try record.map { try Recorder(path: $0) }
+        let pacer = Pacer(rate: rate)
+        let counters = Counters(total: messages)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let started = Clock.micros()
+        let reporter = progress ? Task { await counters.reportEverySecond(started: started) } : nil
+        let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        await withTaskGroup(of: Void.self) { tasks in
+            for _ in 0..<max(1, connections) {
+                tasks.addTask {
+                    await HTTPSubmitSession(
+                        address: address, hostHeader: hostHeader, apiKey: apiKey, batch: batch, group: group, factory: factory,
+                        text: text, pacer: pacer, counters: counters, recorder: recorder, perConnection: perConnection
+                    ).run()
+                }
+            }
+        }
+        try await finish(
+            counters: counters, recorder: recorder, reporter: reporter, started: started, mode: batch > 0 ? "http-batch" : "http")
+    }
+
+    /// Prints the JSON summary line; exits 1 when nothing was accepted.
+    private func finish(counters: Counters, recorder: Recorder?, reporter: Task<Void, Never>?, started: Int64, mode: String) async throws {
         reporter?.cancel()
         let elapsed = Double(Clock.micros() - started) / 1_000_000
         try recorder?.close()
-        let summary = await counters.summary(elapsed: elapsed)
-        print(summary)
+        print(await counters.summary(elapsed: elapsed, mode: mode))
         if await counters.accepted == 0 { throw ExitCode(1) }
     }
 

@@ -7,13 +7,13 @@ actor Pacer {
         interval = rate > 0 ? Int64(1_000_000 / rate) : 0
     }
 
-    /// Waits for the next slot.
-    func acquire() async {
+    /// Waits for the next `count` slots (a batch of `count` messages goes at the last one).
+    func acquire(_ count: Int = 1) async {
         guard interval > 0 else { return }
         let now = Clock.micros()
         if next < now { next = now }
-        let slot = next
-        next += interval
+        next += interval * Int64(max(1, count))
+        let slot = next - interval
         if slot > now {
             try? await Task.sleep(for: .microseconds(slot - now))
         }

@@ -14,10 +14,19 @@ final class Recorder: Sendable {
         self.handle = handle
     }
 
-    func add(seq: Int, recipient: String, submitted: Int64, accepted: Int64, code: Int, queueID: String?) {
+    /// `code` is 250 for an accepted message in either mode (what the runner counts as
+    /// accepted), else the refusal's SMTP code or HTTP status (0: no answer); HTTP mode adds
+    /// `http_status` and, for an item a batch refused, its `error` code.
+    func add(
+        seq: Int, recipient: String, submitted: Int64, accepted: Int64, code: Int, queueID: String?, httpStatus: Int? = nil,
+        error: String? = nil
+    ) {
         let id = queueID.map { "\"\($0)\"" } ?? "null"
-        let line =
-            "{\"seq\":\(seq),\"recipient\":\"\(recipient)\",\"submitted_us\":\(submitted),\"accepted_us\":\(accepted),\"code\":\(code),\"queue_id\":\(id)}\n"
+        var line =
+            "{\"seq\":\(seq),\"recipient\":\"\(recipient)\",\"submitted_us\":\(submitted),\"accepted_us\":\(accepted),\"code\":\(code),\"queue_id\":\(id)"
+        if let httpStatus { line += ",\"http_status\":\(httpStatus)" }
+        if let error { line += ",\"error\":\"\(error)\"" }
+        line += "}\n"
         let full: [UInt8]? = buffer.withLock { bytes in
             bytes.append(contentsOf: line.utf8)
             guard bytes.count > 64 * 1024 else { return nil }

@@ -91,6 +91,7 @@ struct SubmitSession {
         }
         if !(final?.isPositive ?? false) { _ = try? await connection.send(.rset) }
         let code = final?.code ?? 0
+        await counters.answered(after: Clock.micros() - submitted)
         await counters.done(code: code)
         let queueID = code == 250 ? final?.lines.last?.split(separator: " ").last.map(String.init) : nil
         recorder?.add(seq: seq, recipient: recipient, submitted: submitted, accepted: Clock.micros(), code: code, queueID: queueID)
