@@ -69,6 +69,8 @@ extension KeyedDecodingContainer where Key == BatchRequest.Personalization.Codin
 /// answer may list some ids and some errors (a quota reached half-way).
 struct BatchSubmission: Sendable {
     let submission: APISubmission
+    /// Items of one batch being enqueued at once.
+    static let parallelSubmissions = 32
 
     struct Answer: Sendable, Encodable {
         var results: [Item]
@@ -108,16 +110,34 @@ struct BatchSubmission: Sendable {
                 throw APIError(error.status, error.code, "\(field): \(error.message)")
             }
         }
-        // Pass 2: each on its own.
-        var results: [Item] = []
-        for message in messages {
-            do {
-                results.append(Item(accepted: try await submission.submit(message, from: origin)))
-            } catch {
-                results.append(Item(error: error.jsonObject))
+        // Pass 2: each on its own, several at once (each waits on its own Redis round trip);
+        // the answer keeps the request's order.
+        var results = [Item?](repeating: nil, count: messages.count)
+        let submission = self.submission
+        await withTaskGroup(of: (Int, Item).self) { group in
+            var next = 0
+            func start() {
+                guard next < messages.count else { return }
+                let index = next
+                let message = messages[index]
+                next += 1
+                group.addTask {
+                    do {
+                        return (index, Item(accepted: try await submission.submit(message, from: origin)))
+                    } catch let error as APIError {
+                        return (index, Item(error: error.jsonObject))
+                    } catch {
+                        return (index, Item(error: ["code": "internal", "message": "the item could not be submitted"]))
+                    }
+                }
+            }
+            for _ in 0..<Self.parallelSubmissions { start() }
+            while let (index, item) = await group.next() {
+                results[index] = item
+                start()
             }
         }
-        return Answer(results: results)
+        return Answer(results: results.map { $0! })
     }
 
     /// The parsed templates of a batch.
