@@ -17,6 +17,7 @@ struct APIHandlers: Sendable {
     let authenticator: APIKeyAuthenticator
     let batch: BatchSubmission
     let reads: ReadHandlers
+    let webhooks: WebhookHandlers
     /// `HTTPS` or `HTTP`: the listener these handlers serve (for `Received:`).
     var protocolName: String
 
@@ -59,6 +60,25 @@ struct APIHandlers: Sendable {
         let caller = try await authorize(request, context, scope: .read)
         let id = context.parameters.get("id") ?? ""
         return Self.jsonResponse(.ok, try encodeJSON(try await reads.message(id, caller: caller)))
+    }
+
+    // MARK: Webhooks
+
+    /// `POST /v1/webhooks`.
+    func addWebhook(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try await authorize(request, context, scope: .webhooks)
+        return try await webhooks.add(try await collectBody(request, context), caller: caller)
+    }
+
+    /// `GET /v1/webhooks`.
+    func listWebhooks(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try await webhooks.list(caller: try await authorize(request, context, scope: .webhooks))
+    }
+
+    /// `DELETE /v1/webhooks/{id}`.
+    func removeWebhook(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try await authorize(request, context, scope: .webhooks)
+        return try await webhooks.remove(context.parameters.get("id") ?? "", caller: caller)
     }
 
     // MARK: Plumbing

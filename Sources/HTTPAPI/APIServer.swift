@@ -6,6 +6,7 @@ import NIOCore
 import Queue
 import RelayCore
 import ServiceLifecycle
+import Webhooks
 
 /// The HTTP API's `Service` (role `api`, and `all`): one server per `api.listen` (HTTPS)
 /// and `api.plain_listen` (plain HTTP for `api.plain_networks`) address, all serving the
@@ -16,6 +17,7 @@ import ServiceLifecycle
 /// POST /v1/messages/batch      one template, many personalizations   scope send
 /// GET  /v1/messages/{id}       envelope, each recipient's status     scope read
 /// GET  /v1/events              the account's events, newest first    scope read
+/// GET, POST /v1/webhooks, DELETE /v1/webhooks/{id}: its webhooks      scope webhooks
 /// GET  /v1/openapi.json        the OpenAPI 3.1 document
 /// GET  /readyz                 200 while Redis answers, else 503
 /// ```
@@ -31,13 +33,14 @@ public struct APIServer: Service, CustomStringConvertible {
     /// `ready`: whether this node can accept now (Redis reachable), for `/readyz`.
     public init(
         settings: APISettings, hostname: String, intake: MessageIntake, queue: MessageQueue, accounts: AccountDirectory,
-        store: AccountStore, tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool, logger: Logger
+        store: AccountStore, webhooks: WebhookRegistry, tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool, logger: Logger
     ) {
         self.settings = settings
         let submission = APISubmission(intake: intake, hostname: hostname)
         self.handlers = APIHandlers(
             settings: settings, submission: submission, queue: queue, authenticator: APIKeyAuthenticator(store: store, accounts: accounts),
             batch: BatchSubmission(submission: submission), reads: ReadHandlers(events: queue.eventLog),
+            webhooks: WebhookHandlers(registry: webhooks),
             protocolName: "HTTPS")
         self.tls = tls
         self.ready = ready
@@ -104,6 +107,9 @@ public struct APIServer: Service, CustomStringConvertible {
         router.post("/v1/messages/batch") { request, context in try await handlers.sendBatch(request, context) }
         router.get("/v1/messages/{id}") { request, context in try await handlers.message(request, context) }
         router.get("/v1/events") { request, context in try await handlers.events(request, context) }
+        router.get("/v1/webhooks") { request, context in try await handlers.listWebhooks(request, context) }
+        router.post("/v1/webhooks") { request, context in try await handlers.addWebhook(request, context) }
+        router.delete("/v1/webhooks/{id}") { request, context in try await handlers.removeWebhook(request, context) }
         return router
     }
 }

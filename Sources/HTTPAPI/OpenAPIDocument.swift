@@ -93,7 +93,51 @@ enum OpenAPIDocument {
                 }
               }
             },
-            "/readyz": {
+            "/v1/webhooks": {
+          "get": {
+            "operationId": "listWebhooks",
+            "summary": "The account's webhook endpoints (without their secrets).",
+            "responses": {
+              "200": {"description": "Endpoints.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Webhooks"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          },
+          "post": {
+            "operationId": "addWebhook",
+            "summary": "Add an endpoint; its signing secret is in this answer only.",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewWebhook"}}}},
+            "responses": {
+              "201": {"description": "Added.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Webhook"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "415": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          }
+        },
+        "/v1/webhooks/{id}": {
+          "delete": {
+            "operationId": "removeWebhook",
+            "summary": "Remove an endpoint (what it had not received yet is dropped).",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "204": {"description": "Removed."},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          }
+        },
+        "/readyz": {
               "get": {
                 "operationId": "ready",
                 "security": [],
@@ -230,7 +274,21 @@ enum OpenAPIDocument {
                 "type": "object", "required": ["events"], "additionalProperties": false,
                 "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}, "next_cursor": {"type": "string"}}
               },
-              "BatchAnswer": {
+              "NewWebhook": {
+            "type": "object", "required": ["url"], "additionalProperties": false,
+            "properties": {"url": {"type": "string", "examples": ["https://hooks.example.com/hikyaku"]},
+                           "events": {"type": "array", "items": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed"]}}}
+          },
+          "Webhook": {
+            "type": "object", "required": ["id", "url", "events", "created_at"], "additionalProperties": false,
+            "properties": {"id": {"type": "string"}, "url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}},
+                           "created_at": {"type": "string"}, "secret": {"type": "string"}}
+          },
+          "Webhooks": {
+            "type": "object", "required": ["webhooks"], "additionalProperties": false,
+            "properties": {"webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}}
+          },
+          "BatchAnswer": {
                 "type": "object", "required": ["results"], "additionalProperties": false,
                 "properties": {"results": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Accepted"}, {"$ref": "#/components/schemas/Error"}]}}}
               }

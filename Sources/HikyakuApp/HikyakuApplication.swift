@@ -179,14 +179,22 @@ public struct HikyakuApplication {
                         accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
                         group: group, connectionLimiter: limiter, logger: logger))
             }
-            if role.runsAPI {
+            let apiConfigured = !configuration.api.listen.isEmpty || !configuration.api.plainListen.isEmpty
+            if role == .api && !apiConfigured {
+                throw ConfigurationError(key: "api", problem: "--role api needs api.listen (HTTPS) or api.plain_listen")
+            }
+            if role.runsAPI && apiConfigured {
                 let intake = MessageIntake(
                     queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
                     threadPool: NIOThreadPool.singleton)
                 services.append(
                     APIServer(
                         settings: configuration.api, hostname: configuration.hostname, intake: intake, queue: queue, accounts: accounts,
-                        store: accountStore, tls: tls,
+                        store: accountStore,
+                        webhooks: WebhookRegistry(
+                            store: WebhookStore(redis: redis, configuration: queueConfiguration),
+                            forbiddenNetworks: configuration.delivery.forbiddenNetworks),
+                        tls: tls,
                         ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
             }
         }

@@ -91,6 +91,9 @@ struct HTTPAPITests {
         let object = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json)) as? [String: Any]
         #expect(object?["openapi"] as? String == "3.1.0")
         let paths = Set((object?["paths"] as? [String: Any] ?? [:]).keys)
-        #expect(paths == ["/v1/messages", "/v1/messages/batch", "/v1/messages/{id}", "/v1/events", "/readyz"])
+        #expect(
+            paths == [
+                "/v1/messages", "/v1/messages/batch", "/v1/messages/{id}", "/v1/events", "/v1/webhooks", "/v1/webhooks/{id}", "/readyz",
+            ])
     }
 }

@@ -331,3 +331,31 @@ def test_redis_down_is_503_with_retry_after(api_relay, redis_server):
     finally:
         redis_server.start()
     wait_for(lambda: api.post("/v1/messages", body).status_code == 202, what="the API to accept again")
+
+
+def test_an_account_manages_its_webhooks_without_reaching_private_addresses(api_relay):
+    relay = api_relay
+    key = make_account(relay, "acme", "acme.example", scope="send,webhooks")
+    sender = make_account(relay, "other", "other.example", scope="send")
+    wait_loaded(relay, 2)
+    api = API(f"http://127.0.0.1:{relay.api_port}", key)
+    made = api.post("/v1/webhooks", {"url": "https://192.0.2.10/hook", "events": ["bounced", "delivered"]})
+    assert made.status_code == 201, made.text
+    endpoint = made.json()
+    assert endpoint["url"] == "https://192.0.2.10/hook" and endpoint["events"] == ["bounced", "delivered"]
+    assert len(endpoint["secret"]) >= 32
+    listed = api.get("/v1/webhooks").json()["webhooks"]
+    assert [w["id"] for w in listed] == [endpoint["id"]] and "secret" not in listed[0], "the secret is shown once"
+    assert endpoint["id"] in hikyaku(relay, "webhook", "list", "acme")
+    for url, mentions in [("http://127.0.0.1:9/x", "loopback"), ("http://169.254.169.254/latest/meta-data", "link-local"),
+                          ("http://10.1.2.3/x", "private"), ("ftp://192.0.2.10/x", "url")]:
+        refused = api.post("/v1/webhooks", {"url": url})
+        assert refused.status_code == 422 and mentions in refused.json()["error"]["message"], (url, refused.text)
+    assert api.post("/v1/webhooks", {"url": "https://192.0.2.10/x", "events": ["exploded"]}).status_code == 422
+    assert api.get("/v1/webhooks", key=sender).status_code == 403, "the webhooks scope is needed"
+    assert api.get("/v1/webhooks", key=key).json()["webhooks"][0]["id"] == endpoint["id"]
+    gone = requests.delete(f"{api.base}/v1/webhooks/{endpoint['id']}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert gone.status_code == 204
+    again = requests.delete(f"{api.base}/v1/webhooks/{endpoint['id']}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert again.status_code == 404
+    assert api.get("/v1/webhooks").json()["webhooks"] == []

@@ -21,26 +21,12 @@ extension AdminSession {
     /// stores a new endpoint with a new secret; returns it (its secret is shown once).
     public func addWebhook(account: String, url text: String, events: [String]?, allowPrivate: Bool) async throws -> WebhookEndpoint {
         guard try await accountStore.account(named: account) != nil else { throw OperatorError("no account named \(account)") }
-        let url: WebhookURL
         do {
-            url = try WebhookURL(parsing: text)
-            let screen = WebhookURLScreen(forbiddenNetworks: configuration.delivery.forbiddenNetworks)
-            _ = try await NIOThreadPool.singleton.runIfActive { try screen.screen(url, allowPrivate: allowPrivate) }
-        } catch let error as WebhookError {
-            throw OperatorError("webhook URL '\(text)': \(error)")
+            return try await WebhookRegistry(store: webhookStore, forbiddenNetworks: configuration.delivery.forbiddenNetworks)
+                .add(account: account, url: text, events: events, allowPrivate: allowPrivate)
+        } catch let refusal as WebhookRegistry.Refusal {
+            throw OperatorError(refusal.description)
         }
-        let kinds = Set(DeliveryEvent.Kind.allCases.map(\.rawValue))
-        if let unknown = events?.first(where: { !kinds.contains($0) }) {
-            throw OperatorError("unknown event kind '\(unknown)' (one of \(kinds.sorted().joined(separator: ", ")))")
-        }
-        var rng = SystemRandomNumberGenerator()
-        let id = String((0..<16).map { _ in Array("0123456789abcdef")[Int(rng.next(upperBound: UInt64(16)))] })
-        let endpoint = WebhookEndpoint(
-            id: id, account: account, url: url.description, events: events?.isEmpty == true ? nil : events,
-            secrets: [WebhookSignature.newSecret()], createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
-            allowPrivate: allowPrivate)
-        try await webhookStore.put(endpoint)
-        return endpoint
     }
 
     public func webhooks(of account: String) async throws -> [WebhookListing] {
