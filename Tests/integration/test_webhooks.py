@@ -103,6 +103,10 @@ class HookReceiver:
             return out
 
 
+# The tests send hundreds of requests at once: above the default per-key rate (api.key_rate).
+FAST_KEY = "100000/s burst 100000"
+
+
 @pytest.fixture
 def hooks():
     receiver = HookReceiver(free_ports(1)[0]).start()
@@ -147,7 +151,7 @@ def wait_delivered(hooks: HookReceiver, queue_ids: list[str], timeout: float = 6
 def test_signed_events_arrive_after_503s_and_refused_connections(make_relay, hooks):
     relay = api_process(make_relay, "all")
     tok = token()
-    key = make_account(relay, "acme", "acme.example")
+    key = make_account(relay, "acme", "acme.example", rate=FAST_KEY)
     wait_loaded(relay, 1)
     endpoint, secret = add_endpoint(relay, "acme", f"http://127.0.0.1:{hooks.port}/hook", "--allow-private")
     hooks.secrets = [secret]
@@ -177,7 +181,7 @@ def test_signed_events_arrive_after_503s_and_refused_connections(make_relay, hoo
 def test_events_filter_rotation_and_test_command(make_relay, hooks):
     relay = api_process(make_relay, "all")
     tok = token()
-    key = make_account(relay, "acme", "acme.example")
+    key = make_account(relay, "acme", "acme.example", rate=FAST_KEY)
     wait_loaded(relay, 1)
     endpoint, secret = add_endpoint(relay, "acme", f"http://127.0.0.1:{hooks.port}/", "--allow-private", "--events", "delivered")
     hooks.secrets = [secret]
@@ -200,7 +204,7 @@ def test_events_filter_rotation_and_test_command(make_relay, hooks):
 def test_a_400_makes_dead_letters_and_replay_delivers_them(make_relay, hooks):
     relay = api_process(make_relay, "all")
     tok = token()
-    key = make_account(relay, "acme", "acme.example")
+    key = make_account(relay, "acme", "acme.example", rate=FAST_KEY)
     wait_loaded(relay, 1)
     endpoint, secret = add_endpoint(relay, "acme", f"http://127.0.0.1:{hooks.port}/", "--allow-private")
     hooks.secrets = [secret]
@@ -220,7 +224,7 @@ def test_a_400_makes_dead_letters_and_replay_delivers_them(make_relay, hooks):
 
 def test_ssrf_targets_are_refused_without_allow_private(make_relay, hooks):
     relay = api_process(make_relay, "all")
-    make_account(relay, "acme", "acme.example")
+    make_account(relay, "acme", "acme.example", rate=FAST_KEY)
     for url in ("http://169.254.169.254/latest/meta-data/", f"http://127.0.0.1:{hooks.port}/", "http://[::1]/",
                 "http://10.1.2.3/", "http://localhost/", "ftp://example.com/"):
         out = hikyaku(relay, "webhook", "add", "acme", url, check=False)
@@ -236,7 +240,7 @@ def test_kill_9_of_the_dispatcher_loses_nothing(make_relay, hooks):
     make_relay("worker")
     dispatcher = make_relay("webhooks", {"webhooks": FAST_RETRIES})
     tok = token()
-    key = make_account(api, "acme", "acme.example")
+    key = make_account(api, "acme", "acme.example", rate=FAST_KEY)
     wait_loaded(api, 1)
     _, secret = add_endpoint(api, "acme", f"http://127.0.0.1:{hooks.port}/", "--allow-private")
     hooks.secrets = [secret]
@@ -256,7 +260,7 @@ def test_a_small_ceiling_counts_the_loss_and_delivery_goes_on(make_relay, hooks)
     make_relay("worker", small)
     dispatcher = make_relay("webhooks", {**small, "webhooks": FAST_RETRIES})
     wait_for(lambda: "webhook dispatcher running" in dispatcher.process.log_text(), what="the dispatcher")
-    key = make_account(api, "acme", "acme.example")
+    key = make_account(api, "acme", "acme.example", rate=FAST_KEY)
     wait_loaded(api, 1)
     _, secret = add_endpoint(api, "acme", f"http://127.0.0.1:{hooks.port}/", "--allow-private")
     hooks.secrets = [secret]
@@ -280,7 +284,7 @@ def test_a_small_ceiling_counts_the_loss_and_delivery_goes_on(make_relay, hooks)
 def test_latency_figures(make_relay, hooks, capsys):
     """Prints event time → receiver arrival over a few hundred events (a figure, not asserted)."""
     relay = api_process(make_relay, "all", {"log_level": "info"})
-    key = make_account(relay, "acme", "acme.example")
+    key = make_account(relay, "acme", "acme.example", rate=FAST_KEY)
     wait_loaded(relay, 1)
     _, secret = add_endpoint(relay, "acme", f"http://127.0.0.1:{hooks.port}/", "--allow-private")
     hooks.secrets = [secret]
@@ -304,7 +308,7 @@ def test_the_dispatcher_works_with_its_own_acl_user(make_relay, tls_redis, hooks
     api = api_process(make_relay, "api", config("ingest"))
     make_relay("worker", config("worker"))
     dispatcher = make_relay("webhooks", config("webhooks"))
-    key = make_account(admin, "acme", "acme.example")
+    key = make_account(admin, "acme", "acme.example", rate=FAST_KEY)
     wait_loaded(api, 1)
     _, secret = add_endpoint(admin, "acme", f"http://127.0.0.1:{hooks.port}/", "--allow-private")
     hooks.secrets = [secret]
