@@ -32,12 +32,12 @@ HERE = Path(__file__).resolve().parent
 
 # ---------------------------------------------------------------------- helpers
 
-def claims_of(cluster: Cluster, consumer_prefix: str) -> tuple[int, int]:
-    """(entries, destinations) a worker (consumer names start with its node name) holds
-    claimed right now: XPENDING of every destination stream."""
+def claims_by_consumer(cluster: Cluster) -> dict[str, tuple[int, int]]:
+    """{consumer name: (entries, destinations)} claimed right now: XPENDING of every
+    destination stream."""
     client = cluster.primary_redis()
     try:
-        entries = destinations = 0
+        held: dict[str, tuple[int, int]] = {}
         cursor = b"0"
         while True:
             cursor, keys = client.call("SCAN", cursor, "MATCH", "hk:q:*", "COUNT", 1000)
@@ -46,14 +46,19 @@ def claims_of(cluster: Cluster, consumer_prefix: str) -> tuple[int, int]:
                     summary = client.call("XPENDING", key, "workers")
                 except RedisError:
                     continue
-                held = sum(int(n) for name, n in (summary[3] or []) if name.decode().startswith(consumer_prefix))
-                if held:
-                    entries += held
-                    destinations += 1
+                for consumer, n in summary[3] or []:
+                    entries, destinations = held.get(consumer.decode(), (0, 0))
+                    held[consumer.decode()] = (entries + int(n), destinations + 1)
             if cursor in (b"0", 0):
-                return entries, destinations
+                return held
     finally:
         client.close()
+
+
+def claims_of(cluster: Cluster, consumer_prefix: str) -> tuple[int, int]:
+    """(entries, destinations) a worker (consumer names start with its node name) holds."""
+    held = [c for name, c in claims_by_consumer(cluster).items() if name.startswith(consumer_prefix)]
+    return sum(e for e, _ in held), sum(d for _, d in held)
 
 
 def consumer_prefix(cluster: Cluster, name: str) -> str:
@@ -63,17 +68,30 @@ def consumer_prefix(cluster: Cluster, name: str) -> str:
     return f"{host.node_name}/"
 
 
-def wait_holding(ctx, name: str, timeout: float = 30, enough: int = 5) -> tuple[str, int, int]:
-    """Waits until worker `name` holds claimed work (so a fault lands mid-batch): at least
-    `enough` entries if that happens within half the timeout, else any."""
-    prefix = consumer_prefix(ctx.cluster, name)
+def wait_busy_worker(ctx, timeout: float = 30, enough: int = 5) -> tuple[str, str, int, int]:
+    """Waits until some worker holds claimed work (so a fault lands mid-batch) and names
+    the one holding most: at least `enough` entries if that happens within half the
+    timeout, else any. Which host holds the slow destination's batches is the claim
+    race's choice, so a fault aimed at one fixed host may wait for a batch that never
+    comes to it. Returns (process name, consumer prefix, entries, destinations)."""
+    prefixes = {name: consumer_prefix(ctx.cluster, name) for name in ctx.cluster.names("worker")
+                if ctx.cluster.pid(name)}
+
+    def busiest(least: int):
+        by_consumer = claims_by_consumer(ctx.cluster)
+        best = None
+        for name, prefix in prefixes.items():
+            held = [c for consumer, c in by_consumer.items() if consumer.startswith(prefix)]
+            entries, destinations = sum(e for e, _ in held), sum(d for _, d in held)
+            if entries >= least and (best is None or entries > best[2]):
+                best = (name, prefix, entries, destinations)
+        return best
+
     try:
-        held = ctx.wait_for(lambda: (c := claims_of(ctx.cluster, prefix))[0] >= enough and c, timeout / 2,
-                            f"{name} to hold {enough} claimed entries", interval=0.05)
+        return ctx.wait_for(lambda: busiest(enough), timeout / 2, f"a worker to hold {enough} claimed entries",
+                            interval=0.05)
     except TimeoutError:
-        held = ctx.wait_for(lambda: (c := claims_of(ctx.cluster, prefix))[0] > 0 and c, timeout / 2,
-                            f"{name} to hold claimed work", interval=0.05)
-    return prefix, held[0], held[1]
+        return ctx.wait_for(lambda: busiest(1), timeout / 2, "a worker to hold claimed work", interval=0.05)
 
 
 def claim_duplicates(cluster: Cluster) -> float:
@@ -176,33 +194,35 @@ class IngestKill(Fault):
 class WorkerKill(Fault):
     name = "worker-kill"
     title = "kill -9 a worker host mid-batch"
-    shows = ("hk-worker-1 is killed while it holds claimed batches (slow.sim takes 100 ms per message); its "
-             "claims lapse after claim_timeout and the other hosts take them over (XAUTOCLAIM) and deliver; it "
-             "comes back 10 s after the takeover.")
+    shows = ("The worker host holding the most claimed entries (slow.sim takes 100 ms per message) is killed; "
+             "its claims lapse after claim_timeout and the other hosts take them over (XAUTOCLAIM) and deliver; "
+             "it comes back 10 s after the takeover.")
 
     def script(self, ctx):
         cluster = ctx.cluster
         ctx.sleep_until(self.at(ctx.smoke))
-        prefix, entries, destinations = wait_holding(ctx, "worker-1")
-        pid = cluster.kill9("worker-1")
+        victim, prefix, entries, destinations = wait_busy_worker(ctx)
+        pid = cluster.kill9(victim)
         killed_at = ctx.elapsed()
+        ctx.facts["victim"] = victim
         ctx.facts["held_at_kill"] = {"entries": entries, "destinations": destinations}
-        ctx.note(f"kill -9 worker-1 (pid {pid}) holding {entries} claimed entries on {destinations} destination(s)")
-        ctx.wait_for(lambda: claims_of(cluster, prefix)[0] == 0, 120, "worker-1's claims to be taken over")
+        ctx.note(f"kill -9 {victim} (pid {pid}) holding {entries} claimed entries on {destinations} destination(s)")
+        ctx.wait_for(lambda: claims_of(cluster, prefix)[0] == 0, 120, f"{victim}'s claims to be taken over")
         ctx.facts["taken_over_after_seconds"] = round(ctx.elapsed() - killed_at, 1)
         ctx.facts["claim_duplicates_metric"] = claim_duplicates(cluster)
-        ctx.note(f"every entry worker-1 held was taken over by the other hosts after "
-                 f"{ctx.facts['taken_over_after_seconds']} s (hikyaku_claim_duplicates_total on worker-2/3: "
+        ctx.note(f"every entry {victim} held was taken over by the other hosts after "
+                 f"{ctx.facts['taken_over_after_seconds']} s (hikyaku_claim_duplicates_total on the others: "
                  f"{ctx.facts['claim_duplicates_metric']:.0f})")
         time.sleep(10)
-        cluster.start("worker-1")
-        cluster.wait_ready("worker-1")
-        ctx.note("worker-1 restarted")
+        cluster.start(victim)
+        cluster.wait_ready(victim)
+        ctx.note(f"{victim} restarted")
 
     def checks(self, result, facts):
         held = facts.get("held_at_kill", {}).get("entries", 0)
         return [
-            check("the worker was killed mid-batch (it held claimed entries)", held > 0, f"{held} entries"),
+            check("the worker was killed mid-batch (it held claimed entries)", held > 0,
+                  f"{facts.get('victim')}: {held} entries"),
             check("its claimed work was taken over by the other hosts", "taken_over_after_seconds" in facts,
                   f"after {facts.get('taken_over_after_seconds')} s; claim duplicates metric "
                   f"{facts.get('claim_duplicates_metric')}"),
@@ -212,9 +232,9 @@ class WorkerKill(Fault):
 class WorkerPartition(Fault):
     name = "worker-partition"
     title = "cut a worker host off (link down) for 30 s"
-    shows = ("hk-worker-2's link goes down while it holds batches: it can reach neither Redis nor the MX "
-             "sites. Its claims lapse and the others take them over; when the link comes back after 30 s it "
-             "reconnects to Redis and delivers again.")
+    shows = ("The link of the worker host holding the most claimed entries goes down: it can reach neither Redis "
+             "nor the MX sites. Its claims lapse and the others take them over; when the link comes back after "
+             "30 s it reconnects to Redis and delivers again.")
     cut_seconds = 30.0
 
     def spec(self, smoke):
@@ -223,16 +243,17 @@ class WorkerPartition(Fault):
 
     def script(self, ctx):
         cluster = ctx.cluster
-        host = cluster.host("hk-worker-2")
         ctx.sleep_until(self.at(ctx.smoke))
-        prefix, entries, destinations = wait_holding(ctx, "worker-2")
+        victim, prefix, entries, destinations = wait_busy_worker(ctx)
+        host = cluster.host(cluster.processes[victim].host)
         netns.set_link(host, False)
         cut_at = ctx.elapsed()
+        ctx.facts["victim"] = victim
         ctx.facts["held_at_cut"] = {"entries": entries, "destinations": destinations}
-        ctx.note(f"link of hk-worker-2 DOWN (it held {entries} claimed entries on {destinations} destination(s))")
+        ctx.note(f"link of {host.name} DOWN (it held {entries} claimed entries on {destinations} destination(s))")
         try:
             ctx.wait_for(lambda: claims_of(cluster, prefix)[0] == 0, self.cut_seconds - 2,
-                         "worker-2's claims to be taken over while it is cut off")
+                         f"{victim}'s claims to be taken over while it is cut off")
             ctx.facts["taken_over_after_seconds"] = round(ctx.elapsed() - cut_at, 1)
             ctx.note(f"its claims were taken over by the other hosts after {ctx.facts['taken_over_after_seconds']} s")
         except TimeoutError:
@@ -241,20 +262,20 @@ class WorkerPartition(Fault):
         netns.set_link(host, True)
         restored_at = ctx.elapsed()
         restored_us = int(time.time() * 1e6)
-        ctx.note("link of hk-worker-2 UP again")
+        ctx.note(f"link of {host.name} UP again")
         ips = set(host.addresses)
 
         def delivered_again():
             return sum(1 for _s, t, _site, ip, _r in list(ctx.run.records.arrivals) if ip in ips and t > restored_us)
-        ctx.wait_for(delivered_again, 90, "worker-2 to deliver again after the link came back", interval=0.5)
+        ctx.wait_for(delivered_again, 90, f"{victim} to deliver again after the link came back", interval=0.5)
         ctx.facts["delivering_again_after_seconds"] = round(ctx.elapsed() - restored_at, 1)
-        ctx.facts["alive_after"] = cluster.pid("worker-2") is not None
-        ctx.note(f"worker-2 delivers again {ctx.facts['delivering_again_after_seconds']} s after the link came back")
+        ctx.facts["alive_after"] = cluster.pid(victim) is not None
+        ctx.note(f"{victim} delivers again {ctx.facts['delivering_again_after_seconds']} s after the link came back")
 
     def checks(self, result, facts):
         return [
             check("the worker was cut off mid-batch", facts.get("held_at_cut", {}).get("entries", 0) > 0,
-                  f"{facts.get('held_at_cut')}"),
+                  f"{facts.get('victim')}: {facts.get('held_at_cut')}"),
             check("its claims were taken over while it was cut off", "taken_over_after_seconds" in facts,
                   f"after {facts.get('taken_over_after_seconds')} s"),
             check("it survived the cut and delivered again afterwards",
