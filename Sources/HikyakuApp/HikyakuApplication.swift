@@ -109,6 +109,10 @@ public struct HikyakuApplication {
             threshold: configuration.accounts.bounceRateThreshold,
             minimumVolume: configuration.accounts.bounceMinimumVolume,
             windowHours: Int(configuration.accounts.bounceWindow.milliseconds / 3_600_000))
+        queueConfiguration.complaintGuard = ComplaintGuard(
+            threshold: configuration.accounts.complaintRateThreshold,
+            minimumDeliveries: configuration.accounts.complaintMinimumDeliveries,
+            windowHours: Int(configuration.accounts.complaintWindow.milliseconds / 3_600_000))
         return queueConfiguration
     }
 

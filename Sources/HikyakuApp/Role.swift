@@ -10,6 +10,9 @@ public enum Role: String, CaseIterable, Sendable {
     /// The webhook dispatcher: events to the accounts' signed webhooks, and the trimming
     /// of the events stream by acknowledgement.
     case webhooks
+    /// The bounce listener (`bounces.listen`): the inbound MX of the return-path domains,
+    /// recording asynchronous bounces and complaints.
+    case bounce
     /// Every role, in one process (a single machine, or `make run`).
     case all
 
@@ -17,4 +20,5 @@ public enum Role: String, CaseIterable, Sendable {
     var runsWorker: Bool { self == .worker || self == .all }
     var runsAPI: Bool { self == .api || self == .all }
     var runsWebhooks: Bool { self == .webhooks || self == .all }
+    var runsBounceListener: Bool { self == .bounce || self == .all }
 }

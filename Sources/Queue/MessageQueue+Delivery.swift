@@ -206,7 +206,7 @@ extension MessageQueue {
             .integer(Int64(configuration.eventsMaxLength)),
             .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
             .integer(Int64(guardrail.windowHours)), .bytes(template), .string(keys.bouncesStem),
-            .integer(Int64(outcomes.count)),
+            .integer(Int64(configuration.complaintGuard.windowHours)), .integer(Int64(outcomes.count)),
         ]
         for outcome in outcomes {
             let item = outcome.item

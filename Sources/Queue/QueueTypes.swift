@@ -17,6 +17,8 @@ public struct QueueConfiguration: Sendable {
     public var waitTimeout: Duration = .seconds(1)
     /// When an account is paused for its bounce rate (`accounts.bounce_*`).
     public var bounceGuard = BounceGuard()
+    /// When an account is paused for its complaint rate (`accounts.complaint_*`).
+    public var complaintGuard = ComplaintGuard()
 
     public init() {}
 }
@@ -31,6 +33,21 @@ public struct BounceGuard: Sendable {
     public init(threshold: Double = 0.03, minimumVolume: Int = 100, windowHours: Int = 24) {
         self.threshold = threshold
         self.minimumVolume = minimumVolume
+        self.windowHours = windowHours
+    }
+}
+
+/// The automatic pause of an account whose spam-complaint rate is too high: complaints ÷
+/// deliveries over the window, judged once the account has `minimumDeliveries` in it.
+public struct ComplaintGuard: Sendable {
+    /// Fraction of deliveries (0 turns the guard off). Default 0.003 (0.3%).
+    public var threshold: Double = 0.003
+    public var minimumDeliveries: Int = 1000
+    public var windowHours: Int = 24
+
+    public init(threshold: Double = 0.003, minimumDeliveries: Int = 1000, windowHours: Int = 24) {
+        self.threshold = threshold
+        self.minimumDeliveries = minimumDeliveries
         self.windowHours = windowHours
     }
 }

@@ -130,7 +130,8 @@ public struct AccountStore: Sendable {
             keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events],
             [
                 .string(name), .bytes(EventCoding.encode(event)), .integer(Int64(configuration.eventsMaxLength)),
-                .integer(Int64(configuration.bounceGuard.windowHours)), .string(keys.bouncesStem(account: name)),
+                .integer(Int64(max(configuration.bounceGuard.windowHours, configuration.complaintGuard.windowHours))),
+                .string(keys.bouncesStem(account: name)),
             ]
         ).int == 1
     }

@@ -465,7 +465,7 @@ end)
 --         then per entry: msg:<qid>, body:<qid>, and acct:<account>:paused when the
 --         entry has an account
 --   ARGV: consumer, domain, events_maxlen, bounce_threshold_permille, bounce_min_volume,
---         bounce_window_hours, pause_event, bounces_stem, nentries,
+--         bounce_window_hours, pause_event, bounces_stem, complaint_window_hours, nentries,
 --         (entry_id, nfinal, defer_member, defer_due, account, ndelivered, nbounced,
 --          nevents, event...)...
 -- Records outcomes and acknowledges the entries in one atomic step. Per account it
@@ -480,9 +480,12 @@ redis.register_function('hk_complete', function(keys, args)
   local consumer, domain, maxlen = args[1], args[2], args[3]
   local threshold, min_volume, window = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
   local pause_event, bounces_stem = args[7], args[8]
+  -- The hourly counts are kept for the longer of the bounce and complaint windows (the
+  -- complaint rate, hkb_complaint, divides by the deliveries counted here).
+  local keep_hours = math.max(window, tonumber(args[9]))
   -- Without the stream nothing can still be this worker's (it was taken over and finished).
   if redis.call('EXISTS', stream) == 0 then return 0 end
-  local i, k = 9, 7
+  local i, k = 10, 7
   local n = tonumber(args[i]); i = i + 1
   local acked = 0
   local stats = {}
@@ -528,7 +531,7 @@ redis.register_function('hk_complete', function(keys, args)
     local key = bounces_stem .. account .. ':' .. hour
     redis.call('HINCRBY', key, 'delivered', s[1])
     redis.call('HINCRBY', key, 'bounced', s[2])
-    redis.call('EXPIRE', key, (window + 1) * 3600)
+    redis.call('EXPIRE', key, (keep_hours + 1) * 3600)
     local paused = paused_keys[account]
     if threshold > 0 and s[2] > 0 and redis.call('EXISTS', paused) == 0 then
       local delivered, bounced = 0, 0

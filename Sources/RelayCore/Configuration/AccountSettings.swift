@@ -8,6 +8,15 @@ public struct AccountSettings: Sendable, Codable, Hashable {
     public var bounceWindow: ConfigDuration
     /// Fewest final outcomes in the window before the rate is judged. Default 100.
     public var bounceMinimumVolume: Int
+    /// An account whose spam complaints (ARF reports from feedback loops) exceed this
+    /// fraction of its deliveries over `complaint_window` is paused like for bounces.
+    /// Default 0.003 — the 0.3% Gmail and Yahoo publish as the line bulk senders must stay
+    /// under. 0 turns it off.
+    public var complaintRateThreshold: Double
+    /// The window the complaint rate is measured over (whole hours). Default 24h.
+    public var complaintWindow: ConfigDuration
+    /// Fewest deliveries in the window before the complaint rate is judged. Default 1000.
+    public var complaintMinimumDeliveries: Int
     /// Failed SMTP AUTH attempts (per client address and per user) before a lockout. Default 5.
     public var authFailuresBeforeLockout: Int
     /// The first lockout; each further failure doubles it, up to `auth_lockout_max`. Default 1m.
@@ -25,12 +34,17 @@ public struct AccountSettings: Sendable, Codable, Hashable {
         case bounceMinimumVolume = "bounce_minimum_volume", authFailuresBeforeLockout = "auth_failures_before_lockout"
         case authLockout = "auth_lockout", authLockoutMax = "auth_lockout_max", refreshInterval = "refresh_interval"
         case authKnownAddressTTL = "auth_known_address_ttl"
+        case complaintRateThreshold = "complaint_rate_threshold", complaintWindow = "complaint_window"
+        case complaintMinimumDeliveries = "complaint_minimum_deliveries"
     }
 
     public init() {
         bounceRateThreshold = 0.03
         bounceWindow = .hours(24)
         bounceMinimumVolume = 100
+        complaintRateThreshold = 0.003
+        complaintWindow = .hours(24)
+        complaintMinimumDeliveries = 1000
         authFailuresBeforeLockout = 5
         authLockout = .minutes(1)
         authLockoutMax = .hours(1)
@@ -45,6 +59,10 @@ public struct AccountSettings: Sendable, Codable, Hashable {
         bounceRateThreshold = try c.decodeIfPresent(Double.self, forKey: .bounceRateThreshold) ?? bounceRateThreshold
         bounceWindow = try c.decodeIfPresent(ConfigDuration.self, forKey: .bounceWindow) ?? bounceWindow
         bounceMinimumVolume = try c.decodeIfPresent(Int.self, forKey: .bounceMinimumVolume) ?? bounceMinimumVolume
+        complaintRateThreshold = try c.decodeIfPresent(Double.self, forKey: .complaintRateThreshold) ?? complaintRateThreshold
+        complaintWindow = try c.decodeIfPresent(ConfigDuration.self, forKey: .complaintWindow) ?? complaintWindow
+        complaintMinimumDeliveries =
+            try c.decodeIfPresent(Int.self, forKey: .complaintMinimumDeliveries) ?? complaintMinimumDeliveries
         authFailuresBeforeLockout = try c.decodeIfPresent(Int.self, forKey: .authFailuresBeforeLockout) ?? authFailuresBeforeLockout
         authLockout = try c.decodeIfPresent(ConfigDuration.self, forKey: .authLockout) ?? authLockout
         authLockoutMax = try c.decodeIfPresent(ConfigDuration.self, forKey: .authLockoutMax) ?? authLockoutMax
@@ -62,6 +80,17 @@ public struct AccountSettings: Sendable, Codable, Hashable {
         }
         if bounceMinimumVolume < 1 {
             throw ConfigurationError(key: "accounts.bounce_minimum_volume", problem: "must be at least 1")
+        }
+        if !(0...1).contains(complaintRateThreshold) {
+            throw ConfigurationError(
+                key: "accounts.complaint_rate_threshold",
+                problem: "must be a fraction from 0 to 1 (0.003 is 0.3%), not \(complaintRateThreshold)")
+        }
+        if complaintWindow.milliseconds < 3_600_000 || complaintWindow.milliseconds % 3_600_000 != 0 {
+            throw ConfigurationError(key: "accounts.complaint_window", problem: "must be whole hours, at least 1h (e.g. 24h)")
+        }
+        if complaintMinimumDeliveries < 1 {
+            throw ConfigurationError(key: "accounts.complaint_minimum_deliveries", problem: "must be at least 1")
         }
         if authFailuresBeforeLockout < 1 {
             throw ConfigurationError(key: "accounts.auth_failures_before_lockout", problem: "must be at least 1")

@@ -1,0 +1,173 @@
+import BounceClassification
+import BounceMessages
+import Logging
+import Queue
+import RelayCore
+import ReturnPath
+
+/// A message the bounce listener accepted: who sent it, for which of its addresses, and
+/// the first ``BounceListener/Configuration/keptBytes`` of its content.
+struct InboundMessage: Sendable {
+    var sender: String
+    var clientIP: String
+    var recipients: [InboundRecipient]
+    var content: [UInt8]
+    var size: Int
+}
+
+/// Turns an inbound report into what the relay records: an asynchronous `bounced` event
+/// (and a `hard_bounce` suppression for an invalid recipient), a `complaint` event (with a
+/// `complaint` suppression and the complaint-rate count), or nothing (an auto-reply, a
+/// delay warning, mail to postmaster/abuse that is not a report — logged).
+///
+/// Which message and recipient a report is about comes from the VERP token when it came
+/// to a return path (the token is authenticated; the report's own fields are not), else
+/// from the relay's queue id found in the enclosed original headers (its `Received:` or
+/// its generated `Message-ID: <queue id@host>`) — feedback loops send there, and
+/// Microsoft's redacts the recipient, so a message with one recipient is matched by its
+/// id alone.
+struct InboundReportHandler: Sendable {
+    let store: InboundReportStore
+    let suppressions: SuppressionStore
+    let classifier: BounceClassifier
+    let node: String
+    let logger: Logger
+
+    func handle(_ message: InboundMessage) async throws {
+        let report = BounceParser.parse(message.content)
+        let tokens = message.recipients.compactMap { if case .returnPath(let token) = $0 { token } else { nil } }
+        let kind = ParsedReport(report)
+        BounceMetrics.received(kind.metricKind)
+        if tokens.isEmpty {
+            logger.notice(
+                "inbound \(kind.metricKind) from <\(message.sender)> (\(message.clientIP), \(message.size) bytes) to \(message.recipients.map(Self.describe).joined(separator: ", "))"
+            )
+        }
+        var indexes: [(RecipientIndex, Int?)] = []
+        for token in tokens {
+            guard let index = try await store.recipientIndex(of: token.queueID) else {
+                BounceMetrics.unresolved()
+                logger.info("report for \(token.queueID) which is no longer known (older than bounces.window?)")
+                continue
+            }
+            guard VERPToken.accountTag(for: index.account ?? "") == token.accountTag else {
+                BounceMetrics.unresolved()
+                logger.warning("token for \(token.queueID) does not match the message's account; ignored")
+                continue
+            }
+            indexes.append((index, token.recipientIndex))
+        }
+        if tokens.isEmpty, let queueID = kind.originalQueueID, let index = try await store.recipientIndex(of: queueID) {
+            indexes.append((index, nil))
+        }
+        switch kind.body {
+        case .failures(let failures):
+            try await recordBounces(failures, indexes: indexes)
+        case .complaint(let complaint):
+            try await recordComplaint(complaint, indexes: indexes)
+        case .ignored(let why):
+            logger.debug("inbound message ignored: \(why)")
+        }
+    }
+
+    // MARK: Bounces
+
+    private func recordBounces(_ failures: [ParsedReport.Failure], indexes: [(RecipientIndex, Int?)]) async throws {
+        var events: [DeliveryEvent] = []
+        var suppress: [(String, DeliveryEvent)] = []
+        for (index, position) in indexes {
+            // The recipient is the token's; the report's own recipient only picks which
+            // failure line speaks about it. Without a token, only recipients of the message.
+            let pairs: [(String, ParsedReport.Failure)]
+            if let position {
+                guard let recipient = index.recipient(at: position) else { continue }
+                let failure = failures.first { $0.recipient?.lowercased() == recipient.lowercased() } ?? failures.first
+                guard let failure else { continue }
+                pairs = [(recipient, failure)]
+            } else {
+                let known = Dictionary(index.recipients.map { ($0.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+                pairs = failures.compactMap { f in f.recipient.flatMap { known[$0.lowercased()] }.map { ($0, f) } }
+            }
+            for (recipient, failure) in pairs {
+                var event = baseEvent(.bounced, index: index, recipient: recipient)
+                let reply = [failure.status, failure.diagnostic].compactMap { $0 }.joined(separator: " ")
+                let (bounceClass, severity) = classifier.classify(reply: reply)
+                event.reply = RemoteText.capped(reply.isEmpty ? "bounced (no reason given)" : reply, maxBytes: RemoteText.storedLimit)
+                event.bounceClass = bounceClass
+                event.bounceType = severity.rawValue
+                event.remoteHost = failure.remoteMTA
+                event.async = true
+                events.append(event)
+                BounceMetrics.asyncBounce(bounceClass, severity)
+                // Only a dead address is suppressed; a block is the sending IP's problem.
+                if bounceClass == .invalidRecipient && severity == .hard { suppress.append((recipient, event)) }
+            }
+        }
+        try await store.record(events)
+        for (recipient, event) in suppress {
+            try await addSuppression(recipient, reason: .hardBounce, event: event)
+        }
+        if !events.isEmpty { logger.info("recorded \(events.count) asynchronous bounce(s)") }
+    }
+
+    // MARK: Complaints
+
+    private func recordComplaint(_ complaint: ParsedReport.ComplaintFacts, indexes: [(RecipientIndex, Int?)]) async throws {
+        guard !indexes.isEmpty else {
+            BounceMetrics.unresolved()
+            logger.notice("complaint about a message this relay does not know (no token, no queue id in the enclosed headers)")
+            return
+        }
+        for (index, position) in indexes {
+            let recipient: String?
+            if let position {
+                recipient = index.recipient(at: position)
+            } else if let reported = complaint.originalRecipient,
+                let known = index.recipients.first(where: { $0.lowercased() == reported.lowercased() })
+            {
+                recipient = known
+            } else {
+                // Redacted (Microsoft JMRP) or missing: only a single-recipient message says who.
+                recipient = index.recipients.count == 1 ? index.recipients[0] : nil
+            }
+            var event = baseEvent(.complaint, index: index, recipient: recipient)
+            event.reply = "feedback report: \(complaint.feedbackType ?? "abuse")"
+            event.async = true
+            let paused = try await store.recordComplaint(event)
+            BounceMetrics.complaint()
+            if let recipient { try await addSuppression(recipient, reason: .complaint, event: event) }
+            logger.info(
+                "complaint about \(index.queueID) from \(recipient ?? "a redacted recipient")\(paused ? "; account \(index.account ?? "") paused" : "")"
+            )
+        }
+    }
+
+    // MARK: Helpers
+
+    private func baseEvent(_ kind: DeliveryEvent.Kind, index: RecipientIndex, recipient: String?) -> DeliveryEvent {
+        var event = DeliveryEvent(
+            event: kind, time: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()), queueID: index.queueID.rawValue,
+            messageID: index.messageID, sender: index.sender)
+        event.recipient = recipient
+        event.account = index.account
+        if let recipient, let at = recipient.lastIndex(of: "@") {
+            event.domain = DomainName(normalizing: String(recipient[recipient.index(after: at)...]))
+        }
+        event.node = node
+        return event
+    }
+
+    private func addSuppression(_ address: String, reason: SuppressionReason, event: DeliveryEvent) async throws {
+        try await suppressions.add(
+            address, scope: event.account.map { .account($0) } ?? .global, reason: reason, source: event.queueID)
+    }
+
+    static func describe(_ recipient: InboundRecipient) -> String {
+        switch recipient {
+        case .returnPath(let token): "return path of \(token.queueID)"
+        case .postmaster: "postmaster"
+        case .abuse: "abuse"
+        case .feedbackLoop: "a feedback-loop address"
+        }
+    }
+}
