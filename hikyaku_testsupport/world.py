@@ -17,6 +17,9 @@ ENGINE_MX = {
     "slow.test": "mx.slow.test",                                        # receiver: slow end of DATA
     **{f"spread{i}.test": f"mx.spread{i}.test" for i in range(1, 7)},
 }
+# A return-path domain (VERP) whose MX is the bounce listener (test_bounces.py): MX host
+# mx.bounces.example.test -> 127.0.0.1, where the listener has its own port.
+RETURN_PATH_DOMAIN = "bounces.example.test"
 # Not in DNS: delivered via delivery.routes.
 STATIC_DOMAIN = "static.test"
 AUTH_USER = "app"
@@ -27,6 +30,7 @@ def mx_records() -> list[str]:
     """dnsmasq options for every test domain's MX and each MX host's A record (127.0.0.1)."""
     mx_of = {domain: "mx.example.test" if domain == "example.test" else f"mx.{domain}" for domain in MX_DOMAINS}
     mx_of.update(ENGINE_MX)
+    mx_of[RETURN_PATH_DOMAIN] = f"mx.{RETURN_PATH_DOMAIN}"
     options = [f"--mx-host={domain},{mx_host},10" for domain, mx_host in mx_of.items()]
     options += [f"--host-record={mx_host},127.0.0.1" for mx_host in sorted(set(mx_of.values()))]
     return options
