@@ -112,8 +112,8 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "Queue", "RelayCore", "RedisClient", "OutboundTLS", "COpenSSLCrypto", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
-                .product(name: "Metrics", package: "swift-metrics"),
+                "Queue", "RelayCore", "RedisClient", "OutboundTLS", "COpenSSLCrypto", "HikyakuMetrics", nioCore, nioPosix, nioSSL, logging,
+                serviceLifecycle, .product(name: "Metrics", package: "swift-metrics"),
             ]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).

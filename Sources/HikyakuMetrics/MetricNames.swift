@@ -58,6 +58,15 @@ public enum MetricNames {
     /// dead (at-least-once duplicates). Counter. No labels.
     public static let claimDuplicates = "hikyaku_claim_duplicates_total"
 
+    /// Webhook POSTs by how they ended (one per batch of up to 100 events). Counter.
+    /// Labels: ``Label/outcome`` (a ``WebhookOutcome``).
+    public static let webhookRequests = "hikyaku_webhook_requests_total"
+
+    /// Webhook events that will not be delivered: trimmed from the events stream before the
+    /// dispatcher read them, or dropped by an outbox's or the dead letters' bound. Counter.
+    /// Labels: ``Label/where`` (a ``WebhookLoss``).
+    public static let webhookEventsLost = "hikyaku_webhook_events_lost_total"
+
     /// Every metric above, with its type and label names in the order to pass them.
     public static let all: [MetricDefinition] = [
         MetricDefinition(
@@ -90,5 +99,11 @@ public enum MetricNames {
         MetricDefinition(
             name: claimDuplicates, type: .counter, labels: [],
             help: "Work items delivered again after a claim takeover."),
+        MetricDefinition(
+            name: webhookRequests, type: .counter, labels: [Label.outcome],
+            help: "Webhook POSTs by outcome: delivered (2xx), refused (other 4xx, dead letters), failed (retried)."),
+        MetricDefinition(
+            name: webhookEventsLost, type: .counter, labels: [Label.where],
+            help: "Webhook events lost to the events stream's ceiling or to an outbox's or dead letters' bound."),
     ]
 }

@@ -59,6 +59,7 @@ from hikyaku_testsupport.ports import free_ports
 from hikyaku_testsupport.receiver import Receiver
 from hikyaku_testsupport.redis_servers import RedisServer, TLSRedisServer
 from hikyaku_testsupport.relay import Relay, deep_merge
+from hikyaku_testsupport.sentinel import RedisHA, start_redis_ha
 from hikyaku_testsupport.world import AUTH_PASSWORD, AUTH_USER, STATIC_DOMAIN, mx_records
 
 
@@ -120,6 +121,14 @@ def tls_redis(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_ha(tmp_path) -> RedisHA:
+    """A primary, a replica and three Sentinels (hikyaku_testsupport.sentinel)."""
+    ha = start_redis_ha(tmp_path)
+    yield ha
+    ha.stop()
 
 
 @pytest.fixture(scope="session")
