@@ -11,7 +11,7 @@ struct MetricNamesTests {
     @Test func catalogueListsEachNameOnce() {
         let names = MetricNames.all.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.count == 10)
+        #expect(names.count == 11)
         #expect(names.contains(MetricNames.claimDuplicates))
         #expect(names.contains(MetricNames.queueDepth))
     }
@@ -41,6 +41,7 @@ struct MetricNamesTests {
         #expect(labels["hikyaku_ingest_sessions"] == ["listener"])
         #expect(labels["hikyaku_queue_depth"] == ["pool"])
         #expect(labels["hikyaku_claim_duplicates_total"] == [])
+        #expect(labels["hikyaku_bounces_total"] == ["class", "type"])
     }
 
     @Test func labelValuesAreSnakeCase() {
