@@ -56,6 +56,9 @@ let package = Package(
         .target(name: "MessageComposer"),
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
+        // Bounce classification: a failure reply's class and soft/hard from its enhanced status
+        // code and wording, under shipped or operator rules. Pure, no I/O beyond reading a rules file.
+        .target(name: "BounceClassification", dependencies: ["RelayCore"]),
         // The Redis data model: enqueue, claim, complete, defer, events.
         .target(
             name: "Queue", dependencies: ["RedisClient", "RelayCore", "SMTPProtocol", nioCore, logging],
@@ -90,7 +93,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", nioCore, nioSSL,
+                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", nioCore, nioSSL,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -121,7 +124,7 @@ let package = Package(
             name: "HikyakuApp",
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                "DKIM", "DomainCheck", "Webhooks",
+                "DKIM", "DomainCheck", "Webhooks", "BounceClassification",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -130,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku",
             dependencies: [
-                "HikyakuApp", "RelayCore", logging,
+                "HikyakuApp", "RelayCore", "BounceClassification", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -147,6 +150,7 @@ let package = Package(
             name: "QueueTests",
             dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        .testTarget(name: "BounceClassificationTests", dependencies: ["BounceClassification", "RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),

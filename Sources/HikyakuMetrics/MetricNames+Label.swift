@@ -17,5 +17,9 @@ extension MetricNames {
         public static let pool = "pool"
         /// Where webhook events were lost: a ``WebhookLoss``.
         public static let `where` = "where"
+        /// A failure's bounce class (`invalid_recipient`, `throttled`, …).
+        public static let bounceClass = "class"
+        /// `soft` or `hard`.
+        public static let bounceType = "type"
     }
 }

@@ -54,6 +54,11 @@ public enum MetricNames {
     /// Recipients not yet in a final state, as read from Redis. Gauge. Labels: ``Label/pool``.
     public static let queueDepth = "hikyaku_queue_depth"
 
+    /// Failed delivery attempts by why they failed, one per recipient and attempt (every
+    /// `deferred`, `bounced` and `expired` event). Counter. Labels: ``Label/bounceClass``
+    /// (a `BounceClass` raw value), ``Label/bounceType`` (`soft` or `hard`).
+    public static let bounces = "hikyaku_bounces_total"
+
     /// Work items delivered again after their claim was taken over from a worker presumed
     /// dead (at-least-once duplicates). Counter. No labels.
     public static let claimDuplicates = "hikyaku_claim_duplicates_total"
@@ -96,6 +101,9 @@ public enum MetricNames {
         MetricDefinition(
             name: queueDepth, type: .gauge, labels: [Label.pool],
             help: "Recipients not yet in a final state."),
+        MetricDefinition(
+            name: bounces, type: .counter, labels: [Label.bounceClass, Label.bounceType],
+            help: "Failed delivery attempts per recipient by bounce class and soft/hard."),
         MetricDefinition(
             name: claimDuplicates, type: .counter, labels: [],
             help: "Work items delivered again after a claim takeover."),

@@ -11,7 +11,7 @@ struct MetricNamesTests {
     @Test func catalogueListsEachNameOnce() {
         let names = MetricNames.all.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.count == 12)
+        #expect(names.count == 13)
         #expect(names.contains(MetricNames.claimDuplicates))
         #expect(names.contains(MetricNames.queueDepth))
     }
@@ -43,6 +43,7 @@ struct MetricNamesTests {
         #expect(labels["hikyaku_claim_duplicates_total"] == [])
         #expect(labels["hikyaku_webhook_requests_total"] == ["outcome"])
         #expect(labels["hikyaku_webhook_events_lost_total"] == ["where"])
+        #expect(labels["hikyaku_bounces_total"] == ["class", "type"])
     }
 
     @Test func labelValuesAreSnakeCase() {
