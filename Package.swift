@@ -56,6 +56,9 @@ let package = Package(
         .target(name: "MessageComposer"),
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
+        // Inbound bounces (RFC 3464 DSNs and older plain-text formats), complaints (RFC 5965
+        // ARF) and auto-replies (RFC 3834) read from hostile bytes; RFC 3464 DSNs composed. Pure.
+        .target(name: "BounceMessages", dependencies: ["RelayCore"]),
         // The Redis data model: enqueue, claim, complete, defer, events.
         .target(
             name: "Queue", dependencies: ["RedisClient", "RelayCore", "SMTPProtocol", nioCore, logging],
@@ -130,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku",
             dependencies: [
-                "HikyakuApp", "RelayCore", logging,
+                "HikyakuApp", "RelayCore", "BounceMessages", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -147,6 +150,7 @@ let package = Package(
             name: "QueueTests",
             dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),

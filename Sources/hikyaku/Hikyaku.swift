@@ -22,7 +22,7 @@ struct Hikyaku: AsyncParsableCommand {
             Start with `hikyaku serve --config hikyaku.yaml`. The README lists every configuration key.
             """,
         subcommands: [
-            Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
+            Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, BounceCommand.self, Purge.self,
             AccountCommand.self, WebhookCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self,
             RedisAdminCommand.self,
         ])

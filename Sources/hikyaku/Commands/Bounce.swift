@@ -1,9 +1,11 @@
 import ArgumentParser
 import HikyakuApp
 
-/// `hikyaku bounce DOMAIN`.
+/// `hikyaku bounce DOMAIN` (also `hikyaku bounce domain DOMAIN`).
 struct Bounce: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        // The default subcommand of `hikyaku bounce` (BounceCommand): `hikyaku bounce DOMAIN`.
+        commandName: "domain",
         abstract: "Bounce every queued and deferred recipient of a destination domain.",
         discussion: """
             Each recipient gets a final `bounced` event with reply `550 5.0.0 <reason>` \
