@@ -56,6 +56,16 @@ public enum BounceParser {
             return .deliveryStatus(stamped(recipients, original))
         }
 
+        // RFC 8098: a disposition notification that reports a deletion or failure.
+        if let mdn = entities.first(where: { $0.contentType == "message/disposition-notification" }),
+            var recipient = ReportFields.failedDisposition(mdn.text)
+        {
+            if let explained = plain.recipients(in: text).first(where: { $0.recipient == recipient.recipient }) {
+                recipient.diagnostic = recipient.diagnostic ?? explained.diagnostic
+            }
+            return .deliveryStatus(stamped([recipient], original))
+        }
+
         // Exim names the failed recipients in a header field as well as in its text.
         let eximFailed = message.header.values("x-failed-recipients").flatMap { TextScan.addresses(in: Substring($0)) }.map(\.address)
         if !eximFailed.isEmpty {
@@ -75,9 +85,14 @@ public enum BounceParser {
         let autoReply = isMarkedAutoReply(message.header)
         if autoReply && !sender.contains(where: PlainTextBounce.isDaemon) { return .autoReply }
 
-        let found = plain.recipients(in: text)
+        let (found, sawIntro) = plain.recipientsAndIntro(in: text)
         if !found.isEmpty { return .deliveryStatus(stamped(found, original)) }
         if autoReply || hasAutoReplySubject(message.header) { return .autoReply }
+        // A bounce that names no recipient we can read (a bare local part, or none at all):
+        // still a bounce, which a VERP return path attributes by itself.
+        if bounceSignal && (sawIntro || sender.contains(where: PlainTextBounce.isDaemon)) || sawIntro && hasBounceSubject(message.header) {
+            return .deliveryStatus([])
+        }
         return .unrecognized
     }
 
@@ -153,7 +168,8 @@ public enum BounceParser {
         return [
             "undeliver", "returned mail", "delivery status", "delivery fail", "failure notice", "mail delivery", "non-delivery",
             "nondeliverable", "not delivered", "could not be delivered", "delivery notification", "bounce", "rejected",
-            "mail system error", "delivery problem", "unable to deliver", "delivery report",
+            "mail system error", "delivery problem", "unable to deliver", "delivery report", "user unknown", "mail error",
+            "failed mail", "delivery warning", "not yet been delivered", "automatically rejected", "warning: message",
         ].contains { subject.has($0) }
     }
 

@@ -11,6 +11,8 @@ struct PlainTextFormat {
         case angleColon
         /// AOL: one screen name or address per line (a bare name is `@aol.com`).
         case aolNames
+        /// Only the addresses on the intro line itself (the text below names others).
+        case introLine
     }
 
     let name: String
@@ -34,13 +36,15 @@ struct PlainTextFormat {
 
     static let all: [PlainTextFormat] = [
         PlainTextFormat(
+            name: "llnl", intros: ["which your message was addressed,"], style: .introLine, strong: true),
+        PlainTextFormat(
             name: "text-warning",
             intros: [
                 "transient non-fatal errors", "this is a warning message only", "will keep trying", "will continue to try",
                 "delivery attempts will continue", "has not yet been delivered", "warning: message still undelivered",
                 "message delivery has been delayed", "delivery has been delayed", "is still being retried",
                 "this is just a warning", "message has not been delivered yet", "delivery to the following recipients has been delayed",
-                "could not be delivered yet", "not been delivered for",
+                "could not be delivered yet", "not been delivered for", "has been postponed", "delivery of email to this address",
             ],
             style: .anyAddress, strong: true, action: "delayed"),
         PlainTextFormat(
@@ -113,9 +117,13 @@ struct PlainTextFormat {
                 "could not be delivered to", "user mailbox exceeds allowed size", "delivery failed", "undeliverable to",
                 "was undeliverable", "no such user", "user unknown", "unknown user", "mailbox is full", "mailbox full",
                 "mailbox unavailable", "recipient address rejected", "permanent error", "does not exist", "not a valid mailbox",
-                "addressee unknown", "no mailbox here",
+                "addressee unknown", "no mailbox here", "delevery to the following recipients",
+                "cannot be delivered to the following address", "the following mail could not be delivered",
             ],
             style: .anyAddress, strong: false),
+        // A list of `<addr>:` lines with no phrase before it (Sina, and many a qmail
+        // derivative): only in a message from a mailer daemon or with a bounce's subject.
+        PlainTextFormat(name: "text-other", intros: [""], style: .angleColon, strong: false),
     ]
 }
 
@@ -130,25 +138,63 @@ struct PlainTextBounce {
     static let maxSectionLines = 400
 
     func recipients(in text: String) -> [FailedRecipient] {
-        let lines = Array(text.lines.prefix(20_000))
-        let lowered = lines.map { TextScan.lowercasedASCII($0) }
-        for format in PlainTextFormat.all where format.strong || bounceSignal {
-            guard let start = lowered.firstIndex(where: { line in format.intros.contains { line.has($0) } }) else { continue }
-            let found = extract(format, lines: lines, lowered: lowered, from: start)
-            if !found.isEmpty { return found }
-        }
-        return []
+        recipientsAndIntro(in: text).recipients
     }
 
-    private func extract(_ format: PlainTextFormat, lines: [Substring], lowered: [String], from start: Int) -> [FailedRecipient] {
+    /// The recipients found, and whether an intro phrase of a strong format was seen (a
+    /// bounce even when it names no address).
+    func recipientsAndIntro(in text: String) -> (recipients: [FailedRecipient], sawIntro: Bool) {
+        let lines = Array(text.lines.prefix(20_000))
+        // Lower-cased, runs of white space as one space: the phrases match however wrapped
+        // or padded ("undeliverable  to").
+        let lowered = lines.map { Self.normalized($0) }
+        var sawIntro = false
+        for format in PlainTextFormat.all where format.strong || bounceSignal {
+            guard let start = lowered.firstIndex(where: { line in format.intros.contains { $0.isEmpty || line.has($0) } }) else { continue }
+            sawIntro = true
+            // The address may stand just above the phrase ("Your message to:\n  x@y\nhas not
+            // yet been delivered"): look back a few lines, not past a quoted original.
+            var from = start
+            if format.style == .anyAddress {
+                while from > 0, start - from < 3, !PlainTextFormat.ends.contains(where: { lowered[from - 1].has($0) }), !Self.isHeaderLike(lowered[from - 1])
+                {
+                    from -= 1
+                }
+            }
+            let found = extract(format, lines: lines, lowered: lowered, from: from, intro: start)
+            if !found.isEmpty { return (found, true) }
+        }
+        return ([], sawIntro)
+    }
+
+    static func normalized(_ line: Substring) -> String {
+        var result = String.UnicodeScalarView()
+        var lastWasSpace = true
+        for scalar in line.unicodeScalars {
+            if scalar == " " || scalar == "\t" || scalar == "\u{A0}" {
+                if !lastWasSpace { result.append(" ") }
+                lastWasSpace = true
+            } else {
+                result.append(("A"..."Z").contains(scalar) ? Unicode.Scalar(scalar.value + 32)! : scalar)
+                lastWasSpace = false
+            }
+        }
+        return String(result)
+    }
+
+    private static func isHeaderLike(_ lower: String) -> Bool {
+        ["from:", "to:", "cc:", "reply-to:", "sender:", "return-path:", "subject:"].contains { lower.hasPrefix($0) }
+    }
+
+    private func extract(_ format: PlainTextFormat, lines: [Substring], lowered: [String], from start: Int, intro: Int) -> [FailedRecipient] {
         var found: [FailedRecipient] = []
         var seen: Set<String> = []
         var index = start
-        let end = min(lines.count, start + Self.maxSectionLines)
+        let end = format.style == .introLine ? intro + 1 : min(lines.count, intro + Self.maxSectionLines)
         while index < end {
             let line = lines[index]
             let lower = lowered[index]
-            if index > start, PlainTextFormat.ends.contains(where: { lower.has($0) }) { break }
+            if index > intro, PlainTextFormat.ends.contains(where: { lower.has($0) }) { break }
             if lower.hasPrefix("mail from:") || lower.has("mail from:<") || lower.hasPrefix("from:") || lower.hasPrefix("reply-to:") {
                 index += 1
                 continue
@@ -171,7 +217,7 @@ struct PlainTextBounce {
 
     private func candidates(_ format: PlainTextFormat, line: Substring, lower: String) -> [(address: String, end: Int)] {
         switch format.style {
-        case .anyAddress:
+        case .anyAddress, .introLine:
             return TextScan.addresses(in: line)
         case .angleColon:
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
@@ -215,6 +261,6 @@ struct PlainTextBounce {
     static func isDaemon(_ address: String) -> Bool {
         guard let at = address.lastIndex(of: "@") else { return false }
         let local = TextScan.lowercasedASCII(address[..<at])
-        return ["mailer-daemon", "mailer_daemon", "mailerdaemon", "mail-daemon", "postmaster", "mailer"].contains(local)
+        return local == "mailer" || local.has("daemon") || local.has("postmaster") || local.has("mail.delivery")
     }
 }

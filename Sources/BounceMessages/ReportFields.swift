@@ -49,29 +49,70 @@ enum ReportFields {
         var named = 0
         for record in records {
             func value(_ name: String) -> String? { record.first { $0.name == name }?.value }
-            let address = value("final-recipient").flatMap(TextScan.fieldAddress) ?? value("original-recipient").flatMap(TextScan.fieldAddress)
-            let action = value("action").map { TextScan.lowercasedASCII($0.trimmed) }
+            // The original recipient is the address the relay sent to (RCPT TO); the final one
+            // may be an alias's target, an X.400 name or an internal mailbox.
+            let address = value("original-recipient").flatMap(mailAddress) ?? value("final-recipient").flatMap(mailAddress)
+            let action = value("action").map(normalizedAction)
             let diagnostic = value("diagnostic-code").map(stripType)
             var status = value("status").flatMap { TextScan.enhancedStatus(in: $0) }
-            if status == nil { status = TextScan.status(fromDiagnostic: diagnostic) }
+            if status == nil { status = TextScan.status(fromDiagnostic: diagnostic) ?? TextScan.status(fromDiagnostic: value("status")) }
             // Per-message groups have no recipient and no action or status.
             guard address != nil || action != nil || value("status") != nil else { continue }
             if address != nil { named += 1 }
             let failing: Bool
             switch action {
             case "failed", "delayed": failing = true
-            case .some: failing = false
-            // Action is required (RFC 3464 §2.3.3); without it the status class decides.
-            case .none: failing = status?.first == "5" || status?.first == "4"
+            case "delivered", "relayed", "expanded": failing = false
+            // An action no RFC knows: the status class decides.
+            case .some, .none: failing = status?.first == "5" || status?.first == "4"
             }
             guard failing else { continue }
             result.append(
                 FailedRecipient(
                     recipient: address, status: status, diagnostic: diagnostic,
-                    action: action ?? (status?.first == "4" ? "delayed" : "failed"), remoteMTA: value("remote-mta").map(stripType)))
+                    action: action == "failed" || action == "delayed" ? action : (status?.first == "4" ? "delayed" : "failed"), remoteMTA: value("remote-mta").map(stripType)))
             if result.count >= maxRecipients { break }
         }
         return (result, named)
+    }
+
+    /// The address of an `rfc822;` (or type-less) recipient field when it is one.
+    static func mailAddress(_ value: String) -> String? {
+        if let semicolon = value.firstIndex(of: ";") {
+            let type = TextScan.lowercasedASCII(value[..<semicolon].trimmed)
+            guard type == "rfc822" || type == "utf-8" || type == "unknown" else { return nil }
+        }
+        guard let address = TextScan.fieldAddress(value), let at = address.lastIndex(of: "@") else { return nil }
+        // The local part as the report writes it (even `david...`, which is not RFC 5322).
+        guard at > address.startIndex, TextScan.isPlausible(local: "x", domain: String(address[address.index(after: at)...])) else {
+            return nil
+        }
+        return address
+    }
+
+    /// RFC 3464 §2.3.3's action keyword; the variants MTAs write (`failure`, `error`,
+    /// `failed (Bad destination mailbox address)`) as `failed`.
+    static func normalizedAction(_ value: String) -> String {
+        let word = TextScan.lowercasedASCII(value.trimmed.prefix { $0 != " " && $0 != "(" && $0 != ";" })
+        switch word {
+        case "failure", "error", "fail", "failed", "bounced", "undeliverable": return "failed"
+        case "delay", "delayed", "deferred": return "delayed"
+        default: return word
+        }
+    }
+
+    /// The recipient of a message disposition notification (RFC 8098 §3.2) whose
+    /// disposition is a failure (`deleted`, `denied`, `failed`: Dovecot's LDA reports a
+    /// rejection so), else nil.
+    static func failedDisposition(_ text: String) -> FailedRecipient? {
+        var header = MIMEHeader()
+        for group in groups(text) { header.fields += group.fields }
+        let disposition = TextScan.lowercasedASCII(header.value("disposition") ?? "")
+        guard let type = disposition.split(separator: ";").last?.trimmed,
+            type.hasPrefix("deleted") || type.hasPrefix("denied") || type.hasPrefix("failed")
+        else { return nil }
+        let address = header.value("original-recipient").flatMap(mailAddress) ?? header.value("final-recipient").flatMap(mailAddress)
+        return FailedRecipient(recipient: address, status: "5.0.0", diagnostic: header.value("failure")?.trimmed, action: "failed", format: "mdn")
     }
 
     /// A feedback report's fields (RFC 5965 §3.1-3.2).

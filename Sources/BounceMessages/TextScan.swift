@@ -25,7 +25,10 @@ enum TextScan {
             }
             var start = index
             while start > 0, isLocal(scalars[start - 1]) { start -= 1 }
-            while start < index, scalars[start] == "." { start += 1 }
+            // Quotes and dots around a written address are not part of it, nor Exchange's
+            // `SMTP=` / `smtp;` prefixes.
+            while start < index, scalars[start] == "." || scalars[start] == "'" || scalars[start] == "`" { start += 1 }
+            if index - start > 5, String(String.UnicodeScalarView(scalars[start..<(start + 5)])).lowercased() == "smtp=" { start += 5 }
             var end = index + 1
             while end < scalars.count, isDomain(scalars[end]) { end += 1 }
             var domainEnd = end

@@ -51,7 +51,32 @@ def corpus():
 
 
 def found_addresses(result):
+    """The recipients a result names: a DSN's failed recipients, a complaint's Original-Rcpt-To."""
+    if result["kind"] == "complaint":
+        recipient = result["complaint"].get("original_recipient")
+        return {recipient.lower()} if recipient else set()
     return {r["recipient"].lower() for r in result["recipients"] if r.get("recipient")}
+
+
+def test_complaint_fields_and_original_identifiers(corpus):
+    """expected.json's feedback_type, original_mail_from, original_message_id and
+    original_queue_id, where it gives them."""
+    expected, results = corpus
+    problems = []
+    checked = 0
+    for name, entry in expected.items():
+        result = results[name]
+        for key in ("feedback_type", "original_mail_from", "original_message_id", "original_queue_id"):
+            if key not in entry:
+                continue
+            checked += 1
+            # The original's identifiers are in every result; the rest is the complaint's.
+            in_complaint = key in ("feedback_type", "original_mail_from")
+            got = (result.get("complaint") or {}).get(key) if in_complaint else result.get(key)
+            if got != entry[key]:
+                problems.append(f"{name}: {key} {got!r}, expected {entry[key]!r}")
+    assert not problems, "\n".join(problems)
+    print(f"\n{checked} complaint fields and original identifiers checked")
 
 
 def test_each_file_kind_and_no_false_recipients(corpus):
@@ -87,6 +112,8 @@ def test_recipients_found_in_at_least_90_percent_of_dsn_files(corpus):
     for format_name, (found, count) in sorted(table.items()):
         print(f"{format_name:<20} {count:>6}  {found:>6} ({100 * found / count:.0f}%)")
     print(f"{'all dsn':<20} {total:>6}  {hits:>6} ({100 * hits / total:.1f}%)")
+    named = sum(1 for entry in expected.values() if entry["kind"] == "dsn" and entry["recipients"])
+    print(f"{'dsn naming one':<20} {named:>6}  {hits:>6} ({100 * hits / named:.1f}%)  (files whose text names a recipient)")
     assert total > 0
     assert hits / total >= 0.90, f"recipients found in {hits} of {total} DSN files"
 
