@@ -61,7 +61,11 @@ def write(mta, version, results):
         if 'action' in spec:
             entry['action'] = spec['action']
         if 'status' in spec:
+            # The receiver's enhanced code; Exim writes Status: 5.0.0 and keeps it in
+            # Diagnostic-Code only.
             entry['status'] = spec['status']
+            if re.search(rb'^Status: 5\.0\.0', raw, re.M):
+                entry['note'] += '; Status: 5.0.0, the enhanced code is in Diagnostic-Code'
         mid, qid = original_ids(raw)
         if mid:
             entry['original_message_id'] = mid

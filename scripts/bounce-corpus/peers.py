@@ -77,11 +77,17 @@ class Peers:
         for c in self.controllers:
             c.stop()
 
-    def wait_for(self, cases, timeout):
-        """Wait until a message for each case's sender arrived; return {case: [raw, ...]}."""
+    def wait_for(self, cases, timeout, delayed=('delay-warning',)):
+        """Wait until each case's report arrived: a delay warning for the cases in `delayed`,
+        otherwise the failure report (an MTA may send a warning first). {case: [raw]}."""
         deadline = time.time() + timeout
         while True:
-            got = self.by_case()
+            got = {}
+            for case, raws in self.by_case().items():
+                want_delay = case in delayed
+                match = [r for r in raws if (b'Action: delayed' in r) == want_delay]
+                if match:
+                    got[case] = match
             if all(c in got for c in cases) or time.time() > deadline:
                 return got
             time.sleep(0.5)
