@@ -20,7 +20,7 @@ mkdir -p "$BOUNCE_CORPUS_PKGS/debs" "$BOUNCE_CORPUS_PKGS/root"
 chmod 755 "$BOUNCE_CORPUS_PKGS" "$BOUNCE_CORPUS_PKGS/root"
 (
     cd "$BOUNCE_CORPUS_PKGS/debs"
-    for p in exim4-daemon-light exim4-base exim4-config sendmail-bin sendmail-base sendmail-cf m4; do
+    for p in exim4-daemon-light exim4-base exim4-config libidn12 sendmail-bin sendmail-base sendmail-cf m4; do
         ls ${p}_*.deb >/dev/null 2>&1 || apt-get download "$p"
     done
     for d in *.deb; do dpkg -x "$d" "$BOUNCE_CORPUS_PKGS/root"; done
