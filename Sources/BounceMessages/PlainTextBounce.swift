@@ -147,7 +147,7 @@ struct PlainTextBounce {
         let lines = Array(text.lines.prefix(20_000))
         // Lower-cased, runs of white space as one space: the phrases match however wrapped
         // or padded ("undeliverable  to").
-        let lowered = lines.map { Self.normalized($0) }
+        let lowered = lines.map { Self.normalized($0.prefix(1000)) }
         var sawIntro = false
         for format in PlainTextFormat.all where format.strong || bounceSignal {
             guard let start = lowered.firstIndex(where: { line in format.intros.contains { $0.isEmpty || line.has($0) } }) else { continue }

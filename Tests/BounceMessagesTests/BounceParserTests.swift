@@ -73,7 +73,8 @@ let postfixDSN = """
 
 @Test func rfc3464ReportsFailedAndDelayedRecipientsWithOriginalIdentifiers() {
     let recipients = failed(BounceParser.parse(message(postfixDSN)))
-    #expect(recipients.map(\.recipient) == ["nobody@example.net", "slow@example.net"])
+    // Original-Recipient (the address the relay sent to) is preferred to Final-Recipient.
+    #expect(recipients.map(\.recipient) == ["Nobody@example.net", "slow@example.net"])
     let first = recipients[0]
     #expect(first.status == "5.1.1")
     #expect(first.action == "failed")

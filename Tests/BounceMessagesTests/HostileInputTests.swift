@@ -10,7 +10,7 @@ import Testing
     let cutAt = String(decoding: bytes, as: UTF8.self).utf8.firstRange(of: "Action: delayed".utf8)!.lowerBound
     let cut = Array(String(decoding: bytes, as: UTF8.self).utf8[..<cutAt])
     let recipients = failed(BounceParser.parse(cut))
-    #expect(recipients.map(\.recipient) == ["nobody@example.net"])
+    #expect(recipients.map(\.recipient) == ["Nobody@example.net"])
     #expect(recipients.first?.status == "5.1.1")
     #expect(recipients.first?.originalQueueID == nil)
 }
@@ -23,7 +23,7 @@ import Testing
 }
 
 @Test func tenThousandPartsAreCapped() {
-    var text = "From: MAILER-DAEMON@x.example\nContent-Type: multipart/mixed; boundary=z\n\n"
+    var text = "From: someone@x.example\nContent-Type: multipart/mixed; boundary=z\n\n"
     for index in 0..<10_000 { text += "--z\nContent-Type: text/plain\n\npart \(index)\n" }
     text += "--z--\n"
     let entity = MIMEEntity(parsing: message(text, crlf: false)[...])
@@ -53,7 +53,8 @@ import Testing
 
 @Test func hugeHeaderAndLongLines() {
     let huge = "From: MAILER-DAEMON@x.example\nX-Junk: " + String(repeating: "a", count: 2_000_000) + "\n\nuser unknown\n"
-    #expect(BounceParser.parse(message(huge, crlf: false)) == .unrecognized)
+    // The header is read up to 256 KiB; the rest of it, read as body, names no recipient.
+    #expect(failed(BounceParser.parse(message(huge, crlf: false))).isEmpty)
     let folded = "Subject: x\n" + String(repeating: " continued\n", count: 200_000) + "\nbody\n"
     _ = BounceParser.parse(message(folded, crlf: false))
     let atSigns = "From: MAILER-DAEMON@x.example\nSubject: Undeliverable\n\nDelivery failed\n" + String(repeating: "@", count: 1_000_000)

@@ -134,7 +134,7 @@ private struct ParsedFile: Encodable {
             recipients = failed.map {
                 Recipient(recipient: $0.recipient, status: $0.status, diagnostic: $0.diagnostic, action: $0.action, remoteMTA: $0.remoteMTA, format: $0.format)
             }
-            format = failed.first?.format ?? "rfc3464"
+            format = failed.first?.format
             originalMessageID = failed.first?.originalMessageID
             originalQueueID = failed.first?.originalQueueID
         case .complaint(let report):
