@@ -59,6 +59,9 @@ let package = Package(
         // Bounce classification: a failure reply's class and soft/hard from its enhanced status
         // code and wording, under shipped or operator rules. Pure, no I/O beyond reading a rules file.
         .target(name: "BounceClassification", dependencies: ["RelayCore"]),
+        // Inbound bounces (RFC 3464 DSNs and older plain-text formats), complaints (RFC 5965
+        // ARF) and auto-replies (RFC 3834) read from hostile bytes; RFC 3464 DSNs composed. Pure.
+        .target(name: "BounceMessages", dependencies: ["RelayCore"]),
         // The Redis data model: enqueue, claim, complete, defer, events.
         .target(
             name: "Queue", dependencies: ["RedisClient", "RelayCore", "SMTPProtocol", nioCore, logging],
@@ -133,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku",
             dependencies: [
-                "HikyakuApp", "RelayCore", "BounceClassification", logging,
+                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -151,6 +154,7 @@ let package = Package(
             dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         .testTarget(name: "BounceClassificationTests", dependencies: ["BounceClassification", "RelayCore"]),
+        .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),

@@ -2,15 +2,15 @@ import ArgumentParser
 import BounceClassification
 import HikyakuApp
 
-/// `hikyaku bounce …`: bounce a destination's queue (the default), or show the rules that
-/// classify bounces.
+/// `hikyaku bounce …`: bounce a destination's queue (the default), show the rules that
+/// classify bounces, or read inbound bounce and complaint messages.
 struct Bounce: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Bounce a destination's queued recipients, or print the bounce classification rules.",
+        abstract: "Bounce a destination's queued recipients, print the bounce classification rules, or read bounce messages.",
         discussion: """
             `hikyaku bounce DOMAIN` is `hikyaku bounce domain DOMAIN`.
             """,
-        subcommands: [BounceDomain.self, BounceRulesCommand.self],
+        subcommands: [BounceDomain.self, BounceRulesCommand.self, Parse.self],
         defaultSubcommand: BounceDomain.self)
 }
 
