@@ -108,3 +108,9 @@ chaos: cluster-build
 
 scale: cluster-build
 	$(CLUSTER) scale $(SCALE_ARGS)
+
+# Regenerate Tests/bounce-corpus/generated/ with real Postfix, Exim and Sendmail from Debian
+# (root, Debian 12; binds 127.0.60.0/24 only; not part of `make test`). Tests/bounce-corpus/README.md
+.PHONY: bounce-corpus
+bounce-corpus:
+	scripts/bounce-corpus/make-corpus.sh

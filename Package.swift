@@ -56,6 +56,12 @@ let package = Package(
         .target(name: "MessageComposer"),
         // Domain types and configuration shared by every role. No dependencies.
         .target(name: "RelayCore"),
+        // Bounce classification: a failure reply's class and soft/hard from its enhanced status
+        // code and wording, under shipped or operator rules. Pure, no I/O beyond reading a rules file.
+        .target(name: "BounceClassification", dependencies: ["RelayCore"]),
+        // Inbound bounces (RFC 3464 DSNs and older plain-text formats), complaints (RFC 5965
+        // ARF) and auto-replies (RFC 3834) read from hostile bytes; RFC 3464 DSNs composed. Pure.
+        .target(name: "BounceMessages", dependencies: ["RelayCore"]),
         // The Redis data model: enqueue, claim, complete, defer, events.
         .target(
             name: "Queue", dependencies: ["RedisClient", "RelayCore", "SMTPProtocol", nioCore, logging],
@@ -90,7 +96,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", nioCore, nioSSL,
+                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", nioCore, nioSSL,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -112,8 +118,8 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "Queue", "RelayCore", "RedisClient", "OutboundTLS", "COpenSSLCrypto", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
-                .product(name: "Metrics", package: "swift-metrics"),
+                "Queue", "RelayCore", "RedisClient", "OutboundTLS", "COpenSSLCrypto", "HikyakuMetrics", nioCore, nioPosix, nioSSL, logging,
+                serviceLifecycle, .product(name: "Metrics", package: "swift-metrics"),
             ]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
@@ -121,7 +127,7 @@ let package = Package(
             name: "HikyakuApp",
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                "DKIM", "DomainCheck", "Webhooks",
+                "DKIM", "DomainCheck", "Webhooks", "BounceClassification",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -130,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku",
             dependencies: [
-                "HikyakuApp", "RelayCore", logging,
+                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -147,6 +153,8 @@ let package = Package(
             name: "QueueTests",
             dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        .testTarget(name: "BounceClassificationTests", dependencies: ["BounceClassification", "RelayCore"]),
+        .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),

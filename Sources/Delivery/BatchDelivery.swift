@@ -38,7 +38,8 @@ struct BatchDelivery {
         let ids = Array(Set(batch.items.map(\.queueID)))
         let messages = try await context.queue.loadMessages(ids)
 
-        let planner = OutcomePlanner(settings: context.settings, batch: batch, node: context.node)
+        let planner = OutcomePlanner(
+            settings: context.settings, batch: batch, node: context.node, classifier: context.bounceClassifier)
         func settle(_ item: WorkItem, _ results: [RecipientResult]) {
             var rng = SystemRandomNumberGenerator()
             let now = WallClock.nowMilliseconds()
@@ -165,11 +166,13 @@ struct BatchDelivery {
     private func report(_ outcome: WorkOutcome, now: Int64) {
         for event in outcome.events {
             DeliveryMetrics.recordOutcome(event.event, site: batch.site, acceptedAt: outcome.item.acceptedAt, now: now)
+            if let bounceClass = event.bounceClass, let type = event.bounceType { DeliveryMetrics.recordBounce(bounceClass, type) }
             context.logger.info(
                 "\(event.event.rawValue)",
                 metadata: [
                     "queue_id": "\(outcome.item.queueID)", "to": "\(event.recipient ?? "")", "mx": "\(event.remoteHost ?? "-")",
                     "egress_ip": "\(batch.egress)", "reply": "\(event.reply ?? "")", "attempt": "\(event.attempt ?? 0)",
+                    "bounce_class": "\(event.bounceClass?.rawValue ?? "-")",
                 ])
         }
     }

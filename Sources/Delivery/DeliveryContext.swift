@@ -1,3 +1,4 @@
+import BounceClassification
 import DNSResolver
 import Logging
 import NIOCore
@@ -22,4 +23,6 @@ struct DeliveryContext: Sendable {
     /// TLSA lookups for DANE (nil unless `delivery.dane.enabled`).
     var dane: DNSResolver?
     var logger: Logger
+    /// Classifies failure replies (`bounces.rules_file`, or the shipped rules).
+    var bounceClassifier = BounceClassifier(rules: .shipped)
 }

@@ -13,6 +13,11 @@ enum DeliveryMetrics {
         }
     }
 
+    /// `hikyaku_bounces_total{class,type}`: one per failed recipient attempt.
+    static func recordBounce(_ bounceClass: BounceClass, _ type: BounceSeverity) {
+        Counter(label: "hikyaku_bounces_total", dimensions: [("class", bounceClass.rawValue), ("type", type.rawValue)]).increment()
+    }
+
     static func throttleWait(site: SiteName, reason: ClaimWaitReason) {
         Counter(label: "hikyaku_throttle_waits_total", dimensions: [("site", site.rawValue), ("reason", reason.rawValue)]).increment()
     }

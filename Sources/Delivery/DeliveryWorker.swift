@@ -1,3 +1,4 @@
+import BounceClassification
 import DNSResolver
 import Logging
 import NIOCore
@@ -30,10 +31,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
 
     /// `ingest`: this host's ingest settings (its listeners are never delivered to; its
     /// `max_received_headers` applies to queued messages too). `nodeName`: the base of this
-    /// worker's identity (`node_name`, see `NodeIdentity`).
+    /// worker's identity (`node_name`, see `NodeIdentity`). `bounceRules`: the classification
+    /// rules, loaded once at start (`bounces.rules_file`).
     public init(
         settings: DeliverySettings, ingest: IngestSettings, hostname: String, nodeName: String, queue: MessageQueue, dns: DNSResolver,
-        group: EventLoopGroup, logger: Logger
+        group: EventLoopGroup, bounceRules: BounceRules = .shipped, logger: Logger
     ) throws {
         let tls = try OutboundTLSContexts(settings: settings)
         var mtaSTS: MTASTSPolicyStore? = nil
@@ -56,7 +58,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 policy: DestinationPolicy(delivery: settings, listeners: ingest.listeners),
                 localAddresses: LocalAddresses()),
             maxReceivedHeaders: ingest.maxReceivedHeaders,
-            tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, logger: logger)
+            tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, logger: logger,
+            bounceClassifier: BounceClassifier(rules: bounceRules))
     }
 
     /// Takes an identity (waiting for Redis if need be), then delivers under it while

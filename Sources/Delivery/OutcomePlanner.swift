@@ -1,3 +1,4 @@
+import BounceClassification
 import Queue
 import RelayCore
 import SMTPProtocol
@@ -12,6 +13,8 @@ struct OutcomePlanner {
     var batch: ClaimedBatch
     /// This worker's identity, for the events' `node`.
     var node: String
+    /// Gives every failure its `bounce_class` and `bounce_type`.
+    var classifier = BounceClassifier(rules: .shipped)
 
     /// `message` is nil when the message vanished (removed meanwhile): its recipients'
     /// events are still written but nothing is counted as final. `now` is ms since 1970;
@@ -50,7 +53,15 @@ struct OutcomePlanner {
             // The reply is the MX server's text: bounded and without control characters
             // before it is stored with every recipient's event, attempt after attempt.
             let suffix = kind == .expired ? " (gave up after \(settings.maxAge))" : ""
-            event.reply = RemoteText.capped(result.reply, maxBytes: RemoteText.storedLimit - suffix.utf8.count) + suffix
+            let reply = RemoteText.capped(result.reply, maxBytes: RemoteText.storedLimit - suffix.utf8.count)
+            event.reply = reply + suffix
+            if kind != .delivered {
+                // From the reply as stored: the relay's own failures (no route, DNS, TLS
+                // policy) are worded as replies too, so they get their class the same way.
+                let (bounceClass, type) = classifier.classify(reply: reply)
+                event.bounceClass = bounceClass
+                event.bounceType = type
+            }
             event.attempt = attempt
             event.acceptedAt = item.acceptedAt > 0 ? WallClock.iso8601(milliseconds: item.acceptedAt) : nil
             if kind == .deferred { event.nextAttemptAt = WallClock.iso8601(milliseconds: due) }

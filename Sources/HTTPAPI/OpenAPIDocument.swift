@@ -77,7 +77,7 @@ enum OpenAPIDocument {
                   {"name": "recipient", "in": "query", "schema": {"type": "string"}},
                   {"name": "message_id", "in": "query", "schema": {"type": "string"}},
                   {"name": "queue_id", "in": "query", "schema": {"type": "string"}},
-                  {"name": "event", "in": "query", "schema": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed"]}},
+                  {"name": "event", "in": "query", "schema": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed", "complaint"]}},
                   {"name": "since", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T10:00:00Z"]}},
                   {"name": "until", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T11:00:00Z"]}},
                   {"name": "cursor", "in": "query", "schema": {"type": "string"}},
@@ -268,7 +268,9 @@ enum OpenAPIDocument {
                 "type": "object", "required": ["event", "event_id", "time", "queue_id"],
                 "description": "One event as the events stream holds it (README, \"Following what happened\").",
                 "properties": {"event": {"type": "string"}, "event_id": {"type": "string"}, "time": {"type": "string"}, "queue_id": {"type": "string"},
-                               "message_id": {"type": "string"}, "recipient": {"type": "string"}, "reply": {"type": "string"}}
+                               "message_id": {"type": "string"}, "recipient": {"type": "string"}, "reply": {"type": "string"},
+                               "bounce_class": {"type": "string", "enum": ["invalid_recipient", "mailbox_full", "message_too_large", "content_block", "policy_authentication", "ip_reputation", "throttled", "dns_failure", "tls_required", "other"]},
+                               "bounce_type": {"type": "string", "enum": ["soft", "hard"]}, "async": {"type": "boolean"}}
               },
               "Events": {
                 "type": "object", "required": ["events"], "additionalProperties": false,
@@ -277,7 +279,7 @@ enum OpenAPIDocument {
               "NewWebhook": {
             "type": "object", "required": ["url"], "additionalProperties": false,
             "properties": {"url": {"type": "string", "examples": ["https://hooks.example.com/hikyaku"]},
-                           "events": {"type": "array", "items": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed"]}}}
+                           "events": {"type": "array", "items": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed", "complaint"]}}}
           },
           "Webhook": {
             "type": "object", "required": ["id", "url", "events", "created_at"], "additionalProperties": false,

@@ -1,3 +1,4 @@
+import BounceClassification
 import DNSResolver
 import Delivery
 import HTTPAPI
@@ -124,6 +125,15 @@ public struct HikyakuApplication {
         return settings.url.flatMap { try? RedisEndpoint(url: $0) }.map { "\($0)" } ?? (settings.redactedURL ?? "?")
     }
 
+    /// The classification rules of `bounces.rules_file` (the shipped ones without it),
+    /// read once: a file that does not parse stops the start, naming the line.
+    public static func bounceRules(_ settings: BounceSettings) throws -> BounceRules {
+        guard let path = settings.rulesFile else { return .shipped }
+        do { return try BounceRules.load(path: path) } catch {
+            throw ConfigurationError(key: "bounces.rules_file", problem: error.description)
+        }
+    }
+
     /// The key file of `secrets.key_file`, checked (mode 0600) and loaded — what an ingest
     /// node needs to open the sealed DKIM keys. Without one: nil and a warning, or, with
     /// `secrets.required`, a refusal to start.
@@ -143,6 +153,8 @@ public struct HikyakuApplication {
     }
 
     public func run() async throws {
+        // Before anything connects: a rules file that does not parse is a start-up error.
+        let bounceRules = try role.runsWorker ? Self.bounceRules(configuration.bounces) : BounceRules.shipped
         let group = MultiThreadedEventLoopGroup.singleton
         let redis = try Self.makeRedisClient(configuration.redis, group: group, logger: logger)
         let queueConfiguration = Self.queueConfiguration(configuration)
@@ -208,7 +220,7 @@ public struct HikyakuApplication {
                 try DeliveryWorker(
                     settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
                     nodeName: configuration.effectiveNodeName,
-                    queue: queue, dns: dns, group: group, logger: logger))
+                    queue: queue, dns: dns, group: group, bounceRules: bounceRules, logger: logger))
         }
         if role.runsWorker && !role.runsWebhooks {
             services.append(

@@ -15,5 +15,11 @@ extension MetricNames {
         public static let egressIP = "egress_ip"
         /// The egress pool (shared or dedicated IP pool).
         public static let pool = "pool"
+        /// Where webhook events were lost: a ``WebhookLoss``.
+        public static let `where` = "where"
+        /// A failure's bounce class (`invalid_recipient`, `throttled`, …).
+        public static let bounceClass = "class"
+        /// `soft` or `hard`.
+        public static let bounceType = "type"
     }
 }

@@ -54,9 +54,23 @@ public enum MetricNames {
     /// Recipients not yet in a final state, as read from Redis. Gauge. Labels: ``Label/pool``.
     public static let queueDepth = "hikyaku_queue_depth"
 
+    /// Failed delivery attempts by why they failed, one per recipient and attempt (every
+    /// `deferred`, `bounced` and `expired` event). Counter. Labels: ``Label/bounceClass``
+    /// (a `BounceClass` raw value), ``Label/bounceType`` (`soft` or `hard`).
+    public static let bounces = "hikyaku_bounces_total"
+
     /// Work items delivered again after their claim was taken over from a worker presumed
     /// dead (at-least-once duplicates). Counter. No labels.
     public static let claimDuplicates = "hikyaku_claim_duplicates_total"
+
+    /// Webhook POSTs by how they ended (one per batch of up to 100 events). Counter.
+    /// Labels: ``Label/outcome`` (a ``WebhookOutcome``).
+    public static let webhookRequests = "hikyaku_webhook_requests_total"
+
+    /// Webhook events that will not be delivered: trimmed from the events stream before the
+    /// dispatcher read them, or dropped by an outbox's or the dead letters' bound. Counter.
+    /// Labels: ``Label/where`` (a ``WebhookLoss``).
+    public static let webhookEventsLost = "hikyaku_webhook_events_lost_total"
 
     /// Every metric above, with its type and label names in the order to pass them.
     public static let all: [MetricDefinition] = [
@@ -88,7 +102,16 @@ public enum MetricNames {
             name: queueDepth, type: .gauge, labels: [Label.pool],
             help: "Recipients not yet in a final state."),
         MetricDefinition(
+            name: bounces, type: .counter, labels: [Label.bounceClass, Label.bounceType],
+            help: "Failed delivery attempts per recipient by bounce class and soft/hard."),
+        MetricDefinition(
             name: claimDuplicates, type: .counter, labels: [],
             help: "Work items delivered again after a claim takeover."),
+        MetricDefinition(
+            name: webhookRequests, type: .counter, labels: [Label.outcome],
+            help: "Webhook POSTs by outcome: delivered (2xx), refused (other 4xx, dead letters), failed (retried)."),
+        MetricDefinition(
+            name: webhookEventsLost, type: .counter, labels: [Label.where],
+            help: "Webhook events lost to the events stream's ceiling or to an outbox's or dead letters' bound."),
     ]
 }

@@ -28,8 +28,14 @@ extension DeliveryEvent {
         string("accepted_at", acceptedAt)
         string("account", account)
         string("action", action)
+        if let async {
+            key("async")
+            out.append(contentsOf: (async ? "true" : "false").utf8)
+        }
         int("attempt", attempt)
         string("auth_user", authUser)
+        string("bounce_class", bounceClass?.rawValue)
+        string("bounce_type", bounceType?.rawValue)
         string("client_ip", clientIP)
         string("domain", domain?.rawValue)
         string("egress_ip", egressIP?.rawValue)

@@ -23,6 +23,9 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
         case paused
         /// An operator resumed a paused account.
         case resumed
+        /// A recipient reported the message as spam (an ARF feedback report, RFC 5965);
+        /// final for nothing, it adds a suppression.
+        case complaint
 
         public var isFinal: Bool { self == .delivered || self == .bounced || self == .expired || self == .purged }
     }
@@ -69,12 +72,20 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     /// of it, so a webhook receiver can tell its messages apart.
     public var tags: [String]?
     public var metadata: [String: String]?
+    /// For `deferred`, `bounced` and `expired`: why, in coarse terms (README "Bounce
+    /// classification"), and whether the failure is `soft` or `hard`.
+    public var bounceClass: BounceClass?
+    public var bounceType: BounceSeverity?
+    /// True on a bounce learned from an inbound delivery status notification (after the
+    /// recipient's server had accepted the message), absent on the relay's own attempts.
+    public var async: Bool?
 
     enum CodingKeys: String, CodingKey {
         case event, time, queueID = "queue_id", messageID = "message_id", sender, recipient, recipients, domain
         case remoteHost = "remote_host", remoteIP = "remote_ip", reply, attempt, acceptedAt = "accepted_at"
         case nextAttemptAt = "next_attempt_at", size, clientIP = "client_ip", authUser = "auth_user", account, node
         case site, egressIP = "egress_ip", action, rule, factor, until, tags, metadata
+        case bounceClass = "bounce_class", bounceType = "bounce_type", async
     }
 
     public init(event: Kind, time: String, queueID: String, messageID: String?, sender: String) {

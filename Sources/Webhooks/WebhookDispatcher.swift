@@ -1,5 +1,4 @@
 import Logging
-import Metrics
 import NIOCore
 import Queue
 import RedisClient
@@ -151,14 +150,14 @@ public struct WebhookDispatcher: Service {
         }
         if lost > 0 {
             logger.error("webhooks: \(lost) pending event(s) were trimmed from the stream before they were fanned out (events.max_length)")
-            Counter(label: "hikyaku_webhook_events_lost_total", dimensions: [("where", "stream")]).increment(by: lost)
+            WebhookMetrics.lost(lost, where: .stream)
         }
         for (endpoint, dropped) in try await store.fanOut(group: Self.group, entries: batch, endpoints: used, maxOutbox: settings.maxOutbox)
         {
             logger.error(
                 "webhooks: the outbox of endpoint \(endpoint) is full (webhooks.max_outbox \(settings.maxOutbox)): dropped its \(dropped) oldest event(s)"
             )
-            Counter(label: "hikyaku_webhook_events_lost_total", dimensions: [("where", "outbox")]).increment(by: dropped)
+            WebhookMetrics.lost(dropped, where: .outbox)
         }
     }
 

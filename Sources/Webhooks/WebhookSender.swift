@@ -1,5 +1,4 @@
 import Logging
-import Metrics
 import NIOCore
 import Queue
 import RelayCore
@@ -50,17 +49,17 @@ struct WebhookSender {
         let maxDead = dispatcher.settings.maxOutbox
         switch result.verdict {
         case .delivered:
-            Counter(label: "hikyaku_webhook_requests_total", dimensions: [("outcome", "delivered")]).increment()
+            WebhookMetrics.request(.delivered)
             try await store.settle(endpoint.id, token: token, outcome: .delivered, eventIDs: ids, maxDead: maxDead)
             logger.debug("webhooks: endpoint \(endpoint.id): \(items.count) event(s) delivered")
             return true
         case .dead:
-            Counter(label: "hikyaku_webhook_requests_total", dimensions: [("outcome", "refused")]).increment()
+            WebhookMetrics.request(.refused)
             logger.warning("webhooks: endpoint \(endpoint.id) refused \(items.count) event(s) (\(Self.describe(result))): dead letters")
             try await deadLetter(ids, maxDead: maxDead)
             return true
         case .retry:
-            Counter(label: "hikyaku_webhook_requests_total", dimensions: [("outcome", "failed")]).increment()
+            WebhookMetrics.request(.failed)
             let attempts = (state?.attempts ?? 0) + 1
             let first = state?.firstFailure ?? now
             if dispatcher.backoff.givesUp(firstFailure: first, now: now) {
@@ -84,7 +83,7 @@ struct WebhookSender {
         let dropped = try await store.settle(endpoint.id, token: token, outcome: .dead, eventIDs: ids, maxDead: maxDead)
         if dropped > 0 {
             logger.error("webhooks: the dead letters of endpoint \(endpoint.id) are full: dropped the \(dropped) oldest")
-            Counter(label: "hikyaku_webhook_events_lost_total", dimensions: [("where", "dead")]).increment(by: dropped)
+            WebhookMetrics.lost(dropped, where: .dead)
         }
     }
 

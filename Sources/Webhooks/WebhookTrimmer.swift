@@ -1,5 +1,4 @@
 import Logging
-import Metrics
 import Queue
 import RelayCore
 import ServiceLifecycle
@@ -56,7 +55,7 @@ struct WebhookTrimmer: Sendable {
             logger.error(
                 "webhooks: \(lost) event(s) were trimmed from the events stream before group '\(consumerGroup)' read them (it fell more than events.max_length behind); they are not delivered"
             )
-            Counter(label: "hikyaku_webhook_events_lost_total", dimensions: [("where", "stream")]).increment(by: lost)
+            WebhookMetrics.lost(lost, where: .stream)
             try await events.setReadCounter(
                 group: consumerGroup, lastID: group.lastDeliveredID, entriesRead: info.entriesAdded - info.length)
         } catch {

@@ -110,6 +110,11 @@ struct CheckConfig: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
+        do {
+            _ = try HikyakuApplication.bounceRules(configuration.bounces)
+        } catch let error as ConfigurationError {
+            throw OperatorError(error.description)
+        }
         if configuration.redis.url != nil || !configuration.redis.sentinels.isEmpty {
             // Parses the URL and reads the TLS files as `serve` would; connects nowhere.
             do {

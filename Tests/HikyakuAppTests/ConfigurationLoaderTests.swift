@@ -45,6 +45,19 @@ struct ConfigurationLoaderTests {
         #expect(configuration.delivery.routes["example.test"] == "127.0.0.1:2626")
     }
 
+    @Test func bounceRulesFileIsReadAtStartAndABadOneNamesItsLine() throws {
+        #expect(try ConfigurationLoader.parse(yaml: "").bounces.rulesFile == nil)
+        let configuration = try ConfigurationLoader.parse(yaml: "bounces: {rules_file: /nonexistent/rules}")
+        #expect(configuration.bounces.rulesFile == "/nonexistent/rules")
+        #expect {
+            try HikyakuApplication.bounceRules(configuration.bounces)
+        } throws: { error in
+            (error as? ConfigurationError).map { $0.key == "bounces.rules_file" && $0.problem.hasPrefix("/nonexistent/rules: cannot open") }
+                ?? false
+        }
+        #expect(try HikyakuApplication.bounceRules(BounceSettings()).textRules.isEmpty == false)
+    }
+
     @Test func environmentOverridesWinAndAreReadAsYAML() throws {
         let configuration = try ConfigurationLoader.parse(
             yaml: "redis: {url: \"redis://a:1/0\"}",
@@ -84,6 +97,8 @@ struct ConfigurationLoaderTests {
         ("ingest: {command_timeout: soon}", "ingest.command_timeout"),
         ("ingest: {min_data_rate: 0}", "ingest.min_data_rate"),
         ("ingest: {min_data_rate: fast}", "ingest.min_data_rate"),
+        ("bounces: {rule_file: x}", "bounces.rule_file"),
+        ("bounces: {rules_file: [a, b]}", "bounces.rules_file"),
     ])
     func invalidConfigurationNamesTheKey(yaml: String, key: String) {
         do {

@@ -11,7 +11,7 @@ struct MetricNamesTests {
     @Test func catalogueListsEachNameOnce() {
         let names = MetricNames.all.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.count == 10)
+        #expect(names.count == 13)
         #expect(names.contains(MetricNames.claimDuplicates))
         #expect(names.contains(MetricNames.queueDepth))
     }
@@ -41,6 +41,9 @@ struct MetricNamesTests {
         #expect(labels["hikyaku_ingest_sessions"] == ["listener"])
         #expect(labels["hikyaku_queue_depth"] == ["pool"])
         #expect(labels["hikyaku_claim_duplicates_total"] == [])
+        #expect(labels["hikyaku_webhook_requests_total"] == ["outcome"])
+        #expect(labels["hikyaku_webhook_events_lost_total"] == ["where"])
+        #expect(labels["hikyaku_bounces_total"] == ["class", "type"])
     }
 
     @Test func labelValuesAreSnakeCase() {
@@ -48,6 +51,7 @@ struct MetricNamesTests {
             MetricNames.RefusalReason.allCases.map(\.rawValue)
             + MetricNames.DeliveryOutcome.allCases.map(\.rawValue)
             + MetricNames.ThrottleReason.allCases.map(\.rawValue)
+            + MetricNames.WebhookOutcome.allCases.map(\.rawValue) + MetricNames.WebhookLoss.allCases.map(\.rawValue)
         #expect(values.allSatisfy(Self.isSnakeCase))
         #expect(MetricNames.RefusalReason.relayDenied.rawValue == "relay_denied")
         #expect(MetricNames.ThrottleReason.rateIP.rawValue == "rate_ip")

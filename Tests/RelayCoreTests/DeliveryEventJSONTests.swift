@@ -29,6 +29,9 @@ struct DeliveryEventJSONTests {
         event.until = "2026-11-29T02:00:00.000Z"
         event.tags = ["invoice", "十二月"]
         event.metadata = ["order": "A-1", "customer": "c\"7"]
+        event.bounceClass = .throttled
+        event.bounceType = .soft
+        event.async = false
         return event
     }
 

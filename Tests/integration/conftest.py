@@ -6,6 +6,9 @@ Every test talks to the real `hikyaku` binary (``$HIKYAKU_BIN``, default
 * ``redis_server`` (per test) -- ``redis-server`` on a free port with AOF and
   ``appendfsync always``, data in the test's tmp_path; ``stop()``/``start()``/``restart()``
   keep the port and the data directory.
+* ``redis_ha`` (per test, on request) -- a primary and a replica redis-server and three
+  Sentinels (``hikyaku_testsupport.sentinel``); ``redis_config()`` is the relay's `redis`
+  section through them, ``fail_over()`` SIGKILLs the primary and brings it back as a replica.
 * ``dns_server`` (per session) -- ``dnsmasq`` on a free port serving MX records for the
   test domains (``example.test`` and ``k1.test`` .. ``k5.test``); every MX host has the
   A record 127.0.0.1. The relay is pointed at it with ``delivery.dns_servers`` and
@@ -59,6 +62,7 @@ from hikyaku_testsupport.ports import free_ports
 from hikyaku_testsupport.receiver import Receiver
 from hikyaku_testsupport.redis_servers import RedisServer, TLSRedisServer
 from hikyaku_testsupport.relay import Relay, deep_merge
+from hikyaku_testsupport.sentinel import RedisHA, start_redis_ha
 from hikyaku_testsupport.world import AUTH_PASSWORD, AUTH_USER, STATIC_DOMAIN, mx_records
 
 
@@ -120,6 +124,14 @@ def tls_redis(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_ha(tmp_path) -> RedisHA:
+    """A primary, a replica and three Sentinels (hikyaku_testsupport.sentinel)."""
+    ha = start_redis_ha(tmp_path)
+    yield ha
+    ha.stop()
 
 
 @pytest.fixture(scope="session")

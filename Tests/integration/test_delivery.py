@@ -111,6 +111,8 @@ def test_rejected_recipient_bounces_and_good_one_is_delivered(relay, receiver):
     [bounced] = events_of_kind(bad_events, "bounced", bad)
     assert "550 5.1.1" in bounced.get("reply", ""), bounced
     assert "No such user" in bounced.get("reply", ""), bounced
+    # Classified from the enhanced status code (README "Bounce classification").
+    assert bounced.get("bounce_class") == "invalid_recipient" and bounced.get("bounce_type") == "hard", bounced
     assert (bounced.get("remote_host") or "").rstrip(".") == "mx.example.test", bounced
     assert not events_of_kind(bad_events, "delivered", bad), bad_events
     assert not events_of_kind(bad_events, "deferred", bad), f"a 5xx must not be retried: {bad_events}"
@@ -139,6 +141,8 @@ def test_greylisted_recipient_is_deferred_then_delivered(relay, receiver):
     [delivered] = events_of_kind(events, "delivered", rcpt)
     assert deferred.get("reply", "").startswith("451"), deferred
     assert "4.7.1" in deferred.get("reply", ""), deferred
+    assert deferred.get("bounce_class") == "throttled" and deferred.get("bounce_type") == "soft", deferred
+    assert "bounce_class" not in delivered, delivered
     assert deferred.get("attempt") == 1, deferred
     assert deferred.get("next_attempt_at"), f"deferred event without next_attempt_at: {deferred}"
     assert delivered.get("attempt") == 2, delivered

@@ -645,4 +645,7 @@ def test_worker_metrics_expose_deliveries_by_outcome(start_cluster, receiver):
     assert totals["delivered"] >= 12, totals
     assert totals["bounced"] >= 3, totals
     assert "# TYPE hikyaku_deliveries_total counter" in "".join(texts.values())
+    # The three 550 5.1.1 refusals, by bounce class (README "Bounce classification").
+    bounces = re.compile(r'^hikyaku_bounces_total\{class="invalid_recipient",type="hard"\}\s+([0-9.e+]+)\s*$', re.MULTILINE)
+    assert sum(float(value) for text in texts.values() for value in bounces.findall(text)) >= 3, texts
     assert len(sent) == 15

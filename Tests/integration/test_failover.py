@@ -12,71 +12,12 @@ from __future__ import annotations
 import smtplib
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from hikyaku_testsupport.notes import report_note
-from hikyaku_testsupport.ports import free_port
-from hikyaku_testsupport.processes import ManagedProcess
-from hikyaku_testsupport.redis_servers import RedisServer, redis_cli
-from hikyaku_testsupport.resp import redis_ping
 from hikyaku_testsupport.smtp import make_message, token
 from hikyaku_testsupport.waiting import wait_for
-
-MASTER = "hikyaku"
-
-
-def redis_node(directory: Path, port: int | None = None, replica_of: int | None = None) -> RedisServer:
-    """A durable redis-server (AOF, appendfsync always), named by its port in failure reports."""
-    server = RedisServer(directory, port=port, replica_of=replica_of)
-    server.process.name = f"redis-server :{server.port}"
-    return server
-
-
-class Sentinel:
-    def __init__(self, directory: Path, primary_port: int):
-        self.port = free_port()
-        directory.mkdir(parents=True, exist_ok=True)
-        config = directory / "sentinel.conf"
-        config.write_text(
-            f"port {self.port}\nbind 127.0.0.1\ndir {directory}\n"
-            f"sentinel monitor {MASTER} 127.0.0.1 {primary_port} 2\n"
-            f"sentinel down-after-milliseconds {MASTER} 1000\n"
-            f"sentinel failover-timeout {MASTER} 5000\n"
-            f"sentinel parallel-syncs {MASTER} 1\n")
-        # Debian's redis-server runs as a Sentinel with --sentinel (no separate binary needed).
-        self.process = ManagedProcess(f"redis-sentinel :{self.port}", ["redis-server", config, "--sentinel"],
-                                      directory / "sentinel.log")
-
-    def start(self) -> "Sentinel":
-        self.process.start()
-        wait_for(lambda: self.process.require_alive() or redis_ping(self.port), timeout=20, interval=0.05,
-                 what=f"redis-sentinel on {self.port}")
-        return self
-
-    def primary_port(self) -> int | None:
-        out = redis_cli(self.port, "SENTINEL", "get-master-addr-by-name", MASTER).split()
-        return int(out[1]) if len(out) == 2 else None
-
-
-@pytest.fixture
-def redis_ha(tmp_path):
-    primary = redis_node(tmp_path / "redis-a").start()
-    replica = redis_node(tmp_path / "redis-b", replica_of=primary.port).start()
-    wait_for(lambda: "master_link_status:up" in redis_cli(replica.port, "INFO", "replication"),
-             what="the replica to sync with the primary")
-    sentinels = [Sentinel(tmp_path / f"sentinel-{i}", primary.port).start() for i in range(3)]
-    # Every Sentinel must know the replica and the other Sentinels before a failover can work.
-    wait_for(lambda: all(redis_cli(s.port, "SENTINEL", "replicas", MASTER).count("slave") >= 1 or
-                         "127.0.0.1" in redis_cli(s.port, "SENTINEL", "replicas", MASTER) for s in sentinels)
-             and all(int((redis_cli(s.port, "SENTINEL", "master", MASTER).split("num-other-sentinels")[1].split()[0])) >= 2
-                     for s in sentinels),
-             timeout=30, interval=0.5, what="the Sentinels to discover the replica and each other")
-    yield {"primary": primary, "replica": replica, "sentinels": sentinels}
-    for node in sentinels + [replica, primary]:
-        node.process.stop()
-
 
 class Submitter(threading.Thread):
     """Submits one message after another on fresh connections until stopped; records the
@@ -108,29 +49,14 @@ class Submitter(threading.Thread):
 
 
 def test_failover_of_the_primary_loses_no_accepted_message(make_relay, receiver, redis_ha):
-    sentinels = redis_ha["sentinels"]
-    relay = make_relay("all", {"redis": {"url": None, "sentinels": [f"127.0.0.1:{s.port}" for s in sentinels],
-                                         "master_name": MASTER, "wait_replicas": 1, "wait_timeout": "500ms",
-                                         "command_timeout": "2s"}})
+    relay = make_relay("all", {"redis": redis_ha.redis_config(wait_replicas=1, wait_timeout="500ms", command_timeout="2s")})
     tag = token()
     submitter = Submitter(relay.relay_port, tag)
     submitter.start()
     wait_for(lambda: len([r for r in submitter.results if r["code"] == 250]) >= 20, what="20 accepted messages")
 
-    old_primary = redis_ha["primary"]
-    old_port = old_primary.port
-    killed_at = time.time()
-    old_primary.process.kill9()
-    new_port = wait_for(lambda: (p := sentinels[0].primary_port()) not in (None, old_port) and p, timeout=60,
-                        interval=0.2, what="the Sentinels to promote the replica")
-    promoted_at = time.time()
-    # The old primary comes back and is turned into a replica of the new one, so WAIT 1
-    # can be satisfied again.
-    returned = redis_node(old_primary.directory, port=old_port).start()
-    wait_for(lambda: "role:slave" in redis_cli(old_port, "INFO", "replication")
-             and "master_link_status:up" in redis_cli(old_port, "INFO", "replication"),
-             timeout=60, interval=0.5, what="the old primary to rejoin as a replica")
-    rejoined_at = time.time()
+    failover = redis_ha.fail_over()
+    old_port, new_port, rejoined_at = failover.old_port, failover.new_port, failover.rejoined_at
     accepted_before = len([r for r in submitter.results if r["code"] == 250])
     wait_for(lambda: len([r for r in submitter.results if r["code"] == 250]) >= accepted_before + 20,
              timeout=60, what="20 more accepted messages after the failover")
@@ -152,27 +78,24 @@ def test_failover_of_the_primary_loses_no_accepted_message(make_relay, receiver,
     # Until a replica is back, WAIT 1 cannot be satisfied and 451 is the right answer; once
     # one is, messages are accepted again (a few seconds for connections to settle).
     refused_late = [r for r in refused if r["time"] > rejoined_at + 5]
-    report_note(f"failover: primary :{old_port} killed, :{new_port} promoted after {promoted_at - killed_at:.1f}s, "
-                f"old primary back as a replica after {rejoined_at - killed_at:.1f}s; "
+    report_note(f"failover: primary :{old_port} killed, :{new_port} promoted after {failover.promoted_at - failover.killed_at:.1f}s, "
+                f"old primary back as a replica after {rejoined_at - failover.killed_at:.1f}s; "
                 f"{len(accepted)} accepted (all delivered), {len(refused)} refused with 4xx/connection errors during the "
                 f"failover (clients keep those), {duplicates} duplicate(s) at the receiver")
     assert not refused_late, f"still refusing 5 s after a replica was back: {refused_late[:3]}"
     assert "not the primary" in relay.process.log_text() or "re-established" in relay.process.log_text() \
         or "Connection attempt failed" in relay.process.log_text()
-    returned.process.stop()
 
 
 def test_wait_replicas_refuses_with_451_when_no_replica_confirms(make_relay, receiver, redis_ha):
-    sentinels = redis_ha["sentinels"]
-    relay = make_relay("all", {"redis": {"url": None, "sentinels": [f"127.0.0.1:{s.port}" for s in sentinels],
-                                         "master_name": MASTER, "wait_replicas": 1, "wait_timeout": "300ms"}})
+    relay = make_relay("all", {"redis": redis_ha.redis_config(wait_replicas=1, wait_timeout="300ms")})
     tag = token()
     with smtplib.SMTP("127.0.0.1", relay.relay_port, timeout=30) as smtp:
         smtp.sendmail("a@origin.test", [f"ok-{tag}@static.test"],
                       make_message("a@origin.test", [f"ok-{tag}@static.test"], "ok", "with the replica\n"))
     # Without the replica, the primary still takes the write, but nobody confirms it: the
     # client must not be told 250 (the message would not survive the primary's loss).
-    redis_ha["replica"].process.stop()
+    redis_ha.replica.process.stop()
     with smtplib.SMTP("127.0.0.1", relay.relay_port, timeout=30) as smtp:
         with pytest.raises(smtplib.SMTPDataError) as refused:
             smtp.sendmail("a@origin.test", [f"lonely-{tag}@static.test"],

@@ -53,6 +53,7 @@ import Testing
         #expect(outcome.finalCount == 0)
         #expect(outcome.events.map(\.event) == [.deferred])
         #expect(outcome.events.first?.attempt == attempts + 1)
+        #expect(outcome.events.first?.bounceType == .soft)
         #expect(outcome.events.first?.nextAttemptAt == WallClock.iso8601(milliseconds: Self.now + wait))
     }
 
@@ -85,6 +86,8 @@ import Testing
         #expect(outcome.retry == nil)
         #expect(outcome.events[0].reply == "451 4.7.1 try later (gave up after \(planner.settings.maxAge))")
         #expect(outcome.events[0].nextAttemptAt == nil)
+        // Classified from the reply without the relay's suffix: a 4xx stays soft.
+        #expect(outcome.events[0].bounceType == .soft && outcome.events[0].bounceClass != nil)
         // A next try falling exactly at max_age is still made.
         let inside = planner.outcome(
             for: Self.item(["a@example.test"], attempts: 7, acceptedAt: Self.now - 119 * 3_600_000),
@@ -108,6 +111,8 @@ import Testing
         #expect(event.domain == "example.test" && event.site == "site.test" && event.egressIP == "192.0.2.7")
         #expect(event.remoteHost == "mx.example.test" && event.remoteIP == "192.0.2.25")
         #expect(event.reply == "550 5.1.1 no such user")
+        #expect(event.bounceClass == .invalidRecipient && event.bounceType == .hard)
+        #expect(outcome.events[0].bounceClass == nil && outcome.events[0].bounceType == nil)
         #expect(event.attempt == 2)
         #expect(event.time == WallClock.iso8601(milliseconds: Self.now))
         #expect(event.acceptedAt == WallClock.iso8601(milliseconds: Self.now - 60_000))
