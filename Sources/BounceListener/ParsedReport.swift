@@ -16,7 +16,9 @@ struct ParsedReport {
     }
 
     enum Body {
-        /// Recipients whose delivery failed for good (delay warnings are not failures).
+        /// Recipients whose delivery failed for good (delay warnings are not failures). A
+        /// bounce that names no readable address has one failure without a recipient: the
+        /// VERP token still says whose it is.
         case failures([Failure])
         case complaint(ComplaintFacts)
         /// An auto-reply, a delay warning, or nothing recognisable.
@@ -24,17 +26,23 @@ struct ParsedReport {
     }
 
     var body: Body
-    /// The relay's queue id of the message the report is about, when its headers are enclosed.
+    /// The relay's queue id of the message the report is about, when its headers are
+    /// enclosed (the relay's `Received: … id <queue id>`, `X-Hikyaku-Queue-ID:`, or a
+    /// `Message-ID: <queue id@host>` the relay generated).
     var originalQueueID: QueueID?
-    /// `dsn`, `complaint`, `auto_reply`, `delay`, `unrecognized` — for metrics and logs.
+    /// `dsn`, `delay`, `complaint`, `auto_reply`, `unrecognized` — for metrics and logs.
     var metricKind: String
 
     init(_ report: InboundReport) {
-        originalQueueID = nil
         switch report {
         case .deliveryStatus(let recipients):
-            let failed = recipients.filter { ($0.action ?? "failed").lowercased() == "failed" }
-            if failed.isEmpty {
+            originalQueueID = Self.queueID(
+                recipients.lazy.compactMap(\.originalQueueID).first, recipients.lazy.compactMap(\.originalMessageID).first)
+            let failed = recipients.filter { $0.action?.lowercased() != "delayed" }
+            if recipients.isEmpty {
+                body = .failures([Failure()])
+                metricKind = "dsn"
+            } else if failed.isEmpty {
                 body = .ignored("a delay warning")
                 metricKind = "delay"
             } else {
@@ -43,14 +51,26 @@ struct ParsedReport {
                 metricKind = "dsn"
             }
         case .complaint(let complaint):
+            originalQueueID = Self.queueID(complaint.originalQueueID, complaint.originalMessageID)
             body = .complaint(ComplaintFacts(feedbackType: complaint.feedbackType, originalRecipient: complaint.originalRecipient))
             metricKind = "complaint"
         case .autoReply:
+            originalQueueID = nil
             body = .ignored("an auto-reply (RFC 3834)")
             metricKind = "auto_reply"
         case .unrecognized:
+            originalQueueID = nil
             body = .ignored("not a report this relay recognises")
             metricKind = "unrecognized"
         }
+    }
+
+    /// The queue id from the enclosed headers, else from a Message-ID the relay generated
+    /// (`<queue id@hostname>`).
+    static func queueID(_ found: String?, _ messageID: String?) -> QueueID? {
+        if let found, QueueID.isWellFormed(found) { return QueueID(rawValue: found) }
+        guard let messageID else { return nil }
+        let local = messageID.trimmingPrefix("<").prefix { $0 != "@" }
+        return QueueID.isWellFormed(String(local)) ? QueueID(rawValue: String(local)) : nil
     }
 }
