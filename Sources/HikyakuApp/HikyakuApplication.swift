@@ -194,7 +194,7 @@ public struct HikyakuApplication {
                         webhooks: WebhookRegistry(
                             store: WebhookStore(redis: redis, configuration: queueConfiguration),
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
-                        tls: tls,
+                        suppression: configuration.suppression, tls: tls,
                         ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
             }
         }
@@ -205,6 +205,11 @@ public struct HikyakuApplication {
                     settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
                     nodeName: configuration.effectiveNodeName,
                     queue: queue, dns: dns, group: group, logger: logger))
+        }
+        if role.runsWorker {
+            services.append(
+                SuppressionSweeper(
+                    store: queue.suppressions, interval: configuration.suppression.sweepInterval.duration, logger: logger))
         }
         if role.runsWorker && !role.runsWebhooks {
             services.append(

@@ -23,8 +23,14 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
         case paused
         /// An operator resumed a paused account.
         case resumed
+        /// The recipient is on the account's or the global suppression list (`suppression`
+        /// says why): refused at `RCPT` (no queue id yet, `queue_id` empty) or dropped by
+        /// the enqueue. Final for that recipient: nothing is sent to it.
+        case suppressed
 
-        public var isFinal: Bool { self == .delivered || self == .bounced || self == .expired || self == .purged }
+        public var isFinal: Bool {
+            self == .delivered || self == .bounced || self == .expired || self == .purged || self == .suppressed
+        }
     }
 
     public var event: Kind
@@ -69,12 +75,14 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     /// of it, so a webhook receiver can tell its messages apart.
     public var tags: [String]?
     public var metadata: [String: String]?
+    /// For `suppressed`: the entry's reason (`hard_bounce`, `complaint`, `unsubscribe`, `manual`).
+    public var suppression: String?
 
     enum CodingKeys: String, CodingKey {
         case event, time, queueID = "queue_id", messageID = "message_id", sender, recipient, recipients, domain
         case remoteHost = "remote_host", remoteIP = "remote_ip", reply, attempt, acceptedAt = "accepted_at"
         case nextAttemptAt = "next_attempt_at", size, clientIP = "client_ip", authUser = "auth_user", account, node
-        case site, egressIP = "egress_ip", action, rule, factor, until, tags, metadata
+        case site, egressIP = "egress_ip", action, rule, factor, until, tags, metadata, suppression
     }
 
     public init(event: Kind, time: String, queueID: String, messageID: String?, sender: String) {
