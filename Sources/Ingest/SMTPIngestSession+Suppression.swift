@@ -1,3 +1,4 @@
+import HikyakuMetrics
 import NIOCore
 import Queue
 import RelayCore

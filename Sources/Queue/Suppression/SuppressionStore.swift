@@ -43,7 +43,7 @@ public struct SuppressionStore: Sendable {
             for entry in entries[start..<min(start + Self.chunkSize, entries.count)] {
                 args += [
                     .string(SuppressionEntry.normalize(entry.address)), .string(entry.json()),
-                    entry.expiresAtMilliseconds.map { .integer($0) } ?? "",
+                    entry.expiresAtMilliseconds.map { RESPArgument.integer($0) } ?? RESPArgument.string(""),
                 ]
             }
             commands.append(MessageQueue.fcall("hks_add", keys: declared, args))
