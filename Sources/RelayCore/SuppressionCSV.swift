@@ -77,7 +77,7 @@ public enum SuppressionCSV {
         }
         let address = fields[0].trimmingSpaces()
         guard let at = address.lastIndex(of: "@"), at != address.startIndex, address.index(after: at) != address.endIndex,
-            !address.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "," || $0.asciiValue.map { $0 < 0x20 } == true })
+            !address.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0.asciiValue.map { $0 < 0x20 } == true })
         else { return .failure(RowError(description: "'\(address.prefix(80))' is not an email address")) }
         guard let reason = SuppressionReason(rawValue: fields[1].trimmingSpaces()) else {
             return .failure(
