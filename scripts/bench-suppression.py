@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hikyaku_testsupport.ports import free_ports  # noqa: E402
+from hikyaku_testsupport.processes import child_environment  # noqa: E402
 from hikyaku_testsupport.redis_servers import RedisServer  # noqa: E402
 from hikyaku_testsupport.relay import Relay  # noqa: E402
 
@@ -71,16 +72,21 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-suppression-") as scratch:
         scratch = Path(scratch)
         redis = RedisServer(scratch / "redis").start()
-        port, submission = free_ports(2)
+        (port,) = free_ports(1)
         config = {
             "hostname": "bench.test", "log_level": "warning",
             "redis": {"url": redis.url},
-            "ingest": {"listeners": [{"name": "relay", "address": f"127.0.0.1:{port}", "mode": "relay"},
-                                     {"name": "submission", "address": f"127.0.0.1:{submission}", "mode": "submission"}],
+            "ingest": {"listeners": [{"name": "relay", "address": f"127.0.0.1:{port}", "mode": "relay"}],
                        "relay_networks": ["127.0.0.1/32"], "max_recipients": 1000},
             "events": {"max_length": 100000},
         }
-        relay = Relay(args.bin, "bench", config, scratch / "hikyaku.yaml", "ingest", scratch / "hikyaku.log").start()
+        relay = Relay(args.bin, "bench", config, scratch / "hikyaku.yaml", "ingest", scratch / "hikyaku.log")
+        try:
+            relay.start()
+        except Exception:
+            print((scratch / "hikyaku.log").read_text()[-3000:], file=sys.stderr)
+            redis.stop()
+            raise
         try:
             print(f"{args.messages} messages of {args.rcpts} recipients over {args.connections} connections; "
                   f"binary {args.bin}", flush=True)
@@ -92,7 +98,9 @@ def main():
                     f.write(f"user{i}@example.org,hard_bounce,2026-01-01T00:00:00Z,\n")
             started = time.monotonic()
             out = subprocess.run([args.bin, "suppression", "import", str(csv), "--global", "--config", str(relay.config_path)],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True, env=child_environment())
+            if out.returncode != 0:
+                sys.exit(f"import failed: {out.stdout}{out.stderr[-2000:]}")
             elapsed = time.monotonic() - started
             memory = redis.command("INFO", "memory").decode()
             used = next(line.split(":")[1].strip() for line in memory.splitlines() if line.startswith("used_memory_human"))
