@@ -70,7 +70,7 @@ SCENARIO ?= flat-out-single-node
 LOADTEST_BUILD = for product in hikyaku hikyaku-load hikyaku-sim; do \
 	  $(SWIFT) build -c release --scratch-path .build-release --product $$product || exit 1; done
 
-.PHONY: loadtest bench
+.PHONY: loadtest bench bench-suppression
 
 loadtest: deps
 	$(LOADTEST_BUILD)
@@ -80,6 +80,11 @@ bench:
 	@scripts/install-deps.sh --bench
 	$(LOADTEST_BUILD)
 	python3 load-tests/run.py flat-out-single-node --peer postfix --half-peak --api --bin-dir .build-release/release $(LOADTEST_ARGS)
+
+# Enqueue rate with and without a 1M-entry suppression list (not in make test). Uses the
+# debug build unless HIKYAKU_BIN names another binary.
+bench-suppression:
+	HIKYAKU_BIN=$${HIKYAKU_BIN:-.build/debug/hikyaku} python3 scripts/bench-suppression.py $(BENCH_ARGS)
 
 # The multi-host cluster (issue 6; cluster/README.md): network namespaces on this machine,
 # release binaries from .build-release (the same build as make loadtest). Needs root.

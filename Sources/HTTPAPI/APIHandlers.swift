@@ -18,6 +18,7 @@ struct APIHandlers: Sendable {
     let batch: BatchSubmission
     let reads: ReadHandlers
     let webhooks: WebhookHandlers
+    let suppressions: SuppressionHandlers
     /// `HTTPS` or `HTTP`: the listener these handlers serve (for `Received:`).
     var protocolName: String
 
@@ -79,6 +80,26 @@ struct APIHandlers: Sendable {
     func removeWebhook(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let caller = try await authorize(request, context, scope: .webhooks)
         return try await webhooks.remove(context.parameters.get("id") ?? "", caller: caller)
+    }
+
+    // MARK: Suppressions
+
+    /// `GET /v1/suppressions`.
+    func listSuppressions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try await suppressions.list(request, caller: try await authorize(request, context, scope: .suppressions))
+    }
+
+    /// `POST /v1/suppressions`.
+    func addSuppressions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try await authorize(request, context, scope: .suppressions)
+        return try await suppressions.add(try await collectBody(request, context), caller: caller)
+    }
+
+    /// `DELETE /v1/suppressions/{address}`.
+    func removeSuppression(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try await authorize(request, context, scope: .suppressions)
+        let address = context.parameters.get("address") ?? ""
+        return try await suppressions.remove(address.removingPercentEncoding ?? address, caller: caller)
     }
 
     // MARK: Plumbing

@@ -18,6 +18,7 @@ import Webhooks
 /// GET  /v1/messages/{id}       envelope, each recipient's status     scope read
 /// GET  /v1/events              the account's events, newest first    scope read
 /// GET, POST /v1/webhooks, DELETE /v1/webhooks/{id}: its webhooks      scope webhooks
+/// GET, POST /v1/suppressions, DELETE /v1/suppressions/{address}        scope suppressions
 /// GET  /v1/openapi.json        the OpenAPI 3.1 document
 /// GET  /readyz                 200 while Redis answers, else 503
 /// ```
@@ -33,7 +34,8 @@ public struct APIServer: Service, CustomStringConvertible {
     /// `ready`: whether this node can accept now (Redis reachable), for `/readyz`.
     public init(
         settings: APISettings, hostname: String, intake: MessageIntake, queue: MessageQueue, accounts: AccountDirectory,
-        store: AccountStore, webhooks: WebhookRegistry, tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool, logger: Logger
+        store: AccountStore, webhooks: WebhookRegistry, suppression: SuppressionSettings = .init(), tls: ServerTLS?,
+        ready: @escaping @Sendable () async -> Bool, logger: Logger
     ) {
         self.settings = settings
         let submission = APISubmission(intake: intake, hostname: hostname)
@@ -41,6 +43,7 @@ public struct APIServer: Service, CustomStringConvertible {
             settings: settings, submission: submission, queue: queue, authenticator: APIKeyAuthenticator(store: store, accounts: accounts),
             batch: BatchSubmission(submission: submission), reads: ReadHandlers(events: queue.eventLog),
             webhooks: WebhookHandlers(registry: webhooks),
+            suppressions: SuppressionHandlers(store: queue.suppressions, settings: suppression),
             protocolName: "HTTPS")
         self.tls = tls
         self.ready = ready
@@ -110,6 +113,9 @@ public struct APIServer: Service, CustomStringConvertible {
         router.get("/v1/webhooks") { request, context in try await handlers.listWebhooks(request, context) }
         router.post("/v1/webhooks") { request, context in try await handlers.addWebhook(request, context) }
         router.delete("/v1/webhooks/{id}") { request, context in try await handlers.removeWebhook(request, context) }
+        router.get("/v1/suppressions") { request, context in try await handlers.listSuppressions(request, context) }
+        router.post("/v1/suppressions") { request, context in try await handlers.addSuppressions(request, context) }
+        router.delete("/v1/suppressions/{address}") { request, context in try await handlers.removeSuppression(request, context) }
         return router
     }
 }

@@ -2,6 +2,7 @@ import Ingest
 import Logging
 import MessageComposer
 import NIOCore
+import Queue
 import RelayCore
 import SMTPProtocol
 
@@ -21,9 +22,12 @@ struct APISubmission: Sendable {
         enum CodingKeys: String, CodingKey { case id, messageID = "message_id", recipients }
     }
 
+    /// `queued` (or `sandbox`), or `suppressed` with the list entry's `reason`: a recipient
+    /// on the account's or the global suppression list is dropped by the enqueue.
     struct RecipientStatus: Sendable, Encodable {
         var email: String
         var status: String
+        var reason: String?
     }
 
     /// Where the request came from, for `Received:` and the logs.
@@ -83,9 +87,14 @@ struct APISubmission: Sendable {
         switch result.outcome {
         case .queued, .sandboxed:
             let status = result.outcome == .sandboxed ? "sandbox" : "queued"
+            let suppressed = Dictionary(result.suppressed.map { ($0.address, $0.reason) }, uniquingKeysWith: { first, _ in first })
             return Accepted(
                 id: result.queueID.rawValue, messageID: message.messageID ?? "<\(messageID)>",
-                recipients: envelope.recipients.map { RecipientStatus(email: $0.description, status: status) })
+                recipients: envelope.recipients.map { recipient in
+                    let email = recipient.description
+                    if let reason = suppressed[email] { return RecipientStatus(email: email, status: "suppressed", reason: reason) }
+                    return RecipientStatus(email: email, status: status)
+                })
         case .refused:
             throw Self.error(for: result)
         }
@@ -166,6 +175,7 @@ struct APISubmission: Sendable {
         case .refused(.fromDomain): code = "sender_not_allowed"
         case .refused(.mailLoop): code = "mail_loop"
         case .refused(.unsignable): code = "unsignable"
+        case .refused(.suppressed): code = "suppressed"
         case .refused(.queueUnavailable): code = "unavailable"
         case .refused(let reason): code = reason.rawValue
         case .queued, .sandboxed: code = "accepted"

@@ -77,7 +77,7 @@ enum OpenAPIDocument {
                   {"name": "recipient", "in": "query", "schema": {"type": "string"}},
                   {"name": "message_id", "in": "query", "schema": {"type": "string"}},
                   {"name": "queue_id", "in": "query", "schema": {"type": "string"}},
-                  {"name": "event", "in": "query", "schema": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed", "complaint"]}},
+                  {"name": "event", "in": "query", "schema": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed", "complaint", "suppressed"]}},
                   {"name": "since", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T10:00:00Z"]}},
                   {"name": "until", "in": "query", "schema": {"type": "string", "examples": ["2026-12-06T11:00:00Z"]}},
                   {"name": "cursor", "in": "query", "schema": {"type": "string"}},
@@ -127,6 +127,60 @@ enum OpenAPIDocument {
             "operationId": "removeWebhook",
             "summary": "Remove an endpoint (what it had not received yet is dropped).",
             "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "204": {"description": "Removed."},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          }
+        },
+        "/v1/suppressions": {
+          "get": {
+            "operationId": "listSuppressions",
+            "summary": "The account's suppression list, a page at a time; with address, the entry that applies to it (the global list too).",
+            "parameters": [
+              {"name": "address", "in": "query", "required": false, "schema": {"type": "string"}},
+              {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+              {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{1,20}$"}}
+            ],
+            "responses": {
+              "200": {"description": "Entries.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Suppressions"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          },
+          "post": {
+            "operationId": "addSuppressions",
+            "summary": "Add one entry, or up to 1000 ({\"suppressions\": [...]}); an address already listed gets the new entry.",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
+              {"$ref": "#/components/schemas/NewSuppression"},
+              {"type": "object", "required": ["suppressions"], "additionalProperties": false,
+               "properties": {"suppressions": {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"$ref": "#/components/schemas/NewSuppression"}}}}
+            ]}}}},
+            "responses": {
+              "201": {"description": "Added.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Suppressions"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "413": {"$ref": "#/components/responses/Error"},
+              "415": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          }
+        },
+        "/v1/suppressions/{address}": {
+          "delete": {
+            "operationId": "removeSuppression",
+            "summary": "Remove an address from the account's suppression list.",
+            "parameters": [{"name": "address", "in": "path", "required": true, "schema": {"type": "string"}}],
             "responses": {
               "204": {"description": "Removed."},
               "401": {"$ref": "#/components/responses/Error"},
@@ -245,7 +299,25 @@ enum OpenAPIDocument {
               },
               "RecipientStatus": {
                 "type": "object", "required": ["email", "status"], "additionalProperties": false,
-                "properties": {"email": {"type": "string"}, "status": {"type": "string", "enum": ["queued", "sandbox"]}}
+                "properties": {"email": {"type": "string"}, "status": {"type": "string", "enum": ["queued", "sandbox", "suppressed"]},
+                               "reason": {"type": "string", "description": "With suppressed: the list entry's reason."}}
+              },
+              "NewSuppression": {
+                "type": "object", "required": ["address"], "additionalProperties": false,
+                "properties": {"address": {"type": "string", "examples": ["gone@example.org"]},
+                               "reason": {"type": "string", "enum": ["hard_bounce", "complaint", "unsubscribe", "manual"]},
+                               "expires_at": {"type": "string", "examples": ["2027-01-01T00:00:00Z"]},
+                               "source": {"type": "string", "maxLength": 200}}
+              },
+              "Suppression": {
+                "type": "object", "required": ["address", "reason", "created_at", "scope"], "additionalProperties": false,
+                "properties": {"address": {"type": "string"}, "reason": {"type": "string", "enum": ["hard_bounce", "complaint", "unsubscribe", "manual"]},
+                               "created_at": {"type": "string"}, "expires_at": {"type": "string"}, "source": {"type": "string"},
+                               "scope": {"type": "string", "enum": ["account", "global"]}}
+              },
+              "Suppressions": {
+                "type": "object", "required": ["suppressions"], "additionalProperties": false,
+                "properties": {"suppressions": {"type": "array", "items": {"$ref": "#/components/schemas/Suppression"}}, "next_cursor": {"type": "string"}}
               },
               "Accepted": {
                 "type": "object", "required": ["id", "message_id", "recipients"], "additionalProperties": false,
@@ -279,7 +351,7 @@ enum OpenAPIDocument {
               "NewWebhook": {
             "type": "object", "required": ["url"], "additionalProperties": false,
             "properties": {"url": {"type": "string", "examples": ["https://hooks.example.com/hikyaku"]},
-                           "events": {"type": "array", "items": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed", "complaint"]}}}
+                           "events": {"type": "array", "items": {"type": "string", "enum": ["accepted", "delivered", "deferred", "bounced", "expired", "purged", "backoff", "paused", "resumed", "complaint", "suppressed"]}}}
           },
           "Webhook": {
             "type": "object", "required": ["id", "url", "events", "created_at"], "additionalProperties": false,

@@ -210,7 +210,7 @@ public struct HikyakuApplication {
                         webhooks: WebhookRegistry(
                             store: WebhookStore(redis: redis, configuration: queueConfiguration),
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
-                        tls: tls,
+                        suppression: configuration.suppression, tls: tls,
                         ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
             }
         }
@@ -221,6 +221,11 @@ public struct HikyakuApplication {
                     settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
                     nodeName: configuration.effectiveNodeName,
                     queue: queue, dns: dns, group: group, bounceRules: bounceRules, logger: logger))
+        }
+        if role.runsWorker {
+            services.append(
+                SuppressionSweeper(
+                    store: queue.suppressions, interval: configuration.suppression.sweepInterval.duration, logger: logger))
         }
         if role.runsWorker && !role.runsWebhooks {
             services.append(

@@ -27,5 +27,8 @@ extension MetricNames {
         case quota
         /// The header cannot be DKIM-signed (no or several `From:` fields; `550 5.6.0`).
         case unsignable
+        /// A recipient on a suppression list (`550 5.1.1 … suppressed` at RCPT), or every
+        /// recipient of a message by the time it was enqueued (`550 5.1.1` at the dot).
+        case suppressed
     }
 }

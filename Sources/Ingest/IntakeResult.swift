@@ -1,4 +1,5 @@
 import HikyakuMetrics
+import Queue
 import RelayCore
 import SMTPProtocol
 
@@ -11,6 +12,7 @@ import SMTPProtocol
 /// refused(.fromDomain)      550 5.7.1 From: header domain … / 550 5.6.0 …   403 / 422
 /// refused(.unsignable)      550 5.6.0 Message header cannot be DKIM-signed   422
 /// refused(.quota)           451 4.7.0 The hourly quota of …                  429
+/// refused(.suppressed)      550 5.1.1 all recipients are suppressed          422
 /// refused(.queueUnavailable) 451 4.3.0 Requested action aborted: …          503
 /// ```
 public struct IntakeResult: Sendable {
@@ -29,6 +31,9 @@ public struct IntakeResult: Sendable {
     public var reply: SMTPReply
     /// When trying again may succeed (a quota), in seconds: the API's `Retry-After`.
     public var retryAfterSeconds: Int?
+    /// Recipients the enqueue dropped because they are suppressed (queued: the others were
+    /// stored), each with a `suppressed` event.
+    public var suppressed: [SuppressedRecipient] = []
 
     static func queued(_ id: QueueID) -> IntakeResult {
         IntakeResult(queueID: id, outcome: .queued, reply: SMTPReply(250, "2.0.0", "Ok: queued as \(id.rawValue)"))

@@ -150,6 +150,7 @@ public struct MessageIntake: Sendable {
             account: submitter.account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
         stored.labels = envelope.labels
         let signing = self.signers(forFrom: message.assembler.authors.from.first, account: submitter.account)
+        let enqueued: EnqueueResult
         do {
             let body: MessageBody
             if streamed {
@@ -177,7 +178,7 @@ public struct MessageIntake: Sendable {
                 submitter.logger.info("sandbox: checked and signed, not queued", metadata: ["queue_id": "\(id)"])
                 return .sandboxed(id)
             }
-            try await self.queue.enqueue(stored, body: body, deadline: deadline)
+            enqueued = try await self.queue.enqueue(stored, body: body, deadline: deadline)
         } catch {
             // Not queued (quota, unsignable, Redis): the streamed body goes before the
             // reply. Safe even if the enqueue did happen: it renamed the key away.
@@ -190,8 +191,15 @@ public struct MessageIntake: Sendable {
                 "queue_id": "\(id)", "from": "\(stored.sender)", "recipients": "\(stored.recipients.count)",
                 "size": "\(size)", "message_id": "\(stored.messageID ?? "")",
             ])
+        if !enqueued.suppressed.isEmpty {
+            submitter.logger.info(
+                "suppressed recipients dropped",
+                metadata: ["queue_id": "\(id)", "suppressed": "\(enqueued.suppressed.map(\.address).joined(separator: ","))"])
+        }
         IngestMetrics.accepted(listener: submitter.listener)
-        return .queued(id)
+        var result = IntakeResult.queued(id)
+        result.suppressed = enqueued.suppressed
+        return result
     }
 
     /// A refusal after the store was tried, by what went wrong.
@@ -208,6 +216,10 @@ public struct MessageIntake: Sendable {
             var result = self.refused(id, .quota, reply, submitter)
             result.retryAfterSeconds = quota.retryAfterSeconds
             return result
+        case let error as QueueError where error.isAllSuppressed:
+            // The enqueue is the authority: an address suppressed after RCPT is caught here.
+            logger.notice("message not accepted: every recipient is suppressed", metadata: ["queue_id": "\(id)"])
+            return self.refused(id, .suppressed, SMTPReply(550, "5.1.1", "all recipients are suppressed"), submitter)
         case let error as DKIMError where error.code != .cryptoFailure:
             // A header DKIM cannot sign (two From fields, none, a malformed field) is
             // one no receiver should trust either.

@@ -68,7 +68,7 @@ final class SMTPIngestSession: SMTPServerSession {
             // is told to come back rather than refused for good.
             refusal = context.accounts.isLoaded ? .relayDenied : .notYetKnown
         }
-        let configuration = SMTPServerConfiguration(
+        var configuration = SMTPServerConfiguration(
             hostname: context.hostname,
             maxMessageSize: context.settings.maxMessageSize.bytes,
             maxRecipients: context.settings.maxRecipients,
@@ -77,6 +77,7 @@ final class SMTPIngestSession: SMTPServerSession {
             allowAuthWithoutTLS: context.settings.allowAuthWithoutTLS,
             clientIsAllowListed: allowListed,
             refusalWhenNotPermitted: refusal)
+        configuration.checksRecipients = true
         self.stateMachine = SMTPServerStateMachine(configuration: configuration, isTLS: isImplicitTLS)
         if let networkAccount, !context.isAllowListed(clientAddress) {
             self.sendAs(networkAccount)
@@ -179,6 +180,8 @@ final class SMTPIngestSession: SMTPServerSession {
             }
         case .checkCredentials(let username, let password, _):
             checkCredentials(username: username, password: password, server)
+        case .checkRecipient(let mailbox):
+            checkSuppression(of: mailbox, server)
         case .startData(let reply):
             beginMessage()
             write(reply, server)

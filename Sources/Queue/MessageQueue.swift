@@ -71,8 +71,12 @@ public final class MessageQueue: Sendable {
     /// Makes a message durable in Redis with its work items, atomically, and returns the
     /// acceptance time. Throws — having stored nothing — if Redis fails or the call cannot
     /// complete before `deadline` (local clock, ms).
+    ///
+    /// Recipients on the account's or the global suppression list are dropped in the same
+    /// step, each with a `suppressed` event; if none is left it throws
+    /// ``QueueError/isAllSuppressed`` (nothing stored).
     @discardableResult
-    public func enqueue(_ message: NewMessage, body: MessageBody, deadline: Int64) async throws(QueueError) -> Int64 {
+    public func enqueue(_ message: NewMessage, body: MessageBody, deadline: Int64) async throws(QueueError) -> EnqueueResult {
         let offset = try await redisClockOffset()
         // The Redis command itself gives up after `commandTimeout`; the script must refuse
         // to run after whichever comes first, less a margin for the reply's way back, so a
@@ -123,9 +127,21 @@ public final class MessageQueue: Sendable {
             args += recipients.map { .string($0.description) }
         }
         let account = message.account?.name ?? ""
+        let list: SuppressionScope = message.account.map { .account($0.name) } ?? .global
+        declared += [
+            keys.suppression(list), keys.suppressionExpiry(list), keys.suppression(.global), keys.suppressionExpiry(.global),
+        ]
+        var suppressed = DeliveryEvent(
+            event: .suppressed, time: accepted.time, queueID: message.queueID.rawValue, messageID: message.messageID,
+            sender: accepted.sender)
+        suppressed.recipient = "%RCPT%"
+        suppressed.suppression = "%REASON%"
+        suppressed.account = message.account?.name
+        message.labels?.label(&suppressed)
         args += [
             .string(account), .integer(Int64(message.account?.hourly ?? -1)),
             .integer(Int64(message.account?.daily ?? -1)), .string(keys.quotaStem(account: account)),
+            .bytes(EventCoding.encode(suppressed)),
         ]
         let reply: RESPValue
         if configuration.waitReplicas > 0 {
@@ -149,8 +165,12 @@ public final class MessageQueue: Sendable {
         } else {
             reply = try await call("hk_enqueue", keys: declared, args)
         }
-        guard let acceptedAt = reply.int else { throw .malformed("hk_enqueue returned \(reply)") }
-        return acceptedAt
+        guard let parts = reply.array, let acceptedAt = parts.first?.int else { throw .malformed("hk_enqueue returned \(reply)") }
+        var dropped: [SuppressedRecipient] = []
+        for index in stride(from: 1, to: parts.count - 1, by: 2) {
+            dropped.append(SuppressedRecipient(address: parts[index].string ?? "", reason: parts[index + 1].string ?? ""))
+        }
+        return EnqueueResult(acceptedAt: acceptedAt, suppressed: dropped)
     }
 
     /// Redis clock minus local clock, re-measured every 30 s (one `TIME` round trip).
@@ -204,6 +224,7 @@ public final class MessageQueue: Sendable {
     /// An error reply of the functions: `DEADLINE …`, `QUOTA …`, or anything else.
     static func queueError(_ message: String) -> QueueError {
         if message.hasPrefix("DEADLINE") { return .deadlinePassed }
+        if message.hasPrefix("SUPPRESSED") { return QueueError(code: .allSuppressed) }
         if let quota = QueueError.quota(message) { return quota }
         return .rejected(message)
     }

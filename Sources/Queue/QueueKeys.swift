@@ -113,6 +113,16 @@ public struct QueueKeys: Sendable, Hashable {
     /// String: `user` logged in from `address` recently (no `|` in an address, so one pair only).
     public func authKnown(address: String, user: String) -> String { prefix + "authok:" + address + "|" + user }
 
+    // MARK: Suppression lists
+
+    /// Hash: lower-cased address → the entry as JSON (``SuppressionEntry``), of an
+    /// account's list or the global one (``SuppressionScope/listName``: `@global`).
+    public func suppression(_ scope: SuppressionScope) -> String { prefix + "sup:" + scope.listName }
+    /// Sorted set: the list's addresses that expire, scored by expiry (ms).
+    public func suppressionExpiry(_ scope: SuppressionScope) -> String { prefix + "supx:" + scope.listName }
+    /// Set: the lists that have expiring entries (what the sweeper visits).
+    public var suppressionLists: String { prefix + "supl" }
+
     // MARK: Webhooks
 
     /// Hash: webhook endpoint id → the endpoint as JSON (account, URL, events, secrets).

@@ -112,6 +112,24 @@ public enum MessageBody: Sendable {
     case streamed
 }
 
+/// What an enqueue stored: when (Redis's clock, ms), and the recipients it dropped because
+/// they are suppressed (address as given, reason).
+public struct EnqueueResult: Sendable, Hashable {
+    public var acceptedAt: Int64
+    public var suppressed: [SuppressedRecipient]
+
+    public init(acceptedAt: Int64, suppressed: [SuppressedRecipient] = []) {
+        self.acceptedAt = acceptedAt
+        self.suppressed = suppressed
+    }
+}
+
+/// A recipient dropped at the enqueue, and why (`hard_bounce`, …).
+public struct SuppressedRecipient: Sendable, Hashable {
+    public var address: String
+    public var reason: String
+}
+
 /// Why the queue could not take or settle something. Ingest answers `451 4.3.0` for all of
 /// them: the client keeps the message and retries.
 public struct QueueError: Error, Sendable, CustomStringConvertible {
@@ -119,6 +137,7 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         case redis(String), deadlinePassed, rejected(String), malformedReply(String)
         case notReplicated(confirmed: Int, wanted: Int)
         case quotaExceeded(period: String, limit: Int, retryAfterSeconds: Int)
+        case allSuppressed
     }
     let code: Code
 
@@ -128,6 +147,10 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
     static func malformed(_ text: String) -> QueueError { QueueError(code: .malformedReply(text)) }
 
     public var isDeadlinePassed: Bool { if case .deadlinePassed = code { return true } else { return false } }
+
+    /// Every recipient is on a suppression list: nothing was stored (a `suppressed` event
+    /// was written for each).
+    public var isAllSuppressed: Bool { if case .allSuppressed = code { return true } else { return false } }
 
     /// The account's hourly or daily recipient quota would be exceeded (nothing was stored).
     public var quotaExceeded: (period: String, limit: Int, retryAfterSeconds: Int)? {
@@ -149,6 +172,7 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         case .malformedReply(let text): return "unexpected reply from Redis: \(text)"
         case .quotaExceeded(let period, let limit, _): return "the account's \(period) quota of \(limit) recipients would be exceeded"
         case .notReplicated(let confirmed, let wanted): return "only \(confirmed) of \(wanted) Redis replicas confirmed the write in time"
+        case .allSuppressed: return "all recipients are suppressed"
         }
     }
 }

@@ -7,8 +7,8 @@
 ///
 /// | role | may write | may only read | may not touch |
 /// |---|---|---|---|
-/// | ingest (and api) | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:`, `idem:`, `apirate:` | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
-/// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version` | — | accounts and their password hashes, API keys, DKIM private keys |
+/// | ingest (and api) | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:`, `idem:`, `apirate:`, suppression lists (`sup:`, `supx:`, `supl`: `/v1/suppressions`) | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
+/// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version`, suppression lists (the sweeper) | — | accounts and their password hashes, API keys, DKIM private keys |
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
@@ -47,7 +47,7 @@ public struct RedisACL: Sendable {
     public static let ingest = Role(
         name: "ingest", commands: relayCommands,
         keys: queueKeys + [
-            "~tmp:*", "~quota:*", "~authfail:*", "~authok:*", "~idem:*", "~apirate:*",
+            "~tmp:*", "~quota:*", "~authfail:*", "~authok:*", "~idem:*", "~apirate:*", "~sup:*", "~supx:*", "~supl",
             "%R~acct:*", "%R~accounts", "%R~apikey:*", "%R~domain:*", "%R~domains",
         ],
         comment:
@@ -59,6 +59,7 @@ public struct RedisACL: Sendable {
         keys: queueKeys + [
             "~deferred", "~scanned:*", "~gcra:*", "~conn:*", "~warm:*", "~slow:*", "~slowlock:*",
             "~susp:*", "~leaseseq", "~leases:*", "~node:*", "~bounces:*", "~acct:*:paused", "~acct:version",
+            "~sup:*", "~supx:*", "~supl",
         ],
         comment: "delivery: claims, limits, outcomes, the bounce-rate pause; no accounts, API keys or DKIM keys")
 

@@ -76,6 +76,7 @@ extension DeliveryEvent {
         string("sender", sender)
         string("site", site?.rawValue)
         int("size", size)
+        string("suppression", suppression)
         if let tags {
             key("tags")
             out.append(UInt8(ascii: "["))

@@ -26,8 +26,14 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
         /// A recipient reported the message as spam (an ARF feedback report, RFC 5965);
         /// final for nothing, it adds a suppression.
         case complaint
+        /// The recipient is on the account's or the global suppression list (`suppression`
+        /// says why): refused at `RCPT` (no queue id yet, `queue_id` empty) or dropped by
+        /// the enqueue. Final for that recipient: nothing is sent to it.
+        case suppressed
 
-        public var isFinal: Bool { self == .delivered || self == .bounced || self == .expired || self == .purged }
+        public var isFinal: Bool {
+            self == .delivered || self == .bounced || self == .expired || self == .purged || self == .suppressed
+        }
     }
 
     public var event: Kind
@@ -79,12 +85,14 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     /// True on a bounce learned from an inbound delivery status notification (after the
     /// recipient's server had accepted the message), absent on the relay's own attempts.
     public var async: Bool?
+    /// For `suppressed`: the entry's reason (`hard_bounce`, `complaint`, `unsubscribe`, `manual`).
+    public var suppression: String?
 
     enum CodingKeys: String, CodingKey {
         case event, time, queueID = "queue_id", messageID = "message_id", sender, recipient, recipients, domain
         case remoteHost = "remote_host", remoteIP = "remote_ip", reply, attempt, acceptedAt = "accepted_at"
         case nextAttemptAt = "next_attempt_at", size, clientIP = "client_ip", authUser = "auth_user", account, node
-        case site, egressIP = "egress_ip", action, rule, factor, until, tags, metadata
+        case site, egressIP = "egress_ip", action, rule, factor, until, tags, metadata, suppression
         case bounceClass = "bounce_class", bounceType = "bounce_type", async
     }
 

@@ -27,6 +27,7 @@ struct RedisACLTests {
             k.authFailures(address: "i"), k.authFailures(user: "u"), k.authKnown(address: "i", user: "u"),
             k.idempotency(account: "a", keyHash: "h"), k.apiRate(keyID: "k"),
             k.webhooks, k.webhookOutbox("w"), k.webhookDead("w"), k.webhookState("w"), k.webhookLease("w"),
+            k.suppression(.account("a")), k.suppressionExpiry(.global), k.suppressionLists,
         ]
     }
 

@@ -17,7 +17,7 @@ from test_api import api_relay, make_account, wait_loaded  # noqa: F401 (fixture
 def test_every_answer_matches_the_openapi_document(api_relay, tmp_path):
     relay = api_relay
     # An account that may send as anyone: the document's examples use example.com.
-    key = make_account(relay, "acme", "acme.example", "--any-sender", rate="10000/s burst 10000")
+    key = make_account(relay, "acme", "acme.example", "--any-sender", scope="send,read,suppressions", rate="10000/s burst 10000")
     wait_loaded(relay, 1)
     checks = ",".join(["not_a_server_error", "status_code_conformance", "content_type_conformance",
                        "response_headers_conformance", "response_schema_conformance"])

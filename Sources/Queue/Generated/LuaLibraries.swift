@@ -43,6 +43,34 @@ local function replace_plain(text, from, to)
   return table.concat(out)
 end
 
+-- A JSON string literal of `text` (quotes, backslashes and control characters escaped).
+local function json_string(text)
+  local escaped = string.gsub(text, '[%c"\\]', function(c)
+    if c == '"' then return '\\"' elseif c == '\\' then return '\\\\' end
+    return string.format('\\u%04x', string.byte(c))
+  end)
+  return '"' .. escaped .. '"'
+end
+
+-- The reason `address` is suppressed by one of `lists` ({hash, expiry zset} pairs), or
+-- nil. An entry whose expiry has passed no longer counts, swept or not. Addresses are
+-- compared with ASCII letters lower-cased (as SuppressionEntry.normalize does).
+local function suppression_reason(lists, address, now_ms)
+  local lower = string.lower(address)
+  for _, l in ipairs(lists) do
+    local entry = redis.call('HGET', l[1], lower)
+    if entry then
+      local expiry = redis.call('ZSCORE', l[2], lower)
+      if not expiry or tonumber(expiry) > now_ms then
+        local ok, decoded = pcall(cjson.decode, entry)
+        if ok and type(decoded) == 'table' and type(decoded.reason) == 'string' then return decoded.reason end
+        return 'manual'
+      end
+    end
+  end
+  return nil
+end
+
 -- One entry per (message, domain) in the domain's stream, and the domain in the pool's
 -- ready index.
 local function add_work(stream, ready, domain, fields, now_ms)
@@ -82,14 +110,22 @@ end
 
 -- hk_enqueue
 --   KEYS: msg:<qid>, body:<qid>, tmp:<qid>, ready:<pool>, depth:<pool>, events,
---         q:<pool>:<domain> for each domain (in ARGV order)
+--         q:<pool>:<domain> for each domain (in ARGV order),
+--         sup:<account>, supx:<account>, sup:@global, supx:@global (without an account,
+--         the global pair twice)
 --   ARGV: deadline_ms, qid, streamed (1: the body is in tmp:), body, events_maxlen,
 --         accepted_event, pool, nfields, (field, value)..., ndomains,
---         (domain, nrcpt, rcpt...)..., account, hourly_quota, daily_quota, quota_stem
+--         (domain, nrcpt, rcpt...)..., account, hourly_quota, daily_quota, quota_stem,
+--         suppressed_event (JSON with the placeholders "%RCPT%" and "%REASON%")
 -- Refuses (without writing anything) once Redis's clock has passed the deadline, so a
 -- write that arrives after the client was told 451 cannot become a ghost message; and
 -- when the account's recipients this clock hour / UTC day would exceed its quota (-1:
 -- none), with `QUOTA hourly|daily <limit> <retry_after_s>`.
+-- The suppression lists are the authority (two ingest nodes agree, whatever each saw at
+-- RCPT): a recipient on either list (and not expired) is dropped here with a `suppressed`
+-- event and counts for neither quota nor `remaining`. If none is left: the events, and
+-- `SUPPRESSED all recipients are suppressed`. Returns {accepted_ms, (address, reason)...}
+-- for the dropped recipients.
 -- Keys built here: the quota counters `<quota_stem>h:<hour>` and `<quota_stem>d:<day>`,
 -- whose hour and day are Redis's (TIME), not the caller's.
 redis.register_function('hk_enqueue', function(keys, args)
@@ -116,7 +152,25 @@ redis.register_function('hk_enqueue', function(keys, args)
     total = total + n
   end
   local account, hourly, daily = args[i], tonumber(args[i + 1] or '-1'), tonumber(args[i + 2] or '-1')
-  local quota_stem = args[i + 3]
+  local quota_stem, suppressed_event = args[i + 3], args[i + 4]
+  local lists = {{keys[7 + ndomains], keys[8 + ndomains]}}
+  if keys[9 + ndomains] ~= keys[7 + ndomains] then lists[2] = {keys[9 + ndomains], keys[10 + ndomains]} end
+  local dropped = {}
+  total = 0
+  for _, w in ipairs(work) do
+    local kept = {}
+    for r in string.gmatch(w.rcpts, '[^\n]+') do
+      local reason = suppression_reason(lists, r, now)
+      if reason then
+        dropped[#dropped + 1] = {r, reason}
+      else
+        kept[#kept + 1] = r
+      end
+    end
+    w.rcpts = table.concat(kept, '\n')
+    w.count = #kept
+    total = total + #kept
+  end
   local quota_keys = {}
   if account and account ~= '' then
     local hour, day = math.floor(now / 3600000), math.floor(now / 86400000)
@@ -135,6 +189,19 @@ redis.register_function('hk_enqueue', function(keys, args)
   if redis.call('EXISTS', msg) == 1 then
     return redis.error_reply('EXISTS queue id already used')
   end
+  local function write_suppressed()
+    local out = {now}
+    for _, d in ipairs(dropped) do
+      local event = replace_plain(replace_plain(suppressed_event, '"%RCPT%"', json_string(d[1])), '"%REASON%"', json_string(d[2]))
+      redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', event)
+      out[#out + 1] = d[1]; out[#out + 1] = d[2]
+    end
+    return out
+  end
+  if total == 0 then
+    write_suppressed()
+    return redis.error_reply('SUPPRESSED all recipients are suppressed')
+  end
   if streamed then
     if redis.call('EXISTS', tmp) == 0 then
       return redis.error_reply('NOBODY streamed body is missing (expired?)')
@@ -149,14 +216,16 @@ redis.register_function('hk_enqueue', function(keys, args)
     redis.call('EXPIREAT', q[1], q[2] + 3600)
   end
   for _, w in ipairs(work) do
-    add_work(w.stream, ready, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
+    if w.count > 0 then
+      add_work(w.stream, ready, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
+    end
   end
   hash[#hash + 1] = 'remaining'; hash[#hash + 1] = tostring(total)
   hash[#hash + 1] = 'accepted'; hash[#hash + 1] = tostring(now)
   redis.call('HSET', msg, unpack(hash))
   redis.call('INCRBY', depth, total)
   redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', accepted)
-  return now
+  return write_suppressed()
 end)
 
 -- hk_next
@@ -1170,6 +1239,70 @@ end)
 
 """#
 
+    /// `Sources/Queue/Lua/hikyaku_suppression.lua`
+    static let hikyakuSuppression = #"""
+#!lua name=hikyaku_suppression
+-- Suppression lists (SuppressionStore.swift): per list a hash of lower-cased address →
+-- entry JSON and a sorted set of the addresses that expire, by expiry (ms). Lookups are
+-- HGET (+ ZSCORE) per recipient, in hk_enqueue and at RCPT; an expiry in the past counts
+-- as removed before the sweeper (hks_sweep) gets to it. Redis 7.0 has no per-field TTL
+-- (HEXPIRE came in 7.4), hence the sorted set. Keys: docs/KEY-LAYOUT.md.
+--
+-- Every key is passed in KEYS (QueueKeys.swift).
+
+-- hks_add
+--   KEYS: sup:<list>, supx:<list>, supl
+--   ARGV: list, then per entry: address (lower-cased), entry JSON, expiry ms ('' = none)
+-- Adds or replaces entries (an import sends up to a thousand at once); keeps the expiry
+-- index in step and the list in `supl` while it has expiring entries. Returns how many
+-- addresses were new.
+redis.register_function('hks_add', function(keys, args)
+  local hash, expiries, lists = keys[1], keys[2], keys[3]
+  local added, expiring = 0, false
+  for i = 2, #args, 3 do
+    local address, entry, expiry = args[i], args[i + 1], args[i + 2]
+    added = added + redis.call('HSET', hash, address, entry)
+    if expiry ~= '' then
+      redis.call('ZADD', expiries, expiry, address)
+      expiring = true
+    else
+      redis.call('ZREM', expiries, address)
+    end
+  end
+  if expiring then redis.call('SADD', lists, args[1]) end
+  return added
+end)
+
+-- hks_remove
+--   KEYS: sup:<list>, supx:<list>
+--   ARGV: address (lower-cased)
+-- Returns 1 if the address was on the list.
+redis.register_function('hks_remove', function(keys, args)
+  redis.call('ZREM', keys[2], args[1])
+  return redis.call('HDEL', keys[1], args[1])
+end)
+
+-- hks_sweep
+--   KEYS: sup:<list>, supx:<list>, supl
+--   ARGV: list, limit
+-- Removes up to `limit` entries whose expiry (Redis's clock) has passed; drops the list
+-- from `supl` once nothing in it expires. Returns {removed, more (1: call again)}.
+redis.register_function('hks_sweep', function(keys, args)
+  local hash, expiries, lists = keys[1], keys[2], keys[3]
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local limit = tonumber(args[2])
+  local due = redis.call('ZRANGE', expiries, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
+  if #due > 0 then
+    redis.call('HDEL', hash, unpack(due))
+    redis.call('ZREM', expiries, unpack(due))
+  end
+  if redis.call('EXISTS', expiries) == 0 then redis.call('SREM', lists, args[1]) end
+  return {#due, #due == limit and 1 or 0}
+end)
+
+"""#
+
     /// `Sources/Queue/Lua/hikyaku_webhooks.lua`
     static let hikyakuWebhooks = #"""
 #!lua name=hikyaku_webhooks
@@ -1316,6 +1449,7 @@ end)
         ("hikyaku_accounts", hikyakuAccounts),
         ("hikyaku_admin", hikyakuAdmin),
         ("hikyaku_bounces", hikyakuBounces),
+        ("hikyaku_suppression", hikyakuSuppression),
         ("hikyaku_webhooks", hikyakuWebhooks),
     ]
 }

@@ -34,6 +34,34 @@ local function replace_plain(text, from, to)
   return table.concat(out)
 end
 
+-- A JSON string literal of `text` (quotes, backslashes and control characters escaped).
+local function json_string(text)
+  local escaped = string.gsub(text, '[%c"\\]', function(c)
+    if c == '"' then return '\\"' elseif c == '\\' then return '\\\\' end
+    return string.format('\\u%04x', string.byte(c))
+  end)
+  return '"' .. escaped .. '"'
+end
+
+-- The reason `address` is suppressed by one of `lists` ({hash, expiry zset} pairs), or
+-- nil. An entry whose expiry has passed no longer counts, swept or not. Addresses are
+-- compared with ASCII letters lower-cased (as SuppressionEntry.normalize does).
+local function suppression_reason(lists, address, now_ms)
+  local lower = string.lower(address)
+  for _, l in ipairs(lists) do
+    local entry = redis.call('HGET', l[1], lower)
+    if entry then
+      local expiry = redis.call('ZSCORE', l[2], lower)
+      if not expiry or tonumber(expiry) > now_ms then
+        local ok, decoded = pcall(cjson.decode, entry)
+        if ok and type(decoded) == 'table' and type(decoded.reason) == 'string' then return decoded.reason end
+        return 'manual'
+      end
+    end
+  end
+  return nil
+end
+
 -- One entry per (message, domain) in the domain's stream, and the domain in the pool's
 -- ready index.
 local function add_work(stream, ready, domain, fields, now_ms)
@@ -73,14 +101,22 @@ end
 
 -- hk_enqueue
 --   KEYS: msg:<qid>, body:<qid>, tmp:<qid>, ready:<pool>, depth:<pool>, events,
---         q:<pool>:<domain> for each domain (in ARGV order)
+--         q:<pool>:<domain> for each domain (in ARGV order),
+--         sup:<account>, supx:<account>, sup:@global, supx:@global (without an account,
+--         the global pair twice)
 --   ARGV: deadline_ms, qid, streamed (1: the body is in tmp:), body, events_maxlen,
 --         accepted_event, pool, nfields, (field, value)..., ndomains,
---         (domain, nrcpt, rcpt...)..., account, hourly_quota, daily_quota, quota_stem
+--         (domain, nrcpt, rcpt...)..., account, hourly_quota, daily_quota, quota_stem,
+--         suppressed_event (JSON with the placeholders "%RCPT%" and "%REASON%")
 -- Refuses (without writing anything) once Redis's clock has passed the deadline, so a
 -- write that arrives after the client was told 451 cannot become a ghost message; and
 -- when the account's recipients this clock hour / UTC day would exceed its quota (-1:
 -- none), with `QUOTA hourly|daily <limit> <retry_after_s>`.
+-- The suppression lists are the authority (two ingest nodes agree, whatever each saw at
+-- RCPT): a recipient on either list (and not expired) is dropped here with a `suppressed`
+-- event and counts for neither quota nor `remaining`. If none is left: the events, and
+-- `SUPPRESSED all recipients are suppressed`. Returns {accepted_ms, (address, reason)...}
+-- for the dropped recipients.
 -- Keys built here: the quota counters `<quota_stem>h:<hour>` and `<quota_stem>d:<day>`,
 -- whose hour and day are Redis's (TIME), not the caller's.
 redis.register_function('hk_enqueue', function(keys, args)
@@ -107,7 +143,25 @@ redis.register_function('hk_enqueue', function(keys, args)
     total = total + n
   end
   local account, hourly, daily = args[i], tonumber(args[i + 1] or '-1'), tonumber(args[i + 2] or '-1')
-  local quota_stem = args[i + 3]
+  local quota_stem, suppressed_event = args[i + 3], args[i + 4]
+  local lists = {{keys[7 + ndomains], keys[8 + ndomains]}}
+  if keys[9 + ndomains] ~= keys[7 + ndomains] then lists[2] = {keys[9 + ndomains], keys[10 + ndomains]} end
+  local dropped = {}
+  total = 0
+  for _, w in ipairs(work) do
+    local kept = {}
+    for r in string.gmatch(w.rcpts, '[^\n]+') do
+      local reason = suppression_reason(lists, r, now)
+      if reason then
+        dropped[#dropped + 1] = {r, reason}
+      else
+        kept[#kept + 1] = r
+      end
+    end
+    w.rcpts = table.concat(kept, '\n')
+    w.count = #kept
+    total = total + #kept
+  end
   local quota_keys = {}
   if account and account ~= '' then
     local hour, day = math.floor(now / 3600000), math.floor(now / 86400000)
@@ -126,6 +180,19 @@ redis.register_function('hk_enqueue', function(keys, args)
   if redis.call('EXISTS', msg) == 1 then
     return redis.error_reply('EXISTS queue id already used')
   end
+  local function write_suppressed()
+    local out = {now}
+    for _, d in ipairs(dropped) do
+      local event = replace_plain(replace_plain(suppressed_event, '"%RCPT%"', json_string(d[1])), '"%REASON%"', json_string(d[2]))
+      redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', event)
+      out[#out + 1] = d[1]; out[#out + 1] = d[2]
+    end
+    return out
+  end
+  if total == 0 then
+    write_suppressed()
+    return redis.error_reply('SUPPRESSED all recipients are suppressed')
+  end
   if streamed then
     if redis.call('EXISTS', tmp) == 0 then
       return redis.error_reply('NOBODY streamed body is missing (expired?)')
@@ -140,14 +207,16 @@ redis.register_function('hk_enqueue', function(keys, args)
     redis.call('EXPIREAT', q[1], q[2] + 3600)
   end
   for _, w in ipairs(work) do
-    add_work(w.stream, ready, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
+    if w.count > 0 then
+      add_work(w.stream, ready, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
+    end
   end
   hash[#hash + 1] = 'remaining'; hash[#hash + 1] = tostring(total)
   hash[#hash + 1] = 'accepted'; hash[#hash + 1] = tostring(now)
   redis.call('HSET', msg, unpack(hash))
   redis.call('INCRBY', depth, total)
   redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', accepted)
-  return now
+  return write_suppressed()
 end)
 
 -- hk_next

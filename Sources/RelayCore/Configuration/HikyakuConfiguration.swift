@@ -25,10 +25,11 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var webhooks: WebhookSettings
     public var events: EventsSettings
     public var bounces: BounceSettings
+    public var suppression: SuppressionSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api, webhooks,
-            events, bounces
+            events, bounces, suppression
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -46,6 +47,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.webhooks = WebhookSettings()
         self.events = EventsSettings()
         self.bounces = BounceSettings()
+        self.suppression = SuppressionSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -65,6 +67,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         webhooks = try c.decodeIfPresent(WebhookSettings.self, forKey: .webhooks) ?? webhooks
         events = try c.decodeIfPresent(EventsSettings.self, forKey: .events) ?? events
         bounces = try c.decodeIfPresent(BounceSettings.self, forKey: .bounces) ?? bounces
+        suppression = try c.decodeIfPresent(SuppressionSettings.self, forKey: .suppression) ?? suppression
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -88,6 +91,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try webhooks.validate()
         try events.validate()
         try bounces.validate()
+        try suppression.validate()
     }
 
     /// Letters, digits and `.-_:` only: the name is part of Redis keys and of connection

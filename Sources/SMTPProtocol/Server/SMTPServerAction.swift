@@ -13,6 +13,9 @@ public enum SMTPServerAction: Hashable, Sendable {
     /// Verify the credentials off the event loop, then call
     /// ``SMTPServerStateMachine/credentialsChecked(_:)``.
     case checkCredentials(username: String, password: String, mechanism: String)
+    /// Look the recipient up (a suppression list) off the event loop, then call
+    /// ``SMTPServerStateMachine/recipientChecked(refusal:)``.
+    case checkRecipient(Mailbox)
     /// Write the `354` reply and switch the framer to data mode.
     case startData(SMTPReply)
     /// Store the message content received since `startData` with this envelope, then call
@@ -28,6 +31,7 @@ extension SMTPServerAction: CustomStringConvertible {
         case .replyAndClose(let reply): "replyAndClose(\(reply.code) \(reply.text))"
         case .startTLS(let reply): "startTLS(\(reply.code))"
         case .checkCredentials(let username, _, let mechanism): "checkCredentials(\(mechanism) \(username), <redacted>)"
+        case .checkRecipient(let mailbox): "checkRecipient(\(mailbox))"
         case .startData(let reply): "startData(\(reply.code))"
         case .enqueue(let transaction):
             "enqueue(from \(transaction.reversePath), \(transaction.recipients.count) recipients, "

@@ -22,6 +22,10 @@ public struct SMTPServerConfiguration: Sendable {
     /// Bad commands (syntax errors, bad sequence, failed AUTH) after which the server
     /// answers `421 4.7.0` and closes. Default 10.
     public var badCommandLimit: Int
+    /// Whether the handler checks each recipient the policy accepts before the reply
+    /// (a suppression list): RCPT then returns ``SMTPServerAction/checkRecipient(_:)``.
+    /// Default false.
+    public var checksRecipients: Bool = false
 
     public init(
         hostname: String,

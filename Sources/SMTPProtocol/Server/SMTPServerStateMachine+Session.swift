@@ -96,7 +96,7 @@ extension SMTPServerStateMachine {
 
     private var pendingTransaction: PendingTransaction? {
         switch self.state {
-        case .transaction(let transaction), .receivingData(let transaction): transaction
+        case .transaction(let transaction), .receivingData(let transaction), .checkingRecipient(let transaction, _): transaction
         default: nil
         }
     }

@@ -96,9 +96,36 @@ extension SMTPServerStateMachine {
         if transaction.recipients.count >= self.effectiveMaxRecipients {
             return .reply(.tooManyRecipients)
         }
-        if !transaction.recipients.contains(where: { Self.isSameRecipient($0, path) }) {
-            transaction.recipients.append(path)
+        if transaction.recipients.contains(where: { Self.isSameRecipient($0, path) }) {
+            self.state = .transaction(transaction)
+            return .reply(.recipientOK)
         }
+        if self.configuration.checksRecipients, let mailbox = path.mailbox {
+            self.state = .checkingRecipient(transaction, path)
+            return .checkRecipient(mailbox)
+        }
+        transaction.recipients.append(path)
+        self.state = .transaction(transaction)
+        return .reply(.recipientOK)
+    }
+
+    /// The handler's verdict on the recipient of ``SMTPServerAction/checkRecipient(_:)``:
+    /// nil accepts it, a reply refuses it (not a bad command: the address is well formed).
+    ///
+    /// ```
+    /// C: RCPT TO:<gone@example.org>
+    /// S: 550 5.1.1 <gone@example.org> suppressed (hard_bounce, 2026-12-01)
+    /// ```
+    public mutating func recipientChecked(refusal: SMTPReply?) -> SMTPServerAction {
+        guard case .checkingRecipient(var transaction, let path) = self.state else {
+            return self.handlerMisuse()
+        }
+        if let refusal {
+            transaction.refusedRecipients += 1
+            self.state = .transaction(transaction)
+            return .reply(refusal)
+        }
+        transaction.recipients.append(path)
         self.state = .transaction(transaction)
         return .reply(.recipientOK)
     }

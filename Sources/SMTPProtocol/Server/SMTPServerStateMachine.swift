@@ -39,6 +39,8 @@ public struct SMTPServerStateMachine: Sendable {
         case authenticating(AuthExchange)
         /// Waiting for `credentialsChecked`.
         case checkingCredentials
+        /// Waiting for `recipientChecked` about the last accepted-looking RCPT.
+        case checkingRecipient(PendingTransaction, ForwardPath)
         /// Waiting for `tlsEstablished`.
         case startingTLS
         case closed
@@ -141,7 +143,7 @@ public struct SMTPServerStateMachine: Sendable {
             return self.receiveAuthResponse(Array(line.readableBytesView), exchange: exchange)
         case .awaitingHelo, .ready, .transaction:
             break
-        case .receivingData, .enqueueing, .checkingCredentials, .startingTLS, .closed:
+        case .receivingData, .enqueueing, .checkingCredentials, .checkingRecipient, .startingTLS, .closed:
             return self.handlerMisuse()
         }
         let command: SMTPCommand
@@ -164,7 +166,7 @@ public struct SMTPServerStateMachine: Sendable {
             self.state = .ready
         case .awaitingHelo, .ready, .transaction:
             break
-        case .receivingData, .enqueueing, .checkingCredentials, .startingTLS, .closed:
+        case .receivingData, .enqueueing, .checkingCredentials, .checkingRecipient, .startingTLS, .closed:
             return self.handlerMisuse()
         }
         return self.badCommand(.lineTooLong)
@@ -175,7 +177,7 @@ public struct SMTPServerStateMachine: Sendable {
         switch self.state {
         case .awaitingHelo, .ready, .transaction:
             break
-        case .receivingData, .enqueueing, .authenticating, .checkingCredentials, .startingTLS, .closed:
+        case .receivingData, .enqueueing, .authenticating, .checkingCredentials, .checkingRecipient, .startingTLS, .closed:
             return self.handlerMisuse()
         }
         switch command {

@@ -7,7 +7,7 @@ extension SMTPServerAction {
     var reply: SMTPReply? {
         switch self {
         case .reply(let reply), .replyAndClose(let reply), .startTLS(let reply), .startData(let reply): reply
-        case .checkCredentials, .enqueue: nil
+        case .checkCredentials, .checkRecipient, .enqueue: nil
         }
     }
 

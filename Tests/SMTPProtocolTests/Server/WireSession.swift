@@ -7,6 +7,8 @@ struct WireSession {
     var framer = SMTPFramer()
     var machine: SMTPServerStateMachine
     let passwords: [String: String]
+    /// Addresses refused when the machine asks (``SMTPServerAction/checkRecipient(_:)``).
+    var suppressed: Set<String> = []
     private(set) var replies: [SMTPReply] = []
     private(set) var messages: [(transaction: SMTPTransaction, content: [UInt8])] = []
     private(set) var closed = false
@@ -55,6 +57,9 @@ struct WireSession {
         case .checkCredentials(let username, let password, _):
             let result: AuthResult = self.passwords[username] == password ? .success(username) : .failure
             self.perform(self.machine.credentialsChecked(result))
+        case .checkRecipient(let mailbox):
+            let refusal = self.suppressed.contains(mailbox.description) ? SMTPReply(550, "5.1.1", "<\(mailbox)> suppressed") : nil
+            self.perform(self.machine.recipientChecked(refusal: refusal))
         case .startData(let reply):
             self.replies.append(reply)
             self.content = []

@@ -145,6 +145,9 @@ final class SimSession: SMTPServerSession {
         case .checkCredentials:
             // No AUTH is offered, so the state machine never asks; refuse if it does.
             self.perform(self.stateMachine.credentialsChecked(.failure), server)
+        case .checkRecipient:
+            // Recipient checks are off in its configuration; accept if asked.
+            self.perform(self.stateMachine.recipientChecked(refusal: nil), server)
         case .startData(let reply):
             self.headers = HeaderScanner()
             self.send(reply, server)
