@@ -121,13 +121,22 @@ let package = Package(
                 "Queue", "RelayCore", "RedisClient", "OutboundTLS", "COpenSSLCrypto", "HikyakuMetrics", nioCore, nioPosix, nioSSL, logging,
                 serviceLifecycle, .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // The bounce listener (`--role bounce`): the inbound MX of the return-path domains,
+        // turning DSNs and ARF reports into asynchronous bounces, complaints and suppressions.
+        .target(
+            name: "BounceListener",
+            dependencies: [
+                "BounceClassification", "BounceMessages", "Queue", "RedisClient", "RelayCore", "ReturnPath", "SMTPProtocol",
+                "SMTPServer", "Secrets", "HikyakuMetrics", nioCore, nioPosix, logging, serviceLifecycle,
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
         .target(
             name: "HikyakuApp",
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                "DKIM", "DomainCheck", "Webhooks", "BounceClassification",
+                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

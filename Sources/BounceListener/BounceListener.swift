@@ -1,8 +1,12 @@
+import BounceClassification
 import Logging
 import NIOCore
 import NIOPosix
-import Secrets
+import Queue
+import RedisClient
+import RelayCore
 import SMTPServer
+import Secrets
 import ServiceLifecycle
 import Synchronization
 
@@ -111,5 +115,26 @@ public struct BounceListener: Service, CustomStringConvertible {
         } onGracefulShutdown: {
             channel.close(promise: nil)
         }
+    }
+}
+
+extension BounceListener {
+    /// The listener of `bounces.listen` with everything it records through.
+    public static func make(
+        listen: String, settings: BounceSettings, suppression: SuppressionSettings, hostname: String, node: String,
+        redis: RedisClient, queueConfiguration: QueueConfiguration, rules: BounceRules, keyringFile: KeyringFile?,
+        group: EventLoopGroup, logger: Logger
+    ) throws -> BounceListener {
+        guard let (host, port) = HostPort.parse(listen) else {
+            throw ConfigurationError(key: "bounces.listen", problem: "'\(listen)' is not host:port")
+        }
+        let handler = InboundReportHandler(
+            store: InboundReportStore(redis: redis, configuration: queueConfiguration),
+            suppressions: SuppressionStore(redis: redis, configuration: queueConfiguration), suppressionSettings: suppression,
+            classifier: BounceClassifier(rules: rules), node: node, logger: logger)
+        let configuration = Configuration(
+            host: host, port: port, hostname: hostname, feedbackLoopAddresses: Set(settings.feedbackLoopAddresses),
+            maxMessageSize: settings.maxMessageSize.bytes)
+        return BounceListener(configuration: configuration, handler: handler, keyringFile: keyringFile, group: group, logger: logger)
     }
 }

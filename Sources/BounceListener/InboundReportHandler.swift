@@ -29,6 +29,8 @@ struct InboundMessage: Sendable {
 struct InboundReportHandler: Sendable {
     let store: InboundReportStore
     let suppressions: SuppressionStore
+    /// `suppression.expiry.<reason>`, applied to the entries added here.
+    let suppressionSettings: SuppressionSettings
     let classifier: BounceClassifier
     let node: String
     let logger: Logger
@@ -94,7 +96,7 @@ struct InboundReportHandler: Sendable {
                 let (bounceClass, severity) = classifier.classify(reply: reply)
                 event.reply = RemoteText.capped(reply.isEmpty ? "bounced (no reason given)" : reply, maxBytes: RemoteText.storedLimit)
                 event.bounceClass = bounceClass
-                event.bounceType = severity.rawValue
+                event.bounceType = severity
                 event.remoteHost = failure.remoteMTA
                 event.async = true
                 events.append(event)
@@ -157,9 +159,14 @@ struct InboundReportHandler: Sendable {
         return event
     }
 
+    /// An account's own list; a message without an account (allow-listed relay) puts the
+    /// address on the global list.
     private func addSuppression(_ address: String, reason: SuppressionReason, event: DeliveryEvent) async throws {
-        try await suppressions.add(
-            address, scope: event.account.map { .account($0) } ?? .global, reason: reason, source: event.queueID)
+        let now = WallClock.nowMilliseconds()
+        let entry = SuppressionEntry(
+            address: address, reason: reason, createdAt: WallClock.iso8601(milliseconds: now), source: event.queueID,
+            expiresAt: suppressionSettings.expiry(for: reason, now: now).map { WallClock.iso8601(milliseconds: $0) })
+        try await suppressions.add([entry], to: event.account.map { .account($0) } ?? .global)
     }
 
     static func describe(_ recipient: InboundRecipient) -> String {

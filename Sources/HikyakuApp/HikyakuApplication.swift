@@ -1,4 +1,5 @@
 import BounceClassification
+import BounceListener
 import DNSResolver
 import Delivery
 import HTTPAPI
@@ -154,7 +155,8 @@ public struct HikyakuApplication {
 
     public func run() async throws {
         // Before anything connects: a rules file that does not parse is a start-up error.
-        let bounceRules = try role.runsWorker ? Self.bounceRules(configuration.bounces) : BounceRules.shipped
+        let bounceRules =
+            try role.runsWorker || role.runsBounceListener ? Self.bounceRules(configuration.bounces) : BounceRules.shipped
         let group = MultiThreadedEventLoopGroup.singleton
         let redis = try Self.makeRedisClient(configuration.redis, group: group, logger: logger)
         let queueConfiguration = Self.queueConfiguration(configuration)
@@ -226,6 +228,24 @@ public struct HikyakuApplication {
             services.append(
                 SuppressionSweeper(
                     store: queue.suppressions, interval: configuration.suppression.sweepInterval.duration, logger: logger))
+        }
+        if role.runsBounceListener {
+            if let listen = configuration.bounces.listen {
+                let keyring = try Self.keyring(configuration.secrets, logger: logger)
+                if keyring == nil {
+                    logger.warning(
+                        "secrets.key_file is not set: the bounce listener cannot verify return-path tokens and refuses them all; only postmaster, abuse and feedback-loop addresses are accepted"
+                    )
+                }
+                services.append(
+                    try BounceListener.make(
+                        listen: listen, settings: configuration.bounces, suppression: configuration.suppression,
+                        hostname: configuration.hostname, node: configuration.effectiveNodeName, redis: redis,
+                        queueConfiguration: queueConfiguration, rules: bounceRules, keyringFile: keyring, group: group,
+                        logger: logger))
+            } else if role == .bounce {
+                throw ConfigurationError(key: "bounces.listen", problem: "--role bounce needs bounces.listen (e.g. 0.0.0.0:25)")
+            }
         }
         if role.runsWorker && !role.runsWebhooks {
             services.append(
