@@ -19,6 +19,8 @@ extension MetricNames {
         public static let `where` = "where"
         /// A failure's bounce class (`invalid_recipient`, `throttled`, …).
         public static let bounceClass = "class"
+        /// What an inbound message to the bounce listener was (`dsn`, `complaint`, …).
+        public static let kind = "kind"
         /// `soft` or `hard`.
         public static let bounceType = "type"
     }

@@ -59,6 +59,18 @@ public enum MetricNames {
     /// (a `BounceClass` raw value), ``Label/bounceType`` (`soft` or `hard`).
     public static let bounces = "hikyaku_bounces_total"
 
+    /// Messages the bounce listener accepted, by what they turned out to be (`dsn`, `delay`,
+    /// `complaint`, `auto_reply`, `unrecognized`; `unresolved`: about a message the relay
+    /// no longer knows). Counter. Labels: ``Label/kind``.
+    public static let inboundReports = "hikyaku_inbound_reports_total"
+
+    /// Recipients the bounce listener refused at RCPT (`invalid_token`,
+    /// `unknown_recipient`). Counter. Labels: ``Label/reason``.
+    public static let inboundRefused = "hikyaku_inbound_refused_total"
+
+    /// Spam complaints recorded from feedback reports. Counter.
+    public static let complaints = "hikyaku_complaints_total"
+
     /// Work items delivered again after their claim was taken over from a worker presumed
     /// dead (at-least-once duplicates). Counter. No labels.
     public static let claimDuplicates = "hikyaku_claim_duplicates_total"
@@ -104,6 +116,15 @@ public enum MetricNames {
         MetricDefinition(
             name: bounces, type: .counter, labels: [Label.bounceClass, Label.bounceType],
             help: "Failed delivery attempts per recipient by bounce class and soft/hard."),
+        MetricDefinition(
+            name: inboundReports, type: .counter, labels: [Label.kind],
+            help: "Messages accepted by the bounce listener, by kind (dsn, delay, complaint, auto_reply, unrecognized, unresolved)."),
+        MetricDefinition(
+            name: inboundRefused, type: .counter, labels: [Label.reason],
+            help: "Recipients refused by the bounce listener (invalid_token, unknown_recipient)."),
+        MetricDefinition(
+            name: complaints, type: .counter, labels: [],
+            help: "Spam complaints recorded from feedback reports."),
         MetricDefinition(
             name: claimDuplicates, type: .counter, labels: [],
             help: "Work items delivered again after a claim takeover."),

@@ -9,6 +9,7 @@
 /// |---|---|---|---|
 /// | ingest (and api) | queue (`msg:`, `body:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:`, `idem:`, `apirate:`, suppression lists (`sup:`, `supx:`, `supl`: `/v1/suppressions`) | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
 /// | worker | queue (not `tmp:`), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version`, suppression lists (the sweeper) | — | accounts and their password hashes, API keys, DKIM private keys |
+/// | bounce | `events`, suppressions (`sup:`, `supx:`, `supl`), `bounces:`, `acct:*:paused`, `acct:version` | the recipient index (`rix:`) | queue, accounts, keys |
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
@@ -69,15 +70,24 @@ public struct RedisACL: Sendable {
         comment: "the webhook dispatcher: reads events through its consumer group, trims them, fans out to outboxes, POSTs; reads endpoints"
     )
 
+    public static let bounce = Role(
+        name: "bounce", commands: relayCommands,
+        keys: [
+            "~events", "%R~rix:*", "~bounces:*", "~acct:*:paused", "~acct:version", "~sup:*", "~supx:*", "~supl",
+        ],
+        comment:
+            "the bounce listener: reads the recipient index VERP tokens point into; writes asynchronous bounce and complaint events, suppressions, the complaint-rate pause"
+    )
+
     public static let admin = Role(
         name: "admin",
         commands: ["-@all", "+@read", "+@write", "+@scripting", "-@dangerous", "+ping", "+select", "+time", "+wait", "+role"],
         keys: ["~*"],
         comment: "operator commands (hikyaku queue, account, domain, …) and FUNCTION LOAD")
 
-    public static let roles = [ingest, worker, webhooks, admin]
+    public static let roles = [ingest, worker, webhooks, bounce, admin]
 
-    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-webhooks`, `hikyaku-admin`.
+    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-webhooks`, `hikyaku-bounce`, `hikyaku-admin`.
     public static func userName(_ role: Role) -> String { "hikyaku-\(role.name)" }
 
     /// One `aclfile` line (also valid after `ACL SETUSER`) for `role`, with the password

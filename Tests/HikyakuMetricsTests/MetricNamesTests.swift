@@ -11,7 +11,7 @@ struct MetricNamesTests {
     @Test func catalogueListsEachNameOnce() {
         let names = MetricNames.all.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.count == 13)
+        #expect(names.count == 16)
         #expect(names.contains(MetricNames.claimDuplicates))
         #expect(names.contains(MetricNames.queueDepth))
     }
@@ -44,6 +44,8 @@ struct MetricNamesTests {
         #expect(labels["hikyaku_webhook_requests_total"] == ["outcome"])
         #expect(labels["hikyaku_webhook_events_lost_total"] == ["where"])
         #expect(labels["hikyaku_bounces_total"] == ["class", "type"])
+        #expect(labels["hikyaku_inbound_reports_total"] == ["kind"])
+        #expect(labels["hikyaku_inbound_refused_total"] == ["reason"])
     }
 
     @Test func labelValuesAreSnakeCase() {
