@@ -6,6 +6,7 @@ import OutboundTLS
 import Queue
 import RelayCore
 import SMTPProtocol
+import Secrets
 import ServiceLifecycle
 
 /// A delivery worker process's `Service`: `delivery.concurrency` loops that each take a due
@@ -30,10 +31,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
 
     /// `ingest`: this host's ingest settings (its listeners are never delivered to; its
     /// `max_received_headers` applies to queued messages too). `nodeName`: the base of this
-    /// worker's identity (`node_name`, see `NodeIdentity`).
+    /// worker's identity (`node_name`, see `NodeIdentity`). `returnPaths`: the key file
+    /// VERP return paths are signed with, when this worker has one.
     public init(
         settings: DeliverySettings, ingest: IngestSettings, hostname: String, nodeName: String, queue: MessageQueue, dns: DNSResolver,
-        group: EventLoopGroup, logger: Logger
+        group: EventLoopGroup, returnPaths: KeyringFile? = nil, logger: Logger
     ) throws {
         let tls = try OutboundTLSContexts(settings: settings)
         var mtaSTS: MTASTSPolicyStore? = nil
@@ -56,7 +58,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 policy: DestinationPolicy(delivery: settings, listeners: ingest.listeners),
                 localAddresses: LocalAddresses()),
             maxReceivedHeaders: ingest.maxReceivedHeaders,
-            tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, logger: logger)
+            tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, returnPaths: returnPaths, logger: logger)
     }
 
     /// Takes an identity (waiting for Redis if need be), then delivers under it while

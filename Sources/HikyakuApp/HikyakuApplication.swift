@@ -109,6 +109,9 @@ public struct HikyakuApplication {
             threshold: configuration.accounts.bounceRateThreshold,
             minimumVolume: configuration.accounts.bounceMinimumVolume,
             windowHours: Int(configuration.accounts.bounceWindow.milliseconds / 3_600_000))
+        queueConfiguration.recipientIndexTTLSeconds = Int(configuration.bounces.window.milliseconds / 1000)
+        queueConfiguration.recipientIndexBackstopSeconds =
+            Int((configuration.delivery.maxAge.milliseconds + configuration.bounces.window.milliseconds) / 1000) + 86_400
         return queueConfiguration
     }
 
@@ -200,11 +203,19 @@ public struct HikyakuApplication {
         }
         if role.runsWorker {
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
+            // A worker reads the key file only for VERP (README, "Secrets"): without one, mail
+            // of accounts with a return-path domain keeps its own envelope sender.
+            var returnPaths: KeyringFile? = nil
+            if let path = configuration.secrets.keyFile {
+                do { returnPaths = try KeyringFile(path: path) } catch let error as SecretsError {
+                    throw ConfigurationError(key: "secrets.key_file", problem: error.detail)
+                }
+            }
             services.append(
                 try DeliveryWorker(
                     settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
                     nodeName: configuration.effectiveNodeName,
-                    queue: queue, dns: dns, group: group, logger: logger))
+                    queue: queue, dns: dns, group: group, returnPaths: returnPaths, logger: logger))
         }
         if role.runsWorker && !role.runsWebhooks {
             services.append(

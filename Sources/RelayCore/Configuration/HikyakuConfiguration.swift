@@ -24,10 +24,11 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var api: APISettings
     public var webhooks: WebhookSettings
     public var events: EventsSettings
+    public var bounces: BounceSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api, webhooks,
-            events
+            events, bounces
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -44,6 +45,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.api = APISettings()
         self.webhooks = WebhookSettings()
         self.events = EventsSettings()
+        self.bounces = BounceSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -62,6 +64,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         api = try c.decodeIfPresent(APISettings.self, forKey: .api) ?? api
         webhooks = try c.decodeIfPresent(WebhookSettings.self, forKey: .webhooks) ?? webhooks
         events = try c.decodeIfPresent(EventsSettings.self, forKey: .events) ?? events
+        bounces = try c.decodeIfPresent(BounceSettings.self, forKey: .bounces) ?? bounces
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -84,6 +87,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try api.validate(tlsConfigured: ingest.tls != nil)
         try webhooks.validate()
         try events.validate()
+        try bounces.validate()
     }
 
     /// Letters, digits and `.-_:` only: the name is part of Redis keys and of connection
