@@ -161,7 +161,8 @@ let package = Package(
             name: "DeliveryTests",
             dependencies: [
                 "Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", "Queue", "HikyakuTestSupport",
-                "RedisClient", nioCore, nioPosix, logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "RedisClient", "ReturnPath", "Secrets", nioCore, nioPosix, logging,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(
             name: "SMTPClientTests",

@@ -4,6 +4,7 @@ import RelayCore
 import ReturnPath
 import SMTPProtocol
 import Secrets
+import Synchronization
 
 /// How one work item's recipients are split into mail transactions, and the envelope
 /// sender of each.
@@ -37,33 +38,41 @@ struct MailTransactions {
 
     func plan(_ item: WorkItem, message: StoredMessage) -> [Transaction] {
         guard let returnPath = message.returnPath else { return plain(item.recipients, from: message.sender) }
+        guard let keyring else {
+            if !Self.warnedNoKeyFile.exchange(true, ordering: .relaxed) {
+                logger.warning(
+                    "messages with a VERP return path are sent with their own envelope sender: this worker has no secrets.key_file (README, \"Secrets\")"
+                )
+            }
+            return plain(item.recipients, from: message.sender)
+        }
         var verp: [Transaction] = []
         var unsigned: [Mailbox] = []
-        var problem: String?
+        var problem = ""
         for recipient in item.recipients {
-            do throws(VERPError) {
-                guard let keyring else { throw VERPError.unknownKey }
-                guard let index = message.recipientIndex(of: recipient) else {
-                    throw VERPError.notAToken
-                }
-                let token = VERPToken(queueID: message.queueID, recipientIndex: index, account: message.account ?? "")
+            guard let index = message.recipientIndex(of: recipient) else {
+                unsigned.append(recipient)
+                problem = "\(recipient) is not in its recipient index"
+                continue
+            }
+            let token = VERPToken(queueID: message.queueID, recipientIndex: index, account: message.account ?? "")
+            do {
                 let sender = Mailbox(localPart: try token.encode(keyring: keyring), domain: returnPath.domain)
                 verp.append(Transaction(sender: .mailbox(sender), recipients: [recipient]))
             } catch {
                 unsigned.append(recipient)
-                problem =
-                    keyring == nil
-                    ? "this worker has no secrets.key_file"
-                    : message.recipientIndex(of: recipient) == nil ? "the recipient is not in its recipient index" : "\(error)"
+                problem = "\(error)"
             }
         }
-        if let problem {
+        if !unsigned.isEmpty {
             logger.warning(
                 "VERP message sent with its own envelope sender for \(unsigned.count) recipient(s): \(problem)",
                 metadata: ["queue_id": "\(message.queueID)", "return_path_domain": "\(returnPath.domain)"])
         }
         return verp + plain(unsigned, from: message.sender)
     }
+
+    private static let warnedNoKeyFile = Atomic(false)
 
     private func plain(_ recipients: [Mailbox], from sender: ReversePath) -> [Transaction] {
         recipients.chunks(of: maxRecipientsPerTransaction).map { Transaction(sender: sender, recipients: Array($0)) }

@@ -75,11 +75,10 @@ public struct VERPToken: Sendable, Hashable, CustomStringConvertible {
         guard (0...Self.maximumRecipientIndex).contains(recipientIndex) else {
             throw .notEncodable("recipient index \(recipientIndex) is out of range 0…\(Self.maximumRecipientIndex)")
         }
-        let (keyID, key) = keyring.hmacKeysByID(purpose: Self.purpose)[0]
-        var bytes: [UInt8] = [Self.keyByte(keyID)] + id
+        var bytes: [UInt8] = [Self.keyByte(keyring.newest.id)] + id
         bytes += [UInt8(recipientIndex >> 16 & 0xFF), UInt8(recipientIndex >> 8 & 0xFF), UInt8(recipientIndex & 0xFF)]
         bytes += [UInt8(accountTag >> 8), UInt8(accountTag & 0xFF)]
-        bytes += TokenCrypto.hmacSHA256(key: key, data: bytes).prefix(Self.macCount)
+        bytes += TokenCrypto.hmacSHA256(key: keyring.hmacKey(purpose: Self.purpose), data: bytes).prefix(Self.macCount)
         return Self.prefix + Base32.encode(bytes)
     }
 

@@ -7,6 +7,9 @@ sends as before."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import smtplib
 import subprocess
@@ -35,6 +38,27 @@ def send(source: str, sender: str, recipients: list[str], message_id: str) -> No
     message = make_message(sender, recipients, "verp", "hello\n", message_id)
     with smtplib.SMTP("127.0.0.1", send.port, timeout=30, source_address=(source, 0)) as smtp:
         smtp.sendmail(sender, recipients, message)
+
+
+def crockford(data: bytes) -> str:
+    """11 bytes (48-bit time, 40 random bits) as the relay's 18-digit queue id."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    time_part, noise = int.from_bytes(data[:6], "big"), int.from_bytes(data[6:], "big")
+    return ("".join(alphabet[(time_part >> (5 * (9 - i))) & 31] for i in range(10))
+            + "".join(alphabet[(noise >> (5 * (7 - i))) & 31] for i in range(8)))
+
+
+def verify_independently(key_file, local: str) -> tuple[str, int]:
+    """The token checked without the relay's code: base32 (RFC 4648), the VERP key as HKDF-SHA256
+    (RFC 5869) of the key file's key, HMAC-SHA256 truncated to 8 bytes. Returns (queue id, index)."""
+    key_id, material = next(line.split()[1:] for line in key_file.read_text().splitlines() if line.startswith("key "))
+    prk = hmac.new(b"hikyaku-secrets-v1", base64.b64decode(material), hashlib.sha256).digest()
+    verp_key = hmac.new(prk, b"hmac:verp\x01", hashlib.sha256).digest()
+    raw = base64.b32decode(local[2:].upper())
+    assert len(raw) == 25 and raw[0] == hashlib.sha256(key_id.encode()).digest()[0]
+    assert hmac.compare_digest(raw[17:], hmac.new(verp_key, raw[:17], hashlib.sha256).digest()[:8])
+    assert raw[15:17] == hashlib.sha256(b"verp").digest()[:2]  # the account tag
+    return crockford(raw[1:12]), int.from_bytes(raw[12:15], "big")
 
 
 def decode(relay, address: str) -> dict[str, str]:
@@ -79,6 +103,8 @@ def test_verp_sends_one_recipient_per_transaction_on_one_connection(make_relay, 
     for recipient, d in decoded.items():
         assert index[int(d["recipient_index"])] == recipient, (recipient, d, index)
         assert d["account"] == "verp matches"
+    for m in got:
+        assert verify_independently(key_file, m["mail_from"].split("@")[0]) == (qid, index.index(m["rcpt_tos"][0]))
     # Any case decodes (MTAs that upper-case local parts); a tampered token does not.
     upper = got[0]["mail_from"].upper()
     assert decode(relay, upper)["queue_id"] == qid
