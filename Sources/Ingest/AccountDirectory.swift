@@ -52,10 +52,11 @@ public final class AccountDirectory: Sendable {
     func returnPathDomain(of account: Account?) -> String? {
         guard let domain = account?.returnPathDomain else { return nil }
         if signsReturnPaths { return domain }
-        if !warnedNoKeyring.withLock({
-            defer { $0 = true }
-            return $0
-        }) {
+        let warned = warnedNoKeyring.withLock { warned in
+            defer { warned = true }
+            return warned
+        }
+        if !warned {
             logger.warning(
                 "account \(account!.name) has return-path domain \(domain) but secrets.key_file is not set: VERP tokens cannot be signed; its mail keeps its own envelope sender"
             )
