@@ -203,12 +203,15 @@ public struct HikyakuApplication {
         }
         if role.runsWorker {
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
-            // A worker reads the key file only for VERP (README, "Secrets"): without one, mail
-            // of accounts with a return-path domain keeps its own envelope sender.
+            // A worker reads the key file only to sign VERP return paths (README, "Secrets"); it
+            // needs none otherwise, so one it cannot read is a warning, not a refusal: mail of
+            // accounts with a return-path domain then keeps its own envelope sender.
             var returnPaths: KeyringFile? = nil
             if let path = configuration.secrets.keyFile {
                 do { returnPaths = try KeyringFile(path: path) } catch let error as SecretsError {
-                    throw ConfigurationError(key: "secrets.key_file", problem: error.detail)
+                    logger.warning(
+                        "secrets.key_file: \(error.detail); VERP return paths cannot be signed by this worker (mail keeps its own envelope sender)"
+                    )
                 }
             }
             services.append(

@@ -108,7 +108,8 @@ extension DomainCommand {
             }
             // The return-path domain of the accounts that send from DOMAIN, when not given.
             var returnPath = self.returnPath
-            if returnPath == nil && mailFromDomain == nil {
+            let redisConfigured = admin.redisURL != nil || configuration.redis.url != nil || !configuration.redis.sentinels.isEmpty
+            if returnPath == nil && mailFromDomain == nil && redisConfigured {
                 let accounts = (try? await admin.withSession { try await $0.allAccounts() }) ?? []
                 let normalized = Account.normalizedDomain(domain)
                 let found = Set(accounts.filter { $0.sendingDomains.contains(normalized) }.compactMap(\.returnPathDomain))
