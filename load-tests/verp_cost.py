@@ -69,6 +69,7 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=5)
     parser.add_argument("--data-latency-ms", type=int, default=0, help="the simulator's delay before answering the dot")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="keep the logs and records (the directory is printed)")
     args = parser.parse_args()
     bins = Path(args.bin_dir)
     hikyaku, sim_bin = str(bins / "hikyaku"), str(bins / "hikyaku-sim")
@@ -87,7 +88,7 @@ def main() -> int:
         "hostname": "relay.verp-cost.test", "log_level": "info",
         "redis": {"url": redis.url},
         "ingest": {"listeners": [{"name": "relay", "address": f"127.0.0.1:{relay_port}", "mode": "relay"}],
-                   "max_recipients": 1000},
+                   "relay_networks": ["127.0.0.1/32"], "max_recipients": 1000},
         "accounts": {"refresh_interval": "200ms", "bounce_rate_threshold": 0},
         "secrets": {"key_file": str(key_file)},
         "delivery": {"concurrency": args.concurrency, "routes": {DOMAIN: f"{SITE_ADDRESS}:{sim_port}"},
@@ -135,7 +136,10 @@ def main() -> int:
         ratio = results["verp"]["messages_per_second"] / results["plain"]["messages_per_second"]
         print(f"VERP delivers {ratio:.2f}x the messages/s of plain delivery "
               f"({args.recipients} recipients per message, data latency {args.data_latency_ms} ms)")
-    shutil.rmtree(out, ignore_errors=True)
+    if args.keep:
+        print(f"logs and records in {out}")
+    else:
+        shutil.rmtree(out, ignore_errors=True)
     return 0
 
 

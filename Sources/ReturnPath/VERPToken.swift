@@ -6,7 +6,7 @@ import Secrets
 /// recipient, so a bounce that comes back to it — even a non-standard one that names no
 /// recipient — says which message and which recipient failed.
 ///
-///     MAIL FROM:<b-aebagbafaydqqcikbmgq2dioc4ydembrgi2dkn3y@bounces.example.com>
+///     MAIL FROM:<b-eyazg3r5dpuhqkcorj3aaaaaqiv3vuo67tu5tvij@bounces.example.com>
 ///
 /// The token is 25 bytes, written as 40 characters of lower-case base32 (RFC 4648 §6, no
 /// padding; read in either case, since some MTAs change the case of a local part):
