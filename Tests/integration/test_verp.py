@@ -105,6 +105,10 @@ def test_verp_sends_one_recipient_per_transaction_on_one_connection(make_relay, 
         assert d["account"] == "verp matches"
     for m in got:
         assert verify_independently(key_file, m["mail_from"].split("@")[0]) == (qid, index.index(m["rcpt_tos"][0]))
+    # --lookup: the recipient index names the recipient, for an operator holding a bounce.
+    looked = hikyaku(relay, "verp", "decode", got[0]["mail_from"], "--lookup").stdout
+    assert f"recipient {got[0]['rcpt_tos'][0]}" in looked and "index_account verp" in looked, looked
+    assert "sender app@verp.example" in looked, looked
     # Any case decodes (MTAs that upper-case local parts); a tampered token does not.
     upper = got[0]["mail_from"].upper()
     assert decode(relay, upper)["queue_id"] == qid

@@ -1,3 +1,5 @@
+import Queue
+import RedisClient
 import RelayCore
 import ReturnPath
 import Secrets
@@ -39,5 +41,33 @@ public struct VERPDecoding: Sendable {
     static func hex(_ tag: UInt16) -> String {
         let text = String(tag, radix: 16)
         return String(repeating: "0", count: 4 - text.count) + text
+    }
+}
+
+/// What the recipient index (`hk:rix:<queue id>`) says about a decoded token, while it is
+/// kept (`bounces.window` after the message's last recipient was final).
+public struct RecipientIndexEntry: Sendable {
+    public var account: String
+    public var sender: String
+    public var messageID: String
+    /// The recipient at the token's index; nil when the index is out of range (a forged
+    /// index with a valid MAC cannot happen; a different message could).
+    public var recipient: String?
+}
+
+extension AdminSession {
+    /// The recipient index entry for `decoded`, or nil when the index has expired or never
+    /// existed.
+    public func recipientIndexEntry(_ decoded: VERPDecoding) async throws -> RecipientIndexEntry? {
+        let key = HikyakuApplication.queueConfiguration(configuration).keys.recipientIndex(QueueID(rawValue: decoded.queueID))
+        let reply = try await redis.send(RedisCommand("HGETALL", [.string(key)]))
+        let fields = reply.array?.compactMap(\.string) ?? []
+        guard !fields.isEmpty else { return nil }
+        var hash: [String: String] = [:]
+        for index in stride(from: 0, to: fields.count - 1, by: 2) { hash[fields[index]] = fields[index + 1] }
+        let recipients = (hash["r"] ?? "").split(separator: "\n").map(String.init)
+        return RecipientIndexEntry(
+            account: hash["a"] ?? "", sender: hash["s"] ?? "", messageID: hash["m"] ?? "",
+            recipient: recipients.indices.contains(decoded.recipientIndex) ? recipients[decoded.recipientIndex] : nil)
     }
 }

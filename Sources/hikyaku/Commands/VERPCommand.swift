@@ -17,18 +17,30 @@ struct VERPCommand: AsyncParsableCommand {
                 Exits 1 when the token does not verify (altered, forged, or its key is gone).
                 """)
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var admin: AdminOptions
         @Argument(help: "b-TOKEN or b-TOKEN@domain (any case).")
         var address: String
         @Option(help: ArgumentHelp("Also say whether the token was made for this account.", valueName: "name"))
         var account: String?
+        @Flag(help: "Also look up the recipient, account, sender and Message-ID in the recipient index (needs Redis).")
+        var lookup = false
 
         func run() async throws {
-            let decoded = try VERPDecoding.decode(address, secrets: try options.load().secrets)
+            let decoded = try VERPDecoding.decode(address, secrets: try admin.config.load().secrets)
             print("queue_id \(decoded.queueID)")
             print("recipient_index \(decoded.recipientIndex)")
             print("account_tag \(decoded.accountTag)")
             print("key_id \(decoded.keyID)")
+            if lookup {
+                if let entry = try await admin.withSession({ try await $0.recipientIndexEntry(decoded) }) {
+                    print("recipient \(entry.recipient ?? "(index out of range)")")
+                    print("index_account \(entry.account)\(decoded.matches(account: entry.account) ? "" : " (does NOT match the token's tag)")")
+                    print("sender \(entry.sender)")
+                    print("message_id \(entry.messageID)")
+                } else {
+                    print("recipient index: gone (expired after bounces.window, or never written)")
+                }
+            }
             if let account {
                 print("account \(account) \(decoded.matches(account: account) ? "matches" : "does NOT match")")
                 if !decoded.matches(account: account) { throw ExitCode(1) }
