@@ -34,7 +34,8 @@ struct VERPCommand: AsyncParsableCommand {
             if lookup {
                 if let entry = try await admin.withSession({ try await $0.recipientIndexEntry(decoded) }) {
                     print("recipient \(entry.recipient ?? "(index out of range)")")
-                    print("index_account \(entry.account)\(decoded.matches(account: entry.account) ? "" : " (does NOT match the token's tag)")")
+                    let mismatch = decoded.matches(account: entry.account) ? "" : " (does NOT match the token's tag)"
+                    print("index_account \(entry.account)\(mismatch)")
                     print("sender \(entry.sender)")
                     print("message_id \(entry.messageID)")
                 } else {
