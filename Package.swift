@@ -92,11 +92,14 @@ let package = Package(
                 "DNSResolver", "COpenSSLCrypto", nioCore, nioPosix, nioSSL,
                 .product(name: "NIOHTTP1", package: "swift-nio"), logging,
             ]),
+        // VERP return paths (`b-<token>@<return-path domain>`): the token's encoding and its
+        // HMAC (key from Secrets), which ties a bounce to a queue id and recipient. Pure.
+        .target(name: "ReturnPath", dependencies: ["RelayCore", "Secrets"]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
         .target(
             name: "Delivery",
             dependencies: [
-                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", nioCore, nioSSL,
+                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", "ReturnPath", "Secrets", nioCore, nioSSL,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -136,7 +139,7 @@ let package = Package(
             name: "HikyakuApp",
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener",
+                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -167,6 +170,7 @@ let package = Package(
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
+        .testTarget(name: "ReturnPathTests", dependencies: ["ReturnPath", "RelayCore", "Secrets"]),
         // parse_message.py: Python's email package, the independent reader of composed messages.
         .testTarget(name: "MessageComposerTests", dependencies: ["MessageComposer", "ProcessSpawn"], exclude: ["parse_message.py"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver"]),
@@ -174,7 +178,8 @@ let package = Package(
             name: "DeliveryTests",
             dependencies: [
                 "Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", "Queue", "HikyakuTestSupport",
-                "RedisClient", nioCore, nioPosix, logging, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "RedisClient", "ReturnPath", "Secrets", nioCore, nioPosix, logging,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(
             name: "SMTPClientTests",

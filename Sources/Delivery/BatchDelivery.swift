@@ -7,7 +7,8 @@ import SMTPProtocol
 
 /// Delivers one claimed batch (one destination domain, one egress IP): one connection
 /// (the caller's, if it still has one open from this IP, else a new one) reused for every
-/// message, several RCPTs per transaction. Each item's outcome (events, retries) is handed
+/// message, several RCPTs per transaction (one, from its own VERP address, for a message
+/// sent with a return path: `MailTransactions`). Each item's outcome (events, retries) is handed
 /// to `settle` as soon as its transaction ends, so the worker records it while the next
 /// message is being sent — a worker killed mid-batch leaves only the item in flight to be
 /// delivered again. Every remote failure reply is shown to `onFailureReply` (adaptive
@@ -100,12 +101,16 @@ struct BatchDelivery {
                 return Outcome()
             }
         }
+        let transactions = MailTransactions(
+            keyring: context.returnPaths?.current, maxRecipientsPerTransaction: context.settings.maxRecipientsPerTransaction,
+            logger: logger)
         for (index, item) in deliverable.enumerated() {
             let message = messages[item.queueID]!
             var results: [RecipientResult] = []
             do {
-                for chunk in item.recipients.chunks(of: context.settings.maxRecipientsPerTransaction) {
-                    results += try await session.transact(sender: message.sender, recipients: Array(chunk), body: message.body)
+                for transaction in transactions.plan(item, message: message) {
+                    results += try await session.transact(
+                        sender: transaction.sender, recipients: transaction.recipients, body: message.body)
                 }
             } catch {
                 await session.close()

@@ -6,6 +6,7 @@ import NIOSSL
 import OutboundTLS
 import Queue
 import RelayCore
+import Secrets
 
 /// What every delivery task of a worker process shares.
 struct DeliveryContext: Sendable {
@@ -22,6 +23,8 @@ struct DeliveryContext: Sendable {
     var mtaSTS: MTASTSPolicyStore?
     /// TLSA lookups for DANE (nil unless `delivery.dane.enabled`).
     var dane: DNSResolver?
+    /// The key file VERP tokens are signed with (nil: no `secrets.key_file` on this worker).
+    var returnPaths: KeyringFile?
     var logger: Logger
     /// Classifies failure replies (`bounces.rules_file`, or the shipped rules).
     var bounceClassifier = BounceClassifier(rules: .shipped)

@@ -7,6 +7,7 @@ import OutboundTLS
 import Queue
 import RelayCore
 import SMTPProtocol
+import Secrets
 import ServiceLifecycle
 
 /// A delivery worker process's `Service`: `delivery.concurrency` loops that each take a due
@@ -32,10 +33,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// `ingest`: this host's ingest settings (its listeners are never delivered to; its
     /// `max_received_headers` applies to queued messages too). `nodeName`: the base of this
     /// worker's identity (`node_name`, see `NodeIdentity`). `bounceRules`: the classification
-    /// rules, loaded once at start (`bounces.rules_file`).
+    /// rules, loaded once at start (`bounces.rules_file`). `returnPaths`: the key file VERP
+    /// return paths are signed with, when this worker has one.
     public init(
         settings: DeliverySettings, ingest: IngestSettings, hostname: String, nodeName: String, queue: MessageQueue, dns: DNSResolver,
-        group: EventLoopGroup, bounceRules: BounceRules = .shipped, logger: Logger
+        group: EventLoopGroup, bounceRules: BounceRules = .shipped, returnPaths: KeyringFile? = nil, logger: Logger
     ) throws {
         let tls = try OutboundTLSContexts(settings: settings)
         var mtaSTS: MTASTSPolicyStore? = nil
@@ -58,7 +60,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 policy: DestinationPolicy(delivery: settings, listeners: ingest.listeners),
                 localAddresses: LocalAddresses()),
             maxReceivedHeaders: ingest.maxReceivedHeaders,
-            tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, logger: logger,
+            tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, returnPaths: returnPaths, logger: logger,
             bounceClassifier: BounceClassifier(rules: bounceRules))
     }
 

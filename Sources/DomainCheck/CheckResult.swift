@@ -26,7 +26,7 @@ public struct RecordFix: Sendable, Codable, Hashable {
 
 /// One line of the report.
 public struct CheckResult: Sendable, Codable, Hashable {
-    /// Stable check name: `spf`, `dkim`, `dmarc`, `alignment`, `mx`, `fcrdns`, `egress`,
+    /// Stable check name: `spf`, `dkim`, `dmarc`, `alignment`, `mx`, `return-path-mx`, `fcrdns`, `egress`,
     /// `tls`, `unsubscribe`, `bulk-sender`.
     public var name: String
     /// What the check is about when there is one per item: the DKIM selector, the egress IP.

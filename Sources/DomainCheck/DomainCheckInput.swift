@@ -55,16 +55,22 @@ public struct DomainCheckInput: Sendable {
     public var dkimDomain: String
     /// Whether the relay uses STARTTLS when the receiver offers it (`delivery.tls`).
     public var outboundTLS: Bool
+    /// The VERP return-path domain the relay sends this domain's mail from
+    /// (`MAIL FROM:<b-…@returnPathDomain>`, the account's `return_path_domain`), if any:
+    /// it becomes the envelope domain SPF is checked for (RFC 7208 §2.4), and its MX — the
+    /// bounce listener — is checked (`return-path-mx`).
+    public var returnPathDomain: String?
 
     public init(
         domain: String, egress: [EgressIdentity], dkimSelectors: [DKIMSelector] = [],
-        envelopeDomain: String? = nil, dkimDomain: String? = nil, outboundTLS: Bool = true
+        envelopeDomain: String? = nil, dkimDomain: String? = nil, outboundTLS: Bool = true, returnPathDomain: String? = nil
     ) {
         let domain = DNSSnapshot.normalized(domain)
         self.domain = domain
         self.egress = egress
         self.dkimSelectors = dkimSelectors
-        self.envelopeDomain = envelopeDomain.map(DNSSnapshot.normalized) ?? domain
+        self.returnPathDomain = returnPathDomain.map(DNSSnapshot.normalized)
+        self.envelopeDomain = (envelopeDomain ?? returnPathDomain).map(DNSSnapshot.normalized) ?? domain
         self.dkimDomain = dkimDomain.map(DNSSnapshot.normalized) ?? domain
         self.outboundTLS = outboundTLS
     }

@@ -50,6 +50,9 @@ public enum DomainChecks {
             checks.append(DMARCCheck.alignment(input, discovery: discovery))
         }
         checks.append(run { () throws(DNSSnapshot.Missing) -> CheckResult in try MailExchangeCheck.check(domain: input.domain, dns: dns) })
+        if let returnPath = input.returnPathDomain {
+            checks.append(run { () throws(DNSSnapshot.Missing) -> CheckResult in try MailExchangeCheck.returnPath(returnPath, dns: dns) })
+        }
         checks.append(egress.check)
         for address in egress.addresses {
             checks.append(run { () throws(DNSSnapshot.Missing) -> CheckResult in try FCrDNSCheck.check(address, dns: dns) })

@@ -56,4 +56,18 @@ enum MailExchangeCheck {
         }
         return result(.pass, "MX \(listed)")
     }
+
+    /// The `return-path-mx` check: the VERP return-path domain receives mail, so bounces
+    /// sent to `b-<token>@<domain>` reach the relay's bounce listener (its MX). The same
+    /// rules as `mx`; the finding says what fails when it does not.
+    static func returnPath(_ domain: String, dns: DNSSnapshot) throws(DNSSnapshot.Missing) -> CheckResult {
+        var result = try check(domain: domain, dns: dns)
+        result.name = "return-path-mx"
+        result.target = domain
+        if result.status == .fail {
+            result.finding += " — bounces to the VERP return path cannot reach the bounce listener"
+            result.fix = RecordFix(name: domain, type: "MX", value: "10 <the host running hikyaku --role bounce>")
+        }
+        return result
+    }
 }

@@ -115,6 +115,9 @@ public struct HikyakuApplication {
             threshold: configuration.accounts.complaintRateThreshold,
             minimumDeliveries: configuration.accounts.complaintMinimumDeliveries,
             windowHours: Int(configuration.accounts.complaintWindow.milliseconds / 3_600_000))
+        queueConfiguration.recipientIndexTTLSeconds = Int(configuration.bounces.window.milliseconds / 1000)
+        queueConfiguration.recipientIndexBackstopSeconds =
+            Int((configuration.delivery.maxAge.milliseconds + configuration.bounces.window.milliseconds) / 1000) + 86_400
         return queueConfiguration
     }
 
@@ -218,11 +221,23 @@ public struct HikyakuApplication {
         }
         if role.runsWorker {
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
+            // A worker reads the key file only to sign VERP return paths (README, "Secrets"); it
+            // needs none otherwise, so one it cannot read is a warning, not a refusal: mail of
+            // accounts with a return-path domain then keeps its own envelope sender.
+            var returnPaths: KeyringFile? = nil
+            if let path = configuration.secrets.keyFile {
+                do { returnPaths = try KeyringFile(path: path) } catch let error as SecretsError {
+                    logger.warning(
+                        "secrets.key_file: \(error.detail); VERP return paths cannot be signed by this worker (mail keeps its own envelope sender)"
+                    )
+                }
+            }
             services.append(
                 try DeliveryWorker(
                     settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
                     nodeName: configuration.effectiveNodeName,
-                    queue: queue, dns: dns, group: group, bounceRules: bounceRules, logger: logger))
+                    queue: queue, dns: dns, group: group, bounceRules: bounceRules, returnPaths: returnPaths,
+                    logger: logger))
         }
         if role.runsWorker {
             services.append(

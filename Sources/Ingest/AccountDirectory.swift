@@ -42,6 +42,28 @@ public final class AccountDirectory: Sendable {
         self.snapshot = Mutex(Self.build(version: -1, stored: [], staticAccounts: staticAccounts))
     }
 
+    /// Whether VERP tokens can be signed (a key file is configured; the workers that send
+    /// the mail need it too — README, "Secrets").
+    public var signsReturnPaths: Bool { keyring != nil }
+    private let warnedNoKeyring = Mutex(false)
+
+    /// The account's return-path domain if mail can be sent with VERP; without a key file,
+    /// nil and one warning per process.
+    func returnPathDomain(of account: Account?) -> String? {
+        guard let domain = account?.returnPathDomain else { return nil }
+        if signsReturnPaths { return domain }
+        let warned = warnedNoKeyring.withLock { warned in
+            defer { warned = true }
+            return warned
+        }
+        if !warned {
+            logger.warning(
+                "account \(account!.name) has return-path domain \(domain) but secrets.key_file is not set: VERP tokens cannot be signed; its mail keeps its own envelope sender"
+            )
+        }
+        return nil
+    }
+
     /// Whether the Redis accounts have been loaded at least once.
     public var isLoaded: Bool { snapshot.withLock { $0.version >= 0 } }
 

@@ -149,6 +149,7 @@ public struct MessageIntake: Sendable {
             clientIP: submitter.clientIP, authUser: submitter.authUser, pool: submitter.account?.pool ?? self.settings.relayPool,
             account: submitter.account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
         stored.labels = envelope.labels
+        stored.returnPathDomain = self.accounts.returnPathDomain(of: submitter.account)
         let signing = self.signers(forFrom: message.assembler.authors.from.first, account: submitter.account)
         let enqueued: EnqueueResult
         do {

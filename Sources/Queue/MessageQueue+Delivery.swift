@@ -158,15 +158,17 @@ extension MessageQueue {
     public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
         var commands: [RedisCommand] = []
         for id in ids {
-            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr", "tm"]))
+            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr", "tm", "v"]))
             commands.append(RedisCommand("GET", [.string(keys.body(id))]))
+            // A VERP message's recipient order (absent otherwise: a nil reply costs nothing).
+            commands.append(RedisCommand("HGET", [.string(keys.recipientIndex(id)), "r"]))
         }
         let replies: [RESPValue]
         do { replies = try await redis.pipeline(commands) } catch { throw .redis(error) }
         var out: [QueueID: StoredMessage] = [:]
         for (index, id) in ids.enumerated() {
-            guard let envelope = replies[2 * index].array, envelope.count == 6,
-                var body = replies[2 * index + 1].buffer
+            guard let envelope = replies[3 * index].array, envelope.count == 7,
+                var body = replies[3 * index + 1].buffer
             else { continue }
             guard let field = envelope[0].string, let sender = EnvelopeCoding.sender(field: field) else {
                 logger.error("stored message has an unreadable sender; skipping", metadata: ["queue_id": "\(id)"])
@@ -184,6 +186,9 @@ extension MessageQueue {
                 queueID: id, sender: sender, account: envelope[3].string, messageID: envelope[1].string,
                 acceptedAt: envelope[2].string.flatMap { Int64($0) } ?? 0, body: body)
             message.labels = envelope[5].buffer.flatMap { try? JSONDecoder().decode(MessageLabels.self, from: Data($0.readableBytesView)) }
+            if let domain = envelope[6].string, !domain.isEmpty, let order = replies[3 * index + 2].string {
+                message.returnPath = (domain, order.split(separator: "\n").map(String.init))
+            }
             out[id] = message
         }
         return out
@@ -206,11 +211,12 @@ extension MessageQueue {
             .integer(Int64(configuration.eventsMaxLength)),
             .integer(Int64((guardrail.threshold * 1000).rounded())), .integer(Int64(guardrail.minimumVolume)),
             .integer(Int64(guardrail.windowHours)), .bytes(template), .string(keys.bouncesStem),
-            .integer(Int64(configuration.complaintGuard.windowHours)), .integer(Int64(outcomes.count)),
+            .integer(Int64(configuration.recipientIndexTTLSeconds)), .integer(Int64(configuration.complaintGuard.windowHours)),
+            .integer(Int64(outcomes.count)),
         ]
         for outcome in outcomes {
             let item = outcome.item
-            declared += [keys.message(item.queueID), keys.body(item.queueID)]
+            declared += [keys.message(item.queueID), keys.body(item.queueID), keys.recipientIndex(item.queueID)]
             if let account = outcome.account { declared.append(keys.accountPaused(account)) }
             args += [.string(item.entryID), .integer(Int64(outcome.finalCount))]
             if let retry = outcome.retry, !retry.recipients.isEmpty {

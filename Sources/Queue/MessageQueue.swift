@@ -112,6 +112,7 @@ public final class MessageQueue: Sendable {
         if let labels = message.labels, !labels.isEmpty, let json = try? JSONEncoder().encode(labels) {
             fields.append(("tm", String(decoding: json, as: UTF8.self)))
         }
+        if let domain = message.returnPathDomain { fields.append(("v", domain)) }
         args.append(.integer(Int64(fields.count)))
         for (name, value) in fields { args += [.string(name), .string(value)] }
 
@@ -121,10 +122,12 @@ public final class MessageQueue: Sendable {
         ]
         let byDomain = Dictionary(grouping: message.recipients, by: \.destination)
         args.append(.integer(Int64(byDomain.count)))
+        var ordered: [String] = []
         for (domain, recipients) in byDomain.sorted(by: { $0.key < $1.key }) {
             declared.append(keys.stream(pool: message.pool, domain: domain))
             args += [.string(domain.rawValue), .integer(Int64(recipients.count))]
             args += recipients.map { .string($0.description) }
+            ordered += recipients.map(\.description)
         }
         let account = message.account?.name ?? ""
         let list: SuppressionScope = message.account.map { .account($0.name) } ?? .global
@@ -143,6 +146,20 @@ public final class MessageQueue: Sendable {
             .integer(Int64(message.account?.daily ?? -1)), .string(keys.quotaStem(account: account)),
             .bytes(EventCoding.encode(suppressed)),
         ]
+        // VERP: the recipient index, written in the same step (its order defines the tokens' indexes).
+        if message.returnPathDomain != nil {
+            declared.append(keys.recipientIndex(id))
+            let index = [
+                ("a", account), ("s", EnvelopeCoding.field(message.sender)), ("m", message.messageID ?? ""),
+                ("r", ordered.joined(separator: "\n")),
+            ]
+            // A backstop expiry (hk_complete sets the real one): an index whose message is
+            // purged by an operator must not stay forever.
+            args += [.integer(Int64(index.count)), .integer(Int64(configuration.recipientIndexBackstopSeconds))]
+            for (name, value) in index { args += [.string(name), .string(value)] }
+        } else {
+            args.append(.integer(0))
+        }
         let reply: RESPValue
         if configuration.waitReplicas > 0 {
             // WAIT on the same connection right after the write: it returns once that many

@@ -33,6 +33,11 @@ public struct QueueKeys: Sendable, Hashable {
     public var deferred: String { prefix + "deferred" }
     /// Stream: one JSON event per outcome (field `e`).
     public var events: String { prefix + "events" }
+    /// Hash: a VERP message's recipient index — `a` account, `s` original envelope sender,
+    /// `m` Message-ID, `r` the recipients joined by LF (a VERP token's recipient index is a
+    /// position in `r`). Written at enqueue; expires `bounces.window` after the message's
+    /// last recipient is final, so late bounces still resolve.
+    public func recipientIndex(_ id: QueueID) -> String { prefix + "rix:" + id.rawValue }
     /// `done` while a recent look for a dead worker's entries makes another unnecessary.
     public func scanned(pool: PoolName, domain: DomainName) -> String { prefix + "scanned:" + pool.rawValue + ":" + domain.rawValue }
 

@@ -19,6 +19,11 @@ public struct QueueConfiguration: Sendable {
     public var bounceGuard = BounceGuard()
     /// When an account is paused for its complaint rate (`accounts.complaint_*`).
     public var complaintGuard = ComplaintGuard()
+    /// How long a message's recipient index outlives its last final recipient (`bounces.window`).
+    public var recipientIndexTTLSeconds: Int = 7 * 86_400
+    /// Its expiry at enqueue: longer than a message can stay queued (`delivery.max_age`)
+    /// plus `bounces.window`; hk_complete replaces it when the last recipient is final.
+    public var recipientIndexBackstopSeconds: Int = 12 * 86_400
 
     public init() {}
 }
@@ -74,6 +79,9 @@ public struct NewMessage: Sendable {
     public var addedHeader: String?
     /// The sender's labels (HTTP API), carried on every event of the message.
     public var labels: MessageLabels?
+    /// The account's VERP return-path domain: set, the message is sent from
+    /// `b-<token>@<domain>` and its recipient index (`QueueKeys.recipientIndex`) is written.
+    public var returnPathDomain: String?
 
     public init(
         queueID: QueueID, sender: ReversePath, recipients: [Mailbox], messageID: String?, size: Int, clientIP: String?,
@@ -275,6 +283,14 @@ public struct StoredMessage: Sendable {
     public var body: ByteBuffer
     /// Its `tags` and `metadata` (HTTP API), for its events.
     public var labels: MessageLabels?
+    /// Its VERP return-path domain and recipient index (the `r` field of
+    /// `QueueKeys.recipientIndex`, in order), when it is sent with VERP.
+    public var returnPath: (domain: String, recipients: [String])?
+
+    /// The recipient's position in the recipient index (a VERP token's `recipientIndex`).
+    public func recipientIndex(of recipient: Mailbox) -> Int? {
+        returnPath?.recipients.firstIndex(of: recipient.description)
+    }
 }
 
 /// How a worker settles one work item.

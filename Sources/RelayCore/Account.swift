@@ -27,6 +27,10 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
     public var paused: Pause?
     /// When the account was created (RFC 3339).
     public var createdAt: String
+    /// The domain of its VERP return path: mail is sent with `MAIL FROM:<b-<token>@<this>>`
+    /// (one per recipient; see `ReturnPath.VERPToken`), so bounces come back to the relay's
+    /// bounce listener (the domain's MX). Nil: the original envelope sender is kept.
+    public var returnPathDomain: String?
 
     /// Without the password hash, so a logged account never carries it.
     public var description: String { "Account(\(name), pool \(pool)\(paused == nil ? "" : ", paused"))" }
@@ -46,6 +50,7 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         case sendingDomains = "sending_domains", restrictSenders = "restrict_senders"
         case hourlyQuota = "hourly_quota", dailyQuota = "daily_quota"
         case maxMessageSize = "max_message_size", maxRecipients = "max_recipients", paused, createdAt = "created_at"
+        case returnPathDomain = "return_path_domain"
     }
 
     public init(name: String, pool: PoolName = .default, createdAt: String) {
@@ -72,6 +77,7 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         maxRecipients = try c.decodeIfPresent(Int.self, forKey: .maxRecipients)
         paused = try c.decodeIfPresent(Pause.self, forKey: .paused)
         createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
+        returnPathDomain = try c.decodeIfPresent(String.self, forKey: .returnPathDomain)
     }
 
     /// Lower case, no trailing dot (as ``DomainName``).

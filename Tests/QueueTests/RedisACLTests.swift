@@ -14,7 +14,7 @@ struct RedisACLTests {
         let unit = DeliveryUnit(egress: "i", site: "s")
         return [
             k.message(id), k.body(id), k.streamedBody(id), k.stream(pool: "p", domain: "d"), k.ready(pool: "p"),
-            k.depth(pool: "p"), k.deferred, k.events, k.scanned(pool: "p", domain: "d"),
+            k.depth(pool: "p"), k.deferred, k.events, k.recipientIndex(id), k.scanned(pool: "p", domain: "d"),
             k.messageStem + "x", k.bodyStem + "x", k.streamStem + "x", k.readyStem + "x", k.depthStem + "x",
             k.node("n/1"), k.leases(consumer: "n/1"), k.leaseSequence, k.connections(unit: unit), k.connectionsStem + "x",
             k.ipRate(unit: unit), k.siteRate(site: "s"), k.connectionRate(unit: unit), k.warmup(egress: "i", day: 1),

@@ -244,3 +244,36 @@ def test_bad_options_are_refused(tmp_path):
     assert out.returncode != 0 and "not a domain name" in out.stderr
     out = domain_check(DOMAIN, "--egress", "not-an-ip=helo.test")
     assert out.returncode != 0 and "expected IP[=HELO]" in out.stderr
+
+
+def test_return_path_domain_needs_an_mx_and_spf_for_the_egress_ips(tmp_path, keys):
+    """VERP: the envelope sender is b-<token>@bounces.sender.test, so SPF is judged for that
+    domain (RFC 7208 §2.4) and its MX -- the bounce listener -- must exist and resolve."""
+    key, _ = keys
+    return_path = f"bounces.{DOMAIN}"
+    spf = f"--txt-record={return_path},v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ip6:2001:db8::25 -all"
+    mx = [f"--mx-host={return_path},bounce.{DOMAIN},10", f"--address=/bounce.{DOMAIN}/192.0.2.53"]
+    selector = f"s1={dkim_record(key)}"
+    with zone_server(tmp_path, correct_zone(key) + [spf] + mx) as dns:
+        config = write_config(tmp_path, [dns.address])
+        good = domain_check(DOMAIN, "--config", str(config), "--json", "--dkim-selector", selector, "--return-path", return_path)
+        assert dns.queried("MX", return_path) and dns.queried("TXT", return_path)
+    assert good.returncode == 0, good.stdout + good.stderr
+    checks = by_name(json.loads(good.stdout))
+    assert checks[f"return-path-mx {return_path}"]["status"] == "pass"
+    assert f"bounce.{DOMAIN}" in checks[f"return-path-mx {return_path}"]["finding"]
+    assert checks["spf"]["status"] == "pass" and "192.0.2.11" in checks["spf"]["finding"]
+
+    # No MX, and an SPF record that leaves out the egress IPs: both fail, with their fixes.
+    bad_spf = f"--txt-record={return_path},v=spf1 ip4:198.51.100.1 -all"
+    with zone_server(tmp_path, correct_zone(key) + [bad_spf]) as dns:
+        config = write_config(tmp_path, [dns.address])
+        bad = domain_check(DOMAIN, "--config", str(config), "--json", "--dkim-selector", selector, "--return-path", return_path)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    checks = by_name(json.loads(bad.stdout))
+    rp_mx = checks[f"return-path-mx {return_path}"]
+    assert rp_mx["status"] == "fail" and "bounce listener" in rp_mx["finding"]
+    assert rp_mx["fix"]["name"] == return_path and rp_mx["fix"]["type"] == "MX"
+    assert checks["spf"]["status"] == "fail"
+    assert checks["spf"]["fix"]["name"] == return_path
+    assert checks["mx"]["status"] == "pass"  # the From domain's own MX is unaffected

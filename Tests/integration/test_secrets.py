@@ -114,9 +114,11 @@ def test_a_readable_key_file_is_refused_and_a_worker_needs_none(make_relay, tmp_
     wait_for(lambda: not required.alive(), what="the ingest node to refuse to start without a key file")
     assert "secrets.key_file" in required.process.log_text()
 
-    # A worker never reads it: a key file that does not even exist is fine.
+    # A worker needs none (it reads one only to sign VERP return paths): a key file that does
+    # not even exist is a warning, not a refusal.
     worker = make_relay("worker", {"secrets": {"key_file": str(tmp_path / "absent.key"), "required": True}})
     wait_for(lambda: "delivery worker" in worker.process.log_text() and "started" in worker.process.log_text(),
              what="the worker to start without the key file")
     assert worker.alive()
+    assert "VERP return paths cannot be signed by this worker" in worker.process.log_text()
     assert os.path.exists(key_file) and not os.path.exists(tmp_path / "absent.key")

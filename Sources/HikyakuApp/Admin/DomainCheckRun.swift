@@ -17,6 +17,8 @@ public struct DomainCheckRequest: Sendable {
     public var egress: [(address: String, heloName: String)] = []
     public var mailFromDomain: String?
     public var dkimDomain: String?
+    /// The VERP return-path domain (its MX and SPF are checked).
+    public var returnPathDomain: String?
 
     public init(domain: String) {
         self.domain = domain
@@ -60,7 +62,7 @@ public struct DomainCheckRequest: Sendable {
             domain: domain, egress: identities,
             dkimSelectors: dkimSelectors.map { DKIMSelector(selector: $0.selector, record: $0.record) },
             envelopeDomain: mailFromDomain, dkimDomain: dkimDomain,
-            outboundTLS: configuration.delivery.tls != .disabled)
+            outboundTLS: configuration.delivery.tls != .disabled, returnPathDomain: returnPathDomain)
         let resolver = DNSResolver(configuration: dns, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         let report = await DomainChecker(resolver: resolver).check(input)
         await resolver.shutdown()

@@ -107,7 +107,9 @@ end
 --   ARGV: deadline_ms, qid, streamed (1: the body is in tmp:), body, events_maxlen,
 --         accepted_event, pool, nfields, (field, value)..., ndomains,
 --         (domain, nrcpt, rcpt...)..., account, hourly_quota, daily_quota, quota_stem,
---         suppressed_event (JSON with the placeholders "%RCPT%" and "%REASON%")
+--         suppressed_event (JSON with the placeholders "%RCPT%" and "%REASON%"),
+--         nrix, rix_ttl_s, (field, value)... (the VERP recipient index; KEYS then ends
+--         with rix:<qid>, expiring after rix_ttl_s unless hk_complete sets a sooner expiry)
 -- Refuses (without writing anything) once Redis's clock has passed the deadline, so a
 -- write that arrives after the client was told 451 cannot become a ghost message; and
 -- when the account's recipients this clock hour / UTC day would exceed its quota (-1:
@@ -210,6 +212,15 @@ redis.register_function('hk_enqueue', function(keys, args)
     if w.count > 0 then
       add_work(w.stream, ready, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
     end
+  end
+  -- VERP: the recipient index a bounce's token is resolved against (hk_complete expires it).
+  -- It lists every recipient, the suppressed ones too: a token's index is a position in it.
+  local nrix = tonumber(args[i + 5] or '0')
+  if nrix > 0 then
+    local rix = {}
+    for j = i + 7, i + 6 + 2 * nrix do rix[#rix + 1] = args[j] end
+    redis.call('HSET', keys[11 + ndomains], unpack(rix))
+    redis.call('EXPIRE', keys[11 + ndomains], tonumber(args[i + 6]))
   end
   hash[#hash + 1] = 'remaining'; hash[#hash + 1] = tostring(total)
   hash[#hash + 1] = 'accepted'; hash[#hash + 1] = tostring(now)
@@ -531,10 +542,11 @@ end)
 
 -- hk_complete
 --   KEYS: q:<pool>:<domain>, ready:<pool>, deferred, depth:<pool>, events, acct:version,
---         then per entry: msg:<qid>, body:<qid>, and acct:<account>:paused when the
---         entry has an account
+--         then per entry: msg:<qid>, body:<qid>, rix:<qid>, and acct:<account>:paused
+--         when the entry has an account
 --   ARGV: consumer, domain, events_maxlen, bounce_threshold_permille, bounce_min_volume,
---         bounce_window_hours, pause_event, bounces_stem, complaint_window_hours, nentries,
+--         bounce_window_hours, pause_event, bounces_stem, rix_ttl_s, complaint_window_hours,
+--         nentries,
 --         (entry_id, nfinal, defer_member, defer_due, account, ndelivered, nbounced,
 --          nevents, event...)...
 -- Records outcomes and acknowledges the entries in one atomic step. Per account it
@@ -542,19 +554,20 @@ end)
 -- last `bounce_window_hours` exceed the threshold (with at least `bounce_min_volume`
 -- final outcomes), the account is paused and `pause_event` (with its rate filled in
 -- for `%RATE%`) is written. Threshold 0 turns this off.
+-- A message's VERP recipient index outlives it by `rix_ttl_s` (bounces.window).
 -- Keys built here: `<bounces_stem><account>:<hour>` for the hours of the window, which
 -- are Redis's (TIME).
 redis.register_function('hk_complete', function(keys, args)
   local stream, ready, deferred, depth, events, version = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6]
   local consumer, domain, maxlen = args[1], args[2], args[3]
   local threshold, min_volume, window = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
-  local pause_event, bounces_stem = args[7], args[8]
+  local pause_event, bounces_stem, rix_ttl = args[7], args[8], args[9]
   -- The hourly counts are kept for the longer of the bounce and complaint windows (the
   -- complaint rate, hkb_complaint, divides by the deliveries counted here).
-  local keep_hours = math.max(window, tonumber(args[9]))
+  local keep_hours = math.max(window, tonumber(args[10]))
   -- Without the stream nothing can still be this worker's (it was taken over and finished).
   if redis.call('EXISTS', stream) == 0 then return 0 end
-  local i, k = 10, 7
+  local i, k = 11, 7
   local n = tonumber(args[i]); i = i + 1
   local acked = 0
   local stats = {}
@@ -565,8 +578,8 @@ redis.register_function('hk_complete', function(keys, args)
     local nevents = tonumber(args[i + 7])
     local first_event = i + 8
     i = first_event + nevents
-    local msg, bodykey = keys[k], keys[k + 1]
-    k = k + 2
+    local msg, bodykey, rixkey = keys[k], keys[k + 1], keys[k + 2]
+    k = k + 3
     if account ~= '' then
       paused_keys[account] = keys[k]
       k = k + 1
@@ -584,6 +597,7 @@ redis.register_function('hk_complete', function(keys, args)
         redis.call('DECRBY', depth, nfinal)
         if redis.call('HINCRBY', msg, 'remaining', -nfinal) <= 0 then
           redis.call('DEL', msg, bodykey)
+          redis.call('EXPIRE', rixkey, rix_ttl)
         end
       end
       for j = first_event, first_event + nevents - 1 do

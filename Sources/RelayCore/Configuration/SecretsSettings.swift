@@ -2,9 +2,10 @@
 /// from which HMAC keys are derived (README, "Secrets: where each lives and how to rotate it").
 public struct SecretsSettings: Sendable, Codable, Hashable {
     /// Path of the key file (`hikyaku secrets generate-key PATH` makes one; mode 0600 is
-    /// required). Needed by ingest nodes and the operator commands that store DKIM keys;
-    /// delivery workers never read it. Absent: DKIM keys are stored and read in plain text
-    /// (a warning at start), unless `required`.
+    /// required). Needed by ingest nodes and the operator commands that store DKIM keys, and
+    /// by delivery workers only to sign VERP return paths (accounts with a return-path
+    /// domain). Absent: DKIM keys are stored and read in plain text (a warning at start),
+    /// unless `required`, and mail is sent without VERP.
     public var keyFile: String?
     /// Refuse to start an ingest node, or to store a DKIM key, without `key_file`. Default false.
     public var required: Bool

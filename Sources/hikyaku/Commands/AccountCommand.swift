@@ -57,9 +57,21 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Most recipients per message ('none': the listener's).", valueName: "n"))
         var maxRecipients: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "VERP return-path domain: mail is sent with MAIL FROM:<b-TOKEN@DOMAIN>, one recipient per transaction (README, \"Bounces\").",
+                valueName: "domain"))
+        var returnPathDomain: String?
+
+        @Flag(help: "Send with the original envelope sender again (no VERP).")
+        var noReturnPathDomain = false
+
         func validate() throws {
             if passwordStdin && generatePassword {
                 throw ValidationError("give either --password-stdin or --generate-password, not both")
+            }
+            if returnPathDomain != nil && noReturnPathDomain {
+                throw ValidationError("give either --return-path-domain or --no-return-path-domain, not both")
             }
         }
 
@@ -103,6 +115,12 @@ struct AccountCommand: AsyncParsableCommand {
             if let hourlyQuota { account.hourlyQuota = try Self.count(hourlyQuota, option: "--hourly-quota") }
             if let dailyQuota { account.dailyQuota = try Self.count(dailyQuota, option: "--daily-quota") }
             if let maxRecipients { account.maxRecipients = try Self.count(maxRecipients, option: "--max-recipients") }
+            if let returnPathDomain {
+                do { account.returnPathDomain = try Account.validate(domain: returnPathDomain) } catch {
+                    throw ValidationError("--return-path-domain: \(error.problem)")
+                }
+            }
+            if noReturnPathDomain { account.returnPathDomain = nil }
             if let maxMessageSize {
                 if maxMessageSize == "none" {
                     account.maxMessageSize = nil
@@ -398,6 +416,7 @@ struct AccountCommand: AsyncParsableCommand {
                 "  limits           \(account.maxMessageSize.map { "\(ByteSize(bytes: $0)) per message" } ?? "listener's size"), \(account.maxRecipients.map { "\($0) recipients per message" } ?? "listener's recipients")"
             )
         }
+        print("  return path      \(account.returnPathDomain.map { "b-<token>@\($0) (VERP)" } ?? "original envelope sender")")
         if let paused = account.paused {
             print("  PAUSED           since \(paused.since): \(paused.reason)")
         }

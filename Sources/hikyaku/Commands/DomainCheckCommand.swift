@@ -17,13 +17,16 @@ extension DomainCommand {
                   dmarc        _dmarc.DOMAIN (or its organizational domain) has a policy
                   alignment    the From domain matches the DKIM d= or the SPF domain
                   mx           DOMAIN receives replies and bounces: MX or A, no null MX
+                  return-path-mx  with a VERP return-path domain: it receives the bounces (MX);
+                               SPF is then checked for it, the envelope sender's domain
                   fcrdns       each egress IP's PTR resolves back and is its EHLO name
                   tls          outbound STARTTLS is enabled
                   unsubscribe  reminder: one-click unsubscribe (RFC 8058) is a header
                   bulk-sender  the Gmail/Yahoo 2024 bulk-sender requirements, summarised
 
                 Egress IPs and EHLO names come from delivery.egress (without it: the host name \
-                and its addresses). DNS is asked through --dns-server, else delivery.dns_servers, \
+                and its addresses). The return-path domain is --return-path, else that of the accounts \
+                sending from DOMAIN (account set --return-path-domain). DNS is asked through --dns-server, else delivery.dns_servers, \
                 else /etc/resolv.conf. Exit status 0 when no check fails, 1 when one does.
                 """)
 
@@ -62,6 +65,13 @@ extension DomainCommand {
         var mailFromDomain: String?
 
         @Option(
+            name: .customLong("return-path"),
+            help: ArgumentHelp(
+                "The VERP return-path domain mail from DOMAIN is sent with (default: the sending accounts'); checks its MX and SPF.",
+                valueName: "domain"))
+        var returnPath: String?
+
+        @Option(
             name: .customLong("dkim-domain"),
             help: ArgumentHelp("The d= domain of the relay's DKIM signatures (default: DOMAIN).", valueName: "domain"))
         var dkimDomain: String?
@@ -76,6 +86,9 @@ extension DomainCommand {
                 }
             }
             _ = try self.egressIdentities(hostname: "localhost")
+            if let returnPath, !DomainCheckRequest.isDomainName(returnPath) {
+                throw ValidationError("--return-path '\(returnPath)' is not a domain name")
+            }
         }
 
         func run() async throws {
@@ -93,6 +106,20 @@ extension DomainCommand {
                     storeNote = "could not read the relay's DKIM keys from Redis (\(error)); give --dkim-selector"
                 }
             }
+            // The return-path domain of the accounts that send from DOMAIN, when not given.
+            var returnPath = self.returnPath
+            let redisConfigured = admin.redisURL != nil || configuration.redis.url != nil || !configuration.redis.sentinels.isEmpty
+            if returnPath == nil && mailFromDomain == nil && redisConfigured {
+                let accounts = (try? await admin.withSession { try await $0.allAccounts() }) ?? []
+                let normalized = Account.normalizedDomain(domain)
+                let found = Set(accounts.filter { $0.sendingDomains.contains(normalized) }.compactMap(\.returnPathDomain))
+                if found.count > 1 && !json {
+                    print(
+                        "note: accounts sending from \(domain) use several return-path domains (\(found.sorted().joined(separator: ", "))); checking \(found.min()!) — give --return-path for another"
+                    )
+                }
+                returnPath = found.min()
+            }
             for server in dnsServers where !DomainCheckRequest.isDNSServer(server) {
                 throw ValidationError("--dns-server '\(server)' is not ip or ip:port")
             }
@@ -103,6 +130,7 @@ extension DomainCommand {
             request.egress = try self.egressIdentities(hostname: configuration.hostname)
             request.mailFromDomain = mailFromDomain
             request.dkimDomain = dkimDomain
+            request.returnPathDomain = returnPath
             let report = try await request.run(configuration, logger: Logger(label: "hikyaku"))
 
             if let storeNote, !json { print("note: \(storeNote)") }
