@@ -36,7 +36,7 @@ public enum InboundRecipient: Sendable, Hashable {
         if feedbackLoopAddresses.contains(address) { return .success(.feedbackLoop) }
         if local == "postmaster" { return .success(.postmaster) }
         if local == "abuse" { return .success(.abuse) }
-        guard local.hasPrefix(VERPToken.localPartPrefix) else { return .failure(.unknownRecipient) }
+        guard local.hasPrefix(VERPToken.prefix) else { return .failure(.unknownRecipient) }
         guard let keyring, let token = try? VERPToken.verify(localPart: mailbox.localPart, keyring: keyring) else {
             return .failure(.invalidToken)
         }

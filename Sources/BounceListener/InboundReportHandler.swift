@@ -52,7 +52,7 @@ struct InboundReportHandler: Sendable {
                 logger.info("report for \(token.queueID) which is no longer known (older than bounces.window?)")
                 continue
             }
-            guard VERPToken.accountTag(for: index.account ?? "") == token.accountTag else {
+            guard token.matches(account: index.account ?? "") else {
                 BounceMetrics.unresolved()
                 logger.warning("token for \(token.queueID) does not match the message's account; ignored")
                 continue
