@@ -99,7 +99,8 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", "ReturnPath", "Secrets", nioCore, nioSSL,
+                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", "BounceMessages", "ReturnPath", "Secrets",
+                nioCore, nioSSL,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),

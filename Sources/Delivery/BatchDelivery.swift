@@ -47,6 +47,12 @@ struct BatchDelivery {
             let outcome = planner.outcome(for: item, results: results, message: messages[item.queueID], now: now, using: &rng)
             report(outcome, now: now)
             record(outcome)
+            if let notifier = context.senderNotifier, let message = messages[item.queueID], message.notifySender,
+                outcome.events.contains(where: { $0.event == .bounced || $0.event == .expired })
+            {
+                let pool = batch.pool
+                Task { await notifier.notify(message, events: outcome.events, pool: pool) }
+            }
         }
         func failAll(_ items: some Sequence<WorkItem>, _ failure: RecipientFailure) {
             for item in items {

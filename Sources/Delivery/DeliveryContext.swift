@@ -28,4 +28,6 @@ struct DeliveryContext: Sendable {
     var logger: Logger
     /// Classifies failure replies (`bounces.rules_file`, or the shipped rules).
     var bounceClassifier = BounceClassifier(rules: .shipped)
+    /// Writes the DSNs of `send_dsns` accounts (nil: none are written, e.g. in tests).
+    var senderNotifier: SenderNotifier? = nil
 }

@@ -61,7 +61,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 localAddresses: LocalAddresses()),
             maxReceivedHeaders: ingest.maxReceivedHeaders,
             tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, returnPaths: returnPaths, logger: logger,
-            bounceClassifier: BounceClassifier(rules: bounceRules))
+            bounceClassifier: BounceClassifier(rules: bounceRules),
+            senderNotifier: SenderNotifier(queue: queue, hostname: hostname, logger: logger))
     }
 
     /// Takes an identity (waiting for Redis if need be), then delivers under it while

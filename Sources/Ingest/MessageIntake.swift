@@ -94,6 +94,22 @@ public struct MessageIntake: Sendable {
         }
     }
 
+    /// The `listener` of submissions through the HTTP API.
+    public static let apiListener = "api"
+
+    /// Whether the envelope sender is to get DSNs (RFC 3464) for this message: the account
+    /// asks for them (`send_dsns`), the mail came over SMTP (API senders have webhooks), and
+    /// the sender is an address of one of the account's own sending domains — so a DSN never
+    /// goes to an address the account could not have sent as (no backscatter to forged
+    /// senders), and never to `<>` (RFC 3464 §2: no DSN about a DSN).
+    static func notifiesSender(account: Account?, sender: ReversePath, listener: String) -> Bool {
+        guard let account, account.sendDSNs, listener != Self.apiListener, let mailbox = sender.mailbox,
+            !account.sendingDomains.isEmpty
+        else { return false }
+        let domain = mailbox.normalizedDomain
+        return account.sendingDomains.contains { domain == $0 || domain.hasSuffix("." + $0) }
+    }
+
     /// A new message under a new queue id, with the relay's `Received:` field first.
     public func startMessage(from submitter: Submitter, trace: Trace) -> IncomingMessage {
         let id = QueueID.generate()
@@ -150,6 +166,7 @@ public struct MessageIntake: Sendable {
             account: submitter.account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
         stored.labels = envelope.labels
         stored.returnPathDomain = self.accounts.returnPathDomain(of: submitter.account)
+        stored.notifySender = Self.notifiesSender(account: submitter.account, sender: envelope.sender, listener: submitter.listener)
         let signing = self.signers(forFrom: message.assembler.authors.from.first, account: submitter.account)
         let enqueued: EnqueueResult
         do {

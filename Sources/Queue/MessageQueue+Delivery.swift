@@ -158,7 +158,7 @@ extension MessageQueue {
     public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
         var commands: [RedisCommand] = []
         for id in ids {
-            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr", "tm", "v"]))
+            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr", "tm", "v", "dsn"]))
             commands.append(RedisCommand("GET", [.string(keys.body(id))]))
             // A VERP message's recipient order (absent otherwise: a nil reply costs nothing).
             commands.append(RedisCommand("HGET", [.string(keys.recipientIndex(id)), "r"]))
@@ -167,7 +167,7 @@ extension MessageQueue {
         do { replies = try await redis.pipeline(commands) } catch { throw .redis(error) }
         var out: [QueueID: StoredMessage] = [:]
         for (index, id) in ids.enumerated() {
-            guard let envelope = replies[3 * index].array, envelope.count == 7,
+            guard let envelope = replies[3 * index].array, envelope.count == 8,
                 var body = replies[3 * index + 1].buffer
             else { continue }
             guard let field = envelope[0].string, let sender = EnvelopeCoding.sender(field: field) else {
@@ -189,6 +189,7 @@ extension MessageQueue {
             if let domain = envelope[6].string, !domain.isEmpty, let order = replies[3 * index + 2].string {
                 message.returnPath = (domain, order.split(separator: "\n").map(String.init))
             }
+            message.notifySender = envelope[7].string == "1"
             out[id] = message
         }
         return out

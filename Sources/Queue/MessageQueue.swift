@@ -113,6 +113,7 @@ public final class MessageQueue: Sendable {
             fields.append(("tm", String(decoding: json, as: UTF8.self)))
         }
         if let domain = message.returnPathDomain { fields.append(("v", domain)) }
+        if message.notifySender { fields.append(("dsn", "1")) }
         args.append(.integer(Int64(fields.count)))
         for (name, value) in fields { args += [.string(name), .string(value)] }
 

@@ -82,6 +82,9 @@ public struct NewMessage: Sendable {
     /// The account's VERP return-path domain: set, the message is sent from
     /// `b-<token>@<domain>` and its recipient index (`QueueKeys.recipientIndex`) is written.
     public var returnPathDomain: String?
+    /// Whether its envelope sender gets a DSN when a recipient bounces or expires (the
+    /// account's `send_dsns`, for SMTP mail from one of its own domains).
+    public var notifySender = false
 
     public init(
         queueID: QueueID, sender: ReversePath, recipients: [Mailbox], messageID: String?, size: Int, clientIP: String?,
@@ -286,6 +289,8 @@ public struct StoredMessage: Sendable {
     /// Its VERP return-path domain and recipient index (the `r` field of
     /// `QueueKeys.recipientIndex`, in order), when it is sent with VERP.
     public var returnPath: (domain: String, recipients: [String])?
+    /// Its envelope sender is sent a DSN for recipients that bounce or expire (`NewMessage.notifySender`).
+    public var notifySender = false
 
     /// The recipient's position in the recipient index (a VERP token's `recipientIndex`).
     public func recipientIndex(of recipient: Mailbox) -> Int? {

@@ -31,6 +31,11 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
     /// (one per recipient; see `ReturnPath.VERPToken`), so bounces come back to the relay's
     /// bounce listener (the domain's MX). Nil: the original envelope sender is kept.
     public var returnPathDomain: String?
+    /// Send RFC 3464 delivery status notifications (from `<>`) to the envelope sender of
+    /// this account's SMTP-submitted mail when a recipient bounces or expires — for senders
+    /// that do not read VERP bounces or webhooks. Only to a sender in `sendingDomains`, never
+    /// to one the account could not send as. Default false.
+    public var sendDSNs: Bool
 
     /// Without the password hash, so a logged account never carries it.
     public var description: String { "Account(\(name), pool \(pool)\(paused == nil ? "" : ", paused"))" }
@@ -50,7 +55,7 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         case sendingDomains = "sending_domains", restrictSenders = "restrict_senders"
         case hourlyQuota = "hourly_quota", dailyQuota = "daily_quota"
         case maxMessageSize = "max_message_size", maxRecipients = "max_recipients", paused, createdAt = "created_at"
-        case returnPathDomain = "return_path_domain"
+        case returnPathDomain = "return_path_domain", sendDSNs = "send_dsns"
     }
 
     public init(name: String, pool: PoolName = .default, createdAt: String) {
@@ -60,6 +65,7 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         self.pool = pool
         self.sendingDomains = []
         self.restrictSenders = true
+        self.sendDSNs = false
         self.createdAt = createdAt
     }
 
@@ -78,6 +84,7 @@ public struct Account: Sendable, Codable, Hashable, CustomStringConvertible {
         paused = try c.decodeIfPresent(Pause.self, forKey: .paused)
         createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt) ?? ""
         returnPathDomain = try c.decodeIfPresent(String.self, forKey: .returnPathDomain)
+        sendDSNs = try c.decodeIfPresent(Bool.self, forKey: .sendDSNs) ?? false
     }
 
     /// Lower case, no trailing dot (as ``DomainName``).

@@ -63,6 +63,14 @@ struct AccountCommand: AsyncParsableCommand {
                 valueName: "domain"))
         var returnPathDomain: String?
 
+        @Flag(
+            name: .customLong("send-dsns"),
+            help: "Send the original envelope sender of this account's SMTP mail an RFC 3464 bounce (DSN) when a recipient bounces or expires.")
+        var sendDSNs = false
+
+        @Flag(name: .customLong("no-send-dsns"), help: "Stop sending DSNs to the envelope sender (the default).")
+        var noSendDSNs = false
+
         @Flag(help: "Send with the original envelope sender again (no VERP).")
         var noReturnPathDomain = false
 
@@ -72,6 +80,9 @@ struct AccountCommand: AsyncParsableCommand {
             }
             if returnPathDomain != nil && noReturnPathDomain {
                 throw ValidationError("give either --return-path-domain or --no-return-path-domain, not both")
+            }
+            if sendDSNs && noSendDSNs {
+                throw ValidationError("give either --send-dsns or --no-send-dsns, not both")
             }
         }
 
@@ -121,6 +132,8 @@ struct AccountCommand: AsyncParsableCommand {
                 }
             }
             if noReturnPathDomain { account.returnPathDomain = nil }
+            if sendDSNs { account.sendDSNs = true }
+            if noSendDSNs { account.sendDSNs = false }
             if let maxMessageSize {
                 if maxMessageSize == "none" {
                     account.maxMessageSize = nil
@@ -417,6 +430,7 @@ struct AccountCommand: AsyncParsableCommand {
             )
         }
         print("  return path      \(account.returnPathDomain.map { "b-<token>@\($0) (VERP)" } ?? "original envelope sender")")
+        print("  DSNs to sender   \(account.sendDSNs ? "yes (bounced and expired recipients of SMTP mail)" : "no")")
         if let paused = account.paused {
             print("  PAUSED           since \(paused.since): \(paused.reason)")
         }
