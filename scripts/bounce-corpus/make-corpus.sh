@@ -14,13 +14,14 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 fi
 
-# Unpacked Exim/Sendmail (and m4 for sendmail-cf) live here between runs.
+# Unpacked Exim/Sendmail (m4 for sendmail-cf, libidn12 for Exim, libwrap0 for Sendmail) live here
+# between runs.
 export BOUNCE_CORPUS_PKGS="${BOUNCE_CORPUS_PKGS:-/var/tmp/hikyaku-bounce-corpus-pkgs}"
 mkdir -p "$BOUNCE_CORPUS_PKGS/debs" "$BOUNCE_CORPUS_PKGS/root"
 chmod 755 "$BOUNCE_CORPUS_PKGS" "$BOUNCE_CORPUS_PKGS/root"
 (
     cd "$BOUNCE_CORPUS_PKGS/debs"
-    for p in exim4-daemon-light exim4-base exim4-config libidn12 sendmail-bin sendmail-base sendmail-cf m4; do
+    for p in exim4-daemon-light exim4-base exim4-config libidn12 sendmail-bin sendmail-base sendmail-cf m4 libwrap0; do
         ls ${p}_*.deb >/dev/null 2>&1 || apt-get download "$p"
     done
     for d in *.deb; do dpkg -x "$d" "$BOUNCE_CORPUS_PKGS/root"; done
