@@ -109,6 +109,9 @@ final class BounceSession: SMTPServerSession {
             server.write(reply)
         case .checkCredentials:
             perform(stateMachine.credentialsChecked(.failure), server)
+        case .checkRecipient:
+            // Recipients are decided before the state machine sees them (its check is off).
+            perform(stateMachine.recipientChecked(refusal: nil), server)
         case .startData(let reply):
             content = []
             content.reserveCapacity(64 * 1024)
