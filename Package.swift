@@ -168,6 +168,8 @@ let package = Package(
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         .testTarget(name: "BounceClassificationTests", dependencies: ["BounceClassification", "RelayCore"]),
         .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
+        .testTarget(
+            name: "BounceListenerTests", dependencies: ["BounceListener", "BounceMessages", "RelayCore", "ReturnPath", "SMTPProtocol", "Secrets"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
@@ -179,7 +181,7 @@ let package = Package(
             name: "DeliveryTests",
             dependencies: [
                 "Delivery", "OutboundTLS", "DNSResolver", "RelayCore", "SMTPProtocol", "Queue", "HikyakuTestSupport",
-                "RedisClient", "ReturnPath", "Secrets", nioCore, nioPosix, logging,
+                "RedisClient", "ReturnPath", "Secrets", "BounceMessages", nioCore, nioPosix, logging,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(

@@ -22,7 +22,9 @@ struct SenderNotifier: Sendable {
 
     /// The report for `events` of `message` (only its `bounced` and `expired` ones count),
     /// or nil when there is nothing to report or nobody to report to.
-    func report(for message: StoredMessage, events: [DeliveryEvent], now: Int64) -> (NewMessage, [UInt8])? {
+    static func compose(for message: StoredMessage, events: [DeliveryEvent], hostname: String, now: Int64)
+        -> (message: NewMessage, bytes: [UInt8])?
+    {
         let failed = events.filter { $0.event == .bounced || $0.event == .expired }
         guard message.notifySender, !failed.isEmpty, let sender = message.sender.mailbox else { return nil }
         let recipients = failed.compactMap { event -> DeliveryStatusNotification.Recipient? in
@@ -48,7 +50,7 @@ struct SenderNotifier: Sendable {
     /// Enqueues the report (in `pool`, the original's), logging what happened.
     func notify(_ message: StoredMessage, events: [DeliveryEvent], pool: PoolName) async {
         let now = WallClock.nowMilliseconds()
-        guard var (report, bytes) = report(for: message, events: events, now: now) else { return }
+        guard var (report, bytes) = Self.compose(for: message, events: events, hostname: hostname, now: now) else { return }
         report.pool = pool
         do {
             _ = try await queue.enqueue(report, body: .inline(ByteBuffer(bytes: bytes)), deadline: now + 10_000)
@@ -73,14 +75,17 @@ struct SenderNotifier: Sendable {
     /// composer cuts more).
     static func headerSection(of body: ByteBuffer) -> [UInt8] {
         let view = body.readableBytesView.prefix(DeliveryStatusNotification.maxOriginalHeaderBytes + 4)
-        var lineStart = true
+        var lineStart = view.startIndex
+        var blank = true
         for index in view.indices {
             switch view[index] {
             case 0x0A:
-                if lineStart { return Array(view[view.startIndex..<index]) }
-                lineStart = true
+                // The empty line (LF or CRLF alone) is not part of the header section.
+                if blank { return Array(view[view.startIndex..<lineStart]) }
+                lineStart = index + 1
+                blank = true
             case 0x0D: break
-            default: lineStart = false
+            default: blank = false
             }
         }
         return Array(view)

@@ -12,6 +12,7 @@ addresses) gets 550 at RCPT, so the listener never bounces anything itself.
 from __future__ import annotations
 
 import json
+import time
 import smtplib
 import subprocess
 from email.utils import formatdate, make_msgid
@@ -226,3 +227,70 @@ def test_an_auto_reply_to_the_return_path_is_ignored(bounce_relay, receiver, dns
              what="the listener to note the auto-reply")
     assert not [e for e in events(relay, "acme") if e["event"] in ("bounced", "complaint") and e.get("async")]
     assert rcpt not in hikyaku(relay, "suppression", "list", "--account", "acme").stdout
+
+
+def test_a_send_dsns_account_gets_an_rfc3464_report_that_email_and_flufl_bounce_read(make_relay, receiver):
+    """Item 5: a DSN to the sender, for SMTP mail of an account that asks for them — to its
+    own envelope sender only, from <>, with the original header enclosed."""
+    import email
+    import email.policy
+
+    import flufl.bounce
+
+    relay = make_relay("all", {"accounts": {"refresh_interval": "200ms"}})
+    hikyaku(relay, "account", "add", "acme", "--network", f"{ACCOUNT_IP}/32", "--domain", "example.test", "--send-dsns")
+    hikyaku(relay, "account", "add", "quiet", "--network", "127.0.0.10/32", "--domain", "k1.test")
+    wait_for(lambda: "loaded 2 account(s)" in relay.process.log_text(), what="the relay to load the accounts")
+    assert "DSNs to sender   yes" in hikyaku(relay, "account", "show", "acme").stdout
+    tok = token()
+    sender, gone, fine = f"app-{tok}@example.test", f"reject-{tok}@example.test", f"ok-{tok}@example.test"
+    with smtplib.SMTP("127.0.0.1", relay.relay_port, source_address=(ACCOUNT_IP, 0), timeout=20) as client:
+        client.sendmail(sender, [gone, fine], make_message(sender, [gone, fine], f"report {tok}", "Hello.\r\n",
+                                                         message_id=f"<orig-{tok}@example.test>"))
+    # The same failure for an account without send_dsns gives no report.
+    quiet_sender = f"app-{tok}@k1.test"
+    with smtplib.SMTP("127.0.0.1", relay.relay_port, source_address=("127.0.0.10", 0), timeout=20) as client:
+        client.sendmail(quiet_sender, [f"reject-q-{tok}@example.test"],
+                        make_message(quiet_sender, [f"reject-q-{tok}@example.test"], "quiet", "Hello.\r\n"))
+
+    reports = wait_for(lambda: receiver.messages_to(sender), what="the DSN at the sender's MX")
+    assert len(reports) == 1
+    report = reports[0]
+    assert report["mail_from"] in ("", "<>")  # the null reverse path: a report is never bounced
+    parsed = email.message_from_bytes(report["data"], policy=email.policy.compat32)
+    assert parsed.get_content_type() == "multipart/report"
+    assert parsed.get_param("report-type") == "delivery-status"
+    status = next(p for p in parsed.walk() if p.get_content_type() == "message/delivery-status")
+    blocks = status.get_payload()
+    recipients = [b["Final-Recipient"] for b in blocks if b["Final-Recipient"]]
+    assert recipients == [f"rfc822; {gone}"], recipients
+    assert [b["Action"] for b in blocks if b["Action"]] == ["failed"]
+    assert [b["Status"] for b in blocks if b["Status"]] == ["5.1.1"]
+    headers = next(p for p in parsed.walk() if p.get_content_type() == "text/rfc822-headers")
+    assert f"orig-{tok}@example.test".encode() in headers.get_payload(decode=True)
+
+    temporary, permanent = flufl.bounce.all_failures(email.message_from_bytes(report["data"]))
+    assert permanent == {gone.encode()} and not temporary, (temporary, permanent)
+    # Nothing went to the quiet account's sender, nor to the recipient that was delivered.
+    time.sleep(2)
+    assert not receiver.messages_to(quiet_sender)
+    assert len(receiver.messages_to(sender)) == 1
+
+
+def test_a_huge_or_endless_message_to_the_listener_is_refused_and_the_listener_goes_on(bounce_relay, dns_server):
+    """Hostile peers: a message over bounces.max_message_size gets 552 (declared or sent),
+    and the listener still answers the next client."""
+    relay = bounce_relay
+    big = b"Subject: x\r\n\r\n" + (b"y" * 998 + b"\r\n") * (11 * 1024)  # ~11 MiB, over the 10 MiB default
+    with smtplib.SMTP(return_path_mx(dns_server), relay.bounce_port, timeout=60) as client:
+        client.ehlo("mx.example.test")
+        code, _ = client.mail("someone@elsewhere.example", ["SIZE=%d" % len(big)])
+        assert code == 552
+        client.rset()
+        client.mail("someone@elsewhere.example")
+        assert client.rcpt(f"postmaster@{RETURN_PATH_DOMAIN}")[0] == 250
+        code, reply = client.data(big)
+        assert code == 552, reply
+    code, _ = hand_over(relay, dns_server, "someone@elsewhere.example", f"postmaster@{RETURN_PATH_DOMAIN}",
+                        make_message("someone@elsewhere.example", ["postmaster"], "hi", "hello\r\n"))
+    assert code == 250
