@@ -73,7 +73,9 @@ struct Serve: AsyncParsableCommand {
               worker  claim stored mail, deliver it to the recipients' MX servers, record outcomes
               api     accept mail over HTTP (api:, /v1/messages) through the same intake as SMTP
               webhooks  POST events to the accounts' signed webhooks (hikyaku webhook), trim the events stream
-              all     every role in one process (default)
+              bounce  the inbound MX of the return-path domains (bounces.listen): asynchronous bounces, \
+            complaints (ARF), suppressions
+              all     every role in one process (default; the bounce listener only with bounces.listen)
 
             Every role is stateless around Redis: run as many processes of each as you need, on \
             as many hosts. SIGTERM or SIGINT stops gracefully: listeners stop accepting, workers \
@@ -82,7 +84,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: ArgumentHelp("ingest (SMTP), worker (delivery), api (HTTP API), webhooks or all.", valueName: "role"))
+    @Option(help: ArgumentHelp("ingest (SMTP), worker (delivery), api (HTTP API), webhooks, bounce or all.", valueName: "role"))
     var role: String = "all"
 
     func run() async throws {
@@ -154,8 +156,10 @@ struct Events: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print events as JSON lines, oldest first; with --follow, keep printing new ones.",
             discussion: """
-                Each line is one event: accepted, delivered, deferred, bounced or expired, with \
-                queue id, Message-ID, sender, recipient, remote host and reply, attempt and times.
+                Each line is one event — accepted, delivered, deferred, bounced, expired, suppressed, \
+                complaint, purged, backoff, paused or resumed — with queue id, Message-ID, sender, \
+                recipient, remote host and reply, bounce class, attempt and times (README, "Following \
+                what happened").
                 """)
 
         @OptionGroup var admin: AdminOptions

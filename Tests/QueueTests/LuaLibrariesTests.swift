@@ -22,7 +22,7 @@ struct LuaLibrariesTests {
 
     @Test func theEmbeddedLibrariesAreExactlyTheLuaFiles() throws {
         let files = try Self.files()
-        #expect(files.count == 5, "\(files.keys.sorted())")
+        #expect(files.count == 6, "\(files.keys.sorted())")
         #expect(Set(FunctionLibraries.all.map(\.name)) == Set(files.keys))
         for library in FunctionLibraries.all {
             #expect(
@@ -37,7 +37,7 @@ struct LuaLibrariesTests {
     /// Cluster (issue 17) handles them. Every other function touches only its KEYS.
     static let derivingKeys: Set<String> = [
         "hk_enqueue", "hk_complete", "hk_promote", "hk_recover_leases",
-        "hka_remove_queued", "hka_account_resume", "hka_account_delete", "hka_apikey_revoke",
+        "hka_remove_queued", "hka_account_resume", "hka_account_delete", "hka_apikey_revoke", "hkb_complaint",
     ]
 
     @Test func onlyTheListedFunctionsBuildKeyNames() throws {

@@ -34,12 +34,12 @@ redis.register_function('hkb_complaint', function(keys, args)
   local events, paused, version = keys[1], keys[2], keys[3]
   local maxlen, event, account = args[1], args[2], args[3]
   local threshold, min_deliveries, window = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
-  local stem, pause_event = args[7], args[8]
+  local bounces_stem, pause_event = args[7], args[8]
   redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', event)
   if account == '' then return 0 end
   local t = redis.call('TIME')
   local hour = math.floor(tonumber(t[1]) / 3600)
-  local key = stem .. hour
+  local key = bounces_stem .. hour
   redis.call('HINCRBY', key, 'complaints', 1)
   -- Never shorten the life hk_complete gave the hour (it keeps it for the longer window).
   if redis.call('TTL', key) < (window + 1) * 3600 then
@@ -48,7 +48,7 @@ redis.register_function('hkb_complaint', function(keys, args)
   if threshold <= 0 or redis.call('EXISTS', paused) == 1 then return 0 end
   local delivered, complaints = 0, 0
   for h = hour - window + 1, hour do
-    local v = redis.call('HMGET', stem .. h, 'delivered', 'complaints')
+    local v = redis.call('HMGET', bounces_stem .. h, 'delivered', 'complaints')
     delivered = delivered + tonumber(v[1] or '0')
     complaints = complaints + tonumber(v[2] or '0')
   end

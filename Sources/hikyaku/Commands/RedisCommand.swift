@@ -10,7 +10,7 @@ struct RedisAdminCommand: AsyncParsableCommand {
 
     struct ACL: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the Redis ACL users of the roles (ingest, worker, webhooks, admin), one aclfile line each.",
+            abstract: "Print the Redis ACL users of the roles (ingest, worker, webhooks, bounce, admin), one aclfile line each.",
             discussion: """
                 Each role gets the commands and key patterns it needs and no more (README, "Redis TLS \
                 and ACL users"). With --passwords-from-stdin, lines `ROLE=PASSWORD` are read from \
@@ -18,7 +18,7 @@ struct RedisAdminCommand: AsyncParsableCommand {
                 keeps no password; without it, each line has a placeholder password to replace.
                 """)
 
-        @Flag(help: "Read ROLE=PASSWORD lines (ingest, worker, admin) from standard input.")
+        @Flag(help: "Read ROLE=PASSWORD lines (ingest, worker, webhooks, bounce, admin) from standard input.")
         var passwordsFromStdin = false
 
         func run() async throws {
