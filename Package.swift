@@ -99,7 +99,8 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", "BounceMessages", "ReturnPath", "Secrets",
+                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", "BounceMessages",
+                "ReturnPath", "Secrets",
                 nioCore, nioSSL,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -169,7 +170,8 @@ let package = Package(
         .testTarget(name: "BounceClassificationTests", dependencies: ["BounceClassification", "RelayCore"]),
         .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         .testTarget(
-            name: "BounceListenerTests", dependencies: ["BounceListener", "BounceMessages", "RelayCore", "ReturnPath", "SMTPProtocol", "Secrets"]),
+            name: "BounceListenerTests",
+            dependencies: ["BounceListener", "BounceMessages", "RelayCore", "ReturnPath", "SMTPProtocol", "Secrets"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),

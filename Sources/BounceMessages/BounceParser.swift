@@ -29,11 +29,14 @@ public enum BounceParser {
 
         let sender = addresses(message.header, ["from", "sender", "return-path"])
         let bounceSignal = sender.contains(where: PlainTextBounce.isDaemon) || hasBounceSubject(message.header)
-        let plain = PlainTextBounce(excluded: Set(sender + addresses(message.header, ["to", "cc", "reply-to"])), bounceSignal: bounceSignal)
+        let plain = PlainTextBounce(
+            excluded: Set(sender + addresses(message.header, ["to", "cc", "reply-to"])), bounceSignal: bounceSignal)
         let text = humanText(message)
 
         // RFC 3464: the delivery-status part names each recipient.
-        if let status = entities.first(where: { $0.contentType == "message/delivery-status" || $0.contentType == "message/global-delivery-status" }) {
+        if let status = entities.first(where: {
+            $0.contentType == "message/delivery-status" || $0.contentType == "message/global-delivery-status"
+        }) {
             var (recipients, named) = ReportFields.deliveryStatus(status.text)
             if named == 0 {
                 // Reports without recipient fields (Netscape's, some gateways'): read the text.
@@ -71,7 +74,8 @@ public enum BounceParser {
         if !eximFailed.isEmpty {
             let described = plain.recipients(in: text)
             let recipients = unique(eximFailed).prefix(ReportFields.maxRecipients).map { address in
-                var recipient = described.first { TextScan.lowercasedASCII($0.recipient ?? "") == TextScan.lowercasedASCII(address) }
+                var recipient =
+                    described.first { TextScan.lowercasedASCII($0.recipient ?? "") == TextScan.lowercasedASCII(address) }
                     ?? FailedRecipient(recipient: address)
                 recipient.recipient = address
                 recipient.format = "exim"

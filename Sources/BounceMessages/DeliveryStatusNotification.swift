@@ -130,7 +130,8 @@ public struct DeliveryStatusNotification: Sendable {
             "",
         ]
         for recipient in recipients.prefix(ReportFields.maxRecipients) {
-            var line = "<\(Self.clean(recipient.address, limit: 512))>: \(recipient.action.rawValue), status \(Self.clean(recipient.status, limit: 16))"
+            var line =
+                "<\(Self.clean(recipient.address, limit: 512))>: \(recipient.action.rawValue), status \(Self.clean(recipient.status, limit: 16))"
             if let diagnostic = recipient.diagnostic { line += ": " + Self.clean(diagnostic, limit: 900) }
             lines += Self.wrap(line, indent: "    ")
         }
@@ -146,7 +147,9 @@ public struct DeliveryStatusNotification: Sendable {
             lines.append("Action: \(recipient.action.rawValue)")
             lines.append("Status: \(TextScan.enhancedStatus(in: recipient.status) ?? (recipient.action == .failed ? "5.0.0" : "4.0.0"))")
             if let remote = recipient.remoteMTA { lines.append("Remote-MTA: dns; \(Self.clean(remote, limit: 255))") }
-            if let diagnostic = recipient.diagnostic { lines += Self.wrap("Diagnostic-Code: smtp; \(Self.clean(diagnostic, limit: 900))", indent: "\t") }
+            if let diagnostic = recipient.diagnostic {
+                lines += Self.wrap("Diagnostic-Code: smtp; \(Self.clean(diagnostic, limit: 900))", indent: "\t")
+            }
             if let last = recipient.lastAttempt { lines.append("Last-Attempt-Date: \(WallClock.rfc5322Date(milliseconds: last))") }
             lines.append("")
         }

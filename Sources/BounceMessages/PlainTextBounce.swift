@@ -107,7 +107,8 @@ struct PlainTextFormat {
                 "here is your list of failed recipients", "failed addresses follow", "the following addresses did not receive a copy",
                 "intended recipient:", "undeliverable address:", "could not be delivered to the following user",
                 "unable to deliver message to the following address", "a message that you sent could not be delivered",
-                "a message that you sent was rejected", "your message could not be delivered", "your message has encountered delivery problems",
+                "a message that you sent was rejected", "your message could not be delivered",
+                "your message has encountered delivery problems",
                 "this is the deliver program at", "this is the email server at", "the following address failed",
                 "could not deliver message to the following recipient", "message not delivered to the following",
                 "wasn't able to deliver the following message", "this is a delivery failure notification message",
@@ -156,7 +157,8 @@ struct PlainTextBounce {
             // yet been delivered"): look back a few lines, not past a quoted original.
             var from = start
             if format.style == .anyAddress {
-                while from > 0, start - from < 3, !PlainTextFormat.ends.contains(where: { lowered[from - 1].has($0) }), !Self.isHeaderLike(lowered[from - 1])
+                while from > 0, start - from < 3, !PlainTextFormat.ends.contains(where: { lowered[from - 1].has($0) }),
+                    !Self.isHeaderLike(lowered[from - 1])
                 {
                     from -= 1
                 }
@@ -186,7 +188,8 @@ struct PlainTextBounce {
         ["from:", "to:", "cc:", "reply-to:", "sender:", "return-path:", "subject:"].contains { lower.hasPrefix($0) }
     }
 
-    private func extract(_ format: PlainTextFormat, lines: [Substring], lowered: [String], from start: Int, intro: Int) -> [FailedRecipient] {
+    private func extract(_ format: PlainTextFormat, lines: [Substring], lowered: [String], from start: Int, intro: Int) -> [FailedRecipient]
+    {
         var found: [FailedRecipient] = []
         var seen: Set<String> = []
         var index = start
@@ -230,7 +233,10 @@ struct PlainTextBounce {
             let word = line.trimmed
             guard !word.isEmpty, !word.has(" "), !word.has("\t"), !lower.has("could not be delivered") else { return [] }
             if word.has("@") { return TextScan.addresses(in: Substring(word)) }
-            guard word.utf8.count <= 64, word.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "_") })
+            guard word.utf8.count <= 64,
+                word.unicodeScalars.allSatisfy({
+                    $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "_")
+                })
             else { return [] }
             return [(word + "@aol.com", line.unicodeScalars.count)]
         }
@@ -248,7 +254,9 @@ struct PlainTextBounce {
             let text = lines[index].trimmed
             if text.isEmpty { break }
             let addresses = TextScan.addresses(in: lines[index])
-            if addresses.contains(where: { !seen.contains(TextScan.lowercasedASCII($0.address)) && !excluded.contains(TextScan.lowercasedASCII($0.address)) }) {
+            if addresses.contains(where: {
+                !seen.contains(TextScan.lowercasedASCII($0.address)) && !excluded.contains(TextScan.lowercasedASCII($0.address))
+            }) {
                 break
             }
             collected.append(text.trimming("()"))

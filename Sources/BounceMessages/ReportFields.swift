@@ -70,7 +70,8 @@ enum ReportFields {
             result.append(
                 FailedRecipient(
                     recipient: address, status: status, diagnostic: diagnostic,
-                    action: action == "failed" || action == "delayed" ? action : (status?.first == "4" ? "delayed" : "failed"), remoteMTA: value("remote-mta").map(stripType)))
+                    action: action == "failed" || action == "delayed" ? action : (status?.first == "4" ? "delayed" : "failed"),
+                    remoteMTA: value("remote-mta").map(stripType)))
             if result.count >= maxRecipients { break }
         }
         return (result, named)
@@ -112,7 +113,8 @@ enum ReportFields {
             type.hasPrefix("deleted") || type.hasPrefix("denied") || type.hasPrefix("failed")
         else { return nil }
         let address = header.value("original-recipient").flatMap(mailAddress) ?? header.value("final-recipient").flatMap(mailAddress)
-        return FailedRecipient(recipient: address, status: "5.0.0", diagnostic: header.value("failure")?.trimmed, action: "failed", format: "mdn")
+        return FailedRecipient(
+            recipient: address, status: "5.0.0", diagnostic: header.value("failure")?.trimmed, action: "failed", format: "mdn")
     }
 
     /// A feedback report's fields (RFC 5965 §3.1-3.2).

@@ -88,7 +88,8 @@ enum TextScan {
                         second += 1
                     }
                     let boundaryAfter = cursor == bytes.count || !isDigit(bytes[cursor])
-                    let notIPAddress = cursor == bytes.count || bytes[cursor] != 0x2E || cursor + 1 == bytes.count || !isDigit(bytes[cursor + 1])
+                    let notIPAddress =
+                        cursor == bytes.count || bytes[cursor] != 0x2E || cursor + 1 == bytes.count || !isDigit(bytes[cursor + 1])
                     if second > 0, boundaryAfter, notIPAddress {
                         return String(decoding: bytes[index..<cursor], as: UTF8.self)
                     }

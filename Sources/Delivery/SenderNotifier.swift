@@ -22,7 +22,9 @@ struct SenderNotifier: Sendable {
 
     /// The report for `events` of `message` (only its `bounced` and `expired` ones count),
     /// or nil when there is nothing to report or nobody to report to.
-    static func compose(for message: StoredMessage, events: [DeliveryEvent], hostname: String, now: Int64)
+    static func compose(
+        for message: StoredMessage, events: [DeliveryEvent], hostname: String, now: Int64
+    )
         -> (message: NewMessage, bytes: [UInt8])?
     {
         let failed = events.filter { $0.event == .bounced || $0.event == .expired }

@@ -57,7 +57,8 @@ struct APISubmission: Sendable {
                 "to", "\(envelope.recipients.count) recipients; account \(account.name) may send to \(limit) per message")
         }
         var submitter = MessageIntake.Submitter(
-            listener: MessageIntake.apiListener, clientIP: origin.clientIP, authUser: "api-key:\(origin.caller.keyID)", account: account, logger: origin.logger)
+            listener: MessageIntake.apiListener, clientIP: origin.clientIP, authUser: "api-key:\(origin.caller.keyID)", account: account,
+            logger: origin.logger)
         submitter.logger[metadataKey: "api_key"] = "\(origin.caller.keyID)"
         var message = intake.startMessage(
             from: submitter,

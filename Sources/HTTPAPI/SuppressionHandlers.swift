@@ -104,7 +104,9 @@ struct SuppressionHandlers: Sendable {
         var found: [Shown] = []
         repeat {
             let page: (entries: [SuppressionEntry], next: String)
-            do { page = try await store.page(scope, cursor: cursor, count: limit - found.count) } catch { throw APIError.redisUnavailable() }
+            do { page = try await store.page(scope, cursor: cursor, count: limit - found.count) } catch {
+                throw APIError.redisUnavailable()
+            }
             found += page.entries.map { Shown($0, scope: scope) }
             cursor = page.next
         } while cursor != "0" && found.count < limit

@@ -158,7 +158,8 @@ extension MessageQueue {
     public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
         var commands: [RedisCommand] = []
         for id in ids {
-            commands.append(RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr", "tm", "v", "dsn"]))
+            commands.append(
+                RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr", "tm", "v", "dsn"]))
             commands.append(RedisCommand("GET", [.string(keys.body(id))]))
             // A VERP message's recipient order (absent otherwise: a nil reply costs nothing).
             commands.append(RedisCommand("HGET", [.string(keys.recipientIndex(id)), "r"]))

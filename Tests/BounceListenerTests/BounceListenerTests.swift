@@ -15,7 +15,9 @@ import Testing
     static let id = QueueID(rawValue: "01JDQ3T6Z8F0M4X2KP")
     static let fbl: Set<String> = ["fbl@bounces.example.com"]
 
-    static func classify(_ local: String, _ domain: String = "bounces.example.com", keyring: SecretKeyring? = ring)
+    static func classify(
+        _ local: String, _ domain: String = "bounces.example.com", keyring: SecretKeyring? = ring
+    )
         -> Result<InboundRecipient, InboundRecipient.Refusal>
     {
         InboundRecipient.classify(Mailbox(localPart: local, domain: domain), keyring: keyring, feedbackLoopAddresses: fbl)
@@ -57,7 +59,9 @@ import Testing
 }
 
 @Suite struct ParsedReportTests {
-    static func failed(_ recipient: String?, action: String? = "failed", queueID: String? = nil, messageID: String? = nil)
+    static func failed(
+        _ recipient: String?, action: String? = "failed", queueID: String? = nil, messageID: String? = nil
+    )
         -> FailedRecipient
     {
         var failure = FailedRecipient(recipient: recipient, status: "5.1.1", diagnostic: "smtp; 550 5.1.1 unknown", action: action)
@@ -91,7 +95,9 @@ import Testing
     }
 
     @Test func theQueueIDComesFromTheEnclosedHeadersOrARelayMadeMessageID() {
-        #expect(ParsedReport(.deliveryStatus([Self.failed("a@x", queueID: "01JDQ3T6Z8F0M4X2KP")])).originalQueueID?.rawValue == "01JDQ3T6Z8F0M4X2KP")
+        #expect(
+            ParsedReport(.deliveryStatus([Self.failed("a@x", queueID: "01JDQ3T6Z8F0M4X2KP")])).originalQueueID?.rawValue
+                == "01JDQ3T6Z8F0M4X2KP")
         #expect(ParsedReport.queueID(nil, "<01JDQ3T6Z8F0M4X2KP@relay.example>")?.rawValue == "01JDQ3T6Z8F0M4X2KP")
         #expect(ParsedReport.queueID(nil, "<abc@relay.example>") == nil)
         #expect(ParsedReport.queueID("not-an-id", nil) == nil)

@@ -27,7 +27,8 @@ func composed(_ recipients: [DeliveryStatusNotification.Recipient], header: [UIn
     let dsn = composed([
         .init(
             address: "nobody@example.net", action: .failed, status: "5.1.1",
-            diagnostic: "550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in virtual mailbox table; see https://example.net/help",
+            diagnostic:
+                "550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in virtual mailbox table; see https://example.net/help",
             remoteMTA: "mx.example.net", lastAttempt: 1_796_000_050_000),
         .init(address: "later@example.net", action: .delayed, status: "4.4.1"),
     ]).render()
@@ -38,7 +39,8 @@ func composed(_ recipients: [DeliveryStatusNotification.Recipient], header: [UIn
     #expect(recipients[0].remoteMTA == "mx.example.net")
     #expect(
         recipients[0].diagnostic
-            == "550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in virtual mailbox table; see https://example.net/help")
+            == "550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in virtual mailbox table; see https://example.net/help"
+    )
     #expect(recipients[0].originalMessageID == "order-42@acme.example")
     #expect(recipients[0].originalQueueID == "01JDQ3T6Z8F0M4X2KP")
     #expect(recipients[1].action == "delayed")
@@ -67,7 +69,9 @@ func composed(_ recipients: [DeliveryStatusNotification.Recipient], header: [UIn
 
 @Test func hostileDiagnosticCannotInjectFields() {
     let dsn = composed([
-        .init(address: "x@example.net\r\nBcc: victim@example.org", action: .failed, status: "5.0.0", diagnostic: "550 bad\r\nFinal-Recipient: rfc822; forged@example.org")
+        .init(
+            address: "x@example.net\r\nBcc: victim@example.org", action: .failed, status: "5.0.0",
+            diagnostic: "550 bad\r\nFinal-Recipient: rfc822; forged@example.org")
     ]).render()
     let text = String(decoding: dsn, as: UTF8.self)
     #expect(!text.contains("\r\nBcc:"))

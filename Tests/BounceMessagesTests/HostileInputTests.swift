@@ -67,7 +67,10 @@ import Testing
         let length = Int(generator.next() % 4096)
         var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         _ = BounceParser.parse(bytes)
-        bytes = message("Content-Type: multipart/report; boundary=q\n\n--q\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n")
+        bytes =
+            message(
+                "Content-Type: multipart/report; boundary=q\n\n--q\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n"
+            )
             + bytes
         _ = BounceParser.parse(bytes)
     }

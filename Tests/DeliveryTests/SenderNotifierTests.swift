@@ -1,17 +1,19 @@
 import BounceMessages
 import Logging
 import NIOCore
-@testable import Queue
 import RelayCore
 import SMTPProtocol
 import Testing
 
 @testable import Delivery
+@testable import Queue
 
 /// What a DSN to the sender says (the composing; enqueueing is covered end to end in
 /// Tests/integration/test_bounces.py).
 @Suite struct SenderNotifierTests {
-    static func message(notify: Bool = true, sender: ReversePath = .mailbox(Mailbox(localPart: "app", domain: "acme.example")))
+    static func message(
+        notify: Bool = true, sender: ReversePath = .mailbox(Mailbox(localPart: "app", domain: "acme.example"))
+    )
         -> StoredMessage
     {
         var message = StoredMessage(
@@ -36,7 +38,8 @@ import Testing
             Self.event(.expired, "slow@y.example", "421 try later (gave up after 5d)"),
             Self.event(.deferred, "later@y.example", "451 4.7.1 greylisted"),
         ]
-        let report = try #require(SenderNotifier.compose(for: Self.message(), events: events, hostname: "relay.example", now: 1_700_000_100_000))
+        let report = try #require(
+            SenderNotifier.compose(for: Self.message(), events: events, hostname: "relay.example", now: 1_700_000_100_000))
         #expect(report.message.sender == .null)
         #expect(report.message.recipients.map(\.description) == ["app@acme.example"])
         let text = String(decoding: report.bytes, as: UTF8.self)
@@ -54,7 +57,8 @@ import Testing
     @Test func nothingWithoutTheFlagAFailureOrASender() {
         let bounced = [Self.event(.bounced, "gone@x.example", "550 5.1.1 unknown")]
         #expect(SenderNotifier.compose(for: Self.message(notify: false), events: bounced, hostname: "h", now: 0) == nil)
-        #expect(SenderNotifier.compose(for: Self.message(), events: [Self.event(.delivered, "a@x", "250 ok")], hostname: "h", now: 0) == nil)
+        #expect(
+            SenderNotifier.compose(for: Self.message(), events: [Self.event(.delivered, "a@x", "250 ok")], hostname: "h", now: 0) == nil)
         #expect(SenderNotifier.compose(for: Self.message(sender: .null), events: bounced, hostname: "h", now: 0) == nil)
     }
 

@@ -25,8 +25,10 @@ import Testing
         #expect(!MessageIntake.notifiesSender(account: Self.account(), sender: Self.sender("ceo@bank.example"), listener: "relay"))
         #expect(!MessageIntake.notifiesSender(account: Self.account(), sender: Self.sender("x@evilacme.example"), listener: "relay"))
         #expect(!MessageIntake.notifiesSender(account: Self.account(), sender: .null, listener: "relay"))
-        #expect(!MessageIntake.notifiesSender(account: Self.account(dsn: false), sender: Self.sender("app@acme.example"), listener: "relay"))
-        #expect(!MessageIntake.notifiesSender(account: Self.account(domains: []), sender: Self.sender("app@any.example"), listener: "relay"))
+        #expect(
+            !MessageIntake.notifiesSender(account: Self.account(dsn: false), sender: Self.sender("app@acme.example"), listener: "relay"))
+        #expect(
+            !MessageIntake.notifiesSender(account: Self.account(domains: []), sender: Self.sender("app@any.example"), listener: "relay"))
         #expect(
             !MessageIntake.notifiesSender(
                 account: Self.account(), sender: Self.sender("app@acme.example"), listener: MessageIntake.apiListener))

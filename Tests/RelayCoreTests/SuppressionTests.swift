@@ -6,21 +6,24 @@ import Testing
 struct SuppressionTests {
     static let now: Int64 = 1_790_000_000_000
 
-    @Test(arguments: [
-        ("2026-12-01T00:00:00Z", Int64(1_796_083_200_000)),
-        ("2026-12-01", 1_796_083_200_000),
-        ("2026-12-01T09:00:00+09:00", 1_796_083_200_000),
-        ("2026-12-01T00:00:00.25Z", 1_796_083_200_250),
-        ("2026-12-01t00:00:00.123456z", 1_796_083_200_123),
-        ("1970-01-01T00:00:00Z", 0),
-        ("2000-02-29T12:00:00-01:30", 951_831_000_000),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("2026-12-01T00:00:00Z", Int64(1_796_083_200_000)),
+            ("2026-12-01", 1_796_083_200_000),
+            ("2026-12-01T09:00:00+09:00", 1_796_083_200_000),
+            ("2026-12-01T00:00:00.25Z", 1_796_083_200_250),
+            ("2026-12-01t00:00:00.123456z", 1_796_083_200_123),
+            ("1970-01-01T00:00:00Z", 0),
+            ("2000-02-29T12:00:00-01:30", 951_831_000_000),
+        ] as [(String, Int64)])
     func rfc3339Times(_ text: String, _ milliseconds: Int64) {
         #expect(WallClock.milliseconds(iso8601: text) == milliseconds)
         #expect(WallClock.milliseconds(iso8601: WallClock.iso8601(milliseconds: milliseconds)) == milliseconds)
     }
 
-    @Test(arguments: ["", "yesterday", "2026-13-01", "2026-12-01T25:00:00Z", "2026-12-01T00:00:00", "2026-12-01T00:00:00.Z", "2026-12-01T00:00:00+0900"])
+    @Test(arguments: [
+        "", "yesterday", "2026-13-01", "2026-12-01T25:00:00Z", "2026-12-01T00:00:00", "2026-12-01T00:00:00.Z", "2026-12-01T00:00:00+0900",
+    ])
     func notTimes(_ text: String) {
         #expect(WallClock.milliseconds(iso8601: text) == nil)
     }
@@ -47,7 +50,8 @@ struct SuppressionTests {
     }
 
     @Test func expiry() {
-        let entry = SuppressionEntry(address: "a@b.c", reason: .manual, createdAt: "x", expiresAt: WallClock.iso8601(milliseconds: Self.now))
+        let entry = SuppressionEntry(
+            address: "a@b.c", reason: .manual, createdAt: "x", expiresAt: WallClock.iso8601(milliseconds: Self.now))
         #expect(!entry.isExpired(at: Self.now - 1))
         #expect(entry.isExpired(at: Self.now))
         #expect(!SuppressionEntry(address: "a@b.c", reason: .manual, createdAt: "x").isExpired(at: .max))
@@ -72,16 +76,17 @@ struct SuppressionTests {
         #expect(again.address == quoted.address && again.reason == quoted.reason && again.createdAt == quoted.createdAt)
     }
 
-    @Test(arguments: [
-        ("nobody.example.org,manual", "is not an email address"),
-        ("a@b.c,spam", "reason 'spam'"),
-        ("a@b.c", "1 fields"),
-        ("a@b.c,manual,,,extra", "5 fields"),
-        ("a@b.c,manual,soon", "created_at 'soon'"),
-        ("a@b.c,manual,,never", "expires_at 'never'"),
-        (#""a@b.c,manual"#, "unterminated"),
-        (#"a"b@c.d,manual"#, "quote inside"),
-    ] as [(String, String)])
+    @Test(
+        arguments: [
+            ("nobody.example.org,manual", "is not an email address"),
+            ("a@b.c,spam", "reason 'spam'"),
+            ("a@b.c", "1 fields"),
+            ("a@b.c,manual,,,extra", "5 fields"),
+            ("a@b.c,manual,soon", "created_at 'soon'"),
+            ("a@b.c,manual,,never", "expires_at 'never'"),
+            (#""a@b.c,manual"#, "unterminated"),
+            (#"a"b@c.d,manual"#, "quote inside"),
+        ] as [(String, String)])
     func badRows(_ line: String, _ problem: String) {
         guard case .failure(let error) = SuppressionCSV.parse(row: Substring(line), now: Self.now) else {
             Issue.record("\(line) was accepted")

@@ -1,10 +1,11 @@
+import Queue
+import RelayCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Queue
-import RelayCore
 
 /// What `hikyaku suppression import` did.
 public struct SuppressionImportResult: Sendable {
@@ -47,7 +48,9 @@ extension AdminSession {
     }
 
     /// Up to `limit` entries (of `reason`, if given), in the list's hash order.
-    public func suppressions(in scope: SuppressionScope, reason: SuppressionReason?, limit: Int) async throws -> (entries: [SuppressionEntry], total: Int) {
+    public func suppressions(
+        in scope: SuppressionScope, reason: SuppressionReason?, limit: Int
+    ) async throws -> (entries: [SuppressionEntry], total: Int) {
         try await checkScope(scope)
         var found: [SuppressionEntry] = []
         var cursor = "0"

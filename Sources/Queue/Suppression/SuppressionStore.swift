@@ -70,7 +70,8 @@ public struct SuppressionStore: Sendable {
 
     /// The entry that suppresses `address` for `account`'s mail — its own list first, then
     /// the global one — or nil. An expired entry does not count, swept or not.
-    public func lookup(_ address: String, account: String?) async throws(QueueError) -> (scope: SuppressionScope, entry: SuppressionEntry)? {
+    public func lookup(_ address: String, account: String?) async throws(QueueError) -> (scope: SuppressionScope, entry: SuppressionEntry)?
+    {
         let normalized = SuppressionEntry.normalize(address)
         var scopes: [SuppressionScope] = [.global]
         if let account { scopes.insert(.account(account), at: 0) }
@@ -86,7 +87,8 @@ public struct SuppressionStore: Sendable {
     /// One list's entry for `address`, expired or not.
     public func entry(_ address: String, in scope: SuppressionScope) async throws(QueueError) -> SuppressionEntry? {
         let normalized = SuppressionEntry.normalize(address)
-        return Self.entry(normalized, try await redis.adminSend(RedisCommand("HGET", [.string(keys.suppression(scope)), .string(normalized)])))
+        return Self.entry(
+            normalized, try await redis.adminSend(RedisCommand("HGET", [.string(keys.suppression(scope)), .string(normalized)])))
     }
 
     /// How many entries the list holds (expired ones not yet swept included).
@@ -96,7 +98,9 @@ public struct SuppressionStore: Sendable {
 
     /// One `HSCAN` step from `cursor` (`"0"` to start): about `count` entries (expired ones
     /// left out) and the next cursor (`"0"` at the end). Streams a list of any size.
-    public func page(_ scope: SuppressionScope, cursor: String, count: Int) async throws(QueueError) -> (entries: [SuppressionEntry], next: String) {
+    public func page(
+        _ scope: SuppressionScope, cursor: String, count: Int
+    ) async throws(QueueError) -> (entries: [SuppressionEntry], next: String) {
         let reply = try await redis.adminSend(
             RedisCommand("HSCAN", [.string(keys.suppression(scope)), .string(cursor), "COUNT", .integer(Int64(count))]))
         guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let flat = parts[1].array else {
@@ -125,7 +129,11 @@ public struct SuppressionStore: Sendable {
     public func record(_ event: DeliveryEvent) async throws(QueueError) {
         _ = try await redis.adminSend(
             RedisCommand(
-                "XADD", [.string(keys.events), "MAXLEN", "~", .integer(Int64(configuration.eventsMaxLength)), "*", "e", .bytes(EventCoding.encode(event))]))
+                "XADD",
+                [
+                    .string(keys.events), "MAXLEN", "~", .integer(Int64(configuration.eventsMaxLength)), "*", "e",
+                    .bytes(EventCoding.encode(event)),
+                ]))
     }
 
     // MARK: Expiry

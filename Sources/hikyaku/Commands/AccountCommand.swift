@@ -65,7 +65,9 @@ struct AccountCommand: AsyncParsableCommand {
 
         @Flag(
             name: .customLong("send-dsns"),
-            help: "Send the original envelope sender of this account's SMTP mail an RFC 3464 bounce (DSN) when a recipient bounces or expires.")
+            help:
+                "Send the original envelope sender of this account's SMTP mail an RFC 3464 bounce (DSN) when a recipient bounces or expires."
+        )
         var sendDSNs = false
 
         @Flag(name: .customLong("no-send-dsns"), help: "Stop sending DSNs to the envelope sender (the default).")

@@ -122,7 +122,9 @@ private struct ParsedFile: Encodable {
         switch report {
         case .deliveryStatus(let failed):
             recipients = failed.map {
-                Recipient(recipient: $0.recipient, status: $0.status, diagnostic: $0.diagnostic, action: $0.action, remoteMTA: $0.remoteMTA, format: $0.format)
+                Recipient(
+                    recipient: $0.recipient, status: $0.status, diagnostic: $0.diagnostic, action: $0.action, remoteMTA: $0.remoteMTA,
+                    format: $0.format)
             }
             format = failed.first?.format
             originalMessageID = failed.first?.originalMessageID

@@ -44,7 +44,9 @@ struct SuppressionCommand: AsyncParsableCommand {
         @Argument(help: "The email address.") var address: String
         @Option(help: ArgumentHelp("hard_bounce, complaint, unsubscribe or manual.", valueName: "reason"))
         var reason: String = SuppressionReason.manual.rawValue
-        @Option(help: ArgumentHelp("Expire after this long (e.g. 30d, 12h); default: suppression.expiry.<reason>, else never.", valueName: "duration"))
+        @Option(
+            help: ArgumentHelp(
+                "Expire after this long (e.g. 30d, 12h); default: suppression.expiry.<reason>, else never.", valueName: "duration"))
         var expires: String?
 
         func run() async throws {
@@ -122,7 +124,9 @@ struct SuppressionCommand: AsyncParsableCommand {
                     badRow: { line, why in Self.stderr("\(file):\(line): skipped: \(why)") },
                     progress: { rows in Self.stderr("\(rows) rows read") })
             }
-            print("imported \(result.imported) entr\(result.imported == 1 ? "y" : "ies") into \(list.scope); \(result.skipped) bad row(s) skipped")
+            print(
+                "imported \(result.imported) entr\(result.imported == 1 ? "y" : "ies") into \(list.scope); \(result.skipped) bad row(s) skipped"
+            )
         }
 
         static func stderr(_ text: String) {

@@ -14,7 +14,8 @@ struct ServerRecipientCheckTests {
 
     @Test func refusedRecipientIsLeftOutAndOthersGoOn() {
         var session = Self.session(suppressed: ["gone@example.org"])
-        session.feed(bytes("EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<gone@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nx\r\n.\r\n"))
+        session.feed(
+            bytes("EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<gone@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nx\r\n.\r\n"))
         #expect(session.codes == [220, 250, 250, 550, 250, 354, 250])
         #expect(session.replies[3].text == "<gone@example.org> suppressed")
         #expect(session.messages.first?.transaction.recipients.map(\.description) == ["<b@example.org>"])
