@@ -159,14 +159,15 @@ struct InboundReportHandler: Sendable {
         return event
     }
 
-    /// An account's own list; a message without an account (allow-listed relay) puts the
-    /// address on the global list.
+    /// The account's own list; mail without an account (allow-listed relay) has none, and
+    /// the global list is the operator's.
     private func addSuppression(_ address: String, reason: SuppressionReason, event: DeliveryEvent) async throws {
+        guard let account = event.account else { return }
         let now = WallClock.nowMilliseconds()
         let entry = SuppressionEntry(
             address: address, reason: reason, createdAt: WallClock.iso8601(milliseconds: now), source: event.queueID,
             expiresAt: suppressionSettings.expiry(for: reason, now: now).map { WallClock.iso8601(milliseconds: $0) })
-        try await suppressions.add([entry], to: event.account.map { .account($0) } ?? .global)
+        try await suppressions.add([entry], to: .account(account))
     }
 
     static func describe(_ recipient: InboundRecipient) -> String {

@@ -53,6 +53,10 @@ struct BatchDelivery {
                 let pool = batch.pool
                 Task { await notifier.notify(message, events: outcome.events, pool: pool) }
             }
+            if let suppressor = context.bounceSuppressor, outcome.events.contains(where: BounceSuppressor.applies(to:)) {
+                let events = outcome.events
+                Task { await suppressor.suppress(events) }
+            }
         }
         func failAll(_ items: some Sequence<WorkItem>, _ failure: RecipientFailure) {
             for item in items {

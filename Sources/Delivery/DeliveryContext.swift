@@ -30,4 +30,6 @@ struct DeliveryContext: Sendable {
     var bounceClassifier = BounceClassifier(rules: .shipped)
     /// Writes the DSNs of `send_dsns` accounts (nil: none are written, e.g. in tests).
     var senderNotifier: SenderNotifier? = nil
+    /// Suppresses the addresses of hard `invalid_recipient` bounces (nil: none, e.g. in tests).
+    var bounceSuppressor: BounceSuppressor? = nil
 }

@@ -37,7 +37,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// return paths are signed with, when this worker has one.
     public init(
         settings: DeliverySettings, ingest: IngestSettings, hostname: String, nodeName: String, queue: MessageQueue, dns: DNSResolver,
-        group: EventLoopGroup, bounceRules: BounceRules = .shipped, returnPaths: KeyringFile? = nil, logger: Logger
+        group: EventLoopGroup, bounceRules: BounceRules = .shipped, returnPaths: KeyringFile? = nil,
+        suppression: SuppressionSettings = SuppressionSettings(), logger: Logger
     ) throws {
         let tls = try OutboundTLSContexts(settings: settings)
         var mtaSTS: MTASTSPolicyStore? = nil
@@ -62,7 +63,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             maxReceivedHeaders: ingest.maxReceivedHeaders,
             tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, returnPaths: returnPaths, logger: logger,
             bounceClassifier: BounceClassifier(rules: bounceRules),
-            senderNotifier: SenderNotifier(queue: queue, hostname: hostname, logger: logger))
+            senderNotifier: SenderNotifier(queue: queue, hostname: hostname, logger: logger),
+            bounceSuppressor: BounceSuppressor(store: queue.suppressions, settings: suppression, logger: logger))
     }
 
     /// Takes an identity (waiting for Redis if need be), then delivers under it while

@@ -237,6 +237,7 @@ public struct HikyakuApplication {
                     settings: configuration.delivery, ingest: configuration.ingest, hostname: configuration.hostname,
                     nodeName: configuration.effectiveNodeName,
                     queue: queue, dns: dns, group: group, bounceRules: bounceRules, returnPaths: returnPaths,
+                    suppression: configuration.suppression,
                     logger: logger))
         }
         if role.runsWorker {

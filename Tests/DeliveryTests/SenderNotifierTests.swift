@@ -74,3 +74,38 @@ import Testing
         #expect(SenderNotifier.headerSection(of: ByteBuffer(string: "A: 1")) == Array("A: 1".utf8))
     }
 }
+
+/// Which bounces put their address on the account's suppression list.
+@Suite struct BounceSuppressorTests {
+    static func bounce(_ bounceClass: BounceClass, _ type: BounceSeverity, account: String? = "acme") -> DeliveryEvent {
+        var event = DeliveryEvent(event: .bounced, time: "", queueID: "01JDQ3T6Z8F0M4X2KP", messageID: nil, sender: "a@acme.example")
+        event.recipient = "gone@x.example"
+        event.account = account
+        event.bounceClass = bounceClass
+        event.bounceType = type
+        return event
+    }
+
+    @Test func onlyHardInvalidRecipientBouncesOfAnAccount() {
+        #expect(BounceSuppressor.applies(to: Self.bounce(.invalidRecipient, .hard)))
+        #expect(!BounceSuppressor.applies(to: Self.bounce(.invalidRecipient, .soft)))
+        #expect(!BounceSuppressor.applies(to: Self.bounce(.ipReputation, .hard)))
+        #expect(!BounceSuppressor.applies(to: Self.bounce(.contentBlock, .hard)))
+        #expect(!BounceSuppressor.applies(to: Self.bounce(.invalidRecipient, .hard, account: nil)))
+        var deferred = Self.bounce(.invalidRecipient, .hard)
+        deferred.event = .deferred
+        #expect(!BounceSuppressor.applies(to: deferred))
+    }
+
+    @Test func entriesCarryReasonSourceAndTheConfiguredExpiry() throws {
+        var settings = SuppressionSettings()
+        settings.expiry[.hardBounce] = .days(365)
+        let entries = BounceSuppressor.entries(
+            for: [Self.bounce(.invalidRecipient, .hard), Self.bounce(.ipReputation, .hard)], settings: settings,
+            now: 1_700_000_000_000)
+        let list = try #require(entries["acme"])
+        #expect(list.count == 1)
+        #expect(list[0].address == "gone@x.example" && list[0].reason == .hardBounce && list[0].source == "01JDQ3T6Z8F0M4X2KP")
+        #expect(list[0].expiresAt == WallClock.iso8601(milliseconds: 1_700_000_000_000 + 365 * 86_400_000))
+    }
+}

@@ -271,6 +271,10 @@ def test_a_send_dsns_account_gets_an_rfc3464_report_that_email_and_flufl_bounce_
 
     temporary, permanent = flufl.bounce.all_failures(email.message_from_bytes(report["data"]))
     assert permanent == {gone.encode()} and not temporary, (temporary, permanent)
+    # The synchronous hard bounce (550 5.1.1) put the address on acme's list by itself.
+    listed = wait_for(lambda: gone in (out := hikyaku(relay, "suppression", "list", "--account", "acme").stdout) and out,
+                      what="the hard-bounced address on acme's suppression list")
+    assert "hard_bounce" in listed and fine not in listed
     # Nothing went to the quiet account's sender, nor to the recipient that was delivered.
     time.sleep(2)
     assert not receiver.messages_to(quiet_sender)
