@@ -135,13 +135,24 @@ let package = Package(
                 "SMTPServer", "Secrets", "HikyakuMetrics", nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // The log store's interface (issue 14): events as archived, searches, hourly statistics.
+        .target(name: "LogStore", dependencies: ["RelayCore"]),
+        // The web console (`--role console`): server-rendered pages (Mustache, ja/en) over the
+        // log store, console users and operators, sessions and the audit log in Redis.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Ingest", "LogStore", "Queue", "RelayCore", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
+            ]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
         .target(
             name: "HikyakuApp",
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath",
+                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath", "Console", "LogStore",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -210,6 +221,7 @@ let package = Package(
             ]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", nioCore]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RelayCore", nioCore]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "LogStore", "Queue", "RelayCore"]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.

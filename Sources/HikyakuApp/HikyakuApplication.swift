@@ -1,5 +1,6 @@
 import BounceClassification
 import BounceListener
+import Console
 import DNSResolver
 import Delivery
 import HTTPAPI
@@ -177,11 +178,16 @@ public struct HikyakuApplication {
         }
 
         var services: [any Service] = []
-        if role.runsIngest || role.runsAPI {
-            let tls = try configuration.ingest.tls.map(ServerTLS.init(settings:))
-            if let tls {
+        // One certificate for the SMTP listeners, the API and the console, reloaded once.
+        var serverTLS: ServerTLS? = nil
+        if role.runsIngest || role.runsAPI || (role.runsConsole && configuration.console.isConfigured) {
+            serverTLS = try configuration.ingest.tls.map(ServerTLS.init(settings:))
+            if let tls = serverTLS {
                 services.append(ServerTLS.Reloader(tls: tls, interval: tls.settings.reloadInterval.duration, logger: logger))
             }
+        }
+        if role.runsIngest || role.runsAPI {
+            let tls = serverTLS
             let keyring = try Self.keyring(configuration.secrets, logger: logger)
             let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
             let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, keyring: keyring, logger: logger)
@@ -276,6 +282,22 @@ public struct HikyakuApplication {
                     store: WebhookStore(redis: redis, configuration: queueConfiguration),
                     events: EventGroups(redis: redis, configuration: queueConfiguration),
                     consumer: configuration.effectiveNodeName + "/" + String(getpid()), group: group, logger: logger))
+        }
+        if role.runsConsole {
+            if configuration.console.isConfigured {
+                let tls = serverTLS
+                let users = ConsoleUserStore(redis: redis, configuration: queueConfiguration)
+                let login = ConsoleLogin(
+                    users: users, lockout: AccountStore(redis: redis, configuration: queueConfiguration), policy: configuration.accounts,
+                    threadPool: NIOThreadPool.singleton)
+                services.append(
+                    ConsoleServer(
+                        settings: configuration.console, users: users,
+                        sessions: ConsoleSessionStore(redis: redis, configuration: queueConfiguration), login: login,
+                        logs: StreamLogReader(events: queue.eventLog), tls: tls, logger: logger))
+            } else if role == .console {
+                throw ConfigurationError(key: "console", problem: "--role console needs console.listen (HTTPS) or console.plain_listen")
+            }
         }
         if let address = configuration.metrics.address, let registry = metricsRegistry {
             services.append(MetricsServer(address: address, registry: registry, logger: logger, eventLoopGroup: group))

@@ -13,6 +13,8 @@ public enum Role: String, CaseIterable, Sendable {
     /// The bounce listener (`bounces.listen`): the inbound MX of the return-path domains,
     /// recording asynchronous bounces and complaints.
     case bounce
+    /// The web console (`console.listen`, `console.plain_listen`): logs, statistics, users.
+    case console
     /// Every role, in one process (a single machine, or `make run`).
     case all
 
@@ -21,4 +23,5 @@ public enum Role: String, CaseIterable, Sendable {
     var runsAPI: Bool { self == .api || self == .all }
     var runsWebhooks: Bool { self == .webhooks || self == .all }
     var runsBounceListener: Bool { self == .bounce || self == .all }
+    var runsConsole: Bool { self == .console || self == .all }
 }

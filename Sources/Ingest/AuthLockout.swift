@@ -12,10 +12,10 @@ import RelayCore
 /// A user name locked out by failures from elsewhere still logs in from an address (by
 /// the same key) where it logged in successfully within `accounts.auth_known_address_ttl`:
 /// a guesser cannot lock the real user out of their usual place.
-enum AuthLockout {
+public enum AuthLockout {
     /// The key the failures of `clientIP` count under: the IPv4 address, or the IPv6 /64
     /// as `2001:db8:1:2::/64`. Anything unparsable counts as one `unknown`.
-    static func addressKey(for clientIP: String?) -> String {
+    public static func addressKey(for clientIP: String?) -> String {
         guard let clientIP, let bytes = IPNetwork.parseAddress(clientIP) else { return "unknown" }
         if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
         if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {

@@ -128,6 +128,17 @@ public struct QueueKeys: Sendable, Hashable {
     /// Set: the lists that have expiring entries (what the sweeper visits).
     public var suppressionLists: String { prefix + "supl" }
 
+    // MARK: Web console
+
+    /// Set: every console login name; string: a console user as JSON (`ConsoleUser`).
+    public var consoleUsers: String { prefix + "cusers" }
+    public func consoleUser(_ name: String) -> String { prefix + "cuser:" + name }
+    /// String: a console session as JSON, expiring after `console.session_ttl`. The id is
+    /// 32 random bytes in hex (the `hk_session` cookie).
+    public func consoleSession(_ id: String) -> String { prefix + "csess:" + id }
+    /// Stream: the audit log of console and operator actions that change something.
+    public var audit: String { prefix + "audit" }
+
     // MARK: Webhooks
 
     /// Hash: webhook endpoint id → the endpoint as JSON (account, URL, events, secrets).

@@ -24,7 +24,7 @@ struct Hikyaku: AsyncParsableCommand {
         subcommands: [
             Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
             AccountCommand.self, WebhookCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self,
-            RedisAdminCommand.self, SuppressionCommand.self, VERPCommand.self,
+            RedisAdminCommand.self, SuppressionCommand.self, VERPCommand.self, OperatorCommand.self,
         ])
 }
 

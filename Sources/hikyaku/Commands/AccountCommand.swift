@@ -24,7 +24,7 @@ struct AccountCommand: AsyncParsableCommand {
               hikyaku account show acme
               hikyaku account resume acme
             """,
-        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Pause.self, Resume.self, APIKey.self])
+        subcommands: [Add.self, List.self, Show.self, Set.self, Delete.self, Pause.self, Resume.self, APIKey.self, ConsoleUserCommand.self])
 
     /// Options that describe an account, shared by `add` and `set`.
     struct Properties: ParsableArguments {
