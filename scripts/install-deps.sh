@@ -66,6 +66,11 @@ need pip dnspython       'python3 -c "import dns.resolver"'
 need pip requests        'python3 -c "import requests"'                          # test_api.py (a second HTTP client beside curl and urllib)
 need pip schemathesis    'python3 -c "import schemathesis; schemathesis.openapi.from_dict"'  # the API against its OpenAPI document
 need pip flufl.bounce    'python3 -c "import flufl.bounce; flufl.bounce.scan_message"'   # test_bounce_corpus.py: an independent reader of the DSNs we compose
+# The console's browser tests (test_console.py): Playwright driving Debian's chromium (never
+# `playwright install`: nothing is downloaded at run time), and a Japanese font for the screenshots.
+need apt chromium        'command -v chromium'
+need apt fonts-ipafont-gothic 'fc-list :lang=ja | grep -q .'
+need pip playwright      'python3 -c "import playwright.sync_api"'
 # hikyaku_testsupport (the harness of Tests/integration, load-tests/ and cluster/), installed
 # editable from this clone: it must import from here, not from another clone (run from /,
 # where the current directory cannot stand in for the install).

@@ -1,0 +1,188 @@
+"""The web console (issue 14) in a real browser: Debian's chromium driven by Playwright
+(launched by path; nothing is downloaded). Operators and console users are made with the
+real `hikyaku operator add` and `hikyaku account console-user add`; the events come from
+the relay itself (messages sent through the HTTP API to the recording receiver, one of
+them refused with 550), read by the console from the events stream until the log store
+is merged. Screenshots are saved beside the test's output
+(`Tests/integration/output/console/`).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import subprocess
+
+import pytest
+import requests
+
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.ports import free_ports
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.smtp import token
+from hikyaku_testsupport.waiting import wait_for
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (scripts/install-deps.sh)")
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = pathlib.Path(__file__).parent / "output" / "console"
+
+
+def hikyaku(relay, *args: str, stdin: str | None = None) -> str:
+    argv = [HIKYAKU_BIN, *args, "--config", str(relay.config_path)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=child_environment(), input=stdin)
+    assert out.returncode == 0, f"{' '.join(argv)}: {out.stdout}{out.stderr}"
+    return out.stdout
+
+
+@pytest.fixture
+def console_relay(make_relay, receiver):
+    api, console = free_ports(2)
+    relay = make_relay("all", {"accounts": {"refresh_interval": "200ms"},
+                               "api": {"plain_listen": [f"127.0.0.1:{api}"]},
+                               "console": {"plain_listen": [f"127.0.0.1:{console}"]}})
+    relay.api_base, relay.console_base = f"http://127.0.0.1:{api}", f"http://127.0.0.1:{console}"
+    wait_for(lambda: "console listening" in relay.process.log_text(), what="the console to listen")
+    return relay
+
+
+def send(relay, key: str, sender: str, rcpt: str) -> str:
+    answer = requests.post(relay.api_base + "/v1/messages", timeout=30, headers={"Authorization": f"Bearer {key}"},
+                           json={"from": sender, "to": rcpt, "subject": "件名", "text": "本文"})
+    assert answer.status_code == 202, answer.text
+    return answer.json()["id"]
+
+
+@pytest.fixture
+def world(console_relay, receiver):
+    """Accounts a and b, each with a delivered message (b's second one refused with 550),
+    an operator and a console user per account."""
+    relay, tok = console_relay, token()
+    sent = {}
+    for name in ("acct-a", "acct-b"):
+        domain = f"{name}{tok}.example"
+        hikyaku(relay, "domain", "add", domain)
+        hikyaku(relay, "account", "add", name, "--domain", domain)
+        key = hikyaku(relay, "account", "api-key", "create", name, "--scope", "send,read").strip().splitlines()[-1]
+        wait_for(lambda: name in hikyaku(relay, "account", "list"), what="the account")
+        sent[name] = (domain, key)
+    wait_for(lambda: "loaded 2 account(s)" in relay.process.log_text(), what="the accounts to load")
+    ids = {
+        "a": send(relay, sent["acct-a"][1], f"news@{sent['acct-a'][0]}", f"ok-a-{tok}@static.test"),
+        "b": send(relay, sent["acct-b"][1], f"news@{sent['acct-b'][0]}", f"ok-b-{tok}@static.test"),
+        "b-bounce": send(relay, sent["acct-b"][1], f"news@{sent['acct-b'][0]}", f"reject-b-{tok}@static.test"),
+    }
+    wait_for(lambda: receiver.messages_to(f"ok-a-{tok}@static.test") and receiver.messages_to(f"ok-b-{tok}@static.test"),
+             what="both messages to arrive")
+    out = hikyaku(relay, "operator", "add", "root-op")
+    op_password = re.search(r"password \(shown once, store it now\): (\S+)", out).group(1)
+    hikyaku(relay, "account", "console-user", "add", "acct-a", "alice", "--password-stdin", stdin="alice-secret-1\n")
+    hikyaku(relay, "account", "console-user", "add", "acct-b", "bob", "--password-stdin", stdin="bob-secret-1\n")
+    return {"relay": relay, "tok": tok, "ids": ids, "op_password": op_password}
+
+
+@pytest.fixture
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def log_in(browser, base: str, name: str, password: str, locale: str = "ja-JP"):
+    context = browser.new_context(locale=locale, timezone_id="Asia/Tokyo", accept_downloads=True)
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+    return context, page
+
+
+def shot(page, name: str):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_operator_sees_everything_searches_switches_language_and_downloads_csv(world, browser):
+    relay, tok, ids = world["relay"], world["tok"], world["ids"]
+    base = relay.console_base
+    context, page = log_in(browser, base, "root-op", world["op_password"])
+    assert page.locator("h1").inner_text() == "概要"
+    assert "到達率" in page.content()
+    assert page.locator("svg.chart").count() == 1
+    shot(page, "overview-ja")
+
+    # Search by site-less recipient domain: every account's events are there for an operator.
+    wait_for(lambda: (page.goto(base + "/search?status=bounced") and f"reject-b-{tok}@static.test" in page.content()),
+             what="the bounce to be searchable")
+    page.goto(base + "/search")
+    page.fill("input[name=recipient]", f"ok-a-{tok}@static.test")
+    page.click("#search-submit")
+    assert "配信成功" in page.locator("table.results").inner_text()
+    shot(page, "search-ja")
+
+    page.click(f"a[href='/messages/{ids['a']}']")
+    assert page.locator("ol.timeline li").count() >= 2, "accepted, then delivered"
+    shot(page, "timeline-ja")
+
+    page.click("#lang-switch")
+    assert page.locator("h1").inner_text().startswith("Message timeline")
+    page.goto(base + "/")
+    assert "Delivery rate" in page.content()
+    shot(page, "overview-en")
+
+    page.goto(base + f"/search?recipient=reject-b-{tok}%40static.test")
+    with page.expect_download() as download:
+        page.click("#csv-link")
+    data = pathlib.Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf" + b"time,event,account")
+    assert b"acct-b" in data and b"bounced" in data
+    context.close()
+
+
+def test_an_account_user_sees_only_its_account_even_by_url(world, browser):
+    relay, tok, ids = world["relay"], world["tok"], world["ids"]
+    base = relay.console_base
+    context, page = log_in(browser, base, "alice", "alice-secret-1", locale="en-US")
+    assert page.locator("h1").inner_text() == "Overview"
+    shot(page, "overview-account-en")
+    wait_for(lambda: (page.goto(base + "/search?status=delivered") and f"ok-a-{tok}@static.test" in page.content()),
+             what="a's delivery to be searchable")
+    assert f"ok-b-{tok}" not in page.content()
+    # Asking for account b's data by URL: the query is forced to a.
+    page.goto(base + f"/search?account=acct-b&recipient=ok-b-{tok}%40static.test")
+    assert f"ok-b-{tok}" not in page.content()
+    response = page.goto(base + f"/messages/{ids['b']}")
+    assert response.status == 404
+    response = page.goto(base + f"/messages/{ids['a']}")
+    assert response.status == 200
+    cookies = context.cookies()
+    session = next(c for c in cookies if c["name"] == "hk_session")
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
+    csv = requests.get(base + f"/search.csv?account=acct-b&recipient=ok-b-{tok}%40static.test", timeout=30,
+                       cookies={"hk_session": session["value"]})
+    assert csv.status_code == 200 and f"ok-b-{tok}".encode() not in csv.content
+    context.close()
+
+
+def test_forms_without_the_csrf_token_and_wrong_passwords_are_refused(world):
+    relay = world["relay"]
+    base = relay.console_base
+    s = requests.Session()
+    s.get(base + "/login", timeout=30)
+    refused = s.post(base + "/login", data={"name": "bob", "password": "bob-secret-1"}, allow_redirects=False, timeout=30)
+    assert refused.status_code == 403, "no CSRF token"
+    form = s.get(base + "/login", timeout=30).text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', form).group(1)
+    wrong = s.post(base + "/login", data={"name": "bob", "password": "nope", "csrf": csrf}, allow_redirects=False, timeout=30)
+    assert wrong.status_code == 401
+    ok = s.post(base + "/login", data={"name": "bob", "password": "bob-secret-1", "csrf": csrf}, allow_redirects=False, timeout=30)
+    assert ok.status_code == 303 and "hk_session" in s.cookies
+    assert "Secure" not in ok.headers["set-cookie"], "plain HTTP on loopback: no Secure flag"
+    logout = s.post(base + "/logout", data={}, allow_redirects=False, timeout=30)
+    assert logout.status_code == 403, "logout without the session's token"
+    page = s.get(base + "/", timeout=30).text
+    token_ = re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
+    assert s.post(base + "/logout", data={"csrf": token_}, allow_redirects=False, timeout=30).status_code == 303
+    assert s.get(base + "/", allow_redirects=False, timeout=30).status_code == 303
