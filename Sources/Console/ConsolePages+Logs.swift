@@ -22,7 +22,7 @@ extension ConsolePages {
         let periods: [(String, Int64)] = [
             (loc["overview.today"], todayStart / 3_600_000), (loc["overview.7d"], hour - 24 * 7 + 1), (loc["overview.30d"], hour - 24 * 30 + 1),
         ]
-        let periodValues: [[String: Any]] = periods.map { name, firstHour in
+        let periodValues = periods.map { name, firstHour -> [String: Any] in
             let totals = OutcomeTotals.sum(rows.lazy.filter { $0.hour >= firstHour })
             return [
                 "name": name, "accepted": totals.accepted, "delivered": totals.delivered, "bounced": totals.bounced + totals.expired,
@@ -64,8 +64,10 @@ extension ConsolePages {
         let form = SearchForm(query: request.uri.query)
         var values: [String: Any] = [
             "form": form.fields, "queryString": form.queryString(), "searched": !form.isEmpty,
-            "kinds": DeliveryEvent.Kind.allCases.map { ["value": $0.rawValue, "label": loc["kind.\($0.rawValue)"], "selected": form.fields["status"] == $0.rawValue] },
-            "classes": BounceClass.allCases.map { ["value": $0.rawValue, "selected": form.fields["class"] == $0.rawValue] },
+            "kinds": DeliveryEvent.Kind.allCases.map {
+                ["value": $0.rawValue, "label": loc["kind.\($0.rawValue)"], "selected": form.fields["status"] == $0.rawValue] as [String: Any]
+            },
+            "classes": BounceClass.allCases.map { ["value": $0.rawValue, "selected": form.fields["class"] == $0.rawValue] as [String: Any] },
         ]
         if !form.isEmpty {
             guard let logs else { return errorPage(.serviceUnavailable, "error.unavailable", context) }
@@ -82,8 +84,9 @@ extension ConsolePages {
         guard let viewer = context.viewer else { return Self.redirect("/login") }
         guard let logs else { return errorPage(.serviceUnavailable, "error.unavailable", context) }
         let form = SearchForm(query: request.uri.query)
-        var query = viewer.scope(form.query(timeZone: context.localization.timeZone, limit: Int.max))
-        query.before = nil
+        var scoped = viewer.scope(form.query(timeZone: context.localization.timeZone, limit: Int.max))
+        scoped.before = nil
+        let query = scoped
         try? await sessions.audit(actor: viewer.user, action: "logs.export", fields: [("query", form.queryString())])
         let body = ResponseBody { writer in
             var buffer = ByteBuffer(bytes: EventCSV.bom)
@@ -116,20 +119,21 @@ extension ConsolePages {
         // The store scopes by account; checked again here, so a store that forgot cannot leak.
         let visible = events.filter { viewer.isOperator || $0.event.account == viewer.account }
         guard !visible.isEmpty else { return errorPage(.notFound, "timeline.notFound", context) }
-        let values: [String: Any] = [
-            "queueID": queueID, "messageID": visible.first?.event.messageID as Any, "events": visible.map { eventValues($0, loc) },
-        ]
+        var values: [String: Any] = ["queueID": queueID, "events": visible.map { eventValues($0, loc) }]
+        if let messageID = visible.first?.event.messageID { values["messageID"] = messageID }
         return render("timeline", title: loc["timeline.title"], values, context)
     }
 
-    func eventValues(_ logged: LoggedEvent, _ loc: Localization) -> [String: Any] {
+    /// An event's fields for a template; empty ones left out, so `{{#reply}}` sections close.
+    func eventValues(_ logged: LoggedEvent, _ loc: Localization) -> [String: String] {
         let e = logged.event
-        return [
+        let all: [String: String] = [
             "time": EventTime.milliseconds(iso8601: e.time).map(loc.format(milliseconds:)) ?? e.time, "kind": e.event.rawValue,
             "kindLabel": loc["kind.\(e.event.rawValue)"], "recipient": e.recipient ?? (e.recipients ?? []).joined(separator: ", "),
             "account": e.account ?? "", "site": e.site?.rawValue ?? "", "bounceClass": e.bounceClass?.rawValue ?? "", "queueID": e.queueID,
             "reply": e.reply ?? "", "attempt": e.attempt.map(String.init) ?? "", "remoteHost": e.remoteHost ?? "",
         ]
+        return all.filter { !$0.value.isEmpty }
     }
 
     /// `YYYY-MM-DD` of `milliseconds` in the viewer's zone.

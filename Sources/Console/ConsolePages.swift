@@ -24,7 +24,9 @@ struct ConsolePages: Sendable {
         if context.viewer != nil, message == nil { return Self.redirect("/") }
         // Double submit: the token in a cookie and in the form (there is no session yet).
         let token = context.cookies[ConsoleCookies.login].flatMap { ConsoleCookies.isWellFormedID($0) ? $0 : nil } ?? ConsoleToken.random()
-        var response = render("login", title: context.localization["login.title"], ["csrf": token, "message": message as Any], context, status: status)
+        var values: [String: Any] = ["csrf": token]
+        if let message { values["message"] = message }
+        var response = render("login", title: context.localization["login.title"], values, context, status: status)
         response.headers.append(HTTPField(name: .setCookie, value: ConsoleCookies.setCookie(name: ConsoleCookies.login, value: token, secure: context.secure)))
         return response
     }
@@ -103,7 +105,10 @@ struct ConsolePages: Sendable {
             "back": FormData.encode(context.requestPath),
         ]
         if let viewer = context.viewer {
-            page["viewer"] = ["user": viewer.user, "account": viewer.account as Any, "csrf": viewer.csrf]
+            // Absent, not nil: a nil inside `Any` would open a Mustache section.
+            var fields = ["user": viewer.user, "csrf": viewer.csrf]
+            if let account = viewer.account { fields["account"] = account }
+            page["viewer"] = fields
             page["viewerRole"] = context.localization["role.\(viewer.kind.rawValue)"]
         }
         let html = Templates.library.render(page, withTemplate: "layout") ?? ""

@@ -96,9 +96,9 @@ struct ScopingTests {
     @Test func anAccountUserFindsOnlyItsOwnEvents() async throws {
         let reader = InMemoryLogReader.sample
         let form = SearchForm(query: "account=b&recipient=Y%40docomo.ne.jp")
-        let asA = try await reader.search(accountUser.scope(form.query(timeZone: .gmt, limit: 100)))
+        let asA = try await reader.search(accountUser.scope(form.query(timeZone: TimeZone(identifier: "UTC")!, limit: 100)))
         #expect(asA.isEmpty)
-        let asOperator = try await reader.search(operatorUser.scope(form.query(timeZone: .gmt, limit: 100)))
+        let asOperator = try await reader.search(operatorUser.scope(form.query(timeZone: TimeZone(identifier: "UTC")!, limit: 100)))
         #expect(asOperator.map(\.streamID) == ["4-0", "3-0"])
         let timeline = try await reader.timeline(queueID: "qb", account: accountUser.forcedAccount(requested: nil))
         #expect(timeline.isEmpty)

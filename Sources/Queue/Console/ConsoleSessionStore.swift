@@ -51,7 +51,7 @@ public struct ConsoleSessionStore: Sendable {
     /// The newest `count` audit entries, newest first: (stream id, field → value).
     public func recentAudit(count: Int) async throws(QueueError) -> [(id: String, fields: [String: String])] {
         let reply = try await redis.adminSend(RedisCommand("XREVRANGE", [.string(keys.audit), "+", "-", "COUNT", .integer(Int64(count))]))
-        return (reply.array ?? []).compactMap { entry in
+        return (reply.array ?? []).compactMap { entry -> (id: String, fields: [String: String])? in
             guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let values = parts[1].array else { return nil }
             var fields: [String: String] = [:]
             var index = 0
