@@ -39,6 +39,8 @@ let package = Package(
         // C libraries from Debian: hiredis (RESP reader/formatter) and libxcrypt (crypt_r).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        // SQLite 3 (the C API), for the log store.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // OpenSSL 3's libcrypto (EVP keys, PEM, SHA-256, signatures) for DKIM.
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // RESP on a NIO channel (TLS with NIOSSL for rediss://): pipelining, reconnect with backoff.
@@ -135,13 +137,20 @@ let package = Package(
                 "SMTPServer", "Secrets", "HikyakuMetrics", nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // The log store: delivery events and hourly counts in SQLite (schema, appends that a
+        // replay cannot double, searches, statistics, retention, erasure). No Redis, no NIO.
+        .target(name: "LogStore", dependencies: ["RelayCore", "CSQLite"]),
+        // The archiver (`--role archiver`): the events stream, through consumer group
+        // `archiver`, into the log store, one archiver at a time (a lease in Redis).
+        .target(
+            name: "Archiver", dependencies: ["LogStore", "Queue", "RedisClient", "RelayCore", logging, serviceLifecycle]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
         .target(
             name: "HikyakuApp",
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath",
+                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath", "LogStore", "Archiver",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -150,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku",
             dependencies: [
-                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", logging,
+                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", "LogStore", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -167,6 +176,7 @@ let package = Package(
             name: "QueueTests",
             dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "RelayCore"]),
         .testTarget(name: "BounceClassificationTests", dependencies: ["BounceClassification", "RelayCore"]),
         .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         .testTarget(
