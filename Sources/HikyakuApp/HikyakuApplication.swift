@@ -1,3 +1,4 @@
+import Archiver
 import BounceClassification
 import BounceListener
 import DNSResolver
@@ -5,6 +6,7 @@ import Delivery
 import HTTPAPI
 import HikyakuMetrics
 import Ingest
+import LogStore
 import Logging
 import NIOCore
 import NIOPosix
@@ -276,6 +278,19 @@ public struct HikyakuApplication {
                     store: WebhookStore(redis: redis, configuration: queueConfiguration),
                     events: EventGroups(redis: redis, configuration: queueConfiguration),
                     consumer: configuration.effectiveNodeName + "/" + String(getpid()), group: group, logger: logger))
+        }
+        if role.runsArchiver(configuration.logs) {
+            let path = configuration.logs.effectiveSQLitePath
+            let store: SQLiteLogStore
+            // `var/logs.sqlite` on a fresh checkout: its directory may not exist yet.
+            if let slash = path.lastIndex(of: "/"), slash != path.startIndex { mkdir(String(path[..<slash]), 0o750) }
+            do { store = try SQLiteLogStore(path: path) } catch {
+                throw ConfigurationError(key: "logs.sqlite_path", problem: "cannot open \(path) (\(error))")
+            }
+            services.append(
+                Archiver(
+                    store: store, redis: redis, queueConfiguration: queueConfiguration, settings: configuration.logs,
+                    token: configuration.effectiveNodeName + "/" + String(getpid()), logger: logger))
         }
         if let address = configuration.metrics.address, let registry = metricsRegistry {
             services.append(MetricsServer(address: address, registry: registry, logger: logger, eventLoopGroup: group))

@@ -139,3 +139,8 @@ enum EventTime {
         return seconds * 1000 + Int64(millis)
     }
 }
+
+/// RFC 3339 times for callers (the command line's `--since`): ms since 1970, or nil.
+public enum LogTime {
+    public static func milliseconds(_ text: String) -> Int64? { EventTime.milliseconds(text) }
+}

@@ -93,6 +93,13 @@ public struct EventGroups: Sendable {
         }
     }
 
+    /// Acknowledges `ids` for `group` (`XACK`): they leave its pending list, and the trimming
+    /// may drop them once every group has.
+    public func ack(group: String, ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        _ = try await redis.send(RedisCommand("XACK", [.string(key), .string(group)] + ids.map { .string($0) }))
+    }
+
     /// Every consumer group of the stream.
     public func groups() async throws -> [Group] {
         let reply: RESPValue

@@ -27,7 +27,7 @@ struct RedisACLTests {
             k.authFailures(address: "i"), k.authFailures(user: "u"), k.authKnown(address: "i", user: "u"),
             k.idempotency(account: "a", keyHash: "h"), k.apiRate(keyID: "k"),
             k.webhooks, k.webhookOutbox("w"), k.webhookDead("w"), k.webhookState("w"), k.webhookLease("w"),
-            k.suppression(.account("a")), k.suppressionExpiry(.global), k.suppressionLists,
+            k.suppression(.account("a")), k.suppressionExpiry(.global), k.suppressionLists, k.archiverLease,
         ]
     }
 
@@ -66,9 +66,18 @@ struct RedisACLTests {
         let keys = Self.sampleKeys()
         for key in keys {
             #expect(
-                Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key) || Self.covers(RedisACL.webhooks, key),
+                Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key) || Self.covers(RedisACL.webhooks, key)
+                    || Self.covers(RedisACL.archiver, key),
                 "no relay role may touch hk:\(key): add its pattern to RedisACL")
             #expect(Self.covers(RedisACL.admin, key))
+        }
+    }
+
+    @Test func theArchiverReachesOnlyTheEventsAndItsLease() {
+        let k = QueueKeys(prefix: "")
+        #expect(Self.covers(RedisACL.archiver, k.events) && Self.covers(RedisACL.archiver, k.archiverLease))
+        for key in Self.sampleKeys() where key != k.events && key != k.archiverLease {
+            #expect(!Self.covers(RedisACL.archiver, key), "archiver may touch hk:\(key)")
         }
     }
 

@@ -26,10 +26,11 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var events: EventsSettings
     public var bounces: BounceSettings
     public var suppression: SuppressionSettings
+    public var logs: LogSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api, webhooks,
-            events, bounces, suppression
+            events, bounces, suppression, logs
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -48,6 +49,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.events = EventsSettings()
         self.bounces = BounceSettings()
         self.suppression = SuppressionSettings()
+        self.logs = LogSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -68,6 +70,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         events = try c.decodeIfPresent(EventsSettings.self, forKey: .events) ?? events
         bounces = try c.decodeIfPresent(BounceSettings.self, forKey: .bounces) ?? bounces
         suppression = try c.decodeIfPresent(SuppressionSettings.self, forKey: .suppression) ?? suppression
+        logs = try c.decodeIfPresent(LogSettings.self, forKey: .logs) ?? logs
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -92,6 +95,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try events.validate()
         try bounces.validate()
         try suppression.validate()
+        try logs.validate()
     }
 
     /// Letters, digits and `.-_:` only: the name is part of Redis keys and of connection
