@@ -127,12 +127,12 @@ extension SQLiteLogStore {
 
     /// Where a page ends: the cursor row's time and order (or, if it is gone, its id's).
     static func cursor(_ db: SQLiteConnection, _ streamID: String) throws -> (time: Int64, order: Int64)? {
-        var found: (Int64, Int64)?
+        var found: (time: Int64, order: Int64)?
         try db.prepare("SELECT time_ms, stream_order FROM events WHERE stream_id = ?").query([.text(streamID)]) {
-            found = ($0.int(0), $0.int(1))
+            found = (time: $0.int(0), order: $0.int(1))
         }
         if let found { return found }
-        return EventRow.order(streamID).map { ($0 >> 20, $0) }
+        return EventRow.order(streamID).map { (time: $0 >> 20, order: $0) }
     }
 
     static func rows(_ db: SQLiteConnection, _ sql: String, _ values: [SQLiteValue]) throws -> [LoggedEvent] {

@@ -25,18 +25,19 @@ public final class SQLiteLogStore: LogReader {
         readers = Mutex([])
     }
 
-    /// Runs `body` on the dispatch queue: SQLite calls block.
-    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    /// Runs `body` on the store's dispatch queue (SQLite calls block): for callers of the
+    /// synchronous methods (``append(_:)``, ``deleteOlder(than:statsOlderThan:batch:)``, ``erase(address:)``).
+    public static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             work.async { continuation.resume(with: Result { try body() }) }
         }
     }
 
-    func withWriter<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    func withWriter<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try writer.withLock { try body($0) }
     }
 
-    func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    func withReader<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         let connection = try readers.withLock { $0.popLast() } ?? SQLiteConnection(path: path)
         defer {
             readers.withLock { pool in

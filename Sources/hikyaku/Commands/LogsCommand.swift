@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HikyakuApp
 import LogStore
 import RelayCore
 
