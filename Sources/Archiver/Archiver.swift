@@ -57,7 +57,8 @@ public struct Archiver: Service, CustomStringConvertible {
     private func runUntilCancelled() async {
         while !Task.isCancelled {
             do {
-                try await events.ensure(Self.group)
+                // From the stream's start: a first archiver also stores what the stream still holds.
+                try await events.ensure(Self.group, from: "0")
                 break
             } catch {
                 logger.warning("archiver: cannot create the consumer group on the events stream (\(error)); retrying")

@@ -40,10 +40,11 @@ public struct EventGroups: Sendable {
         self.key = configuration.keys.events
     }
 
-    /// Creates `group` at the stream's end (and the stream if there is none) unless it exists.
-    public func ensure(_ group: String) async throws {
+    /// Creates `group` at the stream's end (`$`; `0` for everything the stream still holds),
+    /// and the stream if there is none, unless the group exists.
+    public func ensure(_ group: String, from start: String = "$") async throws {
         do {
-            _ = try await redis.send(RedisCommand("XGROUP", ["CREATE", .string(key), .string(group), "$", "MKSTREAM"]))
+            _ = try await redis.send(RedisCommand("XGROUP", ["CREATE", .string(key), .string(group), .string(start), "MKSTREAM"]))
         } catch let error as RedisError where error.serverErrorPrefix == "BUSYGROUP" {}
     }
 
