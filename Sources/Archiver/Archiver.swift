@@ -39,7 +39,10 @@ public struct Archiver: Service, CustomStringConvertible {
     public var description: String { "Archiver(\(store.path))" }
 
     /// `token`: this process's name on the lease (node name and pid).
-    public init(store: SQLiteLogStore, redis: RedisClient, queueConfiguration: QueueConfiguration, settings: LogSettings, token: String, logger: Logger) {
+    public init(
+        store: SQLiteLogStore, redis: RedisClient, queueConfiguration: QueueConfiguration, settings: LogSettings, token: String,
+        logger: Logger
+    ) {
         self.store = store
         self.events = EventGroups(redis: redis, configuration: queueConfiguration)
         self.lease = ExclusiveLease(redis: redis, key: queueConfiguration.keys.archiverLease, token: token)
@@ -138,7 +141,8 @@ public struct Archiver: Service, CustomStringConvertible {
         let logged = entries.compactMap { entry in entry.event.map { LoggedEvent(streamID: entry.id, event: $0) } }
         let lost = entries.count - logged.count
         if lost > 0 {
-            logger.error("archiver: \(lost) event(s) were trimmed from the stream (events.max_length) or unreadable before they were archived")
+            logger.error(
+                "archiver: \(lost) event(s) were trimmed from the stream (events.max_length) or unreadable before they were archived")
         }
         let inserted = try await store.appendInBackground(logged)
         try await events.ack(group: Self.group, ids: entries.map(\.id))

@@ -50,9 +50,10 @@ extension SQLiteLogStore {
                     let hour = row.int(0)
                     let account = row.text(1) ?? "", sending = row.text(2) ?? "", receiving = row.text(3) ?? ""
                     let site = row.text(4) ?? ""
-                    if rows.last.map({ $0.hour != hour || $0.account != account || $0.sendingDomain != sending
-                        || $0.recipientDomain != receiving || $0.site != site }) ?? true
-                    {
+                    if rows.last.map({
+                        $0.hour != hour || $0.account != account || $0.sendingDomain != sending
+                            || $0.recipientDomain != receiving || $0.site != site
+                    }) ?? true {
                         rows.append(StatsRow(hour: hour, account: account, sendingDomain: sending, recipientDomain: receiving, site: site))
                     }
                     let count = Int(row.int(7))

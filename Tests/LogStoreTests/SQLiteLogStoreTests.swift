@@ -46,9 +46,12 @@ struct SQLiteLogStoreTests {
                 .bounced, at: start + 2000, queue: "q1", recipient: "b@docomo.ne.jp", site: "docomo", bounceClass: .invalidRecipient,
                 reply: "550 5.1.1 <b@docomo.ne.jp> unknown"), start + 2000)
         add(event(.accepted, at: start + 3_700_000, queue: "q2", recipients: ["c@gmail.com"], account: "other"), start + 3_700_000)
-        add(event(.deferred, at: start + 3_800_000, queue: "q2", recipient: "c@gmail.com", account: "other", site: "gmail",
-            bounceClass: .throttled), start + 3_800_000)
-        add(event(.delivered, at: start + 3_900_000, queue: "q2", recipient: "c@gmail.com", account: "other", site: "gmail"),
+        add(
+            event(
+                .deferred, at: start + 3_800_000, queue: "q2", recipient: "c@gmail.com", account: "other", site: "gmail",
+                bounceClass: .throttled), start + 3_800_000)
+        add(
+            event(.delivered, at: start + 3_900_000, queue: "q2", recipient: "c@gmail.com", account: "other", site: "gmail"),
             start + 3_900_000)
         add(event(.accepted, at: start + 4_000_000, queue: "q3", recipients: ["d@yahoo.co.jp"], sender: ""), start + 4_000_000)
         add(event(.suppressed, at: start + 4_000_001, queue: "q3", recipient: "d@yahoo.co.jp", sender: ""), start + 4_000_001)

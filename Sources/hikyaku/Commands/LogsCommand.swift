@@ -64,7 +64,9 @@ struct LogsCommand: AsyncParsableCommand {
             if json {
                 for logged in events {
                     let body = logged.event.jsonBytes()
-                    print("{\"event_id\":\"\(logged.streamID)\"" + (body.count > 2 ? "," : "") + String(decoding: body.dropFirst(), as: UTF8.self))
+                    print(
+                        "{\"event_id\":\"\(logged.streamID)\"" + (body.count > 2 ? "," : "")
+                            + String(decoding: body.dropFirst(), as: UTF8.self))
                 }
                 return
             }
