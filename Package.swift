@@ -39,6 +39,8 @@ let package = Package(
         // C libraries from Debian: hiredis (RESP reader/formatter) and libxcrypt (crypt_r).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        // SQLite 3 (the C API), for the log store.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // OpenSSL 3's libcrypto (EVP keys, PEM, SHA-256, signatures) for DKIM.
         .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // RESP on a NIO channel (TLS with NIOSSL for rediss://): pipelining, reconnect with backoff.
@@ -135,8 +137,13 @@ let package = Package(
                 "SMTPServer", "Secrets", "HikyakuMetrics", nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
-        // The log store's interface (issue 14): events as archived, searches, hourly statistics.
-        .target(name: "LogStore", dependencies: ["RelayCore"]),
+        // The log store: delivery events and hourly counts in SQLite (schema, appends that a
+        // replay cannot double, searches, statistics, retention, erasure). No Redis, no NIO.
+        .target(name: "LogStore", dependencies: ["RelayCore", "CSQLite"]),
+        // The archiver (`--role archiver`): the events stream, through consumer group
+        // `archiver`, into the log store, one archiver at a time (a lease in Redis).
+        .target(
+            name: "Archiver", dependencies: ["LogStore", "Queue", "RedisClient", "RelayCore", logging, serviceLifecycle]),
         // The web console (`--role console`): server-rendered pages (Mustache, ja/en) over the
         // log store, console users and operators, sessions and the audit log in Redis.
         .target(
@@ -152,7 +159,8 @@ let package = Package(
             name: "HikyakuApp",
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
-                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath", "Console", "LogStore",
+                "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath", "LogStore", "Archiver",
+                "Console",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -161,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku",
             dependencies: [
-                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", logging,
+                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", "LogStore", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -178,6 +186,7 @@ let package = Package(
             name: "QueueTests",
             dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "RelayCore"]),
         .testTarget(name: "BounceClassificationTests", dependencies: ["BounceClassification", "RelayCore"]),
         .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         .testTarget(

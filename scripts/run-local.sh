@@ -62,7 +62,13 @@ secrets:
 api:
   listen: ["127.0.0.1:${API_TLS_PORT}"]        # HTTPS with ingest.tls's certificate
   plain_listen: ["127.0.0.1:${API_PORT}"]      # plain HTTP, for api.plain_networks (loopback) only
+logs:
+  sqlite_path: var/logs.sqlite   # the archiver's log store (hikyaku logs search --config var/hikyaku.yaml)
 YAML
+fi
+# A var/hikyaku.yaml written before there was a log store: archive anyway.
+if ! grep -q '^logs:' var/hikyaku.yaml && [ -z "${HIKYAKU_LOGS__SQLITE_PATH:-}" ]; then
+  export HIKYAKU_LOGS__SQLITE_PATH=var/logs.sqlite
 fi
 # A var/hikyaku.yaml written before there was an HTTP API: serve it anyway.
 if ! grep -q '^api:' var/hikyaku.yaml && [ -z "${HIKYAKU_API__PLAIN_LISTEN:-}" ]; then
@@ -131,6 +137,9 @@ Or over the HTTP API (account demo-api, key in var/demo-api-key):
 
 Read its events (newest first; ?queue_id=<the id in the answer> for one message):
   curl -s 'http://127.0.0.1:${API_PORT}/v1/events?limit=5' -H 'Authorization: Bearer ${API_KEY}'
+
+Search the log store (the archiver's SQLite file, var/logs.sqlite):
+  ${BIN} logs search --config var/hikyaku.yaml --recipient user@example.test
 
 Events appear below as JSON lines. Ctrl-C stops everything.
 

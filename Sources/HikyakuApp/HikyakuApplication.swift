@@ -1,3 +1,4 @@
+import Archiver
 import BounceClassification
 import BounceListener
 import Console
@@ -6,6 +7,7 @@ import Delivery
 import HTTPAPI
 import HikyakuMetrics
 import Ingest
+import LogStore
 import Logging
 import NIOCore
 import NIOPosix
@@ -283,6 +285,19 @@ public struct HikyakuApplication {
                     events: EventGroups(redis: redis, configuration: queueConfiguration),
                     consumer: configuration.effectiveNodeName + "/" + String(getpid()), group: group, logger: logger))
         }
+        if role.runsArchiver(configuration.logs) {
+            let path = configuration.logs.effectiveSQLitePath
+            let store: SQLiteLogStore
+            // `var/logs.sqlite` on a fresh checkout: its directory may not exist yet.
+            if let slash = path.lastIndex(of: "/"), slash != path.startIndex { mkdir(String(path[..<slash]), 0o750) }
+            do { store = try SQLiteLogStore(path: path) } catch {
+                throw ConfigurationError(key: "logs.sqlite_path", problem: "cannot open \(path) (\(error))")
+            }
+            services.append(
+                Archiver(
+                    store: store, redis: redis, queueConfiguration: queueConfiguration, settings: configuration.logs,
+                    token: configuration.effectiveNodeName + "/" + String(getpid()), logger: logger))
+        }
         if role.runsConsole {
             if configuration.console.isConfigured {
                 let tls = serverTLS
@@ -294,7 +309,7 @@ public struct HikyakuApplication {
                     ConsoleServer(
                         settings: configuration.console, users: users,
                         sessions: ConsoleSessionStore(redis: redis, configuration: queueConfiguration), login: login,
-                        logs: StreamLogReader(events: queue.eventLog), tls: tls, logger: logger))
+                        logs: try Self.consoleLogReader(configuration, events: queue.eventLog), tls: tls, logger: logger))
             } else if role == .console {
                 throw ConfigurationError(key: "console", problem: "--role console needs console.listen (HTTPS) or console.plain_listen")
             }
@@ -316,5 +331,16 @@ public struct HikyakuApplication {
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         try await serviceGroup.run()
         await redis.shutdown()
+    }
+
+    /// What the console reads: the SQLite log store when `logs.sqlite_path` is set (the
+    /// archiver fills it), else the events stream (what it still holds).
+    static func consoleLogReader(_ configuration: HikyakuConfiguration, events: EventLog) throws -> any LogReader {
+        guard configuration.logs.sqlitePath != nil else { return StreamLogReader(events: events) }
+        let path = configuration.logs.effectiveSQLitePath
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex { mkdir(String(path[..<slash]), 0o750) }
+        do { return try SQLiteLogStore(path: path) } catch {
+            throw ConfigurationError(key: "logs.sqlite_path", problem: "cannot open \(path) (\(error))")
+        }
     }
 }

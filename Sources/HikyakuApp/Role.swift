@@ -1,3 +1,5 @@
+import RelayCore
+
 /// Which parts of the relay a process runs. Every role is stateless around Redis, so any
 /// number of processes of each can run on any number of hosts.
 public enum Role: String, CaseIterable, Sendable {
@@ -13,6 +15,9 @@ public enum Role: String, CaseIterable, Sendable {
     /// The bounce listener (`bounces.listen`): the inbound MX of the return-path domains,
     /// recording asynchronous bounces and complaints.
     case bounce
+    /// The log archiver (`logs:`): the events stream into the SQLite log store, with the
+    /// retention sweep. One runs per store (a lease in Redis); others wait.
+    case archiver
     /// The web console (`console.listen`, `console.plain_listen`): logs, statistics, users.
     case console
     /// Every role, in one process (a single machine, or `make run`).
@@ -23,5 +28,7 @@ public enum Role: String, CaseIterable, Sendable {
     var runsAPI: Bool { self == .api || self == .all }
     var runsWebhooks: Bool { self == .webhooks || self == .all }
     var runsBounceListener: Bool { self == .bounce || self == .all }
+    /// The archiver runs in `all` only when `logs.sqlite_path` is set.
+    func runsArchiver(_ logs: LogSettings) -> Bool { self == .archiver || (self == .all && logs.sqlitePath != nil) }
     var runsConsole: Bool { self == .console || self == .all }
 }

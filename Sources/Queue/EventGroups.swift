@@ -40,10 +40,11 @@ public struct EventGroups: Sendable {
         self.key = configuration.keys.events
     }
 
-    /// Creates `group` at the stream's end (and the stream if there is none) unless it exists.
-    public func ensure(_ group: String) async throws {
+    /// Creates `group` at the stream's end (`$`; `0` for everything the stream still holds),
+    /// and the stream if there is none, unless the group exists.
+    public func ensure(_ group: String, from start: String = "$") async throws {
         do {
-            _ = try await redis.send(RedisCommand("XGROUP", ["CREATE", .string(key), .string(group), "$", "MKSTREAM"]))
+            _ = try await redis.send(RedisCommand("XGROUP", ["CREATE", .string(key), .string(group), .string(start), "MKSTREAM"]))
         } catch let error as RedisError where error.serverErrorPrefix == "BUSYGROUP" {}
     }
 
@@ -91,6 +92,13 @@ public struct EventGroups: Sendable {
             }
             return Entry(id: id, json: bytes, event: try? EventCoding.decode(bytes))
         }
+    }
+
+    /// Acknowledges `ids` for `group` (`XACK`): they leave its pending list, and the trimming
+    /// may drop them once every group has.
+    public func ack(group: String, ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        _ = try await redis.send(RedisCommand("XACK", [.string(key), .string(group)] + ids.map { .string($0) }))
     }
 
     /// Every consumer group of the stream.

@@ -151,6 +151,11 @@ public struct QueueKeys: Sendable, Hashable {
     public func webhookState(_ id: String) -> String { prefix + "webhook:" + id + ":state" }
     /// String: the token of the dispatcher sending to the endpoint, expiring unless renewed.
     public func webhookLease(_ id: String) -> String { prefix + "webhook:" + id + ":lease" }
+
+    // MARK: Archiver
+
+    /// String: the token of the one SQLite archiver running, expiring unless renewed.
+    public var archiverLease: String { prefix + "archiver:lease" }
 }
 
 extension QueueConfiguration {

@@ -11,6 +11,7 @@
 /// | worker | queue (`tmp:` only declared by the enqueue of a DSN to a sender), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version`, suppression lists (the sweeper) | — | accounts and their password hashes, API keys, DKIM private keys |
 /// | bounce | `events`, suppressions (`sup:`, `supx:`, `supl`), `bounces:`, `acct:*:paused`, `acct:version` | the recipient index (`rix:`) | queue, accounts, keys |
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
+/// | archiver | `archiver` group state on `events` (read, acknowledge), its lease (`archiver:`) | — | queue, accounts, keys, webhooks |
 /// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:` | accounts (`acct:`, `accounts`) | queue, keys, webhooks |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
@@ -80,6 +81,11 @@ public struct RedisACL: Sendable {
             "the bounce listener: reads the recipient index VERP tokens point into; writes asynchronous bounce and complaint events, suppressions, the complaint-rate pause"
     )
 
+    public static let archiver = Role(
+        name: "archiver", commands: relayCommands,
+        keys: ["~events", "~archiver:*"],
+        comment: "the log archiver: reads events through its consumer group and acknowledges them; holds the SQLite archiver's lease")
+
     public static let console = Role(
         name: "console", commands: relayCommands,
         keys: [
@@ -93,9 +99,9 @@ public struct RedisACL: Sendable {
         keys: ["~*"],
         comment: "operator commands (hikyaku queue, account, domain, …) and FUNCTION LOAD")
 
-    public static let roles = [ingest, worker, webhooks, bounce, console, admin]
+    public static let roles = [ingest, worker, webhooks, bounce, archiver, console, admin]
 
-    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-webhooks`, `hikyaku-bounce`, `hikyaku-console`, `hikyaku-admin`.
+    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-webhooks`, `hikyaku-bounce`, `hikyaku-archiver`, `hikyaku-console`, `hikyaku-admin`.
     public static func userName(_ role: Role) -> String { "hikyaku-\(role.name)" }
 
     /// One `aclfile` line (also valid after `ACL SETUSER`) for `role`, with the password

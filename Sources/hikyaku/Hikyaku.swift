@@ -24,7 +24,7 @@ struct Hikyaku: AsyncParsableCommand {
         subcommands: [
             Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
             AccountCommand.self, WebhookCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self,
-            RedisAdminCommand.self, SuppressionCommand.self, VERPCommand.self, OperatorCommand.self,
+            RedisAdminCommand.self, SuppressionCommand.self, VERPCommand.self, LogsCommand.self, EraseCommand.self, OperatorCommand.self,
         ])
 }
 
@@ -75,7 +75,9 @@ struct Serve: AsyncParsableCommand {
               webhooks  POST events to the accounts' signed webhooks (hikyaku webhook), trim the events stream
               bounce  the inbound MX of the return-path domains (bounces.listen): asynchronous bounces, \
             complaints (ARF), suppressions
-              all     every role in one process (default; the bounce listener only with bounces.listen)
+              archiver  copy the events stream into the SQLite log store (logs:); one per store
+              all     every role in one process (default; the bounce listener only with bounces.listen, \
+            the archiver only with logs.sqlite_path)
 
             Every role is stateless around Redis: run as many processes of each as you need, on \
             as many hosts. SIGTERM or SIGINT stops gracefully: listeners stop accepting, workers \
@@ -84,7 +86,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: ArgumentHelp("ingest (SMTP), worker (delivery), api (HTTP API), webhooks, bounce or all.", valueName: "role"))
+    @Option(help: ArgumentHelp("ingest (SMTP), worker (delivery), api (HTTP API), webhooks, bounce, archiver or all.", valueName: "role"))
     var role: String = "all"
 
     func run() async throws {

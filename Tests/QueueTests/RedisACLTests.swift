@@ -27,7 +27,8 @@ struct RedisACLTests {
             k.authFailures(address: "i"), k.authFailures(user: "u"), k.authKnown(address: "i", user: "u"),
             k.idempotency(account: "a", keyHash: "h"), k.apiRate(keyID: "k"),
             k.webhooks, k.webhookOutbox("w"), k.webhookDead("w"), k.webhookState("w"), k.webhookLease("w"),
-            k.suppression(.account("a")), k.suppressionExpiry(.global), k.suppressionLists,
+            k.suppression(.account("a")), k.suppressionExpiry(.global), k.suppressionLists, k.archiverLease,
+            k.consoleUsers, k.consoleUser("u"), k.consoleSession("s"), k.audit,
         ]
     }
 
@@ -66,10 +67,32 @@ struct RedisACLTests {
         let keys = Self.sampleKeys()
         for key in keys {
             #expect(
-                Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key) || Self.covers(RedisACL.webhooks, key),
+                Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key) || Self.covers(RedisACL.webhooks, key)
+                    || Self.covers(RedisACL.archiver, key) || Self.covers(RedisACL.console, key),
                 "no relay role may touch hk:\(key): add its pattern to RedisACL")
             #expect(Self.covers(RedisACL.admin, key))
         }
+    }
+
+    @Test func theArchiverReachesOnlyTheEventsAndItsLease() {
+        let k = QueueKeys(prefix: "")
+        #expect(Self.covers(RedisACL.archiver, k.events) && Self.covers(RedisACL.archiver, k.archiverLease))
+        for key in Self.sampleKeys() where key != k.events && key != k.archiverLease {
+            #expect(!Self.covers(RedisACL.archiver, key), "archiver may touch hk:\(key)")
+        }
+    }
+
+    /// The console reads accounts (to check a console user's account) but no API key, DKIM
+    /// key or queue entry; it writes only its users, sessions, the audit log and the lockout.
+    @Test func theConsoleReachesOnlyItsKeys() {
+        let k = QueueKeys(prefix: "")
+        for key in [k.consoleUsers, k.consoleUser("u"), k.consoleSession("s"), k.audit, k.authFailures(user: "console:u")] {
+            #expect(Self.covers(RedisACL.console, key))
+        }
+        for key in ["apikey:abc", "domain:example.com", "msg:Q1", "body:Q1", "webhooks", "sup:a"] {
+            #expect(!Self.covers(RedisACL.console, key), "console may touch hk:\(key)")
+        }
+        #expect(RedisACL.console.keys.contains("%R~acct:*") && RedisACL.console.keys.contains("%R~events"), "read only")
     }
 
     @Test func theWorkerReachesNoSecret() {

@@ -26,11 +26,12 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var events: EventsSettings
     public var bounces: BounceSettings
     public var suppression: SuppressionSettings
+    public var logs: LogSettings
     public var console: ConsoleSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api, webhooks,
-            events, bounces, suppression, console
+            events, bounces, suppression, logs, console
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -49,6 +50,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.events = EventsSettings()
         self.bounces = BounceSettings()
         self.suppression = SuppressionSettings()
+        self.logs = LogSettings()
         self.console = ConsoleSettings()
     }
 
@@ -70,6 +72,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         events = try c.decodeIfPresent(EventsSettings.self, forKey: .events) ?? events
         bounces = try c.decodeIfPresent(BounceSettings.self, forKey: .bounces) ?? bounces
         suppression = try c.decodeIfPresent(SuppressionSettings.self, forKey: .suppression) ?? suppression
+        logs = try c.decodeIfPresent(LogSettings.self, forKey: .logs) ?? logs
         console = try c.decodeIfPresent(ConsoleSettings.self, forKey: .console) ?? console
     }
 
@@ -95,6 +98,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try events.validate()
         try bounces.validate()
         try suppression.validate()
+        try logs.validate()
         try console.validate(tlsConfigured: ingest.tls != nil)
     }
 

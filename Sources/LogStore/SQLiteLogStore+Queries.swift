@@ -1,0 +1,150 @@
+import Foundation
+import RelayCore
+
+extension SQLiteLogStore {
+    public func search(_ query: LogQuery) async throws -> [LoggedEvent] {
+        try await Self.offThread { try self.withReader { try Self.page($0, query, limit: query.limit) } }
+    }
+
+    public func timeline(queueID: String, account: String?) async throws -> [LoggedEvent] {
+        try await Self.offThread {
+            try self.withReader { db in
+                var sql = "SELECT stream_id, json FROM events WHERE queue_id = ?"
+                var values: [SQLiteValue] = [.text(queueID)]
+                if let account {
+                    sql += " AND account = ?"
+                    values.append(.text(account))
+                }
+                return try Self.rows(db, sql + " ORDER BY time_ms, stream_order", values)
+            }
+        }
+    }
+
+    public func export(_ query: LogQuery, into sink: (LoggedEvent) async throws -> Void) async throws {
+        var page = query
+        page.before = nil
+        while true {
+            let current = page
+            let events = try await Self.offThread { try self.withReader { try Self.page($0, current, limit: 1000) } }
+            for event in events { try await sink(event) }
+            guard events.count == 1000, let last = events.last else { return }
+            page.before = last.streamID
+        }
+    }
+
+    public func stats(_ query: StatsQuery) async throws -> [StatsRow] {
+        try await Self.offThread {
+            try self.withReader { db in
+                var sql = """
+                    SELECT hour, account, sending_domain, recipient_domain, \(query.bySite ? "site" : "''"), kind, bounce_class, SUM(count)
+                    FROM stats_hourly WHERE hour >= ? AND hour < ?
+                    """
+                var values: [SQLiteValue] = [.integer(query.since / 3_600_000 * 3_600_000), .integer(query.until)]
+                if let account = query.account {
+                    sql += " AND account = ?"
+                    values.append(.text(account))
+                }
+                sql += " GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5"
+                var rows: [StatsRow] = []
+                try db.prepare(sql).query(values) { row in
+                    let hour = row.int(0)
+                    let account = row.text(1) ?? "", sending = row.text(2) ?? "", receiving = row.text(3) ?? ""
+                    let site = row.text(4) ?? ""
+                    if rows.last.map({
+                        $0.hour != hour || $0.account != account || $0.sendingDomain != sending
+                            || $0.recipientDomain != receiving || $0.site != site
+                    }) ?? true {
+                        rows.append(StatsRow(hour: hour, account: account, sendingDomain: sending, recipientDomain: receiving, site: site))
+                    }
+                    let count = Int(row.int(7))
+                    switch DeliveryEvent.Kind(rawValue: row.text(5) ?? "") {
+                    case .accepted: rows[rows.count - 1].accepted += count
+                    case .delivered: rows[rows.count - 1].delivered += count
+                    case .deferred: rows[rows.count - 1].deferred += count
+                    case .bounced:
+                        rows[rows.count - 1].bounced += count
+                        let bounceClass = BounceClass(rawValue: row.text(6) ?? "") ?? .other
+                        rows[rows.count - 1].bouncedByClass[bounceClass, default: 0] += count
+                    case .expired: rows[rows.count - 1].expired += count
+                    case .complaint: rows[rows.count - 1].complaints += count
+                    case .suppressed: rows[rows.count - 1].suppressed += count
+                    default: break
+                    }
+                }
+                return rows
+            }
+        }
+    }
+
+    /// One page of `query`, newest first: `(time_ms, stream_order)` descending, after the
+    /// cursor's position.
+    static func page(_ db: SQLiteConnection, _ query: LogQuery, limit: Int) throws -> [LoggedEvent] {
+        var conditions: [String] = []
+        var values: [SQLiteValue] = []
+        if let account = query.account {
+            conditions.append("account = ?")
+            values.append(.text(account))
+        }
+        if let recipient = query.recipient?.lowercased() {
+            conditions.append("(recipient = ? OR stream_id IN (SELECT stream_id FROM event_recipients WHERE recipient = ?))")
+            values += [.text(recipient), .text(recipient)]
+        }
+        if let messageID = query.messageID {
+            conditions.append("message_id = ?")
+            values.append(.text(EventRow.bareMessageID(messageID)))
+        }
+        if let queueID = query.queueID {
+            conditions.append("queue_id = ?")
+            values.append(.text(queueID))
+        }
+        if !query.kinds.isEmpty {
+            conditions.append("kind IN (\(query.kinds.map { _ in "?" }.joined(separator: ",")))")
+            values += query.kinds.map { .text($0.rawValue) }
+        }
+        if let bounceClass = query.bounceClass {
+            conditions.append("bounce_class = ?")
+            values.append(.text(bounceClass.rawValue))
+        }
+        if let site = query.site {
+            conditions.append("site = ?")
+            values.append(.text(site))
+        }
+        if let since = query.since {
+            conditions.append("time_ms >= ?")
+            values.append(.integer(since))
+        }
+        if let until = query.until {
+            conditions.append("time_ms < ?")
+            values.append(.integer(until))
+        }
+        if let before = query.before, let position = try cursor(db, before) {
+            conditions.append("(time_ms, stream_order) < (?, ?)")
+            values += [.integer(position.time), .integer(position.order)]
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        values.append(.integer(Int64(max(0, limit))))
+        return try rows(db, "SELECT stream_id, json FROM events\(filter) ORDER BY time_ms DESC, stream_order DESC LIMIT ?", values)
+    }
+
+    /// Where a page ends: the cursor row's time and order (or, if it is gone, its id's).
+    static func cursor(_ db: SQLiteConnection, _ streamID: String) throws -> (time: Int64, order: Int64)? {
+        var found: (time: Int64, order: Int64)?
+        try db.prepare("SELECT time_ms, stream_order FROM events WHERE stream_id = ?").query([.text(streamID)]) {
+            found = (time: $0.int(0), order: $0.int(1))
+        }
+        if let found { return found }
+        return EventRow.order(streamID).map { (time: $0 >> 20, order: $0) }
+    }
+
+    static func rows(_ db: SQLiteConnection, _ sql: String, _ values: [SQLiteValue]) throws -> [LoggedEvent] {
+        let decoder = JSONDecoder()
+        var out: [LoggedEvent] = []
+        try db.prepare(sql).query(values) { row in
+            guard let id = row.text(0), let json = row.text(1),
+                let event = try? decoder.decode(DeliveryEvent.self, from: Data(json.utf8))
+            else { return }
+            out.append(LoggedEvent(streamID: id, event: event))
+        }
+        return out
+    }
+}

@@ -1,0 +1,43 @@
+import HikyakuApp
+import RelayCore
+import Testing
+
+/// `logs:` (issue 14): the log store's file, retention and batch size, strictly decoded.
+struct LogSettingsConfigurationTests {
+    @Test func defaults() throws {
+        let logs = try ConfigurationLoader.parse(yaml: "hostname: relay.test").logs
+        #expect(logs.sqlitePath == nil)
+        #expect(logs.effectiveSQLitePath == "var/logs.sqlite")
+        #expect(logs.retention == .days(30))
+        #expect(logs.statsRetention == .days(400))
+        #expect(logs.batchSize == 500)
+    }
+
+    @Test func valuesAreRead() throws {
+        let logs = try ConfigurationLoader.parse(
+            yaml: "logs: {sqlite_path: /var/lib/hikyaku/logs.sqlite, retention: 90d, stats_retention: 800d, batch_size: 2000}"
+        ).logs
+        #expect(logs.effectiveSQLitePath == "/var/lib/hikyaku/logs.sqlite")
+        #expect(logs.retention == .days(90))
+        #expect(logs.statsRetention == .days(800))
+        #expect(logs.batchSize == 2000)
+    }
+
+    @Test(arguments: [
+        ("logs: {sqlite: x}", "logs.sqlite"),
+        ("logs: {sqlite_path: \"\"}", "logs.sqlite_path"),
+        ("logs: {retention: 10m}", "logs.retention"),
+        ("logs: {retention: 90d}", "logs.stats_retention"),
+        ("logs: {batch_size: 0}", "logs.batch_size"),
+    ])
+    func invalidValuesNameTheKey(yaml: String, key: String) {
+        do {
+            _ = try ConfigurationLoader.parse(yaml: yaml)
+            Issue.record("expected an error for \(yaml)")
+        } catch let error as ConfigurationError {
+            #expect(error.key == key, "\(error)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}

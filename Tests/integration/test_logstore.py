@@ -1,0 +1,131 @@
+"""The log store (issue 14, item 1 and the counts of item 2), end to end: a relay, an
+``archiver`` process copying the events stream into SQLite, and the real ``hikyaku logs
+search``. Delivered and bounced (``reject-*`` at the test receiver) outcomes are searchable
+within 5 s; an archiver killed with SIGKILL in the middle of the stream and restarted leaves
+every stream entry in the store exactly once, and the hourly counts equal a recount of the
+stream's events.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import sqlite3
+import subprocess
+import threading
+import time
+from collections import Counter
+
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.processes import child_environment
+from hikyaku_testsupport.smtp import token
+from hikyaku_testsupport.waiting import wait_for
+
+COUNTED = {"accepted", "delivered", "deferred", "bounced", "expired", "complaint", "suppressed"}
+
+
+def logs_search(relay, db, *args: str) -> list[dict]:
+    out = subprocess.run([HIKYAKU_BIN, "logs", "search", "--config", str(relay.config_path), "--db", str(db), "--json", *args],
+                         capture_output=True, text=True, timeout=60, env=child_environment())
+    assert out.returncode == 0, out.stdout + out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+def send(relay, sender: str, recipients: list[str]):
+    with smtplib.SMTP("127.0.0.1", relay.relay_port, timeout=30) as smtp:
+        smtp.sendmail(sender, recipients, f"From: {sender}\r\nTo: {recipients[0]}\r\nSubject: log store\r\n\r\nhello\r\n")
+
+
+def stream_events(redis_server) -> dict[str, dict]:
+    """Every entry of the events stream: {stream id: event}."""
+    out = {}
+    for entry_id, fields in redis_server.client().call("XRANGE", "hk:events", "-", "+"):
+        values = dict(zip(fields[::2], fields[1::2]))
+        out[entry_id.decode()] = json.loads(values[b"e"])
+    return out
+
+
+def archiver_relay(make_relay, db):
+    return make_relay("archiver", {"logs": {"sqlite_path": str(db), "batch_size": 20}})
+
+
+def test_outcomes_are_searchable_within_five_seconds(make_relay, receiver, tmp_path):
+    db = tmp_path / "logs.sqlite"
+    relay = make_relay("all")
+    archiver_relay(make_relay, db)
+    tok = token()
+    good, bad = f"ok-{tok}@static.test", f"reject-{tok}@static.test"
+    send(relay, f"app-{tok}@acme.example", [good, bad])
+    for recipient, kind in ((good, "delivered"), (bad, "bounced")):
+        wait_for(lambda: any(e["event"] == kind for e in relay.events(recipient=recipient)), what=f"{kind} for {recipient}")
+        seen = time.monotonic()
+        wait_for(lambda: any(e["event"] == kind for e in logs_search(relay, db, "--recipient", recipient)), timeout=5.0,
+                 what=f"the {kind} event of {recipient} in the log store")
+        assert time.monotonic() - seen < 5.0
+    # The accepted event lists both recipients and is found by either; the bounce keeps its reply and class.
+    found = logs_search(relay, db, "--recipient", bad.upper())
+    assert [e["event"] for e in found] == ["bounced", "accepted"]
+    assert found[0]["bounce_class"] == "invalid_recipient" and found[0]["reply"].startswith("550")
+    assert "subject" not in json.dumps(found).lower()
+    queue_id = found[0]["queue_id"]
+    assert {e["event"] for e in logs_search(relay, db, "--queue-id", queue_id)} == {"accepted", "delivered", "bounced"}
+    assert [e["recipient"] for e in logs_search(relay, db, "--queue-id", queue_id, "--event", "delivered")] == [good]
+    assert logs_search(relay, db, "--queue-id", queue_id, "--until", "2000-01-01T00:00:00Z") == []
+    # Erasure: the address leaves every event; the counts stay.
+    out = subprocess.run([HIKYAKU_BIN, "erase", bad, "--config", str(relay.config_path), "--db", str(db)],
+                         capture_output=True, text=True, timeout=60, env=child_environment())
+    assert out.returncode == 0 and "2 event(s)" in out.stdout, out.stdout + out.stderr
+    assert logs_search(relay, db, "--recipient", bad) == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM events WHERE instr(lower(json), ?) > 0", (bad,)).fetchone()[0] == 0
+
+
+def test_kill9_mid_stream_stores_every_event_once_and_counts_match(make_relay, receiver, redis_server, tmp_path):
+    db = tmp_path / "logs.sqlite"
+    relay = make_relay("all", {"delivery": {"concurrency": 8}})
+    archiver = archiver_relay(make_relay, db)
+    wait_for(lambda: "archiving the events stream" in archiver.process.log_text(), what="the archiver to hold the lease")
+    tok = token()
+    messages = 120
+    recipients_of = [[f"ok-{tok}-{i}@static.test"] + ([f"reject-{tok}-{i}@static.test"] if i % 3 == 0 else [])
+                     for i in range(messages)]
+
+    def sender():
+        for i, recipients in enumerate(recipients_of):
+            send(relay, f"app-{tok}@acme.example", recipients)
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    # Mid-stream: some events archived, more coming.
+    wait_for(lambda: db.exists() and sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()[0] > 40,
+             what="the archiver to store some events")
+    archiver.kill9()
+    time.sleep(1.0)
+    thread.join(timeout=120)
+    expected_final = sum(len(r) for r in recipients_of)
+    wait_for(lambda: sum(1 for e in stream_events(redis_server).values() if e["event"] in ("delivered", "bounced"))
+             >= expected_final, timeout=60, what="every outcome on the stream")
+    archiver.process.start()   # a new process: it waits for the dead one's lease to lapse, then reads its pending entries
+
+    def stored_ids() -> list[str]:
+        with sqlite3.connect(db) as conn:
+            return [row[0] for row in conn.execute("SELECT stream_id FROM events")]
+
+    stream = stream_events(redis_server)
+    wait_for(lambda: set(stored_ids()) >= set(stream), timeout=60, what="the restarted archiver to catch up")
+    ids = stored_ids()
+    assert len(ids) == len(set(ids)) == len(stream)
+    assert set(ids) == set(stream)
+    # Nothing left pending for the group: everything was acknowledged after its commit.
+    wait_for(lambda: redis_server.client().call("XPENDING", "hk:events", "archiver")[0] == 0, what="the archiver's acks")
+
+    recount: Counter = Counter()
+    for event in stream.values():
+        if event["event"] not in COUNTED:
+            continue
+        recount[event["event"]] += len(event.get("recipients") or [event.get("recipient")])
+    with sqlite3.connect(db) as conn:
+        stats = Counter({kind: n for kind, n in conn.execute("SELECT kind, SUM(count) FROM stats_hourly GROUP BY kind")})
+    assert stats == recount
+    ours = Counter(e["event"] for e in stream.values() if tok in (e.get("recipient") or ""))
+    assert ours["delivered"] == messages and ours["bounced"] == messages // 3
