@@ -11,7 +11,7 @@ import RelayCore
 /// template. Account users' queries are scoped by ``ConsoleViewer/scope(_:)``.
 struct ConsolePages: Sendable {
     let sessions: ConsoleSessionStore
-    let login: ConsoleLogin
+    let authenticator: ConsoleLogin
     let logs: (any LogReader)?
     let sessionTTL: ConfigDuration
     let logger: Logger
@@ -37,8 +37,9 @@ struct ConsolePages: Sendable {
         guard let expected = context.cookies[ConsoleCookies.login], ConsoleToken.matches(form["csrf"], expected) else {
             return loginForm(request, context, message: context.localization["error.csrf"], status: .forbidden)
         }
-        let name = form["name"] ?? ""
-        let outcome = try await login.attempt(name: name, password: form["password"] ?? "", clientIP: context.clientIP)
+        // Bounded: the name also goes to the audit log and the lockout key.
+        let name = String((form["name"] ?? "").prefix(64))
+        let outcome = try await authenticator.attempt(name: name, password: form["password"] ?? "", clientIP: context.clientIP)
         switch outcome {
         case .lockedOut:
             try? await sessions.audit(actor: name, action: "login.locked", fields: [("ip", context.clientIP ?? "")])

@@ -40,7 +40,7 @@ public struct ConsoleServer: Service, CustomStringConvertible {
         self.settings = settings
         self.users = users
         self.sessions = sessions
-        self.pages = ConsolePages(sessions: sessions, login: login, logs: logs, sessionTTL: settings.sessionTTL, logger: logger)
+        self.pages = ConsolePages(sessions: sessions, authenticator: login, logs: logs, sessionTTL: settings.sessionTTL, logger: logger)
         self.tls = tls
         self.logger = logger
     }
