@@ -30,15 +30,14 @@ extension LogQuery {
 public enum StatsCounting {
     /// Events → rows per hour × account × sending domain × recipient domain × site.
     public static func rows(_ events: some Sequence<LoggedEvent>, _ query: StatsQuery) -> [StatsRow] {
-        struct Key: Hashable { var hour: Int64, account: String, sending: String, recipient: String, site: String }
-        var rows: [Key: StatsRow] = [:]
+        var rows: [StatsKey: StatsRow] = [:]
         for logged in events {
             let e = logged.event
             guard let time = EventTime.milliseconds(iso8601: e.time), time >= query.since, time < query.until else { continue }
             if let account = query.account, e.account != account { continue }
             let recipientDomain = e.domain?.rawValue ?? e.recipient.flatMap { $0.split(separator: "@").last.map(String.init) } ?? ""
             let sendingDomain = e.sender.split(separator: "@").last.map(String.init) ?? ""
-            let key = Key(
+            let key = StatsKey(
                 hour: time / 3_600_000, account: e.account ?? "", sending: sendingDomain, recipient: recipientDomain,
                 site: query.bySite ? e.site?.rawValue ?? "" : "")
             var row = rows[key] ?? StatsRow(hour: key.hour, account: key.account, sendingDomain: key.sending, recipientDomain: key.recipient, site: key.site)
@@ -59,4 +58,8 @@ public enum StatsCounting {
         }
         return rows.values.sorted { $0.hour < $1.hour }
     }
+}
+
+private struct StatsKey: Hashable {
+    var hour: Int64, account: String, sending: String, recipient: String, site: String
 }

@@ -86,11 +86,12 @@ public enum OverviewChart {
         let filled = Int(Double(width) * value / scale)
         let line = Int(Double(width) * limit / scale)
         let colour = (rate ?? 0) > limit ? colours.bounced : colours.delivered
+        let track = "#eee", ink = "#000"
         return #"<svg class="gauge" role="img" viewBox="0 0 \#(width) \#(height)" width="\#(width)" height="\#(height)" xmlns="http://www.w3.org/2000/svg">"#
             + "<title>\(escape(label))</title>"
-            + #"<rect x="0" y="6" width="\#(width)" height="16" fill="#eee"/>"#
+            + #"<rect x="0" y="6" width="\#(width)" height="16" fill="\#(track)"/>"#
             + #"<rect x="0" y="6" width="\#(filled)" height="16" fill="\#(colour)"/>"#
-            + #"<line x1="\#(line)" x2="\#(line)" y1="0" y2="\#(height)" stroke="#000" stroke-dasharray="3 2"/></svg>"#
+            + #"<line x1="\#(line)" x2="\#(line)" y1="0" y2="\#(height)" stroke="\#(ink)" stroke-dasharray="3 2"/></svg>"#
     }
 
     /// `12.34%`, or `–` without data.
