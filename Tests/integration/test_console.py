@@ -9,6 +9,7 @@ is merged. Screenshots are saved beside the test's output
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import subprocess
@@ -34,12 +35,18 @@ def hikyaku(relay, *args: str, stdin: str | None = None) -> str:
     return out.stdout
 
 
-@pytest.fixture
-def console_relay(make_relay, receiver):
+@pytest.fixture(params=["stream", "sqlite"])
+def console_relay(request, make_relay, receiver, tmp_path):
+    """The console reads the events stream, or (with `logs.sqlite_path`) the SQLite log
+    store that the archiver of the same `all` process fills."""
     api, console = free_ports(2)
-    relay = make_relay("all", {"accounts": {"refresh_interval": "200ms"},
-                               "api": {"plain_listen": [f"127.0.0.1:{api}"]},
-                               "console": {"plain_listen": [f"127.0.0.1:{console}"]}})
+    overrides = {"accounts": {"refresh_interval": "200ms", "auth_failures_before_lockout": 3},
+                 "api": {"plain_listen": [f"127.0.0.1:{api}"]},
+                 "console": {"plain_listen": [f"127.0.0.1:{console}"]}}
+    if request.param == "sqlite":
+        overrides["logs"] = {"sqlite_path": str(tmp_path / "logs.sqlite")}
+    relay = make_relay("all", overrides)
+    relay.reader = request.param
     relay.api_base, relay.console_base = f"http://127.0.0.1:{api}", f"http://127.0.0.1:{console}"
     wait_for(lambda: "console listening" in relay.process.log_text(), what="the console to listen")
     return relay
@@ -88,8 +95,9 @@ def browser():
         browser.close()
 
 
-def log_in(browser, base: str, name: str, password: str, locale: str = "ja-JP"):
+def log_in(browser, base: str, name: str, password: str, locale: str = "ja-JP", reader: str = "stream"):
     context = browser.new_context(locale=locale, timezone_id="Asia/Tokyo", accept_downloads=True)
+    context.reader = reader
     page = context.new_page()
     page.goto(base + "/login")
     page.fill("input[name=name]", name)
@@ -100,14 +108,16 @@ def log_in(browser, base: str, name: str, password: str, locale: str = "ja-JP"):
 
 
 def shot(page, name: str):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """`output/console/<reader>/<name>.png` (the reader: stream or sqlite, from the page's relay)."""
+    directory = SHOTS / page.context.reader
+    directory.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
 
 
 def test_operator_sees_everything_searches_switches_language_and_downloads_csv(world, browser):
     relay, tok, ids = world["relay"], world["tok"], world["ids"]
     base = relay.console_base
-    context, page = log_in(browser, base, "root-op", world["op_password"])
+    context, page = log_in(browser, base, "root-op", world["op_password"], reader=relay.reader)
     assert page.locator("h1").inner_text() == "概要"
     assert "到達率" in page.content()
     assert page.locator("svg.chart").count() == 1
@@ -144,7 +154,7 @@ def test_operator_sees_everything_searches_switches_language_and_downloads_csv(w
 def test_an_account_user_sees_only_its_account_even_by_url(world, browser):
     relay, tok, ids = world["relay"], world["tok"], world["ids"]
     base = relay.console_base
-    context, page = log_in(browser, base, "alice", "alice-secret-1", locale="en-US")
+    context, page = log_in(browser, base, "alice", "alice-secret-1", locale="en-US", reader=relay.reader)
     assert page.locator("h1").inner_text() == "Overview"
     shot(page, "overview-account-en")
     wait_for(lambda: (page.goto(base + "/search?status=delivered") and f"ok-a-{tok}@static.test" in page.content()),
@@ -168,7 +178,7 @@ def test_an_account_user_sees_only_its_account_even_by_url(world, browser):
     context.close()
 
 
-def test_forms_without_the_csrf_token_and_wrong_passwords_are_refused(world):
+def test_forms_without_the_csrf_token_and_wrong_passwords_are_refused(world, redis_server):
     relay = world["relay"]
     base = relay.console_base
     s = requests.Session()
@@ -188,3 +198,22 @@ def test_forms_without_the_csrf_token_and_wrong_passwords_are_refused(world):
     token_ = re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
     assert s.post(base + "/logout", data={"csrf": token_}, allow_redirects=False, timeout=30).status_code == 303
     assert s.get(base + "/", allow_redirects=False, timeout=30).status_code == 303
+
+    # Logins and logouts are in the audit stream, with who and what.
+    audit = redis_server.client().call("XRANGE", "hk:audit", "-", "+")
+    entries = [dict(zip(fields[::2], fields[1::2])) for _, fields in audit]
+    actions = [(e[b"actor"], e[b"action"]) for e in entries]
+    assert (b"cli:" + (os.environ.get("USER", "unknown")).encode(), b"operator.add") in actions
+    assert (b"bob", b"login.failed") in actions and (b"bob", b"login") in actions and (b"bob", b"logout") in actions
+
+
+def test_repeated_wrong_passwords_lock_the_login(world):
+    base = world["relay"].console_base
+    s = requests.Session()
+    csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', s.get(base + "/login", timeout=30).text).group(1)
+    codes = [s.post(base + "/login", data={"name": "alice", "password": f"guess-{i}", "csrf": csrf}, allow_redirects=False,
+                    timeout=30).status_code for i in range(4)]
+    assert codes[:2] == [401, 401] and codes[-1] == 429, codes
+    right = s.post(base + "/login", data={"name": "alice", "password": "alice-secret-1", "csrf": csrf}, allow_redirects=False,
+                   timeout=30)
+    assert right.status_code == 429, "locked out even with the right password"
