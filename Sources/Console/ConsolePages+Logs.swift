@@ -17,10 +17,12 @@ extension ConsolePages {
         let loc = context.localization
         let now = WallClock.nowMilliseconds()
         let hour = now / 3_600_000
-        let rows = try await logs.stats(viewer.scope(StatsQuery(account: nil, since: (hour - 24 * 30 + 1) * 3_600_000, until: now + 1, bySite: true)))
+        let rows = try await logs.stats(
+            viewer.scope(StatsQuery(account: nil, since: (hour - 24 * 30 + 1) * 3_600_000, until: now + 1, bySite: true)))
         let todayStart = SearchForm.milliseconds(localDateTime: Self.localDate(now, loc) + "T00:00", in: loc.timeZone) ?? now
         let periods: [(String, Int64)] = [
-            (loc["overview.today"], todayStart / 3_600_000), (loc["overview.7d"], hour - 24 * 7 + 1), (loc["overview.30d"], hour - 24 * 30 + 1),
+            (loc["overview.today"], todayStart / 3_600_000), (loc["overview.7d"], hour - 24 * 7 + 1),
+            (loc["overview.30d"], hour - 24 * 30 + 1),
         ]
         let periodValues = periods.map { name, firstHour -> [String: Any] in
             let totals = OutcomeTotals.sum(rows.lazy.filter { $0.hour >= firstHour })
@@ -36,7 +38,8 @@ extension ConsolePages {
         let bars = (hour - 23...hour).map { h in
             let totals = OutcomeTotals.sum(rows.lazy.filter { $0.hour == h })
             return OverviewChart.Bar(
-                label: loc.hourLabel(hour: h), delivered: totals.delivered, bounced: totals.bounced + totals.expired, deferred: totals.deferred)
+                label: loc.hourLabel(hour: h), delivered: totals.delivered, bounced: totals.bounced + totals.expired,
+                deferred: totals.deferred)
         }
         let sites = Dictionary(grouping: rows.filter { $0.hour > hour - 24 * 7 }, by: \.site).map { site, siteRows in
             (site, OutcomeTotals.sum(siteRows))
@@ -65,9 +68,12 @@ extension ConsolePages {
         var values: [String: Any] = [
             "form": form.fields, "queryString": form.queryString(), "searched": !form.isEmpty,
             "kinds": DeliveryEvent.Kind.allCases.map {
-                ["value": $0.rawValue, "label": loc["kind.\($0.rawValue)"], "selected": form.fields["status"] == $0.rawValue] as [String: Any]
+                ["value": $0.rawValue, "label": loc["kind.\($0.rawValue)"], "selected": form.fields["status"] == $0.rawValue]
+                    as [String: Any]
             },
-            "classes": BounceClass.allCases.map { ["value": $0.rawValue, "selected": form.fields["class"] == $0.rawValue] as [String: Any] },
+            "classes": BounceClass.allCases.map {
+                ["value": $0.rawValue, "selected": form.fields["class"] == $0.rawValue] as [String: Any]
+            },
         ]
         if !form.isEmpty {
             guard let logs else { return errorPage(.serviceUnavailable, "error.unavailable", context) }
@@ -105,7 +111,9 @@ extension ConsolePages {
         let name = "hikyaku-logs-\(WallClock.nowMilliseconds() / 1000).csv"
         return Response(
             status: .ok,
-            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\"", .cacheControl: "no-store"],
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\"", .cacheControl: "no-store",
+            ],
             body: body)
     }
 

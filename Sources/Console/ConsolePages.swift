@@ -18,7 +18,9 @@ struct ConsolePages: Sendable {
 
     // MARK: Login
 
-    func loginForm(_ request: Request, _ context: ConsoleRequestContext, message: String? = nil, status: HTTPResponse.Status = .ok)
+    func loginForm(
+        _ request: Request, _ context: ConsoleRequestContext, message: String? = nil, status: HTTPResponse.Status = .ok
+    )
         -> Response
     {
         if context.viewer != nil, message == nil { return Self.redirect("/") }
@@ -27,7 +29,8 @@ struct ConsolePages: Sendable {
         var values: [String: Any] = ["csrf": token]
         if let message { values["message"] = message }
         var response = render("login", title: context.localization["login.title"], values, context, status: status)
-        response.headers.append(HTTPField(name: .setCookie, value: ConsoleCookies.setCookie(name: ConsoleCookies.login, value: token, secure: context.secure)))
+        response.headers.append(
+            HTTPField(name: .setCookie, value: ConsoleCookies.setCookie(name: ConsoleCookies.login, value: token, secure: context.secure)))
         return response
     }
 
@@ -57,9 +60,13 @@ struct ConsolePages: Sendable {
             try await sessions.create(record, id: id, ttlMilliseconds: sessionTTL.milliseconds)
             try await sessions.audit(actor: user.name, action: "login", fields: [("ip", context.clientIP ?? "")])
             var response = Self.redirect("/")
-            response.headers.append(HTTPField(name: .setCookie, value: ConsoleCookies.setCookie(name: ConsoleCookies.session, value: id, secure: context.secure)))
             response.headers.append(
-                HTTPField(name: .setCookie, value: ConsoleCookies.setCookie(name: ConsoleCookies.login, value: "", secure: context.secure, maxAge: 0)))
+                HTTPField(
+                    name: .setCookie, value: ConsoleCookies.setCookie(name: ConsoleCookies.session, value: id, secure: context.secure)))
+            response.headers.append(
+                HTTPField(
+                    name: .setCookie,
+                    value: ConsoleCookies.setCookie(name: ConsoleCookies.login, value: "", secure: context.secure, maxAge: 0)))
             return response
         }
     }
@@ -73,7 +80,9 @@ struct ConsolePages: Sendable {
         try await sessions.audit(actor: viewer.user, action: "logout", fields: [])
         var response = Self.redirect("/login")
         response.headers.append(
-            HTTPField(name: .setCookie, value: ConsoleCookies.setCookie(name: ConsoleCookies.session, value: "", secure: context.secure, maxAge: 0)))
+            HTTPField(
+                name: .setCookie,
+                value: ConsoleCookies.setCookie(name: ConsoleCookies.session, value: "", secure: context.secure, maxAge: 0)))
         return response
     }
 
@@ -86,13 +95,16 @@ struct ConsolePages: Sendable {
         response.headers.append(
             HTTPField(
                 name: .setCookie,
-                value: ConsoleCookies.setCookie(name: ConsoleCookies.language, value: language.rawValue, secure: context.secure, maxAge: 365 * 86_400)))
+                value: ConsoleCookies.setCookie(
+                    name: ConsoleCookies.language, value: language.rawValue, secure: context.secure, maxAge: 365 * 86_400)))
         return response
     }
 
     // MARK: Rendering
 
-    func render(_ template: String, title: String, _ values: [String: Any], _ context: ConsoleRequestContext, status: HTTPResponse.Status = .ok)
+    func render(
+        _ template: String, title: String, _ values: [String: Any], _ context: ConsoleRequestContext, status: HTTPResponse.Status = .ok
+    )
         -> Response
     {
         var values = values
@@ -124,11 +136,11 @@ struct ConsolePages: Sendable {
     }
 
     func errorPage(_ status: HTTPResponse.Status, _ key: String, _ context: ConsoleRequestContext) -> Response {
-        render("error", title: "\(status.code)", ["status": "\(status.code)", "message": context.localization[key]], context, status: status)
+        render(
+            "error", title: "\(status.code)", ["status": "\(status.code)", "message": context.localization[key]], context, status: status)
     }
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
 }
-

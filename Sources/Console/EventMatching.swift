@@ -40,7 +40,10 @@ public enum StatsCounting {
             let key = StatsKey(
                 hour: time / 3_600_000, account: e.account ?? "", sending: sendingDomain, recipient: recipientDomain,
                 site: query.bySite ? e.site?.rawValue ?? "" : "")
-            var row = rows[key] ?? StatsRow(hour: key.hour, account: key.account, sendingDomain: key.sending, recipientDomain: key.recipient, site: key.site)
+            var row =
+                rows[key]
+                ?? StatsRow(
+                    hour: key.hour, account: key.account, sendingDomain: key.sending, recipientDomain: key.recipient, site: key.site)
             let count = max(1, e.recipients?.count ?? 1)
             switch e.event {
             case .accepted: row.accepted += count

@@ -87,7 +87,8 @@ public enum OverviewChart {
         let line = Int(Double(width) * limit / scale)
         let colour = (rate ?? 0) > limit ? colours.bounced : colours.delivered
         let track = "#eee", ink = "#000"
-        return #"<svg class="gauge" role="img" viewBox="0 0 \#(width) \#(height)" width="\#(width)" height="\#(height)" xmlns="http://www.w3.org/2000/svg">"#
+        return
+            #"<svg class="gauge" role="img" viewBox="0 0 \#(width) \#(height)" width="\#(width)" height="\#(height)" xmlns="http://www.w3.org/2000/svg">"#
             + "<title>\(escape(label))</title>"
             + #"<rect x="0" y="6" width="\#(width)" height="16" fill="\#(track)"/>"#
             + #"<rect x="0" y="6" width="\#(filled)" height="16" fill="\#(colour)"/>"#

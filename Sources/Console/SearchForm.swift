@@ -87,7 +87,8 @@ public enum EventCSV {
         let e = logged.event
         return [
             e.time, e.event.rawValue, e.account ?? "", e.queueID, e.messageID ?? "", e.sender, e.recipient ?? "", e.site?.rawValue ?? "",
-            e.bounceClass?.rawValue ?? "", e.bounceType?.rawValue ?? "", e.remoteHost ?? "", e.attempt.map(String.init) ?? "", e.reply ?? "",
+            e.bounceClass?.rawValue ?? "", e.bounceType?.rawValue ?? "", e.remoteHost ?? "", e.attempt.map(String.init) ?? "",
+            e.reply ?? "",
         ]
     }
 

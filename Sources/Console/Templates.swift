@@ -6,7 +6,9 @@ import Mustache
 enum Templates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("login", login), ("overview", overview), ("search", search), ("timeline", timeline), ("error", error)] {
+        for (name, text) in [
+            ("layout", layout), ("login", login), ("overview", overview), ("search", search), ("timeline", timeline), ("error", error),
+        ] {
             // The templates are constants of this file: a syntax error is a programming error.
             library.register(try! MustacheTemplate(string: text), named: name)
         }

@@ -91,7 +91,9 @@ public struct RedisACL: Sendable {
         keys: [
             "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "%R~events",
         ],
-        comment: "the web console: its users and sessions, the login lockout, the audit log; reads accounts and (until the log store) the events stream")
+        comment:
+            "the web console: its users and sessions, the login lockout, the audit log; reads accounts and (until the log store) the events stream"
+    )
 
     public static let admin = Role(
         name: "admin",

@@ -7,11 +7,12 @@ import Testing
 @testable import Console
 
 struct LocalizationTests {
-    @Test(arguments: [
-        (nil, nil, Language.ja), (nil, "en-US,en;q=0.9", .en), (nil, "ja,en-US;q=0.8", .ja), (nil, "fr-FR, en;q=0.5", .en),
-        (nil, "en;q=0.4, ja;q=0.6", .ja), (nil, "fr, de", .ja), ("en", "ja", .en), ("ja", "en", .ja), ("xx", "en", .en),
-        (nil, "ja;q=0, en;q=0.1", .en),
-    ] as [(String?, String?, Language)])
+    @Test(
+        arguments: [
+            (nil, nil, Language.ja), (nil, "en-US,en;q=0.9", .en), (nil, "ja,en-US;q=0.8", .ja), (nil, "fr-FR, en;q=0.5", .en),
+            (nil, "en;q=0.4, ja;q=0.6", .ja), (nil, "fr, de", .ja), ("en", "ja", .en), ("ja", "en", .ja), ("xx", "en", .en),
+            (nil, "ja;q=0, en;q=0.1", .en),
+        ] as [(String?, String?, Language)])
     func theLanguageComesFromTheCookieThenAcceptLanguage(cookie: String?, header: String?, expected: Language) {
         #expect(Language.choose(cookie: cookie, acceptLanguage: header) == expected)
     }
@@ -109,7 +110,8 @@ struct ScopingTests {
 
 struct SearchAndExportTests {
     @Test func theFormBecomesAQueryInTheViewersZone() {
-        let form = SearchForm(query: "status=bounced&class=invalid_recipient&site=DoCoMo&since=2025-01-31T09%3A00&until=bad&unknown=1&before=4-0")
+        let form = SearchForm(
+            query: "status=bounced&class=invalid_recipient&site=DoCoMo&since=2025-01-31T09%3A00&until=bad&unknown=1&before=4-0")
         let query = form.query(timeZone: TimeZone(identifier: "Asia/Tokyo")!, limit: 10)
         #expect(query.kinds == [.bounced])
         #expect(query.bounceClass == .invalidRecipient)

@@ -27,10 +27,13 @@ struct InMemoryLogReader: LogReader {
 
     /// Two accounts' messages: `a` delivered to gmail, `b` bounced at docomo.
     static let sample: InMemoryLogReader = {
-        func event(_ id: String, _ kind: DeliveryEvent.Kind, account: String, queue: String, recipient: String, site: String, time: String)
+        func event(
+            _ id: String, _ kind: DeliveryEvent.Kind, account: String, queue: String, recipient: String, site: String, time: String
+        )
             -> LoggedEvent
         {
-            var e = DeliveryEvent(event: kind, time: time, queueID: queue, messageID: "<\(queue)@example>", sender: "news@\(account).example")
+            var e = DeliveryEvent(
+                event: kind, time: time, queueID: queue, messageID: "<\(queue)@example>", sender: "news@\(account).example")
             e.account = account
             e.recipient = recipient
             e.site = SiteName(rawValue: site)
@@ -41,7 +44,8 @@ struct InMemoryLogReader: LogReader {
             event("1-0", .accepted, account: "a", queue: "qa", recipient: "x@gmail.com", site: "", time: "2025-01-31T00:00:00.000Z"),
             event("2-0", .delivered, account: "a", queue: "qa", recipient: "x@gmail.com", site: "gmail", time: "2025-01-31T00:00:01.000Z"),
             event("3-0", .accepted, account: "b", queue: "qb", recipient: "y@docomo.ne.jp", site: "", time: "2025-01-31T01:00:00.000Z"),
-            event("4-0", .bounced, account: "b", queue: "qb", recipient: "y@docomo.ne.jp", site: "docomo", time: "2025-01-31T01:00:02.500Z"),
+            event(
+                "4-0", .bounced, account: "b", queue: "qb", recipient: "y@docomo.ne.jp", site: "docomo", time: "2025-01-31T01:00:02.500Z"),
         ])
     }()
 }

@@ -25,9 +25,12 @@ extension AdminSession {
         if let account, try await accountStore.account(named: account) == nil {
             throw OperatorError("there is no account '\(account)'")
         }
-        guard let hash = AccountPassword.hash(password) else { throw OperatorError("could not hash the password (libxcrypt without yescrypt?)") }
+        guard let hash = AccountPassword.hash(password) else {
+            throw OperatorError("could not hash the password (libxcrypt without yescrypt?)")
+        }
         let user = ConsoleUser(
-            name: name, kind: kind, account: account, passwordHash: hash, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
+            name: name, kind: kind, account: account, passwordHash: hash,
+            createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
         guard try await consoleUsers.add(user) else { return false }
         try await consoleSessions.audit(
             actor: Self.cliActor, action: kind == .operator ? "operator.add" : "console_user.add",

@@ -42,7 +42,8 @@ public struct ConsoleSessionStore: Sendable {
     public func audit(actor: String, action: String, fields: [(String, String)]) async throws(QueueError) {
         var arguments: [RESPArgument] = [
             .string(keys.audit), "MAXLEN", "~", .integer(Int64(Self.auditMaxLength)), "*",
-            "time", .string(WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())), "actor", .string(actor), "action", .string(action),
+            "time", .string(WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())), "actor", .string(actor), "action",
+            .string(action),
         ]
         for (name, value) in fields { arguments += [.string(name), .string(value)] }
         _ = try await redis.adminSend(RedisCommand("XADD", arguments))

@@ -40,11 +40,13 @@ public struct ConsoleSettings: Sendable, Codable {
         }
         for (index, address) in plainListen.enumerated() {
             guard let (host, _) = HostPort.parse(address) else {
-                throw ConfigurationError(key: "console.plain_listen[\(index)]", problem: "'\(address)' is not host:port (e.g. 127.0.0.1:8090)")
+                throw ConfigurationError(
+                    key: "console.plain_listen[\(index)]", problem: "'\(address)' is not host:port (e.g. 127.0.0.1:8090)")
             }
             guard Self.isLoopback(host) else {
                 throw ConfigurationError(
-                    key: "console.plain_listen[\(index)]", problem: "'\(host)' is not a loopback address (plain HTTP is for 127.0.0.1 or ::1 only; use console.listen)")
+                    key: "console.plain_listen[\(index)]",
+                    problem: "'\(host)' is not a loopback address (plain HTTP is for 127.0.0.1 or ::1 only; use console.listen)")
             }
         }
         if !listen.isEmpty, !tlsConfigured {
