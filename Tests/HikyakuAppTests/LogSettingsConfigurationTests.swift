@@ -25,9 +25,8 @@ struct LogSettingsConfigurationTests {
 
     @Test(arguments: [
         ("logs: {sqlite: x}", "logs.sqlite"),
-        ("logs: {sqlite_path: \"\"}", "logs.sqlite_path"),
         ("logs: {retention: 10m}", "logs.retention"),
-        ("logs: {retention: 90d}", "logs.stats_retention"),
+        ("logs: {retention: 500d}", "logs.stats_retention"),
         ("logs: {batch_size: 0}", "logs.batch_size"),
     ])
     func invalidValuesNameTheKey(yaml: String, key: String) {

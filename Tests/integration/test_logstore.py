@@ -105,6 +105,7 @@ def test_kill9_mid_stream_stores_every_event_once_and_counts_match(make_relay, r
     expected_final = sum(len(r) for r in recipients_of)
     wait_for(lambda: sum(1 for e in stream_events(redis_server).values() if e["event"] in ("delivered", "bounced"))
              >= expected_final, timeout=60, what="every outcome on the stream")
+    relay.stop()   # no new events from here: the stream is what the store must hold
     archiver.process.start()   # a new process: it waits for the dead one's lease to lapse, then reads its pending entries
 
     def stored_ids() -> list[str]:
@@ -129,3 +130,21 @@ def test_kill9_mid_stream_stores_every_event_once_and_counts_match(make_relay, r
     assert stats == recount
     ours = Counter(e["event"] for e in stream.values() if tok in (e.get("recipient") or ""))
     assert ours["delivered"] == messages and ours["bounced"] == messages // 3
+
+
+def test_one_archiver_per_store_and_a_stopped_one_hands_over(make_relay, receiver, tmp_path):
+    db = tmp_path / "logs.sqlite"
+    relay = make_relay("all")
+    first = archiver_relay(make_relay, db)
+    wait_for(lambda: "archiving the events stream" in first.process.log_text(), what="the first archiver to hold the lease")
+    second = archiver_relay(make_relay, db)
+    wait_for(lambda: "another archiver holds the lease" in second.process.log_text(), what="the second archiver to wait")
+    assert "archiving the events stream" not in second.process.log_text()
+    # A graceful stop releases the lease at once (no waiting for it to lapse).
+    first.stop()
+    wait_for(lambda: "archiving the events stream" in second.process.log_text(), timeout=5.0,
+             what="the second archiver to take over")
+    recipient = f"ok-{token()}@static.test"
+    send(relay, "app@acme.example", [recipient])
+    wait_for(lambda: any(e["event"] == "delivered" for e in logs_search(relay, db, "--recipient", recipient)),
+             what="the second archiver to store new events")
