@@ -21,6 +21,7 @@ DEMO_MX_PORT=${DEMO_MX_PORT:-2526}
 REDIS_PORT=${REDIS_PORT:-6390}
 API_PORT=${API_PORT:-8025}
 API_TLS_PORT=${API_TLS_PORT:-8443}
+CONSOLE_PORT=${CONSOLE_PORT:-8090}
 
 if [ ! -f var/tls/cert.pem ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \
@@ -64,6 +65,8 @@ api:
   plain_listen: ["127.0.0.1:${API_PORT}"]      # plain HTTP, for api.plain_networks (loopback) only
 logs:
   sqlite_path: var/logs.sqlite   # the archiver's log store (hikyaku logs search --config var/hikyaku.yaml)
+console:
+  plain_listen: ["127.0.0.1:${CONSOLE_PORT}"]  # the web console, plain HTTP on loopback
 YAML
 fi
 # A var/hikyaku.yaml written before there was a log store: archive anyway.
@@ -73,6 +76,10 @@ fi
 # A var/hikyaku.yaml written before there was an HTTP API: serve it anyway.
 if ! grep -q '^api:' var/hikyaku.yaml && [ -z "${HIKYAKU_API__PLAIN_LISTEN:-}" ]; then
   export HIKYAKU_API__PLAIN_LISTEN="[\"127.0.0.1:${API_PORT}\"]"
+fi
+# A var/hikyaku.yaml written before there was a console: serve it anyway.
+if ! grep -q '^console:' var/hikyaku.yaml && [ -z "${HIKYAKU_CONSOLE__PLAIN_LISTEN:-}" ]; then
+  export HIKYAKU_CONSOLE__PLAIN_LISTEN="[\"127.0.0.1:${CONSOLE_PORT}\"]"
 fi
 # A var/hikyaku.yaml written before there was a key file: use it anyway.
 if ! grep -q '^[[:space:]]*key_file:' var/hikyaku.yaml && [ -z "${HIKYAKU_SECRETS__KEY_FILE:-}" ]; then
@@ -106,6 +113,11 @@ if [ ! -s var/demo-api-key ]; then
   "$BIN" account api-key create demo-api --config var/hikyaku.yaml --label 'make run' | tail -n1 > var/demo-api-key
 fi
 API_KEY=$(cat var/demo-api-key)
+# The console's demo operator, once.
+if [ ! -s var/console-password ]; then
+  { "$BIN" operator add admin --config var/hikyaku.yaml || true; } | sed -n 's/^password (shown once, store it now): //p' > var/console-password
+fi
+CONSOLE_PASSWORD=$(cat var/console-password)
 
 "$BIN" serve --config var/hikyaku.yaml --role all &
 SERVE_PID=$!
@@ -137,6 +149,9 @@ Or over the HTTP API (account demo-api, key in var/demo-api-key):
 
 Read its events (newest first; ?queue_id=<the id in the answer> for one message):
   curl -s 'http://127.0.0.1:${API_PORT}/v1/events?limit=5' -H 'Authorization: Bearer ${API_KEY}'
+
+The web console (operator admin, password ${CONSOLE_PASSWORD}):
+  http://127.0.0.1:${CONSOLE_PORT}/
 
 Search the log store (the archiver's SQLite file, var/logs.sqlite):
   ${BIN} logs search --config var/hikyaku.yaml --recipient user@example.test
