@@ -112,30 +112,37 @@ struct BatchSubmission: Sendable {
         }
         // Pass 2: each on its own, several at once (each waits on its own Redis round trip);
         // the answer keeps the request's order.
-        var results = [Item?](repeating: nil, count: messages.count)
         let submission = self.submission
-        await withTaskGroup(of: (Int, Item).self) { group in
-            var next = 0
-            func start() {
-                guard next < messages.count else { return }
-                let index = next
-                let message = messages[index]
-                next += 1
-                group.addTask {
-                    do {
-                        return (index, Item(accepted: try await submission.submit(message, from: origin)))
-                    } catch let error as APIError {
-                        return (index, Item(error: error.jsonObject))
-                    } catch {
-                        return (index, Item(error: ["code": "internal", "message": "the item could not be submitted"]))
-                    }
+        let rendered = messages
+        @Sendable func item(_ index: Int) -> @Sendable () async -> (Int, Item) {
+            let message = rendered[index]
+            return {
+                do {
+                    return (index, Item(accepted: try await submission.submit(message, from: origin)))
+                } catch let error as APIError {
+                    return (index, Item(error: error.jsonObject))
+                } catch {
+                    return (index, Item(error: ["code": "internal", "message": "the item could not be submitted"]))
                 }
             }
-            for _ in 0..<Self.parallelSubmissions { start() }
-            while let (index, item) = await group.next() {
-                results[index] = item
-                start()
+        }
+        // The answers are gathered inside the group's body and returned from it: nothing
+        // outside the body is written while its tasks run.
+        let results = await withTaskGroup(of: (Int, Item).self, returning: [Item?].self) { group in
+            var collected = [Item?](repeating: nil, count: rendered.count)
+            var next = 0
+            while next < min(Self.parallelSubmissions, rendered.count) {
+                group.addTask(operation: item(next))
+                next += 1
             }
+            while let (index, answer) = await group.next() {
+                collected[index] = answer
+                if next < rendered.count {
+                    group.addTask(operation: item(next))
+                    next += 1
+                }
+            }
+            return collected
         }
         return Answer(results: results.map { $0! })
     }

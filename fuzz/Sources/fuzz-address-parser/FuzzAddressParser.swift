@@ -115,7 +115,8 @@ enum RelayProperties {
             case .startTLS:
                 machine.tlsEstablished()
                 return
-            case .checkCredentials, .startData, .enqueue:
+            case .checkCredentials, .checkRecipient, .startData, .enqueue:
+                // An outsider's recipient is refused before any lookup.
                 fuzzFailure("an outsider's \(show(line)) led to an unexpected action")
             }
         }

@@ -91,9 +91,11 @@ enum SessionProperties {
             authMechanisms: ["PLAIN", "LOGIN"], allowAuthWithoutTLS: true, clientIsAllowListed: false,
             refusalWhenNotPermitted: .relayDenied)
         self.run(input, configuration: outsider, mayRelay: false)
-        // An allow-listed client: transactions complete.
+        // An allow-listed client: transactions complete; its recipients are looked up (as
+        // ingest does for suppression lists) and some refused.
         var insider = outsider
         insider.clientIsAllowListed = true
+        insider.checksRecipients = true
         self.run(input, configuration: insider, mayRelay: true)
     }
 
@@ -124,6 +126,12 @@ enum SessionProperties {
                     machine.tlsEstablished()
                 case .checkCredentials:
                     action = machine.credentialsChecked(.failure)
+                    continue
+                case .checkRecipient(let mailbox):
+                    // Asked only once relaying is allowed; refuse some (a suppression list would).
+                    fuzzCheck(mayRelay, "recipient looked up for a client that may not relay")
+                    let refusal = mailbox.localPart.utf8.count % 2 == 1 ? SMTPReply(550, "5.1.1", "suppressed") : nil
+                    action = machine.recipientChecked(refusal: refusal)
                     continue
                 case .startData(let reply):
                     fuzzCheck(mayRelay, "DATA started for a client that may not relay")
