@@ -131,7 +131,8 @@ extension BounceListener {
         let handler = InboundReportHandler(
             store: InboundReportStore(redis: redis, configuration: queueConfiguration),
             suppressions: SuppressionStore(redis: redis, configuration: queueConfiguration), suppressionSettings: suppression,
-            classifier: BounceClassifier(rules: rules), node: node, logger: logger)
+            classifier: BounceClassifier(rules: rules), seenFor: .milliseconds(settings.window.milliseconds), node: node,
+            logger: logger)
         let configuration = Configuration(
             host: host, port: port, hostname: hostname, feedbackLoopAddresses: Set(settings.feedbackLoopAddresses),
             maxMessageSize: settings.maxMessageSize.bytes)

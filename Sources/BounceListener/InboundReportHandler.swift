@@ -32,6 +32,8 @@ struct InboundReportHandler: Sendable {
     /// `suppression.expiry.<reason>`, applied to the entries added here.
     let suppressionSettings: SuppressionSettings
     let classifier: BounceClassifier
+    /// How long a counted complaint is remembered (`bounces.window`).
+    let seenFor: Duration
     let node: String
     let logger: Logger
 
@@ -64,7 +66,14 @@ struct InboundReportHandler: Sendable {
         }
         switch kind.body {
         case .failures(let failures):
-            try await recordBounces(failures, indexes: indexes)
+            // Only a verified token says a recipient bounced: a DSN sent to postmaster
+            // naming a queue id anyone who got the message can read is not trusted with
+            // another recipient's address (it would suppress it).
+            let authenticated = indexes.filter { $0.1 != nil }
+            if authenticated.count < indexes.count {
+                logger.notice("a bounce without a return-path token is logged, not recorded")
+            }
+            try await recordBounces(failures, indexes: authenticated)
         case .complaint(let complaint):
             try await recordComplaint(complaint, indexes: indexes)
         case .ignored(let why):
@@ -135,11 +144,17 @@ struct InboundReportHandler: Sendable {
             var event = baseEvent(.complaint, index: index, recipient: recipient)
             event.reply = "feedback report: \(complaint.feedbackType ?? "abuse")"
             event.async = true
-            let paused = try await store.recordComplaint(event)
+            // Counted once per message and recipient: a reader complains once, and forged
+            // repeats (the queue id is in every copy's headers) cannot pause an account.
+            let outcome = try await store.recordComplaint(event, seenFor: seenFor)
+            guard outcome != .repeated else {
+                logger.info("repeated complaint about \(index.queueID) ignored")
+                continue
+            }
             BounceMetrics.complaint()
             if let recipient { try await addSuppression(recipient, reason: .complaint, event: event) }
             logger.info(
-                "complaint about \(index.queueID) from \(recipient ?? "a redacted recipient")\(paused ? "; account \(index.account ?? "") paused" : "")"
+                "complaint about \(index.queueID) from \(recipient ?? "a redacted recipient")\(outcome == .paused ? "; account \(index.account ?? "") paused" : "")"
             )
         }
     }

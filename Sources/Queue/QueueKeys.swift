@@ -38,6 +38,9 @@ public struct QueueKeys: Sendable, Hashable {
     /// position in `r`). Written at enqueue; expires `bounces.window` after the message's
     /// last recipient is final, so late bounces still resolve.
     public func recipientIndex(_ id: QueueID) -> String { prefix + "rix:" + id.rawValue }
+    /// String `1`, expiring: a complaint about this message and recipient (`<recipient>`
+    /// lower-cased, or `*` when redacted) was counted, so a repeated report counts nothing.
+    public func complaintSeen(_ id: QueueID, _ rcpt: String?) -> String { prefix + "cmpl:" + id.rawValue + ":" + (rcpt?.lowercased() ?? "*") }
     /// `done` while a recent look for a dead worker's entries makes another unnecessary.
     public func scanned(pool: PoolName, domain: DomainName) -> String { prefix + "scanned:" + pool.rawValue + ":" + domain.rawValue }
 

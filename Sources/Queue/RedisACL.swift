@@ -75,7 +75,7 @@ public struct RedisACL: Sendable {
     public static let bounce = Role(
         name: "bounce", commands: relayCommands,
         keys: [
-            "~events", "%R~rix:*", "~bounces:*", "~acct:*:paused", "~acct:version", "~sup:*", "~supx:*", "~supl",
+            "~events", "%R~rix:*", "~cmpl:*", "~bounces:*", "~acct:*:paused", "~acct:version", "~sup:*", "~supx:*", "~supl",
         ],
         comment:
             "the bounce listener: reads the recipient index VERP tokens point into; writes asynchronous bounce and complaint events, suppressions, the complaint-rate pause"

@@ -28,7 +28,7 @@ struct RedisACLTests {
             k.idempotency(account: "a", keyHash: "h"), k.apiRate(keyID: "k"),
             k.webhooks, k.webhookOutbox("w"), k.webhookDead("w"), k.webhookState("w"), k.webhookLease("w"),
             k.suppression(.account("a")), k.suppressionExpiry(.global), k.suppressionLists, k.archiverLease,
-            k.consoleUsers, k.consoleUser("u"), k.consoleSession("s"), k.audit,
+            k.consoleUsers, k.consoleUser("u"), k.consoleSession("s"), k.audit, k.complaintSeen(id, "r@x"),
         ]
     }
 
@@ -68,7 +68,8 @@ struct RedisACLTests {
         for key in keys {
             #expect(
                 Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key) || Self.covers(RedisACL.webhooks, key)
-                    || Self.covers(RedisACL.archiver, key) || Self.covers(RedisACL.console, key),
+                    || Self.covers(RedisACL.archiver, key) || Self.covers(RedisACL.console, key)
+                    || Self.covers(RedisACL.bounce, key),
                 "no relay role may touch hk:\(key): add its pattern to RedisACL")
             #expect(Self.covers(RedisACL.admin, key))
         }

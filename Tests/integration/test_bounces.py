@@ -185,6 +185,12 @@ def test_a_feedback_loop_report_is_a_complaint_that_suppresses_and_pauses(bounce
     paused = wait_for(lambda: [e for e in events(relay, "acme") if e["event"] == "paused"], what="the paused event")
     assert "complaint" in paused[0]["reply"]
     assert "paused" in hikyaku(relay, "account", "show", "acme").stdout.lower()
+    # The same report again (a duplicate, or a forgery by someone who got the message):
+    # counted once per message and recipient.
+    code, _ = hand_over(relay, dns_server, "staff@hotmail.example", FBL_ADDRESS, arf(original, True))
+    assert code == 250
+    wait_for(lambda: "repeated complaint" in relay.process.log_text(), what="the listener to ignore the repeat")
+    assert len([e for e in events(relay, "acme") if e["event"] == "complaint"]) == 1
 
 
 def test_only_return_paths_postmaster_abuse_and_feedback_addresses_are_accepted(bounce_relay, receiver, dns_server):
@@ -207,6 +213,15 @@ def test_only_return_paths_postmaster_abuse_and_feedback_addresses_are_accepted(
     for rcpt in (f"postmaster@{domain}", f"abuse@{domain}", FBL_ADDRESS):
         code, reply = hand_over(relay, dns_server, "someone@elsewhere.example", rcpt, note)
         assert code == 250, (rcpt, reply)
+    # A DSN to postmaster naming the message's queue id (which every copy's headers show)
+    # is not trusted with a recipient's fate: only a verified token is.
+    victim = f"victim-{tok}@example.test"
+    original = receiver.messages_with(tok.encode())[0]["data"]
+    code, _ = hand_over(relay, dns_server, "", f"postmaster@{domain}", dsn(f"postmaster@{domain}", victim, original))
+    assert code == 250
+    wait_for(lambda: "without a return-path token" in relay.process.log_text(), what="the untrusted bounce to be logged")
+    assert not [e for e in events(relay, "acme") if e["event"] == "bounced"]
+    assert victim not in hikyaku(relay, "suppression", "list", "--account", "acme").stdout
     # Nothing the listener accepted or refused caused mail to be sent anywhere (no backscatter).
     assert not receiver.messages_to("someone@elsewhere.example")
     assert "postmaster" in relay.process.log_text()

@@ -45,24 +45,43 @@ public struct InboundReportStore: Sendable {
         do { _ = try await redis.pipeline(commands) } catch { throw MessageQueue.queueError(error) }
     }
 
-    /// Writes a `complaint` event and counts it against its account; true when the
-    /// account's complaint rate went over `accounts.complaint_rate_threshold` with this one
-    /// and the account is now paused (with a `paused` event).
+    /// What recording a complaint did.
+    public enum ComplaintOutcome: Sendable, Equatable {
+        case counted
+        /// Counted, and the account's complaint rate went over
+        /// `accounts.complaint_rate_threshold`: it is now paused (with a `paused` event).
+        case paused
+        /// This message and recipient had a complaint counted already: nothing written.
+        case repeated
+    }
+
+    /// Writes a `complaint` event and counts it against its account, once per message and
+    /// recipient (for `seenFor`, e.g. `bounces.window`).
     @discardableResult
-    public func recordComplaint(_ event: DeliveryEvent) async throws(QueueError) -> Bool {
+    public func recordComplaint(_ event: DeliveryEvent, seenFor: Duration) async throws(QueueError) -> ComplaintOutcome {
         let guardrail = configuration.complaintGuard
         let account = event.account ?? ""
         let keys = self.keys
         let command = MessageQueue.fcall(
             "hkb_complaint",
-            keys: [keys.events, keys.accountPaused(account), keys.accountsVersion],
+            keys: [
+                keys.events, keys.accountPaused(account), keys.accountsVersion,
+                keys.complaintSeen(QueueID(rawValue: event.queueID), event.recipient),
+            ],
             [
                 .integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(event)), .string(account),
                 .integer(Int64((guardrail.threshold * 1_000_000).rounded())), .integer(Int64(guardrail.minimumDeliveries)),
                 .integer(Int64(guardrail.windowHours)), .string(keys.bouncesStem(account: account)),
-                .bytes(Self.complaintPauseTemplate(guardrail)),
+                .bytes(Self.complaintPauseTemplate(guardrail)), .integer(max(1, seenFor.components.seconds)),
             ])
-        do { return try await redis.send(command).int == 1 } catch { throw MessageQueue.queueError(error) }
+        let reply: RESPValue
+        do { reply = try await redis.send(command) } catch { throw MessageQueue.queueError(error) }
+        if case .error(let text) = reply { throw .rejected(text) }
+        switch reply.int {
+        case 1: return .paused
+        case -1: return .repeated
+        default: return .counted
+        }
     }
 
     /// The `paused` event hkb_complaint writes (`%ACCOUNT%` and `%RATE%` filled in there).

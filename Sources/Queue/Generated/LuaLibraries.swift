@@ -1209,14 +1209,16 @@ local function replace_plain(text, from, to)
 end
 
 -- hkb_complaint
---   KEYS: events, acct:<account>:paused, acct:version
+--   KEYS: events, acct:<account>:paused, acct:version, cmpl:<qid>:<recipient>
 --   ARGV: events_maxlen, complaint_event, account, threshold_ppm, min_deliveries,
---         window_hours, bounces_stem (bounces:<account>:), pause_event
+--         window_hours, bounces_stem (bounces:<account>:), pause_event, seen_ttl_s
 -- Writes the `complaint` event and counts it in the account's hour (beside the
 -- deliveries hk_complete counts there). When complaints ÷ deliveries over the last
 -- `window_hours` exceed the threshold (parts per million; 0 turns it off), judged once
 -- there are `min_deliveries`, the account is paused and `pause_event` (%RATE% filled in)
--- written. Returns 1 when this complaint paused the account.
+-- written. Returns 1 when this complaint paused the account, -1 when this message and
+-- recipient had a complaint counted already (`seen_ttl_s`; nothing is written: a reader
+-- complains once per message, and forged repeats must not pause an account).
 -- Keys built here: `<bounces_stem><hour>` for the hours of the window, which are Redis's
 -- (TIME).
 redis.register_function('hkb_complaint', function(keys, args)
@@ -1224,6 +1226,7 @@ redis.register_function('hkb_complaint', function(keys, args)
   local maxlen, event, account = args[1], args[2], args[3]
   local threshold, min_deliveries, window = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
   local bounces_stem, pause_event = args[7], args[8]
+  if not redis.call('SET', keys[4], '1', 'NX', 'EX', tonumber(args[9])) then return -1 end
   redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', event)
   if account == '' then return 0 end
   local t = redis.call('TIME')
