@@ -40,7 +40,7 @@ public struct QueueKeys: Sendable, Hashable {
     public func recipientIndex(_ id: QueueID) -> String { prefix + "rix:" + id.rawValue }
     /// String `1`, expiring: a complaint about this message and recipient (`<recipient>`
     /// lower-cased, or `*` when redacted) was counted, so a repeated report counts nothing.
-    public func complaintSeen(_ id: QueueID, _ rcpt: String?) -> String { prefix + "cmpl:" + id.rawValue + ":" + (rcpt?.lowercased() ?? "*") }
+    public func complaintSeen(_ id: QueueID, _ to: String?) -> String { prefix + "cmpl:" + id.rawValue + ":" + (to?.lowercased() ?? "*") }
     /// `done` while a recent look for a dead worker's entries makes another unnecessary.
     public func scanned(pool: PoolName, domain: DomainName) -> String { prefix + "scanned:" + pool.rawValue + ":" + domain.rawValue }
 
