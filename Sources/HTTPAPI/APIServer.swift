@@ -44,7 +44,8 @@ public struct APIServer: Service, CustomStringConvertible {
         let submission = APISubmission(intake: intake, hostname: hostname)
         self.handlers = APIHandlers(
             settings: settings, submission: submission, queue: queue, authenticator: APIKeyAuthenticator(store: store, accounts: accounts),
-            batch: BatchSubmission(submission: submission), reads: ReadHandlers(events: queue.eventLog, logs: logs), stats: StatsHandler(logs: logs),
+            batch: BatchSubmission(submission: submission), reads: ReadHandlers(events: queue.eventLog, logs: logs),
+            stats: StatsHandler(logs: logs),
             webhooks: WebhookHandlers(registry: webhooks),
             suppressions: SuppressionHandlers(store: queue.suppressions, settings: suppression),
             protocolName: "HTTPS")

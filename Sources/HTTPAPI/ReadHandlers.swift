@@ -188,9 +188,11 @@ struct ReadHandlers: Sendable {
             guard let accepted else { return nil }
             let recipients = (accepted.recipients ?? []).map { email in
                 guard let event = latest[email] else { return RecipientState(email: email, status: "queued") }
-                return RecipientState(email: email, status: event.event.rawValue, reply: event.reply, time: event.time, attempt: event.attempt)
+                return RecipientState(
+                    email: email, status: event.event.rawValue, reply: event.reply, time: event.time, attempt: event.attempt)
             }
-            return MessageAnswer(id: id, messageID: accepted.messageID, from: accepted.sender, acceptedAt: accepted.time, recipients: recipients)
+            return MessageAnswer(
+                id: id, messageID: accepted.messageID, from: accepted.sender, acceptedAt: accepted.time, recipients: recipients)
         }
     }
 

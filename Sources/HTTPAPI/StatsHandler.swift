@@ -56,7 +56,9 @@ struct StatsHandler: Sendable {
     struct Totals: Encodable {
         var counts: Counts
 
-        enum CodingKeys: String, CodingKey { case deliveryRate = "delivery_rate", bounceRate = "bounce_rate", complaintRate = "complaint_rate" }
+        enum CodingKeys: String, CodingKey {
+            case deliveryRate = "delivery_rate", bounceRate = "bounce_rate", complaintRate = "complaint_rate"
+        }
 
         func encode(to encoder: any Encoder) throws {
             try counts.encode(to: encoder)
@@ -65,7 +67,8 @@ struct StatsHandler: Sendable {
             func ratio(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
             for (key, rate) in [
                 (CodingKeys.deliveryRate, ratio(counts.delivered, finished)),
-                (.bounceRate, ratio(counts.bounced + counts.expired, finished)), (.complaintRate, ratio(counts.complaints, counts.delivered)),
+                (.bounceRate, ratio(counts.bounced + counts.expired, finished)),
+                (.complaintRate, ratio(counts.complaints, counts.delivered)),
             ] {
                 if let rate { try c.encode(rate, forKey: key) } else { try c.encodeNil(forKey: key) }
             }
@@ -121,7 +124,9 @@ struct StatsHandler: Sendable {
 
     static func milliseconds(_ text: String, field: String) throws(APIError) -> Int64 {
         let normal = try ReadHandlers.timestamp(text, field: field)
-        guard let ms = LogTime.milliseconds(normal) else { throw APIError.invalid(field, "must be a UTC time such as 2026-12-06T10:00:00Z") }
+        guard let ms = LogTime.milliseconds(normal) else {
+            throw APIError.invalid(field, "must be a UTC time such as 2026-12-06T10:00:00Z")
+        }
         return ms
     }
 }
