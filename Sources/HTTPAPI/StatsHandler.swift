@@ -90,9 +90,11 @@ struct StatsHandler: Sendable {
                 .serviceUnavailable, "no_log_store", "statistics need the log store: set logs.sqlite_path and run an archiver")
         }
         let query = request.uri.queryParameters
-        let until = try query["until"].map { text throws(APIError) in try Self.milliseconds(String(text), field: "until") }
+        let until =
+            try query["until"].map { text throws(APIError) in try Self.milliseconds(String(text), field: "until") }
             ?? WallClock.nowMilliseconds()
-        let since = try query["since"].map { text throws(APIError) in try Self.milliseconds(String(text), field: "since") }
+        let since =
+            try query["since"].map { text throws(APIError) in try Self.milliseconds(String(text), field: "since") }
             ?? until - 86_400_000
         guard since < until else { throw APIError.invalid("since", "must be before until") }
         guard until - since <= Self.maxRange else { throw APIError.invalid("since", "the range may be at most 31 days") }
