@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Ingest", "Queue", "RelayCore", "SMTPProtocol", "MessageComposer", "DKIM", "Webhooks", nioCore, nioSSL, logging,
+                "Ingest", "Queue", "RelayCore", "SMTPProtocol", "MessageComposer", "DKIM", "Webhooks", "LogStore", nioCore, nioSSL, logging,
                 serviceLifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),

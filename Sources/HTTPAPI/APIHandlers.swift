@@ -17,6 +17,7 @@ struct APIHandlers: Sendable {
     let authenticator: APIKeyAuthenticator
     let batch: BatchSubmission
     let reads: ReadHandlers
+    let stats: StatsHandler
     let webhooks: WebhookHandlers
     let suppressions: SuppressionHandlers
     /// `HTTPS` or `HTTP`: the listener these handlers serve (for `Received:`).
@@ -61,6 +62,12 @@ struct APIHandlers: Sendable {
         let caller = try await authorize(request, context, scope: .read)
         let id = context.parameters.get("id") ?? ""
         return Self.jsonResponse(.ok, try encodeJSON(try await reads.message(id, caller: caller)))
+    }
+
+    /// `GET /v1/stats`.
+    func stats(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try await authorize(request, context, scope: .read)
+        return Self.jsonResponse(.ok, try encodeJSON(try await stats.stats(request, caller: caller)))
     }
 
     // MARK: Webhooks

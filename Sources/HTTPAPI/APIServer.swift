@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import Ingest
+import LogStore
 import Logging
 import NIOCore
 import Queue
@@ -17,6 +18,7 @@ import Webhooks
 /// POST /v1/messages/batch      one template, many personalizations   scope send
 /// GET  /v1/messages/{id}       envelope, each recipient's status     scope read
 /// GET  /v1/events              the account's events, newest first    scope read
+/// GET  /v1/stats               hourly counts from the log store      scope read
 /// GET, POST /v1/webhooks, DELETE /v1/webhooks/{id}: its webhooks      scope webhooks
 /// GET, POST /v1/suppressions, DELETE /v1/suppressions/{address}        scope suppressions
 /// GET  /v1/openapi.json        the OpenAPI 3.1 document
@@ -31,17 +33,19 @@ public struct APIServer: Service, CustomStringConvertible {
 
     public var description: String { "APIServer(\((settings.listen + settings.plainListen).joined(separator: ", ")))" }
 
-    /// `ready`: whether this node can accept now (Redis reachable), for `/readyz`.
+    /// `logs`: the log store (`logs.sqlite_path`), for `/v1/stats` and for history the
+    /// events stream no longer holds; nil without one. `ready`: whether this node can accept now (Redis reachable), for `/readyz`.
     public init(
         settings: APISettings, hostname: String, intake: MessageIntake, queue: MessageQueue, accounts: AccountDirectory,
-        store: AccountStore, webhooks: WebhookRegistry, suppression: SuppressionSettings = .init(), tls: ServerTLS?,
-        ready: @escaping @Sendable () async -> Bool, logger: Logger
+        store: AccountStore, webhooks: WebhookRegistry, suppression: SuppressionSettings = .init(), logs: (any LogReader)? = nil,
+        tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool, logger: Logger
     ) {
         self.settings = settings
         let submission = APISubmission(intake: intake, hostname: hostname)
         self.handlers = APIHandlers(
             settings: settings, submission: submission, queue: queue, authenticator: APIKeyAuthenticator(store: store, accounts: accounts),
-            batch: BatchSubmission(submission: submission), reads: ReadHandlers(events: queue.eventLog),
+            batch: BatchSubmission(submission: submission), reads: ReadHandlers(events: queue.eventLog, logs: logs),
+            stats: StatsHandler(logs: logs),
             webhooks: WebhookHandlers(registry: webhooks),
             suppressions: SuppressionHandlers(store: queue.suppressions, settings: suppression),
             protocolName: "HTTPS")
@@ -110,6 +114,7 @@ public struct APIServer: Service, CustomStringConvertible {
         router.post("/v1/messages/batch") { request, context in try await handlers.sendBatch(request, context) }
         router.get("/v1/messages/{id}") { request, context in try await handlers.message(request, context) }
         router.get("/v1/events") { request, context in try await handlers.events(request, context) }
+        router.get("/v1/stats") { request, context in try await handlers.stats(request, context) }
         router.get("/v1/webhooks") { request, context in try await handlers.listWebhooks(request, context) }
         router.post("/v1/webhooks") { request, context in try await handlers.addWebhook(request, context) }
         router.delete("/v1/webhooks/{id}") { request, context in try await handlers.removeWebhook(request, context) }

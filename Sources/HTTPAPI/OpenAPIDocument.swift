@@ -57,7 +57,7 @@ enum OpenAPIDocument {
             "/v1/messages/{id}": {
               "get": {
                 "operationId": "getMessage",
-                "summary": "A message's envelope and each recipient's latest status (from the recent events).",
+                "summary": "A message's envelope and each recipient's latest status (from the log store when one is configured, else the recent events).",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {
                   "200": {"description": "Found.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageStatus"}}}},
@@ -72,7 +72,7 @@ enum OpenAPIDocument {
             "/v1/events": {
               "get": {
                 "operationId": "listEvents",
-                "summary": "The account's events, newest first; follow next_cursor for more.",
+                "summary": "The account's events, newest first; follow next_cursor for more. Read from the log store when one is configured (any age it keeps), else from the events stream.",
                 "parameters": [
                   {"name": "recipient", "in": "query", "schema": {"type": "string"}},
                   {"name": "message_id", "in": "query", "schema": {"type": "string"}},
@@ -90,6 +90,25 @@ enum OpenAPIDocument {
                   "422": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/RetryLater"},
                   "503": {"$ref": "#/components/responses/RetryLater"}
+                }
+              }
+            },
+            "/v1/stats": {
+              "get": {
+                "operationId": "getStats",
+                "summary": "The account's hourly counts per sending and recipient domain (per recipient), from the log store; hours starting in [since, until), at most 31 days.",
+                "parameters": [
+                  {"name": "since", "in": "query", "description": "Default: 24 hours before until.", "schema": {"type": "string", "examples": ["2026-12-06T00:00:00Z"]}},
+                  {"name": "until", "in": "query", "description": "Default: now.", "schema": {"type": "string", "examples": ["2026-12-07T00:00:00Z"]}},
+                  {"name": "by", "in": "query", "description": "site: one row per receiving site too.", "schema": {"type": "string", "enum": ["site"]}}
+                ],
+                "responses": {
+                  "200": {"description": "Counts.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stats"}}}},
+                  "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"},
+                  "422": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/RetryLater"},
+                  "503": {"description": "No log store is configured (logs.sqlite_path), or it cannot be read now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 }
               }
             },
@@ -347,6 +366,36 @@ enum OpenAPIDocument {
               "Events": {
                 "type": "object", "required": ["events"], "additionalProperties": false,
                 "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}, "next_cursor": {"type": "string"}}
+              },
+              "Counts": {
+                "type": "object", "required": ["accepted", "delivered", "deferred", "bounced", "expired", "complaints", "suppressed", "bounced_by_class"],
+                "properties": {
+                  "accepted": {"type": "integer"}, "delivered": {"type": "integer"}, "deferred": {"type": "integer"},
+                  "bounced": {"type": "integer"}, "expired": {"type": "integer"}, "complaints": {"type": "integer"},
+                  "suppressed": {"type": "integer"}, "bounced_by_class": {"type": "object", "additionalProperties": {"type": "integer"}}
+                }
+              },
+              "StatsRow": {
+                "allOf": [{"$ref": "#/components/schemas/Counts"}, {
+                  "type": "object", "required": ["hour", "sending_domain", "recipient_domain", "site"],
+                  "properties": {"hour": {"type": "string"}, "sending_domain": {"type": "string"}, "recipient_domain": {"type": "string"},
+                                 "site": {"type": "string", "description": "Empty unless by=site (and for accepted counts, which have no site)."}}
+                }]
+              },
+              "Stats": {
+                "type": "object", "required": ["since", "until", "rows", "totals"], "additionalProperties": false,
+                "properties": {
+                  "since": {"type": "string"}, "until": {"type": "string"},
+                  "rows": {"type": "array", "items": {"$ref": "#/components/schemas/StatsRow"}},
+                  "totals": {"allOf": [{"$ref": "#/components/schemas/Counts"}, {
+                    "type": "object", "required": ["delivery_rate", "bounce_rate", "complaint_rate"],
+                    "properties": {
+                      "delivery_rate": {"type": ["number", "null"], "description": "delivered / (delivered + bounced + expired)"},
+                      "bounce_rate": {"type": ["number", "null"], "description": "(bounced + expired) / (delivered + bounced + expired)"},
+                      "complaint_rate": {"type": ["number", "null"], "description": "complaints / delivered"}
+                    }
+                  }]}
+                }
               },
               "NewWebhook": {
             "type": "object", "required": ["url"], "additionalProperties": false,

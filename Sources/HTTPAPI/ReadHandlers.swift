@@ -1,16 +1,19 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LogStore
 import NIOCore
 import Queue
 import RelayCore
 
-/// `GET /v1/events` and `GET /v1/messages/{id}`: an account's events, read from the events
-/// stream (an account sees only its own). The stream holds the recent past (about a
-/// million events); each request reads at most ``maxScan`` entries of it and says where
-/// to go on (`next_cursor`).
+/// `GET /v1/events` and `GET /v1/messages/{id}`: an account's events (an account sees only
+/// its own). With a log store (`logs.sqlite_path`) they are read from it, so history older
+/// than `events.retention` is served; without one, from the events stream, which holds the
+/// recent past (about a million events): each request then reads at most ``maxScan``
+/// entries of it and says where to go on (`next_cursor`).
 struct ReadHandlers: Sendable {
     let events: EventLog
+    let logs: (any LogReader)?
     /// Stream entries one request reads at most.
     static let maxScan = 20_000
     static let page = 1000
@@ -84,6 +87,7 @@ struct ReadHandlers: Sendable {
         }
         var cursor = query["cursor"].map(String.init)
         if let cursor, !Self.isStreamID(cursor) { throw APIError.invalid("cursor", "is not a cursor this API gave") }
+        if let logs { return try await Self.list(logs, filter, account: caller.account.name, limit: limit, cursor: cursor) }
         var found: [AnyEvent] = []
         var scanned = 0
         var reachedEnd = false
@@ -134,9 +138,9 @@ struct ReadHandlers: Sendable {
         guard QueueID.isWellFormed(id), let accepted = QueueID(rawValue: id).milliseconds else {
             throw APIError(.notFound, "not_found", "no message \(RemoteText.capped(id, maxBytes: 40)) of account \(caller.account.name)")
         }
-        var answer: MessageAnswer?
-        var order: [String] = []
-        var latest: [String: DeliveryEvent] = [:]
+        // A message the archiver has not reached yet is still in the stream.
+        if let logs, let answer = try await Self.message(logs, id, account: caller.account.name) { return answer }
+        var tally = MessageTally(id: id)
         var after = "\(max(0, accepted - 5000))-0"
         var scanned = 0
         scan: while scanned < Self.maxScan {
@@ -146,25 +150,50 @@ struct ReadHandlers: Sendable {
                 after = streamID
                 scanned += 1
                 guard event.queueID == id, event.account == caller.account.name else { continue }
-                if event.event == .accepted {
-                    answer = MessageAnswer(
-                        id: id, messageID: event.messageID, from: event.sender, acceptedAt: event.time, recipients: [])
-                    order = event.recipients ?? []
-                } else if let recipient = event.recipient {
-                    latest[recipient] = event
-                }
-                if answer != nil, !order.isEmpty, order.allSatisfy({ latest[$0]?.event.isFinal == true }) { break scan }
+                tally.add(event)
+                if tally.isFinished { break scan }
             }
             if page.count < Self.page { break }
         }
-        guard var answer else {
+        guard let answer = tally.answer else {
             throw APIError(.notFound, "not_found", "no message \(id) of account \(caller.account.name) in the recent events")
         }
-        answer.recipients = order.map { email in
-            guard let event = latest[email] else { return RecipientState(email: email, status: "queued") }
-            return RecipientState(email: email, status: event.event.rawValue, reply: event.reply, time: event.time, attempt: event.attempt)
-        }
         return answer
+    }
+
+    /// A message's state from its events, oldest first: its acceptance, then each
+    /// recipient's latest event.
+    struct MessageTally {
+        let id: String
+        var accepted: DeliveryEvent?
+        var latest: [String: DeliveryEvent] = [:]
+
+        init(id: String) { self.id = id }
+
+        mutating func add(_ event: DeliveryEvent) {
+            if event.event == .accepted {
+                accepted = event
+            } else if let recipient = event.recipient {
+                latest[recipient] = event
+            }
+        }
+
+        /// Every recipient has a final outcome: later events change nothing.
+        var isFinished: Bool {
+            guard let order = accepted?.recipients, !order.isEmpty else { return false }
+            return order.allSatisfy { latest[$0]?.event.isFinal == true }
+        }
+
+        var answer: MessageAnswer? {
+            guard let accepted else { return nil }
+            let recipients = (accepted.recipients ?? []).map { email in
+                guard let event = latest[email] else { return RecipientState(email: email, status: "queued") }
+                return RecipientState(
+                    email: email, status: event.event.rawValue, reply: event.reply, time: event.time, attempt: event.attempt)
+            }
+            return MessageAnswer(
+                id: id, messageID: accepted.messageID, from: accepted.sender, acceptedAt: accepted.time, recipients: recipients)
+        }
     }
 
     /// `2026-12-06T10:00:00Z` or with milliseconds, as events write times (UTC): returned

@@ -223,8 +223,9 @@ public struct HikyakuApplication {
                         webhooks: WebhookRegistry(
                             store: WebhookStore(redis: redis, configuration: queueConfiguration),
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
-                        suppression: configuration.suppression, tls: tls,
-                        ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
+                        suppression: configuration.suppression,
+                        logs: try Self.logStore(configuration),
+                        tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
             }
         }
         if role.runsWorker {
@@ -336,7 +337,13 @@ public struct HikyakuApplication {
     /// What the console reads: the SQLite log store when `logs.sqlite_path` is set (the
     /// archiver fills it), else the events stream (what it still holds).
     static func consoleLogReader(_ configuration: HikyakuConfiguration, events: EventLog) throws -> any LogReader {
-        guard configuration.logs.sqlitePath != nil else { return StreamLogReader(events: events) }
+        try logStore(configuration) ?? StreamLogReader(events: events)
+    }
+
+    /// The log store of `logs.sqlite_path`, nil when it is unset (the API then reads the
+    /// events stream and has no statistics).
+    static func logStore(_ configuration: HikyakuConfiguration) throws -> SQLiteLogStore? {
+        guard configuration.logs.sqlitePath != nil else { return nil }
         let path = configuration.logs.effectiveSQLitePath
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex { mkdir(String(path[..<slash]), 0o750) }
         do { return try SQLiteLogStore(path: path) } catch {

@@ -94,7 +94,22 @@ struct HTTPAPITests {
         #expect(
             paths == [
                 "/v1/messages", "/v1/messages/batch", "/v1/messages/{id}", "/v1/events", "/v1/webhooks", "/v1/webhooks/{id}", "/readyz",
-                "/v1/suppressions", "/v1/suppressions/{address}",
+                "/v1/suppressions", "/v1/suppressions/{address}", "/v1/stats",
             ])
+    }
+
+    /// The totals' rates are the console's, and null (not 0, not NaN) with nothing to divide by.
+    @Test func statsTotalsCarryRatesOrNull() throws {
+        func encoded(_ counts: StatsHandler.Counts) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(try encodeJSON(StatsHandler.Totals(counts: counts)))) as? [String: Any] ?? [:]
+        }
+        let empty = try encoded(.init())
+        #expect(empty["delivery_rate"] is NSNull && empty["bounce_rate"] is NSNull && empty["complaint_rate"] is NSNull)
+        #expect(empty["accepted"] as? Int == 0 && empty["bounced_by_class"] as? [String: Int] == [:])
+        var counts = StatsHandler.Counts()
+        (counts.delivered, counts.bounced, counts.expired, counts.complaints) = (6, 1, 1, 3)
+        let some = try encoded(counts)
+        #expect(some["delivery_rate"] as? Double == 0.75 && some["bounce_rate"] as? Double == 0.25)
+        #expect(some["complaint_rate"] as? Double == 0.5)
     }
 }

@@ -227,6 +227,9 @@ def test_raw_sandbox_and_what_an_account_may_read(api_relay, receiver):
     assert api.get("/v1/events", key=other, params={"queue_id": queue_id}).json()["events"] == []
     assert api.get("/v1/events", params={"event": "exploded"}).status_code == 422
     assert api.get("/v1/events", params={"since": "yesterday"}).status_code == 422
+    # Counts need the log store, which this relay has not (logs.sqlite_path unset).
+    stats = api.get("/v1/stats")
+    assert stats.status_code == 503 and "logs.sqlite_path" in stats.json()["error"]["message"]
     # The sandboxed message left no trace but its answer.
     assert not any(sandboxed in json.dumps(e) for e in relay.events())
     assert receiver.messages_to(sandboxed) == []

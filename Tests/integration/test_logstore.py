@@ -3,7 +3,8 @@
 search``. Delivered and bounced (``reject-*`` at the test receiver) outcomes are searchable
 within 5 s; an archiver killed with SIGKILL in the middle of the stream and restarted leaves
 every stream entry in the store exactly once, and the hourly counts equal a recount of the
-stream's events.
+stream's events. The HTTP API (item 4) serves an account's counts (`GET /v1/stats`) and its
+events after the stream has trimmed them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from collections import Counter
 
 from hikyaku_testsupport.binaries import HIKYAKU_BIN
+from hikyaku_testsupport.ports import free_ports
 from hikyaku_testsupport.processes import child_environment
 from hikyaku_testsupport.smtp import token
 from hikyaku_testsupport.waiting import wait_for
@@ -148,3 +150,62 @@ def test_one_archiver_per_store_and_a_stopped_one_hands_over(make_relay, receive
     send(relay, "app@acme.example", [recipient])
     wait_for(lambda: any(e["event"] == "delivered" for e in logs_search(relay, db, "--recipient", recipient)),
              what="the second archiver to store new events")
+
+
+def test_api_serves_counts_and_events_older_than_the_stream_keeps(make_relay, receiver, redis_server, tmp_path):
+    from test_api import API, make_account, wait_loaded
+
+    db = tmp_path / "logs.sqlite"
+    (plain,) = free_ports(1)
+    relay = make_relay("all", {"accounts": {"refresh_interval": "200ms"}, "api": {"plain_listen": [f"127.0.0.1:{plain}"]},
+                               "logs": {"sqlite_path": str(db), "batch_size": 20}, "events": {"retention": "1s"}})
+    wait_for(lambda: "HTTP API listening" in relay.process.log_text(), what="the HTTP API to listen")
+    key = make_account(relay, "acme", "acme.example", scope="send,read")
+    other = make_account(relay, "other", "other.example", scope="read")
+    wait_loaded(relay, 2)
+    api = API(f"http://127.0.0.1:{plain}", key)
+    tok = token()
+    ok1, bad, ok2 = f"ok-{tok}-1@static.test", f"reject-{tok}@static.test", f"ok-{tok}-2@static.test"
+    ids = []
+    for to in ([ok1, bad], [ok2]):
+        answer = api.post("/v1/messages", {"from": "app@acme.example", "to": to, "subject": "stats", "text": "hello"})
+        assert answer.status_code == 202, answer.text
+        ids.append(answer.json()["id"])
+
+    def totals(key=None, params=None):
+        got = api.get("/v1/stats", key=key, params=params)
+        assert got.status_code == 200, got.text
+        return got.json()
+    wait_for(lambda: (t := totals()["totals"])["delivered"] == 2 and t["bounced"] == 1, what="the outcomes counted")
+    stats = totals()
+    t = stats["totals"]
+    assert (t["accepted"], t["delivered"], t["bounced"], t["deferred"], t["expired"]) == (3, 2, 1, 0, 0), t
+    assert t["bounced_by_class"] == {"invalid_recipient": 1}
+    assert abs(t["delivery_rate"] - 2 / 3) < 1e-9 and abs(t["bounce_rate"] - 1 / 3) < 1e-9 and t["complaint_rate"] == 0
+    assert {(r["sending_domain"], r["recipient_domain"]) for r in stats["rows"]} == {("acme.example", "static.test")}
+    assert all(r["site"] == "" for r in stats["rows"])
+    by_site = totals(params={"by": "site"})
+    assert by_site["totals"]["delivered"] == 2 and any(r["site"] for r in by_site["rows"] if r["delivered"])
+    # Another account's key sees none of it: the account is the key's, whatever is asked.
+    theirs = totals(key=other)
+    assert theirs["rows"] == [] and theirs["totals"]["accepted"] == 0 and theirs["totals"]["delivery_rate"] is None
+    assert api.get("/v1/stats", params={"by": "hour"}).status_code == 422
+    assert api.get("/v1/stats", params={"since": "2026-01-01T00:00:00Z", "until": "2026-03-01T00:00:00Z"}).status_code == 422
+    assert totals(params={"since": "2000-01-01T00:00:00Z", "until": "2000-01-02T00:00:00Z"})["rows"] == []
+
+    # events.retention 1s: once every group has read them, the stream drops them; the store still has them.
+    # (`XTRIM MINID ~` drops whole nodes of 100 entries: more events must follow first.)
+    for batch in range(2):
+        send(relay, "filler@relay.example", [f"ok-{tok}-fill{batch}-{i}@static.test" for i in range(60)])
+    wait_for(lambda: not any(bad in json.dumps(e) for e in stream_events(redis_server).values()), timeout=30,
+             what="the stream to trim the bounce")
+    found = api.get("/v1/events", params={"recipient": bad}).json()["events"]
+    assert [e["event"] for e in found] == ["bounced", "accepted"] and found[0]["queue_id"] == ids[0]
+    assert api.get("/v1/events", key=other, params={"recipient": bad}).json()["events"] == []
+    page = api.get("/v1/events", params={"queue_id": ids[0], "limit": 2}).json()
+    rest = api.get("/v1/events", params={"queue_id": ids[0], "limit": 2, "cursor": page["next_cursor"]}).json()
+    assert len(page["events"]) == 2 and len(rest["events"]) == 1 and "next_cursor" not in rest
+    assert {e["event_id"] for e in page["events"]}.isdisjoint(e["event_id"] for e in rest["events"])
+    status = api.get(f"/v1/messages/{ids[0]}").json()
+    assert {r["email"]: r["status"] for r in status["recipients"]} == {ok1: "delivered", bad: "bounced"}
+    assert api.get(f"/v1/messages/{ids[0]}", key=other).status_code == 404
