@@ -28,10 +28,11 @@ public struct HikyakuConfiguration: Sendable, Codable {
     public var suppression: SuppressionSettings
     public var logs: LogSettings
     public var console: ConsoleSettings
+    public var campaigns: CampaignSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case hostname, nodeName = "node_name", logLevel = "log_level", redis, ingest, delivery, metrics, accounts, secrets, api, webhooks,
-            events, bounces, suppression, logs, console
+            events, bounces, suppression, logs, console, campaigns
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -52,6 +53,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         self.suppression = SuppressionSettings()
         self.logs = LogSettings()
         self.console = ConsoleSettings()
+        self.campaigns = CampaignSettings()
     }
 
     public init(from decoder: Decoder) throws {
@@ -74,6 +76,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         suppression = try c.decodeIfPresent(SuppressionSettings.self, forKey: .suppression) ?? suppression
         logs = try c.decodeIfPresent(LogSettings.self, forKey: .logs) ?? logs
         console = try c.decodeIfPresent(ConsoleSettings.self, forKey: .console) ?? console
+        campaigns = try c.decodeIfPresent(CampaignSettings.self, forKey: .campaigns) ?? campaigns
     }
 
     /// Checks relations between keys that a single key's decoder cannot see.
@@ -100,6 +103,7 @@ public struct HikyakuConfiguration: Sendable, Codable {
         try suppression.validate()
         try logs.validate()
         try console.validate(tlsConfigured: ingest.tls != nil)
+        try campaigns.validate()
     }
 
     /// Letters, digits and `.-_:` only: the name is part of Redis keys and of connection
