@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The PostgreSQL log store's client.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // SMTP grammar, replies, framing and session state machines. No I/O.
@@ -140,10 +142,21 @@ let package = Package(
         // The log store: delivery events and hourly counts in SQLite (schema, appends that a
         // replay cannot double, searches, statistics, retention, erasure). No Redis, no NIO.
         .target(name: "LogStore", dependencies: ["RelayCore", "CSQLite"]),
+        // The log store in PostgreSQL (`logs.postgres_url`): the same tables and semantics on a
+        // server any number of archivers and consoles share (PostgresNIO).
+        .target(
+            name: "PostgresLogStore",
+            dependencies: [
+                "LogStore", "RelayCore", .product(name: "PostgresNIO", package: "postgres-nio"), nioSSL, logging, serviceLifecycle,
+            ]),
         // The archiver (`--role archiver`): the events stream, through consumer group
         // `archiver`, into the log store, one archiver at a time (a lease in Redis).
         .target(
-            name: "Archiver", dependencies: ["LogStore", "Queue", "RedisClient", "RelayCore", logging, serviceLifecycle]),
+            name: "Archiver",
+            dependencies: [
+                "LogStore", "Queue", "RedisClient", "RelayCore", "HikyakuMetrics", logging, serviceLifecycle,
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         // The web console (`--role console`): server-rendered pages (Mustache, ja/en) over the
         // log store, console users and operators, sessions and the audit log in Redis.
         .target(
@@ -160,7 +173,7 @@ let package = Package(
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
                 "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath", "LogStore", "Archiver",
-                "Console",
+                "Console", "PostgresLogStore",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

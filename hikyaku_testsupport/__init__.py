@@ -12,6 +12,7 @@ Each module has one job:
 * ``dns``        -- a one-question DNS client and ``Dnsmasq`` serving given records
 * ``resp``       -- a minimal Redis client (RESP2; TLS and AUTH optional), stream reading
 * ``redis_servers`` -- ``redis-server`` processes: durable (AOF), replica, TLS with ACL users
+* ``postgres``   -- a throwaway PostgreSQL server (Debian's, run as the postgres user)
 * ``relay``      -- relay configuration files (JSON is YAML), ``hikyaku serve`` processes
 * ``events``     -- the relay's events: ``hikyaku events tail`` and the ``hk:events`` stream
 * ``receiver``   -- the recording SMTP receiver (``smtp_receiver.py``) as a process

@@ -71,6 +71,10 @@ need pip flufl.bounce    'python3 -c "import flufl.bounce; flufl.bounce.scan_mes
 need apt chromium        'command -v chromium'
 need apt fonts-ipafont-gothic 'fc-list :lang=ja | grep -q .'
 need pip playwright      'python3 -c "import playwright.sync_api"'
+# The PostgreSQL log store (test_logstore_pg.py): Debian's server, started by the tests with
+# initdb/postgres from /usr/lib/postgresql/<version>/bin as the `postgres` user (it refuses root).
+need apt postgresql      'for d in /usr/lib/postgresql/*/bin; do "$d/initdb" --version && "$d/postgres" --version && "$d/psql" --version && exit 0; done; exit 1'
+need apt util-linux      'runuser --help'
 # hikyaku_testsupport (the harness of Tests/integration, load-tests/ and cluster/), installed
 # editable from this clone: it must import from here, not from another clone (run from /,
 # where the current directory cannot stand in for the install).

@@ -1,51 +1,81 @@
+import HikyakuMetrics
 import LogStore
 import Logging
+import Metrics
 import Queue
 import RedisClient
 import RelayCore
 import ServiceLifecycle
 
-/// The archiver (role `archiver`): copies the events stream into the SQLite log store.
+/// The archiver (role `archiver`): copies the events stream into the log store (a
+/// ``LogWriter``: SQLite, or PostgreSQL).
 ///
 /// It reads through the consumer group `archiver`, so the stream keeps every event until
-/// the archiver has acknowledged it (the trimming by acknowledgement, `WebhookTrimmer`),
-/// and acknowledges a batch only after its SQLite transaction committed: at least once
-/// into the store, and the store ignores a stream id it has (``SQLiteLogStore/append(_:)``)
+/// an archiver has acknowledged it (the trimming by acknowledgement, `WebhookTrimmer`),
+/// and acknowledges a batch only after the store's transaction committed: at least once
+/// into the store, and the store ignores a stream id it has (``LogWriter/appendEvents(_:)``)
 /// — so exactly once, across kill -9.
 ///
 /// ```
-/// C: SET hk:archiver:lease <token> NX PX 10000                      (one SQLite archiver)
+/// C: SET hk:archiver:lease <token> NX PX 10000                      (SQLite: one archiver)
 /// C: XREADGROUP GROUP archiver sqlite COUNT 500 STREAMS hk:events 0  (its pending, after a restart)
 /// C: XREADGROUP GROUP archiver sqlite COUNT 500 BLOCK 1000 STREAMS hk:events >
-///    … BEGIN; INSERT OR IGNORE …; stats upserts; COMMIT …
+///    … BEGIN; INSERT … ON CONFLICT DO NOTHING …; stats upserts; COMMIT …
 /// C: XACK hk:events archiver 1733500000000-0 …
+/// C: XAUTOCLAIM hk:events archiver relay2/4711 30000 0-0 COUNT 500  (PostgreSQL: a dead one's entries)
 /// ```
 ///
-/// One archiver writes a SQLite file at a time: it holds a lease in Redis, renewed every
-/// few seconds; a second one waits for it. All share one consumer name, so whichever holds
-/// the lease reads the entries a killed predecessor left pending.
+/// ``Sharing/exclusive(token:)`` (SQLite: one writer per file): the archiver holds a
+/// lease in Redis, renewed every few seconds; a second one waits for it. All share one
+/// consumer name, so whichever holds the lease reads the entries a killed predecessor left
+/// pending. ``Sharing/shared(consumer:)`` (PostgreSQL): any number run, each under its own
+/// consumer name, and each takes over entries another left pending for
+/// ``claimIdle`` (a dead archiver's), so none waits on a lease.
 public struct Archiver: Service, CustomStringConvertible {
+    public enum Sharing: Sendable {
+        /// One archiver at a time (a lease in Redis held under `token`, node name and pid).
+        case exclusive(token: String)
+        /// Any number at once; `consumer` (node name and pid) is this one's name in the group.
+        case shared(consumer: String)
+    }
+
     public static let group = "archiver"
-    static let consumer = "sqlite"
+    static let exclusiveConsumer = "sqlite"
     static let leaseTime: Duration = .seconds(10)
     static let retentionInterval: Duration = .seconds(600)
+    /// Entries pending this long for another consumer are taken over (shared mode): far
+    /// longer than a batch takes, so a live archiver's are left alone.
+    static let claimIdle: Duration = .seconds(30)
+    static let claimInterval: Duration = .seconds(5)
 
-    let store: SQLiteLogStore
+    let store: any LogWriter
     let events: EventGroups
-    let lease: ExclusiveLease
+    let sharing: Sharing
+    let lease: ExclusiveLease?
     let settings: LogSettings
     let logger: Logger
 
-    public var description: String { "Archiver(\(store.path))" }
+    public var description: String { "Archiver(\(store.location))" }
 
-    /// `token`: this process's name on the lease (node name and pid).
+    var consumer: String {
+        switch sharing {
+        case .exclusive: Self.exclusiveConsumer
+        case .shared(let name): name
+        }
+    }
+
     public init(
-        store: SQLiteLogStore, redis: RedisClient, queueConfiguration: QueueConfiguration, settings: LogSettings, token: String,
+        store: any LogWriter, redis: RedisClient, queueConfiguration: QueueConfiguration, settings: LogSettings, sharing: Sharing,
         logger: Logger
     ) {
         self.store = store
         self.events = EventGroups(redis: redis, configuration: queueConfiguration)
-        self.lease = ExclusiveLease(redis: redis, key: queueConfiguration.keys.archiverLease, token: token)
+        self.sharing = sharing
+        if case .exclusive(let token) = sharing {
+            lease = ExclusiveLease(redis: redis, key: queueConfiguration.keys.archiverLease, token: token)
+        } else {
+            lease = nil
+        }
         self.settings = settings
         self.logger = logger
     }
@@ -54,7 +84,7 @@ public struct Archiver: Service, CustomStringConvertible {
         await cancelWhenGracefulShutdown {
             await runUntilCancelled()
         }
-        await lease.release()
+        await lease?.release()
     }
 
     private func runUntilCancelled() async {
@@ -68,6 +98,15 @@ public struct Archiver: Service, CustomStringConvertible {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+        guard let lease else {
+            logger.notice("archiver: archiving the events stream into \(store.location) as consumer \(consumer)")
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { await archiveLoop() }
+                tasks.addTask { await claimLoop() }
+                tasks.addTask { await retentionLoop() }
+            }
+            return
+        }
         var waitingLogged = false
         while !Task.isCancelled {
             guard (try? await lease.acquire(milliseconds: Self.leaseTime.milliseconds)) == true else {
@@ -79,13 +118,13 @@ public struct Archiver: Service, CustomStringConvertible {
                 continue
             }
             waitingLogged = false
-            logger.notice("archiver: archiving the events stream into \(store.path)")
-            await whileLeased()
+            logger.notice("archiver: archiving the events stream into \(store.location)")
+            await whileLeased(lease)
         }
     }
 
     /// Archives and sweeps until the lease is lost (or the task cancelled).
-    private func whileLeased() async {
+    private func whileLeased(_ lease: ExclusiveLease) async {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await archiveLoop() }
             tasks.addTask { await retentionLoop() }
@@ -108,6 +147,24 @@ public struct Archiver: Service, CustomStringConvertible {
         }
     }
 
+    /// Shared mode: takes over what other consumers left pending for ``claimIdle`` and stores it.
+    private func claimLoop() async {
+        while !Task.isCancelled {
+            do {
+                while !Task.isCancelled {
+                    let entries = try await events.claimStale(
+                        group: Self.group, consumer: consumer, minIdle: Self.claimIdle, count: settings.batchSize)
+                    if entries.isEmpty { break }
+                    logger.info("archiver: took over \(entries.count) event(s) another archiver left pending")
+                    try await archive(entries)
+                }
+            } catch {
+                logger.warning("archiver: taking over pending events failed (\(error)); retrying")
+            }
+            try? await Task.sleep(for: Self.claimInterval)
+        }
+    }
+
     private func archiveLoop() async {
         var pendingFirst = true
         while !Task.isCancelled {
@@ -117,12 +174,12 @@ public struct Archiver: Service, CustomStringConvertible {
                         var entries: [EventGroups.Entry] = []
                         if pendingFirst {
                             entries = try await events.read(
-                                group: Self.group, consumer: Self.consumer, count: settings.batchSize, pending: true)
+                                group: Self.group, consumer: consumer, count: settings.batchSize, pending: true)
                             if entries.isEmpty { pendingFirst = false }
                         }
                         if entries.isEmpty {
                             entries = try await events.read(
-                                group: Self.group, consumer: Self.consumer, count: settings.batchSize, block: .seconds(1), on: connection)
+                                group: Self.group, consumer: consumer, count: settings.batchSize, block: .seconds(1), on: connection)
                         }
                         if !entries.isEmpty { try await archive(entries) }
                     }
@@ -144,8 +201,18 @@ public struct Archiver: Service, CustomStringConvertible {
             logger.error(
                 "archiver: \(lost) event(s) were trimmed from the stream (events.max_length) or unreadable before they were archived")
         }
-        let inserted = try await store.appendInBackground(logged)
+        let inserted: Int
+        do { inserted = try await store.appendEvents(logged) } catch {
+            Counter(label: MetricNames.archiverStoreErrors).increment()
+            throw error
+        }
         try await events.ack(group: Self.group, ids: entries.map(\.id))
+        Counter(label: MetricNames.archiverEvents).increment(by: inserted)
+        Counter(label: MetricNames.archiverBatches).increment()
+        if let newest = entries.compactMap({ StreamID($0.id) }).max() {
+            let age = Double(WallClock.nowMilliseconds() - Int64(newest.milliseconds)) / 1000
+            Gauge(label: MetricNames.archiverLag).record(max(0, age))
+        }
         logger.debug("archiver: stored \(inserted) new of \(entries.count) event(s)")
     }
 
@@ -155,9 +222,7 @@ public struct Archiver: Service, CustomStringConvertible {
             let cutoff = now - settings.retention.milliseconds
             let statsCutoff = now - settings.statsRetention.milliseconds
             do {
-                let deleted = try await SQLiteLogStore.offThread { [store] in
-                    try store.deleteOlder(than: cutoff, statsOlderThan: statsCutoff)
-                }
+                let deleted = try await store.deleteExpired(before: cutoff, statsBefore: statsCutoff)
                 if deleted > 0 { logger.info("archiver: deleted \(deleted) event(s) older than logs.retention") }
             } catch {
                 logger.warning("archiver: deleting old events failed (\(error))")

@@ -11,6 +11,7 @@ import LogStore
 import Logging
 import NIOCore
 import NIOPosix
+import PostgresLogStore
 import Prometheus
 import Queue
 import RedisClient
@@ -180,6 +181,12 @@ public struct HikyakuApplication {
         }
 
         var services: [any Service] = []
+        // The log store the archiver writes and the API and console read. PostgreSQL's pool is
+        // a service of its own, first so that it stops last.
+        let logs =
+            role.runsArchiver(configuration.logs) || role.runsAPI || role.runsConsole
+            ? try LogStores.open(configuration.logs, sqliteDefault: role.runsArchiver(configuration.logs), logger: logger) : nil
+        if let pool = logs as? PostgresLogStore { services.append(pool) }
         // One certificate for the SMTP listeners, the API and the console, reloaded once.
         var serverTLS: ServerTLS? = nil
         if role.runsIngest || role.runsAPI || (role.runsConsole && configuration.console.isConfigured) {
@@ -224,7 +231,7 @@ public struct HikyakuApplication {
                             store: WebhookStore(redis: redis, configuration: queueConfiguration),
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
                         suppression: configuration.suppression,
-                        logs: try Self.logStore(configuration),
+                        logs: logs,
                         tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
             }
         }
@@ -286,18 +293,12 @@ public struct HikyakuApplication {
                     events: EventGroups(redis: redis, configuration: queueConfiguration),
                     consumer: configuration.effectiveNodeName + "/" + String(getpid()), group: group, logger: logger))
         }
-        if role.runsArchiver(configuration.logs) {
-            let path = configuration.logs.effectiveSQLitePath
-            let store: SQLiteLogStore
-            // `var/logs.sqlite` on a fresh checkout: its directory may not exist yet.
-            if let slash = path.lastIndex(of: "/"), slash != path.startIndex { mkdir(String(path[..<slash]), 0o750) }
-            do { store = try SQLiteLogStore(path: path) } catch {
-                throw ConfigurationError(key: "logs.sqlite_path", problem: "cannot open \(path) (\(error))")
-            }
+        if role.runsArchiver(configuration.logs), let logs {
+            let name = configuration.effectiveNodeName + "/" + String(getpid())
             services.append(
                 Archiver(
-                    store: store, redis: redis, queueConfiguration: queueConfiguration, settings: configuration.logs,
-                    token: configuration.effectiveNodeName + "/" + String(getpid()), logger: logger))
+                    store: logs, redis: redis, queueConfiguration: queueConfiguration, settings: configuration.logs,
+                    sharing: logs is PostgresLogStore ? .shared(consumer: name) : .exclusive(token: name), logger: logger))
         }
         if role.runsConsole {
             if configuration.console.isConfigured {
@@ -310,7 +311,7 @@ public struct HikyakuApplication {
                     ConsoleServer(
                         settings: configuration.console, users: users,
                         sessions: ConsoleSessionStore(redis: redis, configuration: queueConfiguration), login: login,
-                        logs: try Self.consoleLogReader(configuration, events: queue.eventLog), tls: tls, logger: logger))
+                        logs: logs ?? StreamLogReader(events: queue.eventLog), tls: tls, logger: logger))
             } else if role == .console {
                 throw ConfigurationError(key: "console", problem: "--role console needs console.listen (HTTPS) or console.plain_listen")
             }
@@ -332,22 +333,5 @@ public struct HikyakuApplication {
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         try await serviceGroup.run()
         await redis.shutdown()
-    }
-
-    /// What the console reads: the SQLite log store when `logs.sqlite_path` is set (the
-    /// archiver fills it), else the events stream (what it still holds).
-    static func consoleLogReader(_ configuration: HikyakuConfiguration, events: EventLog) throws -> any LogReader {
-        try logStore(configuration) ?? StreamLogReader(events: events)
-    }
-
-    /// The log store of `logs.sqlite_path`, nil when it is unset (the API then reads the
-    /// events stream and has no statistics).
-    static func logStore(_ configuration: HikyakuConfiguration) throws -> SQLiteLogStore? {
-        guard configuration.logs.sqlitePath != nil else { return nil }
-        let path = configuration.logs.effectiveSQLitePath
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex { mkdir(String(path[..<slash]), 0o750) }
-        do { return try SQLiteLogStore(path: path) } catch {
-            throw ConfigurationError(key: "logs.sqlite_path", problem: "cannot open \(path) (\(error))")
-        }
     }
 }

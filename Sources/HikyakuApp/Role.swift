@@ -15,8 +15,9 @@ public enum Role: String, CaseIterable, Sendable {
     /// The bounce listener (`bounces.listen`): the inbound MX of the return-path domains,
     /// recording asynchronous bounces and complaints.
     case bounce
-    /// The log archiver (`logs:`): the events stream into the SQLite log store, with the
-    /// retention sweep. One runs per store (a lease in Redis); others wait.
+    /// The log archiver (`logs:`): the events stream into the log store, with the retention
+    /// sweep. With SQLite one runs per store (a lease in Redis; others wait); with
+    /// PostgreSQL any number share the stream.
     case archiver
     /// The web console (`console.listen`, `console.plain_listen`): logs, statistics, users.
     case console
@@ -28,7 +29,7 @@ public enum Role: String, CaseIterable, Sendable {
     var runsAPI: Bool { self == .api || self == .all }
     var runsWebhooks: Bool { self == .webhooks || self == .all }
     var runsBounceListener: Bool { self == .bounce || self == .all }
-    /// The archiver runs in `all` only when `logs.sqlite_path` is set.
-    func runsArchiver(_ logs: LogSettings) -> Bool { self == .archiver || (self == .all && logs.sqlitePath != nil) }
+    /// The archiver runs in `all` only when a store is configured (`logs.sqlite_path` or `logs.postgres_url`).
+    func runsArchiver(_ logs: LogSettings) -> Bool { self == .archiver || (self == .all && logs.isConfigured) }
     var runsConsole: Bool { self == .console || self == .all }
 }

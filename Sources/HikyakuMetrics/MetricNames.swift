@@ -84,6 +84,20 @@ public enum MetricNames {
     /// Labels: ``Label/where`` (a ``WebhookLoss``).
     public static let webhookEventsLost = "hikyaku_webhook_events_lost_total"
 
+    /// Events the archiver stored in the log store (new rows; a replay after a crash stores
+    /// none and counts none). Counter.
+    public static let archiverEvents = "hikyaku_archiver_events_total"
+
+    /// Batches the archiver committed to the log store and acknowledged. Counter.
+    public static let archiverBatches = "hikyaku_archiver_batches_total"
+
+    /// Age of the newest event of the archiver's last batch when it was committed (its stream
+    /// id's time): how far the log store is behind. Gauge, seconds.
+    public static let archiverLag = "hikyaku_archiver_lag_seconds"
+
+    /// Batches the log store refused (the archiver retries them). Counter.
+    public static let archiverStoreErrors = "hikyaku_archiver_store_errors_total"
+
     /// Every metric above, with its type and label names in the order to pass them.
     public static let all: [MetricDefinition] = [
         MetricDefinition(
@@ -134,5 +148,17 @@ public enum MetricNames {
         MetricDefinition(
             name: webhookEventsLost, type: .counter, labels: [Label.where],
             help: "Webhook events lost to the events stream's ceiling or to an outbox's or dead letters' bound."),
+        MetricDefinition(
+            name: archiverEvents, type: .counter, labels: [],
+            help: "Events stored in the log store by the archiver (replays not counted)."),
+        MetricDefinition(
+            name: archiverBatches, type: .counter, labels: [],
+            help: "Batches of events committed to the log store and acknowledged."),
+        MetricDefinition(
+            name: archiverLag, type: .gauge, labels: [],
+            help: "Age in seconds of the newest event of the last archived batch."),
+        MetricDefinition(
+            name: archiverStoreErrors, type: .counter, labels: [],
+            help: "Writes to the log store that failed (the batch is retried)."),
     ]
 }

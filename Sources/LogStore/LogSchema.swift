@@ -43,20 +43,23 @@ enum LogSchema {
     ]
 }
 
-/// The columns of one event's row, derived from the event.
-struct EventRow {
-    var streamID: String
-    var timeMS: Int64
-    var streamOrder: Int64
-    var recipient: String?
+/// The columns of one event's row, derived from the event (SQLite's and PostgreSQL's alike).
+package struct EventRow {
+    package var streamID: String
+    package var timeMS: Int64
+    package var streamOrder: Int64
+    package var recipient: String?
     /// `accepted` with several recipients: all of them (lowercased), for `event_recipients`.
-    var recipients: [String]
-    var recipientDomains: [String]
-    var sendingDomain: String
-    var messageID: String?
-    var sender: String?
+    package var recipients: [String]
+    package var recipientDomains: [String]
+    package var sendingDomain: String
+    package var messageID: String?
+    package var sender: String?
 
-    init?(_ logged: LoggedEvent) {
+    /// The `recipient_domain` column: the one domain, or empty.
+    package var recipientDomain: String { recipientDomains.count == 1 ? recipientDomains[0] : "" }
+
+    package init?(_ logged: LoggedEvent) {
         guard let order = EventRow.order(logged.streamID) else { return nil }
         let event = logged.event
         streamID = logged.streamID
@@ -74,7 +77,7 @@ struct EventRow {
     }
 
     /// `<ms>-<seq>` as `ms << 20 | seq`: orders the stream's ids as integers.
-    static func order(_ streamID: String) -> Int64? {
+    package static func order(_ streamID: String) -> Int64? {
         let parts = streamID.split(separator: "-")
         guard parts.count == 2, let ms = Int64(parts[0]), let seq = Int64(parts[1]), ms >= 0, seq >= 0, ms < (1 << 42) else { return nil }
         return ms << 20 | min(seq, (1 << 20) - 1)
@@ -85,7 +88,7 @@ struct EventRow {
         return String(address[address.index(after: at)...])
     }
 
-    static func bareMessageID(_ id: String) -> String {
+    package static func bareMessageID(_ id: String) -> String {
         var text = Substring(id)
         while text.first == "<" || text.first == " " { text.removeFirst() }
         while text.last == ">" || text.last == " " { text.removeLast() }

@@ -3,11 +3,11 @@ import RelayCore
 
 extension SQLiteLogStore {
     /// What an address is replaced with in erased events.
-    public static let erasedAddress = "[erased]"
+    public static let erasedAddress = LogErasure.erasedAddress
 
     /// Removes one person's address from the store (APPI / GDPR erasure): in every event it
     /// is the sender or a recipient of, the `sender`/`recipient` columns are cleared and the
-    /// stored JSON has the address replaced by ``erasedAddress`` — in `sender`, `recipient`,
+    /// stored JSON has the address replaced by ``LogErasure/erasedAddress`` — in `sender`, `recipient`,
     /// `recipients`, `auth_user` and wherever a remote reply, tag or metadata value quotes
     /// it. The events themselves stay (with their domains, kinds and times), so the hourly
     /// counts still equal a recount. Returns the number of events changed. Suppression
@@ -39,7 +39,7 @@ extension SQLiteLogStore {
                     """)
                 for (id, json) in found {
                     guard var event = try? decoder.decode(DeliveryEvent.self, from: Data(json.utf8)) else { continue }
-                    Self.scrub(&event, needle)
+                    LogErasure.scrub(&event, needle)
                     try update.run([
                         .text(String(decoding: event.jsonBytes(), as: UTF8.self)), .optional(event.reply), .text(needle), .text(id),
                     ])
@@ -49,8 +49,14 @@ extension SQLiteLogStore {
             }
         }
     }
+}
 
-    static func scrub(_ event: inout DeliveryEvent, _ needle: String) {
+/// The rewriting of one event for an erasure, shared by the stores.
+package enum LogErasure {
+    /// What an address is replaced with in erased events.
+    package static let erasedAddress = "[erased]"
+
+    package static func scrub(_ event: inout DeliveryEvent, _ needle: String) {
         func clean(_ text: String) -> String { Self.replacing(needle, in: text) }
         if event.sender.lowercased() == needle { event.sender = erasedAddress }
         if event.recipient?.lowercased() == needle { event.recipient = erasedAddress }
@@ -62,7 +68,7 @@ extension SQLiteLogStore {
     }
 
     /// `text` with every case-insensitive occurrence of `needle` (lowercase) replaced.
-    static func replacing(_ needle: String, in text: String) -> String {
+    package static func replacing(_ needle: String, in text: String) -> String {
         let lower = text.lowercased()
         guard lower.count == text.count, lower.contains(needle) else { return text }
         var out = ""

@@ -45,33 +45,13 @@ extension SQLiteLogStore {
                     values.append(.text(account))
                 }
                 sql += " GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5"
-                var rows: [StatsRow] = []
+                var folder = StatsFolder()
                 try db.prepare(sql).query(values) { row in
-                    let hour = row.int(0)
-                    let account = row.text(1) ?? "", sending = row.text(2) ?? "", receiving = row.text(3) ?? ""
-                    let site = row.text(4) ?? ""
-                    if rows.last.map({
-                        $0.hour != hour || $0.account != account || $0.sendingDomain != sending
-                            || $0.recipientDomain != receiving || $0.site != site
-                    }) ?? true {
-                        rows.append(StatsRow(hour: hour, account: account, sendingDomain: sending, recipientDomain: receiving, site: site))
-                    }
-                    let count = Int(row.int(7))
-                    switch DeliveryEvent.Kind(rawValue: row.text(5) ?? "") {
-                    case .accepted: rows[rows.count - 1].accepted += count
-                    case .delivered: rows[rows.count - 1].delivered += count
-                    case .deferred: rows[rows.count - 1].deferred += count
-                    case .bounced:
-                        rows[rows.count - 1].bounced += count
-                        let bounceClass = BounceClass(rawValue: row.text(6) ?? "") ?? .other
-                        rows[rows.count - 1].bouncedByClass[bounceClass, default: 0] += count
-                    case .expired: rows[rows.count - 1].expired += count
-                    case .complaint: rows[rows.count - 1].complaints += count
-                    case .suppressed: rows[rows.count - 1].suppressed += count
-                    default: break
-                    }
+                    folder.add(
+                        hour: row.int(0), account: row.text(1) ?? "", sendingDomain: row.text(2) ?? "", recipientDomain: row.text(3) ?? "",
+                        site: row.text(4) ?? "", kind: row.text(5) ?? "", bounceClass: row.text(6) ?? "", count: Int(row.int(7)))
                 }
-                return rows
+                return folder.rows
             }
         }
     }

@@ -74,7 +74,7 @@ public final class SQLiteLogStore: LogReader {
                     try insert.run([
                         .text(row.streamID), .integer(row.timeMS), .text(event.event.rawValue), .optional(event.account),
                         .text(event.queueID), .optional(row.messageID), .optional(row.sender), .optional(row.recipient),
-                        .text(row.recipientDomains.count == 1 ? row.recipientDomains[0] : ""), .text(row.sendingDomain),
+                        .text(row.recipientDomain), .text(row.sendingDomain),
                         .optional(event.site?.rawValue), .optional(event.bounceClass?.rawValue), .optional(event.bounceType?.rawValue),
                         .optional(event.reply), .optional(event.remoteHost), .optional(event.attempt),
                         .text(String(decoding: event.jsonBytes(), as: UTF8.self)), .integer(row.streamOrder),
@@ -84,14 +84,7 @@ public final class SQLiteLogStore: LogReader {
                     for recipient in row.recipients {
                         try insertRecipient.run([.text(row.streamID), .text(recipient), .integer(row.timeMS)])
                     }
-                    guard LogSchema.countedKinds.contains(event.event) else { continue }
-                    for domain in row.recipientDomains {
-                        let key = StatsKey(
-                            hour: row.timeMS / 3_600_000 * 3_600_000, account: event.account ?? "", sendingDomain: row.sendingDomain,
-                            recipientDomain: domain, site: event.site?.rawValue ?? "", kind: event.event.rawValue,
-                            bounceClass: event.event == .bounced ? event.bounceClass?.rawValue ?? "" : "")
-                        counts[key, default: 0] += 1
-                    }
+                    for key in StatsKey.keys(of: row, event) { counts[key, default: 0] += 1 }
                 }
                 let upsert = try db.prepare(
                     """
@@ -109,17 +102,6 @@ public final class SQLiteLogStore: LogReader {
                 return inserted
             }
         }
-    }
-
-    /// ``append(_:)`` on the store's dispatch queue (for async callers such as the archiver).
-    @discardableResult
-    public func appendInBackground(_ events: [LoggedEvent]) async throws -> Int {
-        try await Self.offThread { try self.append(events) }
-    }
-
-    struct StatsKey: Hashable {
-        var hour: Int64
-        var account, sendingDomain, recipientDomain, site, kind, bounceClass: String
     }
 
     // MARK: Retention

@@ -23,11 +23,25 @@ struct LogSettingsConfigurationTests {
         #expect(logs.batchSize == 2000)
     }
 
+    @Test func postgresIsReadAndCountsAsAStore() throws {
+        let logs = try ConfigurationLoader.parse(
+            yaml: "logs: {postgres_url: 'postgres://app:pw@db:5432/logs?sslmode=require', postgres_password_file: /etc/pw}"
+        ).logs
+        let url = try #require(try logs.postgres())
+        #expect(url.host == "db" && url.database == "logs" && url.sslMode == .require)
+        #expect(logs.postgresPasswordFile == "/etc/pw")
+        #expect(logs.isConfigured && logs.sqlitePath == nil)
+        #expect(try ConfigurationLoader.parse(yaml: "hostname: relay.test").logs.isConfigured == false)
+    }
+
     @Test(arguments: [
         ("logs: {sqlite: x}", "logs.sqlite"),
         ("logs: {retention: 10m}", "logs.retention"),
         ("logs: {retention: 500d}", "logs.stats_retention"),
         ("logs: {batch_size: 0}", "logs.batch_size"),
+        ("logs: {postgres_url: 'mysql://u@h/d'}", "logs.postgres_url"),
+        ("logs: {postgres_url: 'postgres://u@h/d?sslmode=allow'}", "logs.postgres_url"),
+        ("logs: {postgres_password_file: /etc/pw}", "logs.postgres_password_file"),
     ])
     func invalidValuesNameTheKey(yaml: String, key: String) {
         do {

@@ -11,7 +11,7 @@ struct MetricNamesTests {
     @Test func catalogueListsEachNameOnce() {
         let names = MetricNames.all.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.count == 16)
+        #expect(names.count == 20)
         #expect(names.contains(MetricNames.claimDuplicates))
         #expect(names.contains(MetricNames.queueDepth))
     }

@@ -132,3 +132,16 @@ extension AdminSession {
 extension Result {
     fileprivate var isSuccess: Bool { if case .success = self { true } else { false } }
 }
+
+extension AdminSession {
+    /// Removes `address` from the global list and from every account's (an erasure
+    /// request, `hikyaku erase`). Returns the lists it was on.
+    public func eraseSuppressions(_ address: String) async throws -> [SuppressionScope] {
+        var removed: [SuppressionScope] = []
+        let scopes = [SuppressionScope.global] + (try await accountStore.all()).map { SuppressionScope.account($0.name) }
+        for scope in scopes where try await suppressionStore.remove(address, from: scope) {
+            removed.append(scope)
+        }
+        return removed
+    }
+}

@@ -4,26 +4,29 @@ import HikyakuApp
 import LogStore
 import RelayCore
 
-/// `hikyaku logs …`: the log store (README "Delivery logs"), read from its SQLite file directly.
+/// `hikyaku logs …`: the log store (README "Delivery logs"): its SQLite file, or PostgreSQL
+/// (`logs.postgres_url`).
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
-        abstract: "Search the delivery log store (the archiver's SQLite file).",
+        abstract: "Search the delivery log store (the archiver's SQLite file, or PostgreSQL).",
         subcommands: [Search.self])
 
-    /// The configuration, and `--db` to name the SQLite file instead of `logs.sqlite_path`.
+    /// The configuration, and `--db` to name the SQLite file instead of the configured store.
     struct StoreOptions: ParsableArguments {
         @OptionGroup var config: ConfigOptions
-        @Option(help: ArgumentHelp("The SQLite file (default: logs.sqlite_path, else var/logs.sqlite).", valueName: "file"))
-        var db: String?
+        @OptionGroup var db: DatabaseOption
 
-        func open() throws -> SQLiteLogStore {
-            let path = try db ?? config.load().logs.effectiveSQLitePath
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw OperatorError("no log store at \(path) (is an archiver running? --role archiver, logs.sqlite_path)")
-            }
-            do { return try SQLiteLogStore(path: path) } catch { throw OperatorError("cannot open \(path): \(error)") }
+        func withStore<T: Sendable>(_ body: @Sendable (any LogReader & LogWriter) async throws -> T) async throws -> T {
+            try await LogStores.withStore(config.load().logs, db: db.db, body)
         }
+    }
+
+    struct DatabaseOption: ParsableArguments {
+        @Option(
+            help: ArgumentHelp(
+                "The SQLite file (default: logs.postgres_url if set, else logs.sqlite_path, else var/logs.sqlite).", valueName: "file"))
+        var db: String?
     }
 
     struct Search: AsyncParsableCommand {
@@ -60,7 +63,7 @@ struct LogsCommand: AsyncParsableCommand {
             }
             query.since = try since.map { try Self.time($0, option: "--since") }
             query.until = try until.map { try Self.time($0, option: "--until") }
-            let events = try await store.open().search(query)
+            let events = try await store.withStore { [query] in try await $0.search(query) }
             if json {
                 for logged in events {
                     let body = logged.event.jsonBytes()
@@ -93,27 +96,33 @@ struct LogsCommand: AsyncParsableCommand {
     }
 }
 
-/// `hikyaku erase ADDRESS`: one person's address out of the log store.
+/// `hikyaku erase ADDRESS`: one person's address out of the log store and the suppression lists.
 struct EraseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
-        abstract: "Remove an email address from the delivery log store (APPI / GDPR erasure requests).",
+        abstract: "Remove an email address from the delivery log store and the suppression lists (APPI / GDPR erasure).",
         discussion: """
             Every stored event the address is the sender or a recipient of keeps its kind, time and \
             domains (the statistics do not change) but loses the address: it is replaced by [erased] \
-            in the event, in remote replies quoting it, and in tags and metadata. Suppression lists \
-            are not changed: an address that asked not to be mailed stays suppressed (remove it with \
-            `hikyaku suppression remove` if that is what was asked). Events still on the Redis events \
-            stream (events.retention, 10 minutes by default) are not changed; run this again after \
-            they are archived.
+            in the event, in remote replies quoting it, and in tags and metadata. The address also \
+            leaves the global suppression list and every account's: mail to it is no longer refused \
+            (an erasure request asks to forget it; if the person only asked not to be mailed, use \
+            `hikyaku suppression add` instead). Events still on the Redis events stream \
+            (events.retention, 10 minutes by default) are not changed; run this again after they \
+            are archived.
             """)
 
-    @OptionGroup var store: LogsCommand.StoreOptions
+    @OptionGroup var admin: AdminOptions
+    @OptionGroup var db: LogsCommand.DatabaseOption
     @Argument(help: "The email address.") var address: String
 
     func run() async throws {
         guard address.contains("@") else { throw ValidationError("'\(address)' is not an email address") }
-        let changed = try store.open().erase(address: address)
+        let address = address
+        let changed = try await LogStores.withStore(admin.config.load().logs, db: db.db) { try await $0.eraseAddress(address) }
         print("erased \(address) from \(changed) event(s) of the log store")
+        let lists = try await admin.withSession { try await $0.eraseSuppressions(address) }
+        if lists.isEmpty { print("\(address) was on no suppression list") }
+        for scope in lists { print("removed \(address) from the suppression list of \(scope)") }
     }
 }
