@@ -85,6 +85,8 @@ public struct Archiver: Service, CustomStringConvertible {
             await runUntilCancelled()
         }
         await lease?.release()
+        // A shared archiver's name is its pid's: it will not be used again.
+        if case .shared(let name) = sharing { _ = try? await events.removeConsumerIfIdle(group: Self.group, consumer: name) }
     }
 
     private func runUntilCancelled() async {

@@ -145,11 +145,13 @@ public final class PostgresLogStore: LogReader, LogWriter, Service {
                 let keys = counts.keys.sorted()
                 for start in stride(from: 0, to: keys.count, by: Self.insertChunk) {
                     var builder = SQLBuilder(
-                        "INSERT INTO stats_hourly(hour, account, sending_domain, recipient_domain, site, kind, bounce_class, count) VALUES ")
+                        "INSERT INTO stats_hourly(hour, account, sending_domain, recipient_domain, site, kind, bounce_class, count) VALUES "
+                    )
                     for (index, key) in keys[start..<min(start + Self.insertChunk, keys.count)].enumerated() {
                         let values = [
                             builder.bind(key.hour), builder.bind(key.account), builder.bind(key.sendingDomain),
-                            builder.bind(key.recipientDomain), builder.bind(key.site), builder.bind(key.kind), builder.bind(key.bounceClass),
+                            builder.bind(key.recipientDomain), builder.bind(key.site), builder.bind(key.kind),
+                            builder.bind(key.bounceClass),
                             builder.bind(counts[key] ?? 0),
                         ]
                         builder.sql += (index == 0 ? "(" : ", (") + values.joined(separator: ", ") + ")"

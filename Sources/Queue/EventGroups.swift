@@ -101,6 +101,17 @@ public struct EventGroups: Sendable {
         _ = try await redis.send(RedisCommand("XACK", [.string(key), .string(group)] + ids.map { .string($0) }))
     }
 
+    /// Removes `consumer` from `group` unless it holds pending entries (`XGROUP DELCONSUMER`
+    /// would drop them unacknowledged). Only for a consumer name no one else reads under.
+    @discardableResult
+    public func removeConsumerIfIdle(group: String, consumer: String) async throws -> Bool {
+        let pending = try await redis.send(
+            RedisCommand("XPENDING", [.string(key), .string(group), "-", "+", "1", .string(consumer)]))
+        guard (pending.array ?? []).isEmpty else { return false }
+        _ = try await redis.send(RedisCommand("XGROUP", ["DELCONSUMER", .string(key), .string(group), .string(consumer)]))
+        return true
+    }
+
     /// Every consumer group of the stream.
     public func groups() async throws -> [Group] {
         let reply: RESPValue

@@ -14,6 +14,7 @@ import json
 import subprocess
 import threading
 import time
+import urllib.request
 from collections import Counter
 
 import pytest
@@ -128,8 +129,9 @@ def test_search_timeline_stats_and_erase_through_postgres(make_relay, receiver, 
 
 def test_two_archivers_and_a_kill9_store_every_event_once(make_relay, receiver, redis_server, postgres):
     relay = make_relay("all", {"delivery": {"concurrency": 8}})
+    (metrics_port,) = free_ports(1)
     first = make_relay("archiver", pg_logs(postgres))
-    second = make_relay("archiver", pg_logs(postgres))
+    second = make_relay("archiver", {**pg_logs(postgres), "metrics": {"address": f"127.0.0.1:{metrics_port}"}})
     for archiver in (first, second):
         wait_for(lambda: "archiving the events stream into postgres://" in archiver.process.log_text(),
                  what="both archivers to run (no lease with PostgreSQL)")
@@ -146,6 +148,15 @@ def test_two_archivers_and_a_kill9_store_every_event_once(make_relay, receiver, 
     thread.start()
     wait_for(lambda: int(postgres.psql("SELECT count(*) FROM events")[0][0]) > 40, what="the archivers to store some events")
     first.kill9()
+    # Whether the killed one held unacknowledged entries is a matter of timing; a consumer
+    # that reads and never stores ("ghost", as if killed right after XREADGROUP) makes
+    # sure there are some to take over.
+    ghost: list[str] = []
+    deadline = time.monotonic() + 30
+    while not ghost and time.monotonic() < deadline:
+        reply = redis_server.client().call("XREADGROUP", "GROUP", "archiver", "ghost/0", "COUNT", "15", "STREAMS", "hk:events", ">")
+        ghost = [entry[0].decode() for entry in reply[0][1]] if reply else []
+    assert ghost, "no stream entries left for the ghost consumer to read"
     thread.join(timeout=120)
     expected_final = sum(len(r) for r in recipients_of)
     wait_for(lambda: sum(1 for e in stream_events(redis_server).values() if e["event"] in ("delivered", "bounced"))
@@ -161,9 +172,23 @@ def test_two_archivers_and_a_kill9_store_every_event_once(make_relay, receiver, 
     wait_for(lambda: redis_server.client().call("XPENDING", "hk:events", "archiver")[0] == 0, timeout=90,
              what="no entry left pending for the group")
     assert int(postgres.psql("SELECT count(*) FROM events")[0][0]) == len(stream)
-    assert stored_ids() == set(stream)
+    assert stored_ids() == set(stream) and set(ghost) <= stored_ids()
     assert stats_by_kind(postgres) == recount(postgres)
     ours = Counter(e["event"] for e in stream.values() if tok in (e.get("recipient") or ""))
     assert ours["delivered"] == messages and ours["bounced"] == messages // 3
     took = [line for line in second.process.log_text().splitlines() if "took over" in line]
-    notes.report_note(f"PostgreSQL archivers: {len(stream)} events; the survivor took over {len(took)} batch(es) of the killed one")
+    assert took, "the survivor never took over pending entries"
+    # The survivor's metrics: it stored what it counts (its share plus the takeover), in batches.
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
+        metrics = {line.split(" ")[0]: float(line.split(" ")[1]) for line in response.read().decode().splitlines()
+                   if line.startswith("hikyaku_archiver_")}
+    assert 0 < metrics["hikyaku_archiver_events_total"] <= len(stream)
+    assert metrics["hikyaku_archiver_batches_total"] >= 1 and "hikyaku_archiver_lag_seconds" in metrics
+    # A graceful stop takes the archiver's name out of the group (it holds nothing pending); the killed one's stays.
+    def consumers() -> int:
+        return len(redis_server.client().call("XINFO", "CONSUMERS", "hk:events", "archiver"))
+    before = consumers()
+    second.stop()
+    assert consumers() == before - 1
+    notes.report_note(f"PostgreSQL archivers: {len(stream)} events stored once; the survivor took over {len(took)} batch(es) "
+                      f"(the killed archiver's and {len(ghost)} ghost entries)")

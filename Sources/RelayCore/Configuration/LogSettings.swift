@@ -31,7 +31,8 @@ public struct LogSettings: Sendable, Codable {
     public static let defaultSQLitePath = "var/logs.sqlite"
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case sqlitePath = "sqlite_path", postgresURL = "postgres_url", postgresPasswordFile = "postgres_password_file", retention, statsRetention = "stats_retention", batchSize = "batch_size"
+        case sqlitePath = "sqlite_path", postgresURL = "postgres_url", postgresPasswordFile = "postgres_password_file", retention,
+            statsRetention = "stats_retention", batchSize = "batch_size"
     }
 
     public init() {
