@@ -189,7 +189,7 @@ let package = Package(
         // posix_spawn with a clean signal state: the one launcher of child processes for
         // the test servers and the simulator's helpers (openssl, swaks).
         .target(name: "ProcessSpawn", path: "Tests/ProcessSpawn"),
-        // Launchers for the real servers integration tests run against (redis-server).
+        // Launchers for the real servers integration tests run against (redis-server, postgres).
         .target(name: "HikyakuTestSupport", dependencies: ["ProcessSpawn", "SMTPProtocol"], path: "Tests/TestSupport"),
 
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", nioCore]),
@@ -200,6 +200,8 @@ let package = Package(
             dependencies: ["Queue", "RedisClient", "RelayCore", "SMTPProtocol", "HikyakuTestSupport", nioCore, nioPosix, logging]),
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "RelayCore"]),
+        .testTarget(
+            name: "PostgresLogStoreTests", dependencies: ["PostgresLogStore", "LogStore", "RelayCore", "HikyakuTestSupport", logging]),
         .testTarget(name: "BounceClassificationTests", dependencies: ["BounceClassification", "RelayCore"]),
         .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         .testTarget(

@@ -83,11 +83,31 @@ public final class PostgresLogStore: LogReader, LogWriter, Service {
         }
     }
 
+    /// How long the first use waits for the server: PostgresNIO's pool keeps retrying an
+    /// unreachable one, and a command or a console page must fail rather than hang.
+    static let connectWait: Duration = .seconds(10)
+
+    struct Timeout: Error, CustomStringConvertible {
+        var description: String { "no connection within \(PostgresLogStore.connectWait)" }
+    }
+
+    static func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw Timeout()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
     /// Creates the tables on first use (and again after a failed attempt).
     func ready() async throws {
         let task = schema.withLock { current -> Task<Void, any Error> in
             if let current { return current }
-            let created = Task { try await self.createSchema() }
+            let created = Task { try await Self.withTimeout(Self.connectWait) { try await self.createSchema() } }
             current = created
             return created
         }
