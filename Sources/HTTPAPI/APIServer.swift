@@ -33,7 +33,7 @@ public struct APIServer: Service, CustomStringConvertible {
 
     public var description: String { "APIServer(\((settings.listen + settings.plainListen).joined(separator: ", ")))" }
 
-    /// `logs`: the log store (`logs.sqlite_path`), for `/v1/stats` and for history the
+    /// `logs`: the log store (`logs.sqlite_path` or `logs.postgres_url`), for `/v1/stats` and for history the
     /// events stream no longer holds; nil without one. `ready`: whether this node can accept now (Redis reachable), for `/readyz`.
     public init(
         settings: APISettings, hostname: String, intake: MessageIntake, queue: MessageQueue, accounts: AccountDirectory,

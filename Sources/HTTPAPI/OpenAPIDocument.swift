@@ -108,7 +108,7 @@ enum OpenAPIDocument {
                   "403": {"$ref": "#/components/responses/Error"},
                   "422": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/RetryLater"},
-                  "503": {"description": "No log store is configured (logs.sqlite_path), or it cannot be read now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                  "503": {"description": "No log store is configured (logs.sqlite_path or logs.postgres_url), or it cannot be read now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 }
               }
             },

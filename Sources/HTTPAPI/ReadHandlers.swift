@@ -7,7 +7,7 @@ import Queue
 import RelayCore
 
 /// `GET /v1/events` and `GET /v1/messages/{id}`: an account's events (an account sees only
-/// its own). With a log store (`logs.sqlite_path`) they are read from it, so history older
+/// its own). With a log store (`logs.sqlite_path` or `logs.postgres_url`) they are read from it, so history older
 /// than `events.retention` is served; without one, from the events stream, which holds the
 /// recent past (about a million events): each request then reads at most ``maxScan``
 /// entries of it and says where to go on (`next_cursor`).

@@ -7,7 +7,7 @@ import RelayCore
 /// (the archiver fills it), one row per hour × sending domain × recipient domain (× site),
 /// and their totals with the rates the console shows. Counts are per recipient.
 struct StatsHandler: Sendable {
-    /// nil: no `logs.sqlite_path` on this node, so there is nothing to count from (503).
+    /// nil: no log store (`logs.sqlite_path`, `logs.postgres_url`) on this node, so there is nothing to count from (503).
     let logs: (any LogReader)?
     /// The widest range one request may ask for: 31 days of hours.
     static let maxRange: Int64 = 31 * 86_400_000
@@ -87,7 +87,8 @@ struct StatsHandler: Sendable {
     func stats(_ request: Request, caller: APICaller) async throws(APIError) -> Answer {
         guard let logs else {
             throw APIError(
-                .serviceUnavailable, "no_log_store", "statistics need the log store: set logs.sqlite_path and run an archiver")
+                .serviceUnavailable, "no_log_store",
+                "statistics need the log store: set logs.sqlite_path or logs.postgres_url and run an archiver")
         }
         let query = request.uri.queryParameters
         let until =

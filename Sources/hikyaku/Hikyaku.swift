@@ -75,9 +75,9 @@ struct Serve: AsyncParsableCommand {
               webhooks  POST events to the accounts' signed webhooks (hikyaku webhook), trim the events stream
               bounce  the inbound MX of the return-path domains (bounces.listen): asynchronous bounces, \
             complaints (ARF), suppressions
-              archiver  copy the events stream into the SQLite log store (logs:); one per store
+              archiver  copy the events stream into the log store (logs:): SQLite, one per store; PostgreSQL, any number
               all     every role in one process (default; the bounce listener only with bounces.listen, \
-            the archiver only with logs.sqlite_path)
+            the archiver only with logs.sqlite_path or logs.postgres_url)
 
             Every role is stateless around Redis: run as many processes of each as you need, on \
             as many hosts. SIGTERM or SIGINT stops gracefully: listeners stop accepting, workers \
