@@ -112,8 +112,35 @@ public final class PostgresLogStore: LogReader, LogWriter, Service {
         }
         do { try await task.value } catch {
             schema.withLock { current in if current == task { current = nil } }
+            // The pool only says it got no connection: one connection of our own says why
+            // (refused, authentication, no such database).
+            if error is Timeout, let reason = await connectionFailure() { throw PostgresStoreError(reason, url: url, password: password) }
             throw PostgresStoreError(error, url: url, password: password)
         }
+    }
+
+    /// Why a connection of its own fails (nil: it does not).
+    private func connectionFailure() async -> (any Error)? {
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            switch url.sslMode {
+            case .disable: tls = .disable
+            case .prefer, .require:
+                var unverified = TLSConfiguration.makeClientConfiguration()
+                unverified.certificateVerification = .none
+                let context = try NIOSSLContext(configuration: unverified)
+                tls = url.sslMode == .prefer ? .prefer(context) : .require(context)
+            case .verifyFull: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        } catch { return error }
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try? await connection.close()
+            return nil
+        } catch { return error }
     }
 
     private func createSchema() async throws {

@@ -146,6 +146,7 @@ import Testing
         } catch {
             #expect("\(error)".hasPrefix("PostgreSQL postgres://hikyaku:***@127.0.0.1:\(server.port)/missing?sslmode=disable: "))
             #expect(!"\(error)".contains("sekrit-pw"))
+            #expect("\(error)".contains("database \"missing\" does not exist"), "\(error)")
         }
     }
 

@@ -66,7 +66,7 @@ def stats_by_kind(postgres) -> Counter:
     return Counter({kind: int(n) for kind, n in postgres.psql("SELECT kind, SUM(count) FROM stats_hourly GROUP BY kind")})
 
 
-def test_search_timeline_stats_and_erase_through_postgres(make_relay, receiver, redis_server, postgres):
+def test_search_timeline_stats_and_erase_through_postgres(make_relay, receiver, redis_server, postgres, tmp_path):
     from test_api import API, make_account, wait_loaded
 
     (plain,) = free_ports(1)
@@ -125,6 +125,17 @@ def test_search_timeline_stats_and_erase_through_postgres(make_relay, receiver, 
     assert bad not in hikyaku(relay, "suppression", "list", "--account", "acme").stdout
     assert bad not in hikyaku(relay, "suppression", "list", "--global").stdout
     assert stats_by_kind(postgres) == recount(postgres)
+
+    # A wrong password: the server's reason, never the password.
+    wrong = f"wrong-{tok}"
+    (tmp_path / "wrong-password").write_text(wrong + "\n")
+    config = json.loads(relay.config_path.read_text())
+    config["logs"]["postgres_password_file"] = str(tmp_path / "wrong-password")
+    (tmp_path / "wrong.json").write_text(json.dumps(config))
+    out = subprocess.run([HIKYAKU_BIN, "logs", "search", "--config", str(tmp_path / "wrong.json")], capture_output=True,
+                         text=True, timeout=60, env=child_environment())
+    assert out.returncode != 0 and "password authentication failed" in out.stderr, out.stdout + out.stderr
+    assert wrong not in out.stdout + out.stderr
 
 
 def test_two_archivers_and_a_kill9_store_every_event_once(make_relay, receiver, redis_server, postgres):
