@@ -18,7 +18,8 @@ extension ConsolePages {
         let now = WallClock.nowMilliseconds()
         let hour = now / 3_600_000
         let rows = try await logs.stats(
-            viewer.scope(StatsQuery(account: nil, since: (hour - 24 * 30 + 1) * 3_600_000, until: now + 1, bySite: true)))
+            viewer.scope(
+                StatsQuery(account: nil, since: (hour - 24 * 30 + 1) * 3_600_000, until: now + 1, bySite: true, byAccountAndDomain: false)))
         let todayStart = SearchForm.milliseconds(localDateTime: Self.localDate(now, loc) + "T00:00", in: loc.timeZone) ?? now
         let periods: [(String, Int64)] = [
             (loc["overview.today"], todayStart / 3_600_000), (loc["overview.7d"], hour - 24 * 7 + 1),
