@@ -43,7 +43,7 @@ extension ConsolePages {
         }
         let sites = Dictionary(grouping: rows.filter { $0.hour > hour - 24 * 7 }, by: \.site).map { site, siteRows in
             (site, OutcomeTotals.sum(siteRows))
-        }.sorted { $0.1.finished > $1.1.finished }.prefix(20)
+        }.filter { $0.1.finished + $0.1.deferred > 0 }.sorted { $0.1.finished > $1.1.finished }.prefix(20)
         let values: [String: Any] = [
             "periods": periodValues,
             "bounceGauge": OverviewChart.gauge(rate: week.bounceRate, limit: OutcomeTotals.bounceLimit, label: loc["overview.bounceRate"]),
