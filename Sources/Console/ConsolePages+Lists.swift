@@ -22,7 +22,8 @@ extension ConsolePages {
         }
         let loc = context.localization
         var values = try await accountChooser(account, viewer)
-        values["reasons"] = SuppressionReason.allCases.map { ["value": $0.rawValue, "label": loc["reason.\($0.rawValue)"]] }
+        // Manual first: what a person adding an address by hand most often means.
+        values["reasons"] = ([.manual] + SuppressionReason.allCases.filter { $0 != .manual }).map { ["value": $0.rawValue, "label": loc["reason.\($0.rawValue)"]] }
         if let notice = Self.notice(query, loc) { values["notice"] = notice }
         if let account {
             let scope = SuppressionScope.account(account)

@@ -100,7 +100,8 @@ extension ConsolePages {
             if let all = ip.suspendedEverywhere { row["suspendedLeft"] = DisplayTime.span(milliseconds: all.remainingMilliseconds) }
             if let warm = ip.warmup {
                 row["warmup"] = [
-                    "day": warm.day, "days": warm.days, "cap": warm.cap, "sent": warm.sentToday,
+                    "day": loc.language == .ja ? "\(warm.day)/\(warm.days)日目" : "day \(warm.day) of \(warm.days)",
+                    "cap": warm.cap, "sent": warm.sentToday,
                     "percent": warm.cap == 0 ? 100 : min(100, warm.sentToday * 100 / warm.cap),
                 ]
             }

@@ -33,7 +33,7 @@ extension Templates {
         <h1>{{t.egress_title}}</h1>
         <table id="egress"><tr><th>IP</th><th>{{t.queue_pool}}</th><th>{{t.egress_weight}}</th><th>{{t.egress_state}}</th><th>{{t.egress_siteSuspensions}}</th><th>{{t.queue_slowdowns}}</th><th>{{t.egress_connections}}</th><th>{{t.egress_warmup}}</th></tr>
         {{#rows}}<tr class="{{^healthy}}over{{/healthy}}"><td>{{ip}}</td><td>{{pool}}</td><td>{{weight}}</td><td>{{state}}{{#suspendedLeft}} ({{suspendedLeft}}){{/suspendedLeft}}</td><td>{{siteSuspensions}}</td><td>{{slowdowns}}</td><td>{{connections}}</td>
-        <td>{{#warmup}}{{t.egress_day}} {{day}}/{{days}} · {{sent}}/{{cap}} <progress max="100" value="{{percent}}">{{percent}}%</progress>{{/warmup}}{{^warmup}}{{t.egress_warm}}{{/warmup}}</td></tr>{{/rows}}
+        <td>{{#warmup}}{{day}} · {{sent}}/{{cap}} <progress max="100" value="{{percent}}">{{percent}}%</progress>{{/warmup}}{{^warmup}}{{t.egress_warm}}{{/warmup}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="8" class="none">{{t.egress_none}}</td></tr>{{/rows}}</table>
         <p class="hint">{{t.egress_hint}}</p>
         """
