@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 
-from hikyaku_testsupport.console_web import CHROMIUM, build_world, hikyaku, log_in, post_form, send, shot
+from hikyaku_testsupport.console_web import CHROMIUM, CSRF, build_world, hikyaku, log_in, post_form, send, shot
 from hikyaku_testsupport.ports import free_ports
 from hikyaku_testsupport.waiting import wait_for
 
@@ -164,3 +164,43 @@ def test_the_console_over_https_sets_secure_httponly_samesite_cookies(make_relay
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/login", timeout=10)
     context.close()
+
+
+def test_the_console_role_does_all_this_with_its_own_acl_user(make_relay, tls_redis):
+    """`serve --role console` as `hikyaku-console` (the ACL of `hikyaku redis acl`): every
+    page and form works; what it may not touch stays refused."""
+    ca = {"tls": {"ca_file": str(tls_redis.ca[0])}}
+    admin = make_relay("worker", {"redis": {"url": tls_redis.url("admin"), **ca}}, start=False)
+
+    def as_admin(*args: str, stdin: str | None = None) -> str:
+        return hikyaku(admin, *args, "--redis-url", tls_redis.url("admin"), stdin=stdin)
+
+    as_admin("redis", "load-functions")
+    as_admin("account", "add", "acct-c", "--any-sender")
+    password = as_admin("operator", "add", "acl-op").split("store it now): ")[1].split()[0]
+    port = free_ports(1)[0]
+    make_relay("console", {"redis": {"url": tls_redis.url("console"), **ca}, "console": {"plain_listen": [f"127.0.0.1:{port}"]}})
+    base, s = f"http://127.0.0.1:{port}", requests.Session()
+    wait_for(lambda: s.get(base + "/readyz", timeout=5).status_code == 200, what="the console")
+    csrf = CSRF.search(s.get(base + "/login", timeout=30).text).group(1)
+    assert s.post(base + "/login", data={"name": "acl-op", "password": password, "csrf": csrf}, timeout=30).status_code == 200
+    csrf = CSRF.search(s.get(base + "/ops/queues", timeout=30).text).group(1)
+
+    def post(path: str, **fields) -> int:
+        return s.post(base + path, data={"csrf": csrf, **fields}, allow_redirects=False, timeout=30).status_code
+
+    assert post("/ops/suspend", kind="ip", ip="192.0.2.7", site="gmail", duration="1h") == 303
+    assert tls_redis.cli("admin", "EXISTS", "hk:susp:ip:192.0.2.7|gmail") == "1"
+    assert post("/ops/resume", kind="ip", ip="192.0.2.7", site="gmail") == 303
+    assert tls_redis.cli("admin", "EXISTS", "hk:susp:ip:192.0.2.7|gmail") == "0"
+    assert post("/ops/accounts/pause", name="acct-c") == 303
+    assert tls_redis.cli("admin", "EXISTS", "hk:acct:acct-c:paused") == "1"
+    assert post("/ops/accounts/resume", name="acct-c") == 303
+    assert post("/suppressions/add", account="acct-c", address="acl@example.net") == 303
+    assert tls_redis.cli("admin", "HEXISTS", "hk:sup:acct-c", "acl@example.net") == "1"
+    assert post("/webhooks/add", account="acct-c", url="https://192.0.2.10/acl") == 201
+    for path in ("/ops/queues", "/ops/egress", "/ops/accounts", "/ops/audit", "/suppressions?account=acct-c",
+                 "/webhooks?account=acct-c"):
+        assert s.get(base + path, timeout=30).status_code == 200, path
+    for command in (["GET", "hk:apikey:x"], ["SMEMBERS", "hk:domains"], ["HGETALL", "hk:msg:Q1"], ["SET", "hk:acct:acct-c", "{}"]):
+        assert "NOPERM" in tls_redis.cli("console", *command), command
