@@ -60,6 +60,10 @@ def test_operator_sees_everything_searches_switches_language_and_downloads_csv(w
     assert page.locator("h1").inner_text() == "概要"
     assert "到達率" in page.content()
     assert page.locator("svg.chart").count() == 1
+    # Three events this hour: visible bars (the log store's rows are keyed by the hour's
+    # start in ms, the stream's were by hour number; the chart once showed none).
+    wait_for(lambda: page.reload() and page.locator("svg.chart rect.bar").count() >= 2, what="bars in the hourly chart")
+    assert page.locator("svg.chart text.y-label").count() >= 2
     shot(page, "overview-ja")
 
     # Search by site-less recipient domain: every account's events are there for an operator.
