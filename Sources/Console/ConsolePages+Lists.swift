@@ -23,7 +23,9 @@ extension ConsolePages {
         let loc = context.localization
         var values = try await accountChooser(account, viewer)
         // Manual first: what a person adding an address by hand most often means.
-        values["reasons"] = ([.manual] + SuppressionReason.allCases.filter { $0 != .manual }).map { ["value": $0.rawValue, "label": loc["reason.\($0.rawValue)"]] }
+        values["reasons"] = ([.manual] + SuppressionReason.allCases.filter { $0 != .manual }).map {
+            ["value": $0.rawValue, "label": loc["reason.\($0.rawValue)"]]
+        }
         if let notice = Self.notice(query, loc) { values["notice"] = notice }
         if let account {
             let scope = SuppressionScope.account(account)

@@ -93,8 +93,10 @@ extension ConsolePages {
                 "ip": ip.ip.rawValue, "pool": ip.pool?.rawValue ?? "–", "weight": ip.weight.map(String.init) ?? "–",
                 "connections": ip.connections, "healthy": ip.isHealthy,
                 "state": loc[ip.suspendedEverywhere != nil ? "egress.suspended" : ip.isHealthy ? "egress.ok" : "egress.limited"],
-                "siteSuspensions": ip.siteSuspensions.map { "\($0.site?.rawValue ?? "?") (\(DisplayTime.span(milliseconds: $0.remainingMilliseconds)))" }
-                    .joined(separator: ", "),
+                "siteSuspensions": ip.siteSuspensions.map {
+                    "\($0.site?.rawValue ?? "?") (\(DisplayTime.span(milliseconds: $0.remainingMilliseconds)))"
+                }
+                .joined(separator: ", "),
                 "slowdowns": ip.slowdowns.map { "\($0.site.rawValue) ×\($0.factor)" }.joined(separator: ", "),
             ]
             if let all = ip.suspendedEverywhere { row["suspendedLeft"] = DisplayTime.span(milliseconds: all.remainingMilliseconds) }
@@ -118,7 +120,9 @@ extension ConsolePages {
                 "name": account.name, "pool": account.pool.rawValue, "domains": account.sendingDomains.joined(separator: ", "),
             ]
             if let pause = account.paused {
-                row["paused"] = ["reason": pause.reason, "since": WallClock.milliseconds(iso8601: pause.since).map(loc.format) ?? pause.since]
+                row["paused"] = [
+                    "reason": pause.reason, "since": WallClock.milliseconds(iso8601: pause.since).map(loc.format) ?? pause.since,
+                ]
             }
             return row
         }

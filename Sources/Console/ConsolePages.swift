@@ -116,7 +116,8 @@ struct ConsolePages: Sendable {
         let body = Templates.library.render(values, withTemplate: template) ?? ""
         let language = context.localization.language
         var page: [String: Any] = [
-            "t": strings, "lang": language.rawValue, "otherLang": language == .ja ? "en" : "ja", "title": title, "body": body, "isOperator": context.viewer?.isOperator ?? false,
+            "t": strings, "lang": language.rawValue, "otherLang": language == .ja ? "en" : "ja", "title": title, "body": body,
+            "isOperator": context.viewer?.isOperator ?? false,
             "back": FormData.encode(context.requestPath),
         ]
         if let viewer = context.viewer {
