@@ -148,6 +148,7 @@ def test_an_account_user_never_reaches_the_operator_pages_or_forms(world, browse
     context.close()
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # the test certificate
 def test_the_console_over_https_sets_secure_httponly_samesite_cookies(make_relay, receiver, browser):
     port = free_ports(1)[0]
     relay = start_relay(make_relay, {"listen": [f"127.0.0.1:{port}"]})
@@ -163,6 +164,16 @@ def test_the_console_over_https_sets_secure_httponly_samesite_cookies(make_relay
     assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Lax"
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/login", timeout=10)
+    context.close()
+    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", ignore_https_errors=True)
+    context.reader = "operator"
+    page = context.new_page()
+    page.goto(base + "/login")
+    assert page.locator("h1").inner_text() == "ログイン"
+    shot(page, "login-ja")
+    page.click("#lang-switch")
+    assert page.locator("h1").inner_text() == "Log in"
+    shot(page, "login-en")
     context.close()
 
 
