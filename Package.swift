@@ -149,7 +149,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Ingest", "LogStore", "Queue", "RelayCore", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+                "Ingest", "LogStore", "Queue", "RelayCore", "Webhooks", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
             ]),

@@ -1,7 +1,10 @@
 /// The console's strings. Keys are `area.thing`; both catalogues have every key (a unit
 /// test checks), Japanese written for Japanese operators rather than translated word by word.
 enum Catalogue {
-    static let english: [String: String] = [
+    static let english = coreEnglish.merging(pagesEnglish) { core, _ in core }
+    static let japanese = coreJapanese.merging(pagesJapanese) { core, _ in core }
+
+    static let coreEnglish: [String: String] = [
         "app.title": "Hikyaku console",
         "nav.overview": "Overview", "nav.search": "Log search", "nav.logout": "Log out", "nav.language": "日本語",
         "login.title": "Log in", "login.name": "User name", "login.password": "Password", "login.submit": "Log in",
@@ -29,7 +32,7 @@ enum Catalogue {
         "role.operator": "operator", "role.account": "account",
     ]
 
-    static let japanese: [String: String] = [
+    static let coreJapanese: [String: String] = [
         "app.title": "Hikyaku コンソール",
         "nav.overview": "概要", "nav.search": "ログ検索", "nav.logout": "ログアウト", "nav.language": "English",
         "login.title": "ログイン", "login.name": "ユーザー名", "login.password": "パスワード", "login.submit": "ログイン",

@@ -21,6 +21,10 @@ import ServiceLifecycle
 /// GET  /search.csv               the same search as CSV (UTF-8 with BOM), streamed
 /// GET  /messages/{queue id}      a message's timeline
 /// GET  /lang/{ja|en}?back=…      sets hk_lang and goes back
+/// GET  /suppressions, POST /suppressions/add|remove       the account's suppression list
+/// GET  /webhooks, POST /webhooks/add|remove               the account's webhook endpoints
+/// GET  /ops/queues, POST /ops/suspend|resume              operators only (else 404)
+/// GET  /ops/egress, /ops/accounts, /ops/audit, POST /ops/accounts/pause|resume
 /// GET  /static/console.css, GET /readyz
 /// ```
 public struct ConsoleServer: Service, CustomStringConvertible {
@@ -35,12 +39,13 @@ public struct ConsoleServer: Service, CustomStringConvertible {
 
     public init(
         settings: ConsoleSettings, users: ConsoleUserStore, sessions: ConsoleSessionStore, login: ConsoleLogin, logs: (any LogReader)?,
-        tls: ServerTLS?, logger: Logger
+        stores: ConsoleStores, tls: ServerTLS?, logger: Logger
     ) {
         self.settings = settings
         self.users = users
         self.sessions = sessions
-        self.pages = ConsolePages(sessions: sessions, authenticator: login, logs: logs, sessionTTL: settings.sessionTTL, logger: logger)
+        self.pages = ConsolePages(
+            sessions: sessions, authenticator: login, logs: logs, stores: stores, sessionTTL: settings.sessionTTL, logger: logger)
         self.tls = tls
         self.logger = logger
     }
@@ -92,6 +97,16 @@ public struct ConsoleServer: Service, CustomStringConvertible {
         group.get("/search") { request, context in try await pages.search(request, context) }
         group.get("/search.csv") { request, context in try await pages.csv(request, context) }
         group.get("/messages/{queueID}") { request, context in try await pages.timeline(request, context) }
+        group.get("/suppressions") { request, context in try await pages.suppressions(request, context) }
+        group.post("/suppressions/{action}") { request, context in try await pages.changeSuppression(request, context) }
+        group.get("/webhooks") { request, context in try await pages.webhooks(request, context) }
+        group.post("/webhooks/{action}") { request, context in try await pages.changeWebhook(request, context) }
+        group.get("/ops/queues") { request, context in try await pages.queues(request, context) }
+        group.post("/ops/{action}") { request, context in try await pages.changeQueue(request, context) }
+        group.get("/ops/egress") { request, context in try await pages.egress(request, context) }
+        group.get("/ops/accounts") { request, context in try await pages.accounts(request, context) }
+        group.post("/ops/accounts/{action}") { request, context in try await pages.changeAccount(request, context) }
+        group.get("/ops/audit") { request, context in try await pages.audit(request, context) }
         return router
     }
 }

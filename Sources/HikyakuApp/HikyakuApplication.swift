@@ -310,7 +310,8 @@ public struct HikyakuApplication {
                     ConsoleServer(
                         settings: configuration.console, users: users,
                         sessions: ConsoleSessionStore(redis: redis, configuration: queueConfiguration), login: login,
-                        logs: try Self.consoleLogReader(configuration, events: queue.eventLog), tls: tls, logger: logger))
+                        logs: try Self.consoleLogReader(configuration, events: queue.eventLog),
+                        stores: Self.consoleStores(configuration, redis: redis, logger: logger), tls: tls, logger: logger))
             } else if role == .console {
                 throw ConfigurationError(key: "console", problem: "--role console needs console.listen (HTTPS) or console.plain_listen")
             }
@@ -332,6 +333,20 @@ public struct HikyakuApplication {
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         try await serviceGroup.run()
         await redis.shutdown()
+    }
+
+    /// What the console's operator and account pages change: the CLI's and the API's stores.
+    static func consoleStores(_ configuration: HikyakuConfiguration, redis: RedisClient, logger: Logger) -> ConsoleStores {
+        let queueConfiguration = queueConfiguration(configuration)
+        return ConsoleStores(
+            queueAdmin: QueueAdmin(redis: redis, configuration: queueConfiguration, logger: logger),
+            accounts: AccountStore(redis: redis, configuration: queueConfiguration),
+            suppressions: SuppressionStore(redis: redis, configuration: queueConfiguration),
+            suppressionSettings: configuration.suppression,
+            webhooks: WebhookRegistry(
+                store: WebhookStore(redis: redis, configuration: queueConfiguration),
+                forbiddenNetworks: configuration.delivery.forbiddenNetworks),
+            egress: configuration.delivery.egress)
     }
 
     /// What the console reads: the SQLite log store when `logs.sqlite_path` is set (the
