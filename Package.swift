@@ -97,6 +97,9 @@ let package = Package(
         // VERP return paths (`b-<token>@<return-path domain>`): the token's encoding and its
         // HMAC (key from Secrets), which ties a bounce to a queue id and recipient. Pure.
         .target(name: "ReturnPath", dependencies: ["RelayCore", "Secrets"]),
+        // One-click unsubscribe (RFC 8058, RFC 2369): signed tokens naming account, recipient
+        // and campaign (key from Secrets), and the `List-Unsubscribe` header fields. Pure.
+        .target(name: "Unsubscribe", dependencies: ["RelayCore", "Secrets"]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
         .target(
             name: "Delivery",
@@ -196,6 +199,7 @@ let package = Package(
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
         .testTarget(name: "ReturnPathTests", dependencies: ["ReturnPath", "RelayCore", "Secrets"]),
+        .testTarget(name: "UnsubscribeTests", dependencies: ["Unsubscribe", "RelayCore", "Secrets"]),
         // parse_message.py: Python's email package, the independent reader of composed messages.
         .testTarget(name: "MessageComposerTests", dependencies: ["MessageComposer", "ProcessSpawn"], exclude: ["parse_message.py"]),
         .testTarget(name: "DomainCheckTests", dependencies: ["DomainCheck", "DNSResolver"]),
