@@ -12,7 +12,7 @@
 /// | bounce | `events`, suppressions (`sup:`, `supx:`, `supl`), `bounces:`, `acct:*:paused`, `acct:version` | the recipient index (`rix:`) | queue, accounts, keys |
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
 /// | archiver | `archiver` group state on `events` (read, acknowledge), its lease (`archiver:`) | — | queue, accounts, keys, webhooks |
-/// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:` | accounts (`acct:`, `accounts`) | queue, keys, webhooks |
+/// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:`, `events` and suppression lists (`sup:`, `supx:`, `supl`: one-click unsubscribe, `/u/`) | accounts (`acct:`, `accounts`) | queue, keys, webhooks |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
 /// No role may `FLUSHALL`, `KEYS`, `CONFIG`, `DEBUG` or other `@dangerous` commands, use
@@ -89,10 +89,11 @@ public struct RedisACL: Sendable {
     public static let console = Role(
         name: "console", commands: relayCommands,
         keys: [
-            "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "%R~events",
+            "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "~events", "~sup:*",
+            "~supx:*", "~supl",
         ],
         comment:
-            "the web console: its users and sessions, the login lockout, the audit log; reads accounts and (until the log store) the events stream"
+            "the web console: its users and sessions, the login lockout, the audit log; reads accounts and (until the log store) the events stream; one-click unsubscribe writes suppressions and their events"
     )
 
     public static let admin = Role(
