@@ -232,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest", "RelayCore", "SMTPProtocol", "Queue", "RedisClient", "HikyakuMetrics",
+                "Ingest", "RelayCore", "SMTPProtocol", "Queue", "RedisClient", "HikyakuMetrics", "Secrets", "Unsubscribe",
                 "HikyakuTestSupport", nioCore, nioPosix, logging,
             ]),
         .testTarget(
