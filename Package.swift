@@ -203,7 +203,7 @@ let package = Package(
         .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         .testTarget(
             name: "BounceListenerTests",
-            dependencies: ["BounceListener", "BounceMessages", "RelayCore", "ReturnPath", "SMTPProtocol", "Secrets"]),
+            dependencies: ["BounceListener", "BounceMessages", "RelayCore", "ReturnPath", "SMTPProtocol", "Secrets", "Unsubscribe"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
