@@ -249,3 +249,30 @@ def test_smtp_header_and_the_mailto_form_through_the_bounce_listener(unsub_relay
     assert rcpt in listed and "unsubscribe" in listed, listed
     events = unsubscribed_events(relay, "acme")
     assert len(events) == 1 and events[0]["recipient"] == rcpt and "RFC 2369" in events[0]["reply"], events
+
+
+def test_a_batch_gives_each_message_its_recipients_link(unsub_relay, receiver):
+    relay = unsub_relay
+    key = make_account(relay, "acme", "acme.example")
+    wait_loaded(relay, 1)
+    api = API(f"http://127.0.0.1:{relay.api_port}", key)
+    tok = token()
+    people = [f"{name}-{tok}@static.test" for name in ("ann", "bob")]
+    batch = {"from": "news@acme.example", "subject": "s", "text": "Hello {{name}}", "unsubscribe": True,
+             "personalizations": [{"to": rcpt, "variables": {"name": rcpt}} for rcpt in people]}
+    # One item with two recipients: 422 naming it, nothing stored.
+    bad = json.loads(json.dumps(batch))
+    bad["personalizations"][1]["to"] = people
+    answer = api.post("/v1/messages/batch", bad)
+    assert answer.status_code == 422 and "personalizations[1]" in answer.text and "one recipient" in answer.text, answer.text
+    answer = api.post("/v1/messages/batch", batch)
+    assert answer.status_code == 202 and all("id" in r for r in answer.json()["results"]), answer.text
+    links = {}
+    for rcpt in people:
+        message = headers_of(wait_for(lambda r=rcpt: receiver.messages_to(r), what=f"{rcpt}'s message")[0]["data"])
+        links[rcpt] = LINK.search(" ".join(str(message["List-Unsubscribe"]).split())).group(1)
+    assert links[people[0]] != links[people[1]]
+    status, _, _ = curl("-X", "POST", "-d", "List-Unsubscribe=One-Click", links[people[1]])
+    assert status == 200
+    listed = suppressed(relay, "acme")
+    assert people[1] in listed and people[0] not in listed, listed
