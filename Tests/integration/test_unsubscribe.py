@@ -207,6 +207,21 @@ def test_tokens_made_independently_carry_the_campaign_and_expire(unsub_relay):
     status, _, _ = curl(base + make_token(relay.key_file, "acme", old, None, today - 62))
     assert status == 410
     assert old not in suppressed(relay, "acme") and len(unsubscribed_events(relay, "acme")) == 1
+    # The operator's view: `hikyaku unsubscribe decode` reads a link a reader forwarded.
+    decoded = hikyaku(relay, "unsubscribe", "decode", base + make_token(relay.key_file, "acme", rcpt, "winter-sale", today))
+    assert f"recipient {rcpt}" in decoded and "account acme" in decoded and "campaign winter-sale" in decoded, decoded
+    old_link = base + make_token(relay.key_file, "acme", old, None, today - 62)
+    out = subprocess.run([HIKYAKU_BIN, "unsubscribe", "decode", old_link, "--config", str(relay.config_path)],
+                         capture_output=True, text=True, env=child_environment())
+    assert out.returncode == 2 and "(expired)" in out.stdout, out
+    forged = old_link[:-2] + ("aa" if not old_link.endswith("aa") else "bb")
+    out = subprocess.run([HIKYAKU_BIN, "unsubscribe", "decode", forged, "--config", str(relay.config_path)],
+                         capture_output=True, text=True, env=child_environment())
+    assert out.returncode == 1 and "not a valid unsubscribe token" in out.stderr, out
+    fields = hikyaku(relay, "unsubscribe", "link", "acme", rcpt, "--campaign", "c9")
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in fields
+    made = LINK.search(fields).group(1)
+    assert "campaign c9" in hikyaku(relay, "unsubscribe", "decode", made)
     # The body is bounded.
     status, _, _ = curl("-X", "POST", "--data-binary", "x" * 100_000,
                         base + make_token(relay.key_file, "acme", old, None, today))
