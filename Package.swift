@@ -106,8 +106,9 @@ let package = Package(
         .target(
             name: "UnsubscribeEndpoint",
             dependencies: [
-                "Unsubscribe", "Queue", "RelayCore", nioCore, logging, .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "Unsubscribe", "Queue", "RelayCore", "HikyakuMetrics", nioCore, logging,
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
         .target(

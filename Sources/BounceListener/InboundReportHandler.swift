@@ -43,6 +43,7 @@ struct InboundReportHandler: Sendable {
             let wrote = try await suppressions.unsubscribe(
                 account: token.account, recipient: token.recipient, campaign: token.campaign, via: .mailto, node: node,
                 settings: suppressionSettings)
+            if wrote { BounceMetrics.unsubscribed() }
             logger.info("\(wrote ? "unsubscribed" : "already unsubscribed") by mail: \(token.recipient) from account \(token.account)")
         }
         // A message only to unsubscribe addresses says nothing else worth reading.

@@ -61,6 +61,9 @@ public struct MessageIntake: Sendable {
         /// The account it sends as; nil for an allow-listed network without one.
         public var account: Account?
         public var logger: Logger
+        /// The campaign the message belongs to (a campaign runner's submissions), named in
+        /// the unsubscribe link that `X-Hikyaku-Unsubscribe: one-click` becomes.
+        public var campaign: String?
 
         public init(listener: String, clientIP: String?, authUser: String?, account: Account?, logger: Logger) {
             self.listener = listener
@@ -128,17 +131,18 @@ public struct MessageIntake: Sendable {
         let assembler = MessageAssembler(
             receivedHeader: received, generatedMessageID: "<\(id.rawValue)@\(self.hostname)>",
             wantsFrom: (submitter.account?.restrictSenders ?? false) || self.accounts.hasSigningDomains,
-            unsubscribe: unsubscribeRequest(account: submitter.account, onlyRecipient: trace.onlyRecipient))
+            unsubscribe: unsubscribeRequest(account: submitter.account, campaign: submitter.campaign, onlyRecipient: trace.onlyRecipient))
         return IncomingMessage(queueID: id, assembler: assembler)
     }
 
     /// What an `X-Hikyaku-Unsubscribe:` field of this message could become.
-    func unsubscribeRequest(account: Account?, onlyRecipient: String?) -> UnsubscribeRequest {
+    func unsubscribeRequest(account: Account?, campaign: String?, onlyRecipient: String?) -> UnsubscribeRequest {
         guard let links = unsubscribe else { return .unavailable(UnsubscribeRequest.notConfigured) }
         guard let account else { return .unavailable(UnsubscribeRequest.noAccount) }
         guard let recipient = onlyRecipient else { return .unavailable(UnsubscribeRequest.severalRecipients) }
         return .available(
-            links.list, UnsubscribeToken(account: account.name, recipient: recipient, nowMilliseconds: WallClock.nowMilliseconds()))
+            links.list,
+            UnsubscribeToken(account: account.name, recipient: recipient, campaign: campaign, nowMilliseconds: WallClock.nowMilliseconds()))
     }
 
     /// The checks of the complete header section, without I/O: a refusal (counted and

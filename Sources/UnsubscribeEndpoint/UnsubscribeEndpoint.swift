@@ -1,6 +1,8 @@
 import HTTPTypes
+import HikyakuMetrics
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import Queue
 import RelayCore
@@ -74,6 +76,7 @@ public struct UnsubscribeEndpoint: Sendable {
             let wrote = try await store.unsubscribe(
                 account: token.account, recipient: token.recipient, campaign: token.campaign, via: .link, node: node,
                 settings: suppression)
+            if wrote { Counter(label: MetricNames.unsubscribes, dimensions: [(MetricNames.Label.kind, "link")]).increment() }
             logger.info(
                 "\(wrote ? "unsubscribed" : "already unsubscribed"): \(token.recipient) from account \(token.account)",
                 metadata: token.campaign.map { ["campaign": "\($0)"] } ?? [:])
