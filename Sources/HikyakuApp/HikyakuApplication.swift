@@ -17,6 +17,8 @@ import RedisClient
 import RelayCore
 import Secrets
 import ServiceLifecycle
+import Unsubscribe
+import UnsubscribeEndpoint
 import Webhooks
 
 #if canImport(Glibc)
@@ -159,6 +161,18 @@ public struct HikyakuApplication {
         }
     }
 
+    /// One-click unsubscribe (README "One-click unsubscribe"): links need
+    /// `campaigns.unsubscribe_base_url` and the key file that signs them.
+    static func unsubscribeLinks(_ configuration: HikyakuConfiguration, keyring: KeyringFile?, logger: Logger) -> UnsubscribeLinks? {
+        guard configuration.campaigns.unsubscribeBaseURL != nil else { return nil }
+        guard let links = UnsubscribeLinks(settings: configuration.campaigns, keyringFile: keyring) else {
+            logger.warning(
+                "campaigns.unsubscribe_base_url is set but secrets.key_file is not: /u/ links are neither made nor served")
+            return nil
+        }
+        return links
+    }
+
     public func run() async throws {
         // Before anything connects: a rules file that does not parse is a start-up error.
         let bounceRules =
@@ -191,6 +205,7 @@ public struct HikyakuApplication {
         if role.runsIngest || role.runsAPI {
             let tls = serverTLS
             let keyring = try Self.keyring(configuration.secrets, logger: logger)
+            let unsubscribe = Self.unsubscribeLinks(configuration, keyring: keyring, logger: logger)
             let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
             let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, keyring: keyring, logger: logger)
             // Load the accounts before the listeners open, if Redis answers; else the
@@ -206,7 +221,7 @@ public struct HikyakuApplication {
                         listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
                         queue: queue, tls: tls, accounts: accounts, accountStore: accountStore,
                         accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
-                        group: group, connectionLimiter: limiter, logger: logger))
+                        group: group, connectionLimiter: limiter, unsubscribe: unsubscribe, logger: logger))
             }
             let apiConfigured = !configuration.api.listen.isEmpty || !configuration.api.plainListen.isEmpty
             if role == .api && !apiConfigured {
@@ -215,7 +230,7 @@ public struct HikyakuApplication {
             if role.runsAPI && apiConfigured {
                 let intake = MessageIntake(
                     queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
-                    threadPool: NIOThreadPool.singleton)
+                    threadPool: NIOThreadPool.singleton, unsubscribe: unsubscribe)
                 services.append(
                     APIServer(
                         settings: configuration.api, hostname: configuration.hostname, intake: intake, queue: queue, accounts: accounts,
@@ -225,7 +240,12 @@ public struct HikyakuApplication {
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
                         suppression: configuration.suppression,
                         logs: try Self.logStore(configuration),
-                        tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
+                        tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil },
+                        unsubscribe: unsubscribe.map {
+                            UnsubscribeEndpoint(
+                                links: $0, store: queue.suppressions, suppression: configuration.suppression,
+                                node: configuration.effectiveNodeName, logger: logger)
+                        }, logger: logger))
             }
         }
         if role.runsWorker {
@@ -266,8 +286,8 @@ public struct HikyakuApplication {
                     try BounceListener.make(
                         listen: listen, settings: configuration.bounces, suppression: configuration.suppression,
                         hostname: configuration.hostname, node: configuration.effectiveNodeName, redis: redis,
-                        queueConfiguration: queueConfiguration, rules: bounceRules, keyringFile: keyring, group: group,
-                        logger: logger))
+                        queueConfiguration: queueConfiguration, rules: bounceRules, keyringFile: keyring,
+                        campaigns: configuration.campaigns, group: group, logger: logger))
             } else if role == .bounce {
                 throw ConfigurationError(key: "bounces.listen", problem: "--role bounce needs bounces.listen (e.g. 0.0.0.0:25)")
             }
@@ -306,12 +326,22 @@ public struct HikyakuApplication {
                 let login = ConsoleLogin(
                     users: users, lockout: AccountStore(redis: redis, configuration: queueConfiguration), policy: configuration.accounts,
                     threadPool: NIOThreadPool.singleton)
+                // The key file only for one-click unsubscribe (the console holds no other secret).
+                let unsubscribe =
+                    configuration.campaigns.unsubscribeBaseURL == nil
+                    ? nil
+                    : Self.unsubscribeLinks(configuration, keyring: try Self.keyring(configuration.secrets, logger: logger), logger: logger)
                 services.append(
                     ConsoleServer(
                         settings: configuration.console, users: users,
                         sessions: ConsoleSessionStore(redis: redis, configuration: queueConfiguration), login: login,
                         logs: try Self.consoleLogReader(configuration, events: queue.eventLog),
-                        stores: Self.consoleStores(configuration, redis: redis, logger: logger), tls: tls, logger: logger))
+                        stores: Self.consoleStores(configuration, redis: redis, logger: logger), tls: tls,
+                        unsubscribe: unsubscribe.map {
+                            UnsubscribeEndpoint(
+                                links: $0, store: queue.suppressions, suppression: configuration.suppression,
+                                node: configuration.effectiveNodeName, logger: logger)
+                        }, logger: logger))
             } else if role == .console {
                 throw ConfigurationError(key: "console", problem: "--role console needs console.listen (HTTPS) or console.plain_listen")
             }
