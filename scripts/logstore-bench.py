@@ -18,6 +18,7 @@
    archived rate and the consumer group's lag (entries not yet stored) each second.
 
     scripts/logstore-bench.py --events 50000000 [--db var/logbench/logs.sqlite] [--bin …]
+    scripts/logstore-bench.py --store postgres --events 10000000
 """
 from __future__ import annotations
 
@@ -183,6 +184,91 @@ def generate(binary: str, db: Path, events: int):
     marker.write_text(str(events))
 
 
+def generate_postgres(binary: str, server, config_path: Path, events: int):
+    """The same rows as ``generate`` in PostgreSQL's dialect, with the store's own schema
+    (created by `hikyaku logs search` on the configured store) and its indexes rebuilt
+    after the bulk load."""
+    def psql(sql: str, timeout: float = 7200) -> str:
+        out = subprocess.run(server._psql_argv(sql, None), capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            sys.exit(f"psql failed: {out.stderr.strip()[-2000:]}")
+        return out.stdout.strip()
+
+    hikyaku(binary, "logs", "search", "--limit", "1", "--json", "--config", str(config_path))
+    indexes = psql("SELECT string_agg(indexdef, ';') FROM pg_indexes WHERE tablename = 'events' AND indexname LIKE 'events_%'")
+    for name in psql("SELECT indexname FROM pg_indexes WHERE tablename = 'events' AND indexname LIKE 'events_%'").split():
+        psql(f"DROP INDEX {name}")
+    messages = int(events / EVENTS_PER_MESSAGE)
+    now = int(time.time() * 1000)
+    start_ms = now - 29 * DAY_MS
+    spacing = (29 * DAY_MS) // messages
+    domains = " ".join(f"WHEN {i} THEN '{d}'" for i, (d, _) in enumerate(DOMAINS))
+    sites = " ".join(f"WHEN {i} THEN '{s}'" for i, (_, s) in enumerate(DOMAINS))
+    chunk = 500_000
+    started = time.monotonic()
+    done = 0
+    while done < messages:
+        end = min(messages, done + chunk)
+        psql(f"""
+        WITH msg AS (
+          SELECT i, (i * 2654435761) % {RECIPIENTS} AS r, (i * 40503) % 1000 AS u, i % {ACCOUNTS} AS a,
+                 {start_ms} + i * {spacing} AS t,
+                 lpad(to_hex(i), 8, '0') || lpad(to_hex((i * 2654435761) % 4294967296), 8, '0') AS q
+          FROM generate_series({done}::bigint, {end - 1}::bigint) AS i),
+        base AS (
+          SELECT *, 'acct' || a AS account, 'news@acct' || a || '.example' AS sender, 'acct' || a || '.example' AS sdomain,
+                 CASE (r / 10) % {len(DOMAINS)} {domains} END AS rdomain, CASE (r / 10) % {len(DOMAINS)} {sites} END AS site FROM msg),
+        ev AS (
+          SELECT base.*, s, t + s * (({spacing} - 1) / 3) AS et,
+            CASE
+              WHEN s = 0 THEN 'accepted'
+              WHEN u < 30 THEN CASE s WHEN 1 THEN 'deferred' ELSE 'delivered' END
+              WHEN u < 60 THEN CASE s WHEN 1 THEN 'bounced' END
+              WHEN u = 999 THEN CASE s WHEN 1 THEN 'delivered' ELSE 'complaint' END
+              ELSE CASE s WHEN 1 THEN 'delivered' END
+            END AS kind,
+            CASE WHEN u < 30 OR u >= 60 THEN NULL WHEN u < 48 THEN 'invalid_recipient' WHEN u < 54 THEN 'mailbox_full'
+                 WHEN u < 57 THEN 'policy' ELSE 'spam_block' END AS bclass
+          FROM base CROSS JOIN (VALUES (0), (1), (2)) AS steps(s)),
+        row AS (
+          SELECT *, 'user' || r || '@' || rdomain AS rcpt, q || '@' || sdomain AS mid,
+            CASE kind WHEN 'delivered' THEN '250 2.0.0 OK ' || q WHEN 'deferred' THEN '421 4.7.0 Try again later'
+                 WHEN 'bounced' THEN '550 5.1.1 The email account that you tried to reach does not exist' END AS reply,
+            CASE WHEN kind IN ('delivered', 'deferred', 'bounced') THEN 'mx1.' || rdomain END AS rhost,
+            CASE kind WHEN 'deferred' THEN 1 WHEN 'delivered' THEN CASE WHEN u < 30 THEN 2 ELSE 1 END WHEN 'bounced' THEN 1 END AS att
+          FROM ev WHERE kind IS NOT NULL)
+        INSERT INTO events(stream_id, time_ms, kind, account, queue_id, message_id, sender, recipient, recipient_domain,
+                           sending_domain, site, bounce_class, bounce_type, reply, remote_host, attempt, json, stream_order)
+        SELECT et || '-0', et, kind, account, q, mid, sender, rcpt, rdomain, sdomain,
+               CASE WHEN kind = 'accepted' THEN NULL ELSE site END, bclass, CASE WHEN bclass IS NOT NULL THEN 'hard' END,
+               reply, rhost, att,
+               json_strip_nulls(json_build_object('event', kind,
+                   'time', to_char(to_timestamp(et / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                   'queue_id', q, 'message_id', '<' || mid || '>', 'sender', sender, 'recipient', rcpt, 'domain', rdomain,
+                   'account', account, 'node', 'bench-1', 'remote_host', rhost, 'reply', reply, 'attempt', att,
+                   'site', CASE WHEN kind = 'accepted' THEN NULL ELSE site END, 'bounce_class', bclass,
+                   'bounce_type', CASE WHEN bclass IS NOT NULL THEN 'hard' END, 'size', 20480))::text,
+               et << 20
+        FROM row""")
+        done = end
+        elapsed = time.monotonic() - started
+        rows = int(done * EVENTS_PER_MESSAGE)
+        say(f"generate (PostgreSQL): {done:,}/{messages:,} messages (~{rows:,} events) {rows / elapsed:,.0f} events/s, "
+            f"ETA {elapsed / done * (messages - done) / 60:.1f} min")
+    psql("""
+        INSERT INTO stats_hourly(hour, account, sending_domain, recipient_domain, site, kind, bounce_class, count)
+        SELECT time_ms / 3600000 * 3600000, coalesce(account, ''), sending_domain, recipient_domain, coalesce(site, ''),
+               kind, CASE WHEN kind = 'bounced' THEN coalesce(bounce_class, '') ELSE '' END, count(*)
+        FROM events WHERE kind IN ('accepted', 'delivered', 'deferred', 'bounced', 'expired', 'complaint', 'suppressed')
+        GROUP BY 1, 2, 3, 4, 5, 6, 7""")
+    say(f"generate (PostgreSQL): hourly counts done; rebuilding {len(indexes.split(';'))} indexes")
+    psql("SET maintenance_work_mem = '1GB'; " + indexes + "; ANALYZE")
+    size = psql("SELECT pg_database_size(current_database())")
+    total = int(psql("SELECT count(*) FROM events"))
+    say(f"generate (PostgreSQL): {total:,} events in {time.monotonic() - started:.0f} s; database {int(size) / 1e9:.1f} GB "
+        f"({int(size) / total * 1e6 / 1e9:.2f} GB per million events)")
+
+
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
@@ -216,19 +302,37 @@ def timed(call, repeat: int) -> list[float]:
     return samples
 
 
-def query_phase(args, relay: Relay, api_port: int, console_port: int, api_key: str):
+class StoreReader:
+    """The bench's own reads of the store (recipients to search for, row counts): sqlite3,
+    or psql for PostgreSQL."""
+
+    def __init__(self, db: Path | None = None, postgres=None):
+        self.db, self.postgres = db, postgres
+
+    def rows(self, sql: str) -> list[tuple]:
+        if self.postgres is not None:
+            return [tuple(row) for row in self.postgres.psql(sql)]
+        connection = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        try:
+            return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
+    def count(self) -> int:
+        return int(self.rows("SELECT count(*) FROM events")[0][0])
+
+
+def query_phase(args, store: StoreReader, api_port: int, console_port: int, api_key: str):
     # Recipients acct0 has mailed, picked at random times from the store itself.
     rng = random.Random(14)
-    store = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
-    first, last = store.execute("SELECT min(time_ms), max(time_ms) FROM events").fetchone()
+    first, last = (int(v) if v not in (None, "") else None for v in store.rows("SELECT min(time_ms), max(time_ms) FROM events")[0])
     recipients = []
     while len(recipients) < args.queries and first is not None:
         at = rng.randrange(first, last + 1)
-        row = store.execute("SELECT recipient FROM events WHERE account = 'acct0' AND time_ms >= ? AND recipient IS NOT NULL "
-                            "ORDER BY account, time_ms LIMIT 1", (at,)).fetchone()
-        if row:
-            recipients.append(row[0])
-    store.close()
+        found = store.rows("SELECT recipient FROM events WHERE account = 'acct0' AND time_ms >= "
+                           f"{at} AND recipient IS NOT NULL ORDER BY account, time_ms LIMIT 1")
+        if found:
+            recipients.append(found[0][0])
     if not recipients:
         return
     found = []
@@ -287,8 +391,8 @@ def feed(redis_port: int, rate: int, seconds: int, stop: threading.Event) -> int
     return sent
 
 
-def archive_phase(args, redis: RedisServer, db: Path):
-    before = sqlite3.connect(f"file:{db}?mode=ro", uri=True).execute("SELECT count(*) FROM events").fetchone()[0]
+def archive_phase(args, redis: RedisServer, store: StoreReader):
+    before = store.count()
     stop = threading.Event()
     result = {}
     feeder = threading.Thread(target=lambda: result.update(sent=feed(redis.port, args.rate, args.seconds, stop)))
@@ -307,7 +411,7 @@ def archive_phase(args, redis: RedisServer, db: Path):
         if int(time.monotonic() - started) % 10 == 0:
             say(f"archive: {time.monotonic() - started:.0f} s, archiver lag {lag:,} events")
     elapsed = time.monotonic() - started
-    after = sqlite3.connect(f"file:{db}?mode=ro", uri=True).execute("SELECT count(*) FROM events").fetchone()[0]
+    after = store.count()
     stored = after - before
     say(f"archive: fed {result.get('sent', 0):,} events at {args.rate:,}/s for {args.seconds} s; stored {stored:,} "
         f"in {elapsed:.0f} s ({stored / elapsed:,.0f} events/s); lag max {max(lags):,}, at the end {lags[-1]:,}")
@@ -322,13 +426,21 @@ def main():
     parser.add_argument("--repeat", type=int, default=5, help="overview loads per viewer")
     parser.add_argument("--rate", type=int, default=5000, help="events/s fed to the archiver")
     parser.add_argument("--seconds", type=int, default=60, help="how long the feed runs")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default=os.environ.get("STORE", "sqlite"),
+                        help="postgres: a throwaway PostgreSQL server (Debian's), generated afresh each run")
     args = parser.parse_args()
     args.db = args.db.resolve()
-    say(f"log store bench: {args.events:,} events in {args.db}; binary {args.bin}")
-    generate(args.bin, args.db, args.events)
+    where = args.db if args.store == "sqlite" else "a throwaway PostgreSQL server"
+    say(f"log store bench: {args.events:,} events in {where}; binary {args.bin}")
+    if args.store == "sqlite":
+        generate(args.bin, args.db, args.events)
     with tempfile.TemporaryDirectory(prefix="logstore-bench-") as scratch:
         scratch = Path(scratch)
         redis = RedisServer(scratch / "redis").start()
+        postgres = None
+        if args.store == "postgres":
+            from hikyaku_testsupport.postgres import PostgresServer
+            postgres = PostgresServer(scratch / "postgres.log").start()
         api_port, console_port, smtp_port = free_ports(3)
         config = {
             "hostname": "bench.test", "log_level": "warning",
@@ -337,12 +449,16 @@ def main():
                        "relay_networks": ["127.0.0.1/32"]},
             "api": {"plain_listen": [f"127.0.0.1:{api_port}"]},
             "console": {"plain_listen": [f"127.0.0.1:{console_port}"]},
-            "logs": {"sqlite_path": str(args.db)},
+            "logs": ({"sqlite_path": str(args.db)} if postgres is None else
+                     {"postgres_url": postgres.url, "postgres_password_file": str(postgres.password_file)}),
             "events": {"max_length": 2_000_000},
         }
         relay = Relay(args.bin, "bench", config, scratch / "hikyaku.yaml", "all", scratch / "hikyaku.log")
         cfg = str(relay.config_path)
+        store = StoreReader(db=args.db, postgres=postgres)
         try:
+            if postgres is not None:
+                generate_postgres(args.bin, postgres, relay.config_path, args.events)
             hikyaku(args.bin, "account", "add", "acct0", "--any-sender", "--config", cfg)
             key = hikyaku(args.bin, "account", "api-key", "create", "acct0", "--scope", "read", "--config", cfg)
             api_key = re.search(r"(hk_[A-Za-z0-9_\-]+)", key).group(1)
@@ -352,8 +468,8 @@ def main():
                             "--config", cfg], input="bench-password-2\n", text=True, check=True, env=child_environment(),
                            capture_output=True)
             relay.start()
-            query_phase(args, relay, api_port, console_port, api_key)
-            archive_phase(args, redis, args.db)
+            query_phase(args, store, api_port, console_port, api_key)
+            archive_phase(args, redis, store)
         except BaseException:
             log = scratch / "hikyaku.log"
             if log.exists():
@@ -362,6 +478,8 @@ def main():
         finally:
             relay.stop()
             redis.stop()
+            if postgres is not None:
+                postgres.stop()
 
 
 if __name__ == "__main__":
