@@ -86,6 +86,18 @@ bench:
 bench-suppression:
 	HIKYAKU_BIN=$${HIKYAKU_BIN:-.build/debug/hikyaku} python3 scripts/bench-suppression.py $(BENCH_ARGS)
 
+# The log store at scale (issue 14; not in make test): EVENTS events generated in bulk into
+# a SQLite store under var/logbench/ (about 0.85 GB per million; reused between runs), then
+# one-recipient searches and the console overview timed over HTTP, and the archiver fed at
+# 5,000 events/s. `make logstore-bench EVENTS=50000000` needs ~45 GB of disk;
+# `make logstore-bench STORE=postgres EVENTS=10000000` runs a throwaway PostgreSQL instead.
+EVENTS ?= 10000000
+STORE ?= sqlite
+.PHONY: logstore-bench
+logstore-bench: deps
+	$(SWIFT) build -c release --scratch-path .build-release --product hikyaku
+	python3 scripts/logstore-bench.py --bin .build-release/release/hikyaku --store $(STORE) --events $(EVENTS) $(LOGSTORE_BENCH_ARGS)
+
 # The multi-host cluster (issue 6; cluster/README.md): network namespaces on this machine,
 # release binaries from .build-release (the same build as make loadtest). Needs root.
 #   make cluster-up | cluster-status | cluster-down

@@ -70,7 +70,7 @@ class TLSRedisServer:
     at the server). ``url(role)`` is that role's ``rediss://`` URL; ``cli(role, ...)`` runs
     redis-cli over TLS as that role's user."""
 
-    ROLES = ("ingest", "worker", "webhooks", "admin")
+    ROLES = ("ingest", "worker", "webhooks", "console", "admin")
 
     def __init__(self, directory: Path, hikyaku: str):
         directory.mkdir(parents=True, exist_ok=True)

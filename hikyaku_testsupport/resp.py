@@ -61,6 +61,14 @@ class Redis:
                 if attempt == 2:
                     raise
 
+    def pipeline(self, commands) -> list:
+        """Sends every command in one write, then reads their replies (no reconnect: a
+        pipeline half sent cannot be retried blindly)."""
+        if self.sock is None:
+            self._connect()
+        self.sock.sendall(b"".join(self._encode(args) for args in commands))
+        return [self._read() for _ in commands]
+
     @staticmethod
     def _encode(args) -> bytes:
         out = [b"*%d\r\n" % len(args)]

@@ -1,7 +1,10 @@
 /// The console's strings. Keys are `area.thing`; both catalogues have every key (a unit
 /// test checks), Japanese written for Japanese operators rather than translated word by word.
 enum Catalogue {
-    static let english: [String: String] = [
+    static let english = coreEnglish.merging(pagesEnglish) { core, _ in core }
+    static let japanese = coreJapanese.merging(pagesJapanese) { core, _ in core }
+
+    static let coreEnglish: [String: String] = [
         "app.title": "Hikyaku console",
         "nav.overview": "Overview", "nav.search": "Log search", "nav.logout": "Log out", "nav.language": "日本語",
         "login.title": "Log in", "login.name": "User name", "login.password": "Password", "login.submit": "Log in",
@@ -25,11 +28,12 @@ enum Catalogue {
         "error.unavailable": "The log store is not available.",
         "kind.accepted": "accepted", "kind.delivered": "delivered", "kind.deferred": "deferred", "kind.bounced": "bounced",
         "kind.expired": "expired", "kind.complaint": "complaint", "kind.suppressed": "suppressed", "kind.purged": "purged",
+        "kind.unsubscribed": "unsubscribed",
         "kind.backoff": "backoff", "kind.paused": "paused", "kind.resumed": "resumed",
         "role.operator": "operator", "role.account": "account",
     ]
 
-    static let japanese: [String: String] = [
+    static let coreJapanese: [String: String] = [
         "app.title": "Hikyaku コンソール",
         "nav.overview": "概要", "nav.search": "ログ検索", "nav.logout": "ログアウト", "nav.language": "English",
         "login.title": "ログイン", "login.name": "ユーザー名", "login.password": "パスワード", "login.submit": "ログイン",
@@ -53,6 +57,7 @@ enum Catalogue {
         "error.unavailable": "ログストアを利用できません。",
         "kind.accepted": "受付", "kind.delivered": "配信成功", "kind.deferred": "再送待ち", "kind.bounced": "バウンス",
         "kind.expired": "期限切れ", "kind.complaint": "苦情", "kind.suppressed": "配信停止", "kind.purged": "削除",
+        "kind.unsubscribed": "配信解除",
         "kind.backoff": "減速", "kind.paused": "一時停止", "kind.resumed": "再開",
         "role.operator": "運用者", "role.account": "アカウント",
     ]

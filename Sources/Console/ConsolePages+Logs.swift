@@ -18,14 +18,16 @@ extension ConsolePages {
         let now = WallClock.nowMilliseconds()
         let hour = now / 3_600_000
         let rows = try await logs.stats(
-            viewer.scope(StatsQuery(account: nil, since: (hour - 24 * 30 + 1) * 3_600_000, until: now + 1, bySite: true)))
+            viewer.scope(
+                StatsQuery(account: nil, since: (hour - 24 * 30 + 1) * 3_600_000, until: now + 1, bySite: true, byAccountAndDomain: false)))
         let todayStart = SearchForm.milliseconds(localDateTime: Self.localDate(now, loc) + "T00:00", in: loc.timeZone) ?? now
         let periods: [(String, Int64)] = [
             (loc["overview.today"], todayStart / 3_600_000), (loc["overview.7d"], hour - 24 * 7 + 1),
             (loc["overview.30d"], hour - 24 * 30 + 1),
         ]
+        // Hours since 1970 below; a row's `hour` is its hour's start in ms.
         let periodValues = periods.map { name, firstHour -> [String: Any] in
-            let totals = OutcomeTotals.sum(rows.lazy.filter { $0.hour >= firstHour })
+            let totals = OutcomeTotals.sum(rows.lazy.filter { $0.hour / 3_600_000 >= firstHour })
             return [
                 "name": name, "accepted": totals.accepted, "delivered": totals.delivered, "bounced": totals.bounced + totals.expired,
                 "deferred": totals.deferred, "complaints": totals.complaints, "deliveryRate": OverviewChart.percent(totals.deliveryRate),
@@ -34,16 +36,16 @@ extension ConsolePages {
                 "complaintClass": (totals.complaintRate ?? 0) > OutcomeTotals.complaintLimit ? "over" : "",
             ]
         }
-        let week = OutcomeTotals.sum(rows.lazy.filter { $0.hour > hour - 24 * 7 })
+        let week = OutcomeTotals.sum(rows.lazy.filter { $0.hour / 3_600_000 > hour - 24 * 7 })
         let bars = (hour - 23...hour).map { h in
-            let totals = OutcomeTotals.sum(rows.lazy.filter { $0.hour == h })
+            let totals = OutcomeTotals.sum(rows.lazy.filter { $0.hour / 3_600_000 == h })
             return OverviewChart.Bar(
                 label: loc.hourLabel(hour: h), delivered: totals.delivered, bounced: totals.bounced + totals.expired,
                 deferred: totals.deferred)
         }
-        let sites = Dictionary(grouping: rows.filter { $0.hour > hour - 24 * 7 }, by: \.site).map { site, siteRows in
+        let sites = Dictionary(grouping: rows.filter { $0.hour / 3_600_000 > hour - 24 * 7 }, by: \.site).map { site, siteRows in
             (site, OutcomeTotals.sum(siteRows))
-        }.sorted { $0.1.finished > $1.1.finished }.prefix(20)
+        }.filter { $0.1.finished + $0.1.deferred > 0 }.sorted { $0.1.finished > $1.1.finished }.prefix(20)
         let values: [String: Any] = [
             "periods": periodValues,
             "bounceGauge": OverviewChart.gauge(rate: week.bounceRate, limit: OutcomeTotals.bounceLimit, label: loc["overview.bounceRate"]),

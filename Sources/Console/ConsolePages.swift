@@ -13,6 +13,7 @@ struct ConsolePages: Sendable {
     let sessions: ConsoleSessionStore
     let authenticator: ConsoleLogin
     let logs: (any LogReader)?
+    let stores: ConsoleStores
     let sessionTTL: ConfigDuration
     let logger: Logger
 
@@ -111,10 +112,12 @@ struct ConsolePages: Sendable {
         let strings = context.localization.templateStrings
         values["t"] = strings
         values["isOperator"] = context.viewer?.isOperator ?? false
+        if let viewer = context.viewer, values["csrf"] == nil { values["csrf"] = viewer.csrf }
         let body = Templates.library.render(values, withTemplate: template) ?? ""
         let language = context.localization.language
         var page: [String: Any] = [
             "t": strings, "lang": language.rawValue, "otherLang": language == .ja ? "en" : "ja", "title": title, "body": body,
+            "isOperator": context.viewer?.isOperator ?? false,
             "back": FormData.encode(context.requestPath),
         ]
         if let viewer = context.viewer {

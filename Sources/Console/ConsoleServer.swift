@@ -9,6 +9,7 @@ import NIOSSL
 import Queue
 import RelayCore
 import ServiceLifecycle
+import UnsubscribeEndpoint
 
 /// The web console's `Service` (role `console`; `all` when `console.listen` or
 /// `console.plain_listen` is set): one server per address, HTTPS with the ingest
@@ -21,7 +22,12 @@ import ServiceLifecycle
 /// GET  /search.csv               the same search as CSV (UTF-8 with BOM), streamed
 /// GET  /messages/{queue id}      a message's timeline
 /// GET  /lang/{ja|en}?back=…      sets hk_lang and goes back
+/// GET  /suppressions, POST /suppressions/add|remove       the account's suppression list
+/// GET  /webhooks, POST /webhooks/add|remove               the account's webhook endpoints
+/// GET  /ops/queues, POST /ops/suspend|resume              operators only (else 404)
+/// GET  /ops/egress, /ops/accounts, /ops/audit, POST /ops/accounts/pause|resume
 /// GET  /static/console.css, GET /readyz
+/// GET, POST /u/{token}           one-click unsubscribe (no login; `UnsubscribeEndpoint`)
 /// ```
 public struct ConsoleServer: Service, CustomStringConvertible {
     let settings: ConsoleSettings
@@ -29,18 +35,21 @@ public struct ConsoleServer: Service, CustomStringConvertible {
     let sessions: ConsoleSessionStore
     let users: ConsoleUserStore
     let tls: ServerTLS?
+    let unsubscribe: UnsubscribeEndpoint?
     let logger: Logger
 
     public var description: String { "ConsoleServer(\((settings.listen + settings.plainListen).joined(separator: ", ")))" }
 
     public init(
         settings: ConsoleSettings, users: ConsoleUserStore, sessions: ConsoleSessionStore, login: ConsoleLogin, logs: (any LogReader)?,
-        tls: ServerTLS?, logger: Logger
+        stores: ConsoleStores, tls: ServerTLS?, unsubscribe: UnsubscribeEndpoint? = nil, logger: Logger
     ) {
         self.settings = settings
+        self.unsubscribe = unsubscribe
         self.users = users
         self.sessions = sessions
-        self.pages = ConsolePages(sessions: sessions, authenticator: login, logs: logs, sessionTTL: settings.sessionTTL, logger: logger)
+        self.pages = ConsolePages(
+            sessions: sessions, authenticator: login, logs: logs, stores: stores, sessionTTL: settings.sessionTTL, logger: logger)
         self.tls = tls
         self.logger = logger
     }
@@ -59,7 +68,8 @@ public struct ConsoleServer: Service, CustomStringConvertible {
     func application(address: String, secure: Bool) throws -> some Service {
         guard let (host, port) = HostPort.parse(address) else { throw ConsoleError("'\(address)' is not host:port") }
         if secure, tls == nil { throw ConsoleError("console.listen needs ingest.tls") }
-        let router = Self.router(pages, middleware: ConsoleSessionMiddleware(secure: secure, sessions: sessions, users: users))
+        let router = Self.router(
+            pages, middleware: ConsoleSessionMiddleware(secure: secure, sessions: sessions, users: users), unsubscribe: unsubscribe)
         let tls = secure ? self.tls : nil
         let server = HTTPServerBuilder { responder in
             TLSOptionalChannel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(60))), tls: tls)
@@ -75,8 +85,12 @@ public struct ConsoleServer: Service, CustomStringConvertible {
             logger: serverLogger)
     }
 
-    static func router(_ pages: ConsolePages, middleware: ConsoleSessionMiddleware) -> Router<ConsoleRequestContext> {
+    static func router(
+        _ pages: ConsolePages, middleware: ConsoleSessionMiddleware, unsubscribe: UnsubscribeEndpoint? = nil
+    ) -> Router<ConsoleRequestContext> {
         let router = Router(context: ConsoleRequestContext.self)
+        // Outside the session group: no login, no CSRF token, no cookie (RFC 8058).
+        unsubscribe?.register(on: router)
         router.get("/readyz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n"))) }
         router.get("/static/console.css") { _, _ in
             Response(
@@ -92,6 +106,16 @@ public struct ConsoleServer: Service, CustomStringConvertible {
         group.get("/search") { request, context in try await pages.search(request, context) }
         group.get("/search.csv") { request, context in try await pages.csv(request, context) }
         group.get("/messages/{queueID}") { request, context in try await pages.timeline(request, context) }
+        group.get("/suppressions") { request, context in try await pages.suppressions(request, context) }
+        group.post("/suppressions/{action}") { request, context in try await pages.changeSuppression(request, context) }
+        group.get("/webhooks") { request, context in try await pages.webhooks(request, context) }
+        group.post("/webhooks/{action}") { request, context in try await pages.changeWebhook(request, context) }
+        group.get("/ops/queues") { request, context in try await pages.queues(request, context) }
+        group.post("/ops/{action}") { request, context in try await pages.changeQueue(request, context) }
+        group.get("/ops/egress") { request, context in try await pages.egress(request, context) }
+        group.get("/ops/accounts") { request, context in try await pages.accounts(request, context) }
+        group.post("/ops/accounts/{action}") { request, context in try await pages.changeAccount(request, context) }
+        group.get("/ops/audit") { request, context in try await pages.audit(request, context) }
         return router
     }
 }

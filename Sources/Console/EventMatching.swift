@@ -28,7 +28,8 @@ extension LogQuery {
 }
 
 public enum StatsCounting {
-    /// Events → rows per hour × account × sending domain × recipient domain × site.
+    /// Events → rows per hour × account × sending domain × recipient domain × site; `hour`
+    /// is the hour's start in ms, as ``StatsRow`` (and the SQLite store) has it.
     public static func rows(_ events: some Sequence<LoggedEvent>, _ query: StatsQuery) -> [StatsRow] {
         var rows: [StatsKey: StatsRow] = [:]
         for logged in events {
@@ -38,7 +39,7 @@ public enum StatsCounting {
             let recipientDomain = e.domain?.rawValue ?? e.recipient.flatMap { $0.split(separator: "@").last.map(String.init) } ?? ""
             let sendingDomain = e.sender.split(separator: "@").last.map(String.init) ?? ""
             let key = StatsKey(
-                hour: time / 3_600_000, account: e.account ?? "", sending: sendingDomain, recipient: recipientDomain,
+                hour: time / 3_600_000 * 3_600_000, account: e.account ?? "", sending: sendingDomain, recipient: recipientDomain,
                 site: query.bySite ? e.site?.rawValue ?? "" : "")
             var row =
                 rows[key]

@@ -5,15 +5,18 @@ public enum FormData {
     public static let maximumSize = 64 * 1024
 
     public static func parse(_ text: String?) -> [String: String] {
-        guard let text else { return [:] }
         var fields: [String: String] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = decode(parts[0])
-            guard fields[name] == nil else { continue }
-            fields[name] = parts.count > 1 ? decode(parts[1]) : ""
-        }
+        for (name, value) in parseAll(text) where fields[name] == nil { fields[name] = value }
         return fields
+    }
+
+    /// Every pair in order, a name given twice (checkboxes) as often as it was given.
+    public static func parseAll(_ text: String?) -> [(String, String)] {
+        guard let text else { return [] }
+        return text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
     }
 
     static func decode(_ text: Substring) -> String {

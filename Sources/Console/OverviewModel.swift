@@ -53,29 +53,59 @@ public enum OverviewChart {
 
     static let colours = (delivered: "#2e7d32", bounced: "#c62828", deferred: "#f9a825")
 
-    /// Stacked bars (delivered at the bottom, then deferred, then bounced), one per hour.
+    /// Smallest height (px) of a bar segment with a non-zero count, so one event among
+    /// thousands still shows.
+    static let minimumSegment = 3
+
+    /// Stacked bars (delivered at the bottom, then deferred, then bounced), one per hour,
+    /// on a y axis with ``ticks(maximum:)`` gridlines and labels and an hour label every
+    /// third bar. Any non-zero count is at least ``minimumSegment`` high.
     public static func hourly(_ bars: [Bar], title: String) -> String {
-        let width = 720, height = 180, top = 10, bottom = 24
+        let width = 720, height = 200, top = 12, bottom = 22, left = 40, right = 6
+        let grid = "#ddd", axis = "#888"
         let plot = height - top - bottom
-        let maximum = max(1, bars.map { $0.delivered + $0.bounced + $0.deferred }.max() ?? 1)
-        let step = bars.isEmpty ? width : width / bars.count
+        let ticks = Self.ticks(maximum: bars.map { $0.delivered + $0.bounced + $0.deferred }.max() ?? 0)
+        let scale = ticks.last ?? 1
+        let step = bars.isEmpty ? width - left - right : (width - left - right) / bars.count
         var svg = #"<svg class="chart" role="img" viewBox="0 0 \#(width) \#(height)" xmlns="http://www.w3.org/2000/svg">"#
         svg += "<title>\(escape(title))</title>"
+        for tick in ticks {
+            let y = top + plot - tick * plot / scale
+            svg += #"<line x1="\#(left)" x2="\#(width - right)" y1="\#(y)" y2="\#(y)" stroke="\#(grid)"/>"#
+            svg += #"<text class="y-label" x="\#(left - 4)" y="\#(y + 4)" font-size="10" text-anchor="end">\#(tick)</text>"#
+        }
         for (index, bar) in bars.enumerated() {
-            let x = index * step + 2
+            let x = left + index * step + 2
             var y = top + plot
             for (value, colour) in [(bar.delivered, colours.delivered), (bar.deferred, colours.deferred), (bar.bounced, colours.bounced)]
             where value > 0 {
-                let h = max(1, value * plot / maximum)
+                let h = min(y - top, max(minimumSegment, value * plot / scale))
                 y -= h
-                svg += #"<rect x="\#(x)" y="\#(y)" width="\#(step - 4)" height="\#(h)" fill="\#(colour)"><title>\#(value)</title></rect>"#
+                svg +=
+                    #"<rect class="bar" x="\#(x)" y="\#(y)" width="\#(max(1, step - 4))" height="\#(h)" fill="\#(colour)"><title>\#(escape(bar.label)): \#(value)</title></rect>"#
             }
             if index % 3 == 0 {
-                svg += #"<text x="\#(x)" y="\#(height - 8)" font-size="10">\#(escape(bar.label))</text>"#
+                svg += #"<text class="x-label" x="\#(x)" y="\#(height - 6)" font-size="10">\#(escape(bar.label))</text>"#
             }
         }
-        svg += #"<text x="\#(width - 4)" y="\#(top + 8)" font-size="10" text-anchor="end">\#(maximum)</text></svg>"#
+        svg += #"<line x1="\#(left)" x2="\#(left)" y1="\#(top)" y2="\#(top + plot)" stroke="\#(axis)"/>"#
+        svg += #"<line x1="\#(left)" x2="\#(width - right)" y1="\#(top + plot)" y2="\#(top + plot)" stroke="\#(axis)"/></svg>"#
         return svg
+    }
+
+    /// The y axis's labels: 0 up to the smallest "nice" value (1, 2 or 5 × 10ⁿ steps, at
+    /// most five of them) not below `maximum`; `[0, 1]` with nothing to show.
+    public static func ticks(maximum: Int) -> [Int] {
+        guard maximum > 0 else { return [0, 1] }
+        var magnitude = 1
+        while true {
+            for factor in [1, 2, 5] {
+                let step = factor * magnitude
+                let count = (maximum + step - 1) / step
+                if count <= 5 { return (0...count).map { $0 * step } }
+            }
+            magnitude *= 10
+        }
     }
 
     /// A horizontal gauge of `rate` with a line at `limit`; the scale is twice the limit.

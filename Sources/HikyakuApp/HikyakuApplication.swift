@@ -18,6 +18,8 @@ import RedisClient
 import RelayCore
 import Secrets
 import ServiceLifecycle
+import Unsubscribe
+import UnsubscribeEndpoint
 import Webhooks
 
 #if canImport(Glibc)
@@ -160,6 +162,18 @@ public struct HikyakuApplication {
         }
     }
 
+    /// One-click unsubscribe (README "One-click unsubscribe"): links need
+    /// `campaigns.unsubscribe_base_url` and the key file that signs them.
+    static func unsubscribeLinks(_ configuration: HikyakuConfiguration, keyring: KeyringFile?, logger: Logger) -> UnsubscribeLinks? {
+        guard configuration.campaigns.unsubscribeBaseURL != nil else { return nil }
+        guard let links = UnsubscribeLinks(settings: configuration.campaigns, keyringFile: keyring) else {
+            logger.warning(
+                "campaigns.unsubscribe_base_url is set but secrets.key_file is not: /u/ links are neither made nor served")
+            return nil
+        }
+        return links
+    }
+
     public func run() async throws {
         // Before anything connects: a rules file that does not parse is a start-up error.
         let bounceRules =
@@ -198,6 +212,7 @@ public struct HikyakuApplication {
         if role.runsIngest || role.runsAPI {
             let tls = serverTLS
             let keyring = try Self.keyring(configuration.secrets, logger: logger)
+            let unsubscribe = Self.unsubscribeLinks(configuration, keyring: keyring, logger: logger)
             let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
             let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, keyring: keyring, logger: logger)
             // Load the accounts before the listeners open, if Redis answers; else the
@@ -213,7 +228,7 @@ public struct HikyakuApplication {
                         listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
                         queue: queue, tls: tls, accounts: accounts, accountStore: accountStore,
                         accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
-                        group: group, connectionLimiter: limiter, logger: logger))
+                        group: group, connectionLimiter: limiter, unsubscribe: unsubscribe, logger: logger))
             }
             let apiConfigured = !configuration.api.listen.isEmpty || !configuration.api.plainListen.isEmpty
             if role == .api && !apiConfigured {
@@ -222,7 +237,7 @@ public struct HikyakuApplication {
             if role.runsAPI && apiConfigured {
                 let intake = MessageIntake(
                     queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
-                    threadPool: NIOThreadPool.singleton)
+                    threadPool: NIOThreadPool.singleton, unsubscribe: unsubscribe)
                 services.append(
                     APIServer(
                         settings: configuration.api, hostname: configuration.hostname, intake: intake, queue: queue, accounts: accounts,
@@ -232,7 +247,12 @@ public struct HikyakuApplication {
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
                         suppression: configuration.suppression,
                         logs: logs,
-                        tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
+                        tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil },
+                        unsubscribe: unsubscribe.map {
+                            UnsubscribeEndpoint(
+                                links: $0, store: queue.suppressions, suppression: configuration.suppression,
+                                node: configuration.effectiveNodeName, logger: logger)
+                        }, logger: logger))
             }
         }
         if role.runsWorker {
@@ -273,8 +293,8 @@ public struct HikyakuApplication {
                     try BounceListener.make(
                         listen: listen, settings: configuration.bounces, suppression: configuration.suppression,
                         hostname: configuration.hostname, node: configuration.effectiveNodeName, redis: redis,
-                        queueConfiguration: queueConfiguration, rules: bounceRules, keyringFile: keyring, group: group,
-                        logger: logger))
+                        queueConfiguration: queueConfiguration, rules: bounceRules, keyringFile: keyring,
+                        campaigns: configuration.campaigns, group: group, logger: logger))
             } else if role == .bounce {
                 throw ConfigurationError(key: "bounces.listen", problem: "--role bounce needs bounces.listen (e.g. 0.0.0.0:25)")
             }
@@ -307,11 +327,22 @@ public struct HikyakuApplication {
                 let login = ConsoleLogin(
                     users: users, lockout: AccountStore(redis: redis, configuration: queueConfiguration), policy: configuration.accounts,
                     threadPool: NIOThreadPool.singleton)
+                // The key file only for one-click unsubscribe (the console holds no other secret).
+                let unsubscribe =
+                    configuration.campaigns.unsubscribeBaseURL == nil
+                    ? nil
+                    : Self.unsubscribeLinks(configuration, keyring: try Self.keyring(configuration.secrets, logger: logger), logger: logger)
                 services.append(
                     ConsoleServer(
                         settings: configuration.console, users: users,
                         sessions: ConsoleSessionStore(redis: redis, configuration: queueConfiguration), login: login,
-                        logs: logs ?? StreamLogReader(events: queue.eventLog), tls: tls, logger: logger))
+                        logs: logs ?? StreamLogReader(events: queue.eventLog),
+                        stores: Self.consoleStores(configuration, redis: redis, logger: logger), tls: tls,
+                        unsubscribe: unsubscribe.map {
+                            UnsubscribeEndpoint(
+                                links: $0, store: queue.suppressions, suppression: configuration.suppression,
+                                node: configuration.effectiveNodeName, logger: logger)
+                        }, logger: logger))
             } else if role == .console {
                 throw ConfigurationError(key: "console", problem: "--role console needs console.listen (HTTPS) or console.plain_listen")
             }
@@ -333,5 +364,19 @@ public struct HikyakuApplication {
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         try await serviceGroup.run()
         await redis.shutdown()
+    }
+
+    /// What the console's operator and account pages change: the CLI's and the API's stores.
+    static func consoleStores(_ configuration: HikyakuConfiguration, redis: RedisClient, logger: Logger) -> ConsoleStores {
+        let queueConfiguration = queueConfiguration(configuration)
+        return ConsoleStores(
+            queueAdmin: QueueAdmin(redis: redis, configuration: queueConfiguration, logger: logger),
+            accounts: AccountStore(redis: redis, configuration: queueConfiguration),
+            suppressions: SuppressionStore(redis: redis, configuration: queueConfiguration),
+            suppressionSettings: configuration.suppression,
+            webhooks: WebhookRegistry(
+                store: WebhookStore(redis: redis, configuration: queueConfiguration),
+                forbiddenNetworks: configuration.delivery.forbiddenNetworks),
+            egress: configuration.delivery.egress)
     }
 }

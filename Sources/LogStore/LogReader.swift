@@ -58,12 +58,17 @@ public struct StatsQuery: Sendable {
     public var until: Int64
     /// false: sites summed (every row's `site` is empty).
     public var bySite: Bool
+    /// false: accounts and domains summed (every row's `account`, `sendingDomain` and
+    /// `recipientDomain` are empty) — hour × site, what the console's overview draws, summed
+    /// by the store rather than returned row by row.
+    public var byAccountAndDomain: Bool
 
-    public init(account: String? = nil, since: Int64, until: Int64, bySite: Bool = false) {
+    public init(account: String? = nil, since: Int64, until: Int64, bySite: Bool = false, byAccountAndDomain: Bool = true) {
         self.account = account
         self.since = since
         self.until = until
         self.bySite = bySite
+        self.byAccountAndDomain = byAccountAndDomain
     }
 }
 

@@ -12,7 +12,7 @@
 /// | bounce | `events`, suppressions (`sup:`, `supx:`, `supl`), `bounces:`, `acct:*:paused`, `acct:version` | the recipient index (`rix:`) | queue, accounts, keys |
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
 /// | archiver | `archiver` group state on `events` (read, acknowledge), its lease (`archiver:`) | — | queue, accounts, keys, webhooks |
-/// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:` | accounts (`acct:`, `accounts`) | queue, keys, webhooks |
+/// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:`, `events`, suspensions (`susp:`, `ready:` to make destinations due), `acct:*:paused`, `acct:version`, `bounces:`, suppression lists, webhook endpoints (`webhooks`, `webhook:`) | accounts (`acct:`, `accounts`), the queue's counts (`q:`, `deferred`, `depth:`, `slow:`, `conn:`, `warm:`) | messages, API keys, DKIM keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
 /// No role may `FLUSHALL`, `KEYS`, `CONFIG`, `DEBUG` or other `@dangerous` commands, use
@@ -86,13 +86,18 @@ public struct RedisACL: Sendable {
         keys: ["~events", "~archiver:*"],
         comment: "the log archiver: reads events through its consumer group and acknowledges them; holds the SQLite archiver's lease")
 
+    /// Its operator pages do what `hikyaku queue|suspend|resume` and `account pause|resume`
+    /// do, and its account pages what `/v1/suppressions` and `/v1/webhooks` do, with the
+    /// same keys; messages, API keys and DKIM keys stay out of its reach.
     public static let console = Role(
         name: "console", commands: relayCommands,
         keys: [
-            "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "%R~events",
+            "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "~events",
+            "~susp:*", "~ready:*", "%R~q:*", "%R~deferred", "%R~depth:*", "%R~slow:*", "%R~conn:*", "%R~warm:*",
+            "~acct:*:paused", "~acct:version", "~bounces:*", "~sup:*", "~supx:*", "~supl", "~webhooks", "~webhook:*",
         ],
         comment:
-            "the web console: its users and sessions, the login lockout, the audit log; reads accounts and (until the log store) the events stream"
+            "the web console: its users and sessions, the login lockout, the audit log; reads accounts and events; suspends and resumes, pauses accounts, edits suppression lists and webhook endpoints"
     )
 
     public static let admin = Role(

@@ -107,10 +107,10 @@ public struct AccountStore: Sendable {
         event.node = "operator"
         return try await redis.adminCall(
             "hka_account_pause",
-            keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events],
+            keys: [keys.accountPaused(name), keys.accountsVersion, keys.events],
             [
                 .string(name), .bytes(EventCoding.encode(event)),
-                .integer(Int64(configuration.eventsMaxLength)),
+                .integer(Int64(configuration.eventsMaxLength)), .string(keys.account(name)),
             ]
         ).int == 1
     }
@@ -127,11 +127,11 @@ public struct AccountStore: Sendable {
         event.node = "operator"
         return try await redis.adminCall(
             "hka_account_resume",
-            keys: [keys.account(name), keys.accountPaused(name), keys.accountsVersion, keys.events],
+            keys: [keys.accountPaused(name), keys.accountsVersion, keys.events],
             [
                 .string(name), .bytes(EventCoding.encode(event)), .integer(Int64(configuration.eventsMaxLength)),
                 .integer(Int64(max(configuration.bounceGuard.windowHours, configuration.complaintGuard.windowHours))),
-                .string(keys.bouncesStem(account: name)),
+                .string(keys.bouncesStem(account: name)), .string(keys.account(name)),
             ]
         ).int == 1
     }

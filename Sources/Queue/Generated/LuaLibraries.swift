@@ -790,33 +790,36 @@ redis.register_function('hka_account_delete', function(keys, args)
 end)
 
 -- hka_account_pause
---   KEYS: acct:<name>, acct:<name>:paused, acct:version, events
---   ARGV: name, event, events_maxlen
+--   KEYS: acct:<name>:paused, acct:version, events
+--   ARGV: name, event, events_maxlen, acct:<name>
 -- 1 when newly paused, 0 when it was.
+-- Key read here, not declared: acct:<name>, only to see that it exists. Declared keys
+-- need write access (FCALL's key specs), and the console's Redis user, which pauses
+-- accounts from its operator pages, may only read accounts.
 redis.register_function('hka_account_pause', function(keys, args)
-  local name, event, maxlen = args[1], args[2], args[3]
-  if redis.call('EXISTS', keys[1]) == 0 then return redis.error_reply('NOACCOUNT no account ' .. name) end
-  if redis.call('SET', keys[2], event, 'NX') == false then return 0 end
-  redis.call('INCR', keys[3])
-  redis.call('XADD', keys[4], 'MAXLEN', '~', maxlen, '*', 'e', event)
+  local name, event, maxlen, account = args[1], args[2], args[3], args[4]
+  if redis.call('EXISTS', account) == 0 then return redis.error_reply('NOACCOUNT no account ' .. name) end
+  if redis.call('SET', keys[1], event, 'NX') == false then return 0 end
+  redis.call('INCR', keys[2])
+  redis.call('XADD', keys[3], 'MAXLEN', '~', maxlen, '*', 'e', event)
   return 1
 end)
 
 -- hka_account_resume
---   KEYS: acct:<name>, acct:<name>:paused, acct:version, events
---   ARGV: name, event, events_maxlen, window_hours, bounces_stem (bounces:<name>:)
+--   KEYS: acct:<name>:paused, acct:version, events
+--   ARGV: name, event, events_maxlen, window_hours, bounces_stem (bounces:<name>:), acct:<name>
 -- Lifts a pause and forgets the bounce statistics it was judged on (else the next bounce
 -- would pause the account again at once). 1 when it was paused.
 -- Keys built here: `<bounces_stem><hour>` for the hours of the window, which are
--- Redis's (TIME).
+-- Redis's (TIME); read, not declared: acct:<name> (as for hka_account_pause).
 redis.register_function('hka_account_resume', function(keys, args)
-  local name, event, maxlen, window, bounces_stem = args[1], args[2], args[3], tonumber(args[4]), args[5]
-  if redis.call('EXISTS', keys[1]) == 0 then return redis.error_reply('NOACCOUNT no account ' .. name) end
+  local name, event, maxlen, window, bounces_stem, account = args[1], args[2], args[3], tonumber(args[4]), args[5], args[6]
+  if redis.call('EXISTS', account) == 0 then return redis.error_reply('NOACCOUNT no account ' .. name) end
   local hour = math.floor(now_ms() / 3600000)
   for h = hour - window, hour do redis.call('DEL', bounces_stem .. h) end
-  if redis.call('DEL', keys[2]) == 0 then return 0 end
-  redis.call('INCR', keys[3])
-  redis.call('XADD', keys[4], 'MAXLEN', '~', maxlen, '*', 'e', event)
+  if redis.call('DEL', keys[1]) == 0 then return 0 end
+  redis.call('INCR', keys[2])
+  redis.call('XADD', keys[3], 'MAXLEN', '~', maxlen, '*', 'e', event)
   return 1
 end)
 
@@ -1316,6 +1319,35 @@ redis.register_function('hks_sweep', function(keys, args)
   end
   if redis.call('EXISTS', expiries) == 0 then redis.call('SREM', lists, args[1]) end
   return {#due, #due == limit and 1 or 0}
+end)
+
+-- hks_unsubscribe
+--   KEYS: sup:<list>, supx:<list>, supl, events
+--   ARGV: list, address (lower-cased), entry JSON, expiry ms ('' = none), events max
+--         length, event JSON
+-- One-click unsubscribe (RFC 8058): adds the `unsubscribe` entry and its `unsubscribed`
+-- event, once. While the address is on the list for `unsubscribe` (not expired), nothing
+-- is written: a repeated POST, the mailto form after the link. An entry of another reason
+-- (a hard bounce that would expire) is replaced. Returns 1 if written, 0 if not.
+redis.register_function('hks_unsubscribe', function(keys, args)
+  local hash, expiries, lists, events = keys[1], keys[2], keys[3], keys[4]
+  local address = args[2]
+  local existing = redis.call('HGET', hash, address)
+  if existing and string.find(existing, '"reason":"unsubscribe"', 1, true) then
+    local expiry = redis.call('ZSCORE', expiries, address)
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    if not expiry or tonumber(expiry) > now then return 0 end
+  end
+  redis.call('HSET', hash, address, args[3])
+  if args[4] ~= '' then
+    redis.call('ZADD', expiries, args[4], address)
+    redis.call('SADD', lists, args[1])
+  else
+    redis.call('ZREM', expiries, address)
+  end
+  redis.call('XADD', events, 'MAXLEN', '~', args[5], '*', 'e', args[6])
+  return 1
 end)
 
 """#

@@ -43,33 +43,36 @@ redis.register_function('hka_account_delete', function(keys, args)
 end)
 
 -- hka_account_pause
---   KEYS: acct:<name>, acct:<name>:paused, acct:version, events
---   ARGV: name, event, events_maxlen
+--   KEYS: acct:<name>:paused, acct:version, events
+--   ARGV: name, event, events_maxlen, acct:<name>
 -- 1 when newly paused, 0 when it was.
+-- Key read here, not declared: acct:<name>, only to see that it exists. Declared keys
+-- need write access (FCALL's key specs), and the console's Redis user, which pauses
+-- accounts from its operator pages, may only read accounts.
 redis.register_function('hka_account_pause', function(keys, args)
-  local name, event, maxlen = args[1], args[2], args[3]
-  if redis.call('EXISTS', keys[1]) == 0 then return redis.error_reply('NOACCOUNT no account ' .. name) end
-  if redis.call('SET', keys[2], event, 'NX') == false then return 0 end
-  redis.call('INCR', keys[3])
-  redis.call('XADD', keys[4], 'MAXLEN', '~', maxlen, '*', 'e', event)
+  local name, event, maxlen, account = args[1], args[2], args[3], args[4]
+  if redis.call('EXISTS', account) == 0 then return redis.error_reply('NOACCOUNT no account ' .. name) end
+  if redis.call('SET', keys[1], event, 'NX') == false then return 0 end
+  redis.call('INCR', keys[2])
+  redis.call('XADD', keys[3], 'MAXLEN', '~', maxlen, '*', 'e', event)
   return 1
 end)
 
 -- hka_account_resume
---   KEYS: acct:<name>, acct:<name>:paused, acct:version, events
---   ARGV: name, event, events_maxlen, window_hours, bounces_stem (bounces:<name>:)
+--   KEYS: acct:<name>:paused, acct:version, events
+--   ARGV: name, event, events_maxlen, window_hours, bounces_stem (bounces:<name>:), acct:<name>
 -- Lifts a pause and forgets the bounce statistics it was judged on (else the next bounce
 -- would pause the account again at once). 1 when it was paused.
 -- Keys built here: `<bounces_stem><hour>` for the hours of the window, which are
--- Redis's (TIME).
+-- Redis's (TIME); read, not declared: acct:<name> (as for hka_account_pause).
 redis.register_function('hka_account_resume', function(keys, args)
-  local name, event, maxlen, window, bounces_stem = args[1], args[2], args[3], tonumber(args[4]), args[5]
-  if redis.call('EXISTS', keys[1]) == 0 then return redis.error_reply('NOACCOUNT no account ' .. name) end
+  local name, event, maxlen, window, bounces_stem, account = args[1], args[2], args[3], tonumber(args[4]), args[5], args[6]
+  if redis.call('EXISTS', account) == 0 then return redis.error_reply('NOACCOUNT no account ' .. name) end
   local hour = math.floor(now_ms() / 3600000)
   for h = hour - window, hour do redis.call('DEL', bounces_stem .. h) end
-  if redis.call('DEL', keys[2]) == 0 then return 0 end
-  redis.call('INCR', keys[3])
-  redis.call('XADD', keys[4], 'MAXLEN', '~', maxlen, '*', 'e', event)
+  if redis.call('DEL', keys[1]) == 0 then return 0 end
+  redis.call('INCR', keys[2])
+  redis.call('XADD', keys[3], 'MAXLEN', '~', maxlen, '*', 'e', event)
   return 1
 end)
 

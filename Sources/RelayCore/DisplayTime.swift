@@ -1,7 +1,7 @@
-/// Human renderings of times in operator output.
-enum DisplayTime {
+/// Human renderings of times in operator output (the CLI's tables, the console's pages).
+public enum DisplayTime {
     /// `850ms`, `42s`, `4m12s`, `2h03m`, `3d04h`; `no expiry` for a negative value.
-    static func span(milliseconds ms: Int64) -> String {
+    public static func span(milliseconds ms: Int64) -> String {
         if ms < 0 { return "no expiry" }
         if ms < 1000 { return "\(ms)ms" }
         let seconds = ms / 1000
@@ -12,7 +12,7 @@ enum DisplayTime {
     }
 
     /// `now` when `time` is not after `now`, else `in 4m12s`.
-    static func relative(_ time: Int64, now: Int64) -> String {
+    public static func relative(_ time: Int64, now: Int64) -> String {
         time <= now ? "now" : "in " + span(milliseconds: time - now)
     }
 

@@ -1,8 +1,8 @@
 /// RFC 4648 §6 base32, written in lower case without padding (`=`), read in either case.
-/// A VERP local part must survive MTAs that change the case of local parts (RFC 5321
-/// §2.4 lets a receiver treat them case-sensitively, but some do not), so the alphabet
-/// carries no meaning in case.
-enum Base32 {
+/// A VERP or unsubscribe local part must survive MTAs that change the case of local parts
+/// (RFC 5321 §2.4 lets a receiver treat them case-sensitively, but some do not), so the
+/// alphabet carries no meaning in case; the same text is safe in a URL path.
+public enum Base32 {
     private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
 
     private static let values: [UInt8] = {
@@ -15,7 +15,7 @@ enum Base32 {
         return table
     }()
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count * 8 + 4) / 5)
         var buffer: UInt32 = 0
@@ -34,7 +34,7 @@ enum Base32 {
 
     /// The bytes of `text`, or nil when a character is outside the alphabet or the
     /// trailing bits are not zero (so each byte string has exactly one spelling per case).
-    static func decode(_ text: Substring.UTF8View) -> [UInt8]? {
+    public static func decode(_ text: Substring.UTF8View) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(text.count * 5 / 8)
         var buffer: UInt32 = 0
