@@ -33,7 +33,8 @@ extension PostgresLogStore {
         try await perform {
             var builder = SQLBuilder()
             builder.sql = """
-                SELECT hour, account, sending_domain, recipient_domain, \(query.bySite ? "site" : "''::TEXT"), kind, bounce_class,
+                SELECT hour, \(query.byAccountAndDomain ? "account, sending_domain, recipient_domain" : "''::TEXT, ''::TEXT, ''::TEXT"),
+                    \(query.bySite ? "site" : "''::TEXT"), kind, bounce_class,
                     SUM(count)::BIGINT
                 FROM stats_hourly WHERE hour >= \(builder.bind(query.since / 3_600_000 * 3_600_000)) AND hour < \(builder.bind(query.until))
                 """

@@ -87,8 +87,10 @@ import Testing
                 #expect(try await postgres.timeline(queueID: queue, account: "nobody").isEmpty)
             }
             for bySite in [false, true] {
-                for account in [nil, "acme"] {
-                    let query = StatsQuery(account: account, since: Self.start, until: Self.start + 86_400_000, bySite: bySite)
+                for (account, byAccountAndDomain) in [(nil, true), ("acme", true), (nil, false), ("acme", false)] {
+                    let query = StatsQuery(
+                        account: account, since: Self.start, until: Self.start + 86_400_000, bySite: bySite,
+                        byAccountAndDomain: byAccountAndDomain)
                     let expected = try await sqlite.stats(query)
                     #expect(!expected.isEmpty)
                     #expect(try await postgres.stats(query) == expected)
