@@ -195,8 +195,10 @@ def generate_postgres(binary: str, server, config_path: Path, events: int):
         return out.stdout.strip()
 
     hikyaku(binary, "logs", "search", "--limit", "1", "--json", "--config", str(config_path))
-    indexes = psql("SELECT string_agg(indexdef, ';') FROM pg_indexes WHERE tablename = 'events' AND indexname LIKE 'events_%'")
-    for name in psql("SELECT indexname FROM pg_indexes WHERE tablename = 'events' AND indexname LIKE 'events_%'").split():
+    # The secondary indexes (the primary key stays: it backs a constraint).
+    secondary = "FROM pg_indexes WHERE tablename = 'events' AND indexname <> 'events_pkey'"
+    indexes = psql(f"SELECT string_agg(indexdef, ';') {secondary}")
+    for name in psql(f"SELECT indexname {secondary}").split():
         psql(f"DROP INDEX {name}")
     messages = int(events / EVENTS_PER_MESSAGE)
     now = int(time.time() * 1000)

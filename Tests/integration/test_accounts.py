@@ -289,6 +289,17 @@ def test_api_keys_are_shown_once_and_stored_only_hashed(make_relay, redis_server
     key2 = hikyaku(relay, "account", "api-key", "create", "apiuser").stdout.strip().splitlines()[-1]
     hikyaku(relay, "account", "delete", "apiuser")
     assert redis_server.command("EXISTS", f"hk:apikey:{hashlib.sha256(key2.encode()).hexdigest()}").strip() == b"0"
+    # Every change made from the command line is in the audit log (who, what), never a key.
+    audit = []
+    for _, fields in redis_server.client().call("XRANGE", "hk:audit", "-", "+"):
+        entry = {k.decode(): v.decode() for k, v in zip(fields[::2], fields[1::2])}
+        audit.append(entry)
+    actions = [(e["action"], e.get("account"), e.get("id")) for e in audit]
+    assert actions == [("account.add", "apiuser", None), ("api_key.create", "apiuser", key_id),
+                       ("api_key.revoke", "apiuser", key_id), ("api_key.create", "apiuser", key2.split("_")[1]),
+                       ("account.delete", "apiuser", None)], audit
+    assert all(e["actor"].startswith("cli:") for e in audit), audit
+    assert key not in str(audit) and key2 not in str(audit)
 
 
 def test_outbound_tls_is_opportunistic_and_required_where_the_site_says_so(make_relay, receiver, certs, tmp_path):

@@ -18,6 +18,7 @@ public typealias APIKeyInfo = AccountStore.APIKeyInfo
 extension AdminSession {
     public func createAccount(_ account: Account) async throws {
         try await accountStore.create(account)
+        await audit("account.add", [("account", account.name)])
     }
 
     public func allAccounts() async throws -> [Account] {
@@ -41,19 +42,26 @@ extension AdminSession {
         guard var account = try await store.account(named: name) else { throw OperatorError("no account \(name)") }
         try change(&account)
         try await store.update(account)
+        await audit("account.set", [("account", name)])
         return account
     }
 
     public func deleteAccount(_ name: String) async throws -> Bool {
-        try await accountStore.delete(name)
+        let deleted = try await accountStore.delete(name)
+        if deleted { await audit("account.delete", [("account", name)]) }
+        return deleted
     }
 
     public func pauseAccount(_ name: String, reason: String) async throws -> Bool {
-        try await accountStore.pause(name, reason: reason)
+        let changed = try await accountStore.pause(name, reason: reason)
+        await audit("account.pause", [("account", name), ("reason", reason), ("changed", "\(changed)")])
+        return changed
     }
 
     public func resumeAccount(_ name: String) async throws -> Bool {
-        try await accountStore.resume(name)
+        let changed = try await accountStore.resume(name)
+        await audit("account.resume", [("account", name), ("changed", "\(changed)")])
+        return changed
     }
 
     /// Makes an API key `hk_<id>_<48 hex>` for `account`; Redis keeps only its SHA-256.
@@ -69,6 +77,7 @@ extension AdminSession {
             account: account, id: id, label: label, createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()),
             scopes: scopes, rate: rate)
         try await accountStore.addAPIKey(info, hash: try Digest.sha256Hex(key))
+        await audit("api_key.create", [("account", account), ("id", id), ("scopes", scopes.joined(separator: ","))])
         return (id, key)
     }
 
@@ -77,7 +86,9 @@ extension AdminSession {
     }
 
     public func revokeAPIKey(account: String, id: String) async throws -> Bool {
-        try await accountStore.revokeAPIKey(account: account, id: id)
+        let revoked = try await accountStore.revokeAPIKey(account: account, id: id)
+        if revoked { await audit("api_key.revoke", [("account", account), ("id", id)]) }
+        return revoked
     }
 }
 

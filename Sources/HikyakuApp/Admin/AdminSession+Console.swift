@@ -15,6 +15,15 @@ extension AdminSession {
 
     static var cliActor: String { "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "unknown") }
 
+    /// Writes a change made from the command line to the audit stream, as the console writes
+    /// its own (who, what, when; `hikyaku` console page "audit log"). Called after the change
+    /// succeeded; a failure to write it is reported on standard error and does not undo it.
+    func audit(_ action: String, _ fields: [(String, String)]) async {
+        do { try await consoleSessions.audit(actor: Self.cliActor, action: action, fields: fields) } catch {
+            FileHandle.standardError.write(Data("warning: the change was made, but writing it to the audit log failed: \(error)\n".utf8))
+        }
+    }
+
     /// Adds a console login with `password` (hashed here): an operator when `account` is nil,
     /// else a user of that account (which must exist). False if the name is taken.
     public func addConsoleUser(name: String, account: String?, password: String) async throws -> Bool {

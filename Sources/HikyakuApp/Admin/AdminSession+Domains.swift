@@ -25,6 +25,7 @@ extension AdminSession {
         var entry = SendingDomain(domain: name, keys: [], createdAt: WallClock.iso8601(milliseconds: WallClock.nowMilliseconds()))
         entry.keys = try Self.newKeys(for: entry, prefix: selectorPrefix, state: .active, sealing: sealing)
         try await store.putDomain(entry)
+        await audit("domain.add", [("domain", name)])
         return entry
     }
 
@@ -37,6 +38,7 @@ extension AdminSession {
         found.keys.removeAll { $0.state == .pending }
         found.keys += try Self.newKeys(for: found, prefix: selectorPrefix, state: .pending, sealing: sealing)
         try await store.putDomain(found)
+        await audit("domain.rotate", [("domain", name)])
         return found
     }
 
@@ -55,12 +57,14 @@ extension AdminSession {
             }
         }
         try await store.putDomain(found)
+        await audit("domain.activate", [("domain", name)])
         return found
     }
 
     /// Removes all the domain's keys, or one selector that is not active; returns what was done.
     public func removeDomain(_ name: String, selector: String?) async throws -> String {
         let store = accountStore
+        await audit("domain.remove", [("domain", name), ("selector", selector ?? "")])
         guard let selector else {
             return try await store.deleteDomain(name) ? "removed \(name): its mail is no longer signed" : "\(name) had no keys"
         }

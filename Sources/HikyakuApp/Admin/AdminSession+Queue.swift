@@ -19,19 +19,27 @@ extension AdminSession {
     }
 
     public func suspend(_ target: SuspensionTarget, for duration: Duration, reason: String?) async throws -> DeliveryEvent {
-        try await queueAdmin.suspend(target, for: duration, reason: reason)
+        let event = try await queueAdmin.suspend(target, for: duration, reason: reason)
+        await audit("queue.suspend", [("target", "\(target)"), ("seconds", "\(duration.components.seconds)"), ("reason", reason ?? "")])
+        return event
     }
 
     public func resume(_ target: SuspensionTarget) async throws -> ResumeResult {
-        try await queueAdmin.resume(target)
+        let result = try await queueAdmin.resume(target)
+        await audit("queue.resume", [("target", "\(target)")])
+        return result
     }
 
     public func retryNow(pool: PoolName?, domain: DomainName?) async throws -> RetryNowResult {
-        try await queueAdmin.retryNow(pool: pool, domain: domain)
+        let result = try await queueAdmin.retryNow(pool: pool, domain: domain)
+        await audit("queue.retry_now", [("pool", pool?.rawValue ?? ""), ("domain", domain?.rawValue ?? "")])
+        return result
     }
 
     public func remove(_ removal: OperatorRemoval, domain: DomainName, pool: PoolName?) async throws -> RemovalResult {
-        try await queueAdmin.remove(removal, domain: domain, pool: pool)
+        let result = try await queueAdmin.remove(removal, domain: domain, pool: pool)
+        await audit("queue.purge", [("removal", "\(removal)"), ("domain", domain.rawValue), ("pool", pool?.rawValue ?? "")])
+        return result
     }
 
     /// Up to `count` events after stream id `after` (`"0"`: from the start), waiting up to

@@ -39,12 +39,15 @@ extension AdminSession {
             address: address, reason: reason, createdAt: WallClock.iso8601(milliseconds: now),
             expiresAt: expiry.map { WallClock.iso8601(milliseconds: $0) })
         try await suppressionStore.add([entry], to: scope)
+        await audit("suppression.add", [("list", "\(scope)"), ("address", address), ("reason", reason.rawValue)])
         return entry
     }
 
     public func removeSuppression(_ address: String, from scope: SuppressionScope) async throws -> Bool {
         try await checkScope(scope)
-        return try await suppressionStore.remove(address, from: scope)
+        let removed = try await suppressionStore.remove(address, from: scope)
+        if removed { await audit("suppression.remove", [("list", "\(scope)"), ("address", address)]) }
+        return removed
     }
 
     /// Up to `limit` entries (of `reason`, if given), in the list's hash order.
@@ -111,6 +114,7 @@ extension AdminSession {
             try await suppressionStore.add(pending, to: scope)
             result.imported += pending.count
         }
+        await audit("suppression.import", [("list", "\(scope)"), ("imported", "\(result.imported)"), ("skipped", "\(result.skipped)")])
         return result
     }
 
@@ -142,6 +146,8 @@ extension AdminSession {
         for scope in scopes where try await suppressionStore.remove(address, from: scope) {
             removed.append(scope)
         }
+        // The audit entry names the lists, not the address: an erasure must not leave it behind.
+        await audit("erase.suppressions", [("lists", removed.map { "\($0)" }.joined(separator: ","))])
         return removed
     }
 }

@@ -22,8 +22,10 @@ extension AdminSession {
     public func addWebhook(account: String, url text: String, events: [String]?, allowPrivate: Bool) async throws -> WebhookEndpoint {
         guard try await accountStore.account(named: account) != nil else { throw OperatorError("no account named \(account)") }
         do {
-            return try await WebhookRegistry(store: webhookStore, forbiddenNetworks: configuration.delivery.forbiddenNetworks)
+            let endpoint = try await WebhookRegistry(store: webhookStore, forbiddenNetworks: configuration.delivery.forbiddenNetworks)
                 .add(account: account, url: text, events: events, allowPrivate: allowPrivate)
+            await audit("webhook.add", [("account", account), ("id", endpoint.id), ("url", endpoint.url)])
+            return endpoint
         } catch let refusal as WebhookRegistry.Refusal {
             throw OperatorError(refusal.description)
         }
@@ -48,6 +50,7 @@ extension AdminSession {
     public func removeWebhook(account: String, id: String) async throws {
         _ = try await webhook(account: account, id: id)
         _ = try await webhookStore.remove(id)
+        await audit("webhook.remove", [("account", account), ("id", id)])
     }
 
     /// Starts a rotation (a new secret first, the current one kept: requests carry both
@@ -57,11 +60,13 @@ extension AdminSession {
         if finish {
             endpoint.secrets = Array(endpoint.secrets.prefix(1))
             try await webhookStore.put(endpoint)
+            await audit("webhook.rotate_secret.finish", [("account", account), ("id", id)])
             return nil
         }
         let secret = WebhookSignature.newSecret()
         endpoint.secrets = [secret] + endpoint.secrets.prefix(1)
         try await webhookStore.put(endpoint)
+        await audit("webhook.rotate_secret", [("account", account), ("id", id)])
         return secret
     }
 
@@ -90,7 +95,9 @@ extension AdminSession {
     /// Moves the endpoint's dead letters back to its outbox.
     public func replayWebhook(account: String, id: String) async throws -> Int {
         _ = try await webhook(account: account, id: id)
-        return try await webhookStore.replay(id, maxOutbox: configuration.webhooks.maxOutbox).moved
+        let moved = try await webhookStore.replay(id, maxOutbox: configuration.webhooks.maxOutbox).moved
+        await audit("webhook.replay", [("account", account), ("id", id), ("moved", "\(moved)")])
+        return moved
     }
 
     public func eventGroupList() async throws -> [EventGroupInfo] {
@@ -98,6 +105,8 @@ extension AdminSession {
     }
 
     public func removeEventGroup(_ name: String) async throws -> Bool {
-        try await eventGroups.removeGroup(name)
+        let removed = try await eventGroups.removeGroup(name)
+        if removed { await audit("events.group.remove", [("group", name)]) }
+        return removed
     }
 }
