@@ -61,7 +61,14 @@ extension PostgresLogStore {
         if let account = query.account { conditions.append("account = \(builder.bind(account))") }
         if let recipient = query.recipient?.lowercased() {
             let value = builder.bind(recipient)
-            conditions.append("(recipient = \(value) OR stream_id IN (SELECT stream_id FROM event_recipients WHERE recipient = \(value)))")
+            // One set of ids from both indexes, then the rows by primary key: written as an
+            // `OR` the planner filters an account's rows in time order instead (90 ms against
+            // 0.1 ms on a million events, 0.7 s on ten million; `make logstore-bench STORE=postgres`).
+            conditions.append(
+                """
+                stream_id IN (SELECT stream_id FROM events WHERE recipient = \(value)
+                    UNION ALL SELECT stream_id FROM event_recipients WHERE recipient = \(value))
+                """)
         }
         if let messageID = query.messageID { conditions.append("message_id = \(builder.bind(EventRow.bareMessageID(messageID)))") }
         if let queueID = query.queueID { conditions.append("queue_id = \(builder.bind(queueID))") }
