@@ -30,5 +30,8 @@ extension MetricNames {
         /// A recipient on a suppression list (`550 5.1.1 … suppressed` at RCPT), or every
         /// recipient of a message by the time it was enqueued (`550 5.1.1` at the dot).
         case suppressed
+        /// A campaign row that was already enqueued (a runner's retry after a crash or a
+        /// lost reply): refused, nothing written, the row counts as settled.
+        case duplicate
     }
 }
