@@ -118,7 +118,8 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Ingest", "Queue", "RelayCore", "SMTPProtocol", "MessageComposer", "DKIM", "Webhooks", "LogStore", nioCore, nioSSL, logging,
+                "Ingest", "Queue", "RelayCore", "SMTPProtocol", "MessageComposer", "DKIM", "Webhooks", "LogStore", "Campaigns",
+                "CampaignRunner", nioCore, nioSSL, logging,
                 serviceLifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
@@ -176,7 +177,7 @@ let package = Package(
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
                 "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath", "LogStore", "Archiver",
-                "Console", "Campaigns", "CampaignRunner", "Unsubscribe", "SMTPProtocol",
+                "Console", "Campaigns", "CampaignRunner", "Unsubscribe",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -185,7 +186,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku",
             dependencies: [
-                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", "LogStore", "Campaigns", logging,
+                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", "LogStore", "Campaigns", "CampaignRunner", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -225,7 +225,7 @@ public struct HikyakuApplication {
                             store: WebhookStore(redis: redis, configuration: queueConfiguration),
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
                         suppression: configuration.suppression,
-                        logs: try Self.logStore(configuration),
+                        logs: try Self.logStore(configuration), unsubscribeReady: Self.unsubscribeReady(configuration),
                         tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
             }
         }

@@ -34,6 +34,10 @@ public final class MessageQueue: Sendable {
     /// The events stream of this queue, for readers (the HTTP API, `events tail`).
     public var eventLog: EventLog { EventLog(redis: redis, configuration: configuration) }
 
+    /// Campaigns and recipient lists in this queue's Redis.
+    public var campaigns: CampaignStore { CampaignStore(redis: redis, configuration: configuration) }
+    public var lists: ListStore { ListStore(redis: redis, configuration: configuration) }
+
     /// The names of every key (`queue.key_prefix`).
     var keys: QueueKeys { configuration.keys }
 

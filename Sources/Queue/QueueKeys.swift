@@ -174,9 +174,7 @@ public struct QueueKeys: Sendable, Hashable {
     /// Hash: a list's columns (JSON), `email_index`, `rows`, `state`, and the import's counts.
     public func list(account: String, name: String) -> String { prefix + "list:" + account + ":" + name }
     /// List: rows `chunk * 1000 …` of a list, each a JSON array of the column values.
-    public func listChunk(account: String, name: String, chunk: Int) -> String {
-        prefix + "list:" + account + ":" + name + ":" + String(chunk)
-    }
+    public func listChunk(account: String, name: String, chunk n: Int) -> String { prefix + "list:" + account + ":" + name + ":\(n)" }
     /// Set: lower-cased addresses seen by a running import (duplicates), deleted at its end.
     public func listSeen(account: String, name: String) -> String { prefix + "list:" + account + ":" + name + ":seen" }
 

@@ -23,12 +23,10 @@ struct CampaignStoreTests {
         let store = CampaignStore(redis: h.redis)
         try await h.queue.enqueue(row(h, "a@example.net", row: 5), body: .inline(ByteBuffer(string: "x")), deadline: Self.far)
         // The same row again (a runner killed after the enqueue, before it saw the reply): refused, nothing written.
-        await #expect(throws: QueueError.self) {
-            try await h.queue.enqueue(row(h, "a@example.net", row: 5), body: .inline(ByteBuffer(string: "x")), deadline: Self.far)
-        }
         do {
             try await h.queue.enqueue(row(h, "a@example.net", row: 5), body: .inline(ByteBuffer(string: "x")), deadline: Self.far)
-        } catch let error as QueueError {
+            Issue.record("the row was enqueued twice")
+        } catch {
             #expect(error.isAlreadyEnqueued)
         }
         #expect(try await h.keyCount("hk:msg:*") == 1)

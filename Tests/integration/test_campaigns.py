@@ -24,8 +24,10 @@ import threading
 import time
 
 import dkim
+import requests
 
 from hikyaku_testsupport.binaries import hikyaku_bin
+from hikyaku_testsupport.ports import free_port, port_accepts
 from hikyaku_testsupport.processes import child_environment
 from hikyaku_testsupport.resp import Redis
 from hikyaku_testsupport.waiting import wait_for
@@ -203,16 +205,21 @@ def verify_dkim(data: bytes, records: dict[str, str]) -> list[bool]:
     return [bool(checker.verify(idx=i, dnsfunc=dnsfunc)) for i in range(len(re.findall(rb"(?im)^DKIM-Signature:", data)))]
 
 
-def test_a_campaign_waits_for_its_window_and_can_be_paused_and_cancelled(make_relay, receiver, redis_server, tmp_path):
+def test_a_campaign_waits_for_its_window_and_the_api_pauses_resumes_and_cancels(make_relay, receiver, redis_server, tmp_path):
     key_file = tmp_path / "secrets.key"
     subprocess.run([HIKYAKU_BIN, "secrets", "generate-key", str(key_file)], check=True, capture_output=True,
                    env=child_environment())
     config = campaign_config(key_file)
     worker = make_relay("worker", config)
     make_relay("campaigns", config)
+    api_port = free_port()
+    make_relay("api", {**config, "api": {"plain_listen": [f"127.0.0.1:{api_port}"]}})
     redis = Redis(redis_server.port)
     hikyaku(worker, "domain", "add", DOMAIN)
     hikyaku(worker, "account", "add", ACCOUNT, "--domain", DOMAIN)
+    hikyaku(worker, "account", "add", "other", "--domain", "other.example")
+    key = hikyaku(worker, "account", "api-key", "create", ACCOUNT, "--scope", "send,read").stdout.strip().splitlines()[-1]
+    other_key = hikyaku(worker, "account", "api-key", "create", "other", "--scope", "send,read").stdout.strip().splitlines()[-1]
     list_file = tmp_path / "small.csv"
     list_file.write_text("\ufeffemail,name\n" + "".join(f"w{i}@gmail.test,W{i}\n" for i in range(20)), encoding="utf-8")
     assert "(utf-8): 20 rows" in hikyaku(worker, "list", "import", ACCOUNT, "small", str(list_file)).stdout
@@ -223,23 +230,42 @@ def test_a_campaign_waits_for_its_window_and_can_be_paused_and_cancelled(make_re
                   "--subject", "s", "--text", str(write(tmp_path / "t.txt", "Hello {{name}}\n")), "--list", "small",
                   "--window", window, "--time-zone", "UTC").stdout
     closed = re.search(r"created campaign (c[0-9a-z]+)", out).group(1)
-    # An open one to the same list, paused right away, then resumed.
-    out = hikyaku(worker, "campaign", "create", "--account", ACCOUNT, "--name", "now", "--from", f"news@{DOMAIN}",
-                  "--subject", "s", "--text", str(tmp_path / "t.txt"), "--list", "small", "--max-rate", "5/s").stdout
-    open_id = re.search(r"created campaign (c[0-9a-z]+)", out).group(1)
-    hikyaku(worker, "campaign", "pause", open_id)
+
+    # An open one to the same list through the API, paused right away, then resumed.
+    base = f"http://127.0.0.1:{api_port}"
+    wait_for(lambda: port_accepts(api_port), what="the HTTP API")
+    auth = {"Authorization": f"Bearer {key}"}
+    answer = requests.post(f"{base}/v1/campaigns", headers=auth, timeout=30, json={
+        "name": "now", "from": f"news@{DOMAIN}", "subject": "Hi {{name}}", "text": "Hello {{name}}\n", "list": "small",
+        "max_rate": "5/s"})
+    assert answer.status_code == 201, answer.text
+    open_id = answer.json()["id"]
+    assert answer.json()["state"] == "scheduled" and answer.json()["rows"] == 20
+    assert requests.post(f"{base}/v1/campaigns/{open_id}/pause", headers=auth, timeout=30).json()["state"] == "paused"
+    # Another account's key sees nothing of it.
+    assert requests.get(f"{base}/v1/campaigns/{open_id}", headers={"Authorization": f"Bearer {other_key}"}, timeout=30).status_code == 404
+    assert requests.post(f"{base}/v1/campaigns/{open_id}/cancel", headers={"Authorization": f"Bearer {other_key}"},
+                         timeout=30).status_code == 404
+    # Content checks over the API: a From without a DKIM key is refused with the fix.
+    refused = requests.post(f"{base}/v1/campaigns", headers={"Authorization": f"Bearer {other_key}"}, timeout=30, json={
+        "name": "x", "from": "a@other.example", "subject": "s", "text": "t", "list": "small"})
+    assert refused.status_code == 404, refused.text  # the other account has no list "small"
     time.sleep(3)
     assert stats(redis, closed).get("queued", 0) == 0 and stats(redis, open_id).get("queued", 0) <= 5
     paused_at = stats(redis, open_id).get("queued", 0)
     time.sleep(1)
     assert stats(redis, open_id).get("queued", 0) == paused_at
-    hikyaku(worker, "campaign", "resume", open_id)
+    assert requests.post(f"{base}/v1/campaigns/{open_id}/resume", headers=auth, timeout=30).status_code == 200
     wait_for(lambda: redis.call("HGET", f"hk:camp:{open_id}", "state") == b"sent", timeout=30, what="the open campaign to finish")
-    assert stats(redis, open_id)["queued"] == 20
+    shown = requests.get(f"{base}/v1/campaigns/{open_id}", headers=auth, timeout=30).json()
+    assert shown["statistics"]["queued"] == 20 and shown["max_rate"].startswith("5/"), shown
     hikyaku(worker, "campaign", "cancel", closed)
     assert hikyaku(worker, "campaign", "resume", closed, check=False).returncode != 0
+    conflict = requests.post(f"{base}/v1/campaigns/{closed}/resume", headers=auth, timeout=30)
+    assert conflict.status_code == 409, conflict.text
     listed = hikyaku(worker, "campaign", "list").stdout
     assert "cancelled" in listed and "sent" in listed, listed
+    assert {c["id"] for c in requests.get(f"{base}/v1/campaigns", headers=auth, timeout=30).json()["campaigns"]} == {open_id, closed}
     assert stats(redis, closed).get("queued", 0) == 0
 
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CampaignRunner
 import Campaigns
 import Foundation
 import HikyakuApp
@@ -43,7 +44,7 @@ struct CampaignCommand: AsyncParsableCommand {
         @Option(help: "The egress pool (default: the account's).") var pool: String?
 
         func run() async throws {
-            var request = AdminSession.CampaignRequest(account: account, name: name, from: from, subject: subject, list: list)
+            var request = CampaignDesk.Request(account: account, name: name, from: from, subject: subject, list: list)
             request.fromName = fromName
             request.html = try html.map(Self.read)
             request.text = try text.map(Self.read)

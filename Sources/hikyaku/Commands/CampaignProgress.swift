@@ -1,3 +1,4 @@
+import CampaignRunner
 import Campaigns
 import Foundation
 import HikyakuApp
@@ -7,7 +8,7 @@ enum CampaignProgress {
     static let outcomes = ["delivered", "deferred", "bounced", "expired", "complaint", "unsubscribed"]
 
     /// Rows with a final outcome: delivered, bounced, expired, suppressed or failed.
-    static func settled(_ status: AdminSession.CampaignStatus) -> Int {
+    static func settled(_ status: CampaignDesk.Status) -> Int {
         let s = status.statistics
         return (s["delivered"] ?? 0) + (s["bounced"] ?? 0) + (s["expired"] ?? 0) + (s["suppressed"] ?? 0) + (s["failed"] ?? 0)
     }
@@ -17,7 +18,7 @@ enum CampaignProgress {
         return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
     }
 
-    static func text(_ status: AdminSession.CampaignStatus, width: Int, eta: Double?) -> String {
+    static func text(_ status: CampaignDesk.Status, width: Int, eta: Double?) -> String {
         let s = status.statistics
         let c = status.campaign
         let rows = max(status.rows, 1)
@@ -48,7 +49,7 @@ enum CampaignProgress {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ status: AdminSession.CampaignStatus) -> String {
+    static func json(_ status: CampaignDesk.Status) -> String {
         let object: [String: Any] = [
             "id": status.campaign.id, "account": status.campaign.account, "name": status.campaign.name, "list": status.campaign.list,
             "state": status.state, "reason": status.reason as Any, "rows": status.rows, "cursor": status.cursor,
