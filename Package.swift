@@ -73,7 +73,8 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "SMTPProtocol", "SMTPServer", "HikyakuMetrics", "Queue", "RelayCore", "CCrypt", "DKIM", "Secrets", nioCore, nioPosix,
+                "SMTPProtocol", "SMTPServer", "HikyakuMetrics", "Queue", "RelayCore", "CCrypt", "DKIM", "Secrets", "Unsubscribe", nioCore,
+                nioPosix,
                 nioSSL, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -100,6 +101,15 @@ let package = Package(
         // One-click unsubscribe (RFC 8058, RFC 2369): signed tokens naming account, recipient
         // and campaign (key from Secrets), and the `List-Unsubscribe` header fields. Pure.
         .target(name: "Unsubscribe", dependencies: ["RelayCore", "Secrets"]),
+        // `/u/<token>` on a Hummingbird router (the console's and the HTTP API's): the
+        // confirmation page and the one-click POST that records the suppression.
+        .target(
+            name: "UnsubscribeEndpoint",
+            dependencies: [
+                "Unsubscribe", "Queue", "RelayCore", "HikyakuMetrics", nioCore, logging,
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
         // Delivery workers: claim, resolve MX, deliver over SMTP, record outcomes.
         .target(
             name: "Delivery",
@@ -118,9 +128,8 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Ingest", "Queue", "RelayCore", "SMTPProtocol", "MessageComposer", "DKIM", "Webhooks", "LogStore", "Campaigns",
-                "CampaignRunner", nioCore, nioSSL, logging,
-                serviceLifecycle,
+                "Ingest", "Queue", "RelayCore", "SMTPProtocol", "MessageComposer", "DKIM", "Webhooks", "LogStore", "UnsubscribeEndpoint",
+                "Campaigns", "CampaignRunner", nioCore, nioSSL, logging, serviceLifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
             ]),
@@ -138,7 +147,7 @@ let package = Package(
             name: "BounceListener",
             dependencies: [
                 "BounceClassification", "BounceMessages", "Queue", "RedisClient", "RelayCore", "ReturnPath", "SMTPProtocol",
-                "SMTPServer", "Secrets", "HikyakuMetrics", nioCore, nioPosix, logging, serviceLifecycle,
+                "SMTPServer", "Secrets", "Unsubscribe", "HikyakuMetrics", nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
         // The log store: delivery events and hourly counts in SQLite (schema, appends that a
@@ -153,7 +162,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Ingest", "LogStore", "Queue", "RelayCore", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
+                "Ingest", "LogStore", "Queue", "RelayCore", "UnsubscribeEndpoint", nioCore, nioPosix, nioSSL, logging, serviceLifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
             ]),
@@ -177,7 +186,7 @@ let package = Package(
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
                 "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath", "LogStore", "Archiver",
-                "Console", "Campaigns", "CampaignRunner", "Unsubscribe",
+                "Console", "Campaigns", "CampaignRunner", "Unsubscribe", "UnsubscribeEndpoint",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -208,7 +217,7 @@ let package = Package(
         .testTarget(name: "BounceMessagesTests", dependencies: ["BounceMessages", "RelayCore"]),
         .testTarget(
             name: "BounceListenerTests",
-            dependencies: ["BounceListener", "BounceMessages", "RelayCore", "ReturnPath", "SMTPProtocol", "Secrets"]),
+            dependencies: ["BounceListener", "BounceMessages", "RelayCore", "ReturnPath", "SMTPProtocol", "Secrets", "Unsubscribe"]),
         // verify_dkim.py: the independent verifier (dkimpy) the DKIM tests run.
         .testTarget(name: "DKIMTests", dependencies: ["DKIM"], exclude: ["verify_dkim.py"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets"]),
@@ -237,7 +246,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest", "RelayCore", "SMTPProtocol", "Queue", "RedisClient", "HikyakuMetrics",
+                "Ingest", "RelayCore", "SMTPProtocol", "Queue", "RedisClient", "HikyakuMetrics", "Secrets", "Unsubscribe",
                 "HikyakuTestSupport", nioCore, nioPosix, logging,
             ]),
         .testTarget(

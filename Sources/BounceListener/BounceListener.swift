@@ -9,6 +9,7 @@ import SMTPServer
 import Secrets
 import ServiceLifecycle
 import Synchronization
+import Unsubscribe
 
 /// The bounce listener (`serve --role bounce`): the inbound MX of the return-path domains.
 /// It accepts mail only for valid VERP return paths, `postmaster@`, `abuse@` and the
@@ -59,13 +60,19 @@ public struct BounceListener: Service, CustomStringConvertible {
         let configuration: Configuration
         let handler: InboundReportHandler
         let keyringFile: KeyringFile?
+        /// Set when `campaigns.unsubscribe_mailto_domain` is: `u-<token>@` addresses are accepted.
+        let unsubscribe: UnsubscribeLinks?
         let logger: Logger
         let open = Atomic<Int>(0)
 
-        init(configuration: Configuration, handler: InboundReportHandler, keyringFile: KeyringFile?, logger: Logger) {
+        init(
+            configuration: Configuration, handler: InboundReportHandler, keyringFile: KeyringFile?, unsubscribe: UnsubscribeLinks?,
+            logger: Logger
+        ) {
             self.configuration = configuration
             self.handler = handler
             self.keyringFile = keyringFile
+            self.unsubscribe = unsubscribe
             self.logger = logger
         }
 
@@ -78,8 +85,12 @@ public struct BounceListener: Service, CustomStringConvertible {
 
     public var description: String { "BounceListener(\(environment.configuration.host):\(environment.configuration.port))" }
 
-    init(configuration: Configuration, handler: InboundReportHandler, keyringFile: KeyringFile?, group: EventLoopGroup, logger: Logger) {
-        self.environment = Environment(configuration: configuration, handler: handler, keyringFile: keyringFile, logger: logger)
+    init(
+        configuration: Configuration, handler: InboundReportHandler, keyringFile: KeyringFile?, unsubscribe: UnsubscribeLinks? = nil,
+        group: EventLoopGroup, logger: Logger
+    ) {
+        self.environment = Environment(
+            configuration: configuration, handler: handler, keyringFile: keyringFile, unsubscribe: unsubscribe, logger: logger)
         self.group = group
     }
 
@@ -123,7 +134,7 @@ extension BounceListener {
     public static func make(
         listen: String, settings: BounceSettings, suppression: SuppressionSettings, hostname: String, node: String,
         redis: RedisClient, queueConfiguration: QueueConfiguration, rules: BounceRules, keyringFile: KeyringFile?,
-        group: EventLoopGroup, logger: Logger
+        campaigns: CampaignSettings = .init(), group: EventLoopGroup, logger: Logger
     ) throws -> BounceListener {
         guard let (host, port) = HostPort.parse(listen) else {
             throw ConfigurationError(key: "bounces.listen", problem: "'\(listen)' is not host:port")
@@ -136,6 +147,10 @@ extension BounceListener {
         let configuration = Configuration(
             host: host, port: port, hostname: hostname, feedbackLoopAddresses: Set(settings.feedbackLoopAddresses),
             maxMessageSize: settings.maxMessageSize.bytes)
-        return BounceListener(configuration: configuration, handler: handler, keyringFile: keyringFile, group: group, logger: logger)
+        // The mailto form of List-Unsubscribe needs its domain (whose MX is this listener).
+        let unsubscribe = campaigns.unsubscribeMailtoDomain == nil ? nil : UnsubscribeLinks(settings: campaigns, keyringFile: keyringFile)
+        return BounceListener(
+            configuration: configuration, handler: handler, keyringFile: keyringFile, unsubscribe: unsubscribe, group: group, logger: logger
+        )
     }
 }

@@ -26,6 +26,11 @@ enum BounceMetrics {
         ).increment()
     }
 
+    /// A message to an unsubscribe address that added the suppression.
+    static func unsubscribed() {
+        Counter(label: MetricNames.unsubscribes, dimensions: [(MetricNames.Label.kind, "mailto")]).increment()
+    }
+
     static func complaint() {
         Counter(label: MetricNames.complaints, dimensions: []).increment()
     }

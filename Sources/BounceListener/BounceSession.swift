@@ -15,6 +15,7 @@ import Secrets
 /// S: 220 bounces.example.com ESMTP Hikyaku bounce listener
 /// C: MAIL FROM:<>
 /// C: RCPT TO:<b-aexk…@bounces.example.com>   → 250 (token verifies)
+/// C: RCPT TO:<u-mfrg…@bounces.example.com>   → 250 (an unsubscribe token that verifies)
 /// C: RCPT TO:<someone@bounces.example.com>    → 550 5.1.1 (never accepted, never bounced)
 /// C: DATA … .                                  → 250 2.0.0 Ok: recorded
 /// ```
@@ -82,7 +83,8 @@ final class BounceSession: SMTPServerSession {
                 return
             }
             let decision = InboundRecipient.classify(
-                mailbox, keyring: environment.keyring(), feedbackLoopAddresses: environment.configuration.feedbackLoopAddresses)
+                mailbox, keyring: environment.keyring(), feedbackLoopAddresses: environment.configuration.feedbackLoopAddresses,
+                unsubscribe: environment.unsubscribe)
             switch decision {
             case .success(let recipient):
                 let action = stateMachine.receiveCommand(command)

@@ -38,6 +38,16 @@ struct InboundReportHandler: Sendable {
     let logger: Logger
 
     func handle(_ message: InboundMessage) async throws {
+        let unsubscribes = message.recipients.compactMap { if case .unsubscribe(let token) = $0 { token } else { nil } }
+        for token in unsubscribes {
+            let wrote = try await suppressions.unsubscribe(
+                account: token.account, recipient: token.recipient, campaign: token.campaign, via: .mailto, node: node,
+                settings: suppressionSettings)
+            if wrote { BounceMetrics.unsubscribed() }
+            logger.info("\(wrote ? "unsubscribed" : "already unsubscribed") by mail: \(token.recipient) from account \(token.account)")
+        }
+        // A message only to unsubscribe addresses says nothing else worth reading.
+        guard unsubscribes.count < message.recipients.count else { return }
         let report = BounceParser.parse(message.content)
         let tokens = message.recipients.compactMap { if case .returnPath(let token) = $0 { token } else { nil } }
         let kind = ParsedReport(report)
@@ -191,6 +201,7 @@ struct InboundReportHandler: Sendable {
         case .postmaster: "postmaster"
         case .abuse: "abuse"
         case .feedbackLoop: "a feedback-loop address"
+        case .unsubscribe(let token): "the unsubscribe address of \(token.recipient)"
         }
     }
 }

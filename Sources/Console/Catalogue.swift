@@ -25,6 +25,7 @@ enum Catalogue {
         "error.unavailable": "The log store is not available.",
         "kind.accepted": "accepted", "kind.delivered": "delivered", "kind.deferred": "deferred", "kind.bounced": "bounced",
         "kind.expired": "expired", "kind.complaint": "complaint", "kind.suppressed": "suppressed", "kind.purged": "purged",
+        "kind.unsubscribed": "unsubscribed",
         "kind.backoff": "backoff", "kind.paused": "paused", "kind.resumed": "resumed",
         "role.operator": "operator", "role.account": "account",
     ]
@@ -53,6 +54,7 @@ enum Catalogue {
         "error.unavailable": "ログストアを利用できません。",
         "kind.accepted": "受付", "kind.delivered": "配信成功", "kind.deferred": "再送待ち", "kind.bounced": "バウンス",
         "kind.expired": "期限切れ", "kind.complaint": "苦情", "kind.suppressed": "配信停止", "kind.purged": "削除",
+        "kind.unsubscribed": "配信解除",
         "kind.backoff": "減速", "kind.paused": "一時停止", "kind.resumed": "再開",
         "role.operator": "運用者", "role.account": "アカウント",
     ]

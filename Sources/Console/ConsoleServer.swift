@@ -9,6 +9,7 @@ import NIOSSL
 import Queue
 import RelayCore
 import ServiceLifecycle
+import UnsubscribeEndpoint
 
 /// The web console's `Service` (role `console`; `all` when `console.listen` or
 /// `console.plain_listen` is set): one server per address, HTTPS with the ingest
@@ -22,6 +23,7 @@ import ServiceLifecycle
 /// GET  /messages/{queue id}      a message's timeline
 /// GET  /lang/{ja|en}?back=…      sets hk_lang and goes back
 /// GET  /static/console.css, GET /readyz
+/// GET, POST /u/{token}           one-click unsubscribe (no login; `UnsubscribeEndpoint`)
 /// ```
 public struct ConsoleServer: Service, CustomStringConvertible {
     let settings: ConsoleSettings
@@ -29,15 +31,17 @@ public struct ConsoleServer: Service, CustomStringConvertible {
     let sessions: ConsoleSessionStore
     let users: ConsoleUserStore
     let tls: ServerTLS?
+    let unsubscribe: UnsubscribeEndpoint?
     let logger: Logger
 
     public var description: String { "ConsoleServer(\((settings.listen + settings.plainListen).joined(separator: ", ")))" }
 
     public init(
         settings: ConsoleSettings, users: ConsoleUserStore, sessions: ConsoleSessionStore, login: ConsoleLogin, logs: (any LogReader)?,
-        tls: ServerTLS?, logger: Logger
+        tls: ServerTLS?, unsubscribe: UnsubscribeEndpoint? = nil, logger: Logger
     ) {
         self.settings = settings
+        self.unsubscribe = unsubscribe
         self.users = users
         self.sessions = sessions
         self.pages = ConsolePages(sessions: sessions, authenticator: login, logs: logs, sessionTTL: settings.sessionTTL, logger: logger)
@@ -59,7 +63,8 @@ public struct ConsoleServer: Service, CustomStringConvertible {
     func application(address: String, secure: Bool) throws -> some Service {
         guard let (host, port) = HostPort.parse(address) else { throw ConsoleError("'\(address)' is not host:port") }
         if secure, tls == nil { throw ConsoleError("console.listen needs ingest.tls") }
-        let router = Self.router(pages, middleware: ConsoleSessionMiddleware(secure: secure, sessions: sessions, users: users))
+        let router = Self.router(
+            pages, middleware: ConsoleSessionMiddleware(secure: secure, sessions: sessions, users: users), unsubscribe: unsubscribe)
         let tls = secure ? self.tls : nil
         let server = HTTPServerBuilder { responder in
             TLSOptionalChannel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(60))), tls: tls)
@@ -75,8 +80,12 @@ public struct ConsoleServer: Service, CustomStringConvertible {
             logger: serverLogger)
     }
 
-    static func router(_ pages: ConsolePages, middleware: ConsoleSessionMiddleware) -> Router<ConsoleRequestContext> {
+    static func router(
+        _ pages: ConsolePages, middleware: ConsoleSessionMiddleware, unsubscribe: UnsubscribeEndpoint? = nil
+    ) -> Router<ConsoleRequestContext> {
         let router = Router(context: ConsoleRequestContext.self)
+        // Outside the session group: no login, no CSRF token, no cookie (RFC 8058).
+        unsubscribe?.register(on: router)
         router.get("/readyz") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n"))) }
         router.get("/static/console.css") { _, _ in
             Response(

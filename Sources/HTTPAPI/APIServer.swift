@@ -8,6 +8,7 @@ import NIOCore
 import Queue
 import RelayCore
 import ServiceLifecycle
+import UnsubscribeEndpoint
 import Webhooks
 
 /// The HTTP API's `Service` (role `api`, and `all`): one server per `api.listen` (HTTPS)
@@ -26,12 +27,14 @@ import Webhooks
 /// GET  /v1/campaigns, /v1/campaigns/{id}                                scope read
 /// GET  /v1/openapi.json        the OpenAPI 3.1 document
 /// GET  /readyz                 200 while Redis answers, else 503
+/// GET, POST /u/{token}         one-click unsubscribe (no API key; `UnsubscribeEndpoint`)
 /// ```
 public struct APIServer: Service, CustomStringConvertible {
     let settings: APISettings
     let handlers: APIHandlers
     let tls: ServerTLS?
     let ready: @Sendable () async -> Bool
+    let unsubscribe: UnsubscribeEndpoint?
     let logger: Logger
 
     public var description: String { "APIServer(\((settings.listen + settings.plainListen).joined(separator: ", ")))" }
@@ -41,9 +44,12 @@ public struct APIServer: Service, CustomStringConvertible {
     public init(
         settings: APISettings, hostname: String, intake: MessageIntake, queue: MessageQueue, accounts: AccountDirectory,
         store: AccountStore, webhooks: WebhookRegistry, suppression: SuppressionSettings = .init(), logs: (any LogReader)? = nil,
-        unsubscribeReady: Bool = false, tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool, logger: Logger
+        unsubscribeReady: Bool = false, tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool,
+        unsubscribe: UnsubscribeEndpoint? = nil,
+        logger: Logger
     ) {
         self.settings = settings
+        self.unsubscribe = unsubscribe
         let submission = APISubmission(intake: intake, hostname: hostname)
         self.handlers = APIHandlers(
             settings: settings, submission: submission, queue: queue, authenticator: APIKeyAuthenticator(store: store, accounts: accounts),
@@ -83,7 +89,7 @@ public struct APIServer: Service, CustomStringConvertible {
         if secure, tls == nil { throw APIServerError("api.listen needs ingest.tls") }
         var handlers = self.handlers
         handlers.protocolName = secure ? "HTTPS" : "HTTP"
-        let router = Self.router(handlers, maxBodySize: settings.maxRequestSize.bytes, ready: ready)
+        let router = Self.router(handlers, maxBodySize: settings.maxRequestSize.bytes, ready: ready, unsubscribe: unsubscribe)
         let tls = secure ? self.tls : nil
         let plainNetworks = secure ? nil : settings.plainNetworks
         let server = HTTPServerBuilder { responder in
@@ -103,10 +109,13 @@ public struct APIServer: Service, CustomStringConvertible {
             logger: serverLogger)
     }
 
-    static func router(_ handlers: APIHandlers, maxBodySize: Int, ready: @escaping @Sendable () async -> Bool) -> Router<APIRequestContext>
-    {
+    static func router(
+        _ handlers: APIHandlers, maxBodySize: Int, ready: @escaping @Sendable () async -> Bool, unsubscribe: UnsubscribeEndpoint? = nil
+    ) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: BodyLimitMiddleware(maxBodySize: maxBodySize))
+        // No API key: the reader's mail client POSTs it (RFC 8058); the token is the authority.
+        unsubscribe?.register(on: router)
         router.get("/readyz") { _, _ -> Response in
             let ok = await ready()
             return APIHandlers.jsonResponse(

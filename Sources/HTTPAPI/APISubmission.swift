@@ -66,11 +66,15 @@ struct APISubmission: Sendable {
                 heloName: "api", protocolName: origin.protocolName,
                 onlyRecipient: envelope.recipients.count == 1 ? envelope.recipients[0].description : nil))
         let messageID = "\(message.queueID.rawValue)@\(hostname)"
-        let content: [UInt8]
+        var content: [UInt8] = []
+        if request.unsubscribe {
+            // The intake writes the recipient's List-Unsubscribe fields in its place (as for SMTP).
+            content = Array("X-Hikyaku-Unsubscribe: one-click\r\n".utf8)
+        }
         if let raw = request.raw {
-            content = Self.withCRLF(raw)
+            content += Self.withCRLF(raw)
         } else {
-            content = try Self.compose(request, messageID: messageID)
+            content += try Self.compose(request, messageID: messageID)
         }
         if content.count > intake.maxMessageSize {
             throw APIError(
@@ -104,6 +108,16 @@ struct APISubmission: Sendable {
     /// The SMTP envelope: `raw` brings its own; a structured message goes from `from` to
     /// every `to`, `cc` and `bcc` (each once).
     static func envelope(of request: SendMessageRequest) throws(APIError) -> MessageIntake.Envelope {
+        let envelope = try plainEnvelope(of: request)
+        if request.unsubscribe, envelope.recipients.count != 1 {
+            throw APIError.invalid(
+                "unsubscribe",
+                "needs exactly one recipient (the link is the recipient's); send one message per recipient, or use the batch API")
+        }
+        return envelope
+    }
+
+    private static func plainEnvelope(of request: SendMessageRequest) throws(APIError) -> MessageIntake.Envelope {
         if request.raw != nil {
             guard let envelope = request.envelope else { throw APIError.invalid("envelope", "is required with raw") }
             for field in ["from", "to", "subject", "text", "html"] where request.has(field) {

@@ -371,7 +371,8 @@ enum OpenAPIDocument {
                   "raw": {"type": "string", "description": "A whole RFC 5322 message; needs envelope."},
                   "envelope": {"type": "object", "required": ["from", "to"], "additionalProperties": false,
                     "properties": {"from": {"type": "string"}, "to": {"type": "array", "items": {"type": "string"}, "minItems": 1}}},
-                  "sandbox": {"type": "boolean", "description": "Check, render and sign, but store and deliver nothing."}
+                  "sandbox": {"type": "boolean", "description": "Check, render and sign, but store and deliver nothing."},
+                  "unsubscribe": {"type": "boolean", "description": "Add List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click) for the one recipient, before DKIM signing."}
                 }
               },
               "Personalization": {
@@ -401,6 +402,7 @@ enum OpenAPIDocument {
                   "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
                   "charset": {"type": "string", "enum": ["utf-8", "iso-2022-jp"]},
                   "sandbox": {"type": "boolean"},
+                  "unsubscribe": {"type": "boolean", "description": "One-click unsubscribe headers per message; each personalization needs exactly one recipient."},
                   "personalizations": {"type": "array", "items": {"$ref": "#/components/schemas/Personalization"}, "minItems": 1, "maxItems": 1000}
                 }
               },

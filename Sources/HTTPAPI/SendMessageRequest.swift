@@ -25,10 +25,13 @@ struct SendMessageRequest: Decodable, Sendable {
     var raw: String?
     var envelope: EnvelopeField?
     var sandbox: Bool = false
+    /// Add `List-Unsubscribe` and `List-Unsubscribe-Post` (RFC 8058 one-click) for the
+    /// message's one recipient, before DKIM signing (README "One-click unsubscribe").
+    var unsubscribe: Bool = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case from, to, cc, bcc, replyTo = "reply_to", subject, text, html, headers, attachments, tags, metadata
-        case charset, raw, envelope, sandbox
+        case charset, raw, envelope, sandbox, unsubscribe
     }
 
     init() {}
@@ -66,6 +69,7 @@ struct SendMessageRequest: Decodable, Sendable {
         raw = try c.decodeIfPresent(String.self, forKey: .raw)
         envelope = try c.decodeIfPresent(EnvelopeField.self, forKey: .envelope)
         sandbox = try c.decodeIfPresent(Bool.self, forKey: .sandbox) ?? false
+        unsubscribe = try c.decodeIfPresent(Bool.self, forKey: .unsubscribe) ?? false
         try checkLabels()
     }
 

@@ -1,4 +1,5 @@
 import CampaignRunner
+import Logging
 import RelayCore
 import Secrets
 import Unsubscribe
@@ -10,15 +11,17 @@ extension HikyakuApplication {
         configuration.campaigns.unsubscribeBaseURL != nil && configuration.secrets.keyFile != nil
     }
 
-    /// The List-Unsubscribe fields of campaign mail (RFC 2369, RFC 8058), signed with the key
-    /// file's newest key (a key added to the file is used without a restart); nil without
-    /// `campaigns.unsubscribe_base_url` or a key file.
-    static func unsubscribeHeaders(_ configuration: HikyakuConfiguration, keyring: KeyringFile?) -> CampaignRunner.UnsubscribeHeaders? {
-        guard let keyring, configuration.campaigns.unsubscribeBaseURL != nil else { return nil }
-        let settings = configuration.campaigns
+    /// The List-Unsubscribe fields of campaign mail (RFC 2369, RFC 8058) for the runner,
+    /// signed as ``UnsubscribeLinks`` signs every link (the key file's newest key); nil
+    /// without `campaigns.unsubscribe_base_url` or a key file.
+    static func unsubscribeHeaders(
+        _ configuration: HikyakuConfiguration, keyring: KeyringFile?, logger: Logger
+    )
+        -> CampaignRunner.UnsubscribeHeaders?
+    {
+        guard let links = unsubscribeLinks(configuration, keyring: keyring, logger: logger) else { return nil }
         return { account, recipient, campaign in
-            let signer = UnsubscribeSigner(keyring: keyring.current, validity: settings.unsubscribeTokenValidity)
-            return ListUnsubscribe(settings: settings, signer: signer).headers(
+            links.list.headers(
                 for: UnsubscribeToken(
                     account: account, recipient: recipient, campaign: campaign, nowMilliseconds: WallClock.nowMilliseconds()))
         }

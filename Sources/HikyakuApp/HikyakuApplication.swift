@@ -18,6 +18,8 @@ import RedisClient
 import RelayCore
 import Secrets
 import ServiceLifecycle
+import Unsubscribe
+import UnsubscribeEndpoint
 import Webhooks
 
 #if canImport(Glibc)
@@ -160,6 +162,18 @@ public struct HikyakuApplication {
         }
     }
 
+    /// One-click unsubscribe (README "One-click unsubscribe"): links need
+    /// `campaigns.unsubscribe_base_url` and the key file that signs them.
+    static func unsubscribeLinks(_ configuration: HikyakuConfiguration, keyring: KeyringFile?, logger: Logger) -> UnsubscribeLinks? {
+        guard configuration.campaigns.unsubscribeBaseURL != nil else { return nil }
+        guard let links = UnsubscribeLinks(settings: configuration.campaigns, keyringFile: keyring) else {
+            logger.warning(
+                "campaigns.unsubscribe_base_url is set but secrets.key_file is not: /u/ links are neither made nor served")
+            return nil
+        }
+        return links
+    }
+
     public func run() async throws {
         // Before anything connects: a rules file that does not parse is a start-up error.
         let bounceRules =
@@ -192,6 +206,7 @@ public struct HikyakuApplication {
         if role.runsIngest || role.runsAPI {
             let tls = serverTLS
             let keyring = try Self.keyring(configuration.secrets, logger: logger)
+            let unsubscribe = Self.unsubscribeLinks(configuration, keyring: keyring, logger: logger)
             let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
             let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, keyring: keyring, logger: logger)
             // Load the accounts before the listeners open, if Redis answers; else the
@@ -207,7 +222,7 @@ public struct HikyakuApplication {
                         listener: listener, settings: configuration.ingest, hostname: configuration.hostname,
                         queue: queue, tls: tls, accounts: accounts, accountStore: accountStore,
                         accountSettings: configuration.accounts, threadPool: NIOThreadPool.singleton,
-                        group: group, connectionLimiter: limiter, logger: logger))
+                        group: group, connectionLimiter: limiter, unsubscribe: unsubscribe, logger: logger))
             }
             let apiConfigured = !configuration.api.listen.isEmpty || !configuration.api.plainListen.isEmpty
             if role == .api && !apiConfigured {
@@ -216,7 +231,7 @@ public struct HikyakuApplication {
             if role.runsAPI && apiConfigured {
                 let intake = MessageIntake(
                     queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
-                    threadPool: NIOThreadPool.singleton)
+                    threadPool: NIOThreadPool.singleton, unsubscribe: unsubscribe)
                 services.append(
                     APIServer(
                         settings: configuration.api, hostname: configuration.hostname, intake: intake, queue: queue, accounts: accounts,
@@ -226,7 +241,12 @@ public struct HikyakuApplication {
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
                         suppression: configuration.suppression,
                         logs: try Self.logStore(configuration), unsubscribeReady: Self.unsubscribeReady(configuration),
-                        tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil }, logger: logger))
+                        tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil },
+                        unsubscribe: unsubscribe.map {
+                            UnsubscribeEndpoint(
+                                links: $0, store: queue.suppressions, suppression: configuration.suppression,
+                                node: configuration.effectiveNodeName, logger: logger)
+                        }, logger: logger))
             }
         }
         if role.runsCampaigns {
@@ -245,7 +265,7 @@ public struct HikyakuApplication {
                     store: CampaignStore(redis: redis, configuration: queueConfiguration),
                     lists: ListStore(redis: redis, configuration: queueConfiguration), intake: intake, accounts: accounts,
                     settings: configuration.campaigns, delivery: configuration.delivery, dns: dns, hostname: configuration.hostname,
-                    token: token, unsubscribe: Self.unsubscribeHeaders(configuration, keyring: keyring), logger: logger))
+                    token: token, unsubscribe: Self.unsubscribeHeaders(configuration, keyring: keyring, logger: logger), logger: logger))
             services.append(CampaignCounter(redis: redis, queueConfiguration: queueConfiguration, token: token, logger: logger))
         }
         if role.runsWorker {
@@ -286,8 +306,8 @@ public struct HikyakuApplication {
                     try BounceListener.make(
                         listen: listen, settings: configuration.bounces, suppression: configuration.suppression,
                         hostname: configuration.hostname, node: configuration.effectiveNodeName, redis: redis,
-                        queueConfiguration: queueConfiguration, rules: bounceRules, keyringFile: keyring, group: group,
-                        logger: logger))
+                        queueConfiguration: queueConfiguration, rules: bounceRules, keyringFile: keyring,
+                        campaigns: configuration.campaigns, group: group, logger: logger))
             } else if role == .bounce {
                 throw ConfigurationError(key: "bounces.listen", problem: "--role bounce needs bounces.listen (e.g. 0.0.0.0:25)")
             }
@@ -326,11 +346,21 @@ public struct HikyakuApplication {
                 let login = ConsoleLogin(
                     users: users, lockout: AccountStore(redis: redis, configuration: queueConfiguration), policy: configuration.accounts,
                     threadPool: NIOThreadPool.singleton)
+                // The key file only for one-click unsubscribe (the console holds no other secret).
+                let unsubscribe =
+                    configuration.campaigns.unsubscribeBaseURL == nil
+                    ? nil
+                    : Self.unsubscribeLinks(configuration, keyring: try Self.keyring(configuration.secrets, logger: logger), logger: logger)
                 services.append(
                     ConsoleServer(
                         settings: configuration.console, users: users,
                         sessions: ConsoleSessionStore(redis: redis, configuration: queueConfiguration), login: login,
-                        logs: try Self.consoleLogReader(configuration, events: queue.eventLog), tls: tls, logger: logger))
+                        logs: try Self.consoleLogReader(configuration, events: queue.eventLog), tls: tls,
+                        unsubscribe: unsubscribe.map {
+                            UnsubscribeEndpoint(
+                                links: $0, store: queue.suppressions, suppression: configuration.suppression,
+                                node: configuration.effectiveNodeName, logger: logger)
+                        }, logger: logger))
             } else if role == .console {
                 throw ConfigurationError(key: "console", problem: "--role console needs console.listen (HTTPS) or console.plain_listen")
             }

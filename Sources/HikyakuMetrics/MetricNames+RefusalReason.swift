@@ -30,6 +30,9 @@ extension MetricNames {
         /// A recipient on a suppression list (`550 5.1.1 … suppressed` at RCPT), or every
         /// recipient of a message by the time it was enqueued (`550 5.1.1` at the dot).
         case suppressed
+        /// An `X-Hikyaku-Unsubscribe:` field the relay cannot honour: several recipients, no
+        /// account, not set up, or a `List-Unsubscribe` already there (`550 5.6.0` at the dot).
+        case unsubscribeHeader = "unsubscribe_header"
         /// A campaign row that was already enqueued (a runner's retry after a crash or a
         /// lost reply): refused, nothing written, the row counts as settled.
         case duplicate

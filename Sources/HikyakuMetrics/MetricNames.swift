@@ -71,6 +71,11 @@ public enum MetricNames {
     /// Spam complaints recorded from feedback reports. Counter.
     public static let complaints = "hikyaku_complaints_total"
 
+    /// Recipients who unsubscribed (a one-click POST or a message to the mailto address that
+    /// added the suppression; repeats are not counted). Counter. Labels: ``Label/kind``
+    /// (`link` or `mailto`).
+    public static let unsubscribes = "hikyaku_unsubscribes_total"
+
     /// Work items delivered again after their claim was taken over from a worker presumed
     /// dead (at-least-once duplicates). Counter. No labels.
     public static let claimDuplicates = "hikyaku_claim_duplicates_total"

@@ -4,6 +4,7 @@ import NIOPosix
 import NIOSSL
 import Queue
 import RelayCore
+import Unsubscribe
 
 /// What every SMTP session of one listener shares: settings, the queue, TLS, accounts.
 struct IngestContext: Sendable {
@@ -16,13 +17,16 @@ struct IngestContext: Sendable {
     var accountStore: AccountStore
     var accountSettings: AccountSettings
     var threadPool: NIOThreadPool
+    /// `X-Hikyaku-Unsubscribe: one-click` (``UnsubscribeRequest``); nil when not set up.
+    var unsubscribe: UnsubscribeLinks? = nil
     var logger: Logger
     /// This listener's open sessions (graceful shutdown).
     var sessions = SessionRegistry()
 
     /// The path every message of this listener takes into the queue.
     var intake: MessageIntake {
-        MessageIntake(queue: queue, accounts: accounts, hostname: hostname, settings: settings, threadPool: threadPool)
+        MessageIntake(
+            queue: queue, accounts: accounts, hostname: hostname, settings: settings, threadPool: threadPool, unsubscribe: unsubscribe)
     }
 
     func isAllowListed(_ address: SocketAddress?) -> Bool {

@@ -1,5 +1,6 @@
 import NIOCore
 import RelayCore
+import SMTPProtocol
 
 /// Builds the message as the relay stores and forwards it, while DATA streams in:
 /// the relay's `Received:` header first (RFC 5321 §4.4), then a `Message-ID:` if the client's
@@ -31,13 +32,22 @@ struct MessageAssembler {
     private(set) var receivedFieldCount = 0
     /// Bytes already handed out with `takePending()`.
     private(set) var flushedBytes = 0
+    /// What an `X-Hikyaku-Unsubscribe: one-click` field is replaced with (``UnsubscribeRequest``).
+    private let unsubscribe: UnsubscribeRequest
+    /// Why the message's `X-Hikyaku-Unsubscribe:` field cannot be honoured, once the header
+    /// section was read: the message is refused at the dot.
+    private(set) var unsubscribeRefusal: SMTPReply?
 
-    init(receivedHeader: String, generatedMessageID: String, wantsFrom: Bool = false, allocator: ByteBufferAllocator = .init()) {
+    init(
+        receivedHeader: String, generatedMessageID: String, wantsFrom: Bool = false, unsubscribe: UnsubscribeRequest = .unavailable(""),
+        allocator: ByteBufferAllocator = .init()
+    ) {
         pending = allocator.buffer(capacity: 4096)
         pending.writeString(receivedHeader)
         headerStart = pending.writerIndex
         self.generatedMessageID = generatedMessageID
         self.wantsFrom = wantsFrom
+        self.unsubscribe = unsubscribe
     }
 
     mutating func append(_ chunk: ByteBuffer) {
@@ -78,20 +88,59 @@ struct MessageAssembler {
         let header = data[data.startIndex..<headerEnd]
         if wantsFrom { authors = AuthorFields(header: header, isComplete: end != nil || scanned <= Self.maxHeaderScan) }
         receivedFieldCount = ReceivedFields.count(inHeaderOf: header)
+        var added = ""
         if let found = Self.headerValue(named: "message-id", in: header) {
             messageID = found
         } else if scanned <= Self.maxHeaderScan || end != nil {
             messageID = generatedMessageID
+            added = "Message-ID: \(generatedMessageID)\r\n"
+        }
+        // The one field the relay rewrites: its byte range, and the two fields instead.
+        var replaced: (range: Range<Int>, with: String)?
+        if let field = Self.fieldRange(named: "x-hikyaku-unsubscribe", in: header) {
+            switch unsubscribe.fields(value: field.value, header: header) {
+            case .fields(let text): replaced = (field.range, text)
+            case .refused(let reply): unsubscribeRefusal = reply
+            }
+        }
+        if !added.isEmpty || replaced != nil {
             var rebuilt = ByteBuffer()
-            rebuilt.reserveCapacity(pending.readableBytes + 100)
+            rebuilt.reserveCapacity(pending.readableBytes + added.utf8.count + (replaced?.with.utf8.count ?? 0))
             var prefix = pending.getSlice(at: pending.readerIndex, length: headerStart - pending.readerIndex)!
             rebuilt.writeBuffer(&prefix)
-            rebuilt.writeString("Message-ID: \(generatedMessageID)\r\n")
-            var rest = pending.getSlice(at: headerStart, length: pending.writerIndex - headerStart)!
+            rebuilt.writeString(added)
+            // `header`'s indices are those of `pending`'s readable bytes view.
+            let cut = replaced.map { $0.range } ?? (headerStart..<headerStart)
+            var before = pending.getSlice(at: headerStart, length: cut.lowerBound - headerStart)!
+            rebuilt.writeBuffer(&before)
+            if let replaced { rebuilt.writeString(replaced.with) }
+            var rest = pending.getSlice(at: cut.upperBound, length: pending.writerIndex - cut.upperBound)!
             rebuilt.writeBuffer(&rest)
             pending = rebuilt
         }
         phase = .body
+    }
+
+    /// The bytes of the first field `name` (lower case) with its continuation lines and the
+    /// final CRLF, and its unfolded value; nil when there is none.
+    static func fieldRange(named name: String, in header: ByteBufferView.SubSequence) -> (range: Range<Int>, value: String)? {
+        guard let value = headerValue(named: name, in: header) else { return nil }
+        let wanted = Array(name.utf8) + [UInt8(ascii: ":")]
+        var lineStart = header.startIndex
+        while lineStart < header.endIndex {
+            let lineEnd = header[lineStart...].firstIndex(of: 10) ?? header.endIndex
+            if lineEnd - lineStart >= wanted.count,
+                zip(header[lineStart..<(lineStart + wanted.count)], wanted).allSatisfy({ Self.lowercase($0) == $1 })
+            {
+                var fieldEnd = min(lineEnd + 1, header.endIndex)
+                while fieldEnd < header.endIndex, header[fieldEnd] == 32 || header[fieldEnd] == 9 {
+                    fieldEnd = min((header[fieldEnd...].firstIndex(of: 10) ?? header.endIndex) + 1, header.endIndex)
+                }
+                return (lineStart..<fieldEnd, value)
+            }
+            lineStart = lineEnd + 1
+        }
+        return nil
     }
 
     static func find(_ needle: [UInt8], in haystack: ByteBufferView.SubSequence) -> Int? {

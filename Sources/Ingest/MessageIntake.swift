@@ -6,6 +6,7 @@ import NIOPosix
 import Queue
 import RelayCore
 import SMTPProtocol
+import Unsubscribe
 
 /// The one path every submission takes into the queue, whatever carried it (SMTP now; the
 /// HTTP API, campaigns and DSNs next): the relay's `Received:` and a missing `Message-ID:`
@@ -34,13 +35,20 @@ public struct MessageIntake: Sendable {
     public var maxMessageSize: Int { settings.maxMessageSize.bytes }
     /// Signs streamed (large) bodies, so hashing megabytes never holds a task thread.
     let threadPool: NIOThreadPool
+    /// One-click unsubscribe links for `X-Hikyaku-Unsubscribe: one-click` (``UnsubscribeRequest``);
+    /// nil when `campaigns.unsubscribe_base_url` or `secrets.key_file` is unset.
+    let unsubscribe: UnsubscribeLinks?
 
-    public init(queue: MessageQueue, accounts: AccountDirectory, hostname: String, settings: IngestSettings, threadPool: NIOThreadPool) {
+    public init(
+        queue: MessageQueue, accounts: AccountDirectory, hostname: String, settings: IngestSettings, threadPool: NIOThreadPool,
+        unsubscribe: UnsubscribeLinks? = nil
+    ) {
         self.queue = queue
         self.accounts = accounts
         self.hostname = hostname
         self.settings = settings
         self.threadPool = threadPool
+        self.unsubscribe = unsubscribe
     }
 
     /// Who submits a message, for the trace, the policy, the events and the logs.
@@ -53,6 +61,9 @@ public struct MessageIntake: Sendable {
         /// The account it sends as; nil for an allow-listed network without one.
         public var account: Account?
         public var logger: Logger
+        /// The campaign the message belongs to (a campaign runner's submissions), named in
+        /// the unsubscribe link that `X-Hikyaku-Unsubscribe: one-click` becomes.
+        public var campaign: String?
 
         public init(listener: String, clientIP: String?, authUser: String?, account: Account?, logger: Logger) {
             self.listener = listener
@@ -121,8 +132,19 @@ public struct MessageIntake: Sendable {
             date: WallClock.rfc5322Date(milliseconds: WallClock.nowMilliseconds()))
         let assembler = MessageAssembler(
             receivedHeader: received, generatedMessageID: "<\(id.rawValue)@\(self.hostname)>",
-            wantsFrom: (submitter.account?.restrictSenders ?? false) || self.accounts.hasSigningDomains)
+            wantsFrom: (submitter.account?.restrictSenders ?? false) || self.accounts.hasSigningDomains,
+            unsubscribe: unsubscribeRequest(account: submitter.account, campaign: submitter.campaign, onlyRecipient: trace.onlyRecipient))
         return IncomingMessage(queueID: id, assembler: assembler)
+    }
+
+    /// What an `X-Hikyaku-Unsubscribe:` field of this message could become.
+    func unsubscribeRequest(account: Account?, campaign: String?, onlyRecipient: String?) -> UnsubscribeRequest {
+        guard let links = unsubscribe else { return .unavailable(UnsubscribeRequest.notConfigured) }
+        guard let account else { return .unavailable(UnsubscribeRequest.noAccount) }
+        guard let recipient = onlyRecipient else { return .unavailable(UnsubscribeRequest.severalRecipients) }
+        return .available(
+            links.list,
+            UnsubscribeToken(account: account.name, recipient: recipient, campaign: campaign, nowMilliseconds: WallClock.nowMilliseconds()))
     }
 
     /// The checks of the complete header section, without I/O: a refusal (counted and
@@ -134,6 +156,11 @@ public struct MessageIntake: Sendable {
             submitter.logger.notice(
                 "refused: mail loop (too many Received: fields)", metadata: ["queue_id": "\(id)", "received": "\(received)"])
             return self.refused(id, .mailLoop, loop, submitter)
+        }
+        if let refusal = message.assembler.unsubscribeRefusal {
+            submitter.logger.notice(
+                "refused: X-Hikyaku-Unsubscribe", metadata: ["queue_id": "\(id)", "reply": "\(refusal.lines.joined(separator: " "))"])
+            return self.refused(id, .unsubscribeHeader, refusal, submitter)
         }
         // RFC 5322 §3.6.2: the author. An account that may send only as its own domains
         // may not put another in From: or Sender: either (see `HeaderPolicy`).

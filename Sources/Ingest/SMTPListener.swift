@@ -6,6 +6,7 @@ import Queue
 import RelayCore
 import SMTPServer
 import ServiceLifecycle
+import Unsubscribe
 
 /// One SMTP listening socket (a `relay` or `submission` listener from the configuration),
 /// run as a `Service`: it accepts sessions until graceful shutdown (SIGTERM), then stops
@@ -29,12 +30,13 @@ public struct SMTPListener: Service, CustomStringConvertible {
     public init(
         listener: ListenerSettings, settings: IngestSettings, hostname: String, queue: MessageQueue,
         tls: ServerTLS?, accounts: AccountDirectory, accountStore: AccountStore, accountSettings: AccountSettings,
-        threadPool: NIOThreadPool, group: EventLoopGroup, connectionLimiter: ConnectionLimiter, logger: Logger
+        threadPool: NIOThreadPool, group: EventLoopGroup, connectionLimiter: ConnectionLimiter, unsubscribe: UnsubscribeLinks? = nil,
+        logger: Logger
     ) {
         self.context = IngestContext(
             listener: listener, settings: settings, hostname: hostname, queue: queue,
             tls: tls, accounts: accounts, accountStore: accountStore, accountSettings: accountSettings,
-            threadPool: threadPool, logger: logger)
+            threadPool: threadPool, unsubscribe: unsubscribe, logger: logger)
         self.group = group
         self.connectionLimiter = connectionLimiter
     }

@@ -13,7 +13,7 @@
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
 /// | archiver | `archiver` group state on `events` (read, acknowledge), its lease (`archiver:`) | — | queue, accounts, keys, webhooks |
 /// | campaigns | the queue (enqueue, like ingest), `quota:`, campaigns (`camp:`, `campaigns`), `campaigns` group state on `events` | lists (`list:`, `lists:`), suppression lists, accounts, DKIM keys | worker state, API keys |
-/// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:` | accounts (`acct:`, `accounts`) | queue, keys, webhooks |
+/// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:`, `events` and suppression lists (`sup:`, `supx:`, `supl`: one-click unsubscribe, `/u/`) | accounts (`acct:`, `accounts`) | queue, keys, webhooks |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
 /// No role may `FLUSHALL`, `KEYS`, `CONFIG`, `DEBUG` or other `@dangerous` commands, use
@@ -90,10 +90,11 @@ public struct RedisACL: Sendable {
     public static let console = Role(
         name: "console", commands: relayCommands,
         keys: [
-            "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "%R~events",
+            "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "~events", "~sup:*",
+            "~supx:*", "~supl",
         ],
         comment:
-            "the web console: its users and sessions, the login lockout, the audit log; reads accounts and (until the log store) the events stream"
+            "the web console: its users and sessions, the login lockout, the audit log; reads accounts and (until the log store) the events stream; one-click unsubscribe writes suppressions and their events"
     )
 
     public static let campaigns = Role(

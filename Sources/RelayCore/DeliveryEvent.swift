@@ -30,6 +30,10 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
         /// says why): refused at `RCPT` (no queue id yet, `queue_id` empty) or dropped by
         /// the enqueue. Final for that recipient: nothing is sent to it.
         case suppressed
+        /// The recipient unsubscribed from the account's mail (RFC 8058 one-click POST, or
+        /// the RFC 2369 mailto form): an `unsubscribe` suppression was added. No queue id;
+        /// `metadata["campaign"]` names the campaign the link came in, when there was one.
+        case unsubscribed
 
         public var isFinal: Bool {
             self == .delivered || self == .bounced || self == .expired || self == .purged || self == .suppressed

@@ -34,13 +34,25 @@ public struct ListUnsubscribe: Sendable {
     /// is unset (there is no endpoint to point at). The values are unfolded; the longest
     /// (a 254-octet address) stays well under the 998-octet line limit of RFC 5322 §2.1.1.
     public func headers(for token: UnsubscribeToken) -> [(name: String, value: String)]? {
+        uris(for: token).map { [(Self.listUnsubscribe, $0.joined(separator: ", ")), (Self.listUnsubscribePost, Self.oneClick)] }
+    }
+
+    /// The two fields as they go into a message's header section, each ending in CRLF; the
+    /// `List-Unsubscribe` value folded between its URIs (RFC 5322 §2.2.3) to keep lines short.
+    public func fieldText(for token: UnsubscribeToken) -> String? {
+        uris(for: token).map {
+            "\(Self.listUnsubscribe): \($0.joined(separator: ",\r\n "))\r\n\(Self.listUnsubscribePost): \(Self.oneClick)\r\n"
+        }
+    }
+
+    private func uris(for token: UnsubscribeToken) -> [String]? {
         guard let base = settings.unsubscribeBaseURL else { return nil }
         let text = signer.token(token)
-        var value = "<\(base)\(Self.pathPrefix)\(text)>"
+        var uris = ["<\(base)\(Self.pathPrefix)\(text)>"]
         if let domain = settings.unsubscribeMailtoDomain, let local = Self.mailtoLocalPart(text) {
-            value += ", <mailto:\(local)@\(domain)>"
+            uris.append("<mailto:\(local)@\(domain)>")
         }
-        return [(Self.listUnsubscribe, value), (Self.listUnsubscribePost, Self.oneClick)]
+        return uris
     }
 
     /// `u-<token>`, or nil when longer than a local part may be.

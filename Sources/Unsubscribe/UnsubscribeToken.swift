@@ -5,7 +5,7 @@ import Secrets
 /// `account`" (and which campaign the link came in, for the event). Everything is inside
 /// the signed token, so the `/u/` endpoint and the bounce listener need no per-message
 /// record to honour it — a million-recipient campaign stores nothing for its links.
-public struct UnsubscribeToken: Sendable, Equatable {
+public struct UnsubscribeToken: Sendable, Hashable {
     public var account: String
     public var recipient: String
     public var campaign: String?

@@ -25,7 +25,7 @@ struct Hikyaku: AsyncParsableCommand {
             Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
             AccountCommand.self, WebhookCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self,
             RedisAdminCommand.self, SuppressionCommand.self, CampaignCommand.self, ListCommand.self, VERPCommand.self, LogsCommand.self,
-            EraseCommand.self, OperatorCommand.self,
+            EraseCommand.self, OperatorCommand.self, UnsubscribeCommand.self,
         ])
 }
 

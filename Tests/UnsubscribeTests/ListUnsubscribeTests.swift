@@ -70,3 +70,23 @@ import Testing
         #expect(ListUnsubscribe.token(ofLocalPart: local) == nil)
     }
 }
+
+@Suite struct UnsubscribePageTests {
+    @Test(arguments: [
+        (nil, UnsubscribePage.Language.ja), ("ja", .ja), ("en-US,en;q=0.9", .en), ("en;q=0.5, ja;q=0.8", .ja), ("fr, en;q=0.2", .en),
+        ("ja;q=0, en", .en), ("de", .ja), ("JA-jp", .ja),
+    ])
+    func theLanguageComesFromAcceptLanguage(header: String?, language: UnsubscribePage.Language) {
+        #expect(UnsubscribePage.Language(acceptLanguage: header) == language)
+    }
+
+    @Test func theConfirmationPagePostsToItselfAndEscapesTheAddress() {
+        let token = UnsubscribeToken(account: "acme", recipient: "\"<script>\"@example.jp", issuedDay: 20_000)
+        let page = UnsubscribePage.confirm(token, language: .en)
+        #expect(page.contains("<form method=\"post\" action=\"\">"))
+        #expect(page.contains("name=\"List-Unsubscribe\" value=\"One-Click\""))
+        #expect(!page.contains("<script>") && page.contains("&quot;&lt;script&gt;&quot;@example.jp"))
+        #expect(UnsubscribePage.confirm(token, language: .ja).contains("配信を停止する"))
+        #expect(!UnsubscribePage.done(token, language: .en).contains("<form"))
+    }
+}

@@ -1388,6 +1388,35 @@ redis.register_function('hks_sweep', function(keys, args)
   return {#due, #due == limit and 1 or 0}
 end)
 
+-- hks_unsubscribe
+--   KEYS: sup:<list>, supx:<list>, supl, events
+--   ARGV: list, address (lower-cased), entry JSON, expiry ms ('' = none), events max
+--         length, event JSON
+-- One-click unsubscribe (RFC 8058): adds the `unsubscribe` entry and its `unsubscribed`
+-- event, once. While the address is on the list for `unsubscribe` (not expired), nothing
+-- is written: a repeated POST, the mailto form after the link. An entry of another reason
+-- (a hard bounce that would expire) is replaced. Returns 1 if written, 0 if not.
+redis.register_function('hks_unsubscribe', function(keys, args)
+  local hash, expiries, lists, events = keys[1], keys[2], keys[3], keys[4]
+  local address = args[2]
+  local existing = redis.call('HGET', hash, address)
+  if existing and string.find(existing, '"reason":"unsubscribe"', 1, true) then
+    local expiry = redis.call('ZSCORE', expiries, address)
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    if not expiry or tonumber(expiry) > now then return 0 end
+  end
+  redis.call('HSET', hash, address, args[3])
+  if args[4] ~= '' then
+    redis.call('ZADD', expiries, args[4], address)
+    redis.call('SADD', lists, args[1])
+  else
+    redis.call('ZREM', expiries, address)
+  end
+  redis.call('XADD', events, 'MAXLEN', '~', args[5], '*', 'e', args[6])
+  return 1
+end)
+
 """#
 
     /// `Sources/Queue/Lua/hikyaku_webhooks.lua`
