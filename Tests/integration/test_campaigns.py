@@ -181,7 +181,9 @@ def test_campaign_sends_every_row_exactly_once_across_kill_9(make_relay, receive
     assert verify_dkim(m["data"], records) == [True, True], "DKIM does not verify"
 
     shown = hikyaku(worker, "campaign", "show", cid).stdout
-    assert "sent" in shown and f"{len(want)}/{len(expected)}" in shown and "docomo" in shown, shown
+    n = len(expected)
+    assert ": sent" in shown and f"{n}/{n} (cursor {n})" in shown and f"{n}/{n} 100.0%" in shown, shown
+    assert f"queued {len(want)}  delivered {len(want)}" in shown and re.search(r"docomo\s+%d\s" % (SITES["docomo"][1] - 1), shown), shown
     watched = hikyaku(worker, "campaign", "watch", cid, "--interval", "0.2").stdout
     assert "settled" in watched, watched
 

@@ -23,10 +23,12 @@ enum CampaignProgress {
         let c = status.campaign
         let rows = max(status.rows, 1)
         let done = settled(status)
+        // Rows the runner is through with: enqueued, suppressed at the enqueue, or failed.
+        let handled = (s["queued"] ?? 0) + (s["suppressed"] ?? 0) + (s["failed"] ?? 0)
         var lines = [
             "campaign \(c.id) \"\(c.name)\" (account \(c.account), list \(c.list)): \(status.state)"
                 + (status.reason.map { " — \($0)" } ?? ""),
-            "  enqueued  \(bar(Double(s["queued"] ?? 0 + (s["suppressed"] ?? 0)) / Double(rows), width: width)) \(s["queued"] ?? 0)/\(status.rows) (cursor \(status.cursor))",
+            "  enqueued  \(bar(Double(handled) / Double(rows), width: width)) \(handled)/\(status.rows) (cursor \(status.cursor))",
             "  settled   \(bar(Double(done) / Double(rows), width: width)) \(done)/\(status.rows) \(String(format: "%.1f%%", 100 * Double(done) / Double(rows)))",
             "  queued \(s["queued"] ?? 0)  delivered \(s["delivered"] ?? 0)  deferred \(s["deferred"] ?? 0)  bounced \(s["bounced"] ?? 0)  expired \(s["expired"] ?? 0)  suppressed \(s["suppressed"] ?? 0)  failed \(s["failed"] ?? 0)  complaints \(s["complaint"] ?? 0)  unsubscribed \(s["unsubscribed"] ?? 0)",
         ]
