@@ -259,6 +259,7 @@ let package = Package(
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RelayCore", nioCore]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "LogStore", "Queue", "RelayCore"]),
         .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "RelayCore"]),
+        .testTarget(name: "CampaignRunnerTests", dependencies: ["CampaignRunner", "Campaigns", "RelayCore"]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.

@@ -42,6 +42,12 @@ extension CampaignRunner {
         let scan = min(h.rows - record.cursor, max(settings.chunkSize * 20, 2_000))
         let done = try await store.doneRows(id, from: record.cursor, count: scan)
         let stored = try await lists.rows(account: h.campaign.account, name: h.campaign.list, from: record.cursor, count: scan)
+        guard stored.count == scan else {
+            // Fewer rows than the list had when the campaign was made: it was deleted or replaced.
+            try await store.transition(
+                id, to: "failed", from: ["running", "scheduled"], reason: "list '\(h.campaign.list)' was deleted or changed")
+            return 0
+        }
         var candidates: [(row: Int, stored: String, domain: DomainName?)] = []
         for (offset, text) in stored.enumerated() where offset < done.count && !done[offset] {
             candidates.append((record.cursor + offset, text, Self.domain(of: text, emailIndex: h.message.emailIndex)))
