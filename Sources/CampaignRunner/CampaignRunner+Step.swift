@@ -63,19 +63,20 @@ extension CampaignRunner {
         let queued = try await store.queuedEntries(pool: pool, domains: domains)
         var siteOf: [DomainName: SiteLookahead.Site] = [:]
         for domain in domains { siteOf[domain] = await sites.site(of: domain) }
-        // Per site: its rate times the lookahead, less what waits for its domains in this pool
-        // (the domains of the rows in view; a site's other domains are not counted).
+        // Per site: its rate times the lookahead, and never more than `max_queued_per_site`
+        // (sites without a rate too: Redis holds what waits), less what waits for its domains
+        // in this pool (the domains of the rows in view; a site's other domains are not counted).
         var siteQueued: [SiteName: Int] = [:]
-        var siteRate: [SiteName: Rate] = [:]
+        var siteRate: [SiteName: Rate?] = [:]
         for (domain, site) in siteOf {
-            guard let rate = site.rate else { continue }
-            siteRate[site.name] = rate
+            siteRate[site.name] = site.rate
             siteQueued[site.name, default: 0] += queued[domain] ?? 0
         }
         var remaining: [SiteName: Int] = [:]
         for (name, rate) in siteRate {
-            remaining[name] = SendPacing.siteAllowance(
-                rate: rate, lookaheadMilliseconds: settings.lookahead.milliseconds, queued: siteQueued[name] ?? 0)
+            let waiting = siteQueued[name] ?? 0
+            let byRate = SendPacing.siteAllowance(rate: rate, lookaheadMilliseconds: settings.lookahead.milliseconds, queued: waiting)
+            remaining[name] = min(byRate ?? Int.max, max(settings.maxQueuedPerSite - waiting, 0))
         }
         var picked: [(row: Int, stored: String)] = []
         for candidate in candidates where picked.count < wanted {
