@@ -18,9 +18,12 @@ extension CampaignRunner {
         case campaignFailed(String)
     }
 
-    /// One step of a held campaign: up to `chunk_size` rows ahead of the cursor that the
-    /// window, the campaign's rate and each site's lookahead allow, enqueued; then the
-    /// cursor moved past every settled row. Returns how many rows were enqueued.
+    /// One step of a held campaign: up to `chunk_size` rows that the window, the campaign's
+    /// rate and each site's budget (``SendPacing``, `max_queued_per_site`) allow, enqueued;
+    /// then the cursor moved past every settled row. Rows whose site has no budget now wait
+    /// in the runner's memory by site (``Held/waiting``, a row number each) while rows behind
+    /// them, for other sites, go ahead: a campaign trickles to docomo and flows to Gmail
+    /// whatever the list's order. Returns how many rows were enqueued.
     func step(_ h: Held, record: CampaignStore.Record) async throws -> Int {
         let now = WallClock.nowMilliseconds()
         let id = h.campaign.id
@@ -38,82 +41,94 @@ extension CampaignRunner {
             try await store.transition(id, to: "failed", from: ["running"], reason: "account \(h.campaign.account) does not exist")
             return 0
         }
-        // Rows ahead of the cursor not yet done, and their addresses' domains.
-        let scan = min(h.rows - record.cursor, max(settings.chunkSize * 20, 2_000))
-        let done = try await store.doneRows(id, from: record.cursor, count: scan)
-        let stored = try await lists.rows(account: h.campaign.account, name: h.campaign.list, from: record.cursor, count: scan)
-        guard stored.count == scan else {
-            // Fewer rows than the list had when the campaign was made: it was deleted or replaced.
-            try await store.transition(
-                id, to: "failed", from: ["running", "scheduled"], reason: "list '\(h.campaign.list)' was deleted or changed")
-            return 0
-        }
-        var candidates: [(row: Int, stored: String, domain: DomainName?)] = []
-        for (offset, text) in stored.enumerated() where offset < done.count && !done[offset] {
-            candidates.append((record.cursor + offset, text, Self.domain(of: text, emailIndex: h.message.emailIndex)))
-        }
-        // The budgets: the campaign's rate, then per site the lookahead.
-        var wanted = min(settings.chunkSize, candidates.count)
+        h.frontier = max(h.frontier, record.cursor)
+        var wanted = settings.chunkSize
         if var bucket = h.bucket {
             wanted = bucket.take(wanted, now: now)
             h.bucket = bucket
         }
         let pool = PoolName(rawValue: h.campaign.pool ?? account.pool.rawValue)
-        let domains = Array(Set(candidates.compactMap(\.domain)))
-        let queued = try await store.queuedEntries(pool: pool, domains: domains)
-        var siteOf: [DomainName: SiteLookahead.Site] = [:]
-        for domain in domains { siteOf[domain] = await sites.site(of: domain) }
-        // Per site: its rate times the lookahead, and never more than `max_queued_per_site`
-        // (sites without a rate too: Redis holds what waits), less what waits for its domains
-        // in this pool (the domains of the rows in view; a site's other domains are not counted).
-        var siteQueued: [SiteName: Int] = [:]
-        var siteRate: [SiteName: Rate?] = [:]
-        for (domain, site) in siteOf {
-            siteRate[site.name] = site.rate
-            siteQueued[site.name, default: 0] += queued[domain] ?? 0
-        }
-        var remaining: [SiteName: Int] = [:]
-        for (name, rate) in siteRate {
-            let waiting = siteQueued[name] ?? 0
-            let byRate = SendPacing.siteAllowance(rate: rate, lookaheadMilliseconds: settings.lookahead.milliseconds, queued: waiting)
-            remaining[name] = min(byRate ?? Int.max, max(settings.maxQueuedPerSite - waiting, 0))
-        }
-        var picked: [(row: Int, stored: String)] = []
-        for candidate in candidates where picked.count < wanted {
-            if let domain = candidate.domain, let site = siteOf[domain], let left = remaining[site.name] {
-                if left <= 0 { continue }
-                remaining[site.name] = left - 1
+        var budget = SiteBudget(pool: pool, settings: settings, store: store)
+        var picked: [(row: Int, stored: String?, site: SiteName?)] = []
+
+        // First the rows waiting for a site that has room now, lowest row first.
+        for site in h.waiting.keys.sorted(by: { (h.waiting[$0]?.first ?? .max) < (h.waiting[$1]?.first ?? .max) }) {
+            guard picked.count < wanted else { break }
+            let room = try await budget.remaining(site, domains: h.siteDomains[site] ?? [], rate: h.siteRates[site] ?? nil)
+            for row in h.waiting[site, default: RowQueue()].take(min(room, wanted - picked.count)) {
+                picked.append((row, nil, site))
+                budget.spend(site)
             }
-            picked.append((candidate.row, candidate.stored))
+            if h.waiting[site]?.isEmpty == true { h.waiting[site] = nil }
+        }
+        // Then new rows past the frontier, in pieces of a list chunk.
+        var examined = 0
+        while picked.count < wanted, h.frontier < h.rows, examined < Self.examinePerStep, h.waitingCount < Self.maxWaiting {
+            let from = h.frontier
+            let count = min(ListStore.chunkRows - from % ListStore.chunkRows, h.rows - from)
+            let done = try await store.doneRows(id, from: from, count: count)
+            let stored = try await lists.rows(account: h.campaign.account, name: h.campaign.list, from: from, count: count)
+            guard stored.count == count else {
+                // Fewer rows than the list had when the campaign was made: it was deleted or replaced.
+                try await store.transition(
+                    id, to: "failed", from: ["running", "scheduled"], reason: "list '\(h.campaign.list)' was deleted or changed")
+                return 0
+            }
+            for offset in 0..<count {
+                let row = from + offset
+                h.frontier = row + 1
+                examined += 1
+                if done[offset] { continue }
+                guard let domain = Self.domain(of: stored[offset], emailIndex: h.message.emailIndex) else {
+                    picked.append((row, stored[offset], nil))  // refused as a row by the enqueue
+                    if picked.count >= wanted { break } else { continue }
+                }
+                let resolved = await sites.site(of: domain)
+                let site = resolved.name
+                h.siteRates[site] = resolved.rate
+                if h.siteDomains[site, default: []].insert(domain).inserted { try await budget.add(domain, to: site) }
+                if h.waiting[site] == nil, try await budget.remaining(site, domains: h.siteDomains[site] ?? [], rate: resolved.rate) > 0 {
+                    picked.append((row, stored[offset], site))
+                    budget.spend(site)
+                } else {
+                    h.waiting[site, default: RowQueue()].append(row)
+                }
+                if picked.count >= wanted { break }
+            }
         }
         if var bucket = h.bucket, picked.count < wanted {
             bucket.giveBack(wanted - picked.count)
             h.bucket = bucket
         }
+        // The rows taken from the waiting queues are read now.
+        let unread = picked.filter { $0.stored == nil }.map(\.row)
+        let texts = try await lists.rows(account: h.campaign.account, name: h.campaign.list, at: unread)
+        let chosen: [(row: Int, stored: String, site: SiteName?)] = picked.map { ($0.row, $0.stored ?? texts[$0.row] ?? "", $0.site) }
+
         var origin = MessageIntake.Submitter(
             listener: "campaign", clientIP: nil, authUser: "campaign:\(id)", account: account, logger: logger)
         origin.logger[metadataKey: "campaign"] = "\(id)"
         if let pool = h.campaign.pool { origin.account?.pool = PoolName(rawValue: pool) }
         let submitter = origin
-        let chosen = picked
         let outcomes = await withTaskGroup(of: (Int, RowOutcome).self) { group in
             var results: [(Int, RowOutcome)] = []
             var next = 0
             while next < min(chosen.count, 16) {
-                let (row, text) = chosen[next]
+                let (row, text, _) = chosen[next]
                 group.addTask { (row, await self.enqueue(row: row, stored: text, held: h, submitter: submitter)) }
                 next += 1
             }
             while let result = await group.next() {
                 results.append(result)
                 if next < chosen.count {
-                    let (row, text) = chosen[next]
+                    let (row, text, _) = chosen[next]
                     group.addTask { (row, await self.enqueue(row: row, stored: text, held: h, submitter: submitter)) }
                     next += 1
                 }
             }
             return results
         }
+        let siteOfRow = Dictionary(chosen.compactMap { c in c.site.map { (c.row, $0) } }, uniquingKeysWith: { a, _ in a })
         var enqueued = 0
         for (row, outcome) in outcomes {
             switch outcome {
@@ -121,6 +136,7 @@ extension CampaignRunner {
                 enqueued += 1
             case .later(let wait, let why):
                 h.pausedUntil = max(h.pausedUntil, WallClock.nowMilliseconds() + wait)
+                if let site = siteOfRow[row] { h.waiting[site, default: RowQueue()].putBack(row) }
                 logger.info("campaigns: campaign \(id) row \(row) not enqueued (\(why)); trying again in \(wait) ms")
             case .rowFailed(let problem):
                 logger.notice("campaigns: campaign \(id) row \(row) cannot be sent: \(problem)")
@@ -131,11 +147,29 @@ extension CampaignRunner {
                 return enqueued
             }
         }
-        // The cursor moves past the settled rows at its head, never past an unsettled one.
-        let after = try await store.doneRows(id, from: record.cursor, count: scan)
-        let settledPrefix = after.firstIndex(of: false) ?? after.count
-        if settledPrefix > 0 { try await store.advance(id, cursor: record.cursor + settledPrefix) }
+        if enqueued > 0 || record.cursor < h.frontier { try await advanceCursor(h, from: record.cursor) }
         return enqueued
+    }
+
+    /// How many rows past the frontier one step may look at, and how many row numbers a
+    /// runner keeps waiting per campaign (8 bytes each) before it stops looking further.
+    static let examinePerStep = 10_000
+    static let maxWaiting = 1_000_000
+
+    /// Moves the cursor past the settled rows at its head (never past an unsettled one),
+    /// reading the done bitmap up to the frontier.
+    func advanceCursor(_ h: Held, from cursor: Int) async throws {
+        var position = cursor
+        while position < h.frontier {
+            let count = min(65_536, h.frontier - position)
+            let done = try await store.doneRows(h.campaign.id, from: position, count: count)
+            if let first = done.firstIndex(of: false) {
+                position += first
+                break
+            }
+            position += count
+        }
+        if position > cursor { try await store.advance(h.campaign.id, cursor: position) }
     }
 
     /// One row through the intake, with its once mark.
@@ -188,5 +222,71 @@ extension CampaignRunner {
             let at = values[emailIndex].lastIndex(of: "@")
         else { return nil }
         return DomainName(rawValue: values[emailIndex][values[emailIndex].index(after: at)...].lowercased())
+    }
+}
+
+/// A site's room this step: its rate times the lookahead and `max_queued_per_site`, less
+/// what waits for its domains in the pool (`XLEN`, read once per domain per step).
+struct SiteBudget {
+    let pool: PoolName
+    let settings: CampaignSettings
+    let store: CampaignStore
+    var left: [SiteName: Int] = [:]
+
+    init(pool: PoolName, settings: CampaignSettings, store: CampaignStore) {
+        self.pool = pool
+        self.settings = settings
+        self.store = store
+    }
+
+    /// The room left; computed the first time the site is asked about in the step.
+    mutating func remaining(_ site: SiteName, domains: Set<DomainName>, rate: Rate?) async throws -> Int {
+        if let known = left[site] { return max(known, 0) }
+        let queued = try await store.queuedEntries(pool: pool, domains: Array(domains)).values.reduce(0, +)
+        let byRate = SendPacing.siteAllowance(rate: rate, lookaheadMilliseconds: settings.lookahead.milliseconds, queued: queued)
+        left[site] = min(byRate ?? Int.max, settings.maxQueuedPerSite - queued)
+        return max(left[site]!, 0)
+    }
+
+    mutating func spend(_ site: SiteName) { left[site, default: 0] -= 1 }
+
+    /// A domain newly seen for `site` after its room was computed: what waits for it counts too.
+    mutating func add(_ domain: DomainName, to site: SiteName) async throws {
+        guard left[site] != nil else { return }
+        left[site]! -= try await store.queuedEntries(pool: pool, domains: [domain])[domain] ?? 0
+    }
+}
+
+/// Row numbers waiting for a site, oldest first (a cheap queue: an array and a head).
+struct RowQueue {
+    private var rows: [Int] = []
+    private var head = 0
+
+    var isEmpty: Bool { head >= rows.count }
+    var count: Int { rows.count - head }
+    var first: Int? { isEmpty ? nil : rows[head] }
+
+    mutating func append(_ row: Int) { rows.append(row) }
+
+    /// A row taken and not sent (a quota): first again.
+    mutating func putBack(_ row: Int) {
+        if head > 0 {
+            head -= 1
+            rows[head] = row
+        } else {
+            rows.insert(row, at: 0)
+        }
+    }
+
+    mutating func take(_ n: Int) -> [Int] {
+        guard n > 0, !isEmpty else { return [] }
+        let end = min(head + n, rows.count)
+        let taken = Array(rows[head..<end])
+        head = end
+        if head > 4_096, head * 2 > rows.count {
+            rows.removeFirst(head)
+            head = 0
+        }
+        return taken
     }
 }

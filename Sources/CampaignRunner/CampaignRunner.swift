@@ -72,6 +72,13 @@ public struct CampaignRunner: Service, CustomStringConvertible {
         let rows: Int
         var bucket: RateBucket?
         var pausedUntil: Int64 = 0
+        /// The first row not yet looked at (rows before it are settled or waiting).
+        var frontier = 0
+        /// Rows looked at and waiting for their site to have room, by site.
+        var waiting: [SiteName: RowQueue] = [:]
+        var siteDomains: [SiteName: Set<DomainName>] = [:]
+        var siteRates: [SiteName: Rate?] = [:]
+        var waitingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
         init(campaign: Campaign, lease: ExclusiveLease, message: RowMessage, rows: Int, now: Int64) {
             self.campaign = campaign

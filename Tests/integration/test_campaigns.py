@@ -160,6 +160,12 @@ def test_campaign_sends_every_row_exactly_once_across_kill_9(make_relay, receive
     assert set(counts) == want, (len(set(counts)), len(want), sorted(want - set(counts))[:5])
     assert max(counts.values()) == 1, [r for r, c in counts.items() if c > 1][:5]
 
+    # The list starts with the docomo rows, yet the gmail rows at its end were not held back
+    # behind them: gmail was through long before docomo's trickle ended.
+    finished = {site: max(m["time"] for m in delivered if m["rcpt_tos"][0].endswith("@" + domain))
+                for site, (domain, _, _) in SITES.items()}
+    assert finished["gmail"] < finished["docomo"] - 10, finished
+
     events = campaign_events(redis, cid)
     accepted = collections.Counter(r for e in events if e["event"] == "accepted" for r in e["recipients"])
     assert set(accepted) == want and max(accepted.values()) == 1, "a row was enqueued twice or not at all"

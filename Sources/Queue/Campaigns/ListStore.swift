@@ -139,6 +139,23 @@ public struct ListStore: Sendable {
         return replies.flatMap { ($0.array ?? []).compactMap(\.string) }
     }
 
+    /// The stored rows `rows` (any order; a row past the end is missing from the answer).
+    public func rows(account: String, name: String, at rows: [Int]) async throws -> [Int: String] {
+        guard !rows.isEmpty else { return [:] }
+        let replies = try await redis.pipeline(
+            rows.map { row in
+                RedisCommand(
+                    "LINDEX",
+                    [
+                        .string(keys.listChunk(account: account, name: name, chunk: row / Self.chunkRows)),
+                        .integer(Int64(row % Self.chunkRows)),
+                    ])
+            })
+        var out: [Int: String] = [:]
+        for (row, reply) in zip(rows, replies) { if let text = reply.string { out[row] = text } }
+        return out
+    }
+
     /// Deletes the list: its chunks (in batches), the facts, the name.
     public func delete(account: String, name: String) async throws {
         let rows = try await info(account: account, name: name)?.rows ?? 0
