@@ -39,7 +39,8 @@ struct MessageAssembler {
     private(set) var unsubscribeRefusal: SMTPReply?
 
     init(
-        receivedHeader: String, generatedMessageID: String, wantsFrom: Bool = false, unsubscribe: UnsubscribeRequest = .unavailable(""),
+        receivedHeader: String, generatedMessageID: String, wantsFrom: Bool = false,
+        unsubscribe: UnsubscribeRequest = .unavailable(UnsubscribeRequest.notConfigured),
         allocator: ByteBufferAllocator = .init()
     ) {
         pending = allocator.buffer(capacity: 4096)

@@ -98,11 +98,14 @@ public struct UnsubscribeEndpoint: Sendable {
             : page(.badRequest, UnsubscribePage.render(.invalid, language: language))
     }
 
-    /// A page that no cache keeps and that sends no `Referer` with the token onwards.
+    /// A page that no cache keeps, that sends no `Referer` with the token onwards, and that
+    /// runs nothing.
     static func page(_ status: HTTPResponse.Status, _ html: String, retryAfter: Bool = false) -> Response {
         var headers: HTTPFields = [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer",
             .init("X-Content-Type-Options")!: "nosniff",
+            // No script, no outside resource; the form may post only here.
+            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
         ]
         if retryAfter { headers[.retryAfter] = "60" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))

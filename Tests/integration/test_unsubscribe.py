@@ -151,6 +151,7 @@ def test_api_one_click_link_is_signed_and_unsubscribes_once(unsub_relay, receive
     # GET shows a page in the reader's language and changes nothing (link scanners).
     status, headers, body = curl("-H", "Accept-Language: ja,en;q=0.5", link)
     assert status == 200 and "配信を停止する" in body and 'method="post"' in body, (status, body)
+    assert "default-src 'none'" in headers["content-security-policy"] and headers["cache-control"] == "no-store", headers
     status, _, body = curl("-H", "Accept-Language: en-US", link)
     assert status == 200 and "Unsubscribe" in body and rcpt in body
     assert rcpt not in suppressed(relay, "acme") and not unsubscribed_events(relay, "acme")
