@@ -227,10 +227,11 @@ def test_a_campaign_waits_for_its_window_and_the_api_pauses_resumes_and_cancels(
     key_file = tmp_path / "secrets.key"
     subprocess.run([HIKYAKU_BIN, "secrets", "generate-key", str(key_file)], check=True, capture_output=True,
                    env=child_environment())
+    api_port = free_port()
     config = campaign_config(key_file)
+    config["campaigns"]["unsubscribe_base_url"] = f"http://127.0.0.1:{api_port}"  # the API role serves /u/
     worker = make_relay("worker", config)
     make_relay("campaigns", config)
-    api_port = free_port()
     make_relay("api", {**config, "api": {"plain_listen": [f"127.0.0.1:{api_port}"]}})
     redis = Redis(redis_server.port)
     hikyaku(worker, "domain", "add", DOMAIN)
@@ -277,6 +278,14 @@ def test_a_campaign_waits_for_its_window_and_the_api_pauses_resumes_and_cancels(
     wait_for(lambda: redis.call("HGET", f"hk:camp:{open_id}", "state") == b"sent", timeout=30, what="the open campaign to finish")
     shown = requests.get(f"{base}/v1/campaigns/{open_id}", headers=auth, timeout=30).json()
     assert shown["statistics"]["queued"] == 20 and shown["max_rate"].startswith("5/"), shown
+    # One-click unsubscribe (RFC 8058) from a campaign message counts as the campaign's.
+    message = wait_for(lambda: receiver.messages_to("w3@gmail.test"), what="w3's message")[0]
+    link = re.search(r"<(http://127\.0\.0\.1:\d+/u/[A-Za-z0-9]+)>",
+                     email.message_from_bytes(message["data"], policy=email.policy.default)["List-Unsubscribe"]).group(1)
+    assert requests.post(link, data="List-Unsubscribe=One-Click", timeout=30,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 200
+    wait_for(lambda: stats(redis, open_id).get("unsubscribed") == 1, what="the unsubscribe to be counted")
+    assert "unsubscribed 1" in hikyaku(worker, "campaign", "show", open_id).stdout
     hikyaku(worker, "campaign", "cancel", closed)
     assert hikyaku(worker, "campaign", "resume", closed, check=False).returncode != 0
     conflict = requests.post(f"{base}/v1/campaigns/{closed}/resume", headers=auth, timeout=30)
