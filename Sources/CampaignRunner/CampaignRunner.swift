@@ -121,7 +121,9 @@ public struct CampaignRunner: Service, CustomStringConvertible {
         }
         for id in ids {
             if Task.isCancelled { break }
-            guard let record = try await store.get(id), let state = CampaignState(rawValue: record.state) else { continue }
+            // The state and cursor only: the definition (templates) is read once, by `prepare`.
+            guard let record = try await store.get(id, withDefinition: false), let state = CampaignState(rawValue: record.state)
+            else { continue }
             if !state.isActive {
                 if let h = held.removeValue(forKey: id) { await h.lease.release() }
                 continue
@@ -137,7 +139,7 @@ public struct CampaignRunner: Service, CustomStringConvertible {
             } else {
                 let lease = store.lease(id, token: token)
                 guard try await lease.acquire(milliseconds: Self.leaseTime) else { continue }
-                guard let made = try await prepare(record, lease: lease) else {
+                guard let full = try await store.get(id), let made = try await prepare(full, lease: lease) else {
                     await lease.release()
                     continue
                 }

@@ -46,12 +46,17 @@ public struct CampaignStore: Sendable {
         if let error = replies.compactMap(\.errorMessage).first { throw QueueError.rejected(error) }
     }
 
-    public func get(_ id: String) async throws -> Record? {
-        let reply = try await redis.send(RedisCommand("HGETALL", [.string(keys.campaign(id))]))
-        let fields = Self.hash(reply)
-        guard let definition = fields["def"] else { return nil }
+    /// The record; without the definition (`withDefinition: false`, `definition` empty) it
+    /// is a few fields, for a runner's pass over every campaign.
+    public func get(_ id: String, withDefinition: Bool = true) async throws -> Record? {
+        let names = ["account", "state", "rows", "cursor", "reason"] + (withDefinition ? ["def"] : [])
+        let reply = try await redis.send(RedisCommand("HMGET", [.string(keys.campaign(id))] + names.map { .string($0) }))
+        var fields: [String: String] = [:]
+        for (name, value) in zip(names, reply.array ?? []) { if let text = value.string { fields[name] = text } }
+        guard let state = fields["state"] else { return nil }
+        if withDefinition && fields["def"] == nil { return nil }
         return Record(
-            id: id, definition: definition, account: fields["account"] ?? "", state: fields["state"] ?? "scheduled",
+            id: id, definition: fields["def"] ?? "", account: fields["account"] ?? "", state: state,
             rows: Int(fields["rows"] ?? "") ?? 0, cursor: Int(fields["cursor"] ?? "") ?? 0, reason: fields["reason"])
     }
 
