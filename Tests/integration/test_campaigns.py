@@ -1,8 +1,9 @@
-"""Bulk campaigns end to end (issue 15): a CP932 CSV list imported, a campaign fanned out by a
-runner process (`serve --role campaigns`) through the intake to a worker process and the
-receiver, with site limits scaled to seconds (docomo-, au-, softbank- and gmail-like MX
-hosts in dnsmasq: hikyaku_testsupport/world.py CAMPAIGN_MX), the runner killed with -9
-mid-campaign and restarted.
+"""Bulk campaigns end to end (issue 15): a CP932 CSV list imported, a campaign fanned out by
+two runner processes (`serve --role campaigns`, one holding it at a time) through the intake
+to a worker process and the receiver, with site limits scaled to seconds (docomo-, au-,
+softbank- and gmail-like MX hosts in dnsmasq: hikyaku_testsupport/world.py CAMPAIGN_MX); the
+runner holding the campaign is killed with -9 mid-campaign, the other takes over, the killed
+one is restarted.
 
 Checked: every row is enqueued exactly once (one `accepted` event per recipient, the
 campaign's counters) and delivered, across the kill; the import's and the send-time
@@ -96,7 +97,8 @@ def test_campaign_sends_every_row_exactly_once_across_kill_9(make_relay, receive
     assert out.returncode == 0, out.stderr
     config = campaign_config(key_file)
     worker = make_relay("worker", config)
-    runner = make_relay("campaigns", config)
+    # Two runner processes (two hosts): the campaign is held by one at a time.
+    runners = [make_relay("campaigns", config), make_relay("campaigns", config)]
     redis = Redis(redis_server.port)
 
     records = zone_records(hikyaku(worker, "domain", "add", DOMAIN).stdout)
@@ -143,10 +145,16 @@ def test_campaign_sends_every_row_exactly_once_across_kill_9(make_relay, receive
     started = time.monotonic()
     # Kill the runner mid-campaign, restart it: the rest goes out, nothing twice.
     wait_for(lambda: stats(redis, cid).get("queued", 0) >= 700, timeout=60, what="700 rows enqueued")
-    runner.kill9()
+    holder_pid = int(redis.call("GET", f"hk:camp:{cid}:lease").decode().rsplit("/", 1)[1])
+    holder = next(r for r in runners if r.pid == holder_pid)
+    other = next(r for r in runners if r is not holder)
+    assert f"holding campaign {cid}" not in other.process.log_text()
+    holder.kill9()
     before_restart = stats(redis, cid).get("queued", 0)
     assert before_restart < len(expected) - 1, "the campaign finished before the kill"
-    runner.restart()
+    # The other runner takes it over once the killed one's lease lapses; the killed one comes back.
+    wait_for(lambda: f"holding campaign {cid}" in other.process.log_text(), timeout=60, what="the other runner to take over")
+    holder.restart()
     wait_for(lambda: redis.call("HGET", f"hk:camp:{cid}", "state") == b"sent", timeout=180, what="every row enqueued")
     wait_for(lambda: len(receiver.messages()) >= len(expected) - 1, timeout=180, what="every message delivered")
     sampling.set()
