@@ -131,7 +131,7 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "Ingest", "Queue", "RelayCore", "SMTPProtocol", "MessageComposer", "DKIM", "Webhooks", "LogStore", "UnsubscribeEndpoint",
-                nioCore, nioSSL, logging, serviceLifecycle,
+                "Campaigns", "CampaignRunner", nioCore, nioSSL, logging, serviceLifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
             ]),
@@ -180,6 +180,19 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
             ]),
+        // Campaigns, pure: CSV lists (UTF-8 or CP932, streamed, bounded), the campaign model,
+        // Mustache templates, the sending window and pacing, the content checks.
+        .target(
+            name: "Campaigns", dependencies: ["RelayCore", "SMTPProtocol", .product(name: "Mustache", package: "swift-mustache")]),
+        // The campaign runner (`--role campaigns`): campaigns held by lease, fanned out through
+        // the MessageIntake with at-most-once rows, paced by window, rate and site lookahead;
+        // per-campaign statistics from the events stream.
+        .target(
+            name: "CampaignRunner",
+            dependencies: [
+                "Campaigns", "Queue", "Ingest", "Delivery", "DNSResolver", "MessageComposer", "RedisClient", "RelayCore", "SMTPProtocol",
+                logging, serviceLifecycle,
+            ]),
         // Configuration loading, the ServiceGroup for the chosen roles, and the operator
         // commands' work (accounts, domains, queue, secrets, Redis set-up, domain check).
         .target(
@@ -187,7 +200,7 @@ let package = Package(
             dependencies: [
                 "Ingest", "Delivery", "HTTPAPI", "Queue", "RelayCore", "RedisClient", "HikyakuMetrics", "DNSResolver", "Secrets",
                 "DKIM", "DomainCheck", "Webhooks", "BounceClassification", "BounceListener", "ReturnPath", "LogStore", "Archiver",
-                "Console", "Unsubscribe", "UnsubscribeEndpoint", "PostgresLogStore",
+                "Console", "Campaigns", "CampaignRunner", "Unsubscribe", "UnsubscribeEndpoint", "PostgresLogStore",
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Yams", package: "Yams"),
                 nioCore, nioPosix, logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -196,7 +209,7 @@ let package = Package(
         .executableTarget(
             name: "hikyaku",
             dependencies: [
-                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", "LogStore", logging,
+                "HikyakuApp", "RelayCore", "BounceClassification", "BounceMessages", "LogStore", "Campaigns", "CampaignRunner", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -261,6 +274,8 @@ let package = Package(
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", nioCore]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RelayCore", nioCore]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "LogStore", "Queue", "RelayCore"]),
+        .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "RelayCore"]),
+        .testTarget(name: "CampaignRunnerTests", dependencies: ["CampaignRunner", "Campaigns", "RelayCore"]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),
 
         // Load tests (issue 4): the receiving-site simulator, fake MX sites with per-site behaviours.

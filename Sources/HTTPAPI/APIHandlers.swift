@@ -20,6 +20,7 @@ struct APIHandlers: Sendable {
     let stats: StatsHandler
     let webhooks: WebhookHandlers
     let suppressions: SuppressionHandlers
+    let campaigns: CampaignHandlers
     /// `HTTPS` or `HTTP`: the listener these handlers serve (for `Received:`).
     var protocolName: String
 
@@ -90,6 +91,31 @@ struct APIHandlers: Sendable {
     }
 
     // MARK: Suppressions
+
+    // MARK: Campaigns
+
+    /// `POST /v1/campaigns`.
+    func createCampaign(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try await authorize(request, context, scope: .send)
+        return try await campaigns.create(try await collectBody(request, context), caller: caller)
+    }
+
+    /// `GET /v1/campaigns`.
+    func listCampaigns(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try await campaigns.list(caller: try await authorize(request, context, scope: .read))
+    }
+
+    /// `GET /v1/campaigns/{id}`.
+    func campaign(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let caller = try await authorize(request, context, scope: .read)
+        return try await campaigns.show(context.parameters.get("id") ?? "", caller: caller)
+    }
+
+    /// `POST /v1/campaigns/{id}/pause|resume|cancel`.
+    func changeCampaign(_ request: Request, _ context: APIRequestContext, action: String) async throws -> Response {
+        let caller = try await authorize(request, context, scope: .send)
+        return try await campaigns.change(context.parameters.get("id") ?? "", action: action, caller: caller)
+    }
 
     /// `GET /v1/suppressions`.
     func listSuppressions(_ request: Request, _ context: APIRequestContext) async throws -> Response {

@@ -1,3 +1,4 @@
+import CampaignRunner
 import Hummingbird
 import HummingbirdCore
 import Ingest
@@ -22,6 +23,8 @@ import Webhooks
 /// GET  /v1/stats               hourly counts from the log store      scope read
 /// GET, POST /v1/webhooks, DELETE /v1/webhooks/{id}: its webhooks      scope webhooks
 /// GET, POST /v1/suppressions, DELETE /v1/suppressions/{address}        scope suppressions
+/// POST /v1/campaigns, POST /v1/campaigns/{id}/pause|resume|cancel       scope send
+/// GET  /v1/campaigns, /v1/campaigns/{id}                                scope read
 /// GET  /v1/openapi.json        the OpenAPI 3.1 document
 /// GET  /readyz                 200 while Redis answers, else 503
 /// GET, POST /u/{token}         one-click unsubscribe (no API key; `UnsubscribeEndpoint`)
@@ -41,7 +44,9 @@ public struct APIServer: Service, CustomStringConvertible {
     public init(
         settings: APISettings, hostname: String, intake: MessageIntake, queue: MessageQueue, accounts: AccountDirectory,
         store: AccountStore, webhooks: WebhookRegistry, suppression: SuppressionSettings = .init(), logs: (any LogReader)? = nil,
-        tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool, unsubscribe: UnsubscribeEndpoint? = nil, logger: Logger
+        unsubscribeReady: Bool = false, tls: ServerTLS?, ready: @escaping @Sendable () async -> Bool,
+        unsubscribe: UnsubscribeEndpoint? = nil,
+        logger: Logger
     ) {
         self.settings = settings
         self.unsubscribe = unsubscribe
@@ -52,6 +57,8 @@ public struct APIServer: Service, CustomStringConvertible {
             stats: StatsHandler(logs: logs),
             webhooks: WebhookHandlers(registry: webhooks),
             suppressions: SuppressionHandlers(store: queue.suppressions, settings: suppression),
+            campaigns: CampaignHandlers(
+                desk: CampaignDesk(campaigns: queue.campaigns, lists: queue.lists, accounts: store, unsubscribeReady: unsubscribeReady)),
             protocolName: "HTTPS")
         self.tls = tls
         self.ready = ready
@@ -128,6 +135,14 @@ public struct APIServer: Service, CustomStringConvertible {
         router.get("/v1/suppressions") { request, context in try await handlers.listSuppressions(request, context) }
         router.post("/v1/suppressions") { request, context in try await handlers.addSuppressions(request, context) }
         router.delete("/v1/suppressions/{address}") { request, context in try await handlers.removeSuppression(request, context) }
+        router.post("/v1/campaigns") { request, context in try await handlers.createCampaign(request, context) }
+        router.get("/v1/campaigns") { request, context in try await handlers.listCampaigns(request, context) }
+        router.get("/v1/campaigns/{id}") { request, context in try await handlers.campaign(request, context) }
+        for action in ["pause", "resume", "cancel"] {
+            router.post("/v1/campaigns/{id}/\(action)") { request, context in
+                try await handlers.changeCampaign(request, context, action: action)
+            }
+        }
         return router
     }
 }

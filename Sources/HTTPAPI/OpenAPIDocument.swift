@@ -210,6 +210,69 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/v1/campaigns": {
+          "get": {
+            "operationId": "listCampaigns",
+            "summary": "The account's campaigns with their counters.",
+            "responses": {
+              "200": {"description": "Campaigns.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Campaigns"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          },
+          "post": {
+            "operationId": "createCampaign",
+            "summary": "Create a campaign over an imported list (hikyaku list import); content errors refuse it (422), warnings come back.",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewCampaign"}}}},
+            "responses": {
+              "201": {"description": "Created (scheduled).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Campaign"}}}},
+              "400": {"$ref": "#/components/responses/Error"},
+              "422": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          }
+        },
+        "/v1/campaigns/{id}": {
+          "get": {
+            "operationId": "getCampaign",
+            "summary": "One campaign of the account with its counters.",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The campaign.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Campaign"}}}},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          }
+        },
+        "/v1/campaigns/{id}/{action}": {
+          "post": {
+            "operationId": "changeCampaign",
+            "summary": "pause, resume or cancel (final) a campaign; 409 when its state does not allow it.",
+            "parameters": [
+              {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+              {"name": "action", "in": "path", "required": true, "schema": {"enum": ["pause", "resume", "cancel"]}}
+            ],
+            "responses": {
+              "200": {"description": "The campaign after.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Campaign"}}}},
+              "409": {"$ref": "#/components/responses/Error"},
+              "401": {"$ref": "#/components/responses/Error"},
+              "403": {"$ref": "#/components/responses/Error"},
+              "404": {"$ref": "#/components/responses/Error"},
+              "429": {"$ref": "#/components/responses/RetryLater"},
+              "503": {"$ref": "#/components/responses/RetryLater"}
+            }
+          }
+        },
         "/readyz": {
               "get": {
                 "operationId": "ready",
@@ -240,6 +303,31 @@ enum OpenAPIDocument {
               }
             },
             "schemas": {
+              "NewCampaign": {
+                "type": "object", "additionalProperties": false, "required": ["name", "from", "subject", "list"],
+                "properties": {
+                  "name": {"type": "string"}, "from": {"type": "string"}, "from_name": {"type": "string"},
+                  "subject": {"type": "string", "description": "A Mustache template; {{column}} of the list."},
+                  "html": {"type": "string"}, "text": {"type": "string", "description": "Default: made from the HTML."},
+                  "list": {"type": "string"}, "start_at": {"type": "string", "format": "date-time"},
+                  "max_rate": {"type": "string", "examples": ["50/s"]}, "window": {"type": "string", "examples": ["09:00-20:00"]},
+                  "time_zone": {"type": "string", "examples": ["Asia/Tokyo"]}, "pool": {"type": "string"}
+                }
+              },
+              "Campaign": {
+                "type": "object", "required": ["id", "name", "from", "list", "state", "rows", "cursor", "start_at", "statistics"],
+                "properties": {
+                  "id": {"type": "string"}, "name": {"type": "string"}, "from": {"type": "string"}, "list": {"type": "string"},
+                  "state": {"enum": ["scheduled", "running", "paused", "cancelled", "sent", "failed"]}, "reason": {"type": "string"},
+                  "rows": {"type": "integer"}, "cursor": {"type": "integer"}, "start_at": {"type": "string", "format": "date-time"},
+                  "max_rate": {"type": "string"}, "window": {"type": "string"},
+                  "statistics": {"type": "object", "additionalProperties": {"type": "integer"},
+                                 "description": "queued, suppressed, failed, delivered, deferred, bounced, expired, complaint, …; <outcome>|<site> per site."},
+                  "warnings": {"type": "array", "items": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "problem": {"type": "string"}, "fix": {"type": "string"}}}}
+                }
+              },
+              "Campaigns": {"type": "object", "required": ["campaigns"], "properties": {"campaigns": {"type": "array", "items": {"$ref": "#/components/schemas/Campaign"}}}},
               "Error": {
                 "type": "object", "required": ["error"], "additionalProperties": false,
                 "properties": {"error": {"type": "object", "required": ["code", "message"], "additionalProperties": false,

@@ -1,6 +1,7 @@
 import Archiver
 import BounceClassification
 import BounceListener
+import CampaignRunner
 import Console
 import DNSResolver
 import Delivery
@@ -246,7 +247,7 @@ public struct HikyakuApplication {
                             store: WebhookStore(redis: redis, configuration: queueConfiguration),
                             forbiddenNetworks: configuration.delivery.forbiddenNetworks),
                         suppression: configuration.suppression,
-                        logs: logs,
+                        logs: logs, unsubscribeReady: Self.unsubscribeReady(configuration),
                         tls: tls, ready: { (try? await redis.send(RedisCommand("PING", []))) != nil },
                         unsubscribe: unsubscribe.map {
                             UnsubscribeEndpoint(
@@ -254,6 +255,25 @@ public struct HikyakuApplication {
                                 node: configuration.effectiveNodeName, logger: logger)
                         }, logger: logger))
             }
+        }
+        if role.runsCampaigns {
+            let keyring = try Self.keyring(configuration.secrets, logger: logger)
+            let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
+            let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, keyring: keyring, logger: logger)
+            _ = try? await accounts.refresh()
+            services.append(AccountDirectory.Refresher(directory: accounts, interval: configuration.accounts.refreshInterval.duration))
+            let intake = MessageIntake(
+                queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
+                threadPool: NIOThreadPool.singleton)
+            let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
+            let token = configuration.effectiveNodeName + "/" + String(getpid())
+            services.append(
+                CampaignRunner(
+                    store: CampaignStore(redis: redis, configuration: queueConfiguration),
+                    lists: ListStore(redis: redis, configuration: queueConfiguration), intake: intake, accounts: accounts,
+                    settings: configuration.campaigns, delivery: configuration.delivery, dns: dns, hostname: configuration.hostname,
+                    token: token, unsubscribe: Self.unsubscribeHeaders(configuration, keyring: keyring, logger: logger), logger: logger))
+            services.append(CampaignCounter(redis: redis, queueConfiguration: queueConfiguration, token: token, logger: logger))
         }
         if role.runsWorker {
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)

@@ -21,6 +21,9 @@ public enum Role: String, CaseIterable, Sendable {
     case archiver
     /// The web console (`console.listen`, `console.plain_listen`): logs, statistics, users.
     case console
+    /// The campaign runner: fans campaigns out through the intake (each campaign held by one
+    /// runner at a time, by lease) and counts their events.
+    case campaigns
     /// Every role, in one process (a single machine, or `make run`).
     case all
 
@@ -32,4 +35,5 @@ public enum Role: String, CaseIterable, Sendable {
     /// The archiver runs in `all` only when a store is configured (`logs.sqlite_path` or `logs.postgres_url`).
     func runsArchiver(_ logs: LogSettings) -> Bool { self == .archiver || (self == .all && logs.isConfigured) }
     var runsConsole: Bool { self == .console || self == .all }
+    var runsCampaigns: Bool { self == .campaigns || self == .all }
 }

@@ -33,5 +33,8 @@ extension MetricNames {
         /// An `X-Hikyaku-Unsubscribe:` field the relay cannot honour: several recipients, no
         /// account, not set up, or a `List-Unsubscribe` already there (`550 5.6.0` at the dot).
         case unsubscribeHeader = "unsubscribe_header"
+        /// A campaign row that was already enqueued (a runner's retry after a crash or a
+        /// lost reply): refused, nothing written, the row counts as settled.
+        case duplicate
     }
 }

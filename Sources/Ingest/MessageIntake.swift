@@ -98,6 +98,8 @@ public struct MessageIntake: Sendable {
         public var recipients: [Mailbox]
         /// The sender's `tags` and `metadata` (HTTP API), for every event of the message.
         public var labels: MessageLabels?
+        /// A campaign row: stored at most once (``EnqueueOnce``).
+        public var once: EnqueueOnce?
 
         public init(sender: ReversePath, recipients: [Mailbox]) {
             self.sender = sender
@@ -192,6 +194,7 @@ public struct MessageIntake: Sendable {
             clientIP: submitter.clientIP, authUser: submitter.authUser, pool: submitter.account?.pool ?? self.settings.relayPool,
             account: submitter.account.map { AccountQuota(name: $0.name, hourly: $0.hourlyQuota, daily: $0.dailyQuota) })
         stored.labels = envelope.labels
+        stored.once = envelope.once
         stored.returnPathDomain = self.accounts.returnPathDomain(of: submitter.account)
         stored.notifySender = Self.notifiesSender(account: submitter.account, sender: envelope.sender, listener: submitter.listener)
         let signing = self.signers(forFrom: message.assembler.authors.from.first, account: submitter.account)
@@ -265,6 +268,9 @@ public struct MessageIntake: Sendable {
             // The enqueue is the authority: an address suppressed after RCPT is caught here.
             logger.notice("message not accepted: every recipient is suppressed", metadata: ["queue_id": "\(id)"])
             return self.refused(id, .suppressed, SMTPReply(550, "5.1.1", "all recipients are suppressed"), submitter)
+        case let error as QueueError where error.isAlreadyEnqueued:
+            logger.info("campaign row already enqueued; nothing stored", metadata: ["queue_id": "\(id)"])
+            return self.refused(id, .duplicate, SMTPReply(250, "2.0.0", "already queued"), submitter)
         case let error as DKIMError where error.code != .cryptoFailure:
             // A header DKIM cannot sign (two From fields, none, a malformed field) is
             // one no receiver should trust either.

@@ -34,6 +34,10 @@ public final class MessageQueue: Sendable {
     /// The events stream of this queue, for readers (the HTTP API, `events tail`).
     public var eventLog: EventLog { EventLog(redis: redis, configuration: configuration) }
 
+    /// Campaigns and recipient lists in this queue's Redis.
+    public var campaigns: CampaignStore { CampaignStore(redis: redis, configuration: configuration) }
+    public var lists: ListStore { ListStore(redis: redis, configuration: configuration) }
+
     /// The names of every key (`queue.key_prefix`).
     var keys: QueueKeys { configuration.keys }
 
@@ -161,6 +165,12 @@ public final class MessageQueue: Sendable {
         } else {
             args.append(.integer(0))
         }
+        if let once = message.once {
+            declared += [keys.campaignDone(once.campaign), keys.campaignStats(once.campaign)]
+            args.append(.integer(Int64(once.row)))
+        } else {
+            args.append(.integer(-1))
+        }
         let reply: RESPValue
         if configuration.waitReplicas > 0 {
             // WAIT on the same connection right after the write: it returns once that many
@@ -243,6 +253,7 @@ public final class MessageQueue: Sendable {
     static func queueError(_ message: String) -> QueueError {
         if message.hasPrefix("DEADLINE") { return .deadlinePassed }
         if message.hasPrefix("SUPPRESSED") { return QueueError(code: .allSuppressed) }
+        if message.hasPrefix("ONCE") { return QueueError(code: .alreadyEnqueued) }
         if let quota = QueueError.quota(message) { return quota }
         return .rejected(message)
     }

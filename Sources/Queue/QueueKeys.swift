@@ -155,6 +155,29 @@ public struct QueueKeys: Sendable, Hashable {
     /// String: the token of the dispatcher sending to the endpoint, expiring unless renewed.
     public func webhookLease(_ id: String) -> String { prefix + "webhook:" + id + ":lease" }
 
+    // MARK: Campaigns and lists (README "Campaigns")
+
+    /// Set: every campaign id.
+    public var campaigns: String { prefix + "campaigns" }
+    /// Hash: a campaign — `def` (JSON), `state`, `cursor` (rows before it are all settled), `rows`, `reason`.
+    public func campaign(_ id: String) -> String { prefix + "camp:" + id }
+    /// Bitmap: bit n set once row n is enqueued or settled (hk_enqueue's once mark).
+    public func campaignDone(_ id: String) -> String { prefix + "camp:" + id + ":done" }
+    /// Hash: counters — `queued`, `suppressed` (hk_enqueue), outcomes by event, `<event>|<domain>`.
+    public func campaignStats(_ id: String) -> String { prefix + "camp:" + id + ":stats" }
+    /// String: the token of the runner holding the campaign, expiring unless renewed.
+    public func campaignLease(_ id: String) -> String { prefix + "camp:" + id + ":lease" }
+    /// String: the token of the runner counting campaign events (one at a time).
+    public var campaignCounterLease: String { prefix + "camp:@counter:lease" }
+    /// Set: the names of an account's lists.
+    public func lists(account: String) -> String { prefix + "lists:" + account }
+    /// Hash: a list's columns (JSON), `email_index`, `rows`, `state`, and the import's counts.
+    public func list(account: String, name: String) -> String { prefix + "list:" + account + ":" + name }
+    /// List: rows `chunk * 1000 …` of a list, each a JSON array of the column values.
+    public func listChunk(account: String, name: String, chunk n: Int) -> String { prefix + "list:" + account + ":" + name + ":\(n)" }
+    /// Set: lower-cased addresses seen by a running import (duplicates), deleted at its end.
+    public func listSeen(account: String, name: String) -> String { prefix + "list:" + account + ":" + name + ":seen" }
+
     // MARK: Archiver
 
     /// String: the token of the one SQLite archiver running, expiring unless renewed.

@@ -85,6 +85,9 @@ public struct NewMessage: Sendable {
     /// Whether its envelope sender gets a DSN when a recipient bounces or expires (the
     /// account's `send_dsns`, for SMTP mail from one of its own domains).
     public var notifySender = false
+    /// A campaign row: enqueued at most once (the campaign's done bitmap, checked and set
+    /// by the enqueue itself).
+    public var once: EnqueueOnce?
 
     public init(
         queueID: QueueID, sender: ReversePath, recipients: [Mailbox], messageID: String?, size: Int, clientIP: String?,
@@ -149,6 +152,7 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         case notReplicated(confirmed: Int, wanted: Int)
         case quotaExceeded(period: String, limit: Int, retryAfterSeconds: Int)
         case allSuppressed
+        case alreadyEnqueued
     }
     let code: Code
 
@@ -162,6 +166,8 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
     /// Every recipient is on a suppression list: nothing was stored (a `suppressed` event
     /// was written for each).
     public var isAllSuppressed: Bool { if case .allSuppressed = code { return true } else { return false } }
+    /// A campaign row whose enqueue already happened (``EnqueueOnce``): nothing was written.
+    public var isAlreadyEnqueued: Bool { if case .alreadyEnqueued = code { return true } else { return false } }
 
     /// The account's hourly or daily recipient quota would be exceeded (nothing was stored).
     public var quotaExceeded: (period: String, limit: Int, retryAfterSeconds: Int)? {
@@ -184,6 +190,7 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         case .quotaExceeded(let period, let limit, _): return "the account's \(period) quota of \(limit) recipients would be exceeded"
         case .notReplicated(let confirmed, let wanted): return "only \(confirmed) of \(wanted) Redis replicas confirmed the write in time"
         case .allSuppressed: return "all recipients are suppressed"
+        case .alreadyEnqueued: return "this campaign row was already enqueued"
         }
     }
 }
@@ -317,5 +324,19 @@ public struct WorkOutcome: Sendable {
         self.finalCount = finalCount
         self.retry = retry
         self.events = events
+    }
+}
+
+/// The at-most-once mark of a campaign row: bit `row` of `camp:<campaign>:done`, checked and
+/// set in the same `hk_enqueue` that stores the message, so a runner killed at any moment
+/// and restarted (or a second runner after a lease change) can neither skip the row nor
+/// enqueue it twice.
+public struct EnqueueOnce: Sendable, Hashable {
+    public var campaign: String
+    public var row: Int
+
+    public init(campaign: String, row: Int) {
+        self.campaign = campaign
+        self.row = row
     }
 }

@@ -12,6 +12,7 @@
 /// | bounce | `events`, suppressions (`sup:`, `supx:`, `supl`), `bounces:`, `acct:*:paused`, `acct:version` | the recipient index (`rix:`) | queue, accounts, keys |
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
 /// | archiver | `archiver` group state on `events` (read, acknowledge), its lease (`archiver:`) | — | queue, accounts, keys, webhooks |
+/// | campaigns | the queue (enqueue, like ingest), `quota:`, campaigns (`camp:`, `campaigns`), `campaigns` group state on `events` | lists (`list:`, `lists:`), suppression lists, accounts, DKIM keys | worker state, API keys |
 /// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:`, `events`, suspensions (`susp:`, `ready:` to make destinations due), `acct:*:paused`, `acct:version`, `bounces:`, suppression lists, webhook endpoints (`webhooks`, `webhook:`) | accounts (`acct:`, `accounts`), the queue's counts (`q:`, `deferred`, `depth:`, `slow:`, `conn:`, `warm:`) | messages, API keys, DKIM keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
@@ -100,15 +101,25 @@ public struct RedisACL: Sendable {
             "the web console: its users and sessions, the login lockout, the audit log; reads accounts and events; suspends and resumes, pauses accounts, edits suppression lists and webhook endpoints"
     )
 
+    public static let campaigns = Role(
+        name: "campaigns", commands: relayCommands,
+        keys: queueKeys + [
+            "~quota:*", "~camp:*", "~campaigns", "%R~list:*", "%R~lists:*", "%R~sup:*", "%R~supx:*",
+            "%R~acct:*", "%R~accounts", "%R~domain:*", "%R~domains",
+        ],
+        comment:
+            "the campaign runner: enqueues rows through the intake (reads accounts, DKIM keys, suppression lists, the lists' rows), keeps campaign state and counters, counts events through its consumer group"
+    )
+
     public static let admin = Role(
         name: "admin",
         commands: ["-@all", "+@read", "+@write", "+@scripting", "-@dangerous", "+ping", "+select", "+time", "+wait", "+role"],
         keys: ["~*"],
         comment: "operator commands (hikyaku queue, account, domain, …) and FUNCTION LOAD")
 
-    public static let roles = [ingest, worker, webhooks, bounce, archiver, console, admin]
+    public static let roles = [ingest, worker, webhooks, bounce, archiver, console, campaigns, admin]
 
-    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-webhooks`, `hikyaku-bounce`, `hikyaku-archiver`, `hikyaku-console`, `hikyaku-admin`.
+    /// The user name of a role: `hikyaku-ingest`, `hikyaku-worker`, `hikyaku-webhooks`, `hikyaku-bounce`, `hikyaku-archiver`, `hikyaku-console`, `hikyaku-campaigns`, `hikyaku-admin`.
     public static func userName(_ role: Role) -> String { "hikyaku-\(role.name)" }
 
     /// One `aclfile` line (also valid after `ACL SETUSER`) for `role`, with the password

@@ -24,8 +24,8 @@ struct Hikyaku: AsyncParsableCommand {
         subcommands: [
             Serve.self, Events.self, QueueStatus.self, Suspend.self, Resume.self, RetryNow.self, Bounce.self, Purge.self,
             AccountCommand.self, WebhookCommand.self, DomainCommand.self, SecretsCommand.self, Passwd.self, CheckConfig.self,
-            RedisAdminCommand.self, SuppressionCommand.self, VERPCommand.self, LogsCommand.self, EraseCommand.self, OperatorCommand.self,
-            UnsubscribeCommand.self,
+            RedisAdminCommand.self, SuppressionCommand.self, CampaignCommand.self, ListCommand.self, VERPCommand.self, LogsCommand.self,
+            EraseCommand.self, OperatorCommand.self, UnsubscribeCommand.self,
         ])
 }
 
@@ -77,6 +77,7 @@ struct Serve: AsyncParsableCommand {
               bounce  the inbound MX of the return-path domains (bounces.listen): asynchronous bounces, \
             complaints (ARF), suppressions
               archiver  copy the events stream into the log store (logs:): SQLite, one per store; PostgreSQL, any number
+              campaigns  fan campaigns out through the intake (hikyaku campaign), count their events
               all     every role in one process (default; the bounce listener only with bounces.listen, \
             the archiver only with logs.sqlite_path or logs.postgres_url)
 
@@ -87,7 +88,9 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: ArgumentHelp("ingest (SMTP), worker (delivery), api (HTTP API), webhooks, bounce, archiver or all.", valueName: "role"))
+    @Option(
+        help: ArgumentHelp(
+            "ingest (SMTP), worker (delivery), api (HTTP API), webhooks, bounce, archiver, console, campaigns or all.", valueName: "role"))
     var role: String = "all"
 
     func run() async throws {

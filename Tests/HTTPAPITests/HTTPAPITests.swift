@@ -94,7 +94,8 @@ struct HTTPAPITests {
         #expect(
             paths == [
                 "/v1/messages", "/v1/messages/batch", "/v1/messages/{id}", "/v1/events", "/v1/webhooks", "/v1/webhooks/{id}", "/readyz",
-                "/v1/suppressions", "/v1/suppressions/{address}", "/v1/stats",
+                "/v1/suppressions", "/v1/suppressions/{address}", "/v1/stats", "/v1/campaigns", "/v1/campaigns/{id}",
+                "/v1/campaigns/{id}/{action}",
             ])
     }
 

@@ -99,6 +99,9 @@ struct ConfigurationLoaderTests {
         ("ingest: {min_data_rate: fast}", "ingest.min_data_rate"),
         ("bounces: {rule_file: x}", "bounces.rule_file"),
         ("bounces: {rules_file: [a, b]}", "bounces.rules_file"),
+        ("campaigns: {max_queued_per_site: 0}", "campaigns.max_queued_per_site"),
+        ("campaigns: {chunk_size: 0}", "campaigns.chunk_size"),
+        ("campaigns: {lookahead: 10ms}", "campaigns.lookahead"),
     ])
     func invalidConfigurationNamesTheKey(yaml: String, key: String) {
         do {

@@ -22,7 +22,7 @@ struct LuaLibrariesTests {
 
     @Test func theEmbeddedLibrariesAreExactlyTheLuaFiles() throws {
         let files = try Self.files()
-        #expect(files.count == 6, "\(files.keys.sorted())")
+        #expect(files.count == 7, "\(files.keys.sorted())")
         #expect(Set(FunctionLibraries.all.map(\.name)) == Set(files.keys))
         for library in FunctionLibraries.all {
             #expect(

@@ -29,6 +29,9 @@ struct RedisACLTests {
             k.webhooks, k.webhookOutbox("w"), k.webhookDead("w"), k.webhookState("w"), k.webhookLease("w"),
             k.suppression(.account("a")), k.suppressionExpiry(.global), k.suppressionLists, k.archiverLease,
             k.consoleUsers, k.consoleUser("u"), k.consoleSession("s"), k.audit, k.complaintSeen(id, "r@x"),
+            k.campaigns, k.campaign("c1"), k.campaignDone("c1"), k.campaignStats("c1"), k.campaignLease("c1"), k.campaignCounterLease,
+            k.lists(account: "a"), k.list(account: "a", name: "l"), k.listChunk(account: "a", name: "l", chunk: 0),
+            k.listSeen(account: "a", name: "l"),
         ]
     }
 
@@ -69,7 +72,7 @@ struct RedisACLTests {
             #expect(
                 Self.covers(RedisACL.ingest, key) || Self.covers(RedisACL.worker, key) || Self.covers(RedisACL.webhooks, key)
                     || Self.covers(RedisACL.archiver, key) || Self.covers(RedisACL.console, key)
-                    || Self.covers(RedisACL.bounce, key),
+                    || Self.covers(RedisACL.bounce, key) || Self.covers(RedisACL.campaigns, key),
                 "no relay role may touch hk:\(key): add its pattern to RedisACL")
             #expect(Self.covers(RedisACL.admin, key))
         }

@@ -117,8 +117,13 @@ end
 --         accepted_event, pool, nfields, (field, value)..., ndomains,
 --         (domain, nrcpt, rcpt...)..., account, hourly_quota, daily_quota, quota_stem,
 --         suppressed_event (JSON with the placeholders "%RCPT%" and "%REASON%"),
---         nrix, rix_ttl_s, (field, value)... (the VERP recipient index; KEYS then ends
---         with rix:<qid>, expiring after rix_ttl_s unless hk_complete sets a sooner expiry)
+--         nrix, rix_ttl_s, (field, value)... (the VERP recipient index; KEYS then has
+--         rix:<qid>, expiring after rix_ttl_s unless hk_complete sets a sooner expiry),
+--         once_bit (-1: none; else KEYS ends with camp:<id>:done, camp:<id>:stats)
+-- once_bit makes a campaign row's enqueue happen at most once, whatever crashes: the bit of
+-- the campaign's done bitmap is checked (`ONCE row already enqueued`, nothing written) and
+-- set in this same step, with the campaign's `queued` and `suppressed` counters; an
+-- all-suppressed row sets it too (it is settled).
 -- Refuses (without writing anything) once Redis's clock has passed the deadline, so a
 -- write that arrives after the client was told 451 cannot become a ghost message; and
 -- when the account's recipients this clock hour / UTC day would exceed its quota (-1:
@@ -155,6 +160,24 @@ redis.register_function('hk_enqueue', function(keys, args)
   end
   local account, hourly, daily = args[i], tonumber(args[i + 1] or '-1'), tonumber(args[i + 2] or '-1')
   local quota_stem, suppressed_event = args[i + 3], args[i + 4]
+  local once_bit, once_key, once_stats = -1, nil, nil
+  do
+    local nrix = tonumber(args[i + 5] or '0')
+    local j = nrix > 0 and (i + 7 + 2 * nrix) or (i + 6)
+    once_bit = tonumber(args[j] or '-1')
+    if once_bit >= 0 then
+      once_key, once_stats = keys[#keys - 1], keys[#keys]
+      if redis.call('GETBIT', once_key, once_bit) == 1 then
+        return redis.error_reply('ONCE row already enqueued')
+      end
+    end
+  end
+  local function settle_once(queued, suppressed)
+    if not once_key then return end
+    redis.call('SETBIT', once_key, once_bit, 1)
+    if queued > 0 then redis.call('HINCRBY', once_stats, 'queued', queued) end
+    if suppressed > 0 then redis.call('HINCRBY', once_stats, 'suppressed', suppressed) end
+  end
   local lists = {{keys[7 + ndomains], keys[8 + ndomains]}}
   if keys[9 + ndomains] ~= keys[7 + ndomains] then lists[2] = {keys[9 + ndomains], keys[10 + ndomains]} end
   local dropped = {}
@@ -201,6 +224,7 @@ redis.register_function('hk_enqueue', function(keys, args)
     return out
   end
   if total == 0 then
+    settle_once(0, #dropped)
     write_suppressed()
     return redis.error_reply('SUPPRESSED all recipients are suppressed')
   end
@@ -236,6 +260,7 @@ redis.register_function('hk_enqueue', function(keys, args)
   redis.call('HSET', msg, unpack(hash))
   redis.call('INCRBY', depth, total)
   redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', accepted)
+  settle_once(total, #dropped)
   return write_suppressed()
 end)
 
@@ -1259,6 +1284,51 @@ end)
 
 """#
 
+    /// `Sources/Queue/Lua/hikyaku_campaigns.lua`
+    static let hikyakuCampaigns = #"""
+#!lua name=hikyaku_campaigns
+-- Campaign state (CampaignStore.swift): compare-and-set steps on a campaign's hash, so an
+-- operator's cancel is final even while a runner is writing, and the cursor never moves
+-- back. The rows' own at-most-once mark is in hk_enqueue (hikyaku.lua).
+--
+-- Every key is passed in KEYS (QueueKeys.swift).
+
+-- hkc_state
+--   KEYS: camp:<id>
+--   ARGV: new_state, reason ('' clears it), now_ms, allowed_from...
+-- Sets `state` (and `reason`, `updated`) if the current state is one of allowed_from.
+-- Returns the previous state, or '' when the campaign is missing or in another state.
+redis.register_function('hkc_state', function(keys, args)
+  local current = redis.call('HGET', keys[1], 'state')
+  if not current then return '' end
+  for i = 4, #args do
+    if args[i] == current then
+      redis.call('HSET', keys[1], 'state', args[1], 'updated', args[3])
+      if args[2] == '' then redis.call('HDEL', keys[1], 'reason') else redis.call('HSET', keys[1], 'reason', args[2]) end
+      return current
+    end
+  end
+  return ''
+end)
+
+-- hkc_advance
+--   KEYS: camp:<id>
+--   ARGV: cursor
+-- Moves `cursor` forward to ARGV[1] (never back: two runners overlapping on a lost lease
+-- cannot undo each other). Returns the cursor now.
+redis.register_function('hkc_advance', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 0 then return -1 end
+  local current = tonumber(redis.call('HGET', keys[1], 'cursor') or '0')
+  local wanted = tonumber(args[1])
+  if wanted > current then
+    redis.call('HSET', keys[1], 'cursor', wanted)
+    return wanted
+  end
+  return current
+end)
+
+"""#
+
     /// `Sources/Queue/Lua/hikyaku_suppression.lua`
     static let hikyakuSuppression = #"""
 #!lua name=hikyaku_suppression
@@ -1498,6 +1568,7 @@ end)
         ("hikyaku_accounts", hikyakuAccounts),
         ("hikyaku_admin", hikyakuAdmin),
         ("hikyaku_bounces", hikyakuBounces),
+        ("hikyaku_campaigns", hikyakuCampaigns),
         ("hikyaku_suppression", hikyakuSuppression),
         ("hikyaku_webhooks", hikyakuWebhooks),
     ]

@@ -8,6 +8,7 @@
 ///   unsubscribe_token_validity: 180d
 ///   chunk_size: 200
 ///   lookahead: 5m
+///   max_queued_per_site: 10000
 /// ```
 public struct CampaignSettings: Sendable, Codable {
     /// The public HTTPS base of the one-click unsubscribe endpoint: links are
@@ -24,16 +25,22 @@ public struct CampaignSettings: Sendable, Codable {
     public var chunkSize: Int
     /// How far ahead of a receiving site's rate a runner keeps messages queued. Default `5m`.
     public var lookahead: ConfigDuration
+    /// The most campaign messages a runner lets wait for one receiving site (per pool), also
+    /// for sites without a rate limit: what waits is held in Redis (a few KB each), so a
+    /// million-recipient campaign to Gmail is fed at the pace it drains. Default 10,000.
+    public var maxQueuedPerSite: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case unsubscribeBaseURL = "unsubscribe_base_url", unsubscribeMailtoDomain = "unsubscribe_mailto_domain",
-            unsubscribeTokenValidity = "unsubscribe_token_validity", chunkSize = "chunk_size", lookahead
+            unsubscribeTokenValidity = "unsubscribe_token_validity", chunkSize = "chunk_size", lookahead,
+            maxQueuedPerSite = "max_queued_per_site"
     }
 
     public init() {
         unsubscribeTokenValidity = .days(180)
         chunkSize = 200
         lookahead = .minutes(5)
+        maxQueuedPerSite = 10_000
     }
 
     public init(from decoder: Decoder) throws {
@@ -46,6 +53,7 @@ public struct CampaignSettings: Sendable, Codable {
             try c.decodeIfPresent(ConfigDuration.self, forKey: .unsubscribeTokenValidity) ?? unsubscribeTokenValidity
         chunkSize = try c.decodeIfPresent(Int.self, forKey: .chunkSize) ?? chunkSize
         lookahead = try c.decodeIfPresent(ConfigDuration.self, forKey: .lookahead) ?? lookahead
+        maxQueuedPerSite = try c.decodeIfPresent(Int.self, forKey: .maxQueuedPerSite) ?? maxQueuedPerSite
     }
 
     func validate() throws {
@@ -65,6 +73,9 @@ public struct CampaignSettings: Sendable, Codable {
         }
         if !(1...10_000).contains(chunkSize) {
             throw ConfigurationError(key: "campaigns.chunk_size", problem: "must be 1 to 10000")
+        }
+        if maxQueuedPerSite < 1 {
+            throw ConfigurationError(key: "campaigns.max_queued_per_site", problem: "must be at least 1")
         }
         if lookahead.milliseconds < 1_000 {
             throw ConfigurationError(key: "campaigns.lookahead", problem: "must be at least 1s")

@@ -1,0 +1,38 @@
+import CampaignRunner
+import Campaigns
+import Queue
+import RelayCore
+
+/// `hikyaku campaign …` (README "Campaigns"), through the ``CampaignDesk`` the API shares.
+extension AdminSession {
+    var campaignDesk: CampaignDesk {
+        let queue = HikyakuApplication.queueConfiguration(configuration)
+        return CampaignDesk(
+            campaigns: CampaignStore(redis: redis, configuration: queue), lists: listStore, accounts: accountStore,
+            unsubscribeReady: HikyakuApplication.unsubscribeReady(configuration))
+    }
+
+    public func createCampaign(_ request: CampaignDesk.Request) async throws -> (Campaign, [ContentChecks.Finding]) {
+        try await Self.asOperator { try await campaignDesk.create(request) }
+    }
+
+    public func campaignStatus(_ id: String) async throws -> CampaignDesk.Status? {
+        try await Self.asOperator { try await campaignDesk.status(id) }
+    }
+
+    public func campaigns(account: String?) async throws -> [CampaignDesk.Status] {
+        try await Self.asOperator { try await campaignDesk.all(account: account) }
+    }
+
+    /// `pause`, `resume` or `cancel`: the state after.
+    public func changeCampaign(_ id: String, to action: String) async throws -> String {
+        try await Self.asOperator { try await campaignDesk.change(id, to: action) }
+    }
+
+    /// A desk refusal as an ``OperatorError`` (printed without usage text).
+    static func asOperator<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let refusal as CampaignDesk.Refusal {
+            throw OperatorError(refusal.field.map { "\($0): \(refusal.description)" } ?? refusal.description)
+        }
+    }
+}
