@@ -290,8 +290,10 @@ def test_a_campaign_waits_for_its_window_and_the_api_pauses_resumes_and_cancels(
     message = wait_for(lambda: receiver.messages_to("w3@gmail.test"), what="w3's message")[0]
     link = re.search(r"<(http://127\.0\.0\.1:\d+/u/[A-Za-z0-9]+)>",
                      email.message_from_bytes(message["data"], policy=email.policy.default)["List-Unsubscribe"]).group(1)
-    assert requests.post(link, data="List-Unsubscribe=One-Click", timeout=30,
-                         headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 200
+    # As a mail client does it (RFC 8058 section 3.2): curl, a plain POST, no cookie.
+    posted = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d",
+                             "List-Unsubscribe=One-Click", link], capture_output=True, text=True, timeout=30)
+    assert posted.stdout == "200", posted
     wait_for(lambda: stats(redis, open_id).get("unsubscribed") == 1, what="the unsubscribe to be counted")
     assert "unsubscribed 1" in hikyaku(worker, "campaign", "show", open_id).stdout
     hikyaku(worker, "campaign", "cancel", closed)
@@ -302,6 +304,16 @@ def test_a_campaign_waits_for_its_window_and_the_api_pauses_resumes_and_cancels(
     assert "cancelled" in listed and "sent" in listed, listed
     assert {c["id"] for c in requests.get(f"{base}/v1/campaigns", headers=auth, timeout=30).json()["campaigns"]} == {open_id, closed}
     assert stats(redis, closed).get("queued", 0) == 0
+
+    # The next campaign to the same list skips the address that unsubscribed.
+    answer = requests.post(f"{base}/v1/campaigns", headers=auth, timeout=30, json={
+        "name": "next", "from": f"news@{DOMAIN}", "subject": "Again {{name}}", "text": "Hello again {{name}}\n", "list": "small"})
+    assert answer.status_code == 201, answer.text
+    next_id = answer.json()["id"]
+    wait_for(lambda: redis.call("HGET", f"hk:camp:{next_id}", "state") == b"sent", timeout=30, what="the next campaign to finish")
+    assert stats(redis, next_id).get("queued") == 19 and stats(redis, next_id).get("suppressed") == 1, stats(redis, next_id)
+    wait_for(lambda: len(receiver.messages_to("w4@gmail.test")) == 2, what="w4's second message")
+    assert len(receiver.messages_to("w3@gmail.test")) == 1
 
 
 def write(path, text: str):
