@@ -44,6 +44,7 @@ need apt redis-tools     'redis-cli --tls --version'
 need apt dnsmasq-base    'test -x /usr/sbin/dnsmasq || command -v dnsmasq'
 need apt openssl         'command -v openssl'                                        # test certificates, s_client
 need apt swaks           'command -v swaks'
+need apt curl            'curl --version | grep -q "Protocols:.* https"'           # test_unsubscribe.py, test_campaigns.py (curl -X POST)
 need apt libnet-ssleay-perl     'perl -MNet::SSLeay -e1'                             # swaks -tls
 need apt libio-socket-ssl-perl  'perl -MIO::Socket::SSL -e1'                         # swaks -tls
 # Outbound TLS (test_outbound_tls.py): workers verify certificates against the system CA
