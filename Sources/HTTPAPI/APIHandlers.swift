@@ -114,6 +114,9 @@ struct APIHandlers: Sendable {
     /// `POST /v1/campaigns/{id}/pause|resume|cancel`.
     func changeCampaign(_ request: Request, _ context: APIRequestContext, action: String) async throws -> Response {
         let caller = try await authorize(request, context, scope: .send)
+        guard ["pause", "resume", "cancel"].contains(action) else {
+            throw APIError(.notFound, "not_found", "a campaign's actions are pause, resume and cancel")
+        }
         return try await campaigns.change(context.parameters.get("id") ?? "", action: action, caller: caller)
     }
 

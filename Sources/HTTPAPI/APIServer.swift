@@ -138,10 +138,10 @@ public struct APIServer: Service, CustomStringConvertible {
         router.post("/v1/campaigns") { request, context in try await handlers.createCampaign(request, context) }
         router.get("/v1/campaigns") { request, context in try await handlers.listCampaigns(request, context) }
         router.get("/v1/campaigns/{id}") { request, context in try await handlers.campaign(request, context) }
-        for action in ["pause", "resume", "cancel"] {
-            router.post("/v1/campaigns/{id}/\(action)") { request, context in
-                try await handlers.changeCampaign(request, context, action: action)
-            }
+        // One route for every action, so an unknown one gets the API's JSON 404 rather than
+        // the router's empty one.
+        router.post("/v1/campaigns/{id}/{action}") { request, context in
+            try await handlers.changeCampaign(request, context, action: context.parameters.get("action") ?? "")
         }
         return router
     }
