@@ -24,7 +24,7 @@ public struct RedisACL: Sendable {
     public struct Role: Sendable, Hashable {
         public let name: String
         public let commands: [String]
-        /// `~pattern` (read and write), `%R~pattern` (read only) or `%W~pattern` (write only), without the prefix.
+        /// `~pattern` (read and write) or `%R~pattern` (read only), without the prefix.
         public let keys: [String]
         let comment: String
     }
@@ -88,7 +88,9 @@ public struct RedisACL: Sendable {
         comment: "the log archiver: reads events through its consumer group and acknowledges them; holds the SQLite archiver's lease")
 
     /// `camp:<id>` and nothing below it (`:done`, `:stats`, `:lease`): an id is `c` and 12
-    /// characters (`Campaign.newID`), so 13 `?` match the hash `hkc_state` writes and no longer key.
+    /// characters (`Campaign.newID`), so 13 `?` match the hash `hkc_state` writes and no longer
+    /// key. Read and write in one pattern: Redis wants a single pattern to grant every
+    /// permission a key needs, and `FCALL`'s keys need both.
     static let campaignHash = "camp:" + String(repeating: "?", count: 13)
 
     /// Its operator pages do what `hikyaku queue|suspend|resume` and `account pause|resume`
@@ -100,7 +102,7 @@ public struct RedisACL: Sendable {
             "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "~events",
             "~susp:*", "~ready:*", "%R~q:*", "%R~deferred", "%R~depth:*", "%R~slow:*", "%R~conn:*", "%R~warm:*",
             "~acct:*:paused", "~acct:version", "~bounces:*", "~sup:*", "~supx:*", "~supl", "~webhooks", "~webhook:*",
-            "%R~camp:*", "%R~campaigns", "%W~" + campaignHash,
+            "%R~camp:*", "%R~campaigns", "~" + campaignHash,
         ],
         comment:
             "the web console: its users and sessions, the login lockout, the audit log; reads accounts, events and campaigns; suspends and resumes, pauses accounts and campaigns, edits suppression lists and webhook endpoints"
