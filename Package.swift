@@ -175,7 +175,8 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Ingest", "LogStore", "Queue", "RelayCore", "Webhooks", "UnsubscribeEndpoint", nioCore, nioPosix, nioSSL, logging,
+                "Ingest", "LogStore", "Queue", "RelayCore", "Webhooks", "UnsubscribeEndpoint", "Campaigns", "CampaignRunner", nioCore,
+                nioPosix, nioSSL, logging,
                 serviceLifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
@@ -273,7 +274,7 @@ let package = Package(
             ]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", nioCore]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RelayCore", nioCore]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "LogStore", "Queue", "RelayCore"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "LogStore", "Queue", "RelayCore", "Campaigns", "CampaignRunner"]),
         .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "RelayCore"]),
         .testTarget(name: "CampaignRunnerTests", dependencies: ["CampaignRunner", "Campaigns", "RelayCore"]),
         .testTarget(name: "HikyakuAppTests", dependencies: ["HikyakuApp", "RelayCore", logging]),

@@ -52,6 +52,24 @@ public struct CampaignDesk: Sendable {
         public var rows: Int
         public var cursor: Int
         public var statistics: [String: Int]
+
+        /// Rows the runner is through with: enqueued, suppressed at the enqueue, or failed.
+        public var handled: Int { count("queued") + count("suppressed") + count("failed") }
+        /// Rows with a final outcome: delivered, bounced, expired, suppressed or failed.
+        public var settled: Int {
+            count("delivered") + count("bounced") + count("expired") + count("suppressed") + count("failed")
+        }
+        public func count(_ outcome: String) -> Int { statistics[outcome] ?? 0 }
+
+        /// Outcomes by receiving site, from the `<outcome>|<site>` counters: site → outcome → count.
+        public var sites: [String: [String: Int]] {
+            var sites: [String: [String: Int]] = [:]
+            for (key, value) in statistics {
+                let parts = key.split(separator: "|", maxSplits: 1)
+                if parts.count == 2 { sites[String(parts[1]), default: [:]][String(parts[0])] = value }
+            }
+            return sites
+        }
     }
 
     /// Why an operation was refused: the field (for the API's `invalid` errors) and the text.

@@ -1,8 +1,8 @@
 /// The console's strings. Keys are `area.thing`; both catalogues have every key (a unit
 /// test checks), Japanese written for Japanese operators rather than translated word by word.
 enum Catalogue {
-    static let english = coreEnglish.merging(pagesEnglish) { core, _ in core }
-    static let japanese = coreJapanese.merging(pagesJapanese) { core, _ in core }
+    static let english = coreEnglish.merging(pagesEnglish) { core, _ in core }.merging(campaignsEnglish) { core, _ in core }
+    static let japanese = coreJapanese.merging(pagesJapanese) { core, _ in core }.merging(campaignsJapanese) { core, _ in core }
 
     static let coreEnglish: [String: String] = [
         "app.title": "Hikyaku console",

@@ -24,6 +24,7 @@ import UnsubscribeEndpoint
 /// GET  /lang/{ja|en}?back=…      sets hk_lang and goes back
 /// GET  /suppressions, POST /suppressions/add|remove       the account's suppression list
 /// GET  /webhooks, POST /webhooks/add|remove               the account's webhook endpoints
+/// GET  /campaigns, /campaigns/{id}, POST /campaigns/{id}/pause|resume|cancel   the account's campaigns
 /// GET  /ops/queues, POST /ops/suspend|resume              operators only (else 404)
 /// GET  /ops/egress, /ops/accounts, /ops/audit, POST /ops/accounts/pause|resume
 /// GET  /static/console.css, GET /readyz
@@ -110,6 +111,9 @@ public struct ConsoleServer: Service, CustomStringConvertible {
         group.post("/suppressions/{action}") { request, context in try await pages.changeSuppression(request, context) }
         group.get("/webhooks") { request, context in try await pages.webhooks(request, context) }
         group.post("/webhooks/{action}") { request, context in try await pages.changeWebhook(request, context) }
+        group.get("/campaigns") { request, context in try await pages.campaigns(request, context) }
+        group.get("/campaigns/{id}") { request, context in try await pages.campaign(request, context) }
+        group.post("/campaigns/{id}/{action}") { request, context in try await pages.changeCampaign(request, context) }
         group.get("/ops/queues") { request, context in try await pages.queues(request, context) }
         group.post("/ops/{action}") { request, context in try await pages.changeQueue(request, context) }
         group.get("/ops/egress") { request, context in try await pages.egress(request, context) }

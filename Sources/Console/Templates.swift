@@ -9,7 +9,7 @@ enum Templates {
         for (name, text) in [
             ("layout", layout), ("login", login), ("overview", overview), ("search", search), ("timeline", timeline), ("error", error),
             ("queues", queues), ("egress", egress), ("accounts", accounts), ("audit", audit), ("suppressions", suppressions),
-            ("webhooks", webhooks),
+            ("webhooks", webhooks), ("campaigns", campaigns), ("campaign", campaign),
         ] {
             // The templates are constants of this file: a syntax error is a programming error.
             library.register(try! MustacheTemplate(string: text), named: name)
@@ -22,7 +22,7 @@ enum Templates {
         <html lang="{{lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
         <title>{{title}} · {{t.app_title}}</title><link rel="stylesheet" href="/static/console.css"></head>
         <body><header><strong>{{t.app_title}}</strong>
-        {{#viewer}}<nav><a href="/">{{t.nav_overview}}</a> <a href="/search">{{t.nav_search}}</a> <a href="/suppressions">{{t.nav_suppressions}}</a> <a href="/webhooks">{{t.nav_webhooks}}</a>
+        {{#viewer}}<nav><a href="/">{{t.nav_overview}}</a> <a href="/search">{{t.nav_search}}</a> <a href="/suppressions">{{t.nav_suppressions}}</a> <a href="/webhooks">{{t.nav_webhooks}}</a> <a href="/campaigns">{{t.nav_campaigns}}</a>
         {{#isOperator}}<a href="/ops/queues">{{t.nav_queues}}</a> <a href="/ops/egress">{{t.nav_egress}}</a> <a href="/ops/accounts">{{t.nav_accounts}}</a> <a href="/ops/audit">{{t.nav_audit}}</a>{{/isOperator}}</nav>
         <span class="who">{{viewer.user}} ({{viewerRole}}{{#viewer.account}}: {{viewer.account}}{{/viewer.account}})</span>
         <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="{{viewer.csrf}}"><button>{{t.nav_logout}}</button></form>{{/viewer}}
@@ -91,6 +91,7 @@ enum Templates {
         .chart{width:100%;max-width:720px;border:1px solid #ddd}.gauges{display:flex;gap:2em}
         .notice{background:#e8f5e9;padding:.4em .8em}.secret{background:#fff8e1;padding:.4em .8em}.none{color:#777}
         .suspend label,.chooser label,#suppression-add label,#webhook-add label{display:inline-block;margin:.2em .6em .2em 0}
+        .progress{vertical-align:middle}#campaigns .sites{font-size:.85em}.actions button{margin-right:.5em}
         .delivered{color:#2e7d32}.bounced{color:#c62828}.deferred{color:#f9a825}.timeline pre{white-space:pre-wrap;margin:.2em 0}
         """
 }

@@ -397,6 +397,11 @@ public struct HikyakuApplication {
             webhooks: WebhookRegistry(
                 store: WebhookStore(redis: redis, configuration: queueConfiguration),
                 forbiddenNetworks: configuration.delivery.forbiddenNetworks),
+            campaigns: CampaignDesk(
+                campaigns: CampaignStore(redis: redis, configuration: queueConfiguration),
+                lists: ListStore(redis: redis, configuration: queueConfiguration),
+                accounts: AccountStore(redis: redis, configuration: queueConfiguration),
+                unsubscribeReady: unsubscribeReady(configuration)),
             egress: configuration.delivery.egress)
     }
 }

@@ -13,7 +13,7 @@
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
 /// | archiver | `archiver` group state on `events` (read, acknowledge), its lease (`archiver:`) | — | queue, accounts, keys, webhooks |
 /// | campaigns | the queue (enqueue, like ingest), `quota:`, campaigns (`camp:`, `campaigns`), `campaigns` group state on `events` | lists (`list:`, `lists:`), suppression lists, accounts, DKIM keys | worker state, API keys |
-/// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:`, `events`, suspensions (`susp:`, `ready:` to make destinations due), `acct:*:paused`, `acct:version`, `bounces:`, suppression lists, webhook endpoints (`webhooks`, `webhook:`) | accounts (`acct:`, `accounts`), the queue's counts (`q:`, `deferred`, `depth:`, `slow:`, `conn:`, `warm:`) | messages, API keys, DKIM keys |
+/// | console | its users (`cusers`, `cuser:`), sessions (`csess:`), `audit`, `authfail:`, `authok:`, `events`, suspensions (`susp:`, `ready:` to make destinations due), `acct:*:paused`, `acct:version`, `bounces:`, suppression lists, webhook endpoints (`webhooks`, `webhook:`), a campaign's state (`camp:<id>`, by `hkc_state`) | accounts (`acct:`, `accounts`), the queue's counts (`q:`, `deferred`, `depth:`, `slow:`, `conn:`, `warm:`), campaigns (`camp:`, `campaigns`) | messages, API keys, DKIM keys |
 /// | admin | every `hk:` key; `FUNCTION LOAD` | | |
 ///
 /// No role may `FLUSHALL`, `KEYS`, `CONFIG`, `DEBUG` or other `@dangerous` commands, use
@@ -87,18 +87,25 @@ public struct RedisACL: Sendable {
         keys: ["~events", "~archiver:*"],
         comment: "the log archiver: reads events through its consumer group and acknowledges them; holds the SQLite archiver's lease")
 
+    /// `camp:<id>` and nothing below it (`:done`, `:stats`, `:lease`): an id is `c` and 12
+    /// characters (`Campaign.newID`), so 13 `?` match the hash `hkc_state` writes and no longer
+    /// key. Read and write in one pattern: Redis wants a single pattern to grant every
+    /// permission a key needs, and `FCALL`'s keys need both.
+    static let campaignHash = "camp:" + String(repeating: "?", count: 13)
+
     /// Its operator pages do what `hikyaku queue|suspend|resume` and `account pause|resume`
-    /// do, and its account pages what `/v1/suppressions` and `/v1/webhooks` do, with the
-    /// same keys; messages, API keys and DKIM keys stay out of its reach.
+    /// do, and its account pages what `/v1/suppressions`, `/v1/webhooks` and `/v1/campaigns`
+    /// (show, pause, resume, cancel) do, with the same keys; messages, API keys and DKIM keys stay out of its reach.
     public static let console = Role(
         name: "console", commands: relayCommands,
         keys: [
             "~cusers", "~cuser:*", "~csess:*", "~audit", "~authfail:*", "~authok:*", "%R~acct:*", "%R~accounts", "~events",
             "~susp:*", "~ready:*", "%R~q:*", "%R~deferred", "%R~depth:*", "%R~slow:*", "%R~conn:*", "%R~warm:*",
             "~acct:*:paused", "~acct:version", "~bounces:*", "~sup:*", "~supx:*", "~supl", "~webhooks", "~webhook:*",
+            "%R~camp:*", "%R~campaigns", "~" + campaignHash,
         ],
         comment:
-            "the web console: its users and sessions, the login lockout, the audit log; reads accounts and events; suspends and resumes, pauses accounts, edits suppression lists and webhook endpoints"
+            "the web console: its users and sessions, the login lockout, the audit log; reads accounts, events and campaigns; suspends and resumes, pauses accounts and campaigns, edits suppression lists and webhook endpoints"
     )
 
     public static let campaigns = Role(

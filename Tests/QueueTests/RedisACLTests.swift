@@ -48,11 +48,13 @@ struct RedisACLTests {
         #expect(members.count == Self.sampleKeys().count, "\(members.count) key members, \(Self.sampleKeys().count) samples")
     }
 
-    /// Redis glob with `*` only (all the patterns use).
+    /// Redis glob with `*` and `?` (all the patterns use).
     static func glob(_ pattern: Substring, _ text: Substring) -> Bool {
-        guard let star = pattern.firstIndex(of: "*") else { return pattern == text }
+        guard let star = pattern.firstIndex(of: "*") else {
+            return pattern.count == text.count && zip(pattern, text).allSatisfy { $0 == "?" || $0 == $1 }
+        }
         let head = pattern[..<star]
-        guard text.hasPrefix(head) else { return false }
+        guard glob(head, text.prefix(head.count)) else { return false }
         let tail = pattern[pattern.index(after: star)...]
         var rest = text.dropFirst(head.count)
         while true {
@@ -106,6 +108,26 @@ struct RedisACLTests {
             #expect(!writable && (key.hasPrefix("acct:") || !Self.covers(RedisACL.console, key)), "console may touch hk:\(key)")
         }
         #expect(RedisACL.console.keys.contains("%R~acct:*") && RedisACL.console.keys.contains("%R~q:*"), "read only")
+    }
+
+    /// The campaign pages read every campaign key; pause, resume and cancel (`hkc_state`)
+    /// write the campaign's hash and nothing else: not its done bitmap, counters or lease.
+    @Test func theConsoleWritesOnlyACampaignsState() {
+        let k = QueueKeys(prefix: "")
+        let id = "c0123456789ab"  // `Campaign.newID`'s shape (CampaignsTests checks it)
+        let writes = { (key: String) in
+            RedisACL.console.keys.contains {
+                $0.hasPrefix("~") && Self.glob($0[$0.index(after: $0.firstIndex(of: "~")!)...], Substring(key))
+            }
+        }
+        for key in [k.campaigns, k.campaign(id), k.campaignStats(id), k.campaignDone(id), k.campaignLease(id)] {
+            #expect(Self.covers(RedisACL.console, key), "console may not read hk:\(key)")
+        }
+        #expect(writes(k.campaign(id)))
+        for key in [k.campaigns, k.campaignStats(id), k.campaignDone(id), k.campaignLease(id), k.campaignCounterLease, "camp:c1"] {
+            #expect(!writes(key), "console may write hk:\(key)")
+        }
+        #expect(RedisACL(prefix: "hk:").line(RedisACL.console, password: "p").contains(" ~hk:camp:????????????? "))
     }
 
     @Test func theWorkerReachesNoSecret() {

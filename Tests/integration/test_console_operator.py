@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import subprocess
 import time
 
 import pytest
 import requests
 
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
 from hikyaku_testsupport.console_web import CHROMIUM, CSRF, build_world, hikyaku, log_in, post_form, send, shot
 from hikyaku_testsupport.ports import free_ports
+from hikyaku_testsupport.processes import child_environment
 from hikyaku_testsupport.waiting import wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (scripts/install-deps.sh)")
@@ -177,16 +180,20 @@ def test_the_console_over_https_sets_secure_httponly_samesite_cookies(make_relay
     context.close()
 
 
-def test_the_console_role_does_all_this_with_its_own_acl_user(make_relay, tls_redis):
+def test_the_console_role_does_all_this_with_its_own_acl_user(make_relay, tls_redis, tmp_path):
     """`serve --role console` as `hikyaku-console` (the ACL of `hikyaku redis acl`): every
     page and form works; what it may not touch stays refused."""
     ca = {"tls": {"ca_file": str(tls_redis.ca[0])}}
-    admin = make_relay("worker", {"redis": {"url": tls_redis.url("admin"), **ca}}, start=False)
+    key_file = tmp_path / "secrets.key"
+    admin = make_relay("worker", {"redis": {"url": tls_redis.url("admin"), **ca}, "secrets": {"key_file": str(key_file)},
+                                  "campaigns": {"unsubscribe_base_url": "http://127.0.0.1:9"}}, start=False)
 
     def as_admin(*args: str, stdin: str | None = None) -> str:
         return hikyaku(admin, *args, "--redis-url", tls_redis.url("admin"), stdin=stdin)
 
     as_admin("redis", "load-functions")
+    subprocess.run([HIKYAKU_BIN, "secrets", "generate-key", str(key_file)], check=True, capture_output=True,
+                   env=child_environment())
     as_admin("account", "add", "acct-c", "--any-sender")
     password = as_admin("operator", "add", "acl-op").split("store it now): ")[1].split()[0]
     port = free_ports(1)[0]
@@ -210,8 +217,21 @@ def test_the_console_role_does_all_this_with_its_own_acl_user(make_relay, tls_re
     assert post("/suppressions/add", account="acct-c", address="acl@example.net") == 303
     assert tls_redis.cli("admin", "HEXISTS", "hk:sup:acct-c", "acl@example.net") == "1"
     assert post("/webhooks/add", account="acct-c", url="https://192.0.2.10/acl") == 201
+    # A campaign (starting next year: no runner here) shown, paused, resumed and cancelled.
+    as_admin("domain", "add", "acl.example")
+    as_admin("account", "add", "acct-d", "--domain", "acl.example")
+    (tmp_path / "acl.csv").write_text("email,name\nx@acl.example,X\n")
+    as_admin("list", "import", "acct-d", "acl", str(tmp_path / "acl.csv"))
+    (tmp_path / "acl.txt").write_text("Hello {{name}}\n")
+    cid = re.search(r"created campaign (c[0-9a-z]+)", as_admin(
+        "campaign", "create", "--account", "acct-d", "--name", "acl", "--from", "news@acl.example", "--subject", "s",
+        "--text", str(tmp_path / "acl.txt"), "--list", "acl", "--start", f"{time.gmtime().tm_year + 1}-01-05T09:00:00Z")).group(1)
+    for action, state in (("pause", "paused"), ("resume", "running"), ("cancel", "cancelled")):
+        assert post(f"/campaigns/{cid}/{action}") == 303, action
+        assert tls_redis.cli("admin", "HGET", f"hk:camp:{cid}", "state") == state
     for path in ("/ops/queues", "/ops/egress", "/ops/accounts", "/ops/audit", "/suppressions?account=acct-c",
-                 "/webhooks?account=acct-c"):
+                 "/webhooks?account=acct-c", "/campaigns", f"/campaigns/{cid}"):
         assert s.get(base + path, timeout=30).status_code == 200, path
-    for command in (["GET", "hk:apikey:x"], ["SMEMBERS", "hk:domains"], ["HGETALL", "hk:msg:Q1"], ["SET", "hk:acct:acct-c", "{}"]):
+    for command in (["GET", "hk:apikey:x"], ["SMEMBERS", "hk:domains"], ["HGETALL", "hk:msg:Q1"], ["SET", "hk:acct:acct-c", "{}"],
+                    ["HSET", f"hk:camp:{cid}:stats", "delivered", "1"], ["SADD", "hk:campaigns", "c0000000000zz"]):
         assert "NOPERM" in tls_redis.cli("console", *command), command

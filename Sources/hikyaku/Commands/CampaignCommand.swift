@@ -161,7 +161,7 @@ struct CampaignCommand: AsyncParsableCommand {
                 while true {
                     guard let status = try await session.campaignStatus(id) else { throw OperatorError("no campaign \(id)") }
                     let now = Date().timeIntervalSince1970
-                    let done = CampaignProgress.settled(status)
+                    let done = status.settled
                     samples.append((now, done))
                     samples.removeAll { now - $0.time > 60 }
                     var eta: Double?

@@ -8,12 +8,6 @@ import RelayCore
 enum CampaignProgress {
     static let outcomes = ["delivered", "deferred", "bounced", "expired", "complaint", "unsubscribed"]
 
-    /// Rows with a final outcome: delivered, bounced, expired, suppressed or failed.
-    static func settled(_ status: CampaignDesk.Status) -> Int {
-        let s = status.statistics
-        return (s["delivered"] ?? 0) + (s["bounced"] ?? 0) + (s["expired"] ?? 0) + (s["suppressed"] ?? 0) + (s["failed"] ?? 0)
-    }
-
     static func bar(_ fraction: Double, width: Int) -> String {
         let filled = Int((min(max(fraction, 0), 1) * Double(width)).rounded(.down))
         return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
@@ -23,9 +17,8 @@ enum CampaignProgress {
         let s = status.statistics
         let c = status.campaign
         let rows = max(status.rows, 1)
-        let done = settled(status)
-        // Rows the runner is through with: enqueued, suppressed at the enqueue, or failed.
-        let handled = (s["queued"] ?? 0) + (s["suppressed"] ?? 0) + (s["failed"] ?? 0)
+        let done = status.settled
+        let handled = status.handled
         var lines = [
             "campaign \(c.id) \"\(c.name)\" (account \(c.account), list \(c.list)): \(status.state)"
                 + (status.reason.map { " — \($0)" } ?? ""),
@@ -36,12 +29,7 @@ enum CampaignProgress {
         if let window = c.window { lines.append("  window \(window)") }
         if let rate = c.maxRate { lines.append("  max rate \(rate)") }
         if let eta { lines.append("  estimated finish in \(DisplayTime.span(milliseconds: Int64(eta * 1000)))") }
-        // Per site: "<outcome>|<site>" counters.
-        var sites: [String: [String: Int]] = [:]
-        for (key, value) in s {
-            let parts = key.split(separator: "|", maxSplits: 1)
-            if parts.count == 2 { sites[String(parts[1]), default: [:]][String(parts[0])] = value }
-        }
+        let sites = status.sites
         if !sites.isEmpty {
             var table = TextTable([("SITE", .left)] + outcomes.prefix(4).map { ($0.uppercased(), TextTable.Alignment.right) })
             for (site, counts) in sites.sorted(by: { $0.key < $1.key }) {
