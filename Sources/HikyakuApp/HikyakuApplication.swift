@@ -210,16 +210,23 @@ public struct HikyakuApplication {
                 services.append(ServerTLS.Reloader(tls: tls, interval: tls.settings.reloadInterval.duration, logger: logger))
             }
         }
-        if role.runsIngest || role.runsAPI {
-            let tls = serverTLS
+        // One directory of accounts per process, shared by every intake in it (listeners, API,
+        // campaign runner): one reload loop, and no role of the process sees an account the
+        // others do not know yet.
+        var shared: (keyring: KeyringFile?, store: AccountStore, accounts: AccountDirectory)? = nil
+        if role.runsIngest || role.runsAPI || role.runsCampaigns {
             let keyring = try Self.keyring(configuration.secrets, logger: logger)
-            let unsubscribe = Self.unsubscribeLinks(configuration, keyring: keyring, logger: logger)
             let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
             let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, keyring: keyring, logger: logger)
             // Load the accounts before the listeners open, if Redis answers; else the
             // refresher keeps trying and sessions are told to come back meanwhile.
             _ = try? await accounts.refresh()
             services.append(AccountDirectory.Refresher(directory: accounts, interval: configuration.accounts.refreshInterval.duration))
+            shared = (keyring, accountStore, accounts)
+        }
+        if role.runsIngest || role.runsAPI, let (keyring, accountStore, accounts) = shared {
+            let tls = serverTLS
+            let unsubscribe = Self.unsubscribeLinks(configuration, keyring: keyring, logger: logger)
             let limiter = ConnectionLimiter(
                 maximumPerClient: configuration.ingest.maxConnectionsPerIP,
                 exemptNetworks: configuration.ingest.relayNetworks)
@@ -256,12 +263,7 @@ public struct HikyakuApplication {
                         }, logger: logger))
             }
         }
-        if role.runsCampaigns {
-            let keyring = try Self.keyring(configuration.secrets, logger: logger)
-            let accountStore = AccountStore(redis: redis, configuration: queueConfiguration)
-            let accounts = AccountDirectory(store: accountStore, staticUsers: configuration.ingest.users, keyring: keyring, logger: logger)
-            _ = try? await accounts.refresh()
-            services.append(AccountDirectory.Refresher(directory: accounts, interval: configuration.accounts.refreshInterval.duration))
+        if role.runsCampaigns, let (keyring, _, accounts) = shared {
             let intake = MessageIntake(
                 queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
                 threadPool: NIOThreadPool.singleton)
