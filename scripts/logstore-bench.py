@@ -76,7 +76,84 @@ def hikyaku(binary: str, *args: str, timeout: float = 7200) -> str:
 def create_schema(binary: str, db: Path):
     """The store's own schema and indexes: opening it (any `hikyaku logs` command) creates them."""
     db.touch()
-    hikyaku(binary, "logs", "search", "--db", str(db), "--limit", "1", "--json", "--config", "/dev/null")
+    config = db.parent / "logstore-bench.yaml"
+    config.write_text(f"logs:\n  sqlite_path: {json.dumps(str(db))}\n")
+    hikyaku(binary, "logs", "search", "--limit", "1", "--json", "--config", str(config))
+
+
+# The hourly counts of the generated events, as the stores' append counts them (one per
+# recipient; site '' on accepted; a class only on bounced), in either dialect.
+STATS_SQL = """
+    INSERT INTO stats_hourly(hour, account, sending_domain, recipient_domain, site, kind, bounce_class, count)
+    SELECT time_ms / 3600000 * 3600000, coalesce(account, ''), sending_domain, recipient_domain, coalesce(site, ''),
+           kind, CASE WHEN kind = 'bounced' THEN coalesce(bounce_class, '') ELSE '' END, count(*)
+    FROM events WHERE kind IN ('accepted', 'delivered', 'deferred', 'bounced', 'expired', 'complaint', 'suppressed')
+    GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+
+
+def events_sql(dialect: str, start_ms: int, spacing: int) -> str:
+    """The bulk INSERT of both stores: one row per (message, step) — step 0 accepted, then
+    the outcomes the message's fate `u` (per mille) gives it — for messages `?`..`?`
+    (SQLite parameters) or `{first}`..`{end}` (PostgreSQL, substituted), with the columns
+    and JSON the archiver would have written."""
+    domains = " ".join(f"WHEN {i} THEN '{d}'" for i, (d, _) in enumerate(DOMAINS))
+    sites = " ".join(f"WHEN {i} THEN '{s}'" for i, (_, s) in enumerate(DOMAINS))
+    if dialect == "sqlite":
+        numbers = "WITH RECURSIVE m(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM m WHERE i + 1 < ?),"
+        source = "m"
+        queue_id = "printf('%08x%08x', i, (i * 2654435761) % 4294967296)"
+        steps = "JOIN (SELECT 0 AS s UNION ALL SELECT 1 UNION ALL SELECT 2) AS steps"
+        time_text = "strftime('%Y-%m-%dT%H:%M:%fZ', et / 1000.0, 'unixepoch')"
+        json_open, json_close = "json_object(", ")"
+    else:
+        numbers = "WITH"
+        source = "generate_series({first}::bigint, {end}::bigint - 1) AS i"
+        queue_id = "lpad(to_hex(i), 8, '0') || lpad(to_hex((i * 2654435761) % 4294967296), 8, '0')"
+        steps = "CROSS JOIN (VALUES (0), (1), (2)) AS steps(s)"
+        time_text = """to_char(to_timestamp(et / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+        # Without the null members, as the relay writes events (SQLite's json_object keeps
+        # them: a few dozen bytes more per row there; both decode as absent).
+        json_open, json_close = "json_strip_nulls(json_build_object(", "))::text"
+    return f"""
+    {numbers}
+    msg AS (
+      SELECT i, (i * 2654435761) % {RECIPIENTS} AS r, (i * 40503) % 1000 AS u, i % {ACCOUNTS} AS a,
+             {start_ms} + i * {spacing} AS t, {queue_id} AS q FROM {source}),
+    base AS (
+      SELECT *, 'acct' || a AS account, 'news@acct' || a || '.example' AS sender, 'acct' || a || '.example' AS sdomain,
+             CASE (r / 10) % {len(DOMAINS)} {domains} END AS rdomain, CASE (r / 10) % {len(DOMAINS)} {sites} END AS site FROM msg),
+    ev AS (
+      SELECT base.*, s, t + s * (({spacing} - 1) / 3) AS et,
+        CASE
+          WHEN s = 0 THEN 'accepted'
+          WHEN u < 30 THEN CASE s WHEN 1 THEN 'deferred' ELSE 'delivered' END
+          WHEN u < 60 THEN CASE s WHEN 1 THEN 'bounced' END
+          WHEN u = 999 THEN CASE s WHEN 1 THEN 'delivered' ELSE 'complaint' END
+          ELSE CASE s WHEN 1 THEN 'delivered' END
+        END AS kind,
+        CASE WHEN u < 30 OR u >= 60 THEN NULL WHEN u < 48 THEN 'invalid_recipient' WHEN u < 54 THEN 'mailbox_full'
+             WHEN u < 57 THEN 'policy' ELSE 'spam_block' END AS bclass
+      FROM base {steps}),
+    row AS (
+      SELECT *, 'user' || r || '@' || rdomain AS rcpt, q || '@' || sdomain AS mid,
+        CASE kind WHEN 'delivered' THEN '250 2.0.0 OK ' || q WHEN 'deferred' THEN '421 4.7.0 Try again later'
+             WHEN 'bounced' THEN '550 5.1.1 The email account that you tried to reach does not exist' END AS reply,
+        CASE WHEN kind IN ('delivered', 'deferred', 'bounced') THEN 'mx1.' || rdomain END AS rhost,
+        CASE kind WHEN 'deferred' THEN 1 WHEN 'delivered' THEN CASE WHEN u < 30 THEN 2 ELSE 1 END WHEN 'bounced' THEN 1 END AS att
+      FROM ev WHERE kind IS NOT NULL)
+    INSERT INTO events(stream_id, time_ms, kind, account, queue_id, message_id, sender, recipient, recipient_domain,
+                       sending_domain, site, bounce_class, bounce_type, reply, remote_host, attempt, json, stream_order)
+    SELECT et || '-0', et, kind, account, q, mid, sender, rcpt, rdomain, sdomain,
+           CASE WHEN kind = 'accepted' THEN NULL ELSE site END, bclass, CASE WHEN bclass IS NOT NULL THEN 'hard' END,
+           reply, rhost, att,
+           {json_open}'event', kind, 'time', {time_text}, 'queue_id', q,
+               'message_id', '<' || mid || '>', 'sender', sender, 'recipient', rcpt, 'domain', rdomain,
+               'account', account, 'node', 'bench-1', 'remote_host', rhost, 'reply', reply, 'attempt', att,
+               'site', CASE WHEN kind = 'accepted' THEN NULL ELSE site END, 'bounce_class', bclass,
+               'bounce_type', CASE WHEN bclass IS NOT NULL THEN 'hard' END, 'size', 20480{json_close},
+           et << 20
+    FROM row
+    """
 
 
 def generate(binary: str, db: Path, events: int):
@@ -104,50 +181,7 @@ def generate(binary: str, db: Path, events: int):
         "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name='events'")]
     for name in indexes:
         connection.execute(f"DROP INDEX {name}")
-    domains = " ".join(f"WHEN {i} THEN '{d}'" for i, (d, _) in enumerate(DOMAINS))
-    sites = " ".join(f"WHEN {i} THEN '{s}'" for i, (_, s) in enumerate(DOMAINS))
-    # One row per (message, step): step 0 accepted; u = the message's fate in per mille.
-    insert = f"""
-    WITH RECURSIVE m(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM m WHERE i + 1 < ?),
-    msg AS (
-      SELECT i, (i * 2654435761) % {RECIPIENTS} AS r, (i * 40503) % 1000 AS u, i % {ACCOUNTS} AS a,
-             {start_ms} + i * {spacing} AS t, printf('%08x%08x', i, (i * 2654435761) % 4294967296) AS q FROM m),
-    base AS (
-      SELECT *, 'acct' || a AS account, 'news@acct' || a || '.example' AS sender, 'acct' || a || '.example' AS sdomain,
-             CASE (r / 10) % {len(DOMAINS)} {domains} END AS rdomain, CASE (r / 10) % {len(DOMAINS)} {sites} END AS site FROM msg),
-    steps(s) AS (VALUES (0), (1), (2)),
-    ev AS (
-      SELECT base.*, s, t + s * (({spacing} - 1) / 3) AS et,
-        CASE
-          WHEN s = 0 THEN 'accepted'
-          WHEN u < 30 THEN CASE s WHEN 1 THEN 'deferred' ELSE 'delivered' END
-          WHEN u < 60 THEN CASE s WHEN 1 THEN 'bounced' END
-          WHEN u = 999 THEN CASE s WHEN 1 THEN 'delivered' ELSE 'complaint' END
-          ELSE CASE s WHEN 1 THEN 'delivered' END
-        END AS kind,
-        CASE WHEN u < 30 OR u >= 60 THEN NULL WHEN u < 48 THEN 'invalid_recipient' WHEN u < 54 THEN 'mailbox_full'
-             WHEN u < 57 THEN 'policy' ELSE 'spam_block' END AS bclass
-      FROM base JOIN steps),
-    row AS (
-      SELECT *, 'user' || r || '@' || rdomain AS rcpt, q || '@' || sdomain AS mid,
-        CASE kind WHEN 'delivered' THEN '250 2.0.0 OK ' || q WHEN 'deferred' THEN '421 4.7.0 Try again later'
-             WHEN 'bounced' THEN '550 5.1.1 The email account that you tried to reach does not exist' END AS reply,
-        CASE WHEN kind IN ('delivered', 'deferred', 'bounced') THEN 'mx1.' || rdomain END AS rhost,
-        CASE kind WHEN 'deferred' THEN 1 WHEN 'delivered' THEN CASE WHEN u < 30 THEN 2 ELSE 1 END WHEN 'bounced' THEN 1 END AS att
-      FROM ev WHERE kind IS NOT NULL)
-    INSERT INTO events(stream_id, time_ms, kind, account, queue_id, message_id, sender, recipient, recipient_domain,
-                       sending_domain, site, bounce_class, bounce_type, reply, remote_host, attempt, json, stream_order)
-    SELECT et || '-0', et, kind, account, q, mid, sender, rcpt, rdomain, sdomain,
-           CASE WHEN kind = 'accepted' THEN NULL ELSE site END, bclass, CASE WHEN bclass IS NOT NULL THEN 'hard' END,
-           reply, rhost, att,
-           json_object('event', kind, 'time', strftime('%Y-%m-%dT%H:%M:%fZ', et / 1000.0, 'unixepoch'), 'queue_id', q,
-                       'message_id', '<' || mid || '>', 'sender', sender, 'recipient', rcpt, 'domain', rdomain,
-                       'account', account, 'node', 'bench-1', 'remote_host', rhost, 'reply', reply, 'attempt', att,
-                       'site', CASE WHEN kind = 'accepted' THEN NULL ELSE site END, 'bounce_class', bclass,
-                       'bounce_type', CASE WHEN bclass IS NOT NULL THEN 'hard' END, 'size', 20480),
-           et << 20
-    FROM row
-    """
+    insert = events_sql("sqlite", start_ms, spacing)
     # json_object keeps null members ("remote_host": null): DeliveryEvent decodes them as
     # absent, as it does for the relay's own events.
     chunk = 500_000
@@ -167,12 +201,7 @@ def generate(binary: str, db: Path, events: int):
     say(f"generate: {total:,} events in {time.monotonic() - started:.0f} s; counting hours")
     started = time.monotonic()
     # As SQLiteLogStore.append counts (one per recipient; site '' on accepted; class only on bounced).
-    connection.execute("""
-        INSERT INTO stats_hourly(hour, account, sending_domain, recipient_domain, site, kind, bounce_class, count)
-        SELECT time_ms / 3600000 * 3600000, coalesce(account, ''), sending_domain, recipient_domain, coalesce(site, ''),
-               kind, CASE WHEN kind = 'bounced' THEN coalesce(bounce_class, '') ELSE '' END, count(*)
-        FROM events WHERE kind IN ('accepted', 'delivered', 'deferred', 'bounced', 'expired', 'complaint', 'suppressed')
-        GROUP BY 1, 2, 3, 4, 5, 6, 7""")
+    connection.execute(STATS_SQL)
     hours = connection.execute("SELECT count(*) FROM stats_hourly").fetchone()[0]
     connection.execute("PRAGMA journal_mode=WAL")
     connection.close()
@@ -204,65 +233,18 @@ def generate_postgres(binary: str, server, config_path: Path, events: int):
     now = int(time.time() * 1000)
     start_ms = now - 29 * DAY_MS
     spacing = (29 * DAY_MS) // messages
-    domains = " ".join(f"WHEN {i} THEN '{d}'" for i, (d, _) in enumerate(DOMAINS))
-    sites = " ".join(f"WHEN {i} THEN '{s}'" for i, (_, s) in enumerate(DOMAINS))
     chunk = 500_000
     started = time.monotonic()
     done = 0
     while done < messages:
         end = min(messages, done + chunk)
-        psql(f"""
-        WITH msg AS (
-          SELECT i, (i * 2654435761) % {RECIPIENTS} AS r, (i * 40503) % 1000 AS u, i % {ACCOUNTS} AS a,
-                 {start_ms} + i * {spacing} AS t,
-                 lpad(to_hex(i), 8, '0') || lpad(to_hex((i * 2654435761) % 4294967296), 8, '0') AS q
-          FROM generate_series({done}::bigint, {end - 1}::bigint) AS i),
-        base AS (
-          SELECT *, 'acct' || a AS account, 'news@acct' || a || '.example' AS sender, 'acct' || a || '.example' AS sdomain,
-                 CASE (r / 10) % {len(DOMAINS)} {domains} END AS rdomain, CASE (r / 10) % {len(DOMAINS)} {sites} END AS site FROM msg),
-        ev AS (
-          SELECT base.*, s, t + s * (({spacing} - 1) / 3) AS et,
-            CASE
-              WHEN s = 0 THEN 'accepted'
-              WHEN u < 30 THEN CASE s WHEN 1 THEN 'deferred' ELSE 'delivered' END
-              WHEN u < 60 THEN CASE s WHEN 1 THEN 'bounced' END
-              WHEN u = 999 THEN CASE s WHEN 1 THEN 'delivered' ELSE 'complaint' END
-              ELSE CASE s WHEN 1 THEN 'delivered' END
-            END AS kind,
-            CASE WHEN u < 30 OR u >= 60 THEN NULL WHEN u < 48 THEN 'invalid_recipient' WHEN u < 54 THEN 'mailbox_full'
-                 WHEN u < 57 THEN 'policy' ELSE 'spam_block' END AS bclass
-          FROM base CROSS JOIN (VALUES (0), (1), (2)) AS steps(s)),
-        row AS (
-          SELECT *, 'user' || r || '@' || rdomain AS rcpt, q || '@' || sdomain AS mid,
-            CASE kind WHEN 'delivered' THEN '250 2.0.0 OK ' || q WHEN 'deferred' THEN '421 4.7.0 Try again later'
-                 WHEN 'bounced' THEN '550 5.1.1 The email account that you tried to reach does not exist' END AS reply,
-            CASE WHEN kind IN ('delivered', 'deferred', 'bounced') THEN 'mx1.' || rdomain END AS rhost,
-            CASE kind WHEN 'deferred' THEN 1 WHEN 'delivered' THEN CASE WHEN u < 30 THEN 2 ELSE 1 END WHEN 'bounced' THEN 1 END AS att
-          FROM ev WHERE kind IS NOT NULL)
-        INSERT INTO events(stream_id, time_ms, kind, account, queue_id, message_id, sender, recipient, recipient_domain,
-                           sending_domain, site, bounce_class, bounce_type, reply, remote_host, attempt, json, stream_order)
-        SELECT et || '-0', et, kind, account, q, mid, sender, rcpt, rdomain, sdomain,
-               CASE WHEN kind = 'accepted' THEN NULL ELSE site END, bclass, CASE WHEN bclass IS NOT NULL THEN 'hard' END,
-               reply, rhost, att,
-               json_strip_nulls(json_build_object('event', kind,
-                   'time', to_char(to_timestamp(et / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                   'queue_id', q, 'message_id', '<' || mid || '>', 'sender', sender, 'recipient', rcpt, 'domain', rdomain,
-                   'account', account, 'node', 'bench-1', 'remote_host', rhost, 'reply', reply, 'attempt', att,
-                   'site', CASE WHEN kind = 'accepted' THEN NULL ELSE site END, 'bounce_class', bclass,
-                   'bounce_type', CASE WHEN bclass IS NOT NULL THEN 'hard' END, 'size', 20480))::text,
-               et << 20
-        FROM row""")
+        psql(events_sql("postgres", start_ms, spacing).replace("{first}", str(done)).replace("{end}", str(end)))
         done = end
         elapsed = time.monotonic() - started
         rows = int(done * EVENTS_PER_MESSAGE)
         say(f"generate (PostgreSQL): {done:,}/{messages:,} messages (~{rows:,} events) {rows / elapsed:,.0f} events/s, "
             f"ETA {elapsed / done * (messages - done) / 60:.1f} min")
-    psql("""
-        INSERT INTO stats_hourly(hour, account, sending_domain, recipient_domain, site, kind, bounce_class, count)
-        SELECT time_ms / 3600000 * 3600000, coalesce(account, ''), sending_domain, recipient_domain, coalesce(site, ''),
-               kind, CASE WHEN kind = 'bounced' THEN coalesce(bounce_class, '') ELSE '' END, count(*)
-        FROM events WHERE kind IN ('accepted', 'delivered', 'deferred', 'bounced', 'expired', 'complaint', 'suppressed')
-        GROUP BY 1, 2, 3, 4, 5, 6, 7""")
+    psql(STATS_SQL)
     say(f"generate (PostgreSQL): hourly counts done; rebuilding {len(indexes.split(';'))} indexes")
     psql("SET maintenance_work_mem = '1GB'; " + indexes + "; ANALYZE")
     size = psql("SELECT pg_database_size(current_database())")
