@@ -304,6 +304,10 @@ def test_a_campaign_waits_for_its_window_and_the_api_pauses_resumes_and_cancels(
     assert "cancelled" in listed and "sent" in listed, listed
     assert {c["id"] for c in requests.get(f"{base}/v1/campaigns", headers=auth, timeout=30).json()["campaigns"]} == {open_id, closed}
     assert stats(redis, closed).get("queued", 0) == 0
+    # The command line's changes are in the audit log (the API's are the caller's own).
+    audit = [{k.decode(): v.decode() for k, v in zip(f[::2], f[1::2])} for _, f in redis.call("XRANGE", "hk:audit", "-", "+")]
+    cli = [(e["action"], e.get("id") or e.get("list")) for e in audit if e["actor"].startswith("cli:")]
+    assert ("list.import", "small") in cli and ("campaign.create", closed) in cli and ("campaign.cancel", closed) in cli, cli
 
     # The next campaign to the same list skips the address that unsubscribed.
     answer = requests.post(f"{base}/v1/campaigns", headers=auth, timeout=30, json={

@@ -13,7 +13,9 @@ extension AdminSession {
     }
 
     public func createCampaign(_ request: CampaignDesk.Request) async throws -> (Campaign, [ContentChecks.Finding]) {
-        try await Self.asOperator { try await campaignDesk.create(request) }
+        let created = try await Self.asOperator { try await campaignDesk.create(request) }
+        await audit("campaign.create", [("account", created.0.account), ("id", created.0.id)])
+        return created
     }
 
     public func campaignStatus(_ id: String) async throws -> CampaignDesk.Status? {
@@ -26,7 +28,10 @@ extension AdminSession {
 
     /// `pause`, `resume` or `cancel`: the state after.
     public func changeCampaign(_ id: String, to action: String) async throws -> String {
-        try await Self.asOperator { try await campaignDesk.change(id, to: action) }
+        let state = try await Self.asOperator { try await campaignDesk.change(id, to: action) }
+        // The console writes the same names (`campaign.pause|resume|cancel`).
+        await audit("campaign.\(action)", [("id", id)])
+        return state
     }
 
     /// A desk refusal as an ``OperatorError`` (printed without usage text).

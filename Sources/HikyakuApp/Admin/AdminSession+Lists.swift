@@ -121,6 +121,9 @@ extension AdminSession {
             throw error
         }
         progress(report)
+        await audit(
+            "list.import",
+            [("account", account), ("list", name), ("rows", "\(report.rows)"), ("invalid", "\(report.invalid)")])
         return report
     }
 
@@ -133,6 +136,7 @@ extension AdminSession {
     public func deleteList(account: String, name: String) async throws -> Bool {
         guard try await listStore.info(account: account, name: name) != nil else { return false }
         try await listStore.delete(account: account, name: name)
+        await audit("list.delete", [("account", account), ("list", name)])
         return true
     }
 

@@ -1340,6 +1340,17 @@ end)
 --
 -- Every key is passed in KEYS (QueueKeys.swift).
 
+-- Writes one entry and keeps the expiry index in step; true if it expires.
+local function put_entry(hash, expiries, address, entry, expiry)
+  local added = redis.call('HSET', hash, address, entry)
+  if expiry ~= '' then
+    redis.call('ZADD', expiries, expiry, address)
+  else
+    redis.call('ZREM', expiries, address)
+  end
+  return added, expiry ~= ''
+end
+
 -- hks_add
 --   KEYS: sup:<list>, supx:<list>, supl
 --   ARGV: list, then per entry: address (lower-cased), entry JSON, expiry ms ('' = none)
@@ -1350,14 +1361,9 @@ redis.register_function('hks_add', function(keys, args)
   local hash, expiries, lists = keys[1], keys[2], keys[3]
   local added, expiring = 0, false
   for i = 2, #args, 3 do
-    local address, entry, expiry = args[i], args[i + 1], args[i + 2]
-    added = added + redis.call('HSET', hash, address, entry)
-    if expiry ~= '' then
-      redis.call('ZADD', expiries, expiry, address)
-      expiring = true
-    else
-      redis.call('ZREM', expiries, address)
-    end
+    local new, expires = put_entry(hash, expiries, args[i], args[i + 1], args[i + 2])
+    added = added + new
+    expiring = expiring or expires
   end
   if expiring then redis.call('SADD', lists, args[1]) end
   return added
@@ -1409,13 +1415,8 @@ redis.register_function('hks_unsubscribe', function(keys, args)
     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     if not expiry or tonumber(expiry) > now then return 0 end
   end
-  redis.call('HSET', hash, address, args[3])
-  if args[4] ~= '' then
-    redis.call('ZADD', expiries, args[4], address)
-    redis.call('SADD', lists, args[1])
-  else
-    redis.call('ZREM', expiries, address)
-  end
+  local _, expires = put_entry(hash, expiries, address, args[3], args[4])
+  if expires then redis.call('SADD', lists, args[1]) end
   redis.call('XADD', events, 'MAXLEN', '~', args[5], '*', 'e', args[6])
   return 1
 end)
