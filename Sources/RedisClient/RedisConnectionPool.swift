@@ -1,8 +1,15 @@
 import Logging
 import NIOCore
+import NIOPosix
 
 /// `connectionCount` lazily made connections, used round-robin, each with its own
 /// ``ConnectionSlotStateMachine`` (reconnect and backoff per slot).
+///
+/// Each slot's connection lives on one event loop of the group (slot *i* on loop *i* mod
+/// the number of loops). A request made on an event loop goes to a connection on that
+/// same loop when there is one, so an SMTP session's call to Redis and the reply's return
+/// to it never change threads (with tasks run on the event loops too, see
+/// `HikyakuApplication.runTasksOnEventLoops`).
 final class RedisConnectionPool: Sendable {
     private typealias Slot = ConnectionSlotStateMachine<RedisConnection, EventLoopPromise<RedisConnection>>
 
@@ -16,6 +23,8 @@ final class RedisConnectionPool: Sendable {
     private let logger: Logger
     private let onConnect: (@Sendable (RedisConnection) async throws -> Void)?
     private let state: LockedState<State>
+    /// The event loop of each slot's connection.
+    private let slotLoops: [any EventLoop]
 
     init(
         configuration: RedisClient.Configuration,
@@ -35,6 +44,25 @@ final class RedisConnectionPool: Sendable {
         self.state = LockedState(
             State(slots: Array(repeating: Slot(backoff: backoff), count: configuration.connectionCount))
         )
+        let loops = Array(eventLoopGroup.makeIterator())
+        self.slotLoops = (0..<configuration.connectionCount).map { loops.isEmpty ? eventLoopGroup.next() : loops[$0 % loops.count] }
+    }
+
+    /// The next slot in turn, preferring one whose connection lives on `loop`.
+    private func nextSlot(_ state: inout State, preferring loop: (any EventLoop)?) -> Int {
+        var index = state.next
+        if let loop {
+            let wanted = ObjectIdentifier(loop)
+            for step in 0..<state.slots.count {
+                let candidate = (state.next + step) % state.slots.count
+                if ObjectIdentifier(slotLoops[candidate]) == wanted {
+                    index = candidate
+                    break
+                }
+            }
+        }
+        state.next = (index + 1) % state.slots.count
+        return index
     }
 
     /// The connection for the next request: the next slot's, connecting it first if
@@ -43,12 +71,12 @@ final class RedisConnectionPool: Sendable {
     /// - Throws: ``RedisError/Kind/unavailable`` while the slot backs off,
     ///   ``RedisError/Kind/connectionFailed`` when the attempt this request waited for failed.
     func connection() async throws -> RedisConnection {
-        let group = eventLoopGroup
+        let current = MultiThreadedEventLoopGroup.currentEventLoop
         let (index, action) = state.withLock { state in
-            let index = state.next
-            state.next = (state.next + 1) % state.slots.count
+            let index = nextSlot(&state, preferring: current)
+            let loop = slotLoops[index]
             let action = state.slots[index].acquire(now: .now()) {
-                group.next().makePromise(of: RedisConnection.self)
+                loop.makePromise(of: RedisConnection.self)
             }
             // A slot backing off should not fail requests another slot can serve.
             if case .fail(let error) = action, error.kind == .unavailable,
@@ -73,10 +101,11 @@ final class RedisConnectionPool: Sendable {
         }
     }
 
-    /// A new connection, logged in and through the `onConnect` hook.
-    func makeConnection() async throws -> RedisConnection {
+    /// A new connection (on `eventLoop`, or the group's next), logged in and through the
+    /// `onConnect` hook.
+    func makeConnection(on eventLoop: (any EventLoop)? = nil) async throws -> RedisConnection {
         var endpoint = configuration.endpoint
-        let eventLoop = eventLoopGroup.next()
+        let eventLoop = eventLoop ?? eventLoopGroup.next()
         if let sentinel = configuration.sentinel {
             let primary = try await sentinel.primary(
                 tls: endpoint.usesTLS ? configuration.tls : nil, eventLoop: eventLoop, logger: logger,
@@ -115,7 +144,7 @@ final class RedisConnectionPool: Sendable {
 
     private func connect(slot index: Int, completing attempt: EventLoopPromise<RedisConnection>) async {
         do {
-            let connection = try await makeConnection()
+            let connection = try await makeConnection(on: slotLoops[index])
             let action = state.withLock { $0.slots[index].connectSucceeded(connection) }
             switch action {
             case .serve(let failures):
