@@ -13,9 +13,10 @@ import SMTPProtocol
 ///   sent after the `STARTTLS` line is refused, never read as if it came over TLS.
 /// - **Timers**: a session time limit, the idle timeout (an `IdleStateHandler` before this
 ///   one), and the ``SlowClientGuard`` (a line, or DATA, must make progress).
-/// - **Read back-pressure**: reading stops while input is held, while the session asks for
-///   it (``throttlesReads``), and while the client does not read its replies (the channel is
-///   not writable); the kernel's buffers and TCP's window then hold the client back.
+/// - **Read back-pressure**: reading stops once held input passes ``heldInputLimit``, while
+///   the session asks for it (``throttlesReads``), and while the client does not read its
+///   replies (the channel is not writable); the kernel's buffers and TCP's window then hold
+///   the client back.
 /// - **Graceful shutdown**: on ``ShutdownEvent`` the session is answered `421 4.3.2` and
 ///   closed as soon as no message is in progress (RFC 5321 §3.8).
 ///
@@ -295,11 +296,21 @@ public final class SMTPServerHandler: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
+    /// Input a held session may have waiting before reading pauses. A client that waits for
+    /// each reply sends nothing during a hold, so pausing at once would only cost two
+    /// `autoRead` changes per Redis round trip; a pipelining or hostile one is stopped here.
+    public static let heldInputLimit = 16 * 1024
+
     private func updateReadPause(context: ChannelHandlerContext) {
-        let pause = !self.isClosing && (self.isHeld || self.throttlesReads || !context.channel.isWritable)
+        let heldInputFull = self.isHeld && self.framer.bufferedByteCount >= Self.heldInputLimit
+        let pause = !self.isClosing && (heldInputFull || self.throttlesReads || !context.channel.isWritable)
         guard pause != self.readPaused else { return }
         self.readPaused = pause
-        context.channel.setOption(ChannelOptions.autoRead, value: !pause).whenComplete { _ in }
+        if let options = context.channel.syncOptions {
+            try? options.setOption(ChannelOptions.autoRead, value: !pause)
+        } else {
+            context.channel.setOption(ChannelOptions.autoRead, value: !pause).whenComplete { _ in }
+        }
     }
 
     // MARK: Slow clients
