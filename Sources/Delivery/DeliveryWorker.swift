@@ -110,6 +110,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                         group.addTask { await self.deliveryLoop(offset: index, scout: scout) }
                     }
                     group.addTask { await self.retryLoop() }
+                    group.addTask { await self.wakeLoop(scout: scout) }
                 }
             } onGracefulShutdown: {
                 Task { await scout.close() }
@@ -145,14 +146,16 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     private func deliveryLoop(offset: Int, scout: Scout) async {
         var turn = offset
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            // Only one idle loop polls at a time (see `Scout`).
+            // Only one idle loop looks at a time (see `Scout`).
             guard await scout.enter() else { continue }
+            // With no other idle loop here, a second due destination is for another worker.
+            let passOn = await !scout.othersWaiting
             var soonest: Int64? = nil
             var found: (pool: PoolName, domain: DomainName)? = nil
             for step in 0..<pools.count where found == nil {
                 let pool = pools[(turn + step) % pools.count]
                 do {
-                    switch try await context.queue.next(pool: pool, hold: .seconds(10)) {
+                    switch try await context.queue.next(pool: pool, hold: .seconds(10), passOn: passOn) {
                     case .idle(let nextDue):
                         if let nextDue { soonest = min(soonest ?? nextDue, nextDue) }
                     case .domain(let domain):
@@ -168,7 +171,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 await scout.leave()
                 await handle(pool: found.pool, domain: found.domain, scout: scout)
             } else {
-                let wait = soonest.map { max(5, min(100, $0 - WallClock.nowMilliseconds())) } ?? 100
+                // Until the soonest destination is due; a wake token ends the nap sooner.
+                let cap = Self.maxNap.milliseconds
+                let wait = soonest.map { max(1, min(cap, $0 - WallClock.nowMilliseconds())) } ?? cap
                 await scout.nap(for: .milliseconds(wait))
                 await scout.leave()
             }
@@ -286,6 +291,34 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         await connection.session?.quit()
         do { try await context.queue.release(connection.lease) } catch {
             context.logger.info("cannot release connection lease (it expires on its own): \(error)")
+        }
+    }
+
+    /// The longest an idle scout naps without a wake token: the safety net for what makes a
+    /// destination due without leaving one (an operator's `hikyaku queue retry`, a crashed
+    /// worker's hold lapsing).
+    static let maxNap = Duration.seconds(2)
+
+    /// While a loop here is idle, blocks in Redis for a wake token (on a connection of its
+    /// own, kept open across waits) and wakes the scout with it; a token that arrives when
+    /// every loop is busy is left back for another worker.
+    private func wakeLoop(scout: Scout) async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await context.queue.withWakeListener { listener in
+                    await scout.attach(listener)
+                    while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                        await scout.untilWatching()
+                        guard let pool = try await listener.wait(pools: pools, timeout: .seconds(5)) else { continue }
+                        if await !scout.wakeByToken() { try await listener.passOn(pool: pool) }
+                    }
+                }
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                context.logger.warning("cannot wait for wake tokens: \(error); idle loops look every \(Self.maxNap) meanwhile")
+                await pause(.seconds(1))
+            }
+            await scout.attach(nil)
         }
     }
 
