@@ -103,11 +103,12 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         )
         await recoverClaims()
         let scout = Scout()
+        let siteLoops = SiteLoops(bound: context.settings.loopsPerSite)
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
                     for index in 0..<context.settings.concurrency {
-                        group.addTask { await self.deliveryLoop(offset: index, scout: scout) }
+                        group.addTask { await self.deliveryLoop(offset: index, scout: scout, siteLoops: siteLoops) }
                     }
                     group.addTask { await self.retryLoop() }
                     group.addTask { await self.wakeLoop(scout: scout) }
@@ -143,7 +144,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
 
     /// Take a due destination, claim, deliver — until graceful shutdown. A batch in progress
     /// is finished (its outcomes recorded) before the loop stops.
-    private func deliveryLoop(offset: Int, scout: Scout) async {
+    private func deliveryLoop(offset: Int, scout: Scout, siteLoops: SiteLoops) async {
         var turn = offset
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Only one idle loop looks at a time (see `Scout`).
@@ -169,7 +170,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             turn += 1
             if let found {
                 await scout.leave()
-                await handle(pool: found.pool, domain: found.domain, scout: scout)
+                await handle(pool: found.pool, domain: found.domain, scout: scout, siteLoops: siteLoops)
             } else {
                 // Until the soonest destination is due; a wake token ends the nap sooner.
                 let cap = Self.maxNap.milliseconds
@@ -186,7 +187,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// 5321 §3.3 allows any number of transactions per session). A short rate wait is
     /// waited out with the connection open, so a tightly limited site costs one connection
     /// per `max_messages_per_connection`, not one per batch.
-    private func handle(pool: PoolName, domain: DomainName, scout: Scout) async {
+    ///
+    /// A destination of a site that holds `delivery.max_loops_per_site` loops already is
+    /// left to them: `next` held it (so the next look finds another due destination), and
+    /// their full batches make it due again.
+    private func handle(pool: PoolName, domain: DomainName, scout: Scout, siteLoops: SiteLoops) async {
         let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
         do { route = .success(try await context.router.targets(for: domain)) } catch { route = .failure(error) }
         let site: ResolvedSite
@@ -199,6 +204,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             // No route: nothing will be sent, so no limits apply; the batch is settled at once.
             site = sites.site(forDomain: domain, mxHosts: [])
         }
+        guard siteLoops.enter(site.name) else {
+            context.logger.debug("\(domain): site \(site.name) holds \(siteLoops.bound) delivery loops already; looking for other work")
+            return
+        }
+        defer { siteLoops.leave(site.name) }
         let shaping = site.shaping
         let limited = (try? route.get()) != nil
         let perConnection = shaping.maxMessagesPerConnection ?? Int.max

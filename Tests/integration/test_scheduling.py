@@ -11,6 +11,7 @@ from __future__ import annotations
 import smtplib
 import time
 
+from hikyaku_testsupport.notes import report_note
 from hikyaku_testsupport.smtp import make_message
 from hikyaku_testsupport.waiting import wait_for
 
@@ -67,3 +68,43 @@ def test_a_burst_of_enqueues_leaves_one_wake_token(make_relay, receiver, redis_s
     make_relay("worker")
     wait_for(lambda: all(arrived(receiver, mid) for mid in sent), what="the burst to be delivered")
     wait_for(lambda: client.call("LLEN", WAKE_KEY) == 0, what="the wake token to be taken")
+
+
+# --------------------------------------------------------------------------- fairness
+
+LIMITED_RATE = 5            # messages a second to site "limited" (lim1.test, MX mx.limited.test)
+WINDOW = 12.0               # seconds of the limited site's arrivals counted
+
+
+def test_a_slow_site_cannot_hold_every_loop_from_a_rate_limited_one(make_relay, certs, tmp_path):
+    """One worker with 4 loops; slow.test answers each message after 1 s and has a backlog
+    of 120, lim1.test (site "limited", 5 messages a second) one of 100. Over 12 s from the
+    limited site's first arrival it receives at least 90% of what its limit allows (one
+    message is allowed per 200 ms: 61 in 12 s; GCRA burst 1), however many loops the slow
+    site's backlog could fill."""
+    from hikyaku_testsupport.receiver import Receiver
+    directory = tmp_path / "slow-receiver"
+    directory.mkdir()
+    receiver = Receiver(directory, *certs["receiver"], behaviours={"slow.test": "slow:1"}).start()
+    try:
+        relay = make_relay("all", {
+            "delivery": {"concurrency": 4, "mx_port": receiver.port, "batch_size": 10,
+                         "sites": [{"name": "limited", "mx": ["mx.limited.test"], "rate": f"{LIMITED_RATE * 60}/min"}]},
+        })
+        # The slow backlog first, so that it is due before the limited site's and would
+        # fill every loop; then the limited site's.
+        slow = [send(relay.relay_port, f"s{i}@slow.test", f"fair-slow-{i}") for i in range(120)]
+        limited = [send(relay.relay_port, f"l{i}@lim1.test", f"fair-lim-{i}") for i in range(100)]
+
+        def limited_times():
+            return sorted(m["time"] for m in receiver.messages() if any(r.endswith("@lim1.test") for r in m["rcpt_tos"]))
+        first = wait_for(lambda: limited_times() or None, timeout=120, what="a first message to the limited site")[0]
+        wait_for(lambda: time.time() > first + WINDOW + 1, timeout=WINDOW + 30, what="the window to pass")
+        got = sum(1 for t in limited_times() if t <= first + WINDOW)
+        allowed = int(WINDOW * LIMITED_RATE) + 1
+        report_note(f"fairness: limited site (5/s) got {got} of {allowed} allowed in {WINDOW:.0f} s beside a slow site's backlog")
+        assert got >= 0.9 * allowed - 2, \
+            f"the limited site got {got} of the {allowed} messages its limit allows in {WINDOW:.0f} s"
+        assert len(slow) == 120 and len(limited) == 100
+    finally:
+        receiver.stop()
