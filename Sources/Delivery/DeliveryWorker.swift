@@ -103,13 +103,15 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         )
         await recoverClaims()
         let scout = Scout()
+        let siteLoops = SiteLoops(bound: context.settings.loopsPerSite)
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
                     for index in 0..<context.settings.concurrency {
-                        group.addTask { await self.deliveryLoop(offset: index, scout: scout) }
+                        group.addTask { await self.deliveryLoop(offset: index, scout: scout, siteLoops: siteLoops) }
                     }
                     group.addTask { await self.retryLoop() }
+                    group.addTask { await self.wakeLoop(scout: scout) }
                 }
             } onGracefulShutdown: {
                 Task { await scout.close() }
@@ -142,17 +144,19 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
 
     /// Take a due destination, claim, deliver — until graceful shutdown. A batch in progress
     /// is finished (its outcomes recorded) before the loop stops.
-    private func deliveryLoop(offset: Int, scout: Scout) async {
+    private func deliveryLoop(offset: Int, scout: Scout, siteLoops: SiteLoops) async {
         var turn = offset
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            // Only one idle loop polls at a time (see `Scout`).
+            // Only one idle loop looks at a time (see `Scout`).
             guard await scout.enter() else { continue }
+            // With no other idle loop here, a second due destination is for another worker.
+            let passOn = await !scout.othersWaiting
             var soonest: Int64? = nil
             var found: (pool: PoolName, domain: DomainName)? = nil
             for step in 0..<pools.count where found == nil {
                 let pool = pools[(turn + step) % pools.count]
                 do {
-                    switch try await context.queue.next(pool: pool, hold: .seconds(10)) {
+                    switch try await context.queue.next(pool: pool, hold: .seconds(10), passOn: passOn) {
                     case .idle(let nextDue):
                         if let nextDue { soonest = min(soonest ?? nextDue, nextDue) }
                     case .domain(let domain):
@@ -166,9 +170,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             turn += 1
             if let found {
                 await scout.leave()
-                await handle(pool: found.pool, domain: found.domain, scout: scout)
+                await handle(pool: found.pool, domain: found.domain, scout: scout, siteLoops: siteLoops)
             } else {
-                let wait = soonest.map { max(5, min(100, $0 - WallClock.nowMilliseconds())) } ?? 100
+                // Until the soonest destination is due; a wake token ends the nap sooner.
+                let cap = Self.maxNap.milliseconds
+                let wait = soonest.map { max(1, min(cap, $0 - WallClock.nowMilliseconds())) } ?? cap
                 await scout.nap(for: .milliseconds(wait))
                 await scout.leave()
             }
@@ -181,7 +187,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// 5321 §3.3 allows any number of transactions per session). A short rate wait is
     /// waited out with the connection open, so a tightly limited site costs one connection
     /// per `max_messages_per_connection`, not one per batch.
-    private func handle(pool: PoolName, domain: DomainName, scout: Scout) async {
+    ///
+    /// A destination of a site that holds `delivery.max_loops_per_site` loops already is
+    /// left to them: `next` held it (so the next look finds another due destination), and
+    /// their full batches make it due again.
+    private func handle(pool: PoolName, domain: DomainName, scout: Scout, siteLoops: SiteLoops) async {
         let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
         do { route = .success(try await context.router.targets(for: domain)) } catch { route = .failure(error) }
         let site: ResolvedSite
@@ -194,6 +204,11 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             // No route: nothing will be sent, so no limits apply; the batch is settled at once.
             site = sites.site(forDomain: domain, mxHosts: [])
         }
+        guard siteLoops.enter(site.name) else {
+            context.logger.debug("\(domain): site \(site.name) holds \(siteLoops.bound) delivery loops already; looking for other work")
+            return
+        }
+        defer { siteLoops.leave(site.name) }
         let shaping = site.shaping
         let limited = (try? route.get()) != nil
         let perConnection = shaping.maxMessagesPerConnection ?? Int.max
@@ -286,6 +301,34 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         await connection.session?.quit()
         do { try await context.queue.release(connection.lease) } catch {
             context.logger.info("cannot release connection lease (it expires on its own): \(error)")
+        }
+    }
+
+    /// The longest an idle scout naps without a wake token: the safety net for what makes a
+    /// destination due without leaving one (an operator's `hikyaku queue retry`, a crashed
+    /// worker's hold lapsing).
+    static let maxNap = Duration.seconds(2)
+
+    /// While a loop here is idle, blocks in Redis for a wake token (on a connection of its
+    /// own, kept open across waits) and wakes the scout with it; a token that arrives when
+    /// every loop is busy is left back for another worker.
+    private func wakeLoop(scout: Scout) async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await context.queue.withWakeListener { listener in
+                    await scout.attach(listener)
+                    while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                        await scout.untilWatching()
+                        guard let pool = try await listener.wait(pools: pools, timeout: .seconds(5)) else { continue }
+                        if await !scout.wakeByToken() { try await listener.passOn(pool: pool) }
+                    }
+                }
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                context.logger.warning("cannot wait for wake tokens: \(error); idle loops look every \(Self.maxNap) meanwhile")
+                await pause(.seconds(1))
+            }
+            await scout.attach(nil)
         }
     }
 

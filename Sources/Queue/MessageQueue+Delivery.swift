@@ -11,9 +11,12 @@ import SMTPProtocol
 extension MessageQueue {
 
     /// The first destination of `pool` that is due, held for `hold` so other workers move
-    /// on while this one looks up its site and calls `claim`.
-    public func next(pool: PoolName, hold: Duration) async throws(QueueError) -> NextDestination {
-        let reply = try await call("hk_next", keys: [keys.ready(pool: pool)], [.integer(hold.milliseconds)])
+    /// on while this one looks up its site and calls `claim`. `passOn`: the caller has no
+    /// idle loop left to look for more, so when another destination is due too a wake token
+    /// is left for another worker.
+    public func next(pool: PoolName, hold: Duration, passOn: Bool = false) async throws(QueueError) -> NextDestination {
+        let reply = try await call(
+            "hk_next", keys: [keys.ready(pool: pool), keys.wake(pool: pool)], [.integer(hold.milliseconds), .integer(passOn ? 1 : 0)])
         guard let parts = reply.array, let domain = parts.first?.string else { throw .malformed("hk_next returned \(reply)") }
         if domain.isEmpty {
             let next = parts.count > 1 ? parts[1].int : nil
@@ -39,7 +42,7 @@ extension MessageQueue {
         var declared = [
             keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
             keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
-            keys.leases(consumer: consumer),
+            keys.leases(consumer: consumer), keys.wake(pool: pool),
         ]
         var args: [RESPArgument] = [
             .string(domain.rawValue), .string(site.rawValue), .string(consumer),
@@ -264,7 +267,7 @@ extension MessageQueue {
         Int(
             try await call(
                 "hk_promote", keys: [keys.deferred],
-                [.integer(Int64(limit)), .string(keys.streamStem), .string(keys.readyStem)]
+                [.integer(Int64(limit)), .string(keys.streamStem), .string(keys.readyStem), .string(keys.wakeStem)]
             ).int ?? 0)
     }
 

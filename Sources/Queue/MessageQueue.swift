@@ -123,7 +123,7 @@ public final class MessageQueue: Sendable {
 
         var declared = [
             keys.message(id), keys.body(id), keys.streamedBody(id), keys.ready(pool: message.pool),
-            keys.depth(pool: message.pool), keys.events,
+            keys.depth(pool: message.pool), keys.events, keys.wake(pool: message.pool),
         ]
         let byDomain = Dictionary(grouping: message.recipients, by: \.destination)
         args.append(.integer(Int64(byDomain.count)))

@@ -27,6 +27,10 @@ public struct QueueKeys: Sendable, Hashable {
     public func stream(pool: PoolName, domain: DomainName) -> String { streamStem + pool.rawValue + ":" + domain.rawValue }
     /// Sorted set: the pool's domains with work, scored by when they are next due (ms).
     public func ready(pool: PoolName) -> String { readyStem + pool.rawValue }
+    /// List: at most one token, left when a destination of the pool becomes due sooner than
+    /// anything was (enqueue, a retry made due, a claim's re-score); an idle worker blocks
+    /// on it (`BLPOP`) instead of polling `ready:`, and a token wakes one worker.
+    public func wake(pool: PoolName) -> String { wakeStem + pool.rawValue }
     /// Counter: recipients accepted into the pool and not yet final.
     public func depth(pool: PoolName) -> String { depthStem + pool.rawValue }
     /// Sorted set: work waiting for a retry (``DeferredMember``), scored by due time (ms).
@@ -49,6 +53,7 @@ public struct QueueKeys: Sendable, Hashable {
     public var streamStem: String { prefix + "q:" }
     public var readyStem: String { prefix + "ready:" }
     public var depthStem: String { prefix + "depth:" }
+    public var wakeStem: String { prefix + "wake:" }
 
     // MARK: Workers
 

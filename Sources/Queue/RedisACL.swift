@@ -7,7 +7,7 @@
 ///
 /// | role | may write | may only read | may not touch |
 /// |---|---|---|---|
-/// | ingest (and api) | queue (`msg:`, `body:`, `rix:`, `tmp:`, `q:`, `ready:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:`, `idem:`, `apirate:`, suppression lists (`sup:`, `supx:`, `supl`: `/v1/suppressions`) | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
+/// | ingest (and api) | queue (`msg:`, `body:`, `rix:`, `tmp:`, `q:`, `ready:`, `wake:`, `depth:`, `events`), `quota:`, `authfail:`, `authok:`, `idem:`, `apirate:`, suppression lists (`sup:`, `supx:`, `supl`: `/v1/suppressions`) | accounts (`acct:`, `accounts`, `apikey:`), DKIM keys (`domain:`, `domains`) | worker state |
 /// | worker | queue (`tmp:` only declared by the enqueue of a DSN to a sender), `deferred`, limits (`gcra:`, `conn:`, `warm:`, `slow:`, `susp:`, …), its identity (`node:`, `leases:`), `bounces:`, `acct:*:paused`, `acct:version`, suppression lists (the sweeper) | — | accounts and their password hashes, API keys, DKIM private keys |
 /// | bounce | `events`, suppressions (`sup:`, `supx:`, `supl`), `bounces:`, `acct:*:paused`, `acct:version` | the recipient index (`rix:`) | queue, accounts, keys |
 /// | webhooks | `webhooks` group state on `events` (read, acknowledge, `XTRIM`), outboxes, dead letters, retry state and leases (`webhook:`) | endpoints (`webhooks`, with their secrets) | queue, accounts, keys |
@@ -46,7 +46,7 @@ public struct RedisACL: Sendable {
     ]
 
     /// Keys both relay roles share: the messages and their work items.
-    static let queueKeys = ["~msg:*", "~body:*", "~rix:*", "~q:*", "~ready:*", "~depth:*", "~events"]
+    static let queueKeys = ["~msg:*", "~body:*", "~rix:*", "~q:*", "~ready:*", "~wake:*", "~depth:*", "~events"]
 
     public static let ingest = Role(
         name: "ingest", commands: relayCommands,

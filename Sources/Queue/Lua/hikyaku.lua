@@ -62,17 +62,33 @@ local function suppression_reason(lists, address, now_ms)
   return nil
 end
 
+-- Leaves one token in the pool's wake list (`wake:<pool>`) unless one is there already, so
+-- a burst of wakes costs one element. An idle worker blocks on that list (BLPOP), and a
+-- token wakes exactly one of them.
+local function wake_one(wake)
+  if redis.call('LLEN', wake) == 0 then redis.call('RPUSH', wake, '1') end
+end
+
+-- Scores `domain` in the pool's ready index, waking an idle worker when the score is
+-- sooner than anything the index held. An idle worker sleeps until the soonest score it
+-- saw or a token, whichever comes first, so only a sooner score needs a token.
+local function make_due(ready, wake, score, domain)
+  local first = redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES')
+  if #first == 0 or score < tonumber(first[2]) then wake_one(wake) end
+  redis.call('ZADD', ready, score, domain)
+end
+
 -- One entry per (message, domain) in the domain's stream, and the domain in the pool's
 -- ready index.
-local function add_work(stream, ready, domain, fields, now_ms)
+local function add_work(stream, ready, wake, domain, fields, now_ms)
   if redis.call('EXISTS', stream) == 0 then
     redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')
   end
   redis.call('XADD', stream, '*', unpack(fields))
-  -- NX: a destination without a score becomes due now; one that has a score keeps it —
-  -- it is resting for a reason (a rate-limit or suspension wait, or a moment for more
-  -- mail to gather into the next batch), and new mail must not undo that.
-  redis.call('ZADD', ready, 'NX', now_ms, domain)
+  -- A destination without a score becomes due now; one that has a score keeps it — it
+  -- is resting for a reason (a rate-limit or suspension wait, or a moment for more mail
+  -- to gather into the next batch), and new mail must not undo that.
+  if not redis.call('ZSCORE', ready, domain) then make_due(ready, wake, now_ms, domain) end
 end
 
 -- GCRA (generic cell rate algorithm) with microsecond time. A cell may pass at `now`
@@ -100,7 +116,7 @@ local function gcra_take(key, now, interval, count)
 end
 
 -- hk_enqueue
---   KEYS: msg:<qid>, body:<qid>, tmp:<qid>, ready:<pool>, depth:<pool>, events,
+--   KEYS: msg:<qid>, body:<qid>, tmp:<qid>, ready:<pool>, depth:<pool>, events, wake:<pool>,
 --         q:<pool>:<domain> for each domain (in ARGV order),
 --         sup:<account>, supx:<account>, sup:@global, supx:@global (without an account,
 --         the global pair twice)
@@ -127,7 +143,7 @@ end
 -- Keys built here: the quota counters `<quota_stem>h:<hour>` and `<quota_stem>d:<day>`,
 -- whose hour and day are Redis's (TIME), not the caller's.
 redis.register_function('hk_enqueue', function(keys, args)
-  local msg, bodykey, tmp, ready, depth, events = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6]
+  local msg, bodykey, tmp, ready, depth, events, wake = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
   local deadline, qid, streamed, body = tonumber(args[1]), args[2], args[3] == '1', args[4]
   local maxlen, accepted, pool = args[5], args[6], args[7]
   local now = math.floor(now_us() / 1000)
@@ -145,7 +161,7 @@ redis.register_function('hk_enqueue', function(keys, args)
   local total = 0
   for d = 1, ndomains do
     local n = tonumber(args[i + 1])
-    work[d] = {stream = keys[6 + d], domain = args[i], rcpts = table.concat(args, '\n', i + 2, i + 1 + n)}
+    work[d] = {stream = keys[7 + d], domain = args[i], rcpts = table.concat(args, '\n', i + 2, i + 1 + n)}
     i = i + 2 + n
     total = total + n
   end
@@ -169,8 +185,8 @@ redis.register_function('hk_enqueue', function(keys, args)
     if queued > 0 then redis.call('HINCRBY', once_stats, 'queued', queued) end
     if suppressed > 0 then redis.call('HINCRBY', once_stats, 'suppressed', suppressed) end
   end
-  local lists = {{keys[7 + ndomains], keys[8 + ndomains]}}
-  if keys[9 + ndomains] ~= keys[7 + ndomains] then lists[2] = {keys[9 + ndomains], keys[10 + ndomains]} end
+  local lists = {{keys[8 + ndomains], keys[9 + ndomains]}}
+  if keys[10 + ndomains] ~= keys[8 + ndomains] then lists[2] = {keys[10 + ndomains], keys[11 + ndomains]} end
   local dropped = {}
   total = 0
   for _, w in ipairs(work) do
@@ -234,7 +250,7 @@ redis.register_function('hk_enqueue', function(keys, args)
   end
   for _, w in ipairs(work) do
     if w.count > 0 then
-      add_work(w.stream, ready, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
+      add_work(w.stream, ready, wake, w.domain, {'q', qid, 'r', w.rcpts, 'n', '0', 't', tostring(now)}, now)
     end
   end
   -- VERP: the recipient index a bounce's token is resolved against (hk_complete expires it).
@@ -243,8 +259,8 @@ redis.register_function('hk_enqueue', function(keys, args)
   if nrix > 0 then
     local rix = {}
     for j = i + 7, i + 6 + 2 * nrix do rix[#rix + 1] = args[j] end
-    redis.call('HSET', keys[11 + ndomains], unpack(rix))
-    redis.call('EXPIRE', keys[11 + ndomains], tonumber(args[i + 6]))
+    redis.call('HSET', keys[12 + ndomains], unpack(rix))
+    redis.call('EXPIRE', keys[12 + ndomains], tonumber(args[i + 6]))
   end
   hash[#hash + 1] = 'remaining'; hash[#hash + 1] = tostring(total)
   hash[#hash + 1] = 'accepted'; hash[#hash + 1] = tostring(now)
@@ -256,27 +272,38 @@ redis.register_function('hk_enqueue', function(keys, args)
 end)
 
 -- hk_next
---   KEYS: ready:<pool>
---   ARGV: hold_ms
+--   KEYS: ready:<pool>, wake:<pool>
+--   ARGV: hold_ms, pass_on (1: the caller has no idle loop left to look for more)
 -- The first domain of the pool due now, held for `hold_ms` (so other workers move on
 -- while this one looks up its site and asks hk_claim). Returns {domain} or
--- {'', next_due_ms | -1}.
+-- {'', next_due_ms | -1}. With pass_on, when another domain is due too, leaves a wake
+-- token so an idle loop of another worker takes it.
 redis.register_function('hk_next', function(keys, args)
-  local ready, hold = keys[1], tonumber(args[1])
+  local ready, wake, hold = keys[1], keys[2], tonumber(args[1])
   local now = math.floor(now_us() / 1000)
-  local due = redis.call('ZRANGE', ready, '-inf', now, 'BYSCORE', 'LIMIT', 0, 1)
+  local due = redis.call('ZRANGE', ready, '-inf', now, 'BYSCORE', 'LIMIT', 0, 2)
   if #due == 0 then
     local first = redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES')
     if #first == 0 then return {'', -1} end
     return {'', math.floor(tonumber(first[2]))}
   end
   redis.call('ZADD', ready, now + hold, due[1])
+  if #due > 1 and args[2] == '1' then wake_one(wake) end
   return {due[1]}
+end)
+
+-- hk_wake
+--   KEYS: wake:<pool>
+-- Leaves a wake token for an idle worker of the pool (one at most): a worker passes on a
+-- token it took while none of its loops was idle.
+redis.register_function('hk_wake', function(keys, args)
+  wake_one(keys[1])
+  return 1
 end)
 
 -- hk_claim
 --   KEYS: ready:<pool>, q:<pool>:<domain>, susp:site:<site>, gcra:site:<site>,
---         scanned:<pool>:<domain>, leaseseq, leases:<consumer>,
+--         scanned:<pool>:<domain>, leaseseq, leases:<consumer>, wake:<pool>,
 --         then per candidate IP: susp:ip:<unit>, susp:ipall:<ip>, warm:<ip>:<day>,
 --         conn:<unit>, gcra:conn:<unit>, slow:<unit>, gcra:ip:<unit>,
 --         then, when a connection is held, conn:<held ip>|<site>
@@ -298,14 +325,14 @@ end)
 -- either waits with the connection open or releases it with hk_release.
 redis.register_function('hk_claim', function(keys, args)
   local ready, stream, site_suspended, site_key = keys[1], keys[2], keys[3], keys[4]
-  local scanned, leaseseq, leases = keys[5], keys[6], keys[7]
+  local scanned, leaseseq, leases, wake = keys[5], keys[6], keys[7], keys[8]
   local domain, site, consumer = args[1], args[2], args[3]
   local batch, idle, lease_ms = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
   local site_interval, site_burst = tonumber(args[7]), tonumber(args[8])
   local gather = tonumber(args[9])
   local held_ip, held_lease = args[10], args[11]
   local nips = tonumber(args[12])
-  local held_conn_key = keys[8 + 7 * nips]
+  local held_conn_key = keys[9 + 7 * nips]
   local now = now_us()
   local now_ms = math.floor(now / 1000)
   if redis.call('EXISTS', stream) == 0 then
@@ -314,7 +341,7 @@ redis.register_function('hk_claim', function(keys, args)
   end
   local function wait(ms, reason)
     if ms < 1 then ms = 1 end
-    redis.call('ZADD', ready, now_ms + ms, domain)
+    make_due(ready, wake, now_ms + ms, domain)
     return {'', ms, reason}
   end
   local suspended = redis.call('PTTL', site_suspended)
@@ -327,7 +354,7 @@ redis.register_function('hk_claim', function(keys, args)
     if best_wait == nil or ms < best_wait then best_wait, best_reason = ms, reason end
   end
   local chosen
-  local i, k = 13, 8
+  local i, k = 13, 9
   for _ = 1, nips do
     local ip, max_conn = args[i], tonumber(args[i + 1])
     local ip_interval, ip_burst = tonumber(args[i + 2]), tonumber(args[i + 3])
@@ -425,15 +452,15 @@ redis.register_function('hk_claim', function(keys, args)
     -- This batch took everything there was: let new mail gather for a moment so the
     -- next batch carries more than one message (a steady stream costs one claim per
     -- `gather_ms`, not one per message).
-    redis.call('ZADD', ready, now_ms + gather, domain)
+    make_due(ready, wake, now_ms + gather, domain)
   elseif site_interval > 0 and chosen.n == site_avail and site_avail < batch then
     -- The site's own rate is what stopped this batch: no IP may send before it allows.
     local _, s_wait_after = gcra_available(site_key, now, site_interval, site_burst, 1)
-    redis.call('ZADD', ready, now_ms + math.floor(s_wait_after / 1000), domain)
+    make_due(ready, wake, now_ms + math.floor(s_wait_after / 1000), domain)
   else
     -- There may be more, and other IPs (of this or other workers) may be free to send
     -- it now: leave the domain due; a worker whose IPs are all limited re-scores it.
-    redis.call('ZADD', ready, now_ms, domain)
+    make_due(ready, wake, now_ms, domain)
   end
   return out
 end)
@@ -720,14 +747,15 @@ end)
 
 -- hk_promote
 --   KEYS: deferred
---   ARGV: limit, stream_stem (prefix of q:), ready_stem (prefix of ready:)
+--   ARGV: limit, stream_stem (prefix of q:), ready_stem (prefix of ready:),
+--         wake_stem (prefix of wake:)
 -- Moves deferred work whose time has come back to its domain's stream. Member: entry_id
 -- TAB pool TAB domain TAB qid TAB attempts TAB accepted_ms TAB rcpts (LF-separated).
--- Keys built here: q:<pool>:<domain> and ready:<pool> of each due member (known only
--- once read).
+-- Keys built here: q:<pool>:<domain>, ready:<pool> and wake:<pool> of each due member
+-- (known only once read).
 redis.register_function('hk_promote', function(keys, args)
   local deferred = keys[1]
-  local limit, stream_stem, ready_stem = tonumber(args[1]), args[2], args[3]
+  local limit, stream_stem, ready_stem, wake_stem = tonumber(args[1]), args[2], args[3], args[4]
   local now = math.floor(now_us() / 1000)
   local due = redis.call('ZRANGE', deferred, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
   for _, member in ipairs(due) do
@@ -736,7 +764,7 @@ redis.register_function('hk_promote', function(keys, args)
       parts[#parts + 1] = part
       if #parts == 7 then break end
     end
-    add_work(stream_stem .. parts[2] .. ':' .. parts[3], ready_stem .. parts[2], parts[3],
+    add_work(stream_stem .. parts[2] .. ':' .. parts[3], ready_stem .. parts[2], wake_stem .. parts[2], parts[3],
              {'q', parts[4], 'r', parts[7], 'n', parts[5], 't', parts[6]}, now)
     redis.call('ZREM', deferred, member)
   end

@@ -2,6 +2,11 @@
 public struct DeliverySettings: Sendable, Codable {
     /// Destinations a worker process delivers to at once. Default 16.
     public var concurrency: Int
+    /// Delivery loops of one worker process that one site (MX rollup) may hold at once, so
+    /// a site's backlog — a slow one above all — leaves loops for other due destinations
+    /// and rate-limited sites are served at their limits. Default (nil):
+    /// ``defaultMaxLoopsPerSite(concurrency:)``, all loops but a quarter.
+    public var maxLoopsPerSite: Int?
     /// Messages claimed for one destination in one batch. Default 50.
     public var batchSize: Int
     /// RCPTs in one SMTP transaction (RFC 5321 §4.5.3.1.8 requires servers take ≥ 100). Default 100.
@@ -70,7 +75,7 @@ public struct DeliverySettings: Sendable, Codable {
     public enum OutboundTLS: String, Sendable, Codable, CaseIterable { case opportunistic, disabled }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case concurrency, batchSize = "batch_size", maxRecipientsPerTransaction = "max_recipients_per_transaction"
+        case concurrency, maxLoopsPerSite = "max_loops_per_site", batchSize = "batch_size", maxRecipientsPerTransaction = "max_recipients_per_transaction"
         case retrySchedule = "retry_schedule", retryJitter = "retry_jitter", maxAge = "max_age"
         case connectTimeout = "connect_timeout", commandTimeout = "command_timeout", heloName = "helo_name"
         case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout", nodeLease = "node_lease"
@@ -82,6 +87,7 @@ public struct DeliverySettings: Sendable, Codable {
 
     public init() {
         concurrency = 16
+        maxLoopsPerSite = nil
         batchSize = 50
         maxRecipientsPerTransaction = 100
         retrySchedule = [.minutes(1), .minutes(5), .minutes(15), .minutes(30), .hours(1), .hours(2), .hours(4)]
@@ -114,6 +120,7 @@ public struct DeliverySettings: Sendable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
         concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
+        maxLoopsPerSite = try c.decodeIfPresent(Int.self, forKey: .maxLoopsPerSite) ?? maxLoopsPerSite
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
         maxRecipientsPerTransaction = try c.decodeIfPresent(Int.self, forKey: .maxRecipientsPerTransaction) ?? maxRecipientsPerTransaction
         retrySchedule = try c.decodeIfPresent([ConfigDuration].self, forKey: .retrySchedule) ?? retrySchedule
@@ -141,9 +148,21 @@ public struct DeliverySettings: Sendable, Codable {
         builtInBackoffRules = try c.decodeIfPresent(Bool.self, forKey: .builtInBackoffRules) ?? builtInBackoffRules
     }
 
+    /// The loops one site may hold: `max_loops_per_site`, or all but a reserve of a quarter
+    /// of `concurrency` (at least one loop in reserve, at least one for the site).
+    public var loopsPerSite: Int { maxLoopsPerSite ?? Self.defaultMaxLoopsPerSite(concurrency: concurrency) }
+
+    /// `max(1, concurrency - max(1, concurrency / 4))`: 16 loops → 12 per site, 4 → 3, 1 → 1.
+    public static func defaultMaxLoopsPerSite(concurrency: Int) -> Int {
+        max(1, concurrency - max(1, concurrency / 4))
+    }
+
     func validate() throws {
         if !(1...4096).contains(concurrency) {
             throw ConfigurationError(key: "delivery.concurrency", problem: "must be between 1 and 4096")
+        }
+        if let maxLoopsPerSite, !(1...concurrency).contains(maxLoopsPerSite) {
+            throw ConfigurationError(key: "delivery.max_loops_per_site", problem: "must be between 1 and delivery.concurrency (\(concurrency))")
         }
         if !(1...1000).contains(batchSize) {
             throw ConfigurationError(key: "delivery.batch_size", problem: "must be between 1 and 1000")
