@@ -2,12 +2,13 @@
 """Hikyaku and Postfix under Postfix's own smtp-source, into smtp-sink (issue 16).
 
     python3 load-tests/smtp_source_bench.py [--bin-dir DIR] [--messages N] [--runs 3]
-                                            [--relays hikyaku,postfix] [--warmup N] [--out DIR]
+                                            [--relays sink,hikyaku,postfix] [--warmup N] [--out DIR]
 
 Two profiles, each relay in turn: one connection per message (`smtp-source -s 20 -l 1024
 -m N`) and connection reuse (`smtp-source -d …`). Prints msg/s (median of --runs and each
 run), the Hikyaku/Postfix ratio, relay-side CPU ms per message (Hikyaku's relay and
 redis-server apart) and context switches per message; writes report.json and summary.txt.
+`sink` in --relays (the default has it) is no relay: smtp-source straight into smtp-sink.
 `make bench-smtp` runs this; `make bench` runs it first through run.py --smtp-source.
 The relay is configured like flat-out-single-node (one `--role all` process, DKIM off,
 Redis appendfsync always). load-tests/README.md, "The smtp-source profiles".
@@ -41,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser, prefix: str = ""):
                         help=f"messages per timed run, the same for both relays (default {DEFAULT_MESSAGES:,})")
     parser.add_argument(f"--{prefix}runs", type=int, default=3, help="timed runs per profile and relay (default 3)")
     parser.add_argument(f"--{prefix}relays", default=",".join(RELAYS),
-                        help="comma-separated: hikyaku, postfix (default both)")
+                        help="comma-separated: sink (no relay: the ceiling of client and sink), hikyaku, postfix (default all three)")
     parser.add_argument(f"--{prefix}warmup", type=int, default=2000,
                         help="untimed messages through each relay before its runs (default 2,000)")
 

@@ -145,8 +145,32 @@ class Sink:
         self.counters.unlink(missing_ok=True)  # ~100 bytes per message, nothing to keep
 
 
+class DirectToSink:
+    """No relay: smtp-source straight into the sink, the ceiling of client and sink together."""
+    label = "smtp-source → smtp-sink directly"
+
+    def __init__(self, sink_port: int):
+        self.host, self.port = SINK_ADDRESS, sink_port
+
+    def start(self) -> int:
+        return self.port
+
+    def usage(self) -> dict[str, Usage]:
+        return {}
+
+    def pending(self) -> int:
+        return 0
+
+    def describe(self) -> dict:
+        return {"relay": None}
+
+    def stop(self):
+        pass
+
+
 class HikyakuUnderTest:
     label = "Hikyaku"
+    host = "127.0.0.1"
 
     def __init__(self, hikyaku: str, scenario, out: Path, sink_port: int):
         self.out = out
@@ -195,6 +219,7 @@ class HikyakuUnderTest:
 
 class PostfixUnderTest:
     label = "Postfix"
+    host = "127.0.0.1"
 
     def __init__(self, scenario, out: Path, sink_port: int):
         stub = SimpleNamespace(domain_addresses=lambda: {DOMAIN: [SINK_ADDRESS]},
@@ -227,7 +252,7 @@ def timed_run(system, relay_port: int, sink: Sink, usage: dict[str, Usage], mess
     start_count = sink.messages()
     before = {name: u.totals() for name, u in usage.items()}
     argv = [SMTP_SOURCE, *flags, "-s", str(SESSIONS), "-l", str(SIZE), "-m", str(messages), "-f", SENDER,
-            "-t", RECIPIENT, f"127.0.0.1:{relay_port}"]
+            "-t", RECIPIENT, f"{system.host}:{relay_port}"]
     stop_polling = threading.Event()
     tree_usages = [u for u in usage.values() if u.tree]
 

@@ -11,17 +11,22 @@ from pathlib import Path
 from hikyaku_testsupport import machine
 
 from . import smtpsource
-from .smtpsource import PROFILES, HikyakuUnderTest, PostfixUnderTest, Sink
+from .smtpsource import PROFILES, DirectToSink, HikyakuUnderTest, PostfixUnderTest, Sink
 
-RELAYS = ("hikyaku", "postfix")
+# "sink": no relay, smtp-source straight into smtp-sink (shows the client and sink are not the limit)
+RELAYS = ("sink", "hikyaku", "postfix")
 
 
 def run_relay(key: str, bins: dict, scenario, out: Path, messages: int, runs: int, warmup: int, say) -> dict:
     directory = out / key
     directory.mkdir(parents=True, exist_ok=True)
     sink = Sink(directory).start()
-    system = HikyakuUnderTest(bins["hikyaku"], scenario, directory, sink.port) if key == "hikyaku" \
-        else PostfixUnderTest(scenario, directory, sink.port)
+    if key == "hikyaku":
+        system = HikyakuUnderTest(bins["hikyaku"], scenario, directory, sink.port)
+    elif key == "postfix":
+        system = PostfixUnderTest(scenario, directory, sink.port)
+    else:
+        system = DirectToSink(sink.port)
     result: dict = {"label": system.label, "profiles": {}}
     timeout = max(300.0, messages / 50)
     log = directory / "smtp-source.log"
@@ -29,7 +34,7 @@ def run_relay(key: str, bins: dict, scenario, out: Path, messages: int, runs: in
         port = system.start()
         usage = system.usage()
         result["system"] = system.describe()
-        if warmup:
+        if warmup and key != "sink":
             say(f"[{system.label}] warm-up: {warmup:,} messages, one connection per message")
             smtpsource.timed_run(system, port, sink, usage, warmup, [], log, timeout)
         for profile, (label, flags) in PROFILES.items():
@@ -40,8 +45,8 @@ def run_relay(key: str, bins: dict, scenario, out: Path, messages: int, runs: in
                 one["load_average_before"] = load
                 entries.append(one)
                 say(f"[{system.label}] {label}, run {number}/{runs}: {one['messages_per_second']:,.0f} msg/s "
-                    f"({messages:,} in {one['seconds']:.1f} s; smtp-source done after {one['smtp_source_seconds']:.1f} s); "
-                    + "; ".join(f"{name} {one[name]['cpu_ms_per_message']:.3f} ms CPU, "
+                    f"({messages:,} in {one['seconds']:.1f} s; smtp-source done after {one['smtp_source_seconds']:.1f} s)"
+                    + "".join(f"; {name} {one[name]['cpu_ms_per_message']:.3f} ms CPU, "
                                 f"{one[name]['context_switches_per_message']:.1f} cs per message" for name in usage))
             result["profiles"][profile] = summarize(entries, list(usage))
     except Exception as error:  # noqa: BLE001 -- reported; the other relay still runs
@@ -116,7 +121,11 @@ def table_text(summary: dict) -> str:
                       cpu(h, ["relay", "redis"]), cpu(p, ["relay"]), ctx(h), ctx(p)])
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
-    errors = "".join(f"{r['label']} failed: {r['error']}\n" for r in summary["relays"].values() if "error" in r)
+    notes = "".join(f"{r['label']} failed: {r['error']}\n" for r in summary["relays"].values() if "error" in r)
+    ceiling = [row for row in summary["table"] if row.get("sink")]
+    if ceiling:
+        notes += ("ceiling of the client and sink (smtp-source straight into smtp-sink, no relay): "
+                   + ", ".join(f"{row['label']} {rate(row['sink'])}" for row in ceiling) + " msg/s\n")
     return (f"== smtp-source → relay → smtp-sink ({summary['client']}; median of {summary['runs_per_profile']} runs, "
-            f"msg/s = messages ÷ time until smtp-sink had them all) ==\n{text}\n{errors}"
+            f"msg/s = messages ÷ time until smtp-sink had them all) ==\n{text}\n{notes}"
             "(Postfix: master and every child; its switches are polled every 0.25 s and slightly undercounted)\n")
