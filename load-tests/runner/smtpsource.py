@@ -282,6 +282,8 @@ def timed_run(system, relay_port: int, sink: Sink, usage: dict[str, Usage], mess
         finally:
             stop_polling.set()
             poller.join()
+            if delivered_at is None and source.poll() is None:
+                source.kill()  # timed out or interrupted: no smtp-source left behind
         after = {name: u.totals() for name, u in usage.items()}
         if source.wait(timeout=60) != 0:
             raise RuntimeError(f"smtp-source exited with {source.returncode} (see {log})")
