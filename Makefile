@@ -64,22 +64,39 @@ clean:
 # Load tests (issue 4; load-tests/README.md): release binaries in their own scratch path
 # (.build-release), then the runner. Output in var/loadtest/<scenario>-<time>/.
 #   make loadtest [SCENARIO=newsletter-japan] [LOADTEST_ARGS='--messages 5000']
-#   make bench    flat-out-single-node through Hikyaku (SMTP, then its HTTP API single and batch), then
-#                 through Postfix, side by side
+#   make bench    first the smtp-source profiles (issue 16: Postfix's smtp-source -> relay -> smtp-sink,
+#                 one connection per message and connection reuse, Hikyaku and Postfix, median of 3),
+#                 then flat-out-single-node through Hikyaku (SMTP, then its HTTP API single and batch),
+#                 then through Postfix, side by side, then both at half Hikyaku's peak, then Hikyaku at 50/s
+#   make bench-smtp   only the smtp-source profiles (load-tests/smtp_source_bench.py)
+# BENCH_BUILD=0 skips the release build and BENCH_BIN_DIR=DIR takes the binaries from DIR;
+# BENCH_DEPS=0 skips scripts/install-deps.sh --bench. Options: LOADTEST_ARGS for make bench
+# (e.g. '--smtp-source-messages 10000 --smtp-source-relays hikyaku'), BENCH_SMTP_ARGS for
+# make bench-smtp (e.g. '--messages 10000 --relays hikyaku --runs 1').
 SCENARIO ?= flat-out-single-node
 LOADTEST_BUILD = for product in hikyaku hikyaku-load hikyaku-sim; do \
 	  $(SWIFT) build -c release --scratch-path .build-release --product $$product || exit 1; done
 
-.PHONY: loadtest bench bench-suppression
+BENCH_BUILD ?= 1
+BENCH_DEPS ?= 1
+BENCH_BIN_DIR ?= .build-release/release
+BENCH_PREPARE = if [ "$(BENCH_DEPS)" != 0 ]; then scripts/install-deps.sh --bench || exit 1; fi; \
+	if [ "$(BENCH_BUILD)" != 0 ]; then $(LOADTEST_BUILD); fi
+
+.PHONY: loadtest bench bench-smtp bench-suppression
 
 loadtest: deps
 	$(LOADTEST_BUILD)
 	python3 load-tests/run.py $(SCENARIO) --bin-dir .build-release/release $(LOADTEST_ARGS)
 
 bench:
-	@scripts/install-deps.sh --bench
-	$(LOADTEST_BUILD)
-	python3 load-tests/run.py flat-out-single-node --peer postfix --half-peak --api --bin-dir .build-release/release $(LOADTEST_ARGS)
+	@$(BENCH_PREPARE)
+	python3 load-tests/run.py flat-out-single-node --smtp-source --peer postfix --half-peak --low-rate 50 --api \
+	  --bin-dir $(BENCH_BIN_DIR) $(LOADTEST_ARGS)
+
+bench-smtp:
+	@$(BENCH_PREPARE)
+	python3 load-tests/smtp_source_bench.py --bin-dir $(BENCH_BIN_DIR) $(BENCH_SMTP_ARGS)
 
 # Enqueue rate with and without a 1M-entry suppression list (not in make test). Uses the
 # debug build unless HIKYAKU_BIN names another binary.

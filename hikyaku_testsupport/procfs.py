@@ -61,3 +61,22 @@ def proc_start_time(pid: int) -> int | None:
     except OSError:
         return None
     return int(data[data.rfind(")") + 2:].split()[19])
+
+
+def context_switches(pid: int) -> int | None:
+    """Voluntary + involuntary context switches of every live thread of ``pid``, summed over
+    /proc/PID/task/*/status (the process's own status file counts its main thread only)."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"voluntary_ctxt_switches:") or line.startswith(b"nonvoluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue  # a thread that exited while we read
+    return total

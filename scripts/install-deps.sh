@@ -83,7 +83,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 need pip "--editable=$repo" "cd / && python3 -c 'import hikyaku_testsupport as t, os, sys; sys.exit(os.path.dirname(os.path.realpath(t.__file__)) != sys.argv[1])' $(printf %q "$repo/hikyaku_testsupport")"
 if $bench; then
   # `make bench`: Postfix as the peer, and its smtp-source/smtp-sink (load-tests/).
-  need apt postfix       'test -x /usr/sbin/postfix && command -v postconf && test -x /usr/sbin/smtp-source'
+  # smtp-source and smtp-sink are checked by their usage message (no arguments: usage, exit 1).
+  need apt postfix       'test -x /usr/sbin/postfix && command -v postconf && { /usr/sbin/smtp-source 2>&1 | grep -q "usage: .*smtp-source .*-m msgs"; } && { /usr/sbin/smtp-sink 2>&1 | grep -q "usage: .*smtp-sink .*backlog"; }'
 fi
 
 if ! command -v swift >/dev/null; then
