@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building, running and testing Hikyaku needs on Debian 12; with --bench also
-# what `make bench` compares against (Postfix). As root it runs apt-get/pip itself; otherwise
+# Installs what building, running, testing and benchmarking Hikyaku needs on Debian 12
+# (Postfix included: make bench compares with it, make test runs its smtp-source). As root it runs apt-get/pip itself; otherwise
 # it prints the exact commands and fails.
 #
 # Each prerequisite is checked by what the build or the tests actually use (a Perl module
@@ -12,9 +12,7 @@
 # succeeds when the package is usable.
 set -euo pipefail
 
-bench=false
-[ "${1:-}" = "--bench" ] && bench=true
-
+# --bench is accepted for older Makefiles; everything is installed either way.
 need_apt=()
 need_pip=()
 checks=()   # "PACKAGE<TAB>CHECK", verified again after installing
@@ -81,11 +79,10 @@ need apt util-linux      'runuser --help'
 # where the current directory cannot stand in for the install).
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 need pip "--editable=$repo" "cd / && python3 -c 'import hikyaku_testsupport as t, os, sys; sys.exit(os.path.dirname(os.path.realpath(t.__file__)) != sys.argv[1])' $(printf %q "$repo/hikyaku_testsupport")"
-if $bench; then
-  # `make bench`: Postfix as the peer, and its smtp-source/smtp-sink (load-tests/).
-  # smtp-source and smtp-sink are checked by their usage message (no arguments: usage, exit 1).
-  need apt postfix       'test -x /usr/sbin/postfix && command -v postconf && { /usr/sbin/smtp-source 2>&1 | grep -q "usage: .*smtp-source .*-m msgs"; } && { /usr/sbin/smtp-sink 2>&1 | grep -q "usage: .*smtp-sink .*backlog"; }'
-fi
+# `make bench` compares with Postfix and drives both relays with its smtp-source into its
+# smtp-sink; make test runs those profiles at a tiny size (test_loadtest_smtp_source.py).
+# Checked by their usage message (no arguments: usage, exit 1).
+need apt postfix         'test -x /usr/sbin/postfix && command -v postconf && { /usr/sbin/smtp-source 2>&1 | grep -q "usage: .*smtp-source .*-m msgs"; } && { /usr/sbin/smtp-sink 2>&1 | grep -q "usage: .*smtp-sink .*backlog"; }'
 
 if ! command -v swift >/dev/null; then
   echo "error: Swift 6 toolchain not found on PATH (install it from https://swift.org/install/linux/)" >&2
