@@ -107,7 +107,8 @@ public final class SMTPClientConnection: Sendable {
                     let count = min(stored.pieceSize, end - offset)
                     let piece = try await stored.read(offset, count)
                     guard piece.readableBytes == count else {
-                        throw SMTPClientError(description: "message content changed while it was sent (\(piece.readableBytes) octets read of \(count))")
+                        throw SMTPClientError(
+                            description: "message content changed while it was sent (\(piece.readableBytes) octets read of \(count))")
                     }
                     out.reserveCapacity(count + count / 64 + 8)
                     stuffer.stuff(piece, into: &out)
