@@ -90,11 +90,26 @@ public struct DKIMSigner: Sendable {
         try sign(message: message.assumingMemoryBound(to: UInt8.self), time: time)
     }
 
+    /// Signs a message whose body was hashed apart from it, as it streamed by
+    /// (``DKIMBodyHasher``): `header` is its header section exactly as it will be sent (the
+    /// empty line after it may be included; nothing after that is read).
+    public func sign(header: UnsafeRawBufferPointer, bodyHash: DKIMBodyHash, time: Int64) throws -> String {
+        let message = header.assumingMemoryBound(to: UInt8.self)
+        return try sign(section: try HeaderSection.parse(message), of: message, bodyHash: bodyHash.bytes, time: time)
+    }
+
     private func sign(message: UnsafeBufferPointer<UInt8>, time: Int64) throws -> String {
+        let section = try HeaderSection.parse(message)
+        let bodyStart = min(section.bodyStart, message.count)
+        let bodyHash = try Self.bodyHash(UnsafeBufferPointer(rebasing: message[bodyStart...]))
+        return try sign(section: section, of: message, bodyHash: bodyHash, time: time)
+    }
+
+    /// The field for a parsed header section and its body's hash.
+    private func sign(section: HeaderSection, of message: UnsafeBufferPointer<UInt8>, bodyHash: [UInt8], time: Int64) throws -> String {
         guard time >= 0 else {
             throw DKIMError(.invalidConfiguration, "the signing time \(time) is before the Unix epoch")
         }
-        let section = try HeaderSection.parse(message)
 
         // h=: each configured name once per instance present, From once more (§8.15).
         var signedNames: [String] = []
@@ -117,9 +132,6 @@ public struct DKIMSigner: Sendable {
                 signedLowercasedNames.append(lowercased)
             }
         }
-
-        let bodyStart = min(section.bodyStart, message.count)
-        let bodyHash = try Self.bodyHash(UnsafeBufferPointer(rebasing: message[bodyStart...]))
 
         var field = FoldedFieldWriter(name: "DKIM-Signature")
         field.appendSpaced("v=1;")
@@ -152,11 +164,9 @@ public struct DKIMSigner: Sendable {
     /// SHA-256 of the relaxed canonical body (the `bh=` value, RFC 6376 §3.7 step 1),
     /// canonicalized straight into the hash, a few KiB at a time.
     static func bodyHash(_ body: UnsafeBufferPointer<UInt8>) throws -> [UInt8] {
-        var hasher = try SHA256Hasher()
-        var canonicalizer = RelaxedBodyCanonicalizer()
-        canonicalizer.feed(body, into: &hasher)
-        canonicalizer.finish(into: &hasher)
-        return try hasher.finish()
+        let hasher = try DKIMBodyHasher()
+        hasher.update(UnsafeRawBufferPointer(body))
+        return try hasher.finish().bytes
     }
 
     /// The data the signature covers (RFC 6376 §3.7 step 2): the signed fields, relaxed,

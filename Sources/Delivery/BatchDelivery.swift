@@ -116,11 +116,12 @@ struct BatchDelivery {
             logger: logger)
         for (index, item) in deliverable.enumerated() {
             let message = messages[item.queueID]!
+            let content = Self.content(of: message, queue: context.queue)
             var results: [RecipientResult] = []
             do {
                 for transaction in transactions.plan(item, message: message) {
                     results += try await session.transact(
-                        sender: transaction.sender, recipients: transaction.recipients, body: message.body)
+                        sender: transaction.sender, recipients: transaction.recipients, content: content)
                 }
             } catch {
                 await session.close()
@@ -176,6 +177,22 @@ struct BatchDelivery {
         }
         return Outcome(session: session)
     }
+
+    /// What is sent for a message: the added header fields (DKIM signatures), then the
+    /// stored message — in memory when small, else read from Redis a piece at a time as the
+    /// connection takes it, so a 20 MiB message is never held whole (nor copied to join them).
+    static func content(of message: StoredMessage, queue: MessageQueue) -> MessageContent {
+        let pieces = [message.addedHeader, message.body].compactMap { $0 }
+        guard message.isPartial else { return MessageContent(pieces: pieces) }
+        let id = message.queueID
+        return MessageContent(
+            pieces: pieces, thenStored: message.storedSize - message.body.readableBytes, from: message.body.readableBytes,
+            pieceSize: Self.pieceSize
+        ) { offset, count in try await queue.readBody(queueID: id, offset: offset, count: count) }
+    }
+
+    /// How much of a large message is read from Redis at a time while it is sent.
+    static let pieceSize = 256 * 1024
 
     /// Counts and logs an outcome's events (`OutcomePlanner` decides them, without I/O).
     private func report(_ outcome: WorkOutcome, now: Int64) {

@@ -30,7 +30,13 @@ struct SMTPDeliverySession {
     /// One mail transaction for some recipients of one message. Returns a result per
     /// recipient, in order; throws only when the connection itself failed.
     mutating func transact(sender: ReversePath, recipients: [Mailbox], body: ByteBuffer) async throws -> [RecipientResult] {
-        var action = machine.beginTransaction(from: sender, to: recipients.map { ForwardPath($0) }, size: body.readableBytes)
+        try await transact(sender: sender, recipients: recipients, content: MessageContent(body))
+    }
+
+    /// Like ``transact(sender:recipients:body:)``, with content that may be read from storage
+    /// as it is sent.
+    mutating func transact(sender: ReversePath, recipients: [Mailbox], content: MessageContent) async throws -> [RecipientResult] {
+        var action = machine.beginTransaction(from: sender, to: recipients.map { ForwardPath($0) }, size: content.size)
         while true {
             switch action {
             case .transactionComplete(let outcome):
@@ -40,7 +46,7 @@ struct SMTPDeliverySession {
             case .fail(let failure, _):
                 throw failure
             default:
-                action = try await connection.perform(action, body: body, on: &machine)
+                action = try await connection.perform(action, content: content, on: &machine)
             }
         }
     }

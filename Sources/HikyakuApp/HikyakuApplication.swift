@@ -255,7 +255,7 @@ public struct HikyakuApplication {
             if role.runsAPI && apiConfigured {
                 let intake = MessageIntake(
                     queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
-                    threadPool: NIOThreadPool.singleton, unsubscribe: unsubscribe)
+                    unsubscribe: unsubscribe)
                 services.append(
                     APIServer(
                         settings: configuration.api, hostname: configuration.hostname, intake: intake, queue: queue, accounts: accounts,
@@ -275,8 +275,7 @@ public struct HikyakuApplication {
         }
         if role.runsCampaigns, let (keyring, _, accounts) = shared {
             let intake = MessageIntake(
-                queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest,
-                threadPool: NIOThreadPool.singleton)
+                queue: queue, accounts: accounts, hostname: configuration.hostname, settings: configuration.ingest)
             let dns = DNSResolver(configuration: try Self.dnsConfiguration(configuration.delivery), eventLoopGroup: group, logger: logger)
             let token = configuration.effectiveNodeName + "/" + String(getpid())
             services.append(

@@ -26,7 +26,7 @@ struct IngestContext: Sendable {
     /// The path every message of this listener takes into the queue.
     var intake: MessageIntake {
         MessageIntake(
-            queue: queue, accounts: accounts, hostname: hostname, settings: settings, threadPool: threadPool, unsubscribe: unsubscribe)
+            queue: queue, accounts: accounts, hostname: hostname, settings: settings, unsubscribe: unsubscribe)
     }
 
     func isAllowListed(_ address: SocketAddress?) -> Bool {

@@ -32,6 +32,10 @@ struct MessageAssembler {
     private(set) var receivedFieldCount = 0
     /// Bytes already handed out with `takePending()`.
     private(set) var flushedBytes = 0
+    /// Where the body starts in the bytes as stored (after the empty line that ends the
+    /// header section), once the header section was read; nil when it has no end within
+    /// `maxHeaderScan` (then the whole message is header, RFC 5322 §2.1).
+    private(set) var bodyOffset: Int?
     /// What an `X-Hikyaku-Unsubscribe: one-click` field is replaced with (``UnsubscribeRequest``).
     private let unsubscribe: UnsubscribeRequest
     /// Why the message's `X-Hikyaku-Unsubscribe:` field cannot be honoured, once the header
@@ -103,6 +107,11 @@ struct MessageAssembler {
             case .fields(let text): replaced = (field.range, text)
             case .refused(let reply): unsubscribeRefusal = reply
             }
+        }
+        if let end {
+            // `end` is where the empty line starts, in `pending`, which nothing was taken from yet.
+            let growth = added.utf8.count + (replaced.map { $0.with.utf8.count - $0.range.count } ?? 0)
+            bodyOffset = end + 2 + growth - pending.readerIndex
         }
         if !added.isEmpty || replaced != nil {
             var rebuilt = ByteBuffer()

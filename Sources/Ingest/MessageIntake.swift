@@ -2,7 +2,6 @@ import DKIM
 import HikyakuMetrics
 import Logging
 import NIOCore
-import NIOPosix
 import Queue
 import RelayCore
 import SMTPProtocol
@@ -33,21 +32,18 @@ public struct MessageIntake: Sendable {
     let settings: IngestSettings
     /// The largest message any transport may hand in (`ingest.max_message_size`).
     public var maxMessageSize: Int { settings.maxMessageSize.bytes }
-    /// Signs streamed (large) bodies, so hashing megabytes never holds a task thread.
-    let threadPool: NIOThreadPool
     /// One-click unsubscribe links for `X-Hikyaku-Unsubscribe: one-click` (``UnsubscribeRequest``);
     /// nil when `campaigns.unsubscribe_base_url` or `secrets.key_file` is unset.
     let unsubscribe: UnsubscribeLinks?
 
     public init(
-        queue: MessageQueue, accounts: AccountDirectory, hostname: String, settings: IngestSettings, threadPool: NIOThreadPool,
+        queue: MessageQueue, accounts: AccountDirectory, hostname: String, settings: IngestSettings,
         unsubscribe: UnsubscribeLinks? = nil
     ) {
         self.queue = queue
         self.accounts = accounts
         self.hostname = hostname
         self.settings = settings
-        self.threadPool = threadPool
         self.unsubscribe = unsubscribe
     }
 
@@ -134,7 +130,8 @@ public struct MessageIntake: Sendable {
             receivedHeader: received, generatedMessageID: "<\(id.rawValue)@\(self.hostname)>",
             wantsFrom: (submitter.account?.restrictSenders ?? false) || self.accounts.hasSigningDomains,
             unsubscribe: unsubscribeRequest(account: submitter.account, campaign: submitter.campaign, onlyRecipient: trace.onlyRecipient))
-        return IncomingMessage(queueID: id, assembler: assembler)
+        let account = submitter.account
+        return IncomingMessage(queueID: id, assembler: assembler) { [self] from in self.signers(forFrom: from, account: account) != nil }
     }
 
     /// What an `X-Hikyaku-Unsubscribe:` field of this message could become.
@@ -188,7 +185,10 @@ public struct MessageIntake: Sendable {
         let id = message.queueID
         let deadline = WallClock.nowMilliseconds() + self.settings.enqueueTimeout.milliseconds
         let size = message.size
-        let rest = message.assembler.canFlush ? message.assembler.takePending() : message.assembler.pending
+        // A streamed message's last piece goes through the body hash like the others.
+        let rest =
+            streamed
+            ? message.takeFlushable() : message.assembler.canFlush ? message.assembler.takePending() : message.assembler.pending
         var stored = NewMessage(
             queueID: id, sender: envelope.sender, recipients: envelope.recipients, messageID: message.assembler.messageID, size: size,
             clientIP: submitter.clientIP, authUser: submitter.authUser, pool: submitter.account?.pool ?? self.settings.relayPool,
@@ -218,8 +218,11 @@ public struct MessageIntake: Sendable {
                 case .inline(let bytes):
                     stored.addedHeader = try Self.sign(bytes, with: signing)
                 case .streamed:
-                    let bytes = try await self.queue.streamedBody(queueID: id)
-                    stored.addedHeader = try await self.threadPool.runIfActive { try Self.sign(bytes, with: signing) }
+                    guard let streamedSigning = message.streamedSigning else {
+                        throw StreamedSigningUnavailable(headerTooLarge: message.assembler.bodyOffset == nil)
+                    }
+                    stored.addedHeader = try Self.sign(
+                        header: streamedSigning.header, bodyHash: try streamedSigning.body.finish(), with: signing)
                 }
             }
             if sandbox {
@@ -277,6 +280,9 @@ public struct MessageIntake: Sendable {
             logger.notice("message not accepted: cannot sign it: \(error)", metadata: ["queue_id": "\(id)"])
             return self.refused(
                 id, .unsignable, SMTPReply(550, "5.6.0", "Message header cannot be DKIM-signed: \(error.detail)"), submitter)
+        case let error as StreamedSigningUnavailable where error.headerTooLarge:
+            logger.notice("message not accepted: cannot sign it: \(error)", metadata: ["queue_id": "\(id)"])
+            return self.refused(id, .unsignable, SMTPReply(550, "5.6.0", "Message header cannot be DKIM-signed: \(error)"), submitter)
         default:
             logger.warning("message not accepted, client told to retry: \(error)", metadata: ["queue_id": "\(id)"])
             return self.refused(id, .queueUnavailable, .localError, submitter)
@@ -316,6 +322,18 @@ public struct MessageIntake: Sendable {
         }
         return fields
     }
+
+    /// The fields for a streamed message: its header section and its body's hash.
+    static func sign(header: ByteBuffer, bodyHash: DKIMBodyHash, with signers: [DKIMSigner]) throws -> String {
+        let now = WallClock.nowMilliseconds() / 1000
+        var fields = ""
+        for signer in signers {
+            var field = try header.withUnsafeReadableBytes { try signer.sign(header: $0, bodyHash: bodyHash, time: now) }
+            if !field.hasSuffix("\r\n") { field += "\r\n" }
+            fields += field
+        }
+        return fields
+    }
 }
 
 /// A message being received: its queue id and the bytes as the relay stores them
@@ -323,6 +341,24 @@ public struct MessageIntake: Sendable {
 public struct IncomingMessage: Sendable {
     public let queueID: QueueID
     var assembler: MessageAssembler
+    /// Whether the message, should it be streamed, is to be signed: asked with its `From:`
+    /// at the first piece streamed (``MessageIntake/signers(forFrom:account:)``).
+    let signsStreamedBody: @Sendable (String?) -> Bool
+    /// A streamed message to be signed: its header section, kept (bounded by
+    /// `MessageAssembler.maxHeaderScan`), and its body hashed piece by piece as it goes to
+    /// Redis, so it is never read back whole to be signed (RFC 6376 §3.7).
+    private(set) var streamedSigning: StreamedSigning?
+
+    struct StreamedSigning: Sendable {
+        var header: ByteBuffer
+        var body: DKIMBodyHasher
+    }
+
+    init(queueID: QueueID, assembler: MessageAssembler, signsStreamedBody: @escaping @Sendable (String?) -> Bool = { _ in false }) {
+        self.queueID = queueID
+        self.assembler = assembler
+        self.signsStreamedBody = signsStreamedBody
+    }
 
     /// Adds content as it arrives (dot-unstuffed, CRLF line ends).
     public mutating func append(_ chunk: ByteBuffer) { self.assembler.append(chunk) }
@@ -337,9 +373,44 @@ public struct IncomingMessage: Sendable {
     /// being read).
     public var flushableBytes: Int? { self.assembler.canFlush ? self.assembler.pending.readableBytes : nil }
 
-    /// Takes what is held, to stream it ahead of the enqueue.
-    public mutating func takeFlushable() -> ByteBuffer { self.assembler.takePending() }
+    /// Takes what is held, to stream it ahead of the enqueue; its body bytes go into the
+    /// body hash when the message is to be signed.
+    public mutating func takeFlushable() -> ByteBuffer {
+        let isFirst = self.assembler.flushedBytes == 0
+        let piece = self.assembler.takePending()
+        if isFirst {
+            self.startSigning(with: piece)
+        } else if let hasher = self.streamedSigning?.body {
+            piece.withUnsafeReadableBytes { hasher.update($0) }
+        }
+        return piece
+    }
+
+    /// At the first piece (which holds the whole header section): keeps a copy of the
+    /// header and starts the body hash, if the message is to be signed.
+    private mutating func startSigning(with piece: ByteBuffer) {
+        guard let offset = self.assembler.bodyOffset, offset <= piece.readableBytes,
+            self.signsStreamedBody(self.assembler.authors.from.first), let hasher = try? DKIMBodyHasher()
+        else { return }
+        // A copy, not a slice: a slice would keep the whole piece's storage alive.
+        let header = ByteBuffer(bytes: piece.readableBytesView.prefix(offset))
+        piece.withUnsafeReadableBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+        self.streamedSigning = StreamedSigning(header: header, body: hasher)
+    }
 
     /// The `Message-ID:` found, or the one added.
     public var messageID: String? { self.assembler.messageID }
+}
+
+/// A streamed message to be signed whose body was not hashed as it arrived.
+struct StreamedSigningUnavailable: Error, CustomStringConvertible {
+    /// Its header section has no end within `MessageAssembler.maxHeaderScan`: it cannot be
+    /// signed (permanent). Otherwise its author's domain got keys while it arrived (retry).
+    var headerTooLarge: Bool
+
+    var description: String {
+        headerTooLarge
+            ? "its header section is longer than \(MessageAssembler.maxHeaderScan / 1024) KiB"
+            : "the signing keys changed while it was received"
+    }
 }

@@ -230,9 +230,10 @@ final class SMTPIngestSession: SMTPServerSession {
         updateThrottle(server)
     }
 
-    /// Redis slower than the client (a backlog of four pieces) pauses reading.
+    /// Redis slower than the client (a piece in flight and two more waiting) pauses
+    /// reading: what a large message holds in memory stays a few pieces, whatever its size.
     private func updateThrottle(_ server: SMTPServerHandler) {
-        server.throttlesReads = appendInFlight != nil && (message?.flushableBytes ?? 0) >= 4 * Self.streamingChunkSize
+        server.throttlesReads = appendInFlight != nil && (message?.flushableBytes ?? 0) >= 2 * Self.streamingChunkSize
     }
 
     /// Runs `operation` as a task and `body` back on the event loop with its result.

@@ -156,14 +156,22 @@ extension MessageQueue {
         return reply.int == 1
     }
 
-    /// Loads the envelope and body of each message (one pipelined round trip). Messages
-    /// that no longer exist are absent from the result.
+    /// How much of a stored message ``loadMessages(_:)`` reads: all of it up to this size
+    /// (the ingest's streaming piece, so most messages), else this much — the header
+    /// section, for loop detection and DSNs — and the rest while it is sent.
+    public static let bodyHeadSize = 256 * 1024
+
+    /// Loads the envelope and body of each message (one pipelined round trip): a body up to
+    /// ``bodyHeadSize`` whole, a larger one's first ``bodyHeadSize`` octets (the rest is
+    /// read with ``readBody(queueID:offset:count:)`` as it is sent). Messages that no longer
+    /// exist are absent from the result.
     public func loadMessages(_ ids: [QueueID]) async throws(QueueError) -> [QueueID: StoredMessage] {
         var commands: [RedisCommand] = []
         for id in ids {
             commands.append(
                 RedisCommand("HMGET", [.string(keys.message(id)), "sender", "mid", "accepted", "acct", "hdr", "tm", "v", "dsn"]))
-            commands.append(RedisCommand("GET", [.string(keys.body(id))]))
+            commands.append(RedisCommand("GETRANGE", [.string(keys.body(id)), 0, .integer(Int64(Self.bodyHeadSize - 1))]))
+            commands.append(RedisCommand("STRLEN", [.string(keys.body(id))]))
             // A VERP message's recipient order (absent otherwise: a nil reply costs nothing).
             commands.append(RedisCommand("HGET", [.string(keys.recipientIndex(id)), "r"]))
         }
@@ -171,32 +179,42 @@ extension MessageQueue {
         do { replies = try await redis.pipeline(commands) } catch { throw .redis(error) }
         var out: [QueueID: StoredMessage] = [:]
         for (index, id) in ids.enumerated() {
-            guard let envelope = replies[3 * index].array, envelope.count == 8,
-                var body = replies[3 * index + 1].buffer
+            // GETRANGE of a missing key is an empty string: a message is there when it has a length.
+            guard let envelope = replies[4 * index].array, envelope.count == 8,
+                let body = replies[4 * index + 1].buffer, let size = replies[4 * index + 2].int, size > 0
             else { continue }
             guard let field = envelope[0].string, let sender = EnvelopeCoding.sender(field: field) else {
                 logger.error("stored message has an unreadable sender; skipping", metadata: ["queue_id": "\(id)"])
                 continue
             }
-            if let added = envelope[4].buffer, added.readableBytes > 0 {
-                // The added header fields (DKIM signatures) go on top of the stored message.
-                var whole = ByteBuffer()
-                whole.reserveCapacity(added.readableBytes + body.readableBytes)
-                whole.writeImmutableBuffer(added)
-                whole.writeBuffer(&body)
-                body = whole
-            }
             var message = StoredMessage(
                 queueID: id, sender: sender, account: envelope[3].string, messageID: envelope[1].string,
                 acceptedAt: envelope[2].string.flatMap { Int64($0) } ?? 0, body: body)
+            message.storedSize = Int(size)
+            // The added header fields (DKIM signatures) are sent before the stored message.
+            if let added = envelope[4].buffer, added.readableBytes > 0 { message.addedHeader = added }
             message.labels = envelope[5].buffer.flatMap { try? JSONDecoder().decode(MessageLabels.self, from: Data($0.readableBytesView)) }
-            if let domain = envelope[6].string, !domain.isEmpty, let order = replies[3 * index + 2].string {
+            if let domain = envelope[6].string, !domain.isEmpty, let order = replies[4 * index + 3].string {
                 message.returnPath = (domain, order.split(separator: "\n").map(String.init))
             }
             message.notifySender = envelope[7].string == "1"
             out[id] = message
         }
         return out
+    }
+
+    /// `count` octets of a stored message from `offset` (`GETRANGE`), a piece of a large
+    /// message as it is sent. Fewer octets come back only if the message is gone.
+    public func readBody(queueID: QueueID, offset: Int, count: Int) async throws(QueueError) -> ByteBuffer {
+        let reply: RESPValue
+        do {
+            reply = try await redis.send(
+                RedisCommand("GETRANGE", [.string(keys.body(queueID)), .integer(Int64(offset)), .integer(Int64(offset + count - 1))]))
+        } catch {
+            throw .redis(error)
+        }
+        guard let piece = reply.buffer else { throw .rejected("unexpected reply to GETRANGE") }
+        return piece
     }
 
     /// Records outcomes and acknowledges the items in one atomic step. Returns how many

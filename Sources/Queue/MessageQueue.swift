@@ -43,14 +43,6 @@ public final class MessageQueue: Sendable {
 
     // MARK: Ingest
 
-    /// A streamed body as stored so far (to sign it before the enqueue).
-    public func streamedBody(queueID: QueueID) async throws(QueueError) -> ByteBuffer {
-        let reply: RESPValue
-        do { reply = try await redis.send(RedisCommand("GET", [.string(keys.streamedBody(queueID))])) } catch { throw .redis(error) }
-        guard let body = reply.buffer else { throw .rejected("NOBODY streamed body is missing (expired?)") }
-        return body
-    }
-
     /// Stores one chunk of a large body being received (`APPEND`, with an expiry so a dead
     /// session leaves nothing behind).
     public func appendBody(queueID: QueueID, chunk: ByteBuffer) async throws(QueueError) {

@@ -290,7 +290,14 @@ public struct StoredMessage: Sendable {
     public var account: String?
     public var messageID: String?
     public var acceptedAt: Int64
+    /// The message as stored — whole, or its first ``MessageQueue/bodyHeadSize`` octets
+    /// when it is larger (``storedSize``; the rest is read with
+    /// ``MessageQueue/readBody(queueID:offset:count:)`` while it is sent).
     public var body: ByteBuffer
+    /// Octets stored (the whole message, without ``addedHeader``).
+    public var storedSize: Int
+    /// The header fields added at acceptance (DKIM signatures), sent before the stored message.
+    public var addedHeader: ByteBuffer?
     /// Its `tags` and `metadata` (HTTP API), for its events.
     public var labels: MessageLabels?
     /// Its VERP return-path domain and recipient index (the `r` field of
@@ -298,6 +305,19 @@ public struct StoredMessage: Sendable {
     public var returnPath: (domain: String, recipients: [String])?
     /// Its envelope sender is sent a DSN for recipients that bounce or expire (`NewMessage.notifySender`).
     public var notifySender = false
+
+    public init(queueID: QueueID, sender: ReversePath, account: String?, messageID: String?, acceptedAt: Int64, body: ByteBuffer) {
+        self.queueID = queueID
+        self.sender = sender
+        self.account = account
+        self.messageID = messageID
+        self.acceptedAt = acceptedAt
+        self.body = body
+        self.storedSize = body.readableBytes
+    }
+
+    /// Whether only the first part of the message is in ``body``.
+    public var isPartial: Bool { storedSize > body.readableBytes }
 
     /// The recipient's position in the recipient index (a VERP token's `recipientIndex`).
     public func recipientIndex(of recipient: Mailbox) -> Int? {

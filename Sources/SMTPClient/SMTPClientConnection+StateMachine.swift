@@ -14,6 +14,14 @@ extension SMTPClientConnection {
         _ action: SMTPClientAction, body: ByteBuffer? = nil,
         on machine: inout SMTPClientStateMachine
     ) async throws -> SMTPClientAction {
+        try await perform(action, content: MessageContent(body ?? ByteBuffer()), on: &machine)
+    }
+
+    /// Like ``perform(_:body:on:)``, with content that may be read from storage as it is sent.
+    public func perform(
+        _ action: SMTPClientAction, content: MessageContent,
+        on machine: inout SMTPClientStateMachine
+    ) async throws -> SMTPClientAction {
         do {
             switch action {
             case .awaitReply:
@@ -29,7 +37,7 @@ extension SMTPClientConnection {
                 }
                 return next
             case .sendBody:
-                return machine.receive(try await sendData(body ?? ByteBuffer()))
+                return machine.receive(try await sendData(content))
             case .sendEmptyBody:
                 return machine.receive(try await sendData(ByteBuffer()))
             case .ready, .startTLS, .transactionComplete, .fail, .close:

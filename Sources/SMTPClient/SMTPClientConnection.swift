@@ -80,11 +80,61 @@ public final class SMTPClientConnection: Sendable {
     /// Sends message content (dot-stuffed, RFC 5321 §4.5.2) and the end-of-data mark, and
     /// returns the reply to the end of data.
     public func sendData(_ body: ByteBuffer) async throws -> SMTPReply {
+        try await sendData(MessageContent(body))
+    }
+
+    /// Sends `content` dot-stuffed (RFC 5321 §4.5.2) and the end-of-data mark, and returns
+    /// the reply to the end of data. Content in memory goes in one write; a stored
+    /// remainder is read and written a piece at a time, each write awaited (the peer's
+    /// pace bounds what is held), the dot-stuffing carried across the pieces.
+    ///
+    /// If a piece cannot be read the connection is closed before the end-of-data mark, so
+    /// the server never takes a truncated message for a whole one, and the error is thrown.
+    public func sendData(_ content: MessageContent) async throws -> SMTPReply {
         var stuffer = DotStuffer()
-        var out = channel.allocator.buffer(capacity: body.readableBytes + body.readableBytes / 64 + 8)
-        stuffer.stuff(body, into: &out)
+        let held = content.size - (content.stored?.length ?? 0)
+        var out = channel.allocator.buffer(capacity: held + held / 64 + 8)
+        for piece in content.inMemory { stuffer.stuff(piece, into: &out) }
+        if let stored = content.stored {
+            do {
+                var offset = stored.offset
+                let end = stored.offset + stored.length
+                while offset < end {
+                    if out.readableBytes > 0 {
+                        try await write(out)
+                        out = channel.allocator.buffer(capacity: 0)
+                    }
+                    let count = min(stored.pieceSize, end - offset)
+                    let piece = try await stored.read(offset, count)
+                    guard piece.readableBytes == count else {
+                        throw SMTPClientError(
+                            description: "message content changed while it was sent (\(piece.readableBytes) octets read of \(count))")
+                    }
+                    out.reserveCapacity(count + count / 64 + 8)
+                    stuffer.stuff(piece, into: &out)
+                    offset += count
+                }
+            } catch {
+                try? await channel.close()
+                throw error
+            }
+        }
         stuffer.finish(into: &out)
         return try await roundTrip(out, expecting: 1)[0]
+    }
+
+    /// Writes `bytes` and waits until they are written; a peer that takes nothing for the
+    /// command timeout gets the connection closed.
+    private func write(_ bytes: ByteBuffer) async throws {
+        let channel = self.channel
+        let timeout = commandTimeout
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.eventLoop.execute {
+            let timer = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+            promise.futureResult.whenComplete { _ in timer.cancel() }
+            channel.writeAndFlush(bytes, promise: promise)
+        }
+        try await promise.futureResult.get()
     }
 
     /// Upgrades to TLS after a `220` to STARTTLS (RFC 3207). Whether and how the certificate

@@ -27,7 +27,7 @@ struct MessageIntakeTests {
         let accounts = AccountDirectory(store: AccountStore(redis: redis), staticUsers: [], logger: logger)
         let intake = MessageIntake(
             queue: MessageQueue(redis: redis, logger: logger), accounts: accounts, hostname: "relay.test",
-            settings: settings, threadPool: NIOThreadPool.singleton)
+            settings: settings)
         return (intake, redis)
     }
 

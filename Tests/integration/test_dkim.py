@@ -13,6 +13,7 @@ import time
 import dkim
 import dns.resolver
 
+from hikyaku_testsupport import notes
 from hikyaku_testsupport.binaries import HIKYAKU_BIN
 from hikyaku_testsupport.dns import TXT, Dnsmasq
 from hikyaku_testsupport.processes import child_environment
@@ -174,3 +175,48 @@ def test_domain_check_compares_the_published_records_with_the_relays_keys(make_r
     only_rsa = dkim_checks({rsa_name: records[rsa_name]})
     failing = [c for c in only_rsa.values() if c["status"] == "fail"]
     assert len(failing) == 1 and "k=ed25519" in failing[0]["fix"]["value"], only_rsa
+
+
+def memory_kib(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field}")
+
+
+def test_a_20_mib_signed_message_is_hashed_and_delivered_in_bounded_memory(make_relay, receiver, tmp_path):
+    """Issue 16 item 5: the body of a large signed message is hashed while DATA arrives and
+    sent to the MX in pieces, so the relay's peak memory does not grow with the message
+    (before: read back whole to sign, loaded whole to deliver, about 3× its size)."""
+    relay = make_relay("all", {"accounts": {"refresh_interval": "200ms"}})
+    tok = token()
+    domain = f"m{tok}.example"
+    records = zone_records(hikyaku(relay, "domain", "add", domain))
+    wait_for(lambda: "1 signing domain(s)" in relay.process.log_text(), what="the relay to load the keys")
+    # A small signed message first, so the code paths and buffers of a signed delivery are
+    # in place before the baseline is taken.
+    warm = send(relay.relay_port, f"app@{domain}", f"warm-{tok}@static.test", f"app@{domain}", "warm\n")
+    wait_for(lambda: receiver.messages_to(warm), what="the warm-up message to arrive")
+    time.sleep(0.5)
+    # Linux resets the peak (VmHWM) to the current RSS on writing 5 to clear_refs.
+    with open(f"/proc/{relay.pid}/clear_refs", "w") as clear:
+        clear.write("5")
+    baseline = memory_kib(relay.pid, "VmRSS")
+
+    # 20 MiB of lines that relaxed canonicalization and dot-stuffing both change: leading
+    # dots, trailing white space, runs of spaces, empty lines (and a few at the very end).
+    line = ".a line  of the large message, with a leading dot and trailing space \t\n"
+    body = (line + "\n") * (20 * 1024 * 1024 // (len(line) + 1)) + "\n\n\n"
+    big = send(relay.relay_port, f"app@{domain}", f"huge-{tok}@static.test", f"app@{domain}", body)
+    arrived = wait_for(lambda: receiver.messages_to(big), what="the 20 MiB message to arrive", timeout=300)[0]["data"]
+    peak = memory_kib(relay.pid, "VmHWM")
+    growth_mib = (peak - baseline) / 1024
+    notes.report_note(f"20 MiB DKIM-signed message: relay peak RSS {growth_mib:.1f} MiB over its baseline ({baseline / 1024:.0f} MiB)")
+
+    assert len(arrived) > 20 * 1024 * 1024
+    with KeyServer(tmp_path / "keys", records) as keys:
+        results = verify_all(arrived, keys)
+    assert sorted(a for a, _, _ in results) == ["ed25519-sha256", "rsa-sha256"], results
+    assert all(ok for _, _, ok in results), results
+    assert growth_mib < 10, f"the relay's peak RSS grew by {growth_mib:.1f} MiB for a 20 MiB message"
