@@ -20,6 +20,7 @@ import subprocess
 
 import pytest
 
+from hikyaku_testsupport.processes import child_environment
 from hikyaku_testsupport.receiver import Receiver
 from hikyaku_testsupport.smtp import make_message, token
 from hikyaku_testsupport.waiting import wait_for
@@ -104,7 +105,8 @@ def test_a_retry_pinned_to_a_suspended_ip_is_sent_from_another(make_relay, recei
     send(relay, [rcpt], tok)
     pinned = first_attempt_ip(relay, rcpt)
     out = subprocess.run([relay.hikyaku, "suspend", "ip", pinned, "--for", "10m", "--reason", "test",
-                          "--config", str(relay.config_path)], capture_output=True, text=True, timeout=20)
+                          "--config", str(relay.config_path)], capture_output=True, text=True, timeout=20,
+                         env=child_environment())
     assert out.returncode == 0, out.stderr
     # Well before the claim timeout (60 s) would hand a parked entry to any IP.
     wait_for(lambda: receiver.messages_to(rcpt), timeout=20, what=f"{rcpt} delivered")
