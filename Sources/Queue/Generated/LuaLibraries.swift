@@ -433,12 +433,14 @@ redis.register_function('hk_claim', function(keys, args)
     local expiry = redis.call('ZSCORE', live, ip)
     return expiry ~= false and tonumber(expiry) > now_ms
   end
-  for ip, _ in pairs(parked) do
+  local function take(ip)
     local room = chosen.n - (#out - 4)
-    if room <= 0 then break end
-    if ip == chosen.ip or unusable[ip] or not is_live(ip) then
-      for _, entry in ipairs(take_parked(stream, consumer, ip, room)) do out[#out + 1] = entry end
-    end
+    if room <= 0 then return end
+    for _, entry in ipairs(take_parked(stream, consumer, ip, room)) do out[#out + 1] = entry end
+  end
+  if parked[chosen.ip] then take(chosen.ip) end
+  for ip, _ in pairs(parked) do
+    if ip ~= chosen.ip and (unusable[ip] or not is_live(ip)) then take(ip) end
   end
   local pinned_count = #out - 4
   -- Dead workers' entries next. A pass over the pending list goes on where the last
