@@ -27,10 +27,11 @@ struct DeferredMember: Sendable, Hashable {
         entryID: String, pool: PoolName, domain: DomainName, queueID: QueueID, attempts: Int, acceptedAt: Int64, recipients: [String],
         pinnedEgress: EgressID? = nil
     ) {
-        rawValue = [
-            entryID, pool.rawValue, domain.rawValue, queueID.rawValue, String(attempts), String(acceptedAt),
-            recipients.joined(separator: "\n"),
-        ].joined(separator: "\t") + (pinnedEgress.map { "\t\($0.rawValue)" } ?? "")
+        rawValue =
+            [
+                entryID, pool.rawValue, domain.rawValue, queueID.rawValue, String(attempts), String(acceptedAt),
+                recipients.joined(separator: "\n"),
+            ].joined(separator: "\t") + (pinnedEgress.map { "\t\($0.rawValue)" } ?? "")
         self.pinnedEgress = pinnedEgress
         self.pool = pool
         self.domain = domain

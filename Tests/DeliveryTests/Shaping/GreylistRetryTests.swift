@@ -28,17 +28,19 @@ import Testing
         // A throttling reply is about the IP's rate.
         #expect(!GreylistRetry.pins(Self.remote(451, "4.7.1 too many messages"), attempt: 1, throttles: { _ in true }))
         // Past the bound the retry may come from any IP.
-        #expect(!GreylistRetry.pins(Self.remote(451, "4.7.1 Greylisted"), attempt: GreylistRetry.maxPinnedAttempts + 1, throttles: Self.never))
+        #expect(
+            !GreylistRetry.pins(Self.remote(451, "4.7.1 Greylisted"), attempt: GreylistRetry.maxPinnedAttempts + 1, throttles: Self.never))
     }
 
-    @Test(arguments: [
-        ("Greylisted, please try again in 300 seconds", 300_000),
-        ("greylisted for 5 minutes", 300_000),
-        ("Try again after 60s", 60_000),
-        ("please wait 2 min", 120_000),
-        ("retry in 0 seconds", 1_000),
-        ("try again in 999999 minutes", 1_800_000),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("Greylisted, please try again in 300 seconds", 300_000),
+            ("greylisted for 5 minutes", 300_000),
+            ("Try again after 60s", 60_000),
+            ("please wait 2 min", 120_000),
+            ("retry in 0 seconds", 1_000),
+            ("try again in 999999 minutes", 1_800_000),
+        ] as [(String, Int64)])
     func theWaitTheReplyNamesIsTakenBounded(text: String, wait: Int64) {
         #expect(GreylistRetry.suggestedWait(in: text) == wait)
     }
