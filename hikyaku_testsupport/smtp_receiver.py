@@ -27,6 +27,10 @@ and, before that, by their domain when ``--behaviour DOMAIN=KIND`` names it (rep
     throttle:N   the first N RCPTs from each source (peer) IP to any throttle domain get
                  421 4.7.0 slow down, and the connection is closed; later ones are accepted
     slow:S       accepted; the end of DATA is answered only after S seconds
+    greylist:S   greylisting as postgrey does it, per (source IP, sender, recipient): the
+                 first RCPT of a triple gets 451 4.7.1 Greylisted; a retry of the triple
+                 at least S seconds later is accepted, and so is every later one; an
+                 earlier retry is refused again (the connection stays open)
 
 Each RCPT refused by a domain behaviour is appended to ``--refusals FILE`` as a JSON line
 ``{"time", "peer", "rcpt", "reply"}``.
@@ -66,6 +70,7 @@ class RecordingHandler:
         self.behaviours = behaviours or {}   # domain -> (kind, argument)
         self.greylisted = set()
         self.throttled = {}                  # peer ip -> RCPTs to throttle domains refused so far
+        self.greylist = {}                   # (peer ip, sender, rcpt) -> first seen (time) or True once passed
 
     def behaviour(self, address):
         return self.behaviours.get(address.rsplit("@", 1)[-1].lower(), (None, None))
@@ -89,6 +94,19 @@ class RecordingHandler:
             if self.throttled.get(key, 0) < argument:
                 self.throttled[key] = self.throttled.get(key, 0) + 1
                 return self.refuse_and_close(server, session, address, "421 4.7.0 slow down")
+        if kind == "greylist":
+            triple = (session.peer[0] if session.peer else None, (envelope.mail_from or "").lower(), address.lower())
+            seen = self.greylist.get(triple)
+            if seen is not True:
+                now = time.time()
+                if seen is None or now - seen < argument:
+                    self.greylist.setdefault(triple, now)
+                    reply = "451 4.7.1 Greylisted, please try again later"
+                    if self.refusal_path:
+                        append_line(self.refusal_path, {"time": now, "peer": list(session.peer) if session.peer else None,
+                                                        "rcpt": address, "reply": reply})
+                    return reply
+                self.greylist[triple] = True
         local = address.split("@", 1)[0].lower()
         if local.startswith("reject-"):
             return "550 5.1.1 No such user"
@@ -137,7 +155,7 @@ async def main():
     parser.add_argument("--refusals", help="JSONL file of RCPTs refused by a domain behaviour")
     parser.add_argument("--no-starttls", action="store_true", help="do not offer STARTTLS (a receiver without TLS)")
     parser.add_argument("--behaviour", action="append", default=[], metavar="DOMAIN=KIND",
-                        help="tempfail | throttle:N | slow:SECONDS for recipients at DOMAIN")
+                        help="tempfail | throttle:N | slow:SECONDS | greylist:SECONDS for recipients at DOMAIN")
     args = parser.parse_args()
     behaviours = {}
     for spec in args.behaviour:
@@ -149,6 +167,8 @@ async def main():
             behaviours[domain.lower()] = (kind, int(argument or 1))
         elif kind == "slow":
             behaviours[domain.lower()] = (kind, float(argument or SLOW_SECONDS))
+        elif kind == "greylist":
+            behaviours[domain.lower()] = (kind, float(argument or 1))
         else:
             parser.error(f"unknown behaviour {spec!r}")
     # aiosmtpd logs connections, commands and replies under "mail.log"; keep all but the

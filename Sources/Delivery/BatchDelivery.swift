@@ -40,7 +40,8 @@ struct BatchDelivery {
         let messages = try await context.queue.loadMessages(ids)
 
         let planner = OutcomePlanner(
-            settings: context.settings, batch: batch, node: context.node, classifier: context.bounceClassifier)
+            settings: context.settings, batch: batch, node: context.node, classifier: context.bounceClassifier,
+            backoff: context.backoff)
         func settle(_ item: WorkItem, _ results: [RecipientResult]) {
             var rng = SystemRandomNumberGenerator()
             let now = WallClock.nowMilliseconds()

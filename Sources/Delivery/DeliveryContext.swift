@@ -32,4 +32,6 @@ struct DeliveryContext: Sendable {
     var senderNotifier: SenderNotifier? = nil
     /// Suppresses the addresses of hard `invalid_recipient` bounces (nil: none, e.g. in tests).
     var bounceSuppressor: BounceSuppressor? = nil
+    /// The adaptive-backoff rules, which tell a throttling reply from a greylisting one.
+    var backoff: BackoffRules? = nil
 }

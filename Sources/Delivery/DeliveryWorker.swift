@@ -64,7 +64,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             tls: tls, mtaSTS: mtaSTS, dane: settings.dane.enabled ? dns : nil, returnPaths: returnPaths, logger: logger,
             bounceClassifier: BounceClassifier(rules: bounceRules),
             senderNotifier: SenderNotifier(queue: queue, hostname: hostname, logger: logger),
-            bounceSuppressor: BounceSuppressor(store: queue.suppressions, settings: suppression, logger: logger))
+            bounceSuppressor: BounceSuppressor(store: queue.suppressions, settings: suppression, logger: logger),
+            backoff: backoff)
     }
 
     /// Takes an identity (waiting for Redis if need be), then delivers under it while
@@ -85,7 +86,8 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
         named.consumer = identity.name
         named.context.node = identity.name
         let worker = named
-        let keeper = NodeIdentity.Keeper(identity: identity, queue: context.queue, lease: lease, logger: context.logger)
+        let keeper = NodeIdentity.Keeper(
+            identity: identity, queue: context.queue, lease: lease, egress: egress.map(\.id), logger: context.logger)
         // The first to end: delivery (graceful shutdown), or the keeper throwing (identity
         // lost), which cancels delivery and ends the process.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -94,6 +96,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             try await group.next()
             group.cancelAll()
         }
+        try? await context.queue.markEgressLive(egress.map(\.id), for: nil)
         await NodeIdentity.release(identity, queue: context.queue, logger: context.logger)
     }
 

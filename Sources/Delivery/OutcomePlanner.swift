@@ -15,6 +15,9 @@ struct OutcomePlanner {
     var node: String
     /// Gives every failure its `bounce_class` and `bounce_type`.
     var classifier = BounceClassifier(rules: .shipped)
+    /// Adaptive-backoff rules: a reply one of them matches is about the IP's rate, and its
+    /// retry is not pinned to that IP (`GreylistRetry`). Nil: no reply counts as throttling.
+    var backoff: BackoffRules? = nil
 
     /// `message` is nil when the message vanished (removed meanwhile): its recipients'
     /// events are still written but nothing is counted as final. `now` is ms since 1970;
@@ -24,7 +27,13 @@ struct OutcomePlanner {
         using rng: inout some RandomNumberGenerator
     ) -> WorkOutcome {
         let attempt = item.previousAttempts + 1
-        let due = now + retryWait(afterAttempts: item.previousAttempts, using: &rng)
+        let deferred = results.filter { $0.kind == .deferred }
+        // A wait the server names (`try again in 300 seconds`) beats the schedule's guess.
+        let asked = deferred.compactMap { result in result.remoteReply.flatMap { GreylistRetry.suggestedWait(in: $0.text) } }.max()
+        let due = now + (asked ?? retryWait(afterAttempts: item.previousAttempts, using: &rng))
+        let pinned = deferred.contains {
+            GreylistRetry.pins($0, attempt: attempt) { reply in backoff?.match(reply, site: batch.site) != nil }
+        }
         let expires = (item.acceptedAt > 0 ? item.acceptedAt : now) + settings.maxAge.milliseconds
         var events: [DeliveryEvent] = []
         var finalCount = 0
@@ -70,9 +79,11 @@ struct OutcomePlanner {
         }
         // A message that vanished has nothing left to account for.
         if message == nil { finalCount = 0 }
-        return WorkOutcome(
+        var outcome = WorkOutcome(
             item: item, finalCount: finalCount, retry: retry.isEmpty ? nil : (retry, due), events: events,
             account: message?.account)
+        if !retry.isEmpty, pinned { outcome.pinnedEgress = batch.egress }
+        return outcome
     }
 
     /// The wait before the next attempt: the schedule's entry for this attempt (its last

@@ -42,7 +42,7 @@ extension MessageQueue {
         var declared = [
             keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
             keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
-            keys.leases(consumer: consumer), keys.wake(pool: pool),
+            keys.leases(consumer: consumer), keys.wake(pool: pool), keys.egressLive,
         ]
         var args: [RESPArgument] = [
             .string(domain.rawValue), .string(site.rawValue), .string(consumer),
@@ -246,7 +246,7 @@ extension MessageQueue {
                 let member = DeferredMember(
                     entryID: item.entryID, pool: pool, domain: domain, queueID: item.queueID,
                     attempts: item.previousAttempts + 1, acceptedAt: item.acceptedAt,
-                    recipients: retry.recipients.map(\.description)
+                    recipients: retry.recipients.map(\.description), pinnedEgress: outcome.pinnedEgress
                 ).rawValue
                 args += [.string(member), .integer(retry.dueAt + (clockOffset.withLock { $0?.offset } ?? 0))]
             } else {

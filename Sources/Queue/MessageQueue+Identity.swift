@@ -44,6 +44,14 @@ extension MessageQueue {
         }
     }
 
+    /// Marks this worker's egress IPs live for `lease` (nil: no longer — a graceful stop),
+    /// so retries pinned to them wait for them (`hk_claim`).
+    public func markEgressLive(_ egress: [EgressID], for lease: Duration?) async throws(QueueError) {
+        guard !egress.isEmpty else { return }
+        _ = try await call(
+            "hk_egress_live", keys: [keys.egressLive], [.integer(lease?.milliseconds ?? 0)] + egress.map { .string($0.rawValue) })
+    }
+
     /// Gives the identity back, if this process still holds it (graceful stop).
     public func releaseIdentity(_ name: String, token: String) async throws(QueueError) {
         _ = try await call("hk_node_release", keys: [keys.node(name)], [.string(token)])

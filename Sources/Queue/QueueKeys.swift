@@ -59,6 +59,9 @@ public struct QueueKeys: Sendable, Hashable {
 
     /// String: the token of the process holding the worker identity, expiring unless renewed.
     public func node(_ name: String) -> String { prefix + "node:" + name }
+    /// Sorted set: egress IPs of live workers, scored by when that stops being so (ms) —
+    /// renewed with the worker's identity; the IPs a pinned retry may wait for.
+    public var egressLive: String { prefix + "egress:live" }
     /// Set: `<unit>\n<lease>` of the connection leases a worker identity holds.
     public func leases(consumer: String) -> String { prefix + "leases:" + consumer }
     /// Counter behind lease names (`<consumer>#<n>`).

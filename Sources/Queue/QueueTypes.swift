@@ -332,6 +332,9 @@ public struct WorkOutcome: Sendable {
     public var finalCount: Int
     /// Recipients to try again, and when (ms since 1970).
     public var retry: (recipients: [Mailbox], dueAt: Int64)?
+    /// The egress IP the retry should come from (a greylisting server refused this one;
+    /// see `GreylistRetry`), nil for any IP of the pool.
+    public var pinnedEgress: EgressID?
     public var events: [DeliveryEvent]
     /// The message's account (for its bounce-rate statistics), if any.
     public var account: String?

@@ -62,7 +62,7 @@ public struct RedisACL: Sendable {
         name: "worker", commands: relayCommands,
         keys: queueKeys + [
             "~tmp:*", "~deferred", "~scanned:*", "~gcra:*", "~conn:*", "~warm:*", "~slow:*", "~slowlock:*",
-            "~susp:*", "~leaseseq", "~leases:*", "~node:*", "~bounces:*", "~acct:*:paused", "~acct:version",
+            "~susp:*", "~leaseseq", "~leases:*", "~node:*", "~egress:live", "~bounces:*", "~acct:*:paused", "~acct:version",
             "~sup:*", "~supx:*", "~supl",
         ],
         comment: "delivery: claims, limits, outcomes, the bounce-rate pause; no accounts, API keys or DKIM keys")

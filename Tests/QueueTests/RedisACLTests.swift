@@ -17,7 +17,7 @@ struct RedisACLTests {
             k.depth(pool: "p"), k.deferred, k.events, k.recipientIndex(id), k.scanned(pool: "p", domain: "d"),
             k.messageStem + "x", k.bodyStem + "x", k.streamStem + "x", k.readyStem + "x", k.depthStem + "x",
             k.wake(pool: "p"), k.wakeStem + "x",
-            k.node("n/1"), k.leases(consumer: "n/1"), k.leaseSequence, k.connections(unit: unit), k.connectionsStem + "x",
+            k.node("n/1"), k.egressLive, k.leases(consumer: "n/1"), k.leaseSequence, k.connections(unit: unit), k.connectionsStem + "x",
             k.ipRate(unit: unit), k.siteRate(site: "s"), k.connectionRate(unit: unit), k.warmup(egress: "i", day: 1),
             k.slowdown(unit: unit), k.slowdownStem + "x", k.slowdownLock(unit: unit), k.suspendedSite("s"), k.suspendedIP(unit: unit),
             k.suspendedIPEverywhere("i"), k.suspendedStem + "x",

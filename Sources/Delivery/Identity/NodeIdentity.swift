@@ -1,5 +1,6 @@
 import Logging
 import Queue
+import RelayCore
 
 /// A worker process's stable name in the queue: `<node_name>/<slot>`, its Redis consumer
 /// name. Stable across restarts, so a process restarted after a crash finds, under its own
@@ -94,16 +95,20 @@ extension NodeIdentity {
     /// Renews the identity's lease every third of `lease` until cancelled. If another
     /// process has taken the identity (this one was cut off from Redis for longer than the
     /// lease), it throws: two processes must never deliver under one name.
+    /// It keeps `egress` (the worker's IPs) live for as long, for retries pinned to them.
     struct Keeper: Sendable {
         let identity: NodeIdentity
         let queue: MessageQueue
         let lease: Duration
+        var egress: [EgressID] = []
         let logger: Logger
 
         func run() async throws {
+            try? await queue.markEgressLive(egress, for: lease)
             while true {
                 do { try await Task.sleep(for: lease / 3) } catch { return }
                 do {
+                    try await queue.markEgressLive(egress, for: lease)
                     switch try await queue.renewIdentity(identity.name, token: identity.token, lease: lease) {
                     case .renewed:
                         break

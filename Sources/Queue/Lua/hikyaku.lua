@@ -301,9 +301,45 @@ redis.register_function('hk_wake', function(keys, args)
   return 1
 end)
 
+-- The pseudo-consumer whose pending list holds the entries parked for an egress IP.
+local PIN_PREFIX = '@pin:'
+
+-- ip -> number of entries parked for it in `stream` (XPENDING summary: per consumer).
+local function parked_by_ip(stream)
+  local parked = {}
+  local summary = redis.call('XPENDING', stream, GROUP)
+  for _, pair in ipairs(summary[4] or {}) do
+    if string.sub(pair[1], 1, #PIN_PREFIX) == PIN_PREFIX then
+      parked[string.sub(pair[1], #PIN_PREFIX + 1)] = tonumber(pair[2])
+    end
+  end
+  return parked
+end
+
+-- Up to `count` entries parked for `ip`, moved to `consumer`: {id, fields} like XREADGROUP.
+local function take_parked(stream, consumer, ip, count)
+  local pending = redis.call('XPENDING', stream, GROUP, '-', '+', count, PIN_PREFIX .. ip)
+  if #pending == 0 then return {} end
+  local command = {'XCLAIM', stream, GROUP, consumer, 0}
+  for _, p in ipairs(pending) do command[#command + 1] = p[1] end
+  local taken = {}
+  for _, entry in ipairs(redis.call(unpack(command))) do
+    if entry then taken[#taken + 1] = entry end
+  end
+  return taken
+end
+
+-- The value of `name` in a stream entry's flat field list, or nil.
+local function entry_field(fields, name)
+  for f = 1, #fields - 1, 2 do
+    if fields[f] == name then return fields[f + 1] end
+  end
+  return nil
+end
+
 -- hk_claim
 --   KEYS: ready:<pool>, q:<pool>:<domain>, susp:site:<site>, gcra:site:<site>,
---         scanned:<pool>:<domain>, leaseseq, leases:<consumer>, wake:<pool>,
+--         scanned:<pool>:<domain>, leaseseq, leases:<consumer>, wake:<pool>, egress:live,
 --         then per candidate IP: susp:ip:<unit>, susp:ipall:<ip>, warm:<ip>:<day>,
 --         conn:<unit>, gcra:conn:<unit>, slow:<unit>, gcra:ip:<unit>,
 --         then, when a connection is held, conn:<held ip>|<site>
@@ -317,6 +353,15 @@ end)
 -- limits for them. On success returns {domain, ip, lease, n_taken_over, {id, fields}...};
 -- when nothing may be sent now, re-scores the domain to when something may and returns
 -- {'', wait_ms, reason}.
+-- Pinned retries (greylisting, see Sources/Delivery/Shaping/GreylistRetry.swift): an entry
+-- with field `p` wants to be sent from egress IP p. A claim from another IP that reads it
+-- parks it instead — moves it (XCLAIM) to the pending list of the pseudo-consumer
+-- `@pin:<p>` — when p is live (in `egress:live`, kept by the worker that has it) and not
+-- found suspended or out of warm-up by this claim; otherwise it is sent from any IP. IPs
+-- with parked entries are tried first, and a claim from IP x takes `@pin:<x>`'s entries
+-- before anything else, and the entries parked for IPs that are gone or unusable. Parked
+-- entries are pending like any claimed entry, so the takeover (XAUTOCLAIM) hands them to
+-- any IP once they have waited a claim timeout: that bounds the pin.
 -- held_ip/held_lease (or ''): the caller still has a connection open from held_ip to
 -- this destination under that lease. If held_ip is chosen the connection is reused:
 -- neither the connection count nor the new-connection rate applies, and the same lease
@@ -325,14 +370,14 @@ end)
 -- either waits with the connection open or releases it with hk_release.
 redis.register_function('hk_claim', function(keys, args)
   local ready, stream, site_suspended, site_key = keys[1], keys[2], keys[3], keys[4]
-  local scanned, leaseseq, leases, wake = keys[5], keys[6], keys[7], keys[8]
+  local scanned, leaseseq, leases, wake, live = keys[5], keys[6], keys[7], keys[8], keys[9]
   local domain, site, consumer = args[1], args[2], args[3]
   local batch, idle, lease_ms = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
   local site_interval, site_burst = tonumber(args[7]), tonumber(args[8])
   local gather = tonumber(args[9])
   local held_ip, held_lease = args[10], args[11]
   local nips = tonumber(args[12])
-  local held_conn_key = keys[9 + 7 * nips]
+  local held_conn_key = keys[10 + 7 * nips]
   local now = now_us()
   local now_ms = math.floor(now / 1000)
   if redis.call('EXISTS', stream) == 0 then
@@ -354,23 +399,30 @@ redis.register_function('hk_claim', function(keys, args)
     if best_wait == nil or ms < best_wait then best_wait, best_reason = ms, reason end
   end
   local chosen
-  local i, k = 13, 9
-  for _ = 1, nips do
+  local parked = parked_by_ip(stream)
+  -- IPs with parked entries first (in the order given), then the others.
+  local order = {}
+  for pass = 1, 2 do
+    for c = 1, nips do
+      if (parked[args[13 + 7 * (c - 1)]] ~= nil) == (pass == 1) then order[#order + 1] = c end
+    end
+  end
+  local unusable = {}
+  for _, c in ipairs(order) do
+    local i, k = 13 + 7 * (c - 1), 10 + 7 * (c - 1)
     local ip, max_conn = args[i], tonumber(args[i + 1])
     local ip_interval, ip_burst = tonumber(args[i + 2]), tonumber(args[i + 3])
     local conn_interval, conn_burst, warm_cap = tonumber(args[i + 4]), tonumber(args[i + 5]), tonumber(args[i + 6])
-    i = i + 7
     local ip_susp_key, ipall_susp_key, warm_key = keys[k], keys[k + 1], keys[k + 2]
     local conn_key, conn_key_rate, slow_key, ip_key = keys[k + 3], keys[k + 4], keys[k + 5], keys[k + 6]
-    k = k + 7
     local unit = ip .. '|' .. site
     repeat
       local ip_suspended = math.max(redis.call('PTTL', ip_susp_key), redis.call('PTTL', ipall_susp_key))
-      if ip_suspended > 0 then note(ip_suspended, 'suspended'); break end
+      if ip_suspended > 0 then note(ip_suspended, 'suspended'); unusable[ip] = true; break end
       local warm_left = batch
       if warm_cap >= 0 then
         warm_left = warm_cap - tonumber(redis.call('GET', warm_key) or '0')
-        if warm_left <= 0 then note(86400000 - now_ms % 86400000, 'warmup'); break end
+        if warm_left <= 0 then note(86400000 - now_ms % 86400000, 'warmup'); unusable[ip] = true; break end
       end
       local reuse = held_lease ~= '' and ip == held_ip
       if not reuse then
@@ -394,13 +446,28 @@ redis.register_function('hk_claim', function(keys, args)
   if not chosen then return wait(best_wait or 1000, best_reason) end
 
   local out = {domain, chosen.ip, '', 0}
-  -- Dead workers' entries first. A pass over the pending list goes on where the last
+  -- Entries parked for this IP, and for IPs that can no longer take theirs.
+  local function is_live(ip)
+    local expiry = redis.call('ZSCORE', live, ip)
+    return expiry ~= false and tonumber(expiry) > now_ms
+  end
+  local function take(ip)
+    local room = chosen.n - (#out - 4)
+    if room <= 0 then return end
+    for _, entry in ipairs(take_parked(stream, consumer, ip, room)) do out[#out + 1] = entry end
+  end
+  if parked[chosen.ip] then take(chosen.ip) end
+  for ip, _ in pairs(parked) do
+    if ip ~= chosen.ip and (unusable[ip] or not is_live(ip)) then take(ip) end
+  end
+  local pinned_count = #out - 4
+  -- Dead workers' entries next. A pass over the pending list goes on where the last
   -- claim left it (the cursor is kept in `scanned:`), so a dead worker's backlog is
   -- taken over a batch per claim, at full speed; after a complete pass the next one
   -- starts a quarter of the claim timeout later (takeover within 1.25 x the timeout).
   local cursor = redis.call('GET', scanned)
-  if cursor ~= 'done' then
-    local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, cursor or '0-0', 'COUNT', chosen.n)
+  if cursor ~= 'done' and chosen.n > #out - 4 then
+    local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, cursor or '0-0', 'COUNT', chosen.n - (#out - 4))
     for _, entry in ipairs(reclaimed[2]) do out[#out + 1] = entry end
     if reclaimed[1] == '0-0' then
       redis.call('SET', scanned, 'done', 'PX', math.max(100, math.floor(idle / 4)))
@@ -408,12 +475,28 @@ redis.register_function('hk_claim', function(keys, args)
       redis.call('SET', scanned, reclaimed[1], 'PX', math.max(100, idle))
     end
   end
-  out[4] = #out - 4
-  local want = chosen.n - (#out - 4)
-  if want > 0 then
+  out[4] = #out - 4 - pinned_count
+  -- New entries; those pinned to another live, usable IP are parked for it (a few reads
+  -- at most, so a backlog pinned elsewhere cannot make this claim long).
+  local live_cache = {}
+  for _ = 1, 4 do
+    local want = chosen.n - (#out - 4)
+    if want <= 0 then break end
     local fresh = redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', want, 'STREAMS', stream, '>')
-    if fresh then
-      for _, entry in ipairs(fresh[1][2]) do out[#out + 1] = entry end
+    if not fresh or #fresh[1][2] == 0 then break end
+    for _, entry in ipairs(fresh[1][2]) do
+      local pin = entry_field(entry[2], 'p')
+      if pin and pin ~= chosen.ip and not unusable[pin] then
+        if live_cache[pin] == nil then live_cache[pin] = is_live(pin) end
+        if not live_cache[pin] then pin = nil end
+      else
+        pin = nil
+      end
+      if pin then
+        redis.call('XCLAIM', stream, GROUP, PIN_PREFIX .. pin, 0, entry[1], 'JUSTID')
+      else
+        out[#out + 1] = entry
+      end
     end
   end
   local got = #out - 4
@@ -533,6 +616,22 @@ end)
 redis.register_function('hk_node_release', function(keys, args)
   if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end
   return 0
+end)
+
+-- hk_egress_live
+--   KEYS: egress:live
+--   ARGV: ttl_ms (0: remove), ip...
+-- Marks a worker's egress IPs live for ttl_ms (renewed with its identity), or removes
+-- them (graceful stop); drops IPs whose time has passed. A retry pinned to an IP waits for
+-- it only while it is live (hk_claim).
+redis.register_function('hk_egress_live', function(keys, args)
+  local live, ttl = keys[1], tonumber(args[1])
+  local now_ms = math.floor(now_us() / 1000)
+  redis.call('ZREMRANGEBYSCORE', live, '-inf', now_ms)
+  for i = 2, #args do
+    if ttl > 0 then redis.call('ZADD', live, now_ms + ttl, args[i]) else redis.call('ZREM', live, args[i]) end
+  end
+  return #args - 1
 end)
 
 -- hk_recover_leases
@@ -750,7 +849,8 @@ end)
 --   ARGV: limit, stream_stem (prefix of q:), ready_stem (prefix of ready:),
 --         wake_stem (prefix of wake:)
 -- Moves deferred work whose time has come back to its domain's stream. Member: entry_id
--- TAB pool TAB domain TAB qid TAB attempts TAB accepted_ms TAB rcpts (LF-separated).
+-- TAB pool TAB domain TAB qid TAB attempts TAB accepted_ms TAB rcpts (LF-separated)
+-- [TAB egress_ip: the retry is pinned to it, field `p`; see hk_claim].
 -- Keys built here: q:<pool>:<domain>, ready:<pool> and wake:<pool> of each due member
 -- (known only once read).
 redis.register_function('hk_promote', function(keys, args)
@@ -762,10 +862,11 @@ redis.register_function('hk_promote', function(keys, args)
     local parts = {}
     for part in string.gmatch(member, '([^\t]*)\t?') do
       parts[#parts + 1] = part
-      if #parts == 7 then break end
+      if #parts == 8 then break end
     end
-    add_work(stream_stem .. parts[2] .. ':' .. parts[3], ready_stem .. parts[2], wake_stem .. parts[2], parts[3],
-             {'q', parts[4], 'r', parts[7], 'n', parts[5], 't', parts[6]}, now)
+    local fields = {'q', parts[4], 'r', parts[7], 'n', parts[5], 't', parts[6]}
+    if parts[8] and parts[8] ~= '' then fields[#fields + 1] = 'p'; fields[#fields + 1] = parts[8] end
+    add_work(stream_stem .. parts[2] .. ':' .. parts[3], ready_stem .. parts[2], wake_stem .. parts[2], parts[3], fields, now)
     redis.call('ZREM', deferred, member)
   end
   return #due

@@ -57,6 +57,42 @@ import Testing
         #expect(outcome.events.first?.nextAttemptAt == WallClock.iso8601(milliseconds: Self.now + wait))
     }
 
+    @Test func aServerDeferralIsPinnedToTheBatchIPAndARelayFailureIsNot() {
+        var rng = SeededGenerator(seed: 1)
+        let greylisted = Self.planner().outcome(
+            for: Self.item(["a@example.test", "b@example.test"]),
+            results: [Self.remote("a@example.test", 451, "4.7.1 Greylisted"), Self.remote("b@example.test", 250, "ok")],
+            message: Self.message, now: Self.now, using: &rng)
+        #expect(greylisted.pinnedEgress == "192.0.2.7")
+        let unreachable = Self.planner().outcome(
+            for: Self.item(["a@example.test"]),
+            results: [RecipientResult(recipient: "a@example.test", kind: .deferred, reply: "451 4.4.1 Could not reach")],
+            message: Self.message, now: Self.now, using: &rng)
+        #expect(unreachable.retry != nil && unreachable.pinnedEgress == nil)
+        let delivered = Self.planner().outcome(
+            for: Self.item(["a@example.test"]), results: [Self.remote("a@example.test", 250, "ok")],
+            message: Self.message, now: Self.now, using: &rng)
+        #expect(delivered.pinnedEgress == nil)
+    }
+
+    @Test func aThrottlingReplyIsNotPinned() {
+        var rng = SeededGenerator(seed: 1)
+        var planner = Self.planner()
+        planner.backoff = BackoffRules(settings: DeliverySettings())
+        let outcome = planner.outcome(
+            for: Self.item(["a@example.test"]), results: [Self.remote("a@example.test", 451, "4.7.0 Too many messages, slow down")],
+            message: Self.message, now: Self.now, using: &rng)
+        #expect(outcome.retry != nil && outcome.pinnedEgress == nil)
+    }
+
+    @Test func theWaitAReplyNamesReplacesTheSchedule() {
+        var rng = SeededGenerator(seed: 1)
+        let outcome = Self.planner(schedule: [.minutes(1)], jitter: 0.5).outcome(
+            for: Self.item(["a@example.test"]), results: [Self.remote("a@example.test", 451, "4.7.1 Greylisted for 300 seconds")],
+            message: Self.message, now: Self.now, using: &rng)
+        #expect(outcome.retry?.dueAt == Self.now + 300_000)
+    }
+
     @Test func jitterLengthensTheWaitByUpToItsShare() {
         let planner = Self.planner(schedule: [.minutes(10)], jitter: 0.25)
         var waits: [Int64] = []
