@@ -29,7 +29,6 @@ extension SQLiteLogStore {
                 ).query([.text(needle)]) { row in
                     if let id = row.text(0), let json = row.text(1) { found.append((id, json)) }
                 }
-                let decoder = JSONDecoder()
                 let update = try db.prepare(
                     """
                     UPDATE events SET json = ?, reply = ?,
@@ -38,7 +37,7 @@ extension SQLiteLogStore {
                     WHERE stream_id = ?4
                     """)
                 for (id, json) in found {
-                    guard var event = try? decoder.decode(DeliveryEvent.self, from: Data(json.utf8)) else { continue }
+                    guard var event = try? DeliveryEvent(json: json) else { continue }
                     LogErasure.scrub(&event, needle)
                     try update.run([
                         .text(String(decoding: event.jsonBytes(), as: UTF8.self)), .optional(event.reply), .text(needle), .text(id),

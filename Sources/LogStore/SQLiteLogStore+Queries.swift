@@ -135,11 +135,10 @@ extension SQLiteLogStore {
     }
 
     static func rows(_ db: SQLiteConnection, _ sql: String, _ values: [SQLiteValue]) throws -> [LoggedEvent] {
-        let decoder = JSONDecoder()
         var out: [LoggedEvent] = []
         try db.prepare(sql).query(values) { row in
             guard let id = row.text(0), let json = row.text(1),
-                let event = try? decoder.decode(DeliveryEvent.self, from: Data(json.utf8))
+                let event = try? DeliveryEvent(json: json)
             else { return }
             out.append(LoggedEvent(streamID: id, event: event))
         }

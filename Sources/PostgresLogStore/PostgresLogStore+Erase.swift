@@ -20,9 +20,8 @@ extension PostgresLogStore {
                     ORDER BY stream_id FOR UPDATE
                     """, logger: logger)
                 for try await row in result.decode((String, String).self) { found.append(row) }
-                let decoder = JSONDecoder()
                 for (id, json) in found {
-                    guard var event = try? decoder.decode(DeliveryEvent.self, from: Data(json.utf8)) else { continue }
+                    guard var event = try? DeliveryEvent(json: json) else { continue }
                     LogErasure.scrub(&event, needle)
                     let scrubbed = String(decoding: event.jsonBytes(), as: UTF8.self)
                     try await connection.query(

@@ -96,10 +96,9 @@ extension PostgresLogStore {
     }
 
     func rows(_ query: PostgresQuery) async throws -> [LoggedEvent] {
-        let decoder = JSONDecoder()
         var out: [LoggedEvent] = []
         for try await (id, json) in try await client.query(query, logger: logger).decode((String, String).self) {
-            guard let event = try? decoder.decode(DeliveryEvent.self, from: Data(json.utf8)) else { continue }
+            guard let event = try? DeliveryEvent(json: json) else { continue }
             out.append(LoggedEvent(streamID: id, event: event))
         }
         return out

@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 import RelayCore
 
@@ -8,7 +7,8 @@ public enum EventCoding {
         ByteBuffer(bytes: event.jsonBytes())
     }
 
+    /// Reads the buffer's readable bytes in place (see `DeliveryEvent.init(jsonBytes:)`).
     public static func decode(_ bytes: ByteBuffer) throws -> DeliveryEvent {
-        try JSONDecoder().decode(DeliveryEvent.self, from: Data(bytes.readableBytesView))
+        try bytes.withUnsafeReadableBytes { try DeliveryEvent(jsonBytes: $0) }
     }
 }

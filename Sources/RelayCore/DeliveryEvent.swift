@@ -92,7 +92,7 @@ public struct DeliveryEvent: Sendable, Codable, Hashable {
     /// For `suppressed`: the entry's reason (`hard_bounce`, `complaint`, `unsubscribe`, `manual`).
     public var suppression: String?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case event, time, queueID = "queue_id", messageID = "message_id", sender, recipient, recipients, domain
         case remoteHost = "remote_host", remoteIP = "remote_ip", reply, attempt, acceptedAt = "accepted_at"
         case nextAttemptAt = "next_attempt_at", size, clientIP = "client_ip", authUser = "auth_user", account, node

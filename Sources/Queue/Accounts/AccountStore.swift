@@ -319,7 +319,7 @@ public struct AccountStore: Sendable {
             throw .malformed("account JSON does not decode: \(error)")
         }
         if let pausedBuffer = paused.buffer,
-            let event = try? JSONDecoder().decode(DeliveryEvent.self, from: Data(pausedBuffer.readableBytesView))
+            let event = try? EventCoding.decode(pausedBuffer)
         {
             account.paused = Account.Pause(reason: event.reply ?? "paused", since: event.time)
         }
