@@ -121,9 +121,9 @@ public struct BounceListener: Service, CustomStringConvertible {
         environment.logger.notice(
             "bounce listener on \(configuration.host):\(channel.localAddress?.port ?? configuration.port) (return paths, postmaster, abuse\(configuration.feedbackLoopAddresses.isEmpty ? "" : ", \(configuration.feedbackLoopAddresses.count) feedback-loop address(es)"))"
         )
-        try await withGracefulShutdownHandler {
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             channel.close(promise: nil)
         }
     }

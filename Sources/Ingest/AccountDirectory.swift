@@ -171,7 +171,7 @@ public final class AccountDirectory: Sendable {
 
         public func run() async throws {
             var failing = false
-            while !Task.isShuttingDownGracefully {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 do {
                     try await directory.refresh()
                     if failing { directory.logger.notice("account data is readable again") }

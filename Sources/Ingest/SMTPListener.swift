@@ -94,9 +94,11 @@ public struct SMTPListener: Service, CustomStringConvertible {
             "SMTP listener '\(listener.name)' (\(listener.mode.rawValue), TLS: \(listener.effectiveTLS(tlsConfigured: context.tls != nil).rawValue)) listening on \(host):\(channel.localAddress?.port ?? port)"
         )
         let sessions = context.sessions
-        try await withGracefulShutdownHandler {
+        // Cancelled too (another service of the process failed to start, e.g. a port in
+        // use): the process must end, not wait for a channel nobody closes.
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             channel.close(promise: nil)
             sessions.shutDown()
         }

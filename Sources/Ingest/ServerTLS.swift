@@ -75,7 +75,7 @@ public final class ServerTLS: Sendable {
                     }
                 }
                 group.addTask {
-                    while !Task.isShuttingDownGracefully {
+                    while !Task.isShuttingDownGracefully && !Task.isCancelled {
                         try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
                         if Task.isShuttingDownGracefully { break }
                         self.reload(force: false, why: "the certificate or key file changed")

@@ -36,12 +36,12 @@ final class SessionRegistry: Sendable {
         }
     }
 
-    /// Waits until every session has closed, at most `timeout`; then closes the rest.
-    /// Returns how many had to be closed.
+    /// Waits until every session has closed, at most `timeout` (not at all once the task is
+    /// cancelled); then closes the rest. Returns how many had to be closed.
     func drain(timeout: Duration) async -> Int {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while count > 0, clock.now < deadline {
+        while count > 0, clock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
         }
         let left = state.withLock { Array($0.channels.values) }

@@ -105,3 +105,22 @@ def port_open(port: int) -> bool:
             return s.recv(4).startswith(b"220")
     except OSError:
         return False
+
+
+def test_a_listener_that_cannot_bind_ends_the_process_with_its_error(make_relay, tmp_path):
+    """The SMTP port is taken: `hikyaku serve` must say so and exit non-zero — not keep
+    running with its other services cancelled. (It once did, with the account refresher
+    spinning at 100% CPU because it only looked for a graceful shutdown, not cancellation.)"""
+    relay = make_relay("all", start=False)
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(("127.0.0.1", relay.relay_port))
+    blocker.listen()
+    try:
+        relay.process.start()
+        wait_for(lambda: not relay.alive(), timeout=30, what="hikyaku serve to exit when its listener cannot bind")
+        log = relay.process.log_path.read_text()
+        assert relay.process.proc.returncode not in (0, None), relay.process.proc.returncode
+        assert "cannot listen" in log, log[-2000:]
+    finally:
+        blocker.close()
