@@ -175,16 +175,6 @@ public struct HikyakuApplication {
         return links
     }
 
-    /// Runs Swift's tasks on the relay's NIO event loops instead of a separate thread pool
-    /// (once per process, before ``run()``). A task started on an event loop then stays on
-    /// it, so an SMTP session's hand-off to Redis and back costs no thread switch; blocking
-    /// work (SQLite, password hashing, DKIM signing) already runs on thread pools of its own.
-    /// Returns false when the runtime does not allow it (the relay then runs as before).
-    @discardableResult
-    public static func runTasksOnEventLoops() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-    }
-
     public func run() async throws {
         // Before anything connects: a rules file that does not parse is a start-up error.
         let bounceRules =

@@ -24,8 +24,7 @@ extension SMTPIngestSession {
         let policy = context.accountSettings
         let threadPool = context.threadPool
         let address = AuthLockout.addressKey(for: clientIP)
-        let promise = server.eventLoop.makePromise(of: AuthResult.self)
-        promise.completeWithTask {
+        let checked = server.task { () async throws -> AuthResult in
             guard isLoaded else { return .temporaryFailure }
             let locked: Duration
             do { locked = try await store.authLockout(address: address, user: username) } catch { return .temporaryFailure }
@@ -41,7 +40,7 @@ extension SMTPIngestSession {
             _ = try? await store.authFailed(address: address, user: username, policy: policy)
             return .failure
         }
-        server.hold(until: promise.futureResult) { [self] server, result in
+        server.hold(until: checked) { [self] server, result in
             let outcome = (try? result.get()) ?? .temporaryFailure
             // Never log the password; the user name is useful for abuse handling.
             switch outcome {

@@ -30,8 +30,7 @@ extension SMTPIngestSession {
         template.authUser = stateMachine.authenticatedUser
         let event = template
         let logger = self.logger
-        let promise = server.eventLoop.makePromise(of: SMTPReply?.self)
-        promise.completeWithTask {
+        let lookup = server.task { () async throws -> SMTPReply? in
             let found: (scope: SuppressionScope, entry: SuppressionEntry)?
             do { found = try await store.lookup(address, account: accountName) } catch {
                 logger.warning("suppression lookup failed, recipient accepted (the enqueue checks again): \(error)")
@@ -44,7 +43,7 @@ extension SMTPIngestSession {
             try? await store.record(event)
             return SMTPReply(550, "5.1.1", "<\(address)> suppressed (\(found.entry.reason.rawValue), \(found.entry.createdDate))")
         }
-        server.hold(until: promise.futureResult) { [self] server, result in
+        server.hold(until: lookup) { [self] server, result in
             let refusal = (try? result.get()) ?? nil
             if let refusal {
                 logger.info("recipient refused: suppressed", metadata: ["recipient": "\(address)", "reply": "\(refusal.text)"])

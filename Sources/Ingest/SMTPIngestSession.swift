@@ -250,9 +250,7 @@ final class SMTPIngestSession: SMTPServerSession {
 
     private func task<T: Sendable>(_ server: SMTPServerHandler, _ operation: @Sendable @escaping () async throws -> T) -> EventLoopFuture<T>
     {
-        let promise = server.eventLoop.makePromise(of: T.self)
-        promise.completeWithTask(operation)
-        return promise.futureResult
+        server.task(operation)
     }
 
     /// Forgets the current message's body: drops what is held and deletes what was

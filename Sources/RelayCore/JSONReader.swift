@@ -62,8 +62,12 @@ struct JSONReader {
     /// After a member or element: true on `,`, false on `close`.
     mutating func next(orClose close: UInt8) throws(DeliveryEventJSONError) -> Bool {
         switch peek() {
-        case UInt8(ascii: ","): index += 1; return true
-        case close: index += 1; return false
+        case UInt8(ascii: ","):
+            index += 1
+            return true
+        case close:
+            index += 1
+            return false
         default: throw error(.syntax, "expected ',' or '\(Character(Unicode.Scalar(close)))'")
         }
     }

@@ -94,7 +94,6 @@ struct Serve: AsyncParsableCommand {
     var role: String = "all"
 
     func run() async throws {
-        HikyakuApplication.runTasksOnEventLoops()
         guard let role = Role(rawValue: role) else {
             throw ValidationError("--role must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }

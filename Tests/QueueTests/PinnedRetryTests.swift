@@ -25,12 +25,14 @@ struct PinnedRetryTests {
             claimTimeout: timeout, siteRate: nil, candidates: ips.map(Self.candidate))
     }
 
-    /// One message deferred after an attempt from `ip`, pinned to it, promoted (due now).
+    /// One message deferred after an attempt from `ip`, pinned to it, promoted (due a second
+    /// ago: the queue shifts retry times by its estimate of Redis's clock offset, which a
+    /// loaded machine's slow round trip can put a few milliseconds ahead).
     func deferredPinned(_ h: Harness, to ip: String) async throws {
         try await h.enqueue(["a@one.test"])
         guard case .batch(let batch) = try await claim(h, [ip]) else { throw Failure("no first batch") }
         try await h.queue.release(HeldConnection(unit: batch.unit, lease: batch.lease))
-        var outcome = WorkOutcome(item: batch.items[0], finalCount: 0, retry: (["a@one.test"], WallClock.nowMilliseconds() - 1), events: [])
+        var outcome = WorkOutcome(item: batch.items[0], finalCount: 0, retry: (["a@one.test"], WallClock.nowMilliseconds() - 1000), events: [])
         outcome.pinnedEgress = EgressID(rawValue: ip)
         try await h.queue.complete(pool: .default, consumer: "w1", domain: "one.test", outcomes: [outcome])
         #expect(try await h.queue.promoteDue() == 1)

@@ -106,10 +106,12 @@ struct DeliveryEventJSONDecodingTests {
     static let minimal = #""event":"bounced","time":"t","queue_id":"q","sender":"s""#
 
     @Test func acceptsOtherSpellings() throws {
-        let spaced = try #require(try Self.agree(" \r\n\t{ \"sender\" : \"s\" ,\n\t\"time\":\"t\" , \"queue_id\":\"q\",\"event\" :\"bounced\" } \n"))
+        let spaced = try #require(
+            try Self.agree(" \r\n\t{ \"sender\" : \"s\" ,\n\t\"time\":\"t\" , \"queue_id\":\"q\",\"event\" :\"bounced\" } \n"))
         #expect(spaced == DeliveryEvent(event: .bounced, time: "t", queueID: "q", messageID: nil, sender: "s"))
         let escaped = try #require(
-            try Self.agree(#"{\#(Self.minimal),"reply":"a\/b \"q\" \\ \b\f\n\r\t \u00e9 \u65E5 \ud83d\ude00 \u0000 \u001F","node":"h\/1"}"#))
+            try Self.agree(#"{\#(Self.minimal),"reply":"a\/b \"q\" \\ \b\f\n\r\t \u00e9 \u65E5 \ud83d\ude00 \u0000 \u001F","node":"h\/1"}"#)
+        )
         #expect(escaped.reply == "a/b \"q\" \\ \u{8}\u{C}\n\r\t é 日 😀 \u{0} \u{1F}")
         #expect(escaped.node == "h/1")
         // Escaped key names are the same keys.
@@ -120,7 +122,8 @@ struct DeliveryEventJSONDecodingTests {
                 #"{"x":{"a":[1,{"b":[[],{}]},"c",true,false,null,-1.5e-3]},\#(Self.minimal),"y":[[[{"z":"\""}]]],"w":null,"v":0}"#))
         #expect(unknown == DeliveryEvent(event: .bounced, time: "t", queueID: "q", messageID: nil, sender: "s"))
         // null is absent; the first of duplicate keys wins, the others are not even type-checked (as JSONDecoder).
-        let nulls = try #require(try Self.agree(#"{\#(Self.minimal),"reply":null,"tags":null,"metadata":null,"async":null,"attempt":null}"#))
+        let nulls = try #require(
+            try Self.agree(#"{\#(Self.minimal),"reply":null,"tags":null,"metadata":null,"async":null,"attempt":null}"#))
         #expect(nulls.reply == nil && nulls.tags == nil && nulls.metadata == nil && nulls.async == nil && nulls.attempt == nil)
         let dup = try #require(
             try Self.agree(#"{\#(Self.minimal),"reply":"a","reply":"b","event":"delivered","sender":null,"time":["x"],"\u0072eply":3}"#))
@@ -130,20 +133,30 @@ struct DeliveryEventJSONDecodingTests {
         #expect(try Self.agree(#"{\#(Self.minimal),"metadata":{"k":"1","k":"2","k":3}}"#)?.metadata == ["k": "1"])
         // Typed fields are made as their Decodable conformances make them.
         let typed = try #require(
-            try Self.agree(#"{\#(Self.minimal),"domain":"Example.NET.","site":"Gmail","egress_ip":"host:x","bounce_class":"mailbox_full","bounce_type":"hard"}"#))
+            try Self.agree(
+                #"{\#(Self.minimal),"domain":"Example.NET.","site":"Gmail","egress_ip":"host:x","bounce_class":"mailbox_full","bounce_type":"hard"}"#
+            ))
         #expect(typed.domain?.rawValue == "example.net" && typed.site?.rawValue == "Gmail" && typed.bounceClass == .mailboxFull)
         #expect(try Self.agree(#"{\#(Self.minimal),"tags":[],"metadata":{},"recipients":[ "a" , "b" ]}"#)?.recipients == ["a", "b"])
     }
 
-    @Test(arguments: ["3", "3.0", "3e0", "3E+0", "30e-1", "0.3e1", "-3", "-0", "0", "-1.5", "2.5e-3", "1e+14", "0.1", "4.9e-324", "1e-320", "0e-400", "0.000e-400", "1e-400", "-1e-400", "1e400", "-1e309"])
+    @Test(arguments: [
+        "3", "3.0", "3e0", "3E+0", "30e-1", "0.3e1", "-3", "-0", "0", "-1.5", "2.5e-3", "1e+14", "0.1", "4.9e-324", "1e-320", "0e-400",
+        "0.000e-400", "1e-400", "-1e-400", "1e400", "-1e309",
+    ])
     func factorSpellings(number: String) throws {
         // Numbers beyond a Double's range either way are refused, as JSONDecoder refuses them.
         let event = try Self.agree(#"{\#(Self.minimal),"factor":\#(number)}"#)
-        #expect((event?.factor).map { $0 == Double(number) } ?? number.hasSuffix("e-400") || number.hasSuffix("e400") || number.hasSuffix("e309"))
+        #expect(
+            (event?.factor).map { $0 == Double(number) } ?? number.hasSuffix("e-400") || number.hasSuffix("e400")
+                || number.hasSuffix("e309"))
         #expect((event == nil) == (number == "1e-400" || number == "-1e-400" || number == "1e400" || number == "-1e309"))
     }
 
-    @Test(arguments: ["3", "3.0", "3e0", "1e+14", "-0", "9223372036854775807", "-9223372036854775808", "1.5", "9223372036854775808", "1e400", "1e-400", "0e-400", "\"3\""])
+    @Test(arguments: [
+        "3", "3.0", "3e0", "1e+14", "-0", "9223372036854775807", "-9223372036854775808", "1.5", "9223372036854775808", "1e400", "1e-400",
+        "0e-400", "\"3\"",
+    ])
     func integerSpellings(number: String) throws {
         let attempt = try Self.agree(#"{\#(Self.minimal),"attempt":\#(number),"size":\#(number)}"#)
         if let attempt { #expect(attempt.attempt.map(Double.init) == Double(number)) }
@@ -158,13 +171,15 @@ struct DeliveryEventJSONDecodingTests {
             ))
         #expect(purged.node == "host/1" && purged.attempt == 2 && purged.event == .purged)
         #expect(try Self.agree(#"{\#(Self.minimal),"attempt":1e+14,"factor":0.33333333333333}"#)?.attempt == 100_000_000_000_000)
-        #expect(try Self.agree(#"{\#(Self.minimal),"recipient":"a\u001bb\u007f","suppression":"hard_bounce"}"#)?.recipient == "a\u{1B}b\u{7F}")
+        #expect(
+            try Self.agree(#"{\#(Self.minimal),"recipient":"a\u001bb\u007f","suppression":"hard_bounce"}"#)?.recipient == "a\u{1B}b\u{7F}")
     }
 
     @Test(arguments: [
         "", " ", "{", "{}", "[]", "null", "\"x\"", "{\(minimal)", "{\(minimal)}x", "{\(minimal)}{}", "{,\(minimal)}",
         "{\(minimal),\"reply\"}", "{\(minimal),\"reply\":}", "{\(minimal) \"reply\":\"a\"}", "{\(minimal),\"reply\":'a'}",
-        "{\(minimal),\"reply\":\"a}", "{\(minimal),\"reply\":\"\\x\"}", "{\(minimal),\"reply\":\"\\u12\"}", "{\(minimal),\"reply\":\"\\u12g4\"}",
+        "{\(minimal),\"reply\":\"a}", "{\(minimal),\"reply\":\"\\x\"}", "{\(minimal),\"reply\":\"\\u12\"}",
+        "{\(minimal),\"reply\":\"\\u12g4\"}",
         "{\(minimal),\"reply\":\"a\nb\"}", "{\(minimal),\"reply\":\"\\ud83d\"}", "{\(minimal),\"reply\":\"\\ude00\"}",
         "{\(minimal),\"reply\":\"\\ud83d\\u0041\"}", "{\(minimal),\"x\":+1}", "{\(minimal),\"x\":.5}",
         "{\(minimal),\"x\":tru}", "{\(minimal),\"x\":nul}",
@@ -203,8 +218,13 @@ struct DeliveryEventJSONDecodingTests {
 
     @Test func nestingIsBoundedNotRecursedWithoutLimit() throws {
         let deep = 31  // with the event object: 32 levels
-        #expect(try DeliveryEvent(json: "{\(Self.minimal),\"x\":\(String(repeating: "[", count: deep))\(String(repeating: "]", count: deep))}").sender == "s")
-        for bomb in [String(repeating: "[", count: 10_000), String(repeating: "{\"a\":", count: 10_000), "{\(Self.minimal),\"x\":" + String(repeating: "[", count: 10_000)] {
+        #expect(
+            try DeliveryEvent(json: "{\(Self.minimal),\"x\":\(String(repeating: "[", count: deep))\(String(repeating: "]", count: deep))}")
+                .sender == "s")
+        for bomb in [
+            String(repeating: "[", count: 10_000), String(repeating: "{\"a\":", count: 10_000),
+            "{\(Self.minimal),\"x\":" + String(repeating: "[", count: 10_000),
+        ] {
             #expect(throws: DeliveryEventJSONError.self) { try DeliveryEvent(json: bomb) }
         }
         let closed = "{\(Self.minimal),\"x\":\(String(repeating: "[", count: 10_000))\(String(repeating: "]", count: 10_000))}"

@@ -75,7 +75,8 @@ public struct DeliverySettings: Sendable, Codable {
     public enum OutboundTLS: String, Sendable, Codable, CaseIterable { case opportunistic, disabled }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case concurrency, maxLoopsPerSite = "max_loops_per_site", batchSize = "batch_size", maxRecipientsPerTransaction = "max_recipients_per_transaction"
+        case concurrency, maxLoopsPerSite = "max_loops_per_site", batchSize = "batch_size", maxRecipientsPerTransaction =
+            "max_recipients_per_transaction"
         case retrySchedule = "retry_schedule", retryJitter = "retry_jitter", maxAge = "max_age"
         case connectTimeout = "connect_timeout", commandTimeout = "command_timeout", heloName = "helo_name"
         case dnsServers = "dns_servers", mxPort = "mx_port", routes, tls, claimTimeout = "claim_timeout", nodeLease = "node_lease"
@@ -162,7 +163,8 @@ public struct DeliverySettings: Sendable, Codable {
             throw ConfigurationError(key: "delivery.concurrency", problem: "must be between 1 and 4096")
         }
         if let maxLoopsPerSite, !(1...concurrency).contains(maxLoopsPerSite) {
-            throw ConfigurationError(key: "delivery.max_loops_per_site", problem: "must be between 1 and delivery.concurrency (\(concurrency))")
+            throw ConfigurationError(
+                key: "delivery.max_loops_per_site", problem: "must be between 1 and delivery.concurrency (\(concurrency))")
         }
         if !(1...1000).contains(batchSize) {
             throw ConfigurationError(key: "delivery.batch_size", problem: "must be between 1 and 1000")
