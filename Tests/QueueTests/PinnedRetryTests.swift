@@ -32,7 +32,8 @@ struct PinnedRetryTests {
         try await h.enqueue(["a@one.test"])
         guard case .batch(let batch) = try await claim(h, [ip]) else { throw Failure("no first batch") }
         try await h.queue.release(HeldConnection(unit: batch.unit, lease: batch.lease))
-        var outcome = WorkOutcome(item: batch.items[0], finalCount: 0, retry: (["a@one.test"], WallClock.nowMilliseconds() - 1000), events: [])
+        var outcome = WorkOutcome(
+            item: batch.items[0], finalCount: 0, retry: (["a@one.test"], WallClock.nowMilliseconds() - 1000), events: [])
         outcome.pinnedEgress = EgressID(rawValue: ip)
         try await h.queue.complete(pool: .default, consumer: "w1", domain: "one.test", outcomes: [outcome])
         #expect(try await h.queue.promoteDue() == 1)
