@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 import re
 import select
+import smtplib
 import socket
 import ssl
+import threading
+import time
 
 from .waiting import DEFAULT_TIMEOUT
 
@@ -159,3 +162,35 @@ def queue_id_from(reply: bytes | str) -> str:
     match = re.search(r"queued as (\S+)", text)
     assert match, f"no 'queued as <id>' in the reply {text!r}"
     return match.group(1)
+
+
+class Submitter(threading.Thread):
+    """Submits one message after another on fresh connections until stopped; records the
+    final reply of each (250 = accepted, anything else = refused, the client keeps it)."""
+
+    def __init__(self, port: int, tag: str, pause: float = 0.05):
+        super().__init__(daemon=True)
+        self.port, self.tag, self.pause = port, tag, pause
+        self.results: list[dict] = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        index = 0
+        while not self.stopping.is_set():
+            rcpt = f"ha{index:05d}-{self.tag}@static.test"
+            message_id = f"<ha-{self.tag}-{index}@client.test>"
+            message = make_message(f"app-{self.tag}@origin.test", [rcpt], f"ha {index}", "failover test\n", message_id)
+            try:
+                with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as smtp:
+                    smtp.sendmail(f"app-{self.tag}@origin.test", [rcpt], message)
+                code = 250
+            except smtplib.SMTPResponseException as error:
+                code = error.smtp_code
+            except (smtplib.SMTPException, OSError):
+                code = 0
+            self.results.append({"rcpt": rcpt, "code": code, "time": time.time()})
+            index += 1
+            time.sleep(self.pause)
+
+    def accepted(self) -> list[dict]:
+        return [r for r in self.results if r["code"] == 250]

@@ -62,10 +62,14 @@ public struct HikyakuApplication {
 
     /// Connects a Redis client with the queue's functions loaded on every connection.
     public static func makeRedisClient(_ settings: RedisSettings, group: EventLoopGroup, logger: Logger) throws -> RedisClient {
-        guard let url = settings.url ?? (settings.sentinels.isEmpty ? nil : "redis://sentinel-named-primary") else {
+        let placeholder =
+            !settings.sentinels.isEmpty ? "redis://sentinel-named-primary" : !settings.cluster.isEmpty ? "redis://cluster-node" : nil
+        guard let url = settings.url ?? placeholder else {
             throw ConfigurationError(
                 key: "redis.url",
-                problem: "is required (e.g. redis://127.0.0.1:6379/0, or set HIKYAKU_REDIS__URL), unless redis.sentinels are given")
+                problem:
+                    "is required (e.g. redis://127.0.0.1:6379/0, or set HIKYAKU_REDIS__URL), unless redis.sentinels or redis.cluster are given"
+            )
         }
         let endpoint: RedisEndpoint
         do { endpoint = try RedisEndpoint(url: url) } catch {
@@ -84,6 +88,15 @@ public struct HikyakuApplication {
         }
         redisConfiguration.connectionCount = settings.connections
         redisConfiguration.commandTimeout = settings.commandTimeout.duration
+        if !settings.cluster.isEmpty {
+            guard endpoint.database == 0 else {
+                throw ConfigurationError(
+                    key: "redis.url", problem: "names database \(endpoint.database); a Redis Cluster has only database 0")
+            }
+            redisConfiguration.cluster = RedisClusterConfiguration(
+                seeds: settings.cluster.compactMap { HostPort.parse($0) }.map { RedisAddress(host: $0.host, port: $0.port) },
+                homeKey: settings.effectiveKeyPrefix)
+        }
         if !settings.sentinels.isEmpty {
             redisConfiguration.sentinel = RedisSentinelConfiguration(
                 sentinels: settings.sentinels.compactMap { HostPort.parse($0) }.map { .init(host: $0.host, port: $0.port) },
@@ -110,6 +123,7 @@ public struct HikyakuApplication {
     /// The queue's settings from the configuration (shared by the relay and the operator commands).
     public static func queueConfiguration(_ configuration: HikyakuConfiguration) -> QueueConfiguration {
         var queueConfiguration = QueueConfiguration()
+        queueConfiguration.keyPrefix = configuration.redis.effectiveKeyPrefix
         queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
         queueConfiguration.eventsMaxLength = configuration.events.maxLength
         queueConfiguration.waitReplicas = configuration.redis.waitReplicas

@@ -39,11 +39,15 @@ public struct RedisACL: Sendable {
     /// allowed), `PING`, `TIME` (clock offset), `WAIT` (`redis.wait_replicas`), `ROLE`
     /// (the primary check behind Sentinel), and the plain reads and writes of the key
     /// patterns — minus everything `@dangerous` and every script command but `FCALL` and
-    /// `FUNCTION LIST`.
-    static let relayCommands = [
-        "-@all", "+@read", "+@write", "-@dangerous", "-@scripting",
-        "+fcall", "+fcall_ro", "+function|list", "+ping", "+select", "+time", "+wait", "+role",
-    ]
+    /// `FUNCTION LIST` —, and on a Redis Cluster `CLUSTER SLOTS` (the slot map) and `ASKING`
+    /// (a slot being migrated).
+    static let relayCommands =
+        [
+            "-@all", "+@read", "+@write", "-@dangerous", "-@scripting",
+            "+fcall", "+fcall_ro", "+function|list", "+ping", "+select", "+time", "+wait", "+role",
+        ] + clusterCommands
+
+    static let clusterCommands = ["+cluster|slots", "+asking"]
 
     /// Keys both relay roles share: the messages and their work items.
     static let queueKeys = ["~msg:*", "~body:*", "~rix:*", "~q:*", "~ready:*", "~wake:*", "~depth:*", "~events"]
@@ -120,7 +124,8 @@ public struct RedisACL: Sendable {
 
     public static let admin = Role(
         name: "admin",
-        commands: ["-@all", "+@read", "+@write", "+@scripting", "-@dangerous", "+ping", "+select", "+time", "+wait", "+role"],
+        commands: ["-@all", "+@read", "+@write", "+@scripting", "-@dangerous", "+ping", "+select", "+time", "+wait", "+role"]
+            + clusterCommands,
         keys: ["~*"],
         comment: "operator commands (hikyaku queue, account, domain, …) and FUNCTION LOAD")
 

@@ -38,6 +38,10 @@ public final class RedisClient: Sendable {
         /// TLS for a `rediss://` endpoint, to the data nodes and the Sentinels alike.
         /// Required with `rediss://` (connections fail without it); unused with `redis://`.
         public var tls: RedisTLS?
+        /// When set, the client speaks to a Redis Cluster: each command goes to the primary
+        /// of its key's slot (``RedisClusterRouter``); the endpoint then supplies only
+        /// credentials and TLS (its host and port are not used; a cluster has no database but 0).
+        public var cluster: RedisClusterConfiguration?
 
         public init(
             endpoint: RedisEndpoint,
@@ -57,7 +61,13 @@ public final class RedisClient: Sendable {
     }
 
     public let configuration: Configuration
-    private let pool: RedisConnectionPool
+    /// One Redis (directly or through Sentinel), or a cluster's primaries.
+    private enum Backend: Sendable {
+        case single(RedisConnectionPool)
+        case cluster(RedisClusterRouter)
+    }
+
+    private let backend: Backend
 
     /// Creates the client; no connection is made until the first request.
     ///
@@ -71,12 +81,20 @@ public final class RedisClient: Sendable {
         onConnect: (@Sendable (RedisConnection) async throws -> Void)? = nil
     ) {
         self.configuration = configuration
-        self.pool = RedisConnectionPool(
-            configuration: configuration,
-            eventLoopGroup: eventLoopGroup,
-            logger: logger,
-            onConnect: onConnect
-        )
+        if let cluster = configuration.cluster {
+            self.backend = .cluster(
+                RedisClusterRouter(
+                    cluster: cluster, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger,
+                    onConnect: onConnect))
+        } else {
+            self.backend = .single(
+                RedisConnectionPool(
+                    configuration: configuration,
+                    eventLoopGroup: eventLoopGroup,
+                    logger: logger,
+                    onConnect: onConnect
+                ))
+        }
     }
 
     /// Sends one command on the next connection and returns its reply.
@@ -84,6 +102,11 @@ public final class RedisClient: Sendable {
     /// - Throws: ``RedisError``: `server` for an error reply, `timeout`,
     ///   `connectionClosed`, `connectionFailed`, `unavailable`, `clientShutdown`.
     public func send(_ command: RedisCommand) async throws -> RESPValue {
+        let pool: RedisConnectionPool
+        switch backend {
+        case .single(let single): pool = single
+        case .cluster(let router): return try await router.send(command)
+        }
         let connection = try await pool.connection()
         do {
             return try await connection.send(command)
@@ -97,6 +120,11 @@ public final class RedisClient: Sendable {
     /// error replies as ``RESPValue/error(_:)`` values in their place.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
+        let pool: RedisConnectionPool
+        switch backend {
+        case .single(let single): pool = single
+        case .cluster(let router): return try await router.pipeline(commands)
+        }
         let connection = try await pool.connection()
         let replies = try await connection.pipeline(commands)
         for case .error(let message) in replies { await Self.dropIfDemoted(connection, message) }
@@ -116,18 +144,30 @@ public final class RedisClient: Sendable {
     /// The connection's default timeout is ``Configuration/commandTimeout``, extended
     /// by the blocking time a command asks for (`XREAD BLOCK 30000` may take 30 s more).
     ///
+    /// On a Redis Cluster the connection goes to the primary of `key`'s slot (without a
+    /// key: of the home key's, ``RedisClusterConfiguration/homeKey``); a `MOVED` that `body`
+    /// throws corrects the slot map for the next connection.
+    ///
     /// - Throws: ``RedisError/Kind/connectionFailed`` if the connection cannot be made,
     ///   and whatever `body` throws.
     public func withDedicatedConnection<T>(
+        forKey key: String? = nil,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (RedisConnection) async throws -> T
     ) async throws -> T {
-        let connection = try await pool.makeConnection()
+        let connection: RedisConnection
+        switch backend {
+        case .single(let pool): connection = try await pool.makeConnection()
+        case .cluster(let router): connection = try await router.makeConnection(forKey: key)
+        }
         do {
             let result = try await body(connection)
             await connection.close()
             return result
         } catch {
+            if case .cluster(let router) = backend {
+                router.observe(error, node: RedisAddress(host: connection.endpoint.host, port: connection.endpoint.port))
+            }
             await connection.close()
             throw error
         }
@@ -136,6 +176,9 @@ public final class RedisClient: Sendable {
     /// Closes every connection; later requests fail with ``RedisError/clientShutdown``.
     /// Call it before dropping the client: open connections are not closed otherwise.
     public func shutdown() async {
-        await pool.shutdown()
+        switch backend {
+        case .single(let pool): await pool.shutdown()
+        case .cluster(let router): await router.shutdown()
+        }
     }
 }

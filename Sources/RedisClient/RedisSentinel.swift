@@ -8,17 +8,7 @@ import NIOCore
 /// server really is a primary (after a failover an old primary may still answer as a
 /// replica for a moment) — the "Sentinel clients guidelines" of the Redis documentation.
 public struct RedisSentinelConfiguration: Sendable, Hashable {
-    public struct Address: Sendable, Hashable, CustomStringConvertible {
-        public var host: String
-        public var port: Int
-
-        public init(host: String, port: Int) {
-            self.host = host
-            self.port = port
-        }
-
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    }
+    public typealias Address = RedisAddress
 
     public var sentinels: [Address]
     public var masterName: String

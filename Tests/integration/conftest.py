@@ -9,6 +9,10 @@ Every test talks to the real `hikyaku` binary (``$HIKYAKU_BIN``, default
 * ``redis_ha`` (per test, on request) -- a primary and a replica redis-server and three
   Sentinels (``hikyaku_testsupport.sentinel``); ``redis_config()`` is the relay's `redis`
   section through them, ``fail_over()`` SIGKILLs the primary and brings it back as a replica.
+* ``redis_cluster`` (per test, on request) -- a Redis Cluster of three primaries and three
+  replicas (``hikyaku_testsupport.redis_cluster``); ``redis_config(prefix)`` is the relay's
+  `redis` section on it, ``kill_primary_of(slot)`` and ``move_slot(slot, port)`` change it
+  under load.
 * ``dns_server`` (per session) -- ``dnsmasq`` on a free port serving MX records for the
   test domains (``example.test`` and ``k1.test`` .. ``k5.test``); every MX host has the
   A record 127.0.0.1. The relay is pointed at it with ``delivery.dns_servers`` and
@@ -60,6 +64,7 @@ from hikyaku_testsupport.certs import self_signed
 from hikyaku_testsupport.dns import Dnsmasq
 from hikyaku_testsupport.ports import free_ports
 from hikyaku_testsupport.receiver import Receiver
+from hikyaku_testsupport.redis_cluster import RedisCluster, start_redis_cluster
 from hikyaku_testsupport.redis_servers import RedisServer, TLSRedisServer
 from hikyaku_testsupport.relay import Relay, deep_merge
 from hikyaku_testsupport.sentinel import RedisHA, start_redis_ha
@@ -132,6 +137,14 @@ def redis_ha(tmp_path) -> RedisHA:
     ha = start_redis_ha(tmp_path)
     yield ha
     ha.stop()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path) -> RedisCluster:
+    """Three primaries, three replicas (hikyaku_testsupport.redis_cluster)."""
+    cluster = start_redis_cluster(tmp_path / "redis-cluster")
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -45,6 +45,7 @@ import pytest
 from hikyaku_testsupport.notes import report_note
 from hikyaku_testsupport.ports import free_port
 from hikyaku_testsupport.receiver import Receiver
+from hikyaku_testsupport.redis_cluster import start_redis_cluster
 from hikyaku_testsupport.smtp import insecure_tls_context, make_message, token
 from hikyaku_testsupport.waiting import wait_for
 from hikyaku_testsupport.world import AUTH_PASSWORD, AUTH_USER
@@ -105,20 +106,36 @@ def worker_started(worker) -> bool:
     return re.search(r"delivery worker \S+ started", worker.process.log_text()) is not None
 
 
+@pytest.fixture(params=["single"])
+def redis_topology(request, tmp_path):
+    """The relays' ``redis`` section: the conftest redis-server ("single", the default), or
+    a Redis Cluster of three primaries and three replicas ("cluster", for the tests
+    parametrized with ``@pytest.mark.parametrize("redis_topology", [...], indirect=True)``)."""
+    if request.param == "single":
+        yield {}
+        return
+    cluster = start_redis_cluster(tmp_path / "redis-cluster")
+    yield cluster.redis_config("hk:{engine}:")
+    cluster.stop()
+
+
 @pytest.fixture
-def start_cluster(make_relay, password_hash):
+def start_cluster(make_relay, password_hash, redis_topology):
     """``start_cluster(delivery=None, egress=None, metrics=False)`` -> Cluster: one ingest
     and three workers sharing ``delivery`` settings (merged over the base configuration);
-    ``egress`` replaces a worker's egress list ({worker number: [...]})."""
+    ``egress`` replaces a worker's egress list ({worker number: [...]}). The relays use the
+    Redis of ``redis_topology``."""
 
     def start(delivery: dict | None = None, egress: dict | None = None, metrics: bool = False) -> Cluster:
         users = [{"username": AUTH_USER, "password_hash": password_hash},
                  {"username": VIP_USER, "password_hash": password_hash, "pool": "dedicated"}]
         common = {"ingest": {"users": users, "relay_pool": "default"}, "delivery": dict(delivery or {})}
+        if redis_topology:
+            common["redis"] = redis_topology
         ingest = make_relay("ingest", common)
         workers, ports = {}, {}
         for number in (1, 2, 3):
-            overrides = {"ingest": common["ingest"],
+            overrides = {"ingest": common["ingest"], "redis": common.get("redis", {}),
                          "delivery": {**common["delivery"], "egress": (egress or {}).get(number, WORKER_EGRESS[number])}}
             if metrics:
                 ports[number] = free_port()
@@ -269,6 +286,8 @@ FAST_MESSAGES = 60
 LIMITED_DOMAINS = [f"lim{i}.test" for i in range(1, 7)]   # all with MX mx.limited.test
 
 
+# Limits live in Redis: they must hold the same on a Redis Cluster (issue 17).
+@pytest.mark.parametrize("redis_topology", ["single", "cluster"], indirect=True)
 def test_rate_limits_hold_across_workers_while_unlimited_domain_flows(start_cluster, receiver):
     """Site "limited" (MX mx.limited.test; domains lim1..lim6.test, rolled up into one site)
     has rate_per_ip 20/min: no source IP may deliver more than 21 of its messages in any
@@ -586,6 +605,7 @@ def test_kill9_one_of_three_workers_mid_delivery_loses_nothing(start_cluster, re
 WARMUP_CAP = 3
 
 
+@pytest.mark.parametrize("redis_topology", ["single", "cluster"], indirect=True)
 def test_warmup_cap_moves_excess_to_other_ips_of_the_pool(start_cluster, receiver):
     today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
     capped_ip = "127.0.0.21"

@@ -10,43 +10,12 @@ clients. The primary is killed with SIGKILL while clients keep submitting.
 from __future__ import annotations
 
 import smtplib
-import threading
-import time
 
 import pytest
 
 from hikyaku_testsupport.notes import report_note
-from hikyaku_testsupport.smtp import make_message, token
+from hikyaku_testsupport.smtp import Submitter, make_message, token
 from hikyaku_testsupport.waiting import wait_for
-
-class Submitter(threading.Thread):
-    """Submits one message after another on fresh connections until stopped; records the
-    final reply of each (250 = accepted, anything else = refused, the client keeps it)."""
-
-    def __init__(self, port: int, tag: str, pause: float = 0.05):
-        super().__init__(daemon=True)
-        self.port, self.tag, self.pause = port, tag, pause
-        self.results: list[dict] = []
-        self.stopping = threading.Event()
-
-    def run(self):
-        index = 0
-        while not self.stopping.is_set():
-            rcpt = f"ha{index:05d}-{self.tag}@static.test"
-            message_id = f"<ha-{self.tag}-{index}@client.test>"
-            message = make_message(f"app-{self.tag}@origin.test", [rcpt], f"ha {index}", "failover test\n", message_id)
-            try:
-                with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as smtp:
-                    smtp.sendmail(f"app-{self.tag}@origin.test", [rcpt], message)
-                code = 250
-            except smtplib.SMTPResponseException as error:
-                code = error.smtp_code
-            except (smtplib.SMTPException, OSError):
-                code = 0
-            self.results.append({"rcpt": rcpt, "code": code, "time": time.time()})
-            index += 1
-            time.sleep(self.pause)
-
 
 def test_failover_of_the_primary_loses_no_accepted_message(make_relay, receiver, redis_ha):
     relay = make_relay("all", {"redis": redis_ha.redis_config(wait_replicas=1, wait_timeout="500ms", command_timeout="2s")})

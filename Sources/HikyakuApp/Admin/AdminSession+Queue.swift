@@ -65,8 +65,9 @@ public enum RedisACLFile {
         "#" + (try Digest.sha256Hex(password))
     }
 
-    /// One aclfile line per role, with `password(roleName)` as its password field.
-    public static func render(password: (String) -> String) -> String {
-        RedisACL().file { role in password(role.name) }
+    /// One aclfile line per role, with `password(roleName)` as its password field, for
+    /// keys under `prefix` (`redis.key_prefix`).
+    public static func render(prefix: String = "hk:", password: (String) -> String) -> String {
+        RedisACL(prefix: prefix).file { role in password(role.name) }
     }
 }

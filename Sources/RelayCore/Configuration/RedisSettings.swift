@@ -31,11 +31,22 @@ public struct RedisSettings: Sendable, Codable {
     /// How long to wait for those acknowledgements; if fewer replicas confirm in time, the
     /// client gets `451 4.3.0` and retries. Default `1s`.
     public var waitTimeout: ConfigDuration
+    /// `host:port` of some Redis Cluster nodes (README, "Redis Cluster"). When set, each
+    /// command goes to the primary of its key's hash slot, following `MOVED`/`ASK` and
+    /// failovers; `url` then supplies only the user, password and TLS (database 0). Cannot
+    /// be combined with `sentinels`. Default: none.
+    public var cluster: [String]
+    /// Prepended to every Redis key Hikyaku writes (docs/KEY-LAYOUT.md). On a Redis Cluster
+    /// it must carry a hash tag (`hk:{q1}:`): the tag puts all of one relay's keys in one
+    /// slot, since its functions touch keys of many kinds at once. Several relays may share
+    /// one Redis (Cluster) with different prefixes. Default `hk:`, on a cluster `hk:{hk}:`.
+    public var keyPrefix: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, commandTimeout = "command_timeout", connections, sentinels, masterName = "master_name"
         case sentinelPassword = "sentinel_password", sentinelUsername = "sentinel_username", waitReplicas = "wait_replicas", waitTimeout =
             "wait_timeout", tls
+        case cluster, keyPrefix = "key_prefix"
     }
 
     public init() {
@@ -48,6 +59,13 @@ public struct RedisSettings: Sendable, Codable {
         sentinelPassword = nil
         waitReplicas = 0
         waitTimeout = .seconds(1)
+        cluster = []
+        keyPrefix = nil
+    }
+
+    /// The prefix every key starts with: `key_prefix`, or the default for the topology.
+    public var effectiveKeyPrefix: String {
+        keyPrefix ?? (cluster.isEmpty ? "hk:" : "hk:{hk}:")
     }
 
     public init(from decoder: Decoder) throws {
@@ -64,6 +82,8 @@ public struct RedisSettings: Sendable, Codable {
         sentinelUsername = try c.decodeIfPresent(String.self, forKey: .sentinelUsername)
         waitReplicas = try c.decodeIfPresent(Int.self, forKey: .waitReplicas) ?? waitReplicas
         waitTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .waitTimeout) ?? waitTimeout
+        cluster = try c.decodeIfPresent([String].self, forKey: .cluster) ?? cluster
+        keyPrefix = try c.decodeIfPresent(String.self, forKey: .keyPrefix)
     }
 
     func validate() throws {
@@ -90,6 +110,27 @@ public struct RedisSettings: Sendable, Codable {
         if masterName.isEmpty || masterName.contains(" ") {
             throw ConfigurationError(key: "redis.master_name", problem: "must be the name in sentinel.conf's `sentinel monitor NAME …`")
         }
+        for (index, node) in cluster.enumerated() where HostPort.parse(node) == nil {
+            throw ConfigurationError(key: "redis.cluster[\(index)]", problem: "'\(node)' is not host:port (e.g. 10.0.0.11:6379)")
+        }
+        if !cluster.isEmpty && !sentinels.isEmpty {
+            throw ConfigurationError(
+                key: "redis.cluster", problem: "cannot be combined with redis.sentinels (a Redis Cluster fails over by itself)")
+        }
+        if let keyPrefix,
+            keyPrefix.isEmpty || keyPrefix.utf8.count > 64 || !keyPrefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+                || keyPrefix.contains("*") || keyPrefix.contains("?") || keyPrefix.contains("[")
+        {
+            throw ConfigurationError(
+                key: "redis.key_prefix", problem: "'\(keyPrefix)' must be 1-64 visible ASCII characters without *, ? or [ (e.g. hk:{q1}:)")
+        }
+        if !cluster.isEmpty && !Self.hasHashTag(effectiveKeyPrefix) {
+            throw ConfigurationError(
+                key: "redis.key_prefix",
+                problem:
+                    "'\(effectiveKeyPrefix)' needs a hash tag on a Redis Cluster, e.g. hk:{q1}: (all of a relay's keys must share one slot)"
+            )
+        }
         if !(0...16).contains(waitReplicas) {
             throw ConfigurationError(key: "redis.wait_replicas", problem: "must be between 0 and 16")
         }
@@ -100,6 +141,15 @@ public struct RedisSettings: Sendable, Codable {
 }
 
 extension RedisSettings {
+    /// Whether `prefix` holds a non-empty `{…}` hash tag, which then decides the slot of
+    /// every key that starts with it (the first `{` and the first `}` after it).
+    static func hasHashTag(_ prefix: String) -> Bool {
+        guard let open = prefix.firstIndex(of: "{") else { return false }
+        let rest = prefix[prefix.index(after: open)...]
+        guard let close = rest.firstIndex(of: "}") else { return false }
+        return close != rest.startIndex
+    }
+
     /// `redis.url` with its password masked, for logs and `check-config`.
     public var redactedURL: String? {
         url.map(CredentialRedaction.redact)

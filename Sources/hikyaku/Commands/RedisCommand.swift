@@ -21,6 +21,9 @@ struct RedisAdminCommand: AsyncParsableCommand {
         @Flag(help: "Read ROLE=PASSWORD lines (ingest, worker, webhooks, bounce, admin) from standard input.")
         var passwordsFromStdin = false
 
+        @Option(help: "The relay's redis.key_prefix: every key pattern starts with it (on a Redis Cluster e.g. hk:{hk}:).")
+        var keyPrefix = "hk:"
+
         func run() async throws {
             var hashes: [String: String] = [:]
             if passwordsFromStdin {
@@ -36,7 +39,7 @@ struct RedisAdminCommand: AsyncParsableCommand {
                     hashes[String(line[..<equals])] = try RedisACLFile.hashedPassword(password)
                 }
             }
-            print(RedisACLFile.render { role in hashes[role] ?? "CHANGE-ME-\(role)-password" }, terminator: "")
+            print(RedisACLFile.render(prefix: keyPrefix) { role in hashes[role] ?? "CHANGE-ME-\(role)-password" }, terminator: "")
         }
     }
 

@@ -1,0 +1,142 @@
+"""Hikyaku on a Redis Cluster (issue 17): a real cluster of three primaries and three
+replicas on loopback (``redis-cli --cluster create``), the relay pointed at it with
+``redis.cluster`` (seeds only), its keys under a prefix with a hash tag.
+
+What is checked: mail flows end to end and every key the relay writes sits in the one slot
+of its prefix (so two relays with different prefixes spread over the primaries); a primary
+killed with SIGKILL under load loses no accepted message (`redis.wait_replicas: 1`, as with
+Sentinel); the slot moved to another primary while mail flows (``ASK`` during the migration,
+``MOVED`` after) loses nothing and needs no restart.
+"""
+
+from __future__ import annotations
+
+import smtplib
+
+from hikyaku_testsupport.notes import report_note
+from hikyaku_testsupport.ports import free_port
+from hikyaku_testsupport.redis_cluster import key_slot
+from hikyaku_testsupport.smtp import Submitter, make_message, token
+from hikyaku_testsupport.waiting import wait_for
+
+PREFIX = "hk:{t1}:"
+
+
+def loss_accounting(submitter: Submitter, receiver) -> tuple[int, int]:
+    """Waits until every message that got 250 has arrived; returns (accepted, duplicates)."""
+    accepted = submitter.accepted()
+
+    def missing():
+        arrived = {m["rcpt_tos"][0].lower() for m in receiver.messages()}
+        return [r["rcpt"] for r in accepted if r["rcpt"].lower() not in arrived]
+
+    wait_for(lambda: not missing(), timeout=120, interval=1, what="every accepted message to arrive")
+    copies: dict[str, int] = {}
+    for m in receiver.messages():
+        copies[m["rcpt_tos"][0].lower()] = copies.get(m["rcpt_tos"][0].lower(), 0) + 1
+    return len(accepted), sum(n - 1 for n in copies.values() if n > 1)
+
+
+def submit_until(submitter: Submitter, count: int, timeout: float = 90):
+    wait_for(lambda: len(submitter.accepted()) >= count, timeout=timeout, what=f"{count} accepted messages")
+
+
+def test_relay_on_a_cluster_delivers_and_keeps_its_keys_in_its_slot(make_relay, receiver, redis_cluster):
+    slot = key_slot(PREFIX)
+    relay = make_relay("all", {"redis": redis_cluster.redis_config(PREFIX)})
+    tag = token()
+    recipients = [f"c{i}-{tag}@static.test" for i in range(10)]
+    with smtplib.SMTP("127.0.0.1", relay.relay_port, timeout=30) as smtp:
+        for rcpt in recipients:
+            smtp.sendmail(f"app-{tag}@origin.test", [rcpt], make_message(f"app-{tag}@origin.test", [rcpt], "c", "cluster\n"))
+    wait_for(lambda: all(receiver.messages_to(r) for r in recipients), timeout=60, what="all ten messages to arrive")
+    delivered = [e for e in relay.events() if e.get("event") == "delivered" and e.get("recipient") in recipients]
+    assert len(delivered) == 10, delivered
+
+    home = redis_cluster.node(redis_cluster.primary_port_for_slot(slot))
+    assert int(home.cli("CLUSTER", "COUNTKEYSINSLOT", slot)) > 0
+    # Nothing anywhere else: the other primaries hold no key at all.
+    for node in redis_cluster.primaries():
+        if node.port != home.port:
+            assert node.cli("DBSIZE") == "0", (node.port, node.cli("SCAN", "0", "COUNT", "100"))
+    # The functions were loaded on the primary the relay used (and reached its replica).
+    assert "hikyaku" in home.cli("FUNCTION", "LIST", "LIBRARYNAME", "hikyaku")
+
+
+def test_two_relays_with_their_own_prefixes_use_different_primaries(make_relay, receiver, redis_cluster):
+    first = redis_cluster.primary_port_for_slot(key_slot(PREFIX))
+    # A second tag whose slot another primary serves.
+    other = next(f"hk:{{t{n}}}:" for n in range(2, 200)
+                 if redis_cluster.primary_port_for_slot(key_slot(f"hk:{{t{n}}}:")) != first)
+    relay_a = make_relay("all", {"redis": redis_cluster.redis_config(PREFIX)})
+    # The second relay: its own prefix and listener port, the same cluster.
+    port_b = free_port()
+    make_relay("all", {"redis": redis_cluster.redis_config(other),
+                       "ingest": {"listeners": [{"name": "relay", "address": f"127.0.0.1:{port_b}", "mode": "relay"}]}})
+    tag = token()
+    for port, name in ((relay_a.relay_port, "a"), (port_b, "b")):
+        rcpt = f"{name}-{tag}@static.test"
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.sendmail("app@origin.test", [rcpt], make_message("app@origin.test", [rcpt], name, "two relays\n"))
+    wait_for(lambda: receiver.messages_to(f"a-{tag}@static.test") and receiver.messages_to(f"b-{tag}@static.test"),
+             timeout=60, what="both relays' messages to arrive")
+    node_b = redis_cluster.node(redis_cluster.primary_port_for_slot(key_slot(other)))
+    assert node_b.port != first
+    assert int(node_b.cli("CLUSTER", "COUNTKEYSINSLOT", key_slot(other))) > 0
+    assert int(redis_cluster.node(first).cli("CLUSTER", "COUNTKEYSINSLOT", key_slot(PREFIX))) > 0
+
+
+def test_kill9_of_the_primary_under_load_loses_no_accepted_message(make_relay, receiver, redis_cluster):
+    slot = key_slot(PREFIX)
+    relay = make_relay("all", {"redis": redis_cluster.redis_config(
+        PREFIX, wait_replicas=1, wait_timeout="500ms", command_timeout="2s")})
+    submitter = Submitter(relay.relay_port, token())
+    submitter.start()
+    submit_until(submitter, 20)
+    failover = redis_cluster.kill_primary_of(slot)
+    accepted_before = len(submitter.accepted())
+    submit_until(submitter, accepted_before + 20)
+    submitter.stopping.set()
+    submitter.join(timeout=60)
+
+    refused = [r for r in submitter.results if r["code"] != 250]
+    assert all(r["code"] in (0, 421, 451) for r in refused), {r["code"] for r in refused}
+    accepted, duplicates = loss_accounting(submitter, receiver)
+    refused_late = [r for r in refused if r["time"] > failover["rejoined_at"] + 5]
+    report_note(f"Redis Cluster kill -9: primary :{failover['old_port']} of slot {slot} killed, replica "
+                f":{failover['new_port']} promoted after {failover['promoted_at'] - failover['killed_at']:.1f}s; "
+                f"{accepted} accepted (all delivered), {len(refused)} refused with 4xx during the failover, "
+                f"{duplicates} duplicate(s)")
+    assert not refused_late, f"still refusing 5 s after the old primary was back as a replica: {refused_late[:3]}"
+    assert "Redis Cluster slot map read" in relay.process.log_text()
+
+
+def test_moving_the_slot_to_another_primary_while_mail_flows(make_relay, receiver, redis_cluster):
+    slot = key_slot(PREFIX)
+    relay = make_relay("all", {"redis": redis_cluster.redis_config(PREFIX)})
+    submitter = Submitter(relay.relay_port, token(), pause=0.02)
+    submitter.start()
+    submit_until(submitter, 30)
+    source = redis_cluster.primary_port_for_slot(slot)
+    target = next(node.port for node in redis_cluster.primaries() if node.port != source)
+    moved = redis_cluster.move_slot(slot, target, keys_per_batch=3, pause=0.15)
+    accepted_before = len(submitter.accepted())
+    submit_until(submitter, accepted_before + 30)
+    submitter.stopping.set()
+    submitter.join(timeout=60)
+
+    assert redis_cluster.primary_port_for_slot(slot) == target
+    refused = [r for r in submitter.results if r["code"] != 250]
+    accepted, duplicates = loss_accounting(submitter, receiver)
+    report_note(f"Redis Cluster resharding: slot {slot} ({moved} keys) moved from :{source} to :{target} while "
+                f"mail flowed; {accepted} accepted (all delivered), {len(refused)} refused, {duplicates} duplicate(s)")
+    # Multi-key calls get TRYAGAIN while the slot's keys are split between the two nodes;
+    # the client retries them for up to redis.command_timeout, then answers 451 (the SMTP
+    # client keeps the message): never a 5xx, never a loss.
+    assert all(r["code"] in (0, 421, 451) for r in refused), refused[:5]
+    log = relay.process.log_text()
+    asks, moves = log.count("redis.redirect=ASK"), log.count("redis.redirect=MOVED")
+    report_note(f"Redis Cluster resharding: the relay followed {asks} ASK and {moves} MOVED redirection(s)")
+    assert moves > 0, "the relay never followed the slot to its new primary (no MOVED in its log)"
+    assert int(redis_cluster.node(target).cli("CLUSTER", "COUNTKEYSINSLOT", slot)) > 0
+    assert redis_cluster.node(source).cli("CLUSTER", "COUNTKEYSINSLOT", slot) == "0"
