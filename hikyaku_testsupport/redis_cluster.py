@@ -170,6 +170,17 @@ class RedisCluster:
         self.wait_ok()
         return moved
 
+    def add_acl_users(self, acl_lines: str):
+        """Adds the ``user …`` lines of ``hikyaku redis acl`` to every node (``ACL SETUSER``;
+        the ``default`` user stays, for the harness's own redis-cli)."""
+        for line in acl_lines.splitlines():
+            words = line.split()
+            if len(words) < 2 or words[0] != "user":
+                continue
+            for node in self.nodes:
+                out = node.cli("ACL", "SETUSER", *words[1:])
+                assert out == "OK", (line, out)
+
     def stop(self):
         for node in self.nodes:
             node.process.stop()

@@ -40,10 +40,11 @@ def check_config(hikyaku: str, path: Path, wrap=lambda argv: argv):
         raise RuntimeError(f"hikyaku check-config {path}: {(result.stderr or result.stdout).strip()}")
 
 
-def acl_users(hikyaku: str, passwords: dict[str, str]) -> str:
+def acl_users(hikyaku: str, passwords: dict[str, str], key_prefix: str = "hk:") -> str:
     """The ``user`` lines of ``hikyaku redis acl`` for ``{role: password}``."""
     stdin = "".join(f"{role}={password}\n" for role, password in passwords.items())
-    result = subprocess.run([hikyaku, "redis", "acl", "--passwords-from-stdin"], input=stdin, capture_output=True,
+    result = subprocess.run([hikyaku, "redis", "acl", "--passwords-from-stdin", "--key-prefix", key_prefix], input=stdin,
+                            capture_output=True,
                             text=True, env=child_environment())
     if result.returncode != 0:
         raise RuntimeError(f"hikyaku redis acl: {result.stderr.strip()}")

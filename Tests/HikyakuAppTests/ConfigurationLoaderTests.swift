@@ -87,6 +87,11 @@ struct ConfigurationLoaderTests {
         ("redis: {sentinels: [\"nowhere\"]}", "redis.sentinels[0]"),
         ("redis: {wait_replicas: 1, wait_timeout: 10s, command_timeout: 5s}", "redis.wait_timeout"),
         ("redis: {wait_replicas: 99}", "redis.wait_replicas"),
+        ("redis: {cluster: [\"10.0.0.1\"]}", "redis.cluster[0]"),
+        ("redis: {cluster: [\"10.0.0.1:6379\"], sentinels: [\"10.0.0.2:26379\"]}", "redis.cluster"),
+        ("redis: {cluster: [\"10.0.0.1:6379\"], key_prefix: \"hk:\"}", "redis.key_prefix"),
+        ("redis: {cluster: [\"10.0.0.1:6379\"], key_prefix: \"hk:{}:\"}", "redis.key_prefix"),
+        ("redis: {key_prefix: \"hk *\"}", "redis.key_prefix"),
         ("accounts: {bounce_rate_threshold: 2}", "accounts.bounce_rate_threshold"),
         ("accounts: {bounce_window: 90m}", "accounts.bounce_window"),
         ("accounts: {auth_lockout: 2h, auth_lockout_max: 1h}", "accounts.auth_lockout"),
@@ -113,6 +118,15 @@ struct ConfigurationLoaderTests {
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    @Test func aClusterGetsAHashTaggedPrefixByDefault() throws {
+        let cluster = try ConfigurationLoader.parse(yaml: "redis: {cluster: [\"10.0.0.1:6379\", \"10.0.0.2:6379\"]}")
+        #expect(cluster.redis.effectiveKeyPrefix == "hk:{hk}:")
+        #expect(cluster.redis.cluster == ["10.0.0.1:6379", "10.0.0.2:6379"])
+        #expect(try ConfigurationLoader.parse(yaml: "").redis.effectiveKeyPrefix == "hk:")
+        let own = try ConfigurationLoader.parse(yaml: "redis: {cluster: [\"10.0.0.1:6379\"], key_prefix: \"mail:{eu}:\"}")
+        #expect(HikyakuApplication.queueConfiguration(own).keyPrefix == "mail:{eu}:")
     }
 
     @Test func anOverrideOfAnUnknownKeyIsAnError() {

@@ -12,10 +12,14 @@ Sentinel); the slot moved to another primary while mail flows (``ASK`` during th
 from __future__ import annotations
 
 import smtplib
+import subprocess
 
+from hikyaku_testsupport.binaries import HIKYAKU_BIN
 from hikyaku_testsupport.notes import report_note
 from hikyaku_testsupport.ports import free_port
+from hikyaku_testsupport.processes import child_environment
 from hikyaku_testsupport.redis_cluster import key_slot
+from hikyaku_testsupport.relay import acl_users
 from hikyaku_testsupport.smtp import Submitter, make_message, token
 from hikyaku_testsupport.waiting import wait_for
 
@@ -140,3 +144,74 @@ def test_moving_the_slot_to_another_primary_while_mail_flows(make_relay, receive
     assert moves > 0, "the relay never followed the slot to its new primary (no MOVED in its log)"
     assert int(redis_cluster.node(target).cli("CLUSTER", "COUNTKEYSINSLOT", slot)) > 0
     assert redis_cluster.node(source).cli("CLUSTER", "COUNTKEYSINSLOT", slot) == "0"
+
+
+def test_queued_mail_moves_from_a_single_redis_to_the_cluster(make_relay, receiver, redis_server, redis_cluster):
+    """The migration path of README "Moving to a Redis Cluster": mail accepted on a single
+    Redis (prefix hk:) and not yet delivered, the relay stopped, `hikyaku redis copy-keys`
+    onto the cluster (prefix hk:{moved}:), the relay started there: every message arrives once."""
+    tag = token()
+    ingest = make_relay("ingest")  # no worker: the mail stays queued
+    recipients = [f"m{i}-{tag}@static.test" for i in range(20)]
+    with smtplib.SMTP("127.0.0.1", ingest.relay_port, timeout=30) as smtp:
+        for rcpt in recipients:
+            smtp.sendmail(f"app-{tag}@origin.test", [rcpt], make_message(f"app-{tag}@origin.test", [rcpt], "m", "moved\n"))
+    ingest.stop()
+    assert not any(receiver.messages_to(r) for r in recipients)
+
+    moved = make_relay("all", {"redis": redis_cluster.redis_config("hk:{moved}:")}, start=False)
+    copy = subprocess.run([HIKYAKU_BIN, "redis", "copy-keys", "--config", str(moved.config_path),
+                           "--from", redis_server.url], capture_output=True, text=True, timeout=120,
+                          env=child_environment())
+    assert copy.returncode == 0, copy.stderr
+    copied = int(copy.stdout.split()[1])
+    source_keys = subprocess.run(["redis-cli", "-p", str(redis_server.port), "--scan", "--pattern", "hk:*"],
+                                 capture_output=True, text=True, timeout=30).stdout.split()
+    assert copied == len(source_keys) and copied >= 20 * 2, (copy.stdout, len(source_keys))  # msg:, rix: per message
+    # A second copy meets the keys it wrote and stops, naming one, instead of overwriting.
+    again = subprocess.run([HIKYAKU_BIN, "redis", "copy-keys", "--config", str(moved.config_path),
+                            "--from", redis_server.url], capture_output=True, text=True, timeout=120,
+                           env=child_environment())
+    assert again.returncode != 0 and "BUSYKEY" in again.stderr and "hk:{moved}:" in again.stderr, again.stderr
+
+    moved.start()
+    wait_for(lambda: all(receiver.messages_to(r) for r in recipients), timeout=90,
+             what="the mail queued on the single Redis to arrive from the cluster")
+    assert all(len(receiver.messages_to(r)) == 1 for r in recipients)
+    # The events stream came along: the messages' `accepted` events from before the move.
+    accepted = {r for e in moved.events() if e.get("event") == "accepted" for r in e.get("recipients") or []}
+    assert set(recipients) <= accepted, sorted(set(recipients) - accepted)[:3]
+    report_note(f"Redis Cluster migration: {copied} keys copied from a single Redis, 20 queued messages delivered once")
+
+
+def test_ingest_and_worker_on_a_cluster_each_with_its_own_acl_user(make_relay, receiver, redis_cluster):
+    """The roles' ACL users (`hikyaku redis acl --key-prefix`) work on a cluster: they may
+    read the slot map (CLUSTER SLOTS) and follow a migration (ASKING), and no more than on a
+    single Redis — e.g. the ingest user still may not load functions."""
+    prefix = "hk:{acl}:"
+    passwords = {role: f"{role}-{token()}{token()}" for role in ("ingest", "worker", "admin")}
+    redis_cluster.add_acl_users(acl_users(HIKYAKU_BIN, passwords, key_prefix=prefix))
+
+    def role(name: str) -> dict:
+        return {"redis": {**redis_cluster.redis_config(prefix), "url": f"redis://hikyaku-{name}:{passwords[name]}@cluster/0"}}
+
+    ingest = make_relay("ingest", role("ingest"), start=False)
+    loaded = subprocess.run([HIKYAKU_BIN, "redis", "load-functions", "--config", str(ingest.config_path), "--redis-url",
+                             f"redis://hikyaku-admin:{passwords['admin']}@cluster/0"],
+                            capture_output=True, text=True, timeout=60, env=child_environment())
+    assert loaded.returncode == 0, loaded.stderr
+    ingest.start()
+    make_relay("worker", role("worker"))
+    tag = token()
+    rcpt = f"acl-{tag}@static.test"
+    with smtplib.SMTP("127.0.0.1", ingest.relay_port, timeout=30) as smtp:
+        smtp.sendmail("app@origin.test", [rcpt], make_message("app@origin.test", [rcpt], "acl", "acl users\n"))
+    wait_for(lambda: receiver.messages_to(rcpt), timeout=60, what="the message to arrive through the role users")
+    home = redis_cluster.node(redis_cluster.primary_port_for_slot(key_slot(prefix)))
+    refusal = subprocess.run(["redis-cli", "-p", str(home.port), "--user", "hikyaku-ingest", "--pass", passwords["ingest"],
+                              "--no-auth-warning", "FUNCTION", "LOAD", "#!lua name=evil\nredis.register_function('x', function() return 1 end)"],
+                             capture_output=True, text=True, timeout=10)
+    assert "NOPERM" in refusal.stdout + refusal.stderr
+    slots = subprocess.run(["redis-cli", "-p", str(home.port), "--user", "hikyaku-worker", "--pass", passwords["worker"],
+                            "--no-auth-warning", "CLUSTER", "SLOTS"], capture_output=True, text=True, timeout=10)
+    assert "NOPERM" not in slots.stdout and str(home.port) in slots.stdout

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HikyakuApp
 
 /// `hikyaku redis acl` and `hikyaku redis load-functions`.
@@ -6,7 +7,7 @@ struct RedisAdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redis",
         abstract: "Redis set-up: the ACL users of each role, and the functions only the admin user may load.",
-        subcommands: [ACL.self, LoadFunctions.self])
+        subcommands: [ACL.self, LoadFunctions.self, CopyKeys.self])
 
     struct ACL: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -61,6 +62,40 @@ struct RedisAdminCommand: AsyncParsableCommand {
                 replaced.isEmpty
                     ? "Redis functions up to date: \(all.joined(separator: ", "))"
                     : "Redis functions loaded: \(replaced.joined(separator: ", "))")
+        }
+    }
+
+    struct CopyKeys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "copy-keys",
+            abstract: "Copy a relay's Redis keys (queued mail included) to the configured Redis, e.g. onto a Redis Cluster.",
+            discussion: """
+                Every key under --from-prefix on the Redis at --from is copied with DUMP and \
+                RESTORE (time to live kept) to the Redis of the configuration (redis.url or \
+                redis.cluster), renamed to its redis.key_prefix. Stop every relay process \
+                first (SMTP clients keep their mail and retry) and start them on the new \
+                configuration after; the source is only read. RESTORE is a @dangerous command: \
+                give --redis-url with a user that may run it. README, "Moving to a Redis Cluster".
+                """)
+
+        @OptionGroup var options: AdminOptions
+
+        @Option(help: ArgumentHelp("The Redis to copy from.", valueName: "redis-url"))
+        var from: String
+
+        @Option(help: "The prefix of the keys there (its relays' redis.key_prefix).")
+        var fromPrefix = "hk:"
+
+        @Flag(help: "Overwrite keys the target has already (default: stop at the first).")
+        var replace = false
+
+        func run() async throws {
+            let (copied, vanished) = try await options.withSession { session in
+                try await session.copyKeys(from: from, sourcePrefix: fromPrefix, replace: replace) { copied, _ in
+                    FileHandle.standardError.write(Data("copied \(copied) keys\n".utf8))
+                }
+            }
+            print("copied \(copied) keys" + (vanished > 0 ? " (\(vanished) expired or deleted meanwhile)" : ""))
         }
     }
 }
