@@ -1,6 +1,7 @@
 """A Redis Cluster on 127.0.0.1 (issue 17): three primaries and three replicas, each a
 durable redis-server (AOF, ``appendfsync always``) with ``--cluster-enabled yes``, joined
-with ``redis-cli --cluster create … --cluster-replicas 1``. The tests provoke what a
+with ``redis-cli --cluster create … --cluster-replicas 1``; optionally TLS-only (clients,
+cluster bus and replication, a test CA). The tests provoke what a
 cluster does in production: a primary killed with SIGKILL (its replica promoted, the old
 primary back as a replica), and a slot moved to another primary while mail flows
 (``CLUSTER SETSLOT … MIGRATING/IMPORTING``, ``MIGRATE``, ``SETSLOT … NODE`` — what
@@ -15,10 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .certs import issue_cert, make_ca
 from .ports import _bindable
 from .processes import ManagedProcess
-from .redis_servers import redis_cli
-from .resp import redis_ping
 from .waiting import wait_for
 
 NODE_TIMEOUT_MS = 1000
@@ -46,26 +46,45 @@ def key_slot(key: str) -> int:
     return crc16(data) % 16384
 
 
+@dataclass
+class ClusterTLS:
+    """TLS for every node, between the nodes too (``tls-cluster``, ``tls-replication``):
+    the test CA and one certificate for 127.0.0.1."""
+    ca: Path
+    cert: Path
+    key: Path
+
+    def cli_args(self) -> list[str]:
+        return ["--tls", "--cacert", str(self.ca)]
+
+
 class ClusterNode:
-    def __init__(self, directory: Path, port: int):
+    def __init__(self, directory: Path, port: int, tls: ClusterTLS | None = None):
         self.port = port
         self.directory = directory
+        self.tls = tls
         directory.mkdir(parents=True, exist_ok=True)
+        listen = ["--port", port] if tls is None else \
+            ["--port", 0, "--tls-port", port, "--tls-cluster", "yes", "--tls-replication", "yes",
+             "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca,
+             "--tls-auth-clients", "no"]
         self.process = ManagedProcess(
-            f"redis-server (cluster) :{port}",
-            ["redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", directory, "--cluster-enabled", "yes",
+            f"redis-server (cluster{', TLS' if tls else ''}) :{port}",
+            ["redis-server", *listen, "--bind", "127.0.0.1", "--dir", directory, "--cluster-enabled", "yes",
              "--cluster-config-file", directory / "nodes.conf", "--cluster-node-timeout", NODE_TIMEOUT_MS,
              "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"],
             directory / "redis.log", role="redis")
 
     def start(self) -> "ClusterNode":
         self.process.start()
-        wait_for(lambda: redis_ping(self.port), timeout=20, interval=0.05,
+        wait_for(lambda: self.cli("PING") == "PONG", timeout=20, interval=0.05,
                  what=f"{self.process.name} to answer PING", alive=self.process.alive)
         return self
 
     def cli(self, *args) -> str:
-        return redis_cli(self.port, *[str(a) for a in args])
+        extra = self.tls.cli_args() if self.tls else []
+        return subprocess.run(["redis-cli", *extra, "-p", str(self.port), *[str(a) for a in args]],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
 
     @property
     def node_id(self) -> str:
@@ -80,14 +99,19 @@ class RedisCluster:
     nodes: list[ClusterNode]
     directory: Path
     events: list[str] = field(default_factory=list)
+    tls: ClusterTLS | None = None
 
     @property
     def seeds(self) -> list[str]:
         return [f"127.0.0.1:{node.port}" for node in self.nodes]
 
     def redis_config(self, key_prefix: str, **extra) -> dict:
-        """The relay's ``redis`` section: the cluster's nodes as seeds, no URL."""
-        return {"url": None, "cluster": self.seeds[:3], "key_prefix": key_prefix, **extra}
+        """The relay's ``redis`` section: the cluster's nodes as seeds (with TLS: a
+        ``rediss://`` URL for the credentials-less default user and the test CA)."""
+        config = {"url": None, "cluster": self.seeds[:3], "key_prefix": key_prefix}
+        if self.tls:
+            config.update({"url": "rediss://cluster/0", "tls": {"ca_file": str(self.tls.ca)}})
+        return {**config, **extra}
 
     def node(self, port: int) -> ClusterNode:
         return next(node for node in self.nodes if node.port == port)
@@ -198,14 +222,22 @@ def cluster_ports(count: int) -> list[int]:
     return ports
 
 
-def start_redis_cluster(directory: Path, primaries: int = 3, replicas_per_primary: int = 1) -> RedisCluster:
+def start_redis_cluster(directory: Path, primaries: int = 3, replicas_per_primary: int = 1,
+                        tls: bool = False) -> RedisCluster:
     count = primaries * (1 + replicas_per_primary)
     ports = cluster_ports(count)
-    nodes = [ClusterNode(directory / f"node-{port}", port).start() for port in ports]
-    cluster = RedisCluster(nodes, directory)
+    cluster_tls = None
+    if tls:
+        directory.mkdir(parents=True, exist_ok=True)
+        ca = make_ca(directory, "redis-cluster")
+        cert, key = issue_cert(directory, "redis-node", ca, "DNS:redis.test,IP:127.0.0.1")
+        cluster_tls = ClusterTLS(ca[0], cert, key)
+    nodes = [ClusterNode(directory / f"node-{port}", port, cluster_tls).start() for port in ports]
+    cluster = RedisCluster(nodes, directory, tls=cluster_tls)
     try:
         out = subprocess.run(
-            ["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports], "--cluster-replicas",
+            ["redis-cli", *(cluster_tls.cli_args() if cluster_tls else []), "--cluster", "create",
+             *[f"127.0.0.1:{p}" for p in ports], "--cluster-replicas",
              str(replicas_per_primary), "--cluster-yes"], capture_output=True, text=True, timeout=60)
         if out.returncode != 0 or "[OK] All 16384 slots covered" not in out.stdout:
             raise AssertionError(f"redis-cli --cluster create failed:\n{out.stdout}\n{out.stderr}")

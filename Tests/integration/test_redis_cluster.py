@@ -18,7 +18,7 @@ from hikyaku_testsupport.binaries import HIKYAKU_BIN
 from hikyaku_testsupport.notes import report_note
 from hikyaku_testsupport.ports import free_port
 from hikyaku_testsupport.processes import child_environment
-from hikyaku_testsupport.redis_cluster import key_slot
+from hikyaku_testsupport.redis_cluster import key_slot, start_redis_cluster
 from hikyaku_testsupport.relay import acl_users
 from hikyaku_testsupport.smtp import Submitter, make_message, token
 from hikyaku_testsupport.waiting import wait_for
@@ -215,3 +215,31 @@ def test_ingest_and_worker_on_a_cluster_each_with_its_own_acl_user(make_relay, r
     slots = subprocess.run(["redis-cli", "-p", str(home.port), "--user", "hikyaku-worker", "--pass", passwords["worker"],
                             "--no-auth-warning", "CLUSTER", "SLOTS"], capture_output=True, text=True, timeout=10)
     assert "NOPERM" not in slots.stdout and str(home.port) in slots.stdout
+
+
+def test_relay_on_a_tls_cluster_follows_a_failover(make_relay, receiver, tmp_path):
+    """TLS everywhere (clients, cluster bus, replication): the relay reads the slot map,
+    delivers, and after a kill -9 of its slot's primary finds the promoted replica over TLS."""
+    cluster = start_redis_cluster(tmp_path / "tls-cluster", tls=True)
+    try:
+        relay = make_relay("all", {"redis": cluster.redis_config(PREFIX)})
+        tag = token()
+
+        def send(name: str) -> str:
+            rcpt = f"{name}-{tag}@static.test"
+            with smtplib.SMTP("127.0.0.1", relay.relay_port, timeout=30) as smtp:
+                smtp.sendmail("app@origin.test", [rcpt], make_message("app@origin.test", [rcpt], name, "over TLS\n"))
+            return rcpt
+
+        first = send("before")
+        wait_for(lambda: receiver.messages_to(first), timeout=60, what="the first message over the TLS cluster")
+        failover = cluster.kill_primary_of(key_slot(PREFIX))
+        second = wait_for(lambda: send("after"), timeout=60, what="a message accepted after the failover")
+        wait_for(lambda: receiver.messages_to(second), timeout=60, what="the message after the failover")
+        home = cluster.node(failover["new_port"])
+        assert int(home.cli("CLUSTER", "COUNTKEYSINSLOT", key_slot(PREFIX))) > 0
+        # The nodes speak only TLS: a plain-text client gets nothing.
+        plain = subprocess.run(["redis-cli", "-p", str(home.port), "PING"], capture_output=True, text=True, timeout=10)
+        assert "PONG" not in plain.stdout
+    finally:
+        cluster.stop()
