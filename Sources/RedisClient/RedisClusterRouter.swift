@@ -61,40 +61,12 @@ final class RedisClusterRouter: Sendable {
 
     // MARK: Requests
 
+    /// One command on its slot's primary; an error reply is thrown (``RedisError/Kind/server``), as
+    /// ``RedisConnection/send(_:)`` does.
     func send(_ command: RedisCommand) async throws -> RESPValue {
-        let slot = command.hashSlot ?? cluster.homeSlot
-        var askTarget: RedisAddress?
-        let started = ContinuousClock.now
-        var attempt = 0
-        while true {
-            attempt += 1
-            let node: RedisAddress
-            if let askTarget { node = askTarget } else { node = try await primary(for: slot) }
-            let reply: RESPValue
-            do {
-                let connection = try await pool(for: node).connection()
-                if askTarget != nil {
-                    reply = try await connection.pipeline([RedisCommand("ASKING", []), command])[1]
-                } else {
-                    reply = try await connection.send(command)
-                }
-            } catch let error as RedisError {
-                guard try await shouldRetry(after: error, slot: slot, node: node, attempt: attempt, started: started)
-                else { throw error }
-                askTarget = error.serverMessage.flatMap { Self.askTarget($0, node: node) }
-                continue
-            }
-            // `RedisConnection.pipeline` returns error replies as values; `send` throws them.
-            guard case .error(let message) = reply else { return reply }
-            let error = RedisError.server(message)
-            guard try await shouldRetry(after: error, slot: slot, node: node, attempt: attempt, started: started)
-            else { throw error }
-            askTarget = Self.askTarget(message, node: node)
-        }
-    }
-
-    private static func askTarget(_ message: String, node: RedisAddress) -> RedisAddress? {
-        ClusterRedirect(errorMessage: message, answeredBy: node).flatMap { $0.kind == .ask ? $0.address : nil }
+        let reply = try await pipelineOnSlot([command], slot: command.hashSlot)[0]
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply
     }
 
     /// Sends the commands to their slots' primaries: one pipeline per primary, in
@@ -102,15 +74,16 @@ final class RedisClusterRouter: Sendable {
     /// the keyed command before it (`FCALL …` then `WAIT 1 1000` reach the same node), or
     /// with the first keyed command when it leads (`MULTI`).
     ///
-    /// A command redirected (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`) is sent again
-    /// through ``send(_:)``, with the keyless commands that followed it; a transaction
+    /// A command redirected (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`) is sent again as
+    /// ``send(_:)`` sends, with the keyless commands that followed it; a transaction
     /// (`MULTI` … `EXEC`) that met a redirection was discarded by Redis (`EXECABORT`) and is
     /// sent again whole.
     func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
-        var replies = try await pipelineOnce(commands)
+        let slots = commands.map(\.hashSlot)
+        var replies = try await pipelineOnce(commands, slots: slots)
         if commands.contains(where: { $0.name.uppercased() == "MULTI" }) {
             let started = ContinuousClock.now
-            let slot = commands.lazy.compactMap(\.hashSlot).first ?? cluster.homeSlot
+            let slot = slots.lazy.compactMap { $0 }.first ?? cluster.homeSlot
             var attempt = 1
             while replies.contains(where: { Self.isRedirection($0) }),
                 try await shouldRetry(
@@ -118,7 +91,7 @@ final class RedisClusterRouter: Sendable {
                     slot: slot, node: state.withLock { $0.map.primary(for: slot) }, attempt: attempt, started: started)
             {
                 attempt += 1
-                replies = try await pipelineOnce(commands)
+                replies = try await pipelineOnce(commands, slots: slots)
             }
             return replies
         }
@@ -129,66 +102,81 @@ final class RedisClusterRouter: Sendable {
                 continue
             }
             var end = index + 1
-            while end < commands.count, commands[end].hashSlot == nil { end += 1 }
-            if end == index + 1 {
-                do { replies[index] = try await send(commands[index]) } catch let error as RedisError where error.isServerError {
-                    replies[index] = .error(error.serverMessage ?? "")
-                }
-            } else {
-                let again = try await pipelineOnSlot(Array(commands[index..<end]), slot: commands[index].hashSlot)
-                replies.replaceSubrange(index..<end, with: again)
-            }
+            while end < commands.count, slots[end] == nil { end += 1 }
+            let again = try await pipelineOnSlot(Array(commands[index..<end]), slot: slots[index])
+            replies.replaceSubrange(index..<end, with: again)
             index = end
         }
         return replies
     }
 
-    /// The commands on the connection serving `slot`, retried as ``send(_:)`` retries while
-    /// the first reply is a redirection (the rest follow the first: keyless commands).
+    /// The commands on the connection serving `slot`, sent again as long as the first reply
+    /// is a redirection that ``shouldRetry(after:slot:node:attempt:started:)`` follows —
+    /// after an `ASK`, to the node it names with `ASKING` in front (the rest follow the first:
+    /// keyless commands such as `WAIT`).
     private func pipelineOnSlot(_ commands: [RedisCommand], slot: HashSlot?) async throws -> [RESPValue] {
-        let slot = slot ?? cluster.homeSlot
-        let started = ContinuousClock.now
-        var attempt = 0
-        while true {
-            attempt += 1
-            let node = try await primary(for: slot)
-            do {
-                let replies = try await pool(for: node).connection().pipeline(commands)
-                guard case .error(let message) = replies.first, Self.isRedirection(replies[0]),
-                    try await shouldRetry(after: .server(message), slot: slot, node: node, attempt: attempt, started: started)
-                else { return replies }
-            } catch let error as RedisError {
-                guard try await shouldRetry(after: error, slot: slot, node: node, attempt: attempt, started: started)
-                else { throw error }
-            }
+        try await retrying(
+            slot: slot ?? cluster.homeSlot,
+            redirection: { replies in Self.isRedirection(replies[0]) ? replies[0].errorMessage : nil }
+        ) { node, asking in
+            let connection = try await pool(for: node).connection()
+            guard asking else { return try await connection.pipeline(commands) }
+            return Array(try await connection.pipeline([RedisCommand("ASKING", [])] + commands).dropFirst())
         }
     }
 
-    /// One pass: each command to the primary its slot's map entry names.
-    private func pipelineOnce(_ commands: [RedisCommand]) async throws -> [RESPValue] {
-        let firstSlot = commands.lazy.compactMap(\.hashSlot).first ?? cluster.homeSlot
-        var slotOfCommand: [HashSlot] = []
-        slotOfCommand.reserveCapacity(commands.count)
-        var current = firstSlot
-        for command in commands {
-            if let slot = command.hashSlot { current = slot }
-            slotOfCommand.append(current)
+    /// Runs `body` on the primary serving `slot` — after an `ASK`, on the node it names
+    /// (`asking` true) — and again while ``shouldRetry(after:slot:node:attempt:started:)``
+    /// says so: after a ``RedisError`` it throws, or a redirection its result carries
+    /// (`redirection` gives the error reply's text).
+    private func retrying<Result>(
+        slot: HashSlot,
+        redirection: (Result) -> String? = { _ in nil },
+        _ body: (_ node: RedisAddress, _ asking: Bool) async throws -> Result
+    ) async throws -> Result {
+        let started = ContinuousClock.now
+        var askTarget: RedisAddress?
+        var attempt = 0
+        while true {
+            attempt += 1
+            let node: RedisAddress
+            if let askTarget { node = askTarget } else { node = try await primary(for: slot) }
+            let result: Result
+            do {
+                result = try await body(node, askTarget != nil)
+            } catch let error as RedisError {
+                guard try await shouldRetry(after: error, slot: slot, node: node, attempt: attempt, started: started)
+                else { throw error }
+                askTarget = nil
+                continue
+            }
+            guard let message = redirection(result),
+                try await shouldRetry(after: .server(message), slot: slot, node: node, attempt: attempt, started: started)
+            else { return result }
+            askTarget = ClusterRedirect(errorMessage: message, answeredBy: node).flatMap { $0.kind == .ask ? $0.address : nil }
         }
-        var nodeOfCommand: [RedisAddress] = []
-        nodeOfCommand.reserveCapacity(commands.count)
-        for slot in slotOfCommand { nodeOfCommand.append(try await primary(for: slot)) }
+    }
+
+    /// One pass: each command to the primary its slot's map entry names (`slots[i]` is
+    /// command i's, `nil` without a key).
+    private func pipelineOnce(_ commands: [RedisCommand], slots: [HashSlot?]) async throws -> [RESPValue] {
+        // A keyless command goes with the keyed one before it (the first keyed one when it leads).
+        var current = slots.lazy.compactMap { $0 }.first ?? cluster.homeSlot
+        let slotOfCommand = slots.map { slot in
+            if let slot { current = slot }
+            return current
+        }
         // The common case in Hikyaku: every key in one slot.
-        if nodeOfCommand.allSatisfy({ $0 == nodeOfCommand[0] }) {
-            return try await pipelineOnSlot(commands, slot: firstSlot)
+        if slotOfCommand.allSatisfy({ $0 == slotOfCommand[0] }) {
+            return try await pipelineOnSlot(commands, slot: slotOfCommand[0])
         }
         var groups: [RedisAddress: [Int]] = [:]
-        for (index, node) in nodeOfCommand.enumerated() { groups[node, default: []].append(index) }
+        for (index, slot) in slotOfCommand.enumerated() { groups[try await primary(for: slot), default: []].append(index) }
         var replies = [RESPValue](repeating: .null, count: commands.count)
-        let slots = slotOfCommand
         try await withThrowingTaskGroup(of: ([Int], [RESPValue]).self) { group in
             for (_, indices) in groups {
                 group.addTask {
-                    (indices, try await self.pipelineOnSlot(indices.map { commands[$0] }, slot: slots[indices[0]]))
+                    (indices, try await self.pipelineOnSlot(indices.map { commands[$0] }, slot: slotOfCommand[indices[0]]))
                 }
             }
             for try await (indices, groupReplies) in group {
@@ -201,18 +189,8 @@ final class RedisClusterRouter: Sendable {
     /// A new connection to the primary of `key`'s slot (the home slot without a key),
     /// through `onConnect`, for the caller to close.
     func makeConnection(forKey key: String?) async throws -> RedisConnection {
-        let slot = key.map { HashSlot(key: $0) } ?? cluster.homeSlot
-        let started = ContinuousClock.now
-        var attempt = 0
-        while true {
-            attempt += 1
-            let node = try await primary(for: slot)
-            do {
-                return try await pool(for: node).makeConnection()
-            } catch let error as RedisError {
-                guard try await shouldRetry(after: error, slot: slot, node: node, attempt: attempt, started: started)
-                else { throw error }
-            }
+        try await retrying(slot: key.map { HashSlot(key: $0) } ?? cluster.homeSlot) { node, _ in
+            try await pool(for: node).makeConnection()
         }
     }
 
