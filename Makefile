@@ -118,9 +118,13 @@ logstore-bench: deps
 # The multi-host cluster (issue 6; cluster/README.md): network namespaces on this machine,
 # release binaries from .build-release (the same build as make loadtest). Needs root.
 #   make cluster-up | cluster-status | cluster-down
-#   make chaos [FAULT=worker-kill] [CHAOS_ARGS=--smoke]   fault tests with loss accounting, var/chaos/<time>/
+#   make chaos [FAULT=worker-kill] [CHAOS_REDIS=cluster] [CHAOS_ARGS=--smoke]   fault tests with loss accounting,
+#              var/chaos/<time>/: every fault on both Redis topologies (Sentinel, then Redis Cluster) unless told
+#   make cluster-up [CLUSTER_REDIS=cluster]             the cluster on a Redis Cluster instead of Sentinel
 #   make scale [SCALE_ARGS='--workers 1,3']              1, 2, 3 worker hosts, var/scale/<time>/
 FAULT ?= all
+CHAOS_REDIS ?= sentinel,cluster
+CLUSTER_REDIS ?= sentinel
 CLUSTER = cluster/hikyaku-cluster --bin-dir .build-release/release
 
 .PHONY: cluster-build cluster-up cluster-down cluster-status chaos scale
@@ -129,7 +133,7 @@ cluster-build: deps
 	$(LOADTEST_BUILD)
 
 cluster-up: cluster-build
-	$(CLUSTER) up
+	$(CLUSTER) up --redis $(CLUSTER_REDIS)
 
 cluster-status:
 	$(CLUSTER) status
@@ -138,7 +142,7 @@ cluster-down:
 	$(CLUSTER) down
 
 chaos: cluster-build
-	$(CLUSTER) chaos $(FAULT) $(CHAOS_ARGS)
+	$(CLUSTER) chaos $(FAULT) --redis $(CHAOS_REDIS) $(CHAOS_ARGS)
 
 scale: cluster-build
 	$(CLUSTER) scale $(SCALE_ARGS)

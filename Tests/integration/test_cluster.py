@@ -1,5 +1,6 @@
 """The multi-host cluster (issue 6) at CI size: `cluster/hikyaku-cluster chaos FAULT --smoke`
-with the debug binaries `make test` builds — a Redis primary, a replica and three Sentinels,
+with the debug binaries `make test` builds — a Redis primary, a replica and three Sentinels
+(or a Redis Cluster of six nodes),
 two ingest hosts and three worker hosts (two egress IPs each), the simulator and the load
 generator, each in its own network namespace — one fault per test, then loss accounting
 against the simulator's records. Every check of the fault must hold (no accepted message
@@ -42,13 +43,18 @@ def cluster_available() -> str | None:
 
 # CI size, about 40-60 s each with debug binaries; worker-partition (a 30 s cut) runs in
 # make chaos only. rolling-restart with two replicas guards the switchover that once lost
-# acknowledged messages (cluster/README.md, "A switchover must pause writes").
-FAULTS = [("worker-kill", []), ("ingest-kill", []), ("redis-failover", []), ("restart-all", []),
-          ("rolling-restart", ["--replicas", "2"])]
+# acknowledged messages (cluster/README.md, "A switchover must pause writes"). On a Redis
+# Cluster (`--redis cluster`: six nodes, no Sentinels) the faults that differ there: the
+# kill -9 of the slot's primary, and the rolling restart's CLUSTER FAILOVER switches; the
+# relay-only faults behave the same on both and run on both in make chaos.
+FAULTS = [("worker-kill", "sentinel", []), ("ingest-kill", "sentinel", []), ("redis-failover", "sentinel", []),
+          ("restart-all", "sentinel", []), ("rolling-restart", "sentinel", ["--replicas", "2"]),
+          ("redis-failover", "cluster", []), ("rolling-restart", "cluster", [])]
 
 
-@pytest.mark.parametrize("fault,extra", FAULTS, ids=[f for f, _ in FAULTS])
-def test_fault_in_the_cluster_loses_no_accepted_message(tmp_path, fault, extra):
+@pytest.mark.parametrize("fault,redis,extra", FAULTS,
+                         ids=[f if r == "sentinel" else f"{f}@{r}" for f, r, _ in FAULTS])
+def test_fault_in_the_cluster_loses_no_accepted_message(tmp_path, fault, redis, extra):
     problem = cluster_available()
     if problem:
         pytest.skip(problem)
@@ -60,12 +66,13 @@ def test_fault_in_the_cluster_loses_no_accepted_message(tmp_path, fault, extra):
     # when scripts/install-deps.sh last installed another clone's.
     env = child_environment({"PYTHONPATH": str(REPO)})
     result = subprocess.run([sys.executable, str(TOOL), "--var", str(tmp_path / "var"), "--bin-dir", str(BIN_DIR),
-                             "chaos", fault, "--smoke", *extra, "--out", str(out)],
+                             "chaos", fault, "--smoke", "--redis", redis, *extra, "--out", str(out)],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-80:])
     report_path = out / "report.json"
     assert report_path.exists(), f"no report.json (exit {result.returncode}):\n{tail}"
-    run = json.loads(report_path.read_text())["faults"][fault]
+    label = fault if redis == "sentinel" else f"{fault}@{redis}"
+    run = json.loads(report_path.read_text())["faults"][label]
     assert not run.get("error"), f"{run['error']}\n{tail}"
     loss = run["loss"]
     failed = [c for c in run["checks"] if not c["ok"]]
@@ -78,7 +85,7 @@ def test_fault_in_the_cluster_loses_no_accepted_message(tmp_path, fault, extra):
                 .stdout.splitlines() if line.startswith("hk-")]
     assert not leftover, leftover
     refusals = run["fault"].get("refusals", {})
-    report_note(f"cluster {fault}: {loss['accepted']} accepted, {loss['missing']} missing, {loss['duplicates']} "
+    report_note(f"cluster {label}: {loss['accepted']} accepted, {loss['missing']} missing, {loss['duplicates']} "
                 f"duplicate(s), {run['cluster']['delivered_without_250_total']} delivered without a 250; clients "
                 f"went {refusals.get('longest_gap_between_250s_seconds')} s without a 250; limits: "
                 f"{run['cluster']['limits']['limited']['max_in_any_10s']} max/10 s at limited.sim, "

@@ -32,10 +32,11 @@ from hikyaku_testsupport.resp import Redis, RedisError
 from hikyaku_testsupport.waiting import ProcessDied, WaitTimeout, wait_for
 
 from . import netns
-from .redis import PrimaryRedis, Sentinels
+from .redis import ClusterNodes, PrimaryRedis, Sentinels, SlotPrimaryRedis
 from .tls import TLSFiles
 from .topology import (BRIDGE, DNS_ADDRESS, METRICS_PORT, PREFIX, REDIS_PORT, SENTINEL_PORT, SMTP_PORT, Host,
                        Topology, relay_sites, sites)
+from hikyaku_testsupport.redis_cluster import key_slot
 
 HERE = Path(__file__).resolve().parent
 CLUSTER_DIR = HERE.parent
@@ -55,14 +56,15 @@ class ClusterError(Exception):
 class Settings:
     """What a run may change; everything else is in the templates."""
     workers: int = 3
-    replicas: int = 1                   # Redis replicas (2: hk-redis-c too)
+    replicas: int = 1                   # Redis replicas (2: hk-redis-c too); on a Redis Cluster per primary
+    redis: str = "sentinel"             # or "cluster": a Redis Cluster of 3 primaries, no Sentinels
     claim_timeout: str = "10s"          # short, so fault tests see takeovers quickly (VMs: 2m)
     retry_schedule: list = field(default_factory=lambda: ["2s", "5s", "10s", "30s"])
     max_age: str = "1h"
     concurrency: int = 16
     log_level: str = "info"
     wait_replicas: int = 1
-    down_after_ms: int = 2000           # Sentinel: unreachable this long = down (VMs: 5000)
+    down_after_ms: int = 2000           # Sentinel, or cluster-node-timeout: unreachable this long = down (VMs: 5000)
     failover_timeout_ms: int = 10000
     maxmemory: str = "2gb"
 
@@ -108,7 +110,7 @@ class Cluster:
         self.dir = Path(var_dir)
         self.bins = bins
         self.settings = settings
-        self.topology = Topology(workers=settings.workers, replicas=settings.replicas)
+        self.topology = Topology(workers=settings.workers, replicas=settings.replicas, redis=settings.redis)
         self.say = say
         self.processes: dict[str, Process] = {}
         self.children: dict[str, ManagedProcess] = {}
@@ -153,8 +155,58 @@ class Cluster:
     def sentinels(self) -> Sentinels:
         return Sentinels(self.topology.sentinels(), self.sentinel_password, tls=self.tls_context())
 
-    def primary_redis(self) -> PrimaryRedis:
+    @property
+    def key_prefix(self) -> str:
+        return self.topology.key_prefix
+
+    def key(self, name: str) -> str:
+        """A relay key by its name under the prefix, e.g. key("events")."""
+        return self.key_prefix + name
+
+    def cluster_nodes(self) -> ClusterNodes:
+        return ClusterNodes(self.topology.redis_nodes(), self.redis_password, tls=self.tls_context())
+
+    def primary_redis(self) -> PrimaryRedis | SlotPrimaryRedis:
+        """A connection to the primary holding the relays' keys, wherever it is now."""
+        if self.topology.is_redis_cluster:
+            return SlotPrimaryRedis(self.cluster_nodes(), self.key_prefix)
         return PrimaryRedis(self.sentinels(), self.redis_password)
+
+    def host_at(self, address: str) -> Host:
+        """The host with this address (or host:port)."""
+        address = address.rsplit(":", 1)[0] if address.count(".") == 3 and ":" in address else address
+        return next(h for h in self.topology.hosts() if address in h.addresses)
+
+    def slot_primary(self, exclude: tuple[str, ...] = ()) -> Host | None:
+        """On a Redis Cluster: the node serving the relays' slot now (None while none does)."""
+        owner = self.cluster_nodes().owner(key_slot(self.key_prefix), exclude=exclude)
+        return self.host_at(owner) if owner else None
+
+    def cluster_replicas_of(self, primary: Host) -> list[Host]:
+        """On a Redis Cluster: the nodes that replicate ``primary``, as ``primary`` sees it."""
+        rows = self.cluster_nodes().nodes(f"{primary.address}:{REDIS_PORT}")
+        me = next((r["id"] for r in rows if "myself" in r["flags"]), None)
+        return [self.host_at(r["address"]) for r in rows if r["primary_id"] == me and me
+                and "fail" not in r["flags"]]
+
+    def cluster_settled(self) -> bool:
+        """Every node of the Redis Cluster answers, says cluster_state:ok, and every replica
+        is in sync with its primary."""
+        nodes = self.cluster_nodes()
+        for host in self.topology.by_role("redis"):
+            if not nodes.state_ok(f"{host.address}:{REDIS_PORT}"):
+                return False
+            client = self.node_redis(host)
+            try:
+                info = client.info("replication")
+            finally:
+                client.close()
+            if info.get("role") == "slave" and info.get("master_link_status") != "up":
+                return False
+            # A replica its primary does not list yet could not be chosen for a failover.
+            if info.get("role") == "master" and len(self.cluster_replicas_of(host)) < self.topology.replicas:
+                return False
+        return True
 
     def node_redis(self, host: Host) -> Redis:
         return Redis(REDIS_PORT, host=host.address, timeout=2.0, password=self.redis_password,
@@ -176,7 +228,14 @@ class Cluster:
         common = {"SENTINELS": flow(t.sentinels()), "RELAY_SENTINEL_PASSWORD": self.acl_passwords["relay-sentinel"],
                   "LOG_LEVEL": s.log_level, "TLS_CA_FILE": tls.ca}
         acl_users = self._acl_users()
-        for host in t.by_role("redis"):
+        for host in t.by_role("redis") if t.is_redis_cluster else []:
+            data = self.host_dir(host.name) / "data"
+            data.mkdir(exist_ok=True)
+            (self.host_dir(host.name) / "redis.conf").write_text(render("redis-cluster.conf", {
+                "ADDRESS": host.address, "DATA_DIR": data, "REDIS_PASSWORD": self.redis_password,
+                "REPLICA_PASSWORD": self.acl_passwords["replica"], "NODE_TIMEOUT_MS": s.down_after_ms,
+                "MAXMEMORY": s.maxmemory, "ACL_USERS": acl_users} | tls_files))
+        for host in [] if t.is_redis_cluster else t.by_role("redis"):
             data = self.host_dir(host.name) / "data"
             data.mkdir(exist_ok=True)
             replicaof = "# primary at first start" if host.extra["primary"] else f"replicaof {primary.address} {REDIS_PORT}"
@@ -192,18 +251,18 @@ class Cluster:
                 "DOWN_AFTER_MS": s.down_after_ms, "FAILOVER_TIMEOUT_MS": s.failover_timeout_ms} | tls_files))
         relay_networks = [f"{t.host('hk-client').address}/32"]
         for host in t.by_role("ingest"):
-            self.config_path(host.name).write_text(render("ingest.yaml", common | {
+            self.config_path(host.name).write_text(self._redis_section(render("ingest.yaml", common | {
                 "NODE_NAME": host.node_name, "LISTEN_ADDRESS": host.address, "RELAY_NETWORKS": flow(relay_networks),
                 "INGEST_REDIS_PASSWORD": self.acl_passwords["ingest"],
-                "WAIT_REPLICAS": s.wait_replicas, "METRICS_ADDRESS": f"{host.address}:{METRICS_PORT}"}))
+                "WAIT_REPLICAS": s.wait_replicas, "METRICS_ADDRESS": f"{host.address}:{METRICS_PORT}"})))
         for host in t.by_role("worker"):
-            self.config_path(host.name).write_text(render("worker.yaml", common | {
+            self.config_path(host.name).write_text(self._redis_section(render("worker.yaml", common | {
                 "NODE_NAME": host.node_name, "WORKER_REDIS_PASSWORD": self.acl_passwords["worker"],
                 "EGRESS_1": host.addresses[0], "HELO_1": f"out{host.index}a.{host.node_name}",
                 "EGRESS_2": host.addresses[1], "HELO_2": f"out{host.index}b.{host.node_name}",
                 "DNS_SERVERS": flow([DNS_ADDRESS]), "CONCURRENCY": s.concurrency,
                 "CLAIM_TIMEOUT": s.claim_timeout, "RETRY_SCHEDULE": flow(s.retry_schedule), "MAX_AGE": s.max_age,
-                "SITES": flow(relay_sites()), "METRICS_ADDRESS": f"{host.address}:{METRICS_PORT}"}))
+                "SITES": flow(relay_sites()), "METRICS_ADDRESS": f"{host.address}:{METRICS_PORT}"})))
         sim = {"listen_port": SMTP_PORT, "sites": sites()}
         self.sim_scenario_path.write_text(json.dumps(sim, indent=2) + "\n")
         generated = subprocess.run([self.bins["hikyaku-sim"], "dns-config", self.sim_scenario_path],
@@ -212,16 +271,37 @@ class Cluster:
             raise ClusterError(f"hikyaku-sim dns-config: {generated.stderr.strip()}")
         (self.host_dir("hk-sim") / "dnsmasq.conf").write_text(generated.stdout)
 
+    def _redis_section(self, text: str) -> str:
+        """A relay configuration written from the templates (which name the Sentinels) for a
+        Redis Cluster instead: the four Sentinel lines become the nodes as seeds and the key
+        prefix with the hash tag; the same edit an operator makes on a VM."""
+        if not self.topology.is_redis_cluster:
+            return text
+        sentinel_lines = ("sentinels:", "master_name:", "sentinel_username:", "sentinel_password:")
+        lines = text.splitlines()
+        found = [i for i, line in enumerate(lines) if line.strip().startswith(sentinel_lines)]
+        if len(found) != len(sentinel_lines):
+            raise ClusterError("the relay templates' redis section changed: cannot rewrite it for a Redis Cluster")
+        lines[found[0]:found[-1] + 1] = [
+            f"  cluster: {flow(self.topology.redis_nodes())}   # seeds: the relay reads the slot map from them",
+            f'  key_prefix: "{self.key_prefix}"   # a hash tag: every key of the relay in one slot']
+        lines = [line.replace("The Sentinels name the primary", "The cluster's slot map names the primary")
+                 .replace("@sentinel-named-primary/", "@cluster/") for line in lines]
+        return "\n".join(lines) + "\n"
+
     def _acl_users(self) -> str:
         """The relay roles' `user` lines for redis.conf, from `hikyaku redis acl` (only the
         passwords' SHA-256 end up in the file)."""
         try:
-            relay_users = acl_users(self.bins["hikyaku"], {role: self.acl_passwords[role] for role in RELAY_ROLES})
+            relay_users = acl_users(self.bins["hikyaku"], {role: self.acl_passwords[role] for role in RELAY_ROLES},
+                                    key_prefix=self.key_prefix)
         except RuntimeError as error:
             raise ClusterError(str(error)) from None
         sha = self._sha
-        return "\n".join([relay_users.strip(),
-                          f"user hikyaku-replica on {sha('replica')} resetkeys resetchannels -@all +psync +replconf +ping",
+        replica = f"user hikyaku-replica on {sha('replica')} resetkeys resetchannels -@all +psync +replconf +ping"
+        if self.topology.is_redis_cluster:
+            return "\n".join([relay_users.strip(), replica])
+        return "\n".join([relay_users.strip(), replica,
                           f"user hikyaku-sentinel on {sha('sentinel')} resetkeys allchannels -@all +multi +slaveof "
                           "+replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname "
                           "+client|kill +script|kill"])
@@ -388,7 +468,7 @@ class Cluster:
         return self.names("redis")
 
     def replica_names(self) -> list[str]:
-        """The Redis processes that started as replicas (redis-b, redis-c)."""
+        """The Redis processes that started as replicas (redis-b, redis-c; with Sentinels)."""
         return [n for n in self.names("redis") if n != "redis-a"]
 
     def sentinels_ready(self) -> bool:
@@ -447,18 +527,10 @@ class Cluster:
                 self.start(name)
             for name in ("dnsmasq", "sim"):
                 self.wait_ready(name)
-            self.start("redis-a")
-            self.wait_ready("redis-a")
-            for name in self.replica_names():
-                self.start(name)
-                self.wait_ready(name)
-                self.wait(lambda n=name: self.replica_linked(t.host("hk-" + n)), 60, f"{name} to sync", (name,))
-            for name in self.names("sentinel"):
-                self.start(name)
-            self.wait(self.sentinels_ready, 60, "the Sentinels to know the replica and each other",
-                      tuple(self.names("sentinel")), interval=0.5)
-            self.say(f"redis: primary hk-redis-a, replica(s) {', '.join('hk-' + n for n in self.replica_names())} "
-                     "in sync, 3 Sentinels agree; TLS on every link, an ACL user per relay role")
+            if t.is_redis_cluster:
+                self._start_redis_cluster()
+            else:
+                self._start_redis_with_sentinels()
             for name in self.names("ingest") + self.names("worker"):
                 self.check_config(name)
             self.load_functions()
@@ -473,6 +545,45 @@ class Cluster:
             raise
         self.save()
 
+    def _start_redis_with_sentinels(self):
+        t = self.topology
+        self.start("redis-a")
+        self.wait_ready("redis-a")
+        for name in self.replica_names():
+            self.start(name)
+            self.wait_ready(name)
+            self.wait(lambda n=name: self.replica_linked(t.host("hk-" + n)), 60, f"{name} to sync", (name,))
+        for name in self.names("sentinel"):
+            self.start(name)
+        self.wait(self.sentinels_ready, 60, "the Sentinels to know the replica and each other",
+                  tuple(self.names("sentinel")), interval=0.5)
+        self.say(f"redis: primary hk-redis-a, replica(s) {', '.join('hk-' + n for n in self.replica_names())} "
+                 "in sync, 3 Sentinels agree; TLS on every link, an ACL user per relay role")
+
+    def _start_redis_cluster(self):
+        """Every node started empty, then `redis-cli --cluster create` (from this machine,
+        over TLS as the superuser) makes the first three primaries and gives each replicas."""
+        t = self.topology
+        for name in self.names("redis"):
+            self.start(name)
+        for name in self.names("redis"):
+            self.wait_ready(name)
+        created = subprocess.run(
+            ["redis-cli", "--tls", "--cacert", str(self.tls.ca), "-a", self.redis_password, "--no-auth-warning",
+             "--cluster", "create", *t.redis_nodes(), "--cluster-replicas", str(t.replicas), "--cluster-yes"],
+            capture_output=True, text=True, timeout=120)
+        if created.returncode != 0 or "[OK] All 16384 slots covered" not in created.stdout:
+            raise ClusterError(f"redis-cli --cluster create failed:\n{created.stdout[-2000:]}\n{created.stderr[-2000:]}")
+        self.wait(self.cluster_settled, 90, "every cluster node to say cluster_state:ok and every replica to sync",
+                  tuple(self.names("redis")), interval=0.5)
+        home = self.slot_primary()
+        if home is None:
+            raise ClusterError(f"no node serves slot {key_slot(self.key_prefix)} after the cluster was created")
+        replicas = ", ".join(h.name for h in self.cluster_replicas_of(home))
+        self.say(f"redis: a Redis Cluster of {len(t.by_role('redis'))} nodes ({len(t.by_role('redis')) // (1 + t.replicas)} "
+                 f"primaries); the relays' slot {key_slot(self.key_prefix)} (prefix {self.key_prefix}) on {home.name}, "
+                 f"replica(s) {replicas}; TLS on every link and the cluster bus, an ACL user per relay role")
+
     def check_config(self, name: str):
         proc = self.processes[name]
         try:
@@ -485,8 +596,8 @@ class Cluster:
         """Relay processes stopped gracefully (workers finish their batches), then the rest;
         then whatever still runs in our namespaces; then the network. Leaves nothing."""
         done = []
-        order = (self.names("ingest") + self.names("worker") + self.names("sentinel") + self.replica_names()
-                 + ["redis-a", "sim", "dnsmasq"])
+        redis = self.names("redis") if self.topology.is_redis_cluster else self.replica_names() + ["redis-a"]
+        order = self.names("ingest") + self.names("worker") + self.names("sentinel") + redis + ["sim", "dnsmasq"]
         relay = [n for n in self.names("ingest") + self.names("worker") if self.pid(n)]
         for name in relay:
             self.signal(name, signal.SIGTERM)
@@ -566,10 +677,10 @@ class Cluster:
     def queue_summary(self) -> dict:
         client = self.primary_redis()
         try:
-            depth = int(client.call("GET", "hk:depth:default") or 0)
-            ready = client.call("ZCARD", "hk:ready:default")
-            deferred = client.call("ZCARD", "hk:deferred")
-            events = client.call("XLEN", "hk:events")
+            depth = int(client.call("GET", self.key("depth:default")) or 0)
+            ready = client.call("ZCARD", self.key("ready:default"))
+            deferred = client.call("ZCARD", self.key("deferred"))
+            events = client.call("XLEN", self.key("events"))
             return {"depth": depth, "ready_destinations": ready, "deferred": deferred, "events": events}
         except (OSError, EOFError, RedisError) as error:
             return {"error": f"{type(error).__name__}: {error}"}
@@ -603,11 +714,16 @@ class Cluster:
                     note = "healthy" if self.relay_ready(host) else "not answering /healthz"
                 lines.append(row + f"{proc.name:11} {pid or 'DOWN':>7} {cpu:>7} {rss:>8}  {note}")
         lines.append("")
-        views = self.sentinels().views()
-        agreed = {v for v in views.values() if v}
-        lines.append(f"Sentinels: primary {', '.join(sorted(agreed)) or 'unknown'} "
-                     f"({sum(1 for v in views.values() if v)}/{len(views)} answering"
-                     f"{', DISAGREE' if len(agreed) > 1 else ''})")
+        if self.topology.is_redis_cluster:
+            home = self.slot_primary()
+            lines.append(f"Redis Cluster: the relays' slot {key_slot(self.key_prefix)} (prefix {self.key_prefix}) on "
+                         f"{home.name if home else 'no node (failing over?)'}")
+        else:
+            views = self.sentinels().views()
+            agreed = {v for v in views.values() if v}
+            lines.append(f"Sentinels: primary {', '.join(sorted(agreed)) or 'unknown'} "
+                         f"({sum(1 for v in views.values() if v)}/{len(views)} answering"
+                         f"{', DISAGREE' if len(agreed) > 1 else ''})")
         lines.append("Queue: " + ", ".join(f"{k} {v}" for k, v in self.queue_summary().items()))
         lines.append(f"Ingest: SMTP on {', '.join(self.topology.ingest_servers())} (relay for {PREFIX}.200); "
                      f"simulator MX sites {', '.join(s['name'] for s in sites())}; DNS {DNS_ADDRESS}")

@@ -40,7 +40,7 @@ def claims_by_consumer(cluster: Cluster) -> dict[str, tuple[int, int]]:
         held: dict[str, tuple[int, int]] = {}
         cursor = b"0"
         while True:
-            cursor, keys = client.call("SCAN", cursor, "MATCH", "hk:q:*", "COUNT", 1000)
+            cursor, keys = client.call("SCAN", cursor, "MATCH", cluster.key("q:*"), "COUNT", 1000)
             for key in keys:
                 try:
                     summary = client.call("XPENDING", key, "workers")
@@ -132,7 +132,11 @@ class Fault:
     name = ""
     title = ""
     shows = ""
+    shows_on_redis_cluster = ""   # what it shows with `--redis cluster`, where that differs
     fault_at = 10.0
+
+    def describe(self, redis: str) -> str:
+        return self.shows_on_redis_cluster if redis == "cluster" and self.shows_on_redis_cluster else self.shows
 
     def spec(self, smoke: bool) -> LoadSpec:
         return LoadSpec(messages=1200, rate=60) if smoke else LoadSpec(messages=4000, rate=100)
@@ -295,7 +299,15 @@ class RedisFailover(Fault):
         # Load for 40-60 s: acceptance must resume after the old primary is back as a replica.
         return LoadSpec(messages=2400, rate=60) if smoke else LoadSpec(messages=6000, rate=100)
 
+    shows_on_redis_cluster = (
+        "redis-server on the Redis Cluster node serving the relays' slot gets kill -9; the cluster promotes its "
+        "replica (cluster-node-timeout, no Sentinels) and the relays follow the slot map; the killed node is "
+        "started again at once and rejoins as the new primary's replica. Clients get 451 while the slot has no "
+        "primary with a replica for WAIT 1; every 250 before and after is delivered.")
+
     def script(self, ctx):
+        if ctx.cluster.topology.is_redis_cluster:
+            return self.script_on_redis_cluster(ctx)
         cluster = ctx.cluster
         ctx.sleep_until(self.at(ctx.smoke))
         sentinels = cluster.sentinels()
@@ -318,10 +330,40 @@ class RedisFailover(Fault):
         ctx.note(f"the Sentinels made it a replica of {new}; in sync "
                  f"{ctx.facts['old_primary_replica_after_seconds']} s after the kill")
 
+    def script_on_redis_cluster(self, ctx):
+        cluster = ctx.cluster
+        ctx.sleep_until(self.at(ctx.smoke))
+        home = cluster.slot_primary()
+        replicas = cluster.cluster_replicas_of(home)
+        ctx.facts["replicas_before"] = [h.address for h in replicas]
+        pid = cluster.kill9(home.short)
+        killed_at = ctx.elapsed()
+        ctx.note(f"kill -9 redis-server on {home.name} (primary of the relays' slot, pid {pid}; replica(s) "
+                 f"{', '.join(h.name for h in replicas)})")
+        gone = (f"{home.address}:6379",)
+        new = ctx.wait_for(lambda: (h := cluster.slot_primary(exclude=gone)) is not None and h.name != home.name and h,
+                           90, "the cluster to promote a replica", interval=0.1)
+        ctx.facts["promoted"] = new.address
+        ctx.facts["promoted_after_seconds"] = round(ctx.elapsed() - killed_at, 1)
+        ctx.note(f"the cluster promoted {new.name} after {ctx.facts['promoted_after_seconds']} s")
+        cluster.start(home.short)
+        cluster.wait_ready(home.short)
+        ctx.note(f"redis-server on {home.name} started again")
+        ctx.wait_for(lambda: cluster.replica_linked(home), 90, "the old primary to rejoin as a replica", interval=0.2)
+        ctx.facts["old_primary_replica_after_seconds"] = round(ctx.elapsed() - killed_at, 1)
+        ctx.facts["rejoined_wall_us"] = int(time.time() * 1e6)
+        ctx.note(f"{home.name} is a replica of {new.name}, in sync "
+                 f"{ctx.facts['old_primary_replica_after_seconds']} s after the kill")
+
     def checks(self, result, facts):
         records = result.get("_records_after_rejoin", 0)
-        return [check("the Sentinels promoted a replica", facts.get("promoted") in ("10.77.0.12", "10.77.0.13"),
-                      f"{facts.get('promoted')} after {facts.get('promoted_after_seconds')} s"),
+        if "replicas_before" in facts:
+            promoted = check("the cluster promoted the slot's replica", facts.get("promoted") in facts["replicas_before"],
+                             f"{facts.get('promoted')} after {facts.get('promoted_after_seconds')} s")
+        else:
+            promoted = check("the Sentinels promoted a replica", facts.get("promoted") in ("10.77.0.12", "10.77.0.13"),
+                             f"{facts.get('promoted')} after {facts.get('promoted_after_seconds')} s")
+        return [promoted,
                 check("250s again once a replica was back", records > 0,
                       f"{records} message(s) accepted after the old primary rejoined as a replica")]
 
@@ -333,11 +375,17 @@ class RestartAll(Fault):
              "gets kill -9 at the same moment — a power cut of the whole cluster — and everything is started "
              "again 3 s later. The AOF (appendfsync always) and the claim takeover bring every 250 through.")
 
+    shows_on_redis_cluster = (
+        "Every relay and Redis process on every host (2 ingest, 3 workers, the six Redis Cluster nodes) gets kill -9 "
+        "at the same moment and everything is started again 3 s later: each node rejoins with its role from "
+        "nodes.conf and its data from the AOF; every 250 is delivered.")
+
     def script(self, ctx):
         cluster = ctx.cluster
         ctx.sleep_until(self.at(ctx.smoke))
-        names = (cluster.names("ingest") + cluster.names("worker") + cluster.names("sentinel") + cluster.replica_names()
-                 + ["redis-a"])
+        on_redis_cluster = cluster.topology.is_redis_cluster
+        redis = cluster.names("redis") if on_redis_cluster else ["redis-a"] + cluster.replica_names()
+        names = cluster.names("ingest") + cluster.names("worker") + cluster.names("sentinel") + redis[::-1]
         for name in names:
             cluster.signal(name, signal.SIGKILL)
         for name in names:
@@ -345,9 +393,13 @@ class RestartAll(Fault):
         killed_at = ctx.elapsed()
         ctx.note(f"kill -9 of {len(names)} processes: {', '.join(names)}")
         time.sleep(3)
-        for name in ["redis-a"] + cluster.replica_names():
+        for name in redis:
             cluster.start(name)
+        for name in redis:
             cluster.wait_ready(name)
+        if on_redis_cluster:
+            ctx.wait_for(cluster.cluster_settled, 90, "the Redis Cluster to be whole again", interval=0.2)
+            ctx.note(f"the Redis Cluster is whole again {round(ctx.elapsed() - killed_at, 1)} s after the kill")
         for name in cluster.names("sentinel"):
             cluster.start(name)
         for name in cluster.names("sentinel"):
@@ -380,6 +432,10 @@ class RollingRestart(Fault):
             cluster.start(name)
             cluster.wait_ready(name)
             ctx.note(f"{name} restarted (SIGTERM, graceful)")
+        if cluster.topology.is_redis_cluster:
+            self.restart_redis_cluster(ctx)
+            ctx.facts["rolling_restart_seconds"] = round(ctx.elapsed() - started, 1)
+            return
         for name in cluster.replica_names():
             cluster.stop(name, timeout=20)
             cluster.start(name)
@@ -440,6 +496,42 @@ class RollingRestart(Fault):
         ctx.note("the three Sentinels restarted one by one")
         ctx.facts["rolling_restart_seconds"] = round(ctx.elapsed() - started, 1)
 
+    shows_on_redis_cluster = (
+        "Every process is stopped with SIGTERM and started again, one after the other: workers, ingest hosts, then "
+        "the Redis Cluster's replicas, then each primary after handing its slots to its replica with CLUSTER "
+        "FAILOVER (a coordinated switch: the primary stops taking writes until the replica has them all).")
+
+    @staticmethod
+    def restart_redis_node(ctx, host):
+        cluster = ctx.cluster
+        cluster.stop(host.short, timeout=20)
+        cluster.start(host.short)
+        cluster.wait_ready(host.short)
+        ctx.wait_for(lambda: cluster.replica_linked(host), 60, f"{host.name} to resync")
+
+    def restart_redis_cluster(self, ctx):
+        cluster = ctx.cluster
+        hosts = cluster.topology.by_role("redis")
+        replicas = [h for h in hosts if cluster.replica_linked(h)]
+        for host in replicas:
+            self.restart_redis_node(ctx, host)
+            ctx.note(f"{host.name} (replica) restarted and in sync")
+        for host in [h for h in hosts if h not in replicas]:
+            successor = cluster.cluster_replicas_of(host)[0]
+            # CLUSTER FAILOVER on a replica is the coordinated switch: its primary stops
+            # taking writes, the replica catches up to its offset, then takes the slots.
+            client = cluster.node_redis(successor)
+            try:
+                client.call("CLUSTER", "FAILOVER")
+            finally:
+                client.close()
+            ctx.wait_for(lambda h=host: cluster.replica_linked(h), 60, f"{host.name} to hand its slots over",
+                         interval=0.05)
+            ctx.note(f"CLUSTER FAILOVER: {successor.name} took over from {host.name}")
+            self.restart_redis_node(ctx, host)
+            ctx.note(f"{host.name} (now a replica) restarted and in sync")
+        ctx.wait_for(cluster.cluster_settled, 60, "the Redis Cluster to be whole", interval=0.2)
+
 
 FAULTS = {f.name: f for f in (IngestKill(), WorkerKill(), WorkerPartition(), RedisFailover(), RestartAll(),
                               RollingRestart())}
@@ -447,7 +539,12 @@ FAULTS = {f.name: f for f in (IngestKill(), WorkerKill(), WorkerPartition(), Red
 
 # ---------------------------------------------------------------------- runner
 
-def run_one(fault: Fault, bins: dict, out: Path, smoke: bool, args, console: Console) -> dict:
+def run_label(name: str, redis: str) -> str:
+    """A run's name in reports: the fault, and the topology when it is not the default."""
+    return name if redis == "sentinel" else f"{name}@{redis}"
+
+
+def run_one(fault: Fault, bins: dict, out: Path, smoke: bool, args, console: Console, redis: str = "sentinel") -> dict:
     spec = fault.spec(smoke)
     if getattr(args, "messages", None):
         spec.messages = args.messages
@@ -456,13 +553,15 @@ def run_one(fault: Fault, bins: dict, out: Path, smoke: bool, args, console: Con
     spec.run = f"{fault.name.replace('-', '')}{time.strftime('%H%M%S')}"
     settings = fault.settings(smoke)
     settings.replicas = getattr(args, "replicas", 1) or 1
-    cluster = Cluster(out / "cluster", bins, settings, say=lambda text: console.say(f"[{fault.name}] {text}"))
-    console.say(f"== {fault.name}: {fault.title}")
-    console.say(f"   {fault.shows}")
+    settings.redis = redis
+    label = run_label(fault.name, redis)
+    cluster = Cluster(out / "cluster", bins, settings, say=lambda text: console.say(f"[{label}] {text}"))
+    console.say(f"== {label}: {fault.title}")
+    console.say(f"   {fault.describe(redis)}")
     result: dict
     try:
         cluster.up()
-        run = LoadRun(cluster, spec, out, fault.name, console)
+        run = LoadRun(cluster, spec, out, label, console)
 
         def script(ctx):
             ctx.smoke = smoke
@@ -470,12 +569,12 @@ def run_one(fault: Fault, bins: dict, out: Path, smoke: bool, args, console: Con
         result = run.execute(script)
         result["cluster"]["usage_by_process"] = cluster.usage()
     except (ClusterError, netns.NetworkError, RuntimeError) as error:
-        result = {"label": fault.name, "error": f"{type(error).__name__}: {error}",
+        result = {"label": label, "error": f"{type(error).__name__}: {error}",
                   "checks": [check("the run completed", False, str(error))]}
     finally:
         cluster.down(quiet=True)
-    result["fault"] = {"name": fault.name, "title": fault.title, "shows": fault.shows, "smoke": smoke,
-                       "settings": settings.__dict__}
+    result["fault"] = {"name": fault.name, "label": label, "redis": redis, "title": fault.title,
+                       "shows": fault.describe(redis), "smoke": smoke, "settings": settings.__dict__}
     if "error" not in result:
         result["fault"]["refusals"] = refusal_window(result, out / "generator-records.jsonl")
         rejoined = result.get("fault_facts", {}).get("rejoined_wall_us")
@@ -490,7 +589,7 @@ def run_one(fault: Fault, bins: dict, out: Path, smoke: bool, args, console: Con
 
 def fault_summary(result: dict) -> str:
     fault = result["fault"]
-    lines = [f"== {fault['name']}: {fault['title']}"]
+    lines = [f"== {fault.get('label', fault['name'])}: {fault['title']}"]
     if "error" in result:
         lines.append(f"  ERROR: {result['error']}")
     else:
@@ -511,19 +610,22 @@ def run_chaos(names: list[str], bins: dict, args) -> int:
     out = (args.out or REPO / "var" / "chaos" / stamp).resolve()
     out.mkdir(parents=True, exist_ok=True)
     console = Console()
-    console.say(f"chaos: {', '.join(names)}{' (smoke)' if args.smoke else ''}; binaries {bins['hikyaku']}; "
-                f"output {out}")
+    modes = getattr(args, "redis", None) or ["sentinel"]
+    console.say(f"chaos: {', '.join(names)}{' (smoke)' if args.smoke else ''} on Redis {' and '.join(modes)}; "
+                f"binaries {bins['hikyaku']}; output {out}")
     load_before = load_average()
     results = {}
     texts = []
-    for name in names:
-        result = run_one(FAULTS[name], bins, out / name, args.smoke, args, console)
-        results[name] = result
+    for redis in modes:
+        for name in names:
+            label = run_label(name, redis)
+            result = run_one(FAULTS[name], bins, out / label, args.smoke, args, console, redis)
+            results[label] = result
         text = fault_summary(result)
         texts.append(text)
         console.say(text)
     failed = [n for n, r in results.items() if not all(c["ok"] for c in r["checks"])]
-    report = {"finished_at": now_text(), "command": " ".join(["hikyaku-cluster", "chaos", *names]),
+    report = {"finished_at": now_text(), "command": " ".join(["hikyaku-cluster", "chaos", *names, "--redis", ",".join(modes)]),
               "smoke": args.smoke, "binaries": bins,
               "machine": machine() | {"load_average_before": load_before, "load_average_after": load_average()},
               "faults": {n: {"checks": r["checks"], "loss": r.get("loss"), "cluster": r.get("cluster"),
@@ -536,9 +638,9 @@ def run_chaos(names: list[str], bins: dict, args) -> int:
     summary = (f"Hikyaku cluster fault tests — {now_text()}\n"
                f"machine: {report['machine'].get('nproc')} CPU, load average before {load_before}\n\n"
                + "\n\n".join(texts) + "\n\n"
-               + (f"FAILED: {', '.join(failed)}\n" if failed else f"all {len(names)} fault test(s) passed\n"))
+               + (f"FAILED: {', '.join(failed)}\n" if failed else f"all {len(results)} fault test(s) passed\n"))
     (out / "summary.txt").write_text(summary)
     console.say("")
     console.say(f"summary: {out / 'summary.txt'}; report: {out / 'report.json'}")
-    console.say(f"FAILED: {', '.join(failed)}" if failed else f"all {len(names)} fault test(s) passed")
+    console.say(f"FAILED: {', '.join(failed)}" if failed else f"all {len(results)} fault test(s) passed")
     return 3 if failed else 0

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hikyaku_testsupport.console import Console
-from hikyaku_testsupport.events import EVENTS_STREAM, FINAL_FAILURES, decode_stream_events
+from hikyaku_testsupport.events import FINAL_FAILURES, decode_stream_events
 from hikyaku_testsupport.machine import load_average, machine, now_text
 from hikyaku_testsupport.processes import ManagedProcess
 from hikyaku_testsupport.procfs import machine_cpu_seconds, read_proc_stat
@@ -152,9 +152,9 @@ class LoadRun:
         started_wall = time.time()
         self.records = SimRecords(sim_path, offset=offset, since_us=int(started_wall * 1e6), marker=f".{self.run_name}@")
         self.redis = cluster.primary_redis()
-        self.events = StreamReader(self.redis, EVENTS_STREAM)
+        self.events = StreamReader(self.redis, cluster.key("events"))
         try:
-            last = self.redis.call("XREVRANGE", "hk:events", "+", "-", "COUNT", 1)
+            last = self.redis.call("XREVRANGE", self.cluster.key("events"), "+", "-", "COUNT", 1)
             if last:
                 self.events.last_id = last[0][0]
         except (OSError, EOFError, RedisError):
@@ -249,7 +249,7 @@ class LoadRun:
 
     def _pending(self) -> int | None:
         try:
-            return int(self.redis.call("GET", "hk:depth:default") or 0)
+            return int(self.redis.call("GET", self.cluster.key("depth:default")) or 0)
         except (OSError, EOFError, RedisError, ValueError):
             self.redis.close()
             return None

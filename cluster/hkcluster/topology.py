@@ -9,7 +9,9 @@ receiving sites the simulator plays.
                                                 (two egress IPs each)    .101-.105 MX sites
 ```
 
-(`--replicas 2` adds hk-redis-c, .13, a second replica.) Every host is a network namespace with one veth on the bridge (root side `hkv-<name>`,
+(`--replicas 2` adds hk-redis-c, .13, a second replica.) With `--redis cluster` the Redis hosts
+are a Redis Cluster instead — hk-redis-1..6 at .11-.16 (three primaries, one replica each;
+`--replicas 2`: nine nodes, .11-.19) — and there are no Sentinels. Every host is a network namespace with one veth on the bridge (root side `hkv-<name>`,
 inside `eth0`); a process started in it sees only its host's addresses.
 """
 
@@ -29,6 +31,11 @@ SENTINEL_PORT = 26379
 SMTP_PORT = 25
 METRICS_PORT = 9090
 DNS_ADDRESS = f"{PREFIX}.100"
+# Redis topologies: a primary with replicas and Sentinels, or a Redis Cluster (README,
+# "Redis Cluster"), where the relay's keys all carry this hash tag and so live in one slot.
+REDIS_MODES = ("sentinel", "cluster")
+CLUSTER_PRIMARIES = 3
+CLUSTER_KEY_PREFIX = "hk:{hk}:"
 CLIENT_ADDRESS = f"{PREFIX}.200"
 
 
@@ -106,13 +113,30 @@ def relay_sites() -> list[dict]:
 class Topology:
     workers: int = 3
     ingests: int = 2
-    replicas: int = 1      # 2 adds hk-redis-c (10.77.0.13), a second replica
+    replicas: int = 1      # 2 adds hk-redis-c (10.77.0.13), a second replica; on a Redis Cluster: per primary
+    redis: str = "sentinel"  # or "cluster"
+
+    @property
+    def is_redis_cluster(self) -> bool:
+        return self.redis == "cluster"
+
+    @property
+    def key_prefix(self) -> str:
+        """`redis.key_prefix` of the relays (the default for the topology)."""
+        return CLUSTER_KEY_PREFIX if self.is_redis_cluster else "hk:"
 
     def hosts(self) -> list[Host]:
-        hosts = [Host("hk-redis-a", "redis", [f"{PREFIX}.11"], 1, {"primary": True})]
-        hosts += [Host(f"hk-redis-{'bc'[i]}", "redis", [f"{PREFIX}.{12 + i}"], 2 + i, {"primary": False})
-                  for i in range(self.replicas)]
-        hosts += [Host(f"hk-sent-{i}", "sentinel", [f"{PREFIX}.{20 + i}"], i) for i in (1, 2, 3)]
+        if self.is_redis_cluster:
+            # Which node becomes a primary is redis-cli --cluster create's choice (the first
+            # CLUSTER_PRIMARIES given); roles change with every failover, so nothing here says.
+            count = CLUSTER_PRIMARIES * (1 + self.replicas)
+            hosts = [Host(f"hk-redis-{i}", "redis", [f"{PREFIX}.{10 + i}"], i, {"cluster": True})
+                     for i in range(1, count + 1)]
+        else:
+            hosts = [Host("hk-redis-a", "redis", [f"{PREFIX}.11"], 1, {"primary": True})]
+            hosts += [Host(f"hk-redis-{'bc'[i]}", "redis", [f"{PREFIX}.{12 + i}"], 2 + i, {"primary": False})
+                      for i in range(self.replicas)]
+            hosts += [Host(f"hk-sent-{i}", "sentinel", [f"{PREFIX}.{20 + i}"], i) for i in (1, 2, 3)]
         hosts += [Host(f"hk-ingest-{i}", "ingest", [f"{PREFIX}.{30 + i}"], i) for i in range(1, self.ingests + 1)]
         hosts += [Host(f"hk-worker-{i}", "worker", [f"{PREFIX}.{40 + i}", f"{PREFIX}.{50 + i}"], i)
                   for i in range(1, self.workers + 1)]
@@ -129,6 +153,10 @@ class Topology:
             if h.name == name or h.short == name:
                 return h
         raise KeyError(name)
+
+    def redis_nodes(self) -> list[str]:
+        """Every Redis node as host:port (a Redis Cluster's seeds)."""
+        return [f"{h.address}:{REDIS_PORT}" for h in self.by_role("redis")]
 
     def sentinels(self) -> list[str]:
         return [f"{h.address}:{SENTINEL_PORT}" for h in self.by_role("sentinel")]
