@@ -25,15 +25,22 @@ build-tests: deps
 unit-tests: build-tests
 	$(SWIFT) test --skip-build
 
+# The integration tests run on two pytest-xdist workers: most of a test's time is waiting
+# (for deliveries, claim timeouts, failovers), so two at once on two cores take about
+# two-thirds of the time of one after the other. Every test starts its own processes on
+# free ports; the tests that share a machine-wide resource (the netns cluster) are one
+# xdist_group. PYTEST_PARALLEL= (empty) runs them one after the other.
+PYTEST_PARALLEL ?= -n 2 --dist loadgroup
+
 integration-tests: build-tests
-	HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku python3 -m pytest Tests/integration -q
+	HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku python3 -m pytest Tests/integration -q $(PYTEST_PARALLEL)
 
 # Each phase prints its duration (scripts/phase.sh).
 test:
 	@scripts/phase.sh deps scripts/install-deps.sh
 	@scripts/phase.sh build sh -c 'scripts/check-imports.py && scripts/generate-lua.py --check && $(SWIFT_LINT) && $(SWIFT) build --build-tests'
 	@scripts/phase.sh unit-tests $(SWIFT) test --skip-build
-	@HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku scripts/phase.sh integration-tests python3 -m pytest Tests/integration -q --durations=15
+	@HIKYAKU_BIN=$(CURDIR)/.build/debug/hikyaku scripts/phase.sh integration-tests python3 -m pytest Tests/integration -q --durations=15 $(PYTEST_PARALLEL)
 	@scripts/phase.sh fuzz-smoke fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS)
 
 # swift-format (ships with the toolchain) with the checked-in .swift-format: `make format`

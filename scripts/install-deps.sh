@@ -57,6 +57,7 @@ need apt python3         'command -v python3'
 need apt python3-pip     'python3 -m pip --version'
 need pip aiosmtpd        'python3 -c "import aiosmtpd.smtp"'                         # smtp_receiver.py, run-local.sh
 need pip pytest          'python3 -c "import pytest"'
+need pip pytest-xdist     'python3 -c "import xdist.plugin"'                           # make test runs the integration tests on two workers
 # dkimpy (+ PyNaCl for ed25519-sha256) verifies our DKIM signatures independently;
 # dnspython: its DNS lookups and test_dkim.py's.
 need pip dkimpy          'python3 -c "import dkim"'

@@ -84,6 +84,8 @@ def _track_current_test(request):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    # Notes travel in the report: with pytest-xdist it is the controller that prints them.
+    report.user_properties.extend(("hikyaku-note", note) for note in notes.take())
     if report.failed and report.when in ("setup", "call"):
         for process in processes.owned_by(item.nodeid):
             report.sections.append(
@@ -91,10 +93,17 @@ def pytest_runtest_makereport(item, call):
                  process.tail(100)))
 
 
+_summary_notes: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    _summary_notes.extend(value for name, value in report.user_properties if name == "hikyaku-note")
+
+
 def pytest_terminal_summary(terminalreporter):
-    if notes.collected:
+    if _summary_notes:
         terminalreporter.section("Hikyaku integration notes")
-        for note in notes.collected:
+        for note in _summary_notes:
             terminalreporter.write_line(note)
 
 

@@ -25,6 +25,10 @@ import pytest
 from hikyaku_testsupport.processes import child_environment
 from hikyaku_testsupport.notes import report_note
 
+# One netns cluster per machine (names hk-*, 10.77.0.0/24): with pytest-xdist these run on
+# one worker, one after the other, instead of waiting for each other's lock.
+pytestmark = pytest.mark.xdist_group("netns-cluster")
+
 REPO = Path(__file__).resolve().parents[2]
 BIN_DIR = REPO / ".build" / "debug"
 TOOL = REPO / "cluster" / "hikyaku-cluster"

@@ -621,9 +621,9 @@ def run_chaos(names: list[str], bins: dict, args) -> int:
             label = run_label(name, redis)
             result = run_one(FAULTS[name], bins, out / label, args.smoke, args, console, redis)
             results[label] = result
-        text = fault_summary(result)
-        texts.append(text)
-        console.say(text)
+            text = fault_summary(result)
+            texts.append(text)
+            console.say(text)
     failed = [n for n, r in results.items() if not all(c["ok"] for c in r["checks"])]
     report = {"finished_at": now_text(), "command": " ".join(["hikyaku-cluster", "chaos", *names, "--redis", ",".join(modes)]),
               "smoke": args.smoke, "binaries": bins,
