@@ -37,7 +37,9 @@ let package = Package(
         .target(name: "SMTPProtocol", dependencies: [nioCore]),
         // SMTP server glue on a NIO channel: framing, replies, STARTTLS with the injection
         // guard, timers, read back-pressure; hands frames to an `SMTPServerSession`.
-        .target(name: "SMTPServer", dependencies: ["SMTPProtocol", nioCore, nioSSL]),
+        // Swift tasks whose jobs run on one NIO event loop (SE-0417 task executor).
+        .target(name: "EventLoopExecution", dependencies: [nioCore]),
+        .target(name: "SMTPServer", dependencies: ["SMTPProtocol", "EventLoopExecution", nioCore, nioSSL]),
         // C libraries from Debian: hiredis (RESP reader/formatter) and libxcrypt (crypt_r).
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
@@ -116,8 +118,8 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "SMTPProtocol", "SMTPClient", "OutboundTLS", "Queue", "RelayCore", "DNSResolver", "BounceClassification", "BounceMessages",
-                "ReturnPath", "Secrets",
+                "SMTPProtocol", "SMTPClient", "EventLoopExecution", "OutboundTLS", "Queue", "RelayCore", "DNSResolver",
+                "BounceClassification", "BounceMessages", "ReturnPath", "Secrets",
                 nioCore, nioSSL,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging, serviceLifecycle,
                 .product(name: "Metrics", package: "swift-metrics"),

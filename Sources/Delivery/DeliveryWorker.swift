@@ -1,5 +1,6 @@
 import BounceClassification
 import DNSResolver
+import EventLoopExecution
 import Logging
 import NIOCore
 import NIOSSL
@@ -111,7 +112,12 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             await withGracefulShutdownHandler {
                 await withDiscardingTaskGroup { group in
                     for index in 0..<context.settings.concurrency {
-                        group.addTask { await self.deliveryLoop(offset: index, scout: scout, siteLoops: siteLoops) }
+                        let loop = context.group.next()
+                        group.addTask(executorPreference: EventLoopTaskExecutor.of(loop)) {
+                            await DeliveryLoopPlace.$eventLoop.withValue(loop) {
+                                await self.deliveryLoop(offset: index, scout: scout, siteLoops: siteLoops)
+                            }
+                        }
                     }
                     group.addTask { await self.retryLoop() }
                     group.addTask { await self.wakeLoop(scout: scout) }
@@ -359,4 +365,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             try await Task.sleep(for: duration)
         }
     }
+}
+
+/// The event loop a delivery loop runs on: its connections are made there too.
+enum DeliveryLoopPlace {
+    @TaskLocal static var eventLoop: (any EventLoop)?
 }

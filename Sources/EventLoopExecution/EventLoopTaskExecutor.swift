@@ -8,8 +8,10 @@ import Synchronization
 /// on that one thread: no hand-off to Swift's global thread pool and back, which cost about
 /// six thread switches per message.
 ///
-/// Only sessions use it: delivery workers and other services keep the global pool, so a
-/// long batch never holds up the event loops' socket I/O.
+/// SMTP sessions (`SMTPServerHandler.task`) and delivery loops (`DeliveryWorker`, each
+/// pinned to one loop, where its outbound connections are made too) use it; other services
+/// keep Swift's global pool. A delivery loop's work between two awaits is short (a reply
+/// parsed, the next command written), so it does not hold up the loop's socket I/O.
 public final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     public let eventLoop: any EventLoop
 
@@ -34,17 +36,5 @@ public final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
             executors[ObjectIdentifier(eventLoop)] = made
             return made
         }
-    }
-}
-
-extension SMTPServerHandler {
-    /// Runs `operation` as a task on this channel's event loop (``EventLoopTaskExecutor``);
-    /// its result completes the returned future there.
-    public func task<T: Sendable>(_ operation: @Sendable @escaping () async throws -> T) -> EventLoopFuture<T> {
-        let promise = self.eventLoop.makePromise(of: T.self)
-        Task(executorPreference: EventLoopTaskExecutor.of(self.eventLoop)) {
-            do { promise.succeed(try await operation()) } catch { promise.fail(error) }
-        }
-        return promise.futureResult
     }
 }
