@@ -96,6 +96,15 @@ def pytest_runtest_makereport(item, call):
 _summary_notes: list[str] = []
 
 
+def pytest_sessionfinish(session):
+    """The safety net: a process a test started and did not stop (its own receiver, say)
+    must not outlive the run — it would hold its port and CPU on the machine after CI (each
+    pytest-xdist worker runs this for its own processes)."""
+    leftovers = processes.kill_leftovers()
+    if leftovers:
+        print(f"\nkilled {len(leftovers)} process(es) the tests left running: {', '.join(leftovers)}")
+
+
 def pytest_runtest_logreport(report):
     _summary_notes.extend(value for name, value in report.user_properties if name == "hikyaku-note")
 

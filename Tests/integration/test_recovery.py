@@ -51,12 +51,14 @@ def arrived(receivers: list[Receiver], ids: set[bytes]) -> dict[bytes, list[floa
     return found
 
 
-def test_kill9_restart_delivers_claimed_work_without_waiting_for_claim_timeout(tmp_path, certs, make_relay, redis_server):
+def test_kill9_restart_delivers_claimed_work_without_waiting_for_claim_timeout(request, tmp_path, certs, make_relay,
+                                                                                redis_server):
     total = 2000
     for name in ("slow-mx", "fast-mx"):
         (tmp_path / name).mkdir()
     slow = Receiver(tmp_path / "slow-mx", *certs["receiver"], behaviours={DOMAIN: "slow:2"})
     slow.start()
+    request.addfinalizer(slow.stop)
     overrides = {
         "node_name": "recovery-test",
         "delivery": {"concurrency": 16, "claim_timeout": CLAIM_TIMEOUT, "routes": {DOMAIN: f"127.0.0.1:{slow.port}"}},
@@ -83,6 +85,7 @@ def test_kill9_restart_delivers_claimed_work_without_waiting_for_claim_timeout(t
     slow.process.stop()
     fast = Receiver(tmp_path / "fast-mx", *certs["receiver"], port=slow.port)
     fast.start()
+    request.addfinalizer(fast.stop)
 
     restarted_at = time.time()
     again = make_relay("all", overrides)
