@@ -27,6 +27,7 @@ from hikyaku_testsupport.dns import dns_query, dnsmasq_argv
 from hikyaku_testsupport.ports import port_accepts
 from hikyaku_testsupport.processes import ManagedProcess, child_environment
 from hikyaku_testsupport.procfs import proc_start_time, read_proc_memory, read_proc_stat
+from hikyaku_testsupport.redis_cluster import key_slot
 from hikyaku_testsupport.relay import acl_users, check_config
 from hikyaku_testsupport.resp import Redis, RedisError
 from hikyaku_testsupport.waiting import ProcessDied, WaitTimeout, wait_for
@@ -36,7 +37,6 @@ from .redis import ClusterNodes, PrimaryRedis, Sentinels, SlotPrimaryRedis
 from .tls import TLSFiles
 from .topology import (BRIDGE, DNS_ADDRESS, METRICS_PORT, PREFIX, REDIS_PORT, SENTINEL_PORT, SMTP_PORT, Host,
                        Topology, relay_sites, sites)
-from hikyaku_testsupport.redis_cluster import key_slot
 
 HERE = Path(__file__).resolve().parent
 CLUSTER_DIR = HERE.parent
@@ -173,8 +173,8 @@ class Cluster:
         return PrimaryRedis(self.sentinels(), self.redis_password)
 
     def host_at(self, address: str) -> Host:
-        """The host with this address (or host:port)."""
-        address = address.rsplit(":", 1)[0] if address.count(".") == 3 and ":" in address else address
+        """The host with this IPv4 address (or address:port)."""
+        address = address.split(":")[0]
         return next(h for h in self.topology.hosts() if address in h.addresses)
 
     def slot_primary(self, exclude: tuple[str, ...] = ()) -> Host | None:
@@ -228,21 +228,18 @@ class Cluster:
         common = {"SENTINELS": flow(t.sentinels()), "RELAY_SENTINEL_PASSWORD": self.acl_passwords["relay-sentinel"],
                   "LOG_LEVEL": s.log_level, "TLS_CA_FILE": tls.ca}
         acl_users = self._acl_users()
-        for host in t.by_role("redis") if t.is_redis_cluster else []:
+        for host in t.by_role("redis"):
             data = self.host_dir(host.name) / "data"
             data.mkdir(exist_ok=True)
-            (self.host_dir(host.name) / "redis.conf").write_text(render("redis-cluster.conf", {
-                "ADDRESS": host.address, "DATA_DIR": data, "REDIS_PASSWORD": self.redis_password,
-                "REPLICA_PASSWORD": self.acl_passwords["replica"], "NODE_TIMEOUT_MS": s.down_after_ms,
-                "MAXMEMORY": s.maxmemory, "ACL_USERS": acl_users} | tls_files))
-        for host in [] if t.is_redis_cluster else t.by_role("redis"):
-            data = self.host_dir(host.name) / "data"
-            data.mkdir(exist_ok=True)
-            replicaof = "# primary at first start" if host.extra["primary"] else f"replicaof {primary.address} {REDIS_PORT}"
-            (self.host_dir(host.name) / "redis.conf").write_text(render("redis.conf", {
-                "ADDRESS": host.address, "DATA_DIR": data, "REDIS_PASSWORD": self.redis_password,
-                "REPLICA_PASSWORD": self.acl_passwords["replica"],
-                "REPLICAOF": replicaof, "MAXMEMORY": s.maxmemory, "ACL_USERS": acl_users} | tls_files))
+            values = {"ADDRESS": host.address, "DATA_DIR": data, "REDIS_PASSWORD": self.redis_password,
+                      "REPLICA_PASSWORD": self.acl_passwords["replica"], "MAXMEMORY": s.maxmemory,
+                      "ACL_USERS": acl_users} | tls_files
+            if t.is_redis_cluster:
+                text = render("redis-cluster.conf", values | {"NODE_TIMEOUT_MS": s.down_after_ms})
+            else:
+                replicaof = "# primary at first start" if host.extra["primary"] else f"replicaof {primary.address} {REDIS_PORT}"
+                text = render("redis.conf", values | {"REPLICAOF": replicaof})
+            (self.host_dir(host.name) / "redis.conf").write_text(text)
         for host in t.by_role("sentinel"):
             (self.host_dir(host.name) / "sentinel.conf").write_text(render("sentinel.conf", {
                 "ADDRESS": host.address, "DATA_DIR": self.host_dir(host.name), "PRIMARY": primary.address,
@@ -286,6 +283,7 @@ class Cluster:
             f"  cluster: {flow(self.topology.redis_nodes())}   # seeds: the relay reads the slot map from them",
             f'  key_prefix: "{self.key_prefix}"   # a hash tag: every key of the relay in one slot']
         lines = [line.replace("The Sentinels name the primary", "The cluster's slot map names the primary")
+                 .replace("TLS to the Sentinels and the primary", "TLS to the cluster's nodes")
                  .replace("@sentinel-named-primary/", "@cluster/") for line in lines]
         return "\n".join(lines) + "\n"
 
