@@ -517,7 +517,10 @@ class RollingRestart(Fault):
             self.restart_redis_node(ctx, host)
             ctx.note(f"{host.name} (replica) restarted and in sync")
         for host in [h for h in hosts if h not in replicas]:
-            successor = cluster.cluster_replicas_of(host)[0]
+            successors = cluster.cluster_replicas_of(host)
+            if not successors:
+                raise ClusterError(f"{host.name} has no replica in sync to hand its slots to")
+            successor = successors[0]
             # CLUSTER FAILOVER on a replica is the coordinated switch: its primary stops
             # taking writes, the replica catches up to its offset, then takes the slots.
             client = cluster.node_redis(successor)
