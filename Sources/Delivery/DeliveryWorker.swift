@@ -113,10 +113,9 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 await withDiscardingTaskGroup { group in
                     for index in 0..<context.settings.concurrency {
                         let loop = context.group.next()
+                        // Pinned to one event loop: its connections are made there too (`any()`).
                         group.addTask(executorPreference: EventLoopTaskExecutor.of(loop)) {
-                            await DeliveryLoopPlace.$eventLoop.withValue(loop) {
-                                await self.deliveryLoop(offset: index, scout: scout, siteLoops: siteLoops)
-                            }
+                            await self.deliveryLoop(offset: index, scout: scout, siteLoops: siteLoops)
                         }
                     }
                     group.addTask { await self.retryLoop() }
@@ -365,9 +364,4 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             try await Task.sleep(for: duration)
         }
     }
-}
-
-/// The event loop a delivery loop runs on: its connections are made there too.
-enum DeliveryLoopPlace {
-    @TaskLocal static var eventLoop: (any EventLoop)?
 }

@@ -113,7 +113,7 @@ extension SMTPDeliverySession {
         context: DeliveryContext
     ) async throws -> SMTPDeliverySession {
         let connection = try await SMTPClientConnection.connect(
-            to: address, from: origin.localAddress, group: DeliveryLoopPlace.eventLoop ?? context.group,
+            to: address, from: origin.localAddress, group: context.group,
             connectTimeout: .milliseconds(context.settings.connectTimeout.milliseconds),
             commandTimeout: .milliseconds(context.settings.commandTimeout.milliseconds))
         let handshake = context.tls.handshake(for: requirement, host: host)

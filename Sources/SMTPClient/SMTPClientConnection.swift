@@ -25,7 +25,9 @@ public final class SMTPClientConnection: Sendable {
         to address: SocketAddress, from localAddress: SocketAddress?, group: EventLoopGroup,
         connectTimeout: TimeAmount, commandTimeout: TimeAmount
     ) async throws -> SMTPClientConnection {
-        var bootstrap = ClientBootstrap(group: group)
+        // On one of the group's event loops already (a delivery loop runs on one), the
+        // connection stays on it: its replies resume the caller without a thread hop.
+        var bootstrap = ClientBootstrap(group: group.any())
         if let localAddress {
             bootstrap = bootstrap.bind(to: localAddress)
         }

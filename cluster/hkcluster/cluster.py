@@ -189,6 +189,22 @@ class Cluster:
         return [self.host_at(r["address"]) for r in rows if r["primary_id"] == me and me
                 and "fail" not in r["flags"]]
 
+    def relays_primary(self, down: Host | None = None) -> Host | None:
+        """The Redis node the relays write to now, on either topology: the primary the
+        Sentinels name, or the node serving the relays' slot (asking the nodes other than
+        ``down``). None while there is none."""
+        if self.topology.is_redis_cluster:
+            return self.slot_primary(exclude=(f"{down.address}:{REDIS_PORT}",) if down else ())
+        address = self.sentinels().primary()
+        return self.host_at(address) if address else None
+
+    def replicas_of(self, primary: Host) -> list[Host]:
+        """The nodes that can take over from ``primary``: its replicas on a Redis Cluster,
+        every other Redis node with Sentinels."""
+        if self.topology.is_redis_cluster:
+            return self.cluster_replicas_of(primary)
+        return [h for h in self.topology.by_role("redis") if h.name != primary.name]
+
     def cluster_settled(self) -> bool:
         """Every node of the Redis Cluster answers, says cluster_state:ok, and every replica
         is in sync with its primary."""
