@@ -73,9 +73,16 @@ def test_kill9_restart_delivers_claimed_work_without_waiting_for_claim_timeout(r
     assert load(relay.relay_port, sender, messages) == total
     report_note(f"recovery test: {total} messages accepted in {time.monotonic() - started:.1f}s")
     # The receiver answers each message after 2 s, so most of the queue is claimed in
-    # batches that are still in flight when the relay dies.
-    wait_for(lambda: len(arrived([slow], ids)) >= 5, timeout=60, what="the first deliveries")
-    pending = int(redis_server.command("XPENDING", f"hk:q:default:{DOMAIN}", "workers").split(b"\n")[0] or 0)
+    # batches that are still in flight when the relay dies. Claims are acknowledged as
+    # outcomes come and new batches claimed, so what is in flight goes up and down (about
+    # 95-130 entries): the kill waits for a moment with at least 100, read just before it.
+    def in_flight() -> int | None:
+        if len(arrived([slow], ids)) < 5:
+            return None
+        claimed = int(redis_server.command("XPENDING", f"hk:q:default:{DOMAIN}", "workers").split(b"\n")[0] or 0)
+        return claimed if claimed >= 100 else None
+    pending = wait_for(in_flight, timeout=60, interval=0.05,
+                       what="the first deliveries, with at least 100 entries claimed in flight")
     relay.kill9()
     before = len(arrived([slow], ids))
     report_note(f"recovery test: kill -9 with {before} of {total} delivered and {pending} claimed in flight")
