@@ -113,6 +113,12 @@ class RedisCluster:
             config.update({"url": "rediss://cluster/0", "tls": {"ca_file": str(self.tls.ca)}})
         return {**config, **extra}
 
+    def prefix_on_another_primary(self, key_prefix: str, stem: str = "hk:{lim") -> str:
+        """A prefix ``<stem>N}:`` whose slot another primary serves than ``key_prefix``'s."""
+        home = self.primary_port_for_slot(key_slot(key_prefix))
+        return next(f"{stem}{n}}}:" for n in range(1, 500)
+                    if self.primary_port_for_slot(key_slot(f"{stem}{n}}}:")) != home)
+
     def node(self, port: int) -> ClusterNode:
         return next(node for node in self.nodes if node.port == port)
 

@@ -160,15 +160,15 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             // With no other idle loop here, a second due destination is for another worker.
             let passOn = await !scout.othersWaiting
             var soonest: Int64? = nil
-            var found: (pool: PoolName, domain: DomainName)? = nil
+            var found: (pool: PoolName, domain: DomainName, parked: [EgressID])? = nil
             for step in 0..<pools.count where found == nil {
                 let pool = pools[(turn + step) % pools.count]
                 do {
                     switch try await context.queue.next(pool: pool, hold: .seconds(10), passOn: passOn) {
                     case .idle(let nextDue):
                         if let nextDue { soonest = min(soonest ?? nextDue, nextDue) }
-                    case .domain(let domain):
-                        found = (pool, domain)
+                    case .domain(let domain, let parked):
+                        found = (pool, domain, parked)
                     }
                 } catch {
                     context.logger.warning("cannot take work from the queue: \(error); retrying in 1s")
@@ -178,7 +178,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             turn += 1
             if let found {
                 await scout.leave()
-                await handle(pool: found.pool, domain: found.domain, scout: scout, siteLoops: siteLoops)
+                await handle(pool: found.pool, domain: found.domain, parked: found.parked, scout: scout, siteLoops: siteLoops)
             } else {
                 // Until the soonest destination is due; a wake token ends the nap sooner.
                 let cap = Self.maxNap.milliseconds
@@ -199,7 +199,10 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
     /// A destination of a site that holds `delivery.max_loops_per_site` loops already is
     /// left to them: `next` held it (so the next look finds another due destination), and
     /// their full batches make it due again.
-    private func handle(pool: PoolName, domain: DomainName, scout: Scout, siteLoops: SiteLoops) async {
+    /// `parked`: IPs with entries parked for them (``NextDestination``), kept up to date
+    /// from each batch for the next claim.
+    private func handle(pool: PoolName, domain: DomainName, parked: [EgressID], scout: Scout, siteLoops: SiteLoops) async {
+        var parked = parked
         let route: Result<[DestinationRouter.Target], DestinationRouter.RoutingError>
         do { route = .success(try await context.router.targets(for: domain)) } catch { route = .failure(error) }
         let site: ResolvedSite
@@ -240,7 +243,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 claim = try await context.queue.claim(
                     pool: pool, domain: domain, site: site.name, consumer: consumer, batchSize: batchSize,
                     claimTimeout: context.settings.claimTimeout.duration, siteRate: limited ? shaping.rate : nil,
-                    holding: open?.lease,
+                    holding: open?.lease, parked: parked,
                     candidates: candidates)
             } catch {
                 context.logger.warning("cannot claim work for \(domain): \(error)")
@@ -260,6 +263,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                 break
             }
             guard !batch.items.isEmpty else { break }
+            parked = batch.parkedFor
             let full = batch.items.count == batchSize
             // There is more for this destination: let another loop start on it at once.
             if full { await scout.kick() }

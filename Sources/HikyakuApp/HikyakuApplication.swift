@@ -124,6 +124,7 @@ public struct HikyakuApplication {
     public static func queueConfiguration(_ configuration: HikyakuConfiguration) -> QueueConfiguration {
         var queueConfiguration = QueueConfiguration()
         queueConfiguration.keyPrefix = configuration.redis.effectiveKeyPrefix
+        queueConfiguration.limitsKeyPrefix = configuration.redis.effectiveLimitsKeyPrefix
         queueConfiguration.commandTimeout = configuration.redis.commandTimeout.duration
         queueConfiguration.eventsMaxLength = configuration.events.maxLength
         queueConfiguration.waitReplicas = configuration.redis.waitReplicas

@@ -13,16 +13,18 @@ extension MessageQueue {
     /// The first destination of `pool` that is due, held for `hold` so other workers move
     /// on while this one looks up its site and calls `claim`. `passOn`: the caller has no
     /// idle loop left to look for more, so when another destination is due too a wake token
-    /// is left for another worker.
+    /// is left for another worker. With the limit keys in a slot of their own
+    /// (``QueueKeys/splitClaim``) it also names the IPs with entries parked for them.
     public func next(pool: PoolName, hold: Duration, passOn: Bool = false) async throws(QueueError) -> NextDestination {
-        let reply = try await call(
-            "hk_next", keys: [keys.ready(pool: pool), keys.wake(pool: pool)], [.integer(hold.milliseconds), .integer(passOn ? 1 : 0)])
+        var args: [RESPArgument] = [.integer(hold.milliseconds), .integer(passOn ? 1 : 0)]
+        if keys.splitClaim { args.append(.string(keys.streamStem + pool.rawValue + ":")) }
+        let reply = try await call("hk_next", keys: [keys.ready(pool: pool), keys.wake(pool: pool)], args)
         guard let parts = reply.array, let domain = parts.first?.string else { throw .malformed("hk_next returned \(reply)") }
         if domain.isEmpty {
             let next = parts.count > 1 ? parts[1].int : nil
             return .idle(nextDueAt: next.flatMap { $0 < 0 ? nil : $0 })
         }
-        return .domain(DomainName(rawValue: domain))
+        return .domain(DomainName(rawValue: domain), parkedFor: parts.dropFirst().compactMap { $0.string.map(EgressID.init(rawValue:)) })
     }
 
     /// Claims up to `batchSize` work items of `domain` to send from the first candidate IP
@@ -30,78 +32,140 @@ extension MessageQueue {
     /// `gather`: after a batch that took everything, how long new mail for the destination
     /// gathers before it is due again. `holding`: the connection the caller still has open
     /// to this destination — reused (no new lease, no connection limits) when its IP is
-    /// chosen, its lease given back when another is.
+    /// chosen, its lease given back when another is. `parked`: the IPs with entries of the
+    /// destination parked for them (``NextDestination``, ``ClaimedBatch/parkedFor``), tried
+    /// first; only needed with ``QueueKeys/splitClaim`` (`hk_claim` reads them itself).
     public func claim(
         pool: PoolName, domain: DomainName, site: SiteName, consumer: String, batchSize: Int,
         claimTimeout: Duration, siteRate: Rate?, gather: Duration = .milliseconds(50),
-        holding: HeldConnection? = nil,
+        holding: HeldConnection? = nil, parked: [EgressID] = [],
         candidates: [EgressCandidate]
     ) async throws(QueueError) -> ClaimResult {
         let day = WallClock.nowMilliseconds() / 86_400_000
+        let request = ClaimRequest(
+            keys: keys, pool: pool, domain: domain, site: site, consumer: consumer, batchSize: batchSize,
+            claimTimeout: claimTimeout, siteRate: siteRate, gather: gather, holding: holding, candidates: candidates, day: day)
+        if keys.splitClaim { return try await splitClaim(request, parked: parked) }
         let keys = self.keys
+        let declared =
+            [
+                keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
+                keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
+                keys.leases(consumer: consumer), keys.wake(pool: pool), keys.egressLive,
+            ] + request.candidateKeys
+        let args: [RESPArgument] =
+            [
+                .string(domain.rawValue), .string(site.rawValue), .string(consumer),
+                .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
+                .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)),
+                .integer(gather.milliseconds), .string(holding?.unit.egress.rawValue ?? ""), .string(holding?.lease.rawValue ?? ""),
+                .integer(Int64(candidates.count)),
+            ] + request.candidateArguments
+        return try request.result(of: try await call("hk_claim", keys: declared, args), function: "hk_claim", logger: logger)
+    }
+
+    /// A claim whose limit keys have a slot of their own: charge the limits for the most the
+    /// batch may take (`hk_claim_limits`), take at most that (`hk_claim_entries`), refund
+    /// what was not taken (`hk_claim_settle`). Never more is sent than charged, so no
+    /// limit is exceeded; until the refund a limit looks more used than it is.
+    private func splitClaim(_ request: ClaimRequest, parked: [EgressID]) async throws(QueueError) -> ClaimResult {
+        let keys = self.keys
+        let site = request.site
+        let limitKeys =
+            [
+                keys.suspendedSite(site), keys.siteRate(site: site), keys.leaseSequence, keys.leases(consumer: request.consumer),
+                keys.egressLive,
+            ] + request.candidateKeys
+        let limitArgs: [RESPArgument] =
+            [
+                .string(site.rawValue), .string(request.consumer), .integer(Int64(request.batchSize)),
+                .integer(request.claimTimeout.milliseconds), .integer(request.siteRate?.intervalMicroseconds ?? 0),
+                .integer(Int64(request.siteRate?.burst ?? 1)), .string(request.holding?.unit.egress.rawValue ?? ""),
+                .string(request.holding?.lease.rawValue ?? ""), .integer(Int64(parked.count)),
+            ] + parked.map { .string($0.rawValue) } + [.integer(Int64(request.candidates.count))] + request.candidateArguments
+        let limits = try await call("hk_claim_limits", keys: limitKeys, limitArgs)
+        guard let decided = limits.array, decided.count >= 4, let ip = decided[0].string else {
+            throw .malformed("hk_claim_limits returned \(limits)")
+        }
+        let entryKeys = [
+            keys.ready(pool: request.pool), keys.stream(pool: request.pool, domain: request.domain),
+            keys.scanned(pool: request.pool, domain: request.domain), keys.wake(pool: request.pool),
+        ]
+        var entryArgs: [RESPArgument] = [
+            .string(request.domain.rawValue), .string(request.consumer), .integer(request.claimTimeout.milliseconds),
+            .integer(request.gather.milliseconds), .string(ip),
+        ]
+        guard !ip.isEmpty else {
+            // Nothing may be sent now: the entries step re-scores the destination by the wait.
+            entryArgs += [.integer(decided[1].int ?? 1), .string(decided[2].string ?? "")]
+            let reply = try await call("hk_claim_entries", keys: entryKeys, entryArgs)
+            guard let pair = reply.array, pair.count == 2 else { throw .malformed("hk_claim_entries returned \(reply)") }
+            return try request.result(of: pair[0], function: "hk_claim_entries", logger: logger)
+        }
+        guard decided.count >= 6, let charged = decided[1].int, let lease = decided[2].string, let ipInterval = decided[4].int,
+            let nunusable = decided[5].int.map(Int.init), decided.count >= 6 + nunusable
+        else { throw .malformed("hk_claim_limits returned \(limits)") }
+        entryArgs += [.integer(charged), .integer(decided[3].int ?? -1), .integer(Int64(nunusable))]
+        entryArgs += decided.dropFirst(6).map { .string($0.string ?? "") }
+        let chosen = EgressID(rawValue: ip)
+        let settle = Settlement(
+            request: request, egress: chosen, charged: charged, lease: lease, ipInterval: ipInterval)
+        let entries: RESPValue
+        do {
+            entries = try await call("hk_claim_entries", keys: entryKeys, entryArgs)
+        } catch {
+            // Nothing was taken as far as this worker knows: give the charge back (if the
+            // step did take entries, they are pending and taken over after the claim timeout).
+            try? await self.settle(settle, taken: 0)
+            throw error
+        }
+        guard let pair = entries.array, pair.count == 2 else { throw .malformed("hk_claim_entries returned \(entries)") }
+        var result = try request.result(of: pair[0], function: "hk_claim_entries", logger: logger, lease: lease)
+        let taken: Int64
+        if case .batch(var batch) = result {
+            batch.parkedFor = (pair[1].array ?? []).compactMap { $0.string.map(EgressID.init(rawValue:)) }
+            taken = Int64(pair[0].array.map { $0.count - 4 } ?? 0)
+            result = .batch(batch)
+        } else {
+            taken = 0
+        }
+        let reused = request.holding?.lease.rawValue == lease
+        if taken < charged || (taken > 0 && request.holding != nil && !reused) || (taken == 0 && !reused) {
+            do { try await self.settle(settle, taken: taken) } catch {
+                // The charge stays (only ever too much) and a lease unused expires by itself.
+                logger.warning("cannot refund a claim's unused limits for \(request.domain): \(error)")
+            }
+        }
+        return result
+    }
+
+    /// What `hk_claim_limits` charged, for `hk_claim_settle`.
+    private struct Settlement {
+        let request: ClaimRequest
+        let egress: EgressID
+        let charged: Int64
+        let lease: String
+        let ipInterval: Int64
+    }
+
+    private func settle(_ settlement: Settlement, taken: Int64) async throws(QueueError) {
+        let request = settlement.request
+        let unit = DeliveryUnit(egress: settlement.egress, site: request.site)
+        let candidate = request.candidates.first { $0.egress == settlement.egress }
         var declared = [
-            keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.suspendedSite(site),
-            keys.siteRate(site: site), keys.scanned(pool: pool, domain: domain), keys.leaseSequence,
-            keys.leases(consumer: consumer), keys.wake(pool: pool), keys.egressLive,
+            keys.siteRate(site: request.site), keys.leases(consumer: request.consumer), keys.ipRate(unit: unit),
+            keys.warmup(egress: settlement.egress, day: request.day), keys.connections(unit: unit), keys.connectionRate(unit: unit),
         ]
-        var args: [RESPArgument] = [
-            .string(domain.rawValue), .string(site.rawValue), .string(consumer),
-            .integer(Int64(batchSize)), .integer(claimTimeout.milliseconds), .integer(claimTimeout.milliseconds),
-            .integer(siteRate?.intervalMicroseconds ?? 0), .integer(Int64(siteRate?.burst ?? 1)),
-            .integer(gather.milliseconds), .string(holding?.unit.egress.rawValue ?? ""), .string(holding?.lease.rawValue ?? ""),
-            .integer(Int64(candidates.count)),
-        ]
-        for candidate in candidates {
-            let unit = DeliveryUnit(egress: candidate.egress, site: site)
-            declared += [
-                keys.suspendedIP(unit: unit), keys.suspendedIPEverywhere(candidate.egress), keys.warmup(egress: candidate.egress, day: day),
-                keys.connections(unit: unit), keys.connectionRate(unit: unit), keys.slowdown(unit: unit),
-                keys.ipRate(unit: unit),
-            ]
-            args += [
-                .string(candidate.egress.rawValue), .integer(Int64(candidate.maxConnections)),
-                .integer(candidate.rate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.rate?.burst ?? 1)),
-                .integer(candidate.connectionRate?.intervalMicroseconds ?? 0), .integer(Int64(candidate.connectionRate?.burst ?? 1)),
-                .integer(Int64(candidate.warmupCap ?? -1)),
-            ]
-        }
-        if let holding { declared.append(keys.connections(unit: DeliveryUnit(egress: holding.unit.egress, site: site))) }
-        let reply = try await call("hk_claim", keys: declared, args)
-        guard let parts = reply.array, let first = parts.first?.string else { throw .malformed("hk_claim returned \(reply)") }
-        if first.isEmpty {
-            let reason = parts.count > 2 ? parts[2].string ?? "" : ""
-            guard let known = ClaimWaitReason(rawValue: reason) else {
-                throw .malformed("hk_claim gave an unknown wait reason '\(reason)'")
-            }
-            return .wait(milliseconds: parts.count > 1 ? parts[1].int ?? 0 : 0, reason: known)
-        }
-        guard parts.count >= 4, let ip = parts[1].string, let lease = parts[2].string, let takenOver = parts[3].int else {
-            throw .malformed("hk_claim returned \(reply)")
-        }
-        var items: [WorkItem] = []
-        for entry in parts.dropFirst(4) {
-            guard let pair = entry.array, pair.count == 2, let id = pair[0].string, let fields = pair[1].array else { continue }
-            var map: [String: String] = [:]
-            var index = 0
-            while index + 1 < fields.count {
-                if let name = fields[index].string { map[name] = fields[index + 1].string }
-                index += 2
-            }
-            guard let qid = map["q"], let field = map["r"], let recipients = EnvelopeCoding.recipients(field: field) else {
-                logger.error("malformed work entry; skipping", metadata: ["entry": "\(id)", "domain": "\(domain)"])
-                continue
-            }
-            items.append(
-                WorkItem(
-                    entryID: id, queueID: QueueID(rawValue: qid),
-                    recipients: recipients,
-                    previousAttempts: Int(map["n"] ?? "0") ?? 0,
-                    acceptedAt: Int64(map["t"] ?? "0") ?? 0))
-        }
-        return .batch(
-            ClaimedBatch(
-                pool: pool, domain: domain, unit: DeliveryUnit(egress: EgressID(rawValue: ip), site: site),
-                lease: LeaseName(rawValue: lease), items: items, takenOver: Int(takenOver)))
+        if let holding = request.holding { declared.append(keys.connections(unit: DeliveryUnit(egress: holding.unit.egress, site: request.site))) }
+        _ = try await call(
+            "hk_claim_settle", keys: declared,
+            [
+                .string(request.site.rawValue), .string(settlement.egress.rawValue), .integer(settlement.charged), .integer(taken),
+                .integer(request.siteRate?.intervalMicroseconds ?? 0), .integer(settlement.ipInterval),
+                .integer(candidate?.connectionRate?.intervalMicroseconds ?? 0), .integer(Int64(candidate?.warmupCap ?? -1)),
+                .string(settlement.lease), .string(request.holding?.unit.egress.rawValue ?? ""),
+                .string(request.holding?.lease.rawValue ?? ""),
+            ])
     }
 
     /// Gives a connection lease back.
@@ -115,12 +179,16 @@ extension MessageQueue {
     /// resets the idle time without counting a new delivery), so it is not taken over while
     /// still in progress.
     public func refresh(_ batch: ClaimedBatch, consumer: String, entryIDs: [String], leaseFor: Duration) async throws(QueueError) {
+        let stream = keys.stream(pool: batch.pool, domain: batch.domain)
+        let leaseKeys = [keys.connections(unit: batch.unit), keys.leases(consumer: consumer)]
+        if keys.splitClaim {
+            _ = try await call(
+                "hk_refresh", keys: [stream], [.string(consumer), .string(""), .integer(0)] + entryIDs.map { .string($0) })
+            _ = try await call("hk_refresh_lease", keys: leaseKeys, [.string(batch.lease.rawValue), .integer(leaseFor.milliseconds)])
+            return
+        }
         _ = try await call(
-            "hk_refresh",
-            keys: [
-                keys.stream(pool: batch.pool, domain: batch.domain), keys.connections(unit: batch.unit),
-                keys.leases(consumer: consumer),
-            ],
+            "hk_refresh", keys: [stream] + leaseKeys,
             [.string(consumer), .string(batch.lease.rawValue), .integer(leaseFor.milliseconds)] + entryIDs.map { .string($0) })
     }
 
@@ -147,13 +215,29 @@ extension MessageQueue {
         case "suspend_site": target = [keys.suspendedSite(unit.site)]
         default: throw .rejected("unknown adaptive-backoff action \(action)")
         }
+        // The event is written in the same step, unless the limit keys have a slot of their
+        // own: then it follows in its own call (lost if this process dies in between).
+        let encoded = EventCoding.encode(event)
         let reply = try await call(
-            "hk_adapt", keys: [keys.events] + target,
+            "hk_adapt", keys: target + (keys.splitClaim ? [] : [keys.events]),
             [
                 .string(action), .double(factor), .integer(duration.milliseconds),
-                .integer(Int64(configuration.eventsMaxLength)), .bytes(EventCoding.encode(event)),
+                .integer(Int64(configuration.eventsMaxLength)), .bytes(encoded),
             ])
-        return reply.int == 1
+        guard reply.int == 1 else { return false }
+        if keys.splitClaim { try await appendEvent(encoded) }
+        return true
+    }
+
+    /// Adds an encoded event to the events stream (`XADD … MAXLEN ~`), for a step whose
+    /// function could not write it itself (its keys in another slot).
+    func appendEvent(_ encoded: ByteBuffer) async throws(QueueError) {
+        do {
+            _ = try await redis.send(
+                RedisCommand(
+                    "XADD",
+                    [.string(keys.events), "MAXLEN", "~", .integer(Int64(configuration.eventsMaxLength)), "*", "e", .bytes(encoded)]))
+        } catch { throw Self.queueError(error) }
     }
 
     /// How much of a stored message ``loadMessages(_:)`` reads: all of it up to this size

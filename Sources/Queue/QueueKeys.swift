@@ -8,12 +8,25 @@ import RelayCore
 ///
 /// `<unit>` is a ``DeliveryUnit``: `<egress>|<site>`.
 public struct QueueKeys: Sendable, Hashable {
-    /// Prepended to every key (`queue.key_prefix`, default `hk:`).
+    /// Prepended to every key (`redis.key_prefix`, default `hk:`) but the limit keys.
     public let prefix: String
+    /// Prepended to the limit keys: the rates, connection and identity leases, warm-up
+    /// counts, slowdowns and suspensions a claim reads and charges (`redis.limits_key_prefix`,
+    /// default ``prefix``). On a Redis Cluster a prefix with another hash tag puts them in
+    /// a slot of their own, on whichever primary serves it; the worker then claims in
+    /// three steps (``splitClaim``).
+    public let limitsPrefix: String
 
-    public init(prefix: String) {
+    public init(prefix: String, limitsPrefix: String? = nil) {
         self.prefix = prefix
+        self.limitsPrefix = limitsPrefix ?? prefix
     }
+
+    /// The limit keys live apart from the queue's (``limitsPrefix`` differs), so no
+    /// function may touch both: a claim is `hk_claim_limits`, `hk_claim_entries`,
+    /// `hk_claim_settle` instead of one `hk_claim`, and the steps that write a limit key
+    /// and an event do each in its own call.
+    public var splitClaim: Bool { limitsPrefix != prefix }
 
     // MARK: Messages and their work
 
@@ -61,33 +74,33 @@ public struct QueueKeys: Sendable, Hashable {
     public func node(_ name: String) -> String { prefix + "node:" + name }
     /// Sorted set: egress IPs of live workers, scored by when that stops being so (ms) —
     /// renewed with the worker's identity; the IPs a pinned retry may wait for.
-    public var egressLive: String { prefix + "egress:live" }
+    public var egressLive: String { limitsPrefix + "egress:live" }
     /// Set: `<unit>\n<lease>` of the connection leases a worker identity holds.
-    public func leases(consumer: String) -> String { prefix + "leases:" + consumer }
+    public func leases(consumer: String) -> String { limitsPrefix + "leases:" + consumer }
     /// Counter behind lease names (`<consumer>#<n>`).
-    public var leaseSequence: String { prefix + "leaseseq" }
+    public var leaseSequence: String { limitsPrefix + "leaseseq" }
     /// Sorted set: connection leases of an (IP, site) unit, scored by expiry (ms).
     public func connections(unit: DeliveryUnit) -> String { connectionsStem + unit.rawValue }
-    public var connectionsStem: String { prefix + "conn:" }
+    public var connectionsStem: String { limitsPrefix + "conn:" }
 
     // MARK: Limits and backoff
 
     /// GCRA theoretical arrival times (µs).
-    public func ipRate(unit: DeliveryUnit) -> String { prefix + "gcra:ip:" + unit.rawValue }
-    public func siteRate(site: SiteName) -> String { prefix + "gcra:site:" + site.rawValue }
-    public func connectionRate(unit: DeliveryUnit) -> String { prefix + "gcra:conn:" + unit.rawValue }
+    public func ipRate(unit: DeliveryUnit) -> String { limitsPrefix + "gcra:ip:" + unit.rawValue }
+    public func siteRate(site: SiteName) -> String { limitsPrefix + "gcra:site:" + site.rawValue }
+    public func connectionRate(unit: DeliveryUnit) -> String { limitsPrefix + "gcra:conn:" + unit.rawValue }
     /// Messages sent by an IP in a UTC day (warm-up cap).
-    public func warmup(egress: EgressID, day: Int64) -> String { prefix + "warm:" + egress.rawValue + ":" + String(day) }
+    public func warmup(egress: EgressID, day: Int64) -> String { limitsPrefix + "warm:" + egress.rawValue + ":" + String(day) }
     /// The (IP, site) rate factor of adaptive backoff, and its once-per-tenth lock.
     public func slowdown(unit: DeliveryUnit) -> String { slowdownStem + unit.rawValue }
-    public var slowdownStem: String { prefix + "slow:" }
-    public func slowdownLock(unit: DeliveryUnit) -> String { prefix + "slowlock:" + unit.rawValue }
+    public var slowdownStem: String { limitsPrefix + "slow:" }
+    public func slowdownLock(unit: DeliveryUnit) -> String { limitsPrefix + "slowlock:" + unit.rawValue }
     /// Present while suspended; the value says why.
-    public func suspendedSite(_ site: SiteName) -> String { prefix + "susp:site:" + site.rawValue }
-    public func suspendedIP(unit: DeliveryUnit) -> String { prefix + "susp:ip:" + unit.rawValue }
-    public func suspendedIPEverywhere(_ egress: EgressID) -> String { prefix + "susp:ipall:" + egress.rawValue }
+    public func suspendedSite(_ site: SiteName) -> String { suspendedStem + "site:" + site.rawValue }
+    public func suspendedIP(unit: DeliveryUnit) -> String { suspendedStem + "ip:" + unit.rawValue }
+    public func suspendedIPEverywhere(_ egress: EgressID) -> String { suspendedStem + "ipall:" + egress.rawValue }
     /// What every suspension key starts with (`site:`, `ip:` or `ipall:` follows).
-    public var suspendedStem: String { prefix + "susp:" }
+    public var suspendedStem: String { limitsPrefix + "susp:" }
 
     // MARK: Accounts, keys, AUTH
 
@@ -193,6 +206,6 @@ public struct QueueKeys: Sendable, Hashable {
 }
 
 extension QueueConfiguration {
-    /// The key names under this configuration's `keyPrefix`.
-    public var keys: QueueKeys { QueueKeys(prefix: keyPrefix) }
+    /// The key names under this configuration's `keyPrefix` and `limitsKeyPrefix`.
+    public var keys: QueueKeys { QueueKeys(prefix: keyPrefix, limitsPrefix: limitsKeyPrefix) }
 }

@@ -6,6 +6,8 @@ import SMTPProtocol
 public struct QueueConfiguration: Sendable {
     /// Prefix of every key, so one Redis can hold more than one relay. Default `hk:`.
     public var keyPrefix: String = "hk:"
+    /// Prefix of the limit keys (``QueueKeys/limitsPrefix``); nil: `keyPrefix`.
+    public var limitsKeyPrefix: String? = nil
     /// The events stream is trimmed (approximately) to this many entries (`events.max_length`).
     public var eventsMaxLength: Int = 14_400_000
     /// A streamed body left behind by a dead session expires after this. Default 1 hour.
@@ -228,6 +230,9 @@ public struct ClaimedBatch: Sendable {
     public var items: [WorkItem]
     /// How many items were taken over from a worker presumed dead (possible duplicates).
     public var takenOver: Int = 0
+    /// The IPs with entries of the destination still parked for them, for the next claim
+    /// (only known with ``QueueKeys/splitClaim``; `hk_claim` reads them itself).
+    public var parkedFor: [EgressID] = []
 
     public var site: SiteName { unit.site }
     public var egress: EgressID { unit.egress }
@@ -250,7 +255,9 @@ public struct HeldConnection: Sendable, Equatable {
 
 /// What `MessageQueue.next` found.
 public enum NextDestination: Sendable, Equatable {
-    case domain(DomainName)
+    /// `parkedFor`: IPs with entries of the domain parked for them (greylisted retries,
+    /// `hk_claim`), named only with ``QueueKeys/splitClaim``; pass them to `claim`.
+    case domain(DomainName, parkedFor: [EgressID] = [])
     /// Nothing due now; `nextDueAt` (ms, Redis clock) is when something will be, if known.
     case idle(nextDueAt: Int64?)
 }

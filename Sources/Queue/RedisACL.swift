@@ -30,10 +30,19 @@ public struct RedisACL: Sendable {
     }
 
     public let prefix: String
+    /// The prefix of the limit keys (``QueueKeys/limitsPrefix``), given to the patterns in
+    /// ``limitPatterns``.
+    public let limitsPrefix: String
 
-    public init(prefix: String = QueueConfiguration().keyPrefix) {
+    public init(prefix: String = QueueConfiguration().keyPrefix, limitsPrefix: String? = nil) {
         self.prefix = prefix
+        self.limitsPrefix = limitsPrefix ?? prefix
     }
+
+    /// The patterns (without prefix) of the keys under ``QueueKeys/limitsPrefix``.
+    static let limitPatterns: Set<String> = [
+        "gcra:*", "conn:*", "warm:*", "slow:*", "slowlock:*", "susp:*", "leaseseq", "leases:*", "egress:live",
+    ]
 
     /// Commands every relay role needs besides functions: the handshake (`AUTH` is always
     /// allowed), `PING`, `TIME` (clock offset), `WAIT` (`redis.wait_replicas`), `ROLE`
@@ -138,10 +147,13 @@ public struct RedisACL: Sendable {
     /// in `>password` form (or `#sha256` if `password` starts with `#`).
     public func line(_ role: Role, password: String) -> String {
         let secret = password.hasPrefix("#") ? password : ">" + password
-        let keys = role.keys.map { pattern -> String in
+        var keys = role.keys.map { pattern -> String in
             let marker = pattern.firstIndex(of: "~")!
-            return pattern[...marker] + prefix + pattern[pattern.index(after: marker)...]
+            let name = String(pattern[pattern.index(after: marker)...])
+            return pattern[...marker] + (Self.limitPatterns.contains(name) ? limitsPrefix : prefix) + name
         }
+        // `~*` (admin) covers every key of the prefix; with the limits elsewhere, theirs too.
+        if limitsPrefix != prefix, role.keys.contains("~*") { keys.append("~" + limitsPrefix + "*") }
         return (["user", Self.userName(role), "on", secret, "resetkeys", "resetchannels"] + keys + role.commands)
             .joined(separator: " ")
     }

@@ -29,7 +29,14 @@ extension RedisCommand {
             return streams + 1
         case "XGROUP", "XINFO", "OBJECT", "MEMORY":
             return arguments.count > 1 ? 1 : nil
-        case "PING", "TIME", "WAIT", "WAITAOF", "MULTI", "EXEC", "DISCARD", "SCAN", "FUNCTION", "SCRIPT", "INFO",
+        case "SCAN":
+            // `SCAN … MATCH pattern`: a pattern whose hash tag is literal (`hk:{hk-limits}:susp:*`)
+            // can only match keys of that tag's slot, so it goes to the node that has them.
+            guard let match = arguments.firstIndex(where: { $0.keyBytes.map { Self.isToken($0, "MATCH") } ?? false }),
+                match + 1 < arguments.count, let pattern = arguments[match + 1].keyBytes, Self.hasLiteralHashTag(pattern)
+            else { return nil }
+            return match + 1
+        case "PING", "TIME", "WAIT", "WAITAOF", "MULTI", "EXEC", "DISCARD", "FUNCTION", "SCRIPT", "INFO",
             "SELECT", "AUTH", "HELLO", "ROLE", "CLUSTER", "ASKING", "READONLY", "READWRITE", "CLIENT", "CONFIG",
             "DBSIZE", "FLUSHALL", "FLUSHDB", "ACL", "SENTINEL", "LATENCY", "SLOWLOG", "COMMAND", "LASTSAVE",
             "BGSAVE", "BGREWRITEAOF", "SAVE", "DEBUG", "ECHO", "QUIT", "RESET":
@@ -39,8 +46,19 @@ extension RedisCommand {
         }
     }
 
-    private static func isStreamsToken(_ bytes: [UInt8]) -> Bool {
-        bytes.count == 7 && bytes.elementsEqual("STREAMS".utf8, by: { $0 | 0x20 == $1 | 0x20 })
+    private static func isStreamsToken(_ bytes: [UInt8]) -> Bool { isToken(bytes, "STREAMS") }
+
+    private static func isToken(_ bytes: [UInt8], _ token: String) -> Bool {
+        bytes.count == token.utf8.count && bytes.elementsEqual(token.utf8, by: { $0 | 0x20 == $1 | 0x20 })
+    }
+
+    /// The pattern has a hash tag (the first `{` and the next `}`, something between) with
+    /// no glob character before its end, so every key it matches hashes to the tag's slot.
+    private static func hasLiteralHashTag(_ pattern: [UInt8]) -> Bool {
+        guard let open = pattern.firstIndex(of: UInt8(ascii: "{")),
+            let close = pattern[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
+        else { return false }
+        return !pattern[..<close].contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "\\") }
     }
 }
 

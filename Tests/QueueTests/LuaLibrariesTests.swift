@@ -36,7 +36,7 @@ struct LuaLibrariesTests {
     /// name depends on what the call reads; docs/KEY-LAYOUT.md lists them and how Redis
     /// Cluster (issue 17) handles them. Every other function touches only its KEYS.
     static let derivingKeys: Set<String> = [
-        "hk_enqueue", "hk_complete", "hk_promote", "hk_recover_leases",
+        "hk_enqueue", "hk_complete", "hk_promote", "hk_recover_leases", "hk_next",
         "hka_remove_queued", "hka_account_resume", "hka_account_delete", "hka_apikey_revoke", "hkb_complaint",
     ]
 

@@ -45,7 +45,7 @@ import pytest
 from hikyaku_testsupport.notes import report_note
 from hikyaku_testsupport.ports import free_port
 from hikyaku_testsupport.receiver import Receiver
-from hikyaku_testsupport.redis_cluster import start_redis_cluster
+from hikyaku_testsupport.redis_cluster import key_slot, start_redis_cluster
 from hikyaku_testsupport.smtp import insecure_tls_context, make_message, token
 from hikyaku_testsupport.waiting import wait_for
 from hikyaku_testsupport.world import AUTH_PASSWORD, AUTH_USER
@@ -110,12 +110,28 @@ def worker_started(worker) -> bool:
 def redis_topology(request, tmp_path):
     """The relays' ``redis`` section: the conftest redis-server ("single", the default), or
     a Redis Cluster of three primaries and three replicas ("cluster", for the tests
-    parametrized with ``@pytest.mark.parametrize("redis_topology", [...], indirect=True)``)."""
+    parametrized with ``@pytest.mark.parametrize("redis_topology", [...], indirect=True)``),
+    or that cluster with the limit keys in a slot of their own that another primary serves
+    ("cluster-limits": `redis.limits_key_prefix`, the claim split into limits, entries and
+    refund steps)."""
     if request.param == "single":
         yield {}
         return
     cluster = start_redis_cluster(tmp_path / "redis-cluster")
-    yield cluster.redis_config("hk:{engine}:")
+    request.node.hk_redis_cluster = cluster
+    prefix = "hk:{engine}:"
+    if request.param == "cluster-limits":
+        limits = cluster.prefix_on_another_primary(prefix)
+        yield cluster.redis_config(prefix, limits_key_prefix=limits)
+        # The limits were charged on their own primary, and none on the queue's.
+        limits_node = cluster.node(cluster.primary_port_for_slot(key_slot(limits)))
+        queue_node = cluster.node(cluster.primary_port_for_slot(key_slot(prefix)))
+        found = limits_node.cli("SCAN", "0", "MATCH", limits + "*", "COUNT", "100000").splitlines()[1:]
+        assert limits + "leaseseq" in found, f"no connection lease was taken under {limits} on its primary: {found}"
+        for stem in ("gcra:*", "conn:*", "warm:*", "leases:*", "egress:live"):
+            assert queue_node.cli("SCAN", "0", "MATCH", prefix + stem, "COUNT", "100000").splitlines()[1:] == [], stem
+    else:
+        yield cluster.redis_config(prefix)
     cluster.stop()
 
 
@@ -286,8 +302,9 @@ FAST_MESSAGES = 60
 LIMITED_DOMAINS = [f"lim{i}.test" for i in range(1, 7)]   # all with MX mx.limited.test
 
 
-# Limits live in Redis: they must hold the same on a Redis Cluster (issue 17).
-@pytest.mark.parametrize("redis_topology", ["single", "cluster"], indirect=True)
+# Limits live in Redis: they must hold the same on a Redis Cluster (issue 17), also with
+# the limit keys on another primary than the queue (claims in three steps with refunds).
+@pytest.mark.parametrize("redis_topology", ["single", "cluster", "cluster-limits"], indirect=True)
 def test_rate_limits_hold_across_workers_while_unlimited_domain_flows(start_cluster, receiver):
     """Site "limited" (MX mx.limited.test; domains lim1..lim6.test, rolled up into one site)
     has rate_per_ip 20/min: no source IP may deliver more than 21 of its messages in any
@@ -605,8 +622,8 @@ def test_kill9_one_of_three_workers_mid_delivery_loses_nothing(start_cluster, re
 WARMUP_CAP = 3
 
 
-@pytest.mark.parametrize("redis_topology", ["single", "cluster"], indirect=True)
-def test_warmup_cap_moves_excess_to_other_ips_of_the_pool(start_cluster, receiver):
+@pytest.mark.parametrize("redis_topology", ["single", "cluster", "cluster-limits"], indirect=True)
+def test_warmup_cap_moves_excess_to_other_ips_of_the_pool(start_cluster, receiver, redis_topology, request):
     today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
     capped_ip = "127.0.0.21"
     egress = {2: [{"address": capped_ip, "helo": "w2a.test", "pool": "default", "weight": 100,
@@ -625,6 +642,15 @@ def test_warmup_cap_moves_excess_to_other_ips_of_the_pool(start_cluster, receive
     assert ips["127.0.0.22"] >= 1, f"worker 2 never fell back to 127.0.0.22: {ips}"
     events = cluster.events()
     assert not [e for e in events if e.get("event") in ("bounced", "expired")], "warm-up made messages fail"
+    redis_cluster = getattr(request.node, "hk_redis_cluster", None)
+    if redis_cluster:
+        # The day's counters say what was sent: with the limits on their own primary a claim
+        # charges a whole batch first and refunds what it did not take; the refunds add up.
+        prefix = redis_topology.get("limits_key_prefix") or redis_topology["key_prefix"]
+        day = int(time.time() * 1000) // 86_400_000
+        key = f"{prefix}warm:{capped_ip}:{day}"
+        counted = redis_cluster.node(redis_cluster.primary_port_for_slot(key_slot(key))).cli("GET", key)
+        assert counted == str(ips[capped_ip]), f"warm-up count of {capped_ip} is {counted!r}, it sent {ips[capped_ip]}"
 
 
 # --------------------------------------------------------------------------- 7. metrics (last)

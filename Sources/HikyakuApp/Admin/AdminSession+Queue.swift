@@ -66,8 +66,9 @@ public enum RedisACLFile {
     }
 
     /// One aclfile line per role, with `password(roleName)` as its password field, for
-    /// keys under `prefix` (`redis.key_prefix`).
-    public static func render(prefix: String = "hk:", password: (String) -> String) -> String {
-        RedisACL(prefix: prefix).file { role in password(role.name) }
+    /// keys under `prefix` (`redis.key_prefix`) and the limit keys under `limitsPrefix`
+    /// (`redis.limits_key_prefix`, nil: `prefix`).
+    public static func render(prefix: String = "hk:", limitsPrefix: String? = nil, password: (String) -> String) -> String {
+        RedisACL(prefix: prefix, limitsPrefix: limitsPrefix).file { role in password(role.name) }
     }
 }

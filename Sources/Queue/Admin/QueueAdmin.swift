@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import RedisClient
 import RelayCore
 
@@ -31,6 +32,12 @@ public struct QueueAdmin: Sendable {
     var keys: QueueKeys { configuration.keys }
     private var maxLength: RESPArgument { .integer(Int64(configuration.eventsMaxLength)) }
 
+    /// Adds an encoded event to the events stream, for a step whose function could not.
+    private func appendEvent(_ encoded: ByteBuffer) async throws(QueueError) {
+        _ = try await redis.adminSend(
+            RedisCommand("XADD", [.string(keys.events), "MAXLEN", "~", maxLength, "*", "e", .bytes(encoded)]))
+    }
+
     // MARK: Suspend, resume
 
     /// Suspends sending to a site, or from an IP (to one site or all), for `duration`,
@@ -48,9 +55,12 @@ public struct QueueAdmin: Sendable {
         var event = backoffEvent(action: "suspend_\(target.actionNoun)", target: target, at: now)
         event.reply = reason ?? "suspended by operator"
         event.until = WallClock.iso8601(milliseconds: now + duration.milliseconds)
+        // With the limit keys in a slot of their own the event follows in its own call.
+        let encoded = EventCoding.encode(event)
         _ = try await redis.adminCall(
-            "hka_suspend", keys: [target.key(keys), keys.events],
-            [.integer(duration.milliseconds), maxLength, .bytes(EventCoding.encode(event))])
+            "hka_suspend", keys: [target.key(keys)] + (keys.splitClaim ? [] : [keys.events]),
+            [.integer(duration.milliseconds), maxLength, .bytes(encoded)])
+        if keys.splitClaim { try await appendEvent(encoded) }
         logger.notice("suspended \(target) for \(duration)")
         return event
     }
@@ -61,11 +71,13 @@ public struct QueueAdmin: Sendable {
     public func resume(_ target: SuspensionTarget) async throws(QueueError) -> ResumeResult {
         var event = backoffEvent(action: "resume_\(target.actionNoun)", target: target, at: WallClock.nowMilliseconds())
         event.reply = "resumed by operator"
+        let encoded = EventCoding.encode(event)
         let reply = try await redis.adminCall(
-            "hka_resume", keys: [target.key(keys), keys.events],
-            [maxLength, .bytes(EventCoding.encode(event))])
+            "hka_resume", keys: [target.key(keys)] + (keys.splitClaim ? [] : [keys.events]),
+            [maxLength, .bytes(encoded)])
         guard let left = reply.int else { throw .malformed("hka_resume returned \(reply)") }
         if left == -2 { return ResumeResult(wasSuspended: false, remainingMilliseconds: nil, destinationsMadeDue: 0) }
+        if keys.splitClaim { try await appendEvent(encoded) }
         // hk_claim re-scored a suspended destination to (at most) the suspension's end.
         let window = left < 0 ? -1 : left + 1000
         var madeDue = 0

@@ -107,11 +107,19 @@ local function gcra_available(key, now, interval, burst, wanted)
   return n, 0
 end
 
-local function gcra_take(key, now, interval, count)
-  if interval <= 0 or count <= 0 then return end
+-- Charges `count` cells (count > 0), or refunds cells charged earlier (count < 0: a
+-- claim that took fewer messages than its limits step charged). A refund moves tat back by
+-- as much as the charge moved it forward, so charge-then-refund leaves the state a charge
+-- of the difference would have; tat at or before now is the same as no key.
+local function gcra_move(key, now, interval, count)
+  if interval <= 0 or count == 0 then return end
   local tat = tonumber(redis.call('GET', key) or '0')
-  if tat < now then tat = now end
+  if count > 0 and tat < now then tat = now end
   tat = tat + interval * count
+  if tat <= now then
+    redis.call('DEL', key)
+    return
+  end
   redis.call('SET', key, string.format('%d', tat), 'PX', math.floor((tat - now) / 1000) + 60000)
 end
 
@@ -271,36 +279,6 @@ redis.register_function('hk_enqueue', function(keys, args)
   return write_suppressed()
 end)
 
--- hk_next
---   KEYS: ready:<pool>, wake:<pool>
---   ARGV: hold_ms, pass_on (1: the caller has no idle loop left to look for more)
--- The first domain of the pool due now, held for `hold_ms` (so other workers move on
--- while this one looks up its site and asks hk_claim). Returns {domain} or
--- {'', next_due_ms | -1}. With pass_on, when another domain is due too, leaves a wake
--- token so an idle loop of another worker takes it.
-redis.register_function('hk_next', function(keys, args)
-  local ready, wake, hold = keys[1], keys[2], tonumber(args[1])
-  local now = math.floor(now_us() / 1000)
-  local due = redis.call('ZRANGE', ready, '-inf', now, 'BYSCORE', 'LIMIT', 0, 2)
-  if #due == 0 then
-    local first = redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES')
-    if #first == 0 then return {'', -1} end
-    return {'', math.floor(tonumber(first[2]))}
-  end
-  redis.call('ZADD', ready, now + hold, due[1])
-  if #due > 1 and args[2] == '1' then wake_one(wake) end
-  return {due[1]}
-end)
-
--- hk_wake
---   KEYS: wake:<pool>
--- Leaves a wake token for an idle worker of the pool (one at most): a worker passes on a
--- token it took while none of its loops was idle.
-redis.register_function('hk_wake', function(keys, args)
-  wake_one(keys[1])
-  return 1
-end)
-
 -- The pseudo-consumer whose pending list holds the entries parked for an egress IP.
 local PIN_PREFIX = '@pin:'
 
@@ -315,6 +293,48 @@ local function parked_by_ip(stream)
   end
   return parked
 end
+
+-- hk_next
+--   KEYS: ready:<pool>, wake:<pool>
+--   ARGV: hold_ms, pass_on (1: the caller has no idle loop left to look for more),
+--         [stream_stem (prefix of q:<pool>:): also name the IPs with entries parked]
+-- The first domain of the pool due now, held for `hold_ms` (so other workers move on
+-- while this one looks up its site and asks hk_claim). Returns {domain} or
+-- {'', next_due_ms | -1}. With pass_on, when another domain is due too, leaves a wake
+-- token so an idle loop of another worker takes it. With stream_stem (a worker whose
+-- limit keys have a slot of their own, so hk_claim_limits cannot read the stream), the
+-- reply goes on with the egress IPs that have entries of the domain parked for them.
+-- Keys built here: q:<pool>:<domain> of the domain found (known only once read).
+redis.register_function('hk_next', function(keys, args)
+  local ready, wake, hold = keys[1], keys[2], tonumber(args[1])
+  local now = math.floor(now_us() / 1000)
+  local due = redis.call('ZRANGE', ready, '-inf', now, 'BYSCORE', 'LIMIT', 0, 2)
+  if #due == 0 then
+    local first = redis.call('ZRANGE', ready, 0, 0, 'WITHSCORES')
+    if #first == 0 then return {'', -1} end
+    return {'', math.floor(tonumber(first[2]))}
+  end
+  redis.call('ZADD', ready, now + hold, due[1])
+  if #due > 1 and args[2] == '1' then wake_one(wake) end
+  local out = {due[1]}
+  local stream_stem = args[3]
+  if stream_stem then
+    local stream = stream_stem .. due[1]
+    if redis.call('EXISTS', stream) == 1 then
+      for ip, _ in pairs(parked_by_ip(stream)) do out[#out + 1] = ip end
+    end
+  end
+  return out
+end)
+
+-- hk_wake
+--   KEYS: wake:<pool>
+-- Leaves a wake token for an idle worker of the pool (one at most): a worker passes on a
+-- token it took while none of its loops was idle.
+redis.register_function('hk_wake', function(keys, args)
+  wake_one(keys[1])
+  return 1
+end)
 
 -- Up to `count` entries parked for `ip`, moved to `consumer`: {id, fields} like XREADGROUP.
 local function take_parked(stream, consumer, ip, count)
@@ -335,6 +355,231 @@ local function entry_field(fields, name)
     if fields[f] == name then return fields[f + 1] end
   end
   return nil
+end
+
+-- A claim has two halves. The limits half (claim_decide, claim_charge, claim_lease) reads
+-- and charges the site's and the egress IPs' limit keys; the entries half (claim_take,
+-- claim_rescore) takes work from the destination's stream and re-scores it. hk_claim runs
+-- both in one step, for a queue whose limit keys share its slot; on a Redis Cluster whose
+-- limit keys have a slot of their own (`redis.limits_key_prefix`) the worker calls
+-- hk_claim_limits (decide and charge the most it may take), hk_claim_entries (take at most
+-- that), then hk_claim_settle (refund what was charged and not taken). A limit is charged
+-- before any entry is taken and refunded only after, so however the slots are spread no
+-- limit is ever exceeded; for a moment it may look more used than it is, which can only
+-- make another worker wait.
+
+-- Re-scores the destination to `now_ms + ms` and returns the claim's wait reply.
+local function claim_wait(E, now_ms, ms, reason)
+  if ms < 1 then ms = 1 end
+  make_due(E.ready, E.wake, now_ms + ms, E.domain)
+  return {'', ms, reason}
+end
+
+-- Gives back the connection lease the caller held (it closes that connection).
+local function claim_give_back_held(L)
+  if L.held_lease == '' then return end
+  redis.call('ZREM', L.held_conn_key, L.held_lease)
+  redis.call('SREM', L.leases, L.held_ip .. '|' .. L.site .. '\n' .. L.held_lease)
+end
+
+-- The limit keys and arguments of a claim. `kf`, `af`: where the per-IP keys and
+-- arguments start (7 of each per IP); `site_keys`: {susp:site, gcra:site, leaseseq,
+-- leases:<consumer>, egress:live}; `a`: the scalar arguments.
+local function claim_limits_of(keys, kf, args, af, nips, site_keys, a)
+  local L = {
+    site = a.site, consumer = a.consumer, batch = a.batch, lease_ms = a.lease_ms,
+    site_interval = a.site_interval, site_burst = a.site_burst,
+    held_ip = a.held_ip, held_lease = a.held_lease,
+    site_suspended = site_keys[1], site_key = site_keys[2], leaseseq = site_keys[3],
+    leases = site_keys[4], live = site_keys[5],
+    held_conn_key = keys[kf + 7 * nips], ips = {},
+  }
+  for c = 1, nips do
+    local i, k = af + 7 * (c - 1), kf + 7 * (c - 1)
+    L.ips[c] = {
+      ip = args[i], max_conn = tonumber(args[i + 1]),
+      ip_interval = tonumber(args[i + 2]), ip_burst = tonumber(args[i + 3]),
+      conn_interval = tonumber(args[i + 4]), conn_burst = tonumber(args[i + 5]), warm_cap = tonumber(args[i + 6]),
+      susp = keys[k], ipall = keys[k + 1], warm = keys[k + 2], conn = keys[k + 3],
+      conn_rate = keys[k + 4], slow = keys[k + 5], rate = keys[k + 6],
+    }
+  end
+  return L
+end
+
+-- Picks the first egress IP (IPs with entries parked for them first, then in the order
+-- given) that may send to the site now, and how many it may send: {chosen, nil, nil,
+-- unusable} or {nil, wait_ms, reason, unusable}. Writes nothing but expired connection
+-- leases. `unusable`: IPs found suspended or out of warm-up.
+local function claim_decide(L, parked, now, now_ms)
+  local unusable = {}
+  local suspended = redis.call('PTTL', L.site_suspended)
+  if suspended > 0 then return nil, suspended, 'suspended', unusable end
+  local site_avail, site_wait = gcra_available(L.site_key, now, L.site_interval, L.site_burst, L.batch)
+  if site_avail == 0 then return nil, math.ceil(site_wait / 1000), 'rate_site', unusable end
+  local best_wait, best_reason = nil, 'none'
+  local function note(ms, reason)
+    if best_wait == nil or ms < best_wait then best_wait, best_reason = ms, reason end
+  end
+  local order = {}
+  for pass = 1, 2 do
+    for c, candidate in ipairs(L.ips) do
+      if (parked[candidate.ip] ~= nil) == (pass == 1) then order[#order + 1] = c end
+    end
+  end
+  for _, c in ipairs(order) do
+    local p = L.ips[c]
+    local chosen
+    repeat
+      local ip_suspended = math.max(redis.call('PTTL', p.susp), redis.call('PTTL', p.ipall))
+      if ip_suspended > 0 then note(ip_suspended, 'suspended'); unusable[p.ip] = true; break end
+      local warm_left = L.batch
+      if p.warm_cap >= 0 then
+        warm_left = p.warm_cap - tonumber(redis.call('GET', p.warm) or '0')
+        if warm_left <= 0 then note(86400000 - now_ms % 86400000, 'warmup'); unusable[p.ip] = true; break end
+      end
+      local reuse = L.held_lease ~= '' and p.ip == L.held_ip
+      if not reuse then
+        redis.call('ZREMRANGEBYSCORE', p.conn, '-inf', now_ms)
+        if p.max_conn > 0 and redis.call('ZCARD', p.conn) >= p.max_conn then note(250, 'connections'); break end
+        local conn_ok, conn_wait = gcra_available(p.conn_rate, now, p.conn_interval, p.conn_burst, 1)
+        if conn_ok == 0 then note(math.ceil(conn_wait / 1000), 'connection_rate'); break end
+      end
+      local factor = tonumber(redis.call('GET', p.slow) or '1')
+      local interval = p.ip_interval
+      if interval > 0 and factor < 1 then interval = math.floor(interval / factor) end
+      local ip_avail, ip_wait = gcra_available(p.rate, now, interval, p.ip_burst, L.batch)
+      if ip_avail == 0 then note(math.ceil(ip_wait / 1000), 'rate_ip'); break end
+      chosen = {ip = p.ip, n = math.min(L.batch, ip_avail, site_avail, warm_left), unit = p.ip .. '|' .. L.site,
+                p = p, interval = interval, reuse = reuse, site_avail = site_avail}
+    until true
+    if chosen then return chosen, nil, nil, unusable end
+  end
+  return nil, best_wait or 1000, best_reason, unusable
+end
+
+-- Charges (count > 0) or refunds (count < 0) the chosen IP's and the site's rates and the
+-- IP's warm-up count for `count` messages.
+local function claim_charge(L, chosen, now, count)
+  if count == 0 then return end
+  gcra_move(chosen.p.rate, now, chosen.interval, count)
+  gcra_move(L.site_key, now, L.site_interval, count)
+  if chosen.p.warm_cap >= 0 then
+    redis.call('INCRBY', chosen.p.warm, count)
+    redis.call('EXPIRE', chosen.p.warm, 172800)
+  end
+end
+
+-- The connection lease the batch is sent under: the held one, extended, when its IP was
+-- chosen; else a new one (charging the new-connection rate) — the held one is given back
+-- when `give_back_held` (the batch will be sent, so the caller closes that connection).
+local function claim_lease(L, chosen, now, now_ms, give_back_held)
+  local lease = L.held_lease
+  if not chosen.reuse then
+    gcra_move(chosen.p.conn_rate, now, chosen.p.conn_interval, 1)
+    if give_back_held then claim_give_back_held(L) end
+    lease = L.consumer .. '#' .. redis.call('INCR', L.leaseseq)
+    -- Remembered per consumer, so a restarted worker frees what its crashed self held.
+    redis.call('SADD', L.leases, chosen.unit .. '\n' .. lease)
+    redis.call('PEXPIRE', L.leases, L.lease_ms)
+  end
+  redis.call('ZADD', chosen.p.conn, now_ms + L.lease_ms, lease)
+  return lease
+end
+
+-- When the site's own rate is what limited the batch (it allowed fewer than a batch and
+-- the batch took all of that), the ms at which it allows the next message; else -1.
+local function claim_site_next(L, chosen, now, now_ms, taken)
+  if L.site_interval > 0 and taken == chosen.site_avail and chosen.site_avail < L.batch then
+    local _, after = gcra_available(L.site_key, now, L.site_interval, L.site_burst, 1)
+    return now_ms + math.floor(after / 1000)
+  end
+  return -1
+end
+
+-- Up to `n` entries of the destination for `ip`: those parked for it and for IPs that can
+-- no longer take theirs, then dead workers' entries, then new ones (entries pinned to
+-- another live, usable IP are parked for it). Returns {domain, ip, '', n_taken_over,
+-- {id, fields}...}, or nil (with the destination dropped or re-scored) when none.
+-- E: {stream, ready, wake, scanned, consumer, idle, domain}.
+local function claim_take(E, ip, n, parked, unusable, is_live, now_ms)
+  local out = {E.domain, ip, '', 0}
+  local function take(from)
+    local room = n - (#out - 4)
+    if room <= 0 then return end
+    for _, entry in ipairs(take_parked(E.stream, E.consumer, from, room)) do out[#out + 1] = entry end
+  end
+  if parked[ip] then take(ip) end
+  for other, _ in pairs(parked) do
+    if other ~= ip and (unusable[other] or not is_live(other)) then take(other) end
+  end
+  local pinned_count = #out - 4
+  -- Dead workers' entries next. A pass over the pending list goes on where the last
+  -- claim left it (the cursor is kept in `scanned:`), so a dead worker's backlog is
+  -- taken over a batch per claim, at full speed; after a complete pass the next one
+  -- starts a quarter of the claim timeout later (takeover within 1.25 x the timeout).
+  local cursor = redis.call('GET', E.scanned)
+  if cursor ~= 'done' and n > #out - 4 then
+    local reclaimed = redis.call('XAUTOCLAIM', E.stream, GROUP, E.consumer, E.idle, cursor or '0-0', 'COUNT', n - (#out - 4))
+    for _, entry in ipairs(reclaimed[2]) do out[#out + 1] = entry end
+    if reclaimed[1] == '0-0' then
+      redis.call('SET', E.scanned, 'done', 'PX', math.max(100, math.floor(E.idle / 4)))
+    else
+      redis.call('SET', E.scanned, reclaimed[1], 'PX', math.max(100, E.idle))
+    end
+  end
+  out[4] = #out - 4 - pinned_count
+  -- New entries; those pinned to another live, usable IP are parked for it (a few reads
+  -- at most, so a backlog pinned elsewhere cannot make this claim long).
+  local live_cache = {}
+  for _ = 1, 4 do
+    local want = n - (#out - 4)
+    if want <= 0 then break end
+    local fresh = redis.call('XREADGROUP', 'GROUP', GROUP, E.consumer, 'COUNT', want, 'STREAMS', E.stream, '>')
+    if not fresh or #fresh[1][2] == 0 then break end
+    for _, entry in ipairs(fresh[1][2]) do
+      local pin = entry_field(entry[2], 'p')
+      if pin and pin ~= ip and not unusable[pin] then
+        if live_cache[pin] == nil then live_cache[pin] = is_live(pin) end
+        if not live_cache[pin] then pin = nil end
+      else
+        pin = nil
+      end
+      if pin then
+        redis.call('XCLAIM', E.stream, GROUP, PIN_PREFIX .. pin, 0, entry[1], 'JUSTID')
+      else
+        out[#out + 1] = entry
+      end
+    end
+  end
+  if #out > 4 then return out end
+  if redis.call('XLEN', E.stream) == 0 then
+    redis.call('DEL', E.stream)
+    redis.call('ZREM', E.ready, E.domain)
+    return nil, {'', 0, 'empty'}
+  end
+  -- Everything left is claimed by live workers: look again shortly — new mail may
+  -- arrive meanwhile (enqueue does not advance a domain already in the index), and
+  -- their claims may lapse.
+  return nil, claim_wait(E, now_ms, math.min(E.idle, 100), 'claimed')
+end
+
+
+-- Re-scores the destination after a batch of `got` of the `n` it was allowed.
+local function claim_rescore(E, got, n, site_next_ms, gather, now_ms)
+  if got < n then
+    -- This batch took everything there was: let new mail gather for a moment so the
+    -- next batch carries more than one message (a steady stream costs one claim per
+    -- `gather_ms`, not one per message).
+    make_due(E.ready, E.wake, now_ms + gather, E.domain)
+  elseif site_next_ms >= 0 then
+    -- The site's own rate is what stopped this batch: no IP may send before it allows.
+    make_due(E.ready, E.wake, site_next_ms, E.domain)
+  else
+    -- There may be more, and other IPs (of this or other workers) may be free to send
+    -- it now: leave the domain due; a worker whose IPs are all limited re-scores it.
+    make_due(E.ready, E.wake, now_ms, E.domain)
+  end
 end
 
 -- hk_claim
@@ -369,183 +614,138 @@ end
 -- caller closes that connection). When nothing may be sent the lease is kept: the caller
 -- either waits with the connection open or releases it with hk_release.
 redis.register_function('hk_claim', function(keys, args)
-  local ready, stream, site_suspended, site_key = keys[1], keys[2], keys[3], keys[4]
-  local scanned, leaseseq, leases, wake, live = keys[5], keys[6], keys[7], keys[8], keys[9]
-  local domain, site, consumer = args[1], args[2], args[3]
-  local batch, idle, lease_ms = tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
-  local site_interval, site_burst = tonumber(args[7]), tonumber(args[8])
-  local gather = tonumber(args[9])
-  local held_ip, held_lease = args[10], args[11]
   local nips = tonumber(args[12])
-  local held_conn_key = keys[10 + 7 * nips]
+  local L = claim_limits_of(keys, 10, args, 13, nips, {keys[3], keys[4], keys[6], keys[7], keys[9]}, {
+    site = args[2], consumer = args[3], batch = tonumber(args[4]), lease_ms = tonumber(args[6]),
+    site_interval = tonumber(args[7]), site_burst = tonumber(args[8]), held_ip = args[10], held_lease = args[11]})
+  local E = {ready = keys[1], stream = keys[2], scanned = keys[5], wake = keys[8], consumer = args[3],
+             idle = tonumber(args[5]), domain = args[1]}
+  local gather = tonumber(args[9])
   local now = now_us()
   local now_ms = math.floor(now / 1000)
-  if redis.call('EXISTS', stream) == 0 then
-    redis.call('ZREM', ready, domain)
+  if redis.call('EXISTS', E.stream) == 0 then
+    redis.call('ZREM', E.ready, E.domain)
     return {'', 0, 'empty'}
   end
-  local function wait(ms, reason)
-    if ms < 1 then ms = 1 end
-    make_due(ready, wake, now_ms + ms, domain)
-    return {'', ms, reason}
-  end
-  local suspended = redis.call('PTTL', site_suspended)
-  if suspended > 0 then return wait(suspended, 'suspended') end
-  local site_avail, site_wait = gcra_available(site_key, now, site_interval, site_burst, batch)
-  if site_avail == 0 then return wait(math.ceil(site_wait / 1000), 'rate_site') end
-
-  local best_wait, best_reason = nil, 'none'
-  local function note(ms, reason)
-    if best_wait == nil or ms < best_wait then best_wait, best_reason = ms, reason end
-  end
-  local chosen
-  local parked = parked_by_ip(stream)
-  -- IPs with parked entries first (in the order given), then the others.
-  local order = {}
-  for pass = 1, 2 do
-    for c = 1, nips do
-      if (parked[args[13 + 7 * (c - 1)]] ~= nil) == (pass == 1) then order[#order + 1] = c end
-    end
-  end
-  local unusable = {}
-  for _, c in ipairs(order) do
-    local i, k = 13 + 7 * (c - 1), 10 + 7 * (c - 1)
-    local ip, max_conn = args[i], tonumber(args[i + 1])
-    local ip_interval, ip_burst = tonumber(args[i + 2]), tonumber(args[i + 3])
-    local conn_interval, conn_burst, warm_cap = tonumber(args[i + 4]), tonumber(args[i + 5]), tonumber(args[i + 6])
-    local ip_susp_key, ipall_susp_key, warm_key = keys[k], keys[k + 1], keys[k + 2]
-    local conn_key, conn_key_rate, slow_key, ip_key = keys[k + 3], keys[k + 4], keys[k + 5], keys[k + 6]
-    local unit = ip .. '|' .. site
-    repeat
-      local ip_suspended = math.max(redis.call('PTTL', ip_susp_key), redis.call('PTTL', ipall_susp_key))
-      if ip_suspended > 0 then note(ip_suspended, 'suspended'); unusable[ip] = true; break end
-      local warm_left = batch
-      if warm_cap >= 0 then
-        warm_left = warm_cap - tonumber(redis.call('GET', warm_key) or '0')
-        if warm_left <= 0 then note(86400000 - now_ms % 86400000, 'warmup'); unusable[ip] = true; break end
-      end
-      local reuse = held_lease ~= '' and ip == held_ip
-      if not reuse then
-        redis.call('ZREMRANGEBYSCORE', conn_key, '-inf', now_ms)
-        if max_conn > 0 and redis.call('ZCARD', conn_key) >= max_conn then note(250, 'connections'); break end
-        local conn_ok, conn_wait = gcra_available(conn_key_rate, now, conn_interval, conn_burst, 1)
-        if conn_ok == 0 then note(math.ceil(conn_wait / 1000), 'connection_rate'); break end
-      end
-      local factor = tonumber(redis.call('GET', slow_key) or '1')
-      local interval = ip_interval
-      if interval > 0 and factor < 1 then interval = math.floor(interval / factor) end
-      local ip_avail, ip_wait = gcra_available(ip_key, now, interval, ip_burst, batch)
-      if ip_avail == 0 then note(math.ceil(ip_wait / 1000), 'rate_ip'); break end
-      local n = math.min(batch, ip_avail, site_avail, warm_left)
-      chosen = {ip = ip, n = n, unit = unit, ip_key = ip_key, interval = interval, conn_key = conn_key,
-                conn_key_rate = conn_key_rate, conn_interval = conn_interval, warm_key = warm_key,
-                warm_cap = warm_cap, ip_burst = ip_burst, reuse = reuse}
-    until true
-    if chosen then break end
-  end
-  if not chosen then return wait(best_wait or 1000, best_reason) end
-
-  local out = {domain, chosen.ip, '', 0}
-  -- Entries parked for this IP, and for IPs that can no longer take theirs.
+  local parked = parked_by_ip(E.stream)
+  local chosen, wait_ms, reason, unusable = claim_decide(L, parked, now, now_ms)
+  if not chosen then return claim_wait(E, now_ms, wait_ms, reason) end
   local function is_live(ip)
-    local expiry = redis.call('ZSCORE', live, ip)
+    local expiry = redis.call('ZSCORE', L.live, ip)
     return expiry ~= false and tonumber(expiry) > now_ms
   end
-  local function take(ip)
-    local room = chosen.n - (#out - 4)
-    if room <= 0 then return end
-    for _, entry in ipairs(take_parked(stream, consumer, ip, room)) do out[#out + 1] = entry end
-  end
-  if parked[chosen.ip] then take(chosen.ip) end
-  for ip, _ in pairs(parked) do
-    if ip ~= chosen.ip and (unusable[ip] or not is_live(ip)) then take(ip) end
-  end
-  local pinned_count = #out - 4
-  -- Dead workers' entries next. A pass over the pending list goes on where the last
-  -- claim left it (the cursor is kept in `scanned:`), so a dead worker's backlog is
-  -- taken over a batch per claim, at full speed; after a complete pass the next one
-  -- starts a quarter of the claim timeout later (takeover within 1.25 x the timeout).
-  local cursor = redis.call('GET', scanned)
-  if cursor ~= 'done' and chosen.n > #out - 4 then
-    local reclaimed = redis.call('XAUTOCLAIM', stream, GROUP, consumer, idle, cursor or '0-0', 'COUNT', chosen.n - (#out - 4))
-    for _, entry in ipairs(reclaimed[2]) do out[#out + 1] = entry end
-    if reclaimed[1] == '0-0' then
-      redis.call('SET', scanned, 'done', 'PX', math.max(100, math.floor(idle / 4)))
-    else
-      redis.call('SET', scanned, reclaimed[1], 'PX', math.max(100, idle))
-    end
-  end
-  out[4] = #out - 4 - pinned_count
-  -- New entries; those pinned to another live, usable IP are parked for it (a few reads
-  -- at most, so a backlog pinned elsewhere cannot make this claim long).
-  local live_cache = {}
-  for _ = 1, 4 do
-    local want = chosen.n - (#out - 4)
-    if want <= 0 then break end
-    local fresh = redis.call('XREADGROUP', 'GROUP', GROUP, consumer, 'COUNT', want, 'STREAMS', stream, '>')
-    if not fresh or #fresh[1][2] == 0 then break end
-    for _, entry in ipairs(fresh[1][2]) do
-      local pin = entry_field(entry[2], 'p')
-      if pin and pin ~= chosen.ip and not unusable[pin] then
-        if live_cache[pin] == nil then live_cache[pin] = is_live(pin) end
-        if not live_cache[pin] then pin = nil end
-      else
-        pin = nil
-      end
-      if pin then
-        redis.call('XCLAIM', stream, GROUP, PIN_PREFIX .. pin, 0, entry[1], 'JUSTID')
-      else
-        out[#out + 1] = entry
-      end
-    end
-  end
+  local out, waiting = claim_take(E, chosen.ip, chosen.n, parked, unusable, is_live, now_ms)
+  if not out then return waiting end
   local got = #out - 4
-  if got == 0 then
-    if redis.call('XLEN', stream) == 0 then
-      redis.call('DEL', stream)
-      redis.call('ZREM', ready, domain)
-      return {'', 0, 'empty'}
-    end
-    -- Everything left is claimed by live workers: look again shortly — new mail may
-    -- arrive meanwhile (enqueue does not advance a domain already in the index), and
-    -- their claims may lapse.
-    return wait(math.min(idle, 100), 'claimed')
-  end
-  gcra_take(chosen.ip_key, now, chosen.interval, got)
-  gcra_take(site_key, now, site_interval, got)
-  if chosen.warm_cap >= 0 then
-    redis.call('INCRBY', chosen.warm_key, got)
-    redis.call('EXPIRE', chosen.warm_key, 172800)
-  end
-  local lease = held_lease
-  if not chosen.reuse then
-    gcra_take(chosen.conn_key_rate, now, chosen.conn_interval, 1)
-    if held_lease ~= '' then
-      redis.call('ZREM', held_conn_key, held_lease)
-      redis.call('SREM', leases, held_ip .. '|' .. site .. '\n' .. held_lease)
-    end
-    lease = consumer .. '#' .. redis.call('INCR', leaseseq)
-    -- Remembered per consumer, so a restarted worker frees what its crashed self held.
-    redis.call('SADD', leases, chosen.unit .. '\n' .. lease)
-    redis.call('PEXPIRE', leases, lease_ms)
-  end
-  redis.call('ZADD', chosen.conn_key, now_ms + lease_ms, lease)
-  out[3] = lease
-  if got < chosen.n then
-    -- This batch took everything there was: let new mail gather for a moment so the
-    -- next batch carries more than one message (a steady stream costs one claim per
-    -- `gather_ms`, not one per message).
-    make_due(ready, wake, now_ms + gather, domain)
-  elseif site_interval > 0 and chosen.n == site_avail and site_avail < batch then
-    -- The site's own rate is what stopped this batch: no IP may send before it allows.
-    local _, s_wait_after = gcra_available(site_key, now, site_interval, site_burst, 1)
-    make_due(ready, wake, now_ms + math.floor(s_wait_after / 1000), domain)
+  claim_charge(L, chosen, now, got)
+  out[3] = claim_lease(L, chosen, now, now_ms, true)
+  claim_rescore(E, got, chosen.n, claim_site_next(L, chosen, now, now_ms, got), gather, now_ms)
+  return out
+end)
+
+-- hk_claim_limits: the limits half of a claim whose limit keys have a slot of their own.
+--   KEYS: susp:site:<site>, gcra:site:<site>, leaseseq, leases:<consumer>, egress:live,
+--         then per candidate IP the seven keys of hk_claim, then, when a connection is
+--         held, conn:<held ip>|<site>
+--   ARGV: site, consumer, batch, lease_ms, site_interval_us, site_burst, held_ip,
+--         held_lease, nparked, parked_ip..., nips, (ip, ... as hk_claim)...
+-- Decides as hk_claim does (`parked_ip`: the IPs with entries parked for them, from
+-- hk_next) and charges the limits for the most the batch may take, taking a connection
+-- lease (the held one is kept until hk_claim_settle). Returns {ip, n, lease, site_next_ms,
+-- ip_interval_us (as charged, after the slowdown factor), nunusable, unusable_ip...,
+-- live_ip...} (`live_ip`: egress:live now), or {'', wait_ms, reason, nunusable,
+-- unusable_ip...}.
+redis.register_function('hk_claim_limits', function(keys, args)
+  local nparked = tonumber(args[9])
+  local parked = {}
+  for p = 10, 9 + nparked do parked[args[p]] = true end
+  local nips = tonumber(args[10 + nparked])
+  local L = claim_limits_of(keys, 6, args, 11 + nparked, nips, {keys[1], keys[2], keys[3], keys[4], keys[5]}, {
+    site = args[1], consumer = args[2], batch = tonumber(args[3]), lease_ms = tonumber(args[4]),
+    site_interval = tonumber(args[5]), site_burst = tonumber(args[6]), held_ip = args[7], held_lease = args[8]})
+  local now = now_us()
+  local now_ms = math.floor(now / 1000)
+  local chosen, wait_ms, reason, unusable = claim_decide(L, parked, now, now_ms)
+  local out
+  if chosen then
+    claim_charge(L, chosen, now, chosen.n)
+    local lease = claim_lease(L, chosen, now, now_ms, false)
+    out = {chosen.ip, chosen.n, lease, claim_site_next(L, chosen, now, now_ms, chosen.n), chosen.interval, 0}
   else
-    -- There may be more, and other IPs (of this or other workers) may be free to send
-    -- it now: leave the domain due; a worker whose IPs are all limited re-scores it.
-    make_due(ready, wake, now_ms, domain)
+    out = {'', math.max(1, wait_ms), reason, 0}
+  end
+  local count_at = #out
+  for ip, _ in pairs(unusable) do out[#out + 1] = ip; out[count_at] = out[count_at] + 1 end
+  if chosen then
+    for _, ip in ipairs(redis.call('ZRANGE', L.live, '(' .. now_ms, '+inf', 'BYSCORE')) do out[#out + 1] = ip end
   end
   return out
+end)
+
+-- hk_claim_entries: the entries half of a claim whose limit keys have a slot of their own.
+--   KEYS: ready:<pool>, q:<pool>:<domain>, scanned:<pool>:<domain>, wake:<pool>
+--   ARGV: domain, consumer, claim_timeout_ms, gather_ms, ip ('' when the limits allow
+--         nothing), n | wait_ms, site_next_ms | reason, nunusable, unusable_ip...,
+--         live_ip...
+-- Takes at most `n` entries for `ip` as hk_claim does, or re-scores the destination by the
+-- limits' wait. Returns {hk_claim's reply, {ip with entries parked for it...}} (the
+-- latter for the caller's next hk_claim_limits); the caller settles with hk_claim_settle.
+redis.register_function('hk_claim_entries', function(keys, args)
+  local E = {ready = keys[1], stream = keys[2], scanned = keys[3], wake = keys[4], consumer = args[2],
+             idle = tonumber(args[3]), domain = args[1]}
+  local gather, ip = tonumber(args[4]), args[5]
+  local now_ms = math.floor(now_us() / 1000)
+  if redis.call('EXISTS', E.stream) == 0 then
+    redis.call('ZREM', E.ready, E.domain)
+    return {{'', 0, 'empty'}, {}}
+  end
+  if ip == '' then return {claim_wait(E, now_ms, tonumber(args[6]), args[7]), {}} end
+  local n, site_next_ms = tonumber(args[6]), tonumber(args[7])
+  local nunusable = tonumber(args[8])
+  local unusable, live = {}, {}
+  for u = 9, 8 + nunusable do unusable[args[u]] = true end
+  for l = 9 + nunusable, #args do live[args[l]] = true end
+  local function is_live(other) return live[other] == true end
+  local parked = parked_by_ip(E.stream)
+  local out, waiting = claim_take(E, ip, n, parked, unusable, is_live, now_ms)
+  if not out then return {waiting, {}} end
+  claim_rescore(E, #out - 4, n, site_next_ms, gather, now_ms)
+  local still = {}
+  for other, _ in pairs(parked_by_ip(E.stream)) do still[#still + 1] = other end
+  return {out, still}
+end)
+
+-- hk_claim_settle: after hk_claim_entries, refunds what hk_claim_limits charged and the
+-- batch did not take.
+--   KEYS: gcra:site:<site>, leases:<consumer>, and of the chosen IP: gcra:ip:<unit>,
+--         warm:<ip>:<day>, conn:<unit>, gcra:conn:<unit>, then, when a connection was
+--         held, conn:<held ip>|<site>
+--   ARGV: site, ip, charged, taken, site_interval_us, ip_interval_us (as charged, after
+--         the slowdown factor), conn_interval_us, warm_cap, lease, held_ip, held_lease
+-- With nothing taken, a new lease is given back (and its new-connection charge refunded);
+-- with something taken, a held lease of another IP is given back (the caller closes
+-- that connection).
+redis.register_function('hk_claim_settle', function(keys, args)
+  local site, ip, charged, taken = args[1], args[2], tonumber(args[3]), tonumber(args[4])
+  local lease, held_ip, held_lease = args[9], args[10], args[11]
+  local L = {site_key = keys[1], site_interval = tonumber(args[5]), leases = keys[2], held_conn_key = keys[7],
+             held_ip = held_ip, held_lease = held_lease, site = site}
+  local chosen = {p = {rate = keys[3], warm = keys[4], conn = keys[5], conn_rate = keys[6],
+                       warm_cap = tonumber(args[8]), conn_interval = tonumber(args[7])},
+                  interval = tonumber(args[6])}
+  local now = now_us()
+  claim_charge(L, chosen, now, taken - charged)
+  local reused = held_lease ~= '' and lease == held_lease
+  if not reused then
+    if taken == 0 then
+      gcra_move(chosen.p.conn_rate, now, chosen.p.conn_interval, -1)
+      redis.call('ZREM', chosen.p.conn, lease)
+      redis.call('SREM', L.leases, ip .. '|' .. site .. '\n' .. lease)
+    elseif held_lease ~= '' then
+      claim_give_back_held(L)
+    end
+  end
+  return 1
 end)
 
 -- hk_release
@@ -558,9 +758,10 @@ redis.register_function('hk_release', function(keys, args)
 end)
 
 -- hk_refresh
---   KEYS: q:<pool>:<domain>, conn:<unit>, leases:<consumer>
+--   KEYS: q:<pool>:<domain>, conn:<unit>, leases:<consumer> (only q: when lease is '')
 --   ARGV: consumer, lease, lease_ms, id...
--- Keeps a long batch's claims and its connection lease fresh.
+-- Keeps a long batch's claims and its connection lease fresh. Where the limit keys have a
+-- slot of their own the lease is renewed by hk_refresh_lease instead.
 redis.register_function('hk_refresh', function(keys, args)
   local stream, conn, leases = keys[1], keys[2], keys[3]
   local consumer, lease, lease_ms = args[1], args[2], tonumber(args[3])
@@ -576,6 +777,16 @@ redis.register_function('hk_refresh', function(keys, args)
     redis.call('PEXPIRE', leases, lease_ms)
   end
   return #command - 6
+end)
+
+-- hk_refresh_lease
+--   KEYS: conn:<unit>, leases:<consumer>
+--   ARGV: lease, lease_ms
+-- hk_refresh's lease half, for limit keys in a slot of their own.
+redis.register_function('hk_refresh_lease', function(keys, args)
+  redis.call('ZADD', keys[1], 'XX', math.floor(now_us() / 1000) + tonumber(args[2]), args[1])
+  redis.call('PEXPIRE', keys[2], tonumber(args[2]))
+  return 1
 end)
 
 -- hk_node_acquire
@@ -820,27 +1031,31 @@ redis.register_function('hk_return', function(keys, args)
 end)
 
 -- hk_adapt
---   KEYS: events, then by action — slow: slow:<unit>, slowlock:<unit>;
---         suspend_ip: susp:ip:<unit>; suspend_site: susp:site:<site>
+--   KEYS: by action — slow: slow:<unit>, slowlock:<unit>; suspend_ip: susp:ip:<unit>;
+--         suspend_site: susp:site:<site>; then events, unless the limit keys have a slot
+--         of their own (the caller then adds the event to the stream itself)
 --   ARGV: action, factor, duration_ms, events_maxlen, event
 -- Adaptive backoff. `slow` multiplies the (IP, site) rate factor (at most once per tenth
 -- of the duration, so a burst of throttle replies counts once); `suspend_ip` and
 -- `suspend_site` pause sending. Each expires on its own. Returns 1 when applied (and
 -- the event written), 0 when an equivalent action was already in force.
 redis.register_function('hk_adapt', function(keys, args)
-  local events, target = keys[1], keys[2]
+  local target = keys[1]
   local action, factor, duration, maxlen, event = args[1], tonumber(args[2]), tonumber(args[3]), args[4], args[5]
+  local events
   if action == 'slow' then
-    if not redis.call('SET', keys[3], '1', 'NX', 'PX', math.max(1000, math.floor(duration / 10))) then return 0 end
+    events = keys[3]
+    if not redis.call('SET', keys[2], '1', 'NX', 'PX', math.max(1000, math.floor(duration / 10))) then return 0 end
     local current = tonumber(redis.call('GET', target) or '1')
     local new = math.max(0.01, current * factor)
     redis.call('SET', target, tostring(new), 'PX', duration)
   elseif action == 'suspend_ip' or action == 'suspend_site' then
+    events = keys[2]
     if not redis.call('SET', target, event, 'NX', 'PX', duration) then return 0 end
   else
     return redis.error_reply('unknown action ' .. action)
   end
-  redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', event)
+  if events then redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'e', event) end
   return 1
 end)
 
@@ -882,6 +1097,6 @@ redis.register_function('hk_rate', function(keys, args)
   local now = now_us()
   local available, wait = gcra_available(keys[1], now, interval, burst, 1)
   if available == 0 then return math.max(1, math.ceil(wait / 1000)) end
-  gcra_take(keys[1], now, interval, 1)
+  gcra_move(keys[1], now, interval, 1)
   return 0
 end)

@@ -97,18 +97,19 @@ end
 
 -- hka_suspend
 --   KEYS: the suspension (susp:site:<site>, susp:ip:<unit> or susp:ipall:<ip>), events
+--         (absent when the limit keys have a slot of their own: the caller adds the event)
 --   ARGV: duration_ms, events_maxlen, event
 -- Sets (or replaces) the suspension with the event as its reason and records the event.
 redis.register_function('hka_suspend', function(keys, args)
   local duration, maxlen, event = tonumber(args[1]), args[2], args[3]
   if not duration or duration < 1 then return redis.error_reply('duration must be at least 1 ms') end
   redis.call('SET', keys[1], event, 'PX', duration)
-  redis.call('XADD', keys[2], 'MAXLEN', '~', maxlen, '*', 'e', event)
+  if keys[2] then redis.call('XADD', keys[2], 'MAXLEN', '~', maxlen, '*', 'e', event) end
   return 1
 end)
 
 -- hka_resume
---   KEYS: the suspension, events
+--   KEYS: the suspension, events (absent as for hka_suspend)
 --   ARGV: events_maxlen, event
 -- Lifts a suspension and records the event. Returns the milliseconds it still had to run
 -- (-1: no expiry), or -2 (nothing written) when there was none.
@@ -117,7 +118,7 @@ redis.register_function('hka_resume', function(keys, args)
   local left = redis.call('PTTL', keys[1])
   if left == -2 then return -2 end
   redis.call('DEL', keys[1])
-  redis.call('XADD', keys[2], 'MAXLEN', '~', maxlen, '*', 'e', event)
+  if keys[2] then redis.call('XADD', keys[2], 'MAXLEN', '~', maxlen, '*', 'e', event) end
   return left
 end)
 

@@ -41,12 +41,20 @@ public struct RedisSettings: Sendable, Codable {
     /// slot, since its functions touch keys of many kinds at once. Several relays may share
     /// one Redis (Cluster) with different prefixes. Default `hk:`, on a cluster `hk:{hk}:`.
     public var keyPrefix: String?
+    /// Prepended to the limit keys instead of `key_prefix`: the rates, connection and
+    /// identity leases, warm-up counts, slowdowns and suspensions each claim reads and
+    /// charges (docs/KEY-LAYOUT.md). On a Redis Cluster a prefix with a hash tag of its own
+    /// (`hk:{hk-limits}:`) puts that work in another slot, so on another primary when the
+    /// cluster places it there; the workers then claim in three steps (limits, entries,
+    /// refund), which never let a limit be exceeded. Set it before the first start: limit
+    /// state under the old prefix is not moved. Default: `key_prefix`.
+    public var limitsKeyPrefix: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, commandTimeout = "command_timeout", connections, sentinels, masterName = "master_name"
         case sentinelPassword = "sentinel_password", sentinelUsername = "sentinel_username", waitReplicas = "wait_replicas", waitTimeout =
             "wait_timeout", tls
-        case cluster, keyPrefix = "key_prefix"
+        case cluster, keyPrefix = "key_prefix", limitsKeyPrefix = "limits_key_prefix"
     }
 
     public init() {
@@ -61,11 +69,17 @@ public struct RedisSettings: Sendable, Codable {
         waitTimeout = .seconds(1)
         cluster = []
         keyPrefix = nil
+        limitsKeyPrefix = nil
     }
 
     /// The prefix every key starts with: `key_prefix`, or the default for the topology.
     public var effectiveKeyPrefix: String {
         keyPrefix ?? (cluster.isEmpty ? "hk:" : "hk:{hk}:")
+    }
+
+    /// The prefix of the limit keys: `limits_key_prefix`, or the key prefix.
+    public var effectiveLimitsKeyPrefix: String {
+        limitsKeyPrefix ?? effectiveKeyPrefix
     }
 
     public init(from decoder: Decoder) throws {
@@ -84,6 +98,7 @@ public struct RedisSettings: Sendable, Codable {
         waitTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .waitTimeout) ?? waitTimeout
         cluster = try c.decodeIfPresent([String].self, forKey: .cluster) ?? cluster
         keyPrefix = try c.decodeIfPresent(String.self, forKey: .keyPrefix)
+        limitsKeyPrefix = try c.decodeIfPresent(String.self, forKey: .limitsKeyPrefix)
     }
 
     func validate() throws {
@@ -117,12 +132,14 @@ public struct RedisSettings: Sendable, Codable {
             throw ConfigurationError(
                 key: "redis.cluster", problem: "cannot be combined with redis.sentinels (a Redis Cluster fails over by itself)")
         }
-        if let keyPrefix,
-            keyPrefix.isEmpty || keyPrefix.utf8.count > 64 || !keyPrefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-                || keyPrefix.contains("*") || keyPrefix.contains("?") || keyPrefix.contains("[")
-        {
-            throw ConfigurationError(
-                key: "redis.key_prefix", problem: "'\(keyPrefix)' must be 1-64 visible ASCII characters without *, ? or [ (e.g. hk:{q1}:)")
+        for (name, value) in [("redis.key_prefix", keyPrefix), ("redis.limits_key_prefix", limitsKeyPrefix)] {
+            guard let value else { continue }
+            if value.isEmpty || value.utf8.count > 64 || !value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+                || value.contains("*") || value.contains("?") || value.contains("[")
+            {
+                throw ConfigurationError(
+                    key: name, problem: "'\(value)' must be 1-64 visible ASCII characters without *, ? or [ (e.g. hk:{q1}:)")
+            }
         }
         if !cluster.isEmpty && !Self.hasHashTag(effectiveKeyPrefix) {
             throw ConfigurationError(
@@ -130,6 +147,18 @@ public struct RedisSettings: Sendable, Codable {
                 problem:
                     "'\(effectiveKeyPrefix)' needs a hash tag on a Redis Cluster, e.g. hk:{q1}: (all of a relay's keys must share one slot)"
             )
+        }
+        if let limitsKeyPrefix, limitsKeyPrefix != effectiveKeyPrefix {
+            if limitsKeyPrefix.hasPrefix(effectiveKeyPrefix) || effectiveKeyPrefix.hasPrefix(limitsKeyPrefix) {
+                throw ConfigurationError(
+                    key: "redis.limits_key_prefix",
+                    problem: "'\(limitsKeyPrefix)' and redis.key_prefix '\(effectiveKeyPrefix)' must not start one with the other (e.g. hk:{hk}: and hk:{hk-limits}:)")
+            }
+            if !cluster.isEmpty && !Self.hasHashTag(limitsKeyPrefix) {
+                throw ConfigurationError(
+                    key: "redis.limits_key_prefix",
+                    problem: "'\(limitsKeyPrefix)' needs a hash tag on a Redis Cluster, e.g. hk:{hk-limits}: (all limit keys must share one slot)")
+            }
         }
         if !(0...16).contains(waitReplicas) {
             throw ConfigurationError(key: "redis.wait_replicas", problem: "must be between 0 and 16")

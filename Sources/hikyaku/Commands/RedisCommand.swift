@@ -25,6 +25,10 @@ struct RedisAdminCommand: AsyncParsableCommand {
         @Option(help: "The relay's redis.key_prefix: every key pattern starts with it (on a Redis Cluster e.g. hk:{hk}:).")
         var keyPrefix = "hk:"
 
+        @Option(
+            help: "The relay's redis.limits_key_prefix, if set: the limit keys' patterns (gcra:, conn:, warm:, slow:, susp:, leases:, …) start with it.")
+        var limitsKeyPrefix: String?
+
         func run() async throws {
             var hashes: [String: String] = [:]
             if passwordsFromStdin {
@@ -40,7 +44,7 @@ struct RedisAdminCommand: AsyncParsableCommand {
                     hashes[String(line[..<equals])] = try RedisACLFile.hashedPassword(password)
                 }
             }
-            print(RedisACLFile.render(prefix: keyPrefix) { role in hashes[role] ?? "CHANGE-ME-\(role)-password" }, terminator: "")
+            print(RedisACLFile.render(prefix: keyPrefix, limitsPrefix: limitsKeyPrefix) { role in hashes[role] ?? "CHANGE-ME-\(role)-password" }, terminator: "")
         }
     }
 
