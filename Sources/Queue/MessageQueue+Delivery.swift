@@ -156,7 +156,9 @@ extension MessageQueue {
             keys.siteRate(site: request.site), keys.leases(consumer: request.consumer), keys.ipRate(unit: unit),
             keys.warmup(egress: settlement.egress, day: request.day), keys.connections(unit: unit), keys.connectionRate(unit: unit),
         ]
-        if let holding = request.holding { declared.append(keys.connections(unit: DeliveryUnit(egress: holding.unit.egress, site: request.site))) }
+        if let holding = request.holding {
+            declared.append(keys.connections(unit: DeliveryUnit(egress: holding.unit.egress, site: request.site)))
+        }
         _ = try await call(
             "hk_claim_settle", keys: declared,
             [

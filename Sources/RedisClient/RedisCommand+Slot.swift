@@ -58,7 +58,9 @@ extension RedisCommand {
         guard let open = pattern.firstIndex(of: UInt8(ascii: "{")),
             let close = pattern[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
         else { return false }
-        return !pattern[..<close].contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "\\") }
+        return !pattern[..<close].contains {
+            $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "\\")
+        }
     }
 }
 

@@ -92,6 +92,9 @@ struct ConfigurationLoaderTests {
         ("redis: {cluster: [\"10.0.0.1:6379\"], key_prefix: \"hk:\"}", "redis.key_prefix"),
         ("redis: {cluster: [\"10.0.0.1:6379\"], key_prefix: \"hk:{}:\"}", "redis.key_prefix"),
         ("redis: {key_prefix: \"hk *\"}", "redis.key_prefix"),
+        ("redis: {limits_key_prefix: \"hk:lim:\"}", "redis.limits_key_prefix"),
+        ("redis: {cluster: [\"10.0.0.1:6379\"], limits_key_prefix: \"hk:lim:\"}", "redis.limits_key_prefix"),
+        ("redis: {limits_key_prefix: \"l*\"}", "redis.limits_key_prefix"),
         ("accounts: {bounce_rate_threshold: 2}", "accounts.bounce_rate_threshold"),
         ("accounts: {bounce_window: 90m}", "accounts.bounce_window"),
         ("accounts: {auth_lockout: 2h, auth_lockout_max: 1h}", "accounts.auth_lockout"),
@@ -127,6 +130,26 @@ struct ConfigurationLoaderTests {
         #expect(try ConfigurationLoader.parse(yaml: "").redis.effectiveKeyPrefix == "hk:")
         let own = try ConfigurationLoader.parse(yaml: "redis: {cluster: [\"10.0.0.1:6379\"], key_prefix: \"mail:{eu}:\"}")
         #expect(HikyakuApplication.queueConfiguration(own).keyPrefix == "mail:{eu}:")
+        #expect(!HikyakuApplication.queueConfiguration(own).keys.splitClaim)
+    }
+
+    /// `redis.limits_key_prefix` moves the limit keys (and only them) and splits the claim.
+    @Test func limitKeysMayHaveAPrefixOfTheirOwn() throws {
+        let apart = try ConfigurationLoader.parse(
+            yaml: "redis: {cluster: [\"10.0.0.1:6379\"], key_prefix: \"hk:{q}:\", limits_key_prefix: \"hk:{q-limits}:\"}")
+        let keys = HikyakuApplication.queueConfiguration(apart).keys
+        #expect(keys.splitClaim)
+        let unit = DeliveryUnit(egress: "192.0.2.1", site: "gmail")
+        for key in [
+            keys.siteRate(site: "gmail"), keys.ipRate(unit: unit), keys.connections(unit: unit), keys.warmup(egress: "192.0.2.1", day: 1),
+            keys.suspendedSite("gmail"), keys.slowdown(unit: unit), keys.leases(consumer: "w1"), keys.egressLive, keys.leaseSequence,
+        ] {
+            #expect(key.hasPrefix("hk:{q-limits}:"), "\(key)")
+        }
+        for key in [keys.ready(pool: "default"), keys.events, keys.message(QueueID(rawValue: "Q1")), keys.node("w1"), keys.deferred] {
+            #expect(key.hasPrefix("hk:{q}:"), "\(key)")
+        }
+        #expect(!HikyakuApplication.queueConfiguration(try ConfigurationLoader.parse(yaml: "")).keys.splitClaim)
     }
 
     @Test func anOverrideOfAnUnknownKeyIsAnError() {

@@ -16,13 +16,17 @@ struct MessageQueueTests {
         let redis: RedisClient
         let queue: MessageQueue
 
-        init() async throws {
+        /// `limitsApart`: the limit keys under a prefix of their own (`hkl:`), so every claim
+        /// runs as three steps (limits, entries, refund) — the same promises must hold.
+        init(limitsApart: Bool = false) async throws {
             server = try await RedisServerProcess.start()
             let endpoint = try RedisEndpoint(url: server.url)
             redis = RedisClient(
                 configuration: .init(endpoint: endpoint), eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
                 logger: Logger(label: "test"), onConnect: { try await MessageQueue.prepare(connection: $0) })
-            queue = MessageQueue(redis: redis, logger: Logger(label: "test"))
+            var configuration = QueueConfiguration()
+            if limitsApart { configuration.limitsKeyPrefix = "hkl:" }
+            queue = MessageQueue(redis: redis, configuration: configuration, logger: Logger(label: "test"))
         }
 
         func shutdown() async {
@@ -49,7 +53,7 @@ struct MessageQueueTests {
             pool: PoolName = .default, consumer: String = "w1", batch: Int = 10,
             claimTimeout: Duration = .seconds(60)
         ) async throws -> ClaimedBatch? {
-            guard case .domain(let domain) = try await queue.next(pool: pool, hold: .seconds(10)) else { return nil }
+            guard case .domain(let domain, _) = try await queue.next(pool: pool, hold: .seconds(10)) else { return nil }
             let result = try await queue.claim(
                 pool: pool, domain: domain, site: "site", consumer: consumer, batchSize: batch,
                 claimTimeout: claimTimeout, siteRate: nil,
@@ -74,8 +78,8 @@ struct MessageQueueTests {
         EgressCandidate(egress: name, maxConnections: connections, rate: rate, connectionRate: nil, warmupCap: warmup)
     }
 
-    @Test func enqueueGroupsRecipientsByDomainAndClaimReturnsThem() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func enqueueGroupsRecipientsByDomainAndClaimReturnsThem(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         let id = QueueID.generate()
         try await h.enqueue(["a@Example.NET", "b@example.net", "c@other.test"], id: id)
         var seen: [String: [String]] = [:]
@@ -169,8 +173,8 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func aDeadWorkersBatchIsTakenOverAndItsLateCompletionIgnored() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func aDeadWorkersBatchIsTakenOverAndItsLateCompletionIgnored(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         try await h.enqueue(["a@one.test"])
         let first = try #require(try await h.claimAny(consumer: "dead", claimTimeout: .milliseconds(200)))
         try await Task.sleep(for: .milliseconds(300))
@@ -192,8 +196,8 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func givenBackItemsAreClaimableAgainWithoutCountingAnAttempt() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func givenBackItemsAreClaimableAgainWithoutCountingAnAttempt(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         try await h.enqueue(["a@one.test"])
         let batch = try #require(try await h.claimAny())
         #expect(try await h.queue.giveBack(batch, consumer: "w1", entryIDs: batch.items.map(\.entryID)) == 1)
@@ -208,8 +212,8 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func theRatePerIPHoldsAndTheWaitIsReported() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func theRatePerIPHoldsAndTheWaitIsReported(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<5 { try await h.enqueue(["a@rated.test"]) }
         let rate = Rate(count: 2, period: .seconds(1), burst: 1)  // one message every 500 ms
         guard case .batch(let first) = try await h.claim(domain: "rated.test", [Self.ip("ip1", rate: rate)]) else {
@@ -233,8 +237,48 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func aSiteRateIsSharedByAllIPs() async throws {
-        let h = try await Harness()
+    /// A batch that takes fewer items than its limits allow is charged only what it took:
+    /// with the limits apart the claim charges the whole allowance first, and the refund
+    /// must bring the rates, the warm-up count and the connection leases back exactly.
+    @Test(arguments: [false, true]) func aClaimIsChargedOnlyWhatItTook(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
+        let keys = h.queue.configuration.keys
+        for _ in 0..<3 { try await h.enqueue(["a@few.test"]) }
+        let rate = Rate(count: 1, period: .seconds(60), burst: 10)
+        let siteRate = Rate(count: 1, period: .seconds(60), burst: 10)
+        let candidate = Self.ip("ip1", rate: rate, warmup: 100)
+        guard case .batch(let first) = try await h.claim(domain: "few.test", batch: 10, siteRate: siteRate, [candidate]) else {
+            Issue.record("expected a batch")
+            return
+        }
+        #expect(first.items.count == 3)
+        let day = WallClock.nowMilliseconds() / 86_400_000
+        let warm = try await h.redis.send(RedisCommand("GET", [.string(keys.warmup(egress: "ip1", day: day))]))
+        #expect(warm.string == "3", "warm-up count after a batch of 3: \(warm)")
+        // Seven more fit the bursts of 10: a claim that kept the whole charge would have none.
+        for _ in 0..<8 { try await h.enqueue(["a@few.test"]) }
+        guard case .batch(let second) = try await h.claim(domain: "few.test", consumer: "w2", batch: 10, siteRate: siteRate, [candidate])
+        else {
+            Issue.record("expected the rest of the bursts")
+            return
+        }
+        #expect(second.items.count == 7)
+        guard case .wait(_, let reason) = try await h.claim(domain: "few.test", consumer: "w3", batch: 10, siteRate: siteRate, [candidate])
+        else {
+            Issue.record("expected a wait: both bursts are used up")
+            return
+        }
+        #expect(reason == .rateSite)
+        // A claim that finds nothing keeps no lease.
+        try await h.queue.release(first.connection)
+        try await h.queue.release(second.connection)
+        _ = try await h.claim(domain: "empty.test", consumer: "w4", [Self.ip("ip2")])
+        #expect(try await h.keyCount(keys.connectionsStem + "*") == 0)
+        await h.shutdown()
+    }
+
+    @Test(arguments: [false, true]) func aSiteRateIsSharedByAllIPs(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<4 { try await h.enqueue(["a@one.test"]) }
         let siteRate = Rate(count: 1, period: .seconds(10), burst: 2)
         guard case .batch(let first) = try await h.claim(domain: "one.test", siteRate: siteRate, [Self.ip("ip1")]) else {
@@ -250,8 +294,8 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func connectionLeasesLimitConcurrentBatchesPerIPAndSite() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func connectionLeasesLimitConcurrentBatchesPerIPAndSite(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         try await h.enqueue(["a@one.test"])
         try await h.enqueue(["a@two.test"])
         guard case .batch(let first) = try await h.claim(domain: "one.test", site: "shared", [Self.ip("ip1", connections: 1)]) else {
@@ -271,8 +315,10 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func aHeldConnectionIsReusedWithoutNewLeaseAndGivenBackWhenAnotherIPIsChosen() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func aHeldConnectionIsReusedWithoutNewLeaseAndGivenBackWhenAnotherIPIsChosen(
+        limitsApart: Bool
+    ) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<4 { try await h.enqueue(["a@one.test"]) }
         let oneConnection = EgressCandidate(
             egress: "ip1", maxConnections: 1, rate: nil,
@@ -293,7 +339,7 @@ struct MessageQueueTests {
             return
         }
         #expect(second.lease == first.lease)
-        #expect(try await h.keyCount("hk:conn:ip1|site") == 1)
+        #expect(try await h.keyCount(h.queue.configuration.keys.connectionsStem + "ip1|site") == 1)
         // ip1 now refuses (its hourly rate is used up by another batch); ip2 is chosen, so the
         // held ip1 lease is given back.
         let hourly = Rate(count: 1, period: .seconds(3600))
@@ -312,12 +358,12 @@ struct MessageQueueTests {
         }
         #expect(third.egress == "ip2")
         #expect(third.lease != first.lease)
-        #expect(try await h.keyCount("hk:conn:ip1|site") == 0)
+        #expect(try await h.keyCount(h.queue.configuration.keys.connectionsStem + "ip1|site") == 0)
         await h.shutdown()
     }
 
-    @Test func anIPOverItsWarmupCapHandsWorkToTheNextIP() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func anIPOverItsWarmupCapHandsWorkToTheNextIP(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         var used: [EgressID] = []
         for _ in 0..<3 {
@@ -337,8 +383,8 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func backoffSuspendsAndSlowsAndExpiresOnItsOwn() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func backoffSuspendsAndSlowsAndExpiresOnItsOwn(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
         #expect(
@@ -374,8 +420,8 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func slowingAnIPSiteStretchesItsRate() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func slowingAnIPSiteStretchesItsRate(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         let rate = Rate(count: 10, period: .seconds(1), burst: 1)  // every 100 ms
         let event = DeliveryEvent(event: .backoff, time: "t", queueID: "", messageID: nil, sender: "")
@@ -395,8 +441,8 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func refreshingKeepsEveryItemOfALongBatchClaimed() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func refreshingKeepsEveryItemOfALongBatchClaimed(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<3 { try await h.enqueue(["a@one.test"]) }
         let batch = try #require(try await h.claimAny(consumer: "w1", claimTimeout: .milliseconds(400)))
         #expect(batch.items.count == 3)
@@ -413,8 +459,8 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
-    @Test func aDomainLimitedByOneIPsRateStaysDueForTheOtherIPs() async throws {
-        let h = try await Harness()
+    @Test(arguments: [false, true]) func aDomainLimitedByOneIPsRateStaysDueForTheOtherIPs(limitsApart: Bool) async throws {
+        let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<3 { try await h.enqueue(["a@busy.test"]) }
         let slow = Rate(count: 1, period: .seconds(60), burst: 1)
         guard case .batch(let first) = try await h.claim(domain: "busy.test", consumer: "w1", [Self.ip("ip1", rate: slow)]) else {
@@ -423,7 +469,7 @@ struct MessageQueueTests {
         }
         #expect(first.items.count == 1)
         // Another worker with its own IP finds the domain due at once.
-        guard case .domain("busy.test") = try await h.queue.next(pool: "default", hold: .seconds(10)) else {
+        guard case .domain("busy.test", _) = try await h.queue.next(pool: "default", hold: .seconds(10)) else {
             Issue.record("the domain should still be due for other IPs")
             return
         }

@@ -43,7 +43,7 @@ struct RedisACLTests {
                 .appendingPathComponent("../../Sources/Queue/QueueKeys.swift"), encoding: .utf8)
         let members = source.components(separatedBy: "\n").filter {
             let line = $0.trimmingCharacters(in: .whitespaces)
-            return (line.hasPrefix("public func ") || line.hasPrefix("public var ")) && line.contains("prefix +")
+            return (line.hasPrefix("public func ") || line.hasPrefix("public var ")) && line.lowercased().contains("prefix +")
                 || line.hasPrefix("public func ") && line.contains("Stem")
         }
         #expect(members.count == Self.sampleKeys().count, "\(members.count) key members, \(Self.sampleKeys().count) samples")
@@ -79,6 +79,24 @@ struct RedisACLTests {
                 "no relay role may touch hk:\(key): add its pattern to RedisACL")
             #expect(Self.covers(RedisACL.admin, key))
         }
+    }
+
+    /// With `redis.limits_key_prefix` the limit patterns (and only they) take that prefix;
+    /// admin's `~*` gets a second pattern for them.
+    @Test func limitPatternsTakeTheLimitsPrefix() {
+        let acl = RedisACL(prefix: "hk:{q}:", limitsPrefix: "hk:{q-limits}:")
+        let worker = acl.line(RedisACL.worker, password: "x")
+        for pattern in [
+            "~hk:{q-limits}:gcra:*", "~hk:{q-limits}:conn:*", "~hk:{q-limits}:leases:*", "~hk:{q-limits}:egress:live",
+            "~hk:{q}:q:*", "~hk:{q}:events", "~hk:{q}:node:*",
+        ] {
+            #expect(worker.split(separator: " ").contains(Substring(pattern)), "worker lacks \(pattern)")
+        }
+        #expect(!worker.contains("~hk:{q}:gcra:*"))
+        #expect(acl.line(RedisACL.console, password: "x").contains("%R~hk:{q-limits}:warm:*"))
+        let admin = acl.line(RedisACL.admin, password: "x").split(separator: " ")
+        #expect(admin.contains("~hk:{q}:*") && admin.contains("~hk:{q-limits}:*"))
+        #expect(RedisACL(prefix: "hk:").line(RedisACL.admin, password: "x").split(separator: " ").filter { $0.hasPrefix("~") } == ["~hk:*"])
     }
 
     @Test func theArchiverReachesOnlyTheEventsAndItsLease() {

@@ -29,6 +29,12 @@ import Testing
         #expect(RedisCommand("GET", "hk:{hk}:msg:1").hashSlot == home)
         #expect(RedisCommand("FCALL", "hk_enqueue", 3, "hk:{hk}:msg:1", "x", "y", "arg").hashSlot == home)
         #expect(RedisCommand("FCALL", "hk_time", 0, "arg").hashSlot == nil)
+        // SCAN goes where its pattern's literal hash tag is; any other SCAN to the home slot.
+        #expect(RedisCommand("SCAN", "0", "MATCH", "hk:{hk}:susp:*", "COUNT", 100).hashSlot == home)
+        #expect(RedisCommand("SCAN", "0", "MATCH", "hk:{lim}:susp:*").hashSlot == HashSlot(key: "{lim}"))
+        #expect(RedisCommand("SCAN", "0", "MATCH", "hk:{l*}:susp:*").hashSlot == nil)
+        #expect(RedisCommand("SCAN", "0", "MATCH", "hk:*").hashSlot == nil)
+        #expect(RedisCommand("SCAN", "0").hashSlot == nil)
         #expect(RedisCommand("XREADGROUP", "GROUP", "g", "c", "BLOCK", 10, "streams", "hk:{hk}:events", ">").hashSlot == home)
         #expect(RedisCommand("XGROUP", "CREATE", "hk:{hk}:events", "g", "$").hashSlot == home)
         #expect(RedisCommand("BLPOP", "hk:{hk}:wake:p", 5).hashSlot == home)

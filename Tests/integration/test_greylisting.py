@@ -42,11 +42,19 @@ def receiver(tmp_path, certs):
     server.stop()
 
 
-def overrides(schedule: str = "2s", egress: list[dict] = EGRESS) -> dict:
+def overrides(schedule: str = "2s", egress: list[dict] = EGRESS, layout: str = "one-prefix") -> dict:
     # The retry comes a little after the greylisting delay, with no jitter: one retry
     # from the right IP passes. A long claim timeout: a pin is also bounded by it (the
     # takeover of entries parked for an IP), and the fallbacks must not rely on that.
-    return {"delivery": {"egress": egress, "retry_schedule": [schedule], "retry_jitter": 0, "claim_timeout": "60s"}}
+    # "limits-apart": the limit keys under a prefix of their own, so the claim is split
+    # into limits, entries and refund steps and learns the parked entries from hk_next.
+    config = {"delivery": {"egress": egress, "retry_schedule": [schedule], "retry_jitter": 0, "claim_timeout": "60s"}}
+    if layout == "limits-apart":
+        config["redis"] = {"limits_key_prefix": "hkl:"}
+    return config
+
+
+LAYOUTS = pytest.mark.parametrize("layout", ["one-prefix", "limits-apart"])
 
 
 def send(relay, rcpts: list[str], tok: str):
@@ -63,8 +71,9 @@ def delivered_all(relay, rcpts: list[str]) -> list[dict] | None:
     return events if all(r.lower() in done for r in rcpts) else None
 
 
-def test_each_greylisted_message_needs_exactly_one_retry_from_the_refused_ip(make_relay, receiver):
-    relay = make_relay("all", overrides())
+@LAYOUTS
+def test_each_greylisted_message_needs_exactly_one_retry_from_the_refused_ip(make_relay, receiver, layout):
+    relay = make_relay("all", overrides(layout=layout))
     tok = token()
     rcpts = [f"user{i}-{tok}@{GREY_DOMAIN}" for i in range(MESSAGES)]
     send(relay, rcpts, tok)
@@ -97,8 +106,9 @@ def other(ip: str) -> str:
     return next(e["address"] for e in EGRESS if e["address"] != ip)
 
 
-def test_a_retry_pinned_to_a_suspended_ip_is_sent_from_another(make_relay, receiver):
-    relay = make_relay("all", overrides(schedule="4s"))
+@LAYOUTS
+def test_a_retry_pinned_to_a_suspended_ip_is_sent_from_another(make_relay, receiver, layout):
+    relay = make_relay("all", overrides(schedule="4s", layout=layout))
     tok = token()
     # grey-*: refused once per address whatever the IP (hikyaku_testsupport/smtp_receiver.py).
     rcpt = f"grey-{tok}@k2.test"
@@ -112,6 +122,9 @@ def test_a_retry_pinned_to_a_suspended_ip_is_sent_from_another(make_relay, recei
     wait_for(lambda: receiver.messages_to(rcpt), timeout=20, what=f"{rcpt} delivered")
     [message] = receiver.messages_to(rcpt)
     assert message["peer"][0] == other(pinned)
+    # The operator's suspension is in the events, whichever step wrote it.
+    suspended = [e for e in relay.events() if e.get("event") == "backoff" and e.get("action") == "suspend_ip"]
+    assert [e.get("egress_ip") for e in suspended] == [pinned], suspended
 
 
 def test_a_retry_pinned_to_an_ip_no_longer_configured_is_sent_from_another(make_relay, receiver):

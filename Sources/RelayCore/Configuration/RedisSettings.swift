@@ -152,12 +152,16 @@ public struct RedisSettings: Sendable, Codable {
             if limitsKeyPrefix.hasPrefix(effectiveKeyPrefix) || effectiveKeyPrefix.hasPrefix(limitsKeyPrefix) {
                 throw ConfigurationError(
                     key: "redis.limits_key_prefix",
-                    problem: "'\(limitsKeyPrefix)' and redis.key_prefix '\(effectiveKeyPrefix)' must not start one with the other (e.g. hk:{hk}: and hk:{hk-limits}:)")
+                    problem:
+                        "'\(limitsKeyPrefix)' and redis.key_prefix '\(effectiveKeyPrefix)' must not start one with the other (e.g. hk:{hk}: and hk:{hk-limits}:)"
+                )
             }
             if !cluster.isEmpty && !Self.hasHashTag(limitsKeyPrefix) {
                 throw ConfigurationError(
                     key: "redis.limits_key_prefix",
-                    problem: "'\(limitsKeyPrefix)' needs a hash tag on a Redis Cluster, e.g. hk:{hk-limits}: (all limit keys must share one slot)")
+                    problem:
+                        "'\(limitsKeyPrefix)' needs a hash tag on a Redis Cluster, e.g. hk:{hk-limits}: (all limit keys must share one slot)"
+                )
             }
         }
         if !(0...16).contains(waitReplicas) {

@@ -26,7 +26,9 @@ struct RedisAdminCommand: AsyncParsableCommand {
         var keyPrefix = "hk:"
 
         @Option(
-            help: "The relay's redis.limits_key_prefix, if set: the limit keys' patterns (gcra:, conn:, warm:, slow:, susp:, leases:, …) start with it.")
+            help:
+                "The relay's redis.limits_key_prefix, if set: the limit keys' patterns (gcra:, conn:, warm:, slow:, susp:, leases:, …) start with it."
+        )
         var limitsKeyPrefix: String?
 
         func run() async throws {
@@ -44,7 +46,9 @@ struct RedisAdminCommand: AsyncParsableCommand {
                     hashes[String(line[..<equals])] = try RedisACLFile.hashedPassword(password)
                 }
             }
-            print(RedisACLFile.render(prefix: keyPrefix, limitsPrefix: limitsKeyPrefix) { role in hashes[role] ?? "CHANGE-ME-\(role)-password" }, terminator: "")
+            print(
+                RedisACLFile.render(prefix: keyPrefix, limitsPrefix: limitsKeyPrefix) { role in hashes[role] ?? "CHANGE-ME-\(role)-password"
+                }, terminator: "")
         }
     }
 

@@ -57,7 +57,7 @@ struct BatchDeliveryTests {
         }
 
         func claim() async throws -> ClaimedBatch {
-            guard case .domain(let domain) = try await queue.next(pool: .default, hold: .seconds(10)) else {
+            guard case .domain(let domain, _) = try await queue.next(pool: .default, hold: .seconds(10)) else {
                 throw ClaimFailed()
             }
             let result = try await queue.claim(
