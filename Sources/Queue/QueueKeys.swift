@@ -22,6 +22,19 @@ public struct QueueKeys: Sendable, Hashable {
         self.limitsPrefix = limitsPrefix ?? prefix
     }
 
+    /// The names (after the prefix) that start the limit keys, which take ``limitsPrefix``.
+    public static let limitStems = ["gcra:", "conn:", "warm:", "slow:", "slowlock:", "susp:", "leaseseq", "leases:", "egress:live"]
+    /// The names that start the queued mail and its work: what `hikyaku redis move-queue`
+    /// moves and `copy-keys --keys state` leaves out.
+    public static let queueStems = ["msg:", "body:", "tmp:", "q:", "ready:", "wake:", "depth:", "deferred", "scanned:"]
+    /// A running worker's identity and connection leases: meaningless in another Redis.
+    public static let workerStems = ["node:", "leases:", "leaseseq", "conn:", "egress:live"]
+
+    /// Whether `name` (a key without its prefix) starts with one of `stems`.
+    public static func name(_ name: some StringProtocol, startsWithOneOf stems: [String]) -> Bool {
+        stems.contains { name.hasPrefix($0) }
+    }
+
     /// The limit keys live apart from the queue's (``limitsPrefix`` differs), so no
     /// function may touch both: a claim is `hk_claim_limits`, `hk_claim_entries`,
     /// `hk_claim_settle` instead of one `hk_claim`, and the steps that write a limit key

@@ -40,9 +40,7 @@ public struct RedisACL: Sendable {
     }
 
     /// The patterns (without prefix) of the keys under ``QueueKeys/limitsPrefix``.
-    static let limitPatterns: Set<String> = [
-        "gcra:*", "conn:*", "warm:*", "slow:*", "slowlock:*", "susp:*", "leaseseq", "leases:*", "egress:live",
-    ]
+    static let limitPatterns = Set(QueueKeys.limitStems.map { $0.hasSuffix(":") ? $0 + "*" : $0 })
 
     /// Commands every relay role needs besides functions: the handshake (`AUTH` is always
     /// allowed), `PING`, `TIME` (clock offset), `WAIT` (`redis.wait_replicas`), `ROLE`

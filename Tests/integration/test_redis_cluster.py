@@ -14,6 +14,8 @@ from __future__ import annotations
 import smtplib
 import subprocess
 
+import pytest
+
 from hikyaku_testsupport.binaries import HIKYAKU_BIN
 from hikyaku_testsupport.notes import report_note
 from hikyaku_testsupport.ports import free_port
@@ -184,6 +186,80 @@ def test_queued_mail_moves_from_a_single_redis_to_the_cluster(make_relay, receiv
     accepted = {r for e in moved.events() if e.get("event") == "accepted" for r in e.get("recipients") or []}
     assert set(recipients) <= accepted, sorted(set(recipients) - accepted)[:3]
     report_note(f"Redis Cluster migration: {copied} keys copied from a single Redis, 20 queued messages delivered once")
+
+
+def redis_admin(relay, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([HIKYAKU_BIN, "redis", *args, "--config", str(relay.config_path)],
+                          capture_output=True, text=True, timeout=120, env=child_environment())
+
+
+def test_queued_mail_moves_to_the_cluster_while_the_new_relays_run(make_relay, receiver, redis_server, redis_cluster):
+    """README "Moving to a Redis Cluster" without stopping the SMTP service for the queue's
+    copy: on the single Redis, mail waiting for a retry (greylisted once) and mail never
+    tried; `copy-keys --keys state` (no queued mail), the relays started on the cluster
+    and taking new mail, then `move-queue` moves the old queue in while they run. Every
+    message arrives exactly once, the old queue ends empty, and the old `accepted` events
+    and the global suppression list came along."""
+    tag = token()
+    sender = f"app-{tag}@origin.test"
+    old = make_relay("all", {"delivery": {"retry_schedule": ["12s"], "retry_jitter": 0}})
+    grey = [f"grey-{i}-{tag}@static.test" for i in range(5)]
+    with smtplib.SMTP("127.0.0.1", old.relay_port, timeout=30) as smtp:
+        for rcpt in grey:
+            smtp.sendmail(sender, [rcpt], make_message(sender, [rcpt], "g", "greylisted once\n"))
+    wait_for(lambda: len([e for e in old.events() if e.get("event") == "deferred"]) >= len(grey), timeout=60,
+             what="every greylisted message deferred once")
+    # The queue cannot be moved while a worker runs there: it could deliver what moves.
+    new = make_relay("all", {"redis": redis_cluster.redis_config("hk:{rolled}:"),
+                             "delivery": {"retry_schedule": ["12s"], "retry_jitter": 0}}, start=False)
+    refused = redis_admin(new, "move-queue", "--from", redis_server.url)
+    assert refused.returncode != 0 and "stop every worker" in refused.stderr, refused.stderr
+    old.stop()
+    queued = [f"q{i}-{tag}@static.test" for i in range(20)]
+    old_ingest = make_relay("ingest")  # the old SMTP service up to the switch: mail stays queued
+    with smtplib.SMTP("127.0.0.1", old_ingest.relay_port, timeout=30) as smtp:
+        for rcpt in queued:
+            smtp.sendmail(sender, [rcpt], make_message(sender, [rcpt], "q", "queued on the old Redis\n"))
+    suppressed = f"gone-{tag}@static.test"
+    added = subprocess.run([HIKYAKU_BIN, "suppression", "add", suppressed, "--global", "--config", str(old_ingest.config_path)],
+                           capture_output=True, text=True, timeout=30, env=child_environment())
+    assert added.returncode == 0, added.stderr
+    old_ingest.stop()
+
+    # 1. Everything but the queue, then the new relays start and take mail at once.
+    state = redis_admin(new, "copy-keys", "--keys", "state", "--from", redis_server.url)
+    assert state.returncode == 0, state.stderr
+    new.start()
+    fresh = [f"n{i}-{tag}@static.test" for i in range(10)]
+    with smtplib.SMTP("127.0.0.1", new.relay_port, timeout=30) as smtp:
+        for rcpt in fresh:
+            smtp.sendmail(sender, [rcpt], make_message(sender, [rcpt], "n", "new relay\n"))
+        # The suppression list came with the state.
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused_rcpt:
+            smtp.sendmail(sender, [suppressed], make_message(sender, [suppressed], "s", "x\n"))
+        assert refused_rcpt.value.recipients[suppressed][0] == 550, refused_rcpt.value.recipients
+    # 2. The old queue moves in while they run.
+    moved = redis_admin(new, "move-queue", "--from", redis_server.url)
+    assert moved.returncode == 0, moved.stderr
+    assert f"moved {len(queued)} entries and {len(grey)} retries of {len(queued) + len(grey)} messages" in moved.stdout, moved.stdout
+    again = redis_admin(new, "move-queue", "--from", redis_server.url)
+    assert again.returncode == 0 and "moved 0 entries and 0 retries" in again.stdout, again.stdout
+
+    everyone = grey + queued + fresh
+    wait_for(lambda: all(receiver.messages_to(r) for r in everyone), timeout=90,
+             what="old queued mail, old retries and new mail to arrive from the cluster")
+    copies = {r: len(receiver.messages_to(r)) for r in everyone}
+    assert all(n == 1 for n in copies.values()), {r: n for r, n in copies.items() if n != 1}
+    source = redis_server.client()
+    assert source.call("ZCARD", "hk:deferred") == 0
+    assert source.call("SCAN", "0", "MATCH", "hk:q:*", "COUNT", "100000")[1] == []
+    assert (source.get_int("hk:depth:default") or 0) == 0
+    # The events came with the state: the old messages' `accepted`, then their deliveries.
+    events = new.events()
+    accepted = {r for e in events if e.get("event") == "accepted" for r in e.get("recipients") or []}
+    assert set(grey + queued) <= accepted
+    report_note(f"rolling move to a Redis Cluster: {state.stdout.strip()}; {moved.stdout.strip()}; "
+                f"{len(everyone)} messages (5 retries, 20 never tried, 10 new) delivered once")
 
 
 def test_ingest_and_worker_on_a_cluster_each_with_its_own_acl_user(make_relay, receiver, redis_cluster):

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Queue
 import RedisClient
 import RelayCore
 
@@ -29,9 +30,22 @@ public struct KeyCopy: Sendable {
     let sourcePrefix: String
     let target: RedisClient
     let targetPrefix: String
+    /// The target's `redis.limits_key_prefix`: limit keys (``QueueKeys/limitStems``) go there.
+    var targetLimitsPrefix: String? = nil
     /// Overwrite keys the target already has (`RESTORE … REPLACE`); without it such a key
     /// stops the copy.
     let replace: Bool
+    /// Which keys: all of them, or everything but the queued mail and the workers' leases.
+    var selection: Selection = .all
+
+    /// `--keys`: what a copy takes.
+    public enum Selection: String, Sendable, CaseIterable {
+        /// Every key: stop every relay first, start them on the target after.
+        case all
+        /// Everything but the queued mail (``QueueKeys/queueStems``, moved by `move-queue`
+        /// while the new relays run) and the workers' identities and connection leases.
+        case state
+    }
 
     /// Copies every key under `sourcePrefix`; `progress` gets the running count after each batch.
     ///
@@ -50,7 +64,13 @@ public struct KeyCopy: Sendable {
             // Copying within one Redis to a longer prefix (hk: to hk:{hk}:), SCAN also
             // returns keys this copy wrote.
             let names = keys.compactMap(\.buffer).filter { key in
-                !(targetPrefix.hasPrefix(sourcePrefix) && key.readableBytesView.starts(with: targetPrefix.utf8))
+                if targetPrefix.hasPrefix(sourcePrefix) && key.readableBytesView.starts(with: targetPrefix.utf8) { return false }
+                if let limits = targetLimitsPrefix, limits.hasPrefix(sourcePrefix), key.readableBytesView.starts(with: limits.utf8) {
+                    return false
+                }
+                guard selection == .state else { return true }
+                let name = String(decoding: key.readableBytesView.dropFirst(sourcePrefix.utf8.count), as: UTF8.self)
+                return !QueueKeys.name(name, startsWithOneOf: QueueKeys.queueStems + QueueKeys.workerStems)
             }
             var start = 0
             while start < names.count {
@@ -78,9 +98,10 @@ public struct KeyCopy: Sendable {
                 outcome.vanished += 1
                 continue
             }
-            var name = ByteBuffer(string: targetPrefix)
-            name.writeImmutableBuffer(
-                key.getSlice(at: key.readerIndex + sourcePrefix.utf8.count, length: key.readableBytes - sourcePrefix.utf8.count)!)
+            let rest = key.getSlice(at: key.readerIndex + sourcePrefix.utf8.count, length: key.readableBytes - sourcePrefix.utf8.count)!
+            let isLimit = QueueKeys.name(String(buffer: rest), startsWithOneOf: QueueKeys.limitStems)
+            var name = ByteBuffer(string: isLimit ? (targetLimitsPrefix ?? targetPrefix) : targetPrefix)
+            name.writeImmutableBuffer(rest)
             var arguments: [RESPArgument] = [.bytes(name), .integer(max(ttl, 0)), .bytes(payload)]
             if replace { arguments.append("REPLACE") }
             writes.append(RedisCommand("RESTORE", arguments))
@@ -112,20 +133,15 @@ extension AdminSession {
     /// Copies every key under `sourcePrefix` of the Redis at `sourceURL` to this session's
     /// Redis under its `redis.key_prefix`.
     public func copyKeys(
-        from sourceURL: String, sourcePrefix: String, replace: Bool, progress: (_ copied: Int, _ vanished: Int) -> Void
+        from sourceURL: String, sourcePrefix: String, replace: Bool, selection: KeyCopy.Selection = .all,
+        progress: (_ copied: Int, _ vanished: Int) -> Void
     ) async throws -> (copied: Int, vanished: Int) {
-        let endpoint: RedisEndpoint
-        do { endpoint = try RedisEndpoint(url: sourceURL) } catch { throw OperatorError("--from: \(error)") }
-        var sourceConfiguration = RedisClient.Configuration(endpoint: endpoint, connectionCount: 1)
-        if endpoint.usesTLS {
-            let files = configuration.redis.tls ?? RedisTLSSettings()
-            sourceConfiguration.tls = try RedisTLS(
-                caFile: files.caFile, certificateFile: files.certFile, keyFile: files.keyFile, serverName: files.serverName)
-        }
-        let source = RedisClient(configuration: sourceConfiguration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        let source = try sourceClient(sourceURL)
         let targetPrefix = configuration.redis.effectiveKeyPrefix
         do {
-            let copy = KeyCopy(source: source, sourcePrefix: sourcePrefix, target: redis, targetPrefix: targetPrefix, replace: replace)
+            var copy = KeyCopy(source: source, sourcePrefix: sourcePrefix, target: redis, targetPrefix: targetPrefix, replace: replace)
+            copy.targetLimitsPrefix = configuration.redis.effectiveLimitsKeyPrefix
+            copy.selection = selection
             let outcome = try await copy.run { progress($0.copied, $0.vanished) }
             await source.shutdown()
             return (outcome.copied, outcome.vanished)
@@ -133,5 +149,37 @@ extension AdminSession {
             await source.shutdown()
             throw error
         }
+    }
+
+    /// Moves the mail queued in the Redis at `sourceURL` (keys under `sourcePrefix`) into
+    /// this session's queue (``QueueMove``).
+    public func moveQueue(
+        from sourceURL: String, sourcePrefix: String, progress: (QueueMove.Outcome) -> Void
+    ) async throws -> QueueMove.Outcome {
+        let source = try sourceClient(sourceURL)
+        do {
+            let move = QueueMove(
+                source: source, sourceKeys: QueueKeys(prefix: sourcePrefix), target: redis,
+                targetKeys: HikyakuApplication.queueConfiguration(configuration).keys)
+            let outcome = try await move.run(progress: progress)
+            await source.shutdown()
+            return outcome
+        } catch {
+            await source.shutdown()
+            throw error
+        }
+    }
+
+    /// A client of the Redis a copy or move reads from (TLS files from `redis.tls`).
+    private func sourceClient(_ url: String) throws -> RedisClient {
+        let endpoint: RedisEndpoint
+        do { endpoint = try RedisEndpoint(url: url) } catch { throw OperatorError("--from: \(error)") }
+        var sourceConfiguration = RedisClient.Configuration(endpoint: endpoint, connectionCount: 1)
+        if endpoint.usesTLS {
+            let files = configuration.redis.tls ?? RedisTLSSettings()
+            sourceConfiguration.tls = try RedisTLS(
+                caFile: files.caFile, certificateFile: files.certFile, keyFile: files.keyFile, serverName: files.serverName)
+        }
+        return RedisClient(configuration: sourceConfiguration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     }
 }

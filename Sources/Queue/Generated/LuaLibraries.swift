@@ -1096,6 +1096,30 @@ redis.register_function('hk_promote', function(keys, args)
   return #due
 end)
 
+-- hk_import_work
+--   KEYS: q:<pool>:<domain>, ready:<pool>, wake:<pool>, depth:<pool>, deferred
+--   ARGV: kind ('entry' | 'deferred'), domain, nrcpt, then for an entry its fields
+--         (field, value)...; for a deferred item its due time (ms) and member
+-- Adds work moved from another Redis (`hikyaku redis move-queue`, whose message, body and
+-- recipient index are already here): a stream entry becomes due like a new one, a retry
+-- keeps its due time; either counts its recipients in the pool's depth.
+redis.register_function('hk_import_work', function(keys, args)
+  local stream, ready, wake, depth, deferred = keys[1], keys[2], keys[3], keys[4], keys[5]
+  local kind, domain, nrcpt = args[1], args[2], tonumber(args[3])
+  local now_ms = math.floor(now_us() / 1000)
+  if kind == 'entry' then
+    local fields = {}
+    for i = 4, #args do fields[#fields + 1] = args[i] end
+    add_work(stream, ready, wake, domain, fields, now_ms)
+  elseif kind == 'deferred' then
+    redis.call('ZADD', deferred, tonumber(args[4]), args[5])
+  else
+    return redis.error_reply('unknown kind ' .. kind)
+  end
+  redis.call('INCRBY', depth, nrcpt)
+  return 1
+end)
+
 -- hk_rate
 --   KEYS: apirate:<api key id>
 --   ARGV: interval_us, burst

@@ -7,7 +7,7 @@ struct RedisAdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redis",
         abstract: "Redis set-up: the ACL users of each role, and the functions only the admin user may load.",
-        subcommands: [ACL.self, LoadFunctions.self, CopyKeys.self])
+        subcommands: [ACL.self, LoadFunctions.self, CopyKeys.self, MoveQueue.self])
 
     struct ACL: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -97,13 +97,58 @@ struct RedisAdminCommand: AsyncParsableCommand {
         @Flag(help: "Overwrite keys the target has already (default: stop at the first).")
         var replace = false
 
+        @Option(
+            help: ArgumentHelp(
+                "all: every key (stop every relay first, start them on the target after); state: everything but the queued mail and the workers' leases — the first step of moving without stopping the SMTP service (then `hikyaku redis move-queue`).",
+                valueName: "all|state"))
+        var keys: String = "all"
+
+        func validate() throws {
+            guard KeyCopy.Selection(rawValue: keys) != nil else { throw ValidationError("--keys must be all or state, not '\(keys)'") }
+        }
+
         func run() async throws {
+            let selection = KeyCopy.Selection(rawValue: keys) ?? .all
             let (copied, vanished) = try await options.withSession { session in
-                try await session.copyKeys(from: from, sourcePrefix: fromPrefix, replace: replace) { copied, _ in
+                try await session.copyKeys(from: from, sourcePrefix: fromPrefix, replace: replace, selection: selection) { copied, _ in
                     FileHandle.standardError.write(Data("copied \(copied) keys\n".utf8))
                 }
             }
             print("copied \(copied) keys" + (vanished > 0 ? " (\(vanished) expired or deleted meanwhile)" : ""))
+        }
+    }
+
+    struct MoveQueue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "move-queue",
+            abstract: "Move the mail still queued in another Redis into this relay's queue while its relays run.",
+            discussion: """
+                The second step of moving to another Redis (e.g. a Redis Cluster) without stopping \
+                the SMTP service (README, "Moving to a Redis Cluster"): after `copy-keys --keys \
+                state` and the relays started on the new configuration, every work entry and \
+                retry queued under --from-prefix at --from is added to the configured queue \
+                (envelope, body and recipient index copied with DUMP/RESTORE) and then deleted \
+                there. Refuses while a worker still runs on the source. Interrupted, it can be \
+                run again: at most the items in flight at the interruption are delivered twice.
+                """)
+
+        @OptionGroup var options: AdminOptions
+
+        @Option(help: ArgumentHelp("The Redis to move the queue from.", valueName: "redis-url"))
+        var from: String
+
+        @Option(help: "The prefix of the keys there (its relays' redis.key_prefix).")
+        var fromPrefix = "hk:"
+
+        func run() async throws {
+            let outcome = try await options.withSession { session in
+                try await session.moveQueue(from: from, sourcePrefix: fromPrefix) { so in
+                    FileHandle.standardError.write(Data("moved \(so.entries) entries, \(so.retries) retries, \(so.messages) messages\n".utf8))
+                }
+            }
+            print(
+                "moved \(outcome.entries) entries and \(outcome.retries) retries of \(outcome.messages) messages"
+                    + (outcome.orphaned > 0 ? " (\(outcome.orphaned) items of messages no longer there dropped)" : ""))
         }
     }
 }
