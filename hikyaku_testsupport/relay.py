@@ -40,10 +40,11 @@ def check_config(hikyaku: str, path: Path, wrap=lambda argv: argv):
         raise RuntimeError(f"hikyaku check-config {path}: {(result.stderr or result.stdout).strip()}")
 
 
-def acl_users(hikyaku: str, passwords: dict[str, str], key_prefix: str = "hk:") -> str:
+def acl_users(hikyaku: str, passwords: dict[str, str], key_prefix: str = "hk:", limits_key_prefix: str | None = None) -> str:
     """The ``user`` lines of ``hikyaku redis acl`` for ``{role: password}``."""
     stdin = "".join(f"{role}={password}\n" for role, password in passwords.items())
-    result = subprocess.run([hikyaku, "redis", "acl", "--passwords-from-stdin", "--key-prefix", key_prefix], input=stdin,
+    limits = ["--limits-key-prefix", limits_key_prefix] if limits_key_prefix else []
+    result = subprocess.run([hikyaku, "redis", "acl", "--passwords-from-stdin", "--key-prefix", key_prefix, *limits], input=stdin,
                             capture_output=True,
                             text=True, env=child_environment())
     if result.returncode != 0:

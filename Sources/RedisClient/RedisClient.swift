@@ -173,6 +173,29 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// Runs `body` on a new connection to every primary — the one Redis, or each primary
+    /// of a Redis Cluster's current slot map (e.g. to load function libraries everywhere:
+    /// a function is only on the primaries it was loaded on and their replicas).
+    public func withConnectionToEveryPrimary<T>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (RedisConnection) async throws -> T
+    ) async throws -> [T] {
+        let connections: [RedisConnection]
+        switch backend {
+        case .single(let pool): connections = [try await pool.makeConnection()]
+        case .cluster(let router): connections = try await router.makeConnectionsToEveryPrimary()
+        }
+        var results: [T] = []
+        do {
+            for connection in connections { results.append(try await body(connection)) }
+        } catch {
+            for connection in connections { await connection.close() }
+            throw error
+        }
+        for connection in connections { await connection.close() }
+        return results
+    }
+
     /// Closes every connection; later requests fail with ``RedisError/clientShutdown``.
     /// Call it before dropping the client: open connections are not closed otherwise.
     public func shutdown() async {

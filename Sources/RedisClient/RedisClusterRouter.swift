@@ -194,6 +194,20 @@ final class RedisClusterRouter: Sendable {
         }
     }
 
+    /// A new connection to every primary of a fresh slot map (through `onConnect`), for the
+    /// caller to close.
+    func makeConnectionsToEveryPrimary() async throws -> [RedisConnection] {
+        let map = try await refreshMap(force: true)
+        var connections: [RedisConnection] = []
+        do {
+            for node in map.primaries { connections.append(try await pool(for: node).makeConnection()) }
+        } catch {
+            for connection in connections { await connection.close() }
+            throw error
+        }
+        return connections
+    }
+
     /// Notes what a reply or error on a dedicated connection says about the map (a
     /// blocking read answered `MOVED`), so the caller's next connection goes to the right node.
     func observe(_ error: any Error, node: RedisAddress?) {

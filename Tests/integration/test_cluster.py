@@ -49,11 +49,13 @@ def cluster_available() -> str | None:
 # make chaos only. rolling-restart with two replicas guards the switchover that once lost
 # acknowledged messages (cluster/README.md, "A switchover must pause writes"). On a Redis
 # Cluster (`--redis cluster`: six nodes, no Sentinels) the faults that differ there: the
-# kill -9 of the slot's primary, and the rolling restart's CLUSTER FAILOVER switches; the
-# relay-only faults behave the same on both and run on both in make chaos.
+# kill -9 of the slot's primary, the kill -9 of the primary of the limits' slot (the relays
+# there keep their limit keys apart, so claims run on two primaries), and the rolling
+# restart's CLUSTER FAILOVER switches; the relay-only faults behave the same on both and run
+# on both in make chaos.
 FAULTS = [("worker-kill", "sentinel", []), ("ingest-kill", "sentinel", []), ("redis-failover", "sentinel", []),
           ("restart-all", "sentinel", []), ("rolling-restart", "sentinel", ["--replicas", "2"]),
-          ("redis-failover", "cluster", []), ("rolling-restart", "cluster", [])]
+          ("redis-failover", "cluster", []), ("limits-failover", "cluster", []), ("rolling-restart", "cluster", [])]
 
 
 @pytest.mark.parametrize("fault,redis,extra", FAULTS,

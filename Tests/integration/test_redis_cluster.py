@@ -263,21 +263,27 @@ def test_queued_mail_moves_to_the_cluster_while_the_new_relays_run(make_relay, r
 
 
 def test_ingest_and_worker_on_a_cluster_each_with_its_own_acl_user(make_relay, receiver, redis_cluster):
-    """The roles' ACL users (`hikyaku redis acl --key-prefix`) work on a cluster: they may
-    read the slot map (CLUSTER SLOTS) and follow a migration (ASKING), and no more than on a
-    single Redis — e.g. the ingest user still may not load functions."""
+    """The roles' ACL users (`hikyaku redis acl --key-prefix --limits-key-prefix`) work on a
+    cluster whose limit keys live on another primary than the queue: they may read the slot
+    map (CLUSTER SLOTS) and follow a migration (ASKING), and no more than on a single Redis —
+    e.g. the ingest user still may not load functions, so `load-functions` (admin) loads them
+    on every primary."""
     prefix = "hk:{acl}:"
+    limits = redis_cluster.prefix_on_another_primary(prefix)
     passwords = {role: f"{role}-{token()}{token()}" for role in ("ingest", "worker", "admin")}
-    redis_cluster.add_acl_users(acl_users(HIKYAKU_BIN, passwords, key_prefix=prefix))
+    redis_cluster.add_acl_users(acl_users(HIKYAKU_BIN, passwords, key_prefix=prefix, limits_key_prefix=limits))
 
     def role(name: str) -> dict:
-        return {"redis": {**redis_cluster.redis_config(prefix), "url": f"redis://hikyaku-{name}:{passwords[name]}@cluster/0"}}
+        return {"redis": {**redis_cluster.redis_config(prefix, limits_key_prefix=limits),
+                          "url": f"redis://hikyaku-{name}:{passwords[name]}@cluster/0"}}
 
     ingest = make_relay("ingest", role("ingest"), start=False)
     loaded = subprocess.run([HIKYAKU_BIN, "redis", "load-functions", "--config", str(ingest.config_path), "--redis-url",
                              f"redis://hikyaku-admin:{passwords['admin']}@cluster/0"],
                             capture_output=True, text=True, timeout=60, env=child_environment())
     assert loaded.returncode == 0, loaded.stderr
+    for node in redis_cluster.primaries():
+        assert "hikyaku" in node.cli("FUNCTION", "LIST", "LIBRARYNAME", "hikyaku"), f"no functions on primary {node.port}"
     ingest.start()
     make_relay("worker", role("worker"))
     tag = token()
@@ -293,6 +299,9 @@ def test_ingest_and_worker_on_a_cluster_each_with_its_own_acl_user(make_relay, r
     slots = subprocess.run(["redis-cli", "-p", str(home.port), "--user", "hikyaku-worker", "--pass", passwords["worker"],
                             "--no-auth-warning", "CLUSTER", "SLOTS"], capture_output=True, text=True, timeout=10)
     assert "NOPERM" not in slots.stdout and str(home.port) in slots.stdout
+    # The worker charged the limits on their own primary, under its ACL user.
+    limits_node = redis_cluster.node(redis_cluster.primary_port_for_slot(key_slot(limits)))
+    assert limits + "leaseseq" in limits_node.cli("SCAN", "0", "MATCH", limits + "*", "COUNT", "10000")
 
 
 def test_relay_on_a_tls_cluster_follows_a_failover(make_relay, receiver, tmp_path):

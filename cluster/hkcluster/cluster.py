@@ -177,10 +177,16 @@ class Cluster:
         address = address.split(":")[0]
         return next(h for h in self.topology.hosts() if address in h.addresses)
 
-    def slot_primary(self, exclude: tuple[str, ...] = ()) -> Host | None:
-        """On a Redis Cluster: the node serving the relays' slot now (None while none does)."""
-        owner = self.cluster_nodes().owner(key_slot(self.key_prefix), exclude=exclude)
+    def slot_primary(self, exclude: tuple[str, ...] = (), prefix: str | None = None) -> Host | None:
+        """On a Redis Cluster: the node serving the relays' slot now (or ``prefix``'s, e.g.
+        the limits prefix's; None while none does)."""
+        owner = self.cluster_nodes().owner(key_slot(prefix or self.key_prefix), exclude=exclude)
         return self.host_at(owner) if owner else None
+
+    def limits_primary(self, down: Host | None = None) -> Host | None:
+        """On a Redis Cluster: the node serving the slot of the relays' limit keys now."""
+        return self.slot_primary(exclude=(f"{down.address}:{REDIS_PORT}",) if down else (),
+                                 prefix=self.topology.limits_key_prefix)
 
     def cluster_replicas_of(self, primary: Host) -> list[Host]:
         """On a Redis Cluster: the nodes that replicate ``primary``, as ``primary`` sees it."""
@@ -297,7 +303,9 @@ class Cluster:
             raise ClusterError("the relay templates' redis section changed: cannot rewrite it for a Redis Cluster")
         lines[found[0]:found[-1] + 1] = [
             f"  cluster: {flow(self.topology.redis_nodes())}   # seeds: the relay reads the slot map from them",
-            f'  key_prefix: "{self.key_prefix}"   # a hash tag: every key of the relay in one slot']
+            f'  key_prefix: "{self.key_prefix}"   # a hash tag: every key of the relay in one slot',
+            f'  limits_key_prefix: "{self.topology.limits_key_prefix}"   # the limits in a slot of their own: '
+            'claims charge there, then take entries, then refund']
         lines = [line.replace("The Sentinels name the primary", "The cluster's slot map names the primary")
                  .replace("TLS to the Sentinels and the primary", "TLS to the cluster's nodes")
                  .replace("@sentinel-named-primary/", "@cluster/") for line in lines]
@@ -308,7 +316,7 @@ class Cluster:
         passwords' SHA-256 end up in the file)."""
         try:
             relay_users = acl_users(self.bins["hikyaku"], {role: self.acl_passwords[role] for role in RELAY_ROLES},
-                                    key_prefix=self.key_prefix)
+                                    key_prefix=self.key_prefix, limits_key_prefix=self.topology.limits_key_prefix)
         except RuntimeError as error:
             raise ClusterError(str(error)) from None
         sha = self._sha
@@ -594,9 +602,15 @@ class Cluster:
         if home is None:
             raise ClusterError(f"no node serves slot {key_slot(self.key_prefix)} after the cluster was created")
         replicas = ", ".join(h.name for h in self.cluster_replicas_of(home))
+        limits = self.limits_primary()
+        if limits is None or limits.name == home.name:
+            raise ClusterError(f"the limits' slot {key_slot(t.limits_key_prefix)} is not on another primary than the relays' "
+                               f"slot ({home.name}): the cluster did not spread its slots as redis-cli --cluster create does")
         self.say(f"redis: a Redis Cluster of {len(t.by_role('redis'))} nodes ({len(t.by_role('redis')) // (1 + t.replicas)} "
                  f"primaries); the relays' slot {key_slot(self.key_prefix)} (prefix {self.key_prefix}) on {home.name}, "
-                 f"replica(s) {replicas}; TLS on every link and the cluster bus, an ACL user per relay role")
+                 f"replica(s) {replicas}; their limits' slot {key_slot(t.limits_key_prefix)} "
+                 f"(prefix {t.limits_key_prefix}) on {limits.name}; TLS on every link and the cluster bus, an ACL user per "
+                 "relay role")
 
     def check_config(self, name: str):
         proc = self.processes[name]
@@ -729,9 +743,10 @@ class Cluster:
                 lines.append(row + f"{proc.name:11} {pid or 'DOWN':>7} {cpu:>7} {rss:>8}  {note}")
         lines.append("")
         if self.topology.is_redis_cluster:
-            home = self.slot_primary()
+            home, limits = self.slot_primary(), self.limits_primary()
             lines.append(f"Redis Cluster: the relays' slot {key_slot(self.key_prefix)} (prefix {self.key_prefix}) on "
-                         f"{home.name if home else 'no node (failing over?)'}")
+                         f"{home.name if home else 'no node (failing over?)'}; their limits' slot "
+                         f"{key_slot(self.topology.limits_key_prefix)} on {limits.name if limits else 'no node (failing over?)'}")
         else:
             views = self.sentinels().views()
             agreed = {v for v in views.values() if v}

@@ -133,6 +133,7 @@ class Fault:
     title = ""
     shows = ""
     shows_on_redis_cluster = ""   # what it shows with `--redis cluster`, where that differs
+    cluster_only = False          # meaningful on a Redis Cluster only (skipped on Sentinel)
     fault_at = 10.0
 
     def describe(self, redis: str) -> str:
@@ -305,19 +306,25 @@ class RedisFailover(Fault):
         "started again at once and rejoins as the new primary's replica. Clients get 451 while the slot has no "
         "primary with a replica for WAIT 1; every 250 before and after is delivered.")
 
+    # Whose primary gets the kill: the node the relays' keys are on.
+    whose = "the relays' primary"
+
+    def primary(self, cluster, down=None):
+        return cluster.relays_primary(down=down)
+
     def script(self, ctx):
         cluster = ctx.cluster
         on_redis_cluster = cluster.topology.is_redis_cluster
         ctx.sleep_until(self.at(ctx.smoke))
-        home = cluster.relays_primary()
+        home = self.primary(cluster)
         replicas = cluster.replicas_of(home)
         ctx.facts["replicas_before"] = [h.address for h in replicas]
         pid = cluster.kill9(home.short)
         killed_at = ctx.elapsed()
-        ctx.note(f"kill -9 redis-server on {home.name} (the relays' primary, pid {pid}; replica(s) "
+        ctx.note(f"kill -9 redis-server on {home.name} ({self.whose}, pid {pid}; replica(s) "
                  f"{', '.join(h.name for h in replicas)})")
         promoter = "the cluster" if on_redis_cluster else "the Sentinels"
-        new = ctx.wait_for(lambda: (h := cluster.relays_primary(down=home)) is not None and h.name != home.name and h,
+        new = ctx.wait_for(lambda: (h := self.primary(cluster, down=home)) is not None and h.name != home.name and h,
                            90, f"{promoter} to promote a replica", interval=0.1)
         ctx.facts["promoted"] = new.address
         ctx.facts["promoted_after_seconds"] = round(ctx.elapsed() - killed_at, 1)
@@ -338,6 +345,26 @@ class RedisFailover(Fault):
                       f"{facts.get('promoted')} after {facts.get('promoted_after_seconds')} s"),
                 check("250s again once a replica was back", records > 0,
                       f"{records} message(s) accepted after the old primary rejoined as a replica")]
+
+
+class LimitsFailover(RedisFailover):
+    name = "limits-failover"
+    title = "fail over the Redis Cluster primary of the limit keys during a run"
+    cluster_only = True
+    whose = "the primary of the relays' limit keys"
+    shows = shows_on_redis_cluster = (
+        "redis-server on the Redis Cluster node serving the slot of the relays' limit keys (redis.limits_key_prefix, "
+        "not the queue's) gets kill -9 while every claim charges there first, takes entries on the queue's primary, "
+        "then refunds: claims fail until the cluster promotes the replica, charges whose refund was lost only make "
+        "sites look busier for a moment, and no limit is exceeded; every 250 is delivered.")
+
+    def primary(self, cluster, down=None):
+        return cluster.limits_primary(down=down)
+
+    def checks(self, result, facts):
+        # Ingest does not touch the limit keys: 250s go on all along.
+        return [check("a replica of the killed primary was promoted", facts.get("promoted") in facts.get("replicas_before", []),
+                      f"{facts.get('promoted')} after {facts.get('promoted_after_seconds')} s")]
 
 
 class RestartAll(Fault):
@@ -508,8 +535,8 @@ class RollingRestart(Fault):
         ctx.wait_for(cluster.cluster_settled, 60, "the Redis Cluster to be whole", interval=0.2)
 
 
-FAULTS = {f.name: f for f in (IngestKill(), WorkerKill(), WorkerPartition(), RedisFailover(), RestartAll(),
-                              RollingRestart())}
+FAULTS = {f.name: f for f in (IngestKill(), WorkerKill(), WorkerPartition(), RedisFailover(), LimitsFailover(),
+                              RestartAll(), RollingRestart())}
 
 
 # ---------------------------------------------------------------------- runner
@@ -593,6 +620,10 @@ def run_chaos(names: list[str], bins: dict, args) -> int:
     texts = []
     for redis in modes:
         for name in names:
+            if FAULTS[name].cluster_only and redis != "cluster":
+                if len(modes) == 1:
+                    console.say(f"{name}: only meaningful on a Redis Cluster (--redis cluster); skipped")
+                continue
             label = run_label(name, redis)
             result = run_one(FAULTS[name], bins, out / label, args.smoke, args, console, redis)
             results[label] = result

@@ -36,6 +36,9 @@ DNS_ADDRESS = f"{PREFIX}.100"
 REDIS_MODES = ("sentinel", "cluster")
 CLUSTER_PRIMARIES = 3
 CLUSTER_KEY_PREFIX = "hk:{hk}:"
+# The relays' limit keys on a Redis Cluster (`redis.limits_key_prefix`): another hash tag,
+# slot 1197, which redis-cli --cluster create gives to another primary than slot 8014.
+CLUSTER_LIMITS_KEY_PREFIX = "hk:{hk-limits}:"
 CLIENT_ADDRESS = f"{PREFIX}.200"
 
 
@@ -124,6 +127,12 @@ class Topology:
     def key_prefix(self) -> str:
         """`redis.key_prefix` of the relays (the default for the topology)."""
         return CLUSTER_KEY_PREFIX if self.is_redis_cluster else "hk:"
+
+    @property
+    def limits_key_prefix(self) -> str:
+        """`redis.limits_key_prefix`: on a Redis Cluster the limit keys have a slot of their
+        own, so every claim runs as limits, entries and refund steps on two primaries."""
+        return CLUSTER_LIMITS_KEY_PREFIX if self.is_redis_cluster else self.key_prefix
 
     def hosts(self) -> list[Host]:
         if self.is_redis_cluster:

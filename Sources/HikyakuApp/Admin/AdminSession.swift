@@ -59,7 +59,10 @@ public struct AdminSession: Sendable {
     /// Loads this version's Redis functions (admin user only); returns the libraries that
     /// were replaced (empty: all up to date) and the names of all of them.
     public func loadFunctions() async throws -> (replaced: [String], all: [String]) {
-        let replaced = try await redis.withDedicatedConnection { try await FunctionLibraries.ensureLoaded(on: $0) }
-        return (replaced, FunctionLibraries.all.map(\.name))
+        // On a Redis Cluster on every primary: the limit keys may have a slot on another
+        // primary than the queue's, and a relay user may not load functions itself.
+        let replaced = try await redis.withConnectionToEveryPrimary { try await FunctionLibraries.ensureLoaded(on: $0) }
+        var seen = Set<String>()
+        return (replaced.flatMap { $0 }.filter { seen.insert($0).inserted }, FunctionLibraries.all.map(\.name))
     }
 }

@@ -69,7 +69,8 @@ public struct QueueMove: Sendable {
         progress: (Outcome) -> Void
     ) async throws(QueueError) {
         while true {
-            let reply = try await source.adminSend(RedisCommand("XRANGE", [.string(stream), "-", "+", "COUNT", .integer(Int64(Self.chunk))]))
+            let reply = try await source.adminSend(
+                RedisCommand("XRANGE", [.string(stream), "-", "+", "COUNT", .integer(Int64(Self.chunk))]))
             guard let entries = reply.array, !entries.isEmpty else { break }
             var done: [String] = []
             var recipients = 0
@@ -78,7 +79,10 @@ public struct QueueMove: Sendable {
                 let fields = flat.compactMap(\.string)
                 var map: [String: String] = [:]
                 for index in stride(from: 0, to: fields.count - 1, by: 2) { map[fields[index]] = fields[index + 1] }
-                guard let qid = map["q"].map(QueueID.init(rawValue:)), let list = map["r"] else { done.append(id); continue }
+                guard let qid = map["q"].map(QueueID.init(rawValue:)), let list = map["r"] else {
+                    done.append(id)
+                    continue
+                }
                 let count = list.split(separator: "\n").count
                 if try await copyMessage(qid, moved: &moved, outcome: &outcome) {
                     _ = try await target.adminCall(
@@ -153,7 +157,10 @@ public struct QueueMove: Sendable {
             names.flatMap { [RedisCommand("DUMP", [.string($0.0)]), RedisCommand("PTTL", [.string($0.0)])] })
         guard dumps[0].buffer != nil, dumps[2].buffer != nil else {
             let present = try await target.adminSend(RedisCommand("EXISTS", [.string(targetKeys.message(id))]))
-            if present.int == 1 { moved.insert(id); return true }
+            if present.int == 1 {
+                moved.insert(id)
+                return true
+            }
             return false
         }
         var restores: [RedisCommand] = []

@@ -143,7 +143,8 @@ struct RedisAdminCommand: AsyncParsableCommand {
         func run() async throws {
             let outcome = try await options.withSession { session in
                 try await session.moveQueue(from: from, sourcePrefix: fromPrefix) { so in
-                    FileHandle.standardError.write(Data("moved \(so.entries) entries, \(so.retries) retries, \(so.messages) messages\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("moved \(so.entries) entries, \(so.retries) retries, \(so.messages) messages\n".utf8))
                 }
             }
             print(
