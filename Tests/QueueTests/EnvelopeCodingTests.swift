@@ -39,8 +39,9 @@ struct EnvelopeCodingTests {
     /// Every wait reason hk_claim can give is one the worker knows (an unknown one would
     /// make every claim of the destination fail as a malformed reply).
     @Test func everyWaitReasonOfTheClaimFunctionIsKnown() throws {
-        let pattern = /(?:wait|note)\(.*, '([a-z_]+)'\)|\{'', [^,]*, '([a-z_]+)'\}|best_reason = nil, '([a-z_]+)'/
-        let found = Set(LuaLibraries.hikyaku.matches(of: pattern).map { String($0.1 ?? $0.2 ?? $0.3 ?? "") })
+        let pattern =
+            /(?:wait|note)\(.*, '([a-z_]+)'\)|\{'', [^,]*, '([a-z_]+)'\}|best_reason = nil, '([a-z_]+)'|return nil, [^\n]*, '([a-z_]+)', unusable/
+        let found = Set(LuaLibraries.hikyaku.matches(of: pattern).map { String($0.1 ?? $0.2 ?? $0.3 ?? $0.4 ?? "") })
         #expect(found.count >= 8)
         for reason in found { #expect(ClaimWaitReason(rawValue: reason) != nil, "hk_claim's reason '\(reason)'") }
         #expect(Set(ClaimWaitReason.allCases.map(\.rawValue)) == found, "no case the function never gives")
