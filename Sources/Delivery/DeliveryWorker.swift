@@ -247,6 +247,10 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
                     candidates: candidates)
             } catch {
                 context.logger.warning("cannot claim work for \(domain): \(error)")
+                // `next` held the destination for 10 s for this claim; look again in a
+                // second instead (e.g. the limits' primary failing over while the queue's
+                // answers). If the queue's Redis is down too, this fails and the hold stays.
+                try? await context.queue.retryClaim(pool: pool, domain: domain, after: .seconds(1))
                 break
             }
             guard case .batch(let batch) = claim else {

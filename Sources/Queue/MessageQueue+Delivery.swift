@@ -139,6 +139,22 @@ extension MessageQueue {
         return result
     }
 
+    /// Makes a destination due again after `after` — for a claim that failed (a Redis
+    /// error) after `next` held the destination: the queue's side re-scores it as a limits
+    /// wait would (`hk_claim_entries` with no IP).
+    public func retryClaim(pool: PoolName, domain: DomainName, after: Duration) async throws(QueueError) {
+        _ = try await call(
+            "hk_claim_entries",
+            keys: [
+                keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.scanned(pool: pool, domain: domain),
+                keys.wake(pool: pool),
+            ],
+            [
+                .string(domain.rawValue), .string(""), .integer(0), .integer(0), .string(""), .integer(after.milliseconds),
+                .string(""),
+            ])
+    }
+
     /// What `hk_claim_limits` charged, for `hk_claim_settle`.
     private struct Settlement {
         let request: ClaimRequest
