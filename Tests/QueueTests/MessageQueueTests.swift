@@ -277,6 +277,25 @@ struct MessageQueueTests {
         await h.shutdown()
     }
 
+    /// `next` holds a destination for the claim that follows; when that claim fails (a
+    /// Redis error), `retryClaim` makes it due again soon instead of after the hold.
+    @Test func aFailedClaimsDestinationIsDueAgainSoon() async throws {
+        let h = try await Harness(limitsApart: true)
+        try await h.enqueue(["a@held.test"])
+        guard case .domain("held.test", _) = try await h.queue.next(pool: .default, hold: .seconds(10)) else {
+            Issue.record("expected the destination")
+            return
+        }
+        let ready = h.queue.configuration.keys.ready(pool: .default)
+        let score = { try await h.redis.send(RedisCommand("ZSCORE", [.string(ready), "held.test"])).string.flatMap(Double.init) ?? 0 }
+        let now = Double(WallClock.nowMilliseconds())
+        #expect(try await score() > now + 9_000, "held for 10 s")
+        try await h.queue.retryClaim(pool: .default, domain: "held.test", after: .seconds(1))
+        let rescored = try await score()
+        #expect(rescored > now && rescored < now + 3_000, "due again after about 1 s, not 10: \(rescored - now) ms")
+        await h.shutdown()
+    }
+
     @Test(arguments: [false, true]) func aSiteRateIsSharedByAllIPs(limitsApart: Bool) async throws {
         let h = try await Harness(limitsApart: limitsApart)
         for _ in 0..<4 { try await h.enqueue(["a@one.test"]) }
