@@ -237,11 +237,11 @@ extension MessageQueue {
         // own: then it follows in its own call (lost if this process dies in between).
         let encoded = EventCoding.encode(event)
         let reply = try await call(
-            "hk_adapt", keys: target + (keys.splitClaim ? [] : [keys.events]),
+            "hk_adapt", keys: (keys.splitClaim ? [] : [keys.events]) + target,
             [
                 .string(action), .double(factor), .integer(duration.milliseconds),
                 .integer(Int64(configuration.eventsMaxLength)), .bytes(encoded),
-            ])
+            ] + (keys.splitClaim ? [.integer(1)] : []))
         guard reply.int == 1 else { return false }
         if keys.splitClaim { try await appendEvent(encoded) }
         return true

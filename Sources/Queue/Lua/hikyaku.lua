@@ -1031,26 +1031,25 @@ redis.register_function('hk_return', function(keys, args)
 end)
 
 -- hk_adapt
---   KEYS: by action — slow: slow:<unit>, slowlock:<unit>; suspend_ip: susp:ip:<unit>;
---         suspend_site: susp:site:<site>; then events, unless the limit keys have a slot
---         of their own (the caller then adds the event to the stream itself)
---   ARGV: action, factor, duration_ms, events_maxlen, event
+--   KEYS: events (unless without_event), then by action — slow: slow:<unit>,
+--         slowlock:<unit>; suspend_ip: susp:ip:<unit>; suspend_site: susp:site:<site>
+--   ARGV: action, factor, duration_ms, events_maxlen, event, [without_event: 1 when the
+--         limit keys have a slot of their own — the caller then adds the event itself]
 -- Adaptive backoff. `slow` multiplies the (IP, site) rate factor (at most once per tenth
 -- of the duration, so a burst of throttle replies counts once); `suspend_ip` and
 -- `suspend_site` pause sending. Each expires on its own. Returns 1 when applied (and
 -- the event written), 0 when an equivalent action was already in force.
 redis.register_function('hk_adapt', function(keys, args)
-  local target = keys[1]
   local action, factor, duration, maxlen, event = args[1], tonumber(args[2]), tonumber(args[3]), args[4], args[5]
-  local events
+  local events, first = keys[1], 2
+  if args[6] == '1' then events, first = nil, 1 end
+  local target = keys[first]
   if action == 'slow' then
-    events = keys[3]
-    if not redis.call('SET', keys[2], '1', 'NX', 'PX', math.max(1000, math.floor(duration / 10))) then return 0 end
+    if not redis.call('SET', keys[first + 1], '1', 'NX', 'PX', math.max(1000, math.floor(duration / 10))) then return 0 end
     local current = tonumber(redis.call('GET', target) or '1')
     local new = math.max(0.01, current * factor)
     redis.call('SET', target, tostring(new), 'PX', duration)
   elseif action == 'suspend_ip' or action == 'suspend_site' then
-    events = keys[2]
     if not redis.call('SET', target, event, 'NX', 'PX', duration) then return 0 end
   else
     return redis.error_reply('unknown action ' .. action)
