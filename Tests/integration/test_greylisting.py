@@ -48,7 +48,11 @@ def overrides(schedule: str = "2s", egress: list[dict] = EGRESS, layout: str = "
     # takeover of entries parked for an IP), and the fallbacks must not rely on that.
     # "limits-apart": the limit keys under a prefix of their own, so the claim is split
     # into limits, entries and refund steps and learns the parked entries from hk_next.
-    config = {"delivery": {"egress": egress, "retry_schedule": [schedule], "retry_jitter": 0, "claim_timeout": "60s"}}
+    # Small batches: a full batch starts another delivery loop, which picks its own IP, so
+    # first attempts come from both IPs however fast the 40 messages arrive (with one big
+    # batch on a connection kept open, every first attempt could come from one IP).
+    config = {"delivery": {"egress": egress, "retry_schedule": [schedule], "retry_jitter": 0, "claim_timeout": "60s",
+                           "batch_size": 4}}
     if layout == "limits-apart":
         config["redis"] = {"limits_key_prefix": "hkl:"}
     return config
