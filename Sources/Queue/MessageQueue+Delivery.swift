@@ -84,13 +84,10 @@ extension MessageQueue {
                 .string(request.holding?.lease.rawValue ?? ""), .integer(Int64(parked.count)),
             ] + parked.map { .string($0.rawValue) } + [.integer(Int64(request.candidates.count))] + request.candidateArguments
         let limits = try await call("hk_claim_limits", keys: limitKeys, limitArgs)
-        guard let decided = limits.array, decided.count >= 4, let ip = decided[0].string else {
+        guard let decided = limits.array, decided.count >= 3, let ip = decided[0].string else {
             throw .malformed("hk_claim_limits returned \(limits)")
         }
-        let entryKeys = [
-            keys.ready(pool: request.pool), keys.stream(pool: request.pool, domain: request.domain),
-            keys.scanned(pool: request.pool, domain: request.domain), keys.wake(pool: request.pool),
-        ]
+        let entryKeys = claimEntryKeys(pool: request.pool, domain: request.domain)
         var entryArgs: [RESPArgument] = [
             .string(request.domain.rawValue), .string(request.consumer), .integer(request.claimTimeout.milliseconds),
             .integer(request.gather.milliseconds), .string(ip),
@@ -129,8 +126,10 @@ extension MessageQueue {
         } else {
             taken = 0
         }
+        // Settled when something was charged and not taken (a lease taken for nothing among
+        // it: `charged` is at least 1), or a held lease of another IP is to be given back.
         let reused = request.holding?.lease.rawValue == lease
-        if taken < charged || (taken > 0 && request.holding != nil && !reused) || (taken == 0 && !reused) {
+        if taken < charged || (request.holding != nil && !reused) {
             do { try await self.settle(settle, taken: taken) } catch {
                 // The charge stays (only ever too much) and a lease unused expires by itself.
                 logger.warning("cannot refund a claim's unused limits for \(request.domain): \(error)")
@@ -144,15 +143,16 @@ extension MessageQueue {
     /// wait would (`hk_claim_entries` with no IP).
     public func retryClaim(pool: PoolName, domain: DomainName, after: Duration) async throws(QueueError) {
         _ = try await call(
-            "hk_claim_entries",
-            keys: [
-                keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.scanned(pool: pool, domain: domain),
-                keys.wake(pool: pool),
-            ],
+            "hk_claim_entries", keys: claimEntryKeys(pool: pool, domain: domain),
             [
                 .string(domain.rawValue), .string(""), .integer(0), .integer(0), .string(""), .integer(after.milliseconds),
                 .string(""),
             ])
+    }
+
+    /// The keys of `hk_claim_entries`: the destination's side of a split claim.
+    private func claimEntryKeys(pool: PoolName, domain: DomainName) -> [String] {
+        [keys.ready(pool: pool), keys.stream(pool: pool, domain: domain), keys.scanned(pool: pool, domain: domain), keys.wake(pool: pool)]
     }
 
     /// What `hk_claim_limits` charged, for `hk_claim_settle`.
@@ -243,19 +243,10 @@ extension MessageQueue {
                 .integer(Int64(configuration.eventsMaxLength)), .bytes(encoded),
             ] + (keys.splitClaim ? [.integer(1)] : []))
         guard reply.int == 1 else { return false }
-        if keys.splitClaim { try await appendEvent(encoded) }
+        if keys.splitClaim {
+            do { _ = try await redis.send(EventCoding.add(encoded, to: configuration)) } catch { throw Self.queueError(error) }
+        }
         return true
-    }
-
-    /// Adds an encoded event to the events stream (`XADD … MAXLEN ~`), for a step whose
-    /// function could not write it itself (its keys in another slot).
-    func appendEvent(_ encoded: ByteBuffer) async throws(QueueError) {
-        do {
-            _ = try await redis.send(
-                RedisCommand(
-                    "XADD",
-                    [.string(keys.events), "MAXLEN", "~", .integer(Int64(configuration.eventsMaxLength)), "*", "e", .bytes(encoded)]))
-        } catch { throw Self.queueError(error) }
     }
 
     /// How much of a stored message ``loadMessages(_:)`` reads: all of it up to this size

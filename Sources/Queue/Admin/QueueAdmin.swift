@@ -1,5 +1,4 @@
 import Logging
-import NIOCore
 import RedisClient
 import RelayCore
 
@@ -32,12 +31,6 @@ public struct QueueAdmin: Sendable {
     var keys: QueueKeys { configuration.keys }
     private var maxLength: RESPArgument { .integer(Int64(configuration.eventsMaxLength)) }
 
-    /// Adds an encoded event to the events stream, for a step whose function could not.
-    private func appendEvent(_ encoded: ByteBuffer) async throws(QueueError) {
-        _ = try await redis.adminSend(
-            RedisCommand("XADD", [.string(keys.events), "MAXLEN", "~", maxLength, "*", "e", .bytes(encoded)]))
-    }
-
     // MARK: Suspend, resume
 
     /// Suspends sending to a site, or from an IP (to one site or all), for `duration`,
@@ -60,7 +53,7 @@ public struct QueueAdmin: Sendable {
         _ = try await redis.adminCall(
             "hka_suspend", keys: [target.key(keys)] + (keys.splitClaim ? [] : [keys.events]),
             [.integer(duration.milliseconds), maxLength, .bytes(encoded)])
-        if keys.splitClaim { try await appendEvent(encoded) }
+        if keys.splitClaim { _ = try await redis.adminSend(EventCoding.add(encoded, to: configuration)) }
         logger.notice("suspended \(target) for \(duration)")
         return event
     }
@@ -77,7 +70,7 @@ public struct QueueAdmin: Sendable {
             [maxLength, .bytes(encoded)])
         guard let left = reply.int else { throw .malformed("hka_resume returned \(reply)") }
         if left == -2 { return ResumeResult(wasSuspended: false, remainingMilliseconds: nil, destinationsMadeDue: 0) }
-        if keys.splitClaim { try await appendEvent(encoded) }
+        if keys.splitClaim { _ = try await redis.adminSend(EventCoding.add(encoded, to: configuration)) }
         // hk_claim re-scored a suspended destination to (at most) the suspension's end.
         let window = left < 0 ? -1 : left + 1000
         var madeDue = 0

@@ -34,14 +34,7 @@ public struct InboundReportStore: Sendable {
     /// Appends events (an asynchronous `bounced`, …) to the events stream.
     public func record(_ events: [DeliveryEvent]) async throws(QueueError) {
         guard !events.isEmpty else { return }
-        let commands = events.map {
-            RedisCommand(
-                "XADD",
-                [
-                    .string(keys.events), "MAXLEN", "~", .integer(Int64(configuration.eventsMaxLength)), "*", "e",
-                    .bytes(EventCoding.encode($0)),
-                ])
-        }
+        let commands = events.map { EventCoding.add(EventCoding.encode($0), to: configuration) }
         do { _ = try await redis.pipeline(commands) } catch { throw MessageQueue.queueError(error) }
     }
 

@@ -501,7 +501,7 @@ end
 -- no longer take theirs, then dead workers' entries, then new ones (entries pinned to
 -- another live, usable IP are parked for it). Returns {domain, ip, '', n_taken_over,
 -- {id, fields}...}, or nil (with the destination dropped or re-scored) when none.
--- E: {stream, ready, wake, scanned, consumer, idle, domain}.
+-- E: {stream, ready, wake, scanned, consumer, idle, domain}; sets E.parked_some when it parks an entry.
 local function claim_take(E, ip, n, parked, unusable, is_live, now_ms)
   local out = {E.domain, ip, '', 0}
   local function take(from)
@@ -547,6 +547,7 @@ local function claim_take(E, ip, n, parked, unusable, is_live, now_ms)
       end
       if pin then
         redis.call('XCLAIM', E.stream, GROUP, PIN_PREFIX .. pin, 0, entry[1], 'JUSTID')
+        E.parked_some = true
       else
         out[#out + 1] = entry
       end
@@ -653,8 +654,7 @@ end)
 -- hk_next) and charges the limits for the most the batch may take, taking a connection
 -- lease (the held one is kept until hk_claim_settle). Returns {ip, n, lease, site_next_ms,
 -- ip_interval_us (as charged, after the slowdown factor), nunusable, unusable_ip...,
--- live_ip...} (`live_ip`: egress:live now), or {'', wait_ms, reason, nunusable,
--- unusable_ip...}.
+-- live_ip...} (`live_ip`: egress:live now), or {'', wait_ms, reason}.
 redis.register_function('hk_claim_limits', function(keys, args)
   local nparked = tonumber(args[9])
   local parked = {}
@@ -666,19 +666,12 @@ redis.register_function('hk_claim_limits', function(keys, args)
   local now = now_us()
   local now_ms = math.floor(now / 1000)
   local chosen, wait_ms, reason, unusable = claim_decide(L, parked, now, now_ms)
-  local out
-  if chosen then
-    claim_charge(L, chosen, now, chosen.n)
-    local lease = claim_lease(L, chosen, now, now_ms, false)
-    out = {chosen.ip, chosen.n, lease, claim_site_next(L, chosen, now, now_ms, chosen.n), chosen.interval, 0}
-  else
-    out = {'', math.max(1, wait_ms), reason, 0}
-  end
-  local count_at = #out
-  for ip, _ in pairs(unusable) do out[#out + 1] = ip; out[count_at] = out[count_at] + 1 end
-  if chosen then
-    for _, ip in ipairs(redis.call('ZRANGE', L.live, '(' .. now_ms, '+inf', 'BYSCORE')) do out[#out + 1] = ip end
-  end
+  if not chosen then return {'', math.max(1, wait_ms), reason} end
+  claim_charge(L, chosen, now, chosen.n)
+  local lease = claim_lease(L, chosen, now, now_ms, false)
+  local out = {chosen.ip, chosen.n, lease, claim_site_next(L, chosen, now, now_ms, chosen.n), chosen.interval, 0}
+  for ip, _ in pairs(unusable) do out[#out + 1] = ip; out[6] = out[6] + 1 end
+  for _, ip in ipairs(redis.call('ZRANGE', L.live, '(' .. now_ms, '+inf', 'BYSCORE')) do out[#out + 1] = ip end
   return out
 end)
 
@@ -710,8 +703,11 @@ redis.register_function('hk_claim_entries', function(keys, args)
   local out, waiting = claim_take(E, ip, n, parked, unusable, is_live, now_ms)
   if not out then return {waiting, {}} end
   claim_rescore(E, #out - 4, n, site_next_ms, gather, now_ms)
+  -- Entries can still be parked only if some were before or this claim parked some.
   local still = {}
-  for other, _ in pairs(parked_by_ip(E.stream)) do still[#still + 1] = other end
+  if next(parked) ~= nil or E.parked_some then
+    for other, _ in pairs(parked_by_ip(E.stream)) do still[#still + 1] = other end
+  end
   return {out, still}
 end)
 

@@ -127,13 +127,7 @@ public struct SuppressionStore: Sendable {
     /// Adds a `suppressed` event to the events stream (a refusal at `RCPT`; the enqueue
     /// writes its own).
     public func record(_ event: DeliveryEvent) async throws(QueueError) {
-        _ = try await redis.adminSend(
-            RedisCommand(
-                "XADD",
-                [
-                    .string(keys.events), "MAXLEN", "~", .integer(Int64(configuration.eventsMaxLength)), "*", "e",
-                    .bytes(EventCoding.encode(event)),
-                ]))
+        _ = try await redis.adminSend(EventCoding.add(EventCoding.encode(event), to: configuration))
     }
 
     // MARK: Expiry
