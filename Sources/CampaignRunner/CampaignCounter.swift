@@ -19,6 +19,7 @@ public struct CampaignCounter: Service, CustomStringConvertible {
     static let leaseTime: Int64 = 10_000
     /// Counted elsewhere (`queued`, `suppressed`) or not about a recipient's outcome.
     static let ignored: Set<String> = ["accepted", "suppressed", "backoff", "paused", "resumed"]
+    static let campaignField = Array("\"campaign\"".utf8)
 
     let events: EventGroups
     let store: CampaignStore
@@ -80,7 +81,10 @@ public struct CampaignCounter: Service, CustomStringConvertible {
     func count(_ entries: [EventGroups.Entry]) async throws {
         var increments: [String: [String: Int]] = [:]
         for entry in entries {
-            guard let event = entry.event, let campaign = event.metadata?["campaign"] else { continue }
+            // Most events are not of a campaign: no `"campaign"` in the bytes, nothing to decode.
+            guard entry.mentions(Self.campaignField), let event = entry.event, let campaign = event.metadata?["campaign"] else {
+                continue
+            }
             let kind = event.event.rawValue
             if Self.ignored.contains(kind) { continue }
             increments[campaign, default: [:]][kind, default: 0] += 1

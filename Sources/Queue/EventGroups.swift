@@ -17,7 +17,32 @@ public struct EventGroups: Sendable {
     public struct Entry: Sendable {
         public var id: String
         public var json: ByteBuffer?
-        public var event: DeliveryEvent?
+
+        /// The event, decoded on each access (nil when trimmed or not an event): a reader
+        /// that can tell from the bytes that an entry does not concern it — the campaign
+        /// counter, the webhook dispatcher without endpoints — skips the decoding, which
+        /// was most of their CPU per event.
+        public var event: DeliveryEvent? { json.flatMap { try? EventCoding.decode($0) } }
+
+        /// Whether the JSON holds `text` at all (a cheap test before decoding). A plain
+        /// loop: the standard library's generic `firstRange(of:)` cost more than decoding.
+        public func mentions(_ text: [UInt8]) -> Bool {
+            guard let json, let first = text.first else { return text.isEmpty }
+            return json.withUnsafeReadableBytes { bytes in
+                guard bytes.count >= text.count else { return false }
+                var start = 0
+                let last = bytes.count - text.count
+                while start <= last {
+                    if bytes[start] == first {
+                        var matched = 1
+                        while matched < text.count, bytes[start + matched] == text[matched] { matched += 1 }
+                        if matched == text.count { return true }
+                    }
+                    start += 1
+                }
+                return false
+            }
+        }
     }
 
     /// A group as `XINFO GROUPS` reports it.
@@ -80,7 +105,7 @@ public struct EventGroups: Sendable {
         guard let parts = reply.array, parts.count >= 2 else { return [] }
         var out = Self.entries(parts[1].array ?? [])
         // Redis 7 removes entries deleted from the stream from the PEL itself and lists them.
-        if parts.count >= 3 { out += (parts[2].array ?? []).compactMap(\.string).map { Entry(id: $0, json: nil, event: nil) } }
+        if parts.count >= 3 { out += (parts[2].array ?? []).compactMap(\.string).map { Entry(id: $0, json: nil) } }
         return out
     }
 
@@ -88,9 +113,9 @@ public struct EventGroups: Sendable {
         values.compactMap { value in
             guard let pair = value.array, pair.count == 2, let id = pair[0].string else { return nil }
             guard let fields = pair[1].array, fields.count >= 2, let bytes = fields[1].buffer else {
-                return Entry(id: id, json: nil, event: nil)
+                return Entry(id: id, json: nil)
             }
-            return Entry(id: id, json: bytes, event: try? EventCoding.decode(bytes))
+            return Entry(id: id, json: bytes)
         }
     }
 

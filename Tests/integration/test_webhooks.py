@@ -178,6 +178,35 @@ def test_signed_events_arrive_after_503s_and_refused_connections(make_relay, hoo
     assert endpoint in listed and secret not in listed
 
 
+def webhooks_group(relay) -> tuple[int, str]:
+    """(pending, lag) of the dispatcher's consumer group, from `hikyaku events groups`."""
+    for line in hikyaku(relay, "events", "groups").splitlines():
+        cells = line.split()
+        if cells and cells[0] == "webhooks":
+            return int(cells[2]), cells[3]
+    return -1, "?"
+
+
+def test_without_endpoints_events_are_acknowledged_and_an_endpoint_added_later_gets_what_follows(make_relay, hooks):
+    """With no endpoint the dispatcher acknowledges events without decoding them: nothing
+    piles up in its group, and none of them is sent to an endpoint added afterwards."""
+    relay = api_process(make_relay, "all")
+    tok = token()
+    key = make_account(relay, "acme", "acme.example", rate=FAST_KEY)
+    wait_loaded(relay, 1)
+    api = API(f"http://127.0.0.1:{relay.api_port}", key)
+    before = send(api, tok, 30)
+    wait_for(lambda: {e["queue_id"] for e in relay.events() if e["event"] == "delivered"} >= set(before),
+             what="the first messages delivered")
+    wait_for(lambda: webhooks_group(relay) == (0, "0"), what="the webhooks group to have read and acknowledged everything")
+    _, secret = add_endpoint(relay, "acme", f"http://127.0.0.1:{hooks.port}/hook", "--allow-private")
+    hooks.secrets = [secret]
+    after = send(api, tok, 10, start=100)
+    wait_delivered(hooks, after)
+    assert not set(before) & set(hooks.kinds_by_queue_id())
+    assert hooks.bad_signatures == 0
+
+
 def test_events_filter_rotation_and_test_command(make_relay, hooks):
     relay = api_process(make_relay, "all")
     tok = token()

@@ -90,10 +90,12 @@ end
 -- One entry per (message, domain) in the domain's stream, and the domain in the pool's
 -- ready index.
 local function add_work(stream, ready, wake, domain, fields, now_ms)
-  if redis.call('EXISTS', stream) == 0 then
+  -- NOMKSTREAM: no entry (nil) when the stream is gone (hk_complete deletes an empty one),
+  -- which is then made with its group; one call instead of EXISTS + XADD.
+  if not redis.call('XADD', stream, 'NOMKSTREAM', '*', unpack(fields)) then
     redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')
+    redis.call('XADD', stream, '*', unpack(fields))
   end
-  redis.call('XADD', stream, '*', unpack(fields))
   -- A destination without a score becomes due now; one that has a score keeps it — it
   -- is resting for a reason (a rate-limit or suspension wait, or a moment for more mail
   -- to gather into the next batch), and new mail must not undo that.
@@ -1827,6 +1829,7 @@ redis.register_function('hkw_fanout', function(keys, args)
   local n = tonumber(args[3])
   local i = 4
   local touched = {}
+  local ids = {}
   for _ = 1, n do
     local id, k = args[i], tonumber(args[i + 1])
     local payload = args[i + 2 + k]
@@ -1835,9 +1838,11 @@ redis.register_function('hkw_fanout', function(keys, args)
       redis.call('RPUSH', keys[1 + index], payload)
       touched[index] = true
     end
-    redis.call('XACK', events, group, id)
+    ids[#ids + 1] = id
     i = i + 3 + k
   end
+  -- One XACK for the whole batch (the dispatcher reads at most a few hundred at a time).
+  if #ids > 0 then redis.call('XACK', events, group, unpack(ids)) end
   local out = {}
   for index in pairs(touched) do
     local dropped = bound(keys[1 + index], max)

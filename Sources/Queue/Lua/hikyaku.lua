@@ -81,10 +81,12 @@ end
 -- One entry per (message, domain) in the domain's stream, and the domain in the pool's
 -- ready index.
 local function add_work(stream, ready, wake, domain, fields, now_ms)
-  if redis.call('EXISTS', stream) == 0 then
+  -- NOMKSTREAM: no entry (nil) when the stream is gone (hk_complete deletes an empty one),
+  -- which is then made with its group; one call instead of EXISTS + XADD.
+  if not redis.call('XADD', stream, 'NOMKSTREAM', '*', unpack(fields)) then
     redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')
+    redis.call('XADD', stream, '*', unpack(fields))
   end
-  redis.call('XADD', stream, '*', unpack(fields))
   -- A destination without a score becomes due now; one that has a score keeps it — it
   -- is resting for a reason (a rate-limit or suspension wait, or a moment for more mail
   -- to gather into the next batch), and new mail must not undo that.

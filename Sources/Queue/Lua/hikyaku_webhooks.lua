@@ -36,6 +36,7 @@ redis.register_function('hkw_fanout', function(keys, args)
   local n = tonumber(args[3])
   local i = 4
   local touched = {}
+  local ids = {}
   for _ = 1, n do
     local id, k = args[i], tonumber(args[i + 1])
     local payload = args[i + 2 + k]
@@ -44,9 +45,11 @@ redis.register_function('hkw_fanout', function(keys, args)
       redis.call('RPUSH', keys[1 + index], payload)
       touched[index] = true
     end
-    redis.call('XACK', events, group, id)
+    ids[#ids + 1] = id
     i = i + 3 + k
   end
+  -- One XACK for the whole batch (the dispatcher reads at most a few hundred at a time).
+  if #ids > 0 then redis.call('XACK', events, group, unpack(ids)) end
   local out = {}
   for index in pairs(touched) do
     local dropped = bound(keys[1 + index], max)
