@@ -184,6 +184,7 @@ public struct Archiver: Service, CustomStringConvertible {
                                 group: Self.group, consumer: consumer, count: settings.batchSize, block: .seconds(1), on: connection)
                         }
                         if !entries.isEmpty { try await archive(entries) }
+                        if entries.count < settings.batchSize { try? await Task.sleep(for: EventGroups.gatherPause) }
                     }
                 }
             } catch {

@@ -20,6 +20,7 @@ public struct CampaignCounter: Service, CustomStringConvertible {
     /// Counted elsewhere (`queued`, `suppressed`) or not about a recipient's outcome.
     static let ignored: Set<String> = ["accepted", "suppressed", "backoff", "paused", "resumed"]
     static let campaignField = Array("\"campaign\"".utf8)
+    static let batchSize = 500
 
     let events: EventGroups
     let store: CampaignStore
@@ -61,14 +62,16 @@ public struct CampaignCounter: Service, CustomStringConvertible {
                         }
                         var entries: [EventGroups.Entry] = []
                         if pendingFirst {
-                            entries = try await events.read(group: Self.group, consumer: Self.consumer, count: 500, pending: true)
+                            entries = try await events.read(
+                                group: Self.group, consumer: Self.consumer, count: Self.batchSize, pending: true)
                             if entries.isEmpty { pendingFirst = false }
                         }
                         if entries.isEmpty {
                             entries = try await events.read(
-                                group: Self.group, consumer: Self.consumer, count: 500, block: .seconds(1), on: connection)
+                                group: Self.group, consumer: Self.consumer, count: Self.batchSize, block: .seconds(1), on: connection)
                         }
                         if !entries.isEmpty { try await count(entries) }
+                        if entries.count < Self.batchSize { try? await Task.sleep(for: EventGroups.gatherPause) }
                     }
                 }
             } catch {

@@ -60,6 +60,13 @@ public struct EventGroups: Sendable {
     private let redis: RedisClient
     public let key: String
 
+    /// How long a reader that got less than a full batch waits before reading again. At a
+    /// high event rate a blocking read returns as soon as one event is there, so without the
+    /// pause every reader makes a round trip (and Redis a wake-up) per one or two events;
+    /// with it, a read takes what gathered meanwhile. An event reaches webhooks, campaign
+    /// counts and the log store at most this much later.
+    public static let gatherPause = Duration.milliseconds(20)
+
     public init(redis: RedisClient, configuration: QueueConfiguration = .init()) {
         self.redis = redis
         self.key = configuration.keys.events

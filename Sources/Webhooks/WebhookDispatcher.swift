@@ -122,6 +122,7 @@ public struct WebhookDispatcher: Service {
             guard !entries.isEmpty else { continue }
             try await fanOut(entries)
             kick.yield()
+            if entries.count < Self.batchSize { try? await Task.sleep(for: EventGroups.gatherPause) }
         }
     }
 
