@@ -97,11 +97,11 @@ struct PinnedRetryTests {
         let h = try await Harness()
         try await h.queue.markEgressLive(["10.0.0.1", "10.0.0.2"], for: .seconds(60))
         try await deferredPinned(h, to: "10.0.0.2")
-        #expect(items(try await claim(h, ["10.0.0.1"], timeout: .milliseconds(200))) == nil)
-        try await Task.sleep(for: .milliseconds(400))
+        #expect(items(try await claim(h, ["10.0.0.1"], timeout: .seconds(1))) == nil)
+        try await Task.sleep(for: .milliseconds(1200))
         // The takeover pass runs a quarter of the (60 s) timeout of the first claim later.
         _ = try await h.redis.send(RedisCommand("DEL", ["hk:scanned:default:one.test"]))
-        let batch = try #require(items(try await claim(h, ["10.0.0.1"], timeout: .milliseconds(200))))
+        let batch = try #require(items(try await claim(h, ["10.0.0.1"], timeout: .seconds(1))))
         #expect(batch.ip == "10.0.0.1" && batch.count == 1)
         await h.shutdown()
     }
