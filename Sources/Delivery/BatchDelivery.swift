@@ -115,14 +115,31 @@ struct BatchDelivery {
         let transactions = MailTransactions(
             keyring: context.returnPaths?.current, maxRecipientsPerTransaction: context.settings.maxRecipientsPerTransaction,
             logger: logger)
-        for (index, item) in deliverable.enumerated() {
+        // Every transaction of the batch, planned up front so each can name the next one,
+        // whose envelope then goes out with this content (RFC 2920 §3.1).
+        let plans = deliverable.map { item in
             let message = messages[item.queueID]!
-            let content = Self.content(of: message, queue: context.queue)
+            return (content: Self.content(of: message, queue: context.queue), transactions: transactions.plan(item, message: message))
+        }
+        func envelope(after index: Int, _ transaction: Int) -> SMTPDeliverySession.NextEnvelope? {
+            var (index, transaction) = (index, transaction + 1)
+            while index < plans.count {
+                if transaction < plans[index].transactions.count {
+                    let next = plans[index].transactions[transaction]
+                    return .init(sender: next.sender, recipients: next.recipients, size: plans[index].content.size)
+                }
+                (index, transaction) = (index + 1, 0)
+            }
+            return nil
+        }
+        for (index, item) in deliverable.enumerated() {
+            let plan = plans[index]
             var results: [RecipientResult] = []
             do {
-                for transaction in transactions.plan(item, message: message) {
+                for (number, transaction) in plan.transactions.enumerated() {
                     results += try await session.transact(
-                        sender: transaction.sender, recipients: transaction.recipients, content: content)
+                        sender: transaction.sender, recipients: transaction.recipients, content: plan.content,
+                        next: envelope(after: index, number))
                 }
             } catch {
                 await session.close()

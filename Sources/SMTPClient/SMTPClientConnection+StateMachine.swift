@@ -25,19 +25,12 @@ extension SMTPClientConnection {
         do {
             switch action {
             case .awaitReply:
-                return machine.receive(try await readReplies(1)[0])
+                // Every reply due (a chained transaction's whole envelope) in one read.
+                return Self.feed(try await readReplies(machine.expectedReplies), to: &machine)
             case .send(let commands):
-                let replies = try await send(commands)
-                var next = SMTPClientAction.awaitReply
-                for reply in replies {
-                    next = machine.receive(reply)
-                    // A decision before the last reply (a 421, a protocol error) ends the
-                    // group: the server is closing, and the 421 copies after it are not its.
-                    if next != .awaitReply { break }
-                }
-                return next
-            case .sendBody:
-                return machine.receive(try await sendData(content))
+                return Self.feed(try await send(commands), to: &machine)
+            case .sendBody(let chained):
+                return machine.receive(try await sendData(content, then: chained))
             case .sendEmptyBody:
                 return machine.receive(try await sendData(ByteBuffer()))
             case .ready, .startTLS, .transactionComplete, .fail, .close:
@@ -47,5 +40,17 @@ extension SMTPClientConnection {
             if let next = machine.connectionFailed() { return next }
             throw error
         }
+    }
+
+    /// Gives `replies` to the machine in order until it decides something. A decision before
+    /// the last reply (a 421, a protocol error) ends the group: the server is closing, and
+    /// the 421 copies after it are not its.
+    private static func feed(_ replies: [SMTPReply], to machine: inout SMTPClientStateMachine) -> SMTPClientAction {
+        var next = SMTPClientAction.awaitReply
+        for reply in replies {
+            next = machine.receive(reply)
+            if next != .awaitReply { break }
+        }
+        return next
     }
 }

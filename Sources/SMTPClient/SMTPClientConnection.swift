@@ -92,7 +92,10 @@ public final class SMTPClientConnection: Sendable {
     ///
     /// If a piece cannot be read the connection is closed before the end-of-data mark, so
     /// the server never takes a truncated message for a whole one, and the error is thrown.
-    public func sendData(_ content: MessageContent) async throws -> SMTPReply {
+    ///
+    /// `chained` (the next transaction's commands, RFC 2920 §3.1) follow the end-of-data
+    /// mark in the same write; their replies are kept for the next ``readReplies(_:)``.
+    public func sendData(_ content: MessageContent, then chained: [SMTPCommand] = []) async throws -> SMTPReply {
         var stuffer = DotStuffer()
         let held = content.size - (content.stored?.length ?? 0)
         var out = channel.allocator.buffer(capacity: held + held / 64 + 8)
@@ -122,7 +125,8 @@ public final class SMTPClientConnection: Sendable {
             }
         }
         stuffer.finish(into: &out)
-        return try await roundTrip(out, expecting: 1)[0]
+        for command in chained { command.encode(into: &out) }
+        return try await roundTrip(out, expecting: 1, announcing: chained.count)[0]
     }
 
     /// Writes `bytes` and waits until they are written; a peer that takes nothing for the
@@ -182,13 +186,15 @@ public final class SMTPClientConnection: Sendable {
     /// Hands `bytes` to the event loop and waits for `count` replies: one hop there, one
     /// continuation back — no futures per reply, no timer per command (the handler keeps
     /// one timer for the oldest outstanding request).
-    private func roundTrip(_ bytes: ByteBuffer?, expecting count: Int) async throws -> [SMTPReply] {
+    /// `announcing`: replies that will follow these (for commands sent after the ones
+    /// awaited), which the handler may keep until they are read.
+    private func roundTrip(_ bytes: ByteBuffer?, expecting count: Int, announcing later: Int = 0) async throws -> [SMTPReply] {
         let channel = self.channel
         let handler = self.handler
         let timeout = commandTimeout
         return try await withCheckedThrowingContinuation { continuation in
             channel.eventLoop.execute {
-                handler.value.expect(count, deadline: channel.eventLoop.now + timeout, continuation: continuation)
+                handler.value.expect(count, announcing: later, deadline: channel.eventLoop.now + timeout, continuation: continuation)
                 if let bytes { channel.writeAndFlush(bytes, promise: nil) }
             }
         }
@@ -209,12 +215,15 @@ public struct SMTPClientError: Error, CustomStringConvertible {
 final class SMTPReplyHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    /// Replies kept while nobody waits; more than this many means the peer is not speaking SMTP.
+    /// Replies kept while nobody waits, beyond those announced (the replies to commands
+    /// chained after a message's content); more means the peer is not speaking SMTP.
     static let maxUnclaimedReplies = 16
 
     private struct Request {
         var remaining: Int
         var replies: [SMTPReply]
+        /// Replies to commands sent after the awaited ones, expected once this is answered.
+        let announcing: Int
         let deadline: NIODeadline
         let continuation: CheckedContinuation<[SMTPReply], Error>
     }
@@ -222,6 +231,9 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     private var parser = SMTPReplyParser()
     private var requests = CircularBuffer<Request>()
     private var unclaimed = CircularBuffer<SMTPReply>()
+    /// Announced replies not yet handed to a request: they may wait in `unclaimed` on top
+    /// of ``maxUnclaimedReplies``.
+    private var announced = 0
     private var failure: Error?
     private var context: ChannelHandlerContext?
     /// Fires at the oldest request's deadline (re-armed when it is answered).
@@ -248,13 +260,17 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     }
 
     /// Waits for the next `count` replies (0: resumes at once with none).
-    func expect(_ count: Int, deadline: NIODeadline, continuation: CheckedContinuation<[SMTPReply], Error>) {
-        var request = Request(remaining: count, replies: [], deadline: deadline, continuation: continuation)
+    func expect(
+        _ count: Int, announcing later: Int = 0, deadline: NIODeadline, continuation: CheckedContinuation<[SMTPReply], Error>
+    ) {
+        var request = Request(remaining: count, replies: [], announcing: later, deadline: deadline, continuation: continuation)
         request.replies.reserveCapacity(count)
         while request.remaining > 0, let reply = unclaimed.popFirst() {
             request.replies.append(reply)
             request.remaining -= 1
+            if announced > 0 { announced -= 1 }
         }
+        if request.remaining == 0 { announced += later }
         if request.remaining == 0 { return continuation.resume(returning: request.replies) }
         if let failure { return continuation.resume(throwing: failure) }
         requests.append(request)
@@ -266,16 +282,18 @@ final class SMTPReplyHandler: ChannelInboundHandler {
         do {
             while let reply = try parser.next() {
                 if requests.isEmpty {
-                    guard unclaimed.count < Self.maxUnclaimedReplies else {
+                    guard unclaimed.count < Self.maxUnclaimedReplies + announced else {
                         throw SMTPClientError.protocolViolation("too many unsolicited replies")
                     }
                     unclaimed.append(reply)
                     continue
                 }
+                if announced > 0 { announced -= 1 }
                 requests[requests.startIndex].replies.append(reply)
                 requests[requests.startIndex].remaining -= 1
                 if requests[requests.startIndex].remaining == 0 {
                     let done = requests.removeFirst()
+                    announced += done.announcing
                     done.continuation.resume(returning: done.replies)
                     armTimer()
                 }

@@ -11,8 +11,11 @@ public enum SMTPClientAction: Hashable, Sendable {
     /// run the TLS handshake, then call ``SMTPClientStateMachine/tlsEstablished()`` (RFC 3207 §4, §4.2).
     case startTLS
     /// The server answered `354`: send the message content (dot-stuffed) and the end-of-data
-    /// mark, then give the reply to ``SMTPClientStateMachine/receive(_:)`` (RFC 5321 §4.1.1.4).
-    case sendBody
+    /// mark, then `then` — the next transaction's commands, when one was chained (RFC 2920
+    /// §3.1) — in the same write, and give the reply to the end of data to
+    /// ``SMTPClientStateMachine/receive(_:)`` (RFC 5321 §4.1.1.4). The replies to `then`
+    /// are read when that transaction is begun.
+    case sendBody(then: [SMTPCommand])
     /// The server answered `354` although the transaction has nothing to deliver (MAIL or
     /// every RCPT refused in a pipelined group): send an empty content and the end-of-data
     /// mark so that nothing is delivered, then give the reply to `receive` (RFC 2920 §3.1).

@@ -18,44 +18,130 @@
 /// `354` that comes although nothing is to be delivered is answered with an empty content
 /// (RFC 2920 §3.1). A `421` ends the transaction at once: the server closes the connection
 /// (§3.8), so every recipient not yet decided gets that reply.
+///
+/// With PIPELINING, the next transaction's envelope can follow a message's content in the
+/// same write (RFC 2920 §3.1: "the actual transfer of message content is explicitly
+/// allowed to be the first command in a group"), so each message on a kept connection
+/// costs one round trip instead of two. Announce it with ``chainNextTransaction(from:to:size:)``
+/// before the content is sent:
+///
+/// ```
+/// C: …content of message 1… .                            .sendBody(then: [MAIL, RCPT, DATA])
+/// C: MAIL FROM:<a@example.com>                           (same write)
+/// C: RCPT TO:<d@example.org>
+/// C: DATA
+/// S: 250 2.0.0 Ok: queued                                receive → .transactionComplete(message 1)
+///                                                        beginTransaction(message 2) → .awaitReply
+/// S: 250 2.1.0 Ok / 250 2.1.5 Ok / 354 Go ahead          receive… → .sendBody(then: …)
+/// ```
 extension SMTPClientStateMachine {
     struct Transaction: Hashable, Sendable {
+        var sender: ReversePath
         var recipients: [ForwardPath]
         var pipelined: Bool
+        /// Its commands went out after the previous transaction's content, before the caller
+        /// began it (``beginTransaction(from:to:size:)`` then only waits for their replies).
+        var sentAhead = false
         var mailReply: SMTPReply?
         var recipientReplies: [SMTPReply] = []
         var dataReply: SMTPReply?
 
         var accepted: Int { recipientReplies.filter(\.isPositive).count }
+
+        /// Replies still due for the commands already sent.
+        var outstandingReplies: Int {
+            guard pipelined else { return 1 }
+            return (mailReply == nil ? 1 : 0) + (recipients.count - recipientReplies.count) + (dataReply == nil ? 1 : 0)
+        }
+    }
+
+    /// The transaction announced to follow the current one's content.
+    struct NextTransaction: Hashable, Sendable {
+        var sender: ReversePath
+        var recipients: [ForwardPath]
+        var size: Int
     }
 
     /// Starts a transaction for `recipients` of a message of `size` octets. SIZE (RFC 1870
     /// §6) and BODY=8BITMIME (RFC 6152 §2) are declared when offered; SMTPUTF8 (RFC 6531
     /// §3.4) when offered and an address needs it.
+    ///
+    /// If this transaction was announced with ``chainNextTransaction(from:to:size:)`` and its
+    /// commands already went out after the previous content, this only waits for their
+    /// replies (`.awaitReply`; read ``expectedReplies`` of them). The envelope must then be the
+    /// announced one.
     public mutating func beginTransaction(from sender: ReversePath, to recipients: [ForwardPath], size: Int) -> SMTPClientAction {
+        if case .transaction(var sent) = state, sent.sentAhead {
+            precondition(
+                sent.sender == sender && sent.recipients == recipients,
+                "beginTransaction() with another envelope than the one chained after the previous content")
+            sent.sentAhead = false
+            state = .transaction(sent)
+            return .awaitReply
+        }
+        nextTransaction = nil
         guard state == .ready else { return .fail(.notReady, quit: false) }
         guard !recipients.isEmpty else { return .transactionComplete(SMTPTransactionOutcome(recipients: [])) }
+        let transaction = Transaction(sender: sender, recipients: recipients, pipelined: capabilities.pipelining)
+        state = .transaction(transaction)
+        if transaction.pipelined {
+            return .send(envelopeCommands(from: sender, to: recipients, size: size))
+        }
+        return .send([mailCommand(from: sender, to: recipients, size: size)])
+    }
+
+    /// Announces the transaction that follows the current one, so that its envelope can go
+    /// out in the same write as the current content (RFC 2920 §3.1). It does when the server
+    /// offers PIPELINING and the current transaction reaches its content; otherwise it is
+    /// begun as usual. The caller must then begin exactly this transaction next.
+    public mutating func chainNextTransaction(from sender: ReversePath, to recipients: [ForwardPath], size: Int) {
+        guard case .transaction = state, capabilities.pipelining, !recipients.isEmpty else { return }
+        nextTransaction = NextTransaction(sender: sender, recipients: recipients, size: size)
+    }
+
+    /// How many replies the glue should read on `.awaitReply`: those due for every command
+    /// already sent (one, outside a pipelined transaction).
+    public var expectedReplies: Int {
+        if case .transaction(let transaction) = state { return max(1, transaction.outstandingReplies) }
+        return 1
+    }
+
+    /// A transaction's commands are out and its end of data is not: the server may be
+    /// reading content (after its `354`), e.g. for a transaction chained after the last one.
+    var hasTransactionInProgress: Bool {
+        switch state {
+        case .transaction, .sendingBody, .abortingData: true
+        default: false
+        }
+    }
+
+    private func mailCommand(from sender: ReversePath, to recipients: [ForwardPath], size: Int) -> SMTPCommand {
         let needsUTF8 = (sender.mailbox?.requiresSMTPUTF8 ?? false) || recipients.contains { $0.mailbox?.requiresSMTPUTF8 ?? false }
         let parameters = MailParameters(
             size: capabilities.size != nil ? size : nil,
             body: capabilities.eightBitMIME ? .eightBitMIME : nil,
             smtpUTF8: needsUTF8 && capabilities.smtpUTF8)
-        let mail = SMTPCommand.mail(sender, parameters)
-        let transaction = Transaction(recipients: recipients, pipelined: capabilities.pipelining)
-        state = .transaction(transaction)
-        if transaction.pipelined {
-            return .send([mail] + recipients.map { .rcpt($0, []) } + [.data])
-        }
-        return .send([mail])
+        return .mail(sender, parameters)
+    }
+
+    private func envelopeCommands(from sender: ReversePath, to recipients: [ForwardPath], size: Int) -> [SMTPCommand] {
+        [mailCommand(from: sender, to: recipients, size: size)] + recipients.map { .rcpt($0, []) } + [.data]
     }
 
     mutating func receiveInTransaction(_ reply: SMTPReply) -> SMTPClientAction {
         switch state {
         case .transaction(var transaction):
             return receiveEnvelopeReply(reply, &transaction)
-        case .sendingBody(let transaction):
+        case .sendingBody(let transaction, let chained):
             guard !reply.isIntermediate else { return fail(.unexpectedReply(reply, after: "the end of data")) }
-            if reply.code == 421 { state = .closed } else { state = .ready }
+            if reply.code == 421 {
+                // §3.8: the server closes; the chained commands were never taken.
+                state = .closed
+            } else if let chained {
+                state = .transaction(chained)
+            } else {
+                state = .ready
+            }
             return .transactionComplete(outcome(transaction, final: reply))
         case .abortingData(let transaction):
             // The reply to an empty content delivers nothing; the outcome is the earlier refusals.
@@ -125,13 +211,20 @@ extension SMTPClientStateMachine {
             return .sendEmptyBody
         }
         if started {
-            state = .sendingBody(transaction)
-            return .sendBody
+            guard let next = nextTransaction, transaction.pipelined else {
+                state = .sendingBody(transaction, then: nil)
+                return .sendBody(then: [])
+            }
+            nextTransaction = nil
+            let chained = Transaction(sender: next.sender, recipients: next.recipients, pipelined: true, sentAhead: true)
+            state = .sendingBody(transaction, then: chained)
+            return .sendBody(then: envelopeCommands(from: next.sender, to: next.recipients, size: next.size))
         }
         return reset(outcome(transaction, final: nil))
     }
 
     private mutating func reset(_ outcome: SMTPTransactionOutcome) -> SMTPClientAction {
+        nextTransaction = nil
         state = .resetting(outcome)
         return .send([.rset])
     }

@@ -49,7 +49,8 @@ public struct SMTPClientStateMachine: Sendable {
         case ready
         case transaction(Transaction)
         /// `354` received, the content is being sent; waiting for the end-of-data reply.
-        case sendingBody(Transaction)
+        /// `then`: the next transaction, whose commands followed the content.
+        case sendingBody(Transaction, then: Transaction?)
         /// An empty content is being sent after an unwanted `354`.
         case abortingData(Transaction)
         /// RSET sent after a failed transaction; its reply only frees the session.
@@ -61,6 +62,8 @@ public struct SMTPClientStateMachine: Sendable {
 
     public let configuration: Configuration
     var state: State = .awaitingGreeting
+    /// Announced by ``chainNextTransaction(from:to:size:)``; sent with the current content.
+    var nextTransaction: NextTransaction?
 
     /// What the last EHLO offered; none before it, after HELO, and right after TLS starts
     /// (RFC 3207 §4.2: the client forgets what it learnt in clear).
@@ -144,8 +147,13 @@ public struct SMTPClientStateMachine: Sendable {
     }
 
     /// Ends the session politely (RFC 5321 §4.1.1.10) if the connection is still usable.
+    /// In the middle of a transaction (e.g. one chained after the last content, whose own
+    /// content will not be sent) the server may be reading content after its `354`, where
+    /// QUIT would be taken for content: the connection is just closed, and the server
+    /// delivers nothing whose end of data never came (RFC 5321 §6.1: it takes responsibility
+    /// with its reply to the end of data).
     public mutating func quit() -> SMTPClientAction {
-        guard isUsable, !isNegotiatingTLS else {
+        guard isUsable, !isNegotiatingTLS, !hasTransactionInProgress else {
             state = .closed
             return .close
         }

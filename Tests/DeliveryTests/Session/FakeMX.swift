@@ -6,21 +6,26 @@ import NIOPosix
 /// command line the reply `respond` gives (content after a `354` is collected up to the
 /// end-of-data mark and answered with `respond("<content>")`). Records every line it got.
 /// A reply of ``hangUp`` closes the connection without answering (a connection lost).
+/// `arrivals` groups the lines by the read that completed them (what came in one write).
 final class FakeMX: Sendable {
     static let hangUp = "<hang up>"
     let channel: Channel
     let log = NIOLockedValueBox<[String]>([])
+    let reads = NIOLockedValueBox<[[String]]>([])
 
     var address: SocketAddress { channel.localAddress! }
     var received: [String] { log.withLockedValue { $0 } }
+    var arrivals: [[String]] { reads.withLockedValue { $0 } }
 
     init(group: EventLoopGroup, greeting: String, respond: @escaping @Sendable (String) -> String?) async throws {
         let log = self.log
+        let reads = self.reads
         channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ScriptHandler(greeting: greeting, respond: respond, log: log))
+                    try child.pipeline.syncOperations.addHandler(
+                        ScriptHandler(greeting: greeting, respond: respond, log: log, reads: reads))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -38,13 +43,18 @@ private final class ScriptHandler: ChannelInboundHandler {
     let greeting: String
     let respond: @Sendable (String) -> String?
     let log: NIOLockedValueBox<[String]>
+    let reads: NIOLockedValueBox<[[String]]>
     var pending = ""
     var inData = false
 
-    init(greeting: String, respond: @escaping @Sendable (String) -> String?, log: NIOLockedValueBox<[String]>) {
+    init(
+        greeting: String, respond: @escaping @Sendable (String) -> String?, log: NIOLockedValueBox<[String]>,
+        reads: NIOLockedValueBox<[[String]]>
+    ) {
         self.greeting = greeting
         self.respond = respond
         self.log = log
+        self.reads = reads
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -53,6 +63,8 @@ private final class ScriptHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         pending += String(buffer: unwrapInboundIn(data))
+        var completed: [String] = []
+        defer { if !completed.isEmpty { reads.withLockedValue { $0.append(completed) } } }
         while true {
             if inData {
                 guard let end = pending.range(of: "\r\n.\r\n") ?? (pending.hasPrefix(".\r\n") ? pending.range(of: ".\r\n") : nil) else {
@@ -62,6 +74,7 @@ private final class ScriptHandler: ChannelInboundHandler {
                 pending = String(pending[end.upperBound...])
                 inData = false
                 log.withLockedValue { $0.append("<content>\(content)") }
+                completed.append("<content>")
                 answer(respond("<content>"), context)
                 continue
             }
@@ -69,6 +82,7 @@ private final class ScriptHandler: ChannelInboundHandler {
             let line = String(pending[..<end.lowerBound])
             pending = String(pending[end.upperBound...])
             log.withLockedValue { $0.append(line) }
+            completed.append(line)
             answer(respond(line), context)
         }
     }

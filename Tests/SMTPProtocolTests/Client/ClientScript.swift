@@ -7,6 +7,9 @@ import SMTPProtocol
 struct ScriptedServer {
     var replies: [String: [SMTPReply]]
     var sent: [String] = []
+    /// Replies to commands that followed a content (a chained transaction), in order,
+    /// until the machine reads them.
+    var waiting: [SMTPReply] = []
 
     init(_ replies: [String: [SMTPReply]]) {
         self.replies = replies
@@ -27,6 +30,13 @@ struct ScriptedServer {
         var action = first
         while true {
             switch action {
+            case .awaitReply where !waiting.isEmpty:
+                var step = SMTPClientAction.awaitReply
+                for _ in 0..<machine.expectedReplies {
+                    step = machine.receive(waiting.removeFirst())
+                    if step != .awaitReply { break }
+                }
+                action = step
             case .awaitReply:
                 action = machine.receive(next("GREETING"))
             case .send(let commands):
@@ -40,9 +50,12 @@ struct ScriptedServer {
             case .startTLS:
                 sent.append("TLS")
                 action = machine.tlsEstablished()
-            case .sendBody:
+            case .sendBody(let chained):
                 sent.append("BODY")
                 action = machine.receive(next("BODY"))
+                // The server answers the chained commands after the end of data.
+                sent += chained.map(\.verb)
+                waiting += chained.map { next($0.verb) }
             case .sendEmptyBody:
                 sent.append("EMPTY")
                 action = machine.receive(next("BODY"))
