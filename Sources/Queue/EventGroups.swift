@@ -65,7 +65,7 @@ public struct EventGroups: Sendable {
     /// pause every reader makes a round trip (and Redis a wake-up) per one or two events;
     /// with it, a read takes what gathered meanwhile. An event reaches webhooks, campaign
     /// counts and the log store at most this much later.
-    public static let gatherPause = Duration.milliseconds(20)
+    public static let gatherPause = Duration.milliseconds(100)
 
     public init(redis: RedisClient, configuration: QueueConfiguration = .init()) {
         self.redis = redis
