@@ -122,6 +122,7 @@ struct BatchDelivery {
             return (content: Self.content(of: message, queue: context.queue), transactions: transactions.plan(item, message: message))
         }
         func envelope(after index: Int, _ transaction: Int) -> SMTPDeliverySession.NextEnvelope? {
+            guard origin.pipelinesNextMessage else { return nil }
             var (index, transaction) = (index, transaction + 1)
             while index < plans.count {
                 if transaction < plans[index].transactions.count {

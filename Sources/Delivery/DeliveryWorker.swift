@@ -284,7 +284,7 @@ public struct DeliveryWorker: Service, CustomStringConvertible {
             let address = egress.first { $0.id == batch.egress }
             let origin = SMTPDeliverySession.Origin(
                 localAddress: address?.bindAddress, heloName: address?.heloName ?? context.heloName,
-                tlsRequired: shaping.tlsRequired ?? false)
+                tlsRequired: shaping.tlsRequired ?? false, pipelinesNextMessage: shaping.pipelineNextMessage ?? true)
             let session = await deliver(batch, route: route, origin: origin, session: open?.session)
             if let session {
                 open = OpenConnection(

@@ -25,6 +25,8 @@ struct SMTPDeliverySession {
         var heloName: String
         /// The site requires TLS: without it the attempt fails (and is deferred).
         var tlsRequired: Bool
+        /// The next message's envelope may follow a content in the same write (RFC 2920 §3.1).
+        var pipelinesNextMessage = true
     }
 
     /// One mail transaction for some recipients of one message. Returns a result per

@@ -37,6 +37,11 @@ public struct ResolvedSite: Sendable, Hashable {
         shaping.tlsRequired ?? false
     }
 
+    /// Whether the next message's envelope goes out with a message's content (RFC 2920 §3.1).
+    public var pipelinesNextMessage: Bool {
+        shaping.pipelineNextMessage ?? true
+    }
+
     /// The message rate limit per (egress IP, site), if any.
     public var ratePerIP: GCRA? {
         shaping.ratePerIP.map(GCRA.init(rate:))

@@ -73,7 +73,8 @@ struct BatchDeliveryTests {
         /// Claims everything due and runs it; returns the outcome, what `settle` was handed
         /// (in order) and the failure replies shown to `onFailureReply`.
         func run(
-            maxReceivedHeaders: Int = 30, decide: @escaping @Sendable (SMTPReply) -> BatchDelivery.Decision = { _ in .proceed }
+            maxReceivedHeaders: Int = 30, pipelinesNextMessage: Bool = true,
+            decide: @escaping @Sendable (SMTPReply) -> BatchDelivery.Decision = { _ in .proceed }
         )
             async throws -> (BatchDelivery.Outcome, settled: [WorkOutcome], shown: [SMTPReply], batch: ClaimedBatch)
         {
@@ -83,7 +84,7 @@ struct BatchDeliveryTests {
             context.maxReceivedHeaders = maxReceivedHeaders
             let delivery = BatchDelivery(
                 context: context, batch: batch, route: .success([SMTPDeliverySessionTests.target(mx)]),
-                origin: SMTPDeliverySessionTests.origin())
+                origin: SMTPDeliverySessionTests.origin(pipelinesNextMessage: pipelinesNextMessage))
             let settled = NIOLockedValueBox<[WorkOutcome]>([])
             let shown = NIOLockedValueBox<[SMTPReply]>([])
             let outcome = try await delivery.run(
@@ -150,6 +151,17 @@ struct BatchDeliveryTests {
         #expect(session.isUsable)
         await session.quit()
         #expect(Self.mails(h.mx) == 3)
+        await h.shutdown()
+    }
+
+    @Test func aSiteThatTurnsItOffGetsEachEnvelopeAfterTheReplyToTheContentBefore() async throws {
+        let h = try await Harness()
+        try await h.enqueue(["a@example.test"])
+        try await h.enqueue(["b@example.test"])
+        let (outcome, settled, _, _) = try await h.run(pipelinesNextMessage: false)
+        try #require(Self.kinds(settled) == [[.delivered], [.delivered]])
+        #expect(h.mx.arrivals.filter { $0.contains("<content>") } == [["<content>"], ["<content>"]])
+        await outcome.session?.quit()
         await h.shutdown()
     }
 

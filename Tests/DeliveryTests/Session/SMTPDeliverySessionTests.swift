@@ -37,8 +37,8 @@ import Testing
         return settings
     }
 
-    static func origin(tlsRequired: Bool = false) -> SMTPDeliverySession.Origin {
-        .init(localAddress: nil, heloName: "relay.test", tlsRequired: tlsRequired)
+    static func origin(tlsRequired: Bool = false, pipelinesNextMessage: Bool = true) -> SMTPDeliverySession.Origin {
+        .init(localAddress: nil, heloName: "relay.test", tlsRequired: tlsRequired, pipelinesNextMessage: pipelinesNextMessage)
     }
 
     static func target(_ mx: FakeMX, host: String = "mx.test") -> DestinationRouter.Target {

@@ -1,3 +1,4 @@
+import Foundation
 import RelayCore
 import Testing
 
@@ -50,6 +51,15 @@ import Testing
         #expect(site.tlsRequired == false)
         #expect(site.rate == GCRA(intervalMicros: 3_600_000, burst: 1))
         #expect(resolver.site(forDomain: "a.example", mxHosts: ["mx.example.co.jp"]).name == "mx:example.co.jp")
+    }
+
+    @Test func pipeliningTheNextMessageIsOnUnlessASiteTurnsItOff() throws {
+        var settings = DeliverySettings()
+        let yaml = Data(#"{"name": "fragile", "mx": ["mx.fragile.example"], "pipeline_next_message": false}"#.utf8)
+        settings.sites = [try JSONDecoder().decode(SiteSettings.self, from: yaml)]
+        let resolver = SiteResolver(settings: settings)
+        #expect(resolver.site(forDomain: "a.example", mxHosts: ["mx.fragile.example"]).pipelinesNextMessage == false)
+        #expect(resolver.site(forDomain: "b.example", mxHosts: ["mx.other.example"]).pipelinesNextMessage)
     }
 
     @Test func domainsHostedTogetherShareTheirMXSite() {
