@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             smtp_source = run_smtp_source(bins, scenario, out / "smtp-source", smtp_source_relays,
                                           args.smtp_source_messages, args.smtp_source_runs, args.smtp_source_warmup,
-                                          console.say)
+                                          console.say, args.smtp_source_split_roles)
         except KeyboardInterrupt:
             interrupted = True
         finally:

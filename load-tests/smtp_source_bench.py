@@ -3,6 +3,7 @@
 
     python3 load-tests/smtp_source_bench.py [--bin-dir DIR] [--messages N] [--runs 3]
                                             [--relays sink,hikyaku,postfix] [--warmup N] [--out DIR]
+                                            [--split-roles]
 
 Two profiles, each relay in turn: one connection per message (`smtp-source -s 20 -l 1024
 -m N`) and connection reuse (`smtp-source -d …`). Prints msg/s (median of --runs and each
@@ -11,7 +12,9 @@ redis-server apart) and context switches per message; writes report.json and sum
 `sink` in --relays (the default has it) is no relay: smtp-source straight into smtp-sink.
 `make bench-smtp` runs this; `make bench` runs it first through run.py --smtp-source.
 The relay is configured like flat-out-single-node (one `--role all` process, DKIM off,
-Redis appendfsync always). load-tests/README.md, "The smtp-source profiles".
+Redis appendfsync always). With --split-roles the relay's roles run as separate processes
+and each one's CPU per message is reported too (where the time goes; not the pinned
+comparison). load-tests/README.md, "The smtp-source profiles".
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser, prefix: str = ""):
                         help="comma-separated: sink (no relay: the ceiling of client and sink), hikyaku, postfix (default all three)")
     parser.add_argument(f"--{prefix}warmup", type=int, default=2000,
                         help="untimed messages through each relay before its runs (default 2,000)")
+    parser.add_argument(f"--{prefix}split-roles", action="store_true",
+                        help="run Hikyaku's roles as separate processes (ingest, worker, webhooks, campaigns) and "
+                             "report each one's CPU per message; the pinned comparison is one --role all process")
 
 
 def problems(relays: list[str]) -> list[str]:
@@ -79,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"smtp-source profiles: {', '.join(relays)}, {args.messages:,} messages × {args.runs} runs per profile; "
         f"binaries {bins['hikyaku']}; load average {' '.join(map(str, machine.load_average()))}; output {out}")
     try:
-        summary = run_all(bins, scenario, out, relays, args.messages, args.runs, args.warmup, say)
+        summary = run_all(bins, scenario, out, relays, args.messages, args.runs, args.warmup, say, args.split_roles)
     finally:
         kill_leftovers()
     text = table_text(summary)

@@ -54,3 +54,30 @@ def test_smtp_source_profiles_move_every_message_and_read_cpu_and_switches(tmp_p
     text = (out / "summary.txt").read_text()
     assert "one connection per message" in text and "connection reuse (smtp-source -d)" in text
     assert "ceiling of the client and sink" in text
+
+
+def test_split_roles_reports_each_roles_cpu(tmp_path):
+    """`--split-roles` runs ingest, worker, webhooks and campaigns as separate processes:
+    every message still moves, each role's CPU is read, and `relay` is their sum."""
+    bin_dir = Path(HIKYAKU_BIN).parent
+    out = tmp_path / "split"
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "--bin-dir", str(bin_dir), "--relays", "hikyaku", "--messages", "300",
+         "--runs", "1", "--warmup", "0", "--split-roles", "--out", str(out)],
+        cwd=REPO, env=child_environment({"PYTHONPATH": str(REPO)}), capture_output=True, text=True, timeout=600)
+    tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
+    assert result.returncode == 0, f"exit {result.returncode}:\n{tail}"
+    summary = json.loads((out / "report.json").read_text())["smtp_source"]
+    assert summary["split_roles"] is True
+    hikyaku = summary["relays"]["hikyaku"]
+    assert "error" not in hikyaku, hikyaku.get("error")
+    assert "--role ingest" in hikyaku["system"]["processes"] and "--role worker" in hikyaku["system"]["processes"]
+    for profile, figures in hikyaku["profiles"].items():
+        run = figures["runs"][0]
+        assert run["messages"] == 300, profile
+        for role in ("ingest", "worker"):  # the two that do the work; the readers may idle below a clock tick
+            assert run[role]["cpu_seconds"] > 0, (profile, role)
+        roles = sum(run[role]["cpu_seconds"] for role in ("ingest", "worker", "webhooks", "campaigns"))
+        assert abs(run["relay"]["cpu_seconds"] - roles) < 0.02, (profile, run["relay"], roles)
+    text = (out / "summary.txt").read_text()
+    assert "relay CPU ms per message by role, one connection per message: ingest" in text

@@ -114,6 +114,22 @@ class Usage:
         return self.root_cpu + sum(self.live_cpu.values()), self.root_ctx + sum(self.last_ctx.values())
 
 
+class UsageSum:
+    """The sum of several processes' ``Usage`` (the relay's roles run apart)."""
+    tree = False
+
+    def __init__(self, parts: list[Usage]):
+        self.parts = parts
+
+    def sample(self):
+        for part in self.parts:
+            part.sample()
+
+    def totals(self) -> tuple[float, int]:
+        totals = [part.totals() for part in self.parts]
+        return sum(t[0] for t in totals), sum(t[1] for t in totals)
+
+
 class Sink:
     """`smtp-sink -c` on SINK_ADDRESS:port; its running counters go to a file."""
 
@@ -172,7 +188,10 @@ class HikyakuUnderTest:
     label = "Hikyaku"
     host = "127.0.0.1"
 
-    def __init__(self, hikyaku: str, scenario, out: Path, sink_port: int):
+    # With split_roles: the roles of `--role all` that the profiles use, one process each.
+    SPLIT_ROLES = ("ingest", "worker", "webhooks", "campaigns")
+
+    def __init__(self, hikyaku: str, scenario, out: Path, sink_port: int, split_roles: bool = False):
         self.out = out
         self.redis_server = RedisServer(out / "redis", log_path=out / "redis.log")
         self.port = free_port()
@@ -190,7 +209,14 @@ class HikyakuUnderTest:
         config = deep_merge(deep_merge(base, relay.get("config", {})), {"redis": base["redis"], "ingest": base["ingest"]})
         config["delivery"]["routes"] = base["delivery"]["routes"]
         self.config = config
-        self.relay = Relay(hikyaku, "relay", config, out / "hikyaku.yaml", "all", out / "hikyaku.log")
+        self.split_roles = split_roles
+        if split_roles:
+            self.relay = Relay(hikyaku, "ingest", config, out / "hikyaku.yaml", "ingest", out / "hikyaku-ingest.log")
+            self.others = [Relay(hikyaku, role, config, out / "hikyaku.yaml", role, out / f"hikyaku-{role}.log")
+                           for role in self.SPLIT_ROLES[1:]]
+        else:
+            self.relay = Relay(hikyaku, "relay", config, out / "hikyaku.yaml", "all", out / "hikyaku.log")
+            self.others = []
         check_config(hikyaku, self.relay.config_path)
         self.redis: Redis | None = None
 
@@ -198,18 +224,28 @@ class HikyakuUnderTest:
         self.redis_server.start()
         self.redis = Redis(self.redis_server.port)
         self.relay.start()
+        for other in self.others:
+            other.start()
         return self.port
 
-    def usage(self) -> dict[str, Usage]:
-        return {"relay": Usage(self.relay.pid), "redis": Usage(self.redis_server.process.pid)}
+    def usage(self) -> dict[str, Usage | UsageSum]:
+        """`relay` is every relay process together; split, each role is also apart."""
+        roles = {role: Usage(process.pid) for role, process in zip(self.SPLIT_ROLES, [self.relay, *self.others])}
+        if not self.split_roles:
+            return {"relay": Usage(self.relay.pid), "redis": Usage(self.redis_server.process.pid)}
+        return {"relay": UsageSum(list(roles.values())), **roles, "redis": Usage(self.redis_server.process.pid)}
 
     def pending(self) -> int:
         return self.redis.get_int("hk:depth:default") or 0
 
     def describe(self) -> dict:
-        return {"config": self.config, "durability": "Redis AOF, appendfsync always", "processes": "hikyaku serve --role all"}
+        processes = (", ".join(f"hikyaku serve --role {role}" for role in self.SPLIT_ROLES) if self.split_roles
+                     else "hikyaku serve --role all")
+        return {"config": self.config, "durability": "Redis AOF, appendfsync always", "processes": processes}
 
     def stop(self):
+        for other in self.others:
+            other.stop(timeout=45)
         self.relay.stop(timeout=45)
         if self.redis:
             self.redis.close()

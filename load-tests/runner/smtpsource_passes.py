@@ -17,12 +17,13 @@ from .smtpsource import PROFILES, DirectToSink, HikyakuUnderTest, PostfixUnderTe
 RELAYS = ("sink", "hikyaku", "postfix")
 
 
-def run_relay(key: str, bins: dict, scenario, out: Path, messages: int, runs: int, warmup: int, say) -> dict:
+def run_relay(key: str, bins: dict, scenario, out: Path, messages: int, runs: int, warmup: int, say,
+              split_roles: bool = False) -> dict:
     directory = out / key
     directory.mkdir(parents=True, exist_ok=True)
     sink = Sink(directory).start()
     if key == "hikyaku":
-        system = HikyakuUnderTest(bins["hikyaku"], scenario, directory, sink.port)
+        system = HikyakuUnderTest(bins["hikyaku"], scenario, directory, sink.port, split_roles=split_roles)
     elif key == "postfix":
         system = PostfixUnderTest(scenario, directory, sink.port)
     else:
@@ -75,14 +76,15 @@ def summarize(entries: list[dict], processes: list[str]) -> dict:
     }
 
 
-def run_all(bins: dict, scenario, out: Path, relays: list[str], messages: int, runs: int, warmup: int, say) -> dict:
+def run_all(bins: dict, scenario, out: Path, relays: list[str], messages: int, runs: int, warmup: int, say,
+            split_roles: bool = False) -> dict:
     started = machine.now_text()
     load = machine.load_average()
-    results = {key: run_relay(key, bins, scenario, out, messages, runs, warmup, say) for key in relays}
+    results = {key: run_relay(key, bins, scenario, out, messages, runs, warmup, say, split_roles) for key in relays}
     return {"started_at": started, "load_average_before": load, "load_average_after": machine.load_average(),
             "client": f"smtp-source -s {smtpsource.SESSIONS} -l {smtpsource.SIZE} -m {messages} [-d]",
             "receiver": "smtp-sink -c (one per relay, 127.0.1.1)", "messages_per_run": messages,
-            "runs_per_profile": runs, "warmup_messages": warmup, "relays": results,
+            "runs_per_profile": runs, "warmup_messages": warmup, "relays": results, "split_roles": split_roles,
             "table": table_rows(results)}
 
 
@@ -122,6 +124,13 @@ def table_text(summary: dict) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
     notes = "".join(f"{r['label']} failed: {r['error']}\n" for r in summary["relays"].values() if "error" in r)
+    if summary.get("split_roles"):
+        for row in summary["table"]:
+            h = row.get("hikyaku")
+            if h:
+                notes += (f"Hikyaku relay CPU ms per message by role, {row['label']}: "
+                          + ", ".join(f"{role} {h[role]['cpu_ms_per_message']:.3f} ({h[role]['context_switches_per_message']:.1f} cs)"
+                                      for role in HikyakuUnderTest.SPLIT_ROLES if role in h) + "\n")
     ceiling = [row for row in summary["table"] if row.get("sink")]
     if ceiling:
         notes += ("ceiling of the client and sink (smtp-source straight into smtp-sink, no relay): "
