@@ -121,26 +121,21 @@ struct BatchDelivery {
             let message = messages[item.queueID]!
             return (content: Self.content(of: message, queue: context.queue), transactions: transactions.plan(item, message: message))
         }
-        func envelope(after index: Int, _ transaction: Int) -> SMTPDeliverySession.NextEnvelope? {
-            guard origin.pipelinesNextMessage else { return nil }
-            var (index, transaction) = (index, transaction + 1)
-            while index < plans.count {
-                if transaction < plans[index].transactions.count {
-                    let next = plans[index].transactions[transaction]
-                    return .init(sender: next.sender, recipients: next.recipients, size: plans[index].content.size)
-                }
-                (index, transaction) = (index + 1, 0)
+        let envelopes = plans.flatMap { plan in
+            plan.transactions.map {
+                SMTPDeliverySession.NextEnvelope(sender: $0.sender, recipients: $0.recipients, size: plan.content.size)
             }
-            return nil
         }
+        var sent = 0
         for (index, item) in deliverable.enumerated() {
             let plan = plans[index]
             var results: [RecipientResult] = []
             do {
-                for (number, transaction) in plan.transactions.enumerated() {
+                for transaction in plan.transactions {
+                    sent += 1
+                    let next = origin.pipelinesNextMessage && sent < envelopes.count ? envelopes[sent] : nil
                     results += try await session.transact(
-                        sender: transaction.sender, recipients: transaction.recipients, content: plan.content,
-                        next: envelope(after: index, number))
+                        sender: transaction.sender, recipients: transaction.recipients, content: plan.content, next: next)
                 }
             } catch {
                 await session.close()

@@ -133,18 +133,10 @@ public struct WebhookDispatcher: Service {
         var batch: [WebhookStore.FanOutEntry] = []
         var lost = 0
         for entry in entries {
-            guard let json = entry.json else {
-                lost += 1
-                batch.append(.init(streamID: entry.id, outboxes: [], payload: []))
-                continue
-            }
-            // Without endpoints every event is only acknowledged: no need to decode it.
-            guard !endpoints.isEmpty else {
-                batch.append(.init(streamID: entry.id, outboxes: [], payload: []))
-                continue
-            }
-            guard let event = entry.event else {
-                lost += 1
+            // Without endpoints every event is only acknowledged: nothing to decode, and
+            // nothing trimmed meanwhile was anyone's.
+            guard !endpoints.isEmpty, let json = entry.json, let event = entry.event else {
+                if !endpoints.isEmpty { lost += 1 }
                 batch.append(.init(streamID: entry.id, outboxes: [], payload: []))
                 continue
             }

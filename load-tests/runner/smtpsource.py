@@ -121,10 +121,6 @@ class UsageSum:
     def __init__(self, parts: list[Usage]):
         self.parts = parts
 
-    def sample(self):
-        for part in self.parts:
-            part.sample()
-
     def totals(self) -> tuple[float, int]:
         totals = [part.totals() for part in self.parts]
         return sum(t[0] for t in totals), sum(t[1] for t in totals)
@@ -230,10 +226,11 @@ class HikyakuUnderTest:
 
     def usage(self) -> dict[str, Usage | UsageSum]:
         """`relay` is every relay process together; split, each role is also apart."""
-        roles = {role: Usage(process.pid) for role, process in zip(self.SPLIT_ROLES, [self.relay, *self.others])}
+        redis = Usage(self.redis_server.process.pid)
         if not self.split_roles:
-            return {"relay": Usage(self.relay.pid), "redis": Usage(self.redis_server.process.pid)}
-        return {"relay": UsageSum(list(roles.values())), **roles, "redis": Usage(self.redis_server.process.pid)}
+            return {"relay": Usage(self.relay.pid), "redis": redis}
+        roles = {role: Usage(process.pid) for role, process in zip(self.SPLIT_ROLES, [self.relay, *self.others])}
+        return {"relay": UsageSum(list(roles.values())), **roles, "redis": redis}
 
     def pending(self) -> int:
         return self.redis.get_int("hk:depth:default") or 0

@@ -42,6 +42,8 @@ extension SMTPClientStateMachine {
         /// Its commands went out after the previous transaction's content, before the caller
         /// began it (``beginTransaction(from:to:size:)`` then only waits for their replies).
         var sentAhead = false
+        /// Announced by ``chainNextTransaction(from:to:size:)``: goes out after this content.
+        var next: NextTransaction?
         var mailReply: SMTPReply?
         var recipientReplies: [SMTPReply] = []
         var dataReply: SMTPReply?
@@ -79,7 +81,6 @@ extension SMTPClientStateMachine {
             state = .transaction(sent)
             return .awaitReply
         }
-        nextTransaction = nil
         guard state == .ready else { return .fail(.notReady, quit: false) }
         guard !recipients.isEmpty else { return .transactionComplete(SMTPTransactionOutcome(recipients: [])) }
         let transaction = Transaction(sender: sender, recipients: recipients, pipelined: capabilities.pipelining)
@@ -95,8 +96,9 @@ extension SMTPClientStateMachine {
     /// offers PIPELINING and the current transaction reaches its content; otherwise it is
     /// begun as usual. The caller must then begin exactly this transaction next.
     public mutating func chainNextTransaction(from sender: ReversePath, to recipients: [ForwardPath], size: Int) {
-        guard case .transaction = state, capabilities.pipelining, !recipients.isEmpty else { return }
-        nextTransaction = NextTransaction(sender: sender, recipients: recipients, size: size)
+        guard case .transaction(var current) = state, capabilities.pipelining, !recipients.isEmpty else { return }
+        current.next = NextTransaction(sender: sender, recipients: recipients, size: size)
+        state = .transaction(current)
     }
 
     /// How many replies the glue should read on `.awaitReply`: those due for every command
@@ -211,11 +213,10 @@ extension SMTPClientStateMachine {
             return .sendEmptyBody
         }
         if started {
-            guard let next = nextTransaction, transaction.pipelined else {
+            guard let next = transaction.next, transaction.pipelined else {
                 state = .sendingBody(transaction, then: nil)
                 return .sendBody(then: [])
             }
-            nextTransaction = nil
             let chained = Transaction(sender: next.sender, recipients: next.recipients, pipelined: true, sentAhead: true)
             state = .sendingBody(transaction, then: chained)
             return .sendBody(then: envelopeCommands(from: next.sender, to: next.recipients, size: next.size))
@@ -224,7 +225,6 @@ extension SMTPClientStateMachine {
     }
 
     private mutating func reset(_ outcome: SMTPTransactionOutcome) -> SMTPClientAction {
-        nextTransaction = nil
         state = .resetting(outcome)
         return .send([.rset])
     }

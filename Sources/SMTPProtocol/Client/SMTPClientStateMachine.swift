@@ -62,8 +62,6 @@ public struct SMTPClientStateMachine: Sendable {
 
     public let configuration: Configuration
     var state: State = .awaitingGreeting
-    /// Announced by ``chainNextTransaction(from:to:size:)``; sent with the current content.
-    var nextTransaction: NextTransaction?
 
     /// What the last EHLO offered; none before it, after HELO, and right after TLS starts
     /// (RFC 3207 §4.2: the client forgets what it learnt in clear).
